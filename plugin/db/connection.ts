@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import knex, { type Knex } from 'knex';
+
+export type Dialect = 'sqlite' | 'mysql';
+
+export function dialectOf(url: string): Dialect {
+  if (url.startsWith('sqlite:')) return 'sqlite';
+  if (url.startsWith('mysql://') || url.startsWith('mariadb://')) return 'mysql';
+  throw new Error(`Unsupported DATABASE_URL scheme in "${url.split(':')[0]}:"; use sqlite:<file> or mysql://…`);
+}
+
+/**
+ * Builds the knex instance for either engine. The settings here are the ones DESIGN §10 calls
+ * out: UTC everywhere, utf8mb4, BIGINT as strings (repositories convert), WAL on SQLite.
+ */
+export function createKnex(url: string, options: { poolMax?: number } = {}): Knex {
+  const dialect = dialectOf(url);
+  if (dialect === 'sqlite') {
+    const filename = url.slice('sqlite:'.length);
+    if (filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true });
+    return knex({
+      client: 'better-sqlite3',
+      connection: { filename },
+      useNullAsDefault: true,
+      // better-sqlite3 is synchronous: one connection serialises transactions, which is what
+      // SQLite does anyway, and keeps BEGIN IMMEDIATE semantics simple.
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma('busy_timeout = 5000');
+          conn.pragma('foreign_keys = ON');
+          done(null, conn);
+        },
+      },
+    });
+  }
+  const u = new URL(url.replace(/^mariadb:/, 'mysql:'));
+  return knex({
+    client: 'mysql2',
+    connection: {
+      host: u.hostname,
+      port: u.port ? Number(u.port) : 3306,
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+      database: u.pathname.replace(/^\//, ''),
+      timezone: 'Z',
+      charset: 'utf8mb4',
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: false,
+    },
+    pool: {
+      min: 0,
+      max: options.poolMax ?? 20,
+      afterCreate(
+        conn: { query(sql: string, cb: (err: Error | null) => void): void },
+        done: (err: Error | null, conn: unknown) => void,
+      ) {
+        conn.query("SET time_zone = '+00:00'", (err) =>
+          done(err, conn),
+        );
+      },
+    },
+  });
+}

@@ -1,0 +1,54 @@
+import currencyCodes from 'currency-codes';
+
+/** Money is integer minor units plus an ISO 4217 code; it never passes through a float. */
+export interface Money {
+  currency: string;
+  minor: number;
+}
+
+/** The largest amount one event may carry, in major units. Larger values are refused. */
+export const MAX_MAJOR_UNITS = 1_000_000_000;
+
+const DECIMAL = /^(0|[1-9]\d*)(?:\.(\d+))?$/;
+
+/**
+ * ISO 4217 minor-unit digits, or undefined for codes that are not a currency a client can be
+ * billed in (unknown codes, and the special-purpose X-codes for gold, testing, "no currency").
+ */
+export function currencyDigits(code: string): number | undefined {
+  if (!/^[A-Z]{3}$/.test(code)) return undefined;
+  const entry = currencyCodes.code(code);
+  if (!entry || entry.countries.every((c) => c.startsWith('Zz'))) return undefined;
+  return entry.digits;
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** Parses a decimal string such as "120.50" into minor units of `currency`. */
+export function parseMoney(text: unknown, currency: string): ParseResult<Money> {
+  const digits = currencyDigits(currency);
+  if (digits === undefined) return { ok: false, message: `has unknown currency ${JSON.stringify(currency)}` };
+  if (typeof text !== 'string') return { ok: false, message: 'must be a decimal string such as "12.50"' };
+  if (text.startsWith('-')) return { ok: false, message: 'must not be negative' };
+  const m = DECIMAL.exec(text);
+  if (!m) return { ok: false, message: 'must be a decimal string such as "12.50"' };
+  const whole = m[1] as string;
+  const fraction = m[2] ?? '';
+  if (fraction.length > digits) {
+    return { ok: false, message: `has more than ${digits} decimal${digits === 1 ? '' : 's'} for ${currency}` };
+  }
+  if (whole.length > 10 || BigInt(whole) > BigInt(MAX_MAJOR_UNITS) || (BigInt(whole) === BigInt(MAX_MAJOR_UNITS) && /[1-9]/.test(fraction))) {
+    return { ok: false, message: `exceeds the limit of ${MAX_MAJOR_UNITS} ${currency}` };
+  }
+  const minor = BigInt(whole) * 10n ** BigInt(digits) + BigInt(fraction.padEnd(digits, '0') || '0');
+  return { ok: true, value: { currency, minor: Number(minor) } };
+}
+
+/** Minor units back to an exact decimal string ("12.50"), for Intl formatting and payloads. */
+export function toDecimalString(money: Money): string {
+  const digits = currencyDigits(money.currency) ?? 2;
+  const negative = money.minor < 0;
+  const abs = BigInt(Math.abs(money.minor)).toString().padStart(digits + 1, '0');
+  const text = digits === 0 ? abs : `${abs.slice(0, -digits)}.${abs.slice(-digits)}`;
+  return negative ? `-${text}` : text;
+}

@@ -1,0 +1,91 @@
+/**
+ * Typed errors, Ghost style: each carries an HTTP status, a stable machine code and a help text
+ * that tells the caller what to do next. The web error handler is the only place that turns
+ * them into responses.
+ */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+export interface AppErrorOptions {
+  message: string;
+  help?: string;
+  fields?: FieldProblem[];
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly options: AppErrorOptions,
+  ) {
+    super(options.message, { cause: options.cause });
+    this.name = new.target.name;
+  }
+
+  get help(): string | undefined {
+    return this.options.help;
+  }
+
+  get fields(): FieldProblem[] {
+    return this.options.fields ?? [];
+  }
+}
+
+export class BadRequestError extends AppError {
+  constructor(code: string, options: AppErrorOptions) {
+    super(400, code, options);
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(fields: FieldProblem[], help = 'Fix the listed fields and send the event again.') {
+    super(422, 'validation_failed', {
+      message: `Invalid ${fields.map((f) => f.path || '(body)').join(', ')}`,
+      help,
+      fields,
+    });
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(code: string, options: AppErrorOptions) {
+    super(401, code, options);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(code: string, options: AppErrorOptions) {
+    super(403, code, options);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(code: string, options: AppErrorOptions) {
+    super(404, code, options);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(code: string, options: AppErrorOptions) {
+    super(409, code, options);
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(limitBytes: number) {
+    super(413, 'payload_too_large', {
+      message: `The body is larger than ${limitBytes} bytes`,
+      help: 'Send one event per request; strip panel fields the event contract does not need.',
+      fields: [{ path: 'body', message: `must be at most ${limitBytes} bytes` }],
+    });
+  }
+}
+
+export class ConfigError extends AppError {
+  constructor(message: string, help: string) {
+    super(500, 'config_invalid', { message, help });
+  }
+}

@@ -1,0 +1,265 @@
+import { z } from 'zod';
+import type { FieldProblem } from '../errors';
+import { currencyDigits, parseMoney, type Money } from '../domain/money';
+
+/** The public contract (DESIGN §6). Adding a type is a contract change: document it. */
+export const EVENT_TYPES = [
+  'client.created',
+  'client.updated',
+  'invoice.created',
+  'invoice.paid',
+  'invoice.refunded',
+  'invoice.chargeback',
+  'invoice.reversed',
+  'service.created',
+  'service.renewed',
+  'service.upgraded',
+  'service.suspended',
+  'service.unsuspended',
+  'service.cancelled',
+  'action.completed',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const ITEM_TYPES = ['new', 'renewal', 'upgrade', 'domain', 'addon', 'setup', 'add_funds', 'mass_pay', 'other'] as const;
+export type ItemType = (typeof ITEM_TYPES)[number];
+
+export const EVENT_ID_PATTERN = /^[A-Za-z0-9:._-]{1,128}$/;
+const BILLING_CYCLE = /^(monthly|quarterly|semiannually|annually|biennially|triennially|one_time|[1-9]\d{0,2}[dwmy])$/;
+
+const panelId = z
+  .union([z.string(), z.number().int().nonnegative()], { error: 'must be a string or a non-negative integer' })
+  .transform(String)
+  .pipe(z.string().regex(/^[A-Za-z0-9:._@-]{1,64}$/, 'must be 1–64 characters of letters, digits and :._@-'));
+
+const currency = z
+  .string({ error: 'must be an ISO 4217 code such as "USD"' })
+  .refine((c) => currencyDigits(c) !== undefined, { error: 'is not a known ISO 4217 currency code' });
+
+const locale = z
+  .string()
+  .max(35)
+  .refine(
+    (l) => {
+      try {
+        return Intl.getCanonicalLocales(l).length === 1;
+      } catch {
+        return false;
+      }
+    },
+    { error: 'must be a BCP 47 language tag such as "en" or "pt-BR"' },
+  );
+
+const isoDate = z.iso.date({ error: 'must be a date as YYYY-MM-DD' });
+const amount = z.string({ error: 'must be a decimal string such as "12.50"' });
+
+const clientSchema = z.object({
+  id: panelId,
+  email: z.email({ error: 'must be an email address' }).max(254).optional(),
+  name: z.string().max(190, 'must be at most 190 characters').optional(),
+  locale: locale.optional(),
+  currency: currency.optional(),
+  birthday: isoDate.optional(),
+});
+
+const itemSchema = z.object({
+  id: panelId.optional(),
+  type: z.enum(ITEM_TYPES, { error: `must be one of ${ITEM_TYPES.join(', ')}` }),
+  service_id: panelId.optional(),
+  product_id: panelId.optional(),
+  product_group: z.string().max(64).optional(),
+  billing_cycle: z.string().regex(BILLING_CYCLE, 'must be monthly … triennially, one_time or <n>d|w|m|y').optional(),
+  amount,
+});
+
+const invoiceSchema = z.object({
+  id: panelId,
+  currency,
+  total: amount,
+  paid_from_credit: amount.optional(),
+  refunded: amount.optional(),
+  tax: amount.optional(),
+  items: z.array(itemSchema).max(500, 'must have at most 500 items').optional(),
+});
+
+const serviceSchema = z.object({
+  id: panelId,
+  product_id: panelId.optional(),
+  product_group: z.string().max(64).optional(),
+  billing_cycle: z.string().regex(BILLING_CYCLE, 'must be monthly … triennially, one_time or <n>d|w|m|y').optional(),
+  currency: currency.optional(),
+  amount: amount.optional(),
+  previous_amount: amount.optional(),
+});
+
+const actionSchema = z.object({
+  kind: z.string().regex(/^[a-z0-9_.-]{1,32}$/, 'must be 1–32 characters of a-z, 0-9, _ . -'),
+  reference: z.string().min(1).max(128),
+});
+
+const eventSchema = z.object({
+  id: z.string({ error: 'is required' }).regex(EVENT_ID_PATTERN, 'must be 1–128 characters of A-Z a-z 0-9 : . _ -'),
+  type: z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` }),
+  occurred_at: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 date-time such as 2026-11-22T10:15:00Z' }),
+  client: clientSchema,
+  invoice: invoiceSchema.optional(),
+  service: serviceSchema.optional(),
+  action: actionSchema.optional(),
+});
+
+type RawEvent = z.infer<typeof eventSchema>;
+
+export interface InvoiceItem {
+  id?: string;
+  type: ItemType;
+  serviceId?: string;
+  productId?: string;
+  productGroup?: string;
+  billingCycle?: string;
+  amount: Money;
+}
+
+export interface Invoice {
+  id: string;
+  currency: string;
+  total: Money;
+  paidFromCredit: Money;
+  refunded?: Money;
+  tax?: Money;
+  items?: InvoiceItem[];
+}
+
+export interface ClientInfo {
+  id: string;
+  email?: string;
+  name?: string;
+  locale?: string;
+  currency?: string;
+  birthday?: string;
+}
+
+export interface BillingEvent {
+  id: string;
+  type: EventType;
+  occurredAt: Date;
+  client: ClientInfo;
+  invoice?: Invoice;
+  service?: {
+    id: string;
+    productId?: string;
+    productGroup?: string;
+    billingCycle?: string;
+    amount?: Money;
+    previousAmount?: Money;
+  };
+  action?: { kind: string; reference: string };
+}
+
+export type EventParseResult = { ok: true; event: BillingEvent } | { ok: false; fields: FieldProblem[] };
+
+const REQUIRED_BLOCK: Partial<Record<EventType, 'invoice' | 'service' | 'action'>> = {
+  'invoice.created': 'invoice',
+  'invoice.paid': 'invoice',
+  'invoice.refunded': 'invoice',
+  'invoice.chargeback': 'invoice',
+  'invoice.reversed': 'invoice',
+  'service.created': 'service',
+  'service.renewed': 'service',
+  'service.upgraded': 'service',
+  'service.suspended': 'service',
+  'service.unsuspended': 'service',
+  'service.cancelled': 'service',
+  'action.completed': 'action',
+};
+
+/**
+ * Parses a JSON value into a BillingEvent, or lists every bad field with the reason. Money
+ * strings are checked against their currency here, so nothing downstream sees a float.
+ */
+export function parseCanonicalEvent(json: unknown): EventParseResult {
+  const parsed = eventSchema.safeParse(json);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      fields: parsed.error.issues.map((i) => ({
+        path: i.path.join('.'),
+        message: i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message,
+      })),
+    };
+  }
+  const raw = parsed.data;
+  const fields: FieldProblem[] = [];
+  const block = REQUIRED_BLOCK[raw.type];
+  if (block && raw[block] === undefined) fields.push({ path: block, message: `is required for ${raw.type}` });
+  if (raw.type === 'invoice.refunded' && raw.invoice && raw.invoice.refunded === undefined) {
+    fields.push({ path: 'invoice.refunded', message: 'is required for invoice.refunded: the amount this event refunds' });
+  }
+
+  const money = (path: string, text: string | undefined, cur: string | undefined): Money | undefined => {
+    if (text === undefined) return undefined;
+    if (cur === undefined) {
+      fields.push({ path, message: 'needs a currency: set service.currency or client.currency' });
+      return undefined;
+    }
+    const r = parseMoney(text, cur);
+    if (!r.ok) {
+      fields.push({ path, message: r.message });
+      return undefined;
+    }
+    return r.value;
+  };
+
+  const event = toBillingEvent(raw, money);
+  if (raw.invoice && event.invoice) {
+    const inv = event.invoice;
+    if (inv.paidFromCredit.minor > inv.total.minor) {
+      fields.push({ path: 'invoice.paid_from_credit', message: 'must not exceed invoice.total' });
+    }
+    if (inv.refunded && inv.refunded.minor > inv.total.minor) {
+      fields.push({ path: 'invoice.refunded', message: 'must not exceed invoice.total' });
+    }
+  }
+  return fields.length > 0 ? { ok: false, fields } : { ok: true, event };
+}
+
+function toBillingEvent(
+  raw: RawEvent,
+  money: (path: string, text: string | undefined, cur: string | undefined) => Money | undefined,
+): BillingEvent {
+  const zero = (cur: string): Money => ({ currency: cur, minor: 0 });
+  const inv = raw.invoice;
+  const svc = raw.service;
+  const svcCurrency = svc?.currency ?? raw.client.currency;
+  return {
+    id: raw.id,
+    type: raw.type,
+    occurredAt: new Date(raw.occurred_at),
+    client: { ...raw.client },
+    invoice: inv && {
+      id: inv.id,
+      currency: inv.currency,
+      total: money('invoice.total', inv.total, inv.currency) ?? zero(inv.currency),
+      paidFromCredit: money('invoice.paid_from_credit', inv.paid_from_credit, inv.currency) ?? zero(inv.currency),
+      refunded: money('invoice.refunded', inv.refunded, inv.currency),
+      tax: money('invoice.tax', inv.tax, inv.currency),
+      items: inv.items?.map((item, n) => ({
+        id: item.id,
+        type: item.type,
+        serviceId: item.service_id,
+        productId: item.product_id,
+        productGroup: item.product_group,
+        billingCycle: item.billing_cycle,
+        amount: money(`invoice.items.${n}.amount`, item.amount, inv.currency) ?? zero(inv.currency),
+      })),
+    },
+    service: svc && {
+      id: svc.id,
+      productId: svc.product_id,
+      productGroup: svc.product_group,
+      billingCycle: svc.billing_cycle,
+      amount: money('service.amount', svc.amount, svcCurrency),
+      previousAmount: money('service.previous_amount', svc.previous_amount, svcCurrency),
+    },
+    action: raw.action,
+  };
+}

@@ -1,0 +1,133 @@
+import cookieParser from 'cookie-parser';
+import express, { Router } from 'express';
+import { hooks } from '../hooks';
+import type { PluginConfig } from './config';
+import { Database } from './db/database';
+import { PluginMigrationSource } from './db/migration-source';
+import { ConfigError, NotFoundError } from './errors';
+import { DomainEventBus } from './events/domain-events';
+import { Translations } from './i18n';
+import { createLogger, type Logger } from './logger';
+import { DemoPanel } from './panels/demo/demo-panel';
+import { PUBLIC_DIR } from './paths';
+import { AuthService } from './services/auth-service';
+import { EarningService } from './services/earning-service';
+import { EventService } from './services/event-service';
+import { LedgerService } from './services/ledger-service';
+import { MemberService } from './services/member-service';
+import { ProgramService } from './services/program-service';
+import { RewardsViewService } from './services/rewards-view-service';
+import { clientRouter } from './web/client-router';
+import { createCsrf } from './web/csrf';
+import { demoRouter } from './web/demo-router';
+import { errorHandler } from './web/error-handler';
+import { healthRouter } from './web/health-router';
+import { securityHeaders } from './web/security';
+import { ViewRenderer } from './web/views';
+import { webhookRouter } from './web/webhook-router';
+import manifest from '../manifest.json';
+
+export interface PluginOptions {
+  config: PluginConfig;
+  /** Secrets must be resolved by now (the sidecar generates demo ones). */
+  secrets: { webhook: string; sso: string; session: string };
+  logger?: Logger;
+  /** Injected in tests to move time; defaults to the wall clock. */
+  clock?: () => Date;
+  /** Run migrations in init(); the sidecar does, a host with its own migration step may not. */
+  migrate?: boolean;
+}
+
+/**
+ * The plugin as one declarative definition: what it offers (router, hooks, migrations, events)
+ * and an explicit lifecycle. `init()` migrates and starts services; `shutdown()` releases them.
+ */
+export interface HostingRewardsPlugin {
+  name: string;
+  version: string;
+  router: Router;
+  hooks: typeof hooks;
+  migrations: PluginMigrationSource;
+  bus: DomainEventBus;
+  db: Database;
+  services: {
+    events: EventService;
+    program: ProgramService;
+    auth: AuthService;
+    rewards: RewardsViewService;
+  };
+  demo?: DemoPanel;
+  init(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
+  const { config, secrets } = options;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? (() => new Date());
+  const db = Database.connect(config.databaseUrl, { poolMax: config.dbPoolMax, logger });
+  const bus = new DomainEventBus();
+  const translations = new Translations();
+  const views = new ViewRenderer();
+
+  const program = new ProgramService(db, clock);
+  const ledger = new LedgerService();
+  const members = new MemberService();
+  const earning = new EarningService(ledger);
+  const events = new EventService(db, { hooks, members, earning, program, bus, clock });
+  const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock);
+  const rewards = new RewardsViewService(db, program, translations, clock);
+  const csrf = createCsrf(secrets.session);
+  const demo =
+    config.panel === 'demo'
+      ? new DemoPanel({ db, events, program, auth, webhookSecret: secrets.webhook, source: config.eventSource, logger, clock })
+      : undefined;
+
+  bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
+  bus.on('member.enrolled', (e) => logger.info({ ...e }, 'member enrolled'));
+
+  const router = Router();
+  router.use(securityHeaders(config.panelOrigin));
+  router.use(webhookRouter({ secret: secrets.webhook, source: config.eventSource, events }));
+  router.use(healthRouter(db));
+  router.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
+  router.use(cookieParser());
+  router.use(clientRouter({ auth, rewards, views }));
+  if (demo) router.use(demoRouter({ demo, views, translations, csrf }));
+  router.use((req) => {
+    throw new NotFoundError('not_found', { message: `No route for ${req.method} ${req.path}` });
+  });
+  router.use(errorHandler({ logger, views, translations }));
+
+  return {
+    name: manifest.name,
+    version: manifest.version,
+    router,
+    hooks,
+    migrations: new PluginMigrationSource(),
+    bus,
+    db,
+    services: { events, program, auth, rewards },
+    demo,
+    async init() {
+      if (options.migrate !== false) {
+        const applied = await db.migrateLatest();
+        if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+      } else {
+        const pending = await db.pendingMigrations();
+        if (pending.length > 0) throw new ConfigError(`Migrations pending: ${pending.join(', ')}`, 'Run npm run migrate first.');
+      }
+      await translations.init();
+      views.init();
+      await program.init();
+      await auth.init();
+      await demo?.init();
+    },
+    async shutdown() {
+      await db.close();
+    },
+  };
+}
+
+export type { PluginConfig } from './config';
+export { loadConfig } from './config';

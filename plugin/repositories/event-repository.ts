@@ -1,0 +1,96 @@
+import type { Knex } from 'knex';
+import { isDuplicateKey } from '../db/errors';
+import { toDate, toInt } from './row-values';
+
+export const EVENTS = 'loyalty_events';
+
+export type Outcome = 'pending' | 'applied' | 'ignored';
+
+export interface InboxEvent {
+  id: number;
+  source: string;
+  externalId: string;
+  type: string;
+  bodyHash: string;
+  memberId: number | null;
+  outcome: Outcome;
+  points: number;
+  detail: string | null;
+  receivedAt: Date;
+}
+
+export interface NewInboxEvent {
+  source: string;
+  externalId: string;
+  type: string;
+  occurredAt: Date;
+  bodyHash: string;
+  payload: string;
+  receivedAt: Date;
+}
+
+function toInboxEvent(row: Record<string, unknown>): InboxEvent {
+  return {
+    id: toInt(row.id),
+    source: String(row.source),
+    externalId: String(row.external_id),
+    type: String(row.type),
+    bodyHash: String(row.body_hash),
+    memberId: row.member_id === null ? null : toInt(row.member_id),
+    outcome: row.outcome as Outcome,
+    points: toInt(row.points),
+    detail: (row.detail as string | null) ?? null,
+    receivedAt: toDate(row.received_at),
+  };
+}
+
+export class EventRepository {
+  constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  /**
+   * A plain INSERT, so a second delivery fails on the unique (source, external_id) key. Not
+   * INSERT IGNORE: on MySQL that would also turn truncation and other errors into warnings.
+   * Returns null for a duplicate.
+   */
+  async insert(e: NewInboxEvent): Promise<number | null> {
+    try {
+      const [id] = await this.db(EVENTS).insert({
+        source: e.source,
+        external_id: e.externalId,
+        type: e.type,
+        occurred_at: e.occurredAt,
+        body_hash: e.bodyHash,
+        payload: e.payload,
+        outcome: 'pending',
+        points: 0,
+        received_at: e.receivedAt,
+      });
+      return toInt(id);
+    } catch (err) {
+      if (isDuplicateKey(err)) return null;
+      throw err;
+    }
+  }
+
+  async recordOutcome(
+    id: number,
+    result: { memberId: number; outcome: Outcome; points: number; detail?: string },
+  ): Promise<void> {
+    await this.db(EVENTS).where({ id }).update({
+      member_id: result.memberId,
+      outcome: result.outcome,
+      points: result.points,
+      detail: result.detail ?? null,
+    });
+  }
+
+  async find(source: string, externalId: string): Promise<InboxEvent | null> {
+    const row = await this.db(EVENTS).where({ source, external_id: externalId }).first();
+    return row ? toInboxEvent(row) : null;
+  }
+
+  async count(): Promise<number> {
+    const row = await this.db(EVENTS).count({ n: '*' }).first();
+    return toInt(row?.n);
+  }
+}

@@ -1,0 +1,28 @@
+import type { Knex } from 'knex';
+import { EventRepository } from './event-repository';
+import { LedgerRepository } from './ledger-repository';
+import { LotRepository } from './lot-repository';
+import { MemberRepository } from './member-repository';
+import { SettingsRepository } from './settings-repository';
+import { SsoTokenRepository } from './sso-token-repository';
+
+export interface Repositories {
+  members: MemberRepository;
+  events: EventRepository;
+  ledger: LedgerRepository;
+  lots: LotRepository;
+  settings: SettingsRepository;
+  ssoTokens: SsoTokenRepository;
+}
+
+/** One set per executor: the pool for reads, or a transaction so every write shares it. */
+export function createRepositories(db: Knex | Knex.Transaction): Repositories {
+  return {
+    members: new MemberRepository(db),
+    events: new EventRepository(db),
+    ledger: new LedgerRepository(db),
+    lots: new LotRepository(db),
+    settings: new SettingsRepository(db),
+    ssoTokens: new SsoTokenRepository(db),
+  };
+}

@@ -1,0 +1,94 @@
+import type { Knex } from 'knex';
+import { toDate, toInt } from './row-values';
+
+export const LEDGER = 'loyalty_ledger';
+
+export type LedgerKind = 'earn' | 'bonus' | 'redeem' | 'expire' | 'reverse' | 'adjust' | 'release';
+
+export interface NewLedgerEntry {
+  memberId: number;
+  delta: number;
+  kind: LedgerKind;
+  /** An i18n key under `reason.`; the history renders it in the member's language. */
+  reasonCode: string;
+  reasonParams?: Record<string, string | number>;
+  rule?: string;
+  reference?: string;
+  eventId?: number;
+  actor: string;
+  balanceAfter: number;
+  uniqueKey?: string;
+  createdAt: Date;
+}
+
+export interface LedgerEntry {
+  id: number;
+  memberId: number;
+  delta: number;
+  kind: LedgerKind;
+  reasonCode: string;
+  reasonParams: Record<string, string | number>;
+  rule: string | null;
+  reference: string | null;
+  actor: string;
+  balanceAfter: number;
+  createdAt: Date;
+}
+
+function toEntry(row: Record<string, unknown>): LedgerEntry {
+  return {
+    id: toInt(row.id),
+    memberId: toInt(row.member_id),
+    delta: toInt(row.delta),
+    kind: row.kind as LedgerKind,
+    reasonCode: String(row.reason_code),
+    reasonParams: row.reason_params ? JSON.parse(String(row.reason_params)) : {},
+    rule: (row.rule as string | null) ?? null,
+    reference: (row.reference as string | null) ?? null,
+    actor: String(row.actor),
+    balanceAfter: toInt(row.balance_after),
+    createdAt: toDate(row.created_at),
+  };
+}
+
+/** Append-only by construction: this class has no update or delete. */
+export class LedgerRepository {
+  constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  async append(e: NewLedgerEntry): Promise<number> {
+    const [id] = await this.db(LEDGER).insert({
+      member_id: e.memberId,
+      delta: e.delta,
+      kind: e.kind,
+      reason_code: e.reasonCode,
+      reason_params: e.reasonParams ? JSON.stringify(e.reasonParams) : null,
+      rule: e.rule ?? null,
+      reference: e.reference ?? null,
+      event_id: e.eventId ?? null,
+      actor: e.actor,
+      balance_after: e.balanceAfter,
+      unique_key: e.uniqueKey ?? null,
+      created_at: e.createdAt,
+    });
+    return toInt(id);
+  }
+
+  /**
+   * Newest first, keyset-paginated on id so page N costs the same as page 1 however long the
+   * history is. Fetches one extra row to tell whether an older page exists.
+   */
+  async pageForMember(
+    memberId: number,
+    options: { beforeId?: number; limit: number },
+  ): Promise<{ entries: LedgerEntry[]; hasOlder: boolean }> {
+    const q = this.db(LEDGER).where({ member_id: memberId }).orderBy('id', 'desc').limit(options.limit + 1);
+    if (options.beforeId !== undefined) q.andWhere('id', '<', options.beforeId);
+    const rows = await q;
+    return { entries: rows.slice(0, options.limit).map(toEntry), hasOlder: rows.length > options.limit };
+  }
+
+  async countForMember(memberId: number): Promise<number> {
+    const row = await this.db(LEDGER).where({ member_id: memberId }).count({ n: '*' }).first();
+    return toInt(row?.n);
+  }
+}

@@ -1,0 +1,144 @@
+import type { Knex } from 'knex';
+import { isDuplicateKey } from '../db/errors';
+import { toDate, toInt } from './row-values';
+
+export const MEMBERS = 'loyalty_members';
+
+export interface Member {
+  id: number;
+  panelClientId: string;
+  email: string | null;
+  name: string | null;
+  locale: string | null;
+  currency: string | null;
+  birthday: string | null;
+  pointsAvailable: number;
+  pointsPending: number;
+  pointsLifetime: number;
+  status: string;
+  referralCode: string;
+  joinedAt: Date;
+}
+
+export interface NewMember {
+  panelClientId: string;
+  email?: string;
+  name?: string;
+  locale?: string;
+  currency?: string;
+  birthday?: string;
+  referralCode: string;
+  joinedAt: Date;
+}
+
+export interface BalanceMismatch {
+  memberId: number;
+  panelClientId: string;
+  cached: number;
+  ledgerSum: number;
+  lotsSum: number;
+}
+
+function toMember(row: Record<string, unknown>): Member {
+  return {
+    id: toInt(row.id),
+    panelClientId: String(row.panel_client_id),
+    email: (row.email as string | null) ?? null,
+    name: (row.name as string | null) ?? null,
+    locale: (row.locale as string | null) ?? null,
+    currency: (row.currency as string | null) ?? null,
+    birthday: (row.birthday as string | null) ?? null,
+    pointsAvailable: toInt(row.points_available),
+    pointsPending: toInt(row.points_pending),
+    pointsLifetime: toInt(row.points_lifetime),
+    status: String(row.status),
+    referralCode: String(row.referral_code),
+    joinedAt: toDate(row.joined_at),
+  };
+}
+
+export class MemberRepository {
+  constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  /**
+   * With `forUpdate`, the row stays locked until the transaction ends: every balance change
+   * reads and writes the member under this lock, so two events can never both start from the
+   * same balance (DESIGN §10: read-then-write without it overspends on MariaDB).
+   */
+  async findByPanelClientId(panelClientId: string, options: { forUpdate?: boolean } = {}): Promise<Member | null> {
+    const q = this.db(MEMBERS).where({ panel_client_id: panelClientId }).first();
+    if (options.forUpdate) q.forUpdate();
+    const row = await q;
+    return row ? toMember(row) : null;
+  }
+
+  async findById(id: number): Promise<Member | null> {
+    const row = await this.db(MEMBERS).where({ id }).first();
+    return row ? toMember(row) : null;
+  }
+
+  /** Inserts the member, or returns null when another transaction enrolled them first. */
+  async insert(m: NewMember): Promise<number | null> {
+    try {
+      const [id] = await this.db(MEMBERS).insert({
+        panel_client_id: m.panelClientId,
+        email: m.email ?? null,
+        name: m.name ?? null,
+        locale: m.locale ?? null,
+        currency: m.currency ?? null,
+        birthday: m.birthday ?? null,
+        referral_code: m.referralCode,
+        joined_at: m.joinedAt,
+        updated_at: m.joinedAt,
+      });
+      return toInt(id);
+    } catch (err) {
+      if (isDuplicateKey(err)) return null;
+      throw err;
+    }
+  }
+
+  async setBalances(
+    id: number,
+    balances: { pointsAvailable: number; pointsPending: number; pointsLifetime: number },
+    now: Date,
+  ): Promise<void> {
+    await this.db(MEMBERS).where({ id }).update({
+      points_available: balances.pointsAvailable,
+      points_pending: balances.pointsPending,
+      points_lifetime: balances.pointsLifetime,
+      updated_at: now,
+    });
+  }
+
+  async list(options: { limit: number }): Promise<Member[]> {
+    const rows = await this.db(MEMBERS).orderBy('id', 'asc').limit(options.limit);
+    return rows.map(toMember);
+  }
+
+  /**
+   * Members whose cached balance disagrees with their ledger or their lots. Invariant 2 says
+   * this is always empty; the tests call it after every scenario and an operator can too.
+   */
+  async findBalanceMismatches(): Promise<BalanceMismatch[]> {
+    const ledgerSum = this.db('loyalty_ledger as l').sum('l.delta').where('l.member_id', this.db.ref('m.id'));
+    const lotsSum = this.db('loyalty_lots as o').sum('o.remaining').where('o.member_id', this.db.ref('m.id'));
+    const rows = await this.db
+      .from(
+        this.db(`${MEMBERS} as m`)
+          .select('m.id', 'm.panel_client_id')
+          .select(this.db.raw('m.points_available + m.points_pending as cached'))
+          .select(this.db.raw('COALESCE((?), 0) as ledger_sum', [ledgerSum]))
+          .select(this.db.raw('COALESCE((?), 0) as lots_sum', [lotsSum]))
+          .as('b'),
+      )
+      .whereRaw('b.cached <> b.ledger_sum OR b.cached <> b.lots_sum');
+    return rows.map((r: Record<string, unknown>) => ({
+      memberId: toInt(r.id),
+      panelClientId: String(r.panel_client_id),
+      cached: toInt(r.cached),
+      ledgerSum: toInt(r.ledger_sum),
+      lotsSum: toInt(r.lots_sum),
+    }));
+  }
+}

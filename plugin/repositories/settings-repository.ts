@@ -1,0 +1,35 @@
+import type { Knex } from 'knex';
+import { isDuplicateKey } from '../db/errors';
+
+export const SETTINGS = 'loyalty_settings';
+
+export class SettingsRepository {
+  constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  async all(): Promise<Record<string, unknown>> {
+    const rows: Array<{ key: string; value: string }> = await this.db(SETTINGS).select('key', 'value');
+    return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.value)]));
+  }
+
+  /** Insert, or update when the key exists: portable across both engines without upsert quirks. */
+  async set(key: string, value: unknown, now: Date): Promise<void> {
+    const row = { key, value: JSON.stringify(value), updated_at: now };
+    try {
+      await this.db(SETTINGS).insert(row);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      await this.db(SETTINGS).where({ key }).update(row);
+    }
+  }
+
+  /** Sets the key only if it has never been set; returns whether it did. */
+  async setIfAbsent(key: string, value: unknown, now: Date): Promise<boolean> {
+    try {
+      await this.db(SETTINGS).insert({ key, value: JSON.stringify(value), updated_at: now });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { doubleCsrf } from 'csrf-csrf';
+import { randomBytes } from 'node:crypto';
+import { ForbiddenError } from '../errors';
+import { SESSION_COOKIE } from './client-router';
+
+const ANON_COOKIE = 'hr_anon';
+export const CSRF_FIELD = '_csrf';
+
+export interface Csrf {
+  token(req: Request, res: Response): string;
+  protect: RequestHandler;
+}
+
+/**
+ * Double-submit CSRF tokens (csrf-csrf), bound to the client session, or to an anonymous
+ * browser id on pages that have no session (the demo panel).
+ */
+export function createCsrf(secret: string): Csrf {
+  const { generateCsrfToken, doubleCsrfProtection } = doubleCsrf({
+    getSecret: () => secret,
+    getSessionIdentifier: (req) => String(req.cookies?.[SESSION_COOKIE] ?? req.cookies?.[ANON_COOKIE] ?? ''),
+    cookieName: 'hr_csrf',
+    cookieOptions: { sameSite: 'lax', secure: false, httpOnly: true, path: '/' },
+    getCsrfTokenFromRequest: (req) => (req.body as Record<string, unknown> | undefined)?.[CSRF_FIELD] as string,
+    errorConfig: { statusCode: 403, message: 'invalid csrf token', code: 'csrf_invalid' },
+  });
+
+  return {
+    token(req, res) {
+      if (!req.cookies?.[SESSION_COOKIE] && !req.cookies?.[ANON_COOKIE]) {
+        const id = randomBytes(16).toString('hex');
+        res.cookie(ANON_COOKIE, id, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/' });
+        req.cookies = { ...req.cookies, [ANON_COOKIE]: id };
+      }
+      return generateCsrfToken(req, res, { cookieOptions: { secure: req.secure } });
+    },
+    protect(req, res, next) {
+      doubleCsrfProtection(req, res, (err?: unknown) => {
+        if (err) {
+          next(
+            new ForbiddenError('csrf_invalid', {
+              message: 'The form token is missing or stale',
+              help: 'Reload the page and submit the form again.',
+            }),
+          );
+          return;
+        }
+        next();
+      });
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import request from 'supertest';
+import { Webhook } from 'standardwebhooks';
+import { loadConfig, type PluginConfig } from '../../plugin/config';
+import { createPlugin, type HostingRewardsPlugin } from '../../plugin/index';
+import { createLogger } from '../../plugin/logger';
+import { createTestDatabase, type TestDatabase } from './test-db';
+
+export const TEST_SECRETS = {
+  webhook: `whsec_${Buffer.from('test-webhook-secret-0123456789abcdef').toString('base64')}`,
+  sso: 'test-sso-secret-0123456789abcdef0123456789',
+  session: 'test-session-secret-0123456789abcdef012345',
+};
+
+/** A movable clock: tests step time instead of sleeping. */
+export class TestClock {
+  constructor(public current = new Date('2026-11-23T12:00:00Z')) {}
+  now = (): Date => new Date(this.current.getTime());
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+export interface TestApp {
+  plugin: HostingRewardsPlugin;
+  server: http.Server;
+  baseUrl: string;
+  db: TestDatabase;
+  clock: TestClock;
+  http: ReturnType<typeof request>;
+  /** Signs like a panel: Standard Webhooks headers for this body. */
+  sign(id: string, body: string, timestamp?: Date): Record<string, string>;
+  /** POSTs a signed event; `body` defaults to JSON.stringify(event). */
+  send(event: Record<string, unknown>, options?: { body?: string; headers?: Record<string, string> }): request.Test;
+  /** Stops the server and plugin, keeps the database (for restart tests). */
+  stop(): Promise<void>;
+  /** Stops and drops the database. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  db?: TestDatabase;
+  clock?: TestClock;
+  panel?: PluginConfig['panel'];
+  /** Use wall-clock time (needed where signatures must be fresh against real time). */
+  realTime?: boolean;
+}
+
+export async function startTestApp(options: StartOptions = {}): Promise<TestApp> {
+  const db = options.db ?? (await createTestDatabase());
+  const clock = options.clock ?? new TestClock();
+  const config: PluginConfig = {
+    ...loadConfig({}),
+    databaseUrl: db.url,
+    panel: options.panel ?? 'generic',
+    eventSource: 'test',
+    logLevel: 'silent',
+    dbPoolMax: 20,
+  };
+  const plugin = createPlugin({
+    config,
+    secrets: TEST_SECRETS,
+    logger: createLogger('silent'),
+    clock: options.realTime ? undefined : clock.now,
+  });
+  await plugin.init();
+  const app = express();
+  app.use(plugin.router);
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const wh = new Webhook(TEST_SECRETS.webhook);
+  const sign = (id: string, body: string, timestamp = new Date()) => ({
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+    'webhook-signature': wh.sign(id, timestamp, body),
+  });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await plugin.shutdown();
+  };
+  return {
+    plugin,
+    server,
+    baseUrl,
+    db,
+    clock,
+    http: request(baseUrl),
+    sign,
+    send(event, opts = {}) {
+      const body = opts.body ?? JSON.stringify(event);
+      return request(baseUrl)
+        .post('/hooks/events')
+        .set({ ...sign(String(event.id), body), ...opts.headers })
+        .send(body);
+    },
+    stop,
+    async close() {
+      await stop();
+      await db.drop();
+    },
+  };
+}
+
+let seq = 0;
+
+/** A valid canonical invoice.paid event (DESIGN §6) with overridable parts. */
+export function invoicePaid(
+  overrides: { id?: string; client?: Record<string, unknown>; invoice?: Record<string, unknown>; occurred_at?: string } = {},
+): Record<string, unknown> {
+  const n = ++seq;
+  const invoiceId = String(overrides.invoice?.id ?? `inv-${process.pid}-${n}`);
+  return {
+    id: overrides.id ?? `test:invoice:${invoiceId}:paid`,
+    type: 'invoice.paid',
+    occurred_at: overrides.occurred_at ?? '2026-11-22T10:15:00Z',
+    client: { id: '42', email: 'ann@example.com', name: 'Ann Lee', locale: 'en', currency: 'USD', ...overrides.client },
+    invoice: {
+      id: invoiceId,
+      currency: 'USD',
+      total: '120.00',
+      paid_from_credit: '0.00',
+      items: [
+        { id: `${invoiceId}-1`, type: 'renewal', service_id: '77', product_group: 'shared-hosting', billing_cycle: 'annually', amount: '100.00' },
+        { id: `${invoiceId}-2`, type: 'domain', amount: '20.00' },
+      ],
+      ...overrides.invoice,
+    },
+  };
+}
+
+export function clientEvent(type: string, clientId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: `test:${type}:${clientId}:${++seq}`,
+    type,
+    occurred_at: '2026-11-22T10:15:00Z',
+    client: { id: clientId, email: `${clientId}@example.com`, name: `Client ${clientId}`, locale: 'en', currency: 'USD' },
+    ...extra,
+  };
+}
+
+/** Row counts of every table an event writes to: "nothing written" means these don't move. */
+export async function tableCounts(plugin: HostingRewardsPlugin): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of ['loyalty_members', 'loyalty_events', 'loyalty_ledger', 'loyalty_lots']) {
+    const row = await plugin.db.knex(t).count({ n: '*' }).first();
+    out[t] = Number(row?.n ?? 0);
+  }
+  return out;
+}
+
+/** Invariant 2, checked after every scenario. */
+export async function expectBalancesConsistent(plugin: HostingRewardsPlugin): Promise<void> {
+  expect(await plugin.db.repos.members.findBalanceMismatches()).toEqual([]);
+}
