@@ -11,7 +11,7 @@ const FUNDING_ITEMS: ReadonlySet<ItemType> = new Set(['add_funds', 'mass_pay']);
  * already counted once; letting it earn again would pay twice for the same money.
  */
 export function earningBasis(invoice: Invoice): Money {
-  const purchases = invoice.items
+  const purchases = invoice.items?.length
     ? invoice.items.filter((i) => !FUNDING_ITEMS.has(i.type)).reduce((sum, i) => sum + i.amount.minor, 0)
     : invoice.total.minor;
   return { currency: invoice.currency, minor: Math.max(0, purchases - invoice.paidFromCredit.minor) };

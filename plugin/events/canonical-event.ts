@@ -183,7 +183,7 @@ export function parseCanonicalEvent(json: unknown): EventParseResult {
       ok: false,
       fields: parsed.error.issues.map((i) => ({
         path: i.path.join('.'),
-        message: i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message,
+        message: valueAt(json, i.path) === undefined ? 'is required' : i.message,
       })),
     };
   }
@@ -220,6 +220,15 @@ export function parseCanonicalEvent(json: unknown): EventParseResult {
     }
   }
   return fields.length > 0 ? { ok: false, fields } : { ok: true, event };
+}
+
+function valueAt(json: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = json;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
 }
 
 function toBillingEvent(

@@ -9,6 +9,9 @@ import type { EventService } from '../../services/event-service';
 import type { ProgramService } from '../../services/program-service';
 import { DEMO_CLIENTS, DEMO_PROGRAM, demoEvent, type DemoClient, type DemoEventType } from './demo-clients';
 
+/** Fixed, so the seed events are byte-for-byte the same on every start and replay as duplicates. */
+const SEED_OCCURRED_AT = new Date('2026-11-01T09:00:00Z');
+
 export interface DeliveryResult {
   status: number;
   body: unknown;
@@ -43,7 +46,7 @@ export class DemoPanel {
           amount: client.sampleAmount,
           invoiceId: `seed-${n + 1}`,
           nonce: 'seed',
-          occurredAt: this.deps.clock(),
+          occurredAt: SEED_OCCURRED_AT,
         });
         const parsed = parseCanonicalEvent(json);
         if (!parsed.ok) throw new Error(`Demo event is invalid: ${JSON.stringify(parsed.fields)}`);

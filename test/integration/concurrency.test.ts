@@ -1,0 +1,60 @@
+import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, type TestApp } from '../support/harness';
+
+/** Real parallel HTTP requests against a real server and database (DESIGN §5, invariants 1–2). */
+describe('concurrent deliveries', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+  afterEach(() => expectBalancesConsistent(app.plugin));
+
+  it('50 concurrent deliveries of one event id award once', async () => {
+    const event = invoicePaid({ client: { id: 'c-race-one' } });
+    const before = await tableCounts(app.plugin);
+    const results = await Promise.all(Array.from({ length: 50 }, () => app.send(event)));
+    expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
+    const outcomes = results.map((r) => r.body.outcome).sort();
+    expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(49);
+    expect(results.every((r) => r.body.points === 120)).toBe(true);
+    const member = await app.plugin.db.repos.members.findByPanelClientId('c-race-one');
+    expect(member?.pointsAvailable).toBe(120);
+    const after = await tableCounts(app.plugin);
+    expect(after.loyalty_events - before.loyalty_events).toBe(1);
+    expect(after.loyalty_ledger - before.loyalty_ledger).toBe(1);
+    expect(after.loyalty_members - before.loyalty_members).toBe(1);
+  });
+
+  it('200 concurrent distinct events for one new member: balance = Σ ledger = Σ lots', async () => {
+    const events = Array.from({ length: 200 }, (_, n) =>
+      invoicePaid({ client: { id: 'c-race-many' }, invoice: { total: `${n + 1}.00`, items: [{ type: 'renewal', amount: `${n + 1}.00` }] } }),
+    );
+    const results = await Promise.all(events.map((e) => app.send(e)));
+    expect(results.filter((r) => r.status !== 200).map((r) => [r.status, r.body])).toEqual([]);
+    expect(results.every((r) => r.body.outcome === 'applied')).toBe(true);
+    const expected = (200 * 201) / 2;
+    const member = await app.plugin.db.repos.members.findByPanelClientId('c-race-many');
+    expect(member).toMatchObject({ pointsAvailable: expected, pointsLifetime: expected });
+    expect(await app.plugin.db.repos.ledger.countForMember(member!.id)).toBe(200);
+    // balance_after forms one unbroken chain: no two transactions started from the same balance.
+    const rows = await app.plugin.db.knex('loyalty_ledger').where({ member_id: member!.id }).orderBy('id');
+    let running = 0;
+    for (const r of rows) {
+      running += Number(r.delta);
+      expect(Number(r.balance_after)).toBe(running);
+    }
+  });
+
+  it('mixed: many members, each event delivered three times at once', async () => {
+    const events = Array.from({ length: 30 }, (_, n) => invoicePaid({ client: { id: `c-mix-${n % 6}` } }));
+    const deliveries = events.flatMap((e) => [e, e, e]).sort(() => Math.random() - 0.5);
+    const results = await Promise.all(deliveries.map((e) => app.send(e)));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    expect(results.filter((r) => r.body.outcome === 'applied')).toHaveLength(30);
+    for (let n = 0; n < 6; n++) {
+      const m = await app.plugin.db.repos.members.findByPanelClientId(`c-mix-${n}`);
+      expect(m?.pointsAvailable).toBe(5 * 120);
+    }
+  });
+});

@@ -1,0 +1,114 @@
+import { SESSION_COOKIE } from '../../plugin/web/client-router';
+import { invoicePaid, startTestApp, type TestApp } from '../support/harness';
+
+async function session(app: TestApp, clientId: string, locale?: string): Promise<string> {
+  const token = await app.plugin.services.auth.mintSsoToken(clientId, { locale });
+  const res = await app.http.get(`/sso?token=${encodeURIComponent(token)}`).expect(303);
+  const raw = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith(SESSION_COOKIE))!;
+  return raw.split(';')[0]!;
+}
+
+const text = (html: string, testId: string) => new RegExp(`data-testid="${testId}">([^<]*)<`).exec(html)?.[1];
+const rowIds = (html: string) => [...html.matchAll(/data-entry="(\d+)"/g)].map((m) => Number(m[1]));
+
+describe('GET /client/rewards', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+
+  it('shows balance, lifetime, expiring points and the history with reasons', async () => {
+    // Earned 11.5 months ago: expires within the next 30 days under the default 12 months.
+    const old = new Date(app.clock.now().getTime() - 350 * 86_400_000).toISOString();
+    await app.send(invoicePaid({ client: { id: 'tab-1', name: 'Ann Lee' }, invoice: { id: 'A-1', total: '30.00', items: [] }, occurred_at: old })).expect(200);
+    await app.send(invoicePaid({ client: { id: 'tab-1' }, invoice: { id: 'A-2', total: '1234.56', items: [] } })).expect(200);
+    const page = await app.http.get('/client/rewards').set('Cookie', await session(app, 'tab-1')).expect(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.headers['cache-control']).toBe('no-store');
+    expect(text(page.text, 'balance')).toBe('1,264');
+    expect(text(page.text, 'lifetime')).toBe('1,264');
+    expect(text(page.text, 'expiring')).toBe('30');
+    const expiry = new Date(Date.parse(old) + 0);
+    expiry.setUTCFullYear(expiry.getUTCFullYear() + 1);
+    expect(text(page.text, 'expiring-date')).toBe(
+      `First on ${new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' }).format(expiry)}`,
+    );
+    expect(page.text).toContain('Invoice #A-2 paid ($1,234.56)');
+    expect(page.text).toContain('Invoice #A-1 paid ($30.00)');
+    expect(page.text.indexOf('A-2')).toBeLessThan(page.text.indexOf('A-1'));
+    expect(page.text).toContain('+1,234');
+    expect(page.text).toMatch(/1 point for every \$1\.00 you pay/);
+  });
+
+  it('paginates the history newest first, 20 a page', async () => {
+    for (let n = 1; n <= 45; n++) {
+      await app.send(invoicePaid({ client: { id: 'tab-pages' }, invoice: { id: `P-${n}`, total: `${n}.00`, items: [] } })).expect(200);
+    }
+    const cookie = await session(app, 'tab-pages');
+    const first = await app.http.get('/client/rewards').set('Cookie', cookie).expect(200);
+    const ids1 = rowIds(first.text);
+    expect(ids1).toHaveLength(20);
+    expect([...ids1].sort((a, b) => b - a)).toEqual(ids1);
+    expect(first.text).toContain('Invoice #P-45 paid');
+    // Handlebars escapes `=` in attributes as &#x3D;, which the browser decodes back.
+    const older = /href="\/client\/rewards\?before(?:=|&#x3D;)(\d+)"/.exec(first.text)?.[1];
+    expect(Number(older)).toBe(ids1[19]);
+    const second = await app.http.get(`/client/rewards?before=${older}`).set('Cookie', cookie).expect(200);
+    const ids2 = rowIds(second.text);
+    expect(ids2).toHaveLength(20);
+    expect(Math.max(...ids2)).toBeLessThan(Math.min(...ids1));
+    const third = await app.http.get(`/client/rewards?before=${ids2[19]}`).set('Cookie', cookie).expect(200);
+    expect(rowIds(third.text)).toHaveLength(5);
+    expect(third.text).toContain('Invoice #P-1 paid');
+    expect(third.text).not.toContain('data-testid="older"');
+    expect(third.text).toContain('data-testid="newest"');
+  });
+
+  it('refuses a malformed page cursor', async () => {
+    const cookie = await session(app, 'tab-pages');
+    for (const bad of ['abc', '-1', '0', '1.5']) {
+      expect((await app.http.get(`/client/rewards?before=${bad}`).set('Cookie', cookie)).status).toBe(400);
+    }
+  });
+
+  it('speaks the member’s language, with Intl formats for their locale', async () => {
+    await app.plugin.services.program.update({ earn_rates: { USD: '1', RUB: '0.01' } });
+    await app
+      .send(invoicePaid({ client: { id: 'tab-ru', name: 'Иван', locale: 'ru', currency: 'RUB' }, invoice: { id: 'R-1', currency: 'RUB', total: '123456.00', items: [] } }))
+      .expect(200);
+    const page = await app.http.get('/client/rewards').set('Cookie', await session(app, 'tab-ru')).expect(200);
+    expect(page.text).toContain('<html lang="ru">');
+    expect(page.text).toContain('Ваши бонусы');
+    expect(text(page.text, 'balance')).toBe(new Intl.NumberFormat('ru').format(1234));
+    expect(page.text).toContain(`Оплачен счёт №R-1 (${new Intl.NumberFormat('ru', { style: 'currency', currency: 'RUB' }).format(123456)})`);
+    expect(page.text).not.toMatch(/Available points|Points history/);
+  });
+
+  it('falls back to English for a language without a locale file', async () => {
+    await app.send(invoicePaid({ client: { id: 'tab-xx', locale: 'sw' } })).expect(200);
+    const page = await app.http.get('/client/rewards').set('Cookie', await session(app, 'tab-xx')).expect(200);
+    expect(page.text).toContain('Your rewards');
+  });
+
+  it('shows an empty tab to a client the panel knows but who has no events yet', async () => {
+    const page = await app.http.get('/client/rewards').set('Cookie', await session(app, 'tab-nobody', 'ru')).expect(200);
+    expect(text(page.text, 'balance')).toBe('0');
+    expect(page.text).toContain('data-testid="not-enrolled"');
+    expect(page.text).toContain('Ваши бонусы');
+  });
+
+  it('escapes panel-supplied text', async () => {
+    await app.send(invoicePaid({ client: { id: 'tab-xss', name: '<script>alert(1)</script>' } })).expect(200);
+    const page = await app.http.get('/client/rewards').set('Cookie', await session(app, 'tab-xss')).expect(200);
+    expect(page.text).not.toContain('<script>alert(1)</script>');
+    expect(page.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it('sends security headers that let only the panel frame it', async () => {
+    const page = await app.http.get('/client/rewards').set('Cookie', await session(app, 'tab-1'));
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'self'");
+    expect(page.headers['x-frame-options']).toBeUndefined();
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+  });
+});

@@ -1,0 +1,82 @@
+import fc from 'fast-check';
+import { earnForInvoice, earningBasis } from '../../plugin/domain/earning';
+import { pointsForAmount } from '../../plugin/domain/points';
+import type { Invoice, InvoiceItem } from '../../plugin/events/canonical-event';
+
+const RATES = { USD: '1', EUR: '1', GBP: '1', RUB: '0.01', JPY: '0.01', KWD: '3.25' };
+const usd = (minor: number) => ({ currency: 'USD', minor });
+
+describe('pointsForAmount: floor(amount × rate)', () => {
+  it.each([
+    // amount, currency, rate table, points
+    [12000, 'USD', RATES, 120],
+    [12099, 'USD', RATES, 120],
+    [99, 'USD', RATES, 0],
+    [29, 'USD', { USD: '100' }, 29],
+    [450000, 'RUB', RATES, 45],
+    [1999, 'JPY', RATES, 19],
+    [1000, 'KWD', RATES, 3],
+    [10000, 'USD', { USD: '0.5' }, 50],
+    [10001, 'USD', { USD: '1.0001' }, 100],
+    [100000000000, 'USD', { USD: '999999.9999' }, 999999999900000],
+  ])('%i minor %s → %i points', (minor, currency, rates, points) => {
+    expect(pointsForAmount({ currency, minor }, rates)).toEqual({ kind: 'points', points, rate: rates[currency as keyof typeof rates] });
+  });
+
+  it('earns nothing in a currency without a rate, and says so', () => {
+    expect(pointsForAmount({ currency: 'VND', minor: 250000 }, RATES)).toEqual({ kind: 'no_rate', currency: 'VND' });
+  });
+
+  it('never guesses with a malformed rate', () => {
+    expect(pointsForAmount(usd(100), { USD: '1e2' })).toEqual({ kind: 'no_rate', currency: 'USD' });
+  });
+
+  it('is exact where a float product is not (0.29 × 100 = 29, not 28)', () => {
+    expect(Math.floor(0.29 * 100)).toBe(28);
+    expect(pointsForAmount(usd(29), { USD: '1' })).toMatchObject({ points: 0 });
+    expect(pointsForAmount(usd(29), { USD: '100' })).toMatchObject({ points: 29 });
+  });
+
+  it('matches exact rational arithmetic for any amount and rate (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e12 }), fc.integer({ min: 0, max: 99_999_999 }), (minor, rateScaled) => {
+        const rate = `${Math.floor(rateScaled / 10_000)}.${String(rateScaled % 10_000).padStart(4, '0')}`;
+        const r = pointsForAmount(usd(minor), { USD: rate });
+        const expected = (BigInt(minor) * BigInt(rateScaled)) / 1_000_000n;
+        expect(r).toEqual({ kind: 'points', points: Number(expected), rate });
+      }),
+    );
+  });
+});
+
+describe('earningBasis', () => {
+  const item = (type: InvoiceItem['type'], minor: number): InvoiceItem => ({ type, amount: usd(minor) });
+  const invoice = (parts: Partial<Invoice>): Invoice => ({
+    id: '1',
+    currency: 'USD',
+    total: usd(12000),
+    paidFromCredit: usd(0),
+    ...parts,
+  });
+
+  it.each<[string, Partial<Invoice>, number]>([
+    ['the total when the panel sends no lines', {}, 12000],
+    ['the sum of purchase lines', { items: [item('renewal', 10000), item('domain', 2000)] }, 12000],
+    ['lines net of tax, not the taxed total', { total: usd(14400), items: [item('new', 12000)] }, 12000],
+    ['nothing for add_funds', { items: [item('add_funds', 5000)], total: usd(5000) }, 0],
+    ['nothing for mass_pay', { items: [item('mass_pay', 5000), item('renewal', 1000)], total: usd(6000) }, 1000],
+    ['less what was paid from credit', { items: [item('renewal', 10000)], total: usd(10000), paidFromCredit: usd(2550) }, 7450],
+    ['zero, never negative, when credit covers funding', { items: [item('add_funds', 5000)], total: usd(5000), paidFromCredit: usd(5000) }, 0],
+  ])('is %s', (_name, parts, minor) => {
+    expect(earningBasis(invoice(parts))).toEqual(usd(minor));
+  });
+
+  it('awards on the basis, and reports it', () => {
+    expect(earnForInvoice(invoice({ items: [item('renewal', 10050)] }), { USD: '2' })).toEqual({
+      kind: 'points',
+      points: 201,
+      rate: '2',
+      basis: usd(10050),
+    });
+  });
+});
