@@ -24,3 +24,20 @@ export function pointsForAmount(amount: Money, rates: EarnRates): EarnResult {
   const points = (BigInt(amount.minor) * rateScaled) / divisor;
   return { kind: 'points', points: Number(points), rate };
 }
+
+/**
+ * A rate as people read it: "1 point per 100.00" rather than "0.01 points per 1.00" when a
+ * rate below one divides evenly. Returns the points and how many minor units earn them.
+ */
+export function rateForDisplay(rate: string, digits: number): { points: string; perMinor: number } {
+  const m = RATE_PATTERN.exec(rate);
+  const unit = 10 ** digits;
+  if (!m) return { points: rate, perMinor: unit };
+  const fraction = m[2] ?? '';
+  const scaled = BigInt((m[1] as string) + fraction);
+  const scale = 10n ** BigInt(fraction.length);
+  if (scaled > 0n && scaled < scale && scale % scaled === 0n) {
+    return { points: '1', perMinor: Number(scale / scaled) * unit };
+  }
+  return { points: rate, perMinor: unit };
+}

@@ -1,5 +1,6 @@
 import type { Database } from '../db/database';
 import { currencyDigits, parseMoney } from '../domain/money';
+import { rateForDisplay } from '../domain/points';
 import type { Program } from '../domain/program';
 import type { Translations, Translator } from '../i18n';
 import type { LedgerEntry } from '../repositories/ledger-repository';
@@ -124,10 +125,14 @@ export class RewardsViewService {
         lines.push(i18n.t('rewards.earn_rate_none'));
         continue;
       }
+      const shown = rateForDisplay(rate, currencyDigits(cur) ?? 2);
       lines.push(
         i18n.t('rewards.earn_rate', {
-          points: i18n.t('points_count', { count: Number(rate), formatted: new Intl.NumberFormat(i18n.locale).format(rate as unknown as number) }),
-          amount: formatMoney(i18n.locale, { currency: cur, minor: 10 ** (currencyDigits(cur) ?? 2) }),
+          points: i18n.t('points_count', {
+            count: Number(shown.points),
+            formatted: new Intl.NumberFormat(i18n.locale).format(shown.points as unknown as number),
+          }),
+          amount: formatMoney(i18n.locale, { currency: cur, minor: shown.perMinor }),
         }),
       );
     }

@@ -1,4 +1,4 @@
-import { startTestApp, type TestApp } from '../support/harness';
+import { expectBalancesConsistent, startTestApp, type TestApp } from '../support/harness';
 
 function cookies(res: { headers: Record<string, unknown> }): string {
   return ((res.headers['set-cookie'] as string[] | undefined) ?? []).map((c) => c.split(';')[0]).join('; ');
@@ -9,6 +9,7 @@ describe('demo panel', () => {
   beforeAll(async () => {
     app = await startTestApp({ panel: 'demo', realTime: true });
   });
+  afterEach(() => expectBalancesConsistent(app.plugin));
   afterAll(() => app.close());
 
   it('seeds demo clients with points, idempotently across restarts', async () => {

@@ -1,5 +1,5 @@
 import { SESSION_COOKIE } from '../../plugin/web/client-router';
-import { invoicePaid, startTestApp, type TestApp } from '../support/harness';
+import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
 
 async function session(app: TestApp, clientId: string, locale?: string): Promise<string> {
   const token = await app.plugin.services.auth.mintSsoToken(clientId, { locale });
@@ -16,6 +16,7 @@ describe('GET /client/rewards', () => {
   beforeAll(async () => {
     app = await startTestApp();
   });
+  afterEach(() => expectBalancesConsistent(app.plugin));
   afterAll(() => app.close());
 
   it('shows balance, lifetime, expiring points and the history with reasons', async () => {

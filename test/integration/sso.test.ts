@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { SESSION_COOKIE } from '../../plugin/web/client-router';
-import { invoicePaid, startTestApp, TEST_SECRETS, type TestApp } from '../support/harness';
+import { expectBalancesConsistent, invoicePaid, startTestApp, TEST_SECRETS, type TestApp } from '../support/harness';
 
 const key = new TextEncoder().encode(TEST_SECRETS.sso);
 
@@ -18,6 +18,7 @@ describe('client SSO', () => {
     await app.send(invoicePaid({ client: { id: 'alice', name: 'Alice Example' } })).expect(200);
     await app.send(invoicePaid({ client: { id: 'bob', name: 'Bob Example' }, invoice: { total: '7.00', items: [] } })).expect(200);
   });
+  afterEach(() => expectBalancesConsistent(app.plugin));
   afterAll(() => app.close());
 
   it('a valid token sets an HttpOnly, SameSite=Lax session cookie and redirects to the tab', async () => {

@@ -77,9 +77,9 @@ describe('POST /hooks/events', () => {
     });
 
     it('keeps unknown fields in the inbox', async () => {
-      const event = { ...invoicePaid({ client: { id: 'c-extra' } }), whmcs: { gateway: 'paypal' } };
+      const event: Record<string, unknown> = { ...invoicePaid({ client: { id: 'c-extra' } }), whmcs: { gateway: 'paypal' } };
       await app.send(event).expect(200);
-      const row = await app.plugin.db.knex('loyalty_events').where({ external_id: event.id }).first();
+      const row = await app.plugin.db.knex('loyalty_events').where({ external_id: String(event.id) }).first();
       expect(JSON.parse(row.payload).whmcs).toEqual({ gateway: 'paypal' });
     });
   });

@@ -147,9 +147,11 @@ export function clientEvent(type: string, clientId: string, extra: Record<string
 }
 
 /** Row counts of every table an event writes to: "nothing written" means these don't move. */
-export async function tableCounts(plugin: HostingRewardsPlugin): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const t of ['loyalty_members', 'loyalty_events', 'loyalty_ledger', 'loyalty_lots']) {
+const WRITTEN_TABLES = ['loyalty_members', 'loyalty_events', 'loyalty_ledger', 'loyalty_lots'] as const;
+
+export async function tableCounts(plugin: HostingRewardsPlugin): Promise<Record<(typeof WRITTEN_TABLES)[number], number>> {
+  const out = { loyalty_members: 0, loyalty_events: 0, loyalty_ledger: 0, loyalty_lots: 0 };
+  for (const t of WRITTEN_TABLES) {
     const row = await plugin.db.knex(t).count({ n: '*' }).first();
     out[t] = Number(row?.n ?? 0);
   }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { earnForInvoice, earningBasis } from '../../plugin/domain/earning';
-import { pointsForAmount } from '../../plugin/domain/points';
+import { pointsForAmount, rateForDisplay } from '../../plugin/domain/points';
 import type { Invoice, InvoiceItem } from '../../plugin/events/canonical-event';
 
 const RATES = { USD: '1', EUR: '1', GBP: '1', RUB: '0.01', JPY: '0.01', KWD: '3.25' };
@@ -78,5 +78,18 @@ describe('earningBasis', () => {
       rate: '2',
       basis: usd(10050),
     });
+  });
+});
+
+describe('rateForDisplay', () => {
+  it.each([
+    ['1', 2, '1', 100],
+    ['2.5', 2, '2.5', 100],
+    ['0.01', 2, '1', 10000],
+    ['0.03', 2, '0.03', 100],
+    ['0.25', 0, '1', 4],
+    ['0.0001', 2, '1', 1000000],
+  ])('rate %s with %i digits reads as %s point(s) per %i minor units', (rate, digits, points, perMinor) => {
+    expect(rateForDisplay(rate, digits)).toEqual({ points, perMinor });
   });
 });
