@@ -77,7 +77,6 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const events = new EventService(db, { hooks, members, earning, program, bus, clock });
   const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock);
   const rewards = new RewardsViewService(db, program, translations, clock);
-  const csrf = createCsrf(secrets.session);
   const demo =
     config.panel === 'demo'
       ? new DemoPanel({ db, events, program, auth, webhookSecret: secrets.webhook, source: config.eventSource, logger, clock })
@@ -93,7 +92,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   router.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
   router.use(cookieParser());
   router.use(clientRouter({ auth, rewards, views }));
-  if (demo) router.use(demoRouter({ demo, views, translations, csrf }));
+  if (demo) router.use(demoRouter({ demo, views, translations, csrf: createCsrf(secrets.session, 'anon') }));
   router.use((req) => {
     throw new NotFoundError('not_found', { message: `No route for ${req.method} ${req.path}` });
   });

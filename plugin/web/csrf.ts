@@ -13,13 +13,15 @@ export interface Csrf {
 }
 
 /**
- * Double-submit CSRF tokens (csrf-csrf), bound to the client session, or to an anonymous
- * browser id on pages that have no session (the demo panel).
+ * Double-submit CSRF tokens (csrf-csrf), bound to the client session, or, for pages used
+ * without one (the demo panel), to an anonymous browser id. A page binds to one of them only:
+ * binding the demo form to "the session if any" broke it once a Rewards tab was opened.
  */
-export function createCsrf(secret: string): Csrf {
+export function createCsrf(secret: string, bindTo: 'session' | 'anon' = 'session'): Csrf {
+  const cookie = bindTo === 'session' ? SESSION_COOKIE : ANON_COOKIE;
   const { generateCsrfToken, doubleCsrfProtection } = doubleCsrf({
     getSecret: () => secret,
-    getSessionIdentifier: (req) => String(req.cookies?.[SESSION_COOKIE] ?? req.cookies?.[ANON_COOKIE] ?? ''),
+    getSessionIdentifier: (req) => String(req.cookies?.[cookie] ?? ''),
     cookieName: 'hr_csrf',
     cookieOptions: { sameSite: 'lax', secure: false, httpOnly: true, path: '/' },
     getCsrfTokenFromRequest: (req) => (req.body as Record<string, unknown> | undefined)?.[CSRF_FIELD] as string,
@@ -28,7 +30,7 @@ export function createCsrf(secret: string): Csrf {
 
   return {
     token(req, res) {
-      if (!req.cookies?.[SESSION_COOKIE] && !req.cookies?.[ANON_COOKIE]) {
+      if (bindTo === 'anon' && !req.cookies?.[ANON_COOKIE]) {
         const id = randomBytes(16).toString('hex');
         res.cookie(ANON_COOKIE, id, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/' });
         req.cookies = { ...req.cookies, [ANON_COOKIE]: id };

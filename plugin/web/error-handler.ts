@@ -24,6 +24,7 @@ const PAGE_MESSAGES: Record<string, string> = {
   sso_used: 'error.sso_used',
   session_required: 'error.session_required',
   not_found: 'error.not_found',
+  csrf_invalid: 'error.csrf_invalid',
 };
 
 function wantsJson(req: Request): boolean {
@@ -52,7 +53,8 @@ export function errorHandler(deps: { logger: Logger; views: ViewRenderer; transl
       );
       return;
     }
-    const i18n = deps.translations.for(res.locals.locale as string | undefined);
+    // Before sign-in (a bad SSO link) only the browser's language is known.
+    const i18n = deps.translations.for(res.locals.locale ?? (req.acceptsLanguages('en', 'ru') || undefined));
     const messageKey = known ? (PAGE_MESSAGES[known.code] ?? (status === 403 ? 'error.forbidden' : 'error.bad_request')) : 'error.internal';
     res.status(status).type('html').send(deps.views.render('error', { status, messageKey }, i18n));
   };

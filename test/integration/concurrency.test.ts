@@ -46,6 +46,14 @@ describe('concurrent deliveries', () => {
     }
   });
 
+  it('100 concurrent first events for 100 different new clients all enrol and award', async () => {
+    const events = Array.from({ length: 100 }, (_, n) => invoicePaid({ client: { id: `c-enrol-${n}` } }));
+    const results = await Promise.all(events.map((e) => app.send(e)));
+    expect(results.filter((r) => r.status !== 200).map((r) => [r.status, r.body])).toEqual([]);
+    const members = await app.plugin.db.knex('loyalty_members').where('panel_client_id', 'like', 'c-enrol-%').count({ n: '*' }).first();
+    expect(Number(members?.n)).toBe(100);
+  });
+
   it('mixed: many members, each event delivered three times at once', async () => {
     const events = Array.from({ length: 30 }, (_, n) => invoicePaid({ client: { id: `c-mix-${n % 6}` } }));
     const deliveries = events.flatMap((e) => [e, e, e]).sort(() => Math.random() - 0.5);

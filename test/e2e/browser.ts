@@ -1,0 +1,113 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { TestApp } from '../support/harness';
+
+/**
+ * Browser-test helpers: Debian's Chromium (never a downloaded one), one browser per test file,
+ * one fresh context (cookie jar) per test.
+ */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const PHONE = { width: 360, height: 740 } as const;
+export const DESKTOP = { width: 1280, height: 800 } as const;
+
+/** Where screenshots go, for a person to look at after a run. */
+export const SHOT_DIR = process.env.E2E_SCREENSHOT_DIR ?? '/tmp/hosting-rewards-e2e';
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM_PATH)) {
+    throw new Error(`${CHROMIUM_PATH} is missing: install Debian's Chromium (apt-get install -y chromium); tests never download a browser.`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export async function newPage(
+  browser: Browser,
+  options: { viewport?: { width: number; height: number }; locale?: string } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    viewport: options.viewport ?? DESKTOP,
+    locale: options.locale ?? 'en-US',
+    // Phones report a touch device; the layout must not depend on it, but be realistic.
+    ...(options.viewport && options.viewport.width < 600 ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+  });
+  context.setDefaultTimeout(10_000);
+  context.setDefaultNavigationTimeout(15_000);
+  const page = await context.newPage();
+  return { context, page };
+}
+
+/** Signs the browser in the way a panel does: a fresh single-use SSO link. */
+export async function ssoUrl(app: TestApp, clientId: string, locale?: string): Promise<string> {
+  const token = await app.plugin.services.auth.mintSsoToken(clientId, locale ? { locale } : {});
+  return `${app.baseUrl}/sso?token=${encodeURIComponent(token)}`;
+}
+
+/** Full page by default; `fullPage: false` keeps just what the viewport shows (what a person sees first). */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
+  fs.mkdirSync(SHOT_DIR, { recursive: true });
+  const file = path.join(SHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: options.fullPage ?? true });
+  return file;
+}
+
+/** Page width facts, read in the page (tsconfig has no DOM lib, so these are string expressions). */
+export async function pageWidths(page: Page): Promise<{ scrollWidth: number; innerWidth: number; bodyScrollWidth: number }> {
+  return page.evaluate<{ scrollWidth: number; innerWidth: number; bodyScrollWidth: number }>(
+    '({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, bodyScrollWidth: document.body.scrollWidth })',
+  );
+}
+
+export async function expectNoHorizontalOverflow(page: Page): Promise<void> {
+  const w = await pageWidths(page);
+  expect(w.scrollWidth).toBeLessThanOrEqual(w.innerWidth);
+  expect(w.bodyScrollWidth).toBeLessThanOrEqual(w.innerWidth);
+}
+
+/** Visible, and its box lies inside [0, viewport width]. */
+export async function expectWithinViewport(page: Page, locator: Locator): Promise<void> {
+  await expect(locator.isVisible()).resolves.toBe(true);
+  const box = await locator.boundingBox();
+  const width = page.viewportSize()?.width ?? 0;
+  expect(box).not.toBeNull();
+  if (!box) return;
+  expect(box.width).toBeGreaterThan(0);
+  expect(box.x).toBeGreaterThanOrEqual(0);
+  expect(box.x + box.width).toBeLessThanOrEqual(width + 0.5);
+}
+
+interface StyleWindow {
+  getComputedStyle(el: unknown, pseudo?: string | null): { getPropertyValue(name: string): string };
+}
+
+/** A computed CSS property of the first matching element (optionally of a pseudo-element such as "::before"). */
+export async function computedStyle(locator: Locator, property: string, pseudo?: string): Promise<string> {
+  return locator
+    .first()
+    .evaluate(
+      (el, [prop, pse]) => (globalThis as unknown as StyleWindow).getComputedStyle(el, pse ?? null).getPropertyValue(prop as string),
+      [property, pseudo] as const,
+    );
+}
+
+/** Waits until the element is scrolled fully into the viewport vertically (what a person sees without scrolling). */
+export async function waitUntilOnScreen(page: Page, selector: string, timeout = 5_000): Promise<void> {
+  await page.waitForFunction(
+    `(() => { const el = document.querySelector(${JSON.stringify(selector)}); if (!el) return false;
+      const r = el.getBoundingClientRect(); return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight; })()`,
+    undefined,
+    { timeout },
+  );
+}
