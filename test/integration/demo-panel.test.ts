@@ -38,30 +38,23 @@ describe('demo panel', () => {
     expect(await app.plugin.db.repos.events.count()).toBe(before);
   });
 
-  it('fires a signed event through the real webhook path', async () => {
+  /** Loads the demo page like a browser, then submits its form with the page's CSRF token. */
+  async function fire(fields: Record<string, string>) {
     const home = await app.http.get('/').expect(200);
     const csrf = /name="_csrf" value="([^"]+)"/.exec(home.text)?.[1];
     expect(csrf).toBeDefined();
-    const res = await app.http
-      .post('/demo/events')
-      .set('Cookie', cookies(home))
-      .type('form')
-      .send({ _csrf: csrf, client: 'demo-1', type: 'invoice.paid', amount: '10.00' })
-      .expect(200);
+    return app.http.post('/demo/events').set('Cookie', cookies(home)).type('form').send({ _csrf: csrf, ...fields }).expect(200);
+  }
+
+  it('fires a signed event through the real webhook path', async () => {
+    const res = await fire({ client: 'demo-1', type: 'invoice.paid', amount: '10.00' });
     expect(res.text).toMatch(/data-testid="result-status">200</);
     expect(res.text).toContain('&quot;outcome&quot;: &quot;applied&quot;');
     expect((await app.plugin.db.repos.members.findByPanelClientId('demo-1'))?.pointsAvailable).toBe(69);
   });
 
   it('shows the plugin’s validation answer for a bad amount', async () => {
-    const home = await app.http.get('/').expect(200);
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(home.text)?.[1];
-    const res = await app.http
-      .post('/demo/events')
-      .set('Cookie', cookies(home))
-      .type('form')
-      .send({ _csrf: csrf, client: 'demo-1', type: 'invoice.paid', amount: '-5' })
-      .expect(200);
+    const res = await fire({ client: 'demo-1', type: 'invoice.paid', amount: '-5' });
     expect(res.text).toMatch(/data-testid="result-status">422</);
     expect(res.text).toContain('must not be negative');
   });

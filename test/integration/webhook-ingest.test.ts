@@ -4,7 +4,6 @@ import {
   expectBalancesConsistent,
   invoicePaid,
   startTestApp,
-  TEST_SECRETS,
   tableCounts,
   type TestApp,
 } from '../support/harness';
@@ -154,7 +153,6 @@ describe('POST /hooks/events', () => {
   });
 
   describe('bad input is refused with nothing written', () => {
-    const wh = new Webhook(TEST_SECRETS.webhook);
     let before: Record<string, number>;
     beforeEach(async () => {
       before = await tableCounts(app.plugin);
