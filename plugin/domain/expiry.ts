@@ -12,3 +12,8 @@ export function addMonthsUtc(date: Date, months: number): Date {
 export function expiryFor(earnedAt: Date, expiryMonths: number | null): Date | null {
   return expiryMonths === null ? null : addMonthsUtc(earnedAt, expiryMonths);
 }
+
+/** When points earned at `earnedAt` stop being refundable and can be spent. */
+export function availableFrom(earnedAt: Date, refundWindowDays: number): Date {
+  return new Date(earnedAt.getTime() + refundWindowDays * 86_400_000);
+}

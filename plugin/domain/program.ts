@@ -7,11 +7,20 @@ export interface Program {
   earnRates: EarnRates;
   /** Months a lot lives before it expires; null keeps points forever. */
   expiryMonths: number | null;
+  /** Days new points stay pending (refundable) before they can be spent; 0 = at once. */
+  refundWindowDays: number;
+  /** What a reversal of points already spent does: leave a negative balance, or write it off. */
+  debtPolicy: 'debt' | 'write_off';
+  /** Extra points taken on a chargeback, on top of reversing what the invoice earned. */
+  chargebackPenaltyPoints: number;
 }
 
 export const DEFAULT_PROGRAM: Program = {
   earnRates: { USD: '1', EUR: '1', GBP: '1' },
   expiryMonths: 12,
+  refundWindowDays: 14,
+  debtPolicy: 'debt',
+  chargebackPenaltyPoints: 0,
 };
 
 export const programSettingsSchema = z.object({
@@ -22,6 +31,9 @@ export const programSettingsSchema = z.object({
     )
     .optional(),
   points_expiry_months: z.number().int().min(1).max(120).nullable().optional(),
+  refund_window_days: z.number().int().min(0).max(365).optional(),
+  debt_policy: z.enum(['debt', 'write_off']).optional(),
+  chargeback_penalty_points: z.number().int().min(0).max(1_000_000_000).optional(),
 });
 
 export type ProgramSettings = z.infer<typeof programSettingsSchema>;
@@ -30,5 +42,8 @@ export function programFromSettings(settings: ProgramSettings): Program {
   return {
     earnRates: settings.earn_rates ?? DEFAULT_PROGRAM.earnRates,
     expiryMonths: settings.points_expiry_months === undefined ? DEFAULT_PROGRAM.expiryMonths : settings.points_expiry_months,
+    refundWindowDays: settings.refund_window_days ?? DEFAULT_PROGRAM.refundWindowDays,
+    debtPolicy: settings.debt_policy ?? DEFAULT_PROGRAM.debtPolicy,
+    chargebackPenaltyPoints: settings.chargeback_penalty_points ?? DEFAULT_PROGRAM.chargebackPenaltyPoints,
   };
 }

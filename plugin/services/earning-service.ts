@@ -1,5 +1,5 @@
 import { earnForInvoice } from '../domain/earning';
-import { expiryFor } from '../domain/expiry';
+import { availableFrom, expiryFor } from '../domain/expiry';
 import { toDecimalString } from '../domain/money';
 import type { Invoice } from '../events/canonical-event';
 import type { HookContext, HookResult } from '../events/hook';
@@ -31,7 +31,7 @@ export class EarningService {
       eventId: ctx.eventRowId,
       actor: 'system',
       earnedAt,
-      availableAt: ctx.now,
+      availableAt: availableFrom(earnedAt, ctx.program.refundWindowDays),
       expiresAt: expiryFor(earnedAt, ctx.program.expiryMonths),
       now: ctx.now,
     });

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { loadConfig, type PluginConfig } from '../../plugin/config';
 import { createPlugin, type HostingRewardsPlugin } from '../../plugin/index';
+import type { ProgramSettings } from '../../plugin/domain/program';
 import { createLogger } from '../../plugin/logger';
 import { createTestDatabase, type TestDatabase } from './test-db';
 
@@ -46,6 +47,11 @@ export interface StartOptions {
   panel?: PluginConfig['panel'];
   /** Use wall-clock time (needed where signatures must be fresh against real time). */
   realTime?: boolean;
+  /**
+   * Program settings written before the test starts. Defaults to no refund window, so points
+   * are available at once unless a test is about pending points.
+   */
+  program?: ProgramSettings;
 }
 
 export async function startTestApp(options: StartOptions = {}): Promise<TestApp> {
@@ -66,6 +72,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
     clock: options.realTime ? undefined : clock.now,
   });
   await plugin.init();
+  await plugin.services.program.update(options.program ?? { refund_window_days: 0 });
   const app = express();
   app.use(plugin.router);
   const server = http.createServer(app);

@@ -21,6 +21,9 @@ export const DEMO_CLIENTS: DemoClient[] = [
 export const DEMO_PROGRAM = {
   earn_rates: { USD: '1', EUR: '1', GBP: '1', RUB: '0.01', TRY: '0.03', CNY: '0.15' },
   points_expiry_months: 12,
+  // Demo points are spendable at once so the loop shows a balance move; the program default
+  // keeps them pending for 14 days.
+  refund_window_days: 0,
 };
 
 export const DEMO_EVENT_TYPES = [
