@@ -1,6 +1,8 @@
 import type { HookRegistry } from '../plugin/events/hook';
 import { clientCreated } from './client-created';
+import { invoiceChargeback } from './invoice-chargeback';
 import { invoicePaid } from './invoice-paid';
+import { invoiceRefunded } from './invoice-refunded';
 
 /**
  * Event types with meaning so far. Every other canonical type is validated, stored and
@@ -9,4 +11,6 @@ import { invoicePaid } from './invoice-paid';
 export const hooks: HookRegistry = {
   'client.created': clientCreated,
   'invoice.paid': invoicePaid,
+  'invoice.refunded': invoiceRefunded,
+  'invoice.chargeback': invoiceChargeback,
 };

@@ -5,6 +5,9 @@ import * as createLedger from './20261123000300_create_ledger';
 import * as createLots from './20261123000400_create_lots';
 import * as createSettings from './20261123000500_create_settings';
 import * as createSsoTokens from './20261123000600_create_sso_tokens';
+import * as addLotsPending from './20261124000100_add_lots_pending';
+import * as createInvoices from './20261124000110_create_invoices';
+import * as indexLedgerReference from './20261124000120_index_ledger_reference';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -18,4 +21,7 @@ export const migrations: NamedMigration[] = [
   { name: '20261123000400_create_lots', ...createLots },
   { name: '20261123000500_create_settings', ...createSettings },
   { name: '20261123000600_create_sso_tokens', ...createSsoTokens },
+  { name: '20261124000100_add_lots_pending', ...addLotsPending },
+  { name: '20261124000110_create_invoices', ...createInvoices },
+  { name: '20261124000120_index_ledger_reference', ...indexLedgerReference },
 ];

@@ -5,6 +5,7 @@ import type { PluginConfig } from './config';
 import { Database } from './db/database';
 import { PluginMigrationSource } from './db/migration-source';
 import { ConfigError, NotFoundError } from './errors';
+import { ReleasePendingJob } from './jobs/release-pending-job';
 import { DomainEventBus } from './events/domain-events';
 import { Translations } from './i18n';
 import { createLogger, type Logger } from './logger';
@@ -13,6 +14,7 @@ import { PUBLIC_DIR } from './paths';
 import { AuthService } from './services/auth-service';
 import { EarningService } from './services/earning-service';
 import { EventService } from './services/event-service';
+import { InvoiceService } from './services/invoice-service';
 import { LedgerService } from './services/ledger-service';
 import { MemberService } from './services/member-service';
 import { ProgramService } from './services/program-service';
@@ -50,7 +52,12 @@ export interface HostingRewardsPlugin {
   migrations: PluginMigrationSource;
   bus: DomainEventBus;
   db: Database;
+  jobs: {
+    /** Releases pending points past their refund window; safe to run at any time, twice. */
+    releasePending(): Promise<{ members: number; points: number }>;
+  };
   services: {
+    ledger: LedgerService;
     events: EventService;
     program: ProgramService;
     auth: AuthService;
@@ -74,9 +81,11 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const ledger = new LedgerService();
   const members = new MemberService();
   const earning = new EarningService(ledger);
-  const events = new EventService(db, { hooks, members, earning, program, bus, clock });
+  const invoices = new InvoiceService(earning, ledger);
+  const events = new EventService(db, { hooks, members, earning, invoices, ledger, program, bus, clock });
   const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock);
-  const rewards = new RewardsViewService(db, program, translations, clock);
+  const rewards = new RewardsViewService(db, program, ledger, translations, clock);
+  const releasePending = new ReleasePendingJob(db, ledger, clock, logger);
   const demo =
     config.panel === 'demo'
       ? new DemoPanel({ db, events, program, auth, webhookSecret: secrets.webhook, source: config.eventSource, logger, clock })
@@ -106,7 +115,8 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     migrations: new PluginMigrationSource(),
     bus,
     db,
-    services: { events, program, auth, rewards },
+    jobs: { releasePending: () => releasePending.run() },
+    services: { ledger, events, program, auth, rewards },
     demo,
     async init() {
       if (options.migrate !== false) {

@@ -2,6 +2,7 @@ import type { Program } from '../domain/program';
 import type { Repositories } from '../repositories';
 import type { Member } from '../repositories/member-repository';
 import type { EarningService } from '../services/earning-service';
+import type { InvoiceService } from '../services/invoice-service';
 import type { BillingEvent, EventType } from './canonical-event';
 
 /** What a hook handler gets: the open transaction, the locked member and the services. */
@@ -13,7 +14,7 @@ export interface HookContext {
   eventRowId: number;
   program: Program;
   now: Date;
-  services: { earning: EarningService };
+  services: { earning: EarningService; invoices: InvoiceService };
 }
 
 export interface HookResult {

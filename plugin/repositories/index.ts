@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { EventRepository } from './event-repository';
+import { InvoiceRepository } from './invoice-repository';
 import { LedgerRepository } from './ledger-repository';
 import { LotRepository } from './lot-repository';
 import { MemberRepository } from './member-repository';
@@ -9,6 +10,7 @@ import { SsoTokenRepository } from './sso-token-repository';
 export interface Repositories {
   members: MemberRepository;
   events: EventRepository;
+  invoices: InvoiceRepository;
   ledger: LedgerRepository;
   lots: LotRepository;
   settings: SettingsRepository;
@@ -20,6 +22,7 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
   return {
     members: new MemberRepository(db),
     events: new EventRepository(db),
+    invoices: new InvoiceRepository(db),
     ledger: new LedgerRepository(db),
     lots: new LotRepository(db),
     settings: new SettingsRepository(db),

@@ -87,6 +87,12 @@ export class LedgerRepository {
     return { entries: rows.slice(0, options.limit).map(toEntry), hasOlder: rows.length > options.limit };
   }
 
+  /** Ids of the earn and bonus entries a reference (an invoice) produced. */
+  async idsForReference(memberId: number, reference: string): Promise<number[]> {
+    const rows = await this.db(LEDGER).where({ member_id: memberId, reference }).whereIn('kind', ['earn', 'bonus']).select('id');
+    return rows.map((r: Record<string, unknown>) => toInt(r.id));
+  }
+
   async countForMember(memberId: number): Promise<number> {
     const row = await this.db(LEDGER).where({ member_id: memberId }).count({ n: '*' }).first();
     return toInt(row?.n);

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { toDateOrNull, toInt } from './row-values';
+import { toDate, toDateOrNull, toInt } from './row-values';
 
 export const LOTS = 'loyalty_lots';
 
@@ -7,11 +7,40 @@ export interface NewLot {
   memberId: number;
   ledgerId: number;
   points: number;
+  /** Less than `points` when part of the earn paid off a debt. */
+  remaining: number;
+  pending: boolean;
   earnedAt: Date;
   availableAt: Date;
   expiresAt: Date | null;
 }
 
+export interface Lot {
+  id: number;
+  ledgerId: number;
+  points: number;
+  remaining: number;
+  pending: boolean;
+  availableAt: Date;
+  expiresAt: Date | null;
+}
+
+function toLot(row: Record<string, unknown>): Lot {
+  return {
+    id: toInt(row.id),
+    ledgerId: toInt(row.ledger_id),
+    points: toInt(row.points),
+    remaining: toInt(row.remaining),
+    pending: Boolean(toInt(row.pending)),
+    availableAt: toDate(row.available_at),
+    expiresAt: toDateOrNull(row.expires_at),
+  };
+}
+
+/**
+ * Lots are only changed by code holding the member's row lock (MemberService.enrolLocked), so
+ * reads here need no lock of their own.
+ */
 export class LotRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
@@ -20,7 +49,8 @@ export class LotRepository {
       member_id: lot.memberId,
       ledger_id: lot.ledgerId,
       points: lot.points,
-      remaining: lot.points,
+      remaining: lot.remaining,
+      pending: lot.pending,
       earned_at: lot.earnedAt,
       available_at: lot.availableAt,
       expires_at: lot.expiresAt,
@@ -28,7 +58,45 @@ export class LotRepository {
     return toInt(id);
   }
 
-  /** Points still unspent that expire in [from, to), and the first date they do. */
+  async setRemaining(id: number, remaining: number, pending: boolean): Promise<void> {
+    await this.db(LOTS).where({ id }).update({ remaining, pending });
+  }
+
+  /** Pending lots whose refund window has passed, oldest first. */
+  async dueForRelease(memberId: number, now: Date): Promise<Lot[]> {
+    const rows = await this.db(LOTS)
+      .where({ member_id: memberId, pending: true })
+      .andWhere('available_at', '<=', now)
+      .orderBy('id', 'asc');
+    return rows.map(toLot);
+  }
+
+  /** Members with pending lots due by `now`: the release job's work list, in batches. */
+  async membersWithDueLots(now: Date, limit: number): Promise<number[]> {
+    const rows = await this.db(LOTS).distinct('member_id').where({ pending: true }).andWhere('available_at', '<=', now).limit(limit);
+    return rows.map((r: Record<string, unknown>) => toInt(r.member_id));
+  }
+
+  /** Every lot with points left, for a reversal to draw from. */
+  async withRemaining(memberId: number): Promise<Lot[]> {
+    const rows = await this.db(LOTS).where({ member_id: memberId }).andWhere('remaining', '>', 0).orderBy('id', 'asc');
+    return rows.map(toLot);
+  }
+
+  /** Pending points by release date, soonest first, for the Rewards tab. */
+  async pendingByRelease(memberId: number): Promise<Array<{ points: number; availableAt: Date }>> {
+    const rows = await this.db(LOTS)
+      .where({ member_id: memberId, pending: true })
+      .andWhere('remaining', '>', 0)
+      .select('available_at')
+      .sum({ points: 'remaining' })
+      .groupBy('available_at')
+      .orderBy('available_at', 'asc')
+      .limit(50);
+    return rows.map((r: Record<string, unknown>) => ({ points: toInt(r.points), availableAt: toDate(r.available_at) }));
+  }
+
+  /** Points still unspent and spendable that expire in [from, to), and the first date they do. */
   async expiringBetween(memberId: number, from: Date, to: Date): Promise<{ points: number; firstExpiry: Date | null }> {
     const row = await this.db(LOTS)
       .where({ member_id: memberId })

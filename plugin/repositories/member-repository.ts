@@ -37,6 +37,8 @@ export interface BalanceMismatch {
   cached: number;
   ledgerSum: number;
   lotsSum: number;
+  pendingCached: number;
+  pendingLots: number;
 }
 
 function toMember(row: Record<string, unknown>): Member {
@@ -72,8 +74,10 @@ export class MemberRepository {
     return row ? toMember(row) : null;
   }
 
-  async findById(id: number): Promise<Member | null> {
-    const row = await this.db(MEMBERS).where({ id }).first();
+  async findById(id: number, options: { forUpdate?: boolean } = {}): Promise<Member | null> {
+    const q = this.db(MEMBERS).where({ id }).first();
+    if (options.forUpdate) q.forUpdate();
+    const row = await q;
     return row ? toMember(row) : null;
   }
 
@@ -117,28 +121,37 @@ export class MemberRepository {
   }
 
   /**
-   * Members whose cached balance disagrees with their ledger or their lots. Invariant 2 says
-   * this is always empty; the tests call it after every scenario and an operator can too.
+   * Members whose cached balances disagree with their ledger or their lots (invariant 2):
+   * available + pending = Σ ledger; pending = Σ remaining of pending lots; and the lots hold
+   * whatever is not debt, max(available, 0) + pending. The tests call it after every scenario,
+   * and an operator can too.
    */
   async findBalanceMismatches(): Promise<BalanceMismatch[]> {
     const ledgerSum = this.db('loyalty_ledger as l').sum('l.delta').where('l.member_id', this.db.ref('m.id'));
     const lotsSum = this.db('loyalty_lots as o').sum('o.remaining').where('o.member_id', this.db.ref('m.id'));
+    const pendingSum = this.db('loyalty_lots as p').sum('p.remaining').where('p.member_id', this.db.ref('m.id')).andWhere('p.pending', '<>', 0);
     const rows = await this.db
       .from(
         this.db(`${MEMBERS} as m`)
-          .select('m.id', 'm.panel_client_id')
+          .select('m.id', 'm.panel_client_id', 'm.points_available', 'm.points_pending')
           .select(this.db.raw('m.points_available + m.points_pending as cached'))
           .select(this.db.raw('COALESCE((?), 0) as ledger_sum', [ledgerSum]))
           .select(this.db.raw('COALESCE((?), 0) as lots_sum', [lotsSum]))
+          .select(this.db.raw('COALESCE((?), 0) as pending_sum', [pendingSum]))
           .as('b'),
       )
-      .whereRaw('b.cached <> b.ledger_sum OR b.cached <> b.lots_sum');
+      .whereRaw(
+        'b.cached <> b.ledger_sum OR b.points_pending <> b.pending_sum OR ' +
+          '(CASE WHEN b.points_available > 0 THEN b.points_available ELSE 0 END) + b.points_pending <> b.lots_sum',
+      );
     return rows.map((r: Record<string, unknown>) => ({
       memberId: toInt(r.id),
       panelClientId: String(r.panel_client_id),
       cached: toInt(r.cached),
       ledgerSum: toInt(r.ledger_sum),
       lotsSum: toInt(r.lots_sum),
+      pendingCached: toInt(r.points_pending),
+      pendingLots: toInt(r.pending_sum),
     }));
   }
 }

@@ -6,6 +6,8 @@ import type { BillingEvent } from '../events/canonical-event';
 import type { DomainEventBus, DomainEvents } from '../events/domain-events';
 import type { HookContext, HookRegistry, HookResult } from '../events/hook';
 import type { EarningService } from './earning-service';
+import type { InvoiceService } from './invoice-service';
+import type { LedgerService } from './ledger-service';
 import type { MemberService } from './member-service';
 import type { ProgramService } from './program-service';
 
@@ -34,6 +36,8 @@ export class EventService {
       hooks: HookRegistry;
       members: MemberService;
       earning: EarningService;
+      invoices: InvoiceService;
+      ledger: LedgerService;
       program: ProgramService;
       bus: DomainEventBus;
       clock: () => Date;
@@ -63,7 +67,11 @@ export class EventService {
           receivedAt: now,
         });
         if (eventRowId === null) throw new DuplicateDelivery();
-        const { member, enrolled } = await this.deps.members.enrolLocked(repos, event.client, now);
+        const locked = await this.deps.members.enrolLocked(repos, event.client, now);
+        const { enrolled } = locked;
+        // Points whose refund window has passed become spendable before this event acts, so
+        // a reversal draws from the right pool.
+        const member = await this.deps.ledger.releaseDue(repos, locked.member, now);
         const ctx: HookContext = {
           repos,
           member,
@@ -71,7 +79,7 @@ export class EventService {
           eventRowId,
           program,
           now,
-          services: { earning: this.deps.earning },
+          services: { earning: this.deps.earning, invoices: this.deps.invoices },
         };
         const handler = this.deps.hooks[event.type] ?? NOT_YET_SUPPORTED;
         const r = await handler(event, ctx);

@@ -4,7 +4,9 @@ import { rateForDisplay } from '../domain/points';
 import type { Program } from '../domain/program';
 import type { Translations, Translator } from '../i18n';
 import type { LedgerEntry } from '../repositories/ledger-repository';
+import type { Member } from '../repositories/member-repository';
 import { formatInteger, formatMoney } from '../web/format';
+import type { LedgerService } from './ledger-service';
 import type { ProgramService } from './program-service';
 
 export const HISTORY_PAGE_SIZE = 20;
@@ -24,6 +26,8 @@ export interface RewardsViewModel {
   referralCode: string | null;
   balance: number;
   pending: number;
+  /** Pending points by the date they become spendable. */
+  pendingReleases: Array<{ points: number; date: Date }>;
   lifetime: number;
   expiring: { points: number; firstDate: Date | null };
   history: HistoryRow[];
@@ -37,6 +41,7 @@ export class RewardsViewService {
   constructor(
     private readonly db: Database,
     private readonly program: ProgramService,
+    private readonly ledger: LedgerService,
     private readonly translations: Translations,
     private readonly clock: () => Date,
   ) {}
@@ -50,7 +55,8 @@ export class RewardsViewService {
   ): Promise<{ model: RewardsViewModel; i18n: Translator }> {
     const now = this.clock();
     const program = await this.program.current();
-    const member = await this.db.repos.members.findByPanelClientId(clientId);
+    const found = await this.db.repos.members.findByPanelClientId(clientId);
+    const member = found && found.pointsPending > 0 ? await this.releaseDue(found.id, now) : found;
     const i18n = this.translations.for(member?.locale ?? options.sessionLocale);
     const howToEarn = this.howToEarn(program, member?.currency ?? null, i18n);
     if (!member) {
@@ -60,6 +66,7 @@ export class RewardsViewService {
         referralCode: null,
         balance: 0,
         pending: 0,
+        pendingReleases: [],
         lifetime: 0,
         expiring: { points: 0, firstDate: null },
         history: [],
@@ -70,9 +77,10 @@ export class RewardsViewService {
       return { model, i18n };
     }
     const windowEnd = new Date(now.getTime() + EXPIRY_WINDOW_DAYS * 86_400_000);
-    const [page, expiring] = await Promise.all([
+    const [page, expiring, pendingReleases] = await Promise.all([
       this.db.repos.ledger.pageForMember(member.id, { beforeId: options.before, limit: HISTORY_PAGE_SIZE }),
       this.db.repos.lots.expiringBetween(member.id, now, windowEnd),
+      member.pointsPending > 0 ? this.db.repos.lots.pendingByRelease(member.id) : Promise.resolve([]),
     ]);
     const last = page.entries[page.entries.length - 1];
     const model: RewardsViewModel = {
@@ -81,6 +89,7 @@ export class RewardsViewService {
       referralCode: member.referralCode,
       balance: member.pointsAvailable,
       pending: member.pointsPending,
+      pendingReleases: pendingReleases.map((p) => ({ points: p.points, date: p.availableAt })),
       lifetime: member.pointsLifetime,
       expiring: { points: expiring.points, firstDate: expiring.firstExpiry },
       history: page.entries.map((e) => ({
@@ -97,9 +106,26 @@ export class RewardsViewService {
     return { model, i18n };
   }
 
+  /** The next read after the refund window passes releases the points (with a ledger entry). */
+  private async releaseDue(memberId: number, now: Date): Promise<Member | null> {
+    return this.db.transaction(async (repos) => {
+      const locked = await repos.members.findById(memberId, { forUpdate: true });
+      return locked && this.ledger.releaseDue(repos, locked, now);
+    });
+  }
+
   private reason(entry: LedgerEntry, i18n: Translator): string {
     const p = entry.reasonParams;
     switch (entry.reasonCode) {
+      case 'invoice_refunded':
+      case 'invoice_chargeback':
+      case 'chargeback_penalty':
+      case 'debt_written_off':
+      case 'points_released':
+        return i18n.t(`reason.${entry.reasonCode}`, {
+          invoice: p.invoice,
+          points: i18n.t('points_count', { count: Number(p.points), formatted: formatInteger(i18n.locale, Number(p.points)) }),
+        });
       case 'invoice_paid':
         return i18n.t('reason.invoice_paid', {
           invoice: p.invoice,

@@ -22,7 +22,7 @@ describe('MemberRepository.findBalanceMismatches', () => {
     await knex()('loyalty_members').where({ id: m.id }).increment('points_available', 1);
     try {
       expect(await repo().findBalanceMismatches()).toEqual([
-        { memberId: m.id, panelClientId: 'bc-1', cached: 121, ledgerSum: 120, lotsSum: 120 },
+        { memberId: m.id, panelClientId: 'bc-1', cached: 121, ledgerSum: 120, lotsSum: 120, pendingCached: 0, pendingLots: 0 },
       ]);
     } finally {
       await knex()('loyalty_members').where({ id: m.id }).decrement('points_available', 1);
@@ -34,7 +34,7 @@ describe('MemberRepository.findBalanceMismatches', () => {
     await knex()('loyalty_lots').where({ member_id: m.id }).decrement('remaining', 20);
     try {
       expect(await repo().findBalanceMismatches()).toEqual([
-        { memberId: m.id, panelClientId: 'bc-2', cached: 120, ledgerSum: 120, lotsSum: 100 },
+        { memberId: m.id, panelClientId: 'bc-2', cached: 120, ledgerSum: 120, lotsSum: 100, pendingCached: 0, pendingLots: 0 },
       ]);
     } finally {
       await knex()('loyalty_lots').where({ member_id: m.id }).increment('remaining', 20);

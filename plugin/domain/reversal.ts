@@ -1,0 +1,87 @@
+/**
+ * Pure rules for taking points back (refunds, chargebacks, penalties) and for releasing pending
+ * points, with debt netting. No I/O: the ledger service applies the plans.
+ */
+
+/**
+ * How many of an invoice's points should stand reversed once `refundedMinor` of its
+ * `totalMinor` has been refunded: proportional, floor-rounded, never more than it earned; a
+ * chargeback takes everything.
+ */
+export function reversalTarget(i: { earned: number; totalMinor: number; refundedMinor: number; chargedBack: boolean }): number {
+  if (i.chargedBack) return i.earned;
+  if (i.refundedMinor <= 0) return 0;
+  if (i.totalMinor <= 0 || i.refundedMinor >= i.totalMinor) return i.earned;
+  return Number((BigInt(i.earned) * BigInt(i.refundedMinor)) / BigInt(i.totalMinor));
+}
+
+export interface DrawableLot {
+  id: number;
+  ledgerId: number;
+  remaining: number;
+  pending: boolean;
+  expiresAt: Date | null;
+}
+
+export interface DrawPlan {
+  draws: Array<{ lotId: number; take: number; remainingAfter: number; pending: boolean }>;
+  fromPending: number;
+  fromAvailable: number;
+  /** Points already spent: they become a debt or are written off, as the program says. */
+  shortfall: number;
+}
+
+/**
+ * Pending points first (the invoice's own lots before others), then available points in the
+ * order they would be spent: soonest expiry, then oldest. Taking pending points first means a
+ * refund inside the refund window never touches what the member can already spend.
+ */
+export function planDraw(lots: DrawableLot[], points: number, ownLedgerIds: ReadonlySet<number> = new Set()): DrawPlan {
+  const never = Number.MAX_SAFE_INTEGER;
+  const order = [...lots].filter((l) => l.remaining > 0).sort((a, b) => {
+    if (a.pending !== b.pending) return a.pending ? -1 : 1;
+    if (a.pending) {
+      const own = Number(ownLedgerIds.has(b.ledgerId)) - Number(ownLedgerIds.has(a.ledgerId));
+      return own !== 0 ? own : b.id - a.id;
+    }
+    const ea = a.expiresAt?.getTime() ?? never;
+    const eb = b.expiresAt?.getTime() ?? never;
+    return ea !== eb ? ea - eb : a.id - b.id;
+  });
+  const plan: DrawPlan = { draws: [], fromPending: 0, fromAvailable: 0, shortfall: 0 };
+  let left = points;
+  for (const lot of order) {
+    if (left === 0) break;
+    const take = Math.min(lot.remaining, left);
+    left -= take;
+    plan.draws.push({ lotId: lot.id, take, remainingAfter: lot.remaining - take, pending: lot.pending });
+    if (lot.pending) plan.fromPending += take;
+    else plan.fromAvailable += take;
+  }
+  plan.shortfall = left;
+  return plan;
+}
+
+/** Debt is a negative available balance; new spendable points pay it off first. */
+export function debtOf(pointsAvailable: number): number {
+  return Math.max(0, -pointsAvailable);
+}
+
+/**
+ * Releasing pending lots: each becomes spendable, less whatever of it pays off the debt.
+ * Returns the lots' new remaining and the points released.
+ */
+export function planRelease(lots: Array<{ id: number; remaining: number }>, debt: number): {
+  lots: Array<{ lotId: number; remainingAfter: number }>;
+  released: number;
+} {
+  let owed = debt;
+  let released = 0;
+  const out = lots.map((lot) => {
+    const netted = Math.min(lot.remaining, owed);
+    owed -= netted;
+    released += lot.remaining;
+    return { lotId: lot.id, remainingAfter: lot.remaining - netted };
+  });
+  return { lots: out, released };
+}

@@ -1,0 +1,66 @@
+import type { Knex } from 'knex';
+import { toDateOrNull, toInt } from './row-values';
+
+export const INVOICES = 'loyalty_invoices';
+
+export interface InvoiceRecord {
+  id: number;
+  memberId: number;
+  invoiceId: string;
+  currency: string;
+  totalMinor: number;
+  earnedPoints: number;
+  reversedPoints: number;
+  refundedMinor: number;
+  chargedBack: boolean;
+  paidAt: Date | null;
+}
+
+export type InvoiceChanges = Partial<Omit<InvoiceRecord, 'id' | 'memberId' | 'invoiceId'>>;
+
+function toRecord(row: Record<string, unknown>): InvoiceRecord {
+  return {
+    id: toInt(row.id),
+    memberId: toInt(row.member_id),
+    invoiceId: String(row.invoice_id),
+    currency: String(row.currency),
+    totalMinor: toInt(row.total_minor),
+    earnedPoints: toInt(row.earned_points),
+    reversedPoints: toInt(row.reversed_points),
+    refundedMinor: toInt(row.refunded_minor),
+    chargedBack: Boolean(toInt(row.charged_back)),
+    paidAt: toDateOrNull(row.paid_at),
+  };
+}
+
+function toColumns(c: InvoiceChanges): Record<string, unknown> {
+  const cols: Record<string, unknown> = {
+    currency: c.currency,
+    total_minor: c.totalMinor,
+    earned_points: c.earnedPoints,
+    reversed_points: c.reversedPoints,
+    refunded_minor: c.refundedMinor,
+    charged_back: c.chargedBack,
+    paid_at: c.paidAt,
+  };
+  return Object.fromEntries(Object.entries(cols).filter(([, v]) => v !== undefined));
+}
+
+/** Invoice rows are read and written under the member's row lock, like the ledger. */
+export class InvoiceRepository {
+  constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  async find(memberId: number, invoiceId: string): Promise<InvoiceRecord | null> {
+    const row = await this.db(INVOICES).where({ member_id: memberId, invoice_id: invoiceId }).first();
+    return row ? toRecord(row) : null;
+  }
+
+  async insert(memberId: number, invoiceId: string, values: Required<Pick<InvoiceChanges, 'currency' | 'totalMinor'>> & InvoiceChanges, now: Date): Promise<InvoiceRecord> {
+    const [id] = await this.db(INVOICES).insert({ member_id: memberId, invoice_id: invoiceId, ...toColumns(values), updated_at: now });
+    return (await this.db(INVOICES).where({ id: toInt(id) }).first().then(toRecord)) as InvoiceRecord;
+  }
+
+  async update(id: number, changes: InvoiceChanges, now: Date): Promise<void> {
+    await this.db(INVOICES).where({ id }).update({ ...toColumns(changes), updated_at: now });
+  }
+}

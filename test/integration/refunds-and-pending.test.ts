@@ -1,0 +1,178 @@
+import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
+
+const DAY = 86_400_000;
+let n = 0;
+
+function refund(clientId: string, invoiceId: string, amount: string, total = '120.00') {
+  return {
+    id: `test:refund:${invoiceId}:${++n}`,
+    type: 'invoice.refunded',
+    occurred_at: '2026-11-23T12:00:00Z',
+    client: { id: clientId },
+    invoice: { id: invoiceId, currency: 'USD', total, refunded: amount },
+  };
+}
+
+function chargeback(clientId: string, invoiceId: string, total = '120.00') {
+  return {
+    id: `test:chargeback:${invoiceId}:${++n}`,
+    type: 'invoice.chargeback',
+    occurred_at: '2026-11-23T12:00:00Z',
+    client: { id: clientId },
+    invoice: { id: invoiceId, currency: 'USD', total },
+  };
+}
+
+const paid = (clientId: string, invoiceId: string, total = '120.00') =>
+  invoicePaid({ client: { id: clientId }, invoice: { id: invoiceId, total, items: [] }, occurred_at: '2026-11-23T12:00:00Z' });
+
+describe('pending points, refunds and chargebacks', () => {
+  let app: TestApp;
+  const member = (id: string) => app.plugin.db.repos.members.findByPanelClientId(id);
+  const setProgram = (settings: Parameters<TestApp['plugin']['services']['program']['update']>[0]) =>
+    app.plugin.services.program.update(settings);
+
+  beforeAll(async () => {
+    app = await startTestApp({ program: { refund_window_days: 14 } });
+  });
+  afterAll(() => app.close());
+  afterEach(() => expectBalancesConsistent(app.plugin));
+
+  it('new points are pending for the refund window, then released by a ledger entry', async () => {
+    await app.send(paid('p-1', 'P1')).expect(200);
+    expect(await member('p-1')).toMatchObject({ pointsAvailable: 0, pointsPending: 120 });
+    app.clock.advance(14 * DAY + 1);
+    try {
+      const page = await app.plugin.services.rewards.build('p-1');
+      expect(page.model).toMatchObject({ balance: 120, pending: 0 });
+      expect(await member('p-1')).toMatchObject({ pointsAvailable: 120, pointsPending: 0 });
+      const { entries } = await app.plugin.db.repos.ledger.pageForMember((await member('p-1'))!.id, { limit: 5 });
+      expect(entries[0]).toMatchObject({ kind: 'release', delta: 0, reasonCode: 'points_released', reasonParams: { points: 120 } });
+    } finally {
+      app.clock.advance(-(14 * DAY + 1));
+    }
+  });
+
+  it('a partial refund reverses the refunded share, pending points first', async () => {
+    await app.send(paid('r-1', 'R1')).expect(200);
+    const res = await app.send(refund('r-1', 'R1', '30.00')).expect(200);
+    expect(res.body).toMatchObject({ outcome: 'applied', points: -30 });
+    expect(await member('r-1')).toMatchObject({ pointsAvailable: 0, pointsPending: 90, pointsLifetime: 90 });
+  });
+
+  it('several partial refunds never reverse more than the invoice earned', async () => {
+    await app.send(paid('r-2', 'R2', '30.00')).expect(200); // 30 points
+    const first = await app.send(refund('r-2', 'R2', '10.00', '30.00')).expect(200);
+    const second = await app.send(refund('r-2', 'R2', '10.00', '30.00')).expect(200);
+    const third = await app.send(refund('r-2', 'R2', '25.00', '30.00')).expect(200);
+    expect([first.body.points, second.body.points, third.body.points]).toEqual([-10, -10, -10]);
+    const fourth = await app.send(refund('r-2', 'R2', '5.00', '30.00')).expect(200);
+    expect(fourth.body).toMatchObject({ points: 0, detail: 'nothing_to_reverse' });
+    expect((await member('r-2'))?.pointsPending).toBe(0);
+  });
+
+  it('a refund delivered twice reverses once', async () => {
+    await app.send(paid('r-3', 'R3')).expect(200);
+    const event = refund('r-3', 'R3', '60.00');
+    await app.send(event).expect(200);
+    const again = await app.send(event).expect(200);
+    expect(again.body).toMatchObject({ outcome: 'duplicate', points: -60 });
+    expect((await member('r-3'))?.pointsPending).toBe(60);
+  });
+
+  it('a refund that arrives before the payment waits for it, and is applied once', async () => {
+    const early = await app.send(refund('r-4', 'R4', '60.00')).expect(200);
+    expect(early.body).toMatchObject({ outcome: 'applied', points: 0, detail: 'awaiting_payment' });
+    const res = await app.send(paid('r-4', 'R4')).expect(200);
+    expect(res.body).toMatchObject({ points: 120, detail: 'earlier_refund_applied' });
+    expect(await member('r-4')).toMatchObject({ pointsPending: 60, pointsLifetime: 60 });
+    await app.send(refund('r-4', 'R4', '60.00')).expect(200);
+    expect((await member('r-4'))?.pointsPending).toBe(0);
+  });
+
+  it('a second payment event for the same invoice does not earn twice', async () => {
+    await app.send(paid('r-5', 'R5')).expect(200);
+    const again = paid('r-5', 'R5');
+    const res = await app.send({ ...again, id: 'test:invoice:R5:paid:again' }).expect(200);
+    expect(res.body).toMatchObject({ outcome: 'applied', points: 0, detail: 'already_paid' });
+    expect((await member('r-5'))?.pointsPending).toBe(120);
+  });
+
+  it('a chargeback reverses everything the invoice earned, plus the program penalty, once', async () => {
+    await setProgram({ refund_window_days: 0, chargeback_penalty_points: 25 });
+    try {
+      await app.send(paid('c-1', 'C1')).expect(200);
+      await app.send(paid('c-1', 'C1b', '50.00')).expect(200);
+      await app.send(refund('c-1', 'C1', '60.00')).expect(200);
+      const res = await app.send(chargeback('c-1', 'C1')).expect(200);
+      expect(res.body).toMatchObject({ points: -(60 + 25) });
+      expect(await member('c-1')).toMatchObject({ pointsAvailable: 50 - 25 });
+      const again = await app.send(chargeback('c-1', 'C1')).expect(200);
+      expect(again.body).toMatchObject({ points: 0 });
+    } finally {
+      await setProgram({ refund_window_days: 14, chargeback_penalty_points: 0 });
+    }
+  });
+
+  it('debt policy: reversing spent points leaves a negative balance that later earnings pay off', async () => {
+    await setProgram({ refund_window_days: 0, debt_policy: 'debt' });
+    try {
+      await app.send(paid('d-1', 'D1')).expect(200);
+      const m = (await member('d-1'))!;
+      // Spend 100 of the 120 (redemption is a later issue; the ledger service is what it will use).
+      await app.plugin.db.transaction((repos) =>
+        app.plugin.services.ledger.debit(repos, m, {
+          points: 100, kind: 'adjust', reasonCode: 'test_spend', actor: 'test', reducesLifetime: false, debtPolicy: 'debt', now: app.clock.now(),
+        }),
+      );
+      await app.send(refund('d-1', 'D1', '120.00')).expect(200);
+      expect(await member('d-1')).toMatchObject({ pointsAvailable: -100, pointsPending: 0 });
+      await app.send(paid('d-1', 'D2', '30.00')).expect(200);
+      expect((await member('d-1'))?.pointsAvailable).toBe(-70);
+      await app.send(paid('d-1', 'D3', '90.00')).expect(200);
+      expect((await member('d-1'))?.pointsAvailable).toBe(20);
+      const lots = await app.plugin.db.knex('loyalty_lots').where({ member_id: m.id }).orderBy('id');
+      expect(lots.map((l) => Number(l.remaining))).toEqual([0, 0, 20]);
+    } finally {
+      await setProgram({ refund_window_days: 14 });
+    }
+  });
+
+  it('write-off policy: the loss is recorded and the balance stops at zero', async () => {
+    await setProgram({ refund_window_days: 0, debt_policy: 'write_off' });
+    try {
+      await app.send(paid('w-1', 'W1')).expect(200);
+      const m = (await member('w-1'))!;
+      await app.plugin.db.transaction((repos) =>
+        app.plugin.services.ledger.debit(repos, m, {
+          points: 100, kind: 'adjust', reasonCode: 'test_spend', actor: 'test', reducesLifetime: false, debtPolicy: 'write_off', now: app.clock.now(),
+        }),
+      );
+      await app.send(refund('w-1', 'W1', '120.00')).expect(200);
+      expect(await member('w-1')).toMatchObject({ pointsAvailable: 0 });
+      const { entries } = await app.plugin.db.repos.ledger.pageForMember(m.id, { limit: 2 });
+      expect(entries.map((e) => [e.kind, e.delta, e.reasonCode])).toEqual([
+        ['adjust', 100, 'debt_written_off'],
+        ['reverse', -120, 'invoice_refunded'],
+      ]);
+    } finally {
+      await setProgram({ refund_window_days: 14, debt_policy: 'debt' });
+    }
+  });
+
+  it('the release job releases due points for every member, and a second run changes nothing', async () => {
+    await app.send(paid('j-1', 'J1')).expect(200);
+    await app.send(paid('j-2', 'J2')).expect(200);
+    app.clock.advance(15 * DAY);
+    try {
+      const first = await app.plugin.jobs.releasePending();
+      expect(first.members).toBeGreaterThanOrEqual(2);
+      expect((await member('j-1'))?.pointsAvailable).toBeGreaterThanOrEqual(120);
+      const ledgerRows = await app.plugin.db.knex('loyalty_ledger').count({ n: '*' }).first();
+      expect(await app.plugin.jobs.releasePending()).toEqual({ members: 0, points: 0 });
+      expect(await app.plugin.db.knex('loyalty_ledger').count({ n: '*' }).first()).toEqual(ledgerRows);
+    } finally {
+      app.clock.advance(-15 * DAY);
+    }
+  });
+});

@@ -1,0 +1,65 @@
+import { debtOf, planDraw, planRelease, reversalTarget } from '../../plugin/domain/reversal';
+
+describe('reversalTarget', () => {
+  it.each([
+    // earned, total, refunded, chargeback → points that should stand reversed
+    [120, 12000, 0, false, 0],
+    [120, 12000, 3000, false, 30],
+    [120, 12000, 3001, false, 30],
+    [100, 3000, 1000, false, 33],
+    [100, 3000, 2000, false, 66],
+    [100, 3000, 3000, false, 100],
+    [120, 12000, 99999, false, 120],
+    [120, 12000, 0, true, 120],
+    [0, 12000, 12000, false, 0],
+    [50, 0, 1, false, 50],
+  ])('earned %i of %i, refunded %i, chargeback %p → %i', (earned, totalMinor, refundedMinor, chargedBack, expected) => {
+    expect(reversalTarget({ earned, totalMinor, refundedMinor, chargedBack })).toBe(expected);
+  });
+});
+
+describe('planDraw', () => {
+  const lot = (id: number, remaining: number, pending: boolean, expires?: string, ledgerId = id) => ({
+    id,
+    ledgerId,
+    remaining,
+    pending,
+    expiresAt: expires ? new Date(expires) : null,
+  });
+
+  it('takes pending points first, the invoice’s own lots before others', () => {
+    const plan = planDraw([lot(1, 50, false), lot(2, 30, true), lot(3, 40, true)], 60, new Set([2]));
+    expect(plan.draws).toEqual([
+      { lotId: 2, take: 30, remainingAfter: 0, pending: true },
+      { lotId: 3, take: 30, remainingAfter: 10, pending: true },
+    ]);
+    expect(plan).toMatchObject({ fromPending: 60, fromAvailable: 0, shortfall: 0 });
+  });
+
+  it('then available points, soonest expiry first, then oldest', () => {
+    const plan = planDraw([lot(1, 10, false), lot(2, 10, false, '2027-06-01'), lot(3, 10, false, '2027-01-01'), lot(4, 5, true)], 30);
+    expect(plan.draws.map((d) => d.lotId)).toEqual([4, 3, 2, 1]);
+    expect(plan).toMatchObject({ fromPending: 5, fromAvailable: 25, shortfall: 0 });
+  });
+
+  it('reports what was already spent as a shortfall', () => {
+    expect(planDraw([lot(1, 10, false)], 25)).toMatchObject({ fromAvailable: 10, shortfall: 15 });
+    expect(planDraw([], 7)).toMatchObject({ draws: [], shortfall: 7 });
+  });
+});
+
+describe('debt netting', () => {
+  it('debt is the negative part of the available balance', () => {
+    expect([debtOf(-30), debtOf(0), debtOf(12)]).toEqual([30, 0, 0]);
+  });
+
+  it('released lots pay off debt first', () => {
+    expect(planRelease([{ id: 1, remaining: 20 }, { id: 2, remaining: 50 }], 30)).toEqual({
+      lots: [
+        { lotId: 1, remainingAfter: 0 },
+        { lotId: 2, remainingAfter: 40 },
+      ],
+      released: 70,
+    });
+  });
+});
