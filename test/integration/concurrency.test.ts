@@ -54,6 +54,25 @@ describe('concurrent deliveries', () => {
     expect(Number(members?.n)).toBe(100);
   });
 
+  it('payments and refunds for one member in parallel, refunds sometimes first: each invoice ends exactly reversed', async () => {
+    const client = { id: 'c-race-refunds' };
+    const events = Array.from({ length: 20 }, (_, n) => {
+      const invoice = { id: `RR-${n}`, currency: 'USD', total: '100.00' };
+      return [
+        invoicePaid({ client, invoice: { ...invoice, items: [] } }),
+        { id: `test:refund:RR-${n}:a`, type: 'invoice.refunded', occurred_at: '2026-11-22T11:00:00Z', client, invoice: { ...invoice, refunded: '25.00' } },
+        { id: `test:refund:RR-${n}:b`, type: 'invoice.refunded', occurred_at: '2026-11-22T12:00:00Z', client, invoice: { ...invoice, refunded: '10.00' } },
+      ];
+    });
+    const results = await Promise.all(events.flat().map((e) => app.send(e)));
+    expect(results.filter((r) => r.status !== 200).map((r) => [r.status, r.body])).toEqual([]);
+    const member = await app.plugin.db.repos.members.findByPanelClientId('c-race-refunds');
+    // Each invoice earned 100 and stands reversed by 35.
+    expect(member?.pointsAvailable).toBe(20 * 65);
+    const rows = await app.plugin.db.knex('loyalty_invoices').where({ member_id: member!.id });
+    expect(rows.map((r) => [Number(r.earned_points), Number(r.reversed_points), Number(r.refunded_minor)])).toEqual(Array(20).fill([100, 35, 3500]));
+  });
+
   it('mixed: many members, each event delivered three times at once', async () => {
     const events = Array.from({ length: 30 }, (_, n) => invoicePaid({ client: { id: `c-mix-${n % 6}` } }));
     const deliveries = events.flatMap((e) => [e, e, e]).sort(() => Math.random() - 0.5);
