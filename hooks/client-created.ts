@@ -1,8 +1,8 @@
 import type { HookHandler } from '../plugin/events/hook';
 
-/** `client.created`: the event service has enrolled the client; there is nothing more to do. */
-export const clientCreated: HookHandler = async (_event, ctx) => ({
+/** `client.created`: the event service has enrolled the client; the signup bonus, if on, is theirs once. */
+export const clientCreated: HookHandler = async (event, ctx) => ({
   outcome: 'applied',
-  points: 0,
+  points: await ctx.services.earning.awardSignup(ctx, event.occurredAt),
   detail: ctx.enrolled ? 'enrolled' : 'already_enrolled',
 });

@@ -8,6 +8,16 @@ import * as createSsoTokens from './20261123000600_create_sso_tokens';
 import * as addLotsPending from './20261124000100_add_lots_pending';
 import * as createInvoices from './20261124000110_create_invoices';
 import * as indexLedgerReference from './20261124000120_index_ledger_reference';
+import * as createRules from './20261124000200_create_rules';
+import * as seedRules from './20261124000210_seed_rules';
+import * as indexLedgerRule from './20261124000220_index_ledger_rule';
+import * as createOutbox from './20261124000300_create_outbox';
+import * as createTiers from './20261124000400_create_tiers';
+import * as seedTiers from './20261124000410_seed_tiers';
+import * as addMembersTier from './20261124000420_add_members_tier';
+import * as createSpendMonths from './20261124000430_create_spend_months';
+import * as createTierChanges from './20261124000440_create_tier_changes';
+import * as addInvoicesQualifying from './20261124000450_add_invoices_qualifying';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -24,4 +34,14 @@ export const migrations: NamedMigration[] = [
   { name: '20261124000100_add_lots_pending', ...addLotsPending },
   { name: '20261124000110_create_invoices', ...createInvoices },
   { name: '20261124000120_index_ledger_reference', ...indexLedgerReference },
+  { name: '20261124000200_create_rules', ...createRules },
+  { name: '20261124000210_seed_rules', ...seedRules },
+  { name: '20261124000220_index_ledger_rule', ...indexLedgerRule },
+  { name: '20261124000300_create_outbox', ...createOutbox },
+  { name: '20261124000400_create_tiers', ...createTiers },
+  { name: '20261124000410_seed_tiers', ...seedTiers },
+  { name: '20261124000420_add_members_tier', ...addMembersTier },
+  { name: '20261124000430_create_spend_months', ...createSpendMonths },
+  { name: '20261124000440_create_tier_changes', ...createTierChanges },
+  { name: '20261124000450_add_invoices_qualifying', ...addInvoicesQualifying },
 ];

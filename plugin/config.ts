@@ -13,6 +13,8 @@ const envSchema = z.object({
   DATA_DIR: z.string().default('data'),
   PANEL: z.enum(['demo', 'generic']).optional(),
   PANEL_ORIGIN: z.string().url().optional(),
+  PANEL_ACTIONS_URL: z.string().url().optional(),
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
   EVENT_SOURCE: z
     .string()
     .regex(/^[a-z0-9_-]{1,32}$/, 'lower-case letters, digits, _ or -, at most 32')
@@ -37,6 +39,10 @@ export interface PluginConfig {
   panel: 'demo' | 'generic';
   /** Origin allowed to frame the Rewards tab (CSP frame-ancestors). */
   panelOrigin?: string;
+  /** Where the generic adapter POSTs panel actions (a panel-side shim); unset: actions wait. */
+  panelActionsUrl?: string;
+  /** Attempts per outbox action before it is marked failed. */
+  outboxMaxAttempts: number;
   /** Inbox source name: events are unique per (source, id). */
   eventSource: string;
   webhookSecret?: string;
@@ -64,6 +70,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PluginConfig {
     dataDir,
     panel,
     panelOrigin: e.PANEL_ORIGIN,
+    panelActionsUrl: e.PANEL_ACTIONS_URL,
+    outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
     eventSource: e.EVENT_SOURCE ?? (panel === 'demo' ? 'demo' : 'panel'),
     webhookSecret: e.WEBHOOK_SECRET,
     ssoSecret: e.SSO_SECRET,

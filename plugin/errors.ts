@@ -89,3 +89,17 @@ export class ConfigError extends AppError {
     super(500, 'config_invalid', { message, help });
   }
 }
+
+/**
+ * A panel adapter could not perform an action. `retryable` tells the outbox dispatcher whether
+ * trying again can help (the panel was down or slow) or not (the panel refused the action, or
+ * the adapter cannot do it at all).
+ */
+export class PanelError extends AppError {
+  readonly retryable: boolean;
+
+  constructor(code: string, options: AppErrorOptions & { retryable: boolean }) {
+    super(502, code, options);
+    this.retryable = options.retryable;
+  }
+}

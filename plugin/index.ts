@@ -5,11 +5,14 @@ import type { PluginConfig } from './config';
 import { Database } from './db/database';
 import { PluginMigrationSource } from './db/migration-source';
 import { ConfigError, NotFoundError } from './errors';
+import { OutboxDispatcher, type DispatchResult } from './jobs/outbox-dispatcher';
 import { ReleasePendingJob } from './jobs/release-pending-job';
 import { DomainEventBus } from './events/domain-events';
 import { Translations } from './i18n';
 import { createLogger, type Logger } from './logger';
 import { DemoPanel } from './panels/demo/demo-panel';
+import { GenericPanelApi } from './panels/generic/generic-panel-api';
+import type { PanelApi } from './panels/panel-api';
 import { PUBLIC_DIR } from './paths';
 import { AuthService } from './services/auth-service';
 import { EarningService } from './services/earning-service';
@@ -18,6 +21,7 @@ import { InvoiceService } from './services/invoice-service';
 import { LedgerService } from './services/ledger-service';
 import { MemberService } from './services/member-service';
 import { ProgramService } from './services/program-service';
+import { TierService } from './services/tier-service';
 import { RewardsViewService } from './services/rewards-view-service';
 import { clientRouter } from './web/client-router';
 import { createCsrf } from './web/csrf';
@@ -38,6 +42,8 @@ export interface PluginOptions {
   clock?: () => Date;
   /** Run migrations in init(); the sidecar does, a host with its own migration step may not. */
   migrate?: boolean;
+  /** The adapter outbox actions go to; defaults to the demo panel, or the generic one when PANEL_ACTIONS_URL is set. */
+  panelApi?: PanelApi;
 }
 
 /**
@@ -55,9 +61,14 @@ export interface HostingRewardsPlugin {
   jobs: {
     /** Releases pending points past their refund window; safe to run at any time, twice. */
     releasePending(): Promise<{ members: number; points: number }>;
+    /** Downgrades members whose grace period below their tier has run out. */
+    reviewTiers(): Promise<{ reviewed: number; downgraded: number }>;
+    /** Sends due outbox actions to the panel; safe to run at any time, in several instances. */
+    dispatchOutbox(): Promise<DispatchResult>;
   };
   services: {
     ledger: LedgerService;
+    tiers: TierService;
     events: EventService;
     program: ProgramService;
     auth: AuthService;
@@ -81,15 +92,21 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const ledger = new LedgerService();
   const members = new MemberService();
   const earning = new EarningService(ledger);
-  const invoices = new InvoiceService(earning, ledger);
-  const events = new EventService(db, { hooks, members, earning, invoices, ledger, program, bus, clock });
+  const tiers = new TierService(db, clock, logger);
+  const invoices = new InvoiceService(earning, ledger, tiers);
+  const events = new EventService(db, { hooks, members, earning, invoices, ledger, program, tiers, bus, clock });
   const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock);
-  const rewards = new RewardsViewService(db, program, ledger, translations, clock);
+  const rewards = new RewardsViewService(db, program, ledger, tiers, translations, clock);
   const releasePending = new ReleasePendingJob(db, ledger, clock, logger);
   const demo =
     config.panel === 'demo'
       ? new DemoPanel({ db, events, program, auth, webhookSecret: secrets.webhook, source: config.eventSource, logger, clock })
       : undefined;
+  const panelApi =
+    options.panelApi ??
+    demo?.api ??
+    (config.panelActionsUrl ? new GenericPanelApi({ url: config.panelActionsUrl, secret: secrets.webhook }) : undefined);
+  const dispatchOutbox = new OutboxDispatcher(db, panelApi, clock, logger, { maxAttempts: config.outboxMaxAttempts });
 
   bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
   bus.on('member.enrolled', (e) => logger.info({ ...e }, 'member enrolled'));
@@ -101,7 +118,10 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   router.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
   router.use(cookieParser());
   router.use(clientRouter({ auth, rewards, views }));
-  if (demo) router.use(demoRouter({ demo, views, translations, csrf: createCsrf(secrets.session, 'anon') }));
+  if (demo) {
+    const csrf = createCsrf(secrets.session, 'anon');
+    router.use(demoRouter({ demo, views, translations, csrf, dispatchOutbox: () => dispatchOutbox.run() }));
+  }
   router.use((req) => {
     throw new NotFoundError('not_found', { message: `No route for ${req.method} ${req.path}` });
   });
@@ -115,8 +135,8 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     migrations: new PluginMigrationSource(),
     bus,
     db,
-    jobs: { releasePending: () => releasePending.run() },
-    services: { ledger, events, program, auth, rewards },
+    jobs: { releasePending: () => releasePending.run(), reviewTiers: () => tiers.review(), dispatchOutbox: () => dispatchOutbox.run() },
+    services: { ledger, events, program, auth, rewards, tiers },
     demo,
     async init() {
       if (options.migrate !== false) {
@@ -129,6 +149,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       await translations.init();
       views.init();
       await program.init();
+      await tiers.init();
       await auth.init();
       await demo?.init();
     },

@@ -1,4 +1,5 @@
 import express from 'express';
+import cron from 'node-cron';
 import { pinoHttp } from 'pino-http';
 import { loadConfig } from './config';
 import { createPlugin } from './index';
@@ -19,6 +20,21 @@ async function main(): Promise<void> {
   app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
   app.use(plugin.router);
 
+  // Every instance schedules both jobs; that is safe because outbox claims are atomic
+  // conditional UPDATEs and releases run under each member's row lock, so a second instance
+  // finds nothing left to do. `noOverlap` only stops a slow run overlapping itself here.
+  const jobs = [
+    cron.schedule('* * * * *', () => runJob('dispatch-outbox', () => plugin.jobs.dispatchOutbox()), { name: 'dispatch-outbox', noOverlap: true }),
+    cron.schedule('* * * * *', () => runJob('release-pending', () => plugin.jobs.releasePending()), { name: 'release-pending', noOverlap: true }),
+  ];
+  async function runJob(job: string, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      logger.error({ job, err }, 'scheduled job failed');
+    }
+  }
+
   const server = app.listen(config.port, config.host, () => {
     const url = config.publicUrl ?? `http://localhost:${config.port}`;
     logger.info({ url, panel: config.panel, database: plugin.db.dialect }, `hosting-rewards listening on ${url}`);
@@ -32,6 +48,7 @@ async function main(): Promise<void> {
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
+    for (const job of jobs) void job.stop();
     server.close(() => {
       plugin.shutdown().then(
         () => process.exit(0),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { currencyDigits } from './money';
 import { RATE_PATTERN, type EarnRates } from './points';
+import type { Rule } from './rules';
 
 /** The program as the rules see it: plain data, validated when read from settings. */
 export interface Program {
@@ -13,6 +14,8 @@ export interface Program {
   debtPolicy: 'debt' | 'write_off';
   /** Extra points taken on a chargeback, on top of reversing what the invoice earned. */
   chargebackPenaltyPoints: number;
+  /** Earning rules from loyalty_rules, validated, in force or not (see domain/rules.ts). */
+  rules: readonly Rule[];
 }
 
 export const DEFAULT_PROGRAM: Program = {
@@ -21,6 +24,7 @@ export const DEFAULT_PROGRAM: Program = {
   refundWindowDays: 14,
   debtPolicy: 'debt',
   chargebackPenaltyPoints: 0,
+  rules: [],
 };
 
 export const programSettingsSchema = z.object({
@@ -38,12 +42,13 @@ export const programSettingsSchema = z.object({
 
 export type ProgramSettings = z.infer<typeof programSettingsSchema>;
 
-export function programFromSettings(settings: ProgramSettings): Program {
+export function programFromSettings(settings: ProgramSettings, rules: readonly Rule[] = []): Program {
   return {
     earnRates: settings.earn_rates ?? DEFAULT_PROGRAM.earnRates,
     expiryMonths: settings.points_expiry_months === undefined ? DEFAULT_PROGRAM.expiryMonths : settings.points_expiry_months,
     refundWindowDays: settings.refund_window_days ?? DEFAULT_PROGRAM.refundWindowDays,
     debtPolicy: settings.debt_policy ?? DEFAULT_PROGRAM.debtPolicy,
     chargebackPenaltyPoints: settings.chargeback_penalty_points ?? DEFAULT_PROGRAM.chargebackPenaltyPoints,
+    rules,
   };
 }

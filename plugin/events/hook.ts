@@ -1,4 +1,5 @@
 import type { Program } from '../domain/program';
+import type { Tier } from '../domain/tiers';
 import type { Repositories } from '../repositories';
 import type { Member } from '../repositories/member-repository';
 import type { EarningService } from '../services/earning-service';
@@ -13,6 +14,8 @@ export interface HookContext {
   enrolled: boolean;
   eventRowId: number;
   program: Program;
+  /** The member's tier as this event starts (the entry tier until they have one). */
+  tier: Tier | null;
   now: Date;
   services: { earning: EarningService; invoices: InvoiceService };
 }

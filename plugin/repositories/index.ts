@@ -4,8 +4,11 @@ import { InvoiceRepository } from './invoice-repository';
 import { LedgerRepository } from './ledger-repository';
 import { LotRepository } from './lot-repository';
 import { MemberRepository } from './member-repository';
+import { OutboxRepository } from './outbox-repository';
+import { RuleRepository } from './rule-repository';
 import { SettingsRepository } from './settings-repository';
 import { SsoTokenRepository } from './sso-token-repository';
+import { TierRepository } from './tier-repository';
 
 export interface Repositories {
   members: MemberRepository;
@@ -13,8 +16,11 @@ export interface Repositories {
   invoices: InvoiceRepository;
   ledger: LedgerRepository;
   lots: LotRepository;
+  rules: RuleRepository;
   settings: SettingsRepository;
   ssoTokens: SsoTokenRepository;
+  outbox: OutboxRepository;
+  tiers: TierRepository;
 }
 
 /** One set per executor: the pool for reads, or a transaction so every write shares it. */
@@ -25,7 +31,10 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     invoices: new InvoiceRepository(db),
     ledger: new LedgerRepository(db),
     lots: new LotRepository(db),
+    rules: new RuleRepository(db),
     settings: new SettingsRepository(db),
     ssoTokens: new SsoTokenRepository(db),
+    outbox: new OutboxRepository(db),
+    tiers: new TierRepository(db),
   };
 }

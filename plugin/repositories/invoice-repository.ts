@@ -14,6 +14,9 @@ export interface InvoiceRecord {
   refundedMinor: number;
   chargedBack: boolean;
   paidAt: Date | null;
+  /** What the invoice added to qualifying spend (base currency), and what refunds took back. */
+  qualifyingMinor: number;
+  qualifyingRemovedMinor: number;
 }
 
 export type InvoiceChanges = Partial<Omit<InvoiceRecord, 'id' | 'memberId' | 'invoiceId'>>;
@@ -30,6 +33,8 @@ function toRecord(row: Record<string, unknown>): InvoiceRecord {
     refundedMinor: toInt(row.refunded_minor),
     chargedBack: Boolean(toInt(row.charged_back)),
     paidAt: toDateOrNull(row.paid_at),
+    qualifyingMinor: toInt(row.qualifying_minor),
+    qualifyingRemovedMinor: toInt(row.qualifying_removed_minor),
   };
 }
 
@@ -42,6 +47,8 @@ function toColumns(c: InvoiceChanges): Record<string, unknown> {
     refunded_minor: c.refundedMinor,
     charged_back: c.chargedBack,
     paid_at: c.paidAt,
+    qualifying_minor: c.qualifyingMinor,
+    qualifying_removed_minor: c.qualifyingRemovedMinor,
   };
   return Object.fromEntries(Object.entries(cols).filter(([, v]) => v !== undefined));
 }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { isDuplicateKey } from '../db/errors';
-import { toDate, toInt } from './row-values';
+import { toDate, toDateOrNull, toInt } from './row-values';
 
 export const MEMBERS = 'loyalty_members';
 
@@ -18,6 +18,9 @@ export interface Member {
   status: string;
   referralCode: string;
   joinedAt: Date;
+  tierId: number | null;
+  /** Since when qualifying spend has been below the tier's threshold; null while it isn't. */
+  tierBelowSince: Date | null;
 }
 
 export interface NewMember {
@@ -56,6 +59,8 @@ function toMember(row: Record<string, unknown>): Member {
     status: String(row.status),
     referralCode: String(row.referral_code),
     joinedAt: toDate(row.joined_at),
+    tierId: row.tier_id === null || row.tier_id === undefined ? null : toInt(row.tier_id),
+    tierBelowSince: toDateOrNull(row.tier_below_since),
   };
 }
 
@@ -113,6 +118,16 @@ export class MemberRepository {
       points_lifetime: balances.pointsLifetime,
       updated_at: now,
     });
+  }
+
+  async setTier(id: number, tierId: number | null, belowSince: Date | null, now: Date): Promise<void> {
+    await this.db(MEMBERS).where({ id }).update({ tier_id: tierId, tier_below_since: belowSince, updated_at: now });
+  }
+
+  /** Members holding a tier, in id order from `afterId`: the tier review's work list. */
+  async idsWithTier(afterId: number, limit: number): Promise<number[]> {
+    const rows = await this.db(MEMBERS).whereNotNull('tier_id').andWhere('id', '>', afterId).orderBy('id').limit(limit).select('id');
+    return rows.map((r: Record<string, unknown>) => toInt(r.id));
   }
 
   async list(options: { limit: number }): Promise<Member[]> {

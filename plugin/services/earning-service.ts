@@ -1,40 +1,122 @@
-import { earnForInvoice } from '../domain/earning';
 import { availableFrom, expiryFor } from '../domain/expiry';
-import { toDecimalString } from '../domain/money';
+import {
+  capPeriodBounds,
+  evaluateInvoice,
+  evaluateSignup,
+  ruleInForce,
+  ruleKey,
+  type Award,
+  type CapUsage,
+  type MemberContext,
+  type Rule,
+} from '../domain/rules';
 import type { Invoice } from '../events/canonical-event';
 import type { HookContext, HookResult } from '../events/hook';
 import type { LedgerService } from './ledger-service';
 
+/**
+ * Tiers are not built yet: every member earns at ×1 and has no tier name. When they land,
+ * this is the one place that reads the member's tier into the rules.
+ */
+function tierOf(ctx: HookContext): Pick<MemberContext, 'tierMultiplier' | 'tier'> {
+  return { tierMultiplier: ctx.tier?.earnMultiplier ?? '1', tier: ctx.tier?.name ?? null };
+}
+
 export class EarningService {
   constructor(private readonly ledger: LedgerService) {}
 
-  /** Points for a paid invoice: floor(basis × the currency's rate); none without a rate. */
+  /**
+   * Points for a paid invoice: every award the rules give (domain/rules.ts), each its own
+   * ledger entry referencing the invoice, so a refund finds them all. Returns the total.
+   */
   async awardInvoicePaid(ctx: HookContext, invoice: Invoice, occurredAt: Date): Promise<HookResult> {
-    const earn = earnForInvoice(invoice, ctx.program.earnRates);
-    if (earn.kind === 'no_rate') return { outcome: 'applied', points: 0, detail: 'no_earn_rate' };
-    if (earn.points === 0) return { outcome: 'applied', points: 0, detail: 'below_one_point' };
-    // Backdated events keep their own date for expiry; a panel clock ahead of ours does not
-    // push expiry into the future.
+    // Backdated events keep their own date for expiry and for which rules were in force; a
+    // panel clock ahead of ours does not push either into the future.
     const earnedAt = occurredAt < ctx.now ? occurredAt : ctx.now;
-    await this.ledger.credit(ctx.repos, ctx.member, {
-      points: earn.points,
-      kind: 'earn',
-      reasonCode: 'invoice_paid',
-      reasonParams: {
-        invoice: invoice.id,
-        amount: toDecimalString(earn.basis),
-        currency: earn.basis.currency,
-        rate: earn.rate,
-      },
-      rule: 'base_rate',
-      reference: `invoice:${invoice.id}`,
-      eventId: ctx.eventRowId,
-      actor: 'system',
-      earnedAt,
-      availableAt: availableFrom(earnedAt, ctx.program.refundWindowDays),
-      expiresAt: expiryFor(earnedAt, ctx.program.expiryMonths),
-      now: ctx.now,
+    const rules = ctx.program.rules;
+    // Checked under the member's row lock (held since enrolment), so two invoices of the
+    // same member can't both see "first" — no unique-key insert that could abort the
+    // transaction on MariaDB.
+    const firstPurchaseRule = rules.some((r) => r.type === 'first_purchase' && ruleInForce(r, earnedAt));
+    const isFirstPurchase =
+      firstPurchaseRule &&
+      !(await ctx.repos.rules.hasAwardOfType(ctx.member.id, 'first_purchase')) &&
+      !(await ctx.repos.rules.hasInvoiceEarn(ctx.member.id));
+    const result = evaluateInvoice({
+      invoice,
+      member: { isFirstPurchase, ...tierOf(ctx) },
+      rules,
+      rates: ctx.program.earnRates,
+      at: earnedAt,
+      capUsage: await this.capUsage(ctx, rules, earnedAt),
     });
-    return { outcome: 'applied', points: earn.points };
+    if (result.kind === 'no_rate') return { outcome: 'applied', points: 0, detail: 'no_earn_rate' };
+    const points = await this.credit(ctx, result.awards, earnedAt, {
+      reference: `invoice:${invoice.id}`,
+      // Invoice points stay pending (refundable) for the program's refund window.
+      availableAt: availableFrom(earnedAt, ctx.program.refundWindowDays),
+    });
+    return points === 0 ? { outcome: 'applied', points: 0, detail: 'below_one_point' } : { outcome: 'applied', points };
+  }
+
+  /**
+   * The signup bonus on `client.created`, once per member whatever the event id or order (a
+   * member first seen on an invoice still gets it when their client.created arrives). It is
+   * spendable at once: there is no payment to refund, so nothing to hold it pending for.
+   */
+  async awardSignup(ctx: HookContext, occurredAt: Date): Promise<number> {
+    const at = occurredAt < ctx.now ? occurredAt : ctx.now;
+    const rules = ctx.program.rules;
+    if (!rules.some((r) => r.type === 'signup' && ruleInForce(r, at))) return 0;
+    const awards = evaluateSignup({
+      rules,
+      at,
+      alreadyAwarded: await ctx.repos.rules.hasAwardOfType(ctx.member.id, 'signup'),
+      capUsage: await this.capUsage(ctx, rules, at),
+    });
+    return this.credit(ctx, awards, at, { availableAt: at });
+  }
+
+  /** What each capped rule in force has given this member in its current period. */
+  private async capUsage(ctx: HookContext, rules: readonly Rule[], at: Date): Promise<CapUsage> {
+    const usage = new Map<number, number>();
+    for (const r of rules) {
+      if (!r.cap || !ruleInForce(r, at)) continue;
+      // Caps count by ledger time (when points were credited), the time the ledger records.
+      const { from, to } = capPeriodBounds(r.cap.period, ctx.now);
+      usage.set(r.id, await ctx.repos.rules.awardedBetween(ctx.member.id, ruleKey(r), from, to));
+    }
+    return usage;
+  }
+
+  /**
+   * One ledger entry per award. The member is threaded through each credit and left on the
+   * context, so whatever runs next in this transaction sees the balances just written.
+   */
+  private async credit(
+    ctx: HookContext,
+    awards: readonly Award[],
+    earnedAt: Date,
+    where: { reference?: string; availableAt: Date },
+  ): Promise<number> {
+    let total = 0;
+    for (const a of awards) {
+      ctx.member = await this.ledger.credit(ctx.repos, ctx.member, {
+        points: a.points,
+        kind: a.kind,
+        reasonCode: a.reasonCode,
+        reasonParams: a.params,
+        rule: a.rule,
+        reference: where.reference,
+        eventId: ctx.eventRowId,
+        actor: 'system',
+        earnedAt,
+        availableAt: where.availableAt,
+        expiresAt: expiryFor(earnedAt, ctx.program.expiryMonths),
+        now: ctx.now,
+      });
+      total += a.points;
+    }
+    return total;
   }
 }

@@ -10,6 +10,7 @@ import type { InvoiceService } from './invoice-service';
 import type { LedgerService } from './ledger-service';
 import type { MemberService } from './member-service';
 import type { ProgramService } from './program-service';
+import type { TierService } from './tier-service';
 
 export interface IngestResult {
   event: string;
@@ -39,6 +40,7 @@ export class EventService {
       invoices: InvoiceService;
       ledger: LedgerService;
       program: ProgramService;
+      tiers: TierService;
       bus: DomainEventBus;
       clock: () => Date;
     },
@@ -51,7 +53,9 @@ export class EventService {
 
   async ingest(source: string, event: BillingEvent, json: unknown): Promise<IngestResult> {
     const bodyHash = EventService.bodyHash(json);
+    // Read before the transaction: on SQLite it holds the only connection.
     const program = await this.deps.program.current();
+    const { tiers } = await this.deps.tiers.config();
     const published: Array<[keyof DomainEvents, DomainEvents[keyof DomainEvents]]> = [];
     try {
       const result = await this.db.transaction(async (repos) => {
@@ -78,6 +82,7 @@ export class EventService {
           enrolled,
           eventRowId,
           program,
+          tier: this.deps.tiers.tierOf(tiers, member) ?? tiers[0] ?? null,
           now,
           services: { earning: this.deps.earning, invoices: this.deps.invoices },
         };

@@ -1,10 +1,13 @@
+import { earningBasis } from '../domain/earning';
 import { reversalTarget } from '../domain/reversal';
+import { toQualifying } from '../domain/tiers';
 import type { Invoice } from '../events/canonical-event';
 import type { HookContext, HookResult } from '../events/hook';
 import type { InvoiceRecord } from '../repositories/invoice-repository';
 import type { Member } from '../repositories/member-repository';
 import type { EarningService } from './earning-service';
 import type { LedgerService } from './ledger-service';
+import type { TierService } from './tier-service';
 
 /**
  * An invoice's life as far as points go: paid (earn once), refunded in parts, charged back.
@@ -15,6 +18,7 @@ export class InvoiceService {
   constructor(
     private readonly earning: EarningService,
     private readonly ledger: LedgerService,
+    private readonly tiers: TierService,
   ) {}
 
   async paid(ctx: HookContext, invoice: Invoice, occurredAt: Date): Promise<HookResult> {
@@ -23,16 +27,29 @@ export class InvoiceService {
     // not earn twice.
     if (row?.paidAt) return { outcome: 'applied', points: 0, detail: 'already_paid' };
     const earned = await this.earning.awardInvoicePaid(ctx, invoice, occurredAt);
-    const paid = { currency: invoice.currency, totalMinor: invoice.total.minor, earnedPoints: earned.points, paidAt: occurredAt };
+    const { settings } = await this.tiers.config(ctx.repos);
+    const paid = {
+      currency: invoice.currency,
+      totalMinor: invoice.total.minor,
+      earnedPoints: earned.points,
+      paidAt: occurredAt,
+      qualifyingMinor: toQualifying(earningBasis(invoice), settings) ?? 0,
+    };
     if (!row) {
       await ctx.repos.invoices.insert(ctx.member.id, invoice.id, paid, ctx.now);
+      await this.tiers.addSpend(ctx.repos, ctx.member, paid.qualifyingMinor, occurredAt, ctx.now);
       return earned;
     }
     await ctx.repos.invoices.update(row.id, paid, ctx.now);
     // Refunds or a chargeback that arrived first were kept on the row; apply them now.
     const member = await this.reload(ctx);
-    const reversed = await this.reverseTo(ctx, member, { ...row, ...paid }, 'refund_before_payment');
-    return { ...earned, detail: reversed > 0 ? 'earlier_refund_applied' : earned.detail };
+    const updated = { ...row, ...paid };
+    const reversed = await this.reverseTo(ctx, member, updated, 'refund_before_payment');
+    // A chargeback that overtook the payment owes its penalty now, exactly once: this branch
+    // runs only for the payment that first marks the invoice paid.
+    if (row.chargedBack) await this.penalise(ctx, invoice.id);
+    await this.tiers.addSpend(ctx.repos, member, paid.qualifyingMinor - (await this.removeSpend(ctx, updated)), occurredAt, ctx.now);
+    return { ...earned, detail: reversed > 0 || row.chargedBack ? 'earlier_refund_applied' : earned.detail };
   }
 
   async refunded(ctx: HookContext, invoice: Invoice): Promise<HookResult> {
@@ -58,26 +75,11 @@ export class InvoiceService {
     await ctx.repos.invoices.update(row.id, { refundedMinor: updated.refundedMinor, chargedBack: updated.chargedBack }, ctx.now);
     if (!row.paidAt) return { outcome: 'applied', points: 0, detail: 'awaiting_payment' };
 
-    let member = ctx.member;
+    const member = ctx.member;
     const reversed = await this.reverseTo(ctx, member, updated, reason);
-    let penalty = 0;
-    if (firstChargeback && ctx.program.chargebackPenaltyPoints > 0) {
-      member = await this.reload(ctx);
-      penalty = ctx.program.chargebackPenaltyPoints;
-      await this.ledger.debit(ctx.repos, member, {
-        points: penalty,
-        kind: 'adjust',
-        reasonCode: 'chargeback_penalty',
-        reasonParams: { invoice: invoice.id, points: penalty },
-        rule: 'chargeback_penalty',
-        reference: `invoice:${invoice.id}`,
-        eventId: ctx.eventRowId,
-        actor: 'system',
-        reducesLifetime: false,
-        debtPolicy: ctx.program.debtPolicy,
-        now: ctx.now,
-      });
-    }
+    const removed = await this.removeSpend(ctx, updated);
+    if (removed > 0 && updated.paidAt) await this.tiers.addSpend(ctx.repos, member, -removed, updated.paidAt, ctx.now);
+    const penalty = firstChargeback ? await this.penalise(ctx, invoice.id) : 0;
     return { outcome: 'applied', points: -(reversed + penalty), ...(reversed + penalty === 0 && { detail: 'nothing_to_reverse' }) };
   }
 
@@ -107,6 +109,44 @@ export class InvoiceService {
     });
     await ctx.repos.invoices.update(row.id, { reversedPoints: target }, ctx.now);
     return points;
+  }
+
+  /** The program's chargeback penalty, taken like a reversal (pending first, then available). */
+  private async penalise(ctx: HookContext, invoiceId: string): Promise<number> {
+    const penalty = ctx.program.chargebackPenaltyPoints;
+    if (penalty <= 0) return 0;
+    await this.ledger.debit(ctx.repos, await this.reload(ctx), {
+      points: penalty,
+      kind: 'adjust',
+      reasonCode: 'chargeback_penalty',
+      reasonParams: { invoice: invoiceId, points: penalty },
+      rule: 'chargeback_penalty',
+      reference: `invoice:${invoiceId}`,
+      eventId: ctx.eventRowId,
+      actor: 'system',
+      reducesLifetime: false,
+      debtPolicy: ctx.program.debtPolicy,
+      now: ctx.now,
+    });
+    return penalty;
+  }
+
+  /**
+   * Takes the refunded share of the invoice's qualifying spend back out, by the same rule as
+   * its points (from the month it was paid, so a refund cancels the purchase it refunds).
+   * Returns the amount newly removed; the caller moves it out of the spend buckets.
+   */
+  private async removeSpend(ctx: HookContext, row: InvoiceRecord): Promise<number> {
+    const target = reversalTarget({
+      earned: row.qualifyingMinor,
+      totalMinor: row.totalMinor,
+      refundedMinor: row.refundedMinor,
+      chargedBack: row.chargedBack,
+    });
+    const delta = target - row.qualifyingRemovedMinor;
+    if (delta <= 0) return 0;
+    await ctx.repos.invoices.update(row.id, { qualifyingRemovedMinor: target }, ctx.now);
+    return delta;
   }
 
   /** The member as this transaction has left it (the row lock is already ours). */

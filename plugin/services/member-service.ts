@@ -48,6 +48,8 @@ export class MemberService {
             pointsPending: 0,
             pointsLifetime: 0,
             status: 'active',
+            tierId: null,
+            tierBelowSince: null,
           },
         };
       }

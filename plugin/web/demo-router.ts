@@ -1,12 +1,21 @@
 import express, { Router, type Request } from 'express';
 import { ValidationError } from '../errors';
 import type { Translations } from '../i18n';
+import type { DemoPanelAction } from '../panels/demo/demo-panel-api';
 import { DEMO_EVENT_TYPES, type DemoEventType } from '../panels/demo/demo-clients';
 import type { DemoPanel, DeliveryResult } from '../panels/demo/demo-panel';
 import type { Csrf } from './csrf';
+import { formatMoney } from './format';
 import type { ViewRenderer } from './views';
 
-export function demoRouter(deps: { demo: DemoPanel; views: ViewRenderer; translations: Translations; csrf: Csrf }): Router {
+export function demoRouter(deps: {
+  demo: DemoPanel;
+  views: ViewRenderer;
+  translations: Translations;
+  csrf: Csrf;
+  /** Sends due outbox actions at once, so the page shows what an event made the panel do. */
+  dispatchOutbox?: () => Promise<unknown>;
+}): Router {
   const router = Router();
 
   const renderHome = async (req: Request, res: express.Response, result?: DeliveryResult) => {
@@ -16,6 +25,7 @@ export function demoRouter(deps: { demo: DemoPanel; views: ViewRenderer; transla
       clients,
       types: DEMO_EVENT_TYPES.map((type) => ({ type, labelKey: `demo.type_${type.replace('.', '_')}` })),
       csrfToken: deps.csrf.token(req, res),
+      actions: deps.demo.api.recent(20).map((a) => actionView(a, i18n.locale)),
       result: result && {
         status: result.status,
         response: JSON.stringify(result.body, null, 2),
@@ -43,8 +53,24 @@ export function demoRouter(deps: { demo: DemoPanel; views: ViewRenderer; transla
     if (problems.length > 0 || !client) throw new ValidationError(problems, 'Pick a demo client and an event type.');
     // The amount goes to the plugin as typed, so the demo also shows how bad input is refused.
     const result = await deps.demo.deliver(`${req.protocol}://${req.get('host')}`, type, client, String(req.body.amount ?? ''), invoiceId || undefined);
+    await deps.dispatchOutbox?.();
     await renderHome(req, res, result);
   });
 
   return router;
+}
+
+/** A received action as the page shows it: strings are i18n keys and their parameters. */
+function actionView(a: DemoPanelAction, locale: string) {
+  return {
+    at: a.receivedAt.toISOString().replace('T', ' ').slice(0, 19),
+    kindKey: `demo.actions.kind_${a.kind}`,
+    targetKey: a.invoiceId !== undefined ? 'demo.actions.target_invoice' : 'demo.actions.target_client',
+    targetId: a.invoiceId ?? a.clientId ?? '',
+    amount: a.amount ? formatMoney(locale, a.amount) : null,
+    tier: a.tier ?? null,
+    description: a.description ?? null,
+    key: a.idempotencyKey,
+    reference: a.reference,
+  };
 }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { reversalTarget } from '../../plugin/domain/reversal';
+import { tierForSpend, windowMonths } from '../../plugin/domain/tiers';
 import { expectBalancesConsistent, startTestApp, tableCounts, type TestApp } from '../support/harness';
 
 /**
@@ -92,6 +93,22 @@ describe('ledger invariants under random event sequences (fast-check)', () => {
               .sum({ n: 'delta' })
               .first();
             expect(Number(net?.n ?? 0)).toBe(earned - reversed);
+          }
+          // Tiers follow qualifying spend: never below what it earns (upgrades are immediate),
+          // and above it only while the downgrade grace clock runs.
+          const { tiers } = await app.plugin.services.tiers.config();
+          for (let m = 0; m < MEMBERS; m++) {
+            const member = await app.plugin.db.repos.members.findByPanelClientId(`${prefix}-m${m}`);
+            if (!member) continue;
+            const spend = await app.plugin.db.repos.tiers.spendIn(member.id, windowMonths(app.clock.now()));
+            const expected = Number(await app.plugin.db.knex('loyalty_invoices').where({ member_id: member.id }).whereNotNull('paid_at').sum({ n: app.plugin.db.knex.raw('qualifying_minor - qualifying_removed_minor') }).first().then((r) => r?.n ?? 0));
+            // No tier yet (no payment) means the entry tier.
+            const held = tiers.find((t) => t.id === member.tierId) ?? tierForSpend(tiers, 0);
+            const reached = tierForSpend(tiers, spend);
+            if (spend === expected) {
+              expect(held?.rank ?? 0).toBeGreaterThanOrEqual(reached?.rank ?? 0);
+            }
+            if ((held?.rank ?? 0) > (reached?.rank ?? 0)) expect(member.tierBelowSince).not.toBeNull();
           }
         }
       }),

@@ -114,6 +114,21 @@ describe('pending points, refunds and chargebacks', () => {
     }
   });
 
+  it('a chargeback that arrives before the payment takes everything and the penalty, once, when it is paid', async () => {
+    await setProgram({ refund_window_days: 0, chargeback_penalty_points: 25 });
+    try {
+      await app.send(paid('c-2', 'C2-other', '100.00')).expect(200);
+      expect((await app.send(chargeback('c-2', 'C2')).expect(200)).body).toMatchObject({ points: 0, detail: 'awaiting_payment' });
+      const res = await app.send(paid('c-2', 'C2')).expect(200);
+      expect(res.body).toMatchObject({ points: 120, detail: 'earlier_refund_applied' });
+      expect((await member('c-2'))?.pointsAvailable).toBe(100 - 25);
+      await app.send(chargeback('c-2', 'C2')).expect(200);
+      expect((await member('c-2'))?.pointsAvailable).toBe(100 - 25);
+    } finally {
+      await setProgram({ refund_window_days: 14, chargeback_penalty_points: 0 });
+    }
+  });
+
   it('debt policy: reversing spent points leaves a negative balance that later earnings pay off', async () => {
     await setProgram({ refund_window_days: 0, debt_policy: 'debt' });
     try {

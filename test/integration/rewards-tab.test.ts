@@ -43,8 +43,11 @@ describe('GET /client/rewards', () => {
   });
 
   it('paginates the history newest first, 20 a page', async () => {
+    // In EUR, which doesn't count towards tiers, so each invoice is one history row.
     for (let n = 1; n <= 45; n++) {
-      await app.send(invoicePaid({ client: { id: 'tab-pages' }, invoice: { id: `P-${n}`, total: `${n}.00`, items: [] } })).expect(200);
+      await app
+        .send(invoicePaid({ client: { id: 'tab-pages', currency: 'EUR' }, invoice: { id: `P-${n}`, currency: 'EUR', total: `${n}.00`, items: [] } }))
+        .expect(200);
     }
     const cookie = await session(app, 'tab-pages');
     const first = await app.http.get('/client/rewards').set('Cookie', cookie).expect(200);
@@ -97,6 +100,30 @@ describe('GET /client/rewards', () => {
     expect(text(page.text, 'balance')).toBe('0');
     expect(page.text).toContain('data-testid="not-enrolled"');
     expect(page.text).toContain('Ваши бонусы');
+  });
+
+  it('shows the tier, its perks, progress to the next tier and tier changes', async () => {
+    await app.send(invoicePaid({ client: { id: 'tab-tier' }, invoice: { id: 'TT-1', total: '620.00', items: [] } })).expect(200);
+    const page = await app.http.get('/client/rewards').set('Cookie', await session(app, 'tab-tier')).expect(200);
+    expect(text(page.text, 'tier-name')).toBe('Silver');
+    expect(page.text).toMatch(/<progress value="62000" max="200000"/);
+    expect(text(page.text, 'tier-next')).toBe('Spend $1,380.00 more to reach Gold');
+    expect(page.text).toContain('2% off renewals');
+    expect(page.text).toMatch(/Moved up to Silver/);
+  });
+
+  it('shows pending points with their release dates', async () => {
+    await app.plugin.services.program.update({ refund_window_days: 14 });
+    try {
+      await app.send(invoicePaid({ client: { id: 'tab-pending' }, invoice: { id: 'PP-1', total: '40.00', items: [] }, occurred_at: app.clock.now().toISOString() })).expect(200);
+      const page = await app.http.get('/client/rewards').set('Cookie', await session(app, 'tab-pending')).expect(200);
+      expect(text(page.text, 'balance')).toBe('0');
+      expect(text(page.text, 'pending')).toBe('40');
+      const release = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(app.clock.now().getTime() + 14 * 86_400_000));
+      expect(page.text).toContain(`<li>40 on ${release}</li>`);
+    } finally {
+      await app.plugin.services.program.update({ refund_window_days: 0 });
+    }
   });
 
   it('escapes panel-supplied text', async () => {

@@ -7,6 +7,7 @@ import { loadConfig, type PluginConfig } from '../../plugin/config';
 import { createPlugin, type HostingRewardsPlugin } from '../../plugin/index';
 import type { ProgramSettings } from '../../plugin/domain/program';
 import { createLogger } from '../../plugin/logger';
+import type { PanelApi } from '../../plugin/panels/panel-api';
 import { createTestDatabase, type TestDatabase } from './test-db';
 
 export const TEST_SECRETS = {
@@ -52,6 +53,8 @@ export interface StartOptions {
    * are available at once unless a test is about pending points.
    */
   program?: ProgramSettings;
+  /** The adapter the outbox dispatcher sends to (default: the demo panel's, or none). */
+  panelApi?: PanelApi;
 }
 
 export async function startTestApp(options: StartOptions = {}): Promise<TestApp> {
@@ -70,6 +73,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
     secrets: TEST_SECRETS,
     logger: createLogger('silent'),
     clock: options.realTime ? undefined : clock.now,
+    panelApi: options.panelApi,
   });
   await plugin.init();
   await plugin.services.program.update(options.program ?? { refund_window_days: 0 });

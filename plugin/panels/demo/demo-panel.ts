@@ -8,6 +8,7 @@ import type { AuthService } from '../../services/auth-service';
 import type { EventService } from '../../services/event-service';
 import type { ProgramService } from '../../services/program-service';
 import { DEMO_CLIENTS, DEMO_PROGRAM, demoEvent, type DemoClient, type DemoEventType } from './demo-clients';
+import { DemoPanelApi } from './demo-panel-api';
 
 /** Fixed, so the seed events are byte-for-byte the same on every start and replay as duplicates. */
 const SEED_OCCURRED_AT = new Date('2026-11-01T09:00:00Z');
@@ -21,9 +22,12 @@ export interface DeliveryResult {
 /**
  * Plays the billing panel when none is configured: seeds a program and clients, signs events
  * and posts them to the plugin's own webhook, and mints SSO links, so the whole loop can be
- * tried in a minute.
+ * tried in a minute. Its `api` is the panel adapter the outbox dispatcher sends actions to
+ * (discount lines, tiers, credits), and the demo page lists what arrived.
  */
 export class DemoPanel {
+  readonly api: DemoPanelApi;
+
   constructor(
     private readonly deps: {
       db: Database;
@@ -35,7 +39,9 @@ export class DemoPanel {
       logger: Logger;
       clock: () => Date;
     },
-  ) {}
+  ) {
+    this.api = new DemoPanelApi(deps.clock);
+  }
 
   /** Idempotent: fixed event ids make a restart a no-op. */
   async init(): Promise<void> {

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { currencyDigits, type Money } from './money';
+import { RATE_PATTERN } from './points';
+
+/** Pure tier rules: which tier a spend earns, when to move a member, what a discount is. */
+export interface Tier {
+  id: number;
+  name: string;
+  rank: number;
+  /** Rolling-12-month qualifying spend, base-currency minor units. */
+  thresholdMinor: number;
+  /** Exact decimal string multiplying the base earn ("1.25"). */
+  earnMultiplier: string;
+  /** Renewal discount in basis points (500 = 5%). */
+  renewalDiscountBp: number;
+  /** Perks shown to the client, per language. */
+  perks: Record<string, string[]>;
+}
+
+export interface TierSettings {
+  baseCurrency: string;
+  /** Base-currency units per 1.00 of another currency, set by the program (never guessed). */
+  qualifyingRates: Record<string, string>;
+  /** Days a member may stay below their tier's threshold before a review downgrades them. */
+  graceDays: number;
+}
+
+export const tierSettingsSchema = z.object({
+  tier_base_currency: z.string().refine((c) => currencyDigits(c) !== undefined, 'is not a known ISO 4217 code').optional(),
+  tier_qualifying_rates: z.record(z.string(), z.string().regex(RATE_PATTERN, 'must be a decimal string')).optional(),
+  tier_grace_days: z.number().int().min(0).max(365).optional(),
+});
+
+export function tierSettingsFrom(raw: z.infer<typeof tierSettingsSchema>): TierSettings {
+  return {
+    baseCurrency: raw.tier_base_currency ?? 'USD',
+    qualifyingRates: raw.tier_qualifying_rates ?? {},
+    graceDays: raw.tier_grace_days ?? 30,
+  };
+}
+
+/** The highest tier whose threshold the spend reaches (tiers need not be sorted). */
+export function tierForSpend(tiers: readonly Tier[], spendMinor: number): Tier | null {
+  let best: Tier | null = null;
+  for (const t of tiers) if (t.thresholdMinor <= spendMinor && (!best || t.rank > best.rank)) best = t;
+  return best;
+}
+
+export function nextTier(tiers: readonly Tier[], current: Tier | null): Tier | null {
+  let next: Tier | null = null;
+  for (const t of tiers) if ((!current || t.rank > current.rank) && (!next || t.rank < next.rank)) next = t;
+  return next;
+}
+
+/** 'YYYY-MM' of a UTC instant. */
+export function monthKey(d: Date): string {
+  return d.toISOString().slice(0, 7);
+}
+
+/** The 12 calendar months (UTC) of the rolling window ending with the month of `now`. */
+export function windowMonths(now: Date): string[] {
+  return Array.from({ length: 12 }, (_, i) => monthKey(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1))));
+}
+
+/**
+ * An amount in base-currency minor units, floor-rounded, using only rates the program set; a
+ * currency without one doesn't count towards tiers (null), rather than being guessed.
+ */
+export function toQualifying(amount: Money, settings: TierSettings): number | null {
+  const baseDigits = currencyDigits(settings.baseCurrency);
+  const digits = currencyDigits(amount.currency);
+  if (baseDigits === undefined || digits === undefined) return null;
+  const rate = amount.currency === settings.baseCurrency ? '1' : settings.qualifyingRates[amount.currency];
+  const m = rate === undefined ? null : RATE_PATTERN.exec(rate);
+  if (!m) return null;
+  const fraction = m[2] ?? '';
+  const scaled = BigInt((m[1] as string) + fraction);
+  const num = BigInt(amount.minor) * scaled * 10n ** BigInt(baseDigits);
+  const den = 10n ** BigInt(fraction.length + digits);
+  return Number(num / den);
+}
+
+export type TierDecision =
+  | { action: 'none' }
+  | { action: 'upgrade'; to: Tier }
+  | { action: 'downgrade'; to: Tier | null }
+  | { action: 'mark_below' }
+  | { action: 'clear_below' };
+
+/**
+ * Upgrades happen at once; a member below their tier keeps it for the grace period and is
+ * downgraded only by a review after it (to the tier their spend then reaches).
+ */
+export function decideTier(input: {
+  tiers: readonly Tier[];
+  currentTierId: number | null;
+  spendMinor: number;
+  belowSince: Date | null;
+  now: Date;
+  graceDays: number;
+  review: boolean;
+}): TierDecision {
+  const current = input.tiers.find((t) => t.id === input.currentTierId) ?? null;
+  const earned = tierForSpend(input.tiers, input.spendMinor);
+  if (earned && (!current || earned.rank > current.rank)) return { action: 'upgrade', to: earned };
+  if (!current || (earned && earned.rank === current.rank)) return input.belowSince ? { action: 'clear_below' } : { action: 'none' };
+  // Spend is below the current tier.
+  if (!input.belowSince) return { action: 'mark_below' };
+  const graceOver = input.now.getTime() - input.belowSince.getTime() >= input.graceDays * 86_400_000;
+  return input.review && graceOver ? { action: 'downgrade', to: earned } : { action: 'none' };
+}
+
+/**
+ * A tier's renewal discount on the renewal lines, in minor units: floor-rounded, so it never
+ * exceeds the exact percentage, and never more than the lines' total.
+ */
+export function renewalDiscount(renewalTotalMinor: number, discountBp: number): number {
+  if (renewalTotalMinor <= 0 || discountBp <= 0) return 0;
+  const d = Number((BigInt(renewalTotalMinor) * BigInt(Math.min(discountBp, 10_000))) / 10_000n);
+  return Math.min(d, renewalTotalMinor);
+}
+
+/** A tier multiplier applied to base points, floor-rounded with exact arithmetic. */
+export function applyMultiplier(points: number, multiplier: string): number {
+  const m = RATE_PATTERN.exec(multiplier);
+  if (!m) return points;
+  const fraction = m[2] ?? '';
+  return Number((BigInt(points) * BigInt((m[1] as string) + fraction)) / 10n ** BigInt(fraction.length));
+}

@@ -1,0 +1,69 @@
+import type { Knex } from 'knex';
+import type { Tier } from '../domain/tiers';
+import { toDate, toInt } from './row-values';
+
+export const TIERS = 'loyalty_tiers';
+export const SPEND_MONTHS = 'loyalty_spend_months';
+export const TIER_CHANGES = 'loyalty_tier_changes';
+
+export interface TierChange {
+  fromTierId: number | null;
+  toTierId: number;
+  reason: string;
+  qualifyingMinor: number;
+  createdAt: Date;
+}
+
+/** Tiers, the monthly qualifying-spend buckets and the tier-change history. */
+export class TierRepository {
+  constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  async list(): Promise<Tier[]> {
+    const rows = await this.db(TIERS).orderBy('rank', 'asc');
+    return rows.map((r: Record<string, unknown>) => ({
+      id: toInt(r.id),
+      name: String(r.name),
+      rank: toInt(r.rank),
+      thresholdMinor: toInt(r.threshold_minor),
+      earnMultiplier: String(r.earn_multiplier),
+      renewalDiscountBp: toInt(r.renewal_discount_bp),
+      perks: JSON.parse(String(r.perks)) as Record<string, string[]>,
+    }));
+  }
+
+  /**
+   * Adds to one month's bucket. Callers hold the member's row lock, so read-then-write here
+   * can't race another writer of the same member.
+   */
+  async addSpend(memberId: number, month: string, deltaMinor: number): Promise<void> {
+    const updated = await this.db(SPEND_MONTHS).where({ member_id: memberId, month }).increment('amount_minor', deltaMinor);
+    if (updated === 0) await this.db(SPEND_MONTHS).insert({ member_id: memberId, month, amount_minor: deltaMinor });
+  }
+
+  async spendIn(memberId: number, months: string[]): Promise<number> {
+    const row = await this.db(SPEND_MONTHS).where({ member_id: memberId }).whereIn('month', months).sum({ n: 'amount_minor' }).first();
+    return toInt(row?.n);
+  }
+
+  async recordChange(memberId: number, change: TierChange): Promise<void> {
+    await this.db(TIER_CHANGES).insert({
+      member_id: memberId,
+      from_tier_id: change.fromTierId,
+      to_tier_id: change.toTierId,
+      reason: change.reason,
+      qualifying_minor: change.qualifyingMinor,
+      created_at: change.createdAt,
+    });
+  }
+
+  async changesFor(memberId: number, limit: number): Promise<TierChange[]> {
+    const rows = await this.db(TIER_CHANGES).where({ member_id: memberId }).orderBy('id', 'desc').limit(limit);
+    return rows.map((r: Record<string, unknown>) => ({
+      fromTierId: r.from_tier_id === null ? null : toInt(r.from_tier_id),
+      toTierId: toInt(r.to_tier_id),
+      reason: String(r.reason),
+      qualifyingMinor: toInt(r.qualifying_minor),
+      createdAt: toDate(r.created_at),
+    }));
+  }
+}
