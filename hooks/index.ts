@@ -1,6 +1,7 @@
 import type { HookRegistry } from '../plugin/events/hook';
 import { clientCreated } from './client-created';
 import { invoiceChargeback } from './invoice-chargeback';
+import { invoiceCreated } from './invoice-created';
 import { invoicePaid } from './invoice-paid';
 import { invoiceRefunded } from './invoice-refunded';
 
@@ -10,6 +11,7 @@ import { invoiceRefunded } from './invoice-refunded';
  */
 export const hooks: HookRegistry = {
   'client.created': clientCreated,
+  'invoice.created': invoiceCreated,
   'invoice.paid': invoicePaid,
   'invoice.refunded': invoiceRefunded,
   'invoice.chargeback': invoiceChargeback,

@@ -21,6 +21,7 @@ import { InvoiceService } from './services/invoice-service';
 import { LedgerService } from './services/ledger-service';
 import { MemberService } from './services/member-service';
 import { ProgramService } from './services/program-service';
+import { TierDiscountService } from './services/tier-discount-service';
 import { TierService } from './services/tier-service';
 import { RewardsViewService } from './services/rewards-view-service';
 import { clientRouter } from './web/client-router';
@@ -93,14 +94,16 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const members = new MemberService();
   const earning = new EarningService(ledger);
   const tiers = new TierService(db, clock, logger);
+  const tierDiscounts = new TierDiscountService(translations);
+  tiers.onChange = (repos, member, to, changeId, now) => tierDiscounts.tierChanged(repos, member, to, changeId, now);
   const invoices = new InvoiceService(earning, ledger, tiers);
-  const events = new EventService(db, { hooks, members, earning, invoices, ledger, program, tiers, bus, clock });
+  const events = new EventService(db, { hooks, members, earning, invoices, ledger, program, tiers, tierDiscounts, bus, clock });
   const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock);
   const rewards = new RewardsViewService(db, program, ledger, tiers, translations, clock);
   const releasePending = new ReleasePendingJob(db, ledger, clock, logger);
   const demo =
     config.panel === 'demo'
-      ? new DemoPanel({ db, events, program, auth, webhookSecret: secrets.webhook, source: config.eventSource, logger, clock })
+      ? new DemoPanel({ db, events, program, tiers, auth, webhookSecret: secrets.webhook, source: config.eventSource, logger, clock })
       : undefined;
   const panelApi =
     options.panelApi ??

@@ -14,9 +14,17 @@ export interface Program {
   debtPolicy: 'debt' | 'write_off';
   /** Extra points taken on a chargeback, on top of reversing what the invoice earned. */
   chargebackPenaltyPoints: number;
+  /**
+   * How a tier's renewal discount reaches the client: a negative line on the renewal invoice,
+   * the panel's own client-group discount (WHMCS), credit back on payment, or not at all.
+   */
+  tierDiscountMethod: TierDiscountMethod;
   /** Earning rules from loyalty_rules, validated, in force or not (see domain/rules.ts). */
   rules: readonly Rule[];
 }
+
+export const TIER_DISCOUNT_METHODS = ['invoice_line', 'client_tier', 'cashback', 'none'] as const;
+export type TierDiscountMethod = (typeof TIER_DISCOUNT_METHODS)[number];
 
 export const DEFAULT_PROGRAM: Program = {
   earnRates: { USD: '1', EUR: '1', GBP: '1' },
@@ -24,6 +32,7 @@ export const DEFAULT_PROGRAM: Program = {
   refundWindowDays: 14,
   debtPolicy: 'debt',
   chargebackPenaltyPoints: 0,
+  tierDiscountMethod: 'invoice_line',
   rules: [],
 };
 
@@ -38,6 +47,7 @@ export const programSettingsSchema = z.object({
   refund_window_days: z.number().int().min(0).max(365).optional(),
   debt_policy: z.enum(['debt', 'write_off']).optional(),
   chargeback_penalty_points: z.number().int().min(0).max(1_000_000_000).optional(),
+  tier_discount_method: z.enum(TIER_DISCOUNT_METHODS).optional(),
 });
 
 export type ProgramSettings = z.infer<typeof programSettingsSchema>;
@@ -49,6 +59,7 @@ export function programFromSettings(settings: ProgramSettings, rules: readonly R
     refundWindowDays: settings.refund_window_days ?? DEFAULT_PROGRAM.refundWindowDays,
     debtPolicy: settings.debt_policy ?? DEFAULT_PROGRAM.debtPolicy,
     chargebackPenaltyPoints: settings.chargeback_penalty_points ?? DEFAULT_PROGRAM.chargebackPenaltyPoints,
+    tierDiscountMethod: settings.tier_discount_method ?? DEFAULT_PROGRAM.tierDiscountMethod,
     rules,
   };
 }

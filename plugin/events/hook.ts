@@ -4,6 +4,7 @@ import type { Repositories } from '../repositories';
 import type { Member } from '../repositories/member-repository';
 import type { EarningService } from '../services/earning-service';
 import type { InvoiceService } from '../services/invoice-service';
+import type { TierDiscountService } from '../services/tier-discount-service';
 import type { BillingEvent, EventType } from './canonical-event';
 
 /** What a hook handler gets: the open transaction, the locked member and the services. */
@@ -17,7 +18,7 @@ export interface HookContext {
   /** The member's tier as this event starts (the entry tier until they have one). */
   tier: Tier | null;
   now: Date;
-  services: { earning: EarningService; invoices: InvoiceService };
+  services: { earning: EarningService; invoices: InvoiceService; tierDiscounts: TierDiscountService };
 }
 
 export interface HookResult {

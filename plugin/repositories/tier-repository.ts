@@ -45,8 +45,8 @@ export class TierRepository {
     return toInt(row?.n);
   }
 
-  async recordChange(memberId: number, change: TierChange): Promise<void> {
-    await this.db(TIER_CHANGES).insert({
+  async recordChange(memberId: number, change: TierChange): Promise<number> {
+    const [id] = await this.db(TIER_CHANGES).insert({
       member_id: memberId,
       from_tier_id: change.fromTierId,
       to_tier_id: change.toTierId,
@@ -54,6 +54,7 @@ export class TierRepository {
       qualifying_minor: change.qualifyingMinor,
       created_at: change.createdAt,
     });
+    return toInt(id);
   }
 
   async changesFor(memberId: number, limit: number): Promise<TierChange[]> {

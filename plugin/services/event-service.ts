@@ -10,6 +10,7 @@ import type { InvoiceService } from './invoice-service';
 import type { LedgerService } from './ledger-service';
 import type { MemberService } from './member-service';
 import type { ProgramService } from './program-service';
+import type { TierDiscountService } from './tier-discount-service';
 import type { TierService } from './tier-service';
 
 export interface IngestResult {
@@ -41,6 +42,7 @@ export class EventService {
       ledger: LedgerService;
       program: ProgramService;
       tiers: TierService;
+      tierDiscounts: TierDiscountService;
       bus: DomainEventBus;
       clock: () => Date;
     },
@@ -84,7 +86,7 @@ export class EventService {
           program,
           tier: this.deps.tiers.tierOf(tiers, member) ?? tiers[0] ?? null,
           now,
-          services: { earning: this.deps.earning, invoices: this.deps.invoices },
+          services: { earning: this.deps.earning, invoices: this.deps.invoices, tierDiscounts: this.deps.tierDiscounts },
         };
         const handler = this.deps.hooks[event.type] ?? NOT_YET_SUPPORTED;
         const r = await handler(event, ctx);

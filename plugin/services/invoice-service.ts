@@ -27,6 +27,7 @@ export class InvoiceService {
     // not earn twice.
     if (row?.paidAt) return { outcome: 'applied', points: 0, detail: 'already_paid' };
     const earned = await this.earning.awardInvoicePaid(ctx, invoice, occurredAt);
+    await ctx.services.tierDiscounts.invoicePaid(ctx, invoice);
     const { settings } = await this.tiers.config(ctx.repos);
     const paid = {
       currency: invoice.currency,

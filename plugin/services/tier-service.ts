@@ -26,6 +26,9 @@ export interface TierStatus {
 export class TierService {
   private cached: { tiers: Tier[]; settings: TierSettings; at: number } | null = null;
 
+  /** Called inside the transaction that changed a tier (the client-tier discount method). */
+  onChange?: (repos: Repositories, member: Member, to: Tier, changeId: number, now: Date) => Promise<void>;
+
   constructor(
     private readonly db: Database,
     private readonly clock: () => Date,
@@ -129,13 +132,14 @@ export class TierService {
         const to = decision.to ?? tiers[0] ?? null;
         if (!to || to.id === member.tierId) return member;
         await repos.members.setTier(member.id, to.id, null, now);
-        await repos.tiers.recordChange(member.id, {
+        const changeId = await repos.tiers.recordChange(member.id, {
           fromTierId: member.tierId,
           toTierId: to.id,
           reason: decision.action === 'upgrade' ? 'spend_reached' : 'grace_expired',
           qualifyingMinor: spendMinor,
           createdAt: now,
         });
+        await this.onChange?.(repos, member, to, changeId, now);
         return { ...member, tierId: to.id, tierBelowSince: null };
       }
     }

@@ -93,7 +93,6 @@ describe('POST /hooks/events', () => {
 
     it.each([
       ['client.updated', {}],
-      ['invoice.created', { invoice: { id: '9', currency: 'USD', total: '1.00' } }],
       ['invoice.reversed', { invoice: { id: '9', currency: 'USD', total: '1.00' } }],
       ['service.created', { service: { id: '7' } }],
       ['service.renewed', { service: { id: '7', amount: '10.00' } }],

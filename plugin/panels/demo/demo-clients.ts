@@ -12,7 +12,7 @@ export interface DemoClient {
 export const DEMO_CLIENTS: DemoClient[] = [
   { id: 'demo-1', email: 'ann@example.com', name: 'Ann Lee', locale: 'en', currency: 'USD', sampleAmount: '59.40' },
   { id: 'demo-2', email: 'ivan@example.com', name: 'Иван Петров', locale: 'ru', currency: 'RUB', sampleAmount: '4500.00' },
-  { id: 'demo-3', email: 'ayse@example.com', name: 'Ayşe Yılmaz', locale: 'tr', currency: 'TRY', sampleAmount: '1500.00' },
+  { id: 'demo-3', email: 'ayse@example.com', name: 'Ayşe Yılmaz', locale: 'tr', currency: 'TRY', sampleAmount: '80000.00' },
   { id: 'demo-4', email: 'minh@example.com', name: 'Nguyễn Văn Minh', locale: 'vi', currency: 'VND', sampleAmount: '250000' },
   { id: 'demo-5', email: 'li@example.com', name: '李华', locale: 'zh-CN', currency: 'CNY', sampleAmount: '420.00' },
 ];
@@ -26,8 +26,15 @@ export const DEMO_PROGRAM = {
   refund_window_days: 0,
 };
 
+/**
+ * Rates the demo provider set for counting other currencies towards tiers (base USD), so the
+ * Turkish client's large seed invoice makes them Gold and renewals show the tier discount.
+ */
+export const DEMO_TIER_RATES = { RUB: '0.011', TRY: '0.029', CNY: '0.14', EUR: '1.08', GBP: '1.27' };
+
 export const DEMO_EVENT_TYPES = [
   'invoice.paid',
+  'invoice.created',
   'invoice.refunded',
   'service.renewed',
   'service.upgraded',
@@ -47,9 +54,10 @@ export function demoEvent(
     case 'client.created':
       return { id: `demo:client:${client.id}:created`, ...base };
     case 'invoice.paid':
+    case 'invoice.created':
     case 'invoice.refunded':
       return {
-        id: `demo:invoice:${options.invoiceId}:${type === 'invoice.paid' ? 'paid' : `refund:${options.nonce}`}`,
+        id: `demo:invoice:${options.invoiceId}:${type === 'invoice.refunded' ? `refund:${options.nonce}` : type.split('.')[1]}`,
         ...base,
         invoice: {
           id: options.invoiceId,

@@ -7,7 +7,8 @@ import type { Logger } from '../../logger';
 import type { AuthService } from '../../services/auth-service';
 import type { EventService } from '../../services/event-service';
 import type { ProgramService } from '../../services/program-service';
-import { DEMO_CLIENTS, DEMO_PROGRAM, demoEvent, type DemoClient, type DemoEventType } from './demo-clients';
+import type { TierService } from '../../services/tier-service';
+import { DEMO_CLIENTS, DEMO_PROGRAM, DEMO_TIER_RATES, demoEvent, type DemoClient, type DemoEventType } from './demo-clients';
 import { DemoPanelApi } from './demo-panel-api';
 
 /** Fixed, so the seed events are byte-for-byte the same on every start and replay as duplicates. */
@@ -33,6 +34,7 @@ export class DemoPanel {
       db: Database;
       events: EventService;
       program: ProgramService;
+      tiers: TierService;
       auth: AuthService;
       webhookSecret: string;
       source: string;
@@ -46,6 +48,9 @@ export class DemoPanel {
   /** Idempotent: fixed event ids make a restart a no-op. */
   async init(): Promise<void> {
     await this.deps.program.seed(DEMO_PROGRAM);
+    if (await this.deps.db.repos.settings.setIfAbsent('tier_qualifying_rates', DEMO_TIER_RATES, this.deps.clock())) {
+      this.deps.tiers.invalidate();
+    }
     for (const [n, client] of DEMO_CLIENTS.entries()) {
       for (const type of ['client.created', 'invoice.paid'] as const) {
         const json = demoEvent(type, client, {

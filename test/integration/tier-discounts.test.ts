@@ -1,0 +1,104 @@
+import { DemoPanelApi } from '../../plugin/panels/demo/demo-panel-api';
+import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
+
+let n = 0;
+
+/** A renewal invoice: 100.00 of renewal (discountable) and 20.00 of domain (not). */
+function renewalInvoice(clientId: string, invoiceId: string, locale = 'en') {
+  return {
+    id: `test:invoice:${invoiceId}:created:${++n}`,
+    type: 'invoice.created',
+    occurred_at: '2026-11-23T12:00:00Z',
+    client: { id: clientId, locale },
+    invoice: {
+      id: invoiceId,
+      currency: 'USD',
+      total: '120.00',
+      items: [
+        { id: `${invoiceId}-1`, type: 'renewal', service_id: '77', billing_cycle: 'monthly', amount: '100.00' },
+        { id: `${invoiceId}-2`, type: 'domain', amount: '20.00' },
+      ],
+    },
+  };
+}
+
+describe('tier discounts on renewals', () => {
+  let app: TestApp;
+  const panel = new DemoPanelApi();
+  beforeAll(async () => {
+    app = await startTestApp({ panelApi: panel });
+  });
+  afterAll(() => app.close());
+  afterEach(() => expectBalancesConsistent(app.plugin));
+
+  const outbox = (key: string) => app.plugin.db.knex('loyalty_outbox').where({ idempotency_key: key });
+  const reachGold = (clientId: string, locale = 'en') =>
+    app.send(invoicePaid({ client: { id: clientId, locale }, invoice: { id: `${clientId}-spend`, total: '2000.00', items: [] } })).expect(200);
+
+  it('adds the tier discount as a negative invoice line, once per invoice, through the outbox', async () => {
+    await reachGold('g-1');
+    const event = renewalInvoice('g-1', 'INV-G1');
+    const res = await app.send(event).expect(200);
+    expect(res.body).toMatchObject({ outcome: 'applied', detail: 'tier_discount_queued' });
+    await app.send(event).expect(200); // replay
+    await app.send({ ...event, id: `${event.id}:again` }).expect(200); // same invoice, new event id
+    const rows = await outbox('tier-discount:invoice:INV-G1');
+    expect(rows).toHaveLength(1);
+    // Gold is 5%: of the 100.00 renewal line only, floor-rounded.
+    expect(JSON.parse(rows[0].payload)).toEqual({
+      invoiceId: 'INV-G1',
+      amount: { currency: 'USD', minor: 500 },
+      description: 'Gold tier renewal discount (5%)',
+    });
+    await app.plugin.jobs.dispatchOutbox();
+    const sent = panel.recent().filter((a) => a.idempotencyKey === 'tier-discount:invoice:INV-G1');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ kind: 'invoice_discount', invoiceId: 'INV-G1', amount: { currency: 'USD', minor: -500 } });
+  });
+
+  it('words the line in the client’s language', async () => {
+    await reachGold('g-ru', 'ru');
+    await app.send(renewalInvoice('g-ru', 'INV-RU', 'ru')).expect(200);
+    const [row] = await outbox('tier-discount:invoice:INV-RU');
+    expect(JSON.parse(row.payload).description).toBe('Скидка уровня Gold на продление (5%)');
+  });
+
+  it('gives no discount in the entry tier', async () => {
+    const res = await app.send(renewalInvoice('g-bronze', 'INV-B')).expect(200);
+    expect(res.body.detail).toBe('no_invoice_discount');
+    expect(await outbox('tier-discount:invoice:INV-B')).toHaveLength(0);
+  });
+
+  it('cashback method: credits the discount back when the renewal is paid, once', async () => {
+    await app.plugin.services.program.update({ tier_discount_method: 'cashback' });
+    try {
+      await reachGold('g-cash');
+      const created = await app.send(renewalInvoice('g-cash', 'INV-C')).expect(200);
+      expect(created.body.detail).toBe('no_invoice_discount');
+      const pay = invoicePaid({
+        client: { id: 'g-cash' },
+        invoice: { id: 'INV-C', total: '120.00', items: [{ type: 'renewal', amount: '100.00' }, { type: 'domain', amount: '20.00' }] },
+      });
+      await app.send(pay).expect(200);
+      await app.send({ ...pay, id: `${pay.id}:refire` }).expect(200);
+      const rows = await outbox('tier-cashback:invoice:INV-C');
+      expect(rows).toHaveLength(1);
+      expect(JSON.parse(rows[0].payload)).toMatchObject({ clientId: 'g-cash', amount: { currency: 'USD', minor: 500 } });
+    } finally {
+      await app.plugin.services.program.update({ tier_discount_method: 'invoice_line' });
+    }
+  });
+
+  it('client-tier method: the panel is told each tier change, for its own group discount', async () => {
+    await app.plugin.services.program.update({ tier_discount_method: 'client_tier' });
+    try {
+      await reachGold('g-tier');
+      await app.plugin.jobs.dispatchOutbox();
+      expect(panel.tierOf('g-tier')).toBe('Gold');
+      const created = await app.send(renewalInvoice('g-tier', 'INV-T')).expect(200);
+      expect(created.body.detail).toBe('no_invoice_discount');
+    } finally {
+      await app.plugin.services.program.update({ tier_discount_method: 'invoice_line' });
+    }
+  });
+});
