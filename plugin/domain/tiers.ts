@@ -57,6 +57,12 @@ export function monthKey(d: Date): string {
   return d.toISOString().slice(0, 7);
 }
 
+/** The first instant after `month` ('YYYY-MM') has left the rolling 12-month window. */
+export function leavesWindowAt(month: string): Date {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(y + 1, m - 1, 1));
+}
+
 /** The 12 calendar months (UTC) of the rolling window ending with the month of `now`. */
 export function windowMonths(now: Date): string[] {
   return Array.from({ length: 12 }, (_, i) => monthKey(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1))));

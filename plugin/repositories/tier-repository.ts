@@ -45,6 +45,12 @@ export class TierRepository {
     return toInt(row?.n);
   }
 
+  /** The oldest of `months` with spend in it: when it leaves the window, the total drops. */
+  async oldestSpendMonth(memberId: number, months: string[]): Promise<string | null> {
+    const row = await this.db(SPEND_MONTHS).where({ member_id: memberId }).whereIn('month', months).andWhere('amount_minor', '>', 0).min({ m: 'month' }).first();
+    return (row?.m as string | null | undefined) ?? null;
+  }
+
   async recordChange(memberId: number, change: TierChange): Promise<number> {
     const [id] = await this.db(TIER_CHANGES).insert({
       member_id: memberId,

@@ -43,7 +43,7 @@ export interface RewardsViewModel {
 export interface TierView {
   name: string;
   perks: string[];
-  next: { name: string; progress: number; max: number; toGo: string } | null;
+  next: { name: string; progress: number; max: number; toGo: string; by: Date | null } | null;
   spend: string;
   history: Array<{ date: Date; text: string }>;
 }
@@ -135,6 +135,7 @@ export class RewardsViewService {
         progress: Math.min(status.spendMinor, status.next.thresholdMinor),
         max: status.next.thresholdMinor,
         toGo: base(status.toNextMinor),
+        by: status.nextBy,
       },
       history: changes.map((c) => ({
         date: c.createdAt,

@@ -1,6 +1,6 @@
 import type { Database } from '../db/database';
 import { ConfigError } from '../errors';
-import { decideTier, monthKey, nextTier, tierSettingsFrom, tierSettingsSchema, windowMonths, type Tier, type TierSettings } from '../domain/tiers';
+import { decideTier, leavesWindowAt, monthKey, nextTier, tierSettingsFrom, tierSettingsSchema, windowMonths, type Tier, type TierSettings } from '../domain/tiers';
 import type { Logger } from '../logger';
 import type { Repositories } from '../repositories';
 import type { Member } from '../repositories/member-repository';
@@ -14,6 +14,8 @@ export interface TierStatus {
   spendMinor: number;
   /** Base-currency minor units still to spend for the next tier. */
   toNextMinor: number;
+  /** Reach the next tier before this, or the oldest counted spend leaves the window. */
+  nextBy: Date | null;
   settings: TierSettings;
   allTiers: Tier[];
 }
@@ -99,11 +101,21 @@ export class TierService {
 
   async status(member: Member | null): Promise<TierStatus> {
     const { tiers, settings } = await this.config();
-    const spendMinor = member ? await this.db.repos.tiers.spendIn(member.id, windowMonths(this.clock())) : 0;
+    const months = windowMonths(this.clock());
+    const spendMinor = member ? await this.db.repos.tiers.spendIn(member.id, months) : 0;
     const tier = member ? this.tierOf(tiers, member) : null;
     const shown = tier ?? tiers[0] ?? null;
     const next = nextTier(tiers, shown);
-    return { tier: shown, next, spendMinor, toNextMinor: next ? Math.max(0, next.thresholdMinor - spendMinor) : 0, settings, allTiers: tiers };
+    const oldest = member && next ? await this.db.repos.tiers.oldestSpendMonth(member.id, months) : null;
+    return {
+      tier: shown,
+      next,
+      spendMinor,
+      toNextMinor: next ? Math.max(0, next.thresholdMinor - spendMinor) : 0,
+      nextBy: oldest ? leavesWindowAt(oldest) : null,
+      settings,
+      allTiers: tiers,
+    };
   }
 
   private async apply(repos: Repositories, member: Member, now: Date, review: boolean): Promise<Member> {

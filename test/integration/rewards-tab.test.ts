@@ -107,7 +107,8 @@ describe('GET /client/rewards', () => {
     const page = await app.http.get('/client/rewards').set('Cookie', await session(app, 'tab-tier')).expect(200);
     expect(text(page.text, 'tier-name')).toBe('Silver');
     expect(page.text).toMatch(/<progress value="62000" max="200000"/);
-    expect(text(page.text, 'tier-next')).toBe('Spend $1,380.00 more to reach Gold');
+    // The November 2026 spend leaves the rolling window on 1 Nov 2027.
+    expect(text(page.text, 'tier-next')).toBe('Spend $1,380.00 more by Nov 1, 2027 to reach Gold');
     expect(page.text).toContain('2% off renewals');
     expect(page.text).toMatch(/Moved up to Silver/);
   });

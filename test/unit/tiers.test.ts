@@ -1,4 +1,4 @@
-import { applyMultiplier, decideTier, monthKey, nextTier, renewalDiscount, tierForSpend, toQualifying, windowMonths, type Tier } from '../../plugin/domain/tiers';
+import { applyMultiplier, decideTier, leavesWindowAt, monthKey, nextTier, renewalDiscount, tierForSpend, toQualifying, windowMonths, type Tier } from '../../plugin/domain/tiers';
 
 const tier = (id: number, rank: number, thresholdMinor: number): Tier => ({
   id,
@@ -65,6 +65,8 @@ describe('qualifying spend', () => {
       '2026-11', '2026-10', '2026-09', '2026-08', '2026-07', '2026-06', '2026-05', '2026-04', '2026-03', '2026-02', '2026-01', '2025-12',
     ]);
     expect(monthKey(new Date('2026-12-31T23:59:59.999Z'))).toBe('2026-12');
+    expect(leavesWindowAt('2026-03').toISOString()).toBe('2027-03-01T00:00:00.000Z');
+    expect(leavesWindowAt('2026-12').toISOString()).toBe('2027-12-01T00:00:00.000Z');
   });
 });
 
