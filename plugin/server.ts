@@ -20,12 +20,15 @@ async function main(): Promise<void> {
   app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
   app.use(plugin.router);
 
-  // Every instance schedules both jobs; that is safe because outbox claims are atomic
-  // conditional UPDATEs and releases run under each member's row lock, so a second instance
-  // finds nothing left to do. `noOverlap` only stops a slow run overlapping itself here.
+  // Every instance schedules every job; that is safe because outbox claims are atomic
+  // conditional UPDATEs, and releases and tier reviews run under each member's row lock and
+  // decide from the data (a second instance finds nothing left to do). `noOverlap` only stops
+  // a slow run overlapping itself here.
   const jobs = [
     cron.schedule('* * * * *', () => runJob('dispatch-outbox', () => plugin.jobs.dispatchOutbox()), { name: 'dispatch-outbox', noOverlap: true }),
     cron.schedule('* * * * *', () => runJob('release-pending', () => plugin.jobs.releasePending()), { name: 'release-pending', noOverlap: true }),
+    // Daily: downgrades are measured in days of grace, and the review reads every tiered member.
+    cron.schedule('17 3 * * *', () => runJob('review-tiers', () => plugin.jobs.reviewTiers()), { name: 'review-tiers', noOverlap: true, timezone: 'Etc/UTC' }),
   ];
   async function runJob(job: string, work: () => Promise<unknown>): Promise<void> {
     try {
