@@ -5,16 +5,8 @@ import { toDateOrNull, toInt } from './row-values';
 
 export const RULES = 'loyalty_rules';
 
-export interface RuleRow {
-  type: string;
-  /** JSON text; the program service validates it per type before anything stores it. */
-  params: string;
-  active: boolean;
-  startsAt: Date | null;
-  endsAt: Date | null;
-  capPoints: number | null;
-  capPeriod: string | null;
-}
+/** A row to store; `params` is JSON text the program service validated per type first. */
+export type RuleRow = Omit<StoredRule, 'id'>;
 
 function toStored(row: Record<string, unknown>): StoredRule {
   return {

@@ -9,6 +9,11 @@ import type { EarningService } from './earning-service';
 import type { LedgerService } from './ledger-service';
 import type { TierService } from './tier-service';
 
+/** How much of what an invoice added (points, or qualifying spend) its refunds take back. */
+function takenBack(row: InvoiceRecord, added: number): number {
+  return reversalTarget({ earned: added, totalMinor: row.totalMinor, refundedMinor: row.refundedMinor, chargedBack: row.chargedBack });
+}
+
 /**
  * An invoice's life as far as points go: paid (earn once), refunded in parts, charged back.
  * Each invoice has one row, read and written under the member's lock, so a refund is bounded
@@ -86,12 +91,7 @@ export class InvoiceService {
 
   /** Reverses the invoice's points up to what its refunds (or chargeback) call for. */
   private async reverseTo(ctx: HookContext, member: Member, row: InvoiceRecord, reason: string): Promise<number> {
-    const target = reversalTarget({
-      earned: row.earnedPoints,
-      totalMinor: row.totalMinor,
-      refundedMinor: row.refundedMinor,
-      chargedBack: row.chargedBack,
-    });
+    const target = takenBack(row, row.earnedPoints);
     const points = target - row.reversedPoints;
     if (points <= 0) return 0;
     const own = await ctx.repos.ledger.idsForReference(member.id, `invoice:${row.invoiceId}`);
@@ -138,12 +138,7 @@ export class InvoiceService {
    * Returns the amount newly removed; the caller moves it out of the spend buckets.
    */
   private async removeSpend(ctx: HookContext, row: InvoiceRecord): Promise<number> {
-    const target = reversalTarget({
-      earned: row.qualifyingMinor,
-      totalMinor: row.totalMinor,
-      refundedMinor: row.refundedMinor,
-      chargedBack: row.chargedBack,
-    });
+    const target = takenBack(row, row.qualifyingMinor);
     const delta = target - row.qualifyingRemovedMinor;
     if (delta <= 0) return 0;
     await ctx.repos.invoices.update(row.id, { qualifyingRemovedMinor: target }, ctx.now);

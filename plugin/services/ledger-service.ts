@@ -3,37 +3,33 @@ import type { Repositories } from '../repositories';
 import type { LedgerKind } from '../repositories/ledger-repository';
 import type { Member } from '../repositories/member-repository';
 
-export interface Credit {
+/** What every ledger entry says about itself: why, under which rule, for what, by whom. */
+interface EntryFields {
   points: number;
-  kind: Extract<LedgerKind, 'earn' | 'bonus'>;
   reasonCode: string;
   reasonParams?: Record<string, string | number>;
   rule?: string;
   reference?: string;
   eventId?: number;
   actor: string;
+  now: Date;
+}
+
+export interface Credit extends EntryFields {
+  kind: Extract<LedgerKind, 'earn' | 'bonus'>;
   earnedAt: Date;
   /** Later than `now` makes the points pending until then. */
   availableAt: Date;
   expiresAt: Date | null;
-  now: Date;
 }
 
-export interface Debit {
-  points: number;
+export interface Debit extends EntryFields {
   kind: Extract<LedgerKind, 'reverse' | 'adjust'>;
-  reasonCode: string;
-  reasonParams?: Record<string, string | number>;
-  rule?: string;
-  reference?: string;
-  eventId?: number;
-  actor: string;
   /** Lots to draw from first among pending ones: the reversed invoice's own earns. */
   ownLedgerIds?: ReadonlySet<number>;
   /** Whether the debit lowers lifetime points (a reversed earn does; a penalty doesn't). */
   reducesLifetime: boolean;
   debtPolicy: 'debt' | 'write_off';
-  now: Date;
 }
 
 export interface DebitResult {
