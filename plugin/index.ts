@@ -116,7 +116,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
 
   const router = Router();
   router.use(securityHeaders(config.panelOrigin));
-  router.use(webhookRouter({ secret: secrets.webhook, source: config.eventSource, events }));
+  router.use(webhookRouter({ secret: secrets.webhook, source: config.eventSource, events, clock }));
   router.use(healthRouter(db));
   router.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
   router.use(cookieParser());

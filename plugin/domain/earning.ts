@@ -6,15 +6,27 @@ import { pointsForAmount, type EarnRates } from './points';
 export const FUNDING_ITEMS: ReadonlySet<ItemType> = new Set(['add_funds', 'mass_pay']);
 
 /**
- * The part of an invoice that earns: its purchase lines (or the total when the panel sends no
- * lines), less what was paid from account credit. Credit that was itself bought or earned has
- * already counted once; letting it earn again would pay twice for the same money.
+ * What comes off the purchase lines before they earn: the part paid from account credit
+ * (credit that was bought or earned has counted once already) and any amount by which the
+ * lines exceed the invoice total — a discount the panel applied without listing it, such as
+ * our own tier discount line. The total is what the client was charged, so it is the ceiling.
  */
+function deduction(invoice: Invoice, lines: readonly InvoiceItem[]): number {
+  const listed = lines.reduce((sum, i) => sum + i.amount.minor, 0);
+  // Lines are net of tax; when the panel tells us the tax, the net charge is the ceiling.
+  const charged = invoice.total.minor - (invoice.tax?.minor ?? 0);
+  return invoice.paidFromCredit.minor + Math.max(0, listed - charged);
+}
+
+function linesOf(invoice: Invoice): InvoiceItem[] {
+  return invoice.items?.length ? invoice.items : [{ type: 'other', amount: invoice.total }];
+}
+
+/** The part of an invoice that earns: its purchase lines less the deduction above. */
 export function earningBasis(invoice: Invoice): Money {
-  const purchases = invoice.items?.length
-    ? invoice.items.filter((i) => !FUNDING_ITEMS.has(i.type)).reduce((sum, i) => sum + i.amount.minor, 0)
-    : invoice.total.minor;
-  return { currency: invoice.currency, minor: Math.max(0, purchases - invoice.paidFromCredit.minor) };
+  const lines = linesOf(invoice);
+  const purchases = lines.filter((i) => !FUNDING_ITEMS.has(i.type)).reduce((sum, i) => sum + i.amount.minor, 0);
+  return { currency: invoice.currency, minor: Math.max(0, purchases - deduction(invoice, lines)) };
 }
 
 export type InvoiceEarn =
@@ -54,23 +66,23 @@ export interface EarningLine {
   /** Position on the invoice, for stable ordering and for tests. */
   index: number;
   item: InvoiceItem;
-  /** The part of the line paid from account credit. */
+  /** The line's share of what was paid from credit or discounted without a line. */
   creditShare: number;
-  /** What is left to earn on: the amount less the credit share; 0 for funding lines. */
+  /** What is left to earn on: the amount less that share; 0 for funding lines. */
   net: number;
 }
 
 /**
  * The invoice as lines that can earn. An invoice without lines is one `other` line of its total
- * (what the panel told us is all there is). The credit-paid part is spread over the purchase
- * lines in proportion to their amounts (funding lines take none: they never earn anyway), so
- * the lines' nets always add up to `earningBasis(invoice)`.
+ * (what the panel told us is all there is). The deduction (credit, unlisted discount) is spread
+ * over the purchase lines in proportion to their amounts (funding lines take none: they never
+ * earn anyway), so the lines' nets always add up to `earningBasis(invoice)`.
  */
 export function earningLines(invoice: Invoice): EarningLine[] {
-  const items: InvoiceItem[] = invoice.items?.length ? invoice.items : [{ type: 'other', amount: invoice.total }];
+  const items = linesOf(invoice);
   const weights = items.map((i) => (FUNDING_ITEMS.has(i.type) ? 0 : i.amount.minor));
   const purchases = weights.reduce((s, w) => s + w, 0);
-  const shares = allocateProportionally(weights, Math.min(invoice.paidFromCredit.minor, purchases));
+  const shares = allocateProportionally(weights, Math.min(deduction(invoice, items), purchases));
   return items.map((item, index) => {
     const creditShare = shares[index] ?? 0;
     return { index, item, creditShare, net: (weights[index] ?? 0) - creditShare };

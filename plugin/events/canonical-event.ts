@@ -176,7 +176,12 @@ const REQUIRED_BLOCK: Partial<Record<EventType, 'invoice' | 'service' | 'action'
  * Parses a JSON value into a BillingEvent, or lists every bad field with the reason. Money
  * strings are checked against their currency here, so nothing downstream sees a float.
  */
-export function parseCanonicalEvent(json: unknown): EventParseResult {
+/** Before this, an event date is a panel bug (or MySQL would store it wrong), not history. */
+const EARLIEST_EVENT = Date.UTC(2000, 0, 1);
+/** Panel clocks drift; a day ahead is drift, more is a wrong date. */
+const MAX_AHEAD_MS = 86_400_000;
+
+export function parseCanonicalEvent(json: unknown, now: Date = new Date()): EventParseResult {
   const parsed = eventSchema.safeParse(json);
   if (!parsed.success) {
     return {
@@ -209,6 +214,10 @@ export function parseCanonicalEvent(json: unknown): EventParseResult {
     return r.value;
   };
 
+  const occurred = Date.parse(raw.occurred_at);
+  if (occurred < EARLIEST_EVENT || occurred > now.getTime() + MAX_AHEAD_MS) {
+    fields.push({ path: 'occurred_at', message: 'must be between 2000-01-01 and one day from now' });
+  }
   const event = toBillingEvent(raw, money);
   if (raw.invoice && event.invoice) {
     const inv = event.invoice;

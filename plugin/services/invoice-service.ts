@@ -26,7 +26,9 @@ export class InvoiceService {
     private readonly tiers: TierService,
   ) {}
 
-  async paid(ctx: HookContext, invoice: Invoice, occurredAt: Date): Promise<HookResult> {
+  async paid(ctx: HookContext, invoice: Invoice, reportedAt: Date): Promise<HookResult> {
+    // A panel clock ahead of ours must not date a payment (or its tier spend) in the future.
+    const occurredAt = reportedAt < ctx.now ? reportedAt : ctx.now;
     const row = await ctx.repos.invoices.find(ctx.member.id, invoice.id);
     // A second payment event for an invoice (a panel re-firing its hook under a new id) must
     // not earn twice.
@@ -53,9 +55,11 @@ export class InvoiceService {
     const reversed = await this.reverseTo(ctx, member, updated, 'refund_before_payment');
     // A chargeback that overtook the payment owes its penalty now, exactly once: this branch
     // runs only for the payment that first marks the invoice paid.
-    if (row.chargedBack) await this.penalise(ctx, invoice.id);
+    const penalty = row.chargedBack ? await this.penalise(ctx, invoice.id) : 0;
     await this.tiers.addSpend(ctx.repos, member, paid.qualifyingMinor - (await this.removeSpend(ctx, updated)), occurredAt, ctx.now);
-    return { ...earned, detail: reversed > 0 || row.chargedBack ? 'earlier_refund_applied' : earned.detail };
+    // The answer is the event's net effect, which is also what a replay repeats.
+    const net = earned.points - reversed - penalty;
+    return { ...earned, points: net, detail: reversed > 0 || row.chargedBack ? 'earlier_refund_applied' : earned.detail };
   }
 
   async refunded(ctx: HookContext, invoice: Invoice): Promise<HookResult> {

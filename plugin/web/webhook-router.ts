@@ -11,7 +11,7 @@ export const MAX_EVENT_BYTES = 256 * 1024;
  * canonical event contract → the event service. Each step refuses with its own status before
  * anything is written.
  */
-export function webhookRouter(deps: { secret: string; source: string; events: EventService }): Router {
+export function webhookRouter(deps: { secret: string; source: string; events: EventService; clock: () => Date }): Router {
   const verifier = new Webhook(deps.secret);
   const router = Router();
 
@@ -48,7 +48,7 @@ export function webhookRouter(deps: { secret: string; source: string; events: Ev
       });
     }
 
-    const parsed = parseCanonicalEvent(json);
+    const parsed = parseCanonicalEvent(json, deps.clock());
     if (!parsed.ok) throw new ValidationError(parsed.fields);
     if (parsed.event.id !== req.get('webhook-id')) {
       throw new ValidationError([{ path: 'id', message: 'must equal the webhook-id header' }]);

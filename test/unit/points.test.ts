@@ -66,6 +66,9 @@ describe('earningBasis', () => {
     ['nothing for add_funds', { items: [item('add_funds', 5000)], total: usd(5000) }, 0],
     ['nothing for mass_pay', { items: [item('mass_pay', 5000), item('renewal', 1000)], total: usd(6000) }, 1000],
     ['less what was paid from credit', { items: [item('renewal', 10000)], total: usd(10000), paidFromCredit: usd(2550) }, 7450],
+    ['capped at the total when lines exceed it (a discount without a line)', { total: usd(9500), items: [item('renewal', 10000)] }, 9500],
+    ['capped at the total less its tax', { total: usd(11305), tax: usd(1805), items: [item('renewal', 10000)] }, 9500],
+    ['the lines when the total includes tax', { total: usd(11900), tax: usd(1900), items: [item('renewal', 10000)] }, 10000],
     ['zero, never negative, when credit covers funding', { items: [item('add_funds', 5000)], total: usd(5000), paidFromCredit: usd(5000) }, 0],
   ])('is %s', (_name, parts, minor) => {
     expect(earningBasis(invoice(parts))).toEqual(usd(minor));
