@@ -61,6 +61,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PluginConfig {
     throw new ConfigError(`Invalid environment: ${lines.join('; ')}`, 'See the configuration table in README.md.');
   }
   const e = parsed.data;
+  if (e.PANEL_ACTIONS_URL && (e.PANEL ?? 'demo') === 'demo') {
+    // The demo panel would take the actions meant for the real one (and run a public demo page).
+    throw new ConfigError('PANEL_ACTIONS_URL is set but PANEL is not generic', 'Set PANEL=generic for a real panel.');
+  }
   const panel = e.PANEL ?? 'demo';
   const dataDir = path.resolve(e.DATA_DIR);
   return {

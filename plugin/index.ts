@@ -117,7 +117,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const router = Router();
   router.use(securityHeaders(config.panelOrigin));
   router.use(webhookRouter({ secret: secrets.webhook, source: config.eventSource, events, clock }));
-  router.use(healthRouter(db));
+  router.use(healthRouter(db, logger));
   router.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
   router.use(cookieParser());
   router.use(clientRouter({ auth, rewards, views }));

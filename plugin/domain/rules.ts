@@ -207,9 +207,9 @@ export function lineMatches(item: InvoiceItem, s: Selector): boolean {
 export interface MemberContext {
   /** No invoice of theirs has earned yet, and they have had no first-purchase bonus. */
   isFirstPurchase: boolean;
-  /** The tier's earn multiplier as a decimal string (≥ 1); "1" until tiers exist. */
+  /** The tier's earn multiplier as a decimal string (≥ 1). */
   tierMultiplier: string;
-  /** The tier's name, for promos limited to tiers; null until tiers exist. */
+  /** The tier's name, for promos limited to tiers; null when the member has no tier. */
   tier: string | null;
 }
 

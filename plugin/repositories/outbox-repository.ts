@@ -5,7 +5,8 @@ import { toDate, toDateOrNull, toInt } from './row-values';
 
 export const OUTBOX = 'loyalty_outbox';
 
-export type OutboxState = 'pending' | 'sent' | 'failed';
+/** `cancelled`: withdrawn before it was sent, e.g. the cashback of an invoice since refunded. */
+export type OutboxState = 'pending' | 'sent' | 'failed' | 'cancelled';
 
 export interface OutboxEntry {
   id: number;
@@ -143,9 +144,19 @@ export class OutboxRepository {
    * dispatcher send too, the action did happen, and the second mark finds the row sent.
    */
   async markSent(id: number, panelReference: string | null, now: Date): Promise<boolean> {
+    // A row cancelled while this send was in flight was still sent: record what happened.
     const n = await this.db(OUTBOX)
-      .where({ id, state: 'pending' })
+      .where({ id })
+      .whereIn('state', ['pending', 'cancelled'])
       .update({ state: 'sent', sent_at: now, panel_reference: panelReference, last_error: null });
+    return n === 1;
+  }
+
+  /** Withdraws an action not sent yet; false when there is none pending under that key. */
+  async cancelPending(idempotencyKey: string, reason: string): Promise<boolean> {
+    const n = await this.db(OUTBOX)
+      .where({ idempotency_key: idempotencyKey, state: 'pending' })
+      .update({ state: 'cancelled', last_error: reason.slice(0, MAX_ERROR) });
     return n === 1;
   }
 
@@ -170,7 +181,7 @@ export class OutboxRepository {
 
   async countByState(): Promise<Record<OutboxState, number>> {
     const rows = await this.db(OUTBOX).select('state').count({ n: '*' }).groupBy('state');
-    const out: Record<OutboxState, number> = { pending: 0, sent: 0, failed: 0 };
+    const out: Record<OutboxState, number> = { pending: 0, sent: 0, failed: 0, cancelled: 0 };
     for (const r of rows as Array<Record<string, unknown>>) out[r.state as OutboxState] = toInt(r.n);
     return out;
   }

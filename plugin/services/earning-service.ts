@@ -14,10 +14,7 @@ import type { Invoice } from '../events/canonical-event';
 import type { HookContext, HookResult } from '../events/hook';
 import type { LedgerService } from './ledger-service';
 
-/**
- * Tiers are not built yet: every member earns at ×1 and has no tier name. When they land,
- * this is the one place that reads the member's tier into the rules.
- */
+/** The one place that reads the member's tier (as the event found it) into the rules. */
 function tierOf(ctx: HookContext): Pick<MemberContext, 'tierMultiplier' | 'tier'> {
   return { tierMultiplier: ctx.tier?.earnMultiplier ?? '1', tier: ctx.tier?.name ?? null };
 }

@@ -34,7 +34,7 @@ export class InvoiceService {
     // not earn twice.
     if (row?.paidAt) return { outcome: 'applied', points: 0, detail: 'already_paid' };
     const earned = await this.earning.awardInvoicePaid(ctx, invoice, occurredAt);
-    await ctx.services.tierDiscounts.invoicePaid(ctx, invoice);
+    await ctx.services.tierDiscounts.invoicePaid(ctx, invoice, row);
     const { settings } = await this.tiers.config(ctx.repos);
     const paid = {
       currency: invoice.currency,
@@ -84,6 +84,7 @@ export class InvoiceService {
     const updated: InvoiceRecord = { ...row, ...change(row) };
     await ctx.repos.invoices.update(row.id, { refundedMinor: updated.refundedMinor, chargedBack: updated.chargedBack }, ctx.now);
     if (!row.paidAt) return { outcome: 'applied', points: 0, detail: 'awaiting_payment' };
+    if (updated.chargedBack || updated.refundedMinor >= updated.totalMinor) await ctx.services.tierDiscounts.invoiceRefunded(ctx, invoice.id);
 
     const member = ctx.member;
     const reversed = await this.reverseTo(ctx, member, updated, reason);

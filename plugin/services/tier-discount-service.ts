@@ -33,10 +33,16 @@ export class TierDiscountService {
     return { outcome: 'applied', points: 0, detail: 'tier_discount_queued' };
   }
 
-  /** Cashback method, for panels that can't edit invoices: credit the discount back on payment. */
-  async invoicePaid(ctx: HookContext, invoice: Invoice): Promise<void> {
-    if (ctx.program.tierDiscountMethod !== 'cashback') return;
-    const discount = this.discountFor(ctx.tier, invoice);
+  /**
+   * Cashback method, for panels that can't edit invoices: credit the discount back on payment,
+   * on the part of the invoice not refunded already (refunds can overtake payments), and none
+   * for an invoice charged back.
+   */
+  async invoicePaid(ctx: HookContext, invoice: Invoice, earlier: { refundedMinor: number; chargedBack: boolean } | null): Promise<void> {
+    if (ctx.program.tierDiscountMethod !== 'cashback' || earlier?.chargedBack) return;
+    const full = this.discountFor(ctx.tier, invoice);
+    const kept = invoice.total.minor - Math.min(earlier?.refundedMinor ?? 0, invoice.total.minor);
+    const discount = invoice.total.minor > 0 ? Number((BigInt(full) * BigInt(kept)) / BigInt(invoice.total.minor)) : 0;
     if (discount === 0) return;
     await ctx.repos.outbox.enqueue(
       'client.credit',
@@ -44,6 +50,16 @@ export class TierDiscountService {
       `tier-cashback:invoice:${invoice.id}`,
       ctx.now,
     );
+  }
+
+  /**
+   * A full refund or a chargeback withdraws the invoice's cashback if it hasn't gone out yet
+   * (a partial refund leaves it: the client still paid for the renewal). Credit
+   * already applied in the panel can't be taken back through any panel API; it stays, and the
+   * outbox row shows it was sent.
+   */
+  async invoiceRefunded(ctx: HookContext, invoiceId: string): Promise<void> {
+    await ctx.repos.outbox.cancelPending(`tier-cashback:invoice:${invoiceId}`, 'cancelled: the invoice was refunded or charged back');
   }
 
   /**

@@ -52,7 +52,10 @@ export function demoRouter(deps: {
     if (invoiceId && !/^[A-Za-z0-9._-]{1,32}$/.test(invoiceId)) problems.push({ path: 'invoice', message: 'must be 1–32 of A-Z a-z 0-9 . _ -' });
     if (problems.length > 0 || !client) throw new ValidationError(problems, 'Pick a demo client and an event type.');
     // The amount goes to the plugin as typed, so the demo also shows how bad input is refused.
-    const result = await deps.demo.deliver(`${req.protocol}://${req.get('host')}`, type, client, String(req.body.amount ?? ''), invoiceId || undefined);
+    // Loop back to the socket this request came in on, never to the Host header, which the
+    // browser (or anyone) controls: the server must not be made to post elsewhere.
+    const self = `http://127.0.0.1:${req.socket.localPort}`;
+    const result = await deps.demo.deliver(self, type, client, String(req.body.amount ?? ''), invoiceId || undefined);
     await deps.dispatchOutbox?.();
     await renderHome(req, res, result);
   });

@@ -1,17 +1,21 @@
 import { Router } from 'express';
 import type { Database } from '../db/database';
+import type { Logger } from '../logger';
 
 /** `GET /healthz`: 200 when the database answers and no migration is pending, else 503 and why. */
-export function healthRouter(db: Database): Router {
+export function healthRouter(db: Database, logger: Logger): Router {
   const router = Router();
   router.get('/healthz', async (_req, res) => {
+    let pending: string[];
     try {
       await db.ping();
+      pending = await db.pendingMigrations();
     } catch (err) {
-      res.status(503).json({ status: 'unavailable', reason: `database unreachable: ${(err as Error).message}` });
+      // The driver's message can name hosts and users; it goes to the log, not to the caller.
+      logger.error({ err }, 'health check: database unreachable');
+      res.status(503).json({ status: 'unavailable', reason: 'database unreachable (see the log)' });
       return;
     }
-    const pending = await db.pendingMigrations();
     if (pending.length > 0) {
       res.status(503).json({ status: 'unavailable', reason: `migrations pending: ${pending.join(', ')}`, help: 'Run npm run migrate.' });
       return;

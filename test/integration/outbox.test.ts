@@ -222,7 +222,7 @@ describe('outbox: dispatcher', () => {
       if (separatePool) await other.close();
     }
     expect([...panel.calls].sort()).toEqual([...keys].sort());
-    expect(await app.plugin.db.repos.outbox.countByState()).toEqual({ pending: 0, sent: 30, failed: 0 });
+    expect(await app.plugin.db.repos.outbox.countByState()).toEqual({ pending: 0, sent: 30, failed: 0, cancelled: 0 });
   });
 
   it('claims a row once while its lease holds, and again after the lease expires', async () => {

@@ -89,6 +89,37 @@ describe('tier discounts on renewals', () => {
     }
   });
 
+  it('cashback method: none for a renewal charged back before payment; withdrawn by a full refund before it is sent', async () => {
+    await app.plugin.services.program.update({ tier_discount_method: 'cashback' });
+    const renewalPaid = (invoiceId: string) =>
+      invoicePaid({
+        client: { id: 'g-cash2' },
+        invoice: { id: invoiceId, total: '120.00', items: [{ type: 'renewal', amount: '100.00' }, { type: 'domain', amount: '20.00' }] },
+      });
+    const takeBack = (type: string, invoiceId: string) => ({
+      id: `test:${type}:${invoiceId}:${++n}`,
+      type,
+      occurred_at: '2026-11-23T12:00:00Z',
+      client: { id: 'g-cash2' },
+      invoice: { id: invoiceId, currency: 'USD', total: '120.00', refunded: '120.00' },
+    });
+    try {
+      await reachGold('g-cash2');
+      await app.send(takeBack('invoice.chargeback', 'INV-CB')).expect(200);
+      await app.send(renewalPaid('INV-CB')).expect(200);
+      expect(await outbox('tier-cashback:invoice:INV-CB')).toHaveLength(0);
+
+      await app.send(renewalPaid('INV-RF')).expect(200);
+      expect((await outbox('tier-cashback:invoice:INV-RF'))[0].state).toBe('pending');
+      await app.send(takeBack('invoice.refunded', 'INV-RF')).expect(200);
+      expect((await outbox('tier-cashback:invoice:INV-RF'))[0].state).toBe('cancelled');
+      await app.plugin.jobs.dispatchOutbox();
+      expect(panel.recent().some((a) => a.idempotencyKey === 'tier-cashback:invoice:INV-RF')).toBe(false);
+    } finally {
+      await app.plugin.services.program.update({ tier_discount_method: 'invoice_line' });
+    }
+  });
+
   it('client-tier method: the panel is told each tier change, for its own group discount', async () => {
     await app.plugin.services.program.update({ tier_discount_method: 'client_tier' });
     try {
