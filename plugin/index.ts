@@ -21,7 +21,7 @@ import { InvoiceService } from './services/invoice-service';
 import { LedgerService } from './services/ledger-service';
 import { MemberService } from './services/member-service';
 import { ProgramService } from './services/program-service';
-import { TierDiscountService } from './services/tier-discount-service';
+import { METHOD_NEEDS, TierDiscountService } from './services/tier-discount-service';
 import { TierService } from './services/tier-service';
 import { RewardsViewService } from './services/rewards-view-service';
 import { clientRouter } from './web/client-router';
@@ -152,6 +152,11 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       await translations.init();
       views.init();
       await program.init();
+      const method = (await program.current()).tierDiscountMethod;
+      const needs = METHOD_NEEDS[method];
+      if (needs && panelApi && !panelApi.capabilities[needs]) {
+        logger.warn({ method, panel: panelApi.name }, `tier_discount_method ${method} needs a panel that supports ${needs}; those actions will fail`);
+      }
       await tiers.init();
       await auth.init();
       await demo?.init();

@@ -1,6 +1,5 @@
 import type { Invoice, InvoiceItem, ItemType } from '../events/canonical-event';
 import type { Money } from './money';
-import { pointsForAmount, type EarnRates } from './points';
 
 /** Lines that move money into the account rather than buy anything: they never earn. */
 export const FUNDING_ITEMS: ReadonlySet<ItemType> = new Set(['add_funds', 'mass_pay']);
@@ -27,16 +26,6 @@ export function earningBasis(invoice: Invoice): Money {
   const lines = linesOf(invoice);
   const purchases = lines.filter((i) => !FUNDING_ITEMS.has(i.type)).reduce((sum, i) => sum + i.amount.minor, 0);
   return { currency: invoice.currency, minor: Math.max(0, purchases - deduction(invoice, lines)) };
-}
-
-export type InvoiceEarn =
-  | { kind: 'points'; points: number; rate: string; basis: Money }
-  | { kind: 'no_rate'; currency: string; basis: Money };
-
-export function earnForInvoice(invoice: Invoice, rates: EarnRates): InvoiceEarn {
-  const basis = earningBasis(invoice);
-  const result = pointsForAmount(basis, rates);
-  return { ...result, basis };
 }
 
 /**

@@ -125,11 +125,3 @@ export function renewalDiscount(renewalTotalMinor: number, discountBp: number): 
   const d = Number((BigInt(renewalTotalMinor) * BigInt(Math.min(discountBp, 10_000))) / 10_000n);
   return Math.min(d, renewalTotalMinor);
 }
-
-/** A tier multiplier applied to base points, floor-rounded with exact arithmetic. */
-export function applyMultiplier(points: number, multiplier: string): number {
-  const m = RATE_PATTERN.exec(multiplier);
-  if (!m) return points;
-  const fraction = m[2] ?? '';
-  return Number((BigInt(points) * BigInt((m[1] as string) + fraction)) / 10n ** BigInt(fraction.length));
-}

@@ -1,10 +1,19 @@
-import { programFromSettings, programSettingsSchema } from '../domain/program';
+import { programFromSettings, programSettingsSchema, type TierDiscountMethod } from '../domain/program';
+import type { PanelCapabilities } from '../panels/panel-api';
 import { renewalDiscount, type Tier } from '../domain/tiers';
 import type { Invoice } from '../events/canonical-event';
 import type { HookContext, HookResult } from '../events/hook';
 import type { Translations } from '../i18n';
 import type { Repositories } from '../repositories';
 import type { Member } from '../repositories/member-repository';
+
+/** The panel capability each discount method needs. */
+export const METHOD_NEEDS: Record<TierDiscountMethod, keyof PanelCapabilities | null> = {
+  invoice_line: 'invoiceDiscount',
+  client_tier: 'clientTier',
+  cashback: 'credit',
+  none: null,
+};
 
 /** The renewal lines' total: the only part of an invoice a tier discount applies to. */
 function renewalTotal(invoice: Invoice): number {

@@ -1,4 +1,4 @@
-import { applyMultiplier, decideTier, leavesWindowAt, monthKey, nextTier, renewalDiscount, tierForSpend, toQualifying, windowMonths, type Tier } from '../../plugin/domain/tiers';
+import { decideTier, leavesWindowAt, monthKey, nextTier, renewalDiscount, tierForSpend, toQualifying, windowMonths, type Tier } from '../../plugin/domain/tiers';
 
 const tier = (id: number, rank: number, thresholdMinor: number): Tier => ({
   id,
@@ -79,13 +79,5 @@ describe('money and multipliers', () => {
     [0, 500, 0],
   ])('renewal discount of %i at %i bp is %i, floor-rounded and never above the lines', (total, bp, expected) => {
     expect(renewalDiscount(total, bp)).toBe(expected);
-  });
-
-  it.each([
-    [100, '1.25', 125],
-    [33, '1.1', 36],
-    [7, '1.5', 10],
-  ])('%i points × %s = %i', (points, m, expected) => {
-    expect(applyMultiplier(points, m)).toBe(expected);
   });
 });
