@@ -18,6 +18,7 @@ import * as addMembersTier from './20261124000420_add_members_tier';
 import * as createSpendMonths from './20261124000430_create_spend_months';
 import * as createTierChanges from './20261124000440_create_tier_changes';
 import * as addInvoicesQualifying from './20261124000450_add_invoices_qualifying';
+import * as seedBaseRule from './20261124000500_seed_base_rule';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -44,4 +45,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261124000430_create_spend_months', ...createSpendMonths },
   { name: '20261124000440_create_tier_changes', ...createTierChanges },
   { name: '20261124000450_add_invoices_qualifying', ...addInvoicesQualifying },
+  { name: '20261124000500_seed_base_rule', ...seedBaseRule },
 ];

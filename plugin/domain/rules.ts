@@ -26,6 +26,12 @@ import { RATE_PATTERN, rateForDisplay, type EarnRates } from './points';
  *     fixed number of points.
  *  5. Caps last: an award of a capped rule is cut to what is left of its cap for the period.
  *
+ * The base rate itself has a switch, a window and a cap (a `RuleSwitch`, program setting
+ * `base_rule`; the per-currency rates stay in `earn_rates`). Out of force, the rate counts as 0:
+ * no base award, so nothing that multiplies or is a percentage of it (product, promo and tier
+ * layers, renewal/upgrade/annual bonuses); fixed bonuses (first purchase) are their own rules.
+ * Its cap cuts the `base_rate` award only, like any rule's cap cuts that rule's award.
+ *
  * Which rules apply is decided at the purchase instant (`at`); a rule's window and a promo's
  * window include their start and exclude their end, so back-to-back windows never overlap.
  */
@@ -96,14 +102,17 @@ export const RULE_PARAMS = {
 
 export type RuleParams = { [K in RuleType]: z.output<(typeof RULE_PARAMS)[K]> };
 
-interface RuleCommon {
-  id: number;
+/** On/off, window and cap: what every rule has, and all the base rate has. */
+export interface RuleSwitch {
   active: boolean;
   /** Inclusive; null = since ever. */
   startsAt: Date | null;
   /** Exclusive; null = until further notice. */
   endsAt: Date | null;
   cap: { points: number; period: CapPeriod } | null;
+}
+interface RuleCommon extends RuleSwitch {
+  id: number;
 }
 export type Rule = { [K in RuleType]: RuleCommon & { type: K; params: RuleParams[K] } }[RuleType];
 export type RuleOf<K extends RuleType> = Extract<Rule, { type: K }>;
@@ -150,8 +159,14 @@ export function parseRule(row: StoredRule): RuleParse {
   };
 }
 
-/** Whether a rule is in force at an instant: switched on, and inside [startsAt, endsAt). */
-export function ruleInForce(rule: Rule, at: Date): boolean {
+/** The base rate as it was before it had a switch: always on, no window, no cap (the seeded default). */
+export const BASE_RULE_ALWAYS: RuleSwitch = { active: true, startsAt: null, endsAt: null, cap: null };
+
+/** The ledger `rule` of base awards; its cap counts entries by it. Stable: existing entries carry it. */
+export const BASE_RATE_KEY = 'base_rate';
+
+/** Whether a rule (or the base rate) is in force at an instant: switched on, and inside [startsAt, endsAt). */
+export function ruleInForce(rule: RuleSwitch, at: Date): boolean {
   if (!rule.active) return false;
   if (rule.startsAt && at.getTime() < rule.startsAt.getTime()) return false;
   if (rule.endsAt && at.getTime() >= rule.endsAt.getTime()) return false;
@@ -235,6 +250,10 @@ export interface InvoiceInput {
   /** The purchase instant: decides which rules and promos are in force. */
   at: Date;
   capUsage?: CapUsage;
+  /** The base rate's switch, window and cap; default: always on, uncapped. */
+  baseRule?: RuleSwitch;
+  /** Points `base_rate` already credited this member in the base cap's current period. */
+  baseCapUsed?: number;
 }
 
 export type InvoiceEvaluation =
@@ -251,10 +270,19 @@ function products(s: Selector & { label?: string }): string {
   return s.label ?? [...(s.product_groups ?? []), ...(s.product_ids ?? []), ...(s.item_types ?? [])].join(', ');
 }
 
-/** Caps each award of a capped rule to what is left of its cap; drops awards of 0. */
-export function applyCaps(awards: readonly Award[], rules: readonly Rule[], usage: CapUsage = new Map()): Award[] {
+/**
+ * Caps each award of a capped rule to what is left of its cap; drops awards of 0. The base
+ * award (`ruleId` null) is capped by `base` when given.
+ */
+export function applyCaps(
+  awards: readonly Award[],
+  rules: readonly Rule[],
+  usage: CapUsage = new Map(),
+  base: { cap: RuleSwitch['cap']; used: number } = { cap: null, used: 0 },
+): Award[] {
   const byId = new Map(rules.map((r) => [r.id, r]));
   const used = new Map(usage);
+  let baseUsed = base.used;
   const out: Award[] = [];
   for (const a of awards) {
     const cap = a.ruleId === null ? null : byId.get(a.ruleId)?.cap;
@@ -263,6 +291,9 @@ export function applyCaps(awards: readonly Award[], rules: readonly Rule[], usag
       const already = used.get(a.ruleId) ?? 0;
       points = Math.max(0, Math.min(points, cap.points - already));
       used.set(a.ruleId, already + points);
+    } else if (base.cap && a.rule === BASE_RATE_KEY) {
+      points = Math.max(0, Math.min(points, base.cap.points - baseUsed));
+      baseUsed += points;
     }
     // A reason that names the points (a fixed bonus) must name what was actually given.
     const params = { ...a.params, ...('points' in a.params && { points }), capped: 1 };
@@ -280,7 +311,9 @@ export function evaluateInvoice(input: InvoiceInput): InvoiceEvaluation {
   const tier = scaledDecimal(member.tierMultiplier);
   if (tier < SCALE) throw new RangeError(`a tier multiplier below 1 is not supported: ${member.tierMultiplier}`);
 
-  const R = scaledDecimal(rate);
+  const baseRule = input.baseRule ?? BASE_RULE_ALWAYS;
+  // Out of force, the base rate is 0: so is every layer and percentage built on it.
+  const R = ruleInForce(baseRule, at) ? scaledDecimal(rate) : 0n;
   const S = SCALE;
   // Exact points = numerator / D for every layer; D carries the four scaled factors.
   const D = 10n ** BigInt(digits) * S * S * S * S;
@@ -331,7 +364,7 @@ export function evaluateInvoice(input: InvoiceInput): InvoiceEvaluation {
   layer(
     lines.reduce((s, l) => s + base(l), 0n),
     (points) => ({
-      rule: 'base_rate',
+      rule: BASE_RATE_KEY,
       ruleId: null,
       points,
       kind: 'earn',
@@ -408,7 +441,8 @@ export function evaluateInvoice(input: InvoiceInput): InvoiceEvaluation {
       params: { invoice: inv, points: first.params.points },
     });
   }
-  return { kind: 'awards', awards: applyCaps(awards, rules, input.capUsage), basis, rate };
+  const baseCap = { cap: baseRule.cap, used: input.baseCapUsed ?? 0 };
+  return { kind: 'awards', awards: applyCaps(awards, rules, input.capUsage, baseCap), basis, rate };
 }
 
 /** The signup bonus on `client.created`: once per member, from the first signup rule in force. */
@@ -443,30 +477,35 @@ export interface RuleLine {
  * "How you earn", generated from what is in force at `now`, so the Rewards tab never
  * describes a rule that is off or over. For `currency` null (not known yet) every line shows;
  * in a currency without a base rate only what does not depend on paying shows (the signup
- * bonus). Promos limited to tiers show only to a member of one of them.
+ * bonus). Promos limited to tiers show only to a member of one of them. With the base rate
+ * off or out of its window there is no base line, and of the rules only the fixed bonuses
+ * (first purchase, signup) show: everything else builds on the base and would earn nothing.
  */
 export function describeRules(
-  program: { earnRates: EarnRates; rules: readonly Rule[] },
+  program: { earnRates: EarnRates; rules: readonly Rule[]; baseRule?: RuleSwitch },
   currency: string | null,
   now: Date,
   member: { tier: string | null } = { tier: null },
 ): RuleLine[] {
   const lines: RuleLine[] = [];
   const rated = currency === null || program.earnRates[currency] !== undefined;
-  const push = (rule: Rule, key: string, params: Record<string, string | number>) =>
+  const baseRule = program.baseRule ?? BASE_RULE_ALWAYS;
+  const baseOn = ruleInForce(baseRule, now);
+  const push = (rule: RuleSwitch, key: string, params: Record<string, string | number>) =>
     lines.push({ key, params, ...(rule.cap && { cap: { key: `rules.cap_${rule.cap.period}`, params: { points: rule.cap.points } } }) });
 
-  if (currency !== null) {
+  if (currency !== null && baseOn) {
     const rate = program.earnRates[currency];
     if (rate === undefined) lines.push({ key: 'rules.base_rate_none', params: {} });
     else {
       const shown = rateForDisplay(rate, currencyDigits(currency) ?? 2);
-      lines.push({ key: 'rules.base_rate', params: { points: Number(shown.points), amount: toDecimalString({ currency, minor: shown.perMinor }), currency } });
+      push(baseRule, 'rules.base_rate', { points: Number(shown.points), amount: toDecimalString({ currency, minor: shown.perMinor }), currency });
     }
   }
   const sorted = program.rules.filter((r) => ruleInForce(r, now)).sort((a, b) => a.id - b.id);
   for (const r of sorted) {
     if (!rated && r.type !== 'signup') continue;
+    if (!baseOn && r.type !== 'signup' && r.type !== 'first_purchase') continue;
     switch (r.type) {
       case 'product_multiplier':
         push(r, 'rules.product_multiplier', { multiplier: r.params.multiplier, products: products(r.params) });

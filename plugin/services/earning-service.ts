@@ -1,5 +1,6 @@
 import { availableFrom, expiryFor } from '../domain/expiry';
 import {
+  BASE_RATE_KEY,
   capPeriodBounds,
   evaluateInvoice,
   evaluateSignup,
@@ -9,6 +10,7 @@ import {
   type CapUsage,
   type MemberContext,
   type Rule,
+  type RuleSwitch,
 } from '../domain/rules';
 import type { Invoice } from '../events/canonical-event';
 import type { HookContext, HookResult } from '../events/hook';
@@ -46,6 +48,8 @@ export class EarningService {
       rates: ctx.program.earnRates,
       at: earnedAt,
       capUsage: await this.capUsage(ctx, rules, earnedAt),
+      baseRule: ctx.program.baseRule,
+      baseCapUsed: await this.baseCapUsed(ctx, ctx.program.baseRule, earnedAt),
     });
     if (result.kind === 'no_rate') return { outcome: 'applied', points: 0, detail: 'no_earn_rate' };
     const points = await this.credit(ctx, result.awards, earnedAt, {
@@ -53,7 +57,8 @@ export class EarningService {
       // Invoice points stay pending (refundable) for the program's refund window.
       availableAt: availableFrom(earnedAt, ctx.program.refundWindowDays),
     });
-    return points === 0 ? { outcome: 'applied', points: 0, detail: 'below_one_point' } : { outcome: 'applied', points };
+    if (points > 0) return { outcome: 'applied', points };
+    return { outcome: 'applied', points: 0, detail: ruleInForce(ctx.program.baseRule, earnedAt) ? 'below_one_point' : 'base_rate_off' };
   }
 
   /**
@@ -84,6 +89,13 @@ export class EarningService {
       usage.set(r.id, await ctx.repos.rules.awardedBetween(ctx.member.id, ruleKey(r), from, to));
     }
     return usage;
+  }
+
+  /** What `base_rate` has given this member in its cap's current period (0 when uncapped or off). */
+  private async baseCapUsed(ctx: HookContext, base: RuleSwitch, at: Date): Promise<number> {
+    if (!base.cap || !ruleInForce(base, at)) return 0;
+    const { from, to } = capPeriodBounds(base.cap.period, ctx.now);
+    return ctx.repos.rules.awardedBetween(ctx.member.id, BASE_RATE_KEY, from, to);
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Database } from '../db/database';
 import { currencyDigits, parseMoney } from '../domain/money';
 import { rateForDisplay } from '../domain/points';
-import { describeRules } from '../domain/rules';
+import { describeRules, ruleInForce } from '../domain/rules';
 import type { Program } from '../domain/program';
 import type { Translations, Translator } from '../i18n';
 import type { LedgerEntry } from '../repositories/ledger-repository';
@@ -174,7 +174,7 @@ export class RewardsViewService {
 
   /** Generated from the rules in force, so the tab never describes rules that aren't. */
   private howToEarn(program: Program, currency: string | null, tierName: string | null, i18n: Translator, now: Date): string[] {
-    const lines = currency === null ? this.allRates(program, i18n) : [];
+    const lines = currency === null ? this.allRates(program, i18n, now) : [];
     for (const line of describeRules(program, currency, now, { tier: tierName })) {
       const params: Record<string, string | number> = { ...line.params };
       if (typeof line.params.points === 'number') params.points = this.points(line.params.points, i18n);
@@ -195,13 +195,17 @@ export class RewardsViewService {
   }
 
   /** A client whose currency we don't know yet sees every currency's rate. */
-  private allRates(program: Program, i18n: Translator): string[] {
+  private allRates(program: Program, i18n: Translator, now: Date): string[] {
+    const base = program.baseRule;
+    if (!ruleInForce(base, now)) return [];
+    const cap = base.cap && i18n.t(`rules.cap_${base.cap.period}`, { points: this.points(base.cap.points, i18n) });
     return Object.entries(program.earnRates).map(([cur, rate]) => {
       const shown = rateForDisplay(rate, currencyDigits(cur) ?? 2);
-      return i18n.t('rules.base_rate', {
+      const line = i18n.t('rules.base_rate', {
         points: this.points(Number(shown.points), i18n),
         amount: formatMoney(i18n.locale, { currency: cur, minor: shown.perMinor }),
       });
+      return cap ? `${line} (${cap})` : line;
     });
   }
 }

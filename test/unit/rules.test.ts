@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { allocateProportionally, earningBasis, earningLines } from '../../plugin/domain/earning';
+import { programFromSettings, programSettingsSchema } from '../../plugin/domain/program';
 import {
   applyCaps,
+  BASE_RULE_ALWAYS,
   capPeriodBounds,
   describeRules,
   evaluateInvoice,
@@ -11,6 +13,7 @@ import {
   type Award,
   type MemberContext,
   type Rule,
+  type RuleSwitch,
   type StoredRule,
 } from '../../plugin/domain/rules';
 import type { Invoice, InvoiceItem } from '../../plugin/events/canonical-event';
@@ -470,5 +473,189 @@ describe('describeRules: "how you earn" from the rules in force', () => {
 
   it('says nothing about rules when there are none in force', () => {
     expect(describeRules({ earnRates: { USD: '1' }, rules: [] }, 'USD', NOW)).toEqual([{ key: 'rules.base_rate', params: { points: 1, amount: '1.00', currency: 'USD' } }]);
+  });
+});
+
+describe('the base rate: on/off, window and cap (setting base_rule)', () => {
+  const START = new Date('2026-11-27T00:00:00.000Z');
+  const END = new Date('2026-11-30T00:00:00.000Z');
+  const ms = (d: Date, delta: number) => new Date(d.getTime() + delta);
+  const base = (extra: Partial<RuleSwitch> = {}): RuleSwitch => ({ ...BASE_RULE_ALWAYS, ...extra });
+  const run = (inv: Invoice, rules: Rule[], baseRule: RuleSwitch, opts: { at?: Date; used?: number; member?: Partial<MemberContext> } = {}) => {
+    const r = evaluateInvoice({ invoice: inv, member: { ...MEMBER, ...opts.member }, rules, rates: RATES, at: opts.at ?? AT, baseRule, baseCapUsed: opts.used });
+    if (r.kind !== 'awards') throw new Error('no rate');
+    return r.awards;
+  };
+  const brief = (a: Award[]) => a.map((x): [string, number] => [x.rule.replace(/:\d+$/, ''), x.points]);
+  const mixed = invoice([line('renewal', 10000, { productGroup: 'dedicated-servers', billingCycle: 'annually' }), line('domain', 2000)]);
+  const everything = () => [
+    rule('product_multiplier', { multiplier: '2', product_groups: ['dedicated-servers'] }),
+    rule('promo', { multiplier: '1.5' }, { startsAt: new Date('2026-01-01T00:00:00Z'), endsAt: new Date('2027-01-01T00:00:00Z') }),
+    rule('renewal_bonus', { percent: 10 }),
+    rule('annual_prepay_bonus', { percent: 20 }),
+    rule('first_purchase', { points: 100 }),
+  ];
+
+  it.each<[string, RuleSwitch, () => Rule[], Partial<MemberContext>, Array<[string, number]>]>([
+    ['default (on, no window, no cap): as before', base(), () => [], {}, [['base_rate', 120]]],
+    ['off: no base points', base({ active: false }), () => [], {}, []],
+    [
+      'on, with every multiplier and bonus',
+      base(),
+      everything,
+      { isFirstPurchase: true, tierMultiplier: '1.25', tier: 'Gold' },
+      [['base_rate', 120], ['product_multiplier', 100], ['promo', 110], ['tier_multiplier', 82], ['renewal_bonus', 10], ['annual_prepay_bonus', 20], ['first_purchase', 100]],
+    ],
+    [
+      'off: nothing that builds on the base (multipliers, tier, % bonuses); a fixed bonus is its own rule',
+      base({ active: false }),
+      everything,
+      { isFirstPurchase: true, tierMultiplier: '1.25', tier: 'Gold' },
+      [['first_purchase', 100]],
+    ],
+  ])('%s', (_name, baseRule, rules, member, expected) => {
+    expect(brief(run(mixed, rules(), baseRule, { member }))).toEqual(expected);
+  });
+
+  it.each<[string, Date, boolean]>([
+    ['1 ms before the start', ms(START, -1), false],
+    ['at the start instant', START, true],
+    ['inside', ms(START, 86_400_000), true],
+    ['1 ms before the end', ms(END, -1), true],
+    ['at the end instant', END, false],
+    ['after the end', ms(END, 1), false],
+  ])('window [start, end), judged at the purchase instant: %s → earns = %s', (_name, at, earns) => {
+    const windowed = base({ startsAt: START, endsAt: END });
+    const renewal = () => [rule('renewal_bonus', { percent: 10 })];
+    expect(brief(run(mixed, renewal(), windowed, { at }))).toEqual(earns ? [['base_rate', 120], ['renewal_bonus', 10]] : []);
+    // Open-ended on either side.
+    expect(brief(run(mixed, [], base({ startsAt: START }), { at }))).toEqual(at >= START ? [['base_rate', 120]] : []);
+    expect(brief(run(mixed, [], base({ endsAt: END }), { at }))).toEqual(at < END ? [['base_rate', 120]] : []);
+  });
+
+  it.each<[string, number | undefined, Array<[string, number]>]>([
+    ['nothing used: the invoice hits the cap midway, cut to 150', undefined, [['base_rate', 150], ['product_multiplier', 100]]],
+    ['100 used: 50 left', 100, [['base_rate', 50], ['product_multiplier', 100]]],
+    ['149 used: 1 left', 149, [['base_rate', 1], ['product_multiplier', 100]]],
+    ['all used: no base award', 150, [['product_multiplier', 100]]],
+    ['over (the cap was lowered): no base award', 400, [['product_multiplier', 100]]],
+  ])('cap of 150 a day, reached mid-invoice — %s (only the base award is cut)', (_name, used, expected) => {
+    const inv = invoice([line('new', 10000, { productGroup: 'dedicated-servers' }), line('new', 10000)]);
+    const rules = [rule('product_multiplier', { multiplier: '2', product_groups: ['dedicated-servers'] })];
+    const out = run(inv, rules, base({ cap: { points: 150, period: 'day' } }), { used });
+    expect(brief(out)).toEqual(expected);
+    const b = out.find((a) => a.rule === 'base_rate');
+    if (b) expect(b).toMatchObject({ ruleId: null, reasonCode: 'invoice_paid', params: { invoice: 'inv-1', amount: '200.00', capped: 1 } });
+  });
+
+  it('an award under the base cap is untouched (no "capped" mark)', () => {
+    const out = run(mixed, [], base({ cap: { points: 500, period: 'month' } }), { used: 10 });
+    expect(out).toEqual([{ rule: 'base_rate', ruleId: null, points: 120, kind: 'earn', reasonCode: 'invoice_paid', params: { invoice: 'inv-1', amount: '120.00', currency: 'USD', rate: '1' } }]);
+  });
+
+  it.each<['day' | 'month' | 'year', Array<[string, number]>]>([
+    [
+      'day',
+      [
+        ['2026-11-22T10:00:00.000Z', 100],
+        ['2026-11-22T23:59:59.999Z', 50],
+        ['2026-11-22T23:59:59.999Z', 0],
+        ['2026-11-23T00:00:00.000Z', 100],
+        ['2026-11-23T18:00:00.000Z', 50],
+      ],
+    ],
+    [
+      'month',
+      [
+        ['2026-11-01T00:00:00.000Z', 100],
+        ['2026-11-30T23:59:59.999Z', 50],
+        ['2026-12-01T00:00:00.000Z', 100],
+        ['2026-12-31T12:00:00.000Z', 50],
+        ['2027-01-01T00:00:00.000Z', 100],
+      ],
+    ],
+    [
+      'year',
+      [
+        ['2026-01-01T00:00:00.000Z', 100],
+        ['2026-12-31T23:59:59.999Z', 50],
+        ['2027-01-01T00:00:00.000Z', 100],
+        ['2027-06-30T00:00:00.000Z', 50],
+      ],
+    ],
+  ])('a cap of 150 a %s rolls over at the UTC period boundary', (period, purchases) => {
+    // A small ledger: usage is what base_rate credited within the cap's period at each purchase.
+    const ledger: Array<{ at: Date; points: number }> = [];
+    const baseRule = base({ cap: { points: 150, period } });
+    for (const [when, expected] of purchases) {
+      const at = new Date(when);
+      const { from, to } = capPeriodBounds(period, at);
+      const used = ledger.filter((e) => e.at >= from && e.at < to).reduce((s, e) => s + e.points, 0);
+      const given = run(invoice([line('new', 10000)]), [], baseRule, { at, used }).reduce((s, a) => s + a.points, 0);
+      expect([when, given]).toEqual([when, expected]);
+      ledger.push({ at, points: given });
+    }
+  });
+
+  describe('describeRules', () => {
+    const NOW = new Date('2026-11-28T12:00:00.000Z');
+    const rules = () => [
+      rule('product_multiplier', { multiplier: '2', product_groups: ['vps'] }),
+      rule('renewal_bonus', { percent: 10 }),
+      rule('first_purchase', { points: 100 }),
+      rule('signup', { points: 50 }),
+    ];
+    const USD_LINE = { key: 'rules.base_rate', params: { points: 1, amount: '1.00', currency: 'USD' } };
+    const FIXED = [
+      { key: 'rules.first_purchase', params: { points: 100 } },
+      { key: 'rules.signup', params: { points: 50 } },
+    ];
+    const ALL = [
+      { key: 'rules.product_multiplier', params: { multiplier: '2', products: 'vps' } },
+      { key: 'rules.renewal_bonus', params: { percent: 10 } },
+      ...FIXED,
+    ];
+
+    it.each<[string, RuleSwitch | undefined, string | null, unknown[]]>([
+      ['no setting: as before', undefined, 'USD', [USD_LINE, ...ALL]],
+      ['on', base(), 'USD', [USD_LINE, ...ALL]],
+      ['off: no base line, only the fixed bonuses', base({ active: false }), 'USD', FIXED],
+      ['before its window: as off', base({ startsAt: ms(NOW, 1) }), 'USD', FIXED],
+      ['at the start of its window: on', base({ startsAt: NOW }), 'USD', [USD_LINE, ...ALL]],
+      ['at the end of its window: as off', base({ endsAt: NOW }), 'USD', FIXED],
+      ['capped: the base line carries the cap', base({ cap: { points: 1000, period: 'month' } }), 'USD', [{ ...USD_LINE, cap: { key: 'rules.cap_month', params: { points: 1000 } } }, ...ALL]],
+      ['off, in a currency without a rate: no base line at all', base({ active: false }), 'VND', [{ key: 'rules.signup', params: { points: 50 } }]],
+      ['off, currency unknown', base({ active: false }), null, FIXED],
+    ])('%s', (_name, baseRule, currency, expected) => {
+      expect(describeRules({ earnRates: { USD: '1' }, rules: rules(), ...(baseRule && { baseRule }) }, currency, NOW)).toEqual(expected);
+    });
+  });
+
+  describe('the base_rule setting', () => {
+    it.each<[string, unknown, string]>([
+      ['a window that ends before it starts', { active: true, starts_at: '2026-11-30T00:00:00Z', ends_at: '2026-11-27T00:00:00Z' }, 'base_rule.ends_at'],
+      ['an empty window', { active: true, starts_at: '2026-11-30T00:00:00Z', ends_at: '2026-11-30T00:00:00Z' }, 'base_rule.ends_at'],
+      ['a date that is not an instant', { active: true, starts_at: 'tomorrow' }, 'base_rule.starts_at'],
+      ['a cap of 0', { active: true, cap: { points: 0, period: 'day' } }, 'base_rule.cap.points'],
+      ['a weekly cap', { active: true, cap: { points: 10, period: 'week' } }, 'base_rule.cap.period'],
+      ['no on/off', {}, 'base_rule.active'],
+      ['an unknown key (a typo)', { active: true, cap_points: 5 }, 'base_rule'],
+    ])('refuses %s', (_name, value, path) => {
+      const r = programSettingsSchema.safeParse({ base_rule: value });
+      expect(r.success).toBe(false);
+      if (!r.success) expect(r.error.issues.map((i) => i.path.join('.'))).toContain(path);
+    });
+
+    it('reads into the program, and defaults to always on when absent', () => {
+      const value = { active: false, starts_at: '2026-11-27T00:00:00Z', ends_at: '2026-11-30T00:00:00Z', cap: { points: 500, period: 'year' } };
+      expect(programFromSettings(programSettingsSchema.parse({ base_rule: value })).baseRule).toEqual({
+        active: false,
+        startsAt: START,
+        endsAt: END,
+        cap: { points: 500, period: 'year' },
+      });
+      expect(programFromSettings(programSettingsSchema.parse({ base_rule: { active: true } })).baseRule).toEqual(BASE_RULE_ALWAYS);
+      expect(programFromSettings(programSettingsSchema.parse({})).baseRule).toEqual(BASE_RULE_ALWAYS);
+    });
   });
 });
