@@ -139,7 +139,9 @@ export class RewardsViewService {
       },
       history: changes.map((c) => ({
         date: c.createdAt,
-        text: i18n.t(`rewards.tier_change_${c.reason === 'grace_expired' ? 'down' : 'up'}`, { tier: names.get(c.toTierId) ?? '?' }),
+        text: i18n.t(`rewards.tier_change_${c.fromTierId === null ? 'join' : c.reason === 'grace_expired' ? 'down' : 'up'}`, {
+          tier: names.get(c.toTierId) ?? '?',
+        }),
       })),
     };
   }

@@ -110,7 +110,12 @@ describe('GET /client/rewards', () => {
     // The November 2026 spend leaves the rolling window on 1 Nov 2027.
     expect(text(page.text, 'tier-next')).toBe('Spend $1,380.00 more by Nov 1, 2027 to reach Gold');
     expect(page.text).toContain('2% off renewals');
-    expect(page.text).toMatch(/Moved up to Silver/);
+    // Straight to Silver from no tier: the first placement reads as joining, not moving up.
+    expect(page.text).toMatch(/Joined at Silver/);
+    await app.send(invoicePaid({ client: { id: 'tab-tier' }, invoice: { id: 'TT-2', total: '1400.00', items: [] } })).expect(200);
+    const after = await app.http.get('/client/rewards').set('Cookie', await session(app, 'tab-tier')).expect(200);
+    expect(text(after.text, 'tier-name')).toBe('Gold');
+    expect(after.text).toMatch(/Moved up to Gold/);
   });
 
   it('shows pending points with their release dates', async () => {
