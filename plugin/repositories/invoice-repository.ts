@@ -64,7 +64,21 @@ export class InvoiceRepository {
 
   async insert(memberId: number, invoiceId: string, values: Required<Pick<InvoiceChanges, 'currency' | 'totalMinor'>> & InvoiceChanges, now: Date): Promise<InvoiceRecord> {
     const [id] = await this.db(INVOICES).insert({ member_id: memberId, invoice_id: invoiceId, ...toColumns(values), updated_at: now });
-    return (await this.db(INVOICES).where({ id: toInt(id) }).first().then(toRecord)) as InvoiceRecord;
+    // Built from what was written (column defaults filled in), not read back: this is on the
+    // path of every paid invoice.
+    return {
+      id: toInt(id),
+      memberId,
+      invoiceId,
+      earnedPoints: 0,
+      reversedPoints: 0,
+      refundedMinor: 0,
+      chargedBack: false,
+      paidAt: null,
+      qualifyingMinor: 0,
+      qualifyingRemovedMinor: 0,
+      ...values,
+    };
   }
 
   async update(id: number, changes: InvoiceChanges, now: Date): Promise<void> {
