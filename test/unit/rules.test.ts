@@ -184,21 +184,24 @@ describe('evaluateInvoice: product multipliers and exclusions', () => {
   });
 });
 
+/** A window [START, END) and the instants on either side of each edge, with whether they fall in it. */
+const START = new Date('2026-11-27T00:00:00.000Z');
+const END = new Date('2026-11-30T00:00:00.000Z');
+const shift = (d: Date, delta: number) => new Date(d.getTime() + delta);
+const WINDOW_EDGES: Array<[string, Date, boolean]> = [
+  ['1 ms before the start', shift(START, -1), false],
+  ['at the start instant', START, true],
+  ['inside', shift(START, 86_400_000), true],
+  ['1 ms before the end', shift(END, -1), true],
+  ['at the end instant', END, false],
+  ['after the end', shift(END, 1), false],
+];
+
 describe('evaluateInvoice: rule and promo windows (start inclusive, end exclusive)', () => {
-  const START = new Date('2026-11-27T00:00:00.000Z');
-  const END = new Date('2026-11-30T00:00:00.000Z');
-  const ms = (d: Date, delta: number) => new Date(d.getTime() + delta);
   const promo = () => rule('promo', { multiplier: '2' }, { startsAt: START, endsAt: END });
   const windowed = () => rule('renewal_bonus', { percent: 10 }, { startsAt: START, endsAt: END });
 
-  it.each<[string, Date, boolean]>([
-    ['1 ms before the start', ms(START, -1), false],
-    ['at the start instant', START, true],
-    ['inside', ms(START, 86_400_000), true],
-    ['1 ms before the end', ms(END, -1), true],
-    ['at the end instant', END, false],
-    ['after the end', ms(END, 1), false],
-  ])('%s: applies = %s', (_name, at, applies) => {
+  it.each<[string, Date, boolean]>(WINDOW_EDGES)('%s: applies = %s', (_name, at, applies) => {
     const inv = invoice([line('renewal', 10000)]);
     expect(awards(inv, [promo()], {}, at)).toEqual(applies ? [['base_rate', 100], ['promo', 100]] : [['base_rate', 100]]);
     expect(awards(inv, [windowed()], {}, at)).toEqual(applies ? [['base_rate', 100], ['renewal_bonus', 10]] : [['base_rate', 100]]);
@@ -216,7 +219,7 @@ describe('evaluateInvoice: rule and promo windows (start inclusive, end exclusiv
     ],
   ])('%s', (_name, rules, member, expected) => {
     const inv = invoice([line('new', 5000, { productGroup: 'vps' }), line('new', 10000, { productGroup: 'shared' })]);
-    expect(awards(inv, rules(), member, ms(START, 1000))).toEqual(expected);
+    expect(awards(inv, rules(), member, shift(START, 1000))).toEqual(expected);
   });
 });
 
@@ -477,9 +480,6 @@ describe('describeRules: "how you earn" from the rules in force', () => {
 });
 
 describe('the base rate: on/off, window and cap (setting base_rule)', () => {
-  const START = new Date('2026-11-27T00:00:00.000Z');
-  const END = new Date('2026-11-30T00:00:00.000Z');
-  const ms = (d: Date, delta: number) => new Date(d.getTime() + delta);
   const base = (extra: Partial<RuleSwitch> = {}): RuleSwitch => ({ ...BASE_RULE_ALWAYS, ...extra });
   const run = (inv: Invoice, rules: Rule[], baseRule: RuleSwitch, opts: { at?: Date; used?: number; member?: Partial<MemberContext> } = {}) => {
     const r = evaluateInvoice({ invoice: inv, member: { ...MEMBER, ...opts.member }, rules, rates: RATES, at: opts.at ?? AT, baseRule, baseCapUsed: opts.used });
@@ -517,14 +517,7 @@ describe('the base rate: on/off, window and cap (setting base_rule)', () => {
     expect(brief(run(mixed, rules(), baseRule, { member }))).toEqual(expected);
   });
 
-  it.each<[string, Date, boolean]>([
-    ['1 ms before the start', ms(START, -1), false],
-    ['at the start instant', START, true],
-    ['inside', ms(START, 86_400_000), true],
-    ['1 ms before the end', ms(END, -1), true],
-    ['at the end instant', END, false],
-    ['after the end', ms(END, 1), false],
-  ])('window [start, end), judged at the purchase instant: %s → earns = %s', (_name, at, earns) => {
+  it.each<[string, Date, boolean]>(WINDOW_EDGES)('window [start, end), judged at the purchase instant: %s → earns = %s', (_name, at, earns) => {
     const windowed = base({ startsAt: START, endsAt: END });
     const renewal = () => [rule('renewal_bonus', { percent: 10 })];
     expect(brief(run(mixed, renewal(), windowed, { at }))).toEqual(earns ? [['base_rate', 120], ['renewal_bonus', 10]] : []);
@@ -620,7 +613,7 @@ describe('the base rate: on/off, window and cap (setting base_rule)', () => {
       ['no setting: as before', undefined, 'USD', [USD_LINE, ...ALL]],
       ['on', base(), 'USD', [USD_LINE, ...ALL]],
       ['off: no base line, only the fixed bonuses', base({ active: false }), 'USD', FIXED],
-      ['before its window: as off', base({ startsAt: ms(NOW, 1) }), 'USD', FIXED],
+      ['before its window: as off', base({ startsAt: shift(NOW, 1) }), 'USD', FIXED],
       ['at the start of its window: on', base({ startsAt: NOW }), 'USD', [USD_LINE, ...ALL]],
       ['at the end of its window: as off', base({ endsAt: NOW }), 'USD', FIXED],
       ['capped: the base line carries the cap', base({ cap: { points: 1000, period: 'month' } }), 'USD', [{ ...USD_LINE, cap: { key: 'rules.cap_month', params: { points: 1000 } } }, ...ALL]],
