@@ -3,10 +3,9 @@
  * that tells the caller what to do next. The web error handler is the only place that turns
  * them into responses.
  */
-export interface FieldProblem {
-  path: string;
-  message: string;
-}
+import type { FieldProblem } from './domain/validation';
+
+export type { FieldProblem };
 
 export interface AppErrorOptions {
   message: string;

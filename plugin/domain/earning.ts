@@ -1,4 +1,4 @@
-import type { Invoice, InvoiceItem, ItemType } from '../events/canonical-event';
+import type { Invoice, InvoiceItem, ItemType } from './billing-event';
 import type { Money } from './money';
 
 /** Lines that move money into the account rather than buy anything: they never earn. */

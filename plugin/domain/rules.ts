@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ITEM_TYPES, type Invoice, type InvoiceItem, type ItemType } from '../events/canonical-event';
+import { ITEM_TYPES, type Invoice, type InvoiceItem, type ItemType } from './billing-event';
 import { earningLines } from './earning';
 import { currencyDigits, toDecimalString, type Money } from './money';
 import { RATE_PATTERN, rateForDisplay, type EarnRates } from './points';

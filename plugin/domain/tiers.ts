@@ -125,3 +125,12 @@ export function renewalDiscount(renewalTotalMinor: number, discountBp: number): 
   const d = Number((BigInt(renewalTotalMinor) * BigInt(Math.min(discountBp, 10_000))) / 10_000n);
   return Math.min(d, renewalTotalMinor);
 }
+
+/** One move between tiers, kept as history. */
+export interface TierChange {
+  fromTierId: number | null;
+  toTierId: number;
+  reason: string;
+  qualifyingMinor: number;
+  createdAt: Date;
+}

@@ -1,28 +1,10 @@
 import { z } from 'zod';
-import type { FieldProblem } from '../errors';
+import { EVENT_TYPES, ITEM_TYPES, type BillingEvent, type EventType } from '../domain/billing-event';
 import { currencyDigits, parseMoney, type Money } from '../domain/money';
+import { fieldProblems, type FieldProblem } from '../domain/validation';
 
-/** The public contract (DESIGN §6). Adding a type is a contract change: document it. */
-export const EVENT_TYPES = [
-  'client.created',
-  'client.updated',
-  'invoice.created',
-  'invoice.paid',
-  'invoice.refunded',
-  'invoice.chargeback',
-  'invoice.reversed',
-  'service.created',
-  'service.renewed',
-  'service.upgraded',
-  'service.suspended',
-  'service.unsuspended',
-  'service.cancelled',
-  'action.completed',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-export const ITEM_TYPES = ['new', 'renewal', 'upgrade', 'domain', 'addon', 'setup', 'add_funds', 'mass_pay', 'other'] as const;
-export type ItemType = (typeof ITEM_TYPES)[number];
+/** The wire format of the public contract (DESIGN §6) and its mapping onto `BillingEvent`. */
+export { EVENT_TYPES, ITEM_TYPES };
 
 export const EVENT_ID_PATTERN = /^[A-Za-z0-9:._-]{1,128}$/;
 const BILLING_CYCLE = /^(monthly|quarterly|semiannually|annually|biennially|triennially|one_time|[1-9]\d{0,2}[dwmy])$/;
@@ -109,52 +91,6 @@ const eventSchema = z.object({
 
 type RawEvent = z.infer<typeof eventSchema>;
 
-export interface InvoiceItem {
-  id?: string;
-  type: ItemType;
-  serviceId?: string;
-  productId?: string;
-  productGroup?: string;
-  billingCycle?: string;
-  amount: Money;
-}
-
-export interface Invoice {
-  id: string;
-  currency: string;
-  total: Money;
-  paidFromCredit: Money;
-  refunded?: Money;
-  tax?: Money;
-  items?: InvoiceItem[];
-}
-
-export interface ClientInfo {
-  id: string;
-  email?: string;
-  name?: string;
-  locale?: string;
-  currency?: string;
-  birthday?: string;
-}
-
-export interface BillingEvent {
-  id: string;
-  type: EventType;
-  occurredAt: Date;
-  client: ClientInfo;
-  invoice?: Invoice;
-  service?: {
-    id: string;
-    productId?: string;
-    productGroup?: string;
-    billingCycle?: string;
-    amount?: Money;
-    previousAmount?: Money;
-  };
-  action?: { kind: string; reference: string };
-}
-
 export type EventParseResult = { ok: true; event: BillingEvent } | { ok: false; fields: FieldProblem[] };
 
 const REQUIRED_BLOCK: Partial<Record<EventType, 'invoice' | 'service' | 'action'>> = {
@@ -172,25 +108,19 @@ const REQUIRED_BLOCK: Partial<Record<EventType, 'invoice' | 'service' | 'action'
   'action.completed': 'action',
 };
 
-/**
- * Parses a JSON value into a BillingEvent, or lists every bad field with the reason. Money
- * strings are checked against their currency here, so nothing downstream sees a float.
- */
 /** Before this, an event date is a panel bug (or MySQL would store it wrong), not history. */
 const EARLIEST_EVENT = Date.UTC(2000, 0, 1);
 /** Panel clocks drift; a day ahead is drift, more is a wrong date. */
 const MAX_AHEAD_MS = 86_400_000;
 
+/**
+ * Parses a JSON value into a BillingEvent, or lists every bad field with the reason. Money
+ * strings are checked against their currency here, so nothing downstream sees a float.
+ */
 export function parseCanonicalEvent(json: unknown, now: Date = new Date()): EventParseResult {
   const parsed = eventSchema.safeParse(json);
   if (!parsed.success) {
-    return {
-      ok: false,
-      fields: parsed.error.issues.map((i) => ({
-        path: i.path.join('.'),
-        message: valueAt(json, i.path) === undefined ? 'is required' : i.message,
-      })),
-    };
+    return { ok: false, fields: fieldProblems(parsed.error, json) };
   }
   const raw = parsed.data;
   const fields: FieldProblem[] = [];
@@ -229,15 +159,6 @@ export function parseCanonicalEvent(json: unknown, now: Date = new Date()): Even
     }
   }
   return fields.length > 0 ? { ok: false, fields } : { ok: true, event };
-}
-
-function valueAt(json: unknown, path: PropertyKey[]): unknown {
-  let v: unknown = json;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
 }
 
 function toBillingEvent(

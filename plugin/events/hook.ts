@@ -1,11 +1,11 @@
 import type { Program } from '../domain/program';
 import type { Tier } from '../domain/tiers';
 import type { Repositories } from '../repositories';
-import type { Member } from '../repositories/member-repository';
+import type { Member } from '../domain/member';
 import type { EarningService } from '../services/earning-service';
 import type { InvoiceService } from '../services/invoice-service';
 import type { TierDiscountService } from '../services/tier-discount-service';
-import type { BillingEvent, EventType } from './canonical-event';
+import type { BillingEvent, EventType } from '../domain/billing-event';
 
 /** What a hook handler gets: the open transaction, the locked member and the services. */
 export interface HookContext {

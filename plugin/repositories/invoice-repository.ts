@@ -1,25 +1,8 @@
 import type { Knex } from 'knex';
+import type { InvoiceChanges, InvoiceRecord } from '../domain/invoice-record';
 import { toDateOrNull, toInt } from './row-values';
 
 export const INVOICES = 'loyalty_invoices';
-
-export interface InvoiceRecord {
-  id: number;
-  memberId: number;
-  invoiceId: string;
-  currency: string;
-  totalMinor: number;
-  earnedPoints: number;
-  reversedPoints: number;
-  refundedMinor: number;
-  chargedBack: boolean;
-  paidAt: Date | null;
-  /** What the invoice added to qualifying spend (base currency), and what refunds took back. */
-  qualifyingMinor: number;
-  qualifyingRemovedMinor: number;
-}
-
-export type InvoiceChanges = Partial<Omit<InvoiceRecord, 'id' | 'memberId' | 'invoiceId'>>;
 
 function toRecord(row: Record<string, unknown>): InvoiceRecord {
   return {

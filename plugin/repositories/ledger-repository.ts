@@ -1,39 +1,8 @@
 import type { Knex } from 'knex';
+import type { LedgerEntry, LedgerKind, NewLedgerEntry } from '../domain/ledger';
 import { toDate, toInt } from './row-values';
 
 export const LEDGER = 'loyalty_ledger';
-
-export type LedgerKind = 'earn' | 'bonus' | 'redeem' | 'expire' | 'reverse' | 'adjust' | 'release';
-
-export interface NewLedgerEntry {
-  memberId: number;
-  delta: number;
-  kind: LedgerKind;
-  /** An i18n key under `reason.`; the history renders it in the member's language. */
-  reasonCode: string;
-  reasonParams?: Record<string, string | number>;
-  rule?: string;
-  reference?: string;
-  eventId?: number;
-  actor: string;
-  balanceAfter: number;
-  uniqueKey?: string;
-  createdAt: Date;
-}
-
-export interface LedgerEntry {
-  id: number;
-  memberId: number;
-  delta: number;
-  kind: LedgerKind;
-  reasonCode: string;
-  reasonParams: Record<string, string | number>;
-  rule: string | null;
-  reference: string | null;
-  actor: string;
-  balanceAfter: number;
-  createdAt: Date;
-}
 
 function toEntry(row: Record<string, unknown>): LedgerEntry {
   return {
@@ -67,7 +36,6 @@ export class LedgerRepository {
       event_id: e.eventId ?? null,
       actor: e.actor,
       balance_after: e.balanceAfter,
-      unique_key: e.uniqueKey ?? null,
       created_at: e.createdAt,
     });
     return toInt(id);

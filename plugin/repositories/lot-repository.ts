@@ -1,29 +1,8 @@
 import type { Knex } from 'knex';
+import type { Lot, NewLot } from '../domain/lot';
 import { toDate, toDateOrNull, toInt } from './row-values';
 
 export const LOTS = 'loyalty_lots';
-
-export interface NewLot {
-  memberId: number;
-  ledgerId: number;
-  points: number;
-  /** Less than `points` when part of the earn paid off a debt. */
-  remaining: number;
-  pending: boolean;
-  earnedAt: Date;
-  availableAt: Date;
-  expiresAt: Date | null;
-}
-
-export interface Lot {
-  id: number;
-  ledgerId: number;
-  points: number;
-  remaining: number;
-  pending: boolean;
-  availableAt: Date;
-  expiresAt: Date | null;
-}
 
 function toLot(row: Record<string, unknown>): Lot {
   return {

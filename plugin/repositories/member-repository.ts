@@ -1,27 +1,9 @@
 import type { Knex } from 'knex';
 import { isDuplicateKey } from '../db/errors';
+import type { Member, MemberBalances } from '../domain/member';
 import { toDate, toDateOrNull, toInt } from './row-values';
 
 export const MEMBERS = 'loyalty_members';
-
-export interface Member {
-  id: number;
-  panelClientId: string;
-  email: string | null;
-  name: string | null;
-  locale: string | null;
-  currency: string | null;
-  birthday: string | null;
-  pointsAvailable: number;
-  pointsPending: number;
-  pointsLifetime: number;
-  status: string;
-  referralCode: string;
-  joinedAt: Date;
-  tierId: number | null;
-  /** Since when qualifying spend has been below the tier's threshold; null while it isn't. */
-  tierBelowSince: Date | null;
-}
 
 export interface NewMember {
   panelClientId: string;
@@ -109,7 +91,7 @@ export class MemberRepository {
 
   async setBalances(
     id: number,
-    balances: { pointsAvailable: number; pointsPending: number; pointsLifetime: number },
+    balances: MemberBalances,
     now: Date,
   ): Promise<void> {
     await this.db(MEMBERS).where({ id }).update({

@@ -1,18 +1,10 @@
 import type { Knex } from 'knex';
-import type { Tier } from '../domain/tiers';
+import type { Tier, TierChange } from '../domain/tiers';
 import { toDate, toInt } from './row-values';
 
 export const TIERS = 'loyalty_tiers';
 export const SPEND_MONTHS = 'loyalty_spend_months';
 export const TIER_CHANGES = 'loyalty_tier_changes';
-
-export interface TierChange {
-  fromTierId: number | null;
-  toTierId: number;
-  reason: string;
-  qualifyingMinor: number;
-  createdAt: Date;
-}
 
 /** Tiers, the monthly qualifying-spend buckets and the tier-change history. */
 export class TierRepository {

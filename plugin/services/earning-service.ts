@@ -12,7 +12,7 @@ import {
   type Rule,
   type RuleSwitch,
 } from '../domain/rules';
-import type { Invoice } from '../events/canonical-event';
+import type { Invoice } from '../domain/billing-event';
 import type { HookContext, HookResult } from '../events/hook';
 import type { LedgerService } from './ledger-service';
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import type { Database } from '../db/database';
 import { ConflictError } from '../errors';
-import type { BillingEvent } from '../events/canonical-event';
+import type { BillingEvent } from '../domain/billing-event';
 import type { DomainEventBus, DomainEvents } from '../events/domain-events';
 import type { HookContext, HookRegistry, HookResult } from '../events/hook';
 import type { EarningService } from './earning-service';

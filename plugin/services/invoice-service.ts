@@ -1,10 +1,10 @@
 import { earningBasis } from '../domain/earning';
 import { reversalTarget } from '../domain/reversal';
 import { toQualifying } from '../domain/tiers';
-import type { Invoice } from '../events/canonical-event';
+import type { Invoice } from '../domain/billing-event';
 import type { HookContext, HookResult } from '../events/hook';
-import type { InvoiceRecord } from '../repositories/invoice-repository';
-import type { Member } from '../repositories/member-repository';
+import type { InvoiceRecord } from '../domain/invoice-record';
+import type { Member } from '../domain/member';
 import type { EarningService } from './earning-service';
 import type { LedgerService } from './ledger-service';
 import type { TierService } from './tier-service';

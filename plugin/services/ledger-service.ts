@@ -1,7 +1,7 @@
 import { debtOf, planDraw, planRelease } from '../domain/reversal';
 import type { Repositories } from '../repositories';
-import type { LedgerKind } from '../repositories/ledger-repository';
-import type { Member } from '../repositories/member-repository';
+import type { LedgerKind } from '../domain/ledger';
+import type { Member } from '../domain/member';
 
 /** What every ledger entry says about itself: why, under which rule, for what, by whom. */
 interface EntryFields {

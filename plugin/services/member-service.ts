@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
-import type { ClientInfo } from '../events/canonical-event';
+import type { ClientInfo } from '../domain/billing-event';
 import type { Repositories } from '../repositories';
-import type { Member } from '../repositories/member-repository';
+import type { Member } from '../domain/member';
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 

@@ -1,11 +1,11 @@
 import { programFromSettings, programSettingsSchema, type TierDiscountMethod } from '../domain/program';
 import type { PanelCapabilities } from '../panels/panel-api';
 import { renewalDiscount, type Tier } from '../domain/tiers';
-import type { Invoice } from '../events/canonical-event';
+import type { Invoice } from '../domain/billing-event';
 import type { HookContext, HookResult } from '../events/hook';
 import type { Translations } from '../i18n';
 import type { Repositories } from '../repositories';
-import type { Member } from '../repositories/member-repository';
+import type { Member } from '../domain/member';
 
 /** The panel capability each discount method needs. */
 export const METHOD_NEEDS: Record<TierDiscountMethod, keyof PanelCapabilities | null> = {

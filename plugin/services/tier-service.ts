@@ -3,7 +3,7 @@ import { ConfigError } from '../errors';
 import { decideTier, leavesWindowAt, monthKey, nextTier, tierSettingsFrom, tierSettingsSchema, windowMonths, type Tier, type TierSettings } from '../domain/tiers';
 import type { Logger } from '../logger';
 import type { Repositories } from '../repositories';
-import type { Member } from '../repositories/member-repository';
+import type { Member } from '../domain/member';
 
 const CACHE_MS = 5_000;
 const REVIEW_BATCH = 500;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { earningBasis } from '../../plugin/domain/earning';
 import { pointsForAmount, rateForDisplay } from '../../plugin/domain/points';
-import type { Invoice, InvoiceItem } from '../../plugin/events/canonical-event';
+import type { Invoice, InvoiceItem } from '../../plugin/domain/billing-event';
 
 const RATES = { USD: '1', EUR: '1', GBP: '1', RUB: '0.01', JPY: '0.01', KWD: '3.25' };
 const usd = (minor: number) => ({ currency: 'USD', minor });

@@ -16,7 +16,7 @@ import {
   type RuleSwitch,
   type StoredRule,
 } from '../../plugin/domain/rules';
-import type { Invoice, InvoiceItem } from '../../plugin/events/canonical-event';
+import type { Invoice, InvoiceItem } from '../../plugin/domain/billing-event';
 
 const usd = (minor: number) => ({ currency: 'USD', minor });
 const RATES = { USD: '1', EUR: '1', RUB: '0.01', KWD: '3.25' };

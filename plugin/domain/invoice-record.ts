@@ -1,0 +1,18 @@
+/** What the plugin keeps per panel invoice: what it earned, and what refunds took back. */
+export interface InvoiceRecord {
+  id: number;
+  memberId: number;
+  invoiceId: string;
+  currency: string;
+  totalMinor: number;
+  earnedPoints: number;
+  reversedPoints: number;
+  refundedMinor: number;
+  chargedBack: boolean;
+  paidAt: Date | null;
+  /** What the invoice added to qualifying spend (base currency), and what refunds took back. */
+  qualifyingMinor: number;
+  qualifyingRemovedMinor: number;
+}
+
+export type InvoiceChanges = Partial<Omit<InvoiceRecord, 'id' | 'memberId' | 'invoiceId'>>;
