@@ -1,4 +1,4 @@
-import type { HookRegistry } from '../plugin/events/hook';
+import type { HookRegistry } from './hook-context';
 import { clientCreated } from './client-created';
 import { invoiceChargeback } from './invoice-chargeback';
 import { invoiceCreated } from './invoice-created';

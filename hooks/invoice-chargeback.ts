@@ -1,7 +1,7 @@
-import type { HookHandler } from '../plugin/events/hook';
+import type { HookHandler } from './hook-context';
 
 /** `invoice.chargeback`: reverses everything the invoice earned, plus the program's penalty. */
-export const invoiceChargeback: HookHandler = async (event, ctx) => {
+export const invoiceChargeback: HookHandler = async (event, { tx, account, context, services }) => {
   if (!event.invoice) throw new Error('invoice.chargeback without an invoice block passed validation');
-  return ctx.services.invoices.chargedBack(ctx, event.invoice);
+  return services.invoices.chargedBack(tx, account, { ...context, invoice: event.invoice });
 };

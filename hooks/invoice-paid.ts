@@ -1,7 +1,7 @@
-import type { HookHandler } from '../plugin/events/hook';
+import type { HookHandler } from './hook-context';
 
 /** `invoice.paid`: the invoice earns points once, and any refund that came first is applied. */
-export const invoicePaid: HookHandler = async (event, ctx) => {
+export const invoicePaid: HookHandler = async (event, { tx, account, context, services }) => {
   if (!event.invoice) throw new Error('invoice.paid without an invoice block passed validation');
-  return ctx.services.invoices.paid(ctx, event.invoice, event.occurredAt);
+  return services.invoices.paid(tx, account, { ...context, invoice: event.invoice, occurredAt: event.occurredAt });
 };

@@ -1,13 +1,13 @@
 import cookieParser from 'cookie-parser';
 import express, { Router } from 'express';
 import { hooks } from '../hooks';
+import { hookDispatcher } from '../hooks/hook-context';
 import type { PluginConfig } from './config';
 import { Database } from './db/database';
 import { PluginMigrationSource } from './db/migration-source';
 import { ConfigError, NotFoundError } from './errors';
 import { OutboxDispatcher, type DispatchResult } from './jobs/outbox-dispatcher';
 import { ReleasePendingJob } from './jobs/release-pending-job';
-import { DomainEventBus } from './events/domain-events';
 import { Translations } from './i18n';
 import { createLogger, type Logger } from './logger';
 import { DemoPanel } from './panels/demo/demo-panel';
@@ -18,12 +18,12 @@ import { AuthService } from './services/auth-service';
 import { EarningService } from './services/earning-service';
 import { EventService } from './services/event-service';
 import { InvoiceService } from './services/invoice-service';
-import { LedgerService } from './services/ledger-service';
-import { MemberService } from './services/member-service';
+import { DomainEventBus } from './services/domain-event-bus';
 import { ProgramService } from './services/program-service';
 import { METHOD_NEEDS, TierDiscountService } from './services/tier-discount-service';
 import { TierService } from './services/tier-service';
 import { RewardsViewService } from './services/rewards-view-service';
+import type { ProgramSnapshot } from './services/use-case-context';
 import { clientRouter } from './web/client-router';
 import { createCsrf } from './web/csrf';
 import { demoRouter } from './web/demo-router';
@@ -68,7 +68,6 @@ export interface HostingRewardsPlugin {
     dispatchOutbox(): Promise<DispatchResult>;
   };
   services: {
-    ledger: LedgerService;
     tiers: TierService;
     events: EventService;
     program: ProgramService;
@@ -84,23 +83,24 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const { config, secrets } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? (() => new Date());
-  const db = Database.connect(config.databaseUrl, { poolMax: config.dbPoolMax, logger });
   const bus = new DomainEventBus();
+  const db = Database.connect(config.databaseUrl, { poolMax: config.dbPoolMax, logger, clock, publish: (e) => bus.publish(e) });
   const translations = new Translations();
   const views = new ViewRenderer();
 
   const program = new ProgramService(db, clock);
-  const ledger = new LedgerService();
-  const members = new MemberService();
-  const earning = new EarningService(ledger);
-  const tiers = new TierService(db, clock, logger);
+  const earning = new EarningService();
   const tierDiscounts = new TierDiscountService(translations);
-  tiers.onChange = (repos, member, to, changeId, now) => tierDiscounts.tierChanged(repos, member, to, changeId, now);
-  const invoices = new InvoiceService(earning, ledger, tiers);
-  const events = new EventService(db, { hooks, members, earning, invoices, ledger, program, tiers, tierDiscounts, bus, clock });
+  const tiers = new TierService(db, clock, tierDiscounts, logger);
+  const invoices = new InvoiceService(earning, tiers, tierDiscounts);
+  const snapshot = async (): Promise<ProgramSnapshot> => {
+    const [current, { tiers: tierList, settings }] = await Promise.all([program.current(), tiers.config()]);
+    return { program: current, tiers: tierList, tierSettings: settings };
+  };
+  const events = new EventService(db, { handle: hookDispatcher(hooks, { earning, invoices, tierDiscounts }), snapshot });
   const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock);
-  const rewards = new RewardsViewService(db, program, ledger, tiers, translations, clock);
-  const releasePending = new ReleasePendingJob(db, ledger, clock, logger);
+  const rewards = new RewardsViewService(db, program, tiers, translations, clock);
+  const releasePending = new ReleasePendingJob(db, logger);
   const demo =
     config.panel === 'demo'
       ? new DemoPanel({ db, events, program, tiers, auth, webhookSecret: secrets.webhook, source: config.eventSource, logger, clock })
@@ -138,8 +138,12 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     migrations: new PluginMigrationSource(),
     bus,
     db,
-    jobs: { releasePending: () => releasePending.run(), reviewTiers: () => tiers.review(), dispatchOutbox: () => dispatchOutbox.run() },
-    services: { ledger, events, program, auth, rewards, tiers },
+    jobs: {
+      releasePending: () => releasePending.run(),
+      reviewTiers: async () => tiers.review(await snapshot()),
+      dispatchOutbox: () => dispatchOutbox.run(),
+    },
+    services: { events, program, auth, rewards, tiers },
     demo,
     async init() {
       if (options.migrate !== false) {

@@ -1,9 +1,21 @@
 import type { Knex } from 'knex';
+import { SYSTEM_ACTOR, type Actor } from '../domain/actor';
+import type { QueuedDomainEvent } from '../domain/domain-events';
 import type { Logger } from '../logger';
 import { createRepositories, type Repositories } from '../repositories';
 import { createKnex, dialectOf, type Dialect } from './connection';
 import { isRetryable } from './errors';
 import { migratorConfig } from './migration-source';
+import { TransactionAttempt, type Tx } from './unit-of-work';
+
+export interface DatabaseOptions {
+  poolMax?: number;
+  logger?: Logger;
+  /** The instant each transaction attempt runs at (`tx.now`); injected in tests. */
+  clock?: () => Date;
+  /** Receives a transaction's domain events once it has committed. */
+  publish?: (event: QueuedDomainEvent) => void;
+}
 
 const MAX_ATTEMPTS = 5;
 
@@ -15,32 +27,57 @@ export class Database {
   readonly dialect: Dialect;
   readonly repos: Repositories;
 
+  private readonly clock: () => Date;
+
   constructor(
     readonly knex: Knex,
     url: string,
-    private readonly logger?: Logger,
+    private readonly options: DatabaseOptions = {},
   ) {
     this.dialect = dialectOf(url);
     this.repos = createRepositories(knex);
+    this.clock = options.clock ?? (() => new Date());
   }
 
-  static connect(url: string, options: { poolMax?: number; logger?: Logger } = {}): Database {
-    return new Database(createKnex(url, { poolMax: options.poolMax }), url, options.logger);
+  static connect(url: string, options: DatabaseOptions = {}): Database {
+    return new Database(createKnex(url, { poolMax: options.poolMax }), url, options);
   }
 
   /**
-   * Runs `work` in one transaction and runs it again from the start on a deadlock, lock wait
-   * timeout or snapshot conflict. `work` must therefore have no effects outside the database.
+   * Runs `work` as one unit of work and runs it again from the start on a deadlock, lock wait
+   * timeout or snapshot conflict. `work` must therefore have no effects outside the database:
+   * what should happen after the commit is queued with `tx.afterCommit`, published here once
+   * the commit succeeded, and dropped with a failed attempt.
    */
-  async transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: Tx) => Promise<T>, options: { actor?: Actor } = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      let tx: TransactionAttempt | undefined;
       try {
-        return await this.knex.transaction((trx) => work(createRepositories(trx)));
+        const result = await this.knex.transaction((trx) => {
+          tx = new TransactionAttempt(createRepositories(trx), this.clock(), options.actor ?? SYSTEM_ACTOR);
+          return work(tx);
+        });
+        for (const event of tx?.queued ?? []) this.publish(event);
+        return result;
       } catch (err) {
         if (!isRetryable(err) || attempt >= MAX_ATTEMPTS) throw err;
-        this.logger?.debug({ err, attempt }, 'transaction conflict, retrying');
+        this.options.logger?.debug({ err, attempt }, 'transaction conflict, retrying');
         await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
       }
+    }
+  }
+
+  /** The clock transactions run by: jobs pick their work by the same instant. */
+  now(): Date {
+    return this.clock();
+  }
+
+  /** A subscriber's failure is logged, never turned into a failure of what already committed. */
+  private publish(event: QueuedDomainEvent): void {
+    try {
+      this.options.publish?.(event);
+    } catch (err) {
+      this.options.logger?.error({ err, event: event.name }, 'domain event subscriber failed');
     }
   }
 

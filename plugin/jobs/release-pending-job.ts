@@ -1,6 +1,6 @@
 import type { Database } from '../db/database';
 import type { Logger } from '../logger';
-import type { LedgerService } from '../services/ledger-service';
+import { MemberAccount } from '../services/member-account';
 
 const BATCH = 500;
 
@@ -12,24 +12,19 @@ const BATCH = 500;
 export class ReleasePendingJob {
   constructor(
     private readonly db: Database,
-    private readonly ledger: LedgerService,
-    private readonly clock: () => Date,
     private readonly logger?: Logger,
   ) {}
 
   async run(): Promise<{ members: number; points: number }> {
-    const now = this.clock();
     let members = 0;
     let points = 0;
     for (;;) {
-      const ids = await this.db.repos.lots.membersWithDueLots(now, BATCH);
+      const ids = await this.db.repos.lots.membersWithDueLots(this.db.now(), BATCH);
       if (ids.length === 0) break;
       for (const id of ids) {
-        points += await this.db.transaction(async (repos) => {
-          const member = await repos.members.findById(id, { forUpdate: true });
-          if (!member) return 0;
-          const next = await this.ledger.releaseDue(repos, member, now);
-          return next.pointsAvailable - member.pointsAvailable;
+        points += await this.db.transaction(async (tx) => {
+          const account = await MemberAccount.lock(tx, { id });
+          return account ? account.releaseDue() : 0;
         });
         members++;
       }

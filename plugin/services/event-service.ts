@@ -1,17 +1,11 @@
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import type { Database } from '../db/database';
-import { ConflictError } from '../errors';
+import type { Tx } from '../db/unit-of-work';
 import type { BillingEvent } from '../domain/billing-event';
-import type { DomainEventBus, DomainEvents } from '../events/domain-events';
-import type { HookContext, HookRegistry, HookResult } from '../events/hook';
-import type { EarningService } from './earning-service';
-import type { InvoiceService } from './invoice-service';
-import type { LedgerService } from './ledger-service';
-import type { MemberService } from './member-service';
-import type { ProgramService } from './program-service';
-import type { TierDiscountService } from './tier-discount-service';
-import type { TierService } from './tier-service';
+import { ConflictError } from '../errors';
+import { MemberAccount } from './member-account';
+import { tierOf, type ProgramSnapshot, type UseCaseContext, type UseCaseResult } from './use-case-context';
 
 export interface IngestResult {
   event: string;
@@ -23,9 +17,17 @@ export interface IngestResult {
   first_outcome?: 'applied' | 'ignored';
 }
 
-class DuplicateDelivery extends Error {}
+/** What the handler of one billing event works with: its unit of work and the locked member. */
+export interface EventScope {
+  tx: Tx;
+  account: MemberAccount;
+  context: UseCaseContext;
+}
 
-const NOT_YET_SUPPORTED = async (): Promise<HookResult> => ({ outcome: 'ignored', points: 0, detail: 'not_yet_supported' });
+/** Applies one event inside its unit of work (the hooks, wired by `createPlugin`). */
+export type EventHandler = (event: BillingEvent, scope: EventScope) => Promise<UseCaseResult>;
+
+class DuplicateDelivery extends Error {}
 
 /**
  * Turns a validated billing event into its effects, exactly once: the inbox row and every
@@ -35,16 +37,9 @@ export class EventService {
   constructor(
     private readonly db: Database,
     private readonly deps: {
-      hooks: HookRegistry;
-      members: MemberService;
-      earning: EarningService;
-      invoices: InvoiceService;
-      ledger: LedgerService;
-      program: ProgramService;
-      tiers: TierService;
-      tierDiscounts: TierDiscountService;
-      bus: DomainEventBus;
-      clock: () => Date;
+      handle: EventHandler;
+      /** The program as the event finds it; read before the transaction opens. */
+      snapshot: () => Promise<ProgramSnapshot>;
     },
   ) {}
 
@@ -55,50 +50,38 @@ export class EventService {
 
   async ingest(source: string, event: BillingEvent, json: unknown): Promise<IngestResult> {
     const bodyHash = EventService.bodyHash(json);
-    // Read before the transaction: on SQLite it holds the only connection.
-    const program = await this.deps.program.current();
-    const { tiers } = await this.deps.tiers.config();
-    const published: Array<[keyof DomainEvents, DomainEvents[keyof DomainEvents]]> = [];
+    const snapshot = await this.deps.snapshot();
     try {
-      const result = await this.db.transaction(async (repos) => {
-        published.length = 0;
-        const now = this.deps.clock();
-        const eventRowId = await repos.events.insert({
+      const result = await this.db.transaction(async (tx) => {
+        const eventRowId = await tx.repos.events.insert({
           source,
           externalId: event.id,
           type: event.type,
           occurredAt: event.occurredAt,
           bodyHash,
           payload: JSON.stringify(json),
-          receivedAt: now,
+          receivedAt: tx.now,
         });
         if (eventRowId === null) throw new DuplicateDelivery();
-        const locked = await this.deps.members.enrolLocked(repos, event.client, now);
-        const { enrolled } = locked;
+        const account = await MemberAccount.enrol(tx, event.client);
         // Points whose refund window has passed become spendable before this event acts, so
         // a reversal draws from the right pool.
-        const member = await this.deps.ledger.releaseDue(repos, locked.member, now);
-        const ctx: HookContext = {
-          repos,
-          member,
-          enrolled,
-          eventRowId,
-          program,
-          tier: this.deps.tiers.tierOf(tiers, member) ?? tiers[0] ?? null,
-          now,
-          services: { earning: this.deps.earning, invoices: this.deps.invoices, tierDiscounts: this.deps.tierDiscounts },
-        };
-        const handler = this.deps.hooks[event.type] ?? NOT_YET_SUPPORTED;
-        const r = await handler(event, ctx);
-        await repos.events.recordOutcome(eventRowId, { memberId: member.id, ...r });
-        if (enrolled) published.push(['member.enrolled', { memberId: member.id, panelClientId: member.panelClientId }]);
-        published.push([
-          'billing-event.processed',
-          { source, eventId: event.id, type: event.type, memberId: member.id, panelClientId: member.panelClientId, ...r },
-        ]);
+        await account.releaseDue();
+        const { member } = account;
+        const context: UseCaseContext = { snapshot, tier: tierOf(snapshot, member.tierId) ?? snapshot.tiers[0] ?? null, eventId: eventRowId };
+        const r = await this.deps.handle(event, { tx, account, context });
+        await tx.repos.events.recordOutcome(eventRowId, { memberId: member.id, ...r });
+        if (account.enrolled) tx.afterCommit('member.enrolled', { memberId: member.id, panelClientId: member.panelClientId });
+        tx.afterCommit('billing-event.processed', {
+          source,
+          eventId: event.id,
+          type: event.type,
+          memberId: member.id,
+          panelClientId: member.panelClientId,
+          ...r,
+        });
         return r;
       });
-      for (const [name, payload] of published) this.deps.bus.publish(name, payload as never);
       return { event: event.id, outcome: result.outcome, points: result.points, ...(result.detail && { detail: result.detail }) };
     } catch (err) {
       if (!(err instanceof DuplicateDelivery)) throw err;

@@ -49,7 +49,7 @@ export class ProgramService {
   /** Stores settings only where none exist yet, so a provider's own changes are never overwritten. */
   async seed(settings: ProgramSettings): Promise<void> {
     const valid = programSettingsSchema.parse(settings);
-    await this.db.transaction(async (repos) => {
+    await this.db.transaction(async ({ repos }) => {
       for (const [key, value] of Object.entries(valid)) {
         if (value !== undefined) await repos.settings.setIfAbsent(key, value, this.clock());
       }
@@ -59,7 +59,7 @@ export class ProgramService {
 
   async update(settings: ProgramSettings): Promise<void> {
     const valid = programSettingsSchema.parse(settings);
-    await this.db.transaction(async (repos) => {
+    await this.db.transaction(async ({ repos }) => {
       for (const [key, value] of Object.entries(valid)) {
         if (value !== undefined) await repos.settings.set(key, value, this.clock());
       }
@@ -70,7 +70,7 @@ export class ProgramService {
   /** Adds a rule; refuses one that would not pass validation when read. Returns its id. */
   async addRule(input: RuleInput): Promise<number> {
     const row = checkedRow(input);
-    const id = await this.db.transaction((repos) => repos.rules.insert(row, this.clock()));
+    const id = await this.db.transaction(({ repos }) => repos.rules.insert(row, this.clock()));
     this.cached = null;
     return id;
   }
@@ -78,13 +78,13 @@ export class ProgramService {
   /** Replaces a rule's definition (type, params, flag, window, cap). */
   async updateRule(id: number, input: RuleInput): Promise<void> {
     const row = checkedRow(input, id);
-    const found = await this.db.transaction((repos) => repos.rules.update(id, row, this.clock()));
+    const found = await this.db.transaction(({ repos }) => repos.rules.update(id, row, this.clock()));
     if (!found) throw new ValidationError([{ path: 'id', message: `no rule #${id}` }], 'List the rules to find the right id.');
     this.cached = null;
   }
 
   async setRuleActive(id: number, active: boolean): Promise<void> {
-    const found = await this.db.transaction((repos) => repos.rules.update(id, { active }, this.clock()));
+    const found = await this.db.transaction(({ repos }) => repos.rules.update(id, { active }, this.clock()));
     if (!found) throw new ValidationError([{ path: 'id', message: `no rule #${id}` }], 'List the rules to find the right id.');
     this.cached = null;
   }

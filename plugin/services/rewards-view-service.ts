@@ -8,7 +8,7 @@ import type { LedgerEntry } from '../domain/ledger';
 import type { Member } from '../domain/member';
 import type { TierChange } from '../domain/tiers';
 import { formatDate, formatInteger, formatMoney } from '../web/format';
-import type { LedgerService } from './ledger-service';
+import { MemberAccount } from './member-account';
 import type { ProgramService } from './program-service';
 import type { TierService, TierStatus } from './tier-service';
 
@@ -53,7 +53,6 @@ export class RewardsViewService {
   constructor(
     private readonly db: Database,
     private readonly program: ProgramService,
-    private readonly ledger: LedgerService,
     private readonly tiers: TierService,
     private readonly translations: Translations,
     private readonly clock: () => Date,
@@ -69,7 +68,7 @@ export class RewardsViewService {
     const now = this.clock();
     const program = await this.program.current();
     const found = await this.db.repos.members.findByPanelClientId(clientId);
-    const member = found && found.pointsPending > 0 ? await this.releaseDue(found.id, now) : found;
+    const member = found && found.pointsPending > 0 ? await this.releaseDue(found.id) : found;
     const i18n = this.translations.for(member?.locale ?? options.sessionLocale);
     if (!member) {
       const model: RewardsViewModel = {
@@ -147,10 +146,11 @@ export class RewardsViewService {
   }
 
   /** The next read after the refund window passes releases the points (with a ledger entry). */
-  private async releaseDue(memberId: number, now: Date): Promise<Member | null> {
-    return this.db.transaction(async (repos) => {
-      const locked = await repos.members.findById(memberId, { forUpdate: true });
-      return locked && this.ledger.releaseDue(repos, locked, now);
+  private async releaseDue(memberId: number): Promise<Member | null> {
+    return this.db.transaction(async (tx) => {
+      const account = await MemberAccount.lock(tx, { id: memberId });
+      await account?.releaseDue();
+      return account?.member ?? null;
     });
   }
 

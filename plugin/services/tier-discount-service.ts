@@ -1,11 +1,12 @@
-import { programFromSettings, programSettingsSchema, type TierDiscountMethod } from '../domain/program';
-import type { PanelCapabilities } from '../panels/panel-api';
-import { renewalDiscount, type Tier } from '../domain/tiers';
 import type { Invoice } from '../domain/billing-event';
-import type { HookContext, HookResult } from '../events/hook';
-import type { Translations } from '../i18n';
-import type { Repositories } from '../repositories';
 import type { Member } from '../domain/member';
+import type { TierDiscountMethod } from '../domain/program';
+import { renewalDiscount, type Tier } from '../domain/tiers';
+import type { Tx } from '../db/unit-of-work';
+import type { Translations } from '../i18n';
+import type { PanelCapabilities } from '../panels/panel-api';
+import type { MemberAccount } from './member-account';
+import type { ProgramSnapshot, UseCaseContext, UseCaseResult } from './use-case-context';
 
 /** The panel capability each discount method needs. */
 export const METHOD_NEEDS: Record<TierDiscountMethod, keyof PanelCapabilities | null> = {
@@ -22,22 +23,23 @@ function renewalTotal(invoice: Invoice): number {
 
 /**
  * Tier discounts on renewals, by the program's method. Every action goes through the outbox in
- * the event's transaction, keyed so that a replay or a second instance can't apply it twice;
+ * the caller's transaction, keyed so that a replay or a second instance can't apply it twice;
  * the dispatcher calls the panel after commit.
  */
 export class TierDiscountService {
   constructor(private readonly translations: Translations) {}
 
   /** `invoice.created`: a negative line for the tier's discount on the renewal lines. */
-  async invoiceCreated(ctx: HookContext, invoice: Invoice): Promise<HookResult> {
-    if (ctx.program.tierDiscountMethod !== 'invoice_line') return { outcome: 'applied', points: 0, detail: 'no_invoice_discount' };
-    const discount = this.discountFor(ctx.tier, invoice);
+  async invoiceCreated(tx: Tx, account: MemberAccount, input: UseCaseContext & { invoice: Invoice }): Promise<UseCaseResult> {
+    const { invoice, tier } = input;
+    if (input.snapshot.program.tierDiscountMethod !== 'invoice_line') return { outcome: 'applied', points: 0, detail: 'no_invoice_discount' };
+    const discount = this.discountFor(tier, invoice);
     if (discount === 0) return { outcome: 'applied', points: 0, detail: 'no_invoice_discount' };
-    await ctx.repos.outbox.enqueue(
+    await tx.repos.outbox.enqueue(
       'invoice.discount',
-      { invoiceId: invoice.id, amount: { currency: invoice.currency, minor: discount }, description: this.describe(ctx.member, ctx.tier) },
+      { invoiceId: invoice.id, amount: { currency: invoice.currency, minor: discount }, description: this.describe(account.member, tier) },
       `tier-discount:invoice:${invoice.id}`,
-      ctx.now,
+      tx.now,
     );
     return { outcome: 'applied', points: 0, detail: 'tier_discount_queued' };
   }
@@ -47,17 +49,22 @@ export class TierDiscountService {
    * on the part of the invoice not refunded already (refunds can overtake payments), and none
    * for an invoice charged back.
    */
-  async invoicePaid(ctx: HookContext, invoice: Invoice, earlier: { refundedMinor: number; chargedBack: boolean } | null): Promise<void> {
-    if (ctx.program.tierDiscountMethod !== 'cashback' || earlier?.chargedBack) return;
-    const full = this.discountFor(ctx.tier, invoice);
+  async invoicePaid(
+    tx: Tx,
+    account: MemberAccount,
+    input: UseCaseContext & { invoice: Invoice; earlier: { refundedMinor: number; chargedBack: boolean } | null },
+  ): Promise<void> {
+    const { invoice, earlier, tier } = input;
+    if (input.snapshot.program.tierDiscountMethod !== 'cashback' || earlier?.chargedBack) return;
+    const full = this.discountFor(tier, invoice);
     const kept = invoice.total.minor - Math.min(earlier?.refundedMinor ?? 0, invoice.total.minor);
     const discount = invoice.total.minor > 0 ? Number((BigInt(full) * BigInt(kept)) / BigInt(invoice.total.minor)) : 0;
     if (discount === 0) return;
-    await ctx.repos.outbox.enqueue(
+    await tx.repos.outbox.enqueue(
       'client.credit',
-      { clientId: ctx.member.panelClientId, amount: { currency: invoice.currency, minor: discount }, description: this.describe(ctx.member, ctx.tier) },
+      { clientId: account.member.panelClientId, amount: { currency: invoice.currency, minor: discount }, description: this.describe(account.member, tier) },
       `tier-cashback:invoice:${invoice.id}`,
-      ctx.now,
+      tx.now,
     );
   }
 
@@ -67,18 +74,14 @@ export class TierDiscountService {
    * already applied in the panel can't be taken back through any panel API; it stays, and the
    * outbox row shows it was sent.
    */
-  async invoiceRefunded(ctx: HookContext, invoiceId: string): Promise<void> {
-    await ctx.repos.outbox.cancelPending(`tier-cashback:invoice:${invoiceId}`, 'cancelled: the invoice was refunded or charged back');
+  async invoiceRefunded(tx: Tx, invoiceId: string): Promise<void> {
+    await tx.repos.outbox.cancelPending(`tier-cashback:invoice:${invoiceId}`, 'cancelled: the invoice was refunded or charged back');
   }
 
-  /**
-   * Client-tier method: the panel's client group carries the discount (WHMCS discountpercent).
-   * Reads the method through the transaction: the tier review calls this outside any event.
-   */
-  async tierChanged(repos: Repositories, member: Member, tier: Tier, changeId: number, now: Date): Promise<void> {
-    const settings = programSettingsSchema.safeParse(await repos.settings.all());
-    if (!settings.success || programFromSettings(settings.data).tierDiscountMethod !== 'client_tier') return;
-    await repos.outbox.enqueue('client.tier', { clientId: member.panelClientId, tier: tier.name }, `client-tier:${changeId}`, now);
+  /** Client-tier method: the panel's client group carries the discount (WHMCS discountpercent). */
+  async tierChanged(tx: Tx, account: MemberAccount, input: { tier: Tier; changeId: number; snapshot: ProgramSnapshot }): Promise<void> {
+    if (input.snapshot.program.tierDiscountMethod !== 'client_tier') return;
+    await tx.repos.outbox.enqueue('client.tier', { clientId: account.member.panelClientId, tier: input.tier.name }, `client-tier:${input.changeId}`, tx.now);
   }
 
   private discountFor(tier: Tier | null, invoice: Invoice): number {
@@ -86,7 +89,7 @@ export class TierDiscountService {
   }
 
   /** Shown on the client's invoice, so in the client's language. */
-  private describe(member: Member, tier: Tier | null): string {
+  private describe(member: Readonly<Member>, tier: Tier | null): string {
     const i18n = this.translations.for(member.locale);
     const percent = new Intl.NumberFormat(i18n.locale, { maximumFractionDigits: 2 }).format((tier?.renewalDiscountBp ?? 0) / 100);
     return i18n.t('discount.renewal_line', { tier: tier?.name ?? '', percent });

@@ -1,9 +1,12 @@
 import type { Database } from '../db/database';
+import type { Tx } from '../db/unit-of-work';
 import { ConfigError } from '../errors';
+import type { Member } from '../domain/member';
 import { decideTier, leavesWindowAt, monthKey, nextTier, tierSettingsFrom, tierSettingsSchema, windowMonths, type Tier, type TierSettings } from '../domain/tiers';
 import type { Logger } from '../logger';
-import type { Repositories } from '../repositories';
-import type { Member } from '../domain/member';
+import { MemberAccount } from './member-account';
+import type { ProgramSnapshot } from './use-case-context';
+import type { TierDiscountService } from './tier-discount-service';
 
 const CACHE_MS = 5_000;
 const REVIEW_BATCH = 500;
@@ -17,7 +20,7 @@ export interface TierStatus {
   /** Reach the next tier before this, or the oldest counted spend leaves the window. */
   nextBy: Date | null;
   settings: TierSettings;
-  allTiers: Tier[];
+  allTiers: readonly Tier[];
 }
 
 /**
@@ -28,12 +31,10 @@ export interface TierStatus {
 export class TierService {
   private cached: { tiers: Tier[]; settings: TierSettings; at: number } | null = null;
 
-  /** Called inside the transaction that changed a tier (the client-tier discount method). */
-  onChange?: (repos: Repositories, member: Member, to: Tier, changeId: number, now: Date) => Promise<void>;
-
   constructor(
     private readonly db: Database,
     private readonly clock: () => Date,
+    private readonly tierDiscounts: TierDiscountService,
     private readonly logger?: Logger,
   ) {}
 
@@ -41,19 +42,16 @@ export class TierService {
     await this.config();
   }
 
-  /**
-   * Inside a transaction pass its repositories: on SQLite the pool has one connection, which
-   * the transaction holds, so a read through the pool would wait for ever.
-   */
-  async config(repos: Repositories = this.db.repos): Promise<{ tiers: Tier[]; settings: TierSettings }> {
+  /** Tiers and tier settings, cached; read through the pool, so never inside a transaction. */
+  async config(): Promise<{ tiers: Tier[]; settings: TierSettings }> {
     const now = this.clock().getTime();
     if (this.cached && now - this.cached.at < CACHE_MS) return this.cached;
-    const parsed = tierSettingsSchema.safeParse(await repos.settings.all());
+    const parsed = tierSettingsSchema.safeParse(await this.db.repos.settings.all());
     if (!parsed.success) {
       const where = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       throw new ConfigError(`Tier settings are invalid: ${where}`, 'Correct the tier_* rows in loyalty_settings.');
     }
-    this.cached = { tiers: await repos.tiers.list(), settings: tierSettingsFrom(parsed.data), at: now };
+    this.cached = { tiers: await this.db.repos.tiers.list(), settings: tierSettingsFrom(parsed.data), at: now };
     return this.cached;
   }
 
@@ -61,22 +59,17 @@ export class TierService {
     this.cached = null;
   }
 
-  tierOf(tiers: readonly Tier[], member: Member): Tier | null {
-    return tiers.find((t) => t.id === member.tierId) ?? null;
-  }
-
   /**
    * Moves `deltaMinor` of qualifying spend into the month it belongs to and re-decides the
-   * tier. Runs in the caller's transaction, under the member's row lock.
+   * member's tier, in the caller's transaction under the member's row lock.
    */
-  async addSpend(repos: Repositories, member: Member, deltaMinor: number, at: Date, now: Date): Promise<Member> {
-    if (deltaMinor !== 0) await repos.tiers.addSpend(member.id, monthKey(at), deltaMinor);
-    return this.apply(repos, member, now, false);
+  async addSpend(tx: Tx, account: MemberAccount, input: { deltaMinor: number; at: Date; snapshot: ProgramSnapshot }): Promise<void> {
+    if (input.deltaMinor !== 0) await tx.repos.tiers.addSpend(account.member.id, monthKey(input.at), input.deltaMinor);
+    await this.apply(tx, account, input.snapshot, false);
   }
 
   /** Downgrades members whose grace period has run out; marks those who just fell below. */
-  async review(): Promise<{ reviewed: number; downgraded: number }> {
-    const now = this.clock();
+  async review(snapshot: ProgramSnapshot): Promise<{ reviewed: number; downgraded: number }> {
     let afterId = 0;
     let reviewed = 0;
     let downgraded = 0;
@@ -84,11 +77,12 @@ export class TierService {
       const ids = await this.db.repos.members.idsWithTier(afterId, REVIEW_BATCH);
       if (ids.length === 0) break;
       for (const id of ids) {
-        const changed = await this.db.transaction(async (repos) => {
-          const member = await repos.members.findById(id, { forUpdate: true });
-          if (!member) return false;
-          const next = await this.apply(repos, member, now, true);
-          return next.tierId !== member.tierId;
+        const changed = await this.db.transaction(async (tx) => {
+          const account = await MemberAccount.lock(tx, { id });
+          if (!account) return false;
+          const before = account.member.tierId;
+          await this.apply(tx, account, snapshot, true);
+          return account.member.tierId !== before;
         });
         reviewed++;
         if (changed) downgraded++;
@@ -99,11 +93,12 @@ export class TierService {
     return { reviewed, downgraded };
   }
 
+  /** For display: reads through the pool and takes no lock. */
   async status(member: Member | null): Promise<TierStatus> {
     const { tiers, settings } = await this.config();
     const months = windowMonths(this.clock());
     const spendMinor = member ? await this.db.repos.tiers.spendIn(member.id, months) : 0;
-    const tier = member ? this.tierOf(tiers, member) : null;
+    const tier = member ? (tiers.find((t) => t.id === member.tierId) ?? null) : null;
     const shown = tier ?? tiers[0] ?? null;
     const next = nextTier(tiers, shown);
     const oldest = member && next ? await this.db.repos.tiers.oldestSpendMonth(member.id, months) : null;
@@ -118,41 +113,36 @@ export class TierService {
     };
   }
 
-  private async apply(repos: Repositories, member: Member, now: Date, review: boolean): Promise<Member> {
-    const { tiers, settings } = await this.config(repos);
-    const spendMinor = await repos.tiers.spendIn(member.id, windowMonths(now));
+  private async apply(tx: Tx, account: MemberAccount, snapshot: ProgramSnapshot, review: boolean): Promise<void> {
+    const { tiers, tierSettings } = snapshot;
+    const member = account.member;
+    const spendMinor = await tx.repos.tiers.spendIn(member.id, windowMonths(tx.now));
     const decision = decideTier({
       tiers,
       currentTierId: member.tierId,
       spendMinor,
       belowSince: member.tierBelowSince,
-      now,
-      graceDays: settings.graceDays,
+      now: tx.now,
+      graceDays: tierSettings.graceDays,
       review,
     });
     switch (decision.action) {
       case 'none':
-        return member;
+        return;
       case 'mark_below':
-      case 'clear_below': {
-        const belowSince = decision.action === 'mark_below' ? now : null;
-        await repos.members.setTier(member.id, member.tierId, belowSince, now);
-        return { ...member, tierBelowSince: belowSince };
-      }
+      case 'clear_below':
+        await account.setTier(member.tierId, decision.action === 'mark_below' ? tx.now : null);
+        return;
       case 'upgrade':
       case 'downgrade': {
         const to = decision.to ?? tiers[0] ?? null;
-        if (!to || to.id === member.tierId) return member;
-        await repos.members.setTier(member.id, to.id, null, now);
-        const changeId = await repos.tiers.recordChange(member.id, {
-          fromTierId: member.tierId,
-          toTierId: to.id,
-          reason: decision.action === 'upgrade' ? 'spend_reached' : 'grace_expired',
-          qualifyingMinor: spendMinor,
-          createdAt: now,
-        });
-        await this.onChange?.(repos, member, to, changeId, now);
-        return { ...member, tierId: to.id, tierBelowSince: null };
+        if (!to || to.id === member.tierId) return;
+        const fromTierId = member.tierId;
+        const reason = decision.action === 'upgrade' ? 'spend_reached' : 'grace_expired';
+        await account.setTier(to.id, null);
+        const changeId = await tx.repos.tiers.recordChange(member.id, { fromTierId, toTierId: to.id, reason, qualifyingMinor: spendMinor, createdAt: tx.now });
+        await this.tierDiscounts.tierChanged(tx, account, { tier: to, changeId, snapshot });
+        tx.afterCommit('tier.changed', { memberId: member.id, panelClientId: member.panelClientId, fromTierId, toTierId: to.id, reason });
       }
     }
   }

@@ -49,7 +49,7 @@ async function rows(app: TestApp) {
 }
 
 async function enqueueDiscount(app: TestApp, idempotencyKey = key('discount'), invoiceId = '1001') {
-  return app.plugin.db.transaction((repos) =>
+  return app.plugin.db.transaction(({ repos }) =>
     repos.outbox.enqueue('invoice.discount', { invoiceId, amount: USD(1250), description: 'Gold tier discount' }, idempotencyKey, app.clock.now()),
   );
 }
@@ -77,7 +77,7 @@ describe('outbox: enqueue', () => {
 
   it('keeps one row for a key enqueued twice in one transaction, and the transaction still commits', async () => {
     const k = key('same-trx');
-    const [a, b] = await app.plugin.db.transaction(async (repos) => {
+    const [a, b] = await app.plugin.db.transaction(async ({ repos }) => {
       const a = await repos.outbox.enqueue('client.tier', { clientId: '42', tier: 'gold' }, k, app.clock.now());
       const b = await repos.outbox.enqueue('client.tier', { clientId: '42', tier: 'gold' }, k, app.clock.now());
       // A write after the duplicate-key error: it commits only if that error failed just its
@@ -102,7 +102,7 @@ describe('outbox: enqueue', () => {
   it('leaves nothing when the enqueuing transaction rolls back', async () => {
     const k = key('rollback');
     await expect(
-      app.plugin.db.transaction(async (repos) => {
+      app.plugin.db.transaction(async ({ repos }) => {
         await repos.outbox.enqueue('client.credit', { clientId: '42', amount: USD(500), description: 'Cashback' }, k, app.clock.now());
         throw new Error('the change that called for it failed');
       }),
@@ -199,7 +199,7 @@ describe('outbox: dispatcher', () => {
   it('fails at once when the panel refuses for good, or cannot do the action', async () => {
     const refusing = new FlakyPanel(Infinity, () => new PanelError('panel_refused', { message: 'invoice is paid', retryable: false }));
     const refused = await enqueueDiscount(app);
-    const credit = await app.plugin.db.transaction((repos) =>
+    const credit = await app.plugin.db.transaction(({ repos }) =>
       repos.outbox.enqueue('client.credit', { clientId: '42', amount: USD(500), description: 'Cashback' }, key('credit'), app.clock.now()),
     );
     expect(await dispatcher(app, refusing).run()).toEqual({ sent: 0, retried: 0, failed: 2 });
@@ -319,7 +319,7 @@ describe('outbox: demo page', () => {
   it('lists the actions the demo panel received, in the visitor’s language', async () => {
     expect((await app.http.get('/').expect(200)).text).toContain('data-testid="no-actions"');
     const k = key('page');
-    await app.plugin.db.transaction((repos) => repos.outbox.enqueue('client.tier', { clientId: 'demo-1', tier: 'Gold' }, k, app.clock.now()));
+    await app.plugin.db.transaction(({ repos }) => repos.outbox.enqueue('client.tier', { clientId: 'demo-1', tier: 'Gold' }, k, app.clock.now()));
     await enqueueDiscount(app);
     await app.plugin.jobs.dispatchOutbox();
     const en = (await app.http.get('/').expect(200)).text;

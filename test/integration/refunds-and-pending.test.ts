@@ -1,4 +1,5 @@
 import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
+import { MemberAccount } from '../../plugin/services/member-account';
 
 const DAY = 86_400_000;
 let n = 0;
@@ -135,10 +136,10 @@ describe('pending points, refunds and chargebacks', () => {
     try {
       await app.send(paid('d-1', 'D1')).expect(200);
       const m = (await member('d-1'))!;
-      // Spend 100 of the 120 (redemption is a later issue; the ledger service is what it will use).
-      await app.plugin.db.transaction((repos) =>
-        app.plugin.services.ledger.debit(repos, m, {
-          points: 100, kind: 'adjust', reasonCode: 'test_spend', actor: 'test', reducesLifetime: false, debtPolicy: 'debt', now: app.clock.now(),
+      // Spend 100 of the 120 (redemption is a later issue; the member account is what it will use).
+      await app.plugin.db.transaction(async (tx) =>
+        (await MemberAccount.lock(tx, { id: m.id }))?.debit({
+          points: 100, kind: 'adjust', reasonCode: 'test_spend', reducesLifetime: false, debtPolicy: 'debt',
         }),
       );
       await app.send(refund('d-1', 'D1', '120.00')).expect(200);
@@ -159,9 +160,9 @@ describe('pending points, refunds and chargebacks', () => {
     try {
       await app.send(paid('w-1', 'W1')).expect(200);
       const m = (await member('w-1'))!;
-      await app.plugin.db.transaction((repos) =>
-        app.plugin.services.ledger.debit(repos, m, {
-          points: 100, kind: 'adjust', reasonCode: 'test_spend', actor: 'test', reducesLifetime: false, debtPolicy: 'write_off', now: app.clock.now(),
+      await app.plugin.db.transaction(async (tx) =>
+        (await MemberAccount.lock(tx, { id: m.id }))?.debit({
+          points: 100, kind: 'adjust', reasonCode: 'test_spend', reducesLifetime: false, debtPolicy: 'write_off',
         }),
       );
       await app.send(refund('w-1', 'W1', '120.00')).expect(200);

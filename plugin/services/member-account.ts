@@ -1,0 +1,252 @@
+import { randomInt } from 'node:crypto';
+import { actorLabel, SYSTEM_ACTOR } from '../domain/actor';
+import type { ClientInfo } from '../domain/billing-event';
+import type { LedgerKind, NewLedgerEntry } from '../domain/ledger';
+import type { Member } from '../domain/member';
+import { debtOf, planDraw, planRelease } from '../domain/reversal';
+import type { Tx } from '../db/unit-of-work';
+
+/** What every ledger entry says about itself: why, under which rule, for what. */
+interface EntryFields {
+  points: number;
+  reasonCode: string;
+  reasonParams?: Record<string, string | number>;
+  rule?: string;
+  reference?: string;
+  /** The inbox row of the billing event that caused it, if one did. */
+  eventId?: number;
+}
+
+export interface Credit extends EntryFields {
+  kind: Extract<LedgerKind, 'earn' | 'bonus'>;
+  earnedAt: Date;
+  /** Later than `tx.now` makes the points pending until then. */
+  availableAt: Date;
+  expiresAt: Date | null;
+}
+
+export interface Debit extends EntryFields {
+  kind: Extract<LedgerKind, 'reverse' | 'adjust'>;
+  /** Lots to draw from first among pending ones: the reversed invoice's own earns. */
+  ownLedgerIds?: ReadonlySet<number>;
+  /** Whether the debit lowers lifetime points (a reversed earn does; a penalty doesn't). */
+  reducesLifetime: boolean;
+  debtPolicy: 'debt' | 'write_off';
+}
+
+export interface DebitResult {
+  fromPending: number;
+  fromAvailable: number;
+  /** Points that were already spent. */
+  shortfall: number;
+  writtenOff: number;
+}
+
+const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+function referralCode(): string {
+  let code = '';
+  for (let i = 0; i < 10; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  return code;
+}
+
+/** The accounts a transaction has locked, so a second `lock` of a member returns the same one. */
+const lockedIn = new WeakMap<Tx, Map<number, MemberAccount>>();
+
+/**
+ * One member's balances inside one transaction, under their row lock: the only code that writes
+ * `points_*`, the ledger and the lots. It holds the member as this transaction has left it, so
+ * nothing re-reads the row or threads a stale copy between steps. The ledger entries, the lots
+ * and the cached balances are written together, and every check (a balance, a once-only bonus)
+ * made under the lock can't race another transaction of the same member.
+ */
+export class MemberAccount {
+  private constructor(
+    private readonly tx: Tx,
+    private current: Member,
+    /** True when this transaction enrolled the member. */
+    readonly enrolled: boolean,
+  ) {}
+
+  /**
+   * Locks a member's row (SELECT … FOR UPDATE) for the rest of the transaction: read-then-write
+   * of a balance without it overspends on MariaDB (DESIGN §10). Null when there is no such member.
+   */
+  static async lock(tx: Tx, by: { id: number } | { panelClientId: string }): Promise<MemberAccount | null> {
+    const held = [...(lockedIn.get(tx)?.values() ?? [])];
+    const known = held.find((a) => ('id' in by ? a.member.id === by.id : a.member.panelClientId === by.panelClientId));
+    if (known) return known;
+    const member =
+      'id' in by
+        ? await tx.repos.members.findById(by.id, { forUpdate: true })
+        : await tx.repos.members.findByPanelClientId(by.panelClientId, { forUpdate: true });
+    return member && MemberAccount.hold(tx, member, false);
+  }
+
+  /** Locks the member for a panel client, enrolling them from the event's client block when new. */
+  static async enrol(tx: Tx, client: ClientInfo): Promise<MemberAccount> {
+    const existing = await MemberAccount.lock(tx, { panelClientId: client.id });
+    if (existing) return existing;
+    // A clash is either a concurrent enrolment of the same client (read it back, locked) or,
+    // at 50 bits, an all but impossible referral-code collision (try another code).
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const fresh = { ...client, panelClientId: client.id, referralCode: referralCode(), joinedAt: tx.now };
+      const id = await tx.repos.members.insert(fresh);
+      if (id !== null) {
+        const member: Member = {
+          id,
+          panelClientId: client.id,
+          email: client.email ?? null,
+          name: client.name ?? null,
+          locale: client.locale ?? null,
+          currency: client.currency ?? null,
+          birthday: client.birthday ?? null,
+          referralCode: fresh.referralCode,
+          joinedAt: fresh.joinedAt,
+          pointsAvailable: 0,
+          pointsPending: 0,
+          pointsLifetime: 0,
+          status: 'active',
+          tierId: null,
+          tierBelowSince: null,
+        };
+        return MemberAccount.hold(tx, member, true);
+      }
+      const raced = await MemberAccount.lock(tx, { panelClientId: client.id });
+      if (raced) return raced;
+    }
+    throw new Error(`Could not enrol panel client ${client.id}: repeated key conflicts`);
+  }
+
+  private static hold(tx: Tx, member: Member, enrolled: boolean): MemberAccount {
+    const account = new MemberAccount(tx, member, enrolled);
+    const held = lockedIn.get(tx) ?? new Map<number, MemberAccount>();
+    held.set(member.id, account);
+    lockedIn.set(tx, held);
+    return account;
+  }
+
+  /** The member as this transaction has left it. */
+  get member(): Readonly<Member> {
+    return this.current;
+  }
+
+  async credit(c: Credit): Promise<void> {
+    if (!Number.isSafeInteger(c.points) || c.points <= 0) throw new Error(`credit needs positive points, got ${c.points}`);
+    const member = this.current;
+    const pending = c.availableAt > this.tx.now;
+    // Spendable points pay off a debt first; pending ones do so when they are released.
+    const netted = pending ? 0 : Math.min(c.points, debtOf(member.pointsAvailable));
+    const next: Member = {
+      ...member,
+      pointsAvailable: member.pointsAvailable + (pending ? 0 : c.points),
+      pointsPending: member.pointsPending + (pending ? c.points : 0),
+      pointsLifetime: member.pointsLifetime + c.points,
+    };
+    const ledgerId = await this.append(next, { ...c, delta: c.points });
+    await this.tx.repos.lots.insert({
+      memberId: member.id,
+      ledgerId,
+      points: c.points,
+      remaining: c.points - netted,
+      pending,
+      earnedAt: c.earnedAt,
+      availableAt: c.availableAt,
+      expiresAt: c.expiresAt,
+    });
+    await this.save(next);
+  }
+
+  /**
+   * Takes points back: pending first, then available. What was already spent leaves a debt
+   * (a negative available balance) or, under the write-off policy, is recorded as a loss by a
+   * second entry that brings the balance back to zero: the ledger stays append-only either way.
+   */
+  async debit(d: Debit): Promise<DebitResult> {
+    if (!Number.isSafeInteger(d.points) || d.points <= 0) throw new Error(`debit needs positive points, got ${d.points}`);
+    const member = this.current;
+    const repos = this.tx.repos;
+    const plan = planDraw(await repos.lots.withRemaining(member.id), d.points, d.ownLedgerIds);
+    for (const draw of plan.draws) await repos.lots.setRemaining(draw.lotId, draw.remainingAfter, draw.pending && draw.remainingAfter > 0);
+    let next: Member = {
+      ...member,
+      pointsPending: member.pointsPending - plan.fromPending,
+      pointsAvailable: member.pointsAvailable - plan.fromAvailable - plan.shortfall,
+      pointsLifetime: d.reducesLifetime ? Math.max(0, member.pointsLifetime - d.points) : member.pointsLifetime,
+    };
+    await this.append(next, { ...d, delta: -d.points });
+    // Only the part of the shortfall that went below zero is a loss: a debit can also deepen
+    // an existing debt, and that older debt is not ours to forgive here.
+    const writtenOff = d.debtPolicy === 'write_off' ? Math.min(plan.shortfall, debtOf(next.pointsAvailable)) : 0;
+    if (writtenOff > 0) {
+      next = { ...next, pointsAvailable: next.pointsAvailable + writtenOff };
+      await this.append(next, {
+        delta: writtenOff,
+        kind: 'adjust',
+        reasonCode: 'debt_written_off',
+        reasonParams: { points: writtenOff },
+        reference: d.reference,
+        eventId: d.eventId,
+        // The program's policy forgives the debt, whoever caused the debit.
+        actor: actorLabel(SYSTEM_ACTOR),
+      });
+    }
+    await this.save(next);
+    return { fromPending: plan.fromPending, fromAvailable: plan.fromAvailable, shortfall: plan.shortfall, writtenOff };
+  }
+
+  /** Moves pending lots whose refund window has passed into the spendable balance; returns the points. */
+  async releaseDue(): Promise<number> {
+    const member = this.current;
+    if (member.pointsPending === 0) return 0;
+    const repos = this.tx.repos;
+    const due = await repos.lots.dueForRelease(member.id, this.tx.now);
+    if (due.length === 0) return 0;
+    const plan = planRelease(due, debtOf(member.pointsAvailable));
+    for (const lot of plan.lots) await repos.lots.setRemaining(lot.lotId, lot.remainingAfter, false);
+    const next: Member = {
+      ...member,
+      pointsAvailable: member.pointsAvailable + plan.released,
+      pointsPending: member.pointsPending - plan.released,
+    };
+    await this.append(next, {
+      delta: 0,
+      kind: 'release',
+      reasonCode: 'points_released',
+      reasonParams: { points: plan.released },
+      actor: actorLabel(SYSTEM_ACTOR),
+    });
+    await this.save(next);
+    return plan.released;
+  }
+
+  /** Records the member's tier (and since when they have been below it). */
+  async setTier(tierId: number | null, belowSince: Date | null): Promise<void> {
+    await this.tx.repos.members.setTier(this.current.id, tierId, belowSince, this.tx.now);
+    this.current = { ...this.current, tierId, tierBelowSince: belowSince };
+  }
+
+  private append(
+    next: Member,
+    e: Omit<NewLedgerEntry, 'memberId' | 'balanceAfter' | 'createdAt' | 'actor'> & { actor?: string },
+  ): Promise<number> {
+    return this.tx.repos.ledger.append({
+      memberId: next.id,
+      delta: e.delta,
+      kind: e.kind,
+      reasonCode: e.reasonCode,
+      reasonParams: e.reasonParams,
+      rule: e.rule,
+      reference: e.reference,
+      eventId: e.eventId,
+      actor: e.actor ?? actorLabel(this.tx.actor),
+      balanceAfter: next.pointsAvailable + next.pointsPending,
+      createdAt: this.tx.now,
+    });
+  }
+
+  private async save(next: Member): Promise<void> {
+    await this.tx.repos.members.setBalances(next.id, next, this.tx.now);
+    this.current = next;
+  }
+}
