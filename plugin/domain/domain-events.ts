@@ -11,6 +11,7 @@ export interface DomainEvents {
     panelClientId: string;
     outcome: 'applied' | 'ignored';
     points: number;
+    writtenOff?: number;
     detail?: string;
   };
   'member.enrolled': { memberId: number; panelClientId: string };

@@ -15,6 +15,7 @@ export interface InboxEvent {
   memberId: number | null;
   outcome: Outcome;
   points: number;
+  writtenOff: number;
   detail: string | null;
   receivedAt: Date;
 }
@@ -39,6 +40,7 @@ function toInboxEvent(row: Record<string, unknown>): InboxEvent {
     memberId: row.member_id === null ? null : toInt(row.member_id),
     outcome: row.outcome as Outcome,
     points: toInt(row.points),
+    writtenOff: toInt(row.written_off),
     detail: (row.detail as string | null) ?? null,
     receivedAt: toDate(row.received_at),
   };
@@ -74,12 +76,13 @@ export class EventRepository {
 
   async recordOutcome(
     id: number,
-    result: { memberId: number; outcome: Outcome; points: number; detail?: string },
+    result: { memberId: number; outcome: Outcome; points: number; writtenOff?: number; detail?: string },
   ): Promise<void> {
     await this.db(EVENTS).where({ id }).update({
       member_id: result.memberId,
       outcome: result.outcome,
       points: result.points,
+      written_off: result.writtenOff ?? 0,
       detail: result.detail ?? null,
     });
   }

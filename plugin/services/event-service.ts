@@ -11,6 +11,8 @@ export interface IngestResult {
   event: string;
   outcome: 'applied' | 'ignored' | 'duplicate';
   points: number;
+  /** Of that, points of a debt the program's `write_off` policy forgave (the member did not lose them). */
+  written_off?: number;
   /** Why no or few points, as a machine code (`no_earn_rate`, `not_yet_supported` …). */
   detail?: string;
   /** On a duplicate: what the first delivery did. */
@@ -28,6 +30,17 @@ export interface EventScope {
 export type EventHandler = (event: BillingEvent, scope: EventScope) => Promise<UseCaseResult>;
 
 class DuplicateDelivery extends Error {}
+
+/** The webhook's answer for an event's effect; a redelivery repeats it from the inbox row. */
+function answer(id: string, r: UseCaseResult): IngestResult {
+  return {
+    event: id,
+    outcome: r.outcome,
+    points: r.points,
+    ...(r.writtenOff ? { written_off: r.writtenOff } : {}),
+    ...(r.detail && { detail: r.detail }),
+  };
+}
 
 /**
  * Turns a validated billing event into its effects, exactly once: the inbox row and every
@@ -82,7 +95,7 @@ export class EventService {
         });
         return r;
       });
-      return { event: event.id, outcome: result.outcome, points: result.points, ...(result.detail && { detail: result.detail }) };
+      return answer(event.id, result);
     } catch (err) {
       if (!(err instanceof DuplicateDelivery)) throw err;
       return this.answerDuplicate(source, event.id, bodyHash);
@@ -99,12 +112,7 @@ export class EventService {
         fields: [{ path: 'id', message: 'was already used for a different event body' }],
       });
     }
-    return {
-      event: id,
-      outcome: 'duplicate',
-      points: first.points,
-      first_outcome: first.outcome === 'ignored' ? 'ignored' : 'applied',
-      ...(first.detail && { detail: first.detail }),
-    };
+    const firstOutcome = first.outcome === 'ignored' ? 'ignored' : 'applied';
+    return { ...answer(id, { ...first, outcome: firstOutcome, detail: first.detail ?? undefined }), outcome: 'duplicate', first_outcome: firstOutcome };
   }
 }

@@ -4,11 +4,24 @@ import type { InvoiceRecord } from '../domain/invoice-record';
 import { reversalTarget } from '../domain/reversal';
 import { toQualifying } from '../domain/tiers';
 import type { Tx } from '../db/unit-of-work';
+import { ValidationError } from '../errors';
 import type { EarningService } from './earning-service';
 import type { MemberAccount } from './member-account';
 import type { TierDiscountService } from './tier-discount-service';
 import type { TierService } from './tier-service';
 import type { UseCaseContext, UseCaseResult } from './use-case-context';
+
+/**
+ * An invoice keeps the currency it was first seen in: minor units of two currencies can't be
+ * compared, so a refund of 10.000 KWD must not be read as 10,000 US cents.
+ */
+function sameCurrency(row: InvoiceRecord, invoice: Invoice): void {
+  if (row.currency === invoice.currency) return;
+  throw new ValidationError(
+    [{ path: 'invoice.currency', message: `must be ${row.currency}, the currency invoice ${invoice.id} was recorded in` }],
+    'Send refunds and chargebacks in the invoice’s own currency.',
+  );
+}
 
 /** How much of what an invoice added (points, or qualifying spend) its refunds take back. */
 function takenBack(row: InvoiceRecord, added: number): number {
@@ -16,6 +29,19 @@ function takenBack(row: InvoiceRecord, added: number): number {
 }
 
 type InvoiceInput = UseCaseContext & { invoice: Invoice };
+
+/** Points an invoice's refund or penalty took, and how many of them the debt policy forgave. */
+interface Taken {
+  points: number;
+  writtenOff: number;
+}
+const NOTHING: Taken = { points: 0, writtenOff: 0 };
+const plus = (a: Taken, b: Taken): Taken => ({ points: a.points + b.points, writtenOff: a.writtenOff + b.writtenOff });
+
+/** What a refund, chargeback or penalty did to the member: net of what the policy forgave. */
+function effect(taken: Taken, earned = 0): Pick<UseCaseResult, 'points' | 'writtenOff'> {
+  return { points: earned - taken.points + taken.writtenOff, ...(taken.writtenOff > 0 && { writtenOff: taken.writtenOff }) };
+}
 
 /**
  * An invoice's life as far as points go: paid (earn once), refunded in parts, charged back.
@@ -34,6 +60,7 @@ export class InvoiceService {
     // A panel clock ahead of ours must not date a payment (or its tier spend) in the future.
     const occurredAt = input.occurredAt < tx.now ? input.occurredAt : tx.now;
     const row = await tx.repos.invoices.find(account.member.id, invoice.id);
+    if (row) sameCurrency(row, invoice);
     // A second payment event for an invoice (a panel re-firing its hook under a new id) must
     // not earn twice.
     if (row?.paidAt) return { outcome: 'applied', points: 0, detail: 'already_paid' };
@@ -57,12 +84,11 @@ export class InvoiceService {
     const reversed = await this.reverseTo(tx, account, input, updated, 'refund_before_payment');
     // A chargeback that overtook the payment owes its penalty now, exactly once: this branch
     // runs only for the payment that first marks the invoice paid.
-    const penalty = row.chargedBack ? await this.penalise(account, input) : 0;
+    const taken = plus(reversed, row.chargedBack ? await this.penalise(account, input) : NOTHING);
     const removed = await this.removeSpend(tx, updated);
     await this.tiers.addSpend(tx, account, { deltaMinor: paid.qualifyingMinor - removed, at: occurredAt, snapshot });
     // The answer is the event's net effect, which is also what a replay repeats.
-    const net = earned.points - reversed - penalty;
-    return { ...earned, points: net, detail: reversed > 0 || row.chargedBack ? 'earlier_refund_applied' : earned.detail };
+    return { ...earned, ...effect(taken, earned.points), detail: reversed.points > 0 || row.chargedBack ? 'earlier_refund_applied' : earned.detail };
   }
 
   async refunded(tx: Tx, account: MemberAccount, input: InvoiceInput): Promise<UseCaseResult> {
@@ -84,6 +110,7 @@ export class InvoiceService {
     const { invoice } = input;
     const memberId = account.member.id;
     const existing = await tx.repos.invoices.find(memberId, invoice.id);
+    if (existing) sameCurrency(existing, invoice);
     const row = existing ?? (await tx.repos.invoices.insert(memberId, invoice.id, { currency: invoice.currency, totalMinor: invoice.total.minor }, tx.now));
     const firstChargeback = reason === 'invoice_chargeback' && !row.chargedBack;
     const updated: InvoiceRecord = { ...row, ...change(row) };
@@ -94,18 +121,18 @@ export class InvoiceService {
     const reversed = await this.reverseTo(tx, account, input, updated, reason);
     const removed = await this.removeSpend(tx, updated);
     if (removed > 0 && updated.paidAt) await this.tiers.addSpend(tx, account, { deltaMinor: -removed, at: updated.paidAt, snapshot: input.snapshot });
-    const penalty = firstChargeback ? await this.penalise(account, input) : 0;
-    return { outcome: 'applied', points: -(reversed + penalty), ...(reversed + penalty === 0 && { detail: 'nothing_to_reverse' }) };
+    const taken = plus(reversed, firstChargeback ? await this.penalise(account, input) : NOTHING);
+    return { outcome: 'applied', ...effect(taken), ...(taken.points === 0 && { detail: 'nothing_to_reverse' }) };
   }
 
   /** Reverses the invoice's points up to what its refunds (or chargeback) call for. */
-  private async reverseTo(tx: Tx, account: MemberAccount, ctx: UseCaseContext, row: InvoiceRecord, reason: string): Promise<number> {
+  private async reverseTo(tx: Tx, account: MemberAccount, ctx: UseCaseContext, row: InvoiceRecord, reason: string): Promise<Taken> {
     const target = takenBack(row, row.earnedPoints);
     const points = target - row.reversedPoints;
-    if (points <= 0) return 0;
+    if (points <= 0) return NOTHING;
     const reference = `invoice:${row.invoiceId}`;
     const own = await tx.repos.ledger.idsForReference(account.member.id, reference);
-    await account.debit({
+    const { writtenOff } = await account.debit({
       points,
       kind: 'reverse',
       reasonCode: reason,
@@ -117,16 +144,16 @@ export class InvoiceService {
       debtPolicy: ctx.snapshot.program.debtPolicy,
     });
     await tx.repos.invoices.update(row.id, { reversedPoints: target }, tx.now);
-    return points;
+    return { points, writtenOff };
   }
 
   /** The program's chargeback penalty, taken like a reversal (pending first, then available). */
-  private async penalise(account: MemberAccount, input: InvoiceInput): Promise<number> {
+  private async penalise(account: MemberAccount, input: InvoiceInput): Promise<Taken> {
     const { program } = input.snapshot;
     const penalty = program.chargebackPenaltyPoints;
-    if (penalty <= 0) return 0;
+    if (penalty <= 0) return NOTHING;
     const invoiceId = input.invoice.id;
-    await account.debit({
+    const { writtenOff } = await account.debit({
       points: penalty,
       kind: 'adjust',
       reasonCode: 'chargeback_penalty',
@@ -137,7 +164,7 @@ export class InvoiceService {
       reducesLifetime: false,
       debtPolicy: program.debtPolicy,
     });
-    return penalty;
+    return { points: penalty, writtenOff };
   }
 
   /**

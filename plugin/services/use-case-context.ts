@@ -23,8 +23,10 @@ export interface UseCaseContext {
 /** What a use case did, as the event's answer and inbox outcome report it. */
 export interface UseCaseResult {
   outcome: 'applied' | 'ignored';
-  /** The net effect on the member's points. */
+  /** The net effect on the member's points: the sum of the ledger entries written. */
   points: number;
+  /** Points of a debt the program wrote off on the way (already counted in `points`). */
+  writtenOff?: number;
   /** A machine code saying why, e.g. `no_earn_rate` or `not_yet_supported`. */
   detail?: string;
 }

@@ -73,6 +73,10 @@ describe('ledger invariants under random event sequences (fast-check)', () => {
             const res = await app.send(event);
             expect([res.status, res.body.error]).toEqual([200, undefined]);
             sent.push(event);
+            // The answer is the event's net effect on the member: what its ledger entries add up to.
+            const inbox = await app.plugin.db.knex('loyalty_events').where({ source: 'test', external_id: event.id }).first();
+            const written = await app.plugin.db.knex('loyalty_ledger').where({ event_id: inbox.id }).sum({ n: 'delta' }).first();
+            expect(Number(written?.n ?? 0)).toBe(res.body.points);
           }
           await expectBalancesConsistent(app.plugin);
           // No invoice is ever reversed beyond what it earned, and exactly as far as its refunds say.
