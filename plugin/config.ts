@@ -1,88 +1,160 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { describeProblems, fieldProblems } from './domain/validation';
 import { ConfigError } from './errors';
 
 /**
- * Every setting the plugin reads, with its default. README.md documents the same table; keep
- * them together when adding one.
+ * The panels the plugin can talk to. One list: the `PANEL` variable, `PluginConfig['panel']`
+ * and the README read it. (A panel-adapter registry will take its place.)
  */
-const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default('0.0.0.0'),
-  DATABASE_URL: z.string().optional(),
-  DATA_DIR: z.string().default('data'),
-  PANEL: z.enum(['demo', 'generic']).optional(),
-  PANEL_ORIGIN: z.string().url().optional(),
-  PANEL_ACTIONS_URL: z.string().url().optional(),
-  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
-  EVENT_SOURCE: z
-    .string()
-    .regex(/^[a-z0-9_-]{1,32}$/, 'lower-case letters, digits, _ or -, at most 32')
-    .optional(),
-  WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64').optional(),
-  SSO_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  PUBLIC_URL: z.string().url().optional(),
-  TRUST_PROXY: z.string().optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
-});
+export const PANELS = ['demo', 'generic'] as const;
+export type PanelName = (typeof PANELS)[number];
 
-export type Env = z.infer<typeof envSchema>;
+const SECRET_MIN = 'must be at least 32 characters';
 
-export interface PluginConfig {
-  port: number;
-  host: string;
-  /** `sqlite:<file>` or `mysql://user:pass@host:3306/db`. */
-  databaseUrl: string;
-  dataDir: string;
-  panel: 'demo' | 'generic';
-  /** Origin allowed to frame the Rewards tab (CSP frame-ancestors). */
-  panelOrigin?: string;
-  /** Where the generic adapter POSTs panel actions (a panel-side shim); unset: actions wait. */
-  panelActionsUrl?: string;
-  /** Attempts per outbox action before it is marked failed. */
-  outboxMaxAttempts: number;
-  /** Inbox source name: events are unique per (source, id). */
-  eventSource: string;
-  webhookSecret?: string;
-  ssoSecret?: string;
-  sessionSecret?: string;
-  publicUrl?: string;
-  trustProxy?: string;
-  logLevel: Env['LOG_LEVEL'];
-  dbPoolMax: number;
+/**
+ * Documents a variable where it is declared: its meaning, and, when the default is not a
+ * plain value (computed, generated, or none), what the README's default column says.
+ */
+function documented<T extends z.ZodType>(schema: T, description: string, defaultText?: string): T {
+  return schema.meta({ description, ...(defaultText !== undefined && { defaultText }) });
 }
 
+/**
+ * Every environment variable the plugin reads, declared once: its check, its default and its
+ * meaning. `PluginConfig` is inferred from this, and the README's configuration table is
+ * checked against it (test/unit/config.test.ts).
+ */
+const variables = z.object({
+  PORT: documented(z.coerce.number().int().min(0).max(65535).default(3000), 'HTTP port'),
+  HOST: documented(z.string().default('0.0.0.0'), 'bind address'),
+  DATABASE_URL: documented(
+    z.string().optional(),
+    '`sqlite:<file>` or `mysql://user:pass@host:3306/db` (`mariadb://` works too)',
+    '`sqlite:data/hosting-rewards.sqlite`',
+  ),
+  DATA_DIR: documented(z.string().default('data'), 'where the SQLite file and the demo secrets live'),
+  PANEL: documented(z.enum(PANELS).default('demo'), '`demo` runs the demo panel; `generic` is a real panel sending canonical events'),
+  PANEL_ORIGIN: documented(
+    z.string().url().optional(),
+    "the panel's origin (`https://billing.example.com`), allowed to frame the Rewards tab (CSP `frame-ancestors`)",
+    'none',
+  ),
+  PANEL_ACTIONS_URL: documented(
+    z.string().url().optional(),
+    "with `PANEL=generic`: the panel-side shim's URL that receives panel actions (discount lines, client tiers, credits) as Standard Webhooks signed with `WEBHOOK_SECRET`; `webhook-id` is the action's idempotency key. Unset: actions wait in the outbox",
+    'none',
+  ),
+  OUTBOX_MAX_ATTEMPTS: documented(
+    z.coerce.number().int().min(1).max(100).default(12),
+    'attempts per panel action (exponential backoff with jitter, 1 minute doubling to at most 6 hours) before it is marked `failed`',
+  ),
+  EVENT_SOURCE: documented(
+    z.string().regex(/^[a-z0-9_-]{1,32}$/, 'lower-case letters, digits, _ or -, at most 32').optional(),
+    'inbox source name: events are unique per (source, event id)',
+    '`demo`, or `panel` with `PANEL=generic`',
+  ),
+  WEBHOOK_SECRET: documented(
+    z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64').optional(),
+    'Standard Webhooks secret, `whsec_` + base64; required unless `PANEL=demo`',
+    'generated for the demo',
+  ),
+  SSO_SECRET: documented(
+    z.string().min(32, SECRET_MIN).optional(),
+    'HS256 key (32+ characters) the panel signs SSO tokens with; required unless `PANEL=demo`',
+    'generated for the demo',
+  ),
+  SSO_CLOCK_SKEW_SECONDS: documented(
+    z.coerce.number().int().min(0).max(300).default(60),
+    "how far the panel's clock may differ from this server's when an SSO token's `iat`, `nbf` and `exp` are checked; a token's used `jti` is kept until `exp` plus this",
+  ),
+  SESSION_SECRET: documented(
+    z.string().min(32, SECRET_MIN).optional(),
+    "key (32+ characters) for the plugin's own session cookie and CSRF tokens; required unless `PANEL=demo`",
+    'generated for the demo',
+  ),
+  PUBLIC_URL: documented(z.string().url().optional(), 'the URL printed at start-up', '`http://localhost:$PORT`'),
+  TRUST_PROXY: documented(
+    z.string().optional(),
+    'Express `trust proxy` setting when behind TLS termination (then cookies are `Secure`)',
+    'none',
+  ),
+  LOG_LEVEL: documented(
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`; logs are JSON lines on stdout',
+  ),
+  DB_POOL_MAX: documented(
+    z.coerce.number().int().min(1).max(200).default(20),
+    'MySQL connection pool size (SQLite always uses one connection)',
+  ),
+});
+
+const configSchema = variables
+  .superRefine((e, ctx) => {
+    if (e.PANEL_ACTIONS_URL && e.PANEL === 'demo') {
+      // The demo panel would take the actions meant for the real one (and run a public demo page).
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PANEL_ACTIONS_URL'],
+        message: 'is set but PANEL is not generic; set PANEL=generic for a real panel',
+      });
+    }
+  })
+  .transform((e) => {
+    const dataDir = path.resolve(e.DATA_DIR);
+    return {
+      port: e.PORT,
+      host: e.HOST,
+      /** `sqlite:<file>` or `mysql://user:pass@host:3306/db`. */
+      databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'hosting-rewards.sqlite')}`,
+      dataDir,
+      panel: e.PANEL,
+      /** Origin allowed to frame the Rewards tab (CSP frame-ancestors). */
+      panelOrigin: e.PANEL_ORIGIN,
+      /** Where the generic adapter POSTs panel actions (a panel-side shim); unset: actions wait. */
+      panelActionsUrl: e.PANEL_ACTIONS_URL,
+      /** Attempts per outbox action before it is marked failed. */
+      outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+      /** Inbox source name: events are unique per (source, id). */
+      eventSource: e.EVENT_SOURCE ?? (e.PANEL === 'demo' ? 'demo' : 'panel'),
+      webhookSecret: e.WEBHOOK_SECRET,
+      ssoSecret: e.SSO_SECRET,
+      ssoClockSkewSeconds: e.SSO_CLOCK_SKEW_SECONDS,
+      sessionSecret: e.SESSION_SECRET,
+      publicUrl: e.PUBLIC_URL,
+      trustProxy: e.TRUST_PROXY,
+      logLevel: e.LOG_LEVEL,
+      dbPoolMax: e.DB_POOL_MAX,
+    };
+  });
+
+export type PluginConfig = z.output<typeof configSchema>;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): PluginConfig {
-  const parsed = envSchema.safeParse(env);
+  const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`Invalid environment: ${lines.join('; ')}`, 'See the configuration table in README.md.');
+    throw new ConfigError(
+      `Invalid environment: ${describeProblems(fieldProblems(parsed.error))}`,
+      'See the configuration table in README.md.',
+    );
   }
-  const e = parsed.data;
-  if (e.PANEL_ACTIONS_URL && (e.PANEL ?? 'demo') === 'demo') {
-    // The demo panel would take the actions meant for the real one (and run a public demo page).
-    throw new ConfigError('PANEL_ACTIONS_URL is set but PANEL is not generic', 'Set PANEL=generic for a real panel.');
-  }
-  const panel = e.PANEL ?? 'demo';
-  const dataDir = path.resolve(e.DATA_DIR);
-  return {
-    port: e.PORT,
-    host: e.HOST,
-    databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'hosting-rewards.sqlite')}`,
-    dataDir,
-    panel,
-    panelOrigin: e.PANEL_ORIGIN,
-    panelActionsUrl: e.PANEL_ACTIONS_URL,
-    outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
-    eventSource: e.EVENT_SOURCE ?? (panel === 'demo' ? 'demo' : 'panel'),
-    webhookSecret: e.WEBHOOK_SECRET,
-    ssoSecret: e.SSO_SECRET,
-    sessionSecret: e.SESSION_SECRET,
-    publicUrl: e.PUBLIC_URL,
-    trustProxy: e.TRUST_PROXY,
-    logLevel: e.LOG_LEVEL,
-    dbPoolMax: e.DB_POOL_MAX,
-  };
+  return parsed.data;
+}
+
+/** One row of the README's configuration table. */
+export interface VariableDoc {
+  name: string;
+  /** As the README shows it: a plain default in backticks, or the documented text. */
+  default: string;
+  description: string;
+}
+
+/** The configuration table, from the declarations above. */
+export function describeVariables(): VariableDoc[] {
+  return Object.entries(variables.shape).map(([name, schema]) => {
+    const meta = schema.meta() ?? {};
+    const defaultText = typeof meta.defaultText === 'string' ? meta.defaultText : undefined;
+    const plain = schema instanceof z.ZodDefault ? `\`${String(schema.def.defaultValue)}\`` : undefined;
+    return { name, default: defaultText ?? plain ?? 'none', description: String(meta.description ?? '') };
+  });
 }

@@ -1,11 +1,43 @@
 /**
  * Typed errors, Ghost style: each carries an HTTP status, a stable machine code and a help text
- * that tells the caller what to do next. The web error handler is the only place that turns
+ * that tells the caller what to do next. The web error handlers are the only place that turns
  * them into responses.
  */
 import type { FieldProblem } from './domain/validation';
 
 export type { FieldProblem };
+
+/**
+ * Every machine code a caller can see, one per failure. Callers branch on these, so a code
+ * is never renamed, and a new failure gets its own code rather than borrowing a near one.
+ */
+export type ErrorCode =
+  // Requests
+  | 'validation_failed'
+  | 'invalid_query'
+  | 'malformed_body'
+  | 'malformed_json'
+  | 'payload_too_large'
+  | 'not_found'
+  | 'internal_error'
+  // Webhooks and the inbox
+  | 'invalid_signature'
+  | 'event_id_conflict'
+  // Sign-in and sessions
+  | 'sso_invalid'
+  | 'sso_expired'
+  | 'sso_used'
+  | 'session_required'
+  | 'role_forbidden'
+  | 'csrf_invalid'
+  // Start-up and stored settings
+  | 'config_invalid'
+  // Panel actions
+  | 'unknown_action'
+  | 'invalid_action_payload'
+  | 'unsupported_action'
+  | 'panel_unreachable'
+  | 'panel_refused';
 
 export interface AppErrorOptions {
   message: string;
@@ -17,7 +49,7 @@ export interface AppErrorOptions {
 export class AppError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     readonly options: AppErrorOptions,
   ) {
     super(options.message, { cause: options.cause });
@@ -34,7 +66,7 @@ export class AppError extends Error {
 }
 
 export class BadRequestError extends AppError {
-  constructor(code: string, options: AppErrorOptions) {
+  constructor(code: ErrorCode, options: AppErrorOptions) {
     super(400, code, options);
   }
 }
@@ -50,25 +82,25 @@ export class ValidationError extends AppError {
 }
 
 export class UnauthorizedError extends AppError {
-  constructor(code: string, options: AppErrorOptions) {
+  constructor(code: ErrorCode, options: AppErrorOptions) {
     super(401, code, options);
   }
 }
 
 export class ForbiddenError extends AppError {
-  constructor(code: string, options: AppErrorOptions) {
+  constructor(code: ErrorCode, options: AppErrorOptions) {
     super(403, code, options);
   }
 }
 
 export class NotFoundError extends AppError {
-  constructor(code: string, options: AppErrorOptions) {
+  constructor(code: ErrorCode, options: AppErrorOptions) {
     super(404, code, options);
   }
 }
 
 export class ConflictError extends AppError {
-  constructor(code: string, options: AppErrorOptions) {
+  constructor(code: ErrorCode, options: AppErrorOptions) {
     super(409, code, options);
   }
 }
@@ -97,7 +129,7 @@ export class ConfigError extends AppError {
 export class PanelError extends AppError {
   readonly retryable: boolean;
 
-  constructor(code: string, options: AppErrorOptions & { retryable: boolean }) {
+  constructor(code: ErrorCode, options: AppErrorOptions & { retryable: boolean }) {
     super(502, code, options);
     this.retryable = options.retryable;
   }

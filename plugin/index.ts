@@ -1,11 +1,10 @@
-import cookieParser from 'cookie-parser';
-import express, { Router } from 'express';
+import type { Router } from 'express';
 import { hooks } from '../hooks';
 import { hookDispatcher } from '../hooks/hook-context';
 import type { PluginConfig } from './config';
 import { Database } from './db/database';
 import { PluginMigrationSource } from './db/migration-source';
-import { ConfigError, NotFoundError } from './errors';
+import { ConfigError } from './errors';
 import { OutboxDispatcher, type DispatchResult } from './jobs/outbox-dispatcher';
 import { ReleasePendingJob } from './jobs/release-pending-job';
 import { Translations } from './i18n';
@@ -13,7 +12,6 @@ import { createLogger, type Logger } from './logger';
 import { DemoPanel } from './panels/demo/demo-panel';
 import { GenericPanelApi } from './panels/generic/generic-panel-api';
 import type { PanelApi } from './panels/panel-api';
-import { PUBLIC_DIR } from './paths';
 import { AuthService } from './services/auth-service';
 import { EarningService } from './services/earning-service';
 import { EventService } from './services/event-service';
@@ -22,16 +20,11 @@ import { DomainEventBus } from './services/domain-event-bus';
 import { ProgramService } from './services/program-service';
 import { METHOD_NEEDS, TierDiscountService } from './services/tier-discount-service';
 import { TierService } from './services/tier-service';
-import { RewardsViewService } from './services/rewards-view-service';
+import { RewardsQueryService } from './services/rewards-query-service';
 import type { ProgramSnapshot } from './services/use-case-context';
-import { clientRouter } from './web/client-router';
-import { createCsrf } from './web/csrf';
-import { demoRouter } from './web/demo-router';
-import { errorHandler } from './web/error-handler';
-import { healthRouter } from './web/health-router';
-import { securityHeaders } from './web/security';
+import { createWebRouter } from './web/app';
+import { RewardsTabPresenter } from './web/client/rewards-presenter';
 import { ViewRenderer } from './web/views';
-import { webhookRouter } from './web/webhook-router';
 import manifest from '../manifest.json';
 
 export interface PluginOptions {
@@ -72,7 +65,12 @@ export interface HostingRewardsPlugin {
     events: EventService;
     program: ProgramService;
     auth: AuthService;
-    rewards: RewardsViewService;
+    /** The Rewards view's data (for pages and a JSON API alike). */
+    rewards: RewardsQueryService;
+  };
+  presenters: {
+    /** The Rewards tab's view model: the query's data in words, numbers and links. */
+    rewardsTab: RewardsTabPresenter;
   };
   demo?: DemoPanel;
   init(): Promise<void>;
@@ -98,8 +96,9 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     return { program: current, tiers: tierList, tierSettings: settings };
   };
   const events = new EventService(db, { handle: hookDispatcher(hooks, { earning, invoices, tierDiscounts }), snapshot });
-  const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock);
-  const rewards = new RewardsViewService(db, program, tiers, translations, clock);
+  const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock, { clockSkewSeconds: config.ssoClockSkewSeconds });
+  const rewards = new RewardsQueryService(db, program, tiers, clock);
+  const rewardsTab = new RewardsTabPresenter(rewards, translations);
   const releasePending = new ReleasePendingJob(db, logger);
   const demo =
     config.panel === 'demo'
@@ -114,21 +113,21 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
   bus.on('member.enrolled', (e) => logger.info({ ...e }, 'member enrolled'));
 
-  const router = Router();
-  router.use(securityHeaders(config.panelOrigin));
-  router.use(webhookRouter({ secret: secrets.webhook, source: config.eventSource, events, clock }));
-  router.use(healthRouter(db, logger));
-  router.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
-  router.use(cookieParser());
-  router.use(clientRouter({ auth, rewards, views }));
-  if (demo) {
-    const csrf = createCsrf(secrets.session, 'anon');
-    router.use(demoRouter({ demo, views, translations, csrf, dispatchOutbox: () => dispatchOutbox.run() }));
-  }
-  router.use((req) => {
-    throw new NotFoundError('not_found', { message: `No route for ${req.method} ${req.path}` });
+  const router = createWebRouter({
+    db,
+    logger,
+    clock,
+    views,
+    translations,
+    secrets,
+    eventSource: config.eventSource,
+    panelOrigin: config.panelOrigin,
+    events,
+    auth,
+    rewardsTab,
+    demo,
+    dispatchOutbox: () => dispatchOutbox.run(),
   });
-  router.use(errorHandler({ logger, views, translations }));
 
   return {
     name: manifest.name,
@@ -144,6 +143,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       dispatchOutbox: () => dispatchOutbox.run(),
     },
     services: { events, program, auth, rewards, tiers },
+    presenters: { rewardsTab },
     demo,
     async init() {
       if (options.migrate !== false) {

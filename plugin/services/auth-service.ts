@@ -1,46 +1,113 @@
 import { randomUUID } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Database } from '../db/database';
-import { UnauthorizedError } from '../errors';
+import { UnauthorizedError, type ErrorCode } from '../errors';
 
 export const SSO_AUDIENCE = 'hosting-rewards';
 /** DESIGN §7: an SSO token lives at most five minutes. */
 export const SSO_MAX_LIFETIME_S = 300;
-const CLOCK_TOLERANCE_S = 30;
+export const DEFAULT_CLOCK_SKEW_S = 60;
 export const SESSION_LIFETIME_S = 2 * 60 * 60;
 
-export interface ClientSession {
-  clientId: string;
-  locale?: string;
+export const ADMIN_ROLES = ['viewer', 'billing', 'owner'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+
+/**
+ * Who a session speaks for. Only the panel (through SSO) can make one; the client id never
+ * comes from a query string or a form. Admin sessions are declared for the admin area and not
+ * issued yet.
+ */
+export type Principal =
+  | { kind: 'client'; clientId: string; locale?: string }
+  | { kind: 'admin'; adminId: string; role: AdminRole };
+export type PrincipalKind = Principal['kind'];
+export type PrincipalOf<K extends PrincipalKind> = Extract<Principal, { kind: K }>;
+export type ClientPrincipal = PrincipalOf<'client'>;
+
+/**
+ * A panel's client id as we store and compare it: a decimal string. PHP panels pass integers
+ * (`JWT::encode(['sub' => 42])` writes `"sub":42`), so a non-negative safe integer is read as
+ * its decimal string; anything else must already be a string of the allowed characters.
+ */
+export function clientIdFrom(sub: unknown): string | null {
+  if (typeof sub === 'number') return Number.isSafeInteger(sub) && sub >= 0 ? String(sub) : null;
+  return typeof sub === 'string' && /^[A-Za-z0-9:._@-]{1,64}$/.test(sub) ? sub : null;
 }
 
-function ssoError(code: 'sso_invalid' | 'sso_expired' | 'sso_used', message: string): UnauthorizedError {
+/** What is wrong with a token's times, or null when they fit. Seconds since the epoch. */
+export function tokenTimeProblem(
+  claims: { iat?: number; nbf?: number; exp: number },
+  now: number,
+  skew: number,
+): { code: Extract<ErrorCode, 'sso_invalid' | 'sso_expired'>; message: string } | null {
+  const within = `the allowed clock skew is ${skew} s (SSO_CLOCK_SKEW_SECONDS)`;
+  const ahead = (what: string, at: number) => {
+    const by = Math.round(at - now);
+    return {
+      code: 'sso_invalid' as const,
+      message: `The SSO token's ${what} is ${by} s in the future: the panel's clock is ahead of this server's by about ${by} s, and ${within}. Sync the panel's clock (NTP).`,
+    };
+  };
+  if (claims.exp <= now - skew) {
+    const ago = Math.round(now - claims.exp);
+    return {
+      code: 'sso_expired',
+      message: `The SSO token expired ${ago} s ago; ${within}. If the link was fresh, the panel's clock is behind this server's by about ${ago} s.`,
+    };
+  }
+  if (claims.iat !== undefined && claims.iat > now + skew) return ahead('iat (issued at)', claims.iat);
+  if (claims.nbf !== undefined && claims.nbf > now + skew) return ahead('nbf (not before)', claims.nbf);
+  if (claims.iat !== undefined && claims.exp - claims.iat > SSO_MAX_LIFETIME_S) {
+    return {
+      code: 'sso_invalid',
+      message: `The SSO token lives ${Math.round(claims.exp - claims.iat)} s from iat to exp, longer than the ${SSO_MAX_LIFETIME_S} s allowed. Set exp at most ${SSO_MAX_LIFETIME_S} s after iat.`,
+    };
+  }
+  // Without iat, only our own clock can bound the lifetime.
+  if (claims.iat === undefined && claims.exp - now > SSO_MAX_LIFETIME_S + skew) {
+    return {
+      code: 'sso_invalid',
+      message: `The SSO token expires ${Math.round(claims.exp - now)} s from now, more than ${SSO_MAX_LIFETIME_S} s plus the clock skew (${skew} s). Set exp at most ${SSO_MAX_LIFETIME_S} s ahead, and send iat.`,
+    };
+  }
+  return null;
+}
+
+function ssoError(code: Extract<ErrorCode, 'sso_invalid' | 'sso_expired' | 'sso_used'>, message: string): UnauthorizedError {
   return new UnauthorizedError(code, {
     message,
     help: 'Open Rewards again from the client area; the panel makes a fresh single-use link each time.',
   });
 }
 
+const numericClaim = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
 /**
  * The panel vouches for the client with a short-lived, single-use HS256 token; we swap it for
- * our own session token in an HttpOnly cookie. The client id only ever comes from a verified
- * token, never from a query string or a form.
+ * our own session token in an HttpOnly cookie.
  */
 export class AuthService {
   private readonly ssoKey: Uint8Array;
   private readonly sessionKey: Uint8Array;
+  private readonly skew: number;
 
   constructor(
     private readonly db: Database,
     secrets: { sso: string; session: string },
     private readonly clock: () => Date,
+    options: { clockSkewSeconds?: number } = {},
   ) {
     this.ssoKey = new TextEncoder().encode(secrets.sso);
     this.sessionKey = new TextEncoder().encode(secrets.session);
+    this.skew = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_S;
   }
 
+  /**
+   * A used jti must be kept as long as its token could still be accepted, which is until
+   * exp plus the skew; only older ones go.
+   */
   async init(): Promise<void> {
-    await this.db.repos.ssoTokens.purgeExpired(this.clock());
+    await this.db.repos.ssoTokens.purgeExpired(new Date(this.clock().getTime() - this.skew * 1000));
   }
 
   /** What a panel does: used by the demo panel and the tests. */
@@ -57,52 +124,57 @@ export class AuthService {
       .sign(this.ssoKey);
   }
 
-  async acceptSsoToken(token: string): Promise<ClientSession> {
+  async acceptSsoToken(token: string): Promise<ClientPrincipal> {
     const now = this.clock();
-    let payload;
+    let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.ssoKey, {
         algorithms: ['HS256'],
         audience: SSO_AUDIENCE,
         requiredClaims: ['sub', 'exp', 'jti'],
         currentDate: now,
-        clockTolerance: CLOCK_TOLERANCE_S,
+        // The times are judged by tokenTimeProblem, so the refusal can say which clock is off.
+        clockTolerance: Number.POSITIVE_INFINITY,
       }));
     } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) throw ssoError('sso_expired', 'The SSO token has expired');
       throw ssoError('sso_invalid', `The SSO token is not valid: ${(err as Error).message}`);
     }
-    const exp = payload.exp as number;
-    if (exp - now.getTime() / 1000 > SSO_MAX_LIFETIME_S + CLOCK_TOLERANCE_S) {
-      throw ssoError('sso_invalid', `The SSO token lives longer than ${SSO_MAX_LIFETIME_S} seconds`);
+    const exp = numericClaim(payload.exp);
+    if (exp === undefined) throw ssoError('sso_invalid', 'The SSO token has no numeric exp');
+    const times = tokenTimeProblem({ exp, iat: numericClaim(payload.iat), nbf: numericClaim(payload.nbf) }, now.getTime() / 1000, this.skew);
+    if (times) throw ssoError(times.code, times.message);
+    const clientId = clientIdFrom(payload.sub);
+    const jti = payload.jti;
+    if (clientId === null || typeof jti !== 'string' || jti.length > 128) {
+      throw ssoError('sso_invalid', 'The SSO token has a malformed sub or jti: sub must be a string of A-Z a-z 0-9 : . _ @ - (at most 64) or a non-negative integer');
     }
-    const sub = payload.sub as string;
-    const jti = payload.jti as string;
-    if (!/^[A-Za-z0-9:._@-]{1,64}$/.test(sub) || jti.length > 128) throw ssoError('sso_invalid', 'The SSO token has a malformed sub or jti');
-    const fresh = await this.db.repos.ssoTokens.markUsed(jti, sub, new Date(exp * 1000), now);
+    const fresh = await this.db.repos.ssoTokens.markUsed(jti, clientId, new Date(exp * 1000), now);
     if (!fresh) throw ssoError('sso_used', 'The SSO token was already used');
     const locale = typeof payload.locale === 'string' && payload.locale.length <= 35 ? payload.locale : undefined;
-    return { clientId: sub, ...(locale && { locale }) };
+    return { kind: 'client', clientId, ...(locale && { locale }) };
   }
 
-  async issueSession(session: ClientSession): Promise<string> {
+  async issueSession(principal: Principal): Promise<string> {
+    if (principal.kind !== 'client') throw new Error('Admin sessions are not issued yet');
     const now = Math.floor(this.clock().getTime() / 1000);
-    return new SignJWT({ typ: 'client', ...(session.locale && { locale: session.locale }) })
+    return new SignJWT({ typ: 'client', ...(principal.locale && { locale: principal.locale }) })
       .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(session.clientId)
+      .setSubject(principal.clientId)
       .setIssuedAt(now)
       .setExpirationTime(now + SESSION_LIFETIME_S)
       .sign(this.sessionKey);
   }
 
-  async readSession(cookie: string | undefined): Promise<ClientSession | null> {
+  async readSession(cookie: string | undefined): Promise<Principal | null> {
     if (!cookie) return null;
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtVerify(cookie, this.sessionKey, { algorithms: ['HS256'], currentDate: this.clock() });
-      if (payload.typ !== 'client' || typeof payload.sub !== 'string') return null;
-      return { clientId: payload.sub, ...(typeof payload.locale === 'string' && { locale: payload.locale }) };
+      ({ payload } = await jwtVerify(cookie, this.sessionKey, { algorithms: ['HS256'], currentDate: this.clock() }));
     } catch {
       return null;
     }
+    const clientId = clientIdFrom(payload.sub);
+    if (payload.typ !== 'client' || clientId === null) return null;
+    return { kind: 'client', clientId, ...(typeof payload.locale === 'string' && { locale: payload.locale }) };
   }
 }

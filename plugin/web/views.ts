@@ -3,9 +3,17 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { TEMPLATES_DIR } from '../paths';
 import type { Translator } from '../i18n';
-import { formatDate, formatInteger, formatSignedInteger } from './format';
+import { formatDate, formatInteger, formatSignedInteger } from '../i18n/format';
+import { mountUrl } from './urls';
 
 type Template = Handlebars.TemplateDelegate;
+
+/** What every page is rendered with besides its model. */
+export interface PageContext {
+  i18n: Translator;
+  /** The plugin's mount point: `{{url}}` builds links from it. */
+  mount: string;
+}
 
 function walk(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -16,8 +24,9 @@ function walk(dir: string): string[] {
 
 /**
  * Compiles every template under templates/ once, at start-up; templates never come from user
- * input. Helpers only format values for the page's translator, which the renderer passes as
- * `@root.i18n`. `{{ }}` escapes everything; no template uses `{{{ }}}` on data.
+ * input. Helpers only format values for the page's translator and mount point, which the
+ * renderer passes as `@root.i18n` and `@root.mount`. `{{ }}` escapes everything; no template
+ * uses `{{{ }}}` on data.
  */
 export class ViewRenderer {
   private readonly hbs = Handlebars.create();
@@ -26,13 +35,23 @@ export class ViewRenderer {
   constructor(private readonly dir: string = TEMPLATES_DIR) {}
 
   init(): void {
-    const i18n = (options: Handlebars.HelperOptions): Translator => options.data.root.i18n as Translator;
-    this.hbs.registerHelper('t', (key: string, options: Handlebars.HelperOptions) => i18n(options).t(key, options.hash));
-    this.hbs.registerHelper('int', (n: number, options: Handlebars.HelperOptions) => formatInteger(i18n(options).locale, n));
+    const root = (options: Handlebars.HelperOptions): PageContext => options.data.root as PageContext;
+    this.hbs.registerHelper('t', (key: string, options: Handlebars.HelperOptions) => root(options).i18n.t(key, options.hash));
+    this.hbs.registerHelper('int', (n: number, options: Handlebars.HelperOptions) => formatInteger(root(options).i18n.locale, n));
     this.hbs.registerHelper('signed', (n: number, options: Handlebars.HelperOptions) =>
-      formatSignedInteger(i18n(options).locale, n),
+      formatSignedInteger(root(options).i18n.locale, n),
     );
-    this.hbs.registerHelper('date', (d: Date, options: Handlebars.HelperOptions) => formatDate(i18n(options).locale, d));
+    this.hbs.registerHelper('date', (d: Date, options: Handlebars.HelperOptions) => formatDate(root(options).i18n.locale, d));
+    /**
+     * `{{url 'client/rewards'}}` → `<mount>/client/rewards`; further arguments are path
+     * segments (encoded) and hash arguments the query: `{{url 'demo/open' id}}`.
+     */
+    this.hbs.registerHelper('url', (route: string, ...rest: unknown[]) => {
+      const options = rest.pop() as Handlebars.HelperOptions;
+      const segments = rest.map((s) => encodeURIComponent(String(s)));
+      const query = options.hash as Record<string, string | number>;
+      return mountUrl(root(options).mount, [route, ...segments].join('/'), Object.keys(query).length > 0 ? query : undefined);
+    });
 
     for (const file of walk(this.dir)) {
       const name = path.relative(this.dir, file).replace(/\\/g, '/').replace(/\.hbs$/, '');
@@ -42,11 +61,11 @@ export class ViewRenderer {
     }
   }
 
-  render(name: string, model: object, i18n: Translator, layout = 'layouts/main'): string {
+  render(name: string, model: object, context: PageContext, layout = 'layouts/main'): string {
     const page = this.templates.get(name);
     const frame = this.templates.get(layout);
     if (!page || !frame) throw new Error(`Template ${page ? layout : name} not found in ${this.dir}`);
-    const root = { ...model, i18n, lang: i18n.language };
+    const root = { ...model, i18n: context.i18n, mount: context.mount, lang: context.i18n.language };
     return frame({ ...root, body: new Handlebars.SafeString(page(root)) });
   }
 }

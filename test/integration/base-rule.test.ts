@@ -122,7 +122,7 @@ describe('base rate switch, window and cap', () => {
 
   it('the Rewards tab reflects it: no base line when off, a cap note when capped', async () => {
     await pay('b-view');
-    const howToEarn = async () => (await app.plugin.services.rewards.build('b-view')).model.howToEarn;
+    const howToEarn = async () => (await app.plugin.presenters.rewardsTab.build('b-view')).model.howToEarn;
     const BASE = '1 point for every $1.00 you pay';
     expect(await howToEarn()).toContain(BASE);
     await setBase({ active: true, cap: { points: 1000, period: 'month' } });
@@ -130,6 +130,6 @@ describe('base rate switch, window and cap', () => {
     await setBase({ active: false });
     expect((await howToEarn()).some((l) => l.includes('for every'))).toBe(false);
     // Not enrolled yet (currency unknown): the all-currency rate lines go too.
-    expect((await app.plugin.services.rewards.build('b-nobody')).model.howToEarn.some((l) => l.includes('for every'))).toBe(false);
+    expect((await app.plugin.presenters.rewardsTab.build('b-nobody')).model.howToEarn.some((l) => l.includes('for every'))).toBe(false);
   });
 });

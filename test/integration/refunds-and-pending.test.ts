@@ -44,7 +44,7 @@ describe('pending points, refunds and chargebacks', () => {
     expect(await member('p-1')).toMatchObject({ pointsAvailable: 0, pointsPending: 120 });
     app.clock.advance(14 * DAY + 1);
     try {
-      const page = await app.plugin.services.rewards.build('p-1');
+      const page = await app.plugin.presenters.rewardsTab.build('p-1');
       expect(page.model).toMatchObject({ balance: 120, pending: 0 });
       expect(await member('p-1')).toMatchObject({ pointsAvailable: 120, pointsPending: 0 });
       const { entries } = await app.plugin.db.repos.ledger.pageForMember((await member('p-1'))!.id, { limit: 5 });

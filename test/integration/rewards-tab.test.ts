@@ -1,4 +1,4 @@
-import { SESSION_COOKIE } from '../../plugin/web/client-router';
+import { SESSION_COOKIE } from '../../plugin/web/session';
 import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
 
 async function session(app: TestApp, clientId: string, locale?: string): Promise<string> {
@@ -144,5 +144,21 @@ describe('GET /client/rewards', () => {
     expect(page.headers['content-security-policy']).toContain("frame-ancestors 'self'");
     expect(page.headers['x-frame-options']).toBeUndefined();
     expect(page.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('reads the tab’s data as plain data, with no words or links in it (for a JSON API too)', async () => {
+    const data = await app.plugin.services.rewards.forClient('tab-pages');
+    expect(data.member).toMatchObject({ panelClientId: 'tab-pages' });
+    expect(data.balances).toEqual({ available: data.member!.pointsAvailable, pending: 0, lifetime: data.member!.pointsLifetime });
+    expect(data.history.entries).toHaveLength(20);
+    expect(data.history.before).toBeNull();
+    expect(data.history.olderCursor).toBe(data.history.entries[19]!.id);
+    // An earlier test left EUR without an earn rate: the rules in force say so, as a key.
+    expect(data.rules.lines[0]).toEqual({ key: 'rules.base_rate_none', params: {} });
+    const json = JSON.stringify(data);
+    expect(json).not.toMatch(/href|\/client\/rewards|Invoice #/);
+    const older = await app.plugin.services.rewards.forClient('tab-pages', { before: data.history.olderCursor! });
+    expect(older.history.before).toBe(data.history.olderCursor);
+    expect(Math.max(...older.history.entries.map((e) => e.id))).toBeLessThan(data.history.olderCursor!);
   });
 });

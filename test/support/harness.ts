@@ -28,7 +28,12 @@ export class TestClock {
 export interface TestApp {
   plugin: HostingRewardsPlugin;
   server: http.Server;
+  /** Where the plugin answers: the origin plus the mount point (`mountAt`). */
   baseUrl: string;
+  /** The server's origin, without the mount point. */
+  origin: string;
+  /** The mount point, '' at the root. */
+  mount: string;
   db: TestDatabase;
   clock: TestClock;
   http: ReturnType<typeof request>;
@@ -55,6 +60,8 @@ export interface StartOptions {
   program?: ProgramSettings;
   /** The adapter the outbox dispatcher sends to (default: the demo panel's, or none). */
   panelApi?: PanelApi;
+  /** Mounts `plugin.router` under this prefix (`'/loyalty'`), as a host app would; default the root. */
+  mountAt?: string;
 }
 
 export async function startTestApp(options: StartOptions = {}): Promise<TestApp> {
@@ -77,11 +84,14 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
   });
   await plugin.init();
   await plugin.services.program.update(options.program ?? { refund_window_days: 0 });
+  const mount = options.mountAt ?? '';
   const app = express();
-  app.use(plugin.router);
+  if (mount) app.use(mount, plugin.router);
+  else app.use(plugin.router);
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const baseUrl = `${origin}${mount}`;
   const wh = new Webhook(TEST_SECRETS.webhook);
   const sign = (id: string, body: string, timestamp = new Date()) => ({
     'content-type': 'application/json',
@@ -101,6 +111,8 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
     plugin,
     server,
     baseUrl,
+    origin,
+    mount,
     db,
     clock,
     http: request(baseUrl),

@@ -1,4 +1,6 @@
-import { loadConfig } from '../../plugin/config';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describeVariables, loadConfig } from '../../plugin/config';
 
 describe('loadConfig', () => {
   it('defaults to the demo panel on embedded SQLite', () => {
@@ -17,5 +19,32 @@ describe('loadConfig', () => {
     [{ PANEL: 'whmcs-ish' }, 'PANEL'],
   ])('names the bad variable in %j', (env, name) => {
     expect(() => loadConfig(env)).toThrow(new RegExp(name));
+  });
+});
+
+describe('SSO_CLOCK_SKEW_SECONDS', () => {
+  it('defaults to 60 s and takes a whole number of seconds up to 300', () => {
+    expect(loadConfig({}).ssoClockSkewSeconds).toBe(60);
+    expect(loadConfig({ SSO_CLOCK_SKEW_SECONDS: '5' }).ssoClockSkewSeconds).toBe(5);
+    for (const bad of ['-1', '1.5', '301', 'soon']) expect(() => loadConfig({ SSO_CLOCK_SKEW_SECONDS: bad })).toThrow(/SSO_CLOCK_SKEW_SECONDS/);
+  });
+});
+
+describe('the README configuration table', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+  const rows = new Map(
+    section
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .map((line) => [/^\| `([A-Z0-9_]+)`/.exec(line)?.[1] ?? line, line] as const),
+  );
+
+  it('lists every variable, and only those', () => {
+    expect([...rows.keys()].sort()).toEqual(describeVariables().map((v) => v.name).sort());
+  });
+
+  it.each(describeVariables().map((v) => [v.name, v] as const))('documents %s with its default and meaning', (_name, v) => {
+    expect(rows.get(v.name)).toBe(`| \`${v.name}\` | ${v.default} | ${v.description} |`);
   });
 });

@@ -80,10 +80,11 @@ export class DemoPanel {
     );
   }
 
-  async ssoUrl(clientId: string): Promise<string> {
+  /** `mount`: where the plugin's router is mounted ('' at the root). */
+  async ssoUrl(clientId: string, mount = ''): Promise<string> {
     const client = this.client(clientId);
     const token = await this.deps.auth.mintSsoToken(clientId, { locale: client?.locale });
-    return `/sso?token=${encodeURIComponent(token)}`;
+    return `${mount}/sso?token=${encodeURIComponent(token)}`;
   }
 
   /** Signs and posts the event over HTTP, exactly as a panel's webhook sender does. */

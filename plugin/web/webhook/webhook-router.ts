@@ -1,21 +1,21 @@
 import express, { Router } from 'express';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { BadRequestError, UnauthorizedError, ValidationError } from '../errors';
-import { parseCanonicalEvent } from '../events/canonical-event';
-import type { EventService } from '../services/event-service';
+import { BadRequestError, UnauthorizedError, ValidationError } from '../../errors';
+import { parseCanonicalEvent } from '../../events/canonical-event';
+import type { EventService } from '../../services/event-service';
 
 export const MAX_EVENT_BYTES = 256 * 1024;
 
 /**
- * `POST /hooks/events`: Standard Webhooks signature (5-minute tolerance) → JSON → the
- * canonical event contract → the event service. Each step refuses with its own status before
- * anything is written.
+ * `POST <mount>/hooks/events` (mounted at `/hooks`): Standard Webhooks signature (5-minute
+ * tolerance) → JSON → the canonical event contract → the event service. Each step refuses
+ * with its own status before anything is written.
  */
 export function webhookRouter(deps: { secret: string; source: string; events: EventService; clock: () => Date }): Router {
   const verifier = new Webhook(deps.secret);
   const router = Router();
 
-  router.post('/hooks/events', express.raw({ type: () => true, limit: MAX_EVENT_BYTES }), async (req, res) => {
+  router.post('/events', express.raw({ type: () => true, limit: MAX_EVENT_BYTES }), async (req, res) => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     try {
       verifier.verify(body, {

@@ -1,13 +1,15 @@
 import express, { Router, type Request } from 'express';
-import { ValidationError } from '../errors';
-import type { Translations } from '../i18n';
-import type { DemoPanelAction } from '../panels/demo/demo-panel-api';
-import { DEMO_EVENT_TYPES, type DemoEventType } from '../panels/demo/demo-clients';
-import type { DemoPanel, DeliveryResult } from '../panels/demo/demo-panel';
-import type { Csrf } from './csrf';
-import { formatMoney } from './format';
-import type { ViewRenderer } from './views';
+import { ValidationError } from '../../errors';
+import type { Translations } from '../../i18n';
+import { formatMoney } from '../../i18n/format';
+import type { DemoPanelAction } from '../../panels/demo/demo-panel-api';
+import { DEMO_EVENT_TYPES, type DemoEventType } from '../../panels/demo/demo-clients';
+import type { DemoPanel, DeliveryResult } from '../../panels/demo/demo-panel';
+import type { Csrf } from '../csrf';
+import { mountOf } from '../urls';
+import type { ViewRenderer } from '../views';
 
+/** The demo panel's pages: `<mount>/` and `<mount>/demo/*`. */
 export function demoRouter(deps: {
   demo: DemoPanel;
   views: ViewRenderer;
@@ -32,14 +34,14 @@ export function demoRouter(deps: {
         event: JSON.stringify(result.event, null, 2),
       },
     };
-    res.type('html').send(deps.views.render('demo/home', model, i18n));
+    res.type('html').send(deps.views.render('demo/home', model, { i18n, mount: mountOf(res) }));
   };
 
   router.get('/', (req, res) => renderHome(req, res));
 
   router.get('/demo/open/:clientId', async (req, res) => {
     if (!deps.demo.client(req.params.clientId)) throw new ValidationError([{ path: 'clientId', message: 'is not a demo client' }]);
-    res.redirect(303, await deps.demo.ssoUrl(req.params.clientId));
+    res.redirect(303, await deps.demo.ssoUrl(req.params.clientId, mountOf(res)));
   });
 
   router.post('/demo/events', express.urlencoded({ extended: false, limit: '8kb' }), deps.csrf.protect, async (req, res) => {
@@ -53,8 +55,9 @@ export function demoRouter(deps: {
     if (problems.length > 0 || !client) throw new ValidationError(problems, 'Pick a demo client and an event type.');
     // The amount goes to the plugin as typed, so the demo also shows how bad input is refused.
     // Loop back to the socket this request came in on, never to the Host header, which the
-    // browser (or anyone) controls: the server must not be made to post elsewhere.
-    const self = `http://127.0.0.1:${req.socket.localPort}`;
+    // browser (or anyone) controls: the server must not be made to post elsewhere. The
+    // webhook lives under the same mount as this page.
+    const self = `http://127.0.0.1:${req.socket.localPort}${mountOf(res)}`;
     const result = await deps.demo.deliver(self, type, client, String(req.body.amount ?? ''), invoiceId || undefined);
     await deps.dispatchOutbox?.();
     await renderHome(req, res, result);

@@ -1,11 +1,11 @@
 import { Router } from 'express';
-import type { Database } from '../db/database';
-import type { Logger } from '../logger';
+import type { Database } from '../../db/database';
+import type { Logger } from '../../logger';
 
-/** `GET /healthz`: 200 when the database answers and no migration is pending, else 503 and why. */
+/** `GET <mount>/healthz` (mounted there): 200 when the database answers and no migration is pending, else 503 and why. */
 export function healthRouter(db: Database, logger: Logger): Router {
   const router = Router();
-  router.get('/healthz', async (_req, res) => {
+  router.get('/', async (_req, res) => {
     let pending: string[];
     try {
       await db.ping();

@@ -1,0 +1,60 @@
+import { currencyDigits, toDecimalString, type Money } from '../domain/money';
+
+/**
+ * Intl formatting for one locale: pure functions of their inputs. Building an Intl formatter
+ * costs far more than using one (a per-call `new Intl.NumberFormat` halved the Rewards tab's
+ * throughput, DESIGN §10), so each (kind, locale, options) formatter is built once and kept.
+ * Locales come from a short list of canonicalised tags and options from this file, so the
+ * cache stays small.
+ */
+const numberFormats = new Map<string, Intl.NumberFormat>();
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${locale}\u0000${JSON.stringify(options)}`;
+  let format = numberFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, options);
+    numberFormats.set(key, format);
+  }
+  return format;
+}
+
+function dateFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}\u0000${JSON.stringify(options)}`;
+  let format = dateFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, options);
+    dateFormats.set(key, format);
+  }
+  return format;
+}
+
+const INTEGER: Intl.NumberFormatOptions = { maximumFractionDigits: 0 };
+const SIGNED_INTEGER: Intl.NumberFormatOptions = { maximumFractionDigits: 0, signDisplay: 'exceptZero' };
+/** Earn rates can be fractional ("2.5 points"); balances never are. */
+const DECIMAL: Intl.NumberFormatOptions = { maximumFractionDigits: 4 };
+const MEDIUM_DATE: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeZone: 'UTC' };
+
+export function formatInteger(locale: string, n: number): string {
+  return numberFormat(locale, INTEGER).format(n);
+}
+
+export function formatSignedInteger(locale: string, n: number): string {
+  return numberFormat(locale, SIGNED_INTEGER).format(n);
+}
+
+export function formatDecimal(locale: string, n: number): string {
+  return numberFormat(locale, DECIMAL).format(n);
+}
+
+export function formatDate(locale: string, d: Date): string {
+  return dateFormat(locale, MEDIUM_DATE).format(d);
+}
+
+export function formatMoney(locale: string, m: Money): string {
+  const digits = currencyDigits(m.currency) ?? 2;
+  const format = numberFormat(locale, { style: 'currency', currency: m.currency, minimumFractionDigits: digits, maximumFractionDigits: digits });
+  // Intl.NumberFormat takes the exact decimal string, so no float ever rounds a cent.
+  return format.format(toDecimalString(m) as Intl.StringNumericLiteral);
+}

@@ -1,0 +1,87 @@
+import cookieParser from 'cookie-parser';
+import express, { Router, type RequestHandler } from 'express';
+import type { Database } from '../db/database';
+import { NotFoundError } from '../errors';
+import type { Translations } from '../i18n';
+import type { Logger } from '../logger';
+import type { DemoPanel } from '../panels/demo/demo-panel';
+import { PUBLIC_DIR } from '../paths';
+import type { AuthService } from '../services/auth-service';
+import type { EventService } from '../services/event-service';
+import { clientRouter } from './client/client-router';
+import type { RewardsTabPresenter } from './client/rewards-presenter';
+import { createCsrf } from './csrf';
+import { demoRouter } from './demo/demo-router';
+import { fallbackErrors, jsonErrors, pageErrors, type ErrorDeps } from './errors';
+import { healthRouter } from './health/health-router';
+import { securityHeaders } from './security';
+import { captureMount } from './urls';
+import type { ViewRenderer } from './views';
+import { webhookRouter } from './webhook/webhook-router';
+
+export interface WebDeps {
+  db: Database;
+  logger: Logger;
+  clock: () => Date;
+  views: ViewRenderer;
+  translations: Translations;
+  secrets: { webhook: string; session: string };
+  /** Inbox source name of events arriving by webhook. */
+  eventSource: string;
+  /** Origin allowed to frame the Rewards tab. */
+  panelOrigin?: string;
+  events: EventService;
+  auth: AuthService;
+  rewardsTab: RewardsTabPresenter;
+  demo?: DemoPanel;
+  dispatchOutbox?: () => Promise<unknown>;
+}
+
+const notFound: RequestHandler = (req) => {
+  throw new NotFoundError('not_found', { message: `No route for ${req.method} ${req.originalUrl.split('?')[0]}` });
+};
+
+/**
+ * An area: its routes, then a 404 and an error handler in the area's format. Mounted at a
+ * prefix, the area answers everything under it; mounted at the root (pages), unknown paths
+ * pass on to the next area.
+ */
+function area(routes: Router, errors: express.ErrorRequestHandler, options: { claimsUnknown: boolean }): Router {
+  const router = Router();
+  router.use(routes);
+  if (options.claimsUnknown) router.use(notFound);
+  router.use(errors);
+  return router;
+}
+
+/**
+ * The plugin's router, one area per audience: webhook and health answer JSON, the client
+ * area and the demo panel answer pages. Everything is relative to wherever the host mounts
+ * it: links, redirects and cookie paths are built from the mount point.
+ */
+export function createWebRouter(deps: WebDeps): Router {
+  const errorDeps: ErrorDeps = { logger: deps.logger, views: deps.views, translations: deps.translations };
+  const json = jsonErrors(errorDeps);
+  const pages = pageErrors(errorDeps);
+
+  const router = Router();
+  router.use(captureMount);
+  router.use(securityHeaders(deps.panelOrigin));
+  router.use(
+    '/hooks',
+    area(webhookRouter({ secret: deps.secrets.webhook, source: deps.eventSource, events: deps.events, clock: deps.clock }), json, {
+      claimsUnknown: true,
+    }),
+  );
+  router.use('/healthz', area(healthRouter(deps.db, deps.logger), json, { claimsUnknown: true }));
+  router.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
+  router.use(cookieParser());
+  router.use(area(clientRouter({ auth: deps.auth, rewardsTab: deps.rewardsTab, views: deps.views }), pages, { claimsUnknown: false }));
+  if (deps.demo) {
+    const csrf = createCsrf(deps.secrets.session, 'anon');
+    router.use(area(demoRouter({ demo: deps.demo, views: deps.views, translations: deps.translations, csrf, dispatchOutbox: deps.dispatchOutbox }), pages, { claimsUnknown: false }));
+  }
+  router.use(notFound);
+  router.use(fallbackErrors(errorDeps));
+  return router;
+}

@@ -1,0 +1,96 @@
+import type { ErrorRequestHandler, Request, Response } from 'express';
+import { AppError, BadRequestError, PayloadTooLargeError, type ErrorCode } from '../errors';
+import type { Translations } from '../i18n';
+import type { Logger } from '../logger';
+import { mountOf } from './urls';
+import type { ViewRenderer } from './views';
+
+/** Body-parser errors carry `type`; map them onto our typed errors. */
+function normalise(err: unknown): AppError | null {
+  if (err instanceof AppError) return err;
+  const e = err as { type?: string; limit?: number; status?: number };
+  if (e?.type === 'entity.too.large') return new PayloadTooLargeError(e.limit ?? 0);
+  if (e?.type === 'entity.parse.failed' || e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
+    return new BadRequestError('malformed_body', {
+      message: 'The request body could not be read',
+      fields: [{ path: 'body', message: 'could not be parsed' }],
+    });
+  }
+  return null;
+}
+
+/** Codes with their own sentence on the error page; others get one by status. */
+const PAGE_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  sso_invalid: 'error.sso_invalid',
+  sso_expired: 'error.sso_expired',
+  sso_used: 'error.sso_used',
+  session_required: 'error.session_required',
+  not_found: 'error.not_found',
+  csrf_invalid: 'error.csrf_invalid',
+};
+
+export interface ErrorDeps {
+  logger: Logger;
+  views: ViewRenderer;
+  translations: Translations;
+}
+
+type Responder = (req: Request, res: Response, status: number, known: AppError | null) => void;
+
+/**
+ * Each area of the web layer ends with one of these, so an error is answered in its area's
+ * format (JSON for machines, a page for people) by where it happened, not by its path.
+ * Unexpected errors are logged and answered as a generic 500 that leaks nothing.
+ */
+function handler(deps: ErrorDeps, respond: Responder): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const known = normalise(err);
+    const status = known?.status ?? 500;
+    if (!known) deps.logger.error({ err, path: req.path, method: req.method }, 'unhandled error');
+    else if (status >= 500) deps.logger.error({ err, code: known.code }, known.message);
+    else deps.logger.info({ code: known.code, status, path: req.path, fields: known.fields }, known.message);
+    if (res.headersSent) return;
+    respond(req, res, status, known);
+  };
+}
+
+const sendJson: Responder = (_req, res, status, known) => {
+  res.status(status).json(
+    known
+      ? { error: known.code, message: known.message, help: known.help, fields: known.fields }
+      : { error: 'internal_error' satisfies ErrorCode, message: 'An unexpected error happened; it has been logged.' },
+  );
+};
+
+function sendPage(deps: ErrorDeps): Responder {
+  return (req, res, status, known) => {
+    // Before sign-in (a bad SSO link) only the browser's language is known.
+    const i18n = deps.translations.for(res.locals.locale ?? (req.acceptsLanguages('en', 'ru') || undefined));
+    const messageKey = known ? (PAGE_MESSAGES[known.code] ?? (status === 403 ? 'error.forbidden' : 'error.bad_request')) : 'error.internal';
+    // A refusal's own words help whoever integrates the panel (a clock that is off, a bad
+    // claim); a 500's would leak internals.
+    const detail = known && status < 500 ? known.message : null;
+    res.status(status).type('html').send(deps.views.render('error', { status, messageKey, detail }, { i18n, mount: mountOf(res) }));
+  };
+}
+
+/** For the webhook, health and API areas. */
+export function jsonErrors(deps: ErrorDeps): ErrorRequestHandler {
+  return handler(deps, sendJson);
+}
+
+/** For the client, admin and demo areas. */
+export function pageErrors(deps: ErrorDeps): ErrorRequestHandler {
+  return handler(deps, sendPage(deps));
+}
+
+/**
+ * For what no area claimed (an unknown path) or failed before reaching one: the caller's
+ * Accept header decides, since there is no area to go by.
+ */
+export function fallbackErrors(deps: ErrorDeps): ErrorRequestHandler {
+  const page = sendPage(deps);
+  return handler(deps, (req, res, status, known) =>
+    (req.accepts(['html', 'json']) === 'json' ? sendJson : page)(req, res, status, known),
+  );
+}

@@ -1,0 +1,71 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { ForbiddenError, UnauthorizedError } from '../errors';
+import {
+  SESSION_LIFETIME_S,
+  type AdminRole,
+  type AuthService,
+  type Principal,
+  type PrincipalKind,
+  type PrincipalOf,
+} from '../services/auth-service';
+import { cookiePath } from './urls';
+
+export const SESSION_COOKIE = 'hr_session';
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    principal?: Principal;
+    /** The signed-in person's locale, for pages (errors included) rendered after sign-in. */
+    locale?: string;
+  }
+}
+
+const SIGN_IN_HELP: Record<PrincipalKind, string> = {
+  client: 'Open Rewards from the client area; the panel signs you in with a one-time link.',
+  admin: 'Open the Rewards admin from the billing panel; it signs you in with a one-time link.',
+};
+
+/**
+ * `requireSession('client')` or, for the admin area, `requireSession('admin', ['billing',
+ * 'owner'])`: the principal comes from our session cookie only, never from the query or a
+ * form; anything else is a 401 (or a 403 for an admin without the role).
+ */
+export function sessionGuard(auth: AuthService) {
+  function requireSession(kind: 'client'): RequestHandler;
+  function requireSession(kind: 'admin', roles: readonly AdminRole[]): RequestHandler;
+  function requireSession(kind: PrincipalKind, roles?: readonly AdminRole[]): RequestHandler {
+    return async (req, res, next) => {
+      const principal = await auth.readSession(req.cookies?.[SESSION_COOKIE]);
+      if (!principal || principal.kind !== kind) {
+        throw new UnauthorizedError('session_required', { message: `No ${kind} session`, help: SIGN_IN_HELP[kind] });
+      }
+      if (principal.kind === 'admin' && roles && !roles.includes(principal.role)) {
+        throw new ForbiddenError('role_forbidden', {
+          message: `The ${principal.role} role may not do this`,
+          help: `Ask an owner for one of these roles: ${roles.join(', ')}.`,
+        });
+      }
+      res.locals.principal = principal;
+      if (principal.kind === 'client' && principal.locale) res.locals.locale = principal.locale;
+      next();
+    };
+  }
+  return requireSession;
+}
+
+/** The principal `requireSession(kind)` put on this request. */
+export function principalOf<K extends PrincipalKind>(res: Response, kind: K): PrincipalOf<K> {
+  const principal = res.locals.principal;
+  if (!principal || principal.kind !== kind) throw new Error(`requireSession('${kind}') must run before this handler`);
+  return principal as PrincipalOf<K>;
+}
+
+export function setSessionCookie(req: Request, res: Response, value: string): void {
+  res.cookie(SESSION_COOKIE, value, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: req.secure,
+    path: cookiePath(res),
+    maxAge: SESSION_LIFETIME_S * 1000,
+  });
+}
