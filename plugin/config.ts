@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { PANEL_ADAPTER_NAMES } from './panels/adapters';
 
 /**
  * Every setting the plugin reads, with its default. README.md documents the same table; keep
@@ -11,7 +12,7 @@ const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().optional(),
   DATA_DIR: z.string().default('data'),
-  PANEL: z.enum(['demo', 'generic']).optional(),
+  PANEL: z.enum(PANEL_ADAPTER_NAMES).optional(),
   PANEL_ORIGIN: z.string().url().optional(),
   PANEL_ACTIONS_URL: z.string().url().optional(),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),

@@ -10,8 +10,9 @@ import { ReleasePendingJob } from './jobs/release-pending-job';
 import { DomainEventBus } from './events/domain-events';
 import { Translations } from './i18n';
 import { createLogger, type Logger } from './logger';
+import { createPanelAdapter } from './panels/adapters';
 import { DemoPanel } from './panels/demo/demo-panel';
-import { GenericPanelApi } from './panels/generic/generic-panel-api';
+import { DemoPanelApi } from './panels/demo/demo-panel-api';
 import type { PanelApi } from './panels/panel-api';
 import { PUBLIC_DIR } from './paths';
 import { AuthService } from './services/auth-service';
@@ -21,6 +22,7 @@ import { InvoiceService } from './services/invoice-service';
 import { LedgerService } from './services/ledger-service';
 import { MemberService } from './services/member-service';
 import { ProgramService } from './services/program-service';
+import { SettingsService } from './services/settings-service';
 import { METHOD_NEEDS, TierDiscountService } from './services/tier-discount-service';
 import { TierService } from './services/tier-service';
 import { RewardsViewService } from './services/rewards-view-service';
@@ -43,7 +45,7 @@ export interface PluginOptions {
   clock?: () => Date;
   /** Run migrations in init(); the sidecar does, a host with its own migration step may not. */
   migrate?: boolean;
-  /** The adapter outbox actions go to; defaults to the demo panel, or the generic one when PANEL_ACTIONS_URL is set. */
+  /** The adapter outbox actions go to; defaults to the one `config.panel` names (panels/adapters.ts). */
   panelApi?: PanelApi;
 }
 
@@ -72,6 +74,7 @@ export interface HostingRewardsPlugin {
     tiers: TierService;
     events: EventService;
     program: ProgramService;
+    settings: SettingsService;
     auth: AuthService;
     rewards: RewardsViewService;
   };
@@ -89,7 +92,8 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const translations = new Translations();
   const views = new ViewRenderer();
 
-  const program = new ProgramService(db, clock);
+  const settings = new SettingsService(db, clock);
+  const program = new ProgramService(db, settings, clock);
   const ledger = new LedgerService();
   const members = new MemberService();
   const earning = new EarningService(ledger);
@@ -101,14 +105,13 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock);
   const rewards = new RewardsViewService(db, program, ledger, tiers, translations, clock);
   const releasePending = new ReleasePendingJob(db, ledger, clock, logger);
+  const adapter = createPanelAdapter(config.panel, config, { webhookSecret: secrets.webhook, clock });
+  // The demo panel's seed and page come with its adapter, whatever `panelApi` a test injects.
   const demo =
-    config.panel === 'demo'
-      ? new DemoPanel({ db, events, program, tiers, auth, webhookSecret: secrets.webhook, source: config.eventSource, logger, clock })
+    adapter instanceof DemoPanelApi
+      ? new DemoPanel({ db, events, program, tiers, auth, webhookSecret: secrets.webhook, source: config.eventSource, logger, clock, api: adapter })
       : undefined;
-  const panelApi =
-    options.panelApi ??
-    demo?.api ??
-    (config.panelActionsUrl ? new GenericPanelApi({ url: config.panelActionsUrl, secret: secrets.webhook }) : undefined);
+  const panelApi = options.panelApi ?? adapter;
   const dispatchOutbox = new OutboxDispatcher(db, panelApi, clock, logger, { maxAttempts: config.outboxMaxAttempts });
 
   bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
@@ -139,7 +142,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     bus,
     db,
     jobs: { releasePending: () => releasePending.run(), reviewTiers: () => tiers.review(), dispatchOutbox: () => dispatchOutbox.run() },
-    services: { ledger, events, program, auth, rewards, tiers },
+    services: { ledger, events, program, settings, auth, rewards, tiers },
     demo,
     async init() {
       if (options.migrate !== false) {
