@@ -7,8 +7,8 @@ import { currencyDigits, toDecimalString, type Money } from './money';
  */
 export const PANEL_CAPABILITIES = {
   invoiceDiscount: 'a negative line on an unpaid invoice (WHMCS `UpdateInvoice newitem*`)',
-  clientTier: 'a client group or tier carrying the panel’s own discount (WHMCS `UpdateClient groupid`)',
-  credit: 'account credit (WHMCS `AddCredit`), e.g. cashback where invoices can’t be edited',
+  clientTier: "a client group or tier carrying the panel's own discount (WHMCS `UpdateClient groupid`)",
+  credit: "account credit (WHMCS `AddCredit`), e.g. cashback where invoices can't be edited",
 } as const;
 
 export type PanelCapability = keyof typeof PANEL_CAPABILITIES;
@@ -80,14 +80,14 @@ function moneyFields(amount: Money): { amount: string; currency: string } {
 
 export const PANEL_ACTIONS = {
   'invoice.discount': definePanelAction({
-    description: 'adds a negative line to an unpaid invoice (a tier’s renewal discount)',
+    description: "adds a negative line to an unpaid invoice (a tier's renewal discount)",
     payload: z.object({ invoiceId: panelId, amount: money, description }),
     capability: 'invoiceDiscount',
     onFailed: null,
     toWire: (p, key) => ({ invoice_id: p.invoiceId, ...moneyFields(p.amount), description: withKey(p.description, key) }),
   }),
   'client.tier': definePanelAction({
-    description: 'puts the client in the panel’s group for their tier (absolute, so a repeat is harmless)',
+    description: "puts the client in the panel's group for their tier (absolute, so a repeat is harmless)",
     payload: z.object({ clientId: panelId, tier: z.string().min(1).max(64) }),
     capability: 'clientTier',
     onFailed: null,

@@ -57,7 +57,7 @@ export const SETTINGS = {
     schema: baseRuleSettingSchema,
     default: { active: true, starts_at: null, ends_at: null, cap: null },
     description:
-      'seeded on install: the base rate’s on/off, active window `[starts_at, ends_at)` (ISO instants, judged at the purchase time) and optional cap per member, `{"points":N,"period":"day"|"month"|"year"}`, counted from ledger entries of rule `base_rate`. Off or out of its window, invoices earn no base points and so nothing built on them (product, promo and tier multipliers, percentage bonuses); a cap cuts the base award only',
+      "seeded on install: the base rate's on/off, active window `[starts_at, ends_at)` (ISO instants, judged at the purchase time) and optional cap per member, `{\"points\":N,\"period\":\"day\"|\"month\"|\"year\"}`, counted from ledger entries of rule `base_rate`. Off or out of its window, invoices earn no base points and so nothing built on them (product, promo and tier multipliers, percentage bonuses); a cap cuts the base award only",
   }),
   points_expiry_months: defineSetting({
     schema: z.number().int().min(1).max(120).nullable(),
@@ -84,7 +84,7 @@ export const SETTINGS = {
     schema: z.enum(TIER_DISCOUNT_METHODS),
     default: 'invoice_line',
     description:
-      'how a tier’s renewal discount reaches the client: a negative line on the renewal invoice (`invoice_line`), the panel’s client-group discount (`client_tier`, e.g. WHMCS), credit back on payment (`cashback`), or `none`',
+      "how a tier's renewal discount reaches the client: a negative line on the renewal invoice (`invoice_line`), the panel's client-group discount (`client_tier`, e.g. WHMCS), credit back on payment (`cashback`), or `none`",
   }),
   tier_base_currency: defineSetting({
     schema: currencyCode,
@@ -94,7 +94,7 @@ export const SETTINGS = {
   tier_qualifying_rates: defineSetting({
     schema: z.record(z.string(), z.string().regex(RATE_PATTERN, 'must be a decimal string')),
     default: {},
-    description: 'base-currency units per 1.00 of other currencies for tier spend; other currencies don’t count towards tiers',
+    description: "base-currency units per 1.00 of other currencies for tier spend; other currencies don't count towards tiers",
   }),
   tier_grace_days: defineSetting({
     schema: z.number().int().min(0).max(365),

@@ -40,7 +40,7 @@ export const PANEL_ADAPTERS = {
       panelActionsUrl: z
         .url()
         .optional()
-        .describe('PANEL_ACTIONS_URL: the panel-side shim that receives panel actions; unset, actions wait in the outbox'),
+        .describe('env PANEL_ACTIONS_URL: the panel-side shim that receives panel actions; unset, actions wait in the outbox'),
     }),
     create: ({ panelActionsUrl }, { webhookSecret }) =>
       panelActionsUrl === undefined ? undefined : new GenericPanelApi({ url: panelActionsUrl, secret: webhookSecret }),
