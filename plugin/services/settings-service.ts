@@ -1,5 +1,6 @@
 import type { Database } from '../db/database';
 import {
+  isSettingKey,
   parseSettings,
   settingsInputSchema,
   type SettingKey,
@@ -96,8 +97,17 @@ export class SettingsService {
   }
 
   private async write(values: SettingsInput, mode: 'overwrite' | 'if_absent'): Promise<void> {
+    const unknown = Object.keys(values).filter((key) => !isSettingKey(key));
     const parsed = settingsInputSchema.safeParse(values);
-    if (!parsed.success) throw new ValidationError(fieldProblems(parsed.error, values), 'Fix the listed settings and save them again.');
+    if (unknown.length > 0 || !parsed.success) {
+      throw new ValidationError(
+        [
+          ...unknown.map((key) => ({ path: key, message: 'is not a known setting' })),
+          ...(parsed.success ? [] : fieldProblems(parsed.error, values).filter((p) => p.path !== '')),
+        ],
+        'Fix the listed settings and save them again (README "The program" lists them).',
+      );
+    }
     const entries = Object.entries(parsed.data).filter(([, v]) => v !== undefined);
     try {
       await this.db.transaction(async (repos) => {
