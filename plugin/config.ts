@@ -2,13 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { describeProblems, fieldProblems } from './domain/validation';
 import { ConfigError } from './errors';
-
-/**
- * The panels the plugin can talk to. One list: the `PANEL` variable, `PluginConfig['panel']`
- * and the README read it. (A panel-adapter registry will take its place.)
- */
-export const PANELS = ['demo', 'generic'] as const;
-export type PanelName = (typeof PANELS)[number];
+import { PANEL_ADAPTER_NAMES } from './panels/adapters';
 
 const SECRET_MIN = 'must be at least 32 characters';
 
@@ -34,7 +28,7 @@ const variables = z.object({
     '`sqlite:data/hosting-rewards.sqlite`',
   ),
   DATA_DIR: documented(z.string().default('data'), 'where the SQLite file and the demo secrets live'),
-  PANEL: documented(z.enum(PANELS).default('demo'), '`demo` runs the demo panel; `generic` is a real panel sending canonical events'),
+  PANEL: documented(z.enum(PANEL_ADAPTER_NAMES).default('demo'), '`demo` runs the demo panel; `generic` is a real panel sending canonical events'),
   PANEL_ORIGIN: documented(
     z.string().url().optional(),
     "the panel's origin (`https://billing.example.com`), allowed to frame the Rewards tab (CSP `frame-ancestors`)",

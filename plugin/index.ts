@@ -4,13 +4,16 @@ import { hookDispatcher } from '../hooks/hook-context';
 import type { PluginConfig } from './config';
 import { Database } from './db/database';
 import { PluginMigrationSource } from './db/migration-source';
+import { capabilityOf } from './domain/panel-actions';
+import { TIER_DISCOUNT_ACTIONS } from './domain/program';
 import { ConfigError } from './errors';
 import { OutboxDispatcher, type DispatchResult } from './jobs/outbox-dispatcher';
 import { ReleasePendingJob } from './jobs/release-pending-job';
 import { Translations } from './i18n';
 import { createLogger, type Logger } from './logger';
+import { createPanelAdapter } from './panels/adapters';
 import { DemoPanel } from './panels/demo/demo-panel';
-import { GenericPanelApi } from './panels/generic/generic-panel-api';
+import { DemoPanelApi } from './panels/demo/demo-panel-api';
 import type { PanelApi } from './panels/panel-api';
 import { AuthService } from './services/auth-service';
 import { EarningService } from './services/earning-service';
@@ -18,7 +21,8 @@ import { EventService } from './services/event-service';
 import { InvoiceService } from './services/invoice-service';
 import { DomainEventBus } from './services/domain-event-bus';
 import { ProgramService } from './services/program-service';
-import { METHOD_NEEDS, TierDiscountService } from './services/tier-discount-service';
+import { SettingsService } from './services/settings-service';
+import { TierDiscountService } from './services/tier-discount-service';
 import { TierService } from './services/tier-service';
 import { RewardsQueryService } from './services/rewards-query-service';
 import type { ProgramSnapshot } from './services/use-case-context';
@@ -36,7 +40,7 @@ export interface PluginOptions {
   clock?: () => Date;
   /** Run migrations in init(); the sidecar does, a host with its own migration step may not. */
   migrate?: boolean;
-  /** The adapter outbox actions go to; defaults to the demo panel, or the generic one when PANEL_ACTIONS_URL is set. */
+  /** The adapter outbox actions go to; defaults to the one `config.panel` names (panels/adapters.ts). */
   panelApi?: PanelApi;
 }
 
@@ -64,6 +68,7 @@ export interface HostingRewardsPlugin {
     tiers: TierService;
     events: EventService;
     program: ProgramService;
+    settings: SettingsService;
     auth: AuthService;
     /** The Rewards view's data (for pages and a JSON API alike). */
     rewards: RewardsQueryService;
@@ -86,10 +91,11 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const translations = new Translations();
   const views = new ViewRenderer();
 
-  const program = new ProgramService(db, clock);
+  const settings = new SettingsService(db, clock);
+  const program = new ProgramService(db, settings, clock);
   const earning = new EarningService();
   const tierDiscounts = new TierDiscountService(translations);
-  const tiers = new TierService(db, clock, tierDiscounts, logger);
+  const tiers = new TierService(db, settings, clock, tierDiscounts, logger);
   const invoices = new InvoiceService(earning, tiers, tierDiscounts);
   const snapshot = async (): Promise<ProgramSnapshot> => {
     const [current, { tiers: tierList, settings }] = await Promise.all([program.current(), tiers.config()]);
@@ -100,14 +106,13 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const rewards = new RewardsQueryService(db, program, tiers, clock);
   const rewardsTab = new RewardsTabPresenter(rewards, translations);
   const releasePending = new ReleasePendingJob(db, logger);
+  const adapter = createPanelAdapter(config.panel, config, { webhookSecret: secrets.webhook, clock });
+  // The demo panel's seed and page come with its adapter, whatever `panelApi` a test injects.
   const demo =
-    config.panel === 'demo'
-      ? new DemoPanel({ db, events, program, tiers, auth, webhookSecret: secrets.webhook, source: config.eventSource, logger, clock })
+    adapter instanceof DemoPanelApi
+      ? new DemoPanel({ db, events, program, tiers, auth, webhookSecret: secrets.webhook, source: config.eventSource, logger, clock, api: adapter })
       : undefined;
-  const panelApi =
-    options.panelApi ??
-    demo?.api ??
-    (config.panelActionsUrl ? new GenericPanelApi({ url: config.panelActionsUrl, secret: secrets.webhook }) : undefined);
+  const panelApi = options.panelApi ?? adapter;
   const dispatchOutbox = new OutboxDispatcher(db, panelApi, clock, logger, { maxAttempts: config.outboxMaxAttempts });
 
   bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
@@ -142,7 +147,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       reviewTiers: async () => tiers.review(await snapshot()),
       dispatchOutbox: () => dispatchOutbox.run(),
     },
-    services: { events, program, auth, rewards, tiers },
+    services: { events, program, settings, auth, rewards, tiers },
     presenters: { rewardsTab },
     demo,
     async init() {
@@ -157,7 +162,8 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       views.init();
       await program.init();
       const method = (await program.current()).tierDiscountMethod;
-      const needs = METHOD_NEEDS[method];
+      const action = TIER_DISCOUNT_ACTIONS[method];
+      const needs = action && capabilityOf(action);
       if (needs && panelApi && !panelApi.capabilities[needs]) {
         logger.warn({ method, panel: panelApi.name }, `tier_discount_method ${method} needs a panel that supports ${needs}; those actions will fail`);
       }

@@ -1,7 +1,8 @@
-import { z } from 'zod';
-import { currencyDigits } from './money';
-import { RATE_PATTERN, type EarnRates } from './points';
-import { BASE_RULE_ALWAYS, CAP_PERIODS, type Rule, type RuleSwitch } from './rules';
+import type { z } from 'zod';
+import type { PanelActionName } from './panel-actions';
+import type { EarnRates } from './points';
+import type { Rule, RuleSwitch } from './rules';
+import { baseRuleSettingSchema, partialSettingsSchema, withDefaults, type Settings, type SettingsInput, type TierDiscountMethod } from './settings';
 
 /** The program as the rules see it: plain data, validated when read from settings. */
 export interface Program {
@@ -25,45 +26,22 @@ export interface Program {
   baseRule: RuleSwitch;
 }
 
-export const TIER_DISCOUNT_METHODS = ['invoice_line', 'client_tier', 'cashback', 'none'] as const;
-export type TierDiscountMethod = (typeof TIER_DISCOUNT_METHODS)[number];
-
-export const DEFAULT_PROGRAM: Program = {
-  earnRates: { USD: '1', EUR: '1', GBP: '1' },
-  expiryMonths: 12,
-  refundWindowDays: 14,
-  debtPolicy: 'debt',
-  chargebackPenaltyPoints: 0,
-  tierDiscountMethod: 'invoice_line',
-  rules: [],
-  baseRule: BASE_RULE_ALWAYS,
-};
-
-const instant = z.iso.datetime({ offset: true }).nullable().default(null);
+export { TIER_DISCOUNT_METHODS, baseRuleSettingSchema, type TierDiscountMethod } from './settings';
 
 /**
- * The base rate's switch, as stored in loyalty_settings (seeded on, no window, no cap): an
- * active window [starts_at, ends_at) judged at the purchase instant, and an optional cap per
- * member per UTC calendar period, counted from the ledger entries of rule `base_rate`.
+ * The panel action each tier discount method sends, so its capability can be checked against
+ * the panel at start-up (`capabilityOf` in domain/panel-actions.ts).
  */
-export const baseRuleSettingSchema = z
-  .strictObject({
-    active: z.boolean(),
-    starts_at: instant,
-    ends_at: instant,
-    cap: z
-      .strictObject({ points: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), period: z.enum(CAP_PERIODS) })
-      .nullable()
-      .default(null),
-  })
-  .refine((b) => b.starts_at === null || b.ends_at === null || Date.parse(b.ends_at) > Date.parse(b.starts_at), {
-    message: 'must be after starts_at',
-    path: ['ends_at'],
-  });
+export const TIER_DISCOUNT_ACTIONS: Readonly<Record<TierDiscountMethod, PanelActionName | null>> = {
+  invoice_line: 'invoice.discount',
+  client_tier: 'client.tier',
+  cashback: 'client.credit',
+  none: null,
+};
+
 export type BaseRuleSetting = z.input<typeof baseRuleSettingSchema>;
 
-function baseRuleFrom(setting: z.output<typeof baseRuleSettingSchema> | undefined): RuleSwitch {
-  if (setting === undefined) return DEFAULT_PROGRAM.baseRule;
+function baseRuleFrom(setting: Settings['base_rule']): RuleSwitch {
   return {
     active: setting.active,
     startsAt: setting.starts_at === null ? null : new Date(setting.starts_at),
@@ -72,33 +50,25 @@ function baseRuleFrom(setting: z.output<typeof baseRuleSettingSchema> | undefine
   };
 }
 
-export const programSettingsSchema = z.object({
-  earn_rates: z
-    .record(
-      z.string().refine((c) => currencyDigits(c) !== undefined, 'is not a known ISO 4217 currency code'),
-      z.string().regex(RATE_PATTERN, 'must be a decimal string of points per 1.00, such as "1" or "0.5"'),
-    )
-    .optional(),
-  points_expiry_months: z.number().int().min(1).max(120).nullable().optional(),
-  refund_window_days: z.number().int().min(0).max(365).optional(),
-  debt_policy: z.enum(['debt', 'write_off']).optional(),
-  chargeback_penalty_points: z.number().int().min(0).max(1_000_000_000).optional(),
-  tier_discount_method: z.enum(TIER_DISCOUNT_METHODS).optional(),
-  base_rule: baseRuleSettingSchema.optional(),
-});
+/** Any subset of the settings (the registry's keys; others ignored). */
+export const programSettingsSchema = partialSettingsSchema;
 
 /** Settings as written (defaults not filled in yet). */
-export type ProgramSettings = z.input<typeof programSettingsSchema>;
+export type ProgramSettings = SettingsInput;
 
-export function programFromSettings(settings: z.output<typeof programSettingsSchema>, rules: readonly Rule[] = []): Program {
+/** The program from settings (absent keys take their defaults) and the stored rules. */
+export function programFromSettings(settings: Partial<Settings>, rules: readonly Rule[] = []): Program {
+  const s = withDefaults(settings);
   return {
-    earnRates: settings.earn_rates ?? DEFAULT_PROGRAM.earnRates,
-    expiryMonths: settings.points_expiry_months === undefined ? DEFAULT_PROGRAM.expiryMonths : settings.points_expiry_months,
-    refundWindowDays: settings.refund_window_days ?? DEFAULT_PROGRAM.refundWindowDays,
-    debtPolicy: settings.debt_policy ?? DEFAULT_PROGRAM.debtPolicy,
-    chargebackPenaltyPoints: settings.chargeback_penalty_points ?? DEFAULT_PROGRAM.chargebackPenaltyPoints,
-    tierDiscountMethod: settings.tier_discount_method ?? DEFAULT_PROGRAM.tierDiscountMethod,
+    earnRates: s.earn_rates,
+    expiryMonths: s.points_expiry_months,
+    refundWindowDays: s.refund_window_days,
+    debtPolicy: s.debt_policy,
+    chargebackPenaltyPoints: s.chargeback_penalty_points,
+    tierDiscountMethod: s.tier_discount_method,
     rules,
-    baseRule: baseRuleFrom(settings.base_rule),
+    baseRule: baseRuleFrom(s.base_rule),
   };
 }
+
+export const DEFAULT_PROGRAM: Program = programFromSettings({});

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { currencyDigits, type Money } from './money';
 import { RATE_PATTERN } from './points';
+import { partialSettingsSchema, withDefaults, type Settings } from './settings';
 
 /** Pure tier rules: which tier a spend earns, when to move a member, what a discount is. */
 export interface Tier {
@@ -25,18 +25,13 @@ export interface TierSettings {
   graceDays: number;
 }
 
-export const tierSettingsSchema = z.object({
-  tier_base_currency: z.string().refine((c) => currencyDigits(c) !== undefined, 'is not a known ISO 4217 code').optional(),
-  tier_qualifying_rates: z.record(z.string(), z.string().regex(RATE_PATTERN, 'must be a decimal string')).optional(),
-  tier_grace_days: z.number().int().min(0).max(365).optional(),
-});
+/** The tier keys of the settings, others ignored; prefer `tierSettingsFrom(settings snapshot)`. */
+export const tierSettingsSchema = partialSettingsSchema.pick({ tier_base_currency: true, tier_qualifying_rates: true, tier_grace_days: true });
 
-export function tierSettingsFrom(raw: z.infer<typeof tierSettingsSchema>): TierSettings {
-  return {
-    baseCurrency: raw.tier_base_currency ?? 'USD',
-    qualifyingRates: raw.tier_qualifying_rates ?? {},
-    graceDays: raw.tier_grace_days ?? 30,
-  };
+/** Tier settings from the settings (a validated snapshot, or any subset: absent keys take their defaults). */
+export function tierSettingsFrom(settings: Partial<Pick<Settings, 'tier_base_currency' | 'tier_qualifying_rates' | 'tier_grace_days'>>): TierSettings {
+  const s = withDefaults(settings);
+  return { baseCurrency: s.tier_base_currency, qualifyingRates: s.tier_qualifying_rates, graceDays: s.tier_grace_days };
 }
 
 /** The highest tier whose threshold the spend reaches (tiers need not be sorted). */

@@ -1,8 +1,19 @@
 import type { Database } from '../db/database';
-import { PanelError } from '../errors';
+import { PANEL_ACTIONS, type CompensationName, type FailedPanelAction, type PanelActionTable } from '../domain/panel-actions';
+import { ConfigError, PanelError } from '../errors';
 import type { Logger } from '../logger';
-import { performPanelAction, type PanelApi } from '../panels/panel-api';
+import { panelActionCall, type PanelApi } from '../panels/panel-api';
+import type { Tx } from '../db/unit-of-work';
 import type { OutboxEntry } from '../repositories/outbox-repository';
+
+/**
+ * Undoes our side of an action that failed for good (e.g. gives back a redemption's points).
+ * Runs in the transaction that marks the row failed, so it commits exactly once with it; it
+ * should still be idempotent (keyed by `failed.idempotencyKey`), as any undo step should.
+ */
+/** Runs in the failure's unit of work: it may lock a member and write to the ledger. */
+export type CompensationHandler = (tx: Tx, failed: FailedPanelAction) => Promise<void>;
+export type CompensationHandlers = Readonly<Partial<Record<CompensationName, CompensationHandler>>>;
 
 export interface OutboxDispatcherOptions {
   /** Attempts before a row is marked failed. */
@@ -15,6 +26,10 @@ export interface OutboxDispatcherOptions {
   leaseMs?: number;
   /** In [0, 1); injected in tests to pin the jitter. */
   random?: () => number;
+  /** The actions rows may name; defaults to the built-in ones. */
+  actions?: PanelActionTable;
+  /** A handler for every compensation an action names (checked when the dispatcher is built). */
+  compensations?: CompensationHandlers;
 }
 
 export interface DispatchResult {
@@ -41,7 +56,9 @@ const DEFAULTS = {
  * run ends, and a run with nothing due writes nothing.
  */
 export class OutboxDispatcher {
-  private readonly o: Required<Omit<OutboxDispatcherOptions, 'random'>> & { random: () => number };
+  private readonly o: Required<Omit<OutboxDispatcherOptions, 'random' | 'actions' | 'compensations'>> & { random: () => number };
+  private readonly actions: PanelActionTable;
+  private readonly compensations: CompensationHandlers;
   private warnedNoPanel = false;
 
   constructor(
@@ -51,7 +68,18 @@ export class OutboxDispatcher {
     private readonly logger?: Logger,
     options: OutboxDispatcherOptions = {},
   ) {
-    this.o = { ...DEFAULTS, random: Math.random, ...stripUndefined(options) };
+    const { actions = PANEL_ACTIONS, compensations = {}, ...rest } = options;
+    this.o = { ...DEFAULTS, random: Math.random, ...stripUndefined(rest) };
+    this.actions = actions;
+    this.compensations = compensations;
+    // At start-up rather than when an action first fails: by then its points would be stuck.
+    const missing = Object.entries(actions).filter(([, d]) => d.onFailed !== null && !compensations[d.onFailed]);
+    if (missing.length > 0) {
+      throw new ConfigError(
+        `No handler for the compensation of ${missing.map(([name, d]) => `${name} (${String(d.onFailed)})`).join(', ')}`,
+        'Pass a handler for each compensation the panel actions name in the dispatcher options.',
+      );
+    }
   }
 
   async run(): Promise<DispatchResult> {
@@ -76,13 +104,22 @@ export class OutboxDispatcher {
     const log = { job: 'outbox', panel: panel.name, action: entry.action, idempotencyKey: entry.idempotencyKey, attempt: entry.attempts };
     let reference: string | null;
     try {
-      ({ reference } = await performPanelAction(panel, entry.action, entry.payload, entry.idempotencyKey));
+      const call = panelActionCall(this.actions, panel, entry.action, entry.payload, entry.idempotencyKey);
+      ({ reference } = await panel.perform(call));
     } catch (err) {
       const error = describe(err);
       const retryable = !(err instanceof PanelError) || err.retryable;
       if (!retryable || entry.attempts >= this.o.maxAttempts) {
-        await this.db.repos.outbox.markFailed(entry.id, entry.attempts, error);
-        this.logger?.error({ ...log, error, retryable }, 'panel action failed; giving up');
+        const compensation = this.compensationFor(entry.action);
+        try {
+          await this.giveUp(entry, error);
+        } catch (compensationError) {
+          // The row stays claimed and is tried again when its lease ends (it may even be sent
+          // then); failed-without-compensation is the one outcome it must never reach.
+          this.logger?.error({ ...log, error, compensation, compensationError: describe(compensationError) }, 'compensation failed; the action stays pending');
+          return 'retried';
+        }
+        this.logger?.error({ ...log, error, retryable, compensation }, 'panel action failed; giving up');
         return 'failed';
       }
       const delayMs = this.backoff(entry.attempts);
@@ -94,6 +131,28 @@ export class OutboxDispatcher {
     await this.db.repos.outbox.markSent(entry.id, reference, this.clock());
     this.logger?.info({ ...log, reference }, 'panel action sent');
     return 'sent';
+  }
+
+  /**
+   * Marks the row failed and runs its action's compensation in one transaction: the fence on
+   * `attempts` lets one dispatcher win, so the compensation commits exactly once, and never
+   * without the row being failed (or the other way round).
+   */
+  private async giveUp(entry: OutboxEntry, error: string): Promise<void> {
+    const name = this.compensationFor(entry.action);
+    const handler = name === null ? undefined : this.compensations[name];
+    if (!handler) {
+      await this.db.repos.outbox.markFailed(entry.id, entry.attempts, error);
+      return;
+    }
+    await this.db.transaction(async (tx) => {
+      if (!(await tx.repos.outbox.markFailed(entry.id, entry.attempts, error))) return;
+      await handler(tx, { action: entry.action, payload: entry.payload, idempotencyKey: entry.idempotencyKey, error });
+    });
+  }
+
+  private compensationFor(action: string): CompensationName | null {
+    return Object.hasOwn(this.actions, action) ? (this.actions[action]?.onFailed ?? null) : null;
   }
 
   /**

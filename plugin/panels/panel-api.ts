@@ -1,25 +1,37 @@
-import { z } from 'zod';
-import { currencyDigits, type Money } from '../domain/money';
+import { describeProblems, fieldProblems } from '../domain/validation';
+import {
+  type PanelActionDefinition,
+  type PanelActionName,
+  type PanelActionPayloads,
+  type PanelActionTable,
+  type PanelCapabilities,
+} from '../domain/panel-actions';
 import { PanelError } from '../errors';
 
-/** Which of the actions below a panel can perform; the program picks among what is there. */
-export interface PanelCapabilities {
-  /** A negative line on an unpaid invoice (WHMCS `UpdateInvoice newitem*`). */
-  invoiceDiscount: boolean;
-  /** A client group or tier with the panel's own discount (WHMCS `UpdateClient groupid`). */
-  clientTier: boolean;
-  /** Account credit (WHMCS `AddCredit`), e.g. cashback where invoices can't be edited. */
-  credit: boolean;
-}
+export type { PanelActionName, PanelActionPayloads, PanelCapabilities } from '../domain/panel-actions';
+export { withKey } from '../domain/panel-actions';
 
 export interface PanelResult {
   /** The panel's id for what it created (an invoice item, a credit), when it returns one. */
   reference: string | null;
 }
 
+/** One action, its payload checked against its declaration, as the dispatcher hands it over. */
+export interface PanelActionCall<P = unknown> {
+  readonly action: string;
+  readonly definition: PanelActionDefinition<P>;
+  readonly payload: P;
+  readonly idempotencyKey: string;
+}
+
 /**
  * An adapter for one billing panel's API. Only the outbox dispatcher calls it, never code
  * inside a DB transaction (DESIGN §10: a slow panel would hold a pooled connection).
+ *
+ * One `perform` for every action rather than a method per action: the actions are declared
+ * once (domain/panel-actions.ts), and an adapter that can act generically (the generic shim)
+ * takes a new action with no change; one that maps actions onto a panel's own API dispatches
+ * through a typed `PanelActionHandlers` table, so the compiler lists what a new action needs.
  *
  * Idempotency: every call carries the outbox row's idempotency key, and the same key may
  * arrive more than once (a dispatcher lost its lease, or crashed between the panel's answer
@@ -35,68 +47,49 @@ export interface PanelResult {
 export interface PanelApi {
   readonly name: string;
   readonly capabilities: PanelCapabilities;
-  addInvoiceDiscount(invoiceId: string, amount: Money, description: string, idempotencyKey: string): Promise<PanelResult>;
-  setClientTier(clientId: string, tier: string, idempotencyKey: string): Promise<PanelResult>;
-  applyCredit(clientId: string, amount: Money, description: string, idempotencyKey: string): Promise<PanelResult>;
+  perform(call: PanelActionCall): Promise<PanelResult>;
 }
 
-/** The description an adapter writes into the panel: the key makes a retry findable. */
-export function withKey(description: string, idempotencyKey: string): string {
-  return `${description} [ref ${idempotencyKey}]`;
-}
-
-const money = z
-  .object({ currency: z.string(), minor: z.number().int().positive() })
-  .refine((m) => currencyDigits(m.currency) !== undefined, { error: 'unknown currency' });
-const panelId = z.string().min(1).max(64);
-const description = z.string().min(1).max(255);
-
-/**
- * What the outbox carries, by action name. The payload is checked again when it is read back,
- * because a row may have been written by an older version of the plugin.
- */
-export const PANEL_ACTION_SCHEMAS = {
-  'invoice.discount': z.object({ invoiceId: panelId, amount: money, description }),
-  'client.tier': z.object({ clientId: panelId, tier: z.string().min(1).max(64) }),
-  'client.credit': z.object({ clientId: panelId, amount: money, description }),
+/** An adapter's implementation of each built-in action, by name. */
+export type PanelActionHandlers = {
+  readonly [A in PanelActionName]: (payload: PanelActionPayloads[A], idempotencyKey: string) => Promise<PanelResult>;
 };
 
-export type PanelActionName = keyof typeof PANEL_ACTION_SCHEMAS;
-export type PanelActionPayloads = { [A in PanelActionName]: z.infer<(typeof PANEL_ACTION_SCHEMAS)[A]> };
-
-export function isPanelActionName(action: string): action is PanelActionName {
-  return Object.hasOwn(PANEL_ACTION_SCHEMAS, action);
+/** Calls the handler for `call.action`; an action the table doesn't have fails for good. */
+export function performWith(adapter: string, handlers: PanelActionHandlers, call: PanelActionCall): Promise<PanelResult> {
+  if (!Object.hasOwn(handlers, call.action)) {
+    throw new PanelError('unsupported_action', { message: `Panel "${adapter}" has no handler for ${call.action}`, retryable: false });
+  }
+  // The payload was parsed by this action's own schema, which is what the handler's type says.
+  const handler = handlers[call.action as PanelActionName] as (payload: unknown, idempotencyKey: string) => Promise<PanelResult>;
+  return handler(call.payload, call.idempotencyKey);
 }
 
-/** Performs one outbox action through the adapter; an action it can't do fails for good. */
-export async function performPanelAction(api: PanelApi, action: string, payload: unknown, idempotencyKey: string): Promise<PanelResult> {
-  if (!isPanelActionName(action)) {
-    throw new PanelError('unknown_action', { message: `Unknown panel action "${action}"`, retryable: false });
-  }
-  const parsed = PANEL_ACTION_SCHEMAS[action].safeParse(payload);
+/**
+ * Checks an outbox row against the action table and the panel: an unknown action, a payload
+ * that no longer fits its schema, or a capability the panel lacks fails for good.
+ */
+export function panelActionCall(
+  actions: PanelActionTable,
+  api: Pick<PanelApi, 'name' | 'capabilities'>,
+  action: string,
+  payload: unknown,
+  idempotencyKey: string,
+): PanelActionCall {
+  const definition = Object.hasOwn(actions, action) ? actions[action] : undefined;
+  if (!definition) throw new PanelError('unknown_action', { message: `Unknown panel action "${action}"`, retryable: false });
+  const parsed = definition.payload.safeParse(payload);
   if (!parsed.success) {
     throw new PanelError('invalid_action_payload', {
-      message: `Invalid ${action} payload: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+      message: `Invalid ${action} payload: ${describeProblems(fieldProblems(parsed.error, payload))}`,
       retryable: false,
     });
   }
-  const unsupported = (capability: keyof PanelCapabilities) =>
-    new PanelError('unsupported_action', { message: `Panel "${api.name}" cannot do ${action} (no ${capability} capability)`, retryable: false });
-  switch (action) {
-    case 'invoice.discount': {
-      if (!api.capabilities.invoiceDiscount) throw unsupported('invoiceDiscount');
-      const p = parsed.data as PanelActionPayloads['invoice.discount'];
-      return api.addInvoiceDiscount(p.invoiceId, p.amount, p.description, idempotencyKey);
-    }
-    case 'client.tier': {
-      if (!api.capabilities.clientTier) throw unsupported('clientTier');
-      const p = parsed.data as PanelActionPayloads['client.tier'];
-      return api.setClientTier(p.clientId, p.tier, idempotencyKey);
-    }
-    case 'client.credit': {
-      if (!api.capabilities.credit) throw unsupported('credit');
-      const p = parsed.data as PanelActionPayloads['client.credit'];
-      return api.applyCredit(p.clientId, p.amount, p.description, idempotencyKey);
-    }
+  if (!api.capabilities[definition.capability]) {
+    throw new PanelError('unsupported_action', {
+      message: `Panel "${api.name}" cannot do ${action} (no ${definition.capability} capability)`,
+      retryable: false,
+    });
   }
+  return { action, definition, payload: parsed.data, idempotencyKey };
 }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { isDuplicateKey } from '../db/errors';
-import type { PanelActionName, PanelActionPayloads } from '../panels/panel-api';
+import type { PanelActionName, PanelActionPayloads } from '../domain/panel-actions';
 import { toDate, toDateOrNull, toInt } from './row-values';
 
 export const OUTBOX = 'loyalty_outbox';

@@ -1,10 +1,12 @@
 import type { Database } from '../db/database';
 import { ConfigError, ValidationError } from '../errors';
-import { programFromSettings, programSettingsSchema, type Program, type ProgramSettings } from '../domain/program';
+import { programFromSettings, type Program, type ProgramSettings } from '../domain/program';
 import { parseRule, type CapPeriod, type Rule, type RuleParams, type RuleType, type StoredRule } from '../domain/rules';
+import type { Settings } from '../domain/settings';
 import type { RuleRow } from '../repositories/rule-repository';
+import type { SettingsService } from './settings-service';
 
-/** Settings are read by every event; a short cache keeps that off the hot path. */
+/** Rules are read by every event; a short cache keeps that off the hot path (settings have their own). */
 const CACHE_MS = 5_000;
 
 /** A rule as a caller writes it; params are checked against the rule type before storing. */
@@ -20,11 +22,17 @@ export interface RuleInput<K extends RuleType = RuleType> {
 const RULE_HELP =
   'Correct the row in loyalty_rules (the rule types and their params are described in plugin/domain/rules.ts), or delete it. Events are refused until then, so none earns by a wrong rule.';
 
+/**
+ * The program: settings (through the settings service) plus the earning rules. Reads go through
+ * the pool: call `current()` before a transaction, never inside one.
+ */
 export class ProgramService {
-  private cached: { program: Program; at: number } | null = null;
+  private cachedRules: { rules: readonly Rule[]; at: number } | null = null;
+  private built: { settings: Settings; rules: readonly Rule[]; program: Program } | null = null;
 
   constructor(
     private readonly db: Database,
+    private readonly settings: SettingsService,
     private readonly clock: () => Date,
   ) {}
 
@@ -32,46 +40,29 @@ export class ProgramService {
     await this.current();
   }
 
+  /** Throws `InvalidSettingsError` (naming the keys) or a ConfigError naming a bad rule. */
   async current(): Promise<Program> {
-    const now = this.clock().getTime();
-    if (this.cached && now - this.cached.at < CACHE_MS) return this.cached.program;
-    const [raw, stored] = await Promise.all([this.db.repos.settings.all(), this.db.repos.rules.all()]);
-    const parsed = programSettingsSchema.safeParse(raw);
-    if (!parsed.success) {
-      const where = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      throw new ConfigError(`Program settings are invalid: ${where}`, 'Correct the row in loyalty_settings.');
-    }
-    const program = programFromSettings(parsed.data, stored.map(validRule));
-    this.cached = { program, at: now };
-    return program;
+    const [settings, rules] = await Promise.all([this.settings.snapshot(), this.rules()]);
+    if (this.built?.settings !== settings || this.built.rules !== rules) this.built = { settings, rules, program: programFromSettings(settings, rules) };
+    return this.built.program;
   }
 
   /** Stores settings only where none exist yet, so a provider's own changes are never overwritten. */
   async seed(settings: ProgramSettings): Promise<void> {
-    const valid = programSettingsSchema.parse(settings);
-    await this.db.transaction(async ({ repos }) => {
-      for (const [key, value] of Object.entries(valid)) {
-        if (value !== undefined) await repos.settings.setIfAbsent(key, value, this.clock());
-      }
-    });
-    this.cached = null;
+    await this.settings.seed(settings);
   }
 
+  /** Stores the given settings; `update({})` just drops the caches, as any admin write does. */
   async update(settings: ProgramSettings): Promise<void> {
-    const valid = programSettingsSchema.parse(settings);
-    await this.db.transaction(async ({ repos }) => {
-      for (const [key, value] of Object.entries(valid)) {
-        if (value !== undefined) await repos.settings.set(key, value, this.clock());
-      }
-    });
-    this.cached = null;
+    this.cachedRules = null;
+    await this.settings.update(settings);
   }
 
   /** Adds a rule; refuses one that would not pass validation when read. Returns its id. */
   async addRule(input: RuleInput): Promise<number> {
     const row = checkedRow(input);
     const id = await this.db.transaction(({ repos }) => repos.rules.insert(row, this.clock()));
-    this.cached = null;
+    this.cachedRules = null;
     return id;
   }
 
@@ -80,13 +71,21 @@ export class ProgramService {
     const row = checkedRow(input, id);
     const found = await this.db.transaction(({ repos }) => repos.rules.update(id, row, this.clock()));
     if (!found) throw new ValidationError([{ path: 'id', message: `no rule #${id}` }], 'List the rules to find the right id.');
-    this.cached = null;
+    this.cachedRules = null;
   }
 
   async setRuleActive(id: number, active: boolean): Promise<void> {
     const found = await this.db.transaction(({ repos }) => repos.rules.update(id, { active }, this.clock()));
     if (!found) throw new ValidationError([{ path: 'id', message: `no rule #${id}` }], 'List the rules to find the right id.');
-    this.cached = null;
+    this.cachedRules = null;
+  }
+
+  private async rules(): Promise<readonly Rule[]> {
+    const now = performance.now();
+    if (this.cachedRules && now - this.cachedRules.at < CACHE_MS) return this.cachedRules.rules;
+    const rules = (await this.db.repos.rules.all()).map(validRule);
+    this.cachedRules = { rules, at: now };
+    return rules;
   }
 }
 

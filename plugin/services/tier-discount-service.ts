@@ -1,20 +1,10 @@
 import type { Invoice } from '../domain/billing-event';
 import type { Member } from '../domain/member';
-import type { TierDiscountMethod } from '../domain/program';
 import { renewalDiscount, type Tier } from '../domain/tiers';
 import type { Tx } from '../db/unit-of-work';
 import type { Translations } from '../i18n';
-import type { PanelCapabilities } from '../panels/panel-api';
 import type { MemberAccount } from './member-account';
 import type { ProgramSnapshot, UseCaseContext, UseCaseResult } from './use-case-context';
-
-/** The panel capability each discount method needs. */
-export const METHOD_NEEDS: Record<TierDiscountMethod, keyof PanelCapabilities | null> = {
-  invoice_line: 'invoiceDiscount',
-  client_tier: 'clientTier',
-  cashback: 'credit',
-  none: null,
-};
 
 /** The renewal lines' total: the only part of an invoice a tier discount applies to. */
 function renewalTotal(invoice: Invoice): number {

@@ -1,10 +1,10 @@
 import type { Database } from '../db/database';
 import type { Tx } from '../db/unit-of-work';
-import { ConfigError } from '../errors';
 import type { Member } from '../domain/member';
-import { decideTier, leavesWindowAt, monthKey, nextTier, tierSettingsFrom, tierSettingsSchema, windowMonths, type Tier, type TierSettings } from '../domain/tiers';
+import { decideTier, leavesWindowAt, monthKey, nextTier, windowMonths, type Tier, type TierSettings } from '../domain/tiers';
 import type { Logger } from '../logger';
 import { MemberAccount } from './member-account';
+import type { SettingsService } from './settings-service';
 import type { ProgramSnapshot } from './use-case-context';
 import type { TierDiscountService } from './tier-discount-service';
 
@@ -29,10 +29,11 @@ export interface TierStatus {
  * for the grace period and are made by `review()`, which the scheduler calls.
  */
 export class TierService {
-  private cached: { tiers: Tier[]; settings: TierSettings; at: number } | null = null;
+  private cached: { tiers: Tier[]; at: number } | null = null;
 
   constructor(
     private readonly db: Database,
+    private readonly settings: SettingsService,
     private readonly clock: () => Date,
     private readonly tierDiscounts: TierDiscountService,
     private readonly logger?: Logger,
@@ -44,19 +45,16 @@ export class TierService {
 
   /** Tiers and tier settings, cached; read through the pool, so never inside a transaction. */
   async config(): Promise<{ tiers: Tier[]; settings: TierSettings }> {
-    const now = this.clock().getTime();
-    if (this.cached && now - this.cached.at < CACHE_MS) return this.cached;
-    const parsed = tierSettingsSchema.safeParse(await this.db.repos.settings.all());
-    if (!parsed.success) {
-      const where = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      throw new ConfigError(`Tier settings are invalid: ${where}`, 'Correct the tier_* rows in loyalty_settings.');
-    }
-    this.cached = { tiers: await this.db.repos.tiers.list(), settings: tierSettingsFrom(parsed.data), at: now };
-    return this.cached;
+    const settings = await this.settings.tierSettings();
+    const now = performance.now();
+    if (!this.cached || now - this.cached.at >= CACHE_MS) this.cached = { tiers: await this.db.repos.tiers.list(), at: now };
+    return { tiers: this.cached.tiers, settings };
   }
 
+  /** For code that changed tiers or their settings behind the services' back (tests, the demo seed). */
   invalidate(): void {
     this.cached = null;
+    this.settings.invalidate();
   }
 
   /**

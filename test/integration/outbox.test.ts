@@ -7,7 +7,7 @@ import { PanelError } from '../../plugin/errors';
 import { OutboxDispatcher, type OutboxDispatcherOptions } from '../../plugin/jobs/outbox-dispatcher';
 import { DemoPanelApi } from '../../plugin/panels/demo/demo-panel-api';
 import { GenericPanelApi } from '../../plugin/panels/generic/generic-panel-api';
-import type { PanelApi, PanelCapabilities, PanelResult } from '../../plugin/panels/panel-api';
+import type { PanelActionCall, PanelApi, PanelCapabilities, PanelResult } from '../../plugin/panels/panel-api';
 import { startTestApp, TEST_SECRETS, type TestApp } from '../support/harness';
 
 const USD = (minor: number): Money => ({ currency: 'USD', minor });
@@ -33,14 +33,8 @@ class FlakyPanel implements PanelApi {
     this.calls.push(idempotencyKey);
     return { reference: `ref-${this.calls.length}` };
   }
-  addInvoiceDiscount(_i: string, _a: Money, _d: string, k: string) {
-    return this.act(k);
-  }
-  setClientTier(_c: string, _t: string, k: string) {
-    return this.act(k);
-  }
-  applyCredit(_c: string, _a: Money, _d: string, k: string) {
-    return this.act(k);
+  perform(call: PanelActionCall) {
+    return this.act(call.idempotencyKey);
   }
 }
 

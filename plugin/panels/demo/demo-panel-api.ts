@@ -1,5 +1,5 @@
 import type { Money } from '../../domain/money';
-import { withKey, type PanelApi, type PanelCapabilities, type PanelResult } from '../panel-api';
+import { withKey, performWith, type PanelActionCall, type PanelActionHandlers, type PanelApi, type PanelCapabilities, type PanelResult } from '../panel-api';
 
 export type DemoActionKind = 'invoice_discount' | 'client_tier' | 'credit';
 
@@ -32,7 +32,18 @@ export class DemoPanelApi implements PanelApi {
   private readonly tiers = new Map<string, string>();
   private seq = 0;
 
+  /** Each built-in action as this panel books it; a new action shows here as a type error. */
+  private readonly handlers: PanelActionHandlers = {
+    'invoice.discount': (p, key) => this.addInvoiceDiscount(p.invoiceId, p.amount, p.description, key),
+    'client.tier': (p, key) => this.setClientTier(p.clientId, p.tier, key),
+    'client.credit': (p, key) => this.applyCredit(p.clientId, p.amount, p.description, key),
+  };
+
   constructor(private readonly clock: () => Date = () => new Date()) {}
+
+  perform(call: PanelActionCall): Promise<PanelResult> {
+    return performWith(this.name, this.handlers, call);
+  }
 
   async addInvoiceDiscount(invoiceId: string, amount: Money, description: string, idempotencyKey: string): Promise<PanelResult> {
     return this.record(idempotencyKey, 'invoice_discount', {

@@ -9,7 +9,7 @@ import type { EventService } from '../../services/event-service';
 import type { ProgramService } from '../../services/program-service';
 import type { TierService } from '../../services/tier-service';
 import { DEMO_CLIENTS, DEMO_PROGRAM, DEMO_TIER_RATES, demoEvent, type DemoClient, type DemoEventType } from './demo-clients';
-import { DemoPanelApi } from './demo-panel-api';
+import type { DemoPanelApi } from './demo-panel-api';
 
 /** Fixed, so the seed events are byte-for-byte the same on every start and replay as duplicates. */
 const SEED_OCCURRED_AT = new Date('2026-11-01T09:00:00Z');
@@ -27,8 +27,6 @@ export interface DeliveryResult {
  * (discount lines, tiers, credits), and the demo page lists what arrived.
  */
 export class DemoPanel {
-  readonly api: DemoPanelApi;
-
   constructor(
     private readonly deps: {
       db: Database;
@@ -40,17 +38,20 @@ export class DemoPanel {
       source: string;
       logger: Logger;
       clock: () => Date;
+      /** The adapter the dispatcher sends to; the demo page lists what it received. */
+      api: DemoPanelApi;
     },
-  ) {
-    this.api = new DemoPanelApi(deps.clock);
+  ) {}
+
+  get api(): DemoPanelApi {
+    return this.deps.api;
   }
 
   /** Idempotent: fixed event ids make a restart a no-op. */
   async init(): Promise<void> {
-    await this.deps.program.seed(DEMO_PROGRAM);
-    if (await this.deps.db.repos.settings.setIfAbsent('tier_qualifying_rates', DEMO_TIER_RATES, this.deps.clock())) {
-      this.deps.tiers.invalidate();
-    }
+    await this.deps.program.seed({ ...DEMO_PROGRAM, tier_qualifying_rates: DEMO_TIER_RATES });
+    // The tier service keeps its own copy of the tier settings.
+    this.deps.tiers.invalidate();
     for (const [n, client] of DEMO_CLIENTS.entries()) {
       for (const type of ['client.created', 'invoice.paid'] as const) {
         const json = demoEvent(type, client, {

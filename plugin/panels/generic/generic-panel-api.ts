@@ -1,8 +1,7 @@
 import axios, { type AxiosInstance } from 'axios';
 import { Webhook } from 'standardwebhooks';
-import { toDecimalString, type Money } from '../../domain/money';
 import { PanelError } from '../../errors';
-import { withKey, type PanelApi, type PanelCapabilities, type PanelResult } from '../panel-api';
+import type { PanelActionCall, PanelApi, PanelCapabilities, PanelResult } from '../panel-api';
 
 export interface GenericPanelOptions {
   /** PANEL_ACTIONS_URL: the panel-side shim's endpoint. */
@@ -21,9 +20,9 @@ export interface GenericPanelOptions {
  * which the spec keeps equal across redeliveries; the shim should check for it (it is also in
  * the description) before acting, because a redelivery can happen (see PanelApi).
  *
- * Body: `{ "type": "invoice.discount" | "client.tier" | "client.credit", "idempotency_key",
- * "data": { … money as a decimal string plus currency, as in the event contract } }`.
- * Answer: 2xx with optional `{ "reference": "…" }`.
+ * Body: `{ "type": <action name>, "idempotency_key", "data": <the action's wire form> }`, for
+ * every action declared in domain/panel-actions.ts (README "Panel actions" lists them), so a
+ * new action needs no change here. Answer: 2xx with optional `{ "reference": "…" }`.
  *
  * No retries here: one attempt per call, and the outbox dispatcher owns backoff.
  */
@@ -43,24 +42,8 @@ export class GenericPanelApi implements PanelApi {
     this.shownUrl = `${u.origin}${u.pathname}`;
   }
 
-  addInvoiceDiscount(invoiceId: string, amount: Money, description: string, idempotencyKey: string): Promise<PanelResult> {
-    return this.post('invoice.discount', idempotencyKey, {
-      invoice_id: invoiceId,
-      ...moneyFields(amount),
-      description: withKey(description, idempotencyKey),
-    });
-  }
-
-  setClientTier(clientId: string, tier: string, idempotencyKey: string): Promise<PanelResult> {
-    return this.post('client.tier', idempotencyKey, { client_id: clientId, tier });
-  }
-
-  applyCredit(clientId: string, amount: Money, description: string, idempotencyKey: string): Promise<PanelResult> {
-    return this.post('client.credit', idempotencyKey, {
-      client_id: clientId,
-      ...moneyFields(amount),
-      description: withKey(description, idempotencyKey),
-    });
+  perform(call: PanelActionCall): Promise<PanelResult> {
+    return this.post(call.action, call.idempotencyKey, call.definition.toWire(call.payload, call.idempotencyKey));
   }
 
   private async post(type: string, idempotencyKey: string, data: Record<string, unknown>): Promise<PanelResult> {
@@ -100,10 +83,6 @@ export class GenericPanelApi implements PanelApi {
       retryable,
     });
   }
-}
-
-function moneyFields(amount: Money): { amount: string; currency: string } {
-  return { amount: toDecimalString(amount), currency: amount.currency };
 }
 
 function referenceFrom(text: unknown): string | null {

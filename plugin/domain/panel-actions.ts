@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { currencyDigits, toDecimalString, type Money } from './money';
+
+/**
+ * What a panel adapter can do. An action names the one it needs; an adapter lists what it
+ * has, and the dispatcher fails an action for good when its panel lacks the capability.
+ */
+export const PANEL_CAPABILITIES = {
+  invoiceDiscount: 'a negative line on an unpaid invoice (WHMCS `UpdateInvoice newitem*`)',
+  clientTier: "a client group or tier carrying the panel's own discount (WHMCS `UpdateClient groupid`)",
+  credit: "account credit (WHMCS `AddCredit`), e.g. cashback where invoices can't be edited",
+} as const;
+
+export type PanelCapability = keyof typeof PANEL_CAPABILITIES;
+export type PanelCapabilities = Readonly<Record<PanelCapability, boolean>>;
+
+/**
+ * Steps that undo our side of an action the panel never performed. Each is run by a handler a
+ * service registers with the outbox dispatcher, in its own transaction, together with marking
+ * the action failed, so it happens exactly once.
+ */
+export const COMPENSATIONS = {
+  reverse_points: 'gives the member back the points the action was paid with',
+} as const;
+
+export type CompensationName = keyof typeof COMPENSATIONS;
+
+/** An action that failed for good, as a compensation handler receives it. */
+export interface FailedPanelAction {
+  action: string;
+  /** As stored: it may not match the action's schema (that can be why it failed). */
+  payload: unknown;
+  idempotencyKey: string;
+  error: string;
+}
+
+/**
+ * One action the plugin can ask of a panel, declared once: the outbox's enqueue typing, the
+ * dispatcher, the adapters and the docs all read it.
+ */
+export interface PanelActionDefinition<P = unknown> {
+  /** For the docs: what the panel does. */
+  readonly description: string;
+  /** What the outbox carries; checked again when read back, since an older version may have written it. */
+  readonly payload: z.ZodType<P>;
+  readonly capability: PanelCapability;
+  /** What happens when the action fails for good: nothing, or a named compensation. */
+  readonly onFailed: CompensationName | null;
+  /**
+   * The action as panel-side shims receive it (the generic adapter's `data`): snake_case, money
+   * as a decimal string plus its currency, as in the event contract. Descriptions carry the
+   * idempotency key so a retried action can be found in the panel (see `withKey`).
+   * A method, so a definition for a narrower payload still fits a table of any actions.
+   */
+  toWire(payload: P, idempotencyKey: string): Record<string, unknown>;
+}
+
+/** Actions by name. Extend with a spread; a name must be unique (`withPanelActions` checks). */
+export type PanelActionTable = Readonly<Record<string, PanelActionDefinition>>;
+
+/** Typed helper: infers the payload type from the schema. */
+export function definePanelAction<P>(definition: PanelActionDefinition<P>): PanelActionDefinition<P> {
+  return definition;
+}
+
+/** The description an adapter writes into the panel: the key makes a retry findable. */
+export function withKey(description: string, idempotencyKey: string): string {
+  return `${description} [ref ${idempotencyKey}]`;
+}
+
+const money = z
+  .object({ currency: z.string(), minor: z.number().int().positive() })
+  .refine((m) => currencyDigits(m.currency) !== undefined, { error: 'unknown currency' });
+const panelId = z.string().min(1).max(64);
+const description = z.string().min(1).max(255);
+
+function moneyFields(amount: Money): { amount: string; currency: string } {
+  return { amount: toDecimalString(amount), currency: amount.currency };
+}
+
+export const PANEL_ACTIONS = {
+  'invoice.discount': definePanelAction({
+    description: "adds a negative line to an unpaid invoice (a tier's renewal discount)",
+    payload: z.object({ invoiceId: panelId, amount: money, description }),
+    capability: 'invoiceDiscount',
+    onFailed: null,
+    toWire: (p, key) => ({ invoice_id: p.invoiceId, ...moneyFields(p.amount), description: withKey(p.description, key) }),
+  }),
+  'client.tier': definePanelAction({
+    description: "puts the client in the panel's group for their tier (absolute, so a repeat is harmless)",
+    payload: z.object({ clientId: panelId, tier: z.string().min(1).max(64) }),
+    capability: 'clientTier',
+    onFailed: null,
+    toWire: (p) => ({ client_id: p.clientId, tier: p.tier }),
+  }),
+  'client.credit': definePanelAction({
+    description: 'adds account credit to the client (tier cashback)',
+    payload: z.object({ clientId: panelId, amount: money, description }),
+    capability: 'credit',
+    onFailed: null,
+    toWire: (p, key) => ({ client_id: p.clientId, ...moneyFields(p.amount), description: withKey(p.description, key) }),
+  }),
+} satisfies PanelActionTable;
+
+export type PanelActionName = keyof typeof PANEL_ACTIONS;
+export type PanelActionPayloads = {
+  [A in PanelActionName]: (typeof PANEL_ACTIONS)[A] extends PanelActionDefinition<infer P> ? P : never;
+};
+
+export function isPanelActionName(action: string): action is PanelActionName {
+  return Object.hasOwn(PANEL_ACTIONS, action);
+}
+
+/** The capability an action needs, e.g. to warn at start-up when the panel lacks it. */
+export function capabilityOf(action: PanelActionName): PanelCapability {
+  return PANEL_ACTIONS[action].capability;
+}
+
+/**
+ * The built-in actions plus `extra` (a host's or a test's own), refusing a name declared twice:
+ * a second declaration would silently replace what the outbox already holds rows for.
+ */
+export function withPanelActions(extra: PanelActionTable, base: PanelActionTable = PANEL_ACTIONS): PanelActionTable {
+  const clash = Object.keys(extra).filter((name) => Object.hasOwn(base, name));
+  if (clash.length > 0) throw new Error(`Panel action declared twice: ${clash.join(', ')}`);
+  return Object.freeze({ ...base, ...extra });
+}

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { currencyDigits } from './money';
+import { RATE_PATTERN } from './points';
+import { CAP_PERIODS } from './rules';
+
+/**
+ * Program settings, declared once: each key's schema (what loyalty_settings may hold), default
+ * and description. The settings service, the README's settings table and manifest.json's
+ * settings schema read this table (`npm run docs` regenerates both).
+ */
+export interface SettingDefinition<S extends z.ZodType = z.ZodType> {
+  readonly schema: S;
+  /** Applies while the key has no row. */
+  readonly default: z.output<S>;
+  /** For the docs (markdown). */
+  readonly description: string;
+}
+
+function defineSetting<S extends z.ZodType>(definition: SettingDefinition<S>): SettingDefinition<S> {
+  return definition;
+}
+
+export const TIER_DISCOUNT_METHODS = ['invoice_line', 'client_tier', 'cashback', 'none'] as const;
+export type TierDiscountMethod = (typeof TIER_DISCOUNT_METHODS)[number];
+
+const currencyCode = z.string().refine((c) => currencyDigits(c) !== undefined, 'is not a known ISO 4217 currency code');
+const instant = z.iso.datetime({ offset: true }).nullable().default(null);
+
+/**
+ * The base rate's switch (seeded on, no window, no cap): an active window [starts_at, ends_at)
+ * judged at the purchase instant, and an optional cap per member per UTC calendar period,
+ * counted from the ledger entries of rule `base_rate`.
+ */
+export const baseRuleSettingSchema = z
+  .strictObject({
+    active: z.boolean(),
+    starts_at: instant,
+    ends_at: instant,
+    cap: z
+      .strictObject({ points: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), period: z.enum(CAP_PERIODS) })
+      .nullable()
+      .default(null),
+  })
+  .refine((b) => b.starts_at === null || b.ends_at === null || Date.parse(b.ends_at) > Date.parse(b.starts_at), {
+    message: 'must be after starts_at',
+    path: ['ends_at'],
+  });
+
+export const SETTINGS = {
+  earn_rates: defineSetting({
+    schema: z.record(currencyCode, z.string().regex(RATE_PATTERN, 'must be a decimal string of points per 1.00, such as "1" or "0.5"')),
+    default: { USD: '1', EUR: '1', GBP: '1' },
+    description:
+      'base points per 1.00 of each currency (exact decimal strings, floor rounding); a currency without a rate earns nothing, no conversion is guessed',
+  }),
+  base_rule: defineSetting({
+    schema: baseRuleSettingSchema,
+    default: { active: true, starts_at: null, ends_at: null, cap: null },
+    description:
+      "seeded on install: the base rate's on/off, active window `[starts_at, ends_at)` (ISO instants, judged at the purchase time) and optional cap per member, `{\"points\":N,\"period\":\"day\"|\"month\"|\"year\"}`, counted from ledger entries of rule `base_rate`. Off or out of its window, invoices earn no base points and so nothing built on them (product, promo and tier multipliers, percentage bonuses); a cap cuts the base award only",
+  }),
+  points_expiry_months: defineSetting({
+    schema: z.number().int().min(1).max(120).nullable(),
+    default: 12,
+    description: 'months a lot of points lives; `null` keeps points forever',
+  }),
+  refund_window_days: defineSetting({
+    schema: z.number().int().min(0).max(365),
+    default: 14,
+    description: 'new points stay *pending* (not spendable) this long; `0` makes them available at once',
+  }),
+  debt_policy: defineSetting({
+    schema: z.enum(['debt', 'write_off']),
+    default: 'debt',
+    description:
+      'reversing points already spent leaves a negative balance that later earnings pay off (`debt`), or records the loss and stops at zero (`write_off`)',
+  }),
+  chargeback_penalty_points: defineSetting({
+    schema: z.number().int().min(0).max(1_000_000_000),
+    default: 0,
+    description: 'extra points taken once per charged-back invoice',
+  }),
+  tier_discount_method: defineSetting({
+    schema: z.enum(TIER_DISCOUNT_METHODS),
+    default: 'invoice_line',
+    description:
+      "how a tier's renewal discount reaches the client: a negative line on the renewal invoice (`invoice_line`), the panel's client-group discount (`client_tier`, e.g. WHMCS), credit back on payment (`cashback`), or `none`",
+  }),
+  tier_base_currency: defineSetting({
+    schema: currencyCode,
+    default: 'USD',
+    description: 'the currency of tier thresholds',
+  }),
+  tier_qualifying_rates: defineSetting({
+    schema: z.record(z.string(), z.string().regex(RATE_PATTERN, 'must be a decimal string')),
+    default: {},
+    description: "base-currency units per 1.00 of other currencies for tier spend; other currencies don't count towards tiers",
+  }),
+  tier_grace_days: defineSetting({
+    schema: z.number().int().min(0).max(365),
+    default: 30,
+    description: 'days a member may stay below their tier before the tier review downgrades them',
+  }),
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+
+/** Every setting, validated, defaults filled in. */
+export type Settings = { readonly [K in SettingKey]: z.output<(typeof SETTINGS)[K]['schema']> };
+/** Settings as a caller writes them: any subset, in stored (input) form. */
+export type SettingsInput = { [K in SettingKey]?: z.input<(typeof SETTINGS)[K]['schema']> };
+
+export function isSettingKey(key: string): key is SettingKey {
+  return Object.hasOwn(SETTINGS, key);
+}
+
+type OptionalShape = { [K in SettingKey]: z.ZodOptional<(typeof SETTINGS)[K]['schema']> };
+
+function optionalShape(): OptionalShape {
+  return Object.fromEntries(SETTING_KEYS.map((k) => [k, SETTINGS[k].schema.optional()])) as OptionalShape;
+}
+
+/** What a write may hold: known keys only, each valid; a key left out keeps its value. */
+export const settingsInputSchema = z.strictObject(optionalShape());
+
+/** Any subset of the settings, other keys ignored (a reader that wants only some). */
+export const partialSettingsSchema = z.object(optionalShape());
+
+/** A subset's absent keys filled with their defaults (a stored `null` stays null). */
+export function withDefaults(partial: { readonly [K in SettingKey]?: Settings[K] }): Settings {
+  const out: Record<string, unknown> = {};
+  for (const key of SETTING_KEYS) out[key] = partial[key] === undefined ? SETTINGS[key].default : partial[key];
+  return out as Settings;
+}
+
+/** One stored key that can't be used, and why. */
+export interface SettingProblem {
+  key: string;
+  message: string;
+}
+
+/**
+ * Every row of loyalty_settings checked against its key's schema. A key nothing declares is a
+ * problem too, not skipped: it is almost always a misspelt key the provider expects to apply,
+ * and an event earning under the default instead is a ledger entry that can't be taken back,
+ * while a refused event is redelivered once the row is fixed.
+ */
+export function parseSettings(stored: Readonly<Record<string, unknown>>): { ok: true; settings: Settings } | { ok: false; problems: SettingProblem[] } {
+  const problems: SettingProblem[] = [];
+  const values: Partial<Record<SettingKey, unknown>> = {};
+  for (const [key, value] of Object.entries(stored)) {
+    if (!isSettingKey(key)) {
+      problems.push({ key, message: 'is not a known setting' });
+      continue;
+    }
+    const parsed = SETTINGS[key].schema.safeParse(value);
+    if (parsed.success) values[key] = parsed.data;
+    else for (const issue of parsed.error.issues) problems.push({ key, message: issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, settings: Object.freeze(withDefaults(values as Partial<Settings>)) };
+}

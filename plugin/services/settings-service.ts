@@ -1,0 +1,123 @@
+import type { Database } from '../db/database';
+import {
+  isSettingKey,
+  parseSettings,
+  settingsInputSchema,
+  type SettingKey,
+  type SettingProblem,
+  type Settings,
+  type SettingsInput,
+} from '../domain/settings';
+import { tierSettingsFrom, type TierSettings } from '../domain/tiers';
+import { fieldProblems } from '../domain/validation';
+import { ConfigError, ValidationError } from '../errors';
+
+/** Every event reads the settings; a short cache keeps that off the hot path. */
+const CACHE_MS = 5_000;
+
+/**
+ * Stored settings that can't be used, each named by key. Thrown rather than falling back to a
+ * default: a setting the provider meant would otherwise be skipped without a word.
+ */
+export class InvalidSettingsError extends ConfigError {
+  constructor(readonly problems: readonly SettingProblem[]) {
+    super(
+      `Program settings are invalid: ${problems.map((p) => `${p.key}: ${p.message}`).join('; ')}`,
+      'Correct or delete these rows in loyalty_settings (README "The program" lists the keys and their values). Events are refused until then, so none is processed under a setting you did not mean; the panel redelivers them.',
+    );
+  }
+
+  /** The keys at fault, each once. */
+  get keys(): string[] {
+    return [...new Set(this.problems.map((p) => p.key))];
+  }
+}
+
+/** Stored settings, validated and defaults filled in; throws `InvalidSettingsError` naming the keys. */
+export function settingsFrom(stored: Readonly<Record<string, unknown>>): Settings {
+  const parsed = parseSettings(stored);
+  if (!parsed.ok) throw new InvalidSettingsError(parsed.problems);
+  return parsed.settings;
+}
+
+export interface SettingsServiceOptions {
+  /** Monotonic milliseconds for the cache's age; the injected business clock may move backwards in tests. */
+  monotonic?: () => number;
+}
+
+/**
+ * The one reader and writer of program settings (domain/settings.ts declares them). Reads go
+ * through the pool, so call `snapshot()` before opening a transaction, never inside one: on
+ * SQLite the transaction holds the only connection. Writes invalidate the cache at once in this
+ * process; other instances see them within the cache's 5 seconds.
+ */
+export class SettingsService {
+  private cached: { settings: Settings; at: number } | null = null;
+  private readonly monotonic: () => number;
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: () => Date,
+    options: SettingsServiceOptions = {},
+  ) {
+    this.monotonic = options.monotonic ?? (() => performance.now());
+  }
+
+  /** All settings, validated; throws `InvalidSettingsError` while any stored row is unusable. */
+  async snapshot(): Promise<Settings> {
+    const now = this.monotonic();
+    if (this.cached && now - this.cached.at < CACHE_MS) return this.cached.settings;
+    const settings = settingsFrom(await this.db.repos.settings.all());
+    this.cached = { settings, at: now };
+    return settings;
+  }
+
+  async get<K extends SettingKey>(key: K): Promise<Settings[K]> {
+    return (await this.snapshot())[key];
+  }
+
+  /** The tier settings of the current snapshot. */
+  async tierSettings(): Promise<TierSettings> {
+    return tierSettingsFrom(await this.snapshot());
+  }
+
+  /** Stores the given keys; refuses unknown keys and invalid values, naming each. */
+  async update(values: SettingsInput): Promise<void> {
+    await this.write(values, 'overwrite');
+  }
+
+  /** Stores the given keys only where they have no row, so a provider's own changes stand. */
+  async seed(values: SettingsInput): Promise<void> {
+    await this.write(values, 'if_absent');
+  }
+
+  /** For code that wrote loyalty_settings some other way (tests, a migration run in-process). */
+  invalidate(): void {
+    this.cached = null;
+  }
+
+  private async write(values: SettingsInput, mode: 'overwrite' | 'if_absent'): Promise<void> {
+    const unknown = Object.keys(values).filter((key) => !isSettingKey(key));
+    const parsed = settingsInputSchema.safeParse(values);
+    if (unknown.length > 0 || !parsed.success) {
+      throw new ValidationError(
+        [
+          ...unknown.map((key) => ({ path: key, message: 'is not a known setting' })),
+          ...(parsed.success ? [] : fieldProblems(parsed.error, values).filter((p) => p.path !== '')),
+        ],
+        'Fix the listed settings and save them again (README "The program" lists them).',
+      );
+    }
+    const entries = Object.entries(parsed.data).filter(([, v]) => v !== undefined);
+    try {
+      await this.db.transaction(async ({ repos, now }) => {
+        for (const [key, value] of entries) {
+          if (mode === 'overwrite') await repos.settings.set(key, value, now);
+          else await repos.settings.setIfAbsent(key, value, now);
+        }
+      });
+    } finally {
+      this.invalidate();
+    }
+  }
+}

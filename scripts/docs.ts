@@ -1,0 +1,141 @@
+/**
+ * Writes the parts of README.md and manifest.json that the registries declare: program
+ * settings, panel actions and panel adapters. `npm run docs` rewrites them; `npm run docs --
+ * --check` fails when they are out of date (test/unit/docs.test.ts checks the same).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { COMPENSATIONS, PANEL_ACTIONS, PANEL_CAPABILITIES, type PanelActionTable } from '../plugin/domain/panel-actions';
+import { SETTING_KEYS, SETTINGS } from '../plugin/domain/settings';
+import { PANEL_ADAPTERS } from '../plugin/panels/adapters';
+
+export const README_PATH = path.join(__dirname, '..', 'README.md');
+export const MANIFEST_PATH = path.join(__dirname, '..', 'manifest.json');
+
+/** A table cell: pipes escaped (GFM needs it inside code spans too), one line. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+}
+
+function table(header: string[], rows: string[][]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+}
+
+export function settingsTable(): string {
+  return table(
+    ['key', 'default', 'meaning'],
+    SETTING_KEYS.map((key) => [`\`${key}\``, `\`${JSON.stringify(SETTINGS[key].default)}\``, SETTINGS[key].description]),
+  );
+}
+
+/** The payload's fields, as `name` or `name.sub` for nested objects (money). */
+function fieldList(schema: z.ZodType): string {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, { properties?: object }> };
+  const names = Object.entries(json.properties ?? {}).map(([name, sub]) =>
+    sub.properties ? `\`${name}\` {${Object.keys(sub.properties).map((k) => `\`${k}\``).join(', ')}}` : `\`${name}\``,
+  );
+  return names.join(', ');
+}
+
+export function panelActionsTable(actions: PanelActionTable = PANEL_ACTIONS): string {
+  return table(
+    ['action', 'what the panel does', 'panel capability', 'payload', 'when it fails for good'],
+    Object.entries(actions).map(([name, d]) => [
+      `\`${name}\``,
+      d.description,
+      `\`${d.capability}\`: ${PANEL_CAPABILITIES[d.capability]}`,
+      fieldList(d.payload),
+      d.onFailed === null ? 'marked `failed`; nothing to undo' : `marked \`failed\` and \`${d.onFailed}\` runs: ${COMPENSATIONS[d.onFailed]}`,
+    ]),
+  );
+}
+
+export function panelAdaptersTable(): string {
+  return table(
+    ['`PANEL`', 'what it is', 'options (plugin config)'],
+    Object.entries(PANEL_ADAPTERS).map(([name, d]) => {
+      const json = z.toJSONSchema(d.options, { io: 'input' }) as { properties?: Record<string, { description?: string }> };
+      const options = Object.entries(json.properties ?? {}).map(([k, v]) => `\`${k}\`${v.description ? `: ${v.description}` : ''}`);
+      return [`\`${name}\``, d.description, options.join('; ') || 'none'];
+    }),
+  );
+}
+
+/** JSON Schema of what loyalty_settings may hold, each key with its description and default. */
+export function settingsJsonSchema(): object {
+  const shape = Object.fromEntries(
+    SETTING_KEYS.map((k) => [k, SETTINGS[k].schema.optional().meta({ description: SETTINGS[k].description, default: SETTINGS[k].default })]),
+  );
+  return z.toJSONSchema(z.strictObject(shape), { io: 'input' });
+}
+
+export function manifestSections(actions: PanelActionTable = PANEL_ACTIONS): Record<string, unknown> {
+  return {
+    panels: Object.entries(PANEL_ADAPTERS).map(([name, d]) => ({
+      name,
+      description: d.description,
+      options: z.toJSONSchema(d.options, { io: 'input' }),
+    })),
+    panelActions: Object.entries(actions).map(([name, d]) => ({
+      name,
+      description: d.description,
+      capability: d.capability,
+      onFailed: d.onFailed,
+      payload: z.toJSONSchema(d.payload, { io: 'input', unrepresentable: 'any' }),
+    })),
+    settings: settingsJsonSchema(),
+  };
+}
+
+const README_BLOCKS: Record<string, () => string> = {
+  settings: settingsTable,
+  'panel-actions': () => panelActionsTable(),
+  'panel-adapters': panelAdaptersTable,
+};
+
+/** README with every `<!-- generated:NAME -->…<!-- /generated:NAME -->` block rewritten. */
+export function renderReadme(readme: string): string {
+  let out = readme;
+  for (const [name, render] of Object.entries(README_BLOCKS)) {
+    const open = `<!-- generated:${name} (npm run docs) -->`;
+    const close = `<!-- /generated:${name} -->`;
+    const start = out.indexOf(open);
+    const end = out.indexOf(close);
+    if (start < 0 || end < start) throw new Error(`README.md has no ${open} … ${close} block`);
+    out = `${out.slice(0, start + open.length)}\n${render()}\n${out.slice(end)}`;
+  }
+  return out;
+}
+
+/** manifest.json with the registry sections replaced, other keys kept in their order. */
+export function renderManifest(manifestText: string): string {
+  const manifest = JSON.parse(manifestText) as Record<string, unknown>;
+  const sections = manifestSections();
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(manifest)) out[key] = Object.hasOwn(sections, key) ? sections[key] : value;
+  for (const [key, value] of Object.entries(sections)) if (!Object.hasOwn(out, key)) out[key] = value;
+  return `${JSON.stringify(out, null, 2)}\n`;
+}
+
+function main(check: boolean): void {
+  let stale = false;
+  for (const [file, render] of [
+    [README_PATH, renderReadme],
+    [MANIFEST_PATH, renderManifest],
+  ] as const) {
+    const current = readFileSync(file, 'utf8');
+    const next = render(current);
+    if (next === current) continue;
+    if (check) {
+      stale = true;
+      console.error(`${path.basename(file)} is out of date: run npm run docs`);
+    } else {
+      writeFileSync(file, next);
+      console.log(`wrote ${path.basename(file)}`);
+    }
+  }
+  if (stale) process.exit(1);
+}
+
+if (require.main === module) main(process.argv.includes('--check'));
