@@ -19,6 +19,9 @@ import * as createSpendMonths from './20261124000430_create_spend_months';
 import * as createTierChanges from './20261124000440_create_tier_changes';
 import * as addInvoicesQualifying from './20261124000450_add_invoices_qualifying';
 import * as seedBaseRule from './20261124000500_seed_base_rule';
+import * as createJobLeases from './20261125000100_create_job_leases';
+import * as createJobRuns from './20261125000110_create_job_runs';
+import * as indexLotsExpires from './20261125000120_index_lots_expires';
 import * as addEventsWrittenOff from './20261125001000_add_events_written_off';
 
 export interface NamedMigration extends Knex.Migration {
@@ -47,5 +50,8 @@ export const migrations: NamedMigration[] = [
   { name: '20261124000440_create_tier_changes', ...createTierChanges },
   { name: '20261124000450_add_invoices_qualifying', ...addInvoicesQualifying },
   { name: '20261124000500_seed_base_rule', ...seedBaseRule },
+  { name: '20261125000100_create_job_leases', ...createJobLeases },
+  { name: '20261125000110_create_job_runs', ...createJobRuns },
+  { name: '20261125000120_index_lots_expires', ...indexLotsExpires },
   { name: '20261125001000_add_events_written_off', ...addEventsWrittenOff },
 ];

@@ -9,6 +9,8 @@ import { TIER_DISCOUNT_ACTIONS } from './domain/program';
 import { ConfigError } from './errors';
 import { OutboxDispatcher, type DispatchResult } from './jobs/outbox-dispatcher';
 import { ReleasePendingJob } from './jobs/release-pending-job';
+import type { JobDefinition } from './jobs/job-definition';
+import { Scheduler, type JobOutcome, type RunOptions } from './jobs/scheduler';
 import { Translations } from './i18n';
 import { createLogger, type Logger } from './logger';
 import { createPanelAdapter } from './panels/adapters';
@@ -63,6 +65,12 @@ export interface HostingRewardsPlugin {
     reviewTiers(): Promise<{ reviewed: number; downgraded: number }>;
     /** Sends due outbox actions to the panel; safe to run at any time, in several instances. */
     dispatchOutbox(): Promise<DispatchResult>;
+    /** Runs one declared job once in all instances, and once per period (jobs/scheduler.ts). */
+    run(name: string, options?: RunOptions): Promise<JobOutcome>;
+    /** The declared jobs (jobs/registry.ts), for a host's own cron. */
+    definitions: readonly JobDefinition[];
+    /** The time zone their schedules and periods are in. */
+    timeZone: string;
   };
   services: {
     tiers: TierService;
@@ -114,6 +122,13 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       : undefined;
   const panelApi = options.panelApi ?? adapter;
   const dispatchOutbox = new OutboxDispatcher(db, panelApi, clock, logger, { maxAttempts: config.outboxMaxAttempts });
+  const scheduler = new Scheduler(db, {
+    db,
+    logger,
+    releasePending: () => releasePending.run(),
+    reviewTiers: async () => tiers.review(await snapshot()),
+    dispatchOutbox: () => dispatchOutbox.run(),
+  });
 
   bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
   bus.on('member.enrolled', (e) => logger.info({ ...e }, 'member enrolled'));
@@ -146,6 +161,9 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       releasePending: () => releasePending.run(),
       reviewTiers: async () => tiers.review(await snapshot()),
       dispatchOutbox: () => dispatchOutbox.run(),
+      run: (name, runOptions) => scheduler.run(name, runOptions),
+      definitions: scheduler.jobs,
+      timeZone: scheduler.timeZone,
     },
     services: { events, program, settings, auth, rewards, tiers },
     presenters: { rewardsTab },

@@ -20,19 +20,15 @@ async function main(): Promise<void> {
   app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
   app.use(plugin.router);
 
-  // Every instance schedules every job; that is safe because outbox claims are atomic
-  // conditional UPDATEs, and releases and tier reviews run under each member's row lock and
-  // decide from the data (a second instance finds nothing left to do). `noOverlap` only stops
-  // a slow run overlapping itself here.
-  const jobs = [
-    cron.schedule('* * * * *', () => runJob('dispatch-outbox', () => plugin.jobs.dispatchOutbox()), { name: 'dispatch-outbox', noOverlap: true }),
-    cron.schedule('* * * * *', () => runJob('release-pending', () => plugin.jobs.releasePending()), { name: 'release-pending', noOverlap: true }),
-    // Daily: downgrades are measured in days of grace, and the review reads every tiered member.
-    cron.schedule('17 3 * * *', () => runJob('review-tiers', () => plugin.jobs.reviewTiers()), { name: 'review-tiers', noOverlap: true, timezone: 'Etc/UTC' }),
-  ];
-  async function runJob(job: string, work: () => Promise<unknown>): Promise<void> {
+  // Every instance schedules every declared job; each run first takes the job's lease in the
+  // database, so one instance runs it and the others skip (jobs/scheduler.ts). `noOverlap`
+  // only stops a slow run overlapping itself here.
+  const jobs = plugin.jobs.definitions.map((job) =>
+    cron.schedule(job.schedule, () => runJob(job.name), { name: job.name, noOverlap: true, timezone: plugin.jobs.timeZone }),
+  );
+  async function runJob(job: string): Promise<void> {
     try {
-      await work();
+      await plugin.jobs.run(job); // logs its own outcome
     } catch (err) {
       logger.error({ job, err }, 'scheduled job failed');
     }

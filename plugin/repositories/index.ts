@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { EventRepository } from './event-repository';
 import { InvoiceRepository } from './invoice-repository';
+import { JobRepository } from './job-repository';
 import { LedgerRepository } from './ledger-repository';
 import { LotRepository } from './lot-repository';
 import { MemberRepository } from './member-repository';
@@ -21,6 +22,7 @@ export interface Repositories {
   ssoTokens: SsoTokenRepository;
   outbox: OutboxRepository;
   tiers: TierRepository;
+  jobs: JobRepository;
 }
 
 /** One set per executor: the pool for reads, or a transaction so every write shares it. */
@@ -36,5 +38,6 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     ssoTokens: new SsoTokenRepository(db),
     outbox: new OutboxRepository(db),
     tiers: new TierRepository(db),
+    jobs: new JobRepository(db),
   };
 }

@@ -87,4 +87,37 @@ export class LotRepository {
       .first();
     return { points: toInt(row?.points), firstExpiry: toDateOrNull(row?.first) };
   }
+
+  // --- Expiry (issue 8) ---
+
+  /**
+   * The expiry job's work list: spendable lots with points left and `expires_at <= until`,
+   * in (expires_at, id) order after `after`, read along the expires_at index. Keyset paging
+   * means each batch starts where the last one ended, never from the top.
+   */
+  async dueForExpiry(until: Date, after: { expiresAt: Date; id: number } | null, limit: number): Promise<Array<{ id: number; memberId: number; expiresAt: Date }>> {
+    const q = this.db(LOTS)
+      .select('id', 'member_id', 'expires_at')
+      .where('expires_at', '<=', until)
+      .andWhere('remaining', '>', 0)
+      .andWhere({ pending: false });
+    if (after) q.andWhere((w) => w.where('expires_at', '>', after.expiresAt).orWhere((e) => e.where('expires_at', '=', after.expiresAt).andWhere('id', '>', after.id)));
+    const rows = await q.orderBy([{ column: 'expires_at' }, { column: 'id' }]).limit(limit);
+    return rows.map((r: Record<string, unknown>) => ({ id: toInt(r.id), memberId: toInt(r.member_id), expiresAt: toDate(r.expires_at) }));
+  }
+
+  /** One member's spendable lots past expiry with points left; pending lots wait for their release. */
+  async expiredFor(memberId: number, until: Date): Promise<Lot[]> {
+    const rows = await this.db(LOTS)
+      .where({ member_id: memberId, pending: false })
+      .andWhere('remaining', '>', 0)
+      .andWhere('expires_at', '<=', until)
+      .orderBy('id', 'asc');
+    return rows.map(toLot);
+  }
+
+  /** Empties lots in one statement (expiry takes a lot's whole remainder). */
+  async empty(ids: readonly number[]): Promise<void> {
+    if (ids.length > 0) await this.db(LOTS).whereIn('id', ids).update({ remaining: 0 });
+  }
 }

@@ -3,6 +3,7 @@ import { actorLabel, SYSTEM_ACTOR } from '../domain/actor';
 import type { ClientInfo } from '../domain/billing-event';
 import type { LedgerKind, NewLedgerEntry } from '../domain/ledger';
 import type { Member } from '../domain/member';
+import { planExpiry } from '../domain/expiry-plan';
 import { debtOf, planDraw, planRelease } from '../domain/reversal';
 import type { Tx } from '../db/unit-of-work';
 
@@ -218,6 +219,31 @@ export class MemberAccount {
     });
     await this.save(next);
     return plan.released;
+  }
+
+  /**
+   * Expires the member's spendable lots past their date by `until`, as one `expire` entry
+   * naming the points and the lots. Pending lots wait for their release; a debt never grows
+   * (domain/expiry-plan.ts). Returns what expired; nothing is written when nothing is due.
+   */
+  async expire(until: Date, fields: { reference?: string } = {}): Promise<{ points: number; lots: number }> {
+    const member = this.current;
+    const repos = this.tx.repos;
+    const plan = planExpiry(await repos.lots.expiredFor(member.id, until), member.pointsAvailable);
+    if (plan.lotIds.length === 0) return { points: 0, lots: 0 };
+    await repos.lots.empty(plan.lotIds);
+    const next: Member = { ...member, pointsAvailable: member.pointsAvailable - plan.points };
+    await this.append(next, {
+      // 0, not -0, when inconsistent data left lots but no balance to take them from.
+      delta: plan.points === 0 ? 0 : -plan.points,
+      kind: 'expire',
+      reasonCode: 'points_expired',
+      reasonParams: { points: plan.points, lots: plan.lotIds.length },
+      reference: fields.reference,
+      actor: actorLabel(SYSTEM_ACTOR),
+    });
+    await this.save(next);
+    return { points: plan.points, lots: plan.lotIds.length };
   }
 
   /** Records the member's tier (and since when they have been below it). */

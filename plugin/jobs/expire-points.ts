@@ -1,0 +1,87 @@
+import { planExpiry } from '../domain/expiry-plan';
+import { MemberAccount } from '../services/member-account';
+import { daily, type JobContext, type JobCounts, type JobDefinition } from './job-definition';
+
+/** Lots read per batch; each batch's members are expired one transaction each. */
+const BATCH = 500;
+
+interface Position {
+  expiresAt: Date;
+  id: number;
+}
+
+const encode = (p: Position): string => `${p.expiresAt.toISOString()}|${p.id}`;
+
+function decode(marker: string | null): Position | null {
+  if (marker === null) return null;
+  const [at, id] = marker.split('|');
+  const expiresAt = new Date(at ?? '');
+  const lotId = Number(id);
+  if (Number.isNaN(expiresAt.getTime()) || !Number.isSafeInteger(lotId)) throw new Error(`expire-points: unreadable progress marker ${JSON.stringify(marker)}`);
+  return { expiresAt, id: lotId };
+}
+
+const isAfter = (a: Position, b: Position): boolean =>
+  a.expiresAt.getTime() > b.expiresAt.getTime() || (a.expiresAt.getTime() === b.expiresAt.getTime() && a.id > b.id);
+
+/**
+ * Walks the lots due by the run's instant along the expires_at index, in (expires_at, id)
+ * order, and expires each member met in a batch: all their due lots at once, under their row
+ * lock, in one transaction (MemberAccount.expire). Later lots of a member already done have
+ * no points left, so they drop out of the walk; a batch redone after a crash finds nothing.
+ */
+async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
+  const { db } = ctx.deps;
+  const until = ctx.now;
+  const reference = `expire:${ctx.period ?? until.toISOString()}`;
+  const counts = { members: 0, points: 0, lots: 0, ...ctx.resume.counts };
+  const seen = new Set<number>(); // dry run only: nothing is emptied, so members come round again
+  let after = decode(ctx.resume.marker);
+  for (;;) {
+    const batch = await db.repos.lots.dueForExpiry(until, after, batchSize);
+    const first = batch[0];
+    const last = batch[batch.length - 1];
+    if (!first || !last) break;
+    // The guard against a walk that stops moving (a driver or collation comparing dates
+    // differently from the query): fail loudly rather than spin on the same batch.
+    if (after && !isAfter(first, after)) throw new Error(`expire-points made no progress past ${encode(after)}`);
+    const memberIds = [...new Set(batch.map((l) => l.memberId))].sort((a, b) => a - b);
+    for (const id of memberIds) {
+      const expired = ctx.dryRun ? await preview(ctx, id, until, seen) : await db.transaction(async (tx) => {
+        const account = await MemberAccount.lock(tx, { id });
+        return account ? account.expire(until, { reference }) : { points: 0, lots: 0 };
+      });
+      if (expired.lots > 0) counts.members++;
+      counts.points += expired.points;
+      counts.lots += expired.lots;
+    }
+    after = { expiresAt: last.expiresAt, id: last.id };
+    await ctx.checkpoint(encode(after), counts);
+    ctx.logger?.info({ job: 'expire-points', ...counts }, 'expiring points');
+  }
+  return counts;
+}
+
+async function preview(ctx: JobContext, memberId: number, until: Date, seen: Set<number>): Promise<{ points: number; lots: number }> {
+  if (seen.has(memberId)) return { points: 0, lots: 0 };
+  seen.add(memberId);
+  const repos = ctx.deps.db.repos;
+  const member = await repos.members.findById(memberId);
+  if (!member) return { points: 0, lots: 0 };
+  const plan = planExpiry(await repos.lots.expiredFor(memberId, until), member.pointsAvailable);
+  return { points: plan.points, lots: plan.lotIds.length };
+}
+
+/** The job with another batch size: tests walk several batches with a few lots. */
+export function expirePointsJob(options: { batchSize?: number } = {}): JobDefinition {
+  const batchSize = options.batchSize ?? BATCH;
+  return {
+    name: 'expire-points',
+    schedule: '7 2 * * *',
+    description: 'Expires points past their expiry date, one ledger entry per member.',
+    period: daily,
+    run: (ctx) => run(ctx, batchSize),
+  };
+}
+
+export const expirePoints = expirePointsJob();

@@ -1,0 +1,9 @@
+import { continuous, type JobDefinition } from './job-definition';
+
+export const releasePending: JobDefinition = {
+  name: 'release-pending',
+  schedule: '* * * * *',
+  description: 'Makes pending points spendable once their refund window has passed.',
+  period: continuous,
+  run: async ({ deps }) => ({ ...(await deps.releasePending()) }),
+};

@@ -1,0 +1,10 @@
+import { daily, type JobDefinition } from './job-definition';
+
+export const reviewTiers: JobDefinition = {
+  name: 'review-tiers',
+  // Daily: downgrades are measured in days of grace.
+  schedule: '17 3 * * *',
+  description: 'Downgrades members whose grace period below their tier has run out.',
+  period: daily,
+  run: async ({ deps }) => ({ ...(await deps.reviewTiers()) }),
+};

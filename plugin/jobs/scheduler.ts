@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Database } from '../db/database';
+import type { Logger } from '../logger';
+import { LeaseLostError, type JobContext, type JobCounts, type JobDefinition, type JobDeps } from './job-definition';
+import { findJob, JOBS } from './registry';
+
+export interface SchedulerOptions {
+  /** Names this instance in leases and runs; unique per process by default. */
+  owner?: string;
+  /** The program's time zone: periods (and the sidecar's cron) are days there. */
+  timeZone?: string;
+  /** How long a claim holds without renewal: a crashed owner's job waits this long. */
+  leaseMs?: number;
+  /** Renewal interval while a job runs, in wall-clock ms; 0 renews only at checkpoints. */
+  heartbeatMs?: number;
+  jobs?: readonly JobDefinition[];
+}
+
+export interface RunOptions {
+  /** Run (or re-run) this period instead of the current one. */
+  period?: string;
+  /** Report what would change and write nothing: no lease, no run row, no effects. */
+  dryRun?: boolean;
+}
+
+export type JobOutcome =
+  | { job: string; period: string | null; status: 'done'; counts: JobCounts; resumedFrom: string | null }
+  | { job: string; period: string | null; status: 'skipped'; reason: 'busy' | 'already_done'; counts: JobCounts }
+  | { job: string; period: string | null; status: 'failed'; error: string; counts: JobCounts };
+
+const DEFAULT_LEASE_MS = 5 * 60_000;
+
+/**
+ * Runs declared jobs so that each runs in one instance at a time (a lease row) and each
+ * period once (a run row), resuming an interrupted period from its last checkpoint. The same
+ * object serves the sidecar's cron, `plugin.jobs.run` and the CLI.
+ *
+ * Lease times come from the plugin's clock, so instances must keep their clocks roughly in
+ * step (NTP): a skew larger than the lease lets a second instance take over a live one, which
+ * fencing (every run write checks the owner) then stops at its next checkpoint.
+ */
+export class Scheduler {
+  readonly owner: string;
+  readonly timeZone: string;
+  readonly jobs: readonly JobDefinition[];
+  private readonly leaseMs: number;
+  private readonly heartbeatMs: number;
+  /** A lease is per owner, so two runs of one job inside this process are stopped here. */
+  private readonly running = new Set<string>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly deps: JobDeps,
+    options: SchedulerOptions = {},
+  ) {
+    this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.timeZone = options.timeZone ?? 'UTC';
+    this.jobs = options.jobs ?? JOBS;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.heartbeatMs = options.heartbeatMs ?? Math.floor(this.leaseMs / 3);
+  }
+
+  async run(name: string, options: RunOptions = {}): Promise<JobOutcome> {
+    const job = findJob(name, this.jobs);
+    if (!job) throw new Error(`Unknown job ${JSON.stringify(name)}; jobs are ${this.jobs.map((j) => j.name).join(', ')}`);
+    const now = this.db.now();
+    const period = options.period ?? job.period(now, this.timeZone);
+    const base = { job: job.name, period };
+    if (options.dryRun) return this.dryRun(job, now, period);
+    if (this.running.has(job.name)) return { ...base, status: 'skipped', reason: 'busy', counts: {} };
+    this.running.add(job.name);
+    try {
+      const repos = this.db.repos.jobs;
+      if (!(await repos.claimLease(job.name, this.owner, now, this.leaseUntil()))) return { ...base, status: 'skipped', reason: 'busy', counts: {} };
+      const lease = new HeldLease(this, job.name, this.heartbeatMs);
+      try {
+        return await this.runHeld(job, now, period, lease);
+      } finally {
+        lease.stop();
+        await repos.releaseLease(job.name, this.owner);
+      }
+    } finally {
+      this.running.delete(job.name);
+    }
+  }
+
+  /** Renews our lease on a job; false when another owner has it now. */
+  renew(job: string): Promise<boolean> {
+    return this.db.repos.jobs.renewLease(job, this.owner, this.leaseUntil());
+  }
+
+  private leaseUntil(): Date {
+    return new Date(this.db.now().getTime() + this.leaseMs);
+  }
+
+  private async runHeld(job: JobDefinition, now: Date, period: string | null, lease: HeldLease): Promise<JobOutcome> {
+    const repos = this.db.repos.jobs;
+    const base = { job: job.name, period };
+    const run = period === null ? null : await repos.startRun(job.name, period, this.owner, now);
+    if (run?.state === 'done') return { ...base, status: 'skipped', reason: 'already_done', counts: run.counts };
+    let counts: JobCounts = run?.counts ?? {};
+    const resume = { marker: run?.marker ?? null, counts };
+    const ctx: JobContext = {
+      deps: this.deps,
+      now,
+      period,
+      dryRun: false,
+      resume,
+      logger: this.deps.logger,
+      checkpoint: async (marker, latest) => {
+        counts = { ...latest };
+        if (lease.lost || !(await this.renew(job.name))) throw new LeaseLostError(job.name);
+        if (run && !(await repos.checkpoint(run.id, this.owner, marker, counts))) throw new LeaseLostError(job.name);
+      },
+    };
+    try {
+      counts = await job.run(ctx);
+      if (run && !(await repos.finishRun(run.id, this.owner, { state: 'done', counts, at: this.db.now() }))) throw new LeaseLostError(job.name);
+      this.deps.logger?.info({ job: job.name, period, counts, resumedFrom: resume.marker }, 'job done');
+      return { ...base, status: 'done', counts, resumedFrom: resume.marker };
+    } catch (err) {
+      const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      // A lost lease means the run row is someone else's now: leave it to them.
+      if (run && !(err instanceof LeaseLostError)) await repos.finishRun(run.id, this.owner, { state: 'failed', counts, error, at: this.db.now() });
+      this.deps.logger?.error({ job: job.name, period, err }, 'job failed');
+      return { ...base, status: 'failed', error, counts };
+    }
+  }
+
+  private async dryRun(job: JobDefinition, now: Date, period: string | null): Promise<JobOutcome> {
+    const base = { job: job.name, period };
+    const run = period === null ? null : await this.db.repos.jobs.findRun(job.name, period);
+    if (run?.state === 'done') return { ...base, status: 'skipped', reason: 'already_done', counts: run.counts };
+    const ctx: JobContext = {
+      deps: this.deps,
+      now,
+      period,
+      dryRun: true,
+      resume: { marker: run?.marker ?? null, counts: run?.counts ?? {} },
+      logger: this.deps.logger,
+      checkpoint: async () => {},
+    };
+    try {
+      return { ...base, status: 'done', counts: await job.run(ctx), resumedFrom: ctx.resume.marker };
+    } catch (err) {
+      return { ...base, status: 'failed', error: err instanceof Error ? err.message : String(err), counts: {} };
+    }
+  }
+}
+
+/** Keeps a lease alive while a job runs between checkpoints (a long tier review, say). */
+class HeldLease {
+  lost = false;
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(scheduler: Scheduler, job: string, everyMs: number) {
+    if (everyMs <= 0) return;
+    this.timer = setInterval(() => {
+      scheduler.renew(job).then(
+        (held) => {
+          if (!held) this.lost = true;
+        },
+        () => {
+          // A failed renewal is retried at the next beat; the lease outlives several beats.
+        },
+      );
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}

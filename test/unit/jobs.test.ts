@@ -1,0 +1,44 @@
+import cron from 'node-cron';
+import manifest from '../../manifest.json';
+import { planExpiry } from '../../plugin/domain/expiry-plan';
+import { dayIn } from '../../plugin/jobs/job-definition';
+import { JOBS } from '../../plugin/jobs/registry';
+
+describe('declared jobs', () => {
+  it('manifest.json lists exactly the declared jobs, with their schedules', () => {
+    expect(manifest.jobs).toEqual(JOBS.map((j) => ({ name: j.name, schedule: j.schedule })));
+  });
+
+  it('have unique kebab-case names and valid cron schedules', () => {
+    const names = JOBS.map((j) => j.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const job of JOBS) {
+      expect(job.name).toMatch(/^[a-z]+(-[a-z]+)*$/);
+      expect([job.name, cron.validate(job.schedule)]).toEqual([job.name, true]);
+    }
+  });
+
+  it('key daily periods by the day in the program time zone', () => {
+    const instant = new Date('2026-11-23T23:30:00Z');
+    expect(dayIn(instant, 'UTC')).toBe('2026-11-23');
+    expect(dayIn(instant, 'Asia/Tokyo')).toBe('2026-11-24');
+    expect(dayIn(new Date('2026-11-23T03:00:00Z'), 'America/Los_Angeles')).toBe('2026-11-22');
+    const expire = JOBS.find((j) => j.name === 'expire-points');
+    expect(expire?.period(instant, 'Pacific/Kiritimati')).toBe('2026-11-24');
+    expect(JOBS.find((j) => j.name === 'release-pending')?.period(instant, 'UTC')).toBeNull();
+  });
+});
+
+describe('planExpiry', () => {
+  const lot = (id: number, remaining: number, pending = false) => ({ id, remaining, pending });
+
+  it.each([
+    ['everything due, balance covers it', [lot(1, 30), lot(2, 20)], 80, { lotIds: [1, 2], fromLots: 50, points: 50 }],
+    ['empty and pending lots are left alone', [lot(1, 0), lot(2, 10, true), lot(3, 5)], 5, { lotIds: [3], fromLots: 5, points: 5 }],
+    ['a member in debt loses nothing more', [lot(1, 10)], -30, { lotIds: [1], fromLots: 10, points: 0 }],
+    ['never below zero on inconsistent data', [lot(1, 10)], 4, { lotIds: [1], fromLots: 10, points: 4 }],
+    ['nothing due', [], 100, { lotIds: [], fromLots: 0, points: 0 }],
+  ])('%s', (_name, lots, available, plan) => {
+    expect(planExpiry(lots, available)).toEqual(plan);
+  });
+});
