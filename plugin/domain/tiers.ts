@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { currencyDigits, type Money } from './money';
-import { RATE_PATTERN } from './points';
+import { parseRate, RATE_PATTERN } from './points';
 
 /** Pure tier rules: which tier a spend earns, when to move a member, what a discount is. */
 export interface Tier {
@@ -77,12 +77,10 @@ export function toQualifying(amount: Money, settings: TierSettings): number | nu
   const digits = currencyDigits(amount.currency);
   if (baseDigits === undefined || digits === undefined) return null;
   const rate = amount.currency === settings.baseCurrency ? '1' : settings.qualifyingRates[amount.currency];
-  const m = rate === undefined ? null : RATE_PATTERN.exec(rate);
-  if (!m) return null;
-  const fraction = m[2] ?? '';
-  const scaled = BigInt((m[1] as string) + fraction);
-  const num = BigInt(amount.minor) * scaled * 10n ** BigInt(baseDigits);
-  const den = 10n ** BigInt(fraction.length + digits);
+  const parsed = rate === undefined ? null : parseRate(rate);
+  if (!parsed) return null;
+  const num = BigInt(amount.minor) * parsed.units * 10n ** BigInt(baseDigits);
+  const den = 10n ** BigInt(parsed.places + digits);
   return Number(num / den);
 }
 
