@@ -39,8 +39,8 @@ export class EarningService {
     const firstPurchaseRule = rules.some((r) => r.type === 'first_purchase' && ruleInForce(r, earnedAt));
     const isFirstPurchase =
       firstPurchaseRule &&
-      !(await ctx.repos.rules.hasAwardOfType(ctx.member.id, 'first_purchase')) &&
-      !(await ctx.repos.rules.hasInvoiceEarn(ctx.member.id));
+      !(await ctx.repos.ledger.hasAwardOfType(ctx.member.id, 'first_purchase')) &&
+      !(await ctx.repos.ledger.hasInvoiceEarn(ctx.member.id));
     const result = evaluateInvoice({
       invoice,
       member: { isFirstPurchase, ...tierOf(ctx) },
@@ -73,7 +73,7 @@ export class EarningService {
     const awards = evaluateSignup({
       rules,
       at,
-      alreadyAwarded: await ctx.repos.rules.hasAwardOfType(ctx.member.id, 'signup'),
+      alreadyAwarded: await ctx.repos.ledger.hasAwardOfType(ctx.member.id, 'signup'),
       capUsage: await this.capUsage(ctx, rules, at),
     });
     return this.credit(ctx, awards, at, { availableAt: at });
@@ -86,7 +86,7 @@ export class EarningService {
       if (!r.cap || !ruleInForce(r, at)) continue;
       // Caps count by ledger time (when points were credited), the time the ledger records.
       const { from, to } = capPeriodBounds(r.cap.period, ctx.now);
-      usage.set(r.id, await ctx.repos.rules.awardedBetween(ctx.member.id, ruleKey(r), from, to));
+      usage.set(r.id, await ctx.repos.ledger.awardedBetween(ctx.member.id, ruleKey(r), from, to));
     }
     return usage;
   }
@@ -95,7 +95,7 @@ export class EarningService {
   private async baseCapUsed(ctx: HookContext, base: RuleSwitch, at: Date): Promise<number> {
     if (!base.cap || !ruleInForce(base, at)) return 0;
     const { from, to } = capPeriodBounds(base.cap.period, ctx.now);
-    return ctx.repos.rules.awardedBetween(ctx.member.id, BASE_RATE_KEY, from, to);
+    return ctx.repos.ledger.awardedBetween(ctx.member.id, BASE_RATE_KEY, from, to);
   }
 
   /**
