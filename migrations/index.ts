@@ -19,6 +19,8 @@ import * as createSpendMonths from './20261124000430_create_spend_months';
 import * as createTierChanges from './20261124000440_create_tier_changes';
 import * as addInvoicesQualifying from './20261124000450_add_invoices_qualifying';
 import * as seedBaseRule from './20261124000500_seed_base_rule';
+import * as dropLedgerUniqueKeyIndex from './20261125000100_drop_ledger_unique_key_index';
+import * as dropLedgerUniqueKey from './20261125000110_drop_ledger_unique_key';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -46,4 +48,6 @@ export const migrations: NamedMigration[] = [
   { name: '20261124000440_create_tier_changes', ...createTierChanges },
   { name: '20261124000450_add_invoices_qualifying', ...addInvoicesQualifying },
   { name: '20261124000500_seed_base_rule', ...seedBaseRule },
+  { name: '20261125000100_drop_ledger_unique_key_index', ...dropLedgerUniqueKeyIndex },
+  { name: '20261125000110_drop_ledger_unique_key', ...dropLedgerUniqueKey },
 ];

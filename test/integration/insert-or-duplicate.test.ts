@@ -48,10 +48,11 @@ describe('insertOrDuplicate', () => {
   });
 
   it('throws every other error rather than swallowing it (unlike INSERT IGNORE)', async () => {
-    await expect(insertOrDuplicate(knex('hr_dup').insert({ k: 'd', v: null }))).rejects.toThrow();
+    // The driver's own error, whatever its class: SQLITE_CONSTRAINT_NOTNULL, ER_BAD_NULL_ERROR.
+    await expect(insertOrDuplicate(knex('hr_dup').insert({ k: 'd', v: null }))).rejects.toHaveProperty('code', expect.stringMatching(/NULL/));
     if (db.dialect === 'mysql') {
       // INSERT IGNORE would store both truncated to 'toolong1', as one key.
-      await expect(insertOrDuplicate(knex('hr_dup').insert({ k: 'toolong1-x', v: 1 }))).rejects.toThrow();
+      await expect(insertOrDuplicate(knex('hr_dup').insert({ k: 'toolong1-x', v: 1 }))).rejects.toHaveProperty('code', 'ER_DATA_TOO_LONG');
     }
     expect(await rows()).toHaveLength(3);
   });
