@@ -7,3 +7,13 @@ export function binary(column: Knex.ColumnBuilder, knex: Knex): Knex.ColumnBuild
 
 /** Millisecond precision on MySQL; SQLite stores what it is given. */
 export const MS = { precision: 3 } as const;
+
+/** Whether an index of this name exists on the table, on either engine: migrations check before they act. */
+export async function hasIndex(knex: Knex, table: string, index: string): Promise<boolean> {
+  if (knex.client.config.client === 'mysql2') {
+    const [rows] = await knex.raw('SELECT 1 FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ? LIMIT 1', [table, index]);
+    return (rows as unknown[]).length > 0;
+  }
+  const rows: unknown[] = await knex.raw("SELECT 1 FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name = ?", [table, index]);
+  return rows.length > 0;
+}

@@ -22,6 +22,8 @@ import * as seedBaseRule from './20261124000500_seed_base_rule';
 import * as createJobLeases from './20261125000100_create_job_leases';
 import * as createJobRuns from './20261125000110_create_job_runs';
 import * as indexLotsExpires from './20261125000120_index_lots_expires';
+import * as dropLedgerUniqueKeyIndex from './20261125000200_drop_ledger_unique_key_index';
+import * as dropLedgerUniqueKey from './20261125000210_drop_ledger_unique_key';
 import * as addEventsWrittenOff from './20261125001000_add_events_written_off';
 
 export interface NamedMigration extends Knex.Migration {
@@ -53,5 +55,7 @@ export const migrations: NamedMigration[] = [
   { name: '20261125000100_create_job_leases', ...createJobLeases },
   { name: '20261125000110_create_job_runs', ...createJobRuns },
   { name: '20261125000120_index_lots_expires', ...indexLotsExpires },
+  { name: '20261125000200_drop_ledger_unique_key_index', ...dropLedgerUniqueKeyIndex },
+  { name: '20261125000210_drop_ledger_unique_key', ...dropLedgerUniqueKey },
   { name: '20261125001000_add_events_written_off', ...addEventsWrittenOff },
 ];

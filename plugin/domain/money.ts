@@ -1,4 +1,5 @@
 import currencyCodes from 'currency-codes';
+import { parseDecimal, scaleTo } from './decimal';
 
 /** Money is integer minor units plus an ISO 4217 code; it never passes through a float. */
 export interface Money {
@@ -8,8 +9,6 @@ export interface Money {
 
 /** The largest amount one event may carry, in major units. Larger values are refused. */
 export const MAX_MAJOR_UNITS = 1_000_000_000;
-
-const DECIMAL = /^(0|[1-9]\d*)(?:\.(\d+))?$/;
 
 /**
  * ISO 4217 minor-unit digits, or undefined for codes that are not a currency a client can be
@@ -30,17 +29,15 @@ export function parseMoney(text: unknown, currency: string): ParseResult<Money> 
   if (digits === undefined) return { ok: false, message: `has unknown currency ${JSON.stringify(currency)}` };
   if (typeof text !== 'string') return { ok: false, message: 'must be a decimal string such as "12.50"' };
   if (text.startsWith('-')) return { ok: false, message: 'must not be negative' };
-  const m = DECIMAL.exec(text);
-  if (!m) return { ok: false, message: 'must be a decimal string such as "12.50"' };
-  const whole = m[1] as string;
-  const fraction = m[2] ?? '';
-  if (fraction.length > digits) {
+  const amount = parseDecimal(text);
+  if (!amount) return { ok: false, message: 'must be a decimal string such as "12.50"' };
+  if (amount.places > digits) {
     return { ok: false, message: `has more than ${digits} decimal${digits === 1 ? '' : 's'} for ${currency}` };
   }
-  if (whole.length > 10 || BigInt(whole) > BigInt(MAX_MAJOR_UNITS) || (BigInt(whole) === BigInt(MAX_MAJOR_UNITS) && /[1-9]/.test(fraction))) {
+  const minor = scaleTo(amount, digits);
+  if (minor > BigInt(MAX_MAJOR_UNITS) * 10n ** BigInt(digits)) {
     return { ok: false, message: `exceeds the limit of ${MAX_MAJOR_UNITS} ${currency}` };
   }
-  const minor = BigInt(whole) * 10n ** BigInt(digits) + BigInt(fraction.padEnd(digits, '0') || '0');
   return { ok: true, value: { currency, minor: Number(minor) } };
 }
 

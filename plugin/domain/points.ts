@@ -1,28 +1,15 @@
-import { currencyDigits, type Money } from './money';
+import { decimalPattern, parseDecimal, type Decimal, type DecimalLimits } from './decimal';
 
 /** Points per 1.00 of a currency, as an exact decimal string ("1", "0.5", "2.25"). */
 export type EarnRates = Record<string, string>;
 
-export const RATE_PATTERN = /^(0|[1-9]\d{0,5})(?:\.(\d{1,4}))?$/;
+/** An earn (or qualifying) rate: up to 999999.9999. */
+export const RATE_LIMITS: DecimalLimits = { wholeDigits: 6, places: 4 };
+export const RATE_PATTERN = decimalPattern(RATE_LIMITS);
 
-export type EarnResult =
-  | { kind: 'points'; points: number; rate: string }
-  | { kind: 'no_rate'; currency: string };
-
-/**
- * floor(amount × rate) with exact integer arithmetic: 0.29 × 100 must be 29 points, which a
- * float product (28.999…) would round down to 28.
- */
-export function pointsForAmount(amount: Money, rates: EarnRates): EarnResult {
-  const rate = rates[amount.currency];
-  const digits = currencyDigits(amount.currency);
-  const m = rate === undefined ? null : RATE_PATTERN.exec(rate);
-  if (!m || digits === undefined || rate === undefined) return { kind: 'no_rate', currency: amount.currency };
-  const fraction = m[2] ?? '';
-  const rateScaled = BigInt((m[1] as string) + fraction);
-  const divisor = 10n ** BigInt(digits + fraction.length);
-  const points = (BigInt(amount.minor) * rateScaled) / divisor;
-  return { kind: 'points', points: Number(points), rate };
+/** A rate read exactly, or null when it is not a rate (a malformed rate never earns a guess). */
+export function parseRate(rate: string): Decimal | null {
+  return parseDecimal(rate, RATE_LIMITS);
 }
 
 /**
@@ -30,14 +17,12 @@ export function pointsForAmount(amount: Money, rates: EarnRates): EarnResult {
  * rate below one divides evenly. Returns the points and how many minor units earn them.
  */
 export function rateForDisplay(rate: string, digits: number): { points: string; perMinor: number } {
-  const m = RATE_PATTERN.exec(rate);
+  const parsed = parseRate(rate);
   const unit = 10 ** digits;
-  if (!m) return { points: rate, perMinor: unit };
-  const fraction = m[2] ?? '';
-  const scaled = BigInt((m[1] as string) + fraction);
-  const scale = 10n ** BigInt(fraction.length);
-  if (scaled > 0n && scaled < scale && scale % scaled === 0n) {
-    return { points: '1', perMinor: Number(scale / scaled) * unit };
+  if (!parsed) return { points: rate, perMinor: unit };
+  const scale = 10n ** BigInt(parsed.places);
+  if (parsed.units > 0n && parsed.units < scale && scale % parsed.units === 0n) {
+    return { points: '1', perMinor: Number(scale / parsed.units) * unit };
   }
   return { points: rate, perMinor: unit };
 }

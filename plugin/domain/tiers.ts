@@ -1,5 +1,5 @@
 import { currencyDigits, type Money } from './money';
-import { RATE_PATTERN } from './points';
+import { parseRate, RATE_PATTERN } from './points';
 import { partialSettingsSchema, withDefaults, type Settings } from './settings';
 
 /** Pure tier rules: which tier a spend earns, when to move a member, what a discount is. */
@@ -72,12 +72,10 @@ export function toQualifying(amount: Money, settings: TierSettings): number | nu
   const digits = currencyDigits(amount.currency);
   if (baseDigits === undefined || digits === undefined) return null;
   const rate = amount.currency === settings.baseCurrency ? '1' : settings.qualifyingRates[amount.currency];
-  const m = rate === undefined ? null : RATE_PATTERN.exec(rate);
-  if (!m) return null;
-  const fraction = m[2] ?? '';
-  const scaled = BigInt((m[1] as string) + fraction);
-  const num = BigInt(amount.minor) * scaled * 10n ** BigInt(baseDigits);
-  const den = 10n ** BigInt(fraction.length + digits);
+  const parsed = rate === undefined ? null : parseRate(rate);
+  if (!parsed) return null;
+  const num = BigInt(amount.minor) * parsed.units * 10n ** BigInt(baseDigits);
+  const den = 10n ** BigInt(parsed.places + digits);
   return Number(num / den);
 }
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { isDuplicateKey } from '../db/errors';
+import { insertOrDuplicate } from './insert-or-duplicate';
 import { toDate, toInt } from './row-values';
 
 export const EVENTS = 'loyalty_events';
@@ -49,14 +49,10 @@ function toInboxEvent(row: Record<string, unknown>): InboxEvent {
 export class EventRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
-  /**
-   * A plain INSERT, so a second delivery fails on the unique (source, external_id) key. Not
-   * INSERT IGNORE: on MySQL that would also turn truncation and other errors into warnings.
-   * Returns null for a duplicate.
-   */
+  /** Returns null for a second delivery: the unique (source, external_id) key holds the first. */
   async insert(e: NewInboxEvent): Promise<number | null> {
-    try {
-      const [id] = await this.db(EVENTS).insert({
+    return insertOrDuplicate(
+      this.db(EVENTS).insert({
         source: e.source,
         external_id: e.externalId,
         type: e.type,
@@ -66,12 +62,8 @@ export class EventRepository {
         outcome: 'pending',
         points: 0,
         received_at: e.receivedAt,
-      });
-      return toInt(id);
-    } catch (err) {
-      if (isDuplicateKey(err)) return null;
-      throw err;
-    }
+      }),
+    );
   }
 
   async recordOutcome(

@@ -65,4 +65,42 @@ export class LedgerRepository {
     const row = await this.db(LEDGER).where({ member_id: memberId }).count({ n: '*' }).first();
     return toInt(row?.n);
   }
+
+  // What rules have given so far: caps and once-per-member bonuses. Callers hold the member's
+  // row lock, so "check, then credit" can't race another event of theirs.
+
+  /**
+   * Points a rule credited to a member in [from, to), by ledger time. Reversals don't give cap
+   * room back: buying and refunding must not reset a cap. Served by loyalty_ledger_member_rule_idx.
+   */
+  async awardedBetween(memberId: number, rule: string, from: Date, to: Date): Promise<number> {
+    const row = await this.db(LEDGER)
+      .where({ member_id: memberId, rule })
+      .andWhere('created_at', '>=', from)
+      .andWhere('created_at', '<', to)
+      .andWhere('delta', '>', 0)
+      .sum({ n: 'delta' })
+      .first();
+    return toInt(row?.n);
+  }
+
+  /** Whether any rule of a type (`first_purchase`, `signup` …) has ever credited this member. */
+  async hasAwardOfType(memberId: number, type: string): Promise<boolean> {
+    const row = await this.db(LEDGER)
+      .where({ member_id: memberId })
+      .andWhere('rule', 'like', `${type}:%`)
+      .andWhere('delta', '>', 0)
+      .first('id');
+    return row !== undefined;
+  }
+
+  /** Whether an invoice of this member has earned before (any award referencing an invoice). */
+  async hasInvoiceEarn(memberId: number): Promise<boolean> {
+    const row = await this.db(LEDGER)
+      .where({ member_id: memberId })
+      .andWhere('reference', 'like', 'invoice:%')
+      .andWhere('delta', '>', 0)
+      .first('id');
+    return row !== undefined;
+  }
 }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { isDuplicateKey } from '../db/errors';
 import type { Member, MemberBalances } from '../domain/member';
+import { insertOrDuplicate } from './insert-or-duplicate';
 import { toDate, toDateOrNull, toInt } from './row-values';
 
 export const MEMBERS = 'loyalty_members';
@@ -70,8 +70,8 @@ export class MemberRepository {
 
   /** Inserts the member, or returns null when another transaction enrolled them first. */
   async insert(m: NewMember): Promise<number | null> {
-    try {
-      const [id] = await this.db(MEMBERS).insert({
+    return insertOrDuplicate(
+      this.db(MEMBERS).insert({
         panel_client_id: m.panelClientId,
         email: m.email ?? null,
         name: m.name ?? null,
@@ -81,12 +81,8 @@ export class MemberRepository {
         referral_code: m.referralCode,
         joined_at: m.joinedAt,
         updated_at: m.joinedAt,
-      });
-      return toInt(id);
-    } catch (err) {
-      if (isDuplicateKey(err)) return null;
-      throw err;
-    }
+      }),
+    );
   }
 
   async setBalances(
@@ -110,11 +106,6 @@ export class MemberRepository {
   async idsWithTier(afterId: number, limit: number): Promise<number[]> {
     const rows = await this.db(MEMBERS).whereNotNull('tier_id').andWhere('id', '>', afterId).orderBy('id').limit(limit).select('id');
     return rows.map((r: Record<string, unknown>) => toInt(r.id));
-  }
-
-  async list(options: { limit: number }): Promise<Member[]> {
-    const rows = await this.db(MEMBERS).orderBy('id', 'asc').limit(options.limit);
-    return rows.map(toMember);
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { isDuplicateKey } from '../db/errors';
 import type { PanelActionName, PanelActionPayloads } from '../domain/panel-actions';
+import { insertOrDuplicate } from './insert-or-duplicate';
 import { toDate, toDateOrNull, toInt } from './row-values';
 
 export const OUTBOX = 'loyalty_outbox';
@@ -54,9 +54,8 @@ export class OutboxRepository {
    * the change that calls for it commits. A key seen before is a no-op that returns the first
    * row, whatever its state: the key names one action, once.
    *
-   * A plain INSERT whose duplicate-key error is caught (DESIGN §10: not INSERT IGNORE, not
-   * ON DUPLICATE KEY). Both engines fail only the statement, not the transaction, so the
-   * caller's other writes stand; test/integration/outbox.test.ts checks this on both.
+   * A plain INSERT whose duplicate-key error is caught (`insertOrDuplicate`): the caller's
+   * other writes stand; test/integration/outbox.test.ts checks this on both engines.
    */
   async enqueue<A extends PanelActionName>(
     action: A,
@@ -65,8 +64,8 @@ export class OutboxRepository {
     now: Date,
   ): Promise<{ entry: OutboxEntry; created: boolean }> {
     if (!KEY.test(idempotencyKey)) throw new Error(`Outbox idempotency key must be 1–190 printable ASCII characters: ${JSON.stringify(idempotencyKey)}`);
-    try {
-      const [id] = await this.db(OUTBOX).insert({
+    const id = await insertOrDuplicate(
+      this.db(OUTBOX).insert({
         action,
         payload: JSON.stringify(payload),
         state: 'pending',
@@ -74,16 +73,16 @@ export class OutboxRepository {
         next_attempt_at: now,
         idempotency_key: idempotencyKey,
         created_at: now,
-      });
-      const entry = await this.findById(toInt(id));
-      if (!entry) throw new Error(`Outbox row ${String(id)} vanished after its insert`);
-      return { entry, created: true };
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
+      }),
+    );
+    if (id === null) {
       const entry = await this.findByKey(idempotencyKey);
       if (!entry) throw new Error(`Outbox row for key ${idempotencyKey} vanished after a duplicate-key error`);
       return { entry, created: false };
     }
+    const entry = await this.findById(id);
+    if (!entry) throw new Error(`Outbox row ${String(id)} vanished after its insert`);
+    return { entry, created: true };
   }
 
   async findById(id: number): Promise<OutboxEntry | null> {

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import type { StoredRule } from '../domain/rules';
-import { LEDGER } from './ledger-repository';
 import { toDateOrNull, toInt } from './row-values';
 
 export const RULES = 'loyalty_rules';
@@ -35,11 +34,7 @@ function toColumns(r: Partial<RuleRow>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(cols).filter(([, v]) => v !== undefined));
 }
 
-/**
- * Earning rules, and the ledger reads that rules need: how much a rule has already given a
- * member this cap period, and whether a once-per-member bonus was given. Those reads run under
- * the member's row lock, so "check, then credit" cannot race with another event of theirs.
- */
+/** Earning rules as stored; what they have given so far is read from the ledger (LedgerRepository). */
 export class RuleRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
@@ -57,45 +52,5 @@ export class RuleRepository {
   async update(id: number, changes: Partial<RuleRow>, now: Date): Promise<boolean> {
     const n = await this.db(RULES).where({ id }).update({ ...toColumns(changes), updated_at: now });
     return n > 0;
-  }
-
-  async find(id: number): Promise<StoredRule | null> {
-    const row = await this.db(RULES).where({ id }).first();
-    return row ? toStored(row) : null;
-  }
-
-  /**
-   * Points a rule credited to a member in [from, to), by ledger time. Reversals don't give cap
-   * room back: buying and refunding must not reset a cap. Served by loyalty_ledger_member_rule_idx.
-   */
-  async awardedBetween(memberId: number, rule: string, from: Date, to: Date): Promise<number> {
-    const row = await this.db(LEDGER)
-      .where({ member_id: memberId, rule })
-      .andWhere('created_at', '>=', from)
-      .andWhere('created_at', '<', to)
-      .andWhere('delta', '>', 0)
-      .sum({ n: 'delta' })
-      .first();
-    return toInt(row?.n);
-  }
-
-  /** Whether any rule of a type (`first_purchase`, `signup` …) has ever credited this member. */
-  async hasAwardOfType(memberId: number, type: string): Promise<boolean> {
-    const row = await this.db(LEDGER)
-      .where({ member_id: memberId })
-      .andWhere('rule', 'like', `${type}:%`)
-      .andWhere('delta', '>', 0)
-      .first('id');
-    return row !== undefined;
-  }
-
-  /** Whether an invoice of this member has earned before (any award referencing an invoice). */
-  async hasInvoiceEarn(memberId: number): Promise<boolean> {
-    const row = await this.db(LEDGER)
-      .where({ member_id: memberId })
-      .andWhere('reference', 'like', 'invoice:%')
-      .andWhere('delta', '>', 0)
-      .first('id');
-    return row !== undefined;
   }
 }

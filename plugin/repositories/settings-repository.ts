@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { isDuplicateKey } from '../db/errors';
+import { insertOrDuplicate } from './insert-or-duplicate';
 
 export const SETTINGS = 'loyalty_settings';
 
@@ -14,22 +14,11 @@ export class SettingsRepository {
   /** Insert, or update when the key exists: portable across both engines without upsert quirks. */
   async set(key: string, value: unknown, now: Date): Promise<void> {
     const row = { key, value: JSON.stringify(value), updated_at: now };
-    try {
-      await this.db(SETTINGS).insert(row);
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      await this.db(SETTINGS).where({ key }).update(row);
-    }
+    if ((await insertOrDuplicate(this.db(SETTINGS).insert(row))) === null) await this.db(SETTINGS).where({ key }).update(row);
   }
 
   /** Sets the key only if it has never been set; returns whether it did. */
   async setIfAbsent(key: string, value: unknown, now: Date): Promise<boolean> {
-    try {
-      await this.db(SETTINGS).insert({ key, value: JSON.stringify(value), updated_at: now });
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+    return (await insertOrDuplicate(this.db(SETTINGS).insert({ key, value: JSON.stringify(value), updated_at: now }))) !== null;
   }
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { isDuplicateKey } from '../db/errors';
+import { insertOrDuplicate } from './insert-or-duplicate';
 
 export const SSO_TOKENS = 'loyalty_sso_tokens';
 
@@ -8,13 +8,7 @@ export class SsoTokenRepository {
 
   /** Records the token id as spent; false when it was spent before (a replayed link). */
   async markUsed(jti: string, subject: string, expiresAt: Date, now: Date): Promise<boolean> {
-    try {
-      await this.db(SSO_TOKENS).insert({ jti, subject, expires_at: expiresAt, used_at: now });
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+    return (await insertOrDuplicate(this.db(SSO_TOKENS).insert({ jti, subject, expires_at: expiresAt, used_at: now }))) !== null;
   }
 
   /** A token past its expiry can't be replayed anyway, so its id need not be kept. */

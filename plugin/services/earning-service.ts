@@ -41,8 +41,8 @@ export class EarningService {
     const firstPurchaseRule = rules.some((r) => r.type === 'first_purchase' && ruleInForce(r, earnedAt));
     const isFirstPurchase =
       firstPurchaseRule &&
-      !(await tx.repos.rules.hasAwardOfType(memberId, 'first_purchase')) &&
-      !(await tx.repos.rules.hasInvoiceEarn(memberId));
+      !(await tx.repos.ledger.hasAwardOfType(memberId, 'first_purchase')) &&
+      !(await tx.repos.ledger.hasInvoiceEarn(memberId));
     const result = evaluateInvoice({
       invoice,
       member: { isFirstPurchase, ...tierOf(input) },
@@ -76,7 +76,7 @@ export class EarningService {
     const awards = evaluateSignup({
       rules,
       at,
-      alreadyAwarded: await tx.repos.rules.hasAwardOfType(memberId, 'signup'),
+      alreadyAwarded: await tx.repos.ledger.hasAwardOfType(memberId, 'signup'),
       capUsage: await this.capUsage(tx, memberId, rules, at),
     });
     return this.credit(account, input, awards, at, { availableAt: at });
@@ -89,7 +89,7 @@ export class EarningService {
       if (!r.cap || !ruleInForce(r, at)) continue;
       // Caps count by ledger time (when points were credited), the time the ledger records.
       const { from, to } = capPeriodBounds(r.cap.period, tx.now);
-      usage.set(r.id, await tx.repos.rules.awardedBetween(memberId, ruleKey(r), from, to));
+      usage.set(r.id, await tx.repos.ledger.awardedBetween(memberId, ruleKey(r), from, to));
     }
     return usage;
   }
@@ -98,7 +98,7 @@ export class EarningService {
   private async baseCapUsed(tx: Tx, memberId: number, base: RuleSwitch, at: Date): Promise<number> {
     if (!base.cap || !ruleInForce(base, at)) return 0;
     const { from, to } = capPeriodBounds(base.cap.period, tx.now);
-    return tx.repos.rules.awardedBetween(memberId, BASE_RATE_KEY, from, to);
+    return tx.repos.ledger.awardedBetween(memberId, BASE_RATE_KEY, from, to);
   }
 
   /** One ledger entry per award, each naming its rule. */

@@ -2,13 +2,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import request from 'supertest';
-import { Webhook } from 'standardwebhooks';
 import { loadConfig, type PluginConfig } from '../../plugin/config';
 import { createPlugin, type HostingRewardsPlugin } from '../../plugin/index';
 import type { ProgramSettings } from '../../plugin/domain/program';
 import { createLogger } from '../../plugin/logger';
 import type { PanelApi } from '../../plugin/panels/panel-api';
+import { StandardWebhookSigner } from '../../plugin/lib/standard-webhooks';
 import { createTestDatabase, type TestDatabase } from './test-db';
+
+export * from './events';
 
 export const TEST_SECRETS = {
   webhook: `whsec_${Buffer.from('test-webhook-secret-0123456789abcdef').toString('base64')}`,
@@ -92,13 +94,8 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const baseUrl = `${origin}${mount}`;
-  const wh = new Webhook(TEST_SECRETS.webhook);
-  const sign = (id: string, body: string, timestamp = new Date()) => ({
-    'content-type': 'application/json',
-    'webhook-id': id,
-    'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-    'webhook-signature': wh.sign(id, timestamp, body),
-  });
+  const signer = new StandardWebhookSigner(TEST_SECRETS.webhook);
+  const sign = (id: string, body: string, timestamp = new Date()): Record<string, string> => ({ ...signer.headers(id, body, timestamp) });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -129,43 +126,6 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
       await stop();
       await db.drop();
     },
-  };
-}
-
-let seq = 0;
-
-/** A valid canonical invoice.paid event (DESIGN §6) with overridable parts. */
-export function invoicePaid(
-  overrides: { id?: string; client?: Record<string, unknown>; invoice?: Record<string, unknown>; occurred_at?: string } = {},
-): Record<string, unknown> {
-  const n = ++seq;
-  const invoiceId = String(overrides.invoice?.id ?? `inv-${process.pid}-${n}`);
-  return {
-    id: overrides.id ?? `test:invoice:${invoiceId}:paid`,
-    type: 'invoice.paid',
-    occurred_at: overrides.occurred_at ?? '2026-11-22T10:15:00Z',
-    client: { id: '42', email: 'ann@example.com', name: 'Ann Lee', locale: 'en', currency: 'USD', ...overrides.client },
-    invoice: {
-      id: invoiceId,
-      currency: 'USD',
-      total: '120.00',
-      paid_from_credit: '0.00',
-      items: [
-        { id: `${invoiceId}-1`, type: 'renewal', service_id: '77', product_group: 'shared-hosting', billing_cycle: 'annually', amount: '100.00' },
-        { id: `${invoiceId}-2`, type: 'domain', amount: '20.00' },
-      ],
-      ...overrides.invoice,
-    },
-  };
-}
-
-export function clientEvent(type: string, clientId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: `test:${type}:${clientId}:${++seq}`,
-    type,
-    occurred_at: '2026-11-22T10:15:00Z',
-    client: { id: clientId, email: `${clientId}@example.com`, name: `Client ${clientId}`, locale: 'en', currency: 'USD' },
-    ...extra,
   };
 }
 

@@ -1,12 +1,27 @@
 import fc from 'fast-check';
 import { earningBasis } from '../../plugin/domain/earning';
-import { pointsForAmount, rateForDisplay } from '../../plugin/domain/points';
+import { rateForDisplay, type EarnRates } from '../../plugin/domain/points';
+import { evaluateInvoice } from '../../plugin/domain/rules';
 import type { Invoice, InvoiceItem } from '../../plugin/domain/billing-event';
+import type { Money } from '../../plugin/domain/money';
 
 const RATES = { USD: '1', EUR: '1', GBP: '1', RUB: '0.01', JPY: '0.01', KWD: '3.25' };
 const usd = (minor: number) => ({ currency: 'USD', minor });
 
-describe('pointsForAmount: floor(amount × rate)', () => {
+/** The base award alone on a paid amount, in the shape the old pointsForAmount returned. */
+function pointsForAmount(amount: Money, rates: EarnRates) {
+  const r = evaluateInvoice({
+    invoice: { id: '1', currency: amount.currency, total: amount, paidFromCredit: { currency: amount.currency, minor: 0 } },
+    member: { isFirstPurchase: false, tierMultiplier: '1', tier: null },
+    rules: [],
+    rates,
+    at: new Date('2026-11-23T00:00:00Z'),
+  });
+  if (r.kind === 'no_rate') return r;
+  return { kind: 'points', points: r.awards.find((a) => a.rule === 'base_rate')?.points ?? 0, rate: r.rate };
+}
+
+describe('the base award: floor(amount × rate)', () => {
   it.each([
     // amount, currency, rate table, points
     [12000, 'USD', RATES, 120],

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import axios from 'axios';
-import { Webhook } from 'standardwebhooks';
 import type { Database } from '../../db/database';
 import { parseCanonicalEvent } from '../../events/canonical-event';
+import { StandardWebhookSigner } from '../../lib/standard-webhooks';
 import type { Logger } from '../../logger';
 import type { AuthService } from '../../services/auth-service';
 import type { EventService } from '../../services/event-service';
@@ -100,15 +100,8 @@ export class DemoPanel {
     const event = demoEvent(type, client, { amount, invoiceId: invoiceId || `demo-${nonce}`, nonce, occurredAt: this.deps.clock() });
     const body = JSON.stringify(event);
     const id = String(event.id);
-    const timestamp = new Date();
-    const signature = new Webhook(this.deps.webhookSecret).sign(id, timestamp, body);
     const res = await axios.post(`${baseUrl}/hooks/events`, body, {
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': id,
-        'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-        'webhook-signature': signature,
-      },
+      headers: { ...new StandardWebhookSigner(this.deps.webhookSecret).headers(id, body) },
       validateStatus: () => true,
       timeout: 10_000,
     });

@@ -1,0 +1,48 @@
+import mysql from 'mysql2/promise';
+
+/** The server a bench runs against; only its host and credentials are used. */
+export function serverUrl(): string {
+  return process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/test';
+}
+
+function parsed(url: string): URL {
+  return new URL(url.replace(/^mariadb:/, 'mysql:'));
+}
+
+export function connectionOptions(url: string, database?: string): mysql.ConnectionOptions {
+  const u = parsed(url);
+  return {
+    host: u.hostname,
+    port: u.port ? Number(u.port) : 3306,
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database,
+    // The same settings the plugin uses (plugin/db/connection.ts), so the baseline pays for them too.
+    charset: 'utf8mb4',
+    timezone: 'Z',
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+  };
+}
+
+/** The same server, another database: what the sidecar under test is given as DATABASE_URL. */
+export function databaseUrl(url: string, database: string): string {
+  const u = parsed(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export function isLocal(url: string): boolean {
+  return ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(parsed(url).hostname);
+}
+
+export async function recreateDatabase(admin: mysql.Connection, name: string): Promise<void> {
+  await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+}
+
+/** The first column of the first row, as a number. */
+export async function scalar(admin: mysql.Connection, sql: string): Promise<number> {
+  const [rows] = await admin.query<mysql.RowDataPacket[]>(sql);
+  return Number(Object.values(rows[0] ?? {})[0] ?? NaN);
+}
