@@ -46,6 +46,27 @@ module.exports = {
       to: { path: '^plugin/web/' },
     },
     {
+      name: 'services-not-hooks',
+      severity: 'error',
+      comment: 'Hooks are thin callers of services; the event service receives its handler from createPlugin.',
+      from: { path: '^plugin/services/' },
+      to: { path: '^hooks/' },
+    },
+    {
+      name: 'data-layer-not-above',
+      severity: 'error',
+      comment: 'db and repositories sit at the bottom: they never import services, web, jobs, panels or hooks.',
+      from: { path: '^plugin/(db|repositories)/' },
+      to: { path: '^(plugin/(services|web|jobs|panels)|hooks)/' },
+    },
+    {
+      name: 'web-through-services',
+      severity: 'error',
+      comment: 'Routers and presenters read and write through services, never through repositories.',
+      from: { path: '^plugin/web/' },
+      to: { path: '^plugin/repositories/' },
+    },
+    {
       name: 'panels-not-repositories',
       severity: 'error',
       comment: 'Panel adapters talk to the panel; what they need from the database comes through a service.',
