@@ -20,6 +20,7 @@ import * as createTierChanges from './20261124000440_create_tier_changes';
 import * as addInvoicesQualifying from './20261124000450_add_invoices_qualifying';
 import * as seedBaseRule from './20261124000500_seed_base_rule';
 import * as addEventsWrittenOff from './20261125001000_add_events_written_off';
+import * as seedTierPerksLocales from './20261125003000_seed_tier_perks_locales';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -48,4 +49,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261124000450_add_invoices_qualifying', ...addInvoicesQualifying },
   { name: '20261124000500_seed_base_rule', ...seedBaseRule },
   { name: '20261125001000_add_events_written_off', ...addEventsWrittenOff },
+  { name: '20261125003000_seed_tier_perks_locales', ...seedTierPerksLocales },
 ];
