@@ -25,6 +25,7 @@ import * as indexLotsExpires from './20261125000120_index_lots_expires';
 import * as dropLedgerUniqueKeyIndex from './20261125000200_drop_ledger_unique_key_index';
 import * as dropLedgerUniqueKey from './20261125000210_drop_ledger_unique_key';
 import * as addEventsWrittenOff from './20261125001000_add_events_written_off';
+import * as seedTierPerksLocales from './20261125003000_seed_tier_perks_locales';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -58,4 +59,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261125000200_drop_ledger_unique_key_index', ...dropLedgerUniqueKeyIndex },
   { name: '20261125000210_drop_ledger_unique_key', ...dropLedgerUniqueKey },
   { name: '20261125001000_add_events_written_off', ...addEventsWrittenOff },
+  { name: '20261125003000_seed_tier_perks_locales', ...seedTierPerksLocales },
 ];

@@ -1,10 +1,21 @@
 import i18next, { type i18n as I18n, type TFunction } from 'i18next';
 import en from './locales/en.json';
 import ru from './locales/ru.json';
+import tr from './locales/tr.json';
+import vi from './locales/vi.json';
+import zh from './locales/zh.json';
 
 /** Languages with a locale file. English is complete and is the fallback for missing keys. */
-export const LANGUAGES = ['en', 'ru'] as const;
+export const LANGUAGES = ['en', 'ru', 'tr', 'vi', 'zh'] as const;
 export type Language = (typeof LANGUAGES)[number];
+
+const STRINGS: Record<Language, object> = { en, ru, tr, vi, zh };
+
+/**
+ * The script each file is written in. A tag that implies another script is not our language:
+ * zh-TW, zh-HK and zh-Hant are Traditional Chinese, and our zh is Simplified (see GLOSSARY.md).
+ */
+const SCRIPTS: Record<Language, string> = { en: 'Latn', ru: 'Cyrl', tr: 'Latn', vi: 'Latn', zh: 'Hans' };
 
 export interface Translator {
   /** The i18n language (a locale file we have). */
@@ -23,7 +34,7 @@ export class Translations {
 
   async init(): Promise<void> {
     await this.instance.init({
-      resources: { en: { translation: en }, ru: { translation: ru } },
+      resources: Object.fromEntries(LANGUAGES.map((l) => [l, { translation: STRINGS[l] }])),
       supportedLngs: [...LANGUAGES],
       fallbackLng: 'en',
       initAsync: false,
@@ -33,16 +44,28 @@ export class Translations {
     });
   }
 
-  /** Picks the best language for a BCP 47 tag; unknown or malformed tags fall back to English. */
+  /**
+   * Picks the best language for a BCP 47 tag; unknown or malformed tags fall back to English.
+   * The locale stays the member's full tag ("tr-TR", "zh-SG") when we have their language.
+   */
   for(requested: string | null | undefined): Translator {
-    let locale = 'en';
-    try {
-      locale = requested ? (Intl.getCanonicalLocales(requested)[0] ?? 'en') : 'en';
-    } catch {
-      locale = 'en';
-    }
-    const base = locale.split('-')[0] as Language;
-    const language: Language = (LANGUAGES as readonly string[]).includes(base) ? base : 'en';
-    return { language, locale: language === base ? locale : 'en', t: this.instance.getFixedT(language) };
+    const locale = parseLocale(requested);
+    const language = locale && languageOf(locale);
+    if (!locale || !language) return { language: 'en', locale: 'en', t: this.instance.getFixedT('en') };
+    return { language, locale: locale.toString(), t: this.instance.getFixedT(language) };
   }
+}
+
+function parseLocale(tag: string | null | undefined): Intl.Locale | null {
+  if (!tag) return null;
+  try {
+    return new Intl.Locale(tag);
+  } catch {
+    return null;
+  }
+}
+
+function languageOf(locale: Intl.Locale): Language | null {
+  const language = LANGUAGES.find((l) => l === locale.language);
+  return language && locale.maximize().script === SCRIPTS[language] ? language : null;
 }

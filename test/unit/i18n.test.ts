@@ -1,52 +1,135 @@
 import en from '../../plugin/i18n/locales/en.json';
 import ru from '../../plugin/i18n/locales/ru.json';
-import { Translations } from '../../plugin/i18n';
+import tr from '../../plugin/i18n/locales/tr.json';
+import vi from '../../plugin/i18n/locales/vi.json';
+import zh from '../../plugin/i18n/locales/zh.json';
+import { LANGUAGES, Translations, type Language } from '../../plugin/i18n';
 
-function keys(obj: object, prefix = ''): string[] {
-  return Object.entries(obj).flatMap(([k, v]) => (typeof v === 'object' && v ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
+const FILES: Record<Language, object> = { en, ru, tr, vi, zh };
+const OTHERS = LANGUAGES.filter((l) => l !== 'en');
+
+/** Every string of a locale file by its dotted key. */
+function flatten(obj: object, prefix = ''): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(obj).flatMap(([k, v]): Array<[string, string]> =>
+      typeof v === 'object' && v !== null ? Object.entries(flatten(v, `${prefix}${k}.`)) : [[`${prefix}${k}`, String(v)]],
+    ),
+  );
 }
 
-/** Plural suffixes differ by language (en: one/other; ru: one/few/many/other). */
-const base = (k: string) => k.replace(/_(zero|one|two|few|many|other)$/, '');
+const PLURAL = /_(zero|one|two|few|many|other)$/;
+const base = (k: string) => k.replace(PLURAL, '');
+const strings = Object.fromEntries(LANGUAGES.map((l) => [l, flatten(FILES[l])])) as Record<Language, Record<string, string>>;
+const bases = (l: Language) => [...new Set(Object.keys(strings[l]).map(base))].sort();
+const pluralBases = [...new Set(Object.keys(strings.en).filter((k) => PLURAL.test(k)).map(base))];
+const vars = (s: string) => [...new Set([...s.matchAll(/{{(\w+)}}/g)].map((m) => m[1]))].sort();
+/** The variables a key uses, over all its plural forms. */
+const varsOf = (l: Language, key: string) =>
+  [...new Set(Object.entries(strings[l]).flatMap(([k, v]) => (base(k) === key ? vars(v) : [])))].sort();
 
-describe('translations', () => {
-  it('Russian covers every English string', () => {
-    const missing = [...new Set(keys(en).map(base))].filter((k) => !keys(ru).map(base).includes(k));
-    expect(missing).toEqual([]);
+async function translations(): Promise<Translations> {
+  const t = new Translations();
+  await t.init();
+  return t;
+}
+
+describe('locale files', () => {
+  it.each(OTHERS)('%s has every English key and none English lacks', (l) => {
+    const missing = bases('en').filter((k) => !bases(l).includes(k));
+    const extra = bases(l).filter((k) => !bases('en').includes(k));
+    expect({ missing, extra }).toEqual({ missing: [], extra: [] });
   });
 
-  it('Russian has every plural form Intl needs', () => {
-    const forms = new Intl.PluralRules('ru').resolvedOptions().pluralCategories;
-    for (const form of forms) expect(keys(ru)).toContain(`points_count_${form}`);
+  it.each(LANGUAGES)('%s has exactly the plural forms Intl.PluralRules uses for it', (l) => {
+    const forms = new Intl.PluralRules(l).resolvedOptions().pluralCategories;
+    expect(pluralBases.length).toBeGreaterThan(0);
+    for (const key of pluralBases) {
+      const present = Object.keys(strings[l]).filter((k) => base(k) === key && PLURAL.test(k));
+      expect([key, present.sort()]).toEqual([key, forms.map((f) => `${key}_${f}`).sort()]);
+    }
   });
 
-  it('keeps interpolation variables the same in both languages', () => {
-    const vars = (s: string) => [...s.matchAll(/{{(\w+)}}/g)].map((m) => m[1]).sort();
-    const flat = (obj: object) => Object.fromEntries(keys(obj).map((k) => [k, k.split('.').reduce<any>((o, p) => o[p], obj)]));
-    const e = flat(en);
-    const r = flat(ru);
-    for (const k of Object.keys(e)) if (k in r) expect([k, vars(r[k])]).toEqual([k, vars(e[k])]);
+  it.each(OTHERS)('%s uses the same interpolation variables as English in every string', (l) => {
+    const differ = bases('en').filter((k) => JSON.stringify(varsOf(l, k)) !== JSON.stringify(varsOf('en', k)));
+    expect(differ).toEqual([]);
   });
 
+  /**
+   * Our product name, the demo page's technical names, and words other languages spell as
+   * English does (tr "panel", vi "demo", "plugin"). Any other English word in a translated
+   * string is a string someone forgot to translate.
+   */
+  const KEPT = new Set(['hosting', 'rewards', 'webhook', 'post', 'hooks', 'events', 'http', 'outbox', 'idempotency', 'utc', 'panel', 'demo', 'plugin']);
+  it.each(OTHERS)('%s has no English words left in any string', (l) => {
+    const words = (s: string) => s.replace(/{{\w+}}/g, ' ').toLowerCase().match(/[a-z]{3,}/g) ?? [];
+    const left = Object.entries(strings[l]).flatMap(([k, v]) => {
+      const english = new Set(words(strings.en[k] ?? strings.en[`${base(k)}_other`] ?? ''));
+      const kept = words(v).filter((w) => english.has(w) && !KEPT.has(w));
+      return kept.length ? [`${k}: ${kept.join(' ')}`] : [];
+    });
+    expect(left).toEqual([]);
+  });
+});
+
+describe('Translations', () => {
   it.each([
     [1, '1 балл'],
     [3, '3 балла'],
     [5, '5 баллов'],
     [21, '21 балл'],
   ])('Russian plural for %i points is "%s"', async (count, text) => {
-    const t = new Translations();
-    await t.init();
+    const t = await translations();
     expect(t.for('ru').t('points_count', { count, formatted: String(count) })).toBe(text);
   });
 
   it.each([
+    ['tr', 1, '1 puan'],
+    ['tr', 5, '5 puan'],
+    ['vi', 1, '1 điểm'],
+    ['zh', 1, '1 积分'],
+    ['zh', 5, '5 积分'],
+  ])('%s: %i points is "%s"', async (language, count, text) => {
+    const t = await translations();
+    expect(t.for(language).t('points_count', { count, formatted: String(count) })).toBe(text);
+  });
+
+  it.each([
     ['ru-RU', 'ru', 'ru-RU'],
+    ['tr-TR', 'tr', 'tr-TR'],
+    ['tr', 'tr', 'tr'],
+    ['vi', 'vi', 'vi'],
+    ['vi-VN', 'vi', 'vi-VN'],
+    ['zh', 'zh', 'zh'],
+    ['zh-CN', 'zh', 'zh-CN'],
+    ['zh-Hans', 'zh', 'zh-Hans'],
+    ['zh-SG', 'zh', 'zh-SG'],
+    ['zh-hans-cn', 'zh', 'zh-Hans-CN'],
+    // Our zh is Simplified; a Traditional reader gets the program's default (GLOSSARY.md).
+    ['zh-TW', 'en', 'en'],
+    ['zh-Hant', 'en', 'en'],
+    ['zh-HK', 'en', 'en'],
     ['pt-BR', 'en', 'en'],
     ['not a locale!', 'en', 'en'],
     [undefined, 'en', 'en'],
   ])('picks a language for %p', async (requested, language, locale) => {
-    const t = new Translations();
-    await t.init();
+    const t = await translations();
     expect(t.for(requested)).toMatchObject({ language, locale });
+  });
+
+  /** A line the tab shows, with money and a date formatted as the tab formats them. */
+  it.each([
+    ['ru-RU', 'RUB', /^Оплатите ещё .+ до .+, чтобы перейти на уровень Gold$/],
+    ['tr-TR', 'TRY', /^Gold seviyesine ulaşmak için .+ tarihinden önce .+ daha harcayın$/],
+    ['vi-VN', 'VND', /^Chi tiêu thêm .+ trước ngày .+ để lên hạng Gold$/],
+    ['zh-CN', 'CNY', /^在 .+前再消费 .+ 即可升级为 Gold$/],
+  ])('renders a %s line with no English but the tier name', async (tag, currency, shape) => {
+    const t = (await translations()).for(tag);
+    const amount = new Intl.NumberFormat(t.locale, { style: 'currency', currency }).format(800);
+    const date = new Intl.DateTimeFormat(t.locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date('2026-12-31T00:00:00Z'));
+    const line = t.t('rewards.tier_next_by', { amount, date, tier: 'Gold' });
+    expect(line).toMatch(shape);
+    expect(line).toContain(amount);
+    expect(line).toContain(date);
+    expect(line.replace('Gold', '')).not.toMatch(/\b(spend|more|by|to|reach)\b/i);
   });
 });
