@@ -1,5 +1,5 @@
 import { down, up } from '../../migrations/20261125003000_seed_tier_perks_locales';
-import { SESSION_COOKIE } from '../../plugin/web/client-router';
+import { SESSION_COOKIE } from '../../plugin/web/session';
 import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
 
 /** Migration 20261125003000: tr, vi and zh perks for the seeded tiers, never over a provider's text. */
