@@ -25,6 +25,9 @@ import * as indexLotsExpires from './20261125000120_index_lots_expires';
 import * as dropLedgerUniqueKeyIndex from './20261125000200_drop_ledger_unique_key_index';
 import * as dropLedgerUniqueKey from './20261125000210_drop_ledger_unique_key';
 import * as addEventsWrittenOff from './20261125001000_add_events_written_off';
+import * as createRewards from './20261126006000_create_rewards';
+import * as createRedemptions from './20261126006010_create_redemptions';
+import * as seedRewards from './20261126006020_seed_rewards';
 import * as seedTierPerksLocales from './20261125003000_seed_tier_perks_locales';
 
 export interface NamedMigration extends Knex.Migration {
@@ -60,4 +63,7 @@ export const migrations: NamedMigration[] = [
   { name: '20261125000210_drop_ledger_unique_key', ...dropLedgerUniqueKey },
   { name: '20261125001000_add_events_written_off', ...addEventsWrittenOff },
   { name: '20261125003000_seed_tier_perks_locales', ...seedTierPerksLocales },
+  { name: '20261126006000_create_rewards', ...createRewards },
+  { name: '20261126006010_create_redemptions', ...createRedemptions },
+  { name: '20261126006020_seed_rewards', ...seedRewards },
 ];

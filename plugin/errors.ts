@@ -23,6 +23,8 @@ export type ErrorCode =
   // Webhooks and the inbox
   | 'invalid_signature'
   | 'event_id_conflict'
+  // Redemption
+  | 'redemption_key_conflict'
   // Sign-in and sessions
   | 'sso_invalid'
   | 'sso_expired'

@@ -23,6 +23,7 @@ import { EventService } from './services/event-service';
 import { InvoiceService } from './services/invoice-service';
 import { DomainEventBus } from './services/domain-event-bus';
 import { ProgramService } from './services/program-service';
+import { RedemptionService } from './services/redemption-service';
 import { SettingsService } from './services/settings-service';
 import { TierDiscountService } from './services/tier-discount-service';
 import { TierService } from './services/tier-service';
@@ -80,6 +81,7 @@ export interface HostingRewardsPlugin {
     auth: AuthService;
     /** The Rewards view's data (for pages and a JSON API alike). */
     rewards: RewardsQueryService;
+    redemptions: RedemptionService;
   };
   presenters: {
     /** The Rewards tab's view model: the query's data in words, numbers and links. */
@@ -121,7 +123,12 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       ? new DemoPanel({ db, events, program, tiers, auth, webhookSecret: secrets.webhook, source: config.eventSource, logger, clock, api: adapter })
       : undefined;
   const panelApi = options.panelApi ?? adapter;
-  const dispatchOutbox = new OutboxDispatcher(db, panelApi, clock, logger, { maxAttempts: config.outboxMaxAttempts });
+  const redemptions = new RedemptionService(db, snapshot, translations);
+  const dispatchOutbox = new OutboxDispatcher(db, panelApi, clock, logger, {
+    maxAttempts: config.outboxMaxAttempts,
+    compensations: { reverse_points: (tx, failed) => redemptions.failed(tx, failed) },
+    onSent: (tx, sent) => redemptions.applied(tx, sent),
+  });
   const scheduler = new Scheduler(db, {
     db,
     logger,
@@ -165,7 +172,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       definitions: scheduler.jobs,
       timeZone: scheduler.timeZone,
     },
-    services: { events, program, settings, auth, rewards, tiers },
+    services: { events, program, settings, auth, rewards, redemptions, tiers },
     presenters: { rewardsTab },
     demo,
     async init() {

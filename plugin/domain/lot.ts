@@ -17,6 +17,7 @@ export interface Lot {
   points: number;
   remaining: number;
   pending: boolean;
+  earnedAt: Date;
   availableAt: Date;
   expiresAt: Date | null;
 }

@@ -94,10 +94,11 @@ export const PANEL_ACTIONS = {
     toWire: (p) => ({ client_id: p.clientId, tier: p.tier }),
   }),
   'client.credit': definePanelAction({
-    description: 'adds account credit to the client (tier cashback)',
+    description: 'adds account credit to the client (a redemption, or tier cashback)',
     payload: z.object({ clientId: panelId, amount: money, description }),
     capability: 'credit',
-    onFailed: null,
+    // A redemption paid for it with points: they go back. Cashback spent none: nothing to undo.
+    onFailed: 'reverse_points',
     toWire: (p, key) => ({ client_id: p.clientId, ...moneyFields(p.amount), description: withKey(p.description, key) }),
   }),
 } satisfies PanelActionTable;

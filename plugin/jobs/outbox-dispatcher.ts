@@ -8,12 +8,18 @@ import type { OutboxEntry } from '../repositories/outbox-repository';
 
 /**
  * Undoes our side of an action that failed for good (e.g. gives back a redemption's points).
- * Runs in the transaction that marks the row failed, so it commits exactly once with it; it
- * should still be idempotent (keyed by `failed.idempotencyKey`), as any undo step should.
+ * Runs in the unit of work that marks the row failed, so it commits exactly once with it (it
+ * may lock a member and write to the ledger); it should still be idempotent (keyed by
+ * `failed.idempotencyKey`), as any undo step should.
  */
-/** Runs in the failure's unit of work: it may lock a member and write to the ledger. */
 export type CompensationHandler = (tx: Tx, failed: FailedPanelAction) => Promise<void>;
 export type CompensationHandlers = Readonly<Partial<Record<CompensationName, CompensationHandler>>>;
+
+/**
+ * Records what the panel did on our side (e.g. a redemption becomes applied, with the panel's
+ * reference). Runs in the unit of work that marks the row sent, so the two commit together.
+ */
+export type SentHandler = (tx: Tx, sent: { action: string; idempotencyKey: string; reference: string | null }) => Promise<void>;
 
 export interface OutboxDispatcherOptions {
   /** Attempts before a row is marked failed. */
@@ -30,6 +36,7 @@ export interface OutboxDispatcherOptions {
   actions?: PanelActionTable;
   /** A handler for every compensation an action names (checked when the dispatcher is built). */
   compensations?: CompensationHandlers;
+  onSent?: SentHandler;
 }
 
 export interface DispatchResult {
@@ -56,9 +63,10 @@ const DEFAULTS = {
  * run ends, and a run with nothing due writes nothing.
  */
 export class OutboxDispatcher {
-  private readonly o: Required<Omit<OutboxDispatcherOptions, 'random' | 'actions' | 'compensations'>> & { random: () => number };
+  private readonly o: Required<Omit<OutboxDispatcherOptions, 'random' | 'actions' | 'compensations' | 'onSent'>> & { random: () => number };
   private readonly actions: PanelActionTable;
   private readonly compensations: CompensationHandlers;
+  private readonly onSent: SentHandler | undefined;
   private warnedNoPanel = false;
 
   constructor(
@@ -68,10 +76,11 @@ export class OutboxDispatcher {
     private readonly logger?: Logger,
     options: OutboxDispatcherOptions = {},
   ) {
-    const { actions = PANEL_ACTIONS, compensations = {}, ...rest } = options;
+    const { actions = PANEL_ACTIONS, compensations = {}, onSent, ...rest } = options;
     this.o = { ...DEFAULTS, random: Math.random, ...stripUndefined(rest) };
     this.actions = actions;
     this.compensations = compensations;
+    this.onSent = onSent;
     // At start-up rather than when an action first fails: by then its points would be stuck.
     const missing = Object.entries(actions).filter(([, d]) => d.onFailed !== null && !compensations[d.onFailed]);
     if (missing.length > 0) {
@@ -128,7 +137,10 @@ export class OutboxDispatcher {
       this.logger?.warn({ ...log, error, nextAttemptAt: nextAttemptAt.toISOString() }, 'panel action failed; will retry');
       return 'retried';
     }
-    await this.db.repos.outbox.markSent(entry.id, reference, this.clock());
+    await this.db.transaction(async (tx) => {
+      const first = await tx.repos.outbox.markSent(entry.id, reference, tx.now);
+      if (first && this.onSent) await this.onSent(tx, { action: entry.action, idempotencyKey: entry.idempotencyKey, reference });
+    });
     this.logger?.info({ ...log, reference }, 'panel action sent');
     return 'sent';
   }

@@ -6,6 +6,8 @@ import { LedgerRepository } from './ledger-repository';
 import { LotRepository } from './lot-repository';
 import { MemberRepository } from './member-repository';
 import { OutboxRepository } from './outbox-repository';
+import { RedemptionRepository } from './redemption-repository';
+import { RewardRepository } from './reward-repository';
 import { RuleRepository } from './rule-repository';
 import { SettingsRepository } from './settings-repository';
 import { SsoTokenRepository } from './sso-token-repository';
@@ -21,6 +23,8 @@ export interface Repositories {
   settings: SettingsRepository;
   ssoTokens: SsoTokenRepository;
   outbox: OutboxRepository;
+  rewards: RewardRepository;
+  redemptions: RedemptionRepository;
   tiers: TierRepository;
   jobs: JobRepository;
 }
@@ -37,6 +41,8 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     settings: new SettingsRepository(db),
     ssoTokens: new SsoTokenRepository(db),
     outbox: new OutboxRepository(db),
+    rewards: new RewardRepository(db),
+    redemptions: new RedemptionRepository(db),
     tiers: new TierRepository(db),
     jobs: new JobRepository(db),
   };

@@ -11,13 +11,14 @@ function toLot(row: Record<string, unknown>): Lot {
     points: toInt(row.points),
     remaining: toInt(row.remaining),
     pending: Boolean(toInt(row.pending)),
+    earnedAt: toDate(row.earned_at),
     availableAt: toDate(row.available_at),
     expiresAt: toDateOrNull(row.expires_at),
   };
 }
 
 /**
- * Lots are only changed by code holding the member's row lock (MemberService.enrolLocked), so
+ * Lots are only changed by code holding the member's row lock (MemberAccount), so
  * reads here need no lock of their own.
  */
 export class LotRepository {

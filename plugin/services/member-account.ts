@@ -3,6 +3,7 @@ import { actorLabel, SYSTEM_ACTOR } from '../domain/actor';
 import type { ClientInfo } from '../domain/billing-event';
 import type { LedgerKind, NewLedgerEntry } from '../domain/ledger';
 import type { Member } from '../domain/member';
+import type { SpentLot } from '../domain/redemption';
 import { planExpiry } from '../domain/expiry-plan';
 import { debtOf, planDraw, planRelease } from '../domain/reversal';
 import type { Tx } from '../db/unit-of-work';
@@ -244,6 +245,62 @@ export class MemberAccount {
     });
     await this.save(next);
     return { points: plan.points, lots: plan.lotIds.length };
+  }
+
+  /**
+   * Spends available points on a redemption: soonest-expiring lots first, then the oldest
+   * (domain/reversal.ts `planDraw`), never pending ones. The caller has checked the balance
+   * under this lock; spending more than is available is a bug, not a refusal. Returns what was
+   * taken from each lot, so a failed redemption can give the points back as they were.
+   */
+  async spend(s: Omit<EntryFields, 'eventId' | 'rule'>): Promise<SpentLot[]> {
+    const member = this.current;
+    if (!Number.isSafeInteger(s.points) || s.points <= 0) throw new Error(`spend needs positive points, got ${s.points}`);
+    if (s.points > member.pointsAvailable) throw new Error(`spend of ${s.points} exceeds the available ${member.pointsAvailable} of member ${member.id}`);
+    const repos = this.tx.repos;
+    const spendable = (await repos.lots.withRemaining(member.id)).filter((l) => !l.pending);
+    const plan = planDraw(spendable, s.points);
+    if (plan.shortfall > 0) throw new Error(`member ${member.id}: lots hold ${s.points - plan.shortfall} of the ${s.points} available points`);
+    const byId = new Map(spendable.map((l) => [l.id, l]));
+    const spent: SpentLot[] = [];
+    for (const draw of plan.draws) {
+      await repos.lots.setRemaining(draw.lotId, draw.remainingAfter, false);
+      const lot = byId.get(draw.lotId);
+      if (lot) spent.push({ points: draw.take, earnedAt: lot.earnedAt, expiresAt: lot.expiresAt });
+    }
+    const next: Member = { ...member, pointsAvailable: member.pointsAvailable - s.points };
+    await this.append(next, { ...s, delta: -s.points, kind: 'redeem' });
+    await this.save(next);
+    return spent;
+  }
+
+  /**
+   * Gives back what a redemption spent, as new lots with the original earn and expiry dates:
+   * points past their expiry come back expired-to-be and the next expiry run takes them, so a
+   * failed redemption never extends a point's life. Like any credit, they pay a debt first.
+   */
+  async restore(r: Omit<EntryFields, 'eventId' | 'rule' | 'points'> & { lots: readonly SpentLot[] }): Promise<void> {
+    const member = this.current;
+    const points = r.lots.reduce((sum, l) => sum + l.points, 0);
+    if (!Number.isSafeInteger(points) || points <= 0) throw new Error(`restore needs positive points, got ${points}`);
+    const next: Member = { ...member, pointsAvailable: member.pointsAvailable + points };
+    const ledgerId = await this.append(next, { reasonCode: r.reasonCode, reasonParams: r.reasonParams, reference: r.reference, delta: points, kind: 'reverse' });
+    let netted = Math.min(points, debtOf(member.pointsAvailable));
+    for (const lot of r.lots) {
+      const paysDebt = Math.min(lot.points, netted);
+      netted -= paysDebt;
+      await this.tx.repos.lots.insert({
+        memberId: member.id,
+        ledgerId,
+        points: lot.points,
+        remaining: lot.points - paysDebt,
+        pending: false,
+        earnedAt: lot.earnedAt,
+        availableAt: this.tx.now,
+        expiresAt: lot.expiresAt,
+      });
+    }
+    await this.save(next);
   }
 
   /** Records the member's tier (and since when they have been below it). */

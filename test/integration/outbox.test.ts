@@ -49,7 +49,9 @@ async function enqueueDiscount(app: TestApp, idempotencyKey = key('discount'), i
 }
 
 function dispatcher(app: TestApp, panel: PanelApi, options: OutboxDispatcherOptions = {}, db = app.plugin.db) {
-  return new OutboxDispatcher(db, panel, app.clock.now, undefined, { baseDelayMs: 1000, random: () => 0.5, ...options });
+  // Redemptions give points back through `reverse_points`; these tests queue no redemption.
+  const compensations = { reverse_points: async () => undefined };
+  return new OutboxDispatcher(db, panel, app.clock.now, undefined, { baseDelayMs: 1000, random: () => 0.5, compensations, ...options });
 }
 
 describe('outbox: enqueue', () => {

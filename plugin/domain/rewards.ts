@@ -1,0 +1,119 @@
+import type { Money } from './money';
+
+/**
+ * The rewards catalog and the pure rules of redeeming: what a reward is worth in the member's
+ * currency, and whether this member may redeem it now. The redemption service reads the inputs
+ * under the member's row lock and applies the answer.
+ */
+export const REWARD_KINDS = ['credit'] as const;
+export type RewardKind = (typeof REWARD_KINDS)[number];
+
+export interface Reward {
+  id: number;
+  kind: RewardKind;
+  /** Name and description per language, with the program's default language as fallback. */
+  names: Record<string, string>;
+  descriptions: Record<string, string>;
+  /**
+   * A fixed reward costs `costPoints`. A flexible one ("redeem any amount") has no fixed cost:
+   * the member picks a multiple of `stepPoints`, at least `minPoints`.
+   */
+  costPoints: number | null;
+  stepPoints: number | null;
+  minPoints: number | null;
+  /**
+   * What the reward gives per currency, in minor units: for a fixed reward, its value; for a
+   * flexible one, the value of one step. A currency missing here can't redeem it (no FX guess).
+   */
+  values: Record<string, number>;
+  /** The lowest tier rank that may redeem it; null for everyone. */
+  minTierRank: number | null;
+  /** Units left; null for unlimited. */
+  stock: number | null;
+  startsAt: Date | null;
+  endsAt: Date | null;
+  limitPerMonth: number | null;
+  limitTotal: number | null;
+  active: boolean;
+}
+
+/** Why a redemption is refused: one code each, shown to the member in their language. */
+export const REDEMPTION_REFUSALS = [
+  'reward_unavailable',
+  'out_of_stock',
+  'tier_too_low',
+  'no_value_in_currency',
+  'invalid_points',
+  'monthly_limit_reached',
+  'total_limit_reached',
+  'in_debt',
+  'member_blocked',
+  'not_enough_points',
+] as const;
+export type RedemptionRefusal = (typeof REDEMPTION_REFUSALS)[number];
+
+export interface RedemptionRequest {
+  reward: Reward;
+  /** For a flexible reward, the points the member chose; ignored for a fixed one. */
+  points?: number;
+  member: {
+    pointsAvailable: number;
+    currency: string | null;
+    tierRank: number | null;
+    status: string;
+  };
+  /** The member's redemptions of this reward that count against its limits (not failed or cancelled). */
+  redeemedThisMonth: number;
+  redeemedInTotal: number;
+  at: Date;
+}
+
+export type RedemptionDecision =
+  | { ok: true; points: number; value: Money }
+  | { ok: false; refusal: RedemptionRefusal; needed?: number };
+
+/** Members whose panel account is closed or inactive can't redeem (issue 11 records the status). */
+const BLOCKED_STATUSES: ReadonlySet<string> = new Set(['closed', 'inactive', 'blocked']);
+
+export function rewardInForce(reward: Reward, at: Date): boolean {
+  if (!reward.active) return false;
+  if (reward.startsAt && at < reward.startsAt) return false;
+  return !(reward.endsAt && at >= reward.endsAt);
+}
+
+/**
+ * Decides a redemption. Checks run in the order a member can act on: what the reward allows,
+ * then the member's limits, then their balance, so "not enough points" is only said when
+ * nothing else stands in the way.
+ */
+export function decideRedemption(r: RedemptionRequest): RedemptionDecision {
+  const { reward, member } = r;
+  if (!rewardInForce(reward, r.at)) return { ok: false, refusal: 'reward_unavailable' };
+  if (reward.stock !== null && reward.stock <= 0) return { ok: false, refusal: 'out_of_stock' };
+  if (reward.minTierRank !== null && (member.tierRank ?? 0) < reward.minTierRank) return { ok: false, refusal: 'tier_too_low' };
+  const unit = member.currency === null ? undefined : reward.values[member.currency];
+  if (member.currency === null || unit === undefined || unit <= 0) return { ok: false, refusal: 'no_value_in_currency' };
+  const priced = price(reward, r.points);
+  if (!priced) return { ok: false, refusal: 'invalid_points' };
+  if (reward.limitPerMonth !== null && r.redeemedThisMonth >= reward.limitPerMonth) return { ok: false, refusal: 'monthly_limit_reached' };
+  if (reward.limitTotal !== null && r.redeemedInTotal >= reward.limitTotal) return { ok: false, refusal: 'total_limit_reached' };
+  if (BLOCKED_STATUSES.has(member.status)) return { ok: false, refusal: 'member_blocked' };
+  if (member.pointsAvailable < 0) return { ok: false, refusal: 'in_debt' };
+  if (member.pointsAvailable < priced.points) return { ok: false, refusal: 'not_enough_points', needed: priced.points - member.pointsAvailable };
+  return { ok: true, points: priced.points, value: { currency: member.currency, minor: unit * priced.units } };
+}
+
+/** Points and value units of a redemption: one unit for a fixed reward, one per step for a flexible one. */
+function price(reward: Reward, chosen: number | undefined): { points: number; units: number } | null {
+  if (reward.costPoints !== null) return { points: reward.costPoints, units: 1 };
+  const step = reward.stepPoints;
+  if (step === null || step <= 0 || chosen === undefined || !Number.isSafeInteger(chosen)) return null;
+  if (chosen <= 0 || chosen % step !== 0 || chosen < (reward.minPoints ?? step)) return null;
+  return { points: chosen, units: chosen / step };
+}
+
+/** UTC calendar month [from, to) holding `at`, for the per-month limit. */
+export function monthBounds(at: Date): { from: Date; to: Date } {
+  const from = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));
+  return { from, to: new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1)) };
+}

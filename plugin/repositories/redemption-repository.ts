@@ -1,0 +1,85 @@
+import type { Knex } from 'knex';
+import type { Redemption, RedemptionState, SpentLot } from '../domain/redemption';
+import { insertOrDuplicate } from './insert-or-duplicate';
+import { toDate, toDateOrNull, toInt } from './row-values';
+
+export const REDEMPTIONS = 'loyalty_redemptions';
+
+function toRedemption(row: Record<string, unknown>): Redemption {
+  const spent = JSON.parse(String(row.spent_lots)) as Array<{ points: number; earnedAt: string; expiresAt: string | null }>;
+  return {
+    id: toInt(row.id),
+    memberId: toInt(row.member_id),
+    rewardId: toInt(row.reward_id),
+    points: toInt(row.points),
+    value: { currency: String(row.currency), minor: toInt(row.value_minor) },
+    state: String(row.state) as RedemptionState,
+    idempotencyKey: String(row.idempotency_key),
+    actionKey: String(row.action_key),
+    panelReference: (row.panel_reference as string | null) ?? null,
+    spentLots: spent.map((l) => ({ points: l.points, earnedAt: new Date(l.earnedAt), expiresAt: toDateOrNull(l.expiresAt) })),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+export type NewRedemption = Omit<Redemption, 'id' | 'state' | 'panelReference' | 'updatedAt'>;
+
+/** Redemption rows are written under the member's row lock; their state moves forward only. */
+export class RedemptionRepository {
+  constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  /** Null when the idempotency key was used before (the caller reads that redemption). */
+  async insert(r: NewRedemption): Promise<number | null> {
+    return insertOrDuplicate(
+      this.db(REDEMPTIONS).insert({
+        member_id: r.memberId,
+        reward_id: r.rewardId,
+        points: r.points,
+        currency: r.value.currency,
+        value_minor: r.value.minor,
+        state: 'pending',
+        idempotency_key: r.idempotencyKey,
+        action_key: r.actionKey,
+        spent_lots: JSON.stringify(r.spentLots satisfies SpentLot[]),
+        created_at: r.createdAt,
+        updated_at: r.createdAt,
+      }),
+    );
+  }
+
+  async findByKey(idempotencyKey: string): Promise<Redemption | null> {
+    const row = await this.db(REDEMPTIONS).where({ idempotency_key: idempotencyKey }).first();
+    return row ? toRedemption(row) : null;
+  }
+
+  async findByActionKey(actionKey: string): Promise<Redemption | null> {
+    const row = await this.db(REDEMPTIONS).where({ action_key: actionKey }).first();
+    return row ? toRedemption(row) : null;
+  }
+
+  /** A member's own redemption; another member's id answers null, as if it did not exist. */
+  async findForMember(memberId: number, id: number): Promise<Redemption | null> {
+    const row = await this.db(REDEMPTIONS).where({ id, member_id: memberId }).first();
+    return row ? toRedemption(row) : null;
+  }
+
+  async listForMember(memberId: number, limit: number): Promise<Redemption[]> {
+    const rows = await this.db(REDEMPTIONS).where({ member_id: memberId }).orderBy('id', 'desc').limit(limit);
+    return rows.map(toRedemption);
+  }
+
+  /** Redemptions of a reward that count against its limits (failed ones gave their points back). */
+  async countForLimits(memberId: number, rewardId: number, since: Date | null): Promise<number> {
+    const q = this.db(REDEMPTIONS).where({ member_id: memberId, reward_id: rewardId }).whereNot({ state: 'failed' });
+    if (since) q.andWhere('created_at', '>=', since);
+    const row = await q.count({ n: '*' }).first();
+    return toInt(row?.n);
+  }
+
+  /** Moves a pending redemption on; false when it had already left `pending` (a second dispatcher). */
+  async settle(id: number, state: Exclude<RedemptionState, 'pending'>, panelReference: string | null, now: Date): Promise<boolean> {
+    const n = await this.db(REDEMPTIONS).where({ id, state: 'pending' }).update({ state, panel_reference: panelReference, updated_at: now });
+    return n === 1;
+  }
+}

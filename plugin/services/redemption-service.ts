@@ -1,0 +1,163 @@
+import { decideRedemption, monthBounds, type RedemptionRefusal, type Reward } from '../domain/rewards';
+import type { Redemption } from '../domain/redemption';
+import type { Database } from '../db/database';
+import type { Tx } from '../db/unit-of-work';
+import { ConflictError, ValidationError } from '../errors';
+import type { Translations } from '../i18n';
+import { formatInteger } from '../i18n/format';
+import { MemberAccount } from './member-account';
+import { tierOf, type ProgramSnapshot } from './use-case-context';
+
+/** The one-time key a confirmation form carries: random, URL-safe, long enough not to collide. */
+export const REDEMPTION_KEY_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+
+export interface RedeemInput {
+  rewardId: number;
+  /** For a flexible reward: the points the member chose. */
+  points?: number;
+  idempotencyKey: string;
+}
+
+export type RedeemResult =
+  | { ok: true; redemption: Redemption; repeated: boolean }
+  | { ok: false; refusal: RedemptionRefusal; needed?: number };
+
+/** A refusal rolls the unit of work back, so the releases and expiries read on the way are not written either. */
+class Refused extends Error {
+  constructor(readonly result: Extract<RedeemResult, { ok: false }>) {
+    super(result.refusal);
+  }
+}
+
+const actionKeyOf = (idempotencyKey: string) => `redemption:${idempotencyKey}`;
+
+/**
+ * Turns points into what a reward gives, exactly once. Everything happens under the member's
+ * row lock in one unit of work: the checks, the spend (FIFO from lots), the redemption row and
+ * the panel action in the outbox. The dispatcher then applies it in the panel; `applied` and
+ * `failed` settle the row in the dispatcher's unit of work, and a failure gives the points
+ * back as they were (lots keep their expiry).
+ */
+export class RedemptionService {
+  constructor(
+    private readonly db: Database,
+    private readonly snapshot: () => Promise<ProgramSnapshot>,
+    private readonly translations: Translations,
+  ) {}
+
+  async redeem(clientId: string, input: RedeemInput): Promise<RedeemResult> {
+    checkInput(input);
+    const snapshot = await this.snapshot();
+    try {
+      return await this.db.transaction((tx) => this.redeemIn(tx, clientId, input, snapshot), { actor: { kind: 'client', clientId } });
+    } catch (err) {
+      if (err instanceof Refused) return err.result;
+      throw err;
+    }
+  }
+
+  /** The dispatcher's `onSent`: the panel applied a redemption's action. */
+  async applied(tx: Tx, sent: { idempotencyKey: string; reference: string | null }): Promise<void> {
+    const redemption = await tx.repos.redemptions.findByActionKey(sent.idempotencyKey);
+    if (redemption) await tx.repos.redemptions.settle(redemption.id, 'applied', sent.reference, tx.now);
+  }
+
+  /**
+   * The `reverse_points` compensation: the panel refused a redemption's action for good. The
+   * points go back once (the row leaves `pending` once); actions that spent no points, such as
+   * tier cashback, have no redemption and nothing to undo.
+   */
+  async failed(tx: Tx, failed: { idempotencyKey: string }): Promise<void> {
+    const redemption = await tx.repos.redemptions.findByActionKey(failed.idempotencyKey);
+    if (!redemption) return;
+    const account = await MemberAccount.lock(tx, { id: redemption.memberId });
+    if (!account || !(await tx.repos.redemptions.settle(redemption.id, 'failed', null, tx.now))) return;
+    await account.restore({
+      lots: redemption.spentLots,
+      reasonCode: 'redemption_failed',
+      reasonParams: { points: redemption.points },
+      reference: actionKeyOf(redemption.idempotencyKey),
+    });
+    await tx.repos.rewards.returnStock(redemption.rewardId);
+  }
+
+  private async redeemIn(tx: Tx, clientId: string, input: RedeemInput, snapshot: ProgramSnapshot): Promise<RedeemResult> {
+    const account = await MemberAccount.lock(tx, { panelClientId: clientId });
+    if (!account) throw new Refused({ ok: false, refusal: 'not_enough_points' });
+    // Under the lock, so a double-submit waits for the first and then finds it.
+    const earlier = await tx.repos.redemptions.findByKey(input.idempotencyKey);
+    if (earlier) {
+      if (earlier.memberId !== account.member.id) throw keyConflict();
+      return { ok: true, redemption: earlier, repeated: true };
+    }
+    // Spend only what is really spendable now: released, and not past its expiry.
+    await account.releaseDue();
+    await account.expire(tx.now);
+    const reward = await tx.repos.rewards.find(input.rewardId);
+    if (!reward) throw new Refused({ ok: false, refusal: 'reward_unavailable' });
+    const member = account.member;
+    const { from } = monthBounds(tx.now);
+    const decision = decideRedemption({
+      reward,
+      points: input.points,
+      member: { pointsAvailable: member.pointsAvailable, currency: member.currency, tierRank: tierOf(snapshot, member.tierId)?.rank ?? null, status: member.status },
+      redeemedThisMonth: reward.limitPerMonth === null ? 0 : await tx.repos.redemptions.countForLimits(member.id, reward.id, from),
+      redeemedInTotal: reward.limitTotal === null ? 0 : await tx.repos.redemptions.countForLimits(member.id, reward.id, null),
+      at: tx.now,
+    });
+    if (!decision.ok) throw new Refused(decision);
+    if (!(await tx.repos.rewards.takeStock(reward.id))) throw new Refused({ ok: false, refusal: 'out_of_stock' });
+
+    const actionKey = actionKeyOf(input.idempotencyKey);
+    const name = this.nameOf(reward, member.locale);
+    const spentLots = await account.spend({ points: decision.points, reasonCode: 'redeemed', reasonParams: { reward: name }, reference: actionKey });
+    const id = await tx.repos.redemptions.insert({
+      memberId: member.id,
+      rewardId: reward.id,
+      points: decision.points,
+      value: decision.value,
+      idempotencyKey: input.idempotencyKey,
+      actionKey,
+      spentLots,
+      createdAt: tx.now,
+    });
+    // Another member holding the same key raced us past the look-up above.
+    if (id === null) throw keyConflict();
+    await tx.repos.outbox.enqueue(
+      'client.credit',
+      { clientId: member.panelClientId, amount: decision.value, description: this.describe(name, decision.points, member.locale) },
+      actionKey,
+      tx.now,
+    );
+    const redemption = await tx.repos.redemptions.findForMember(member.id, id);
+    if (!redemption) throw new Error(`Redemption ${id} vanished inside its own transaction`);
+    return { ok: true, redemption, repeated: false };
+  }
+
+  private nameOf(reward: Reward, locale: string | null): string {
+    const { language } = this.translations.for(locale);
+    return reward.names[language] ?? reward.names.en ?? Object.values(reward.names)[0] ?? `#${reward.id}`;
+  }
+
+  /** The credit's line in the panel, in the member's language. */
+  private describe(reward: string, points: number, locale: string | null): string {
+    const i18n = this.translations.for(locale);
+    return i18n.t('redemption.credit_line', { reward, points: i18n.t('points_count', { count: points, formatted: formatInteger(i18n.locale, points) }) });
+  }
+}
+
+function checkInput(input: RedeemInput): void {
+  const fields = [];
+  if (!Number.isSafeInteger(input.rewardId) || input.rewardId <= 0) fields.push({ path: 'reward', message: 'must be a reward id' });
+  if (input.points !== undefined && (!Number.isSafeInteger(input.points) || input.points <= 0)) fields.push({ path: 'points', message: 'must be a positive whole number' });
+  if (!REDEMPTION_KEY_PATTERN.test(input.idempotencyKey)) fields.push({ path: 'key', message: 'must be the one-time key of the confirmation form' });
+  if (fields.length > 0) throw new ValidationError(fields, 'Open the reward again and confirm from its page.');
+}
+
+function keyConflict(): ConflictError {
+  return new ConflictError('redemption_key_conflict', {
+    message: 'This confirmation key belongs to another redemption',
+    help: 'Open the reward again: each confirmation page carries a fresh key.',
+    fields: [{ path: 'key', message: 'was used for another redemption' }],
+  });
+}

@@ -1,0 +1,66 @@
+import { decideRedemption, monthBounds, type RedemptionRequest, type Reward } from '../../plugin/domain/rewards';
+
+const AT = new Date('2026-11-23T12:00:00Z');
+
+const fixed: Reward = {
+  id: 1,
+  kind: 'credit',
+  names: { en: '5.00 credit' },
+  descriptions: {},
+  costPoints: 500,
+  stepPoints: null,
+  minPoints: null,
+  values: { USD: 500, JPY: 500 },
+  minTierRank: null,
+  stock: null,
+  startsAt: null,
+  endsAt: null,
+  limitPerMonth: null,
+  limitTotal: null,
+  active: true,
+};
+const flexible: Reward = { ...fixed, id: 2, costPoints: null, stepPoints: 100, minPoints: 300, values: { USD: 100 } };
+
+function request(over: Omit<Partial<RedemptionRequest>, 'member'> & { member?: Partial<RedemptionRequest['member']> } = {}): RedemptionRequest {
+  return {
+    reward: fixed,
+    redeemedThisMonth: 0,
+    redeemedInTotal: 0,
+    at: AT,
+    ...over,
+    member: { pointsAvailable: 1000, currency: 'USD', tierRank: 1, status: 'active', ...over.member },
+  };
+}
+
+describe('decideRedemption', () => {
+  it.each([
+    ['a fixed reward within the balance', request(), { ok: true, points: 500, value: { currency: 'USD', minor: 500 } }],
+    ['exactly the balance', request({ member: { pointsAvailable: 500 } }), { ok: true, points: 500, value: { currency: 'USD', minor: 500 } }],
+    ['one point short', request({ member: { pointsAvailable: 499 } }), { ok: false, refusal: 'not_enough_points', needed: 1 }],
+    ['a flexible amount in steps', request({ reward: flexible, points: 700 }), { ok: true, points: 700, value: { currency: 'USD', minor: 700 } }],
+    ['a flexible amount off the step', request({ reward: flexible, points: 750 }), { ok: false, refusal: 'invalid_points' }],
+    ['a flexible amount below the minimum', request({ reward: flexible, points: 200 }), { ok: false, refusal: 'invalid_points' }],
+    ['a flexible reward without an amount', request({ reward: flexible }), { ok: false, refusal: 'invalid_points' }],
+    ['a currency the reward has no value in', request({ member: { currency: 'EUR' } }), { ok: false, refusal: 'no_value_in_currency' }],
+    ['a member with no currency yet', request({ member: { currency: null } }), { ok: false, refusal: 'no_value_in_currency' }],
+    ['a reward switched off', request({ reward: { ...fixed, active: false } }), { ok: false, refusal: 'reward_unavailable' }],
+    ['before its window', request({ reward: { ...fixed, startsAt: new Date(AT.getTime() + 1) } }), { ok: false, refusal: 'reward_unavailable' }],
+    ['at the end of its window (exclusive)', request({ reward: { ...fixed, endsAt: AT } }), { ok: false, refusal: 'reward_unavailable' }],
+    ['out of stock', request({ reward: { ...fixed, stock: 0 } }), { ok: false, refusal: 'out_of_stock' }],
+    ['a tier too low', request({ reward: { ...fixed, minTierRank: 3 }, member: { tierRank: 2 } }), { ok: false, refusal: 'tier_too_low' }],
+    ['the monthly limit reached', request({ reward: { ...fixed, limitPerMonth: 2 }, redeemedThisMonth: 2 }), { ok: false, refusal: 'monthly_limit_reached' }],
+    ['the total limit reached', request({ reward: { ...fixed, limitTotal: 1 }, redeemedInTotal: 1 }), { ok: false, refusal: 'total_limit_reached' }],
+    ['a member in debt, even with a big enough reward', request({ member: { pointsAvailable: -1 } }), { ok: false, refusal: 'in_debt' }],
+    ['a closed client account', request({ member: { status: 'closed' } }), { ok: false, refusal: 'member_blocked' }],
+  ] as const)('%s', (_name, input, expected) => {
+    expect(decideRedemption(input)).toEqual(expected);
+  });
+
+  it('says "not enough points" only when nothing else stands in the way', () => {
+    expect(decideRedemption(request({ reward: { ...fixed, stock: 0 }, member: { pointsAvailable: 0 } }))).toMatchObject({ refusal: 'out_of_stock' });
+  });
+
+  it('counts a calendar month in UTC', () => {
+    expect(monthBounds(new Date('2026-12-31T23:59:59.999Z'))).toEqual({ from: new Date('2026-12-01T00:00:00Z'), to: new Date('2027-01-01T00:00:00Z') });
+  });
+});
