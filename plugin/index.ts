@@ -152,6 +152,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     events,
     auth,
     rewardsTab,
+    redemptions,
     demo,
     dispatchOutbox: () => dispatchOutbox.run(),
   });

@@ -1,4 +1,5 @@
-import { decideRedemption, monthBounds, type RedemptionRefusal, type Reward } from '../domain/rewards';
+import type { Member } from '../domain/member';
+import { decideRedemption, monthBounds, rewardInForce, type RedemptionDecision, type RedemptionRefusal, type Reward } from '../domain/rewards';
 import type { Redemption } from '../domain/redemption';
 import type { Database } from '../db/database';
 import type { Tx } from '../db/unit-of-work';
@@ -31,6 +32,13 @@ class Refused extends Error {
 
 const actionKeyOf = (idempotencyKey: string) => `redemption:${idempotencyKey}`;
 
+/** One reward as a member sees it in the catalog: what it costs them, and whether they can have it now. */
+export interface Offer {
+  reward: Reward;
+  /** For a flexible reward, decided at its smallest amount. */
+  decision: RedemptionDecision;
+}
+
 /**
  * Turns points into what a reward gives, exactly once. Everything happens under the member's
  * row lock in one unit of work: the checks, the spend (FIFO from lots), the redemption row and
@@ -54,6 +62,42 @@ export class RedemptionService {
       if (err instanceof Refused) return err.result;
       throw err;
     }
+  }
+
+  /**
+   * The rewards in force, each decided for this member as things stand. A read: no lock, and a
+   * redemption decides again under the lock.
+   */
+  async catalog(clientId: string): Promise<{ member: Member | null; offers: Offer[] }> {
+    const [snapshot, member, rewards] = await Promise.all([this.snapshot(), this.db.repos.members.findByPanelClientId(clientId), this.db.repos.rewards.list()]);
+    const now = this.db.now();
+    const { from } = monthBounds(now);
+    const offers: Offer[] = [];
+    for (const reward of rewards.filter((r) => rewardInForce(r, now))) {
+      const counts = async (since: Date | null, limit: number | null) => (member && limit !== null ? this.db.repos.redemptions.countForLimits(member.id, reward.id, since) : 0);
+      const decision = decideRedemption({
+        reward,
+        points: reward.costPoints === null ? (reward.minPoints ?? reward.stepPoints ?? undefined) : undefined,
+        member: {
+          pointsAvailable: member?.pointsAvailable ?? 0,
+          currency: member?.currency ?? null,
+          tierRank: member ? (tierOf(snapshot, member.tierId)?.rank ?? null) : null,
+          status: member?.status ?? 'active',
+        },
+        redeemedThisMonth: await counts(from, reward.limitPerMonth),
+        redeemedInTotal: await counts(null, reward.limitTotal),
+        at: now,
+      });
+      offers.push({ reward, decision });
+    }
+    return { member, offers };
+  }
+
+  /** A client's own redemption, with its reward; another client's id is null, as if it did not exist. */
+  async find(clientId: string, id: number): Promise<(Redemption & { member: Member; reward: Reward | null }) | null> {
+    const member = await this.db.repos.members.findByPanelClientId(clientId);
+    const redemption = member && Number.isSafeInteger(id) ? await this.db.repos.redemptions.findForMember(member.id, id) : null;
+    return member && redemption ? { ...redemption, member, reward: await this.db.repos.rewards.find(redemption.rewardId) } : null;
   }
 
   /** The dispatcher's `onSent`: the panel applied a redemption's action. */

@@ -8,7 +8,10 @@ import type { DemoPanel } from '../panels/demo/demo-panel';
 import { PUBLIC_DIR } from '../paths';
 import type { AuthService } from '../services/auth-service';
 import type { EventService } from '../services/event-service';
+import type { RedemptionService } from '../services/redemption-service';
 import { clientRouter } from './client/client-router';
+import { RedeemPresenter } from './client/redeem-presenter';
+import { redeemRouter } from './client/redeem-router';
 import type { RewardsTabPresenter } from './client/rewards-presenter';
 import { createCsrf } from './csrf';
 import { demoRouter } from './demo/demo-router';
@@ -33,6 +36,7 @@ export interface WebDeps {
   events: EventService;
   auth: AuthService;
   rewardsTab: RewardsTabPresenter;
+  redemptions: RedemptionService;
   demo?: DemoPanel;
   dispatchOutbox?: () => Promise<unknown>;
 }
@@ -77,6 +81,9 @@ export function createWebRouter(deps: WebDeps): Router {
   router.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
   router.use(cookieParser());
   router.use(area(clientRouter({ auth: deps.auth, rewardsTab: deps.rewardsTab, views: deps.views }), pages, { claimsUnknown: false }));
+  const clientCsrf = createCsrf(deps.secrets.session, 'session');
+  const redeem = redeemRouter({ auth: deps.auth, redemptions: deps.redemptions, presenter: new RedeemPresenter(deps.translations), views: deps.views, csrf: clientCsrf });
+  router.use(area(redeem, pages, { claimsUnknown: false }));
   if (deps.demo) {
     const csrf = createCsrf(deps.secrets.session, 'anon');
     router.use(area(demoRouter({ demo: deps.demo, views: deps.views, translations: deps.translations, csrf, dispatchOutbox: deps.dispatchOutbox }), pages, { claimsUnknown: false }));

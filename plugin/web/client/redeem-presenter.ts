@@ -1,0 +1,137 @@
+import type { Member } from '../../domain/member';
+import type { Money } from '../../domain/money';
+import type { Redemption } from '../../domain/redemption';
+import type { RedemptionRefusal, Reward } from '../../domain/rewards';
+import type { Translations, Translator } from '../../i18n';
+import { formatDecimal, formatInteger, formatMoney } from '../../i18n/format';
+import type { Offer } from '../../services/redemption-service';
+import { mountUrl } from '../urls';
+
+export interface OfferView {
+  id: number;
+  name: string;
+  description: string;
+  /** "500 points", or for a flexible reward "1.00 for every 100 points". */
+  price: string;
+  href: string | null;
+  /** Why it can't be redeemed now, in words; null when it can. */
+  blocked: string | null;
+}
+
+export interface ConfirmView {
+  reward: { id: number; name: string; description: string };
+  summary: string | null;
+  flexible: { step: number; min: number; max: number; label: string } | null;
+  refusal: string | null;
+  key: string;
+  csrfToken: string;
+  action: string;
+  backHref: string;
+}
+
+export interface RedemptionView {
+  summary: string;
+  state: Redemption['state'];
+  stateText: string;
+  reference: string | null;
+  backHref: string;
+}
+
+/** The redemption pages as their templates read them: every string and link decided. */
+export class RedeemPresenter {
+  constructor(private readonly translations: Translations) {}
+
+  i18nFor(member: Member | null, sessionLocale?: string): Translator {
+    return this.translations.for(member?.locale ?? sessionLocale);
+  }
+
+  catalog(i18n: Translator, member: Member | null, offers: Offer[], mount: string) {
+    return {
+      balance: points(i18n, member?.pointsAvailable ?? 0),
+      backHref: mountUrl(mount, 'client/rewards'),
+      offers: offers.map((o): OfferView => {
+        const blocked = o.decision.ok ? null : refusalText(i18n, o.decision.refusal, o.decision.needed);
+        return {
+          id: o.reward.id,
+          name: localized(o.reward.names, i18n),
+          description: localized(o.reward.descriptions, i18n),
+          price: priceText(i18n, o.reward, member?.currency ?? null),
+          href: blocked === null ? mountUrl(mount, `client/rewards/redeem/${o.reward.id}`) : null,
+          blocked,
+        };
+      }),
+    };
+  }
+
+  confirm(
+    i18n: Translator,
+    input: { reward: Reward; member: Member | null; key: string; csrfToken: string; mount: string; refusal?: { code: RedemptionRefusal; needed?: number } },
+  ): ConfirmView {
+    const { reward, member } = input;
+    const currency = member?.currency ?? null;
+    const unit = currency === null ? undefined : reward.values[currency];
+    const fixedValue = reward.costPoints !== null && currency !== null && unit !== undefined ? { currency, minor: unit } : null;
+    const step = reward.stepPoints ?? 0;
+    return {
+      reward: { id: reward.id, name: localized(reward.names, i18n), description: localized(reward.descriptions, i18n) },
+      summary:
+        fixedValue && reward.costPoints !== null
+          ? i18n.t('redeem.confirm_summary', { points: points(i18n, reward.costPoints), amount: formatMoney(i18n.locale, fixedValue) })
+          : null,
+      flexible:
+        reward.costPoints === null && step > 0
+          ? {
+              step,
+              min: reward.minPoints ?? step,
+              max: Math.max(reward.minPoints ?? step, Math.floor(Math.max(0, member?.pointsAvailable ?? 0) / step) * step),
+              label: i18n.t('redeem.points_label', { step: formatInteger(i18n.locale, step), min: formatInteger(i18n.locale, reward.minPoints ?? step) }),
+            }
+          : null,
+      refusal: input.refusal ? refusalText(i18n, input.refusal.code, input.refusal.needed) : null,
+      key: input.key,
+      csrfToken: input.csrfToken,
+      action: mountUrl(input.mount, `client/rewards/redeem/${reward.id}`),
+      backHref: mountUrl(input.mount, 'client/rewards/redeem'),
+    };
+  }
+
+  redemption(i18n: Translator, redemption: Redemption, reward: Reward | null, mount: string): RedemptionView {
+    return {
+      summary: i18n.t('redeem.summary', {
+        reward: reward ? localized(reward.names, i18n) : `#${redemption.rewardId}`,
+        points: points(i18n, redemption.points),
+        amount: money(i18n, redemption.value),
+      }),
+      state: redemption.state,
+      stateText: i18n.t(`redeem.state_${redemption.state}`),
+      reference: redemption.panelReference && i18n.t('redeem.reference', { reference: redemption.panelReference }),
+      backHref: mountUrl(mount, 'client/rewards'),
+    };
+  }
+}
+
+function localized(texts: Record<string, string>, i18n: Translator): string {
+  return texts[i18n.language] ?? texts.en ?? Object.values(texts)[0] ?? '';
+}
+
+function points(i18n: Translator, n: number): string {
+  return i18n.t('points_count', { count: n, formatted: formatDecimal(i18n.locale, n) });
+}
+
+function money(i18n: Translator, m: Money): string {
+  return formatMoney(i18n.locale, m);
+}
+
+function priceText(i18n: Translator, reward: Reward, currency: string | null): string {
+  const unit = currency === null ? undefined : reward.values[currency];
+  if (reward.costPoints !== null) {
+    const value = currency !== null && unit !== undefined ? i18n.t('redeem.value', { amount: money(i18n, { currency, minor: unit }) }) : '';
+    return value ? `${points(i18n, reward.costPoints)} · ${value}` : points(i18n, reward.costPoints);
+  }
+  if (currency === null || unit === undefined || reward.stepPoints === null) return '';
+  return i18n.t('redeem.step', { amount: money(i18n, { currency, minor: unit }), points: points(i18n, reward.stepPoints) });
+}
+
+export function refusalText(i18n: Translator, code: RedemptionRefusal, needed?: number): string {
+  return i18n.t(`redeem.refusal.${code}`, { points: points(i18n, needed ?? 0) });
+}

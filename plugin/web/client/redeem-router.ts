@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import express, { Router, type Request, type Response } from 'express';
+import { NotFoundError } from '../../errors';
+import type { AuthService } from '../../services/auth-service';
+import type { RedemptionService } from '../../services/redemption-service';
+import type { Csrf } from '../csrf';
+import { principalOf, sessionGuard } from '../session';
+import { mountOf, mountUrl } from '../urls';
+import type { ViewRenderer } from '../views';
+import type { RedeemPresenter } from './redeem-presenter';
+
+/** A route parameter that must be one of our ids; anything else is a page that doesn't exist. */
+function idParam(value: unknown): number {
+  if (typeof value !== 'string' || !/^[1-9]\d{0,15}$/.test(value)) throw new NotFoundError('not_found', { message: 'No such page' });
+  return Number(value);
+}
+
+/** What the confirmation form posted: raw strings, checked by the redemption service. */
+function posted(req: Request): { key: string; points?: number } {
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  const points = typeof body.points === 'string' && body.points.trim() !== '' ? Number(body.points.trim()) : undefined;
+  return { key: typeof body.key === 'string' ? body.key : '', ...(points !== undefined && { points: Number.isFinite(points) ? points : -1 }) };
+}
+
+/**
+ * Redeeming, without JavaScript: the catalog, a confirmation page whose form carries a fresh
+ * one-time key (a second post of it returns the first redemption), and the redemption's page.
+ * The client is always the session's; ids in URLs and forms are only ever looked up within it.
+ */
+export function redeemRouter(deps: { auth: AuthService; redemptions: RedemptionService; presenter: RedeemPresenter; views: ViewRenderer; csrf: Csrf }): Router {
+  const router = Router();
+  const requireClient = sessionGuard(deps.auth)('client');
+
+  const send = (res: Response, status: number, template: string, model: object, i18n: Parameters<ViewRenderer['render']>[2]['i18n']) => {
+    res.set('Cache-Control', 'no-store');
+    res.status(status).type('html').send(deps.views.render(template, model, { i18n, mount: mountOf(res) }));
+  };
+
+  const confirmPage = async (req: Request, res: Response, form: { key: string; refusal?: Parameters<RedeemPresenter['confirm']>[1]['refusal'] }, status: number) => {
+    const client = principalOf(res, 'client');
+    const rewardId = idParam(req.params.rewardId);
+    const { member, offers } = await deps.redemptions.catalog(client.clientId);
+    const offer = offers.find((o) => o.reward.id === rewardId);
+    if (!offer) throw new NotFoundError('not_found', { message: `No reward ${rewardId} on offer` });
+    const i18n = deps.presenter.i18nFor(member, client.locale);
+    const refusal = form.refusal ?? (offer.decision.ok || offer.reward.costPoints === null ? undefined : { code: offer.decision.refusal, needed: offer.decision.needed });
+    const model = deps.presenter.confirm(i18n, { reward: offer.reward, member, key: form.key, csrfToken: deps.csrf.token(req, res), mount: mountOf(res), refusal });
+    send(res, status, 'client/redeem-confirm', model, i18n);
+  };
+
+  router.get('/client/rewards/redeem', requireClient, async (_req, res) => {
+    const client = principalOf(res, 'client');
+    const { member, offers } = await deps.redemptions.catalog(client.clientId);
+    const i18n = deps.presenter.i18nFor(member, client.locale);
+    send(res, 200, 'client/redeem-catalog', deps.presenter.catalog(i18n, member, offers, mountOf(res)), i18n);
+  });
+
+  router.get('/client/rewards/redeem/:rewardId', requireClient, (req, res) => confirmPage(req, res, { key: randomBytes(18).toString('base64url') }, 200));
+
+  router.post('/client/rewards/redeem/:rewardId', requireClient, express.urlencoded({ extended: false, limit: '4kb' }), deps.csrf.protect, async (req, res) => {
+    const client = principalOf(res, 'client');
+    const form = posted(req);
+    const result = await deps.redemptions.redeem(client.clientId, { rewardId: idParam(req.params.rewardId), idempotencyKey: form.key, ...(form.points !== undefined && { points: form.points }) });
+    if (result.ok) {
+      res.redirect(303, mountUrl(mountOf(res), `client/redemptions/${result.redemption.id}`));
+      return;
+    }
+    // Nothing was written, so the same key may be posted again once the member has fixed it.
+    await confirmPage(req, res, { key: form.key, refusal: { code: result.refusal, needed: result.needed } }, 422);
+  });
+
+  router.get('/client/redemptions/:id', requireClient, async (req, res) => {
+    const client = principalOf(res, 'client');
+    const redemption = await deps.redemptions.find(client.clientId, idParam(req.params.id));
+    if (!redemption) throw new NotFoundError('not_found', { message: 'No such redemption' });
+    const i18n = deps.presenter.i18nFor(redemption.member, client.locale);
+    send(res, 200, 'client/redemption', deps.presenter.redemption(i18n, redemption, redemption.reward, mountOf(res)), i18n);
+  });
+
+  return router;
+}

@@ -1,0 +1,122 @@
+import type { PanelCapabilities } from '../../plugin/domain/panel-actions';
+import type { PanelActionCall, PanelApi, PanelResult } from '../../plugin/panels/panel-api';
+import { SESSION_COOKIE } from '../../plugin/web/session';
+import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, type TestApp } from '../support/harness';
+
+class RecordingPanel implements PanelApi {
+  readonly name = 'recording';
+  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true };
+  readonly calls: PanelActionCall[] = [];
+  async perform(call: PanelActionCall): Promise<PanelResult> {
+    this.calls.push(call);
+    return { reference: `CR-${this.calls.length}` };
+  }
+}
+
+/** Redeeming through the client area, as a browser without JavaScript would. */
+describe.each([[''], ['/loyalty']])('redemption pages (mounted at "%s")', (mountAt) => {
+  let app: TestApp;
+  const panel = new RecordingPanel();
+  let flexibleId = 0;
+  let fixedId = 0;
+
+  beforeAll(async () => {
+    app = await startTestApp({ panelApi: panel, ...(mountAt && { mountAt }) });
+    const rewards = await app.plugin.db.repos.rewards.list();
+    fixedId = rewards.find((r) => r.costPoints === 500)?.id ?? 0;
+    flexibleId = rewards.find((r) => r.stepPoints === 100)?.id ?? 0;
+  });
+  afterEach(() => expectBalancesConsistent(app.plugin));
+  afterAll(() => app.close());
+
+  const member = (clientId: string) => app.plugin.db.repos.members.findByPanelClientId(clientId);
+  const cookiesOf = (res: { headers: Record<string, unknown> }) => ((res.headers['set-cookie'] as string[] | undefined) ?? []).map((c) => c.split(';')[0] ?? '');
+
+  /** A client with `total` USD of paid invoices, signed in: their cookie jar. */
+  async function client(clientId: string, total: string, locale = 'en'): Promise<string[]> {
+    await app.send(invoicePaid({ client: { id: clientId, locale }, invoice: { id: `inv-${clientId}`, total, items: [{ type: 'renewal', amount: total }] } })).expect(200);
+    const token = await app.plugin.services.auth.mintSsoToken(clientId);
+    const sso = await app.http.get(`/sso?token=${encodeURIComponent(token)}`).expect(303);
+    return cookiesOf(sso).filter((c) => c.startsWith(`${SESSION_COOKIE}=`));
+  }
+
+  /** Opens the confirmation page: its form fields and the CSRF cookie it set. */
+  async function confirmPage(jar: string[], rewardId: number) {
+    const page = await app.http.get(`/client/rewards/redeem/${rewardId}`).set('Cookie', jar.join('; ')).expect(200);
+    const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(page.text)?.[1] ?? '';
+    expect(page.text).toContain(`action="${mountAt}/client/rewards/redeem/${rewardId}"`);
+    return { page, csrf: field('_csrf'), key: field('key'), jar: [...jar, ...cookiesOf(page)] };
+  }
+
+  const post = (form: { jar: string[]; csrf: string; key: string }, rewardId: number, extra: Record<string, string> = {}) =>
+    app.http.post(`/client/rewards/redeem/${rewardId}`).set('Cookie', form.jar.join('; ')).type('form').send({ _csrf: form.csrf, key: form.key, ...extra });
+
+  it('the tab links to the catalog, which shows what the member can have and why not', async () => {
+    const jar = await client('p-1', '700.00');
+    const tab = await app.http.get('/client/rewards').set('Cookie', jar.join('; ')).expect(200);
+    expect(tab.text).toContain(`href="${mountAt}/client/rewards/redeem"`);
+    const catalog = await app.http.get('/client/rewards/redeem').set('Cookie', jar.join('; ')).expect(200);
+    expect(catalog.text).toContain('5.00 account credit');
+    expect(catalog.text).toContain(`href="${mountAt}/client/rewards/redeem/${fixedId}"`);
+    const poor = await client('p-poor', '200.00');
+    const refused = await app.http.get('/client/rewards/redeem').set('Cookie', poor.join('; ')).expect(200);
+    expect(refused.text).toMatch(/data-testid="blocked-\d+">You need 300 points more for this reward\./);
+  });
+
+  it('confirm, then see it applied; posting the same form again is the same redemption', async () => {
+    const jar = await client('p-2', '900.00');
+    const form = await confirmPage(jar, fixedId);
+    expect(form.page.text).toContain('500 points will be taken from your balance for $5.00 of account credit.');
+    const done = await post(form, fixedId).expect(303);
+    expect(done.headers.location).toMatch(new RegExp(`^${mountAt}/client/redemptions/\\d+$`));
+    const again = await post(form, fixedId).expect(303);
+    expect(again.headers.location).toBe(done.headers.location);
+    expect((await member('p-2'))?.pointsAvailable).toBe(400);
+
+    const pending = await app.http.get(String(done.headers.location).slice(mountAt.length)).set('Cookie', jar.join('; ')).expect(200);
+    expect(pending.text).toContain('data-state="pending"');
+    await app.plugin.jobs.dispatchOutbox();
+    const applied = await app.http.get(String(done.headers.location).slice(mountAt.length)).set('Cookie', jar.join('; ')).expect(200);
+    expect(applied.text).toContain('data-state="applied"');
+    expect(applied.text).toContain('Added to your account');
+    expect(applied.text).toMatch(/Reference in your client area: CR-\d+/);
+  });
+
+  it('a refusal is a message on the page, in the member’s language, and nothing is written', async () => {
+    const jar = await client('p-ru', '250.00', 'ru');
+    const form = await confirmPage(jar, flexibleId);
+    const before = await tableCounts(app.plugin);
+    const res = await post(form, flexibleId, { points: '300' }).expect(422);
+    expect(res.text).toContain('Для этой награды не хватает: 50 баллов.');
+    expect(await tableCounts(app.plugin)).toEqual(before);
+  });
+
+  it('without the form token, nothing happens', async () => {
+    const jar = await client('p-csrf', '900.00');
+    const form = await confirmPage(jar, fixedId);
+    await post({ ...form, csrf: 'forged' }, fixedId).expect(403);
+    expect((await member('p-csrf'))?.pointsAvailable).toBe(900);
+  });
+
+  it('a client sees only their own redemptions: another one’s id answers 404', async () => {
+    const owner = await client('p-owner', '900.00');
+    const done = await post(await confirmPage(owner, fixedId), fixedId).expect(303);
+    const other = await client('p-other', '900.00');
+    await app.http.get(String(done.headers.location).slice(mountAt.length)).set('Cookie', other.join('; ')).expect(404);
+    await app.http.get('/client/redemptions/abc').set('Cookie', other.join('; ')).expect(404);
+    await app.http.get('/client/rewards/redeem/999999').set('Cookie', other.join('; ')).expect(404);
+  });
+
+  it('no overspend over real HTTP: 40 parallel confirmations against a balance that covers 10', async () => {
+    const jar = await client('p-race', '1000.00');
+    const forms = await Promise.all(Array.from({ length: 40 }, () => confirmPage(jar, flexibleId)));
+    const answers = await Promise.all(forms.map((f) => post(f, flexibleId, { points: '100' })));
+    expect(answers.filter((a) => a.status === 303)).toHaveLength(10);
+    expect(answers.filter((a) => a.status === 422)).toHaveLength(30);
+    expect((await member('p-race'))?.pointsAvailable).toBe(0);
+  });
+
+  it('needs a session', async () => {
+    await app.http.get('/client/rewards/redeem').expect(401);
+  });
+});
