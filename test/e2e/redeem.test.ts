@@ -1,0 +1,55 @@
+import type { Browser } from 'playwright-core';
+import type { PanelCapabilities } from '../../plugin/domain/panel-actions';
+import type { PanelActionCall, PanelApi, PanelResult } from '../../plugin/panels/panel-api';
+import { invoicePaid, startTestApp, type TestApp } from '../support/harness';
+import { DESKTOP, PHONE, expectNoHorizontalOverflow, launchBrowser, newPage, screenshot, ssoUrl } from './browser';
+
+class CreditPanel implements PanelApi {
+  readonly name = 'credit';
+  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true };
+  async perform(_call: PanelActionCall): Promise<PanelResult> {
+    return { reference: 'CR-77' };
+  }
+}
+
+/** A client redeems points for account credit and sees it applied, on a phone and a desktop. */
+describe('redeeming in the Rewards tab (Chromium)', () => {
+  let app: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startTestApp({ panelApi: new CreditPanel() }), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it.each([
+    ['phone', PHONE],
+    ['desktop', DESKTOP],
+  ])('redeems 5.00 of credit and sees it applied (%s)', async (label, viewport) => {
+    const clientId = `e2e-redeem-${label}`;
+    await app.send(invoicePaid({ client: { id: clientId, name: 'Ann Lee' }, invoice: { id: `R-${label}`, total: '800.00', items: [{ type: 'renewal', amount: '800.00' }] } })).expect(200);
+    const { context, page } = await newPage(browser, { viewport });
+    try {
+      await page.goto(await ssoUrl(app, clientId));
+      await page.getByTestId('redeem-link').click();
+      await expectNoHorizontalOverflow(page);
+      await page.getByRole('link', { name: /Choose.*5\.00 account credit/ }).click();
+      await expectNoHorizontalOverflow(page);
+      await page.getByTestId('confirm').click();
+      await page.waitForURL(/\/client\/redemptions\/\d+$/);
+      await expectNoHorizontalOverflow(page);
+      expect(await page.getByTestId('redemption').getAttribute('data-state')).toBe('pending');
+      await app.plugin.jobs.dispatchOutbox();
+      await page.reload();
+      expect(await page.getByTestId('redemption-state').textContent()).toBe('Added to your account');
+      expect(await page.getByTestId('redemption-reference').textContent()).toContain('CR-77');
+      await screenshot(page, `redeem-applied-${label}`);
+      expect((await app.plugin.db.repos.members.findByPanelClientId(clientId))?.pointsAvailable).toBe(300);
+    } finally {
+      await context.close();
+    }
+  });
+});
