@@ -26,6 +26,11 @@ import * as dropLedgerUniqueKeyIndex from './20261125000200_drop_ledger_unique_k
 import * as dropLedgerUniqueKey from './20261125000210_drop_ledger_unique_key';
 import * as addEventsWrittenOff from './20261125001000_add_events_written_off';
 import * as seedTierPerksLocales from './20261125003000_seed_tier_perks_locales';
+import * as addMembersStatementsOptIn from './20261126002000_add_members_statements_opt_in';
+import * as addMembersBirthdayMd from './20261126002010_add_members_birthday_md';
+import * as addMembersJoinedMd from './20261126002020_add_members_joined_md';
+import * as createExpiryWarnings from './20261126002030_create_expiry_warnings';
+import * as createAnnualAwards from './20261126002040_create_annual_awards';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -60,4 +65,9 @@ export const migrations: NamedMigration[] = [
   { name: '20261125000210_drop_ledger_unique_key', ...dropLedgerUniqueKey },
   { name: '20261125001000_add_events_written_off', ...addEventsWrittenOff },
   { name: '20261125003000_seed_tier_perks_locales', ...seedTierPerksLocales },
+  { name: '20261126002000_add_members_statements_opt_in', ...addMembersStatementsOptIn },
+  { name: '20261126002010_add_members_birthday_md', ...addMembersBirthdayMd },
+  { name: '20261126002020_add_members_joined_md', ...addMembersJoinedMd },
+  { name: '20261126002030_create_expiry_warnings', ...createExpiryWarnings },
+  { name: '20261126002040_create_annual_awards', ...createAnnualAwards },
 ];

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
+import { AnnualAwardRepository } from './annual-award-repository';
 import { EventRepository } from './event-repository';
+import { ExpiryWarningRepository } from './expiry-warning-repository';
 import { InvoiceRepository } from './invoice-repository';
 import { JobRepository } from './job-repository';
 import { LedgerRepository } from './ledger-repository';
@@ -9,6 +11,7 @@ import { OutboxRepository } from './outbox-repository';
 import { RuleRepository } from './rule-repository';
 import { SettingsRepository } from './settings-repository';
 import { SsoTokenRepository } from './sso-token-repository';
+import { StatementRepository } from './statement-repository';
 import { TierRepository } from './tier-repository';
 
 export interface Repositories {
@@ -23,6 +26,9 @@ export interface Repositories {
   outbox: OutboxRepository;
   tiers: TierRepository;
   jobs: JobRepository;
+  expiryWarnings: ExpiryWarningRepository;
+  annualAwards: AnnualAwardRepository;
+  statements: StatementRepository;
 }
 
 /** One set per executor: the pool for reads, or a transaction so every write shares it. */
@@ -39,5 +45,8 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     outbox: new OutboxRepository(db),
     tiers: new TierRepository(db),
     jobs: new JobRepository(db),
+    expiryWarnings: new ExpiryWarningRepository(db),
+    annualAwards: new AnnualAwardRepository(db),
+    statements: new StatementRepository(db),
   };
 }
