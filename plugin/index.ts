@@ -14,13 +14,17 @@ import { Scheduler, type JobOutcome, type RunOptions } from './jobs/scheduler';
 import { Translations } from './i18n';
 import { createLogger, type Logger } from './logger';
 import { createPanelAdapter } from './panels/adapters';
+import { EmailRoutingPanelApi } from './panels/email-routing';
+import { SmtpMailer } from './panels/smtp/smtp-mailer';
 import { DemoPanel } from './panels/demo/demo-panel';
 import { DemoPanelApi } from './panels/demo/demo-panel-api';
 import type { PanelApi } from './panels/panel-api';
 import { AuthService } from './services/auth-service';
 import { EarningService } from './services/earning-service';
+import { EmailService } from './services/email-service';
 import { EventService } from './services/event-service';
 import { InvoiceService } from './services/invoice-service';
+import { MemberPreferencesService } from './services/member-preferences-service';
 import { DomainEventBus } from './services/domain-event-bus';
 import { ProgramService } from './services/program-service';
 import { SettingsService } from './services/settings-service';
@@ -80,6 +84,10 @@ export interface HostingRewardsPlugin {
     auth: AuthService;
     /** The Rewards view's data (for pages and a JSON API alike). */
     rewards: RewardsQueryService;
+    /** Members' own choices, e.g. the monthly statement opt-in. */
+    members: MemberPreferencesService;
+    /** Member emails: rendering and queuing (jobs use it; a host may preview with `render`). */
+    emails: EmailService;
   };
   presenters: {
     /** The Rewards tab's view model: the query's data in words, numbers and links. */
@@ -120,7 +128,11 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     adapter instanceof DemoPanelApi
       ? new DemoPanel({ db, events, program, tiers, auth, webhookSecret: secrets.webhook, source: config.eventSource, logger, clock, api: adapter })
       : undefined;
-  const panelApi = options.panelApi ?? adapter;
+  // Emails whose channel is smtp leave through our own SMTP; everything else through the panel.
+  const mailer = config.smtpUrl === undefined ? undefined : new SmtpMailer({ url: config.smtpUrl, from: config.smtpFrom });
+  const panelApi = EmailRoutingPanelApi.wrap(options.panelApi ?? adapter, mailer);
+  const emails = new EmailService(translations);
+  const members = new MemberPreferencesService(db);
   const dispatchOutbox = new OutboxDispatcher(db, panelApi, clock, logger, { maxAttempts: config.outboxMaxAttempts });
   const scheduler = new Scheduler(db, {
     db,
@@ -128,6 +140,9 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     releasePending: () => releasePending.run(),
     reviewTiers: async () => tiers.review(await snapshot()),
     dispatchOutbox: () => dispatchOutbox.run(),
+    settings: () => settings.snapshot(),
+    emails,
+    tierStatus: (member) => tiers.status(member),
   });
 
   bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
@@ -165,7 +180,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       definitions: scheduler.jobs,
       timeZone: scheduler.timeZone,
     },
-    services: { events, program, settings, auth, rewards, tiers },
+    services: { events, program, settings, auth, rewards, tiers, members, emails },
     presenters: { rewardsTab },
     demo,
     async init() {
@@ -178,7 +193,11 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       }
       await translations.init();
       views.init();
+      emails.init();
       await program.init();
+      const channel = (await settings.snapshot()).email_channel;
+      if (channel === 'smtp' && !mailer) logger.warn({ channel }, 'email_channel is smtp but SMTP_URL is not set; member emails wait in the outbox');
+      if (channel === 'panel' && panelApi && !panelApi.capabilities.email) logger.warn({ channel, panel: panelApi.name }, 'email_channel is panel but the panel cannot send email; those emails will fail');
       const method = (await program.current()).tierDiscountMethod;
       const action = TIER_DISCOUNT_ACTIONS[method];
       const needs = action && capabilityOf(action);
@@ -190,6 +209,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       await demo?.init();
     },
     async shutdown() {
+      mailer?.close();
       await db.close();
     },
   };
