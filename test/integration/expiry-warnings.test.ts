@@ -131,6 +131,22 @@ describe('expiry-warnings job', () => {
     }
   });
 
+  it('a stale work list (another instance read it before this one committed) still warns once: the key decides', async () => {
+    const id = await memberWith([{ points: 12, days: 4 }]);
+    const repo = app.plugin.db.repos.expiryWarnings;
+    const stale = await repo.due(now(), [7, 30], null, 500);
+    expect(stale.some((l) => l.memberId === id)).toBe(true);
+    await warn();
+    const spy = jest.spyOn(repo, 'due').mockImplementationOnce(async () => stale);
+    try {
+      expect(await warn()).toMatchObject({ status: 'done', counts: { lots: 0, emails: 0 } });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await warnings(id)).toEqual([7, 30]);
+    expect(await emailsTo(id)).toHaveLength(1);
+  });
+
   it('a run stopped after its first batch resumes from its marker and warns nobody twice', async () => {
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push(await memberWith([{ points: 3, days: 2 + i }]));

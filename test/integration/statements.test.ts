@@ -42,7 +42,7 @@ describe('statements job', () => {
       app.clock.current = saved;
     }
   }
-  const statementsFor = async (id: number) =>
+  const statementsFor = async (id: number): Promise<Array<{ key: unknown; subject?: string; text?: string }>> =>
     (await app.plugin.db.knex('loyalty_outbox').where({ action: 'client.email' }).andWhere('idempotency_key', 'like', `email:statement:${id}:%`).orderBy('id')).map(
       (r: Record<string, unknown>) => ({ key: r.idempotency_key, ...(JSON.parse(String(r.payload)) as Record<string, string>) }),
     );
