@@ -1,4 +1,5 @@
 import { annualReference, isLeapYear, monthDaysCelebratedOn, yearsCompleted } from '../../plugin/domain/annual-awards';
+import { parseSettings } from '../../plugin/domain/settings';
 import { previousMonth } from '../../plugin/jobs/statements';
 
 describe('annual awards: which days and how many years', () => {
@@ -35,5 +36,30 @@ describe('annual awards: which days and how many years', () => {
   it('a statement run reports the month before, across a year', () => {
     expect(previousMonth(new Date('2026-11-01T07:17:00Z'), 'UTC')).toBe('2026-10');
     expect(previousMonth(new Date('2027-01-01T00:30:00Z'), 'UTC')).toBe('2026-12');
+  });
+});
+
+describe('member job settings', () => {
+  it('default to sending nothing and giving nothing', () => {
+    const parsed = parseSettings({});
+    expect(parsed.ok && parsed.settings).toMatchObject({
+      email_channel: 'none',
+      expiry_warning_days: [30, 7],
+      birthday_bonus: { active: false },
+      anniversary_bonus: { active: false },
+      statements_default_opt_in: false,
+    });
+  });
+
+  it.each([
+    [{ email_channel: 'fax' }, 'email_channel'],
+    [{ expiry_warning_days: [7, 7] }, 'expiry_warning_days'],
+    [{ expiry_warning_days: [0] }, 'expiry_warning_days'],
+    [{ birthday_bonus: { active: true, points: -5 } }, 'birthday_bonus'],
+    [{ anniversary_bonus: { active: true } }, 'anniversary_bonus'],
+  ])('refuses %j naming its key', (stored, key) => {
+    const parsed = parseSettings(stored);
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.problems.map((p) => p.key)).toEqual([key]);
   });
 });
