@@ -29,6 +29,11 @@ import * as createRewards from './20261126006000_create_rewards';
 import * as createRedemptions from './20261126006010_create_redemptions';
 import * as seedRewards from './20261126006020_seed_rewards';
 import * as seedTierPerksLocales from './20261125003000_seed_tier_perks_locales';
+import * as addMembersStatementsOptIn from './20261126002000_add_members_statements_opt_in';
+import * as addMembersBirthdayMd from './20261126002010_add_members_birthday_md';
+import * as addMembersJoinedMd from './20261126002020_add_members_joined_md';
+import * as createExpiryWarnings from './20261126002030_create_expiry_warnings';
+import * as createAnnualAwards from './20261126002040_create_annual_awards';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -63,6 +68,11 @@ export const migrations: NamedMigration[] = [
   { name: '20261125000210_drop_ledger_unique_key', ...dropLedgerUniqueKey },
   { name: '20261125001000_add_events_written_off', ...addEventsWrittenOff },
   { name: '20261125003000_seed_tier_perks_locales', ...seedTierPerksLocales },
+  { name: '20261126002000_add_members_statements_opt_in', ...addMembersStatementsOptIn },
+  { name: '20261126002010_add_members_birthday_md', ...addMembersBirthdayMd },
+  { name: '20261126002020_add_members_joined_md', ...addMembersJoinedMd },
+  { name: '20261126002030_create_expiry_warnings', ...createExpiryWarnings },
+  { name: '20261126002040_create_annual_awards', ...createAnnualAwards },
   { name: '20261126006000_create_rewards', ...createRewards },
   { name: '20261126006010_create_redemptions', ...createRedemptions },
   { name: '20261126006020_seed_rewards', ...seedRewards },

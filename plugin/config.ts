@@ -43,6 +43,15 @@ const variables = z.object({
     z.coerce.number().int().min(1).max(100).default(12),
     'attempts per panel action (exponential backoff with jitter, 1 minute doubling to at most 6 hours) before it is marked `failed`',
   ),
+  SMTP_URL: documented(
+    z.string().regex(/^smtps?:\/\/./, 'must be an smtp:// or smtps:// URL').optional(),
+    'with the `email_channel` setting `smtp`: where member emails go, `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465`; unset, such emails wait in the outbox',
+    'none',
+  ),
+  SMTP_FROM: documented(
+    z.string().min(3).default('Rewards <rewards@localhost>'),
+    'the `From` of emails sent by SMTP, e.g. `Example Hosting <rewards@example.com>`',
+  ),
   EVENT_SOURCE: documented(
     z.string().regex(/^[a-z0-9_-]{1,32}$/, 'lower-case letters, digits, _ or -, at most 32').optional(),
     'inbox source name: events are unique per (source, event id)',
@@ -109,6 +118,9 @@ const configSchema = variables
       panelActionsUrl: e.PANEL_ACTIONS_URL,
       /** Attempts per outbox action before it is marked failed. */
       outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+      /** Where `smtp`-channel emails go; unset: they wait in the outbox. */
+      smtpUrl: e.SMTP_URL,
+      smtpFrom: e.SMTP_FROM,
       /** Inbox source name: events are unique per (source, id). */
       eventSource: e.EVENT_SOURCE ?? (e.PANEL === 'demo' ? 'demo' : 'panel'),
       webhookSecret: e.WEBHOOK_SECRET,

@@ -39,7 +39,11 @@ export type ErrorCode =
   | 'invalid_action_payload'
   | 'unsupported_action'
   | 'panel_unreachable'
-  | 'panel_refused';
+  | 'panel_refused'
+  // Email by SMTP
+  | 'smtp_not_configured'
+  | 'smtp_unreachable'
+  | 'smtp_refused';
 
 export interface AppErrorOptions {
   message: string;

@@ -14,13 +14,17 @@ import { Scheduler, type JobOutcome, type RunOptions } from './jobs/scheduler';
 import { Translations } from './i18n';
 import { createLogger, type Logger } from './logger';
 import { createPanelAdapter } from './panels/adapters';
+import { EmailRoutingPanelApi } from './panels/email-routing';
+import { SmtpMailer } from './panels/smtp/smtp-mailer';
 import { DemoPanel } from './panels/demo/demo-panel';
 import { DemoPanelApi } from './panels/demo/demo-panel-api';
 import type { PanelApi } from './panels/panel-api';
 import { AuthService } from './services/auth-service';
 import { EarningService } from './services/earning-service';
+import { EmailService } from './services/email-service';
 import { EventService } from './services/event-service';
 import { InvoiceService } from './services/invoice-service';
+import { MemberPreferencesService } from './services/member-preferences-service';
 import { DomainEventBus } from './services/domain-event-bus';
 import { ProgramService } from './services/program-service';
 import { RedemptionService } from './services/redemption-service';
@@ -82,6 +86,10 @@ export interface HostingRewardsPlugin {
     /** The Rewards view's data (for pages and a JSON API alike). */
     rewards: RewardsQueryService;
     redemptions: RedemptionService;
+    /** Members' own choices, e.g. the monthly statement opt-in. */
+    members: MemberPreferencesService;
+    /** Member emails: rendering and queuing (jobs use it; a host may preview with `render`). */
+    emails: EmailService;
   };
   presenters: {
     /** The Rewards tab's view model: the query's data in words, numbers and links. */
@@ -122,7 +130,11 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     adapter instanceof DemoPanelApi
       ? new DemoPanel({ db, events, program, tiers, auth, webhookSecret: secrets.webhook, source: config.eventSource, logger, clock, api: adapter })
       : undefined;
-  const panelApi = options.panelApi ?? adapter;
+  // Emails whose channel is smtp leave through our own SMTP; everything else through the panel.
+  const mailer = config.smtpUrl === undefined ? undefined : new SmtpMailer({ url: config.smtpUrl, from: config.smtpFrom });
+  const panelApi = EmailRoutingPanelApi.wrap(options.panelApi ?? adapter, mailer);
+  const emails = new EmailService(translations);
+  const members = new MemberPreferencesService(db);
   const redemptions = new RedemptionService(db, snapshot, translations);
   const dispatchOutbox = new OutboxDispatcher(db, panelApi, clock, logger, {
     maxAttempts: config.outboxMaxAttempts,
@@ -135,6 +147,9 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     releasePending: () => releasePending.run(),
     reviewTiers: async () => tiers.review(await snapshot()),
     dispatchOutbox: () => dispatchOutbox.run(),
+    settings: () => settings.snapshot(),
+    emails,
+    tierStatus: (member) => tiers.status(member),
   });
 
   bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
@@ -173,7 +188,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       definitions: scheduler.jobs,
       timeZone: scheduler.timeZone,
     },
-    services: { events, program, settings, auth, rewards, redemptions, tiers },
+    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails },
     presenters: { rewardsTab },
     demo,
     async init() {
@@ -186,7 +201,11 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       }
       await translations.init();
       views.init();
+      emails.init();
       await program.init();
+      const channel = (await settings.snapshot()).email_channel;
+      if (channel === 'smtp' && !mailer) logger.warn({ channel }, 'email_channel is smtp but SMTP_URL is not set; member emails wait in the outbox');
+      if (channel === 'panel' && panelApi && !panelApi.capabilities.email) logger.warn({ channel, panel: panelApi.name }, 'email_channel is panel but the panel cannot send email; those emails will fail');
       const method = (await program.current()).tierDiscountMethod;
       const action = TIER_DISCOUNT_ACTIONS[method];
       const needs = action && capabilityOf(action);
@@ -198,6 +217,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       await demo?.init();
     },
     async shutdown() {
+      mailer?.close();
       await db.close();
     },
   };

@@ -9,6 +9,7 @@ export const PANEL_CAPABILITIES = {
   invoiceDiscount: 'a negative line on an unpaid invoice (WHMCS `UpdateInvoice newitem*`)',
   clientTier: "a client group or tier carrying the panel's own discount (WHMCS `UpdateClient groupid`)",
   credit: "account credit (WHMCS `AddCredit`), e.g. cashback where invoices can't be edited",
+  email: 'an email to the client sent by the panel (WHMCS `SendEmail` with a custom message)',
 } as const;
 
 export type PanelCapability = keyof typeof PANEL_CAPABILITIES;
@@ -74,6 +75,30 @@ const money = z
 const panelId = z.string().min(1).max(64);
 const description = z.string().min(1).max(255);
 
+/** Where an email goes out: the panel's mailer, or our own SMTP (`SMTP_URL`). Chosen when it is queued. */
+export const EMAIL_CHANNELS = ['panel', 'smtp'] as const;
+export type EmailChannel = (typeof EMAIL_CHANNELS)[number];
+
+const emailPayload = z.object({
+  clientId: panelId,
+  to: z.email().max(254),
+  purpose: z.string().min(1).max(64),
+  channel: z.enum(EMAIL_CHANNELS),
+  subject: z.string().min(1).max(255),
+  html: z.string().min(1).max(60_000),
+  text: z.string().min(1).max(60_000),
+});
+export type EmailPayload = z.output<typeof emailPayload>;
+
+/**
+ * The Message-ID an email carries, derived from its outbox key, so a resend of the same row
+ * (a dispatcher that lost the SMTP server's answer) is the same message: receiving servers and
+ * clients that deduplicate by Message-ID show it once. Not a guarantee; see README "Email".
+ */
+export function emailMessageId(idempotencyKey: string): string {
+  return `<${idempotencyKey.replace(/[^A-Za-z0-9._-]/g, '.')}@hosting-rewards>`;
+}
+
 function moneyFields(amount: Money): { amount: string; currency: string } {
   return { amount: toDecimalString(amount), currency: amount.currency };
 }
@@ -100,6 +125,14 @@ export const PANEL_ACTIONS = {
     // A redemption paid for it with points: they go back. Cashback spent none: nothing to undo.
     onFailed: 'reverse_points',
     toWire: (p, key) => ({ client_id: p.clientId, ...moneyFields(p.amount), description: withKey(p.description, key) }),
+  }),
+  'client.email': definePanelAction({
+    description:
+      'sends the client an email we rendered (expiry warnings, statements): by the panel (WHMCS `SendEmail`, custom type `general`), or by SMTP when `email_channel` is `smtp`',
+    payload: emailPayload,
+    capability: 'email',
+    onFailed: null,
+    toWire: (p, key) => ({ client_id: p.clientId, to: p.to, subject: p.subject, html: p.html, text: p.text, purpose: p.purpose, message_id: emailMessageId(key) }),
   }),
 } satisfies PanelActionTable;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { currencyDigits } from './money';
+import { EMAIL_CHANNELS } from './panel-actions';
 import { RATE_PATTERN } from './points';
 import { CAP_PERIODS } from './rules';
 
@@ -100,6 +101,39 @@ export const SETTINGS = {
     schema: z.number().int().min(0).max(365),
     default: 30,
     description: 'days a member may stay below their tier before the tier review downgrades them',
+  }),
+  email_channel: defineSetting({
+    schema: z.enum([...EMAIL_CHANNELS, 'none']),
+    default: 'none',
+    description:
+      'how member emails (expiry warnings, statements) go out: by the panel (`panel`, the `client.email` action, e.g. WHMCS `SendEmail`), by our own SMTP (`smtp`, needs `SMTP_URL`), or not at all (`none`: the jobs that email do nothing)',
+  }),
+  expiry_warning_days: defineSetting({
+    schema: z
+      .array(z.number().int().min(1).max(365))
+      .max(5)
+      .refine((days) => new Set(days).size === days.length, 'must not repeat a number of days'),
+    default: [30, 7],
+    description:
+      'the expiry-warnings job tells a member this many days before points expire, once per lot and threshold; `[]` turns warnings off',
+  }),
+  birthday_bonus: defineSetting({
+    schema: z.strictObject({ active: z.boolean(), points: z.number().int().min(1).max(1_000_000) }),
+    default: { active: false, points: 100 },
+    description:
+      "points given on the member's birthday (where the panel sent one), once a year; 29 February birthdays get theirs on 28 February in other years",
+  }),
+  anniversary_bonus: defineSetting({
+    schema: z.strictObject({ active: z.boolean(), points_per_year: z.number().int().min(1).max(1_000_000) }),
+    default: { active: false, points_per_year: 50 },
+    description:
+      'points given on each anniversary of joining: `points_per_year` times the years of membership, once a year (a 29 February join date is celebrated on 28 February in other years)',
+  }),
+  statements_default_opt_in: defineSetting({
+    schema: z.boolean(),
+    default: false,
+    description:
+      "whether members who never chose get the monthly statement email; a member's own choice (`statements_opt_in`, set with `plugin.services.members.setStatementsOptIn`) wins",
   }),
 } as const;
 

@@ -1,6 +1,10 @@
 import type { Database } from '../db/database';
+import type { Member } from '../domain/member';
+import type { Settings } from '../domain/settings';
 import type { Logger } from '../logger';
 import type { JobCounts } from '../repositories/job-repository';
+import type { EmailService } from '../services/email-service';
+import type { TierStatus } from '../services/tier-service';
 
 export type { JobCounts };
 
@@ -11,6 +15,12 @@ export interface JobDeps {
   releasePending(): Promise<{ members: number; points: number }>;
   reviewTiers(): Promise<{ reviewed: number; downgraded: number }>;
   dispatchOutbox(): Promise<{ sent: number; retried: number; failed: number }>;
+  /** Program settings as stored now, validated: member jobs read their switches here. */
+  settings(): Promise<Settings>;
+  /** Renders member emails and queues them in the job's transaction. */
+  emails: EmailService;
+  /** A member's tier and progress towards the next (statements). */
+  tierStatus(member: Member): Promise<TierStatus>;
 }
 
 export interface JobContext {

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
+import { AnnualAwardRepository } from './annual-award-repository';
 import { EventRepository } from './event-repository';
+import { ExpiryWarningRepository } from './expiry-warning-repository';
 import { InvoiceRepository } from './invoice-repository';
 import { JobRepository } from './job-repository';
 import { LedgerRepository } from './ledger-repository';
@@ -11,6 +13,7 @@ import { RewardRepository } from './reward-repository';
 import { RuleRepository } from './rule-repository';
 import { SettingsRepository } from './settings-repository';
 import { SsoTokenRepository } from './sso-token-repository';
+import { StatementRepository } from './statement-repository';
 import { TierRepository } from './tier-repository';
 
 export interface Repositories {
@@ -27,6 +30,9 @@ export interface Repositories {
   redemptions: RedemptionRepository;
   tiers: TierRepository;
   jobs: JobRepository;
+  expiryWarnings: ExpiryWarningRepository;
+  annualAwards: AnnualAwardRepository;
+  statements: StatementRepository;
 }
 
 /** One set per executor: the pool for reads, or a transaction so every write shares it. */
@@ -45,5 +51,8 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     redemptions: new RedemptionRepository(db),
     tiers: new TierRepository(db),
     jobs: new JobRepository(db),
+    expiryWarnings: new ExpiryWarningRepository(db),
+    annualAwards: new AnnualAwardRepository(db),
+    statements: new StatementRepository(db),
   };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { TEMPLATES_DIR } from '../paths';
 import type { Translator } from '../i18n';
-import { formatDate, formatInteger, formatSignedInteger } from '../i18n/format';
+import { registerFormatHelpers } from '../i18n/template-helpers';
 import { mountUrl } from './urls';
 
 type Template = Handlebars.TemplateDelegate;
@@ -36,12 +36,7 @@ export class ViewRenderer {
 
   init(): void {
     const root = (options: Handlebars.HelperOptions): PageContext => options.data.root as PageContext;
-    this.hbs.registerHelper('t', (key: string, options: Handlebars.HelperOptions) => root(options).i18n.t(key, options.hash));
-    this.hbs.registerHelper('int', (n: number, options: Handlebars.HelperOptions) => formatInteger(root(options).i18n.locale, n));
-    this.hbs.registerHelper('signed', (n: number, options: Handlebars.HelperOptions) =>
-      formatSignedInteger(root(options).i18n.locale, n),
-    );
-    this.hbs.registerHelper('date', (d: Date, options: Handlebars.HelperOptions) => formatDate(root(options).i18n.locale, d));
+    registerFormatHelpers(this.hbs);
     /**
      * `{{url 'client/rewards'}}` → `<mount>/client/rewards`; further arguments are path
      * segments (encoded) and hash arguments the query: `{{url 'demo/open' id}}`.
@@ -56,6 +51,8 @@ export class ViewRenderer {
     for (const file of walk(this.dir)) {
       const name = path.relative(this.dir, file).replace(/\\/g, '/').replace(/\.hbs$/, '');
       const source = fs.readFileSync(file, 'utf8');
+      // Emails are compiled by the email renderer (services/email-service.ts), with their own escaping.
+      if (name.startsWith('emails/')) continue;
       if (name.startsWith('partials/')) this.hbs.registerPartial(name.slice('partials/'.length), source);
       else this.templates.set(name, this.hbs.compile(source, { strict: false }));
     }

@@ -6,7 +6,7 @@ import { DESKTOP, PHONE, expectNoHorizontalOverflow, launchBrowser, newPage, scr
 
 class CreditPanel implements PanelApi {
   readonly name = 'credit';
-  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true };
+  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: false };
   async perform(_call: PanelActionCall): Promise<PanelResult> {
     return { reference: 'CR-77' };
   }

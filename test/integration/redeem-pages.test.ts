@@ -5,7 +5,7 @@ import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, type 
 
 class RecordingPanel implements PanelApi {
   readonly name = 'recording';
-  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true };
+  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: false };
   readonly calls: PanelActionCall[] = [];
   async perform(call: PanelActionCall): Promise<PanelResult> {
     this.calls.push(call);

@@ -7,7 +7,7 @@ import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, type 
 /** A panel whose answer each test sets: it records what it applied, or refuses for good. */
 class TestPanel implements PanelApi {
   readonly name = 'test';
-  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true };
+  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: false };
   readonly applied: PanelActionCall[] = [];
   refuse = false;
   async perform(call: PanelActionCall): Promise<PanelResult> {

@@ -58,6 +58,9 @@ describe('scheduler', () => {
     releasePending: async () => ({ members: 0, points: 0 }),
     reviewTiers: async () => ({ reviewed: 0, downgraded: 0 }),
     dispatchOutbox: async () => ({ sent: 0, retried: 0, failed: 0 }),
+    settings: () => app.plugin.services.settings.snapshot(),
+    emails: app.plugin.services.emails,
+    tierStatus: (member) => app.plugin.services.tiers.status(member),
   });
   /** Two schedulers on two connection pools, like two instances. */
   const pair = (jobs: JobDefinition[], options: SchedulerOptions = {}) => [

@@ -62,6 +62,8 @@ export interface StartOptions {
   program?: ProgramSettings;
   /** The adapter the outbox dispatcher sends to (default: the demo panel's, or none). */
   panelApi?: PanelApi;
+  /** Plugin config fields over the test defaults (e.g. `smtpUrl`). */
+  config?: Partial<PluginConfig>;
   /** Mounts `plugin.router` under this prefix (`'/loyalty'`), as a host app would; default the root. */
   mountAt?: string;
 }
@@ -76,6 +78,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
     eventSource: 'test',
     logLevel: 'silent',
     dbPoolMax: 20,
+    ...options.config,
   };
   const plugin = createPlugin({
     config,

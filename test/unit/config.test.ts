@@ -30,6 +30,14 @@ describe('SSO_CLOCK_SKEW_SECONDS', () => {
   });
 });
 
+describe('SMTP_URL', () => {
+  it('is optional, and when set must be an smtp:// or smtps:// URL', () => {
+    expect(loadConfig({}).smtpUrl).toBeUndefined();
+    expect(loadConfig({ SMTP_URL: 'smtps://user:pw@mail.example.com:465' }).smtpUrl).toBe('smtps://user:pw@mail.example.com:465');
+    for (const bad of ['mail.example.com', 'https://mail.example.com', 'smtp://']) expect(() => loadConfig({ SMTP_URL: bad })).toThrow(/SMTP_URL/);
+  });
+});
+
 describe('the README configuration table', () => {
   const readme = fs.readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));

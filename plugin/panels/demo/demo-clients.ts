@@ -24,6 +24,8 @@ export const DEMO_PROGRAM = {
   // Demo points are spendable at once so the loop shows a balance move; the program default
   // keeps them pending for 14 days.
   refund_window_days: 0,
+  // The demo panel "sends" member emails and lists them on its page.
+  email_channel: 'panel' as const,
 };
 
 /**

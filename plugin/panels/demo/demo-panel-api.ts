@@ -1,7 +1,7 @@
 import type { Money } from '../../domain/money';
 import { withKey, performWith, type PanelActionCall, type PanelActionHandlers, type PanelApi, type PanelCapabilities, type PanelResult } from '../panel-api';
 
-export type DemoActionKind = 'invoice_discount' | 'client_tier' | 'credit';
+export type DemoActionKind = 'invoice_discount' | 'client_tier' | 'credit' | 'email';
 
 /** One action the demo panel received, as a real panel would have recorded it. */
 export interface DemoPanelAction {
@@ -15,6 +15,8 @@ export interface DemoPanelAction {
   amount?: Money;
   tier?: string;
   description?: string;
+  /** For an email: the address, subject and plain-text body the panel mailed. */
+  email?: { to: string; subject: string; text: string; purpose: string };
 }
 
 /** Enough for any demo session; older actions are forgotten so a long-running demo stays small. */
@@ -27,7 +29,7 @@ const KEEP = 1000;
  */
 export class DemoPanelApi implements PanelApi {
   readonly name = 'demo';
-  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true };
+  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: true };
   private readonly byKey = new Map<string, DemoPanelAction>();
   private readonly tiers = new Map<string, string>();
   private seq = 0;
@@ -37,6 +39,7 @@ export class DemoPanelApi implements PanelApi {
     'invoice.discount': (p, key) => this.addInvoiceDiscount(p.invoiceId, p.amount, p.description, key),
     'client.tier': (p, key) => this.setClientTier(p.clientId, p.tier, key),
     'client.credit': (p, key) => this.applyCredit(p.clientId, p.amount, p.description, key),
+    'client.email': async (p, key) => this.record(key, 'email', { clientId: p.clientId, email: { to: p.to, subject: p.subject, text: p.text, purpose: p.purpose } }),
   };
 
   constructor(private readonly clock: () => Date = () => new Date()) {}
@@ -66,6 +69,11 @@ export class DemoPanelApi implements PanelApi {
   /** Newest first. */
   recent(limit = 20): DemoPanelAction[] {
     return [...this.byKey.values()].reverse().slice(0, limit);
+  }
+
+  /** Emails the panel was asked to send, newest first: the demo page shows them. */
+  recentEmails(limit = 20): DemoPanelAction[] {
+    return [...this.byKey.values()].filter((a) => a.kind === 'email').reverse().slice(0, limit);
   }
 
   /** The tier the panel has for a client, as set through `setClientTier`. */

@@ -28,6 +28,7 @@ export function demoRouter(deps: {
       types: DEMO_EVENT_TYPES.map((type) => ({ type, labelKey: `demo.type_${type.replace('.', '_')}` })),
       csrfToken: deps.csrf.token(req, res),
       actions: deps.demo.api.recent(20).map((a) => actionView(a, i18n.locale)),
+      emails: deps.demo.api.recentEmails(10).map(emailView),
       result: result && {
         status: result.status,
         response: JSON.stringify(result.body, null, 2),
@@ -64,6 +65,17 @@ export function demoRouter(deps: {
   });
 
   return router;
+}
+
+/** An email the panel was asked to send, as the page lists it (the text part; html is the same words). */
+function emailView(a: DemoPanelAction) {
+  return {
+    at: a.receivedAt.toISOString().replace('T', ' ').slice(0, 19),
+    to: a.email?.to ?? '',
+    subject: a.email?.subject ?? '',
+    text: a.email?.text ?? '',
+    key: a.idempotencyKey,
+  };
 }
 
 /** A received action as the page shows it: strings are i18n keys and their parameters. */

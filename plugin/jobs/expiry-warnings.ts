@@ -1,0 +1,113 @@
+import type { Tx } from '../db/unit-of-work';
+import type { WarnableLot } from '../repositories/expiry-warning-repository';
+import type { EmailOutcome } from '../services/email-service';
+import { MemberAccount } from '../services/member-account';
+import { daily, type JobContext, type JobCounts, type JobDefinition } from './job-definition';
+import { decodeInstant, encodeInstant, isAfterInstant, type InstantPosition } from './keyset';
+
+const NAME = 'expiry-warnings';
+/** Lots read per batch; each batch's members are warned one transaction each. */
+const BATCH = 500;
+/** Lines an email lists; the total covers them all. */
+const LINES = 10;
+
+/**
+ * Tells members about points that expire within a threshold (`expiry_warning_days`, default
+ * 30 and 7 days), once per lot and threshold. Walks the lots in the warning window that still
+ * need a word, along the expires_at index; for each member met, under their row lock, records
+ * a row per (lot, threshold) reached and queues one email in the same transaction. The rows'
+ * primary key, not the lease, is what makes a rerun, a resumed batch or a second instance
+ * find nothing left to say.
+ */
+async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
+  const { db } = ctx.deps;
+  const settings = await ctx.deps.settings();
+  const thresholds = [...settings.expiry_warning_days].sort((a, b) => a - b);
+  const counts = { members: 0, lots: 0, emails: 0, no_address: 0, ...ctx.resume.counts };
+  // With no way to send, warnings would be recorded as given and never reach anyone.
+  const channel = settings.email_channel;
+  if (channel === 'none' || thresholds.length === 0) return counts;
+  const period = ctx.period ?? ctx.now.toISOString();
+  const seen = new Set<number>();
+  let after = decodeInstant(NAME, ctx.resume.marker);
+  for (;;) {
+    const batch = await db.repos.expiryWarnings.due(ctx.now, thresholds, after && { expiresAt: after.at, id: after.id }, batchSize);
+    const first = batch[0];
+    const last = batch[batch.length - 1];
+    if (!first || !last) break;
+    const next: InstantPosition = { at: last.expiresAt, id: last.id };
+    if (after && !isAfterInstant({ at: first.expiresAt, id: first.id }, after)) throw new Error(`${NAME} made no progress past ${encodeInstant(after)}`);
+    const memberIds = [...new Set(batch.map((l) => l.memberId))].sort((a, b) => a - b);
+    for (const id of memberIds) {
+      // A member whose lots span batches was warned about all of them the first time.
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (ctx.dryRun) {
+        counts.members++;
+        continue;
+      }
+      const warned = await db.transaction((tx) => warnMember(tx, ctx, id, thresholds, period, channel));
+      if (warned.lots === 0) continue;
+      counts.members++;
+      counts.lots += warned.lots;
+      if (warned.email === 'queued') counts.emails++;
+      if (warned.email === 'no_address') counts.no_address++;
+    }
+    after = next;
+    await ctx.checkpoint(encodeInstant(after), counts);
+    ctx.logger?.info({ job: NAME, ...counts }, 'warning about expiring points');
+  }
+  return counts;
+}
+
+async function warnMember(
+  tx: Tx,
+  ctx: JobContext,
+  memberId: number,
+  thresholds: readonly number[],
+  period: string,
+  channel: 'panel' | 'smtp',
+): Promise<{ lots: number; email: EmailOutcome | null }> {
+  const account = await MemberAccount.lock(tx, { id: memberId });
+  if (!account) return { lots: 0, email: null };
+  const max = thresholds[thresholds.length - 1] ?? 0;
+  const lots = await tx.repos.expiryWarnings.memberLotsWithin(memberId, ctx.now, max);
+  const fresh: WarnableLot[] = [];
+  for (const lot of lots) {
+    const daysLeft = (lot.expiresAt.getTime() - ctx.now.getTime()) / 86_400_000;
+    let any = false;
+    for (const t of thresholds) {
+      if (daysLeft <= t && (await tx.repos.expiryWarnings.record(lot.id, t, memberId, tx.now))) any = true;
+    }
+    if (any) fresh.push(lot);
+  }
+  if (fresh.length === 0) return { lots: 0, email: null };
+  const member = account.member;
+  const email = await ctx.deps.emails.queue(tx, channel, {
+    member,
+    template: 'expiry-warning',
+    period,
+    model: {
+      name: member.name,
+      lots: fresh.slice(0, LINES).map((l) => ({ points: l.remaining, expiresAt: l.expiresAt })),
+      total: fresh.reduce((sum, l) => sum + l.remaining, 0),
+      firstExpiry: fresh[0]?.expiresAt,
+      balance: member.pointsAvailable,
+    },
+  });
+  return { lots: fresh.length, email };
+}
+
+/** The job with another batch size: tests walk several batches with a few lots. */
+export function expiryWarningsJob(options: { batchSize?: number } = {}): JobDefinition {
+  const batchSize = options.batchSize ?? BATCH;
+  return {
+    name: NAME,
+    schedule: '23 9 * * *',
+    description: 'Emails members whose points expire within the warning thresholds, once per lot and threshold.',
+    period: daily,
+    run: (ctx) => run(ctx, batchSize),
+  };
+}
+
+export const expiryWarnings = expiryWarningsJob();

@@ -1,0 +1,103 @@
+import { formatMoney } from '../i18n/format';
+import { EXPIRY_WINDOW_DAYS } from '../services/rewards-query-service';
+import { dayIn, type JobContext, type JobCounts, type JobDefinition } from './job-definition';
+
+const NAME = 'statements';
+const BATCH = 200;
+const DAY = 86_400_000;
+const MONTH = /^(\d{4})-(\d{2})$/;
+
+/** The month before the one `now` falls in (in the program's time zone): what a run on the 1st reports. */
+export function previousMonth(now: Date, timeZone: string): string {
+  const [y = 0, m = 1] = dayIn(now, timeZone).split('-').map(Number);
+  const year = m === 1 ? y - 1 : y;
+  const month = m === 1 ? 12 : m - 1;
+  return `${year}-${String(month).padStart(2, '0')}`;
+}
+
+/** [first instant, first instant of the next month) of a `YYYY-MM` period, in UTC. */
+function monthBounds(period: string): { from: Date; to: Date } {
+  const m = MONTH.exec(period);
+  if (!m) throw new Error(`${NAME}: the period must be a month (YYYY-MM), got ${JSON.stringify(period)}`);
+  const year = Number(m[1]);
+  const month = Number(m[2]) - 1;
+  return { from: new Date(Date.UTC(year, month, 1)), to: new Date(Date.UTC(year, month + 1, 1)) };
+}
+
+/**
+ * Emails each member who opted in (or, under `statements_default_opt_in`, never opted out) a
+ * statement of the period's month: balance, earned, spent and expired points, what expires
+ * soon, and their tier progress, in their language. Members are walked by id from the
+ * recipients' filter, in batches with a checkpoint each; every email is one outbox row keyed
+ * by member and month, so a rerun or a resumed batch queues nothing twice.
+ *
+ * The month's bounds are UTC days for now; with the program time zone setting they become
+ * that zone's midnights.
+ */
+async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
+  const { db } = ctx.deps;
+  const settings = await ctx.deps.settings();
+  const period = ctx.period ?? previousMonth(ctx.now, 'UTC');
+  const { from, to } = monthBounds(period);
+  const counts = { emails: 0, already: 0, ...ctx.resume.counts };
+  if (settings.email_channel === 'none') return counts;
+  const channel = settings.email_channel;
+  let afterId = ctx.resume.marker === null ? 0 : Number(ctx.resume.marker);
+  if (!Number.isSafeInteger(afterId)) throw new Error(`${NAME}: unreadable progress marker ${JSON.stringify(ctx.resume.marker)}`);
+  const windowEnd = new Date(ctx.now.getTime() + EXPIRY_WINDOW_DAYS * DAY);
+  for (;;) {
+    const ids = await db.repos.statements.recipients(settings.statements_default_opt_in, afterId, batchSize);
+    const last = ids[ids.length - 1];
+    if (last === undefined) break;
+    if (last <= afterId) throw new Error(`${NAME} made no progress past member ${afterId}`);
+    for (const id of ids) {
+      if (ctx.dryRun) {
+        counts.emails++;
+        continue;
+      }
+      // Read outside the transaction: the tier service reads through the pool, and a statement
+      // is a picture of the month, not something a concurrent event must wait for.
+      const member = await db.repos.members.findById(id);
+      if (!member) continue;
+      const [summary, expiring, tier] = await Promise.all([
+        db.repos.statements.summary(id, from, to),
+        db.repos.lots.expiringBetween(id, ctx.now, windowEnd),
+        ctx.deps.tierStatus(member),
+      ]);
+      const locale = ctx.deps.emails.localeOf(member.locale);
+      const model = {
+        name: member.name,
+        from,
+        to: new Date(to.getTime() - DAY),
+        balance: member.pointsAvailable,
+        pending: member.pointsPending,
+        ...summary,
+        expiring: expiring.points > 0 ? { points: expiring.points, first: expiring.firstExpiry } : null,
+        tier: tier.tier && {
+          name: tier.tier.name,
+          next: tier.next && { name: tier.next.name, toGo: formatMoney(locale, { currency: tier.settings.baseCurrency, minor: tier.toNextMinor }) },
+        },
+      };
+      const outcome = await db.transaction((tx) => ctx.deps.emails.queue(tx, channel, { member, template: 'statement', period, model }));
+      if (outcome === 'queued') counts.emails++;
+      if (outcome === 'already_queued') counts.already++;
+    }
+    afterId = last;
+    await ctx.checkpoint(String(afterId), counts);
+  }
+  ctx.logger?.info({ job: NAME, period, ...counts }, 'statements queued');
+  return counts;
+}
+
+export function statementsJob(options: { batchSize?: number } = {}): JobDefinition {
+  const batchSize = options.batchSize ?? BATCH;
+  return {
+    name: NAME,
+    schedule: '17 7 1 * *',
+    description: "Emails opted-in members last month's statement: balance, earned, spent, expiring soon, tier progress.",
+    period: previousMonth,
+    run: (ctx) => run(ctx, batchSize),
+  };
+}
+
+export const statements = statementsJob();

@@ -1,0 +1,154 @@
+import { statementsJob } from '../../plugin/jobs/statements';
+import { DemoPanelApi } from '../../plugin/panels/demo/demo-panel-api';
+import { MemberAccount } from '../../plugin/services/member-account';
+import { expectBalancesConsistent, startTestApp, type TestApp } from '../support/harness';
+
+let n = 0;
+
+/** statements (issue 8): a monthly email to members who opted in, in their language, once per month. */
+describe('statements job', () => {
+  let app: TestApp;
+  const panel = new DemoPanelApi();
+  beforeAll(async () => {
+    app = await startTestApp({ panelApi: panel });
+    await app.plugin.services.program.update({ refund_window_days: 0, email_channel: 'panel' });
+  });
+  afterEach(() => expectBalancesConsistent(app.plugin));
+  afterAll(() => app.close());
+
+  /** A member who earned `earned` on 2026-10-10 and had `spent` taken on 2026-10-20 (the clock is moved there and back). */
+  async function member(client: { locale?: string; name?: string; email?: string | null }, earned = 0, spent = 0): Promise<{ id: number; clientId: string }> {
+    const clientId = `stmt-${++n}`;
+    const saved = app.clock.current;
+    try {
+      app.clock.current = new Date('2026-10-10T09:00:00Z');
+      const id = await app.plugin.db.transaction(async (tx) => {
+        const email = client.email === undefined ? `${clientId}@example.com` : client.email;
+        const account = await MemberAccount.enrol(tx, { id: clientId, locale: client.locale, name: client.name, ...(email !== null && { email }) });
+        if (earned > 0) {
+          await account.credit({ kind: 'earn', points: earned, reasonCode: 'test', earnedAt: tx.now, availableAt: tx.now, expiresAt: new Date('2026-12-01T00:00:00Z') });
+        }
+        return account.member.id;
+      });
+      if (spent > 0) {
+        app.clock.current = new Date('2026-10-20T09:00:00Z');
+        await app.plugin.db.transaction(async (tx) => {
+          const account = await MemberAccount.lock(tx, { id });
+          await account?.debit({ kind: 'adjust', points: spent, reasonCode: 'test', reducesLifetime: false, debtPolicy: 'debt' });
+        });
+      }
+      return { id, clientId };
+    } finally {
+      app.clock.current = saved;
+    }
+  }
+  const statementsFor = async (id: number): Promise<Array<{ key: unknown; subject?: string; text?: string }>> =>
+    (await app.plugin.db.knex('loyalty_outbox').where({ action: 'client.email' }).andWhere('idempotency_key', 'like', `email:statement:${id}:%`).orderBy('id')).map(
+      (r: Record<string, unknown>) => ({ key: r.idempotency_key, ...(JSON.parse(String(r.payload)) as Record<string, string>) }),
+    );
+
+  it('only members who opted in get it, in their language, with the month in numbers; a rerun sends nothing more', async () => {
+    const ru = await member({ locale: 'ru', name: 'Иван' }, 2500, 300);
+    const quiet = await member({ locale: 'en' }, 100);
+    const noEmail = await member({ email: null }, 100);
+    expect(await app.plugin.services.members.setStatementsOptIn(ru.clientId, true)).toBe(true);
+    expect(await app.plugin.services.members.setStatementsOptIn(noEmail.clientId, true)).toBe(true);
+    expect(await app.plugin.services.members.setStatementsOptIn('nobody', true)).toBe(false);
+    expect(await app.plugin.services.members.statementsOptIn(ru.clientId)).toBe(true);
+    expect(await app.plugin.services.members.statementsOptIn(quiet.clientId)).toBeNull();
+
+    app.clock.current = new Date('2026-11-01T07:17:00Z');
+    try {
+      const outcome = await app.plugin.jobs.run('statements');
+      expect(outcome).toMatchObject({ period: '2026-10', status: 'done', counts: { emails: 1 } });
+    } finally {
+      app.clock.current = new Date('2026-11-23T12:00:00Z');
+    }
+    const [statement] = await statementsFor(ru.id);
+    expect(statement?.key).toBe(`email:statement:${ru.id}:2026-10`);
+    expect(statement?.subject).toMatch(/^Выписка по бонусам: 1 окт\. 2026 г\. – 31 окт\. 2026 г\.$/);
+    expect(statement?.text).toContain('Здравствуйте, Иван');
+    expect(statement?.text).toContain('Доступно баллов: 2\u00a0200');
+    expect(statement?.text).toContain('Начислено за период: 2\u00a0500');
+    expect(statement?.text).toContain('Сгорят в ближайшие 30 дней: 2\u00a0200 баллов');
+    expect(statement?.text).toContain('Ваш уровень: ');
+    expect(await statementsFor(quiet.id)).toEqual([]);
+    expect(await statementsFor(noEmail.id)).toEqual([]);
+
+    expect(await app.plugin.jobs.run('statements', { period: '2026-10' })).toMatchObject({ status: 'skipped', reason: 'already_done' });
+    // Another month is another statement.
+    await app.plugin.jobs.run('statements', { period: '2026-09' });
+    expect((await statementsFor(ru.id)).map((s) => s.key)).toEqual([`email:statement:${ru.id}:2026-10`, `email:statement:${ru.id}:2026-09`]);
+    await app.plugin.jobs.dispatchOutbox();
+    expect(panel.recentEmails().filter((e) => e.email?.purpose === 'statement')).toHaveLength(2);
+  });
+
+  it('statements_default_opt_in sends to members who never chose, not to those who opted out', async () => {
+    const never = await member({ locale: 'zh-CN' }, 10);
+    const out = await member({}, 10);
+    await app.plugin.services.members.setStatementsOptIn(out.clientId, false);
+    await app.plugin.services.program.update({ statements_default_opt_in: true });
+    try {
+      await app.plugin.jobs.run('statements', { period: '2026-08' });
+    } finally {
+      await app.plugin.services.program.update({ statements_default_opt_in: false });
+    }
+    const [statement] = await statementsFor(never.id);
+    expect(statement?.subject).toMatch(/^会员积分对账单：/);
+    expect(await statementsFor(out.id)).toEqual([]);
+  });
+
+  it('walks members in batches; a resumed or repeated run queues no statement twice', async () => {
+    const ids = [];
+    for (let i = 0; i < 5; i++) {
+      const m = await member({}, 10);
+      await app.plugin.services.members.setStatementsOptIn(m.clientId, true);
+      ids.push(m.id);
+    }
+    const job = statementsJob({ batchSize: 2 });
+    const deps = {
+      db: app.plugin.db,
+      releasePending: async () => ({ members: 0, points: 0 }),
+      reviewTiers: async () => ({ reviewed: 0, downgraded: 0 }),
+      dispatchOutbox: async () => ({ sent: 0, retried: 0, failed: 0 }),
+      settings: () => app.plugin.services.settings.snapshot(),
+      emails: app.plugin.services.emails,
+      tierStatus: (m: Parameters<typeof app.plugin.services.tiers.status>[0]) => app.plugin.services.tiers.status(m),
+    };
+    const base = { deps, now: app.clock.now(), period: '2026-07', dryRun: false };
+    let saved = { marker: '', counts: {} as Record<string, number> };
+    const killed = new Error('killed');
+    await expect(
+      job.run({
+        ...base,
+        resume: { marker: null, counts: {} },
+        checkpoint: async (marker, counts) => {
+          saved = { marker, counts };
+          throw killed;
+        },
+      }),
+    ).rejects.toBe(killed);
+    await job.run({ ...base, resume: { marker: saved.marker, counts: saved.counts }, checkpoint: async () => {} });
+    const repeat = await job.run({ ...base, resume: { marker: null, counts: {} }, checkpoint: async () => {} });
+    expect(repeat.emails).toBe(0);
+    for (const id of ids) expect((await statementsFor(id)).map((s) => s.key)).toEqual([`email:statement:${id}:2026-07`]);
+  });
+
+  it('refuses a period that is not a month', async () => {
+    expect(await app.plugin.jobs.run('statements', { period: 'not-a-month' })).toMatchObject({ status: 'failed', error: expect.stringContaining('YYYY-MM') });
+  });
+
+  it('earned and expired count only the month (an adjustment is neither)', async () => {
+    const m = await member({}, 70, 20);
+    app.clock.current = new Date('2026-12-02T00:00:00Z');
+    try {
+      await app.plugin.db.transaction(async (tx) => (await MemberAccount.lock(tx, { id: m.id }))?.expire(tx.now));
+    } finally {
+      app.clock.current = new Date('2026-11-23T12:00:00Z');
+    }
+    const month = (from: string, to: string) => app.plugin.db.repos.statements.summary(m.id, new Date(from), new Date(to));
+    expect(await month('2026-10-01T00:00:00Z', '2026-11-01T00:00:00Z')).toEqual({ earned: 70, spent: 0, expired: 0 });
+    expect(await month('2026-11-01T00:00:00Z', '2026-12-01T00:00:00Z')).toEqual({ earned: 0, spent: 0, expired: 0 });
+    expect(await month('2026-12-01T00:00:00Z', '2027-01-01T00:00:00Z')).toEqual({ earned: 0, spent: 0, expired: 50 });
+  });
+});
