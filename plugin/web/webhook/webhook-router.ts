@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { BadRequestError, UnauthorizedError, ValidationError } from '../../errors';
+import { findTooDeep, MAX_JSON_DEPTH } from '../../domain/json-depth';
 import { parseCanonicalEvent } from '../../events/canonical-event';
 import type { EventService } from '../../services/event-service';
 
@@ -46,6 +47,12 @@ export function webhookRouter(deps: { secret: string; source: string; events: Ev
         message: 'The body must be a JSON object',
         fields: [{ path: 'body', message: 'must be a JSON object' }],
       });
+    }
+
+    // Before the schema and the body hash, which both recurse.
+    const tooDeep = findTooDeep(json);
+    if (tooDeep !== null) {
+      throw new ValidationError([{ path: tooDeep, message: `is nested deeper than ${MAX_JSON_DEPTH} levels` }], 'Send the canonical event without deeply nested extra fields.');
     }
 
     const parsed = parseCanonicalEvent(json, deps.clock());
