@@ -26,6 +26,8 @@ import * as dropLedgerUniqueKeyIndex from './20261125000200_drop_ledger_unique_k
 import * as dropLedgerUniqueKey from './20261125000210_drop_ledger_unique_key';
 import * as addEventsWrittenOff from './20261125001000_add_events_written_off';
 import * as seedTierPerksLocales from './20261125003000_seed_tier_perks_locales';
+import * as addEventsRequestId from './20261126004000_add_events_request_id';
+import * as createRateLimits from './20261126004010_create_rate_limits';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -60,4 +62,6 @@ export const migrations: NamedMigration[] = [
   { name: '20261125000210_drop_ledger_unique_key', ...dropLedgerUniqueKey },
   { name: '20261125001000_add_events_written_off', ...addEventsWrittenOff },
   { name: '20261125003000_seed_tier_perks_locales', ...seedTierPerksLocales },
+  { name: '20261126004000_add_events_request_id', ...addEventsRequestId },
+  { name: '20261126004010_create_rate_limits', ...createRateLimits },
 ];

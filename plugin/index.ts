@@ -4,6 +4,7 @@ import { hookDispatcher } from '../hooks/hook-context';
 import type { PluginConfig } from './config';
 import { Database } from './db/database';
 import { PluginMigrationSource } from './db/migration-source';
+import { createRateLimiter, type RateLimiter } from './db/rate-limits';
 import { capabilityOf } from './domain/panel-actions';
 import { TIER_DISCOUNT_ACTIONS } from './domain/program';
 import { ConfigError } from './errors';
@@ -20,6 +21,7 @@ import type { PanelApi } from './panels/panel-api';
 import { AuthService } from './services/auth-service';
 import { EarningService } from './services/earning-service';
 import { EventService } from './services/event-service';
+import { MetricsService } from './services/metrics-service';
 import { InvoiceService } from './services/invoice-service';
 import { DomainEventBus } from './services/domain-event-bus';
 import { ProgramService } from './services/program-service';
@@ -78,6 +80,8 @@ export interface HostingRewardsPlugin {
     program: ProgramService;
     settings: SettingsService;
     auth: AuthService;
+    /** Prometheus metrics; `GET /metrics` serves them when `METRICS_TOKEN` is set. */
+    metrics: MetricsService;
     /** The Rewards view's data (for pages and a JSON API alike). */
     rewards: RewardsQueryService;
   };
@@ -122,13 +126,26 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       : undefined;
   const panelApi = options.panelApi ?? adapter;
   const dispatchOutbox = new OutboxDispatcher(db, panelApi, clock, logger, { maxAttempts: config.outboxMaxAttempts });
-  const scheduler = new Scheduler(db, {
+  const metrics = new MetricsService(db);
+  const scheduler = new Scheduler(
     db,
-    logger,
-    releasePending: () => releasePending.run(),
-    reviewTiers: async () => tiers.review(await snapshot()),
-    dispatchOutbox: () => dispatchOutbox.run(),
-  });
+    {
+      db,
+      logger,
+      releasePending: () => releasePending.run(),
+      reviewTiers: async () => tiers.review(await snapshot()),
+      dispatchOutbox: () => dispatchOutbox.run(),
+    },
+    { onFinished: (outcome, seconds) => metrics.jobFinished({ job: outcome.job, status: outcome.status, seconds }) },
+  );
+  // Per minute, counted in the database so every instance shares them; 0 turns one off.
+  const limiter = (name: string, points: number): RateLimiter | undefined =>
+    points > 0 ? createRateLimiter(db.knex, db.dialect, { name, points, durationSeconds: 60 }) : undefined;
+  const limits = {
+    signInPerIp: limiter('sign-in-ip', config.rateLimits.signInPerIp),
+    signInPerMember: limiter('sign-in-member', config.rateLimits.signInPerMember),
+    badWebhooksPerIp: limiter('bad-webhook-ip', config.rateLimits.badWebhooksPerIp),
+  };
 
   bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
   bus.on('member.enrolled', (e) => logger.info({ ...e }, 'member enrolled'));
@@ -147,6 +164,9 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     rewardsTab,
     demo,
     dispatchOutbox: () => dispatchOutbox.run(),
+    limits,
+    metrics,
+    metricsToken: config.metricsToken,
   });
 
   return {
@@ -165,7 +185,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       definitions: scheduler.jobs,
       timeZone: scheduler.timeZone,
     },
-    services: { events, program, settings, auth, rewards, tiers },
+    services: { events, program, settings, auth, rewards, tiers, metrics },
     presenters: { rewardsTab },
     demo,
     async init() {
@@ -189,7 +209,9 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       await auth.init();
       await demo?.init();
     },
+    /** Waits for job runs in progress (their leases are released as they end), then closes the pool. */
     async shutdown() {
+      await scheduler.stop();
       await db.close();
     },
   };

@@ -1,6 +1,7 @@
 import cookieParser from 'cookie-parser';
 import express, { Router, type RequestHandler } from 'express';
 import type { Database } from '../db/database';
+import type { RateLimiter } from '../db/rate-limits';
 import { NotFoundError } from '../errors';
 import type { Translations } from '../i18n';
 import type { Logger } from '../logger';
@@ -8,12 +9,15 @@ import type { DemoPanel } from '../panels/demo/demo-panel';
 import { PUBLIC_DIR } from '../paths';
 import type { AuthService } from '../services/auth-service';
 import type { EventService } from '../services/event-service';
+import type { MetricsService } from '../services/metrics-service';
 import { clientRouter } from './client/client-router';
 import type { RewardsTabPresenter } from './client/rewards-presenter';
 import { createCsrf } from './csrf';
 import { demoRouter } from './demo/demo-router';
 import { fallbackErrors, jsonErrors, pageErrors, type ErrorDeps } from './errors';
 import { healthRouter } from './health/health-router';
+import { metricsRouter } from './metrics/metrics-router';
+import { requestLog, type RequestObserver } from './request-log';
 import { securityHeaders } from './security';
 import { captureMount } from './urls';
 import type { ViewRenderer } from './views';
@@ -35,6 +39,11 @@ export interface WebDeps {
   rewardsTab: RewardsTabPresenter;
   demo?: DemoPanel;
   dispatchOutbox?: () => Promise<unknown>;
+  /** Limits per address and member (absent: not limited). */
+  limits?: { signInPerIp?: RateLimiter; signInPerMember?: RateLimiter; badWebhooksPerIp?: RateLimiter };
+  metrics?: MetricsService;
+  /** With metrics: the bearer token `GET /metrics` needs; without one, there is no `/metrics`. */
+  metricsToken?: string;
 }
 
 const notFound: RequestHandler = (req) => {
@@ -64,19 +73,30 @@ export function createWebRouter(deps: WebDeps): Router {
   const json = jsonErrors(errorDeps);
   const pages = pageErrors(errorDeps);
 
+  const { metrics } = deps;
+  const observe: RequestObserver | undefined = metrics
+    ? ({ area, status, seconds, outcome }) => {
+        if (area === 'hooks') metrics.webhookFinished({ status, seconds, type: outcome.eventType, outcome: outcome.outcome });
+      }
+    : undefined;
+
   const router = Router();
+  router.use(requestLog(deps.logger, observe));
   router.use(captureMount);
   router.use(securityHeaders(deps.panelOrigin));
   router.use(
     '/hooks',
-    area(webhookRouter({ secret: deps.secrets.webhook, source: deps.eventSource, events: deps.events, clock: deps.clock }), json, {
+    area(webhookRouter({ secret: deps.secrets.webhook, source: deps.eventSource, events: deps.events, clock: deps.clock, badSignatures: deps.limits?.badWebhooksPerIp }), json, {
       claimsUnknown: true,
     }),
   );
   router.use('/healthz', area(healthRouter(deps.db, deps.logger), json, { claimsUnknown: true }));
+  if (deps.metrics && deps.metricsToken) {
+    router.use('/metrics', area(metricsRouter({ metrics: deps.metrics, token: deps.metricsToken }), json, { claimsUnknown: true }));
+  }
   router.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
   router.use(cookieParser());
-  router.use(area(clientRouter({ auth: deps.auth, rewardsTab: deps.rewardsTab, views: deps.views }), pages, { claimsUnknown: false }));
+  router.use(area(clientRouter({ auth: deps.auth, rewardsTab: deps.rewardsTab, views: deps.views, limits: deps.limits }), pages, { claimsUnknown: false }));
   if (deps.demo) {
     const csrf = createCsrf(deps.secrets.session, 'anon');
     router.use(area(demoRouter({ demo: deps.demo, views: deps.views, translations: deps.translations, csrf, dispatchOutbox: deps.dispatchOutbox }), pages, { claimsUnknown: false }));
