@@ -23,8 +23,9 @@ export interface RateLimiter {
   check(key: string): Promise<RateLimitVerdict>;
 }
 
-function verdict(res: RateLimiterRes | null, points: number): RateLimitVerdict {
-  if (res === null || res.consumedPoints <= points) return { allowed: true };
+/** `consume` may use the last point (`used <= points`); `check` asks whether any is left (`used < points`). */
+function verdict(res: RateLimiterRes | null, allowedUpTo: number): RateLimitVerdict {
+  if (res === null || res.consumedPoints <= allowedUpTo) return { allowed: true };
   return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
 }
 
@@ -53,7 +54,7 @@ export function createRateLimiter(knex: Knex, dialect: Dialect, rule: RateLimitR
       }
     },
     async check(key) {
-      return verdict(await limiter.get(key), rule.points);
+      return verdict(await limiter.get(key), rule.points - 1);
     },
   };
 }

@@ -39,6 +39,8 @@ export function requestLog(logger: Logger, observe?: RequestObserver): RequestHa
     res.locals.requestId = requestId;
     res.set('X-Request-Id', requestId);
     const started = process.hrtime.bigint();
+    // Routers below change req.baseUrl as they go; the plugin's mount point is what it is now.
+    const mount = req.baseUrl;
     let done = false;
     const finish = () => {
       if (done) return;
@@ -49,12 +51,12 @@ export function requestLog(logger: Logger, observe?: RequestObserver): RequestHa
       const outcome = outcomeOf(res);
       const aborted = !res.writableFinished;
       observe?.({
-        area: areaOf(req.baseUrl, path),
+        area: areaOf(mount, path),
         status: res.statusCode,
         seconds,
         outcome: { ...outcome, outcome: outcome.outcome ?? (typeof errorCode === 'string' ? errorCode : undefined) },
       });
-      if (QUIET.test(path.slice(req.baseUrl.length)) && res.statusCode < 400) return;
+      if (QUIET.test(path.slice(mount.length)) && res.statusCode < 400) return;
       logger.info(
         {
           req_id: requestId,
