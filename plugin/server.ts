@@ -1,3 +1,4 @@
+import net from 'node:net';
 import express from 'express';
 import cron from 'node-cron';
 import { loadConfig } from './config';
@@ -17,6 +18,13 @@ async function main(): Promise<void> {
   const app = express();
   app.disable('x-powered-by');
   if (config.trustProxy) app.set('trust proxy', config.trustProxy);
+  let stopping = false;
+  // While shutting down, every answer closes its connection, so keep-alive clients reconnect
+  // to another instance instead of sending to one that is going away.
+  app.use((_req, res, next) => {
+    if (stopping) res.set('Connection', 'close');
+    next();
+  });
   // The plugin's router logs one line per request itself (web/request-log.ts).
   app.use(plugin.router);
 
@@ -53,18 +61,23 @@ async function main(): Promise<void> {
    * still running after SHUTDOWN_TIMEOUT_MS is abandoned: the panel redelivers, the lease
    * expires.
    */
-  let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight and the running job');
+    server.getConnections((_err, connections) =>
+      logger.info({ signal, connections }, 'shutting down: no new connections, finishing requests in flight and the running job'),
+    );
     for (const job of jobs) void job.stop();
     setTimeout(() => {
       logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting with work in flight');
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
+    // net.Server's close, not http.Server's: the latter also destroys every connection that
+    // has no parsed request yet, and one accepted a moment ago whose request is still on its
+    // way would be reset. Stop listening only; the callback runs once every connection ended.
+    const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+    // Connections idle past a short grace are closed; busy ones close after their answer.
+    setTimeout(() => server.closeIdleConnections(), 1000).unref();
     closed
       .then(() => plugin.shutdown())
       .then(
