@@ -19,13 +19,10 @@ export interface RateLimiter {
   readonly rule: RateLimitRule;
   /** Counts one attempt; refused once the key has used up its points in the window. */
   consume(key: string): Promise<RateLimitVerdict>;
-  /** Whether the key is over its limit now, without counting an attempt. */
-  check(key: string): Promise<RateLimitVerdict>;
 }
 
-/** `consume` may use the last point (`used <= points`); `check` asks whether any is left (`used < points`). */
-function verdict(res: RateLimiterRes | null, allowedUpTo: number): RateLimitVerdict {
-  if (res === null || res.consumedPoints <= allowedUpTo) return { allowed: true };
+function verdict(res: RateLimiterRes, points: number): RateLimitVerdict {
+  if (res.consumedPoints <= points) return { allowed: true };
   return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
 }
 
@@ -52,9 +49,6 @@ export function createRateLimiter(knex: Knex, dialect: Dialect, rule: RateLimitR
         if (rejection instanceof RateLimiterRes) return verdict(rejection, rule.points);
         throw rejection;
       }
-    },
-    async check(key) {
-      return verdict(await limiter.get(key), rule.points - 1);
     },
   };
 }

@@ -45,19 +45,33 @@ export function webhookRouter(deps: {
     if (err instanceof UnauthorizedError) await countBad(req, res);
     throw err;
   };
+  /**
+   * Addresses this process saw go over the limit, until when (epoch ms): checked before the
+   * body without a database read, so correctly signed deliveries cost nothing extra. Another
+   * instance's count reaches us with the next bad delivery we see from that address.
+   */
+  const blockedUntil = new Map<string, number>();
+  const tooMany = (retryAfterSeconds: number) => new RateLimitedError('badly signed webhooks from this address', retryAfterSeconds);
   const countBad = async (req: express.Request, res: express.Response): Promise<void> => {
     const ip = byIp(req, res);
-    if (deps.badSignatures && ip !== null) await deps.badSignatures.consume(ip);
+    if (!deps.badSignatures || ip === null) return;
+    const verdict = await deps.badSignatures.consume(ip);
+    if (verdict.allowed) return;
+    if (blockedUntil.size > 10_000) for (const [key, until] of blockedUntil) if (until <= Date.now()) blockedUntil.delete(key);
+    blockedUntil.set(ip, Date.now() + verdict.retryAfterSeconds * 1000);
+    res.set('Connection', 'close');
+    throw tooMany(verdict.retryAfterSeconds);
   };
 
   const checkHeaders: RequestHandler = async (req, res, next) => {
     const ip = byIp(req, res);
-    if (deps.badSignatures && ip !== null) {
-      const verdict = await deps.badSignatures.check(ip);
-      if (!verdict.allowed) {
+    const until = ip === null ? undefined : blockedUntil.get(ip);
+    if (until !== undefined && ip !== null) {
+      if (until > Date.now()) {
         res.set('Connection', 'close');
-        throw new RateLimitedError('badly signed webhooks from this address', verdict.retryAfterSeconds);
+        throw tooMany(Math.ceil((until - Date.now()) / 1000));
       }
+      blockedUntil.delete(ip);
     }
     const id = req.get('webhook-id');
     const timestamp = req.get('webhook-timestamp');
