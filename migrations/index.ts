@@ -34,6 +34,8 @@ import * as addMembersBirthdayMd from './20261126002010_add_members_birthday_md'
 import * as addMembersJoinedMd from './20261126002020_add_members_joined_md';
 import * as createExpiryWarnings from './20261126002030_create_expiry_warnings';
 import * as createAnnualAwards from './20261126002040_create_annual_awards';
+import * as addEventsRequestId from './20261126004000_add_events_request_id';
+import * as createRateLimits from './20261126004010_create_rate_limits';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -73,6 +75,8 @@ export const migrations: NamedMigration[] = [
   { name: '20261126002020_add_members_joined_md', ...addMembersJoinedMd },
   { name: '20261126002030_create_expiry_warnings', ...createExpiryWarnings },
   { name: '20261126002040_create_annual_awards', ...createAnnualAwards },
+  { name: '20261126004000_add_events_request_id', ...addEventsRequestId },
+  { name: '20261126004010_create_rate_limits', ...createRateLimits },
   { name: '20261126006000_create_rewards', ...createRewards },
   { name: '20261126006010_create_redemptions', ...createRedemptions },
   { name: '20261126006020_seed_rewards', ...seedRewards },

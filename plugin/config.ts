@@ -90,6 +90,47 @@ const variables = z.object({
     z.coerce.number().int().min(1).max(200).default(20),
     'MySQL connection pool size (SQLite always uses one connection)',
   ),
+  RATE_LIMIT_SIGN_IN_PER_IP: documented(
+    z.coerce.number().int().min(0).default(60),
+    'sign-in attempts (`/sso`) per minute from one IP address, counted in the database so all instances share them; `0` turns the limit off. Over it: `429` with `Retry-After`',
+  ),
+  RATE_LIMIT_SIGN_IN_PER_MEMBER: documented(
+    z.coerce.number().int().min(0).default(20),
+    'sign-ins per minute of one member (counted after the token is verified); `0` turns the limit off',
+  ),
+  RATE_LIMIT_BAD_WEBHOOKS_PER_IP: documented(
+    z.coerce.number().int().min(0).default(300),
+    'webhook deliveries with a missing, stale or wrong signature per minute from one IP address; over it that address gets `429` with `Retry-After` until the minute is over. Correctly signed deliveries are never counted; `0` turns the limit off',
+  ),
+  RATE_LIMIT_REDEEM_PER_MEMBER: documented(
+    z.coerce.number().int().min(0).default(10),
+    'redemption confirmations per minute of one member (a repeated confirmation counts too); `0` turns the limit off',
+  ),
+  HTTP_HEADERS_TIMEOUT_MS: documented(
+    z.coerce.number().int().min(1000).default(10_000),
+    "the sidecar's time limit for a client to send the request headers (a slowly trickling client is cut off with `408`)",
+  ),
+  HTTP_REQUEST_TIMEOUT_MS: documented(
+    z.coerce.number().int().min(1000).default(30_000),
+    "the sidecar's time limit for a whole request, body included",
+  ),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: documented(
+    z.coerce.number().int().min(0).default(5_000),
+    'how long the sidecar keeps an idle keep-alive connection open; keep it above the reverse proxy\'s upstream idle timeout',
+  ),
+  HTTP_MAX_CONNECTIONS: documented(
+    z.coerce.number().int().min(1).default(1000),
+    'open connections the sidecar accepts at once; more are closed on arrival',
+  ),
+  SHUTDOWN_TIMEOUT_MS: documented(
+    z.coerce.number().int().min(1000).default(20_000),
+    'on SIGTERM, how long the sidecar waits for requests in flight and the running job batch before it exits anyway',
+  ),
+  METRICS_TOKEN: documented(
+    z.string().min(16, 'must be at least 16 characters').optional(),
+    'turns on `GET /metrics` (Prometheus), answered only with `Authorization: Bearer <token>`; unset, `/metrics` does not exist',
+    'none (metrics off)',
+  ),
 });
 
 const configSchema = variables
@@ -131,6 +172,21 @@ const configSchema = variables
       trustProxy: e.TRUST_PROXY,
       logLevel: e.LOG_LEVEL,
       dbPoolMax: e.DB_POOL_MAX,
+      /** Per minute; 0 is off. */
+      rateLimits: {
+        signInPerIp: e.RATE_LIMIT_SIGN_IN_PER_IP,
+        signInPerMember: e.RATE_LIMIT_SIGN_IN_PER_MEMBER,
+        badWebhooksPerIp: e.RATE_LIMIT_BAD_WEBHOOKS_PER_IP,
+        redeemPerMember: e.RATE_LIMIT_REDEEM_PER_MEMBER,
+      },
+      http: {
+        headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+        keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        maxConnections: e.HTTP_MAX_CONNECTIONS,
+      },
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      metricsToken: e.METRICS_TOKEN,
     };
   });
 

@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'not_found'
   | 'internal_error'
+  | 'rate_limited'
+  | 'database_unavailable'
   // Webhooks and the inbox
   | 'invalid_signature'
   | 'event_id_conflict'
@@ -32,6 +34,7 @@ export type ErrorCode =
   | 'session_required'
   | 'role_forbidden'
   | 'csrf_invalid'
+  | 'metrics_unauthorized'
   // Start-up and stored settings
   | 'config_invalid'
   // Panel actions
@@ -50,6 +53,8 @@ export interface AppErrorOptions {
   help?: string;
   fields?: FieldProblem[];
   cause?: unknown;
+  /** Seconds after which trying again may work: sent as `Retry-After`. */
+  retryAfterSeconds?: number;
 }
 
 export class AppError extends Error {
@@ -68,6 +73,10 @@ export class AppError extends Error {
 
   get fields(): FieldProblem[] {
     return this.options.fields ?? [];
+  }
+
+  get retryAfterSeconds(): number | undefined {
+    return this.options.retryAfterSeconds;
   }
 }
 
@@ -117,6 +126,32 @@ export class PayloadTooLargeError extends AppError {
       message: `The body is larger than ${limitBytes} bytes`,
       help: 'Send one event per request; strip panel fields the event contract does not need.',
       fields: [{ path: 'body', message: `must be at most ${limitBytes} bytes` }],
+    });
+  }
+}
+
+/** Too many attempts from one address or for one member: try again after `retryAfterSeconds`. */
+export class RateLimitedError extends AppError {
+  constructor(what: string, retryAfterSeconds: number) {
+    super(429, 'rate_limited', {
+      message: `Too many ${what}; try again in ${retryAfterSeconds} s`,
+      help: 'Wait for the Retry-After seconds before trying again; the limits are set by the RATE_LIMIT_* variables.',
+      retryAfterSeconds,
+    });
+  }
+}
+
+/**
+ * The database could not be reached, or stayed locked through every retry. Nothing was
+ * written; the same request later is expected to work, so the answer says when to retry.
+ */
+export class DatabaseUnavailableError extends AppError {
+  constructor(cause: unknown) {
+    super(503, 'database_unavailable', {
+      message: 'The database is unavailable or busy; nothing was written',
+      help: 'Send the same request again after Retry-After seconds; events are processed exactly once.',
+      retryAfterSeconds: 5,
+      cause,
     });
   }
 }

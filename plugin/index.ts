@@ -4,6 +4,7 @@ import { hookDispatcher } from '../hooks/hook-context';
 import type { PluginConfig } from './config';
 import { Database } from './db/database';
 import { PluginMigrationSource } from './db/migration-source';
+import { createRateLimiter, type RateLimiter } from './db/rate-limits';
 import { capabilityOf } from './domain/panel-actions';
 import { TIER_DISCOUNT_ACTIONS } from './domain/program';
 import { ConfigError } from './errors';
@@ -23,6 +24,7 @@ import { AuthService } from './services/auth-service';
 import { EarningService } from './services/earning-service';
 import { EmailService } from './services/email-service';
 import { EventService } from './services/event-service';
+import { MetricsService } from './services/metrics-service';
 import { InvoiceService } from './services/invoice-service';
 import { MemberPreferencesService } from './services/member-preferences-service';
 import { DomainEventBus } from './services/domain-event-bus';
@@ -83,6 +85,8 @@ export interface HostingRewardsPlugin {
     program: ProgramService;
     settings: SettingsService;
     auth: AuthService;
+    /** Prometheus metrics; `GET /metrics` serves them when `METRICS_TOKEN` is set. */
+    metrics: MetricsService;
     /** The Rewards view's data (for pages and a JSON API alike). */
     rewards: RewardsQueryService;
     redemptions: RedemptionService;
@@ -141,16 +145,30 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     compensations: { reverse_points: (tx, failed) => redemptions.failed(tx, failed) },
     onSent: (tx, sent) => redemptions.applied(tx, sent),
   });
-  const scheduler = new Scheduler(db, {
+  const metrics = new MetricsService(db);
+  const scheduler = new Scheduler(
     db,
-    logger,
-    releasePending: () => releasePending.run(),
-    reviewTiers: async () => tiers.review(await snapshot()),
-    dispatchOutbox: () => dispatchOutbox.run(),
-    settings: () => settings.snapshot(),
-    emails,
-    tierStatus: (member) => tiers.status(member),
-  });
+    {
+      db,
+      logger,
+      releasePending: () => releasePending.run(),
+      reviewTiers: async () => tiers.review(await snapshot()),
+      dispatchOutbox: () => dispatchOutbox.run(),
+      settings: () => settings.snapshot(),
+      emails,
+      tierStatus: (member) => tiers.status(member),
+    },
+    { onFinished: (outcome, seconds) => metrics.jobFinished({ job: outcome.job, status: outcome.status, seconds }) },
+  );
+  // Per minute, counted in the database so every instance shares them; 0 turns one off.
+  const limiter = (name: string, points: number): RateLimiter | undefined =>
+    points > 0 ? createRateLimiter(db.knex, db.dialect, { name, points, durationSeconds: 60 }) : undefined;
+  const limits = {
+    signInPerIp: limiter('sign-in-ip', config.rateLimits.signInPerIp),
+    signInPerMember: limiter('sign-in-member', config.rateLimits.signInPerMember),
+    badWebhooksPerIp: limiter('bad-webhook-ip', config.rateLimits.badWebhooksPerIp),
+    redeemPerMember: limiter('redeem-member', config.rateLimits.redeemPerMember),
+  };
 
   bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
   bus.on('member.enrolled', (e) => logger.info({ ...e }, 'member enrolled'));
@@ -170,6 +188,9 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     redemptions,
     demo,
     dispatchOutbox: () => dispatchOutbox.run(),
+    limits,
+    metrics,
+    metricsToken: config.metricsToken,
   });
 
   return {
@@ -188,7 +209,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       definitions: scheduler.jobs,
       timeZone: scheduler.timeZone,
     },
-    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails },
+    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics },
     presenters: { rewardsTab },
     demo,
     async init() {
@@ -216,7 +237,9 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       await auth.init();
       await demo?.init();
     },
+    /** Waits for job runs in progress (their leases are released as they end), then closes the pool. */
     async shutdown() {
+      await scheduler.stop();
       mailer?.close();
       await db.close();
     },

@@ -1,10 +1,11 @@
+import net from 'node:net';
 import express from 'express';
 import cron from 'node-cron';
-import { pinoHttp } from 'pino-http';
 import { loadConfig } from './config';
 import { createPlugin } from './index';
 import { createLogger } from './logger';
 import { resolveSecrets } from './secrets';
+import { createHttpServer } from './web/http-server';
 
 /** The sidecar: one Express app around the plugin's router, with a clean shutdown. */
 async function main(): Promise<void> {
@@ -17,7 +18,14 @@ async function main(): Promise<void> {
   const app = express();
   app.disable('x-powered-by');
   if (config.trustProxy) app.set('trust proxy', config.trustProxy);
-  app.use(pinoHttp({ logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  let stopping = false;
+  // While shutting down, every answer closes its connection, so keep-alive clients reconnect
+  // to another instance instead of sending to one that is going away.
+  app.use((_req, res, next) => {
+    if (stopping) res.set('Connection', 'close');
+    next();
+  });
+  // The plugin's router logs one line per request itself (web/request-log.ts).
   app.use(plugin.router);
 
   // Every instance schedules every declared job; each run first takes the job's lease in the
@@ -34,7 +42,8 @@ async function main(): Promise<void> {
     }
   }
 
-  const server = app.listen(config.port, config.host, () => {
+  const server = createHttpServer(app, config.http);
+  server.listen(config.port, config.host, () => {
     const url = config.publicUrl ?? `http://localhost:${config.port}`;
     logger.info({ url, panel: config.panel, database: plugin.db.dialect }, `hosting-rewards listening on ${url}`);
     if (generated) {
@@ -45,19 +54,42 @@ async function main(): Promise<void> {
     }
   });
 
+  /**
+   * Stop accepting connections, let every request already accepted get its answer (idle
+   * keep-alive sockets are closed, busy ones after their response), let the job run in
+   * progress finish its batch and release its lease, then close the pool. A request or job
+   * still running after SHUTDOWN_TIMEOUT_MS is abandoned: the panel redelivers, the lease
+   * expires.
+   */
   const stop = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
+    if (stopping) return;
+    stopping = true;
+    server.getConnections((_err, connections) =>
+      logger.info({ signal, connections }, 'shutting down: no new connections, finishing requests in flight and the running job'),
+    );
     for (const job of jobs) void job.stop();
-    server.close(() => {
-      plugin.shutdown().then(
-        () => process.exit(0),
+    setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting with work in flight');
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
+    // net.Server's close, not http.Server's: the latter also destroys every connection that
+    // has no parsed request yet, and one accepted a moment ago whose request is still on its
+    // way would be reset. Stop listening only; the callback runs once every connection ended.
+    const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+    // Connections idle past a short grace are closed; busy ones close after their answer.
+    setTimeout(() => server.closeIdleConnections(), 1000).unref();
+    closed
+      .then(() => plugin.shutdown())
+      .then(
+        () => {
+          logger.info('shut down cleanly');
+          process.exit(0);
+        },
         (err) => {
           logger.error({ err }, 'shutdown failed');
           process.exit(1);
         },
       );
-    });
-    setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -19,6 +19,14 @@ export interface DatabaseOptions {
 
 const MAX_ATTEMPTS = 5;
 
+/** What knex's pool (tarn) tells about itself. */
+interface PoolLike {
+  numUsed(): number;
+  numFree(): number;
+  numPendingAcquires(): number;
+  max: number;
+}
+
 /**
  * The one object services use to reach storage: repositories for reads, and `transaction` for
  * writes. Services never see knex.
@@ -93,6 +101,13 @@ export class Database {
 
   async ping(): Promise<void> {
     await this.knex.raw('select 1');
+  }
+
+  /** The connection pool now: connections in use, idle, and callers waiting for one. */
+  poolStats(): { used: number; free: number; pending: number; max: number } {
+    const pool = (this.knex.client as { pool?: PoolLike }).pool;
+    if (!pool) return { used: 0, free: 0, pending: 0, max: 0 };
+    return { used: pool.numUsed(), free: pool.numFree(), pending: pool.numPendingAcquires(), max: pool.max };
   }
 
   async close(): Promise<void> {

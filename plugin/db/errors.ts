@@ -18,3 +18,38 @@ export function isRetryable(err: unknown): boolean {
   const e = err as DriverError;
   return e?.errno === 1213 || e?.errno === 1205 || e?.errno === 1020 || e?.code === 'SQLITE_BUSY';
 }
+
+/** MySQL/MariaDB errors that mean the server is gone or refuses connections for now. */
+const UNAVAILABLE_ERRNOS = new Set([
+  1040, // too many connections
+  1053, // server shutdown in progress
+  1317, // query interrupted (KILL QUERY)
+  1927, // connection killed (MariaDB)
+  2002, 2003, 2006, 2013, // can't connect, server gone away, lost connection during query
+]);
+const UNAVAILABLE_CODES = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+]);
+
+/**
+ * The database did not do the work but may later: a killed or lost connection, a pool that
+ * could not hand out a connection in time (or is closed during shutdown), or lock waits and
+ * deadlocks that outlasted every retry of the transaction. Callers answer "try again".
+ */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as DriverError & { name?: string; message?: string };
+  if (e === null || typeof e !== 'object') return false;
+  if (isRetryable(err)) return true;
+  if (e.errno !== undefined && UNAVAILABLE_ERRNOS.has(e.errno)) return true;
+  if (e.code !== undefined && UNAVAILABLE_CODES.has(e.code)) return true;
+  if (e.name === 'KnexTimeoutError') return true;
+  // knex after destroy(): the pool is gone (shutdown in progress).
+  return typeof e.message === 'string' && e.message.startsWith('Unable to acquire a connection');
+}

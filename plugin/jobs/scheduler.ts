@@ -15,6 +15,8 @@ export interface SchedulerOptions {
   /** Renewal interval while a job runs, in wall-clock ms; 0 renews only at checkpoints. */
   heartbeatMs?: number;
   jobs?: readonly JobDefinition[];
+  /** Told of every run's end (metrics); must not throw. */
+  onFinished?: (outcome: JobOutcome, seconds: number) => void;
 }
 
 export interface RunOptions {
@@ -48,6 +50,10 @@ export class Scheduler {
   private readonly heartbeatMs: number;
   /** A lease is per owner, so two runs of one job inside this process are stopped here. */
   private readonly running = new Set<string>();
+  /** Runs in progress, so a shutdown can wait for them. */
+  private readonly inFlight = new Set<Promise<JobOutcome>>();
+  private stopping = false;
+  private readonly onFinished?: (outcome: JobOutcome, seconds: number) => void;
 
   constructor(
     private readonly db: Database,
@@ -59,16 +65,40 @@ export class Scheduler {
     this.jobs = options.jobs ?? JOBS;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.heartbeatMs = options.heartbeatMs ?? Math.floor(this.leaseMs / 3);
+    this.onFinished = options.onFinished;
   }
 
   async run(name: string, options: RunOptions = {}): Promise<JobOutcome> {
+    const started = performance.now();
+    const running = this.runOnce(name, options);
+    this.inFlight.add(running);
+    try {
+      const outcome = await running;
+      this.onFinished?.(outcome, (performance.now() - started) / 1000);
+      return outcome;
+    } finally {
+      this.inFlight.delete(running);
+    }
+  }
+
+  /**
+   * For a shutdown: starts no new run (they answer `skipped: busy`, and another instance or
+   * the next start takes the period), and resolves once the runs in progress have finished
+   * their work and released their leases.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async runOnce(name: string, options: RunOptions): Promise<JobOutcome> {
     const job = findJob(name, this.jobs);
     if (!job) throw new Error(`Unknown job ${JSON.stringify(name)}; jobs are ${this.jobs.map((j) => j.name).join(', ')}`);
     const now = this.db.now();
     const period = options.period ?? job.period(now, this.timeZone);
     const base = { job: job.name, period };
     if (options.dryRun) return this.dryRun(job, now, period);
-    if (this.running.has(job.name)) return { ...base, status: 'skipped', reason: 'busy', counts: {} };
+    if (this.stopping || this.running.has(job.name)) return { ...base, status: 'skipped', reason: 'busy', counts: {} };
     this.running.add(job.name);
     try {
       const repos = this.db.repos.jobs;

@@ -28,6 +28,8 @@ export interface NewInboxEvent {
   bodyHash: string;
   payload: string;
   receivedAt: Date;
+  /** The delivering request's id (`X-Request-Id`), when it came over HTTP. */
+  requestId?: string;
 }
 
 function toInboxEvent(row: Record<string, unknown>): InboxEvent {
@@ -62,6 +64,7 @@ export class EventRepository {
         outcome: 'pending',
         points: 0,
         received_at: e.receivedAt,
+        request_id: e.requestId ?? null,
       }),
     );
   }

@@ -103,4 +103,10 @@ export class LedgerRepository {
       .first('id');
     return row !== undefined;
   }
+
+  /** Σ delta per kind over the whole ledger (a full scan: callers cache it). */
+  async totalsByKind(): Promise<Array<{ kind: string; points: number }>> {
+    const rows = await this.db(LEDGER).select('kind').sum({ points: 'delta' }).groupBy('kind');
+    return (rows as Array<Record<string, unknown>>).map((r) => ({ kind: String(r.kind), points: Number(r.points ?? 0) }));
+  }
 }

@@ -184,4 +184,10 @@ export class OutboxRepository {
     for (const r of rows as Array<Record<string, unknown>>) out[r.state as OutboxState] = toInt(r.n);
     return out;
   }
+
+  /** Actions waiting or given up on, per action: what the metrics show as depth and failures. */
+  async countOpenByAction(): Promise<Array<{ action: string; state: 'pending' | 'failed'; count: number }>> {
+    const rows = await this.db(OUTBOX).whereIn('state', ['pending', 'failed']).select('action', 'state').count({ n: '*' }).groupBy('action', 'state');
+    return (rows as Array<Record<string, unknown>>).map((r) => ({ action: String(r.action), state: r.state as 'pending' | 'failed', count: toInt(r.n) }));
+  }
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { z } from 'zod';
 import type { Database } from '../db/database';
+import { fieldProblems, type FieldProblem } from '../domain/validation';
 import { UnauthorizedError, type ErrorCode } from '../errors';
 
 export const SSO_AUDIENCE = 'hosting-rewards';
@@ -73,14 +75,35 @@ export function tokenTimeProblem(
   return null;
 }
 
-function ssoError(code: Extract<ErrorCode, 'sso_invalid' | 'sso_expired' | 'sso_used'>, message: string): UnauthorizedError {
+function ssoError(code: Extract<ErrorCode, 'sso_invalid' | 'sso_expired' | 'sso_used'>, message: string, fields?: FieldProblem[]): UnauthorizedError {
   return new UnauthorizedError(code, {
     message,
     help: 'Open Rewards again from the client area; the panel makes a fresh single-use link each time.',
+    ...(fields && { fields }),
   });
 }
 
-const numericClaim = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const time = z.number().finite('must be a number of seconds');
+
+/**
+ * Every claim we read, with its JSON type: a claim of another type is refused naming it, so
+ * nothing reaches SQL or the session as it came (a `jti` array, an object `sub`). Other
+ * claims pass through untouched.
+ */
+const ssoClaims = z.looseObject({
+  jti: z.string('must be a string').min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
+  sub: z.union(
+    [
+      z.string().regex(/^[A-Za-z0-9:._@-]{1,64}$/),
+      z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    ],
+    'must be a string of A-Z a-z 0-9 : . _ @ - (at most 64) or a non-negative integer',
+  ),
+  exp: time,
+  iat: time.optional(),
+  nbf: time.optional(),
+  locale: z.string('must be a string').max(35, 'must be at most 35 characters').optional(),
+});
 
 /**
  * The panel vouches for the client with a short-lived, single-use HS256 token; we swap it for
@@ -137,20 +160,23 @@ export class AuthService {
         clockTolerance: Number.POSITIVE_INFINITY,
       }));
     } catch (err) {
-      throw ssoError('sso_invalid', `The SSO token is not valid: ${(err as Error).message}`);
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof joseErrors.JWTClaimValidationFailed) {
+        throw ssoError('sso_invalid', `The SSO token's ${err.claim} claim is not valid: ${message}`, [{ path: err.claim, message: err.reason }]);
+      }
+      throw ssoError('sso_invalid', `The SSO token is not valid: ${message}`);
     }
-    const exp = numericClaim(payload.exp);
-    if (exp === undefined) throw ssoError('sso_invalid', 'The SSO token has no numeric exp');
-    const times = tokenTimeProblem({ exp, iat: numericClaim(payload.iat), nbf: numericClaim(payload.nbf) }, now.getTime() / 1000, this.skew);
+    const parsed = ssoClaims.safeParse(payload);
+    if (!parsed.success) {
+      const fields = fieldProblems(parsed.error, payload);
+      throw ssoError('sso_invalid', `The SSO token's ${fields.map((f) => `${f.path} claim ${f.message}`).join('; ')}`, fields);
+    }
+    const { exp, iat, nbf, jti, sub, locale } = parsed.data;
+    const times = tokenTimeProblem({ exp, iat, nbf }, now.getTime() / 1000, this.skew);
     if (times) throw ssoError(times.code, times.message);
-    const clientId = clientIdFrom(payload.sub);
-    const jti = payload.jti;
-    if (clientId === null || typeof jti !== 'string' || jti.length > 128) {
-      throw ssoError('sso_invalid', 'The SSO token has a malformed sub or jti: sub must be a string of A-Z a-z 0-9 : . _ @ - (at most 64) or a non-negative integer');
-    }
+    const clientId = String(sub);
     const fresh = await this.db.repos.ssoTokens.markUsed(jti, clientId, new Date(exp * 1000), now);
     if (!fresh) throw ssoError('sso_used', 'The SSO token was already used');
-    const locale = typeof payload.locale === 'string' && payload.locale.length <= 35 ? payload.locale : undefined;
     return { kind: 'client', clientId, ...(locale && { locale }) };
   }
 

@@ -61,7 +61,8 @@ export class EventService {
     return createHash('sha256').update(stringify(json) ?? '').digest('hex');
   }
 
-  async ingest(source: string, event: BillingEvent, json: unknown): Promise<IngestResult> {
+  /** `requestId` is stored on the inbox row, to find the delivery's log lines. */
+  async ingest(source: string, event: BillingEvent, json: unknown, options: { requestId?: string } = {}): Promise<IngestResult> {
     const bodyHash = EventService.bodyHash(json);
     const snapshot = await this.deps.snapshot();
     try {
@@ -74,6 +75,7 @@ export class EventService {
           bodyHash,
           payload: JSON.stringify(json),
           receivedAt: tx.now,
+          requestId: options.requestId,
         });
         if (eventRowId === null) throw new DuplicateDelivery();
         const account = await MemberAccount.enrol(tx, event.client);

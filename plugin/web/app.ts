@@ -1,6 +1,7 @@
 import cookieParser from 'cookie-parser';
 import express, { Router, type RequestHandler } from 'express';
 import type { Database } from '../db/database';
+import type { RateLimiter } from '../db/rate-limits';
 import { NotFoundError } from '../errors';
 import type { Translations } from '../i18n';
 import type { Logger } from '../logger';
@@ -9,6 +10,7 @@ import { PUBLIC_DIR } from '../paths';
 import type { AuthService } from '../services/auth-service';
 import type { EventService } from '../services/event-service';
 import type { RedemptionService } from '../services/redemption-service';
+import type { MetricsService } from '../services/metrics-service';
 import { clientRouter } from './client/client-router';
 import { RedeemPresenter } from './client/redeem-presenter';
 import { redeemRouter } from './client/redeem-router';
@@ -17,6 +19,8 @@ import { createCsrf } from './csrf';
 import { demoRouter } from './demo/demo-router';
 import { fallbackErrors, jsonErrors, pageErrors, type ErrorDeps } from './errors';
 import { healthRouter } from './health/health-router';
+import { metricsRouter } from './metrics/metrics-router';
+import { requestLog, type RequestObserver } from './request-log';
 import { securityHeaders } from './security';
 import { captureMount } from './urls';
 import type { ViewRenderer } from './views';
@@ -39,6 +43,11 @@ export interface WebDeps {
   redemptions: RedemptionService;
   demo?: DemoPanel;
   dispatchOutbox?: () => Promise<unknown>;
+  /** Limits per address and member (absent: not limited). */
+  limits?: { signInPerIp?: RateLimiter; signInPerMember?: RateLimiter; badWebhooksPerIp?: RateLimiter; redeemPerMember?: RateLimiter };
+  metrics?: MetricsService;
+  /** With metrics: the bearer token `GET /metrics` needs; without one, there is no `/metrics`. */
+  metricsToken?: string;
 }
 
 const notFound: RequestHandler = (req) => {
@@ -68,21 +77,32 @@ export function createWebRouter(deps: WebDeps): Router {
   const json = jsonErrors(errorDeps);
   const pages = pageErrors(errorDeps);
 
+  const { metrics } = deps;
+  const observe: RequestObserver | undefined = metrics
+    ? ({ area, status, seconds, outcome }) => {
+        if (area === 'hooks') metrics.webhookFinished({ status, seconds, type: outcome.eventType, outcome: outcome.outcome });
+      }
+    : undefined;
+
   const router = Router();
+  router.use(requestLog(deps.logger, observe));
   router.use(captureMount);
   router.use(securityHeaders(deps.panelOrigin));
   router.use(
     '/hooks',
-    area(webhookRouter({ secret: deps.secrets.webhook, source: deps.eventSource, events: deps.events, clock: deps.clock }), json, {
+    area(webhookRouter({ secret: deps.secrets.webhook, source: deps.eventSource, events: deps.events, clock: deps.clock, badSignatures: deps.limits?.badWebhooksPerIp }), json, {
       claimsUnknown: true,
     }),
   );
   router.use('/healthz', area(healthRouter(deps.db, deps.logger), json, { claimsUnknown: true }));
+  if (deps.metrics && deps.metricsToken) {
+    router.use('/metrics', area(metricsRouter({ metrics: deps.metrics, token: deps.metricsToken }), json, { claimsUnknown: true }));
+  }
   router.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
   router.use(cookieParser());
-  router.use(area(clientRouter({ auth: deps.auth, rewardsTab: deps.rewardsTab, views: deps.views }), pages, { claimsUnknown: false }));
+  router.use(area(clientRouter({ auth: deps.auth, rewardsTab: deps.rewardsTab, views: deps.views, limits: deps.limits }), pages, { claimsUnknown: false }));
   const clientCsrf = createCsrf(deps.secrets.session, 'session');
-  const redeem = redeemRouter({ auth: deps.auth, redemptions: deps.redemptions, presenter: new RedeemPresenter(deps.translations), views: deps.views, csrf: clientCsrf });
+  const redeem = redeemRouter({ auth: deps.auth, redemptions: deps.redemptions, presenter: new RedeemPresenter(deps.translations), views: deps.views, csrf: clientCsrf, limit: deps.limits?.redeemPerMember });
   router.use(area(redeem, pages, { claimsUnknown: false }));
   if (deps.demo) {
     const csrf = createCsrf(deps.secrets.session, 'anon');

@@ -1,13 +1,15 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
-import { AppError, BadRequestError, PayloadTooLargeError, type ErrorCode } from '../errors';
+import { isUnavailable } from '../db/errors';
+import { AppError, BadRequestError, DatabaseUnavailableError, PayloadTooLargeError, type ErrorCode } from '../errors';
 import type { Translations } from '../i18n';
 import type { Logger } from '../logger';
 import { mountOf } from './urls';
 import type { ViewRenderer } from './views';
 
-/** Body-parser errors carry `type`; map them onto our typed errors. */
+/** Body-parser errors carry `type`; map them and the database's "try later" onto our typed errors. */
 function normalise(err: unknown): AppError | null {
   if (err instanceof AppError) return err;
+  if (isUnavailable(err)) return new DatabaseUnavailableError(err);
   const e = err as { type?: string; limit?: number; status?: number };
   if (e?.type === 'entity.too.large') return new PayloadTooLargeError(e.limit ?? 0);
   if (e?.type === 'entity.parse.failed' || e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
@@ -24,6 +26,8 @@ const PAGE_MESSAGES: Partial<Record<ErrorCode, string>> = {
   sso_invalid: 'error.sso_invalid',
   sso_expired: 'error.sso_expired',
   sso_used: 'error.sso_used',
+  rate_limited: 'error.rate_limited',
+  database_unavailable: 'error.unavailable',
   session_required: 'error.session_required',
   not_found: 'error.not_found',
   csrf_invalid: 'error.csrf_invalid',
@@ -44,23 +48,48 @@ type Responder = (req: Request, res: Response, status: number, known: AppError |
  */
 function handler(deps: ErrorDeps, respond: Responder): ErrorRequestHandler {
   return (err, req, res, _next) => {
+    if (clientAborted(err, req)) {
+      // The client went away mid-request: nothing to answer and nothing wrong here.
+      deps.logger.info({ path: req.path, method: req.method }, 'client aborted the request');
+      return;
+    }
     const known = normalise(err);
     const status = known?.status ?? 500;
+    res.locals.errorCode = known?.code ?? 'internal_error';
     if (!known) deps.logger.error({ err, path: req.path, method: req.method }, 'unhandled error');
+    else if (known instanceof DatabaseUnavailableError) deps.logger.warn({ code: known.code, cause: describeCause(err) }, known.message);
     else if (status >= 500) deps.logger.error({ err, code: known.code }, known.message);
     else deps.logger.info({ code: known.code, status, path: req.path, fields: known.fields }, known.message);
     if (res.headersSent) return;
+    if (known?.retryAfterSeconds !== undefined) res.set('Retry-After', String(known.retryAfterSeconds));
     respond(req, res, status, known);
   };
 }
 
+/** Body-parser's abort, or any error after the client closed its side. */
+function clientAborted(err: unknown, req: Request): boolean {
+  const e = err as { type?: string; code?: string };
+  return e?.type === 'request.aborted' || (req.destroyed && (e?.code === 'ECONNRESET' || e?.code === 'ECONNABORTED'));
+}
+
+/** A driver error in one line (its code and message), not its stack. */
+function describeCause(err: unknown): string {
+  const e = err as { code?: string; errno?: number; message?: string };
+  return [e?.code, e?.errno, e?.message].filter((x) => x !== undefined).join(' ');
+}
+
 const sendJson: Responder = (_req, res, status, known) => {
+  const requestId = requestIdOf(res);
   res.status(status).json(
     known
-      ? { error: known.code, message: known.message, help: known.help, fields: known.fields }
-      : { error: 'internal_error' satisfies ErrorCode, message: 'An unexpected error happened; it has been logged.' },
+      ? { error: known.code, message: known.message, help: known.help, fields: known.fields, request_id: requestId }
+      : { error: 'internal_error' satisfies ErrorCode, message: 'An unexpected error happened; it has been logged.', request_id: requestId },
   );
 };
+
+function requestIdOf(res: Response): string | undefined {
+  return typeof res.locals.requestId === 'string' ? res.locals.requestId : undefined;
+}
 
 function sendPage(deps: ErrorDeps): Responder {
   return (req, res, status, known) => {
@@ -70,7 +99,8 @@ function sendPage(deps: ErrorDeps): Responder {
     // A refusal's own words help whoever integrates the panel (a clock that is off, a bad
     // claim); a 500's would leak internals.
     const detail = known && status < 500 ? known.message : null;
-    res.status(status).type('html').send(deps.views.render('error', { status, messageKey, detail }, { i18n, mount: mountOf(res) }));
+    const requestId = requestIdOf(res);
+    res.status(status).type('html').send(deps.views.render('error', { status, messageKey, detail, requestId }, { i18n, mount: mountOf(res) }));
   };
 }
 

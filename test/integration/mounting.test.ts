@@ -64,7 +64,7 @@ describe.each([
   it('answers errors by area: JSON from the webhook and health, pages from the client area', async () => {
     const hook = await app.http.post('/hooks/events').set('Accept', 'text/html').send('{}').expect(401);
     expect(hook.headers['content-type']).toMatch(/application\/json/);
-    expect(Object.keys(hook.body)).toEqual(['error', 'message', 'help', 'fields']);
+    expect(Object.keys(hook.body)).toEqual(['error', 'message', 'help', 'fields', 'request_id']);
     expect(hook.body.error).toBe('invalid_signature');
     const missing = await app.http.get('/hooks/nothing-here').set('Accept', 'text/html').expect(404);
     expect(missing.body).toMatchObject({ error: 'not_found' });

@@ -120,3 +120,30 @@ describe.each([[''], ['/loyalty']])('redemption pages (mounted at "%s")', (mount
     await app.http.get('/client/rewards/redeem').expect(401);
   });
 });
+
+describe('redemption rate limit', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ config: { rateLimits: { signInPerIp: 0, signInPerMember: 0, badWebhooksPerIp: 0, redeemPerMember: 3 } } });
+  });
+  afterAll(() => app.close());
+
+  it('counts confirmations per member: over the limit answers 429 with Retry-After, and redeems nothing', async () => {
+    const clientId = 'p-limit';
+    await app.send(invoicePaid({ client: { id: clientId }, invoice: { id: 'LIM-1', total: '900.00', items: [{ type: 'renewal', amount: '900.00' }] } })).expect(200);
+    const token = await app.plugin.services.auth.mintSsoToken(clientId);
+    const sso = await app.http.get(`/sso?token=${encodeURIComponent(token)}`).expect(303);
+    const jar = ((sso.headers['set-cookie'] as unknown as string[]) ?? []).map((c) => c.split(';')[0] ?? '');
+    const rewardId = (await app.plugin.db.repos.rewards.list()).find((r) => r.stepPoints === 100)?.id ?? 0;
+    const page = await app.http.get(`/client/rewards/redeem/${rewardId}`).set('Cookie', jar.join('; ')).expect(200);
+    const cookies = [...jar, ...((page.headers['set-cookie'] as unknown as string[]) ?? []).map((c) => c.split(';')[0] ?? '')].join('; ');
+    const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(page.text)?.[1] ?? '';
+    const post = (points: string) =>
+      app.http.post(`/client/rewards/redeem/${rewardId}`).set('Cookie', cookies).type('form').send({ _csrf: field('_csrf'), key: `${field('key')}${points}`, points });
+    for (const points of ['100', '200', '300']) await post(points).expect(303);
+    const limited = await post('400').expect(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await app.plugin.db.repos.members.findByPanelClientId(clientId))?.pointsAvailable).toBe(300);
+    await expectBalancesConsistent(app.plugin);
+  });
+});

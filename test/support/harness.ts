@@ -5,7 +5,7 @@ import request from 'supertest';
 import { loadConfig, type PluginConfig } from '../../plugin/config';
 import { createPlugin, type HostingRewardsPlugin } from '../../plugin/index';
 import type { ProgramSettings } from '../../plugin/domain/program';
-import { createLogger } from '../../plugin/logger';
+import { createLogger, type Logger } from '../../plugin/logger';
 import type { PanelApi } from '../../plugin/panels/panel-api';
 import { StandardWebhookSigner } from '../../plugin/lib/standard-webhooks';
 import { createTestDatabase, type TestDatabase } from './test-db';
@@ -62,10 +62,12 @@ export interface StartOptions {
   program?: ProgramSettings;
   /** The adapter the outbox dispatcher sends to (default: the demo panel's, or none). */
   panelApi?: PanelApi;
-  /** Plugin config fields over the test defaults (e.g. `smtpUrl`). */
-  config?: Partial<PluginConfig>;
   /** Mounts `plugin.router` under this prefix (`'/loyalty'`), as a host app would; default the root. */
   mountAt?: string;
+  /** Configuration over the test defaults (e.g. `smtpUrl`; rate limits are off unless a test sets them). */
+  config?: Partial<PluginConfig>;
+  /** Where the plugin logs (default: nowhere). */
+  logger?: Logger;
 }
 
 export async function startTestApp(options: StartOptions = {}): Promise<TestApp> {
@@ -78,12 +80,14 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
     eventSource: 'test',
     logLevel: 'silent',
     dbPoolMax: 20,
+    // Every test request comes from 127.0.0.1: limits apply where a test asks for them.
+    rateLimits: { signInPerIp: 0, signInPerMember: 0, badWebhooksPerIp: 0, redeemPerMember: 0 },
     ...options.config,
   };
   const plugin = createPlugin({
     config,
     secrets: TEST_SECRETS,
-    logger: createLogger('silent'),
+    logger: options.logger ?? createLogger('silent'),
     clock: options.realTime ? undefined : clock.now,
     panelApi: options.panelApi,
   });

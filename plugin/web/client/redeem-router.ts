@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { NotFoundError } from '../../errors';
+import type { RateLimiter } from '../../db/rate-limits';
 import type { AuthService } from '../../services/auth-service';
 import type { RedemptionService } from '../../services/redemption-service';
 import type { Csrf } from '../csrf';
+import { rateLimit } from '../rate-limit';
 import { principalOf, sessionGuard } from '../session';
 import { mountOf, mountUrl } from '../urls';
 import type { ViewRenderer } from '../views';
@@ -27,7 +29,15 @@ function posted(req: Request): { key: string; points?: number } {
  * one-time key (a second post of it returns the first redemption), and the redemption's page.
  * The client is always the session's; ids in URLs and forms are only ever looked up within it.
  */
-export function redeemRouter(deps: { auth: AuthService; redemptions: RedemptionService; presenter: RedeemPresenter; views: ViewRenderer; csrf: Csrf }): Router {
+export function redeemRouter(deps: {
+  auth: AuthService;
+  redemptions: RedemptionService;
+  presenter: RedeemPresenter;
+  views: ViewRenderer;
+  csrf: Csrf;
+  /** Confirmations per member (absent: not limited). */
+  limit?: RateLimiter;
+}): Router {
   const router = Router();
   const requireClient = sessionGuard(deps.auth)('client');
 
@@ -57,7 +67,8 @@ export function redeemRouter(deps: { auth: AuthService; redemptions: RedemptionS
 
   router.get('/client/rewards/redeem/:rewardId', requireClient, (req, res) => confirmPage(req, res, { key: randomBytes(18).toString('base64url') }, 200));
 
-  router.post('/client/rewards/redeem/:rewardId', requireClient, express.urlencoded({ extended: false, limit: '4kb' }), deps.csrf.protect, async (req, res) => {
+  const perMember = rateLimit(deps.limit, (_req, res) => `client:${principalOf(res, 'client').clientId}`, 'redemptions for this member');
+  router.post('/client/rewards/redeem/:rewardId', requireClient, express.urlencoded({ extended: false, limit: '4kb' }), deps.csrf.protect, perMember, async (req, res) => {
     const client = principalOf(res, 'client');
     const form = posted(req);
     const result = await deps.redemptions.redeem(client.clientId, { rewardId: idParam(req.params.rewardId), idempotencyKey: form.key, ...(form.points !== undefined && { points: form.points }) });
