@@ -26,6 +26,12 @@ import * as dropLedgerUniqueKeyIndex from './20261125000200_drop_ledger_unique_k
 import * as dropLedgerUniqueKey from './20261125000210_drop_ledger_unique_key';
 import * as addEventsWrittenOff from './20261125001000_add_events_written_off';
 import * as seedTierPerksLocales from './20261125003000_seed_tier_perks_locales';
+import * as createServices from './20261126003100_create_services';
+import * as createMemberHistory from './20261126003110_create_member_history';
+import * as addMembersServices from './20261126003120_add_members_services';
+import * as addInvoicesReversal from './20261126003130_add_invoices_reversal';
+import * as createChurnFlags from './20261126003140_create_churn_flags';
+import * as seedLifecycleRules from './20261126003150_seed_lifecycle_rules';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -60,4 +66,10 @@ export const migrations: NamedMigration[] = [
   { name: '20261125000210_drop_ledger_unique_key', ...dropLedgerUniqueKey },
   { name: '20261125001000_add_events_written_off', ...addEventsWrittenOff },
   { name: '20261125003000_seed_tier_perks_locales', ...seedTierPerksLocales },
+  { name: '20261126003100_create_services', ...createServices },
+  { name: '20261126003110_create_member_history', ...createMemberHistory },
+  { name: '20261126003120_add_members_services', ...addMembersServices },
+  { name: '20261126003130_add_invoices_reversal', ...addInvoicesReversal },
+  { name: '20261126003140_create_churn_flags', ...createChurnFlags },
+  { name: '20261126003150_seed_lifecycle_rules', ...seedLifecycleRules },
 ];

@@ -18,11 +18,13 @@ import { DemoPanel } from './panels/demo/demo-panel';
 import { DemoPanelApi } from './panels/demo/demo-panel-api';
 import type { PanelApi } from './panels/panel-api';
 import { AuthService } from './services/auth-service';
+import { ClientService } from './services/client-service';
 import { EarningService } from './services/earning-service';
 import { EventService } from './services/event-service';
 import { InvoiceService } from './services/invoice-service';
 import { DomainEventBus } from './services/domain-event-bus';
 import { ProgramService } from './services/program-service';
+import { ServiceLifecycleService } from './services/service-lifecycle-service';
 import { SettingsService } from './services/settings-service';
 import { TierDiscountService } from './services/tier-discount-service';
 import { TierService } from './services/tier-service';
@@ -105,11 +107,13 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const tierDiscounts = new TierDiscountService(translations);
   const tiers = new TierService(db, settings, clock, tierDiscounts, logger);
   const invoices = new InvoiceService(earning, tiers, tierDiscounts);
+  const lifecycle = new ServiceLifecycleService(earning);
+  const clients = new ClientService();
   const snapshot = async (): Promise<ProgramSnapshot> => {
     const [current, { tiers: tierList, settings }] = await Promise.all([program.current(), tiers.config()]);
     return { program: current, tiers: tierList, tierSettings: settings };
   };
-  const events = new EventService(db, { handle: hookDispatcher(hooks, { earning, invoices, tierDiscounts }), snapshot });
+  const events = new EventService(db, { handle: hookDispatcher(hooks, { earning, invoices, tierDiscounts, lifecycle, clients }), snapshot });
   const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock, { clockSkewSeconds: config.ssoClockSkewSeconds });
   const rewards = new RewardsQueryService(db, program, tiers, clock);
   const rewardsTab = new RewardsTabPresenter(rewards, translations);

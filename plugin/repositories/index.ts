@@ -4,9 +4,11 @@ import { InvoiceRepository } from './invoice-repository';
 import { JobRepository } from './job-repository';
 import { LedgerRepository } from './ledger-repository';
 import { LotRepository } from './lot-repository';
+import { MemberHistoryRepository } from './member-history-repository';
 import { MemberRepository } from './member-repository';
 import { OutboxRepository } from './outbox-repository';
 import { RuleRepository } from './rule-repository';
+import { ServiceRepository } from './service-repository';
 import { SettingsRepository } from './settings-repository';
 import { SsoTokenRepository } from './sso-token-repository';
 import { TierRepository } from './tier-repository';
@@ -23,6 +25,8 @@ export interface Repositories {
   outbox: OutboxRepository;
   tiers: TierRepository;
   jobs: JobRepository;
+  services: ServiceRepository;
+  history: MemberHistoryRepository;
 }
 
 /** One set per executor: the pool for reads, or a transaction so every write shares it. */
@@ -39,5 +43,7 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     outbox: new OutboxRepository(db),
     tiers: new TierRepository(db),
     jobs: new JobRepository(db),
+    services: new ServiceRepository(db),
+    history: new MemberHistoryRepository(db),
   };
 }
