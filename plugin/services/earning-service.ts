@@ -42,7 +42,8 @@ export function actionReference(action: { kind: string; reference: string }): st
 }
 
 function periodBounds(per: ActionPeriod, now: Date): { from: Date; to: Date } {
-  return per === 'ever' ? { from: new Date(0), to: new Date(8.64e15) } : capPeriodBounds(per, now);
+  // 'ever' within what a MySQL DATETIME holds (a later bound compares as invalid there).
+  return per === 'ever' ? { from: new Date(0), to: new Date(Date.UTC(9999, 0, 1)) } : capPeriodBounds(per, now);
 }
 
 export class EarningService {
