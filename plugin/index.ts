@@ -18,6 +18,7 @@ import { DemoPanel } from './panels/demo/demo-panel';
 import { DemoPanelApi } from './panels/demo/demo-panel-api';
 import type { PanelApi } from './panels/panel-api';
 import { AuthService } from './services/auth-service';
+import { ChurnService } from './services/churn-service';
 import { ClientService } from './services/client-service';
 import { EarningService } from './services/earning-service';
 import { EventService } from './services/event-service';
@@ -82,6 +83,8 @@ export interface HostingRewardsPlugin {
     auth: AuthService;
     /** The Rewards view's data (for pages and a JSON API alike). */
     rewards: RewardsQueryService;
+    /** Churn-risk flags and their JSON export (no admin or API area exists yet to serve it). */
+    churn: ChurnService;
   };
   presenters: {
     /** The Rewards tab's view model: the query's data in words, numbers and links. */
@@ -109,6 +112,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const invoices = new InvoiceService(earning, tiers, tierDiscounts);
   const lifecycle = new ServiceLifecycleService(earning);
   const clients = new ClientService();
+  const churn = new ChurnService(db, settings);
   const snapshot = async (): Promise<ProgramSnapshot> => {
     const [current, { tiers: tierList, settings }] = await Promise.all([program.current(), tiers.config()]);
     return { program: current, tiers: tierList, tierSettings: settings };
@@ -132,6 +136,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     releasePending: () => releasePending.run(),
     reviewTiers: async () => tiers.review(await snapshot()),
     dispatchOutbox: () => dispatchOutbox.run(),
+    churn,
   });
 
   bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
@@ -169,7 +174,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       definitions: scheduler.jobs,
       timeZone: scheduler.timeZone,
     },
-    services: { events, program, settings, auth, rewards, tiers },
+    services: { events, program, settings, auth, rewards, tiers, churn },
     presenters: { rewardsTab },
     demo,
     async init() {

@@ -1,5 +1,6 @@
 import type { Database } from '../db/database';
 import type { Logger } from '../logger';
+import type { ChurnService } from '../services/churn-service';
 import type { JobCounts } from '../repositories/job-repository';
 
 export type { JobCounts };
@@ -11,6 +12,7 @@ export interface JobDeps {
   releasePending(): Promise<{ members: number; points: number }>;
   reviewTiers(): Promise<{ reviewed: number; downgraded: number }>;
   dispatchOutbox(): Promise<{ sent: number; retried: number; failed: number }>;
+  churn: ChurnService;
 }
 
 export interface JobContext {

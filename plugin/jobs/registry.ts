@@ -1,3 +1,4 @@
+import { churnRisk } from './churn-risk';
 import { dispatchOutbox } from './dispatch-outbox';
 import { expirePoints } from './expire-points';
 import type { JobDefinition } from './job-definition';
@@ -5,7 +6,7 @@ import { releasePending } from './release-pending';
 import { reviewTiers } from './review-tiers';
 
 /** Every scheduled job, once. The sidecar's cron, `plugin.jobs`, manifest.json and the CLI read this. */
-export const JOBS = [releasePending, reviewTiers, dispatchOutbox, expirePoints] as const satisfies readonly JobDefinition[];
+export const JOBS = [releasePending, reviewTiers, dispatchOutbox, expirePoints, churnRisk] as const satisfies readonly JobDefinition[];
 
 export function findJob(name: string, jobs: readonly JobDefinition[] = JOBS): JobDefinition | undefined {
   return jobs.find((j) => j.name === name);

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { ChurnRepository } from './churn-repository';
 import { EventRepository } from './event-repository';
 import { InvoiceRepository } from './invoice-repository';
 import { JobRepository } from './job-repository';
@@ -27,6 +28,7 @@ export interface Repositories {
   jobs: JobRepository;
   services: ServiceRepository;
   history: MemberHistoryRepository;
+  churn: ChurnRepository;
 }
 
 /** One set per executor: the pool for reads, or a transaction so every write shares it. */
@@ -45,5 +47,6 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     jobs: new JobRepository(db),
     services: new ServiceRepository(db),
     history: new MemberHistoryRepository(db),
+    churn: new ChurnRepository(db),
   };
 }

@@ -58,6 +58,7 @@ describe('scheduler', () => {
     releasePending: async () => ({ members: 0, points: 0 }),
     reviewTiers: async () => ({ reviewed: 0, downgraded: 0 }),
     dispatchOutbox: async () => ({ sent: 0, retried: 0, failed: 0 }),
+    churn: app.plugin.services.churn,
   });
   /** Two schedulers on two connection pools, like two instances. */
   const pair = (jobs: JobDefinition[], options: SchedulerOptions = {}) => [
