@@ -1,4 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TEMPLATES_DIR } from '../../plugin/paths';
 import { MemberAccount } from '../../plugin/services/member-account';
+import { ViewRenderer } from '../../plugin/web/views';
 import type { RuleInput } from '../../plugin/services/program-service';
 import {
   actionEvent,
@@ -258,6 +263,34 @@ describe('service lifecycle, reversals, client updates and actions', () => {
       const res = await app.send(clientEvent('client.updated', 'cu-2', { client: { id: 'cu-2', status: 'Fraud' } })).expect(422);
       expect(res.body.fields).toEqual([expect.objectContaining({ path: 'client.status' })]);
       expect(await tableCounts(app.plugin)).toEqual(before);
+    });
+  });
+
+  describe('the Rewards tab data', () => {
+    it('shows each service’s streak and the next streak reward, rendered by the service-streaks partial', async () => {
+      await add({ type: 'renewal_streak', params: { streak: 3, points: 40, repeat: true } });
+      await app.send(serviceEvent('service.created', 'tab-1', { id: 'H1' })).expect(200);
+      await app.send(serviceEvent('service.renewed', 'tab-1', { id: 'H1', due_date: '2026-11-01' }, { occurred_at: '2026-10-30T00:00:00Z' })).expect(200);
+      await app.send(serviceEvent('service.created', 'tab-1', { id: 'GONE' })).expect(200);
+      await app.send(serviceEvent('service.cancelled', 'tab-1', { id: 'GONE' })).expect(200);
+      const data = await app.plugin.services.rewards.forClient('tab-1');
+      expect(data.services).toEqual([{ serviceId: 'H1', state: 'active', streak: 1, streakMonths: 1, next: { renewalsToGo: 2, points: 40 } }]);
+      const { model, i18n } = await app.plugin.presenters.rewardsTab.build('tab-1');
+      expect(model.services).toEqual([
+        { id: 'H1', label: 'Service #H1', suspended: false, streak: 'On-time renewals in a row: 1', next: 'Next streak reward after 2 more on-time renewal(s): 40 points' },
+      ]);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streaks-'));
+      fs.mkdirSync(path.join(dir, 'partials'));
+      fs.copyFileSync(path.join(TEMPLATES_DIR, 'partials/service-streaks.hbs'), path.join(dir, 'partials/service-streaks.hbs'));
+      fs.writeFileSync(path.join(dir, 'page.hbs'), '{{> service-streaks services=services}}');
+      fs.writeFileSync(path.join(dir, 'frame.hbs'), '{{body}}');
+      const views = new ViewRenderer(dir);
+      views.init();
+      const html = views.render('page', model, { i18n, mount: '' }, 'frame');
+      expect(html).toContain('Your services');
+      expect(html).toContain('On-time renewals in a row: 1');
+      expect(html).toContain('Next streak reward after 2 more on-time renewal(s): 40 points');
+      expect(views.render('page', { services: [] }, { i18n, mount: '' }, 'frame').trim()).toBe('');
     });
   });
 
