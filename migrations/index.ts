@@ -32,6 +32,7 @@ import * as addMembersServices from './20261126003120_add_members_services';
 import * as addInvoicesReversal from './20261126003130_add_invoices_reversal';
 import * as createChurnFlags from './20261126003140_create_churn_flags';
 import * as seedLifecycleRules from './20261126003150_seed_lifecycle_rules';
+import * as addMembersProfileAt from './20261126003160_add_members_profile_at';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -72,4 +73,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261126003130_add_invoices_reversal', ...addInvoicesReversal },
   { name: '20261126003140_create_churn_flags', ...createChurnFlags },
   { name: '20261126003150_seed_lifecycle_rules', ...seedLifecycleRules },
+  { name: '20261126003160_add_members_profile_at', ...addMembersProfileAt },
 ];

@@ -47,6 +47,7 @@ function toMember(row: Record<string, unknown>): Member {
     servicesSuspended: toInt(row.services_suspended),
     firstServiceAt: toDateOrNull(row.first_service_at),
     suspendedSince: toDateOrNull(row.suspended_since),
+    profileAt: toDateOrNull(row.profile_at),
   };
 }
 
@@ -117,7 +118,7 @@ export class MemberRepository {
   }
 
   async setProfile(id: number, p: MemberProfile, now: Date): Promise<void> {
-    const cols = { email: p.email, name: p.name, locale: p.locale, currency: p.currency, birthday: p.birthday, status: p.status };
+    const cols = { email: p.email, name: p.name, locale: p.locale, currency: p.currency, birthday: p.birthday, status: p.status, profile_at: p.profileAt };
     const set = Object.fromEntries(Object.entries(cols).filter(([, v]) => v !== undefined));
     if (Object.keys(set).length === 0) return;
     await this.db(MEMBERS).where({ id }).update({ ...set, updated_at: now });

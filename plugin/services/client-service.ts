@@ -8,12 +8,17 @@ import type { UseCaseContext, UseCaseResult } from './use-case-context';
  * `client.updated`: the member's email, name, locale, currency, birthday and panel status, for
  * the fields the event carries (an absent field is left as it is). Points are never converted:
  * a currency change applies to what is earned from then on, since balances are points, not
- * money. A status of `inactive` or `closed` is kept on the member and blocks redemption.
+ * money. A status of `inactive` or `closed` is kept on the member and blocks redemption
+ * (`redemptionBlock` in domain/member.ts). Updates apply in `occurred_at` order: one older than
+ * the last applied is answered `out_of_order` and changes nothing.
  */
 export class ClientService {
   async updated(tx: Tx, account: MemberAccount, input: UseCaseContext & { client: ClientInfo; occurredAt: Date }): Promise<UseCaseResult> {
     const before = account.member;
     const { client } = input;
+    const at = input.occurredAt < tx.now ? input.occurredAt : tx.now;
+    // An older update delivered after a newer one must not undo it.
+    if (before.profileAt && at < before.profileAt) return { outcome: 'applied', points: 0, detail: 'out_of_order' };
     const wanted: MemberProfile = {
       email: client.email,
       name: client.name,
@@ -26,8 +31,11 @@ export class ClientService {
       Object.entries(wanted).filter(([key, value]) => value !== undefined && value !== before[key as keyof MemberProfile]),
     ) as MemberProfile;
     const fields = Object.keys(changed);
-    if (fields.length === 0) return { outcome: 'applied', points: 0, detail: 'unchanged' };
-    await account.setProfile(changed);
+    if (fields.length === 0) {
+      await account.setProfile({ profileAt: at });
+      return { outcome: 'applied', points: 0, detail: 'unchanged' };
+    }
+    await account.setProfile({ ...changed, profileAt: at });
     await tx.repos.history.append(
       {
         memberId: before.id,
@@ -38,7 +46,7 @@ export class ClientService {
           ...(changed.status !== undefined && { status_from: before.status, status_to: changed.status }),
         },
         eventId: input.eventId,
-        occurredAt: input.occurredAt < tx.now ? input.occurredAt : tx.now,
+        occurredAt: at,
       },
       tx.now,
     );

@@ -114,6 +114,7 @@ export class MemberAccount {
           servicesSuspended: 0,
           firstServiceAt: null,
           suspendedSince: null,
+          profileAt: null,
         };
         return MemberAccount.hold(tx, member, true);
       }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TEMPLATES_DIR } from '../../plugin/paths';
+import { redemptionBlock } from '../../plugin/domain/member';
 import { MemberAccount } from '../../plugin/services/member-account';
 import { ViewRenderer } from '../../plugin/web/views';
 import type { RuleInput } from '../../plugin/services/program-service';
@@ -256,6 +257,16 @@ describe('service lifecycle, reversals, client updates and actions', () => {
       expect(await history('cu-1')).toEqual([
         ['client_updated', { fields: 'email,name,locale,currency,birthday,status', currency_from: 'USD', currency_to: 'EUR', status_from: 'active', status_to: 'closed' }],
       ]);
+    });
+
+    it('an older update delivered after a newer one changes nothing; a closed client may not redeem', async () => {
+      const at = (iso: string, client: Record<string, string>) => ({ ...clientEvent('client.updated', 'cu-3', { client: { id: 'cu-3', ...client } }), occurred_at: iso });
+      await app.send(at('2026-11-22T12:00:00Z', { email: 'newest@example.com', status: 'Inactive' })).expect(200);
+      const old = await app.send(at('2026-11-22T09:00:00Z', { email: 'older@example.com', status: 'Active' })).expect(200);
+      expect(old.body).toMatchObject({ points: 0, detail: 'out_of_order' });
+      const m = await member('cu-3');
+      expect(m).toMatchObject({ email: 'newest@example.com', status: 'inactive' });
+      expect(redemptionBlock(m)).toBe('client_inactive');
     });
 
     it('refuses an unknown status, naming the field, and writes nothing', async () => {

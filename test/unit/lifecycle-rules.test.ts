@@ -11,6 +11,7 @@ import {
 import { cycleMonths, isOnTime, nextStreak, type StreakState } from '../../plugin/domain/service-streak';
 import { decideTier, resumeGraceClock, type Tier } from '../../plugin/domain/tiers';
 import type { Invoice } from '../../plugin/domain/billing-event';
+import { redemptionBlock } from '../../plugin/domain/member';
 
 const usd = (minor: number) => ({ currency: 'USD', minor });
 const RATES = { USD: '1', RUB: '0.01' };
@@ -246,5 +247,17 @@ describe('suspension and the tier grace clock', () => {
   ])('%s', (_n, below, suspended, resumed, expected) => {
     const d = (s: string) => new Date(`${s}T00:00:00Z`);
     expect(resumeGraceClock(d(below), suspended === null ? null : d(suspended), d(resumed))?.toISOString().slice(0, 10)).toBe(expected);
+  });
+});
+
+describe('redemption blocks', () => {
+  it.each<[string, number, string | null]>([
+    ['active', 10, null],
+    ['active', 0, null],
+    ['active', -5, 'in_debt'],
+    ['inactive', 10, 'client_inactive'],
+    ['closed', 10, 'client_closed'],
+  ])('status %s with %d points: %s', (status, pointsAvailable, expected) => {
+    expect(redemptionBlock({ status, pointsAvailable })).toBe(expected);
   });
 });
