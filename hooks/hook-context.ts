@@ -1,9 +1,11 @@
 import type { BillingEvent, EventType } from '../plugin/domain/billing-event';
 import type { Tx } from '../plugin/db/unit-of-work';
+import type { ClientService } from '../plugin/services/client-service';
 import type { EarningService } from '../plugin/services/earning-service';
 import type { EventScope } from '../plugin/services/event-service';
 import type { InvoiceService } from '../plugin/services/invoice-service';
 import type { MemberAccount } from '../plugin/services/member-account';
+import type { ServiceLifecycleService } from '../plugin/services/service-lifecycle-service';
 import type { TierDiscountService } from '../plugin/services/tier-discount-service';
 import type { UseCaseContext, UseCaseResult } from '../plugin/services/use-case-context';
 
@@ -12,6 +14,8 @@ export interface HookServices {
   earning: EarningService;
   invoices: InvoiceService;
   tierDiscounts: TierDiscountService;
+  lifecycle: ServiceLifecycleService;
+  clients: ClientService;
 }
 
 /** What a hook handler gets: the open unit of work, the locked member and the services. */

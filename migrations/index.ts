@@ -36,6 +36,13 @@ import * as createExpiryWarnings from './20261126002030_create_expiry_warnings';
 import * as createAnnualAwards from './20261126002040_create_annual_awards';
 import * as addEventsRequestId from './20261126004000_add_events_request_id';
 import * as createRateLimits from './20261126004010_create_rate_limits';
+import * as createServices from './20261126003100_create_services';
+import * as createMemberHistory from './20261126003110_create_member_history';
+import * as addMembersServices from './20261126003120_add_members_services';
+import * as addInvoicesReversal from './20261126003130_add_invoices_reversal';
+import * as createChurnFlags from './20261126003140_create_churn_flags';
+import * as seedLifecycleRules from './20261126003150_seed_lifecycle_rules';
+import * as addMembersProfileAt from './20261126003160_add_members_profile_at';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -75,6 +82,13 @@ export const migrations: NamedMigration[] = [
   { name: '20261126002020_add_members_joined_md', ...addMembersJoinedMd },
   { name: '20261126002030_create_expiry_warnings', ...createExpiryWarnings },
   { name: '20261126002040_create_annual_awards', ...createAnnualAwards },
+  { name: '20261126003100_create_services', ...createServices },
+  { name: '20261126003110_create_member_history', ...createMemberHistory },
+  { name: '20261126003120_add_members_services', ...addMembersServices },
+  { name: '20261126003130_add_invoices_reversal', ...addInvoicesReversal },
+  { name: '20261126003140_create_churn_flags', ...createChurnFlags },
+  { name: '20261126003150_seed_lifecycle_rules', ...seedLifecycleRules },
+  { name: '20261126003160_add_members_profile_at', ...addMembersProfileAt },
   { name: '20261126004000_add_events_request_id', ...addEventsRequestId },
   { name: '20261126004010_create_rate_limits', ...createRateLimits },
   { name: '20261126006000_create_rewards', ...createRewards },

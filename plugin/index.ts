@@ -21,6 +21,8 @@ import { DemoPanel } from './panels/demo/demo-panel';
 import { DemoPanelApi } from './panels/demo/demo-panel-api';
 import type { PanelApi } from './panels/panel-api';
 import { AuthService } from './services/auth-service';
+import { ChurnService } from './services/churn-service';
+import { ClientService } from './services/client-service';
 import { EarningService } from './services/earning-service';
 import { EmailService } from './services/email-service';
 import { EventService } from './services/event-service';
@@ -30,6 +32,7 @@ import { MemberPreferencesService } from './services/member-preferences-service'
 import { DomainEventBus } from './services/domain-event-bus';
 import { ProgramService } from './services/program-service';
 import { RedemptionService } from './services/redemption-service';
+import { ServiceLifecycleService } from './services/service-lifecycle-service';
 import { SettingsService } from './services/settings-service';
 import { TierDiscountService } from './services/tier-discount-service';
 import { TierService } from './services/tier-service';
@@ -94,6 +97,8 @@ export interface HostingRewardsPlugin {
     members: MemberPreferencesService;
     /** Member emails: rendering and queuing (jobs use it; a host may preview with `render`). */
     emails: EmailService;
+    /** Churn-risk flags and their JSON export (no admin or API area exists yet to serve it). */
+    churn: ChurnService;
   };
   presenters: {
     /** The Rewards tab's view model: the query's data in words, numbers and links. */
@@ -119,11 +124,14 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const tierDiscounts = new TierDiscountService(translations);
   const tiers = new TierService(db, settings, clock, tierDiscounts, logger);
   const invoices = new InvoiceService(earning, tiers, tierDiscounts);
+  const lifecycle = new ServiceLifecycleService(earning);
+  const clients = new ClientService();
+  const churn = new ChurnService(db, settings);
   const snapshot = async (): Promise<ProgramSnapshot> => {
     const [current, { tiers: tierList, settings }] = await Promise.all([program.current(), tiers.config()]);
     return { program: current, tiers: tierList, tierSettings: settings };
   };
-  const events = new EventService(db, { handle: hookDispatcher(hooks, { earning, invoices, tierDiscounts }), snapshot });
+  const events = new EventService(db, { handle: hookDispatcher(hooks, { earning, invoices, tierDiscounts, lifecycle, clients }), snapshot });
   const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock, { clockSkewSeconds: config.ssoClockSkewSeconds });
   const rewards = new RewardsQueryService(db, program, tiers, clock);
   const rewardsTab = new RewardsTabPresenter(rewards, translations);
@@ -157,6 +165,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       settings: () => settings.snapshot(),
       emails,
       tierStatus: (member) => tiers.status(member),
+      churn,
     },
     { onFinished: (outcome, seconds) => metrics.jobFinished({ job: outcome.job, status: outcome.status, seconds }) },
   );
@@ -209,7 +218,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       definitions: scheduler.jobs,
       timeZone: scheduler.timeZone,
     },
-    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics },
+    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn },
     presenters: { rewardsTab },
     demo,
     async init() {

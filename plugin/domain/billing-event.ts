@@ -46,6 +46,10 @@ export interface Invoice {
   items?: InvoiceItem[];
 }
 
+/** A client's status in the panel; `inactive` and `closed` block redemption. */
+export const CLIENT_STATUSES = ['active', 'inactive', 'closed'] as const;
+export type ClientStatus = (typeof CLIENT_STATUSES)[number];
+
 export interface ClientInfo {
   id: string;
   email?: string;
@@ -53,6 +57,7 @@ export interface ClientInfo {
   locale?: string;
   currency?: string;
   birthday?: string;
+  status?: ClientStatus;
 }
 
 export interface ServiceInfo {
@@ -62,6 +67,8 @@ export interface ServiceInfo {
   billingCycle?: string;
   amount?: Money;
   previousAmount?: Money;
+  /** `service.due_date` (YYYY-MM-DD): the day the renewed period was due. */
+  dueDate?: string;
 }
 
 export interface BillingEvent {

@@ -13,6 +13,10 @@ export interface InvoiceRecord {
   /** What the invoice added to qualifying spend (base currency), and what refunds took back. */
   qualifyingMinor: number;
   qualifyingRemovedMinor: number;
+  /** Times a payment of this invoice was reversed (`invoice.reversed`). */
+  reversals: number;
+  /** A reversal that arrived before the payment it reverses: that payment (paid no later) earns nothing. */
+  reversalPendingAt: Date | null;
 }
 
 export type InvoiceChanges = Partial<Omit<InvoiceRecord, 'id' | 'memberId' | 'invoiceId'>>;

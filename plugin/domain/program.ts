@@ -24,6 +24,10 @@ export interface Program {
   rules: readonly Rule[];
   /** The base rate's on/off, window and cap (setting `base_rule`); the rates are `earnRates`. */
   baseRule: RuleSwitch;
+  /** While a member has a suspended service, nothing earns (setting `pause_earning_while_suspended`). */
+  pauseEarningWhileSuspended: boolean;
+  /** Days after `service.due_date` a renewal still counts as on time. */
+  renewalGraceDays: number;
 }
 
 export { TIER_DISCOUNT_METHODS, baseRuleSettingSchema, type TierDiscountMethod } from './settings';
@@ -68,6 +72,8 @@ export function programFromSettings(settings: Partial<Settings>, rules: readonly
     tierDiscountMethod: s.tier_discount_method,
     rules,
     baseRule: baseRuleFrom(s.base_rule),
+    pauseEarningWhileSuspended: s.pause_earning_while_suspended,
+    renewalGraceDays: s.renewal_grace_days,
   };
 }
 

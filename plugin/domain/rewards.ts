@@ -1,3 +1,4 @@
+import { redemptionBlock } from './member';
 import type { Money } from './money';
 
 /**
@@ -72,9 +73,6 @@ export type RedemptionDecision =
   | { ok: true; points: number; value: Money }
   | { ok: false; refusal: RedemptionRefusal; needed?: number };
 
-/** Members whose panel account is closed or inactive can't redeem (issue 11 records the status). */
-const BLOCKED_STATUSES: ReadonlySet<string> = new Set(['closed', 'inactive', 'blocked']);
-
 export function rewardInForce(reward: Reward, at: Date): boolean {
   if (!reward.active) return false;
   if (reward.startsAt && at < reward.startsAt) return false;
@@ -97,8 +95,9 @@ export function decideRedemption(r: RedemptionRequest): RedemptionDecision {
   if (!priced) return { ok: false, refusal: 'invalid_points' };
   if (reward.limitPerMonth !== null && r.redeemedThisMonth >= reward.limitPerMonth) return { ok: false, refusal: 'monthly_limit_reached' };
   if (reward.limitTotal !== null && r.redeemedInTotal >= reward.limitTotal) return { ok: false, refusal: 'total_limit_reached' };
-  if (BLOCKED_STATUSES.has(member.status)) return { ok: false, refusal: 'member_blocked' };
-  if (member.pointsAvailable < 0) return { ok: false, refusal: 'in_debt' };
+  const block = redemptionBlock(member);
+  if (block === 'in_debt') return { ok: false, refusal: 'in_debt' };
+  if (block !== null) return { ok: false, refusal: 'member_blocked' };
   if (member.pointsAvailable < priced.points) return { ok: false, refusal: 'not_enough_points', needed: priced.points - member.pointsAvailable };
   return { ok: true, points: priced.points, value: { currency: member.currency, minor: unit * priced.units } };
 }

@@ -135,6 +135,32 @@ export const SETTINGS = {
     description:
       "whether members who never chose get the monthly statement email; a member's own choice (`statements_opt_in`, set with `plugin.services.members.setStatementsOptIn`) wins",
   }),
+  pause_earning_while_suspended: defineSetting({
+    schema: z.boolean(),
+    default: false,
+    description:
+      'while a member has a suspended service, paid invoices and service events earn nothing (the invoice is still recorded, so a later refund stays bounded); the tier grace clock pauses either way',
+  }),
+  renewal_grace_days: defineSetting({
+    schema: z.number().int().min(0).max(60),
+    default: 0,
+    description: 'a renewal counts as on time for its streak when `occurred_at` is before the end of `service.due_date` (UTC) plus this many days',
+  }),
+  churn_no_payment_days: defineSetting({
+    schema: z.number().int().min(1).max(3650),
+    default: 90,
+    description: 'the churn-risk job flags a member with no paid invoice for this many days (members who have paid before)',
+  }),
+  churn_spend_window_months: defineSetting({
+    schema: z.number().int().min(1).max(12),
+    default: 3,
+    description: 'the churn-risk job compares qualifying spend over the last this-many months with the months before',
+  }),
+  churn_spend_drop_percent: defineSetting({
+    schema: z.number().int().min(1).max(100),
+    default: 50,
+    description: 'the churn-risk job flags spend that fell by at least this percentage between the two windows',
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

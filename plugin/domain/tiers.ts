@@ -98,6 +98,8 @@ export function decideTier(input: {
   now: Date;
   graceDays: number;
   review: boolean;
+  /** A suspended service pauses the grace clock: no downgrade while it lasts. */
+  paused?: boolean;
 }): TierDecision {
   const current = input.tiers.find((t) => t.id === input.currentTierId) ?? null;
   const earned = tierForSpend(input.tiers, input.spendMinor);
@@ -106,7 +108,7 @@ export function decideTier(input: {
   // Spend is below the current tier.
   if (!input.belowSince) return { action: 'mark_below' };
   const graceOver = input.now.getTime() - input.belowSince.getTime() >= input.graceDays * 86_400_000;
-  return input.review && graceOver ? { action: 'downgrade', to: earned } : { action: 'none' };
+  return input.review && graceOver && !input.paused ? { action: 'downgrade', to: earned } : { action: 'none' };
 }
 
 /**
@@ -126,4 +128,15 @@ export interface TierChange {
   reason: string;
   qualifyingMinor: number;
   createdAt: Date;
+}
+
+/**
+ * The grace clock after a suspension ends: the time the member spent both below their tier and
+ * suspended does not count, so `belowSince` moves forward by it.
+ */
+export function resumeGraceClock(belowSince: Date | null, suspendedSince: Date | null, resumedAt: Date): Date | null {
+  if (!belowSince || !suspendedSince) return belowSince;
+  const pausedFrom = Math.max(belowSince.getTime(), suspendedSince.getTime());
+  const paused = resumedAt.getTime() - pausedFrom;
+  return paused > 0 ? new Date(belowSince.getTime() + paused) : belowSince;
 }

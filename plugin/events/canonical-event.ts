@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_TYPES, ITEM_TYPES, type BillingEvent, type EventType } from '../domain/billing-event';
+import { CLIENT_STATUSES, EVENT_TYPES, ITEM_TYPES, type BillingEvent, type EventType } from '../domain/billing-event';
 import { currencyDigits, parseMoney, type Money } from '../domain/money';
 import { fieldProblems, type FieldProblem } from '../domain/validation';
 
@@ -42,6 +42,12 @@ const clientSchema = z.object({
   locale: locale.optional(),
   currency: currency.optional(),
   birthday: isoDate.optional(),
+  // The panel's client status (WHMCS: Active, Inactive, Closed), any case; acted on by client.updated.
+  status: z
+    .string()
+    .transform((v) => v.toLowerCase())
+    .pipe(z.enum(CLIENT_STATUSES, { error: `must be one of ${CLIENT_STATUSES.join(', ')} (any case)` }))
+    .optional(),
 });
 
 const itemSchema = z.object({
@@ -72,6 +78,8 @@ const serviceSchema = z.object({
   currency: currency.optional(),
   amount: amount.optional(),
   previous_amount: amount.optional(),
+  // On service.renewed: the day the renewed period was due (domain/service-streak.ts says what on time is).
+  due_date: isoDate.optional(),
 });
 
 const actionSchema = z.object({
@@ -198,6 +206,7 @@ function toBillingEvent(
       billingCycle: svc.billing_cycle,
       amount: money('service.amount', svc.amount, svcCurrency),
       previousAmount: money('service.previous_amount', svc.previous_amount, svcCurrency),
+      dueDate: svc.due_date,
     },
     action: raw.action,
   };

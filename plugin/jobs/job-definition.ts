@@ -2,6 +2,7 @@ import type { Database } from '../db/database';
 import type { Member } from '../domain/member';
 import type { Settings } from '../domain/settings';
 import type { Logger } from '../logger';
+import type { ChurnService } from '../services/churn-service';
 import type { JobCounts } from '../repositories/job-repository';
 import type { EmailService } from '../services/email-service';
 import type { TierStatus } from '../services/tier-service';
@@ -21,6 +22,7 @@ export interface JobDeps {
   emails: EmailService;
   /** A member's tier and progress towards the next (statements). */
   tierStatus(member: Member): Promise<TierStatus>;
+  churn: ChurnService;
 }
 
 export interface JobContext {

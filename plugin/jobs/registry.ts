@@ -1,4 +1,5 @@
 import { birthdayAndAnniversary } from './birthday-and-anniversary';
+import { churnRisk } from './churn-risk';
 import { dispatchOutbox } from './dispatch-outbox';
 import { expirePoints } from './expire-points';
 import { expiryWarnings } from './expiry-warnings';
@@ -16,6 +17,7 @@ export const JOBS = [
   expiryWarnings,
   birthdayAndAnniversary,
   statements,
+  churnRisk,
 ] as const satisfies readonly JobDefinition[];
 
 export function findJob(name: string, jobs: readonly JobDefinition[] = JOBS): JobDefinition | undefined {

@@ -87,6 +87,12 @@ export class EventRepository {
     return row ? toInboxEvent(row) : null;
   }
 
+  /** The body an event was first received with, as stored (the demo panel re-sends it as a panel would). */
+  async payload(source: string, externalId: string): Promise<string | null> {
+    const row = await this.db(EVENTS).where({ source, external_id: externalId }).first('payload');
+    return row ? String(row.payload) : null;
+  }
+
   async count(): Promise<number> {
     const row = await this.db(EVENTS).count({ n: '*' }).first();
     return toInt(row?.n);

@@ -1,16 +1,19 @@
 import type { Knex } from 'knex';
 import { AnnualAwardRepository } from './annual-award-repository';
+import { ChurnRepository } from './churn-repository';
 import { EventRepository } from './event-repository';
 import { ExpiryWarningRepository } from './expiry-warning-repository';
 import { InvoiceRepository } from './invoice-repository';
 import { JobRepository } from './job-repository';
 import { LedgerRepository } from './ledger-repository';
 import { LotRepository } from './lot-repository';
+import { MemberHistoryRepository } from './member-history-repository';
 import { MemberRepository } from './member-repository';
 import { OutboxRepository } from './outbox-repository';
 import { RedemptionRepository } from './redemption-repository';
 import { RewardRepository } from './reward-repository';
 import { RuleRepository } from './rule-repository';
+import { ServiceRepository } from './service-repository';
 import { SettingsRepository } from './settings-repository';
 import { SsoTokenRepository } from './sso-token-repository';
 import { StatementRepository } from './statement-repository';
@@ -33,6 +36,9 @@ export interface Repositories {
   expiryWarnings: ExpiryWarningRepository;
   annualAwards: AnnualAwardRepository;
   statements: StatementRepository;
+  services: ServiceRepository;
+  history: MemberHistoryRepository;
+  churn: ChurnRepository;
 }
 
 /** One set per executor: the pool for reads, or a transaction so every write shares it. */
@@ -54,5 +60,8 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     expiryWarnings: new ExpiryWarningRepository(db),
     annualAwards: new AnnualAwardRepository(db),
     statements: new StatementRepository(db),
+    services: new ServiceRepository(db),
+    history: new MemberHistoryRepository(db),
+    churn: new ChurnRepository(db),
   };
 }

@@ -18,6 +18,8 @@ function toRecord(row: Record<string, unknown>): InvoiceRecord {
     paidAt: toDateOrNull(row.paid_at),
     qualifyingMinor: toInt(row.qualifying_minor),
     qualifyingRemovedMinor: toInt(row.qualifying_removed_minor),
+    reversals: toInt(row.reversals),
+    reversalPendingAt: toDateOrNull(row.reversal_pending_at),
   };
 }
 
@@ -32,6 +34,8 @@ function toColumns(c: InvoiceChanges): Record<string, unknown> {
     paid_at: c.paidAt,
     qualifying_minor: c.qualifyingMinor,
     qualifying_removed_minor: c.qualifyingRemovedMinor,
+    reversals: c.reversals,
+    reversal_pending_at: c.reversalPendingAt,
   };
   return Object.fromEntries(Object.entries(cols).filter(([, v]) => v !== undefined));
 }
@@ -60,6 +64,8 @@ export class InvoiceRepository {
       paidAt: null,
       qualifyingMinor: 0,
       qualifyingRemovedMinor: 0,
+      reversals: 0,
+      reversalPendingAt: null,
       ...values,
     };
   }

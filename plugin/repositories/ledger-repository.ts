@@ -84,6 +84,18 @@ export class LedgerRepository {
     return toInt(row?.n);
   }
 
+  /** How many times a rule credited a member in [from, to): an action rule's frequency. */
+  async countAwardsBetween(memberId: number, rule: string, from: Date, to: Date): Promise<number> {
+    const row = await this.db(LEDGER)
+      .where({ member_id: memberId, rule })
+      .andWhere('created_at', '>=', from)
+      .andWhere('created_at', '<', to)
+      .andWhere('delta', '>', 0)
+      .count({ n: '*' })
+      .first();
+    return toInt(row?.n);
+  }
+
   /** Whether any rule of a type (`first_purchase`, `signup` …) has ever credited this member. */
   async hasAwardOfType(memberId: number, type: string): Promise<boolean> {
     const row = await this.db(LEDGER)

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Member, MemberBalances } from '../domain/member';
+import type { Member, MemberBalances, MemberProfile, ServiceSummary } from '../domain/member';
 import { insertOrDuplicate } from './insert-or-duplicate';
 import { toDate, toDateOrNull, toInt } from './row-values';
 
@@ -43,6 +43,11 @@ function toMember(row: Record<string, unknown>): Member {
     joinedAt: toDate(row.joined_at),
     tierId: row.tier_id === null || row.tier_id === undefined ? null : toInt(row.tier_id),
     tierBelowSince: toDateOrNull(row.tier_below_since),
+    servicesActive: toInt(row.services_active),
+    servicesSuspended: toInt(row.services_suspended),
+    firstServiceAt: toDateOrNull(row.first_service_at),
+    suspendedSince: toDateOrNull(row.suspended_since),
+    profileAt: toDateOrNull(row.profile_at),
   };
 }
 
@@ -100,6 +105,23 @@ export class MemberRepository {
 
   async setTier(id: number, tierId: number | null, belowSince: Date | null, now: Date): Promise<void> {
     await this.db(MEMBERS).where({ id }).update({ tier_id: tierId, tier_below_since: belowSince, updated_at: now });
+  }
+
+  async setServiceSummary(id: number, s: ServiceSummary, now: Date): Promise<void> {
+    await this.db(MEMBERS).where({ id }).update({
+      services_active: s.servicesActive,
+      services_suspended: s.servicesSuspended,
+      first_service_at: s.firstServiceAt,
+      suspended_since: s.suspendedSince,
+      updated_at: now,
+    });
+  }
+
+  async setProfile(id: number, p: MemberProfile, now: Date): Promise<void> {
+    const cols = { email: p.email, name: p.name, locale: p.locale, currency: p.currency, birthday: p.birthday, status: p.status, profile_at: p.profileAt };
+    const set = Object.fromEntries(Object.entries(cols).filter(([, v]) => v !== undefined));
+    if (Object.keys(set).length === 0) return;
+    await this.db(MEMBERS).where({ id }).update({ ...set, updated_at: now });
   }
 
   /** Members holding a tier, in id order from `afterId`: the tier review's work list. */

@@ -1,9 +1,17 @@
 import { availableFrom, expiryFor } from '../domain/expiry';
+import { createHash } from 'node:crypto';
+import type { Money } from '../domain/money';
 import {
   BASE_RATE_KEY,
   capPeriodBounds,
+  evaluateAction,
   evaluateInvoice,
   evaluateSignup,
+  evaluateStreak,
+  evaluateUpgrade,
+  ruleKey as keyOfRule,
+  type ActionPeriod,
+  type StreakCounts,
   ruleInForce,
   ruleKey,
   type Award,
@@ -22,6 +30,22 @@ function tierOf(ctx: UseCaseContext): Pick<MemberContext, 'tierMultiplier' | 'ti
   return { tierMultiplier: ctx.tier?.earnMultiplier ?? '1', tier: ctx.tier?.name ?? null };
 }
 
+/** Where a member with a suspended service earns nothing, as the program says. */
+export function earningPaused(account: MemberAccount, ctx: UseCaseContext): boolean {
+  return ctx.snapshot.program.pauseEarningWhileSuspended && account.member.servicesSuspended > 0;
+}
+
+/** The ledger reference of an action: one per (kind, reference); long references hashed to fit the column. */
+export function actionReference(action: { kind: string; reference: string }): string {
+  const plain = `action:${action.kind}:${action.reference}`;
+  return plain.length <= 160 ? plain : `action:${action.kind}:sha256:${createHash('sha256').update(action.reference).digest('hex')}`;
+}
+
+function periodBounds(per: ActionPeriod, now: Date): { from: Date; to: Date } {
+  // 'ever' within what a MySQL DATETIME holds (a later bound compares as invalid there).
+  return per === 'ever' ? { from: new Date(0), to: new Date(Date.UTC(9999, 0, 1)) } : capPeriodBounds(per, now);
+}
+
 export class EarningService {
   /**
    * Points for a paid invoice: every award the rules give (domain/rules.ts), each its own
@@ -38,6 +62,7 @@ export class EarningService {
     // Checked under the member's row lock (held since enrolment), so two invoices of the
     // same member can't both see "first" — no unique-key insert that could abort the
     // transaction on MariaDB.
+    if (earningPaused(account, input)) return { outcome: 'applied', points: 0, detail: 'earning_paused' };
     const firstPurchaseRule = rules.some((r) => r.type === 'first_purchase' && ruleInForce(r, earnedAt));
     const isFirstPurchase =
       firstPurchaseRule &&
@@ -80,6 +105,88 @@ export class EarningService {
       capUsage: await this.capUsage(tx, memberId, rules, at),
     });
     return this.credit(account, input, awards, at, { availableAt: at });
+  }
+
+  /**
+   * The `service.upgraded` awards (rules/lifecycle.ts), each referencing `service:<id>`. Held
+   * pending for the refund window like the upgrade invoice's own points.
+   */
+  async awardUpgrade(
+    tx: Tx,
+    account: MemberAccount,
+    input: UseCaseContext & { serviceId: string; amount?: Money; previousAmount?: Money; at: Date },
+  ): Promise<{ kind: 'downgrade' | 'unchanged' } | { kind: 'awarded'; points: number }> {
+    const program = input.snapshot.program;
+    const memberId = account.member.id;
+    const result = evaluateUpgrade({
+      serviceId: input.serviceId,
+      amount: input.amount,
+      previousAmount: input.previousAmount,
+      rules: program.rules,
+      rates: program.earnRates,
+      baseRule: program.baseRule,
+      at: input.at,
+      capUsage: await this.capUsage(tx, memberId, program.rules, input.at),
+      baseCapUsed: await this.baseCapUsed(tx, memberId, program.baseRule, input.at),
+    });
+    if (result.kind !== 'awards') return { kind: result.kind === 'downgrade' ? 'downgrade' : 'unchanged' };
+    const points = await this.credit(account, input, result.awards, input.at, {
+      reference: `service:${input.serviceId}`,
+      availableAt: availableFrom(input.at, program.refundWindowDays),
+    });
+    return { kind: 'awarded', points };
+  }
+
+  /** The renewal-streak bonuses an on-time renewal reaches, referencing `service:<id>`. */
+  async awardStreak(
+    tx: Tx,
+    account: MemberAccount,
+    input: UseCaseContext & { serviceId: string; before: StreakCounts; after: StreakCounts; amount?: Money; at: Date },
+  ): Promise<number> {
+    const program = input.snapshot.program;
+    const awards = evaluateStreak({
+      serviceId: input.serviceId,
+      before: input.before,
+      after: input.after,
+      amount: input.amount,
+      rules: program.rules,
+      rates: program.earnRates,
+      baseRule: program.baseRule,
+      at: input.at,
+      capUsage: await this.capUsage(tx, account.member.id, program.rules, input.at),
+    });
+    return this.credit(account, input, awards, input.at, {
+      reference: `service:${input.serviceId}`,
+      availableAt: availableFrom(input.at, program.refundWindowDays),
+    });
+  }
+
+  /**
+   * `action.completed`: once per (kind, reference) whatever the event id, within the rule's
+   * frequency; spendable at once (no payment to refund).
+   */
+  async awardAction(tx: Tx, account: MemberAccount, input: UseCaseContext & { action: { kind: string; reference: string }; at: Date }): Promise<UseCaseResult> {
+    const program = input.snapshot.program;
+    const memberId = account.member.id;
+    const reference = actionReference(input.action);
+    const already = (await tx.repos.ledger.idsForReference(memberId, reference)).length > 0;
+    const rule = program.rules.find((r) => r.type === 'action' && r.params.kind === input.action.kind && ruleInForce(r, input.at));
+    let timesInPeriod = 0;
+    if (rule?.type === 'action') {
+      const { from, to } = periodBounds(rule.params.per, tx.now);
+      timesInPeriod = await tx.repos.ledger.countAwardsBetween(memberId, keyOfRule(rule), from, to);
+    }
+    const result = evaluateAction({
+      rules: program.rules,
+      at: input.at,
+      action: input.action,
+      already,
+      timesInPeriod,
+      capUsage: await this.capUsage(tx, memberId, program.rules, input.at),
+    });
+    if (result.kind !== 'awards') return { outcome: 'applied', points: 0, detail: result.kind };
+    const points = await this.credit(account, input, result.awards, input.at, { reference, availableAt: input.at });
+    return { outcome: 'applied', points, ...(points === 0 && { detail: 'cap_reached' }) };
   }
 
   /** What each capped rule in force has given this member in its current period. */

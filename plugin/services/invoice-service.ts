@@ -61,8 +61,13 @@ export class InvoiceService {
     const occurredAt = input.occurredAt < tx.now ? input.occurredAt : tx.now;
     const row = await tx.repos.invoices.find(account.member.id, invoice.id);
     if (row) sameCurrency(row, invoice);
+    // The payment a reversal that arrived first reverses: it nets to nothing, once.
+    if (row && !row.paidAt && row.reversalPendingAt && occurredAt <= row.reversalPendingAt) {
+      await tx.repos.invoices.update(row.id, { reversalPendingAt: null, reversals: row.reversals + 1 }, tx.now);
+      return { outcome: 'applied', points: 0, detail: 'reversed_before_payment' };
+    }
     // A second payment event for an invoice (a panel re-firing its hook under a new id) must
-    // not earn twice.
+    // not earn twice; after `invoice.reversed` the invoice is unpaid again and a new payment earns.
     if (row?.paidAt) return { outcome: 'applied', points: 0, detail: 'already_paid' };
     const earned = await this.earning.awardInvoicePaid(tx, account, { ...input, occurredAt });
     await this.tierDiscounts.invoicePaid(tx, account, { ...input, earlier: row });
@@ -94,6 +99,46 @@ export class InvoiceService {
   async refunded(tx: Tx, account: MemberAccount, input: InvoiceInput): Promise<UseCaseResult> {
     const refund = input.invoice.refunded?.minor ?? 0;
     return this.takeBack(tx, account, input, (row) => ({ refundedMinor: Math.min(row.totalMinor, row.refundedMinor + refund) }), 'invoice_refunded');
+  }
+
+  /**
+   * `invoice.reversed`: the payment is undone (marked unpaid or cancelled in the panel). Everything
+   * the invoice still holds is reversed like a full refund, under the same debt policy, and its
+   * qualifying spend leaves the tier window; the row then starts over as unpaid, so a later
+   * payment (a new event id) earns again. Replays are stopped by the inbox; a reversal of an
+   * invoice not paid (yet) waits for the payment it reverses.
+   */
+  async reversed(tx: Tx, account: MemberAccount, input: InvoiceInput & { occurredAt: Date }): Promise<UseCaseResult> {
+    const { invoice } = input;
+    const at = input.occurredAt < tx.now ? input.occurredAt : tx.now;
+    const memberId = account.member.id;
+    const existing = await tx.repos.invoices.find(memberId, invoice.id);
+    if (existing) sameCurrency(existing, invoice);
+    const row = existing ?? (await tx.repos.invoices.insert(memberId, invoice.id, { currency: invoice.currency, totalMinor: invoice.total.minor }, tx.now));
+    if (!row.paidAt) {
+      await tx.repos.invoices.update(row.id, { reversalPendingAt: at }, tx.now);
+      return { outcome: 'applied', points: 0, detail: 'awaiting_payment' };
+    }
+    const whole: InvoiceRecord = { ...row, refundedMinor: row.totalMinor };
+    await this.tierDiscounts.invoiceRefunded(tx, invoice.id);
+    const reversed = await this.reverseTo(tx, account, input, whole, 'invoice_reversed');
+    const removed = await this.removeSpend(tx, whole);
+    if (removed > 0) await this.tiers.addSpend(tx, account, { deltaMinor: -removed, at: row.paidAt, snapshot: input.snapshot });
+    await tx.repos.invoices.update(
+      row.id,
+      {
+        paidAt: null,
+        earnedPoints: 0,
+        reversedPoints: 0,
+        refundedMinor: 0,
+        chargedBack: false,
+        qualifyingMinor: 0,
+        qualifyingRemovedMinor: 0,
+        reversals: row.reversals + 1,
+      },
+      tx.now,
+    );
+    return { outcome: 'applied', ...effect(reversed), ...(reversed.points === 0 && { detail: 'nothing_to_reverse' }) };
   }
 
   async chargedBack(tx: Tx, account: MemberAccount, input: InvoiceInput): Promise<UseCaseResult> {

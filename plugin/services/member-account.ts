@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { actorLabel, SYSTEM_ACTOR } from '../domain/actor';
 import type { ClientInfo } from '../domain/billing-event';
 import type { LedgerKind, NewLedgerEntry } from '../domain/ledger';
-import type { Member } from '../domain/member';
+import type { Member, MemberProfile, ServiceSummary } from '../domain/member';
 import type { SpentLot } from '../domain/redemption';
 import { planExpiry } from '../domain/expiry-plan';
 import { debtOf, planDraw, planRelease } from '../domain/reversal';
@@ -111,6 +111,11 @@ export class MemberAccount {
           status: 'active',
           tierId: null,
           tierBelowSince: null,
+          servicesActive: 0,
+          servicesSuspended: 0,
+          firstServiceAt: null,
+          suspendedSince: null,
+          profileAt: null,
         };
         return MemberAccount.hold(tx, member, true);
       }
@@ -307,6 +312,19 @@ export class MemberAccount {
   async setTier(tierId: number | null, belowSince: Date | null): Promise<void> {
     await this.tx.repos.members.setTier(this.current.id, tierId, belowSince, this.tx.now);
     this.current = { ...this.current, tierId, tierBelowSince: belowSince };
+  }
+
+  /** Records the member's services summary (counts, tenure, suspension clock). */
+  async setServiceSummary(summary: ServiceSummary): Promise<void> {
+    await this.tx.repos.members.setServiceSummary(this.current.id, summary, this.tx.now);
+    this.current = { ...this.current, ...summary };
+  }
+
+  /** Applies `client.updated`: contact details, locale, currency (points are never converted), status. */
+  async setProfile(profile: MemberProfile): Promise<void> {
+    await this.tx.repos.members.setProfile(this.current.id, profile, this.tx.now);
+    const defined = Object.fromEntries(Object.entries(profile).filter(([, v]) => v !== undefined));
+    this.current = { ...this.current, ...defined };
   }
 
   private append(

@@ -4,7 +4,9 @@ import type { Member } from '../domain/member';
 import { currencyDigits, toDecimalString } from '../domain/money';
 import { rateForDisplay } from '../domain/points';
 import type { Program } from '../domain/program';
-import { describeRules, ruleInForce, type RuleLine } from '../domain/rules';
+import { describeRules, nextStreakReward, ruleInForce, type RuleLine } from '../domain/rules';
+import type { ServiceRecord, ServiceState } from '../domain/service-record';
+import { cycleMonths } from '../domain/service-streak';
 import type { TierChange } from '../domain/tiers';
 import { MemberAccount } from './member-account';
 import type { ProgramService } from './program-service';
@@ -39,6 +41,17 @@ export interface RewardsData {
   tier: { status: TierStatus; changes: TierChange[] };
   /** The earning rules in force for this member now, and how long points live. */
   rules: { lines: RuleLine[]; expiryMonths: number | null };
+  /** The member's services not cancelled, each with its renewal streak and the next streak reward in force. */
+  services: ServiceStreak[];
+}
+
+export interface ServiceStreak {
+  serviceId: string;
+  state: ServiceState;
+  /** Consecutive on-time renewals, and the months of service they cover. */
+  streak: number;
+  streakMonths: number;
+  next: { renewalsToGo: number; points?: number; percent?: number } | null;
 }
 
 /** The Rewards view's one read: a member's balances, history page, tier and rules in force. */
@@ -65,15 +78,17 @@ export class RewardsQueryService {
         history: { entries: [], before: options.before ?? null, olderCursor: null },
         tier: { status: await this.tiers.status(null), changes: [] },
         rules: this.rulesInForce(program, null, null, at),
+        services: [],
       };
     }
     const windowEnd = new Date(at.getTime() + EXPIRY_WINDOW_DAYS * 86_400_000);
-    const [page, expiring, pendingReleases, tierStatus, tierChanges] = await Promise.all([
+    const [page, expiring, pendingReleases, tierStatus, tierChanges, services] = await Promise.all([
       this.db.repos.ledger.pageForMember(member.id, { beforeId: options.before, limit: HISTORY_PAGE_SIZE }),
       this.db.repos.lots.expiringBetween(member.id, at, windowEnd),
       member.pointsPending > 0 ? this.db.repos.lots.pendingByRelease(member.id) : Promise.resolve([]),
       this.tiers.status(member),
       this.db.repos.tiers.changesFor(member.id, TIER_CHANGES_SHOWN),
+      member.servicesActive > 0 ? this.db.repos.services.forMember(member.id) : Promise.resolve([]),
     ]);
     const last = page.entries[page.entries.length - 1];
     return {
@@ -85,6 +100,7 @@ export class RewardsQueryService {
       history: { entries: page.entries, before: options.before ?? null, olderCursor: page.hasOlder && last ? last.id : null },
       tier: { status: tierStatus, changes: tierChanges },
       rules: this.rulesInForce(program, member.currency, tierStatus.tier?.name ?? null, at),
+      services: streaks(program, services, at),
     };
   }
 
@@ -111,6 +127,21 @@ export class RewardsQueryService {
     lines.push(...describeRules(program, currency, at, { tier }));
     return { lines, expiryMonths: program.expiryMonths };
   }
+}
+
+function streaks(program: Program, services: readonly ServiceRecord[], at: Date): ServiceStreak[] {
+  return services
+    .filter((s) => s.state !== 'cancelled')
+    .map((s) => {
+      const next = nextStreakReward(program.rules, at, { streak: s.streak, months: s.streakMonths }, cycleMonths(s.billingCycle ?? undefined));
+      return {
+        serviceId: s.serviceId,
+        state: s.state,
+        streak: s.streak,
+        streakMonths: s.streakMonths,
+        next: next && { renewalsToGo: next.renewalsToGo, ...(next.points !== undefined && { points: next.points }), ...(next.percent !== undefined && { percent: next.percent }) },
+      };
+    });
 }
 
 function allBaseRates(program: Program, at: Date): RuleLine[] {

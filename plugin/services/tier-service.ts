@@ -123,6 +123,7 @@ export class TierService {
       now: tx.now,
       graceDays: tierSettings.graceDays,
       review,
+      paused: member.servicesSuspended > 0,
     });
     switch (decision.action) {
       case 'none':

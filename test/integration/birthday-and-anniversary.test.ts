@@ -74,6 +74,7 @@ describe('birthday-and-anniversary job', () => {
       settings: () => t.plugin.services.settings.snapshot(),
       emails: t.plugin.services.emails,
       tierStatus: (m: Parameters<typeof t.plugin.services.tiers.status>[0]) => t.plugin.services.tiers.status(m),
+      churn: t.plugin.services.churn,
     });
     const a = new Scheduler(app.plugin.db, deps(app), { owner: 'a', heartbeatMs: 0, jobs: [named('bday-a')] });
     const b = new Scheduler(other.plugin.db, deps(other), { owner: 'b', heartbeatMs: 0, jobs: [named('bday-b')] });
@@ -149,6 +150,7 @@ describe('birthday-and-anniversary job', () => {
       settings: () => app.plugin.services.settings.snapshot(),
       emails: app.plugin.services.emails,
       tierStatus: (m: Parameters<typeof app.plugin.services.tiers.status>[0]) => app.plugin.services.tiers.status(m),
+      churn: app.plugin.services.churn,
     };
     const base = { deps, now: app.clock.now(), period: '2026-10-20', dryRun: false };
     let saved = { marker: '', counts: {} as Record<string, number> };

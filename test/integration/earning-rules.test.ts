@@ -44,6 +44,9 @@ describe('earning rules', () => {
       ['annual_prepay_bonus', false],
       ['first_purchase', false],
       ['signup', false],
+      ['service_upgrade', false],
+      ['renewal_streak', false],
+      ['action', false],
     ]);
     const res = await app.send(invoicePaid({ client: { id: 'r-seed' } })).expect(200);
     expect(res.body.points).toBe(120);

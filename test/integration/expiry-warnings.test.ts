@@ -115,6 +115,7 @@ describe('expiry-warnings job', () => {
       settings: () => t.plugin.services.settings.snapshot(),
       emails: t.plugin.services.emails,
       tierStatus: (m: Parameters<typeof t.plugin.services.tiers.status>[0]) => t.plugin.services.tiers.status(m),
+      churn: t.plugin.services.churn,
     });
     const a = new Scheduler(app.plugin.db, deps(app), { owner: 'a', heartbeatMs: 0, jobs: [named('warn-a')] });
     const b = new Scheduler(other.plugin.db, deps(other), { owner: 'b', heartbeatMs: 0, jobs: [named('warn-b')] });
@@ -159,6 +160,7 @@ describe('expiry-warnings job', () => {
       settings: () => app.plugin.services.settings.snapshot(),
       emails: app.plugin.services.emails,
       tierStatus: (m: Parameters<typeof app.plugin.services.tiers.status>[0]) => app.plugin.services.tiers.status(m),
+      churn: app.plugin.services.churn,
     };
     let saved: { marker: string; counts: Record<string, number> } | null = null;
     const ctx = (resume: JobContext['resume'], onCheckpoint: (marker: string, counts: Record<string, number>) => void): JobContext => ({

@@ -4,14 +4,18 @@ import { tierForSpend, windowMonths } from '../../plugin/domain/tiers';
 import { expectBalancesConsistent, startTestApp, tableCounts, type TestApp } from '../support/harness';
 
 /**
- * Random sequences of payments, partial refunds, chargebacks, redeliveries and reorderings
- * (a refund may come before its payment) for several members, on the real database. After
- * every step the DESIGN §5 invariants must hold.
+ * Random sequences of payments, re-payments, partial refunds, chargebacks, reversals
+ * (`invoice.reversed`), redeliveries and reorderings (a refund or a reversal may come before
+ * its payment) for several members, on the real database. After every step the DESIGN §5
+ * invariants must hold, and whether each invoice is paid follows a model: a payment pays an
+ * unpaid invoice (unless a reversal that arrived first, no earlier than it, absorbs it), a
+ * reversal unpays a paid one.
  */
 type Command =
   | { kind: 'pay'; member: number; invoice: number }
   | { kind: 'refund'; member: number; invoice: number; cents: number }
   | { kind: 'chargeback'; member: number; invoice: number }
+  | { kind: 'reverse'; member: number; invoice: number }
   | { kind: 'redeliver'; back: number }
   | { kind: 'wait'; days: number };
 
@@ -26,6 +30,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     arbitrary: fc.record({ kind: fc.constant('refund' as const), member: fc.nat(MEMBERS - 1), invoice: fc.nat(INVOICES - 1), cents: fc.integer({ min: 1, max: 13000 }) }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('chargeback' as const), member: fc.nat(MEMBERS - 1), invoice: fc.nat(INVOICES - 1) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('reverse' as const), member: fc.nat(MEMBERS - 1), invoice: fc.nat(INVOICES - 1) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('redeliver' as const), back: fc.nat(10) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('wait' as const), days: fc.integer({ min: 1, max: 20 }) }) },
 );
@@ -46,6 +51,7 @@ describe('ledger invariants under random event sequences (fast-check)', () => {
         const prefix = `prop${++run}`;
         const sent: Array<Record<string, unknown>> = [];
         let seq = 0;
+        const model = new Map<string, { paid: boolean; pendingReversal: number | null }>();
         for (const c of commands) {
           if (c.kind === 'wait') {
             app.clock.advance(c.days * 86_400_000);
@@ -69,7 +75,20 @@ describe('ledger invariants under random event sequences (fast-check)', () => {
                 ? { ...base, type: 'invoice.paid', invoice }
                 : c.kind === 'refund'
                   ? { ...base, type: 'invoice.refunded', invoice: { ...invoice, refunded: money(Math.min(c.cents, TOTAL_CENTS[c.invoice]!)) } }
-                  : { ...base, type: 'invoice.chargeback', invoice };
+                  : c.kind === 'reverse'
+                    ? { ...base, type: 'invoice.reversed', invoice }
+                    : { ...base, type: 'invoice.chargeback', invoice };
+            const at = app.clock.now().getTime();
+            const state = model.get(invoice.id) ?? { paid: false, pendingReversal: null };
+            if (c.kind === 'pay' && !state.paid) {
+              if (state.pendingReversal !== null && at <= state.pendingReversal) state.pendingReversal = null;
+              else state.paid = true;
+            }
+            if (c.kind === 'reverse') {
+              if (state.paid) state.paid = false;
+              else state.pendingReversal = at;
+            }
+            model.set(invoice.id, state);
             const res = await app.send(event);
             expect([res.status, res.body.error]).toEqual([200, undefined]);
             sent.push(event);
@@ -82,6 +101,7 @@ describe('ledger invariants under random event sequences (fast-check)', () => {
           // No invoice is ever reversed beyond what it earned, and exactly as far as its refunds say.
           const rows = await app.plugin.db.knex('loyalty_invoices').where('invoice_id', 'like', `${prefix}-%`);
           for (const r of rows) {
+            expect([r.invoice_id, r.paid_at !== null]).toEqual([r.invoice_id, model.get(String(r.invoice_id))?.paid ?? false]);
             const earned = Number(r.earned_points);
             const reversed = Number(r.reversed_points);
             expect(reversed).toBeLessThanOrEqual(earned);

@@ -61,6 +61,7 @@ describe('scheduler', () => {
     settings: () => app.plugin.services.settings.snapshot(),
     emails: app.plugin.services.emails,
     tierStatus: (member) => app.plugin.services.tiers.status(member),
+    churn: app.plugin.services.churn,
   });
   /** Two schedulers on two connection pools, like two instances. */
   const pair = (jobs: JobDefinition[], options: SchedulerOptions = {}) => [

@@ -114,6 +114,7 @@ describe('statements job', () => {
       settings: () => app.plugin.services.settings.snapshot(),
       emails: app.plugin.services.emails,
       tierStatus: (m: Parameters<typeof app.plugin.services.tiers.status>[0]) => app.plugin.services.tiers.status(m),
+      churn: app.plugin.services.churn,
     };
     const base = { deps, now: app.clock.now(), period: '2026-07', dryRun: false };
     let saved = { marker: '', counts: {} as Record<string, number> };

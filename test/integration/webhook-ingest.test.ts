@@ -101,13 +101,15 @@ describe('POST /hooks/events', () => {
       ['service.unsuspended', { service: { id: '7' } }],
       ['service.cancelled', { service: { id: '7' } }],
       ['action.completed', { action: { kind: 'review', reference: 'trustpilot:abc' } }],
-    ])('%s is validated, stored and answered ignored (enrolling an unknown client)', async (type, extra) => {
+    ])('%s is validated, stored and applied by its hook (enrolling an unknown client)', async (type, extra) => {
       const clientId = `c-${type}`;
       const event = clientEvent(type, clientId, extra);
       const res = await app.send(event).expect(200);
-      expect(res.body).toEqual({ event: event.id, outcome: 'ignored', points: 0, detail: 'not_yet_supported' });
+      // Every canonical type has a hook now (issue 11); their effects are tested in service-lifecycle.test.ts.
+      expect(res.body).toMatchObject({ event: event.id, outcome: 'applied', points: 0 });
+      expect(res.body.detail).not.toBe('not_yet_supported');
       const row = await app.plugin.db.repos.events.find('test', String(event.id));
-      expect(row).toMatchObject({ type, outcome: 'ignored' });
+      expect(row).toMatchObject({ type, outcome: 'applied' });
       expect(await app.plugin.db.repos.members.findByPanelClientId(clientId)).not.toBeNull();
     });
   });

@@ -121,3 +121,48 @@ export function signedDelivery(signer: StandardWebhookSigner, event: WireEvent, 
 }
 
 export { StandardWebhookSigner, type StandardWebhookHeaders };
+
+export interface WireService {
+  id: string;
+  product_id?: string;
+  product_group?: string;
+  billing_cycle?: string;
+  currency?: string;
+  amount?: string;
+  previous_amount?: string;
+  /** On `service.renewed`: the day the renewed period was due. */
+  due_date?: string;
+}
+
+/** A `service.*` event for service `service.id` of client `clientId`; the id names type, service and `tag`. */
+export function serviceEvent(type: string, clientId: string, service: WireService, options: { tag?: string; occurred_at?: string } = {}): WireEvent {
+  return {
+    id: `test:${type}:${clientId}:${service.id}:${options.tag ?? ++seq}`,
+    type,
+    occurred_at: options.occurred_at ?? FIXTURE_OCCURRED_AT,
+    client: { id: clientId, currency: 'USD' },
+    service: { product_group: 'shared-hosting', billing_cycle: 'monthly', ...service },
+  };
+}
+
+/** An `action.completed` of `kind` on `reference`. */
+export function actionEvent(clientId: string, kind: string, reference: string, options: { id?: string; occurred_at?: string } = {}): WireEvent {
+  return {
+    id: options.id ?? `test:action:${clientId}:${kind}:${++seq}`,
+    type: 'action.completed',
+    occurred_at: options.occurred_at ?? FIXTURE_OCCURRED_AT,
+    client: { id: clientId },
+    action: { kind, reference },
+  };
+}
+
+/** An `invoice.reversed` (paid, then marked unpaid or cancelled in the panel). */
+export function invoiceReversed(invoiceId: string, overrides: InvoiceEventOptions = {}): WireEvent {
+  return {
+    id: overrides.id ?? `test:invoice:${invoiceId}:reversed:${++seq}`,
+    type: 'invoice.reversed',
+    occurred_at: overrides.occurred_at ?? FIXTURE_OCCURRED_AT,
+    client: { id: '42', ...overrides.client },
+    invoice: { id: invoiceId, currency: 'USD', total: '120.00', ...overrides.invoice },
+  };
+}

@@ -137,10 +137,10 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
 }
 
 /** Row counts of every table an event writes to: "nothing written" means these don't move. */
-const WRITTEN_TABLES = ['loyalty_members', 'loyalty_events', 'loyalty_ledger', 'loyalty_lots'] as const;
+const WRITTEN_TABLES = ['loyalty_members', 'loyalty_events', 'loyalty_ledger', 'loyalty_lots', 'loyalty_services', 'loyalty_member_history', 'loyalty_invoices'] as const;
 
 export async function tableCounts(plugin: HostingRewardsPlugin): Promise<Record<(typeof WRITTEN_TABLES)[number], number>> {
-  const out = { loyalty_members: 0, loyalty_events: 0, loyalty_ledger: 0, loyalty_lots: 0 };
+  const out = Object.fromEntries(WRITTEN_TABLES.map((t) => [t, 0])) as Record<(typeof WRITTEN_TABLES)[number], number>;
   for (const t of WRITTEN_TABLES) {
     const row = await plugin.db.knex(t).count({ n: '*' }).first();
     out[t] = Number(row?.n ?? 0);

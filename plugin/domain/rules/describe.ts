@@ -73,6 +73,23 @@ export function describeRules(
       case 'signup':
         push(r, `rules.${r.type}`, { points: r.params.points });
         break;
+      case 'service_upgrade':
+        if (r.params.points !== undefined) push(r, 'rules.service_upgrade_points', { points: r.params.points });
+        else push(r, 'rules.service_upgrade_percent', { percent: r.params.percent ?? 0 });
+        break;
+      case 'renewal_streak': {
+        const params: Record<string, number> = {};
+        if (r.params.streak !== undefined) params.streak = r.params.streak;
+        else params.months = r.params.months ?? 0;
+        if (r.params.points !== undefined) params.points = r.params.points;
+        else params.percent = r.params.percent ?? 0;
+        const which = `${r.params.streak !== undefined ? 'streak' : 'months'}_${r.params.points !== undefined ? 'points' : 'percent'}`;
+        push(r, `rules.renewal_streak_${which}${r.params.repeat ? '_repeat' : ''}`, params);
+        break;
+      }
+      case 'action':
+        push(r, 'rules.action', { points: r.params.points, action: r.params.label ?? r.params.kind });
+        break;
     }
   }
   return lines;

@@ -7,16 +7,20 @@
  *   award.ts     what rules produce, and caps applied last
  *   invoice.ts   how a paid invoice earns (the order of layers and bonuses is documented there)
  *   signup.ts    the signup bonus
+ *   lifecycle.ts service upgrades and renewal streaks
+ *   action.ts    non-purchase actions (reviews, surveys …)
  *   describe.ts  "how you earn", from the rules in force
  */
 export {
   BASE_RATE_KEY,
+  ACTION_PERIODS,
   BASE_RULE_ALWAYS,
   CAP_PERIODS,
   parseRule,
   RULE_PARAMS,
   RULE_TYPES,
   ruleKey,
+  type ActionPeriod,
   type CapPeriod,
   type Rule,
   type RuleOf,
@@ -30,4 +34,13 @@ export { capPeriodBounds, isAnnualOrLonger, lineMatches, ruleInForce } from './s
 export { applyCaps, type Award, type CapUsage } from './award';
 export { evaluateInvoice, type InvoiceEvaluation, type InvoiceInput, type MemberContext } from './invoice';
 export { evaluateSignup } from './signup';
+export {
+  evaluateStreak,
+  evaluateUpgrade,
+  nextStreakReward,
+  upgradeMoneyFromEvent,
+  type StreakCounts,
+  type UpgradeEvaluation,
+} from './lifecycle';
+export { actionRuleFor, evaluateAction, type ActionEvaluation } from './action';
 export { describeRules, type RuleLine } from './describe';

@@ -4,11 +4,13 @@ import { currencyDigits, toDecimalString, type Money } from '../money';
 import { parseRate, type EarnRates } from '../points';
 import { applyCaps, type Award, type CapUsage } from './award';
 import { BASE_RATE_KEY, BASE_RULE_ALWAYS, FACTOR_SCALE, ruleKey, scaledFactor, type Rule, type RuleOf, type RuleSwitch } from './rule';
+import { upgradeMoneyFromEvent } from './lifecycle';
 import { inForce, isAnnualOrLonger, lineMatches, ruleInForce, selectorLabel } from './scope';
 
 /**
  * How an invoice earns, in this order:
- *  1. Lines. Funding lines (add_funds, mass_pay) earn nothing; the credit-paid part is spread
+ *  1. Lines. Funding lines (add_funds, mass_pay) earn nothing, nor do upgrade lines while a
+ *     `service_upgrade` rule in force says the event earns the money; the credit-paid part is spread
  *     over the purchase lines (see `earningLines`); lines matched by an active `exclusion` earn
  *     nothing at all (no base, no multiplier, no bonus).
  *  2. Per line, exactly: net × base rate × product multiplier × promo multiplier × tier
@@ -100,8 +102,12 @@ export function evaluateInvoice(input: InvoiceInput): InvoiceEvaluation {
   const best = <T extends { params: { multiplier: string } }>(candidates: T[]): T | null =>
     candidates.reduce<T | null>((b, r) => (b === null || scaledFactor(r.params.multiplier) > scaledFactor(b.params.multiplier) ? r : b), null);
 
+  // Where `service.upgraded` earns the money of upgrades, the invoice's upgrade lines don't:
+  // the same money never earns twice (rules/lifecycle.ts).
+  const upgradesOnEvent = upgradeMoneyFromEvent(rules, at);
   const lines: Line[] = earningLines(invoice)
     .filter((l) => l.net > 0 && !exclusions.some((x) => lineMatches(l.item, x.params)))
+    .filter((l) => !(upgradesOnEvent && l.item.type === 'upgrade'))
     .map((l) => ({
       item: l.item,
       net: BigInt(l.net),

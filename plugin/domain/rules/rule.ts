@@ -15,11 +15,21 @@ export const RULE_TYPES = [
   'annual_prepay_bonus',
   'first_purchase',
   'signup',
+  'service_upgrade',
+  'renewal_streak',
+  'action',
 ] as const;
 export type RuleType = (typeof RULE_TYPES)[number];
 
 export const CAP_PERIODS = ['day', 'month', 'year'] as const;
 export type CapPeriod = (typeof CAP_PERIODS)[number];
+
+/** How often an action rule may give its bonus: `limit` times ever, or per UTC calendar period. */
+export const ACTION_PERIODS = ['ever', ...CAP_PERIODS] as const;
+export type ActionPeriod = (typeof ACTION_PERIODS)[number];
+
+/** Who earns the money of an upgrade: the invoice's upgrade lines, or the `service.upgraded` event. */
+export const MONEY_FROM = ['lines', 'event'] as const;
 
 /** Multipliers and rates are exact decimals with at most 4 places, computed scaled by 10^4. */
 export const FACTOR_PLACES = 4;
@@ -70,6 +80,35 @@ export const RULE_PARAMS = {
   }),
   first_purchase: z.strictObject({ points: bonusPoints }),
   signup: z.strictObject({ points: bonusPoints }),
+  // `service.upgraded`: a flat bonus or a percentage of the base points the recurring price
+  // increase would earn. `money_from` says who earns the money itself: the upgrade invoice's
+  // lines (default; the event then earns only the bonus) or the event (the increase earns at
+  // the base rate, and invoice lines of type `upgrade` earn nothing while the rule is in force).
+  service_upgrade: z
+    .strictObject({ points: bonusPoints.optional(), percent: percent.optional(), money_from: z.enum(MONEY_FROM).default('lines'), label })
+    .refine((p) => (p.points === undefined) !== (p.percent === undefined), { message: 'needs exactly one of points, percent' }),
+  // `service.renewed`: reached at the `streak`-th on-time renewal in a row (or when on-time
+  // renewals in a row cover `months` of service), every time again with `repeat`. A flat bonus
+  // or a percentage of the base points of the renewed service's recurring price.
+  renewal_streak: z
+    .strictObject({
+      streak: z.number().int().min(1).max(1000).optional(),
+      months: z.number().int().min(1).max(1200).optional(),
+      points: bonusPoints.optional(),
+      percent: percent.optional(),
+      repeat: z.boolean().default(false),
+      label,
+    })
+    .refine((p) => (p.streak === undefined) !== (p.months === undefined), { message: 'needs exactly one of streak, months' })
+    .refine((p) => (p.points === undefined) !== (p.percent === undefined), { message: 'needs exactly one of points, percent' }),
+  // `action.completed` of `kind`: `points`, at most `limit` times `per` period (or ever).
+  action: z.strictObject({
+    kind: z.string().regex(/^[a-z0-9_.-]{1,32}$/, 'must be 1–32 characters of a-z, 0-9, _ . -'),
+    points: bonusPoints,
+    per: z.enum(ACTION_PERIODS).default('ever'),
+    limit: z.number().int().min(1).max(1000).default(1),
+    label,
+  }),
 } satisfies Record<RuleType, z.ZodType>;
 
 export type RuleParams = { [K in RuleType]: z.output<(typeof RULE_PARAMS)[K]> };

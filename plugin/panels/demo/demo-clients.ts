@@ -34,49 +34,132 @@ export const DEMO_PROGRAM = {
  */
 export const DEMO_TIER_RATES = { RUB: '0.011', TRY: '0.029', CNY: '0.14', EUR: '1.08', GBP: '1.27' };
 
+/**
+ * What the demo form can fire: every canonical type the plugin handles, some in two flavours
+ * (a renewal on time or late). Each maps onto one canonical event (`demoEvent`).
+ */
 export const DEMO_EVENT_TYPES = [
   'invoice.paid',
   'invoice.created',
   'invoice.refunded',
+  'invoice.chargeback',
+  'invoice.reversed',
+  'service.created',
   'service.renewed',
+  'service.renewed_late',
   'service.upgraded',
+  'service.suspended',
+  'service.unsuspended',
+  'service.cancelled',
   'client.created',
+  'client.updated',
+  'action.completed',
 ] as const;
 export type DemoEventType = (typeof DEMO_EVENT_TYPES)[number];
 
+/** The i18n key of a type's label (`demo.type_service_renewed_late`). */
+export const demoTypeLabelKey = (type: DemoEventType): string => `demo.type_${type.replace(/\./g, '_')}`;
+
+/** The demo's one service per client: a monthly shared-hosting plan. */
+export const DEMO_SERVICE_ID = '77';
+
+export interface DemoEventOptions {
+  /** A decimal string in the client's currency (the new price for an upgrade). */
+  amount: string;
+  /** For an upgrade: the price before it. */
+  previousAmount?: string;
+  /** The invoice id, or the action's reference. */
+  invoiceId: string;
+  /** Discriminates the event id where a panel would (a refund's transaction, an upgrade id). */
+  nonce: string;
+  occurredAt: Date;
+  /** For `invoice.paid`: the how-many-th payment of this invoice (after reversals); 1 keeps the plain id. */
+  payment?: number;
+}
+
+const DAY_MS = 86_400_000;
+const isoDay = (d: Date) => d.toISOString().slice(0, 10);
+
 /** A canonical event (DESIGN §6) as a panel adapter would build it. */
-export function demoEvent(
-  type: DemoEventType,
-  client: DemoClient,
-  options: { amount: string; invoiceId: string; nonce: string; occurredAt: Date },
-): Record<string, unknown> {
+export function demoEvent(type: DemoEventType, client: DemoClient, options: DemoEventOptions): Record<string, unknown> {
   const clientBlock = { id: client.id, email: client.email, name: client.name, locale: client.locale, currency: client.currency };
-  const base = { type, occurred_at: options.occurredAt.toISOString(), client: clientBlock };
+  const at = options.occurredAt;
+  const canonical = type === 'service.renewed_late' ? 'service.renewed' : type;
+  const base = { type: canonical, occurred_at: at.toISOString(), client: clientBlock };
+  const inv = options.invoiceId;
+  const invoice = (extra: Record<string, unknown> = {}) => ({
+    id: inv,
+    currency: client.currency,
+    total: options.amount,
+    ...extra,
+    items: [{ id: `${inv}-1`, type: 'renewal', service_id: DEMO_SERVICE_ID, product_group: 'shared-hosting', billing_cycle: 'monthly', amount: options.amount }],
+  });
+  const service = (extra: Record<string, unknown> = {}) => ({
+    id: DEMO_SERVICE_ID,
+    product_id: '3',
+    product_group: 'shared-hosting',
+    billing_cycle: 'monthly',
+    currency: client.currency,
+    amount: options.amount,
+    ...extra,
+  });
+  const serviceId = (kind: string) => `demo:service:${DEMO_SERVICE_ID}:${kind}:${options.nonce}`;
   switch (type) {
     case 'client.created':
       return { id: `demo:client:${client.id}:created`, ...base };
-    case 'invoice.paid':
+    case 'client.updated':
+      return { id: `demo:client:${client.id}:updated:${options.nonce}`, ...base, client: { ...clientBlock, birthday: '1990-02-28', status: 'Active' } };
+    case 'invoice.paid': {
+      const n = options.payment ?? 1;
+      return { id: `demo:invoice:${inv}:paid${n > 1 ? `:${n}` : ''}`, ...base, invoice: invoice() };
+    }
     case 'invoice.created':
+      return { id: `demo:invoice:${inv}:created`, ...base, invoice: invoice() };
     case 'invoice.refunded':
-      return {
-        id: `demo:invoice:${options.invoiceId}:${type === 'invoice.refunded' ? `refund:${options.nonce}` : type.split('.')[1]}`,
-        ...base,
-        invoice: {
-          id: options.invoiceId,
-          currency: client.currency,
-          total: options.amount,
-          ...(type === 'invoice.refunded' && { refunded: options.amount }),
-          items: [
-            { id: `${options.invoiceId}-1`, type: 'renewal', service_id: '77', product_group: 'shared-hosting', billing_cycle: 'monthly', amount: options.amount },
-          ],
-        },
-      };
+      return { id: `demo:invoice:${inv}:refund:${options.nonce}`, ...base, invoice: invoice({ refunded: options.amount }) };
+    case 'invoice.chargeback':
+      return { id: `demo:invoice:${inv}:chargeback:${options.nonce}`, ...base, invoice: invoice() };
+    case 'invoice.reversed':
+      return { id: `demo:invoice:${inv}:reversed:${options.nonce}`, ...base, invoice: invoice() };
+    case 'service.created':
+      return { id: serviceId('created'), ...base, service: service() };
     case 'service.renewed':
+      // Paid on its due day: on time.
+      return { id: serviceId('renewed'), ...base, service: service({ due_date: isoDay(at) }) };
+    case 'service.renewed_late':
+      // Due five days ago: late, so the streak resets.
+      return { id: serviceId('renewed'), ...base, service: service({ due_date: isoDay(new Date(at.getTime() - 5 * DAY_MS)) }) };
     case 'service.upgraded':
-      return {
-        id: `demo:service:77:${type.split('.')[1]}:${options.nonce}`,
-        ...base,
-        service: { id: '77', product_group: 'shared-hosting', billing_cycle: 'monthly', amount: options.amount },
-      };
+      return { id: serviceId('upgraded'), ...base, service: service({ ...(options.previousAmount && { previous_amount: options.previousAmount }) }) };
+    case 'service.suspended':
+    case 'service.unsuspended':
+    case 'service.cancelled':
+      return { id: serviceId(type.split('.')[1] ?? type), ...base, service: service() };
+    case 'action.completed':
+      return { id: `demo:action:review:${options.nonce}`, ...base, action: { kind: 'review', reference: `demo-review-${inv}` } };
   }
+}
+
+/**
+ * An amount typed for a currency, written with that currency's minor units where it is the
+ * same number ("25.00" is "25" in VND, "25" is "25.00" in USD). Anything else is left as typed,
+ * so the demo still shows how the plugin refuses bad input.
+ */
+export function amountForCurrency(typed: string, digits: number): string {
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(typed.trim());
+  if (!m) return typed;
+  const whole = m[1] ?? '0';
+  const fraction = m[2] ?? '';
+  if (fraction.length > digits && /[1-9]/.test(fraction.slice(digits))) return typed;
+  const kept = fraction.slice(0, digits).padEnd(digits, '0');
+  return digits === 0 ? whole : `${whole}.${kept}`;
+}
+
+/** Half an amount, in the same minor units: a sensible "previous price" for an upgrade. */
+export function halfOf(amount: string, digits: number): string | undefined {
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(amount);
+  if (!m) return undefined;
+  const minor = BigInt(`${m[1]}${(m[2] ?? '').padEnd(digits, '0')}`) / 2n;
+  const text = minor.toString().padStart(digits + 1, '0');
+  return digits === 0 ? text : `${text.slice(0, -digits)}.${text.slice(-digits)}`;
 }

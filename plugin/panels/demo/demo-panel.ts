@@ -8,8 +8,12 @@ import type { AuthService } from '../../services/auth-service';
 import type { EventService } from '../../services/event-service';
 import type { ProgramService } from '../../services/program-service';
 import type { TierService } from '../../services/tier-service';
-import { DEMO_CLIENTS, DEMO_PROGRAM, DEMO_TIER_RATES, demoEvent, type DemoClient, type DemoEventType } from './demo-clients';
+import stringify from 'safe-stable-stringify';
+import { currencyDigits } from '../../domain/money';
+import { amountForCurrency, DEMO_CLIENTS, DEMO_PROGRAM, DEMO_TIER_RATES, demoEvent, halfOf, type DemoClient, type DemoEventType } from './demo-clients';
 import type { DemoPanelApi } from './demo-panel-api';
+
+const DEMO_RULES_ON: readonly string[] = ['service_upgrade', 'renewal_streak', 'action'];
 
 /** Fixed, so the seed events are byte-for-byte the same on every start and replay as duplicates. */
 const SEED_OCCURRED_AT = new Date('2026-11-01T09:00:00Z');
@@ -49,7 +53,16 @@ export class DemoPanel {
 
   /** Idempotent: fixed event ids make a restart a no-op. */
   async init(): Promise<void> {
+    const fresh = (await this.deps.db.repos.events.count()) === 0;
     await this.deps.program.seed({ ...DEMO_PROGRAM, tier_qualifying_rates: DEMO_TIER_RATES });
+    // A fresh demo database shows what upgrades, renewal streaks and reviews earn: the seeded
+    // example rules of those types are switched on once (never again, so the provider's own
+    // choices stand on later starts).
+    if (fresh) {
+      for (const rule of await this.deps.db.repos.rules.all()) {
+        if (DEMO_RULES_ON.includes(rule.type)) await this.deps.program.setRuleActive(rule.id, true);
+      }
+    }
     // The tier service keeps its own copy of the tier settings.
     this.deps.tiers.invalidate();
     for (const [n, client] of DEMO_CLIENTS.entries()) {
@@ -88,17 +101,31 @@ export class DemoPanel {
     return `${mount}/sso?token=${encodeURIComponent(token)}`;
   }
 
-  /** Signs and posts the event over HTTP, exactly as a panel's webhook sender does. */
-  async deliver(
-    baseUrl: string,
-    type: DemoEventType,
-    client: DemoClient,
-    amount: string,
-    invoiceId: string | undefined,
-  ): Promise<DeliveryResult> {
+  /**
+   * Signs and posts the event over HTTP, exactly as a panel's webhook sender does. An amount is
+   * written in the client's currency's minor units (empty: the client's sample amount). Like a
+   * panel, the demo sends an event it already sent under the same id with the same body (the
+   * plugin answers `duplicate`), and gives an event that changed a new id: re-sending "client
+   * created" or an invoice's payment repeats it, and a payment after a reversal is a new one.
+   */
+  async deliver(baseUrl: string, type: DemoEventType, client: DemoClient, fields: DemoFields): Promise<DeliveryResult> {
     const nonce = randomBytes(4).toString('hex');
-    const event = demoEvent(type, client, { amount, invoiceId: invoiceId || `demo-${nonce}`, nonce, occurredAt: this.deps.clock() });
-    const body = JSON.stringify(event);
+    const digits = currencyDigits(client.currency) ?? 2;
+    const amount = fields.amount.trim() === '' ? client.sampleAmount : amountForCurrency(fields.amount, digits);
+    const previousAmount = fields.previousAmount?.trim() ? amountForCurrency(fields.previousAmount, digits) : halfOf(amount, digits);
+    const invoiceId = fields.invoiceId || `demo-${nonce}`;
+    const payment = type === 'invoice.paid' ? await this.paymentNumber(client.id, invoiceId) : 1;
+    let event = demoEvent(type, client, { amount, previousAmount, invoiceId, nonce, occurredAt: this.deps.clock(), payment });
+    let body = JSON.stringify(event);
+    const sent = await this.deps.db.repos.events.payload(this.deps.source, String(event.id));
+    if (sent !== null) {
+      const earlier = JSON.parse(sent) as Record<string, unknown>;
+      if (sameEvent(earlier, event)) [event, body] = [earlier, sent];
+      else {
+        event = { ...event, id: `${String(event.id)}:${nonce}` };
+        body = JSON.stringify(event);
+      }
+    }
     const id = String(event.id);
     const res = await axios.post(`${baseUrl}/hooks/events`, body, {
       headers: { ...new StandardWebhookSigner(this.deps.webhookSecret).headers(id, body) },
@@ -108,4 +135,23 @@ export class DemoPanel {
     this.deps.logger.info({ event: id, type, status: res.status }, 'demo panel delivered an event');
     return { status: res.status, body: res.data, event };
   }
+
+  /** The how-many-th payment of an invoice this is: one more than its payments reversed so far. */
+  private async paymentNumber(clientId: string, invoiceId: string): Promise<number> {
+    const member = await this.deps.db.repos.members.findByPanelClientId(clientId);
+    const row = member && (await this.deps.db.repos.invoices.find(member.id, invoiceId));
+    return (row?.reversals ?? 0) + 1;
+  }
+}
+
+/** What the demo form sends besides the client and the type. */
+export interface DemoFields {
+  amount: string;
+  previousAmount?: string;
+  invoiceId?: string;
+}
+
+/** The same event apart from when it was sent. */
+function sameEvent(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  return stringify({ ...a, occurred_at: null }) === stringify({ ...b, occurred_at: null });
 }

@@ -37,6 +37,17 @@ export interface RewardsViewModel {
   newestHref: string | null;
   howToEarn: string[];
   tier: TierView | null;
+  /** Each service's renewal streak and the next streak reward (templates/partials/service-streaks.hbs). */
+  services: ServiceStreakView[];
+}
+
+export interface ServiceStreakView {
+  id: string;
+  label: string;
+  suspended: boolean;
+  streak: string;
+  /** Null when no streak rule in force has a reward ahead. */
+  next: string | null;
 }
 
 export interface RewardsPageOptions {
@@ -83,6 +94,18 @@ export class RewardsTabPresenter {
       newestHref: history.before === null ? null : mountUrl(mount, 'client/rewards'),
       howToEarn: this.howToEarn(data.rules, i18n),
       tier: this.tierView(data.tier, i18n),
+      services: data.services.map((sv) => ({
+        id: sv.serviceId,
+        label: i18n.t('rewards.service_label', { id: sv.serviceId }),
+        suspended: sv.state === 'suspended',
+        streak: i18n.t('rewards.service_streak', { count: formatInteger(i18n.locale, sv.streak) }),
+        next:
+          sv.next &&
+          i18n.t('rewards.service_next_streak', {
+            renewals: formatInteger(i18n.locale, sv.next.renewalsToGo),
+            reward: sv.next.points !== undefined ? points(sv.next.points, i18n) : i18n.t('rewards.service_next_percent', { percent: formatInteger(i18n.locale, sv.next.percent ?? 0) }),
+          }),
+      })),
     };
   }
 

@@ -1,0 +1,192 @@
+import type { ServiceInfo } from '../domain/billing-event';
+import type { ServiceSummary } from '../domain/member';
+import type { HistoryEntry, HistoryKind, ServiceChanges, ServiceRecord, ServiceState } from '../domain/service-record';
+import { nextStreak } from '../domain/service-streak';
+import { resumeGraceClock } from '../domain/tiers';
+import type { Tx } from '../db/unit-of-work';
+import { earningPaused, type EarningService } from './earning-service';
+import type { MemberAccount } from './member-account';
+import type { UseCaseContext, UseCaseResult } from './use-case-context';
+
+type ServiceInput = UseCaseContext & { service: ServiceInfo; occurredAt: Date };
+
+/** A panel clock ahead of ours must not date anything in the future. */
+const clamp = (at: Date, now: Date) => (at < now ? at : now);
+
+/** What the event says about the service's plan, for its row. */
+function planOf(service: ServiceInfo): ServiceChanges {
+  return {
+    ...(service.productId !== undefined && { productId: service.productId }),
+    ...(service.productGroup !== undefined && { productGroup: service.productGroup }),
+    ...(service.billingCycle !== undefined && { billingCycle: service.billingCycle }),
+    ...(service.amount !== undefined && { amountMinor: service.amount.minor, currency: service.amount.currency }),
+  };
+}
+
+const STATE_KIND: Record<ServiceState, HistoryKind> = {
+  active: 'service_unsuspended',
+  suspended: 'service_suspended',
+  cancelled: 'service_cancelled',
+};
+
+/**
+ * A member's services: created, upgraded, renewed, suspended, unsuspended, cancelled. Each
+ * service has one row, written under the member's lock; its state follows the newest event
+ * (an older one delivered late is recorded and changes nothing), and the member keeps a summary
+ * (active and suspended counts, tenure, since when suspended) for the tier review, the earning
+ * pause and the churn job. Every event is also written to the member's history.
+ */
+export class ServiceLifecycleService {
+  constructor(private readonly earning: EarningService) {}
+
+  async created(tx: Tx, account: MemberAccount, input: ServiceInput): Promise<UseCaseResult> {
+    const at = clamp(input.occurredAt, tx.now);
+    const { row, inserted } = await this.ensure(tx, account, input, 'active', at);
+    if (!inserted) {
+      // Known from an earlier-delivered event (an upgrade, a renewal): the service started no later than this.
+      const changes: ServiceChanges = { ...planOf(input.service), ...(at < row.startedAt && { startedAt: at }) };
+      await tx.repos.services.update(row.id, changes, tx.now);
+    }
+    await this.record(tx, account, input, 'service_created', { known_before: !inserted }, at);
+    await this.summarise(tx, account, at);
+    return { outcome: 'applied', points: 0, ...(!inserted && { detail: 'already_known' }) };
+  }
+
+  suspended(tx: Tx, account: MemberAccount, input: ServiceInput): Promise<UseCaseResult> {
+    return this.transition(tx, account, input, 'suspended');
+  }
+
+  unsuspended(tx: Tx, account: MemberAccount, input: ServiceInput): Promise<UseCaseResult> {
+    return this.transition(tx, account, input, 'active');
+  }
+
+  cancelled(tx: Tx, account: MemberAccount, input: ServiceInput): Promise<UseCaseResult> {
+    return this.transition(tx, account, input, 'cancelled');
+  }
+
+  /**
+   * An upgrade earns its bonus once (the event id names the upgrade; the inbox keeps it once).
+   * A downgrade earns nothing and is recorded as a churn signal.
+   */
+  async upgraded(tx: Tx, account: MemberAccount, input: ServiceInput): Promise<UseCaseResult> {
+    const at = clamp(input.occurredAt, tx.now);
+    const { row } = await this.ensure(tx, account, input, 'active', at);
+    await tx.repos.services.update(row.id, planOf(input.service), tx.now);
+    const { service } = input;
+    const prices = {
+      from: service.previousAmount?.minor ?? null,
+      to: service.amount?.minor ?? null,
+      currency: service.amount?.currency ?? service.previousAmount?.currency ?? null,
+    };
+    if (earningPaused(account, input)) {
+      await this.record(tx, account, input, 'service_upgraded', { ...prices, points: 0 }, at);
+      return { outcome: 'applied', points: 0, detail: 'earning_paused' };
+    }
+    const r = await this.earning.awardUpgrade(tx, account, { ...input, serviceId: service.id, amount: service.amount, previousAmount: service.previousAmount, at });
+    if (r.kind === 'downgrade') {
+      await this.record(tx, account, input, 'service_downgraded', prices, at);
+      return { outcome: 'applied', points: 0, detail: 'downgrade' };
+    }
+    const points = r.kind === 'awarded' ? r.points : 0;
+    await this.record(tx, account, input, 'service_upgraded', { ...prices, points }, at);
+    if (r.kind === 'unchanged') return { outcome: 'applied', points: 0, detail: 'no_price_change' };
+    return { outcome: 'applied', points, ...(points === 0 && { detail: 'no_upgrade_rule' }) };
+  }
+
+  /** Counts the renewal into the service's streak (domain/service-streak.ts) and pays what the streak rules give. */
+  async renewed(tx: Tx, account: MemberAccount, input: ServiceInput): Promise<UseCaseResult> {
+    const at = clamp(input.occurredAt, tx.now);
+    const { row } = await this.ensure(tx, account, input, 'active', at);
+    const { service } = input;
+    const step = nextStreak(row, { occurredAt: input.occurredAt, dueDate: service.dueDate, billingCycle: service.billingCycle ?? row.billingCycle ?? undefined }, input.snapshot.program.renewalGraceDays);
+    if (step.kind === 'stale') {
+      await this.record(tx, account, input, 'service_renewed', { counted: false, due_date: service.dueDate ?? null }, at);
+      return { outcome: 'applied', points: 0, detail: 'out_of_order' };
+    }
+    await tx.repos.services.update(row.id, { ...planOf(service), ...step.next }, tx.now);
+    await this.record(tx, account, input, 'service_renewed', { counted: true, on_time: step.onTime, streak: step.next.streak, due_date: service.dueDate ?? null }, at);
+    if (!step.onTime) return { outcome: 'applied', points: 0, detail: 'late_streak_reset' };
+    if (earningPaused(account, input)) return { outcome: 'applied', points: 0, detail: 'earning_paused' };
+    const amount = service.amount ?? (row.amountMinor !== null && row.currency !== null ? { currency: row.currency, minor: row.amountMinor } : undefined);
+    const points = await this.earning.awardStreak(tx, account, {
+      ...input,
+      serviceId: service.id,
+      before: { streak: row.streak, months: row.streakMonths },
+      after: { streak: step.next.streak, months: step.next.streakMonths },
+      amount,
+      at,
+    });
+    return { outcome: 'applied', points, ...(points === 0 && { detail: `streak_${step.next.streak}` }) };
+  }
+
+  private async transition(tx: Tx, account: MemberAccount, input: ServiceInput, to: ServiceState): Promise<UseCaseResult> {
+    const at = clamp(input.occurredAt, tx.now);
+    const { row, inserted } = await this.ensure(tx, account, input, to, at);
+    const kind = STATE_KIND[to];
+    // An older event delivered after a newer one (an unsuspend that overtook its suspend) is
+    // history, not the service's state.
+    if (!inserted && at < row.stateAt) {
+      await this.record(tx, account, input, kind, { applied: false }, at);
+      return { outcome: 'applied', points: 0, detail: 'out_of_order' };
+    }
+    if (!inserted) {
+      await tx.repos.services.update(
+        row.id,
+        {
+          ...planOf(input.service),
+          state: to,
+          stateAt: at,
+          suspendedSince: to === 'suspended' ? (row.state === 'suspended' ? row.suspendedSince : at) : null,
+          ...(to === 'cancelled' && { cancelledAt: at }),
+        },
+        tx.now,
+      );
+    }
+    await this.record(tx, account, input, kind, { applied: true, from: inserted ? null : row.state }, at);
+    await this.summarise(tx, account, at);
+    return { outcome: 'applied', points: 0, ...(!inserted && row.state === to && { detail: `already_${to}` }) };
+  }
+
+  /** The service's row, created in `state` from this event when it is the first one seen. */
+  private async ensure(tx: Tx, account: MemberAccount, input: ServiceInput, state: ServiceState, at: Date): Promise<{ row: ServiceRecord; inserted: boolean }> {
+    const memberId = account.member.id;
+    const existing = await tx.repos.services.find(memberId, input.service.id);
+    if (existing) return { row: existing, inserted: false };
+    const row = await tx.repos.services.insert(
+      memberId,
+      input.service.id,
+      {
+        ...planOf(input.service),
+        state,
+        stateAt: at,
+        startedAt: at,
+        suspendedSince: state === 'suspended' ? at : null,
+        cancelledAt: state === 'cancelled' ? at : null,
+      },
+      tx.now,
+    );
+    return { row, inserted: true };
+  }
+
+  /**
+   * Recomputes the member's summary. The suspension clock runs from the first suspension while
+   * none was suspended to the moment none is; when it stops, the tier grace clock resumes
+   * without the paused time.
+   */
+  private async summarise(tx: Tx, account: MemberAccount, at: Date): Promise<void> {
+    const before = account.member;
+    const counted = await tx.repos.services.summary(before.id);
+    const summary: ServiceSummary = {
+      ...counted,
+      suspendedSince: counted.servicesSuspended === 0 ? null : before.servicesSuspended > 0 && before.suspendedSince ? before.suspendedSince : counted.suspendedSince,
+    };
+    if (before.servicesSuspended > 0 && summary.servicesSuspended === 0 && before.tierBelowSince) {
+      await account.setTier(before.tierId, resumeGraceClock(before.tierBelowSince, before.suspendedSince, at));
+    }
+    await account.setServiceSummary(summary);
+  }
+
+  private record(tx: Tx, account: MemberAccount, input: ServiceInput, kind: HistoryKind, details: HistoryEntry['details'], at: Date): Promise<void> {
+    return tx.repos.history.append({ memberId: account.member.id, kind, serviceId: input.service.id, details, eventId: input.eventId, occurredAt: at }, tx.now);
+  }
+}

@@ -1,0 +1,263 @@
+import {
+  evaluateAction,
+  evaluateInvoice,
+  evaluateStreak,
+  evaluateUpgrade,
+  nextStreakReward,
+  parseRule,
+  type Rule,
+  type StoredRule,
+} from '../../plugin/domain/rules';
+import { cycleMonths, isOnTime, nextStreak, type StreakState } from '../../plugin/domain/service-streak';
+import { decideTier, resumeGraceClock, type Tier } from '../../plugin/domain/tiers';
+import type { Invoice } from '../../plugin/domain/billing-event';
+import { redemptionBlock } from '../../plugin/domain/member';
+
+const usd = (minor: number) => ({ currency: 'USD', minor });
+const RATES = { USD: '1', RUB: '0.01' };
+const AT = new Date('2026-11-22T10:15:00.000Z');
+let nextId = 1;
+
+function rule(type: string, params: Record<string, unknown>, extra: Partial<Omit<StoredRule, 'params' | 'type'>> = {}): Rule {
+  const r = parseRule({ id: nextId++, type, params: JSON.stringify(params), active: true, startsAt: null, endsAt: null, capPoints: null, capPeriod: null, ...extra });
+  if (!r.ok) throw new Error(r.problems.join('; '));
+  return r.rule;
+}
+
+describe('rule params of the lifecycle types', () => {
+  it.each([
+    ['service_upgrade', {}, 'needs exactly one of points, percent'],
+    ['service_upgrade', { points: 5, percent: 5 }, 'needs exactly one of points, percent'],
+    ['service_upgrade', { points: 5, money_from: 'both' }, 'money_from'],
+    ['renewal_streak', { points: 5 }, 'needs exactly one of streak, months'],
+    ['renewal_streak', { streak: 3, months: 12, points: 5 }, 'needs exactly one of streak, months'],
+    ['renewal_streak', { streak: 0, points: 5 }, 'streak'],
+    ['action', { kind: 'Review!', points: 5 }, 'kind'],
+    ['action', { kind: 'review', points: 5, per: 'week' }, 'per'],
+  ])('%s %j is refused, naming %s', (type, params, expected) => {
+    const r = parseRule({ id: 1, type, params: JSON.stringify(params), active: true, startsAt: null, endsAt: null, capPoints: null, capPeriod: null });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problems.join('; ')).toContain(expected);
+  });
+
+  it('fills defaults: lines earn the money, streak rules fire once, actions once ever', () => {
+    expect(rule('service_upgrade', { points: 5 }).params).toMatchObject({ money_from: 'lines' });
+    expect(rule('renewal_streak', { streak: 3, points: 5 }).params).toMatchObject({ repeat: false });
+    expect(rule('action', { kind: 'review', points: 5 }).params).toMatchObject({ per: 'ever', limit: 1 });
+  });
+});
+
+describe('evaluateUpgrade', () => {
+  const flat = () => rule('service_upgrade', { points: 50 });
+  const pct = () => rule('service_upgrade', { percent: 20 });
+  const onEvent = () => rule('service_upgrade', { points: 10, money_from: 'event' });
+  const run = (rules: Rule[], from: number | undefined, to: number | undefined, extra: { capUsage?: Map<number, number>; currency?: string } = {}) => {
+    const cur = extra.currency ?? 'USD';
+    const r = evaluateUpgrade({
+      serviceId: '77',
+      previousAmount: from === undefined ? undefined : { currency: cur, minor: from },
+      amount: to === undefined ? undefined : { currency: cur, minor: to },
+      rules,
+      rates: RATES,
+      at: AT,
+      capUsage: extra.capUsage,
+    });
+    return r.kind === 'awards' ? r.awards.map((a) => [a.kind, a.rule.replace(/:\d+$/, ''), a.points]) : r.kind;
+  };
+
+  it.each<[string, () => Rule[], number | undefined, number | undefined, unknown]>([
+    ['flat bonus on an upgrade', () => [flat()], 500, 1000, [['bonus', 'service_upgrade', 50]]],
+    ['percent of the increase’s base points: 20% of 5.00 → 1', () => [pct()], 500, 1000, [['bonus', 'service_upgrade', 1]]],
+    ['percent of a larger increase: 20% of 95.00 → 19', () => [pct()], 500, 10000, [['bonus', 'service_upgrade', 19]]],
+    ['a downgrade earns nothing', () => [flat(), pct()], 1000, 500, 'downgrade'],
+    ['the same price earns nothing', () => [flat()], 1000, 1000, 'unchanged'],
+    ['without prices only a flat bonus applies', () => [flat(), pct()], undefined, undefined, [['bonus', 'service_upgrade', 50]]],
+    ['no rule in force: no awards', () => [rule('service_upgrade', { points: 50 }, { active: false })], 500, 1000, []],
+    ['money_from event: the increase earns at the base rate, plus the bonus', () => [onEvent()], 500, 10000, [['earn', 'base_rate', 95], ['bonus', 'service_upgrade', 10]]],
+  ])('%s', (_name, rules, from, to, expected) => {
+    expect(run(rules(), from, to)).toEqual(expected);
+  });
+
+  it('a cap cuts the bonus to what is left of it', () => {
+    const capped = rule('service_upgrade', { points: 50 }, { capPoints: 60, capPeriod: 'month' });
+    expect(run([capped], 500, 1000, { capUsage: new Map([[capped.id, 40]]) })).toEqual([['bonus', 'service_upgrade', 20]]);
+    expect(run([capped], 500, 1000, { capUsage: new Map([[capped.id, 60]]) })).toEqual([]);
+  });
+
+  it('percent bonuses follow the currency’s rate (RUB 0.01): 20% of 950.00 RUB → 1', () => {
+    expect(run([pct()], 5000, 100000, { currency: 'RUB' })).toEqual([['bonus', 'service_upgrade', 1]]);
+  });
+});
+
+describe('no double count between upgrade invoice lines and service.upgraded', () => {
+  const inv: Invoice = {
+    id: 'up-1',
+    currency: 'USD',
+    total: usd(10500),
+    paidFromCredit: usd(0),
+    items: [
+      { type: 'upgrade', serviceId: '77', amount: usd(9500) },
+      { type: 'domain', amount: usd(1000) },
+    ],
+  };
+  const invoicePoints = (rules: Rule[]) => {
+    const r = evaluateInvoice({ invoice: inv, member: { isFirstPurchase: false, tierMultiplier: '1', tier: null }, rules, rates: RATES, at: AT });
+    return r.kind === 'awards' ? r.awards.reduce((s, a) => s + a.points, 0) : 0;
+  };
+  const eventPoints = (rules: Rule[]) => {
+    const r = evaluateUpgrade({ serviceId: '77', previousAmount: usd(500), amount: usd(10000), rules, rates: RATES, at: AT });
+    return r.kind === 'awards' ? r.awards.reduce((s, a) => s + a.points, 0) : 0;
+  };
+
+  it.each<[string, () => Rule[], number, number]>([
+    ['default (lines earn the money): invoice 105, event only its bonus', () => [rule('service_upgrade', { points: 10 })], 105, 10],
+    ['money_from event: the upgrade line earns nothing, the event earns the increase', () => [rule('service_upgrade', { points: 10, money_from: 'event' })], 10, 105],
+    ['a switched-off event rule leaves the lines earning', () => [rule('service_upgrade', { points: 10, money_from: 'event' }, { active: false })], 105, 0],
+  ])('%s', (_name, rules, fromInvoice, fromEvent) => {
+    const list = rules();
+    expect(invoicePoints(list)).toBe(fromInvoice);
+    expect(eventPoints(list)).toBe(fromEvent);
+    // The money (95.00 of upgrade, 10.00 of domain) is counted exactly once across both.
+    expect(invoicePoints(list) + eventPoints(list) - 10 * Number(list[0]?.active)).toBe(105);
+  });
+});
+
+describe('renewal streaks', () => {
+  const fresh: StreakState = { streak: 0, streakMonths: 0, lastDueDate: null, lastRenewedAt: null };
+
+  it.each([
+    ['paid before the due day', '2026-11-21T23:00:00Z', '2026-11-22', 0, true],
+    ['paid on the due day (until 24:00 UTC)', '2026-11-22T23:59:59Z', '2026-11-22', 0, true],
+    ['paid the day after', '2026-11-23T00:00:00Z', '2026-11-22', 0, false],
+    ['paid the day after, within 1 grace day', '2026-11-23T12:00:00Z', '2026-11-22', 1, true],
+    ['no due date: counts as on time', '2030-01-01T00:00:00Z', undefined, 0, true],
+  ])('%s', (_n, at, due, grace, onTime) => {
+    expect(isOnTime(new Date(at), due, grace)).toBe(onTime);
+  });
+
+  it.each([
+    ['monthly', 1],
+    ['annually', 12],
+    ['triennially', 36],
+    ['6m', 6],
+    ['2y', 24],
+    ['14d', 0],
+    ['one_time', 0],
+  ])('%s covers %d months', (cycle, months) => expect(cycleMonths(cycle)).toBe(months));
+
+  it('counts on-time renewals, resets on a late one, ignores an older one delivered late', () => {
+    const steps: Array<[string, string, string]> = [
+      ['2026-01-01T00:00:00Z', '2026-01-01', 'counted:1'],
+      ['2026-02-01T00:00:00Z', '2026-02-01', 'counted:2'],
+      ['2026-03-05T00:00:00Z', '2026-03-01', 'counted:0'],
+      ['2026-04-01T00:00:00Z', '2026-04-01', 'counted:1'],
+      ['2026-02-01T00:00:00Z', '2026-02-01', 'stale'],
+    ];
+    let state = fresh;
+    for (const [at, due, expected] of steps) {
+      const step = nextStreak(state, { occurredAt: new Date(at), dueDate: due, billingCycle: 'monthly' }, 0);
+      expect(step.kind === 'stale' ? 'stale' : `counted:${step.next.streak}`).toBe(expected);
+      if (step.kind === 'counted') state = step.next;
+    }
+    expect(state).toMatchObject({ streak: 1, streakMonths: 1, lastDueDate: '2026-04-01' });
+  });
+
+  const r3 = () => rule('renewal_streak', { streak: 3, percent: 10 });
+  const r3rep = () => rule('renewal_streak', { streak: 3, points: 20, repeat: true });
+  const year = () => rule('renewal_streak', { months: 12, points: 200 });
+  const streak = (rules: Rule[], before: [number, number], after: [number, number], capUsage?: Map<number, number>) =>
+    evaluateStreak({
+      serviceId: '77',
+      before: { streak: before[0], months: before[1] },
+      after: { streak: after[0], months: after[1] },
+      amount: usd(5000),
+      rules,
+      rates: RATES,
+      at: AT,
+      capUsage,
+    }).map((a) => a.points);
+
+  it.each<[string, () => Rule[], [number, number], [number, number], number[]]>([
+    ['3rd on-time renewal in a row: +10% of 50.00 → 5', () => [r3()], [2, 2], [3, 3], [5]],
+    ['2nd: nothing yet', () => [r3()], [1, 1], [2, 2], []],
+    ['4th: a once rule does not fire again', () => [r3()], [3, 3], [4, 4], []],
+    ['a repeating rule fires at 3, 6, 9…', () => [r3rep()], [5, 5], [6, 6], [20]],
+    ['a late renewal (streak 0) earns nothing', () => [r3(), r3rep(), year()], [5, 5], [0, 0], []],
+    ['1 year of continuous service: +200 when the months reach 12', () => [year()], [11, 11], [12, 12], [200]],
+    ['an annual renewal reaches 12 months at once', () => [year()], [0, 0], [1, 12], [200]],
+  ])('%s', (_n, rules, before, after, expected) => {
+    expect(streak(rules(), before, after)).toEqual(expected);
+  });
+
+  it('caps the streak bonus', () => {
+    const capped = rule('renewal_streak', { streak: 3, points: 20, repeat: true }, { capPoints: 30, capPeriod: 'year' });
+    expect(streak([capped], [2, 2], [3, 3], new Map([[capped.id, 15]]))).toEqual([15]);
+  });
+
+  it('tells the tab the next streak reward', () => {
+    expect(nextStreakReward([r3rep()], AT, { streak: 4, months: 4 }, 1)).toEqual({ renewalsToGo: 2, points: 20, streak: 3 });
+    expect(nextStreakReward([r3()], AT, { streak: 4, months: 4 }, 1)).toBeNull();
+    expect(nextStreakReward([r3(), year()], AT, { streak: 1, months: 1 }, 1)).toEqual({ renewalsToGo: 2, percent: 10, streak: 3 });
+    expect(nextStreakReward([year()], AT, { streak: 1, months: 3 }, 3)).toEqual({ renewalsToGo: 3, points: 200, months: 12 });
+  });
+});
+
+describe('action rules', () => {
+  const review = () => rule('action', { kind: 'review', points: 25 });
+  const survey = () => rule('action', { kind: 'survey', points: 5, per: 'month', limit: 2 });
+  const run = (rules: Rule[], kind: string, already: boolean, times: number, capUsage?: Map<number, number>) => {
+    const r = evaluateAction({ rules, at: AT, action: { kind, reference: 'x' }, already, timesInPeriod: times, capUsage });
+    return r.kind === 'awards' ? r.awards.map((a) => a.points) : r.kind;
+  };
+
+  it.each<[string, () => Rule[], string, boolean, number, unknown]>([
+    ['a review earns its bonus', () => [review()], 'review', false, 0, [25]],
+    ['the same reference again: once', () => [review()], 'review', true, 0, 'already_awarded'],
+    ['once ever: a second review of something else', () => [review()], 'review', false, 1, 'limit_reached'],
+    ['per month, limit 2: the second this month earns', () => [survey()], 'survey', false, 1, [5]],
+    ['per month, limit 2: the third does not', () => [survey()], 'survey', false, 2, 'limit_reached'],
+    ['a kind without a rule', () => [review()], 'social_follow', false, 0, 'no_rule'],
+    ['a switched-off rule', () => [rule('action', { kind: 'review', points: 25 }, { active: false })], 'review', false, 0, 'no_rule'],
+  ])('%s', (_n, rules, kind, already, times, expected) => {
+    expect(run(rules(), kind, already, times)).toEqual(expected);
+  });
+
+  it('a cap cuts an action bonus', () => {
+    const capped = rule('action', { kind: 'review', points: 25, per: 'day', limit: 10 }, { capPoints: 30, capPeriod: 'month' });
+    expect(run([capped], 'review', false, 1, new Map([[capped.id, 25]]))).toEqual([5]);
+  });
+});
+
+describe('suspension and the tier grace clock', () => {
+  const tiers: Tier[] = [
+    { id: 1, name: 'Bronze', rank: 0, thresholdMinor: 0, earnMultiplier: '1', renewalDiscountBp: 0, perks: {} } as unknown as Tier,
+    { id: 2, name: 'Gold', rank: 1, thresholdMinor: 100000, earnMultiplier: '1', renewalDiscountBp: 0, perks: {} } as unknown as Tier,
+  ];
+  const base = { tiers, currentTierId: 2, spendMinor: 0, belowSince: new Date('2026-01-01T00:00:00Z'), now: new Date('2026-03-01T00:00:00Z'), graceDays: 30, review: true };
+
+  it('downgrades after the grace period, but not while a service is suspended', () => {
+    expect(decideTier(base).action).toBe('downgrade');
+    expect(decideTier({ ...base, paused: true }).action).toBe('none');
+  });
+
+  it.each([
+    ['suspended after falling below: the suspended time is added', '2026-01-01', '2026-01-10', '2026-01-20', '2026-01-11'],
+    ['fell below while suspended: the clock starts at the resume', '2026-01-10', '2026-01-01', '2026-01-20', '2026-01-20'],
+    ['no suspension recorded: unchanged', '2026-01-01', null, '2026-01-20', '2026-01-01'],
+  ])('%s', (_n, below, suspended, resumed, expected) => {
+    const d = (s: string) => new Date(`${s}T00:00:00Z`);
+    expect(resumeGraceClock(d(below), suspended === null ? null : d(suspended), d(resumed))?.toISOString().slice(0, 10)).toBe(expected);
+  });
+});
+
+describe('redemption blocks', () => {
+  it.each<[string, number, string | null]>([
+    ['active', 10, null],
+    ['active', 0, null],
+    ['active', -5, 'in_debt'],
+    ['inactive', 10, 'client_inactive'],
+    ['closed', 10, 'client_closed'],
+  ])('status %s with %d points: %s', (status, pointsAvailable, expected) => {
+    expect(redemptionBlock({ status, pointsAvailable })).toBe(expected);
+  });
+});
