@@ -26,6 +26,9 @@ import * as dropLedgerUniqueKeyIndex from './20261125000200_drop_ledger_unique_k
 import * as dropLedgerUniqueKey from './20261125000210_drop_ledger_unique_key';
 import * as addEventsWrittenOff from './20261125001000_add_events_written_off';
 import * as seedTierPerksLocales from './20261125003000_seed_tier_perks_locales';
+import * as addTiersNames from './20261126005000_add_tiers_names';
+import * as seedTierNames from './20261126005010_seed_tier_names';
+import * as seedRuleLabels from './20261126005020_seed_rule_labels';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -60,4 +63,7 @@ export const migrations: NamedMigration[] = [
   { name: '20261125000210_drop_ledger_unique_key', ...dropLedgerUniqueKey },
   { name: '20261125001000_add_events_written_off', ...addEventsWrittenOff },
   { name: '20261125003000_seed_tier_perks_locales', ...seedTierPerksLocales },
+  { name: '20261126005000_add_tiers_names', ...addTiersNames },
+  { name: '20261126005010_seed_tier_names', ...seedTierNames },
+  { name: '20261126005020_seed_rule_labels', ...seedRuleLabels },
 ];

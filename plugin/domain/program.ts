@@ -24,6 +24,8 @@ export interface Program {
   rules: readonly Rule[];
   /** The base rate's on/off, window and cap (setting `base_rule`); the rates are `earnRates`. */
   baseRule: RuleSwitch;
+  /** The program's language (setting `default_language`): the last choice for pages and the fallback for program text. */
+  defaultLanguage: string;
 }
 
 export { TIER_DISCOUNT_METHODS, baseRuleSettingSchema, type TierDiscountMethod } from './settings';
@@ -68,6 +70,7 @@ export function programFromSettings(settings: Partial<Settings>, rules: readonly
     tierDiscountMethod: s.tier_discount_method,
     rules,
     baseRule: baseRuleFrom(s.base_rule),
+    defaultLanguage: s.default_language,
   };
 }
 
