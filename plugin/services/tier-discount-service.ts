@@ -6,6 +6,9 @@ import type { Translations } from '../i18n';
 import type { MemberAccount } from './member-account';
 import type { ProgramSnapshot, UseCaseContext, UseCaseResult } from './use-case-context';
 
+/** The outbox keys of an invoice's tier discount: one action per invoice, whichever method sent it. */
+export const tierDiscountKeys = (invoiceId: string) => ({ line: `tier-discount:invoice:${invoiceId}`, cashback: `tier-cashback:invoice:${invoiceId}` });
+
 /** The renewal lines' total: the only part of an invoice a tier discount applies to. */
 function renewalTotal(invoice: Invoice): number {
   return (invoice.items ?? []).filter((i) => i.type === 'renewal').reduce((sum, i) => sum + i.amount.minor, 0);
@@ -28,7 +31,7 @@ export class TierDiscountService {
     await tx.repos.outbox.enqueue(
       'invoice.discount',
       { invoiceId: invoice.id, amount: { currency: invoice.currency, minor: discount }, description: this.describe(account.member, tier) },
-      `tier-discount:invoice:${invoice.id}`,
+      tierDiscountKeys(invoice.id).line,
       tx.now,
     );
     return { outcome: 'applied', points: 0, detail: 'tier_discount_queued' };
@@ -53,7 +56,7 @@ export class TierDiscountService {
     await tx.repos.outbox.enqueue(
       'client.credit',
       { clientId: account.member.panelClientId, amount: { currency: invoice.currency, minor: discount }, description: this.describe(account.member, tier) },
-      `tier-cashback:invoice:${invoice.id}`,
+      tierDiscountKeys(invoice.id).cashback,
       tx.now,
     );
   }
@@ -65,7 +68,7 @@ export class TierDiscountService {
    * outbox row shows it was sent.
    */
   async invoiceRefunded(tx: Tx, invoiceId: string): Promise<void> {
-    await tx.repos.outbox.cancelPending(`tier-cashback:invoice:${invoiceId}`, 'cancelled: the invoice was refunded or charged back');
+    await tx.repos.outbox.cancelPending(tierDiscountKeys(invoiceId).cashback, 'cancelled: the invoice was refunded or charged back');
   }
 
   /** Client-tier method: the panel's client group carries the discount (WHMCS discountpercent). */

@@ -278,7 +278,7 @@ describe('outbox: generic adapter', () => {
     expect(verified).toEqual({
       type: 'invoice.discount',
       idempotency_key: entry.idempotencyKey,
-      data: { invoice_id: '1001', amount: '12.50', currency: 'USD', description: `Gold tier discount [ref ${entry.idempotencyKey}]` },
+      data: { invoice_id: '1001', amount: '12.50', currency: 'USD', description: 'Gold tier discount' },
     });
     expect(() => new Webhook(`whsec_${Buffer.from('another-secret-0123456789').toString('base64')}`).verify(body, headers as Record<string, string>)).toThrow();
     expect(await app.plugin.db.repos.outbox.findById(entry.id)).toMatchObject({ state: 'sent', panelReference: 'item-9' });
