@@ -110,7 +110,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     return { program: current, tiers: tierList, tierSettings: settings };
   };
   const events = new EventService(db, { handle: hookDispatcher(hooks, { earning, invoices, tierDiscounts }), snapshot });
-  const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock, { clockSkewSeconds: config.ssoClockSkewSeconds });
+  const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock, { clockSkewSeconds: config.ssoClockSkewSeconds, panelOrigin: config.panelOrigin });
   const rewards = new RewardsQueryService(db, program, tiers, clock);
   const rewardsTab = new RewardsTabPresenter(rewards, translations);
   const releasePending = new ReleasePendingJob(db, logger);
@@ -142,6 +142,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     secrets,
     eventSource: config.eventSource,
     panelOrigin: config.panelOrigin,
+    defaultLanguage: async () => (await program.current()).defaultLanguage,
     events,
     auth,
     rewardsTab,
@@ -179,6 +180,8 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       await translations.init();
       views.init();
       await program.init();
+      const language = (await program.current()).defaultLanguage;
+      if (!translations.supports(language)) logger.warn({ default_language: language }, `default_language ${language} has no locale file; pages fall back to English`);
       const method = (await program.current()).tierDiscountMethod;
       const action = TIER_DISCOUNT_ACTIONS[method];
       const needs = action && capabilityOf(action);

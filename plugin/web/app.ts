@@ -15,7 +15,7 @@ import { demoRouter } from './demo/demo-router';
 import { fallbackErrors, jsonErrors, pageErrors, type ErrorDeps } from './errors';
 import { healthRouter } from './health/health-router';
 import { securityHeaders } from './security';
-import { captureMount } from './urls';
+import { captureMount, mountUrl } from './urls';
 import type { ViewRenderer } from './views';
 import { webhookRouter } from './webhook/webhook-router';
 
@@ -28,8 +28,10 @@ export interface WebDeps {
   secrets: { webhook: string; session: string };
   /** Inbox source name of events arriving by webhook. */
   eventSource: string;
-  /** Origin allowed to frame the Rewards tab. */
+  /** Origin allowed to frame the Rewards tab, and the client area's home for "back" links. */
   panelOrigin?: string;
+  /** The program's default language (setting `default_language`): the last choice for a page's language. */
+  defaultLanguage?: () => Promise<string>;
   events: EventService;
   auth: AuthService;
   rewardsTab: RewardsTabPresenter;
@@ -60,7 +62,15 @@ function area(routes: Router, errors: express.ErrorRequestHandler, options: { cl
  * it: links, redirects and cookie paths are built from the mount point.
  */
 export function createWebRouter(deps: WebDeps): Router {
-  const errorDeps: ErrorDeps = { logger: deps.logger, views: deps.views, translations: deps.translations };
+  // Back to the panel: its origin when configured; the demo panel is this router's own home page.
+  const panelHome = (mount: string): string | null => deps.panelOrigin ?? (deps.demo ? mountUrl(mount, '') : null);
+  const errorDeps: ErrorDeps = {
+    logger: deps.logger,
+    views: deps.views,
+    translations: deps.translations,
+    panelHome,
+    defaultLanguage: deps.defaultLanguage,
+  };
   const json = jsonErrors(errorDeps);
   const pages = pageErrors(errorDeps);
 
@@ -76,10 +86,10 @@ export function createWebRouter(deps: WebDeps): Router {
   router.use('/healthz', area(healthRouter(deps.db, deps.logger), json, { claimsUnknown: true }));
   router.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
   router.use(cookieParser());
-  router.use(area(clientRouter({ auth: deps.auth, rewardsTab: deps.rewardsTab, views: deps.views }), pages, { claimsUnknown: false }));
+  router.use(area(clientRouter({ auth: deps.auth, rewardsTab: deps.rewardsTab, views: deps.views, panelHome }), pages, { claimsUnknown: false }));
   if (deps.demo) {
     const csrf = createCsrf(deps.secrets.session, 'anon');
-    router.use(area(demoRouter({ demo: deps.demo, views: deps.views, translations: deps.translations, csrf, dispatchOutbox: deps.dispatchOutbox }), pages, { claimsUnknown: false }));
+    router.use(area(demoRouter({ demo: deps.demo, views: deps.views, translations: deps.translations, csrf, dispatchOutbox: deps.dispatchOutbox, defaultLanguage: deps.defaultLanguage }), pages, { claimsUnknown: false }));
   }
   router.use(notFound);
   router.use(fallbackErrors(errorDeps));

@@ -17,11 +17,12 @@ export function demoRouter(deps: {
   csrf: Csrf;
   /** Sends due outbox actions at once, so the page shows what an event made the panel do. */
   dispatchOutbox?: () => Promise<unknown>;
+  defaultLanguage?: () => Promise<string>;
 }): Router {
   const router = Router();
 
   const renderHome = async (req: Request, res: express.Response, result?: DeliveryResult) => {
-    const i18n = deps.translations.for(req.acceptsLanguages('en', 'ru') || 'en');
+    const i18n = deps.translations.negotiate({ accepted: req.acceptsLanguages(), programDefault: await deps.defaultLanguage?.() });
     const clients = await deps.demo.clients();
     const model = {
       clients,
