@@ -1,6 +1,6 @@
 import type { Invoice } from '../domain/billing-event';
 import type { Member } from '../domain/member';
-import { renewalDiscount, type Tier } from '../domain/tiers';
+import { localized, renewalDiscount, type Tier } from '../domain/tiers';
 import type { Tx } from '../db/unit-of-work';
 import type { Translations } from '../i18n';
 import type { MemberAccount } from './member-account';
@@ -30,7 +30,7 @@ export class TierDiscountService {
     if (discount === 0) return { outcome: 'applied', points: 0, detail: 'no_invoice_discount' };
     await tx.repos.outbox.enqueue(
       'invoice.discount',
-      { invoiceId: invoice.id, amount: { currency: invoice.currency, minor: discount }, description: this.describe(account.member, tier) },
+      { invoiceId: invoice.id, amount: { currency: invoice.currency, minor: discount }, description: this.describe(account.member, tier, input.snapshot) },
       tierDiscountKeys(invoice.id).line,
       tx.now,
     );
@@ -55,7 +55,7 @@ export class TierDiscountService {
     if (discount === 0) return;
     await tx.repos.outbox.enqueue(
       'client.credit',
-      { clientId: account.member.panelClientId, amount: { currency: invoice.currency, minor: discount }, description: this.describe(account.member, tier) },
+      { clientId: account.member.panelClientId, amount: { currency: invoice.currency, minor: discount }, description: this.describe(account.member, tier, input.snapshot) },
       tierDiscountKeys(invoice.id).cashback,
       tx.now,
     );
@@ -81,10 +81,12 @@ export class TierDiscountService {
     return tier ? renewalDiscount(renewalTotal(invoice), tier.renewalDiscountBp) : 0;
   }
 
-  /** Shown on the client's invoice, so in the client's language. */
-  private describe(member: Readonly<Member>, tier: Tier | null): string {
-    const i18n = this.translations.for(member.locale);
+  /** Shown on the client's invoice, so in the client's language, with the tier's name in it. */
+  private describe(member: Readonly<Member>, tier: Tier | null, snapshot: ProgramSnapshot): string {
+    const language = snapshot.program.defaultLanguage;
+    const i18n = this.translations.negotiate({ client: [member.locale], programDefault: language });
     const percent = new Intl.NumberFormat(i18n.locale, { maximumFractionDigits: 2 }).format((tier?.renewalDiscountBp ?? 0) / 100);
-    return i18n.t('discount.renewal_line', { tier: tier?.name ?? '', percent });
+    const name = tier ? (localized(tier.names, [i18n.language, language]) ?? tier.name) : '';
+    return i18n.t('discount.renewal_line', { tier: name, percent });
   }
 }

@@ -64,6 +64,8 @@ export interface StartOptions {
   panelApi?: PanelApi;
   /** Mounts `plugin.router` under this prefix (`'/loyalty'`), as a host app would; default the root. */
   mountAt?: string;
+  /** Environment config overrides (e.g. `panelOrigin`). */
+  config?: Partial<PluginConfig>;
 }
 
 export async function startTestApp(options: StartOptions = {}): Promise<TestApp> {
@@ -76,6 +78,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
     eventSource: 'test',
     logLevel: 'silent',
     dbPoolMax: 20,
+    ...options.config,
   };
   const plugin = createPlugin({
     config,
