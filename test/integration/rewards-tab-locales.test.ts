@@ -39,7 +39,8 @@ function readable(html: string): string {
 export function englishLeft(html: string): string[] {
   const labels = [...html.matchAll(/aria-label="([^"]*)"/g)].map((m) => m[1]).join(' ');
   const words = `${readable(html)} ${labels}`.match(/[A-Za-z]{3,}/g) ?? [];
-  return [...new Set(words.filter((w) => ENGLISH.has(w.toLowerCase())))];
+  // Currency codes (TRY, USD) are names, not English.
+  return [...new Set(words.filter((w) => !/^[A-Z]{3}$/.test(w) && ENGLISH.has(w.toLowerCase())))];
 }
 
 describe('the Rewards tab in each language', () => {
