@@ -1,7 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { LANGUAGES, LOCALES_DIR } from '../../plugin/i18n';
+import { LANGUAGES } from '../../plugin/i18n';
 import { SESSION_COOKIE } from '../../plugin/web/session';
+import { englishLeft } from '../support/english';
 import { expectBalancesConsistent, invoicePaid, invoiceRefunded, startTestApp, type TestApp } from '../support/harness';
 
 /** Each language's customer gets the whole tab in their language: no English left but names. */
@@ -13,35 +12,6 @@ const CLIENTS: Record<string, { locale: string; currency: string; name: string; 
   vi: { locale: 'vi', currency: 'VND', name: 'Nguyễn Văn Minh', amount: '250000' },
   zh: { locale: 'zh-CN', currency: 'CNY', name: '李华', amount: '4200.00' },
 };
-
-/** Words English strings use; a translated page containing one has a string someone forgot. */
-const ENGLISH = (() => {
-  const { meta: _meta, demo: _demo, ...strings } = JSON.parse(fs.readFileSync(path.join(LOCALES_DIR, 'en.json'), 'utf8')) as Record<string, unknown>;
-  const words = JSON.stringify(strings)
-    .replace(/{{\w+}}/g, ' ')
-    .replace(/"[a-z_]+":/g, ' ')
-    .toLowerCase()
-    .match(/[a-z]{3,}/g);
-  return new Set(words ?? []);
-})();
-
-function readable(html: string): string {
-  return html
-    .replace(/<head>[\s\S]*?<\/head>/, '')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&#x27;/g, "'")
-    .replace(/&amp;/g, '&')
-    .replace(/[ \t\r\n]+/g, ' ')
-    .trim();
-}
-
-/** The page's English words, and the words people read in attributes (aria-label). */
-export function englishLeft(html: string): string[] {
-  const labels = [...html.matchAll(/aria-label="([^"]*)"/g)].map((m) => m[1]).join(' ');
-  const words = `${readable(html)} ${labels}`.match(/[A-Za-z]{3,}/g) ?? [];
-  // Currency codes (TRY, USD) are names, not English.
-  return [...new Set(words.filter((w) => !/^[A-Z]{3}$/.test(w) && ENGLISH.has(w.toLowerCase())))];
-}
 
 describe('the Rewards tab in each language', () => {
   let app: TestApp;

@@ -115,7 +115,9 @@ export class RewardsTabPresenter {
     const currencyNotes: string[] = [];
     if (facts.code && !facts.earns) currencyNotes.push(i18n.t('rewards.currency_no_earn', { currency: facts.code, currencies: earning }));
     if (facts.code && !facts.countsForTiers && data.tier.status.tier) currencyNotes.push(i18n.t('rewards.currency_no_tiers', { currency: facts.code }));
-    const rows = history.entries.map((e) => ({ id: e.id, date: e.createdAt, reason: this.reason(e, i18n), delta: e.delta, balanceAfter: e.balanceAfter }));
+    // Reasons keep the tier's key as written when earned; the page names it in the member's language.
+    const tierNames = new Map(data.tier.status.allTiers.map((t) => [t.name, localized(t.names, languages) ?? t.name]));
+    const rows = history.entries.map((e) => ({ id: e.id, date: e.createdAt, reason: this.reason(e, i18n, tierNames), delta: e.delta, balanceAfter: e.balanceAfter }));
     const filterQuery = filterParams(history.filter);
     const filtered = Object.keys(filterQuery).length > 0;
     return {
@@ -220,9 +222,10 @@ export class RewardsTabPresenter {
    * Each reason code is a `reason.<code>` string; its params are formatted for the locale. The
    * invoice's number is cut out, so the page can keep it on one line.
    */
-  private reason(entry: LedgerEntry, i18n: Translator): HistoryRow['reason'] {
+  private reason(entry: LedgerEntry, i18n: Translator, tierNames: ReadonlyMap<string, string>): HistoryRow['reason'] {
     const p = entry.reasonParams;
     const params: Record<string, string | number> = { ...p };
+    if (typeof p.tier === 'string') params.tier = tierNames.get(p.tier) ?? p.tier;
     if (p.amount !== undefined && p.currency !== undefined) params.amount = amount(String(p.amount), String(p.currency), i18n);
     if (p.points !== undefined) params.points = points(Number(p.points), i18n);
     const ref = p.invoice === undefined ? null : String(p.invoice);
