@@ -43,6 +43,9 @@ import * as addInvoicesReversal from './20261126003130_add_invoices_reversal';
 import * as createChurnFlags from './20261126003140_create_churn_flags';
 import * as seedLifecycleRules from './20261126003150_seed_lifecycle_rules';
 import * as addMembersProfileAt from './20261126003160_add_members_profile_at';
+import * as addTiersNames from './20261126005000_add_tiers_names';
+import * as seedTierNames from './20261126005010_seed_tier_names';
+import * as seedRuleLabels from './20261126005020_seed_rule_labels';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -91,6 +94,9 @@ export const migrations: NamedMigration[] = [
   { name: '20261126003160_add_members_profile_at', ...addMembersProfileAt },
   { name: '20261126004000_add_events_request_id', ...addEventsRequestId },
   { name: '20261126004010_create_rate_limits', ...createRateLimits },
+  { name: '20261126005000_add_tiers_names', ...addTiersNames },
+  { name: '20261126005010_seed_tier_names', ...seedTierNames },
+  { name: '20261126005020_seed_rule_labels', ...seedRuleLabels },
   { name: '20261126006000_create_rewards', ...createRewards },
   { name: '20261126006010_create_redemptions', ...createRedemptions },
   { name: '20261126006020_seed_rewards', ...seedRewards },

@@ -132,7 +132,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     return { program: current, tiers: tierList, tierSettings: settings };
   };
   const events = new EventService(db, { handle: hookDispatcher(hooks, { earning, invoices, tierDiscounts, lifecycle, clients }), snapshot });
-  const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock, { clockSkewSeconds: config.ssoClockSkewSeconds });
+  const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock, { clockSkewSeconds: config.ssoClockSkewSeconds, panelOrigin: config.panelOrigin });
   const rewards = new RewardsQueryService(db, program, tiers, clock);
   const rewardsTab = new RewardsTabPresenter(rewards, translations);
   const releasePending = new ReleasePendingJob(db, logger);
@@ -191,6 +191,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     secrets,
     eventSource: config.eventSource,
     panelOrigin: config.panelOrigin,
+    defaultLanguage: async () => (await program.current()).defaultLanguage,
     events,
     auth,
     rewardsTab,
@@ -236,6 +237,8 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       const channel = (await settings.snapshot()).email_channel;
       if (channel === 'smtp' && !mailer) logger.warn({ channel }, 'email_channel is smtp but SMTP_URL is not set; member emails wait in the outbox');
       if (channel === 'panel' && panelApi && !panelApi.capabilities.email) logger.warn({ channel, panel: panelApi.name }, 'email_channel is panel but the panel cannot send email; those emails will fail');
+      const language = (await program.current()).defaultLanguage;
+      if (!translations.supports(language)) logger.warn({ default_language: language }, `default_language ${language} has no locale file; pages fall back to English`);
       const method = (await program.current()).tierDiscountMethod;
       const action = TIER_DISCOUNT_ACTIONS[method];
       const needs = action && capabilityOf(action);

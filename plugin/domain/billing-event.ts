@@ -38,6 +38,8 @@ export interface InvoiceItem {
 
 export interface Invoice {
   id: string;
+  /** The number the customer sees on the invoice, when the panel's differs from its id; shown instead of the id. */
+  number?: string;
   currency: string;
   total: Money;
   paidFromCredit: Money;

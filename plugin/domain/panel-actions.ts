@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { currencyDigits, toDecimalString, type Money } from './money';
 
@@ -49,8 +50,9 @@ export interface PanelActionDefinition<P = unknown> {
   readonly onFailed: CompensationName | null;
   /**
    * The action as panel-side shims receive it (the generic adapter's `data`): snake_case, money
-   * as a decimal string plus its currency, as in the event contract. Descriptions carry the
-   * idempotency key so a retried action can be found in the panel (see `withKey`).
+   * as a decimal string plus its currency, as in the event contract. The shim receives the
+   * idempotency key beside `data`, so descriptions are the customer's text alone; a shim that
+   * can only store the key in the description uses `withKey`.
    * A method, so a definition for a narrower payload still fits a table of any actions.
    */
   toWire(payload: P, idempotencyKey: string): Record<string, unknown>;
@@ -64,9 +66,24 @@ export function definePanelAction<P>(definition: PanelActionDefinition<P>): Pane
   return definition;
 }
 
-/** The description an adapter writes into the panel: the key makes a retry findable. */
+/**
+ * A short stand-in for an idempotency key, for text a customer reads: 10 hex digits of its
+ * SHA-256, so "Gold tier renewal discount (5%) [ref 3f9a2c41d0]" and not the internal key.
+ * Unique enough to find one client's line or credit again (a collision needs ~10^6 actions on
+ * one invoice or client), and the same for every retry of an action.
+ */
+export function shortRef(idempotencyKey: string): string {
+  return createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 10);
+}
+
+/**
+ * The description an adapter writes into a panel that has no other field for our key: the
+ * customer's text first, then the short reference, which makes a retry findable. A panel
+ * with a field of its own (the generic shim gets `idempotency_key` beside `data`) gets the
+ * customer's text alone.
+ */
 export function withKey(description: string, idempotencyKey: string): string {
-  return `${description} [ref ${idempotencyKey}]`;
+  return `${description} [ref ${shortRef(idempotencyKey)}]`;
 }
 
 const money = z
@@ -109,7 +126,7 @@ export const PANEL_ACTIONS = {
     payload: z.object({ invoiceId: panelId, amount: money, description }),
     capability: 'invoiceDiscount',
     onFailed: null,
-    toWire: (p, key) => ({ invoice_id: p.invoiceId, ...moneyFields(p.amount), description: withKey(p.description, key) }),
+    toWire: (p) => ({ invoice_id: p.invoiceId, ...moneyFields(p.amount), description: p.description }),
   }),
   'client.tier': definePanelAction({
     description: "puts the client in the panel's group for their tier (absolute, so a repeat is harmless)",
@@ -124,7 +141,7 @@ export const PANEL_ACTIONS = {
     capability: 'credit',
     // A redemption paid for it with points: they go back. Cashback spent none: nothing to undo.
     onFailed: 'reverse_points',
-    toWire: (p, key) => ({ client_id: p.clientId, ...moneyFields(p.amount), description: withKey(p.description, key) }),
+    toWire: (p) => ({ client_id: p.clientId, ...moneyFields(p.amount), description: p.description }),
   }),
   'client.email': definePanelAction({
     description:

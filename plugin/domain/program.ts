@@ -28,6 +28,8 @@ export interface Program {
   pauseEarningWhileSuspended: boolean;
   /** Days after `service.due_date` a renewal still counts as on time. */
   renewalGraceDays: number;
+  /** The program's language (setting `default_language`): the last choice for pages and the fallback for program text. */
+  defaultLanguage: string;
 }
 
 export { TIER_DISCOUNT_METHODS, baseRuleSettingSchema, type TierDiscountMethod } from './settings';
@@ -74,6 +76,7 @@ export function programFromSettings(settings: Partial<Settings>, rules: readonly
     baseRule: baseRuleFrom(s.base_rule),
     pauseEarningWhileSuspended: s.pause_earning_while_suspended,
     renewalGraceDays: s.renewal_grace_days,
+    defaultLanguage: s.default_language,
   };
 }
 

@@ -25,6 +25,14 @@ export const TIER_DISCOUNT_METHODS = ['invoice_line', 'client_tier', 'cashback',
 export type TierDiscountMethod = (typeof TIER_DISCOUNT_METHODS)[number];
 
 const currencyCode = z.string().refine((c) => currencyDigits(c) !== undefined, 'is not a known ISO 4217 currency code');
+function isLanguageTag(tag: string): boolean {
+  try {
+    return tag.length <= 35 && new Intl.Locale(tag).language.length > 0;
+  } catch {
+    return false;
+  }
+}
+
 const instant = z.iso.datetime({ offset: true }).nullable().default(null);
 
 /**
@@ -160,6 +168,12 @@ export const SETTINGS = {
     schema: z.number().int().min(1).max(100),
     default: 50,
     description: 'the churn-risk job flags spend that fell by at least this percentage between the two windows',
+  }),
+  default_language: defineSetting({
+    schema: z.string().refine(isLanguageTag, 'must be a BCP 47 language tag such as "en" or "tr"'),
+    default: 'en',
+    description:
+      "the program's own language: pages use it when neither the client's panel locale nor the browser's languages have a locale file, and tier names, perks and rule labels fall back to it where the provider gave none in the member's language",
   }),
 } as const;
 

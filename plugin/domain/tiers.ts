@@ -15,6 +15,17 @@ export interface Tier {
   renewalDiscountBp: number;
   /** Perks shown to the client, per language. */
   perks: Record<string, string[]>;
+  /** The name shown to members, per language; `name` is the key promos and panel groups use, and the fallback. */
+  names: Record<string, string>;
+}
+
+/**
+ * Program text in the member's language: the first of `languages` the provider wrote, then the
+ * program's default language, then English, then whatever there is.
+ */
+export function localized<T>(byLanguage: Readonly<Record<string, T>>, languages: readonly string[]): T | undefined {
+  for (const l of languages) if (byLanguage[l] !== undefined) return byLanguage[l];
+  return byLanguage.en ?? Object.values(byLanguage)[0];
 }
 
 export interface TierSettings {

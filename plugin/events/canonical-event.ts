@@ -62,6 +62,7 @@ const itemSchema = z.object({
 
 const invoiceSchema = z.object({
   id: panelId,
+  number: z.string().min(1).max(64, 'must be at most 64 characters').optional(),
   currency,
   total: amount,
   paid_from_credit: amount.optional(),
@@ -184,6 +185,7 @@ function toBillingEvent(
     client: { ...raw.client },
     invoice: inv && {
       id: inv.id,
+      ...(inv.number !== undefined && { number: inv.number }),
       currency: inv.currency,
       total: money('invoice.total', inv.total, inv.currency) ?? zero(inv.currency),
       paidFromCredit: money('invoice.paid_from_credit', inv.paid_from_credit, inv.currency) ?? zero(inv.currency),

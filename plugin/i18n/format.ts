@@ -30,10 +30,23 @@ function dateFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.D
   return format;
 }
 
+const listFormats = new Map<string, Intl.ListFormat>();
+
+/** "USD, EUR and GBP", "USD, EUR и GBP", "USD、EUR和GBP". */
+export function formatList(locale: string, items: readonly string[]): string {
+  let format = listFormats.get(locale);
+  if (!format) {
+    format = new Intl.ListFormat(locale, { type: 'conjunction', style: 'long' });
+    listFormats.set(locale, format);
+  }
+  return format.format(items);
+}
+
 const INTEGER: Intl.NumberFormatOptions = { maximumFractionDigits: 0 };
 const SIGNED_INTEGER: Intl.NumberFormatOptions = { maximumFractionDigits: 0, signDisplay: 'exceptZero' };
 /** Earn rates can be fractional ("2.5 points"); balances never are. */
 const DECIMAL: Intl.NumberFormatOptions = { maximumFractionDigits: 4 };
+const PERCENT: Intl.NumberFormatOptions = { style: 'percent', maximumFractionDigits: 2 };
 const MEDIUM_DATE: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeZone: 'UTC' };
 
 export function formatInteger(locale: string, n: number): string {
@@ -46,6 +59,11 @@ export function formatSignedInteger(locale: string, n: number): string {
 
 export function formatDecimal(locale: string, n: number): string {
   return numberFormat(locale, DECIMAL).format(n);
+}
+
+/** A fraction as a percentage: 0.05 → "5%", "%5" (tr), "5 %" where the locale spaces it. */
+export function formatPercent(locale: string, fraction: number): string {
+  return numberFormat(locale, PERCENT).format(fraction);
 }
 
 export function formatDate(locale: string, d: Date): string {

@@ -44,6 +44,12 @@ function toColumns(c: InvoiceChanges): Record<string, unknown> {
 export class InvoiceRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
+  /** The member's invoices paid in [from, to): e.g. the tier discounts of this year. */
+  async paidBetween(memberId: number, from: Date, to: Date): Promise<InvoiceRecord[]> {
+    const rows = await this.db(INVOICES).where({ member_id: memberId }).andWhere('paid_at', '>=', from).andWhere('paid_at', '<', to).orderBy('id', 'asc');
+    return rows.map(toRecord);
+  }
+
   async find(memberId: number, invoiceId: string): Promise<InvoiceRecord | null> {
     const row = await this.db(INVOICES).where({ member_id: memberId, invoice_id: invoiceId }).first();
     return row ? toRecord(row) : null;

@@ -47,10 +47,14 @@ export class LedgerRepository {
    */
   async pageForMember(
     memberId: number,
-    options: { beforeId?: number; limit: number },
+    options: { beforeId?: number; limit: number; kinds?: readonly LedgerKind[]; from?: Date; until?: Date },
   ): Promise<{ entries: LedgerEntry[]; hasOlder: boolean }> {
     const q = this.db(LEDGER).where({ member_id: memberId }).orderBy('id', 'desc').limit(options.limit + 1);
     if (options.beforeId !== undefined) q.andWhere('id', '<', options.beforeId);
+    if (options.kinds) q.whereIn('kind', [...options.kinds]);
+    // [from, until): the history's date filter, in whole UTC days chosen by the caller.
+    if (options.from) q.andWhere('created_at', '>=', options.from);
+    if (options.until) q.andWhere('created_at', '<', options.until);
     const rows = await q;
     return { entries: rows.slice(0, options.limit).map(toEntry), hasOlder: rows.length > options.limit };
   }

@@ -89,6 +89,21 @@ export class LotRepository {
     return { points: toInt(row?.points), firstExpiry: toDateOrNull(row?.first) };
   }
 
+  /**
+   * The next lots to expire from `from` on, soonest first (at most `limit` lots): the Rewards
+   * tab groups them by date to show the next expiry dates and amounts.
+   */
+  async nextExpiring(memberId: number, from: Date, limit: number): Promise<Array<{ points: number; expiresAt: Date }>> {
+    const rows = await this.db(LOTS)
+      .where({ member_id: memberId })
+      .andWhere('remaining', '>', 0)
+      .andWhere('expires_at', '>=', from)
+      .select('remaining', 'expires_at')
+      .orderBy('expires_at', 'asc')
+      .limit(limit);
+    return rows.map((r: Record<string, unknown>) => ({ points: toInt(r.remaining), expiresAt: toDate(r.expires_at) }));
+  }
+
   // --- Expiry (issue 8) ---
 
   /**

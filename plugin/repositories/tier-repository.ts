@@ -20,6 +20,7 @@ export class TierRepository {
       earnMultiplier: String(r.earn_multiplier),
       renewalDiscountBp: toInt(r.renewal_discount_bp),
       perks: JSON.parse(String(r.perks)) as Record<string, string[]>,
+      names: r.names === null || r.names === undefined ? {} : (JSON.parse(String(r.names)) as Record<string, string>),
     }));
   }
 

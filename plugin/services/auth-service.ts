@@ -20,7 +20,7 @@ export type AdminRole = (typeof ADMIN_ROLES)[number];
  * issued yet.
  */
 export type Principal =
-  | { kind: 'client'; clientId: string; locale?: string }
+  | { kind: 'client'; clientId: string; locale?: string; returnUrl?: string }
   | { kind: 'admin'; adminId: string; role: AdminRole };
 export type PrincipalKind = Principal['kind'];
 export type PrincipalOf<K extends PrincipalKind> = Extract<Principal, { kind: K }>;
@@ -113,13 +113,16 @@ export class AuthService {
   private readonly ssoKey: Uint8Array;
   private readonly sessionKey: Uint8Array;
   private readonly skew: number;
+  /** The panel's origin (PANEL_ORIGIN): a token's `return_url` must be on it. */
+  private readonly panelOrigin: string | undefined;
 
   constructor(
     private readonly db: Database,
     secrets: { sso: string; session: string },
     private readonly clock: () => Date,
-    options: { clockSkewSeconds?: number } = {},
+    options: { clockSkewSeconds?: number; panelOrigin?: string } = {},
   ) {
+    this.panelOrigin = options.panelOrigin;
     this.ssoKey = new TextEncoder().encode(secrets.sso);
     this.sessionKey = new TextEncoder().encode(secrets.session);
     this.skew = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_S;
@@ -134,9 +137,9 @@ export class AuthService {
   }
 
   /** What a panel does: used by the demo panel and the tests. */
-  async mintSsoToken(clientId: string, options: { locale?: string; ttlSeconds?: number; jti?: string } = {}): Promise<string> {
+  async mintSsoToken(clientId: string, options: { locale?: string; ttlSeconds?: number; jti?: string; returnUrl?: string } = {}): Promise<string> {
     const now = Math.floor(this.clock().getTime() / 1000);
-    const claims = options.locale ? { locale: options.locale } : {};
+    const claims = { ...(options.locale && { locale: options.locale }), ...(options.returnUrl && { return_url: options.returnUrl }) };
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(clientId)
@@ -177,13 +180,34 @@ export class AuthService {
     const clientId = String(sub);
     const fresh = await this.db.repos.ssoTokens.markUsed(jti, clientId, new Date(exp * 1000), now);
     if (!fresh) throw ssoError('sso_used', 'The SSO token was already used');
-    return { kind: 'client', clientId, ...(locale && { locale }) };
+    const returnUrl = this.returnUrlFrom(payload.return_url);
+    return { kind: 'client', clientId, ...(locale && { locale }), ...(returnUrl && { returnUrl }) };
+  }
+
+  /**
+   * The optional `return_url` claim: where "back to the client area" leads. Only a URL on the
+   * panel's own origin (PANEL_ORIGIN) is taken, so a token can't turn the tab into a link
+   * to anywhere else.
+   */
+  private returnUrlFrom(claim: unknown): string | undefined {
+    if (claim === undefined) return undefined;
+    if (!this.panelOrigin) throw ssoError('sso_invalid', 'The SSO token has a return_url, but PANEL_ORIGIN is not set, so it cannot be checked. Set PANEL_ORIGIN to the panel\'s origin.');
+    let url: URL | null = null;
+    try {
+      url = typeof claim === 'string' && claim.length <= 2000 ? new URL(claim) : null;
+    } catch {
+      url = null;
+    }
+    if (!url || url.origin !== new URL(this.panelOrigin).origin) {
+      throw ssoError('sso_invalid', `The SSO token's return_url must be an absolute URL on PANEL_ORIGIN (${this.panelOrigin}).`);
+    }
+    return url.href;
   }
 
   async issueSession(principal: Principal): Promise<string> {
     if (principal.kind !== 'client') throw new Error('Admin sessions are not issued yet');
     const now = Math.floor(this.clock().getTime() / 1000);
-    return new SignJWT({ typ: 'client', ...(principal.locale && { locale: principal.locale }) })
+    return new SignJWT({ typ: 'client', ...(principal.locale && { locale: principal.locale }), ...(principal.returnUrl && { return_url: principal.returnUrl }) })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(principal.clientId)
       .setIssuedAt(now)
@@ -201,6 +225,12 @@ export class AuthService {
     }
     const clientId = clientIdFrom(payload.sub);
     if (payload.typ !== 'client' || clientId === null) return null;
-    return { kind: 'client', clientId, ...(typeof payload.locale === 'string' && { locale: payload.locale }) };
+    return {
+      kind: 'client',
+      clientId,
+      ...(typeof payload.locale === 'string' && { locale: payload.locale }),
+      // Checked when the SSO token was accepted; the session is ours and signed.
+      ...(typeof payload.return_url === 'string' && { returnUrl: payload.return_url }),
+    };
   }
 }

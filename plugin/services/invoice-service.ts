@@ -171,7 +171,7 @@ export class InvoiceService {
   }
 
   /** Reverses the invoice's points up to what its refunds (or chargeback) call for. */
-  private async reverseTo(tx: Tx, account: MemberAccount, ctx: UseCaseContext, row: InvoiceRecord, reason: string): Promise<Taken> {
+  private async reverseTo(tx: Tx, account: MemberAccount, ctx: InvoiceInput, row: InvoiceRecord, reason: string): Promise<Taken> {
     const target = takenBack(row, row.earnedPoints);
     const points = target - row.reversedPoints;
     if (points <= 0) return NOTHING;
@@ -181,7 +181,7 @@ export class InvoiceService {
       points,
       kind: 'reverse',
       reasonCode: reason,
-      reasonParams: { invoice: row.invoiceId, points },
+      reasonParams: { invoice: ctx.invoice.number ?? row.invoiceId, points },
       reference,
       eventId: ctx.eventId,
       ownLedgerIds: new Set(own),
@@ -202,7 +202,7 @@ export class InvoiceService {
       points: penalty,
       kind: 'adjust',
       reasonCode: 'chargeback_penalty',
-      reasonParams: { invoice: invoiceId, points: penalty },
+      reasonParams: { invoice: input.invoice.number ?? invoiceId, points: penalty },
       rule: 'chargeback_penalty',
       reference: `invoice:${invoiceId}`,
       eventId: input.eventId,

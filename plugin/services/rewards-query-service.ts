@@ -1,20 +1,42 @@
 import type { Database } from '../db/database';
-import type { LedgerEntry } from '../domain/ledger';
+import type { LedgerEntry, LedgerKind } from '../domain/ledger';
 import type { Member } from '../domain/member';
-import { currencyDigits, toDecimalString } from '../domain/money';
+import { currencyDigits, toDecimalString, type Money } from '../domain/money';
 import { rateForDisplay } from '../domain/points';
 import type { Program } from '../domain/program';
 import { describeRules, nextStreakReward, ruleInForce, type RuleLine } from '../domain/rules';
 import type { ServiceRecord, ServiceState } from '../domain/service-record';
 import { cycleMonths } from '../domain/service-streak';
-import type { TierChange } from '../domain/tiers';
+import { toQualifying, type TierChange } from '../domain/tiers';
 import { MemberAccount } from './member-account';
 import type { ProgramService } from './program-service';
+import { tierDiscountKeys } from './tier-discount-service';
 import type { TierService, TierStatus } from './tier-service';
 
 export const HISTORY_PAGE_SIZE = 20;
 export const EXPIRY_WINDOW_DAYS = 30;
 const TIER_CHANGES_SHOWN = 5;
+/** Expiry dates shown on the tab, and the lots read to find them. */
+const EXPIRY_DATES_SHOWN = 3;
+const EXPIRY_LOTS_READ = 200;
+
+/** The history's kind filter, as a member thinks of entries, and the ledger kinds behind each. */
+export const HISTORY_KINDS = {
+  earned: ['earn', 'bonus'],
+  spent: ['redeem'],
+  expired: ['expire'],
+  adjusted: ['adjust', 'reverse'],
+} as const satisfies Record<string, readonly LedgerKind[]>;
+export type HistoryKind = keyof typeof HISTORY_KINDS;
+
+/** Which entries the history shows: a kind, and UTC days `from` to `to`, both included. */
+export interface HistoryFilter {
+  kind?: HistoryKind;
+  /** Midnight UTC of the first day. */
+  from?: Date;
+  /** Midnight UTC of the last day (entries of that whole day are in). */
+  to?: Date;
+}
 
 /**
  * What a member's Rewards view shows, as plain data: no strings for people, no URLs. The
@@ -28,9 +50,17 @@ export interface RewardsData {
   balances: { available: number; pending: number; lifetime: number };
   /** Pending points by the date they become spendable. */
   pendingReleases: Array<{ points: number; availableAt: Date }>;
-  /** Points expiring within `withinDays`, and the first date any of them do. */
-  expiring: { points: number; firstExpiry: Date | null; withinDays: number };
+  /**
+   * Points expiring within `withinDays`, and the first date any of them do; `upcoming` is the
+   * next few expiry days (UTC) with the points each takes, however far ahead.
+   */
+  expiring: { points: number; firstExpiry: Date | null; withinDays: number; upcoming: Array<{ points: number; date: Date }> };
+  /** Whether the member's currency earns points and counts towards tiers (null currency: not known yet). */
+  currency: { code: string | null; earns: boolean; countsForTiers: boolean; earning: string[] };
+  /** The program's own language: where program text (tier names, perks, labels) falls back to. */
+  defaultLanguage: string;
   history: {
+    filter: HistoryFilter;
     /** Newest first, at most HISTORY_PAGE_SIZE. */
     entries: LedgerEntry[];
     /** The cursor this page was read from (entries older than it); null for the newest page. */
@@ -38,7 +68,18 @@ export interface RewardsData {
     /** The cursor of the next older page, or null when this page is the oldest. */
     olderCursor: number | null;
   };
-  tier: { status: TierStatus; changes: TierChange[] };
+  tier: {
+    status: TierStatus;
+    changes: TierChange[];
+    /** Below the current tier's threshold since then; keeps the tier until `keepUntil` (grace). */
+    belowSince: Date | null;
+    keepUntil: Date | null;
+    /**
+     * Tier discounts that reached the panel for invoices paid this calendar year (UTC), per
+     * currency: the discount lines (or cashback credits) the outbox sent for them.
+     */
+    savedThisYear: Money[];
+  };
   /** The earning rules in force for this member now, and how long points live. */
   rules: { lines: RuleLine[]; expiryMonths: number | null };
   /** The member's services not cancelled, each with its renewal streak and the next streak reward in force. */
@@ -63,45 +104,85 @@ export class RewardsQueryService {
     private readonly clock: () => Date,
   ) {}
 
-  async forClient(clientId: string, options: { before?: number } = {}): Promise<RewardsData> {
+  async forClient(clientId: string, options: { before?: number; filter?: HistoryFilter } = {}): Promise<RewardsData> {
     const at = this.clock();
     const program = await this.program.current();
+    const filter = options.filter ?? {};
     const found = await this.db.repos.members.findByPanelClientId(clientId);
     const member = found && found.pointsPending > 0 ? await this.releaseDueOnRead(found.id) : found;
     if (!member) {
+      const status = await this.tiers.status(null);
       return {
         at,
         member: null,
         balances: { available: 0, pending: 0, lifetime: 0 },
         pendingReleases: [],
-        expiring: { points: 0, firstExpiry: null, withinDays: EXPIRY_WINDOW_DAYS },
-        history: { entries: [], before: options.before ?? null, olderCursor: null },
-        tier: { status: await this.tiers.status(null), changes: [] },
+        expiring: { points: 0, firstExpiry: null, withinDays: EXPIRY_WINDOW_DAYS, upcoming: [] },
+        currency: currencyFacts(program, status, null),
+        defaultLanguage: program.defaultLanguage,
+        history: { filter, entries: [], before: options.before ?? null, olderCursor: null },
+        tier: { status, changes: [], belowSince: null, keepUntil: null, savedThisYear: [] },
         rules: this.rulesInForce(program, null, null, at),
         services: [],
       };
     }
     const windowEnd = new Date(at.getTime() + EXPIRY_WINDOW_DAYS * 86_400_000);
-    const [page, expiring, pendingReleases, tierStatus, tierChanges, services] = await Promise.all([
-      this.db.repos.ledger.pageForMember(member.id, { beforeId: options.before, limit: HISTORY_PAGE_SIZE }),
+    const yearStart = new Date(Date.UTC(at.getUTCFullYear(), 0, 1));
+    const [page, expiring, nextLots, pendingReleases, tierStatus, tierChanges, saved, services] = await Promise.all([
+      this.db.repos.ledger.pageForMember(member.id, {
+        beforeId: options.before,
+        limit: HISTORY_PAGE_SIZE,
+        ...(filter.kind && { kinds: HISTORY_KINDS[filter.kind] }),
+        ...(filter.from && { from: filter.from }),
+        ...(filter.to && { until: new Date(filter.to.getTime() + 86_400_000) }),
+      }),
       this.db.repos.lots.expiringBetween(member.id, at, windowEnd),
+      this.db.repos.lots.nextExpiring(member.id, at, EXPIRY_LOTS_READ),
       member.pointsPending > 0 ? this.db.repos.lots.pendingByRelease(member.id) : Promise.resolve([]),
       this.tiers.status(member),
       this.db.repos.tiers.changesFor(member.id, TIER_CHANGES_SHOWN),
+      this.tierDiscountsSince(member.id, yearStart, at),
       member.servicesActive > 0 ? this.db.repos.services.forMember(member.id) : Promise.resolve([]),
     ]);
     const last = page.entries[page.entries.length - 1];
+    const belowSince = tierStatus.tier && member.tierId === tierStatus.tier.id ? member.tierBelowSince : null;
     return {
       at,
       member,
       balances: { available: member.pointsAvailable, pending: member.pointsPending, lifetime: member.pointsLifetime },
       pendingReleases,
-      expiring: { points: expiring.points, firstExpiry: expiring.firstExpiry, withinDays: EXPIRY_WINDOW_DAYS },
-      history: { entries: page.entries, before: options.before ?? null, olderCursor: page.hasOlder && last ? last.id : null },
-      tier: { status: tierStatus, changes: tierChanges },
+      expiring: { points: expiring.points, firstExpiry: expiring.firstExpiry, withinDays: EXPIRY_WINDOW_DAYS, upcoming: byDay(nextLots, EXPIRY_DATES_SHOWN) },
+      currency: currencyFacts(program, tierStatus, member.currency),
+      defaultLanguage: program.defaultLanguage,
+      history: { filter, entries: page.entries, before: options.before ?? null, olderCursor: page.hasOlder && last ? last.id : null },
+      tier: {
+        status: tierStatus,
+        changes: tierChanges,
+        belowSince,
+        keepUntil: belowSince && new Date(belowSince.getTime() + tierStatus.settings.graceDays * 86_400_000),
+        savedThisYear: saved,
+      },
       rules: this.rulesInForce(program, member.currency, tierStatus.tier?.name ?? null, at),
       services: streaks(program, services, at),
     };
+  }
+
+  /**
+   * What the member's tier discount saved them on invoices paid in [from, to): the discount
+   * actions (a line on the invoice, or cashback) that reached the panel, summed per currency.
+   * Pending or failed actions saved nothing yet, so they don't count.
+   */
+  private async tierDiscountsSince(memberId: number, from: Date, to: Date): Promise<Money[]> {
+    const invoices = await this.db.repos.invoices.paidBetween(memberId, from, to);
+    if (invoices.length === 0) return [];
+    const keys = invoices.flatMap((i) => Object.values(tierDiscountKeys(i.invoiceId)));
+    const sums = new Map<string, number>();
+    for (const entry of await this.db.repos.outbox.sentByKeys(keys)) {
+      const amount = (entry.payload as { amount?: Partial<Money> } | null)?.amount;
+      if (typeof amount?.currency !== 'string' || typeof amount.minor !== 'number') continue;
+      sums.set(amount.currency, (sums.get(amount.currency) ?? 0) + amount.minor);
+    }
+    return [...sums].map(([currency, minor]) => ({ currency, minor }));
   }
 
   /**
@@ -142,6 +223,31 @@ function streaks(program: Program, services: readonly ServiceRecord[], at: Date)
         next: next && { renewalsToGo: next.renewalsToGo, ...(next.points !== undefined && { points: next.points }), ...(next.percent !== undefined && { percent: next.percent }) },
       };
     });
+}
+
+/** Lots by UTC day of expiry, soonest first, the first `days` days. */
+function byDay(lots: ReadonlyArray<{ points: number; expiresAt: Date }>, days: number): Array<{ points: number; date: Date }> {
+  const out: Array<{ points: number; date: Date }> = [];
+  for (const lot of lots) {
+    const day = new Date(Date.UTC(lot.expiresAt.getUTCFullYear(), lot.expiresAt.getUTCMonth(), lot.expiresAt.getUTCDate()));
+    const last = out[out.length - 1];
+    if (last && last.date.getTime() === day.getTime()) last.points += lot.points;
+    else if (out.length < days) out.push({ points: lot.points, date: day });
+    else break;
+  }
+  return out;
+}
+
+/** Whether a currency earns points and counts towards tiers, and which currencies earn. */
+function currencyFacts(program: Program, status: TierStatus, code: string | null): RewardsData['currency'] {
+  const earning = Object.keys(program.earnRates).sort();
+  if (code === null) return { code, earns: true, countsForTiers: true, earning };
+  return {
+    code,
+    earns: program.earnRates[code] !== undefined,
+    countsForTiers: toQualifying({ currency: code, minor: 10 ** (currencyDigits(code) ?? 2) }, status.settings) !== null,
+    earning,
+  };
 }
 
 function allBaseRates(program: Program, at: Date): RuleLine[] {

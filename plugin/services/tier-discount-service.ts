@@ -1,10 +1,13 @@
 import type { Invoice } from '../domain/billing-event';
 import type { Member } from '../domain/member';
-import { renewalDiscount, type Tier } from '../domain/tiers';
+import { localized, renewalDiscount, type Tier } from '../domain/tiers';
 import type { Tx } from '../db/unit-of-work';
 import type { Translations } from '../i18n';
 import type { MemberAccount } from './member-account';
 import type { ProgramSnapshot, UseCaseContext, UseCaseResult } from './use-case-context';
+
+/** The outbox keys of an invoice's tier discount: one action per invoice, whichever method sent it. */
+export const tierDiscountKeys = (invoiceId: string) => ({ line: `tier-discount:invoice:${invoiceId}`, cashback: `tier-cashback:invoice:${invoiceId}` });
 
 /** The renewal lines' total: the only part of an invoice a tier discount applies to. */
 function renewalTotal(invoice: Invoice): number {
@@ -27,8 +30,8 @@ export class TierDiscountService {
     if (discount === 0) return { outcome: 'applied', points: 0, detail: 'no_invoice_discount' };
     await tx.repos.outbox.enqueue(
       'invoice.discount',
-      { invoiceId: invoice.id, amount: { currency: invoice.currency, minor: discount }, description: this.describe(account.member, tier) },
-      `tier-discount:invoice:${invoice.id}`,
+      { invoiceId: invoice.id, amount: { currency: invoice.currency, minor: discount }, description: this.describe(account.member, tier, input.snapshot) },
+      tierDiscountKeys(invoice.id).line,
       tx.now,
     );
     return { outcome: 'applied', points: 0, detail: 'tier_discount_queued' };
@@ -52,8 +55,8 @@ export class TierDiscountService {
     if (discount === 0) return;
     await tx.repos.outbox.enqueue(
       'client.credit',
-      { clientId: account.member.panelClientId, amount: { currency: invoice.currency, minor: discount }, description: this.describe(account.member, tier) },
-      `tier-cashback:invoice:${invoice.id}`,
+      { clientId: account.member.panelClientId, amount: { currency: invoice.currency, minor: discount }, description: this.describe(account.member, tier, input.snapshot) },
+      tierDiscountKeys(invoice.id).cashback,
       tx.now,
     );
   }
@@ -65,7 +68,7 @@ export class TierDiscountService {
    * outbox row shows it was sent.
    */
   async invoiceRefunded(tx: Tx, invoiceId: string): Promise<void> {
-    await tx.repos.outbox.cancelPending(`tier-cashback:invoice:${invoiceId}`, 'cancelled: the invoice was refunded or charged back');
+    await tx.repos.outbox.cancelPending(tierDiscountKeys(invoiceId).cashback, 'cancelled: the invoice was refunded or charged back');
   }
 
   /** Client-tier method: the panel's client group carries the discount (WHMCS discountpercent). */
@@ -78,10 +81,12 @@ export class TierDiscountService {
     return tier ? renewalDiscount(renewalTotal(invoice), tier.renewalDiscountBp) : 0;
   }
 
-  /** Shown on the client's invoice, so in the client's language. */
-  private describe(member: Readonly<Member>, tier: Tier | null): string {
-    const i18n = this.translations.for(member.locale);
+  /** Shown on the client's invoice, so in the client's language, with the tier's name in it. */
+  private describe(member: Readonly<Member>, tier: Tier | null, snapshot: ProgramSnapshot): string {
+    const language = snapshot.program.defaultLanguage;
+    const i18n = this.translations.negotiate({ client: [member.locale], programDefault: language });
     const percent = new Intl.NumberFormat(i18n.locale, { maximumFractionDigits: 2 }).format((tier?.renewalDiscountBp ?? 0) / 100);
-    return i18n.t('discount.renewal_line', { tier: tier?.name ?? '', percent });
+    const name = tier ? (localized(tier.names, [i18n.language, language]) ?? tier.name) : '';
+    return i18n.t('discount.renewal_line', { tier: name, percent });
   }
 }

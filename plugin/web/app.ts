@@ -22,7 +22,7 @@ import { healthRouter } from './health/health-router';
 import { metricsRouter } from './metrics/metrics-router';
 import { requestLog, type RequestObserver } from './request-log';
 import { securityHeaders } from './security';
-import { captureMount } from './urls';
+import { captureMount, mountUrl } from './urls';
 import type { ViewRenderer } from './views';
 import { webhookRouter } from './webhook/webhook-router';
 
@@ -35,8 +35,10 @@ export interface WebDeps {
   secrets: { webhook: string; session: string };
   /** Inbox source name of events arriving by webhook. */
   eventSource: string;
-  /** Origin allowed to frame the Rewards tab. */
+  /** Origin allowed to frame the Rewards tab, and the client area's home for "back" links. */
   panelOrigin?: string;
+  /** The program's default language (setting `default_language`): the last choice for a page's language. */
+  defaultLanguage?: () => Promise<string>;
   events: EventService;
   auth: AuthService;
   rewardsTab: RewardsTabPresenter;
@@ -73,7 +75,15 @@ function area(routes: Router, errors: express.ErrorRequestHandler, options: { cl
  * it: links, redirects and cookie paths are built from the mount point.
  */
 export function createWebRouter(deps: WebDeps): Router {
-  const errorDeps: ErrorDeps = { logger: deps.logger, views: deps.views, translations: deps.translations };
+  // Back to the panel: its origin when configured; the demo panel is this router's own home page.
+  const panelHome = (mount: string): string | null => deps.panelOrigin ?? (deps.demo ? mountUrl(mount, '') : null);
+  const errorDeps: ErrorDeps = {
+    logger: deps.logger,
+    views: deps.views,
+    translations: deps.translations,
+    panelHome,
+    defaultLanguage: deps.defaultLanguage,
+  };
   const json = jsonErrors(errorDeps);
   const pages = pageErrors(errorDeps);
 
@@ -100,13 +110,13 @@ export function createWebRouter(deps: WebDeps): Router {
   }
   router.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
   router.use(cookieParser());
-  router.use(area(clientRouter({ auth: deps.auth, rewardsTab: deps.rewardsTab, views: deps.views, limits: deps.limits }), pages, { claimsUnknown: false }));
+  router.use(area(clientRouter({ auth: deps.auth, rewardsTab: deps.rewardsTab, views: deps.views, limits: deps.limits, panelHome }), pages, { claimsUnknown: false }));
   const clientCsrf = createCsrf(deps.secrets.session, 'session');
   const redeem = redeemRouter({ auth: deps.auth, redemptions: deps.redemptions, presenter: new RedeemPresenter(deps.translations), views: deps.views, csrf: clientCsrf, limit: deps.limits?.redeemPerMember });
   router.use(area(redeem, pages, { claimsUnknown: false }));
   if (deps.demo) {
     const csrf = createCsrf(deps.secrets.session, 'anon');
-    router.use(area(demoRouter({ demo: deps.demo, views: deps.views, translations: deps.translations, csrf, dispatchOutbox: deps.dispatchOutbox }), pages, { claimsUnknown: false }));
+    router.use(area(demoRouter({ demo: deps.demo, views: deps.views, translations: deps.translations, csrf, dispatchOutbox: deps.dispatchOutbox, defaultLanguage: deps.defaultLanguage }), pages, { claimsUnknown: false }));
   }
   router.use(notFound);
   router.use(fallbackErrors(errorDeps));

@@ -31,12 +31,20 @@ const PAGE_MESSAGES: Partial<Record<ErrorCode, string>> = {
   session_required: 'error.session_required',
   not_found: 'error.not_found',
   csrf_invalid: 'error.csrf_invalid',
+  invalid_query: 'error.invalid_query',
 };
+
+/** The ordinary ways to arrive signed out: the page says what to do, not that something broke. */
+const SIGN_IN_AGAIN: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['sso_invalid', 'sso_expired', 'sso_used', 'session_required']);
 
 export interface ErrorDeps {
   logger: Logger;
   views: ViewRenderer;
   translations: Translations;
+  /** The panel's client area, for a way back (PANEL_ORIGIN, or the demo panel). */
+  panelHome?: (mount: string) => string | null;
+  /** The program's default language, after the client's and the browser's. */
+  defaultLanguage?: () => Promise<string>;
 }
 
 type Responder = (req: Request, res: Response, status: number, known: AppError | null) => void;
@@ -93,15 +101,32 @@ function requestIdOf(res: Response): string | undefined {
 
 function sendPage(deps: ErrorDeps): Responder {
   return (req, res, status, known) => {
-    // Before sign-in (a bad SSO link) only the browser's language is known.
-    const i18n = deps.translations.for(res.locals.locale ?? (req.acceptsLanguages('en', 'ru') || undefined));
-    const messageKey = known ? (PAGE_MESSAGES[known.code] ?? (status === 403 ? 'error.forbidden' : 'error.bad_request')) : 'error.internal';
-    // A refusal's own words help whoever integrates the panel (a clock that is off, a bad
-    // claim); a 500's would leak internals.
-    const detail = known && status < 500 ? known.message : null;
-    const requestId = requestIdOf(res);
-    res.status(status).type('html').send(deps.views.render('error', { status, messageKey, detail, requestId }, { i18n, mount: mountOf(res) }));
+    void renderPage(deps, req, res, status, known).catch((err: unknown) => {
+      deps.logger.error({ err }, 'error page failed');
+      if (!res.headersSent) res.status(status).type('text').send(String(status));
+    });
   };
+}
+
+async function renderPage(deps: ErrorDeps, req: Request, res: Response, status: number, known: AppError | null): Promise<void> {
+  // Before sign-in (a bad SSO link) only the browser's language and the program's are known.
+  const programDefault = await deps.defaultLanguage?.().catch(() => undefined);
+  const i18n = deps.translations.negotiate({ client: [res.locals.locale], accepted: req.acceptsLanguages(), programDefault });
+  const messageKey = known ? (PAGE_MESSAGES[known.code] ?? (status === 403 ? 'error.forbidden' : 'error.bad_request')) : 'error.internal';
+  const signIn = known !== null && SIGN_IN_AGAIN.has(known.code);
+  const titleKey = signIn ? 'error.title_sign_in' : status === 404 ? 'error.title_not_found' : 'error.title';
+  // The refusal's own words (a clock that is off, a bad claim) are for whoever integrates the
+  // panel, in English; the page keeps them folded away and marked as English. A 500's would
+  // leak internals.
+  const detail = known && status < 500 ? known.message : null;
+  const principal = res.locals.principal;
+  const mount = mountOf(res);
+  const backHref = (principal?.kind === 'client' ? principal.returnUrl : undefined) ?? deps.panelHome?.(mount) ?? null;
+  const requestId = requestIdOf(res);
+  res
+    .status(status)
+    .type('html')
+    .send(deps.views.render('error', { status, titleKey, messageKey, signIn, detail, backHref, requestId, fields: known?.fields ?? [] }, { i18n, mount }));
 }
 
 /** For the webhook, health and API areas. */

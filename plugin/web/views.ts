@@ -62,7 +62,7 @@ export class ViewRenderer {
     const page = this.templates.get(name);
     const frame = this.templates.get(layout);
     if (!page || !frame) throw new Error(`Template ${page ? layout : name} not found in ${this.dir}`);
-    const root = { ...model, i18n: context.i18n, mount: context.mount, lang: context.i18n.language };
+    const root = { ...model, i18n: context.i18n, mount: context.mount, lang: context.i18n.htmlLang, dir: context.i18n.dir };
     return frame({ ...root, body: new Handlebars.SafeString(page(root)) });
   }
 }

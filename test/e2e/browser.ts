@@ -35,11 +35,13 @@ export async function launchBrowser(): Promise<Browser> {
 
 export async function newPage(
   browser: Browser,
-  options: { viewport?: { width: number; height: number }; locale?: string } = {},
+  options: { viewport?: { width: number; height: number }; locale?: string; bypassCSP?: boolean } = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
     viewport: options.viewport ?? DESKTOP,
     locale: options.locale ?? 'en-US',
+    // Only for injecting test tools (axe-core): the page's own CSP forbids inline scripts.
+    bypassCSP: options.bypassCSP ?? false,
     // Phones report a touch device; the layout must not depend on it, but be realistic.
     ...(options.viewport && options.viewport.width < 600 ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
   });

@@ -64,7 +64,8 @@ describe('Rewards tab: Russian and history pages (Chromium)', () => {
         const earn = await page.getByTestId('how-to-earn').locator('li').allTextContents();
         // The wording of the rate line is still being tuned ("1 балл за каждые 100,00 ₽ оплаты"); pin only its shape.
         expect(earn[0]).toMatch(/^[\d,\u00a0\u202f]+ балл\S* за каждые [\d\u00a0\u202f]+,\d\d\u00a0₽ оплаты$/);
-        expect(earn[2]).toBe('Баллы сгорают через 12 мес. после начисления.');
+        expect(earn[1]).toBe('Баллы по каждому счёту округляются вниз.');
+        expect(earn[3]).toBe('Баллы сгорают через 12 мес. после начисления.');
 
         await screenshot(page, `rewards-ru-${viewport.width}`);
         await expectNoHorizontalOverflow(page);
@@ -92,9 +93,10 @@ describe('Rewards tab: Russian and history pages (Chromium)', () => {
     const { context, page } = await newPage(browser, { viewport: PHONE });
     try {
       await page.goto(await ssoUrl(app, 'e2e-pager', 'en'));
-      const rows = page.getByTestId('history').locator('tbody tr');
+      // Both history tables: the 10 shown and the rest of the page behind "Show more".
+      const rows = page.locator('tr[data-entry]');
       const invoices = async () =>
-        (await rows.locator('td.reason').allInnerTexts()).map((r) => /^Invoice #(P-\d\d) paid/.exec(r)?.[1]);
+        (await rows.locator('td.reason').allTextContents()).map((r) => /^Invoice #(P-\d\d) paid/.exec(r)?.[1]);
       const ids = async () => (await rows.evaluateAll((trs) => trs.map((tr) => Number((tr as unknown as { dataset: { entry: string } }).dataset.entry))));
       const range = (from: number, to: number) =>
         Array.from({ length: from - to + 1 }, (_, i) => `P-${String(from - i).padStart(2, '0')}`);

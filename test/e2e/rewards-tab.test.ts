@@ -144,7 +144,8 @@ describe('Rewards tab via SSO (Chromium)', () => {
       expect(second?.status()).toBe(401);
       expect(new URL(page.url()).pathname).toBe('/sso');
       await expect(page.locator('.error').getAttribute('data-status')).resolves.toBe('401');
-      await expect(page.locator('h1').innerText()).resolves.toBe('Something went wrong');
+      // An ordinary way to arrive signed out: the page says what to do, not that something broke.
+      await expect(page.locator('h1').innerText()).resolves.toBe('Please open Rewards again');
       await expect(page.getByTestId('error-message').innerText()).resolves.toBe('This sign-in link has already been used.');
       await expect(page.getByTestId('balance').count()).resolves.toBe(0);
       await screenshot(page, 'sso-reused-401-desktop');

@@ -60,7 +60,8 @@ describe('tier discounts on renewals', () => {
     await reachGold('g-ru', 'ru');
     await app.send(renewalInvoice('g-ru', 'INV-RU', 'ru')).expect(200);
     const [row] = await outbox('tier-discount:invoice:INV-RU');
-    expect(JSON.parse(row.payload).description).toBe('Скидка уровня Gold на продление (5%)');
+    // The tier's name as the program gives it in Russian (seeded by 20261126005010_seed_tier_names).
+    expect(JSON.parse(row.payload).description).toBe('Скидка уровня Золотой на продление (5%)');
   });
 
   it('gives no discount in the entry tier', async () => {

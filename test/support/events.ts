@@ -26,6 +26,8 @@ export interface WireItem {
 
 export interface WireInvoice {
   id: string;
+  /** The number the customer sees, when the panel's differs from its id. */
+  number?: string;
   currency: string;
   total: string;
   paid_from_credit?: string;

@@ -1,11 +1,14 @@
-import en from '../../plugin/i18n/locales/en.json';
-import ru from '../../plugin/i18n/locales/ru.json';
-import tr from '../../plugin/i18n/locales/tr.json';
-import vi from '../../plugin/i18n/locales/vi.json';
-import zh from '../../plugin/i18n/locales/zh.json';
-import { LANGUAGES, Translations, type Language } from '../../plugin/i18n';
+import fs from 'node:fs';
+import path from 'node:path';
+import { LANGUAGES, LOCALES_DIR, Translations, type Language } from '../../plugin/i18n';
 
-const FILES: Record<Language, object> = { en, ru, tr, vi, zh };
+/** Every locale file's strings; `meta` describes the language and is not a string to translate. */
+const FILES: Record<Language, object> = Object.fromEntries(
+  LANGUAGES.map((l) => {
+    const { meta: _meta, ...strings } = JSON.parse(fs.readFileSync(path.join(LOCALES_DIR, `${l}.json`), 'utf8')) as Record<string, unknown>;
+    return [l, strings];
+  }),
+);
 const OTHERS = LANGUAGES.filter((l) => l !== 'en');
 
 /** Every string of a locale file by its dotted key. */
@@ -19,13 +22,14 @@ function flatten(obj: object, prefix = ''): Record<string, string> {
 
 const PLURAL = /_(zero|one|two|few|many|other)$/;
 const base = (k: string) => k.replace(PLURAL, '');
-const strings = Object.fromEntries(LANGUAGES.map((l) => [l, flatten(FILES[l])])) as Record<Language, Record<string, string>>;
-const bases = (l: Language) => [...new Set(Object.keys(strings[l]).map(base))].sort();
-const pluralBases = [...new Set(Object.keys(strings.en).filter((k) => PLURAL.test(k)).map(base))];
+const all = new Map(LANGUAGES.map((l) => [l, flatten(FILES[l] ?? {})]));
+const str = (l: Language): Record<string, string> => all.get(l) ?? {};
+const bases = (l: Language) => [...new Set(Object.keys(str(l)).map(base))].sort();
+const pluralBases = [...new Set(Object.keys(str('en')).filter((k) => PLURAL.test(k)).map(base))];
 const vars = (s: string) => [...new Set([...s.matchAll(/{{(\w+)}}/g)].map((m) => m[1]))].sort();
 /** The variables a key uses, over all its plural forms. */
 const varsOf = (l: Language, key: string) =>
-  [...new Set(Object.entries(strings[l]).flatMap(([k, v]) => (base(k) === key ? vars(v) : [])))].sort();
+  [...new Set(Object.entries(str(l)).flatMap(([k, v]) => (base(k) === key ? vars(v) : [])))].sort();
 
 async function translations(): Promise<Translations> {
   const t = new Translations();
@@ -44,7 +48,7 @@ describe('locale files', () => {
     const forms = new Intl.PluralRules(l).resolvedOptions().pluralCategories;
     expect(pluralBases.length).toBeGreaterThan(0);
     for (const key of pluralBases) {
-      const present = Object.keys(strings[l]).filter((k) => base(k) === key && PLURAL.test(k));
+      const present = Object.keys(str(l)).filter((k) => base(k) === key && PLURAL.test(k));
       expect([key, present.sort()]).toEqual([key, forms.map((f) => `${key}_${f}`).sort()]);
     }
   });
@@ -62,8 +66,8 @@ describe('locale files', () => {
   const KEPT = new Set(['hosting', 'rewards', 'webhook', 'post', 'hooks', 'events', 'http', 'outbox', 'idempotency', 'utc', 'panel', 'demo', 'plugin']);
   it.each(OTHERS)('%s has no English words left in any string', (l) => {
     const words = (s: string) => s.replace(/{{\w+}}/g, ' ').toLowerCase().match(/[a-z]{3,}/g) ?? [];
-    const left = Object.entries(strings[l]).flatMap(([k, v]) => {
-      const english = new Set(words(strings.en[k] ?? strings.en[`${base(k)}_other`] ?? ''));
+    const left = Object.entries(str(l)).flatMap(([k, v]) => {
+      const english = new Set(words(str('en')[k] ?? str('en')[`${base(k)}_other`] ?? ''));
       const kept = words(v).filter((w) => english.has(w) && !KEPT.has(w));
       return kept.length ? [`${k}: ${kept.join(' ')}`] : [];
     });

@@ -8,6 +8,7 @@ const tier = (id: number, rank: number, thresholdMinor: number): Tier => ({
   earnMultiplier: '1',
   renewalDiscountBp: 0,
   perks: {},
+  names: {},
 });
 const TIERS = [tier(1, 1, 0), tier(2, 2, 50_000), tier(3, 3, 200_000), tier(4, 4, 1_000_000)];
 const NOW = new Date('2026-11-23T12:00:00Z');

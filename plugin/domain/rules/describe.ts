@@ -14,6 +14,8 @@ export interface RuleLine {
   params: Record<string, string | number>;
   /** Set when the rule is capped: a second key (`rules.cap_<period>`) with `points`. */
   cap?: { key: string; params: { points: number } };
+  /** The provider's `products` per language (rule param `labels`); `params.products` is the fallback. */
+  productLabels?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -34,8 +36,15 @@ export function describeRules(
   const rated = currency === null || program.earnRates[currency] !== undefined;
   const baseRule = program.baseRule ?? BASE_RULE_ALWAYS;
   const baseOn = ruleInForce(baseRule, now);
-  const push = (rule: RuleSwitch, key: string, params: Record<string, string | number>) =>
-    lines.push({ key, params, ...(rule.cap && { cap: { key: `rules.cap_${rule.cap.period}`, params: { points: rule.cap.points } } }) });
+  const push = (rule: RuleSwitch & { params?: object }, key: string, params: Record<string, string | number>) => {
+    const labels = rule.params && 'labels' in rule.params ? (rule.params.labels as Record<string, string> | undefined) : undefined;
+    lines.push({
+      key,
+      params,
+      ...(rule.cap && { cap: { key: `rules.cap_${rule.cap.period}`, params: { points: rule.cap.points } } }),
+      ...(labels && params.products !== undefined && { productLabels: labels }),
+    });
+  };
 
   if (currency !== null && baseOn) {
     const rate = program.earnRates[currency];

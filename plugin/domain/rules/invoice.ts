@@ -125,7 +125,8 @@ export function evaluateInvoice(input: InvoiceInput): InvoiceEvaluation {
   const full = (l: Line) => l.net * R * m(l.product) * m(l.promo) * tier;
 
   const awards: Award[] = [];
-  const inv = invoice.id;
+  // The reasons name the invoice as the customer knows it: the panel's number when it sent one.
+  const inv = invoice.number ?? invoice.id;
   let running = 0n;
   const layer = (extra: bigint, make: (points: number) => Award) => {
     const before = running / D;

@@ -56,6 +56,8 @@ const percent = z.number().int().min(1).max(1000);
 const bonusPoints = z.number().int().min(1).max(1_000_000_000);
 /** Provider text shown to members where a list of groups would read badly. */
 const label = z.string().min(1).max(64).optional();
+/** `label` per language (`{ "ru": "выделенные серверы" }`); `label` is the fallback. */
+const labels = z.record(z.string().regex(/^[a-z]{2,3}$/, 'must be a language code such as "ru"'), z.string().min(1).max(64)).optional();
 
 /** Which invoice lines a rule is about: every selector given must match (none given: refused). */
 const selectorShape = {
@@ -68,9 +70,9 @@ const hasSelector = (p: { item_types?: unknown; product_groups?: unknown; produc
 const NEEDS_SELECTOR = { message: 'needs at least one of item_types, product_groups, product_ids' };
 
 export const RULE_PARAMS = {
-  product_multiplier: z.strictObject({ multiplier, label, ...selectorShape }).refine(hasSelector, NEEDS_SELECTOR),
-  exclusion: z.strictObject({ label, ...selectorShape }).refine(hasSelector, NEEDS_SELECTOR),
-  promo: z.strictObject({ multiplier, label, product_groups: names.optional(), tiers: names.optional() }),
+  product_multiplier: z.strictObject({ multiplier, label, labels, ...selectorShape }).refine(hasSelector, NEEDS_SELECTOR),
+  exclusion: z.strictObject({ label, labels, ...selectorShape }).refine(hasSelector, NEEDS_SELECTOR),
+  promo: z.strictObject({ multiplier, label, labels, product_groups: names.optional(), tiers: names.optional() }),
   renewal_bonus: z.strictObject({ percent }),
   upgrade_bonus: z.strictObject({ percent }),
   annual_prepay_bonus: z.strictObject({

@@ -1,7 +1,8 @@
-import { Router } from 'express';
-import { BadRequestError, UnauthorizedError } from '../../errors';
+import { Router, type Request } from 'express';
 import type { RateLimiter } from '../../db/rate-limits';
+import { BadRequestError, UnauthorizedError, type FieldProblem } from '../../errors';
 import type { AuthService } from '../../services/auth-service';
+import { HISTORY_KINDS, type HistoryFilter, type HistoryKind } from '../../services/rewards-query-service';
 import { byIp, enforceRateLimit, rateLimit } from '../rate-limit';
 import { principalOf, sessionGuard, setSessionCookie } from '../session';
 import { mountOf, mountUrl } from '../urls';
@@ -15,6 +16,8 @@ export function clientRouter(deps: {
   views: ViewRenderer;
   /** Sign-in attempts per address, and sign-ins per member. */
   limits?: { signInPerIp?: RateLimiter; signInPerMember?: RateLimiter };
+  /** The panel's client area when the SSO token names none (PANEL_ORIGIN, or the demo panel's page). */
+  panelHome?: (mount: string) => string | null;
 }): Router {
   const router = Router();
   const requireSession = sessionGuard(deps.auth);
@@ -33,22 +36,67 @@ export function clientRouter(deps: {
 
   router.get('/client/rewards', requireSession('client'), async (req, res) => {
     const client = principalOf(res, 'client');
-    const before = req.query.before;
-    if (before !== undefined && (typeof before !== 'string' || !/^[1-9]\d{0,17}$/.test(before))) {
-      throw new BadRequestError('invalid_query', {
-        message: 'before must be a ledger entry id',
-        fields: [{ path: 'before', message: 'must be a positive integer' }],
-      });
-    }
+    const { before, filter } = historyQuery(req);
     const mount = mountOf(res);
     const { model, i18n } = await deps.rewardsTab.build(client.clientId, {
       sessionLocale: client.locale,
-      before: before === undefined ? undefined : Number(before),
+      accepted: req.acceptsLanguages(),
+      before,
+      filter,
       mount,
+      backHref: client.returnUrl ?? deps.panelHome?.(mount) ?? null,
     });
     res.set('Cache-Control', 'no-store');
     res.type('html').send(deps.views.render('client/rewards', model, { i18n, mount }));
   });
 
   return router;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A `YYYY-MM-DD` calendar day as midnight UTC, or null when it is not a real day. */
+function day(text: string): Date | null {
+  if (!DAY.test(text)) return null;
+  const d = new Date(`${text}T00:00:00Z`);
+  return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== text ? null : d;
+}
+
+/**
+ * The history's query parameters: `before` (a ledger entry id), `kind` (earned, spent,
+ * expired, adjusted) and `from`/`to` (days, both included). Anything else about them is a 400
+ * naming each bad field; an empty value means "not filtered" (what an untouched form sends).
+ */
+function historyQuery(req: Request): { before?: number; filter: HistoryFilter } {
+  const fields: FieldProblem[] = [];
+  const one = (name: string): string | undefined => {
+    const v = req.query[name];
+    if (v === undefined || v === '') return undefined;
+    if (typeof v !== 'string') {
+      fields.push({ path: name, message: 'must be given once' });
+      return undefined;
+    }
+    return v;
+  };
+  const beforeText = one('before');
+  if (beforeText !== undefined && !/^[1-9]\d{0,17}$/.test(beforeText)) fields.push({ path: 'before', message: 'must be a positive integer' });
+  const kindText = one('kind');
+  const kinds = Object.keys(HISTORY_KINDS);
+  if (kindText !== undefined && !kinds.includes(kindText)) fields.push({ path: 'kind', message: `must be one of ${kinds.join(', ')}` });
+  const dates: { from?: Date; to?: Date } = {};
+  for (const name of ['from', 'to'] as const) {
+    const text = one(name);
+    if (text === undefined) continue;
+    const d = day(text);
+    if (d) dates[name] = d;
+    else fields.push({ path: name, message: 'must be a date written YYYY-MM-DD' });
+  }
+  if (dates.from && dates.to && dates.to < dates.from) fields.push({ path: 'to', message: 'must not be before from' });
+  if (fields.length > 0) {
+    throw new BadRequestError('invalid_query', { message: `Invalid history query: ${fields.map((f) => f.path).join(', ')}`, fields });
+  }
+  return {
+    ...(beforeText !== undefined && { before: Number(beforeText) }),
+    filter: { ...(kindText !== undefined && { kind: kindText as HistoryKind }), ...dates },
+  };
 }

@@ -1,38 +1,75 @@
 import type { LedgerEntry } from '../../domain/ledger';
 import { parseMoney } from '../../domain/money';
 import type { RuleLine } from '../../domain/rules';
+import { localized, type Tier } from '../../domain/tiers';
 import type { Translations, Translator } from '../../i18n';
-import { formatDate, formatDecimal, formatInteger, formatMoney } from '../../i18n/format';
-import type { RewardsData, RewardsQueryService } from '../../services/rewards-query-service';
+import { formatDate, formatDecimal, formatInteger, formatList, formatMoney, formatPercent } from '../../i18n/format';
+import { HISTORY_KINDS, type HistoryFilter, type RewardsData, type RewardsQueryService } from '../../services/rewards-query-service';
 import { mountUrl } from '../urls';
+
+/** Rows shown before "show more": the rest of the page waits in a `<details>`, no script needed. */
+export const HISTORY_SHOWN = 10;
 
 export interface HistoryRow {
   id: number;
   date: Date;
-  reason: string;
+  /** The reason around the invoice's number, so the number can be kept on one line. */
+  reason: { before: string; ref: string | null; after: string };
   delta: number;
   balanceAfter: number;
+}
+
+export interface LadderRow {
+  name: string;
+  threshold: string;
+  multiplier: string;
+  discount: string;
+  perks: string[];
+  current: boolean;
 }
 
 export interface TierView {
   name: string;
   perks: string[];
-  next: { name: string; progress: number; max: number; toGo: string; by: Date | null } | null;
+  /** Set when the member's currency doesn't earn, so point perks are not read as a promise. */
+  perksNote: string | null;
   spend: string;
+  /** A progress bar towards the next tier, with its accessible name; null when there is no next tier or the currency doesn't count. */
+  progress: { value: number; max: number; label: string } | null;
+  /** What the next tier takes, or why spending doesn't move it. */
+  next: string | null;
+  top: boolean;
+  /** Below the tier's threshold: what keeps it and by when. */
+  keep: string | null;
+  saved: string | null;
+  ladder: LadderRow[];
   history: Array<{ date: Date; text: string }>;
+}
+
+export interface FilterView {
+  kinds: Array<{ value: string; label: string; selected: boolean }>;
+  from: string;
+  to: string;
+  active: boolean;
+  clearHref: string;
 }
 
 /** The Rewards tab as its template reads it: every string and link decided. */
 export interface RewardsViewModel {
   enrolled: boolean;
   name: string | null;
-  referralCode: string | null;
+  backHref: string | null;
   balance: number;
   pending: number;
   pendingReleases: Array<{ points: number; date: Date }>;
   lifetime: number;
-  expiring: { points: number; firstDate: Date | null };
+  expiring: { points: number; firstDate: Date | null; upcoming: string[] };
+  /** Said once, at the top, when the member's currency doesn't earn or doesn't count for tiers. */
+  currencyNotes: string[];
   history: HistoryRow[];
+  historyMore: HistoryRow[];
+  historyEmpty: string;
+  filter: FilterView;
   olderHref: string | null;
   newestHref: string | null;
   howToEarn: string[];
@@ -53,9 +90,14 @@ export interface ServiceStreakView {
 export interface RewardsPageOptions {
   /** The SSO token's locale: covers a client not enrolled yet. */
   sessionLocale?: string;
+  /** The browser's languages, best first (`req.acceptsLanguages()`). */
+  accepted?: readonly string[];
   before?: number;
+  filter?: HistoryFilter;
   /** Where the plugin's router is mounted (`req.baseUrl`); links are built from it. */
   mount?: string;
+  /** The panel's client area, for the way back (the SSO token's return_url, or PANEL_ORIGIN). */
+  backHref?: string | null;
 }
 
 /** Turns the Rewards data into the tab's view model, in the member's language. */
@@ -65,35 +107,65 @@ export class RewardsTabPresenter {
     private readonly translations: Translations,
   ) {}
 
-  /** The member's panel locale wins over the session's. */
+  /** Language: the member's panel locale, the session's, the browser's, then the program's default. */
   async build(clientId: string, options: RewardsPageOptions = {}): Promise<{ model: RewardsViewModel; i18n: Translator }> {
-    const data = await this.query.forClient(clientId, { before: options.before });
-    const i18n = this.translations.for(data.member?.locale ?? options.sessionLocale);
-    return { model: this.present(data, i18n, options.mount ?? ''), i18n };
+    const data = await this.query.forClient(clientId, { before: options.before, filter: options.filter });
+    const i18n = this.translations.negotiate({
+      client: [data.member?.locale, options.sessionLocale],
+      accepted: options.accepted,
+      programDefault: data.defaultLanguage,
+    });
+    return { model: this.present(data, i18n, options.mount ?? '', options.backHref ?? null), i18n };
   }
 
-  present(data: RewardsData, i18n: Translator, mount: string): RewardsViewModel {
+  present(data: RewardsData, i18n: Translator, mount: string, backHref: string | null = null): RewardsViewModel {
     const { member, history } = data;
+    const languages = [i18n.language, data.defaultLanguage];
+    const facts = data.currency;
+    const earning = list(facts.earning, i18n);
+    const currencyNotes: string[] = [];
+    if (facts.code && !facts.earns) currencyNotes.push(i18n.t('rewards.currency_no_earn', { currency: facts.code, currencies: earning }));
+    if (facts.code && !facts.countsForTiers && data.tier.status.tier) currencyNotes.push(i18n.t('rewards.currency_no_tiers', { currency: facts.code }));
+    // Reasons keep the tier's key as written when earned; the page names it in the member's language.
+    const tierNames = new Map(data.tier.status.allTiers.map((t) => [t.name, localized(t.names, languages) ?? t.name]));
+    const rows = history.entries.map((e) => ({ id: e.id, date: e.createdAt, reason: this.reason(e, i18n, tierNames), delta: e.delta, balanceAfter: e.balanceAfter }));
+    const filterQuery = filterParams(history.filter);
+    const filtered = Object.keys(filterQuery).length > 0;
     return {
       enrolled: member !== null,
       name: member?.name ?? null,
-      referralCode: member?.referralCode ?? null,
+      backHref,
       balance: data.balances.available,
       pending: data.balances.pending,
       pendingReleases: data.pendingReleases.map((p) => ({ points: p.points, date: p.availableAt })),
       lifetime: data.balances.lifetime,
-      expiring: { points: data.expiring.points, firstDate: data.expiring.firstExpiry },
-      history: history.entries.map((e) => ({
-        id: e.id,
-        date: e.createdAt,
-        reason: this.reason(e, i18n),
-        delta: e.delta,
-        balanceAfter: e.balanceAfter,
-      })),
-      olderHref: history.olderCursor === null ? null : mountUrl(mount, 'client/rewards', { before: history.olderCursor }),
-      newestHref: history.before === null ? null : mountUrl(mount, 'client/rewards'),
-      howToEarn: this.howToEarn(data.rules, i18n),
-      tier: this.tierView(data.tier, i18n),
+      expiring: {
+        points: data.expiring.points,
+        firstDate: data.expiring.firstExpiry,
+        upcoming: data.expiring.upcoming.map((u) => i18n.t('rewards.expiring_on', { points: points(u.points, i18n), date: formatDate(i18n.locale, u.date) })),
+      },
+      currencyNotes,
+      history: rows.slice(0, HISTORY_SHOWN),
+      historyMore: rows.slice(HISTORY_SHOWN),
+      historyEmpty: filtered
+        ? i18n.t('rewards.history_empty_filtered')
+        : facts.code && !facts.earns
+          ? i18n.t('rewards.history_empty_no_earn', { currency: facts.code })
+          : i18n.t('rewards.history_empty'),
+      filter: {
+        kinds: [
+          { value: '', label: i18n.t('rewards.filter_all'), selected: !history.filter.kind },
+          ...Object.keys(HISTORY_KINDS).map((k) => ({ value: k, label: i18n.t(`rewards.filter_${k}`), selected: history.filter.kind === k })),
+        ],
+        from: history.filter.from ? isoDay(history.filter.from) : '',
+        to: history.filter.to ? isoDay(history.filter.to) : '',
+        active: filtered,
+        clearHref: mountUrl(mount, 'client/rewards'),
+      },
+      olderHref: history.olderCursor === null ? null : mountUrl(mount, 'client/rewards', { ...filterQuery, before: history.olderCursor }),
+      newestHref: history.before === null ? null : mountUrl(mount, 'client/rewards', filtered ? filterQuery : undefined),
+      howToEarn: this.howToEarn(data.rules, i18n, languages),
+      tier: this.tierView(data, i18n, languages, earning),
       services: data.services.map((sv) => ({
         id: sv.serviceId,
         label: i18n.t('rewards.service_label', { id: sv.serviceId }),
@@ -109,21 +181,57 @@ export class RewardsTabPresenter {
     };
   }
 
-  private tierView({ status, changes }: RewardsData['tier'], i18n: Translator): TierView | null {
+  private tierView(data: RewardsData, i18n: Translator, languages: string[], earning: string): TierView | null {
+    const { status, changes } = data.tier;
     if (!status.tier) return null;
     const base = (minor: number) => formatMoney(i18n.locale, { currency: status.settings.baseCurrency, minor });
-    const names = new Map(status.allTiers.map((t) => [t.id, t.name]));
+    const nameOf = (t: Tier) => localized(t.names, languages) ?? t.name;
+    const perksOf = (t: Tier) => localized(t.perks, languages) ?? [];
+    const names = new Map(status.allTiers.map((t) => [t.id, nameOf(t)]));
+    const counts = data.currency.countsForTiers;
+    const next = status.next;
+    const current = status.tier;
+    const saved = data.tier.savedThisYear.filter((m) => m.minor > 0);
     return {
-      name: status.tier.name,
-      perks: status.tier.perks[i18n.language] ?? status.tier.perks.en ?? [],
+      name: nameOf(current),
+      perks: perksOf(current),
+      perksNote: data.currency.code && !data.currency.earns ? i18n.t('rewards.perks_currency_note', { currencies: earning }) : null,
       spend: base(status.spendMinor),
-      next: status.next && {
-        name: status.next.name,
-        progress: Math.min(status.spendMinor, status.next.thresholdMinor),
-        max: status.next.thresholdMinor,
-        toGo: base(status.toNextMinor),
-        by: status.nextBy,
-      },
+      progress:
+        next && counts
+          ? {
+              value: Math.min(status.spendMinor, next.thresholdMinor),
+              max: next.thresholdMinor,
+              label: i18n.t('rewards.tier_progress_label', { spent: base(status.spendMinor), threshold: base(next.thresholdMinor), tier: nameOf(next) }),
+            }
+          : null,
+      next: !next
+        ? null
+        : !counts
+          ? null
+          : status.nextBy
+            ? i18n.t('rewards.tier_next_by', { amount: base(status.toNextMinor), tier: nameOf(next), date: formatDate(i18n.locale, status.nextBy) })
+            : i18n.t('rewards.tier_next', { amount: base(status.toNextMinor), tier: nameOf(next) }),
+      top: !next,
+      keep:
+        data.tier.keepUntil && status.spendMinor < current.thresholdMinor
+          ? i18n.t('rewards.tier_keep_by', {
+              amount: base(current.thresholdMinor - status.spendMinor),
+              tier: nameOf(current),
+              date: formatDate(i18n.locale, data.tier.keepUntil),
+            })
+          : null,
+      saved: saved.length > 0 ? i18n.t('rewards.tier_saved', { amount: list(saved.map((m) => formatMoney(i18n.locale, m)), i18n) }) : null,
+      ladder: [...status.allTiers]
+        .sort((a, b) => a.rank - b.rank)
+        .map((t) => ({
+          name: nameOf(t),
+          threshold: t.thresholdMinor === 0 ? i18n.t('rewards.ladder_from_start') : base(t.thresholdMinor),
+          multiplier: i18n.t('rewards.ladder_multiplier_value', { multiplier: formatDecimal(i18n.locale, Number(t.earnMultiplier)) }),
+          discount: t.renewalDiscountBp > 0 ? formatPercent(i18n.locale, t.renewalDiscountBp / 10_000) : i18n.t('rewards.ladder_none'),
+          perks: perksOf(t),
+          current: t.id === current.id,
+        })),
       history: changes.map((c) => ({
         date: c.createdAt,
         text: i18n.t(`rewards.tier_change_${c.fromTierId === null ? 'join' : c.reason === 'grace_expired' ? 'down' : 'up'}`, {
@@ -133,18 +241,26 @@ export class RewardsTabPresenter {
     };
   }
 
-  /** Each reason code is a `reason.<code>` string; its params are formatted for the locale. */
-  private reason(entry: LedgerEntry, i18n: Translator): string {
+  /**
+   * Each reason code is a `reason.<code>` string; its params are formatted for the locale. The
+   * invoice's number is cut out, so the page can keep it on one line.
+   */
+  private reason(entry: LedgerEntry, i18n: Translator, tierNames: ReadonlyMap<string, string>): HistoryRow['reason'] {
     const p = entry.reasonParams;
     const params: Record<string, string | number> = { ...p };
+    if (typeof p.tier === 'string') params.tier = tierNames.get(p.tier) ?? p.tier;
     if (p.amount !== undefined && p.currency !== undefined) params.amount = amount(String(p.amount), String(p.currency), i18n);
     if (p.points !== undefined) params.points = points(Number(p.points), i18n);
-    const text = i18n.t(`reason.${entry.reasonCode}`, { ...params, defaultValue: '' });
-    return text || i18n.t('reason.unknown', { code: entry.reasonCode });
+    const ref = p.invoice === undefined ? null : String(p.invoice);
+    if (ref !== null) params.invoice = MARK;
+    const text = i18n.t(`reason.${entry.reasonCode}`, { ...params, defaultValue: '' }) || i18n.t('reason.unknown', { code: entry.reasonCode });
+    const at = ref === null ? -1 : text.indexOf(MARK);
+    return at < 0 ? { before: text, ref: null, after: '' } : { before: text.slice(0, at), ref, after: text.slice(at + MARK.length) };
   }
 
-  private howToEarn(rules: RewardsData['rules'], i18n: Translator): string[] {
-    const lines = rules.lines.map((line) => ruleText(line, i18n));
+  private howToEarn(rules: RewardsData['rules'], i18n: Translator, languages: string[]): string[] {
+    const lines = rules.lines.map((line) => ruleText(line, i18n, languages));
+    if (rules.lines.some((l) => l.key === 'rules.base_rate')) lines.push(i18n.t('rewards.rounding_note'));
     lines.push(i18n.t('rewards.earn_credit_note'));
     lines.push(
       rules.expiryMonths === null
@@ -155,14 +271,18 @@ export class RewardsTabPresenter {
   }
 }
 
+/** Stands in for the invoice number while its sentence is translated; never in any locale file. */
+const MARK = '\u0000invoice\u0000';
+
 /** A rule line's params (see RuleLine) formatted for the locale. */
-function ruleText(line: RuleLine, i18n: Translator): string {
+function ruleText(line: RuleLine, i18n: Translator, languages: string[]): string {
   const params: Record<string, string | number> = { ...line.params };
   if (typeof line.params.points === 'number') params.points = points(line.params.points, i18n);
   if (line.params.amount !== undefined && line.params.currency !== undefined) {
     params.amount = amount(String(line.params.amount), String(line.params.currency), i18n);
   }
   if (typeof line.params.until === 'string') params.until = formatDate(i18n.locale, new Date(line.params.until));
+  if (line.productLabels) params.products = localized(line.productLabels, languages) ?? params.products ?? '';
   const cap = line.cap && i18n.t(line.cap.key, { points: points(line.cap.params.points, i18n) });
   return cap ? `${i18n.t(line.key, params)} (${cap})` : i18n.t(line.key, params);
 }
@@ -175,4 +295,22 @@ function points(n: number, i18n: Translator): string {
 function amount(decimal: string, currency: string, i18n: Translator): string {
   const parsed = parseMoney(decimal, currency);
   return parsed.ok ? formatMoney(i18n.locale, parsed.value) : `${decimal} ${currency}`;
+}
+
+/** "USD, EUR and GBP" in the page's language. */
+function list(items: readonly string[], i18n: Translator): string {
+  return formatList(i18n.locale, items);
+}
+
+function isoDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/** The filter as query parameters, so paging keeps it. */
+function filterParams(f: HistoryFilter): Record<string, string> {
+  return {
+    ...(f.kind && { kind: f.kind }),
+    ...(f.from && { from: isoDay(f.from) }),
+    ...(f.to && { to: isoDay(f.to) }),
+  };
 }

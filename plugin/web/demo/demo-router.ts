@@ -33,6 +33,7 @@ export function demoRouter(deps: {
   csrf: Csrf;
   /** Sends due outbox actions at once, so the page shows what an event made the panel do. */
   dispatchOutbox?: () => Promise<unknown>;
+  defaultLanguage?: () => Promise<string>;
 }): Router {
   const router = Router();
 
@@ -41,7 +42,7 @@ export function demoRouter(deps: {
    * a refused form (a bad field, a stale CSRF token), the reason beside it.
    */
   const renderHome = async (req: Request, res: express.Response, view: { result?: DeliveryResult; form?: FormState; formError?: FormError } = {}) => {
-    const i18n = deps.translations.for(req.acceptsLanguages('en', 'ru') || 'en');
+    const i18n = deps.translations.negotiate({ accepted: req.acceptsLanguages(), programDefault: await deps.defaultLanguage?.() });
     const clients = await deps.demo.clients();
     const form = view.form ?? { client: clients[0]?.id ?? '', type: DEMO_EVENT_TYPES[0], amount: '', previous: '', invoice: '' };
     const model = {
