@@ -10,6 +10,8 @@ import { ConfigError } from './errors';
 import { OutboxDispatcher, type DispatchResult } from './jobs/outbox-dispatcher';
 import { ReleasePendingJob } from './jobs/release-pending-job';
 import type { JobDefinition } from './jobs/job-definition';
+import { JOBS } from './jobs/registry';
+import { jobSchedulesCheck, type JobSchedule } from './jobs/schedules';
 import { Scheduler, type JobOutcome, type RunOptions } from './jobs/scheduler';
 import { Translations } from './i18n';
 import { createLogger, type Logger } from './logger';
@@ -69,8 +71,8 @@ export interface HostingRewardsPlugin {
     run(name: string, options?: RunOptions): Promise<JobOutcome>;
     /** The declared jobs (jobs/registry.ts), for a host's own cron. */
     definitions: readonly JobDefinition[];
-    /** The time zone their schedules and periods are in. */
-    timeZone: string;
+    /** Each job's cron expression (setting `job_schedules`, else its default) and the program time zone it runs in. */
+    schedules(): Promise<JobSchedule[]>;
   };
   services: {
     tiers: TierService;
@@ -99,7 +101,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const translations = new Translations();
   const views = new ViewRenderer();
 
-  const settings = new SettingsService(db, clock);
+  const settings = new SettingsService(db, clock, { checks: [jobSchedulesCheck(JOBS)] });
   const program = new ProgramService(db, settings, clock);
   const earning = new EarningService();
   const tierDiscounts = new TierDiscountService(translations);
@@ -122,13 +124,17 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       : undefined;
   const panelApi = options.panelApi ?? adapter;
   const dispatchOutbox = new OutboxDispatcher(db, panelApi, clock, logger, { maxAttempts: config.outboxMaxAttempts });
-  const scheduler = new Scheduler(db, {
+  const scheduler = new Scheduler(
     db,
-    logger,
-    releasePending: () => releasePending.run(),
-    reviewTiers: async () => tiers.review(await snapshot()),
-    dispatchOutbox: () => dispatchOutbox.run(),
-  });
+    {
+      db,
+      logger,
+      releasePending: () => releasePending.run(),
+      reviewTiers: async () => tiers.review(await snapshot()),
+      dispatchOutbox: () => dispatchOutbox.run(),
+    },
+    { settings: () => settings.snapshot() },
+  );
 
   bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
   bus.on('member.enrolled', (e) => logger.info({ ...e }, 'member enrolled'));
@@ -163,7 +169,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       dispatchOutbox: () => dispatchOutbox.run(),
       run: (name, runOptions) => scheduler.run(name, runOptions),
       definitions: scheduler.jobs,
-      timeZone: scheduler.timeZone,
+      schedules: () => scheduler.schedules(),
     },
     services: { events, program, settings, auth, rewards, tiers },
     presenters: { rewardsTab },
