@@ -25,10 +25,13 @@ const isAfter = (a: Position, b: Position): boolean =>
   a.expiresAt.getTime() > b.expiresAt.getTime() || (a.expiresAt.getTime() === b.expiresAt.getTime() && a.id > b.id);
 
 /**
- * Walks the lots due by the run's instant along the expires_at index, in (expires_at, id)
- * order, and expires each member met in a batch: all their due lots at once, under their row
- * lock, in one transaction (MemberAccount.expire). Later lots of a member already done have
- * no points left, so they drop out of the walk; a batch redone after a crash finds nothing.
+ * Walks the open lots due by the run's instant along the (expiring_at, id) index, and expires
+ * each member met in a batch: all their due lots at once, under their row lock, in one
+ * transaction (MemberAccount.expire). Emptied lots leave the index (LotRepository), so a run
+ * reads the lots due and not the history; later lots of a member already done have no points
+ * left and drop out of the walk; a batch redone after a crash finds nothing. A lot that
+ * arrives late with a past expiry behind the walk's position is found by the next period's
+ * run, which starts from the top of what is still open.
  */
 async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
   const { db } = ctx.deps;
@@ -37,6 +40,9 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
   const counts = { members: 0, points: 0, lots: 0, ...ctx.resume.counts };
   const seen = new Set<number>(); // dry run only: nothing is emptied, so members come round again
   let after = decode(ctx.resume.marker);
+  // Lots walked against lots due, for the progress bar. A resumed run counts from its marker.
+  const total = await db.repos.lots.countDueForExpiry(until);
+  let walked = 0;
   for (;;) {
     const batch = await db.repos.lots.dueForExpiry(until, after, batchSize);
     const first = batch[0];
@@ -57,6 +63,9 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
     }
     after = { expiresAt: last.expiresAt, id: last.id };
     await ctx.checkpoint(encode(after), counts);
+    walked += batch.length;
+    // In a real run emptied lots leave the count, so the total is what was due at the start.
+    ctx.progress({ done: walked, total: Math.max(total, walked), unit: 'lots', counts: { ...counts } });
     ctx.logger?.info({ job: 'expire-points', ...counts }, 'expiring points');
   }
   return counts;
@@ -80,7 +89,7 @@ export function expirePointsJob(options: { batchSize?: number } = {}): JobDefini
     schedule: '7 2 * * *',
     description: 'Expires points past their expiry date, one ledger entry per member.',
     period: daily,
-    run: (ctx) => run(ctx, batchSize),
+    run: (ctx) => run(ctx, ctx.batchSize ?? batchSize),
   };
 }
 

@@ -17,8 +17,12 @@ function toLot(row: Record<string, unknown>): Lot {
 }
 
 /**
- * Lots are only changed by code holding the member's row lock (MemberService.enrolLocked), so
- * reads here need no lock of their own.
+ * Lots are only changed by code holding the member's row lock (MemberAccount), so reads here
+ * need no lock of their own.
+ *
+ * `expiring_at` is a generated column: `expires_at` while a lot has points left, NULL once it
+ * is empty (never written here). The expiry walk reads the (expiring_at, id) index, which so
+ * holds only open lots: its cost follows the lots due, not the spent and expired history.
  */
 export class LotRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
@@ -39,6 +43,18 @@ export class LotRepository {
 
   async setRemaining(id: number, remaining: number, pending: boolean): Promise<void> {
     await this.db(LOTS).where({ id }).update({ remaining, pending });
+  }
+
+  /**
+   * Moves the member's open lots that would expire before `to` (or never) on to `to`: the
+   * inactivity policy's "each earning restarts the clock" for the whole balance.
+   */
+  async extendOpenLots(memberId: number, to: Date): Promise<number> {
+    return this.db(LOTS)
+      .where({ member_id: memberId })
+      .andWhere('remaining', '>', 0)
+      .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '<', to))
+      .update({ expires_at: to });
   }
 
   /** Pending lots whose refund window has passed, oldest first. */
@@ -92,18 +108,25 @@ export class LotRepository {
 
   /**
    * The expiry job's work list: spendable lots with points left and `expires_at <= until`,
-   * in (expires_at, id) order after `after`, read along the expires_at index. Keyset paging
-   * means each batch starts where the last one ended, never from the top.
+   * in (expiring_at, id) order after `after`, read along the (expiring_at, id) index, which
+   * holds open lots only. Keyset paging means each batch starts where the last one ended.
+   * Due lots still pending are read and passed over; there are few (earned within the
+   * refund window yet already past expiry: late events).
    */
   async dueForExpiry(until: Date, after: { expiresAt: Date; id: number } | null, limit: number): Promise<Array<{ id: number; memberId: number; expiresAt: Date }>> {
     const q = this.db(LOTS)
-      .select('id', 'member_id', 'expires_at')
-      .where('expires_at', '<=', until)
-      .andWhere('remaining', '>', 0)
+      .select('id', 'member_id', 'expiring_at')
+      .where('expiring_at', '<=', until)
       .andWhere({ pending: false });
-    if (after) q.andWhere((w) => w.where('expires_at', '>', after.expiresAt).orWhere((e) => e.where('expires_at', '=', after.expiresAt).andWhere('id', '>', after.id)));
-    const rows = await q.orderBy([{ column: 'expires_at' }, { column: 'id' }]).limit(limit);
-    return rows.map((r: Record<string, unknown>) => ({ id: toInt(r.id), memberId: toInt(r.member_id), expiresAt: toDate(r.expires_at) }));
+    if (after) q.andWhere((w) => w.where('expiring_at', '>', after.expiresAt).orWhere((e) => e.where('expiring_at', '=', after.expiresAt).andWhere('id', '>', after.id)));
+    const rows = await q.orderBy([{ column: 'expiring_at' }, { column: 'id' }]).limit(limit);
+    return rows.map((r: Record<string, unknown>) => ({ id: toInt(r.id), memberId: toInt(r.member_id), expiresAt: toDate(r.expiring_at) }));
+  }
+
+  /** How many lots `dueForExpiry` will walk (pending ones included): the progress bar's total. */
+  async countDueForExpiry(until: Date): Promise<number> {
+    const row = await this.db(LOTS).where('expiring_at', '<=', until).count({ n: '*' }).first();
+    return toInt(row?.n);
   }
 
   /** One member's spendable lots past expiry with points left; pending lots wait for their release. */

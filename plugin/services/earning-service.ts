@@ -1,4 +1,5 @@
-import { availableFrom, expiryFor } from '../domain/expiry';
+import { availableFrom } from '../domain/expiry';
+import { creditExpiry } from '../domain/program';
 import {
   BASE_RATE_KEY,
   capPeriodBounds,
@@ -121,7 +122,7 @@ export class EarningService {
         eventId: ctx.eventId,
         earnedAt,
         availableAt: where.availableAt,
-        expiresAt: expiryFor(earnedAt, ctx.snapshot.program.expiryMonths),
+        ...creditExpiry(ctx.snapshot.program, earnedAt),
       });
       total += a.points;
     }

@@ -24,6 +24,11 @@ export interface Credit extends EntryFields {
   /** Later than `tx.now` makes the points pending until then. */
   availableAt: Date;
   expiresAt: Date | null;
+  /**
+   * The inactivity policy (domain/expiry-policy.ts): earning moves the member's open lots on
+   * to `expiresAt`, so their whole balance expires once they stop earning. Never shortens.
+   */
+  extendsOpenLots?: boolean;
 }
 
 export interface Debit extends EntryFields {
@@ -145,6 +150,7 @@ export class MemberAccount {
       pointsLifetime: member.pointsLifetime + c.points,
     };
     const ledgerId = await this.append(next, { ...c, delta: c.points });
+    if (c.extendsOpenLots && c.expiresAt) await this.tx.repos.lots.extendOpenLots(member.id, c.expiresAt);
     await this.tx.repos.lots.insert({
       memberId: member.id,
       ledgerId,
