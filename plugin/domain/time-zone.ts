@@ -73,12 +73,12 @@ function offsetAt(t: number, timeZone: string): number {
  */
 export function zonedInstant(w: Partial<WallTime> & Pick<WallTime, 'year' | 'month' | 'day'>, timeZone: string): Date {
   const asUtc = Date.UTC(w.year, w.month, w.day, w.hour ?? 0, w.minute ?? 0, w.second ?? 0, w.millisecond ?? 0);
-  const first = offsetAt(asUtc - offsetAt(asUtc, timeZone), timeZone);
-  let t = asUtc - first;
-  // Near a transition the offset at the guess may differ from the one at the answer.
-  const second = offsetAt(t, timeZone);
-  if (second !== first) t = Math.min(t, asUtc - second);
-  return new Date(t);
+  // The offsets either side of a transition near the wall time; an answer keeps its own offset.
+  const offsets = new Set([offsetAt(asUtc, timeZone), offsetAt(asUtc - offsetAt(asUtc, timeZone), timeZone)]);
+  const candidates = [...offsets].map((o) => asUtc - o);
+  const valid = candidates.filter((t) => asUtc - offsetAt(t, timeZone) === t);
+  // Repeated wall time: its first occurrence. Skipped wall time: the instant after the jump.
+  return new Date(valid.length > 0 ? Math.min(...valid) : Math.max(...candidates));
 }
 
 /** Days in a month (0-based), any year. */

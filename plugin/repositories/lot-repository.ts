@@ -45,6 +45,12 @@ export class LotRepository {
     await this.db(LOTS).where({ id }).update({ remaining, pending });
   }
 
+  /** The latest expiry among the member's lots with points left. */
+  async latestOpenExpiry(memberId: number): Promise<Date | null> {
+    const row = await this.db(LOTS).where({ member_id: memberId }).andWhere('remaining', '>', 0).max({ at: 'expires_at' }).first();
+    return toDateOrNull(row?.at);
+  }
+
   /**
    * Moves the member's open lots that would expire before `to` (or never) on to `to`: the
    * inactivity policy's "each earning restarts the clock" for the whole balance.

@@ -150,7 +150,6 @@ export class MemberAccount {
       pointsLifetime: member.pointsLifetime + c.points,
     };
     const ledgerId = await this.append(next, { ...c, delta: c.points });
-    if (c.extendsOpenLots && c.expiresAt) await this.tx.repos.lots.extendOpenLots(member.id, c.expiresAt);
     await this.tx.repos.lots.insert({
       memberId: member.id,
       ledgerId,
@@ -161,6 +160,12 @@ export class MemberAccount {
       availableAt: c.availableAt,
       expiresAt: c.expiresAt,
     });
+    if (c.extendsOpenLots && c.expiresAt) {
+      // The whole open balance, this lot included, lives until the latest earning's deadline:
+      // a late event (earned before the last one) doesn't bring anything forward.
+      const latest = await this.tx.repos.lots.latestOpenExpiry(member.id);
+      await this.tx.repos.lots.extendOpenLots(member.id, latest && latest > c.expiresAt ? latest : c.expiresAt);
+    }
     await this.save(next);
   }
 
