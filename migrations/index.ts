@@ -28,6 +28,7 @@ import * as addEventsWrittenOff from './20261125001000_add_events_written_off';
 import * as seedTierPerksLocales from './20261125003000_seed_tier_perks_locales';
 import * as addLotsExpiringAt from './20261126001000_add_lots_expiring_at';
 import * as indexLotsExpiring from './20261126001010_index_lots_expiring';
+import * as indexLotsMemberExpiring from './20261126001020_index_lots_member_expiring';
 import * as indexMembersTierBelow from './20261126001100_index_members_tier_below';
 import * as indexSpendMonthsMonth from './20261126001110_index_spend_months_month';
 
@@ -66,6 +67,7 @@ export const migrations: NamedMigration[] = [
   { name: '20261125003000_seed_tier_perks_locales', ...seedTierPerksLocales },
   { name: '20261126001000_add_lots_expiring_at', ...addLotsExpiringAt },
   { name: '20261126001010_index_lots_expiring', ...indexLotsExpiring },
+  { name: '20261126001020_index_lots_member_expiring', ...indexLotsMemberExpiring },
   { name: '20261126001100_index_members_tier_below', ...indexMembersTierBelow },
   { name: '20261126001110_index_spend_months_month', ...indexSpendMonthsMonth },
 ];
