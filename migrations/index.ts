@@ -30,7 +30,8 @@ import * as addLotsExpiringAt from './20261126001000_add_lots_expiring_at';
 import * as indexLotsExpiring from './20261126001010_index_lots_expiring';
 import * as indexLotsMemberExpiring from './20261126001020_index_lots_member_expiring';
 import * as indexMembersTierBelow from './20261126001100_index_members_tier_below';
-import * as indexSpendMonthsMonth from './20261126001110_index_spend_months_month';
+import * as addMembersTierRecheckAt from './20261126001120_add_members_tier_recheck_at';
+import * as indexMembersTierRecheck from './20261126001130_index_members_tier_recheck';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -69,5 +70,6 @@ export const migrations: NamedMigration[] = [
   { name: '20261126001010_index_lots_expiring', ...indexLotsExpiring },
   { name: '20261126001020_index_lots_member_expiring', ...indexLotsMemberExpiring },
   { name: '20261126001100_index_members_tier_below', ...indexMembersTierBelow },
-  { name: '20261126001110_index_spend_months_month', ...indexSpendMonthsMonth },
+  { name: '20261126001120_add_members_tier_recheck_at', ...addMembersTierRecheckAt },
+  { name: '20261126001130_index_members_tier_recheck', ...indexMembersTierRecheck },
 ];

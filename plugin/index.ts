@@ -129,8 +129,8 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     {
       db,
       logger,
-      releasePending: () => releasePending.run(),
-      reviewTiers: async () => tiers.review(await snapshot()),
+      releasePending: (o) => releasePending.run(o),
+      reviewTiers: async (o) => tiers.review(await snapshot(), o),
       dispatchOutbox: () => dispatchOutbox.run(),
     },
     { settings: () => settings.snapshot() },

@@ -16,6 +16,8 @@ export interface Member {
   tierId: number | null;
   /** Since when qualifying spend has been below the tier's threshold; null while it isn't. */
   tierBelowSince: Date | null;
+  /** When the tier review should next look at this member's spend (domain/tiers.ts `tierRecheckAt`). */
+  tierRecheckAt: Date | null;
 }
 
 export type MemberBalances = Pick<Member, 'pointsAvailable' | 'pointsPending' | 'pointsLifetime'>;

@@ -4,12 +4,15 @@ import type { JobCounts } from '../repositories/job-repository';
 
 export type { JobCounts };
 
-/** What jobs reach beyond the database: the plugin's existing workers, wired in createPlugin. */
+/**
+ * What jobs reach beyond the database: the plugin's existing workers, wired in createPlugin.
+ * With `dryRun` a worker reports what it would do and writes nothing.
+ */
 export interface JobDeps {
   db: Database;
   logger?: Logger;
-  releasePending(): Promise<{ members: number; points: number }>;
-  reviewTiers(): Promise<{ reviewed: number; downgraded: number }>;
+  releasePending(options?: { dryRun?: boolean }): Promise<{ members: number; points: number }>;
+  reviewTiers(options?: { dryRun?: boolean }): Promise<{ reviewed: number; downgraded: number; marked?: number }>;
   dispatchOutbox(): Promise<{ sent: number; retried: number; failed: number }>;
 }
 

@@ -91,6 +91,12 @@ export class LotRepository {
     return rows.map((r: Record<string, unknown>) => toInt(r.member_id));
   }
 
+  /** What a release run would move now: members and points of pending lots past their window (a dry run's report). */
+  async pendingDue(now: Date): Promise<{ members: number; points: number }> {
+    const row = await this.db(LOTS).where({ pending: true }).andWhere('available_at', '<=', now).countDistinct({ members: 'member_id' }).sum({ points: 'remaining' }).first();
+    return { members: toInt(row?.members), points: toInt(row?.points) };
+  }
+
   /** Every lot with points left, for a reversal to draw from. */
   async withRemaining(memberId: number): Promise<Lot[]> {
     const rows = await this.db(LOTS).where({ member_id: memberId }).andWhere('remaining', '>', 0).orderBy('id', 'asc');

@@ -43,6 +43,7 @@ function toMember(row: Record<string, unknown>): Member {
     joinedAt: toDate(row.joined_at),
     tierId: row.tier_id === null || row.tier_id === undefined ? null : toInt(row.tier_id),
     tierBelowSince: toDateOrNull(row.tier_below_since),
+    tierRecheckAt: toDateOrNull(row.tier_recheck_at),
   };
 }
 
@@ -102,9 +103,24 @@ export class MemberRepository {
     await this.db(MEMBERS).where({ id }).update({ tier_id: tierId, tier_below_since: belowSince, updated_at: now });
   }
 
-  /** Members holding a tier, in id order from `afterId`: the tier review's work list. */
+  /** Members holding a tier, in id order from `afterId`. */
   async idsWithTier(afterId: number, limit: number): Promise<number[]> {
     const rows = await this.db(MEMBERS).whereNotNull('tier_id').andWhere('id', '>', afterId).orderBy('id').limit(limit).select('id');
+    return rows.map((r: Record<string, unknown>) => toInt(r.id));
+  }
+
+  async setTierRecheck(id: number, at: Date | null): Promise<void> {
+    await this.db(MEMBERS).where({ id }).update({ tier_recheck_at: at });
+  }
+
+  /**
+   * The tier review's work lists, in id order from `afterId`, each read by its own index:
+   * members below their tier since `belowBefore` or earlier (grace over), and members whose
+   * spend may have dropped by `now` (`tier_recheck_at`).
+   */
+  async idsTierReviewDue(list: 'grace_over' | 'recheck', at: Date, afterId: number, limit: number): Promise<number[]> {
+    const column = list === 'grace_over' ? 'tier_below_since' : 'tier_recheck_at';
+    const rows = await this.db(MEMBERS).where(column, '<=', at).andWhere('id', '>', afterId).orderBy('id').limit(limit).select('id');
     return rows.map((r: Record<string, unknown>) => toInt(r.id));
   }
 

@@ -115,6 +115,7 @@ export class MemberAccount {
           status: 'active',
           tierId: null,
           tierBelowSince: null,
+          tierRecheckAt: null,
         };
         return MemberAccount.hold(tx, member, true);
       }
@@ -261,6 +262,13 @@ export class MemberAccount {
   async setTier(tierId: number | null, belowSince: Date | null): Promise<void> {
     await this.tx.repos.members.setTier(this.current.id, tierId, belowSince, this.tx.now);
     this.current = { ...this.current, tierId, tierBelowSince: belowSince };
+  }
+
+  /** When the tier review should next look at the member's spend (null: only an event or grace will tell). */
+  async setTierRecheck(at: Date | null): Promise<void> {
+    if ((this.current.tierRecheckAt?.getTime() ?? null) === (at?.getTime() ?? null)) return;
+    await this.tx.repos.members.setTierRecheck(this.current.id, at);
+    this.current = { ...this.current, tierRecheckAt: at };
   }
 
   private append(
