@@ -169,6 +169,24 @@ export class LotRepository {
     return rows.map(toLot);
   }
 
+  /** `expiredFor` for several members in one read: their due spendable lots, by member. */
+  async expiredForMany(memberIds: readonly number[], until: Date): Promise<Map<number, Lot[]>> {
+    const out = new Map<number, Lot[]>();
+    if (memberIds.length === 0) return out;
+    const rows = await this.lotsBy(MEMBER_EXPIRING_INDEX)
+      .whereIn('member_id', memberIds)
+      .andWhere({ pending: false })
+      .andWhere('expiring_at', '<=', until)
+      .orderBy('id', 'asc');
+    for (const row of rows as Array<Record<string, unknown>>) {
+      const memberId = toInt(row.member_id);
+      const list = out.get(memberId) ?? [];
+      list.push(toLot(row));
+      out.set(memberId, list);
+    }
+    return out;
+  }
+
   /** Empties lots in one statement (expiry takes a lot's whole remainder). */
   async empty(ids: readonly number[]): Promise<void> {
     if (ids.length > 0) await this.db(LOTS).whereIn('id', ids).update({ remaining: 0 });

@@ -69,6 +69,34 @@ export class MemberRepository {
     return row ? toMember(row) : null;
   }
 
+  /**
+   * Locks several members for the rest of the transaction, in id order (a fixed order, so two
+   * transactions locking overlapping sets can't deadlock on each other: DESIGN §10).
+   */
+  async lockMany(ids: readonly number[]): Promise<Member[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db(MEMBERS).whereIn('id', ids).orderBy('id').forUpdate();
+    return rows.map(toMember);
+  }
+
+  /** Several members' balances in one statement (a job's batch; each already locked). */
+  async setBalancesMany(members: ReadonlyArray<MemberBalances & { id: number }>, now: Date): Promise<void> {
+    if (members.length === 0) return;
+    const caseOf = (column: keyof MemberBalances) =>
+      this.db.raw(`CASE id ${members.map(() => 'WHEN ? THEN ?').join(' ')} END`, members.flatMap((m) => [m.id, m[column]]));
+    await this.db(MEMBERS)
+      .whereIn(
+        'id',
+        members.map((m) => m.id),
+      )
+      .update({
+        points_available: caseOf('pointsAvailable'),
+        points_pending: caseOf('pointsPending'),
+        points_lifetime: caseOf('pointsLifetime'),
+        updated_at: now,
+      });
+  }
+
   /** Inserts the member, or returns null when another transaction enrolled them first. */
   async insert(m: NewMember): Promise<number | null> {
     return insertOrDuplicate(

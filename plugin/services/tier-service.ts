@@ -10,6 +10,8 @@ import type { TierDiscountService } from './tier-discount-service';
 
 const CACHE_MS = 5_000;
 const REVIEW_BATCH = 500;
+/** Members reviewed per transaction: enough to spread the commit, few enough to hold their locks briefly. */
+const REVIEW_PER_TRANSACTION = 50;
 
 export interface TierStatus {
   tier: Tier | null;
@@ -85,11 +87,14 @@ export class TierService {
       for (;;) {
         const ids = await this.db.repos.members.idsTierReviewDue(list, at, afterId, REVIEW_BATCH);
         if (ids.length === 0) break;
-        for (const id of ids) {
-          const outcome = options.dryRun ? await this.preview(id, snapshot, now) : await this.reviewOne(id, snapshot);
-          counts.reviewed++;
-          if (outcome === 'downgrade') counts.downgraded++;
-          if (outcome === 'mark_below') counts.marked++;
+        for (let i = 0; i < ids.length; i += REVIEW_PER_TRANSACTION) {
+          const chunk = ids.slice(i, i + REVIEW_PER_TRANSACTION);
+          const outcomes = options.dryRun ? await Promise.all(chunk.map((id) => this.preview(id, snapshot, now))) : await this.reviewMany(chunk, snapshot);
+          for (const outcome of outcomes) {
+            counts.reviewed++;
+            if (outcome === 'downgrade') counts.downgraded++;
+            if (outcome === 'mark_below') counts.marked++;
+          }
         }
         afterId = ids[ids.length - 1] as number;
         this.logger?.info({ job: 'tier-review', list, ...counts }, 'reviewing tiers');
@@ -98,10 +103,19 @@ export class TierService {
     return counts;
   }
 
-  private async reviewOne(id: number, snapshot: ProgramSnapshot): Promise<string> {
+  /**
+   * Several members in one transaction, locked one by one in ascending id order (the order
+   * every multi-member lock takes, so no deadlock cycle): a commit per member would cost more
+   * than the review itself. A retried transaction reviews them all again, which decides the same.
+   */
+  private async reviewMany(ids: readonly number[], snapshot: ProgramSnapshot): Promise<string[]> {
     return this.db.transaction(async (tx) => {
-      const account = await MemberAccount.lock(tx, { id });
-      return account ? this.apply(tx, account, snapshot, true) : 'none';
+      const outcomes: string[] = [];
+      for (const id of [...ids].sort((a, b) => a - b)) {
+        const account = await MemberAccount.lock(tx, { id });
+        outcomes.push(account ? await this.apply(tx, account, snapshot, true) : 'none');
+      }
+      return outcomes;
     });
   }
 

@@ -128,7 +128,8 @@ describe('expire-points cost', () => {
     expect(tenfold.rowsReturned).toBe(onefold.rowsReturned);
     if (tenfold.rowsRead !== null && onefold.rowsRead !== null) {
       // HISTORY_PER_MEMBER × 9 × DUE_MEMBERS (3,240) spent lots were added behind these members; the walk reads none of them.
-      expect(tenfold.rowsRead).toBe(onefold.rowsRead);
+      // (±2: an index scan may or may not step onto one entry past its range, as neighbours come and go.)
+      expect(Math.abs(tenfold.rowsRead - onefold.rowsRead)).toBeLessThanOrEqual(2);
     }
     // Every lots read goes through an index on what is open, in order: no scan, no sort, no merge.
     for (const cost of [onefold, tenfold]) {
