@@ -25,17 +25,18 @@ import * as indexLotsExpires from './20261125000120_index_lots_expires';
 import * as dropLedgerUniqueKeyIndex from './20261125000200_drop_ledger_unique_key_index';
 import * as dropLedgerUniqueKey from './20261125000210_drop_ledger_unique_key';
 import * as addEventsWrittenOff from './20261125001000_add_events_written_off';
-import * as createRewards from './20261126006000_create_rewards';
-import * as createRedemptions from './20261126006010_create_redemptions';
-import * as seedRewards from './20261126006020_seed_rewards';
 import * as seedTierPerksLocales from './20261125003000_seed_tier_perks_locales';
+import * as addLotsExpiringAt from './20261126001000_add_lots_expiring_at';
+import * as indexLotsExpiring from './20261126001010_index_lots_expiring';
+import * as indexLotsMemberExpiring from './20261126001020_index_lots_member_expiring';
+import * as indexMembersTierBelow from './20261126001100_index_members_tier_below';
+import * as addMembersTierRecheckAt from './20261126001120_add_members_tier_recheck_at';
+import * as indexMembersTierRecheck from './20261126001130_index_members_tier_recheck';
 import * as addMembersStatementsOptIn from './20261126002000_add_members_statements_opt_in';
 import * as addMembersBirthdayMd from './20261126002010_add_members_birthday_md';
 import * as addMembersJoinedMd from './20261126002020_add_members_joined_md';
 import * as createExpiryWarnings from './20261126002030_create_expiry_warnings';
 import * as createAnnualAwards from './20261126002040_create_annual_awards';
-import * as addEventsRequestId from './20261126004000_add_events_request_id';
-import * as createRateLimits from './20261126004010_create_rate_limits';
 import * as createServices from './20261126003100_create_services';
 import * as createMemberHistory from './20261126003110_create_member_history';
 import * as addMembersServices from './20261126003120_add_members_services';
@@ -43,9 +44,14 @@ import * as addInvoicesReversal from './20261126003130_add_invoices_reversal';
 import * as createChurnFlags from './20261126003140_create_churn_flags';
 import * as seedLifecycleRules from './20261126003150_seed_lifecycle_rules';
 import * as addMembersProfileAt from './20261126003160_add_members_profile_at';
+import * as addEventsRequestId from './20261126004000_add_events_request_id';
+import * as createRateLimits from './20261126004010_create_rate_limits';
 import * as addTiersNames from './20261126005000_add_tiers_names';
 import * as seedTierNames from './20261126005010_seed_tier_names';
 import * as seedRuleLabels from './20261126005020_seed_rule_labels';
+import * as createRewards from './20261126006000_create_rewards';
+import * as createRedemptions from './20261126006010_create_redemptions';
+import * as seedRewards from './20261126006020_seed_rewards';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -80,6 +86,12 @@ export const migrations: NamedMigration[] = [
   { name: '20261125000210_drop_ledger_unique_key', ...dropLedgerUniqueKey },
   { name: '20261125001000_add_events_written_off', ...addEventsWrittenOff },
   { name: '20261125003000_seed_tier_perks_locales', ...seedTierPerksLocales },
+  { name: '20261126001000_add_lots_expiring_at', ...addLotsExpiringAt },
+  { name: '20261126001010_index_lots_expiring', ...indexLotsExpiring },
+  { name: '20261126001020_index_lots_member_expiring', ...indexLotsMemberExpiring },
+  { name: '20261126001100_index_members_tier_below', ...indexMembersTierBelow },
+  { name: '20261126001120_add_members_tier_recheck_at', ...addMembersTierRecheckAt },
+  { name: '20261126001130_index_members_tier_recheck', ...indexMembersTierRecheck },
   { name: '20261126002000_add_members_statements_opt_in', ...addMembersStatementsOptIn },
   { name: '20261126002010_add_members_birthday_md', ...addMembersBirthdayMd },
   { name: '20261126002020_add_members_joined_md', ...addMembersJoinedMd },

@@ -11,6 +11,8 @@ import { ConfigError } from './errors';
 import { OutboxDispatcher, type DispatchResult } from './jobs/outbox-dispatcher';
 import { ReleasePendingJob } from './jobs/release-pending-job';
 import type { JobDefinition } from './jobs/job-definition';
+import { JOBS } from './jobs/registry';
+import { jobSchedulesCheck, type JobSchedule } from './jobs/schedules';
 import { Scheduler, type JobOutcome, type RunOptions } from './jobs/scheduler';
 import { Translations } from './i18n';
 import { createLogger, type Logger } from './logger';
@@ -79,8 +81,8 @@ export interface HostingRewardsPlugin {
     run(name: string, options?: RunOptions): Promise<JobOutcome>;
     /** The declared jobs (jobs/registry.ts), for a host's own cron. */
     definitions: readonly JobDefinition[];
-    /** The time zone their schedules and periods are in. */
-    timeZone: string;
+    /** Each job's cron expression (setting `job_schedules`, else its default) and the program time zone it runs in. */
+    schedules(): Promise<JobSchedule[]>;
   };
   services: {
     tiers: TierService;
@@ -118,7 +120,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const translations = new Translations();
   const views = new ViewRenderer();
 
-  const settings = new SettingsService(db, clock);
+  const settings = new SettingsService(db, clock, { checks: [jobSchedulesCheck(JOBS)] });
   const program = new ProgramService(db, settings, clock);
   const earning = new EarningService();
   const tierDiscounts = new TierDiscountService(translations);
@@ -159,15 +161,15 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     {
       db,
       logger,
-      releasePending: () => releasePending.run(),
-      reviewTiers: async () => tiers.review(await snapshot()),
+      releasePending: (o) => releasePending.run(o),
+      reviewTiers: async (o) => tiers.review(await snapshot(), o),
       dispatchOutbox: () => dispatchOutbox.run(),
       settings: () => settings.snapshot(),
       emails,
       tierStatus: (member) => tiers.status(member),
       churn,
     },
-    { onFinished: (outcome, seconds) => metrics.jobFinished({ job: outcome.job, status: outcome.status, seconds }) },
+    { settings: () => settings.snapshot(), onFinished: (outcome, seconds) => metrics.jobFinished({ job: outcome.job, status: outcome.status, seconds }) },
   );
   // Per minute, counted in the database so every instance shares them; 0 turns one off.
   const limiter = (name: string, points: number): RateLimiter | undefined =>
@@ -217,7 +219,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       dispatchOutbox: () => dispatchOutbox.run(),
       run: (name, runOptions) => scheduler.run(name, runOptions),
       definitions: scheduler.jobs,
-      timeZone: scheduler.timeZone,
+      schedules: () => scheduler.schedules(),
     },
     services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn },
     presenters: { rewardsTab },

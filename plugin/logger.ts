@@ -6,7 +6,8 @@ export type { Logger };
 /**
  * Structured JSON logs on stdout; one line per event, machine-readable first. A line written
  * while serving a request carries its `req_id` (lib/request-context.ts), whoever writes it.
- * `destination` is for tests that read what was logged.
+ * `destination` is for tests that read what was logged, and for commands whose stdout is their
+ * report (npm run job logs to stderr).
  */
 export function createLogger(level: string = 'info', destination?: DestinationStream): Logger {
   return pino(

@@ -1,8 +1,8 @@
 import net from 'node:net';
 import express from 'express';
-import cron from 'node-cron';
 import { loadConfig } from './config';
 import { createPlugin } from './index';
+import { CronTable } from './jobs/cron-table';
 import { createLogger } from './logger';
 import { resolveSecrets } from './secrets';
 import { createHttpServer } from './web/http-server';
@@ -29,11 +29,12 @@ async function main(): Promise<void> {
   app.use(plugin.router);
 
   // Every instance schedules every declared job; each run first takes the job's lease in the
-  // database, so one instance runs it and the others skip (jobs/scheduler.ts). `noOverlap`
-  // only stops a slow run overlapping itself here.
-  const jobs = plugin.jobs.definitions.map((job) =>
-    cron.schedule(job.schedule, () => runJob(job.name), { name: job.name, noOverlap: true, timezone: plugin.jobs.timeZone }),
-  );
+  // database, so one instance runs it and the others skip (jobs/scheduler.ts). The schedules
+  // and time zone are settings: re-read every minute, so a change needs no restart.
+  const jobs = new CronTable(() => plugin.jobs.schedules(), runJob, logger);
+  await jobs.refresh();
+  const refresh = setInterval(() => void jobs.refresh(), 60_000);
+  refresh.unref();
   async function runJob(job: string): Promise<void> {
     try {
       await plugin.jobs.run(job); // logs its own outcome
@@ -67,7 +68,8 @@ async function main(): Promise<void> {
     server.getConnections((_err, connections) =>
       logger.info({ signal, connections }, 'shutting down: no new connections, finishing requests in flight and the running job'),
     );
-    for (const job of jobs) void job.stop();
+    clearInterval(refresh);
+    void jobs.stop();
     setTimeout(() => {
       logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting with work in flight');
       process.exit(1);

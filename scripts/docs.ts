@@ -1,6 +1,6 @@
 /**
  * Writes the parts of README.md and manifest.json that the registries declare: program
- * settings, panel actions and panel adapters. `npm run docs` rewrites them; `npm run docs --
+ * settings, panel actions, panel adapters and jobs. `npm run docs` rewrites them; `npm run docs --
  * --check` fails when they are out of date (test/unit/docs.test.ts checks the same).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { COMPENSATIONS, PANEL_ACTIONS, PANEL_CAPABILITIES, type PanelActionTable } from '../plugin/domain/panel-actions';
 import { SETTING_KEYS, SETTINGS } from '../plugin/domain/settings';
+import { JOBS } from '../plugin/jobs/registry';
 import { PANEL_ADAPTERS } from '../plugin/panels/adapters';
 
 export const README_PATH = path.join(__dirname, '..', 'README.md');
@@ -62,6 +63,19 @@ export function panelAdaptersTable(): string {
   );
 }
 
+/** One row per declared job: its default schedule (overridable in `job_schedules`), how its runs are keyed, what it does. */
+export function jobsTable(): string {
+  return table(
+    ['job', 'default schedule', 'runs', 'what it does'],
+    JOBS.map((j) => [
+      `\`${j.name}\``,
+      `\`${j.schedule}\``,
+      j.period(new Date(0), 'UTC') === null ? 'continuously, on what is due' : 'once per day (program time zone)',
+      j.description,
+    ]),
+  );
+}
+
 /** JSON Schema of what loyalty_settings may hold, each key with its description and default. */
 export function settingsJsonSchema(): object {
   const shape = Object.fromEntries(
@@ -85,6 +99,7 @@ export function manifestSections(actions: PanelActionTable = PANEL_ACTIONS): Rec
       payload: z.toJSONSchema(d.payload, { io: 'input', unrepresentable: 'any' }),
     })),
     settings: settingsJsonSchema(),
+    jobs: JOBS.map((j) => ({ name: j.name, schedule: j.schedule })),
   };
 }
 
@@ -92,6 +107,7 @@ const README_BLOCKS: Record<string, () => string> = {
   settings: settingsTable,
   'panel-actions': () => panelActionsTable(),
   'panel-adapters': panelAdaptersTable,
+  jobs: jobsTable,
 };
 
 /** README with every `<!-- generated:NAME -->…<!-- /generated:NAME -->` block rewritten. */

@@ -25,6 +25,8 @@ export interface Member {
   suspendedSince: Date | null;
   /** The instant of the last `client.updated` applied. */
   profileAt: Date | null;
+  /** When the tier review should next look at this member's spend (domain/tiers.ts `tierRecheckAt`). */
+  tierRecheckAt: Date | null;
 }
 
 export type ServiceSummary = Pick<Member, 'servicesActive' | 'servicesSuspended' | 'firstServiceAt' | 'suspendedSince'>;

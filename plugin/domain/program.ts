@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { expiryPolicyFrom, lotExpiry, nominalMonths, type ExpiryPolicy, type LotExpiry } from './expiry-policy';
 import type { PanelActionName } from './panel-actions';
 import type { EarnRates } from './points';
 import type { Rule, RuleSwitch } from './rules';
@@ -7,8 +8,12 @@ import { baseRuleSettingSchema, partialSettingsSchema, withDefaults, type Settin
 /** The program as the rules see it: plain data, validated when read from settings. */
 export interface Program {
   earnRates: EarnRates;
-  /** Months a lot lives before it expires; null keeps points forever. */
+  /** When points expire (`points_expiry`, or `points_expiry_months` before it). */
+  expiry: ExpiryPolicy;
+  /** About how many months points live, for a one-line note; null when they don't expire by age. */
   expiryMonths: number | null;
+  /** The program's IANA time zone: "end of month" and periods are in it. */
+  timeZone: string;
   /** Days new points stay pending (refundable) before they can be spent; 0 = at once. */
   refundWindowDays: number;
   /** What a reversal of points already spent does: leave a negative balance, or write it off. */
@@ -65,9 +70,12 @@ export type ProgramSettings = SettingsInput;
 /** The program from settings (absent keys take their defaults) and the stored rules. */
 export function programFromSettings(settings: Partial<Settings>, rules: readonly Rule[] = []): Program {
   const s = withDefaults(settings);
+  const expiry = expiryPolicyFrom(s.points_expiry, s.points_expiry_months);
   return {
     earnRates: s.earn_rates,
-    expiryMonths: s.points_expiry_months,
+    expiry,
+    expiryMonths: nominalMonths(expiry),
+    timeZone: s.time_zone,
     refundWindowDays: s.refund_window_days,
     debtPolicy: s.debt_policy,
     chargebackPenaltyPoints: s.chargeback_penalty_points,
@@ -81,3 +89,8 @@ export function programFromSettings(settings: Partial<Settings>, rules: readonly
 }
 
 export const DEFAULT_PROGRAM: Program = programFromSettings({});
+
+/** The expiry of points earned at `earnedAt` under the program: what a credit carries. */
+export function creditExpiry(program: Pick<Program, 'expiry' | 'timeZone'>, earnedAt: Date): LotExpiry {
+  return lotExpiry(program.expiry, earnedAt, program.timeZone);
+}

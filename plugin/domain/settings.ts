@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { expiryPolicySchema } from './expiry-policy';
 import { currencyDigits } from './money';
 import { EMAIL_CHANNELS } from './panel-actions';
 import { RATE_PATTERN } from './points';
 import { CAP_PERIODS } from './rules';
+import { isTimeZone } from './time-zone';
 
 /**
  * Program settings, declared once: each key's schema (what loyalty_settings may hold), default
@@ -71,7 +73,13 @@ export const SETTINGS = {
   points_expiry_months: defineSetting({
     schema: z.number().int().min(1).max(120).nullable(),
     default: 12,
-    description: 'months a lot of points lives; `null` keeps points forever',
+    description: 'months a lot of points lives; `null` keeps points forever. Superseded by `points_expiry` when that is set',
+  }),
+  points_expiry: defineSetting({
+    schema: expiryPolicySchema.nullable(),
+    default: null,
+    description:
+      'when points expire, in the program time zone: `{"policy":"months_after_earning","months":N}`, `{"policy":"end_of_month","months":N}` (end of the month N months after earning), `{"policy":"end_of_year","years":N}` (end of the year N years after), `{"policy":"inactivity","months":N}` (no earning for N months expires the whole balance; each earning moves it on) or `{"policy":"never"}`. `null` follows `points_expiry_months`. A change applies to points earned from then on',
   }),
   refund_window_days: defineSetting({
     schema: z.number().int().min(0).max(365),
@@ -175,6 +183,17 @@ export const SETTINGS = {
     description:
       "the program's own language: pages use it when neither the client's panel locale nor the browser's languages have a locale file, and tier names, perks and rule labels fall back to it where the provider gave none in the member's language",
   }),
+  time_zone: defineSetting({
+    schema: z.string().refine(isTimeZone, 'is not a time zone Intl knows (an IANA name such as "Europe/Berlin")'),
+    default: 'UTC',
+    description: "the program's IANA time zone: job schedules and periods, and \"end of month/year\" expiry, are in it",
+  }),
+  job_schedules: defineSetting({
+    schema: z.record(z.string(), z.string().min(1)),
+    default: {},
+    description:
+      'cron expressions (node-cron, in `time_zone`) replacing jobs\' default schedules, by job name: `{"expire-points":"30 1 * * *"}`. Names and expressions are checked against the declared jobs; the sidecar picks a change up within a minute',
+  }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;
@@ -212,7 +231,15 @@ export function withDefaults(partial: { readonly [K in SettingKey]?: Settings[K]
 export interface SettingProblem {
   key: string;
   message: string;
+  /** Where inside the key's value, when not the whole value (`expire-points` of `job_schedules`). */
+  path?: string;
 }
+
+/**
+ * A check a layer above adds to the schemas: `job_schedules` must name declared jobs, which
+ * live in plugin/jobs. It sees the keys being written (on a write) or all of them (on a read).
+ */
+export type SettingsCheck = (settings: { readonly [K in SettingKey]?: Settings[K] }) => SettingProblem[];
 
 /**
  * Every row of loyalty_settings checked against its key's schema. A key nothing declares is a
@@ -220,7 +247,10 @@ export interface SettingProblem {
  * and an event earning under the default instead is a ledger entry that can't be taken back,
  * while a refused event is redelivered once the row is fixed.
  */
-export function parseSettings(stored: Readonly<Record<string, unknown>>): { ok: true; settings: Settings } | { ok: false; problems: SettingProblem[] } {
+export function parseSettings(
+  stored: Readonly<Record<string, unknown>>,
+  checks: readonly SettingsCheck[] = [],
+): { ok: true; settings: Settings } | { ok: false; problems: SettingProblem[] } {
   const problems: SettingProblem[] = [];
   const values: Partial<Record<SettingKey, unknown>> = {};
   for (const [key, value] of Object.entries(stored)) {
@@ -233,5 +263,8 @@ export function parseSettings(stored: Readonly<Record<string, unknown>>): { ok: 
     else for (const issue of parsed.error.issues) problems.push({ key, message: issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message });
   }
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, settings: Object.freeze(withDefaults(values as Partial<Settings>)) };
+  const settings = Object.freeze(withDefaults(values as Partial<Settings>));
+  for (const check of checks) problems.push(...check(settings));
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, settings };
 }

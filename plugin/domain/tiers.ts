@@ -151,3 +151,21 @@ export function resumeGraceClock(belowSince: Date | null, suspendedSince: Date |
   const paused = resumedAt.getTime() - pausedFrom;
   return paused > 0 ? new Date(belowSince.getTime() + paused) : belowSince;
 }
+
+/**
+ * When a review should next look at a member's spend without any event: the instant the oldest
+ * month with spend in the window leaves it (the total can only drop then). Null when nothing
+ * can drop them by time alone: no tier, the lowest tier, or already below (grace runs on
+ * `belowSince`).
+ */
+export function tierRecheckAt(input: {
+  tiers: readonly Tier[];
+  tierId: number | null;
+  belowSince: Date | null;
+  spendByMonth: ReadonlyArray<{ month: string; amountMinor: number }>;
+}): Date | null {
+  const tier = input.tiers.find((t) => t.id === input.tierId);
+  if (!tier || input.belowSince || tier.thresholdMinor <= 0) return null;
+  const oldest = input.spendByMonth.filter((m) => m.amountMinor > 0).map((m) => m.month).sort()[0];
+  return oldest ? leavesWindowAt(oldest) : null;
+}

@@ -1,5 +1,5 @@
 import { annualReference, monthDaysCelebratedOn, parseDay, yearsCompleted, type AnnualAward } from '../domain/annual-awards';
-import { expiryFor } from '../domain/expiry';
+import { creditExpiry, programFromSettings } from '../domain/program';
 import type { Settings } from '../domain/settings';
 import { MemberAccount } from '../services/member-account';
 import { daily, type JobContext, type JobCounts, type JobDefinition } from './job-definition';
@@ -89,7 +89,8 @@ async function award(ctx: JobContext, memberId: number, kind: AnnualAward, day: 
       reference: annualReference(kind, year),
       earnedAt: tx.now,
       availableAt: tx.now,
-      expiresAt: expiryFor(tx.now, settings.points_expiry_months),
+      // The program's expiry policy, as for any earning (inactivity included).
+      ...creditExpiry(programFromSettings(settings), tx.now),
     });
     return points;
   });

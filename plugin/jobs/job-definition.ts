@@ -9,12 +9,15 @@ import type { TierStatus } from '../services/tier-service';
 
 export type { JobCounts };
 
-/** What jobs reach beyond the database: the plugin's existing workers, wired in createPlugin. */
+/**
+ * What jobs reach beyond the database: the plugin's existing workers, wired in createPlugin.
+ * With `dryRun` a worker reports what it would do and writes nothing.
+ */
 export interface JobDeps {
   db: Database;
   logger?: Logger;
-  releasePending(): Promise<{ members: number; points: number }>;
-  reviewTiers(): Promise<{ reviewed: number; downgraded: number }>;
+  releasePending(options?: { dryRun?: boolean }): Promise<{ members: number; points: number }>;
+  reviewTiers(options?: { dryRun?: boolean }): Promise<{ reviewed: number; downgraded: number; marked?: number }>;
   dispatchOutbox(): Promise<{ sent: number; retried: number; failed: number }>;
   /** Program settings as stored now, validated: member jobs read their switches here. */
   settings(): Promise<Settings>;
@@ -41,7 +44,22 @@ export interface JobContext {
    * done again after a crash, so each batch must be idempotent by its data.
    */
   checkpoint(marker: string, counts: JobCounts): Promise<void>;
+  /** Tells whoever runs the job how far it is (the CLI's progress bar); writes nothing. */
+  progress(p: JobProgress): void;
+  /** Items per batch when the caller chose one (the CLI's --batch-size); else the job's own. */
+  readonly batchSize?: number;
+  /** The program time zone (setting `time_zone`). */
+  readonly timeZone: string;
   readonly logger?: Logger;
+}
+
+/** How far a run is: `done` of `total` items (null when the job can't tell), and its counts so far. */
+export interface JobProgress {
+  done: number;
+  total: number | null;
+  /** What the items are ("lots"), for a progress line. */
+  unit: string;
+  counts: JobCounts;
 }
 
 /** A scheduled job, declared once: cron, `plugin.jobs`, the manifest and the CLI read it. */

@@ -15,7 +15,8 @@ export class ReleasePendingJob {
     private readonly logger?: Logger,
   ) {}
 
-  async run(): Promise<{ members: number; points: number }> {
+  async run(options: { dryRun?: boolean } = {}): Promise<{ members: number; points: number }> {
+    if (options.dryRun) return this.db.repos.lots.pendingDue(this.db.now());
     let members = 0;
     let points = 0;
     for (;;) {

@@ -5,5 +5,5 @@ export const releasePending: JobDefinition = {
   schedule: '* * * * *',
   description: 'Makes pending points spendable once their refund window has passed.',
   period: continuous,
-  run: async ({ deps }) => ({ ...(await deps.releasePending()) }),
+  run: async ({ deps, dryRun }) => ({ ...(await deps.releasePending({ dryRun })) }),
 };

@@ -4,7 +4,7 @@ export const reviewTiers: JobDefinition = {
   name: 'review-tiers',
   // Daily: downgrades are measured in days of grace.
   schedule: '17 3 * * *',
-  description: 'Downgrades members whose grace period below their tier has run out.',
+  description: 'Downgrades members whose grace period below their tier has run out, and starts the grace of those whose spend left the 12-month window.',
   period: daily,
-  run: async ({ deps }) => ({ ...(await deps.reviewTiers()) }),
+  run: async ({ deps, dryRun }) => ({ ...(await deps.reviewTiers({ dryRun })) }),
 };

@@ -2,13 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Database } from '../db/database';
 import type { Logger } from '../logger';
-import { LeaseLostError, type JobContext, type JobCounts, type JobDefinition, type JobDeps } from './job-definition';
+import type { Settings } from '../domain/settings';
+import { LeaseLostError, type JobContext, type JobCounts, type JobDefinition, type JobDeps, type JobProgress } from './job-definition';
 import { findJob, JOBS } from './registry';
+import { schedulesFor, type JobSchedule } from './schedules';
 
 export interface SchedulerOptions {
   /** Names this instance in leases and runs; unique per process by default. */
   owner?: string;
-  /** The program's time zone: periods (and the sidecar's cron) are days there. */
+  /**
+   * The program settings jobs follow (`time_zone`, `job_schedules`), read at every run so a
+   * change applies without a restart; createPlugin passes the settings service's snapshot.
+   */
+  settings?: () => Promise<Pick<Settings, 'time_zone' | 'job_schedules'>>;
+  /** Overrides the `time_zone` setting (tests). */
   timeZone?: string;
   /** How long a claim holds without renewal: a crashed owner's job waits this long. */
   leaseMs?: number;
@@ -24,6 +31,10 @@ export interface RunOptions {
   period?: string;
   /** Report what would change and write nothing: no lease, no run row, no effects. */
   dryRun?: boolean;
+  /** Items per batch, for jobs that batch (expire-points); each batch is one checkpoint. */
+  batchSize?: number;
+  /** Called as the job moves on (after each batch of a job that reports progress). */
+  onProgress?: (progress: JobProgress) => void;
 }
 
 export type JobOutcome =
@@ -44,7 +55,6 @@ const DEFAULT_LEASE_MS = 5 * 60_000;
  */
 export class Scheduler {
   readonly owner: string;
-  readonly timeZone: string;
   readonly jobs: readonly JobDefinition[];
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
@@ -54,6 +64,8 @@ export class Scheduler {
   private readonly inFlight = new Set<Promise<JobOutcome>>();
   private stopping = false;
   private readonly onFinished?: (outcome: JobOutcome, seconds: number) => void;
+  private readonly fixedTimeZone: string | undefined;
+  private readonly settings: () => Promise<Pick<Settings, 'time_zone' | 'job_schedules'>>;
 
   constructor(
     private readonly db: Database,
@@ -61,11 +73,23 @@ export class Scheduler {
     options: SchedulerOptions = {},
   ) {
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    this.timeZone = options.timeZone ?? 'UTC';
+    this.fixedTimeZone = options.timeZone;
+    this.settings = options.settings ?? (async () => ({ time_zone: 'UTC', job_schedules: {} }));
     this.jobs = options.jobs ?? JOBS;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.heartbeatMs = options.heartbeatMs ?? Math.floor(this.leaseMs / 3);
     this.onFinished = options.onFinished;
+  }
+
+  /** The time zone periods are days in: the `time_zone` setting unless the options fixed one. */
+  async timeZone(): Promise<string> {
+    return this.fixedTimeZone ?? (await this.settings()).time_zone;
+  }
+
+  /** Each job's cron expression (the program's override or its default) and time zone, for the sidecar's cron. */
+  async schedules(): Promise<JobSchedule[]> {
+    const settings = await this.settings();
+    return schedulesFor(this.jobs, { ...settings, time_zone: this.fixedTimeZone ?? settings.time_zone });
   }
 
   async run(name: string, options: RunOptions = {}): Promise<JobOutcome> {
@@ -94,10 +118,12 @@ export class Scheduler {
   private async runOnce(name: string, options: RunOptions): Promise<JobOutcome> {
     const job = findJob(name, this.jobs);
     if (!job) throw new Error(`Unknown job ${JSON.stringify(name)}; jobs are ${this.jobs.map((j) => j.name).join(', ')}`);
+    const timeZone = await this.timeZone();
     const now = this.db.now();
-    const period = options.period ?? job.period(now, this.timeZone);
+    const period = options.period ?? job.period(now, timeZone);
     const base = { job: job.name, period };
-    if (options.dryRun) return this.dryRun(job, now, period);
+    const shared = { timeZone, batchSize: options.batchSize, progress: options.onProgress ?? (() => {}) };
+    if (options.dryRun) return this.dryRun(job, now, period, shared);
     if (this.stopping || this.running.has(job.name)) return { ...base, status: 'skipped', reason: 'busy', counts: {} };
     this.running.add(job.name);
     try {
@@ -105,7 +131,7 @@ export class Scheduler {
       if (!(await repos.claimLease(job.name, this.owner, now, this.leaseUntil()))) return { ...base, status: 'skipped', reason: 'busy', counts: {} };
       const lease = new HeldLease(this, job.name, this.heartbeatMs);
       try {
-        return await this.runHeld(job, now, period, lease);
+        return await this.runHeld(job, now, period, lease, shared);
       } finally {
         lease.stop();
         await repos.releaseLease(job.name, this.owner);
@@ -124,7 +150,7 @@ export class Scheduler {
     return new Date(this.db.now().getTime() + this.leaseMs);
   }
 
-  private async runHeld(job: JobDefinition, now: Date, period: string | null, lease: HeldLease): Promise<JobOutcome> {
+  private async runHeld(job: JobDefinition, now: Date, period: string | null, lease: HeldLease, shared: Shared): Promise<JobOutcome> {
     const repos = this.db.repos.jobs;
     const base = { job: job.name, period };
     const run = period === null ? null : await repos.startRun(job.name, period, this.owner, now);
@@ -132,6 +158,7 @@ export class Scheduler {
     let counts: JobCounts = run?.counts ?? {};
     const resume = { marker: run?.marker ?? null, counts };
     const ctx: JobContext = {
+      ...shared,
       deps: this.deps,
       now,
       period,
@@ -158,11 +185,12 @@ export class Scheduler {
     }
   }
 
-  private async dryRun(job: JobDefinition, now: Date, period: string | null): Promise<JobOutcome> {
+  private async dryRun(job: JobDefinition, now: Date, period: string | null, shared: Shared): Promise<JobOutcome> {
     const base = { job: job.name, period };
     const run = period === null ? null : await this.db.repos.jobs.findRun(job.name, period);
     if (run?.state === 'done') return { ...base, status: 'skipped', reason: 'already_done', counts: run.counts };
     const ctx: JobContext = {
+      ...shared,
       deps: this.deps,
       now,
       period,
@@ -178,6 +206,9 @@ export class Scheduler {
     }
   }
 }
+
+/** What every run's context carries besides its state. */
+type Shared = Pick<JobContext, 'timeZone' | 'batchSize' | 'progress'>;
 
 /** Keeps a lease alive while a job runs between checkpoints (a long tier review, say). */
 class HeldLease {

@@ -21,24 +21,33 @@ function toEntry(row: Record<string, unknown>): LedgerEntry {
 }
 
 /** Append-only by construction: this class has no update or delete. */
+function ledgerRow(e: NewLedgerEntry): Record<string, unknown> {
+  return {
+    member_id: e.memberId,
+    delta: e.delta,
+    kind: e.kind,
+    reason_code: e.reasonCode,
+    reason_params: e.reasonParams ? JSON.stringify(e.reasonParams) : null,
+    rule: e.rule ?? null,
+    reference: e.reference ?? null,
+    event_id: e.eventId ?? null,
+    actor: e.actor,
+    balance_after: e.balanceAfter,
+    created_at: e.createdAt,
+  };
+}
+
 export class LedgerRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
   async append(e: NewLedgerEntry): Promise<number> {
-    const [id] = await this.db(LEDGER).insert({
-      member_id: e.memberId,
-      delta: e.delta,
-      kind: e.kind,
-      reason_code: e.reasonCode,
-      reason_params: e.reasonParams ? JSON.stringify(e.reasonParams) : null,
-      rule: e.rule ?? null,
-      reference: e.reference ?? null,
-      event_id: e.eventId ?? null,
-      actor: e.actor,
-      balance_after: e.balanceAfter,
-      created_at: e.createdAt,
-    });
+    const [id] = await this.db(LEDGER).insert(ledgerRow(e));
     return toInt(id);
+  }
+
+  /** Several entries in one statement (a job's batch); their ids are not needed. */
+  async appendMany(entries: readonly NewLedgerEntry[]): Promise<void> {
+    if (entries.length > 0) await this.db(LEDGER).insert(entries.map(ledgerRow));
   }
 
   /**

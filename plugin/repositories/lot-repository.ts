@@ -3,6 +3,8 @@ import type { Lot, NewLot } from '../domain/lot';
 import { toDate, toDateOrNull, toInt } from './row-values';
 
 export const LOTS = 'loyalty_lots';
+const EXPIRING_INDEX = 'loyalty_lots_expiring_idx';
+const MEMBER_EXPIRING_INDEX = 'loyalty_lots_member_expiring_idx';
 
 function toLot(row: Record<string, unknown>): Lot {
   return {
@@ -18,11 +20,26 @@ function toLot(row: Record<string, unknown>): Lot {
 }
 
 /**
- * Lots are only changed by code holding the member's row lock (MemberAccount), so
- * reads here need no lock of their own.
+ * Lots are only changed by code holding the member's row lock (MemberAccount), so reads here
+ * need no lock of their own.
+ *
+ * `expiring_at` is a generated column: `expires_at` while a lot has points left, NULL once it
+ * is empty (never written here). The expiry walk reads the (expiring_at, id) index, which so
+ * holds only open lots: its cost follows the lots due, not the spent and expired history.
  */
 export class LotRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  /**
+   * The lots table read through a named index. The expiry reads name theirs: a planner can't
+   * tell that most rows are NULL in `expiring_at` (statistics on a small or freshly analysed
+   * table made SQLite scan and MariaDB pick the member's whole history), and a nightly job
+   * whose cost follows the history is the failure this index exists to prevent.
+   */
+  private lotsBy(index: string): Knex.QueryBuilder {
+    const sql = this.db.client.config.client === 'mysql2' ? '?? FORCE INDEX (??)' : '?? INDEXED BY ??';
+    return this.db.from(this.db.raw(sql, [LOTS, index]));
+  }
 
   async insert(lot: NewLot): Promise<number> {
     const [id] = await this.db(LOTS).insert({
@@ -42,6 +59,24 @@ export class LotRepository {
     await this.db(LOTS).where({ id }).update({ remaining, pending });
   }
 
+  /** The latest expiry among the member's lots with points left. */
+  async latestOpenExpiry(memberId: number): Promise<Date | null> {
+    const row = await this.db(LOTS).where({ member_id: memberId }).andWhere('remaining', '>', 0).max({ at: 'expires_at' }).first();
+    return toDateOrNull(row?.at);
+  }
+
+  /**
+   * Moves the member's open lots that would expire before `to` (or never) on to `to`: the
+   * inactivity policy's "each earning restarts the clock" for the whole balance.
+   */
+  async extendOpenLots(memberId: number, to: Date): Promise<number> {
+    return this.db(LOTS)
+      .where({ member_id: memberId })
+      .andWhere('remaining', '>', 0)
+      .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '<', to))
+      .update({ expires_at: to });
+  }
+
   /** Pending lots whose refund window has passed, oldest first. */
   async dueForRelease(memberId: number, now: Date): Promise<Lot[]> {
     const rows = await this.db(LOTS)
@@ -55,6 +90,12 @@ export class LotRepository {
   async membersWithDueLots(now: Date, limit: number): Promise<number[]> {
     const rows = await this.db(LOTS).distinct('member_id').where({ pending: true }).andWhere('available_at', '<=', now).limit(limit);
     return rows.map((r: Record<string, unknown>) => toInt(r.member_id));
+  }
+
+  /** What a release run would move now: members and points of pending lots past their window (a dry run's report). */
+  async pendingDue(now: Date): Promise<{ members: number; points: number }> {
+    const row = await this.db(LOTS).where({ pending: true }).andWhere('available_at', '<=', now).countDistinct({ members: 'member_id' }).sum({ points: 'remaining' }).first();
+    return { members: toInt(row?.members), points: toInt(row?.points) };
   }
 
   /** Every lot with points left, for a reversal to draw from. */
@@ -108,28 +149,58 @@ export class LotRepository {
 
   /**
    * The expiry job's work list: spendable lots with points left and `expires_at <= until`,
-   * in (expires_at, id) order after `after`, read along the expires_at index. Keyset paging
-   * means each batch starts where the last one ended, never from the top.
+   * in (expiring_at, id) order after `after`, read along the (expiring_at, id) index, which
+   * holds open lots only. Keyset paging means each batch starts where the last one ended.
+   * Due lots still pending are read and passed over; there are few (earned within the
+   * refund window yet already past expiry: late events).
    */
   async dueForExpiry(until: Date, after: { expiresAt: Date; id: number } | null, limit: number): Promise<Array<{ id: number; memberId: number; expiresAt: Date }>> {
-    const q = this.db(LOTS)
-      .select('id', 'member_id', 'expires_at')
-      .where('expires_at', '<=', until)
-      .andWhere('remaining', '>', 0)
+    const q = this.lotsBy(EXPIRING_INDEX)
+      .select('id', 'member_id', 'expiring_at')
+      .where('expiring_at', '<=', until)
       .andWhere({ pending: false });
-    if (after) q.andWhere((w) => w.where('expires_at', '>', after.expiresAt).orWhere((e) => e.where('expires_at', '=', after.expiresAt).andWhere('id', '>', after.id)));
-    const rows = await q.orderBy([{ column: 'expires_at' }, { column: 'id' }]).limit(limit);
-    return rows.map((r: Record<string, unknown>) => ({ id: toInt(r.id), memberId: toInt(r.member_id), expiresAt: toDate(r.expires_at) }));
+    // One index range [after, until] read in order, the rows at `after` itself up to its id
+    // filtered out: an OR of the two keyset cases makes SQLite merge two ranges and sort them
+    // all, and MariaDB doesn't range-scan row-value comparisons.
+    if (after) q.andWhere('expiring_at', '>=', after.expiresAt).andWhereNot((w) => w.where('expiring_at', '=', after.expiresAt).andWhere('id', '<=', after.id));
+    const rows = await q.orderBy([{ column: 'expiring_at' }, { column: 'id' }]).limit(limit);
+    return rows.map((r: Record<string, unknown>) => ({ id: toInt(r.id), memberId: toInt(r.member_id), expiresAt: toDate(r.expiring_at) }));
   }
 
-  /** One member's spendable lots past expiry with points left; pending lots wait for their release. */
+  /** How many lots `dueForExpiry` will walk (pending ones included): the progress bar's total. */
+  async countDueForExpiry(until: Date): Promise<number> {
+    const row = await this.lotsBy(EXPIRING_INDEX).where('expiring_at', '<=', until).count({ n: '*' }).first();
+    return toInt(row?.n);
+  }
+
+  /**
+   * One member's spendable lots past expiry with points left; pending lots wait for their
+   * release. Read by (member_id, expiring_at): the member's spent history is not read.
+   */
   async expiredFor(memberId: number, until: Date): Promise<Lot[]> {
-    const rows = await this.db(LOTS)
+    const rows = await this.lotsBy(MEMBER_EXPIRING_INDEX)
       .where({ member_id: memberId, pending: false })
-      .andWhere('remaining', '>', 0)
-      .andWhere('expires_at', '<=', until)
+      .andWhere('expiring_at', '<=', until)
       .orderBy('id', 'asc');
     return rows.map(toLot);
+  }
+
+  /** `expiredFor` for several members in one read: their due spendable lots, by member. */
+  async expiredForMany(memberIds: readonly number[], until: Date): Promise<Map<number, Lot[]>> {
+    const out = new Map<number, Lot[]>();
+    if (memberIds.length === 0) return out;
+    const rows = await this.lotsBy(MEMBER_EXPIRING_INDEX)
+      .whereIn('member_id', memberIds)
+      .andWhere({ pending: false })
+      .andWhere('expiring_at', '<=', until)
+      .orderBy('id', 'asc');
+    for (const row of rows as Array<Record<string, unknown>>) {
+      const memberId = toInt(row.member_id);
+      const list = out.get(memberId) ?? [];
+      list.push(toLot(row));
+      out.set(memberId, list);
+    }
+    return out;
   }
 
   /** Empties lots in one statement (expiry takes a lot's whole remainder). */

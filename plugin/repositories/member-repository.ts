@@ -48,6 +48,7 @@ function toMember(row: Record<string, unknown>): Member {
     firstServiceAt: toDateOrNull(row.first_service_at),
     suspendedSince: toDateOrNull(row.suspended_since),
     profileAt: toDateOrNull(row.profile_at),
+    tierRecheckAt: toDateOrNull(row.tier_recheck_at),
   };
 }
 
@@ -71,6 +72,34 @@ export class MemberRepository {
     if (options.forUpdate) q.forUpdate();
     const row = await q;
     return row ? toMember(row) : null;
+  }
+
+  /**
+   * Locks several members for the rest of the transaction, in id order (a fixed order, so two
+   * transactions locking overlapping sets can't deadlock on each other: DESIGN §10).
+   */
+  async lockMany(ids: readonly number[]): Promise<Member[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db(MEMBERS).whereIn('id', ids).orderBy('id').forUpdate();
+    return rows.map(toMember);
+  }
+
+  /** Several members' balances in one statement (a job's batch; each already locked). */
+  async setBalancesMany(members: ReadonlyArray<MemberBalances & { id: number }>, now: Date): Promise<void> {
+    if (members.length === 0) return;
+    const caseOf = (column: keyof MemberBalances) =>
+      this.db.raw(`CASE id ${members.map(() => 'WHEN ? THEN ?').join(' ')} END`, members.flatMap((m) => [m.id, m[column]]));
+    await this.db(MEMBERS)
+      .whereIn(
+        'id',
+        members.map((m) => m.id),
+      )
+      .update({
+        points_available: caseOf('pointsAvailable'),
+        points_pending: caseOf('pointsPending'),
+        points_lifetime: caseOf('pointsLifetime'),
+        updated_at: now,
+      });
   }
 
   /** Inserts the member, or returns null when another transaction enrolled them first. */
@@ -124,9 +153,24 @@ export class MemberRepository {
     await this.db(MEMBERS).where({ id }).update({ ...set, updated_at: now });
   }
 
-  /** Members holding a tier, in id order from `afterId`: the tier review's work list. */
+  /** Members holding a tier, in id order from `afterId`. */
   async idsWithTier(afterId: number, limit: number): Promise<number[]> {
     const rows = await this.db(MEMBERS).whereNotNull('tier_id').andWhere('id', '>', afterId).orderBy('id').limit(limit).select('id');
+    return rows.map((r: Record<string, unknown>) => toInt(r.id));
+  }
+
+  async setTierRecheck(id: number, at: Date | null): Promise<void> {
+    await this.db(MEMBERS).where({ id }).update({ tier_recheck_at: at });
+  }
+
+  /**
+   * The tier review's work lists, in id order from `afterId`, each read by its own index:
+   * members below their tier since `belowBefore` or earlier (grace over), and members whose
+   * spend may have dropped by `now` (`tier_recheck_at`).
+   */
+  async idsTierReviewDue(list: 'grace_over' | 'recheck', at: Date, afterId: number, limit: number): Promise<number[]> {
+    const column = list === 'grace_over' ? 'tier_below_since' : 'tier_recheck_at';
+    const rows = await this.db(MEMBERS).where(column, '<=', at).andWhere('id', '>', afterId).orderBy('id').limit(limit).select('id');
     return rows.map((r: Record<string, unknown>) => toInt(r.id));
   }
 

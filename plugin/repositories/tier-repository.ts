@@ -33,6 +33,12 @@ export class TierRepository {
     if (updated === 0) await this.db(SPEND_MONTHS).insert({ member_id: memberId, month, amount_minor: deltaMinor });
   }
 
+  /** The member's spend per month of `months` that has any, oldest first. */
+  async spendByMonth(memberId: number, months: string[]): Promise<Array<{ month: string; amountMinor: number }>> {
+    const rows = await this.db(SPEND_MONTHS).where({ member_id: memberId }).whereIn('month', months).orderBy('month').select('month', 'amount_minor');
+    return rows.map((r: Record<string, unknown>) => ({ month: String(r.month), amountMinor: toInt(r.amount_minor) }));
+  }
+
   async spendIn(memberId: number, months: string[]): Promise<number> {
     const row = await this.db(SPEND_MONTHS).where({ member_id: memberId }).whereIn('month', months).sum({ n: 'amount_minor' }).first();
     return toInt(row?.n);

@@ -1,6 +1,7 @@
-import { availableFrom, expiryFor } from '../domain/expiry';
 import { createHash } from 'node:crypto';
+import { availableFrom } from '../domain/expiry';
 import type { Money } from '../domain/money';
+import { creditExpiry } from '../domain/program';
 import {
   BASE_RATE_KEY,
   capPeriodBounds,
@@ -228,7 +229,7 @@ export class EarningService {
         eventId: ctx.eventId,
         earnedAt,
         availableAt: where.availableAt,
-        expiresAt: expiryFor(earnedAt, ctx.snapshot.program.expiryMonths),
+        ...creditExpiry(ctx.snapshot.program, earnedAt),
       });
       total += a.points;
     }

@@ -25,6 +25,11 @@ export interface Credit extends EntryFields {
   /** Later than `tx.now` makes the points pending until then. */
   availableAt: Date;
   expiresAt: Date | null;
+  /**
+   * The inactivity policy (domain/expiry-policy.ts): earning moves the member's open lots on
+   * to `expiresAt`, so their whole balance expires once they stop earning. Never shortens.
+   */
+  extendsOpenLots?: boolean;
 }
 
 export interface Debit extends EntryFields {
@@ -116,6 +121,7 @@ export class MemberAccount {
           firstServiceAt: null,
           suspendedSince: null,
           profileAt: null,
+          tierRecheckAt: null,
         };
         return MemberAccount.hold(tx, member, true);
       }
@@ -161,6 +167,12 @@ export class MemberAccount {
       availableAt: c.availableAt,
       expiresAt: c.expiresAt,
     });
+    if (c.extendsOpenLots && c.expiresAt) {
+      // The whole open balance, this lot included, lives until the latest earning's deadline:
+      // a late event (earned before the last one) doesn't bring anything forward.
+      const latest = await this.tx.repos.lots.latestOpenExpiry(member.id);
+      await this.tx.repos.lots.extendOpenLots(member.id, latest && latest > c.expiresAt ? latest : c.expiresAt);
+    }
     await this.save(next);
   }
 
@@ -233,23 +245,65 @@ export class MemberAccount {
    * (domain/expiry-plan.ts). Returns what expired; nothing is written when nothing is due.
    */
   async expire(until: Date, fields: { reference?: string } = {}): Promise<{ points: number; lots: number }> {
-    const member = this.current;
-    const repos = this.tx.repos;
-    const plan = planExpiry(await repos.lots.expiredFor(member.id, until), member.pointsAvailable);
-    if (plan.lotIds.length === 0) return { points: 0, lots: 0 };
-    await repos.lots.empty(plan.lotIds);
-    const next: Member = { ...member, pointsAvailable: member.pointsAvailable - plan.points };
-    await this.append(next, {
-      // 0, not -0, when inconsistent data left lots but no balance to take them from.
-      delta: plan.points === 0 ? 0 : -plan.points,
-      kind: 'expire',
-      reasonCode: 'points_expired',
-      reasonParams: { points: plan.points, lots: plan.lotIds.length },
-      reference: fields.reference,
-      actor: actorLabel(SYSTEM_ACTOR),
-    });
-    await this.save(next);
-    return { points: plan.points, lots: plan.lotIds.length };
+    return (await MemberAccount.expireMany(this.tx, [this.current.id], until, fields)).get(this.current.id) ?? { points: 0, lots: 0 };
+  }
+
+  /**
+   * `expire` for a batch of members in one transaction and a handful of statements: the
+   * members locked in id order (the order every multi-member lock takes), their due lots read
+   * at once, then one update of the lots, one insert of the entries and one of the balances.
+   * Per member the effect is exactly `expire`'s; the expiry job commits a batch at a time
+   * instead of paying a commit per member.
+   */
+  static async expireMany(
+    tx: Tx,
+    memberIds: readonly number[],
+    until: Date,
+    fields: { reference?: string } = {},
+  ): Promise<Map<number, { points: number; lots: number }>> {
+    const repos = tx.repos;
+    const ids = [...new Set(memberIds)].sort((a, b) => a - b);
+    const held = lockedIn.get(tx);
+    const toLock = ids.filter((id) => !held?.has(id));
+    for (const member of await repos.members.lockMany(toLock)) MemberAccount.hold(tx, member, false);
+    const accounts = ids.map((id) => lockedIn.get(tx)?.get(id)).filter((a): a is MemberAccount => a !== undefined);
+    const due = await repos.lots.expiredForMany(
+      accounts.map((a) => a.current.id),
+      until,
+    );
+    const results = new Map<number, { points: number; lots: number }>();
+    const emptied: number[] = [];
+    const entries: NewLedgerEntry[] = [];
+    const changed: MemberAccount[] = [];
+    for (const account of accounts) {
+      const member = account.current;
+      const plan = planExpiry(due.get(member.id) ?? [], member.pointsAvailable);
+      results.set(member.id, { points: plan.points, lots: plan.lotIds.length });
+      if (plan.lotIds.length === 0) continue;
+      emptied.push(...plan.lotIds);
+      const next: Member = { ...member, pointsAvailable: member.pointsAvailable - plan.points };
+      entries.push({
+        memberId: member.id,
+        // 0, not -0, when inconsistent data left lots but no balance to take them from.
+        delta: plan.points === 0 ? 0 : -plan.points,
+        kind: 'expire',
+        reasonCode: 'points_expired',
+        reasonParams: { points: plan.points, lots: plan.lotIds.length },
+        reference: fields.reference,
+        actor: actorLabel(SYSTEM_ACTOR),
+        balanceAfter: next.pointsAvailable + next.pointsPending,
+        createdAt: tx.now,
+      });
+      account.current = next;
+      changed.push(account);
+    }
+    await repos.lots.empty(emptied);
+    await repos.ledger.appendMany(entries);
+    await repos.members.setBalancesMany(
+      changed.map((a) => a.current),
+      tx.now,
+    );
+    return results;
   }
 
   /**
@@ -325,6 +379,13 @@ export class MemberAccount {
     await this.tx.repos.members.setProfile(this.current.id, profile, this.tx.now);
     const defined = Object.fromEntries(Object.entries(profile).filter(([, v]) => v !== undefined));
     this.current = { ...this.current, ...defined };
+  }
+
+  /** When the tier review should next look at the member's spend (null: only an event or grace will tell). */
+  async setTierRecheck(at: Date | null): Promise<void> {
+    if ((this.current.tierRecheckAt?.getTime() ?? null) === (at?.getTime() ?? null)) return;
+    await this.tx.repos.members.setTierRecheck(this.current.id, at);
+    this.current = { ...this.current, tierRecheckAt: at };
   }
 
   private append(

@@ -6,6 +6,7 @@ import {
   type SettingKey,
   type SettingProblem,
   type Settings,
+  type SettingsCheck,
   type SettingsInput,
 } from '../domain/settings';
 import { tierSettingsFrom, type TierSettings } from '../domain/tiers';
@@ -22,7 +23,7 @@ const CACHE_MS = 5_000;
 export class InvalidSettingsError extends ConfigError {
   constructor(readonly problems: readonly SettingProblem[]) {
     super(
-      `Program settings are invalid: ${problems.map((p) => `${p.key}: ${p.message}`).join('; ')}`,
+      `Program settings are invalid: ${problems.map((p) => `${p.path ? `${p.key}.${p.path}` : p.key}: ${p.message}`).join('; ')}`,
       'Correct or delete these rows in loyalty_settings (README "The program" lists the keys and their values). Events are refused until then, so none is processed under a setting you did not mean; the panel redelivers them.',
     );
   }
@@ -34,8 +35,8 @@ export class InvalidSettingsError extends ConfigError {
 }
 
 /** Stored settings, validated and defaults filled in; throws `InvalidSettingsError` naming the keys. */
-export function settingsFrom(stored: Readonly<Record<string, unknown>>): Settings {
-  const parsed = parseSettings(stored);
+export function settingsFrom(stored: Readonly<Record<string, unknown>>, checks: readonly SettingsCheck[] = []): Settings {
+  const parsed = parseSettings(stored, checks);
   if (!parsed.ok) throw new InvalidSettingsError(parsed.problems);
   return parsed.settings;
 }
@@ -43,6 +44,8 @@ export function settingsFrom(stored: Readonly<Record<string, unknown>>): Setting
 export interface SettingsServiceOptions {
   /** Monotonic milliseconds for the cache's age; the injected business clock may move backwards in tests. */
   monotonic?: () => number;
+  /** Checks beyond the schemas, from layers above (createPlugin passes the jobs' schedule check). */
+  checks?: readonly SettingsCheck[];
 }
 
 /**
@@ -54,6 +57,7 @@ export interface SettingsServiceOptions {
 export class SettingsService {
   private cached: { settings: Settings; at: number } | null = null;
   private readonly monotonic: () => number;
+  private readonly checks: readonly SettingsCheck[];
 
   constructor(
     private readonly db: Database,
@@ -61,13 +65,14 @@ export class SettingsService {
     options: SettingsServiceOptions = {},
   ) {
     this.monotonic = options.monotonic ?? (() => performance.now());
+    this.checks = options.checks ?? [];
   }
 
   /** All settings, validated; throws `InvalidSettingsError` while any stored row is unusable. */
   async snapshot(): Promise<Settings> {
     const now = this.monotonic();
     if (this.cached && now - this.cached.at < CACHE_MS) return this.cached.settings;
-    const settings = settingsFrom(await this.db.repos.settings.all());
+    const settings = settingsFrom(await this.db.repos.settings.all(), this.checks);
     this.cached = { settings, at: now };
     return settings;
   }
@@ -99,11 +104,13 @@ export class SettingsService {
   private async write(values: SettingsInput, mode: 'overwrite' | 'if_absent'): Promise<void> {
     const unknown = Object.keys(values).filter((key) => !isSettingKey(key));
     const parsed = settingsInputSchema.safeParse(values);
-    if (unknown.length > 0 || !parsed.success) {
+    const checked = parsed.success && unknown.length === 0 ? this.checks.flatMap((check) => check(parsed.data)) : [];
+    if (unknown.length > 0 || !parsed.success || checked.length > 0) {
       throw new ValidationError(
         [
           ...unknown.map((key) => ({ path: key, message: 'is not a known setting' })),
           ...(parsed.success ? [] : fieldProblems(parsed.error, values).filter((p) => p.path !== '')),
+          ...checked.map((p) => ({ path: p.path ? `${p.key}.${p.path}` : p.key, message: p.message })),
         ],
         'Fix the listed settings and save them again (README "The program" lists them).',
       );

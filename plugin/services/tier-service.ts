@@ -1,7 +1,7 @@
 import type { Database } from '../db/database';
 import type { Tx } from '../db/unit-of-work';
 import type { Member } from '../domain/member';
-import { decideTier, leavesWindowAt, monthKey, nextTier, windowMonths, type Tier, type TierSettings } from '../domain/tiers';
+import { decideTier, leavesWindowAt, monthKey, nextTier, tierRecheckAt, windowMonths, type Tier, type TierSettings } from '../domain/tiers';
 import type { Logger } from '../logger';
 import { MemberAccount } from './member-account';
 import type { SettingsService } from './settings-service';
@@ -10,6 +10,8 @@ import type { TierDiscountService } from './tier-discount-service';
 
 const CACHE_MS = 5_000;
 const REVIEW_BATCH = 500;
+/** Members reviewed per transaction: enough to spread the commit, few enough to hold their locks briefly. */
+const REVIEW_PER_TRANSACTION = 50;
 
 export interface TierStatus {
   tier: Tier | null;
@@ -66,29 +68,71 @@ export class TierService {
     await this.apply(tx, account, input.snapshot, false);
   }
 
-  /** Downgrades members whose grace period has run out; marks those who just fell below. */
-  async review(snapshot: ProgramSnapshot): Promise<{ reviewed: number; downgraded: number }> {
-    let afterId = 0;
-    let reviewed = 0;
-    let downgraded = 0;
-    for (;;) {
-      const ids = await this.db.repos.members.idsWithTier(afterId, REVIEW_BATCH);
-      if (ids.length === 0) break;
-      for (const id of ids) {
-        const changed = await this.db.transaction(async (tx) => {
-          const account = await MemberAccount.lock(tx, { id });
-          if (!account) return false;
-          const before = account.member.tierId;
-          await this.apply(tx, account, snapshot, true);
-          return account.member.tierId !== before;
-        });
-        reviewed++;
-        if (changed) downgraded++;
+  /**
+   * Downgrades members whose grace period has run out, and marks those whose spend has dropped
+   * below their tier as months left the window. Set-based: it reads the members whose grace
+   * ended (by `tier_below_since`) and those due a recheck (by `tier_recheck_at`, the instant
+   * their oldest windowed spend leaves the window), each list by its index; members whose
+   * standing can't have changed are not read. A dry run decides without locking or writing.
+   */
+  async review(snapshot: ProgramSnapshot, options: { dryRun?: boolean } = {}): Promise<{ reviewed: number; downgraded: number; marked: number }> {
+    const counts = { reviewed: 0, downgraded: 0, marked: 0 };
+    const now = this.db.now();
+    const graceOverBefore = new Date(now.getTime() - snapshot.tierSettings.graceDays * 86_400_000);
+    for (const [list, at] of [
+      ['grace_over', graceOverBefore],
+      ['recheck', now],
+    ] as const) {
+      let afterId = 0;
+      for (;;) {
+        const ids = await this.db.repos.members.idsTierReviewDue(list, at, afterId, REVIEW_BATCH);
+        if (ids.length === 0) break;
+        for (let i = 0; i < ids.length; i += REVIEW_PER_TRANSACTION) {
+          const chunk = ids.slice(i, i + REVIEW_PER_TRANSACTION);
+          const outcomes = options.dryRun ? await Promise.all(chunk.map((id) => this.preview(id, snapshot, now))) : await this.reviewMany(chunk, snapshot);
+          for (const outcome of outcomes) {
+            counts.reviewed++;
+            if (outcome === 'downgrade') counts.downgraded++;
+            if (outcome === 'mark_below') counts.marked++;
+          }
+        }
+        afterId = ids[ids.length - 1] as number;
+        this.logger?.info({ job: 'tier-review', list, ...counts }, 'reviewing tiers');
       }
-      afterId = ids[ids.length - 1] as number;
-      this.logger?.info({ job: 'tier-review', reviewed, downgraded }, 'reviewing tiers');
     }
-    return { reviewed, downgraded };
+    return counts;
+  }
+
+  /**
+   * Several members in one transaction, locked one by one in ascending id order (the order
+   * every multi-member lock takes, so no deadlock cycle): a commit per member would cost more
+   * than the review itself. A retried transaction reviews them all again, which decides the same.
+   */
+  private async reviewMany(ids: readonly number[], snapshot: ProgramSnapshot): Promise<string[]> {
+    return this.db.transaction(async (tx) => {
+      const outcomes: string[] = [];
+      for (const id of [...ids].sort((a, b) => a - b)) {
+        const account = await MemberAccount.lock(tx, { id });
+        outcomes.push(account ? await this.apply(tx, account, snapshot, true) : 'none');
+      }
+      return outcomes;
+    });
+  }
+
+  private async preview(id: number, snapshot: ProgramSnapshot, now: Date): Promise<string> {
+    const member = await this.db.repos.members.findById(id);
+    if (!member) return 'none';
+    const spendMinor = await this.db.repos.tiers.spendIn(id, windowMonths(now));
+    const decision = decideTier({
+      tiers: snapshot.tiers,
+      currentTierId: member.tierId,
+      spendMinor,
+      belowSince: member.tierBelowSince,
+      now,
+      graceDays: snapshot.tierSettings.graceDays,
+      review: true,
+    });
+    return decision.action;
   }
 
   /** For display: reads through the pool and takes no lock. */
@@ -111,10 +155,19 @@ export class TierService {
     };
   }
 
-  private async apply(tx: Tx, account: MemberAccount, snapshot: ProgramSnapshot, review: boolean): Promise<void> {
+  /** Decides and records the member's tier, then when a review should next look at them. Returns what it did. */
+  private async apply(tx: Tx, account: MemberAccount, snapshot: ProgramSnapshot, review: boolean): Promise<string> {
+    const months = await tx.repos.tiers.spendByMonth(account.member.id, windowMonths(tx.now));
+    const spendMinor = months.reduce((sum, m) => sum + m.amountMinor, 0);
+    const action = await this.decide(tx, account, snapshot, review, spendMinor);
+    const member = account.member;
+    await account.setTierRecheck(tierRecheckAt({ tiers: snapshot.tiers, tierId: member.tierId, belowSince: member.tierBelowSince, spendByMonth: months }));
+    return action;
+  }
+
+  private async decide(tx: Tx, account: MemberAccount, snapshot: ProgramSnapshot, review: boolean, spendMinor: number): Promise<string> {
     const { tiers, tierSettings } = snapshot;
     const member = account.member;
-    const spendMinor = await tx.repos.tiers.spendIn(member.id, windowMonths(tx.now));
     const decision = decideTier({
       tiers,
       currentTierId: member.tierId,
@@ -127,21 +180,22 @@ export class TierService {
     });
     switch (decision.action) {
       case 'none':
-        return;
+        return 'none';
       case 'mark_below':
       case 'clear_below':
         await account.setTier(member.tierId, decision.action === 'mark_below' ? tx.now : null);
-        return;
+        return decision.action;
       case 'upgrade':
       case 'downgrade': {
         const to = decision.to ?? tiers[0] ?? null;
-        if (!to || to.id === member.tierId) return;
+        if (!to || to.id === member.tierId) return 'none';
         const fromTierId = member.tierId;
         const reason = decision.action === 'upgrade' ? 'spend_reached' : 'grace_expired';
         await account.setTier(to.id, null);
         const changeId = await tx.repos.tiers.recordChange(member.id, { fromTierId, toTierId: to.id, reason, qualifyingMinor: spendMinor, createdAt: tx.now });
         await this.tierDiscounts.tierChanged(tx, account, { tier: to, changeId, snapshot });
         tx.afterCommit('tier.changed', { memberId: member.id, panelClientId: member.panelClientId, fromTierId, toTierId: to.id, reason });
+        return decision.action;
       }
     }
   }

@@ -3,6 +3,7 @@ import type { JobDefinition } from '../../plugin/jobs/job-definition';
 import { Scheduler } from '../../plugin/jobs/scheduler';
 import { MemberAccount } from '../../plugin/services/member-account';
 import { expectBalancesConsistent, startTestApp, type TestApp } from '../support/harness';
+import { QUIET_JOB_CONTEXT, testJobDeps } from '../support/jobs';
 
 let n = 0;
 
@@ -66,16 +67,7 @@ describe('birthday-and-anniversary job', () => {
     const id = await member({ birthday: '1985-07-01' });
     // Two instances under different job names hold different leases and run rows.
     const named = (name: string): JobDefinition => ({ ...birthdayAndAnniversaryJob({ batchSize: 1 }), name });
-    const deps = (t: TestApp) => ({
-      db: t.plugin.db,
-      releasePending: async () => ({ members: 0, points: 0 }),
-      reviewTiers: async () => ({ reviewed: 0, downgraded: 0 }),
-      dispatchOutbox: async () => ({ sent: 0, retried: 0, failed: 0 }),
-      settings: () => t.plugin.services.settings.snapshot(),
-      emails: t.plugin.services.emails,
-      tierStatus: (m: Parameters<typeof t.plugin.services.tiers.status>[0]) => t.plugin.services.tiers.status(m),
-      churn: t.plugin.services.churn,
-    });
+    const deps = (t: TestApp) => testJobDeps(t.plugin);
     const a = new Scheduler(app.plugin.db, deps(app), { owner: 'a', heartbeatMs: 0, jobs: [named('bday-a')] });
     const b = new Scheduler(other.plugin.db, deps(other), { owner: 'b', heartbeatMs: 0, jobs: [named('bday-b')] });
     const runs = [() => a.run('bday-a', { period: '2026-07-01' }), () => b.run('bday-b', { period: '2026-07-01' }), () => run('2026-07-01')];
@@ -142,17 +134,8 @@ describe('birthday-and-anniversary job', () => {
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push(await member({ birthday: '1991-10-20' }));
     const job = birthdayAndAnniversaryJob({ batchSize: 2 });
-    const deps = {
-      db: app.plugin.db,
-      releasePending: async () => ({ members: 0, points: 0 }),
-      reviewTiers: async () => ({ reviewed: 0, downgraded: 0 }),
-      dispatchOutbox: async () => ({ sent: 0, retried: 0, failed: 0 }),
-      settings: () => app.plugin.services.settings.snapshot(),
-      emails: app.plugin.services.emails,
-      tierStatus: (m: Parameters<typeof app.plugin.services.tiers.status>[0]) => app.plugin.services.tiers.status(m),
-      churn: app.plugin.services.churn,
-    };
-    const base = { deps, now: app.clock.now(), period: '2026-10-20', dryRun: false };
+    const deps = testJobDeps(app.plugin);
+    const base = { ...QUIET_JOB_CONTEXT, deps, now: app.clock.now(), period: '2026-10-20', dryRun: false };
     let saved = { marker: '', counts: {} as Record<string, number> };
     const killed = new Error('killed');
     await expect(

@@ -4,6 +4,7 @@ import { Scheduler } from '../../plugin/jobs/scheduler';
 import { DemoPanelApi } from '../../plugin/panels/demo/demo-panel-api';
 import { MemberAccount } from '../../plugin/services/member-account';
 import { expectBalancesConsistent, startTestApp, type TestApp } from '../support/harness';
+import { QUIET_JOB_CONTEXT, testJobDeps } from '../support/jobs';
 
 const DAY = 86_400_000;
 let n = 0;
@@ -107,16 +108,7 @@ describe('expiry-warnings job', () => {
     for (let i = 0; i < 6; i++) ids.push(await memberWith([{ points: 10 + i, days: 5 }, { points: 1, days: 20 }]));
     // Different job names: each instance holds its own lease, so only the database keys guard.
     const named = (name: string): JobDefinition => ({ ...expiryWarningsJob({ batchSize: 2 }), name });
-    const deps = (t: TestApp) => ({
-      db: t.plugin.db,
-      releasePending: async () => ({ members: 0, points: 0 }),
-      reviewTiers: async () => ({ reviewed: 0, downgraded: 0 }),
-      dispatchOutbox: async () => ({ sent: 0, retried: 0, failed: 0 }),
-      settings: () => t.plugin.services.settings.snapshot(),
-      emails: t.plugin.services.emails,
-      tierStatus: (m: Parameters<typeof t.plugin.services.tiers.status>[0]) => t.plugin.services.tiers.status(m),
-      churn: t.plugin.services.churn,
-    });
+    const deps = (t: TestApp) => testJobDeps(t.plugin);
     const a = new Scheduler(app.plugin.db, deps(app), { owner: 'a', heartbeatMs: 0, jobs: [named('warn-a')] });
     const b = new Scheduler(other.plugin.db, deps(other), { owner: 'b', heartbeatMs: 0, jobs: [named('warn-b')] });
     const period = `race-${++n}`;
@@ -152,18 +144,10 @@ describe('expiry-warnings job', () => {
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push(await memberWith([{ points: 3, days: 2 + i }]));
     const job = expiryWarningsJob({ batchSize: 2 });
-    const deps = {
-      db: app.plugin.db,
-      releasePending: async () => ({ members: 0, points: 0 }),
-      reviewTiers: async () => ({ reviewed: 0, downgraded: 0 }),
-      dispatchOutbox: async () => ({ sent: 0, retried: 0, failed: 0 }),
-      settings: () => app.plugin.services.settings.snapshot(),
-      emails: app.plugin.services.emails,
-      tierStatus: (m: Parameters<typeof app.plugin.services.tiers.status>[0]) => app.plugin.services.tiers.status(m),
-      churn: app.plugin.services.churn,
-    };
+    const deps = testJobDeps(app.plugin);
     let saved: { marker: string; counts: Record<string, number> } | null = null;
     const ctx = (resume: JobContext['resume'], onCheckpoint: (marker: string, counts: Record<string, number>) => void): JobContext => ({
+      ...QUIET_JOB_CONTEXT,
       deps,
       now: now(),
       period: `resume-${n}`,

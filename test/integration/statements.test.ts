@@ -2,6 +2,7 @@ import { statementsJob } from '../../plugin/jobs/statements';
 import { DemoPanelApi } from '../../plugin/panels/demo/demo-panel-api';
 import { MemberAccount } from '../../plugin/services/member-account';
 import { expectBalancesConsistent, startTestApp, type TestApp } from '../support/harness';
+import { QUIET_JOB_CONTEXT, testJobDeps } from '../support/jobs';
 
 let n = 0;
 
@@ -106,17 +107,8 @@ describe('statements job', () => {
       ids.push(m.id);
     }
     const job = statementsJob({ batchSize: 2 });
-    const deps = {
-      db: app.plugin.db,
-      releasePending: async () => ({ members: 0, points: 0 }),
-      reviewTiers: async () => ({ reviewed: 0, downgraded: 0 }),
-      dispatchOutbox: async () => ({ sent: 0, retried: 0, failed: 0 }),
-      settings: () => app.plugin.services.settings.snapshot(),
-      emails: app.plugin.services.emails,
-      tierStatus: (m: Parameters<typeof app.plugin.services.tiers.status>[0]) => app.plugin.services.tiers.status(m),
-      churn: app.plugin.services.churn,
-    };
-    const base = { deps, now: app.clock.now(), period: '2026-07', dryRun: false };
+    const deps = testJobDeps(app.plugin);
+    const base = { ...QUIET_JOB_CONTEXT, deps, now: app.clock.now(), period: '2026-07', dryRun: false };
     let saved = { marker: '', counts: {} as Record<string, number> };
     const killed = new Error('killed');
     await expect(

@@ -1,7 +1,9 @@
 import cron from 'node-cron';
 import manifest from '../../manifest.json';
 import { planExpiry } from '../../plugin/domain/expiry-plan';
+import { CronTable } from '../../plugin/jobs/cron-table';
 import { dayIn } from '../../plugin/jobs/job-definition';
+import type { JobSchedule } from '../../plugin/jobs/schedules';
 import { JOBS } from '../../plugin/jobs/registry';
 
 describe('declared jobs', () => {
@@ -40,5 +42,50 @@ describe('planExpiry', () => {
     ['nothing due', [], 100, { lotIds: [], fromLots: 0, points: 0 }],
   ])('%s', (_name, lots, available, plan) => {
     expect(planExpiry(lots, available)).toEqual(plan);
+  });
+});
+
+describe('CronTable (the sidecar cron)', () => {
+  it('schedules each job on its expression and zone, and replaces only the tasks whose schedule changed', async () => {
+    let schedules: JobSchedule[] = [
+      { name: 'a', cron: '* * * * *', timeZone: 'UTC' },
+      { name: 'b', cron: '0 3 * * *', timeZone: 'UTC' },
+    ];
+    const made: Array<{ schedule: JobSchedule; stopped: boolean; fire: () => void }> = [];
+    const ran: string[] = [];
+    const table = new CronTable(
+      async () => schedules,
+      async (job) => {
+        ran.push(job);
+      },
+      undefined,
+      (schedule, run) => {
+        const task = { schedule, stopped: false, fire: run };
+        made.push(task);
+        return { stop: () => void (task.stopped = true) };
+      },
+    );
+    await table.refresh();
+    expect(made.map((t) => t.schedule)).toEqual(schedules);
+    await table.refresh();
+    expect(made).toHaveLength(2);
+    schedules = [schedules[0] as JobSchedule, { name: 'b', cron: '0 3 * * *', timeZone: 'Pacific/Kiritimati' }];
+    await table.refresh();
+    expect(made.map((t) => [t.schedule.name, t.stopped])).toEqual([
+      ['a', false],
+      ['b', true],
+      ['b', false],
+    ]);
+    made[2]?.fire();
+    expect(ran).toEqual(['b']);
+    expect(table.current).toEqual({ a: '* * * * *|UTC', b: '0 3 * * *|Pacific/Kiritimati' });
+    // Settings that can't be read leave the running tasks alone.
+    const keep = table.current;
+    const broken = new CronTable(async () => Promise.reject(new Error('invalid settings')), async () => {}, undefined, () => ({ stop: () => {} }));
+    await broken.refresh();
+    expect(broken.current).toEqual({});
+    expect(table.current).toEqual(keep);
+    await table.stop();
+    expect(made.every((t) => t.stopped)).toBe(true);
   });
 });

@@ -1,0 +1,219 @@
+/**
+ * Nightly jobs benchmark (DESIGN §9 "Nightly jobs"): expire-points and the tier review over
+ * 100,000 members and 1,000,000 lots on MariaDB, each within 10 s; then again with ten times
+ * the spent and expired history behind the same work due, where the time must stay flat.
+ *
+ *   npm run bench:jobs
+ *
+ * Environment:
+ *   BENCH_DATABASE_URL  server to use, with a user that may create and drop databases
+ *                       (default mysql://root@127.0.0.1:3306/test; only host and credentials are used)
+ *   BENCH_SMOKE=1       1,000 members and 10,000 lots: checks the bench end to end, measures nothing
+ *   BENCH_STRICT=1      exit non-zero when a target is missed
+ *
+ * Seeding is server-side bulk INSERT … SELECT over MariaDB's sequence tables (seq_1_to_N), in
+ * chunks with a progress bar: every member has 10 open lots of 10 points (each with its earn
+ * entry), 5% of the lots are due, 30% of members hold Silver, 1% of all members are past their
+ * grace and 1% are due a spend recheck. History is lots spent and expired long ago (remaining 0,
+ * pointing at the member's first earn: they change no balance). The jobs run in this process
+ * through the plugin's scheduler, exactly as the sidecar's cron runs them. The database
+ * `hr_bench_jobs` is dropped and recreated at the start and dropped at the end.
+ */
+import mysql from 'mysql2/promise';
+import { loadConfig, type PluginConfig } from '../plugin/config';
+import { createPlugin, type HostingRewardsPlugin } from '../plugin/index';
+import { Progress } from '../plugin/lib/progress';
+import { createLogger } from '../plugin/logger';
+import { fmt, log, table, warn } from './lib/log';
+import { connectionOptions, databaseUrl, scalar, serverUrl } from './lib/mariadb';
+import { BenchRun } from './lib/run';
+
+const SMOKE = process.env.BENCH_SMOKE === '1';
+const STRICT = process.env.BENCH_STRICT === '1';
+const BASE_URL = serverUrl();
+const DB = 'hr_bench_jobs';
+const MEMBERS = SMOKE ? 1_000 : 100_000;
+const LOTS_PER_MEMBER = 10;
+const HISTORY_FACTOR = 10;
+const CHUNK = SMOKE ? 2_000 : 50_000;
+const TARGET_S = 10;
+/** "Flat": the 10× run may take at most this much longer than the 1× one (noise on a shared machine). */
+const FLAT_RATIO = 1.5;
+const DAY = 86_400_000;
+const SECRETS = {
+  webhook: `whsec_${Buffer.from('bench-webhook-secret-0123456789abcdef').toString('base64')}`,
+  sso: 'bench-sso-secret-0123456789abcdef0123456789',
+  session: 'bench-session-secret-0123456789abcdef012345',
+};
+
+/** MySQL DATETIME(3) literal of an instant (the connection is UTC). */
+const at = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
+
+/** Runs `sql(from, to)` over [1, total] in chunks, with a progress bar. */
+async function chunked(admin: mysql.Connection, label: string, total: number, sql: (from: number, to: number) => string): Promise<void> {
+  const progress = new Progress(label, process.stdout, { unit: 'rows' });
+  for (let from = 1; from <= total; from += CHUNK) {
+    const to = Math.min(total, from + CHUNK - 1);
+    await admin.query(sql(from, to));
+    progress.update(to, total);
+  }
+  progress.finish();
+}
+
+async function seed(admin: mysql.Connection, now: Date): Promise<void> {
+  const L = LOTS_PER_MEMBER;
+  const earned = at(new Date(now.getTime() - 100 * DAY));
+  await chunked(
+    admin,
+    'members',
+    MEMBERS,
+    (a, b) => `INSERT INTO loyalty_members (id, panel_client_id, referral_code, points_available, points_pending, points_lifetime, status, joined_at, updated_at)
+      SELECT seq, CONCAT('bench-', seq), CONCAT('B', LPAD(seq, 12, '0')), ${10 * L}, 0, ${10 * L}, 'active', '${earned}', '${earned}' FROM seq_${a}_to_${b}`,
+  );
+  const lots = MEMBERS * L;
+  // Lot and ledger ids coincide: lot s belongs to member ceil(s / L), its k-th lot (0-based).
+  const member = '((seq - 1) DIV ' + L + ' + 1)';
+  const k = '((seq - 1) MOD ' + L + ')';
+  await chunked(
+    admin,
+    'ledger',
+    lots,
+    (a, b) => `INSERT INTO loyalty_ledger (id, member_id, delta, kind, reason_code, actor, balance_after, created_at)
+      SELECT seq, ${member}, 10, 'earn', 'bench', 'system', 10 * (${k} + 1), '${earned}' FROM seq_${a}_to_${b}`,
+  );
+  await chunked(
+    admin,
+    'lots',
+    lots,
+    (a, b) => `INSERT INTO loyalty_lots (id, member_id, ledger_id, points, remaining, pending, earned_at, available_at, expires_at)
+      SELECT seq, ${member}, seq, 10, 10, 0, '${earned}', '${earned}', '${at(new Date(now.getTime() + 200 * DAY))}' + INTERVAL ${k} DAY FROM seq_${a}_to_${b}`,
+  );
+}
+
+/** 5% of lots due: lot `k` of every other member (k = 0 in the first phase, 1 in the second). */
+async function makeDue(admin: mysql.Connection, now: Date, k: number): Promise<number> {
+  const [result] = await admin.query<mysql.ResultSetHeader>(
+    `UPDATE loyalty_lots SET expires_at = '${at(new Date(now.getTime() - DAY))}' WHERE id <= ${MEMBERS * LOTS_PER_MEMBER} AND MOD(id - 1, ${LOTS_PER_MEMBER}) = ${k} AND MOD((id - 1) DIV ${LOTS_PER_MEMBER} + 1, 2) = 0`,
+  );
+  return result.affectedRows;
+}
+
+/** 30% Silver with their next recheck far off, of whom 1% of all members past grace and 1% due a recheck; the rest Bronze. */
+async function setTiers(admin: mysql.Connection, now: Date): Promise<{ graceOver: number; recheck: number }> {
+  const bronze = await scalar(admin, "SELECT id FROM loyalty_tiers WHERE name = 'Bronze'");
+  const silver = await scalar(admin, "SELECT id FROM loyalty_tiers WHERE name = 'Silver'");
+  await admin.query(
+    `UPDATE loyalty_members SET
+      tier_id = IF(MOD(id, 10) < 3, ${silver}, ${bronze}),
+      tier_below_since = IF(MOD(id, 100) = 1, '${at(new Date(now.getTime() - 40 * DAY))}', NULL),
+      tier_recheck_at = CASE WHEN MOD(id, 10) >= 3 OR MOD(id, 100) = 1 THEN NULL WHEN MOD(id, 100) = 2 THEN '${at(new Date(now.getTime() - 3_600_000))}' ELSE '${at(new Date(now.getTime() + 100 * DAY))}' END`,
+  );
+  return { graceOver: MEMBERS / 100, recheck: MEMBERS / 100 };
+}
+
+async function addHistory(admin: mysql.Connection): Promise<void> {
+  const base = MEMBERS * LOTS_PER_MEMBER;
+  const extra = base * (HISTORY_FACTOR - 1);
+  const longAgo = '2020-01-01 00:00:00';
+  await chunked(
+    admin,
+    `history ×${HISTORY_FACTOR}`,
+    extra,
+    (a, b) => `INSERT INTO loyalty_lots (id, member_id, ledger_id, points, remaining, pending, earned_at, available_at, expires_at)
+      SELECT ${base} + seq, MOD(seq - 1, ${MEMBERS}) + 1, (MOD(seq - 1, ${MEMBERS})) * ${LOTS_PER_MEMBER} + 1, 10, 0, 0, '${longAgo}', '${longAgo}', '${longAgo}' + INTERVAL 1 YEAR + INTERVAL MOD(seq, 86400) SECOND FROM seq_${a}_to_${b}`,
+  );
+  await admin.query('ANALYZE TABLE loyalty_lots');
+}
+
+interface Timing {
+  seconds: number;
+  counts: Record<string, number>;
+}
+
+async function timeJob(plugin: HostingRewardsPlugin, name: string, period: string): Promise<Timing> {
+  const started = performance.now();
+  const outcome = await plugin.jobs.run(name, { period });
+  const seconds = (performance.now() - started) / 1000;
+  if (outcome.status !== 'done') throw new Error(`${name} did not finish: ${JSON.stringify(outcome)}`);
+  return { seconds, counts: outcome.counts };
+}
+
+/** Invariant 2 in aggregate (cheap at any size); per member in a smoke run. */
+async function checkBalances(admin: mysql.Connection, plugin: HostingRewardsPlugin): Promise<boolean> {
+  const cached = await scalar(admin, 'SELECT SUM(points_available + points_pending) FROM loyalty_members');
+  const ledger = await scalar(admin, 'SELECT SUM(delta) FROM loyalty_ledger');
+  const lots = await scalar(admin, 'SELECT SUM(remaining) FROM loyalty_lots');
+  const perMember = SMOKE ? (await plugin.db.repos.members.findBalanceMismatches()).length : 0;
+  const ok = cached === ledger && ledger === lots && perMember === 0;
+  if (!ok) warn(`balances disagree: members ${cached}, ledger ${ledger}, lots ${lots}, members mismatched ${perMember}`);
+  return ok;
+}
+
+async function main(): Promise<void> {
+  const run = new BenchRun({ watchdogMs: SMOKE ? 120_000 : 30 * 60_000, serverGraceMs: 0, keepTmpDir: false });
+  let plugin: HostingRewardsPlugin | undefined;
+  let failed = false;
+  try {
+    const admin = await mysql.createConnection({ ...connectionOptions(BASE_URL), multipleStatements: false });
+    run.admin = admin;
+    await run.freshDatabase(admin, DB);
+    await admin.query(`USE \`${DB}\``);
+    if ((await scalar(admin, 'SELECT COUNT(*) FROM seq_1_to_3').catch(() => NaN)) !== 3) {
+      throw new Error('this bench seeds with MariaDB sequence tables (seq_1_to_N): point BENCH_DATABASE_URL at MariaDB ≥ 10.0 with the Sequence engine');
+    }
+    const config: PluginConfig = { ...loadConfig({}), databaseUrl: databaseUrl(BASE_URL, DB), panel: 'generic', eventSource: 'bench', logLevel: 'silent', dbPoolMax: 4 };
+    plugin = createPlugin({ config, secrets: SECRETS, logger: createLogger('silent'), migrate: true });
+    await plugin.db.migrateLatest();
+    const now = new Date();
+    log(`seeding ${MEMBERS.toLocaleString('en')} members, ${(MEMBERS * LOTS_PER_MEMBER).toLocaleString('en')} lots${SMOKE ? ' (smoke)' : ''}`);
+    await seed(admin, now);
+
+    const rows: string[][] = [];
+    const results: Array<{ expire: Timing; review: Timing }> = [];
+    for (const [phase, k] of [
+      ['1×', 0],
+      [`${HISTORY_FACTOR}×`, 1],
+    ] as const) {
+      if (k === 1) await addHistory(admin);
+      const due = await makeDue(admin, now, k);
+      const tiers = await setTiers(admin, now);
+      await admin.query('ANALYZE TABLE loyalty_lots, loyalty_members');
+      const lots = await scalar(admin, 'SELECT COUNT(*) FROM loyalty_lots');
+      const expire = await timeJob(plugin, 'expire-points', `bench-${k}`);
+      const review = await timeJob(plugin, 'review-tiers', `bench-${k}`);
+      const right = expire.counts.lots === due && expire.counts.members === due && review.counts.reviewed === tiers.graceOver + tiers.recheck;
+      if (!right) {
+        warn(`unexpected counts: ${due} due, expire ${JSON.stringify(expire.counts)}, review ${JSON.stringify(review.counts)}`);
+        failed = true;
+      }
+      if (!(await checkBalances(admin, plugin))) failed = true;
+      results.push({ expire, review });
+      rows.push([phase, lots.toLocaleString('en'), due.toLocaleString('en'), fmt(expire.seconds, 2), (tiers.graceOver + tiers.recheck).toLocaleString('en'), fmt(review.seconds, 2)]);
+    }
+    log('');
+    log(table(['history', 'lots', 'lots due', 'expire-points s', 'tier reviews due', 'tier-review s'], rows));
+    const [one, ten] = results;
+    if (one && ten) {
+      const ratio = (a: Timing, b: Timing) => b.seconds / Math.max(a.seconds, 0.001);
+      log('');
+      log(`expire-points ${HISTORY_FACTOR}×/1×: ${fmt(ratio(one.expire, ten.expire), 2)} (flat ≤ ${FLAT_RATIO}); tier-review: ${fmt(ratio(one.review, ten.review), 2)}; target each ≤ ${TARGET_S} s`);
+      const missed =
+        Math.max(one.expire.seconds, ten.expire.seconds, one.review.seconds, ten.review.seconds) > TARGET_S ||
+        ratio(one.expire, ten.expire) > FLAT_RATIO ||
+        ratio(one.review, ten.review) > FLAT_RATIO;
+      if (SMOKE) log('smoke run: counts and balances checked; the times mean nothing at this size');
+      else if (missed) warn('a target was missed');
+      if (missed && STRICT && !SMOKE) failed = true;
+    }
+  } catch (err) {
+    warn(`failed: ${(err as Error).stack ?? String(err)}`);
+    failed = true;
+  } finally {
+    await plugin?.shutdown();
+    await run.cleanup();
+    run.done();
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+void main();

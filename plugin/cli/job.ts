@@ -1,0 +1,133 @@
+import { pino } from 'pino';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config';
+import { ConfigError } from '../errors';
+import { createPlugin, type HostingRewardsPlugin } from '../index';
+import type { JobOutcome } from '../jobs/scheduler';
+import { Progress } from '../lib/progress';
+import { createLogger } from '../logger';
+import { resolveSecrets } from '../secrets';
+
+/** What `npm run job` exits with, so a wrapper script or cron can tell the cases apart. */
+export const EXIT = {
+  /** The job ran (or its period was already done: nothing to do). */
+  done: 0,
+  failed: 1,
+  usage: 2,
+  /** Another instance holds the job's lease: try again later. */
+  busy: 3,
+  /** Migrations pending, settings invalid or secrets missing: fix the configuration first. */
+  config: 4,
+} as const;
+
+const USAGE = `Usage: npm run job -- <name> [--period YYYY-MM-DD] [--dry-run] [--batch-size N]
+
+Runs one job once, as the scheduler would: under its lease, recorded in its period's run
+(resuming it if it was interrupted). --dry-run reports what would change and writes nothing.
+Exit codes: 0 done or already done, 1 failed, 2 usage, 3 busy elsewhere, 4 configuration.`;
+
+class UsageError extends Error {}
+
+interface Args {
+  name: string;
+  period?: string;
+  dryRun: boolean;
+  batchSize?: number;
+}
+
+function parse(argv: string[], jobs: readonly string[]): Args | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { period: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'batch-size': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) return 'help';
+  const [name, ...extra] = positionals;
+  if (!name) throw new UsageError(`Name a job: ${jobs.join(', ')}`);
+  if (extra.length > 0) throw new UsageError(`One job at a time; unexpected ${extra.join(' ')}`);
+  if (!jobs.includes(name)) throw new UsageError(`Unknown job ${JSON.stringify(name)}; the jobs are ${jobs.join(', ')}`);
+  const period = values.period;
+  if (period !== undefined && !isDay(period)) throw new UsageError(`--period must be a date, YYYY-MM-DD (got ${JSON.stringify(period)})`);
+  const batch = values['batch-size'];
+  const batchSize = batch === undefined ? undefined : Number(batch);
+  if (batchSize !== undefined && (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 100_000)) {
+    throw new UsageError(`--batch-size must be a whole number from 1 to 100000 (got ${JSON.stringify(batch)})`);
+  }
+  return { name, period, dryRun: values['dry-run'] ?? false, batchSize };
+}
+
+function isDay(s: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(s) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s;
+}
+
+function summary(outcome: JobOutcome, dryRun: boolean): string {
+  const counts = Object.entries(outcome.counts)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const head = `${outcome.job}${outcome.period === null ? '' : ` ${outcome.period}`}`;
+  switch (outcome.status) {
+    case 'done':
+      return `${head}: ${dryRun ? 'dry run, nothing written; would change' : 'done'}${counts ? ` (${counts})` : ''}${outcome.resumedFrom ? `, resumed after ${outcome.resumedFrom}` : ''}`;
+    case 'skipped':
+      return outcome.reason === 'busy'
+        ? `${head}: skipped, another instance is running it (its lease holds); try again later`
+        : `${head}: already done for this period${counts ? ` (${counts})` : ''}; nothing to do`;
+    case 'failed':
+      return `${head}: failed: ${outcome.error}${counts ? ` (committed so far: ${counts})` : ''}; run it again to resume`;
+  }
+}
+
+/** `npm run job -- <name> …`: for operators and tests; the sidecar's cron runs the same scheduler. */
+async function main(argv: string[]): Promise<number> {
+  let plugin: HostingRewardsPlugin | undefined;
+  let progress: Progress | undefined;
+  try {
+    const config = loadConfig();
+    const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pino.destination({ dest: 2, sync: true }));
+    plugin = createPlugin({ config, secrets: resolveSecrets(config).secrets, logger, migrate: false });
+    const args = parse(argv, plugin.jobs.definitions.map((j) => j.name));
+    if (args === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      return EXIT.done;
+    }
+    const pending = await plugin.db.pendingMigrations();
+    if (pending.length > 0) throw new ConfigError(`${pending.length} migration(s) pending, the last ${pending[pending.length - 1]}`, 'Run npm run migrate first.');
+    const job = plugin.jobs.definitions.find((j) => j.name === args.name);
+    if (args.period !== undefined && job?.period(new Date(), 'UTC') === null) {
+      throw new UsageError(`${args.name} runs continuously on what is due: it has no periods, so drop --period`);
+    }
+    const outcome = await plugin.jobs.run(args.name, {
+      period: args.period,
+      dryRun: args.dryRun,
+      batchSize: args.batchSize,
+      onProgress: (p) => {
+        progress ??= new Progress(args.name, process.stdout, { unit: p.unit });
+        progress.update(p.done, p.total, p.counts);
+      },
+    });
+    progress?.finish();
+    process.stdout.write(`${summary(outcome, args.dryRun)}\n`);
+    if (outcome.status === 'done') return EXIT.done;
+    if (outcome.status === 'skipped') return outcome.reason === 'busy' ? EXIT.busy : EXIT.done;
+    return EXIT.failed;
+  } catch (err) {
+    progress?.finish();
+    if (err instanceof UsageError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`${err.message}\n\n${USAGE}\n`);
+      return EXIT.usage;
+    }
+    const help = err instanceof ConfigError ? err.options.help : undefined;
+    process.stderr.write(`job failed: ${(err as Error).message}${help ? `\n  ${help}` : ''}\n`);
+    return err instanceof ConfigError ? EXIT.config : EXIT.failed;
+  } finally {
+    await plugin?.shutdown();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`job failed: ${(err as Error).message}\n`);
+    process.exit(EXIT.failed);
+  },
+);

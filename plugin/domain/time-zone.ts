@@ -1,0 +1,108 @@
+/**
+ * Calendar arithmetic in the program's time zone (an IANA name), with Intl only: periods,
+ * "end of month" expiry and birthdays are days there, while every stored instant stays UTC.
+ */
+
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+/** Cached per zone: building an Intl formatter costs far more than using one (DESIGN §10). */
+function formatIn(timeZone: string): Intl.DateTimeFormat {
+  let format = formats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formats.set(timeZone, format);
+  }
+  return format;
+}
+
+/** Whether Intl knows the zone (`Europe/Berlin`, `UTC`); a typo is refused, not read as UTC. */
+export function isTimeZone(name: string): boolean {
+  if (name.trim() === '') return false;
+  try {
+    formatIn(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Wall-clock fields in a zone; month is 0-based, as Date.UTC takes it. */
+export interface WallTime {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  millisecond: number;
+}
+
+export function wallTime(at: Date, timeZone: string): WallTime {
+  const parts: Record<string, number> = {};
+  for (const p of formatIn(timeZone).formatToParts(at)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  return {
+    year: parts.year ?? 0,
+    month: (parts.month ?? 1) - 1,
+    day: parts.day ?? 1,
+    hour: parts.hour ?? 0,
+    minute: parts.minute ?? 0,
+    second: parts.second ?? 0,
+    millisecond: ((at.getTime() % 1000) + 1000) % 1000,
+  };
+}
+
+/** How far the zone's wall clock is ahead of UTC at `t` (ms). */
+function offsetAt(t: number, timeZone: string): number {
+  const w = wallTime(new Date(t), timeZone);
+  return Date.UTC(w.year, w.month, w.day, w.hour, w.minute, w.second, w.millisecond) - t;
+}
+
+/**
+ * The instant a wall-clock time names in a zone. Fields may overflow (month 12 is January of
+ * the next year), as with Date.UTC. A time skipped by a DST jump resolves to the instant
+ * after the jump; a repeated one to its first occurrence.
+ */
+export function zonedInstant(w: Partial<WallTime> & Pick<WallTime, 'year' | 'month' | 'day'>, timeZone: string): Date {
+  const asUtc = Date.UTC(w.year, w.month, w.day, w.hour ?? 0, w.minute ?? 0, w.second ?? 0, w.millisecond ?? 0);
+  // The offsets either side of a transition near the wall time; an answer keeps its own offset.
+  const offsets = new Set([offsetAt(asUtc, timeZone), offsetAt(asUtc - offsetAt(asUtc, timeZone), timeZone)]);
+  const candidates = [...offsets].map((o) => asUtc - o);
+  const valid = candidates.filter((t) => asUtc - offsetAt(t, timeZone) === t);
+  // Repeated wall time: its first occurrence. Skipped wall time: the instant after the jump.
+  return new Date(valid.length > 0 ? Math.min(...valid) : Math.max(...candidates));
+}
+
+/** Days in a month (0-based), any year. */
+export function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+}
+
+/** `at` plus calendar months in the zone, at the same wall-clock time, clamped to the month's last day. */
+export function addMonthsIn(at: Date, months: number, timeZone: string): Date {
+  const w = wallTime(at, timeZone);
+  const target = new Date(Date.UTC(w.year, w.month + months, 1));
+  const year = target.getUTCFullYear();
+  const month = target.getUTCMonth();
+  return zonedInstant({ ...w, year, month, day: Math.min(w.day, daysInMonth(year, month)) }, timeZone);
+}
+
+/** The first instant of the month `months` after the one `at` falls in, in the zone: its end is the instant before. */
+export function startOfMonthAfter(at: Date, months: number, timeZone: string): Date {
+  const w = wallTime(at, timeZone);
+  return zonedInstant({ year: w.year, month: w.month + months + 1, day: 1 }, timeZone);
+}
+
+/** The first instant of the year `years` after the one `at` falls in, in the zone. */
+export function startOfYearAfter(at: Date, years: number, timeZone: string): Date {
+  const w = wallTime(at, timeZone);
+  return zonedInstant({ year: w.year + years + 1, month: 0, day: 1 }, timeZone);
+}
