@@ -1,6 +1,7 @@
 import type { Member } from '../domain/member';
 import { decideRedemption, monthBounds, rewardInForce, type RedemptionDecision, type RedemptionRefusal, type Reward } from '../domain/rewards';
 import type { Redemption } from '../domain/redemption';
+import { localized } from '../domain/tiers';
 import type { Database } from '../db/database';
 import type { Tx } from '../db/unit-of-work';
 import { ConflictError, ValidationError } from '../errors';
@@ -179,8 +180,7 @@ export class RedemptionService {
   }
 
   private nameOf(reward: Reward, locale: string | null): string {
-    const { language } = this.translations.for(locale);
-    return reward.names[language] ?? reward.names.en ?? Object.values(reward.names)[0] ?? `#${reward.id}`;
+    return localized(reward.names, [this.translations.for(locale).language]) ?? `#${reward.id}`;
   }
 
   /** The credit's line in the panel, in the member's language. */

@@ -2,6 +2,7 @@ import type { Member } from '../../domain/member';
 import type { Money } from '../../domain/money';
 import type { Redemption } from '../../domain/redemption';
 import type { RedemptionRefusal, Reward } from '../../domain/rewards';
+import { localized } from '../../domain/tiers';
 import type { Translations, Translator } from '../../i18n';
 import { formatDecimal, formatInteger, formatMoney } from '../../i18n/format';
 import type { Offer } from '../../services/redemption-service';
@@ -53,8 +54,8 @@ export class RedeemPresenter {
         const blocked = o.decision.ok ? null : refusalText(i18n, o.decision.refusal, o.decision.needed);
         return {
           id: o.reward.id,
-          name: localized(o.reward.names, i18n),
-          description: localized(o.reward.descriptions, i18n),
+          name: text(o.reward.names, i18n),
+          description: text(o.reward.descriptions, i18n),
           price: priceText(i18n, o.reward, member?.currency ?? null),
           href: blocked === null ? mountUrl(mount, `client/rewards/redeem/${o.reward.id}`) : null,
           blocked,
@@ -73,7 +74,7 @@ export class RedeemPresenter {
     const fixedValue = reward.costPoints !== null && currency !== null && unit !== undefined ? { currency, minor: unit } : null;
     const step = reward.stepPoints ?? 0;
     return {
-      reward: { id: reward.id, name: localized(reward.names, i18n), description: localized(reward.descriptions, i18n) },
+      reward: { id: reward.id, name: text(reward.names, i18n), description: text(reward.descriptions, i18n) },
       summary:
         fixedValue && reward.costPoints !== null
           ? i18n.t('redeem.confirm_summary', { points: points(i18n, reward.costPoints), amount: formatMoney(i18n.locale, fixedValue) })
@@ -98,7 +99,7 @@ export class RedeemPresenter {
   redemption(i18n: Translator, redemption: Redemption, reward: Reward | null, mount: string): RedemptionView {
     return {
       summary: i18n.t('redeem.summary', {
-        reward: reward ? localized(reward.names, i18n) : `#${redemption.rewardId}`,
+        reward: reward ? text(reward.names, i18n) : `#${redemption.rewardId}`,
         points: points(i18n, redemption.points),
         amount: money(i18n, redemption.value),
       }),
@@ -110,8 +111,9 @@ export class RedeemPresenter {
   }
 }
 
-function localized(texts: Record<string, string>, i18n: Translator): string {
-  return texts[i18n.language] ?? texts.en ?? Object.values(texts)[0] ?? '';
+/** Provider text in the member's language, else English, else whatever there is. */
+function text(byLanguage: Record<string, string>, i18n: Translator): string {
+  return localized(byLanguage, [i18n.language]) ?? '';
 }
 
 function points(i18n: Translator, n: number): string {
