@@ -52,6 +52,9 @@ import * as seedRuleLabels from './20261126005020_seed_rule_labels';
 import * as createRewards from './20261126006000_create_rewards';
 import * as createRedemptions from './20261126006010_create_redemptions';
 import * as seedRewards from './20261126006020_seed_rewards';
+import * as addRewardsPromo from './20261126006030_add_rewards_promo';
+import * as addRedemptionsCode from './20261126006040_add_redemptions_code';
+import * as seedPromoRewards from './20261126006050_seed_promo_rewards';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -112,4 +115,7 @@ export const migrations: NamedMigration[] = [
   { name: '20261126006000_create_rewards', ...createRewards },
   { name: '20261126006010_create_redemptions', ...createRedemptions },
   { name: '20261126006020_seed_rewards', ...seedRewards },
+  { name: '20261126006030_add_rewards_promo', ...addRewardsPromo },
+  { name: '20261126006040_add_redemptions_code', ...addRedemptionsCode },
+  { name: '20261126006050_seed_promo_rewards', ...seedPromoRewards },
 ];

@@ -11,6 +11,7 @@ export const PANEL_CAPABILITIES = {
   clientTier: "a client group or tier carrying the panel's own discount (WHMCS `UpdateClient groupid`)",
   credit: "account credit (WHMCS `AddCredit`), e.g. cashback where invoices can't be edited",
   email: 'an email to the client sent by the panel (WHMCS `SendEmail` with a custom message)',
+  promoCode: "a single-use promo code for the client (WHMCS has no API for it: the panel-side shim creates it in the panel's promotions)",
 } as const;
 
 export type PanelCapability = keyof typeof PANEL_CAPABILITIES;
@@ -150,6 +151,29 @@ export const PANEL_ACTIONS = {
     capability: 'email',
     onFailed: null,
     toWire: (p, key) => ({ client_id: p.clientId, to: p.to, subject: p.subject, html: p.html, text: p.text, purpose: p.purpose, message_id: emailMessageId(key) }),
+  }),
+  'promo.create': definePanelAction({
+    description: 'creates a single-use promo code for the client (a redeemed reward): a percentage or an amount off, optionally until a date',
+    payload: z.object({
+      clientId: panelId,
+      code: z.string().regex(/^[A-Z0-9-]{6,32}$/),
+      discount: z.discriminatedUnion('type', [
+        z.object({ type: z.literal('percent'), percent: z.number().int().min(1).max(100) }),
+        z.object({ type: z.literal('amount'), amount: money }),
+      ]),
+      expiresAt: z.iso.datetime().nullable(),
+      description,
+    }),
+    capability: 'promoCode',
+    // A redemption paid for it with points: they go back.
+    onFailed: 'reverse_points',
+    toWire: (p) => ({
+      client_id: p.clientId,
+      code: p.code,
+      ...(p.discount.type === 'percent' ? { percent: p.discount.percent } : moneyFields(p.discount.amount)),
+      expires_at: p.expiresAt,
+      description: p.description,
+    }),
   }),
 } satisfies PanelActionTable;
 

@@ -25,6 +25,8 @@ export interface Redemption {
   /** The key of the panel action in the outbox. */
   actionKey: string;
   panelReference: string | null;
+  /** The promo code this redemption created, for a reward delivered as one. */
+  code: string | null;
   spentLots: SpentLot[];
   createdAt: Date;
   updatedAt: Date;

@@ -6,8 +6,33 @@ import type { Money } from './money';
  * currency, and whether this member may redeem it now. The redemption service reads the inputs
  * under the member's row lock and applies the answer.
  */
-export const REWARD_KINDS = ['credit'] as const;
+/**
+ * `credit`: account credit. `promo_code`: a single-use code created in the panel. `perk`: a
+ * hosting perk the provider names (a free domain renewal, a month of a plan, an SSL
+ * certificate…), delivered as a code when the reward has a `promo`, else as credit.
+ */
+export const REWARD_KINDS = ['credit', 'promo_code', 'perk'] as const;
 export type RewardKind = (typeof REWARD_KINDS)[number];
+
+/** What a promo code takes off: a percentage, or the reward's value in the member's currency. */
+export interface PromoSpec {
+  type: 'percent' | 'amount';
+  /** For `percent`: 1–100. */
+  percent?: number;
+  /** Days the code stays valid after the redemption; null: no end. */
+  validDays: number | null;
+}
+
+/** How a reward reaches the member: which panel action delivers it. */
+export function deliveryOf(reward: Pick<Reward, 'kind' | 'promo'>): 'credit' | 'promo' {
+  if (reward.kind === 'promo_code') return 'promo';
+  return reward.kind === 'perk' && reward.promo ? 'promo' : 'credit';
+}
+
+/** Whether the reward is worth money in the member's currency (a percentage code is not). */
+function needsValue(reward: Pick<Reward, 'kind' | 'promo'>): boolean {
+  return !(deliveryOf(reward) === 'promo' && reward.promo?.type === 'percent');
+}
 
 export interface Reward {
   id: number;
@@ -36,6 +61,8 @@ export interface Reward {
   limitPerMonth: number | null;
   limitTotal: number | null;
   active: boolean;
+  /** For a code (kind `promo_code`, or a perk delivered as one). */
+  promo: PromoSpec | null;
 }
 
 /** Why a redemption is refused: one code each, shown to the member in their language. */
@@ -89,8 +116,9 @@ export function decideRedemption(r: RedemptionRequest): RedemptionDecision {
   if (!rewardInForce(reward, r.at)) return { ok: false, refusal: 'reward_unavailable' };
   if (reward.stock !== null && reward.stock <= 0) return { ok: false, refusal: 'out_of_stock' };
   if (reward.minTierRank !== null && (member.tierRank ?? 0) < reward.minTierRank) return { ok: false, refusal: 'tier_too_low' };
-  const unit = member.currency === null ? undefined : reward.values[member.currency];
-  if (member.currency === null || unit === undefined || unit <= 0) return { ok: false, refusal: 'no_value_in_currency' };
+  const currency = member.currency;
+  const unit = currency === null ? undefined : reward.values[currency];
+  if (currency === null || (needsValue(reward) && (unit === undefined || unit <= 0))) return { ok: false, refusal: 'no_value_in_currency' };
   const priced = price(reward, r.points);
   if (!priced) return { ok: false, refusal: 'invalid_points' };
   if (reward.limitPerMonth !== null && r.redeemedThisMonth >= reward.limitPerMonth) return { ok: false, refusal: 'monthly_limit_reached' };
@@ -99,7 +127,8 @@ export function decideRedemption(r: RedemptionRequest): RedemptionDecision {
   if (block === 'in_debt') return { ok: false, refusal: 'in_debt' };
   if (block !== null) return { ok: false, refusal: 'member_blocked' };
   if (member.pointsAvailable < priced.points) return { ok: false, refusal: 'not_enough_points', needed: priced.points - member.pointsAvailable };
-  return { ok: true, points: priced.points, value: { currency: member.currency, minor: unit * priced.units } };
+  // A percentage code has no money value; it is recorded as 0 in the member's currency.
+  return { ok: true, points: priced.points, value: { currency, minor: (unit ?? 0) * priced.units } };
 }
 
 /** Points and value units of a redemption: one unit for a fixed reward, one per step for a flexible one. */

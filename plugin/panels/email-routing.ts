@@ -8,7 +8,7 @@ function isEmailCall(call: PanelActionCall): call is PanelActionCall<EmailPayloa
   return call.action === 'client.email';
 }
 
-const EVERYTHING: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: true };
+const EVERYTHING: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: true, promoCode: true };
 
 /**
  * The adapter the outbox dispatcher sends to: the panel's, with `client.email` actions whose

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { REWARD_KINDS, type Reward, type RewardKind } from '../domain/rewards';
+import { REWARD_KINDS, type PromoSpec, type Reward, type RewardKind } from '../domain/rewards';
 import { toDateOrNull, toInt } from './row-values';
 
 export const REWARDS = 'loyalty_rewards';
@@ -29,6 +29,7 @@ function toReward(row: Record<string, unknown>): Reward {
     limitPerMonth: intOrNull(row.limit_per_month),
     limitTotal: intOrNull(row.limit_total),
     active: Boolean(toInt(row.active)),
+    promo: row.promo ? (JSON.parse(String(row.promo)) as PromoSpec) : null,
   };
 }
 

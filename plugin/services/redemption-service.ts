@@ -1,5 +1,6 @@
+import { randomInt } from 'node:crypto';
 import type { Member } from '../domain/member';
-import { decideRedemption, monthBounds, rewardInForce, type RedemptionDecision, type RedemptionRefusal, type Reward } from '../domain/rewards';
+import { decideRedemption, deliveryOf, monthBounds, rewardInForce, type RedemptionDecision, type RedemptionRefusal, type Reward } from '../domain/rewards';
 import type { Redemption } from '../domain/redemption';
 import { localized } from '../domain/tiers';
 import type { Database } from '../db/database';
@@ -30,6 +31,9 @@ class Refused extends Error {
     super(result.refusal);
   }
 }
+
+/** The member's latest redemptions the catalog lists with their state. */
+const RECENT_SHOWN = 10;
 
 const actionKeyOf = (idempotencyKey: string) => `redemption:${idempotencyKey}`;
 
@@ -69,7 +73,7 @@ export class RedemptionService {
    * The rewards in force, each decided for this member as things stand. A read: no lock, and a
    * redemption decides again under the lock.
    */
-  async catalog(clientId: string): Promise<{ member: Member | null; offers: Offer[] }> {
+  async catalog(clientId: string): Promise<{ member: Member | null; offers: Offer[]; recent: Array<{ redemption: Redemption; reward: Reward | null }> }> {
     const [snapshot, member, rewards] = await Promise.all([this.snapshot(), this.db.repos.members.findByPanelClientId(clientId), this.db.repos.rewards.list()]);
     const now = this.db.now();
     const { from } = monthBounds(now);
@@ -91,7 +95,9 @@ export class RedemptionService {
       });
       offers.push({ reward, decision });
     }
-    return { member, offers };
+    const byId = new Map(rewards.map((r) => [r.id, r]));
+    const recent = member ? await this.db.repos.redemptions.listForMember(member.id, RECENT_SHOWN) : [];
+    return { member, offers, recent: recent.map((redemption) => ({ redemption, reward: byId.get(redemption.rewardId) ?? null })) };
   }
 
   /** A client's own redemption, with its reward; another client's id is null, as if it did not exist. */
@@ -156,6 +162,9 @@ export class RedemptionService {
     const actionKey = actionKeyOf(input.idempotencyKey);
     const name = this.nameOf(reward, member.locale);
     const spentLots = await account.spend({ points: decision.points, reasonCode: 'redeemed', reasonParams: { reward: name }, reference: actionKey });
+    const delivery = deliveryOf(reward);
+    // Made here and kept on the row and in the action, so a retried action creates the same code.
+    const code = delivery === 'promo' ? promoCode() : null;
     const id = await tx.repos.redemptions.insert({
       memberId: member.id,
       rewardId: reward.id,
@@ -164,16 +173,19 @@ export class RedemptionService {
       idempotencyKey: input.idempotencyKey,
       actionKey,
       spentLots,
+      code,
       createdAt: tx.now,
     });
     // Another member holding the same key raced us past the look-up above.
     if (id === null) throw keyConflict();
-    await tx.repos.outbox.enqueue(
-      'client.credit',
-      { clientId: member.panelClientId, amount: decision.value, description: this.describe(name, decision.points, member.locale) },
-      actionKey,
-      tx.now,
-    );
+    const description = this.describe(name, decision.points, member.locale);
+    if (code !== null && reward.promo) {
+      const discount = reward.promo.type === 'percent' ? { type: 'percent' as const, percent: reward.promo.percent ?? 0 } : { type: 'amount' as const, amount: decision.value };
+      const expiresAt = reward.promo.validDays === null ? null : new Date(tx.now.getTime() + reward.promo.validDays * 86_400_000).toISOString();
+      await tx.repos.outbox.enqueue('promo.create', { clientId: member.panelClientId, code, discount, expiresAt, description }, actionKey, tx.now);
+    } else {
+      await tx.repos.outbox.enqueue('client.credit', { clientId: member.panelClientId, amount: decision.value, description }, actionKey, tx.now);
+    }
     const redemption = await tx.repos.redemptions.findForMember(member.id, id);
     if (!redemption) throw new Error(`Redemption ${id} vanished inside its own transaction`);
     return { ok: true, redemption, repeated: false };
@@ -188,6 +200,15 @@ export class RedemptionService {
     const i18n = this.translations.for(locale);
     return i18n.t('redemption.credit_line', { reward, points: i18n.t('points_count', { count: points, formatted: formatInteger(i18n.locale, points) }) });
   }
+}
+
+const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+/** A code a person can type: no 0/O or 1/I, 50 bits of chance. */
+function promoCode(): string {
+  let code = 'RW-';
+  for (let i = 0; i < 10; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  return code;
 }
 
 function checkInput(input: RedeemInput): void {

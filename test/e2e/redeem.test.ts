@@ -6,7 +6,7 @@ import { DESKTOP, PHONE, expectNoHorizontalOverflow, launchBrowser, newPage, scr
 
 class CreditPanel implements PanelApi {
   readonly name = 'credit';
-  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: false };
+  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: false, promoCode: true };
   async perform(_call: PanelActionCall): Promise<PanelResult> {
     return { reference: 'CR-77' };
   }
@@ -48,6 +48,29 @@ describe('redeeming in the Rewards tab (Chromium)', () => {
       expect(await page.getByTestId('redemption-reference').textContent()).toContain('CR-77');
       await screenshot(page, `redeem-applied-${label}`);
       expect((await app.plugin.db.repos.members.findByPanelClientId(clientId))?.pointsAvailable).toBe(300);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('redeems a promo code and sees the code once the panel made it (phone)', async () => {
+    const promo = (await app.plugin.db.repos.rewards.list()).find((r) => r.kind === 'promo_code');
+    if (!promo) throw new Error('no seeded promo reward');
+    await app.plugin.db.repos.rewards.update(promo.id, { active: true }, app.clock.now());
+    await app.send(invoicePaid({ client: { id: 'e2e-promo' }, invoice: { id: 'R-promo', total: '1100.00', items: [{ type: 'renewal', amount: '1100.00' }] } })).expect(200);
+    const { context, page } = await newPage(browser, { viewport: PHONE });
+    try {
+      await page.goto(await ssoUrl(app, 'e2e-promo'));
+      await page.getByTestId('redeem-link').click();
+      await page.getByRole('link', { name: /Choose.*10% off an order/ }).click();
+      await page.getByTestId('confirm').click();
+      await page.waitForURL(/\/client\/redemptions\/\d+$/);
+      await app.plugin.jobs.dispatchOutbox();
+      await page.reload();
+      expect(await page.getByTestId('redemption-code').textContent()).toMatch(/^Your code: RW-[A-Z2-9]{10}$/);
+      expect(await page.getByTestId('redemption-state').textContent()).toBe('Ready to use');
+      await expectNoHorizontalOverflow(page);
+      await screenshot(page, 'redeem-promo-phone');
     } finally {
       await context.close();
     }

@@ -18,7 +18,7 @@ const key = (label: string) => `test:${label}:${process.pid}:${++n}`;
 /** An adapter that fails its first `failures` calls, then records what it did. */
 class FlakyPanel implements PanelApi {
   readonly name = 'flaky';
-  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: false, email: false };
+  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: false, email: false, promoCode: false };
   readonly calls: string[] = [];
   constructor(
     private failures: number,

@@ -49,7 +49,7 @@ function compensationSpy() {
 /** A panel whose calls the test answers: at once, or when it releases them. */
 class ScriptedPanel implements PanelApi {
   readonly name = 'scripted';
-  readonly capabilities: PanelCapabilities = { invoiceDiscount: false, clientTier: false, credit: true, email: false };
+  readonly capabilities: PanelCapabilities = { invoiceDiscount: false, clientTier: false, credit: true, email: false, promoCode: false };
   readonly calls: PanelActionCall[] = [];
   private gates: Array<() => void> = [];
   private held = false;
@@ -138,7 +138,7 @@ describe('a panel action registered in one place', () => {
   it('fails for good on a panel without its capability, or with a payload that no longer fits, and compensates each once', async () => {
     const spy = compensationSpy();
     const noCredit = new ScriptedPanel(async () => ({ reference: 'x' }));
-    Object.assign(noCredit, { capabilities: { invoiceDiscount: true, clientTier: true, credit: false, email: false } });
+    Object.assign(noCredit, { capabilities: { invoiceDiscount: true, clientTier: true, credit: false, email: false, promoCode: false } });
     const unsupported = await enqueuePing(app, key('no-credit'));
     const stale = await enqueuePing(app, key('stale'), { clientId: '', note: 'hello' });
     expect(await dispatcher(noCredit, spy.handler).run()).toEqual({ sent: 0, retried: 0, failed: 2 });

@@ -8,7 +8,7 @@ import { expectBalancesConsistent, startTestApp, tableCounts, type TestApp } fro
 /** A panel that applies or refuses each action as the property says. */
 class SwitchPanel implements PanelApi {
   readonly name = 'switch';
-  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: false };
+  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: false, promoCode: false };
   refuse = false;
   async perform(_call: PanelActionCall): Promise<PanelResult> {
     if (this.refuse) throw new PanelError('panel_refused', { message: 'refused', retryable: false });

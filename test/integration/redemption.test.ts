@@ -7,7 +7,7 @@ import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, type 
 /** A panel whose answer each test sets: it records what it applied, or refuses for good. */
 class TestPanel implements PanelApi {
   readonly name = 'test';
-  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: false };
+  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: false, promoCode: true };
   readonly applied: PanelActionCall[] = [];
   refuse = false;
   async perform(call: PanelActionCall): Promise<PanelResult> {
@@ -176,5 +176,61 @@ describe('redemption', () => {
     const restored = await app.plugin.db.knex('loyalty_lots').where({ member_id: m?.id }).andWhere('remaining', '>', 0).select('expires_at');
     const expiry = (rows: Array<{ expires_at: unknown }>) => new Set(rows.map((r) => new Date(r.expires_at as string).getTime()));
     expect(expiry(restored)).toEqual(expiry(lotsBefore));
+  });
+
+  it('a promo code reward creates one single-use code in the panel, kept on the redemption', async () => {
+    const promo = (await app.plugin.db.repos.rewards.list()).find((r) => r.kind === 'promo_code');
+    if (!promo) throw new Error('no seeded promo reward');
+    await app.plugin.db.repos.rewards.update(promo.id, { active: true }, app.clock.now());
+    try {
+      await earn('r-promo', '1200.00');
+      const k = key();
+      const result = await redeem('r-promo', { rewardId: promo.id, idempotencyKey: k });
+      expect(result).toMatchObject({ ok: true, redemption: { points: 1000, state: 'pending', code: expect.stringMatching(/^RW-[A-Z2-9]{10}$/) } });
+      const code = result.ok ? result.redemption.code : null;
+      const action = await app.plugin.db.repos.outbox.findByKey(`redemption:${k}`);
+      expect(action).toMatchObject({ action: 'promo.create', payload: { clientId: 'r-promo', code, discount: { type: 'percent', percent: 10 }, expiresAt: new Date(app.clock.now().getTime() + 90 * DAY).toISOString() } });
+      await app.plugin.jobs.dispatchOutbox();
+      expect(panel.applied.filter((c) => c.action === 'promo.create')).toHaveLength(1);
+      expect(await app.plugin.db.repos.redemptions.findByKey(k)).toMatchObject({ state: 'applied', code });
+      expect((await member('r-promo'))?.pointsAvailable).toBe(200);
+    } finally {
+      await app.plugin.db.repos.rewards.update(promo.id, { active: false }, app.clock.now());
+    }
+  });
+
+  it('a perk delivered as a code is worth its value in the member’s currency', async () => {
+    const perk = (await app.plugin.db.repos.rewards.list()).find((r) => r.kind === 'perk');
+    if (!perk) throw new Error('no seeded perk');
+    await app.plugin.db.repos.rewards.update(perk.id, { active: true }, app.clock.now());
+    try {
+      await earn('r-perk', '1600.00');
+      const k = key();
+      expect(await redeem('r-perk', { rewardId: perk.id, idempotencyKey: k })).toMatchObject({ ok: true, redemption: { value: { currency: 'USD', minor: 1500 } } });
+      expect(await app.plugin.db.repos.outbox.findByKey(`redemption:${k}`)).toMatchObject({ action: 'promo.create', payload: { discount: { type: 'amount', amount: { currency: 'USD', minor: 1500 } } } });
+    } finally {
+      await app.plugin.db.repos.rewards.update(perk.id, { active: false }, app.clock.now());
+    }
+  });
+
+  it('stock: the last unit goes to one member, and a failed redemption puts it back', async () => {
+    await app.plugin.db.repos.rewards.update(fixedId, { stock: 1 }, app.clock.now());
+    try {
+      await earn('r-stock-1', '600.00');
+      await earn('r-stock-2', '600.00');
+      const [first, second] = await Promise.all([redeem('r-stock-1'), redeem('r-stock-2')]);
+      expect([first, second].filter((r) => r.ok)).toHaveLength(1);
+      expect([first, second].filter((r) => !r.ok && r.refusal === 'out_of_stock')).toHaveLength(1);
+      expect((await app.plugin.db.repos.rewards.find(fixedId))?.stock).toBe(0);
+      panel.refuse = true;
+      try {
+        await app.plugin.jobs.dispatchOutbox();
+      } finally {
+        panel.refuse = false;
+      }
+      expect((await app.plugin.db.repos.rewards.find(fixedId))?.stock).toBe(1);
+    } finally {
+      await app.plugin.db.knex('loyalty_rewards').where({ id: fixedId }).update({ stock: null });
+    }
   });
 });

@@ -36,6 +36,14 @@ function probe(name: string, options: { period?: JobDefinition['period'] } = {})
   };
 }
 
+/** Waits (polling, at most 10 s) until `done` holds: no timing guess that a loaded machine breaks. */
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 5) {
+    if (waited > 10_000) throw new Error('timed out waiting for the job to start');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** Scheduler runs: one job, one instance, one run per period (issue 8). */
 describe('scheduler', () => {
   let app: TestApp;
@@ -149,12 +157,12 @@ describe('scheduler', () => {
     const [a, b] = pair([p.job]);
     const release = p.hold();
     const slow = a.run('fenced');
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => p.calls.length === 1); // a holds the lease and is inside the job
     app.clock.advance(MINUTE + 1); // a's lease runs out: it missed its renewals
     try {
       const release2 = p.hold();
       const taker = b.run('fenced');
-      await new Promise((r) => setTimeout(r, 20));
+      await until(() => p.calls.length === 2);
       release();
       release2();
       expect(await slow).toMatchObject({ status: 'failed', error: expect.stringContaining('LeaseLostError') });

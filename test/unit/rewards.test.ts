@@ -1,4 +1,4 @@
-import { decideRedemption, monthBounds, type RedemptionRequest, type Reward } from '../../plugin/domain/rewards';
+import { decideRedemption, deliveryOf, monthBounds, type RedemptionRequest, type Reward } from '../../plugin/domain/rewards';
 
 const AT = new Date('2026-11-23T12:00:00Z');
 
@@ -18,6 +18,7 @@ const fixed: Reward = {
   limitPerMonth: null,
   limitTotal: null,
   active: true,
+  promo: null,
 };
 const flexible: Reward = { ...fixed, id: 2, costPoints: null, stepPoints: 100, minPoints: 300, values: { USD: 100 } };
 
@@ -54,6 +55,15 @@ describe('decideRedemption', () => {
     ['a closed client account', request({ member: { status: 'closed' } }), { ok: false, refusal: 'member_blocked' }],
   ] as const)('%s', (_name, input, expected) => {
     expect(decideRedemption(input)).toEqual(expected);
+  });
+
+  it('a percentage code needs no value in the member’s currency, an amount code does', () => {
+    const percent: Reward = { ...fixed, kind: 'promo_code', values: {}, promo: { type: 'percent', percent: 10, validDays: 30 } };
+    expect(decideRedemption(request({ reward: percent }))).toEqual({ ok: true, points: 500, value: { currency: 'USD', minor: 0 } });
+    const amount: Reward = { ...percent, promo: { type: 'amount', validDays: null } };
+    expect(decideRedemption(request({ reward: amount }))).toEqual({ ok: false, refusal: 'no_value_in_currency' });
+    expect(deliveryOf(amount)).toBe('promo');
+    expect(deliveryOf({ kind: 'perk', promo: null })).toBe('credit');
   });
 
   it('says "not enough points" only when nothing else stands in the way', () => {

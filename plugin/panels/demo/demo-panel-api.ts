@@ -1,7 +1,7 @@
 import type { Money } from '../../domain/money';
 import { withKey, performWith, type PanelActionCall, type PanelActionHandlers, type PanelApi, type PanelCapabilities, type PanelResult } from '../panel-api';
 
-export type DemoActionKind = 'invoice_discount' | 'client_tier' | 'credit' | 'email';
+export type DemoActionKind = 'invoice_discount' | 'client_tier' | 'credit' | 'email' | 'promo_code';
 
 /** One action the demo panel received, as a real panel would have recorded it. */
 export interface DemoPanelAction {
@@ -29,7 +29,7 @@ const KEEP = 1000;
  */
 export class DemoPanelApi implements PanelApi {
   readonly name = 'demo';
-  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: true };
+  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: true, promoCode: true };
   private readonly byKey = new Map<string, DemoPanelAction>();
   private readonly tiers = new Map<string, string>();
   private seq = 0;
@@ -40,6 +40,7 @@ export class DemoPanelApi implements PanelApi {
     'client.tier': (p, key) => this.setClientTier(p.clientId, p.tier, key),
     'client.credit': (p, key) => this.applyCredit(p.clientId, p.amount, p.description, key),
     'client.email': async (p, key) => this.record(key, 'email', { clientId: p.clientId, email: { to: p.to, subject: p.subject, text: p.text, purpose: p.purpose } }),
+    'promo.create': async (p, key) => this.record(key, 'promo_code', { clientId: p.clientId, description: `${p.code}: ${p.description}` }),
   };
 
   constructor(private readonly clock: () => Date = () => new Date()) {}

@@ -1,7 +1,7 @@
 import type { Member } from '../../domain/member';
 import type { Money } from '../../domain/money';
 import type { Redemption } from '../../domain/redemption';
-import type { RedemptionRefusal, Reward } from '../../domain/rewards';
+import { deliveryOf, type RedemptionRefusal, type Reward } from '../../domain/rewards';
 import { localized } from '../../domain/tiers';
 import type { Translations, Translator } from '../../i18n';
 import { formatDecimal, formatInteger, formatMoney } from '../../i18n/format';
@@ -22,6 +22,7 @@ export interface OfferView {
 export interface ConfirmView {
   reward: { id: number; name: string; description: string };
   summary: string | null;
+  nextSteps: string;
   flexible: { step: number; min: number; max: number; label: string } | null;
   refusal: string | null;
   key: string;
@@ -35,6 +36,9 @@ export interface RedemptionView {
   state: Redemption['state'];
   stateText: string;
   reference: string | null;
+  /** The promo code, once the panel has created it. */
+  code: string | null;
+  href: string;
   backHref: string;
 }
 
@@ -46,8 +50,9 @@ export class RedeemPresenter {
     return this.translations.for(member?.locale ?? sessionLocale);
   }
 
-  catalog(i18n: Translator, member: Member | null, offers: Offer[], mount: string) {
+  catalog(i18n: Translator, member: Member | null, offers: Offer[], recent: ReadonlyArray<{ redemption: Redemption; reward: Reward | null }>, mount: string) {
     return {
+      recent: recent.map((r) => this.redemption(i18n, r.redemption, r.reward, mount)),
       balance: points(i18n, member?.pointsAvailable ?? 0),
       backHref: mountUrl(mount, 'client/rewards'),
       offers: offers.map((o): OfferView => {
@@ -73,12 +78,16 @@ export class RedeemPresenter {
     const unit = currency === null ? undefined : reward.values[currency];
     const fixedValue = reward.costPoints !== null && currency !== null && unit !== undefined ? { currency, minor: unit } : null;
     const step = reward.stepPoints ?? 0;
+    const code = deliveryOf(reward) === 'promo';
     return {
       reward: { id: reward.id, name: text(reward.names, i18n), description: text(reward.descriptions, i18n) },
       summary:
-        fixedValue && reward.costPoints !== null
-          ? i18n.t('redeem.confirm_summary', { points: points(i18n, reward.costPoints), amount: formatMoney(i18n.locale, fixedValue) })
-          : null,
+        reward.costPoints === null
+          ? null
+          : code
+            ? i18n.t('redeem.confirm_summary_code', { points: points(i18n, reward.costPoints) })
+            : fixedValue && i18n.t('redeem.confirm_summary', { points: points(i18n, reward.costPoints), amount: formatMoney(i18n.locale, fixedValue) }),
+      nextSteps: i18n.t(code ? 'redeem.next_steps_code' : 'redeem.next_steps'),
       flexible:
         reward.costPoints === null && step > 0
           ? {
@@ -97,14 +106,16 @@ export class RedeemPresenter {
   }
 
   redemption(i18n: Translator, redemption: Redemption, reward: Reward | null, mount: string): RedemptionView {
+    const name = reward ? text(reward.names, i18n) : `#${redemption.rewardId}`;
     return {
-      summary: i18n.t('redeem.summary', {
-        reward: reward ? text(reward.names, i18n) : `#${redemption.rewardId}`,
-        points: points(i18n, redemption.points),
-        amount: money(i18n, redemption.value),
-      }),
+      summary:
+        redemption.value.minor > 0
+          ? i18n.t('redeem.summary', { reward: name, points: points(i18n, redemption.points), amount: money(i18n, redemption.value) })
+          : `${name}: ${points(i18n, redemption.points)}`,
+      code: redemption.state === 'applied' && redemption.code ? i18n.t('redeem.code', { code: redemption.code }) : null,
+      href: mountUrl(mount, `client/redemptions/${redemption.id}`),
       state: redemption.state,
-      stateText: i18n.t(`redeem.state_${redemption.state}`),
+      stateText: i18n.t(redemption.state === 'applied' && redemption.code ? 'redeem.state_applied_code' : `redeem.state_${redemption.state}`),
       reference: redemption.panelReference && i18n.t('redeem.reference', { reference: redemption.panelReference }),
       backHref: mountUrl(mount, 'client/rewards'),
     };

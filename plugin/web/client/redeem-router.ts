@@ -60,9 +60,9 @@ export function redeemRouter(deps: {
 
   router.get('/client/rewards/redeem', requireClient, async (_req, res) => {
     const client = principalOf(res, 'client');
-    const { member, offers } = await deps.redemptions.catalog(client.clientId);
+    const { member, offers, recent } = await deps.redemptions.catalog(client.clientId);
     const i18n = deps.presenter.i18nFor(member, client.locale);
-    send(res, 200, 'client/redeem-catalog', deps.presenter.catalog(i18n, member, offers, mountOf(res)), i18n);
+    send(res, 200, 'client/redeem-catalog', deps.presenter.catalog(i18n, member, offers, recent, mountOf(res)), i18n);
   });
 
   router.get('/client/rewards/redeem/:rewardId', requireClient, (req, res) => confirmPage(req, res, { key: randomBytes(18).toString('base64url') }, 200));
