@@ -77,6 +77,8 @@ export interface HostingRewardsPlugin {
     reviewTiers(): Promise<{ reviewed: number; downgraded: number }>;
     /** Sends due outbox actions to the panel; safe to run at any time, in several instances. */
     dispatchOutbox(): Promise<DispatchResult>;
+    /** Queues failed panel actions again (all, or these outbox ids), except those whose failure was compensated. */
+    retryFailedActions(ids?: readonly number[]): Promise<number>;
     /** Runs one declared job once in all instances, and once per period (jobs/scheduler.ts). */
     run(name: string, options?: RunOptions): Promise<JobOutcome>;
     /** The declared jobs (jobs/registry.ts), for a host's own cron. */
@@ -217,6 +219,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       releasePending: () => releasePending.run(),
       reviewTiers: async () => tiers.review(await snapshot()),
       dispatchOutbox: () => dispatchOutbox.run(),
+      retryFailedActions: (ids) => dispatchOutbox.retryFailed(ids ?? null),
       run: (name, runOptions) => scheduler.run(name, runOptions),
       definitions: scheduler.jobs,
       schedules: () => scheduler.schedules(),

@@ -168,6 +168,19 @@ export class OutboxDispatcher {
   }
 
   /**
+   * Sends dead letters again (after the panel was fixed, say): failed actions whose failure
+   * undid nothing. An action with a compensation (a redemption's credit) already gave its
+   * points back when it failed; sending it now would deliver it twice over, so it stays failed.
+   * `ids` limits it to those rows; returns how many were queued again.
+   */
+  async retryFailed(ids: readonly number[] | null = null): Promise<number> {
+    const retriable = Object.entries(this.actions).filter(([, d]) => d.onFailed === null).map(([name]) => name);
+    const n = await this.db.repos.outbox.requeueFailed(retriable, ids, this.clock());
+    if (n > 0) this.logger?.info({ job: 'outbox', requeued: n }, 'failed panel actions queued again');
+    return n;
+  }
+
+  /**
    * Exponential, capped, with "equal jitter" (half fixed, half random): instances retrying
    * after a panel outage spread out instead of arriving together, and a retry never comes
    * sooner than half the nominal delay.

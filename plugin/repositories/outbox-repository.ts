@@ -188,6 +188,17 @@ export class OutboxRepository {
     return n === 1;
   }
 
+  /**
+   * Dead letters back into the queue: failed rows of the given actions (and ids, when given)
+   * become pending again with a fresh retry budget. Returns how many.
+   */
+  async requeueFailed(actions: readonly string[], ids: readonly number[] | null, now: Date): Promise<number> {
+    if (actions.length === 0) return 0;
+    const q = this.db(OUTBOX).where({ state: 'failed' }).whereIn('action', actions);
+    if (ids !== null) q.whereIn('id', ids);
+    return q.update({ state: 'pending', attempts: 0, next_attempt_at: now });
+  }
+
   async countByState(): Promise<Record<OutboxState, number>> {
     const rows = await this.db(OUTBOX).select('state').count({ n: '*' }).groupBy('state');
     const out: Record<OutboxState, number> = { pending: 0, sent: 0, failed: 0, cancelled: 0 };

@@ -194,6 +194,24 @@ describe('outbox: dispatcher', () => {
     expect(await rows(app)).toEqual(before);
   });
 
+  it('dead letters can be sent again later, but not an action whose failure was compensated', async () => {
+    const panel = new FlakyPanel(1, () => new PanelError('panel_refused', { message: 'panel is misconfigured', retryable: false }));
+    const d = dispatcher(app, panel, { maxAttempts: 3 });
+    const { entry } = await enqueueDiscount(app, key('dead-letter'));
+    const credit = await app.plugin.db.transaction(({ repos }) =>
+      repos.outbox.enqueue('client.credit', { clientId: '42', amount: USD(500), description: 'Redeemed' }, key('dead-credit'), app.clock.now()),
+    );
+    await d.run();
+    expect(await app.plugin.db.repos.outbox.findById(entry.id)).toMatchObject({ state: 'failed' });
+    expect(await app.plugin.db.repos.outbox.findById(credit.entry.id)).toMatchObject({ state: 'failed' });
+    // The panel is fixed; the operator queues the dead letters again.
+    expect(await d.retryFailed([entry.id, credit.entry.id])).toBe(1);
+    expect(await app.plugin.db.repos.outbox.findById(entry.id)).toMatchObject({ state: 'pending', attempts: 0 });
+    expect(await app.plugin.db.repos.outbox.findById(credit.entry.id)).toMatchObject({ state: 'failed' });
+    expect(await d.run()).toMatchObject({ sent: 1 });
+    expect(await app.plugin.db.repos.outbox.findById(entry.id)).toMatchObject({ state: 'sent' });
+  });
+
   it('fails at once when the panel refuses for good, or cannot do the action', async () => {
     const refusing = new FlakyPanel(Infinity, () => new PanelError('panel_refused', { message: 'invoice is paid', retryable: false }));
     const refused = await enqueueDiscount(app);
