@@ -126,14 +126,15 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const program = new ProgramService(db, settings, clock);
   const earning = new EarningService();
   const tierDiscounts = new TierDiscountService(translations);
-  const tiers = new TierService(db, settings, clock, tierDiscounts, logger);
+  const emails = new EmailService(translations);
+  const tiers = new TierService(db, settings, clock, tierDiscounts, emails, logger);
   const invoices = new InvoiceService(earning, tiers, tierDiscounts);
   const lifecycle = new ServiceLifecycleService(earning);
   const clients = new ClientService();
   const churn = new ChurnService(db, settings);
   const snapshot = async (): Promise<ProgramSnapshot> => {
-    const [current, { tiers: tierList, settings }] = await Promise.all([program.current(), tiers.config()]);
-    return { program: current, tiers: tierList, tierSettings: settings };
+    const [current, { tiers: tierList, settings: tierSettings }, stored] = await Promise.all([program.current(), tiers.config(), settings.snapshot()]);
+    return { program: current, tiers: tierList, tierSettings, emailChannel: stored.email_channel };
   };
   const events = new EventService(db, { handle: hookDispatcher(hooks, { earning, invoices, tierDiscounts, lifecycle, clients }), snapshot });
   const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock, { clockSkewSeconds: config.ssoClockSkewSeconds, panelOrigin: config.panelOrigin });
@@ -149,7 +150,6 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   // Emails whose channel is smtp leave through our own SMTP; everything else through the panel.
   const mailer = config.smtpUrl === undefined ? undefined : new SmtpMailer({ url: config.smtpUrl, from: config.smtpFrom });
   const panelApi = EmailRoutingPanelApi.wrap(options.panelApi ?? adapter, mailer);
-  const emails = new EmailService(translations);
   const members = new MemberPreferencesService(db);
   const redemptions = new RedemptionService(db, snapshot, translations);
   const dispatchOutbox = new OutboxDispatcher(db, panelApi, clock, logger, {

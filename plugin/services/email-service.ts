@@ -10,7 +10,7 @@ import { registerFormatHelpers } from '../i18n/template-helpers';
 import { TEMPLATES_DIR } from '../paths';
 
 /** The emails members get; each is `templates/emails/<name>.{subject,html,text}.hbs`. */
-export const EMAIL_TEMPLATES = ['expiry-warning', 'statement'] as const;
+export const EMAIL_TEMPLATES = ['expiry-warning', 'statement', 'tier-changed'] as const;
 export type EmailTemplate = (typeof EMAIL_TEMPLATES)[number];
 
 const PARTS = ['subject', 'html', 'text'] as const;
@@ -92,6 +92,11 @@ export class EmailService {
    * second instance) finds the first row and queues nothing. The channel is fixed now, so a
    * retry later goes the same way even if the setting changes.
    */
+  /** The locale file a member's emails are written in, for program text given per language. */
+  languageOf(member: Readonly<Member>): string {
+    return this.translations.for(member.locale).language;
+  }
+
   async queue(tx: Tx, channel: Settings['email_channel'], request: EmailRequest): Promise<EmailOutcome> {
     if (channel === 'none') return 'off';
     const { member } = request;

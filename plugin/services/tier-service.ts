@@ -1,11 +1,12 @@
 import type { Database } from '../db/database';
 import type { Tx } from '../db/unit-of-work';
 import type { Member } from '../domain/member';
-import { decideTier, leavesWindowAt, monthKey, nextTier, tierRecheckAt, windowMonths, type Tier, type TierSettings } from '../domain/tiers';
+import { decideTier, localized, leavesWindowAt, monthKey, nextTier, tierRecheckAt, windowMonths, type Tier, type TierSettings } from '../domain/tiers';
 import type { Logger } from '../logger';
 import { MemberAccount } from './member-account';
 import type { SettingsService } from './settings-service';
 import type { ProgramSnapshot } from './use-case-context';
+import type { EmailService } from './email-service';
 import type { TierDiscountService } from './tier-discount-service';
 
 const CACHE_MS = 5_000;
@@ -38,6 +39,7 @@ export class TierService {
     private readonly settings: SettingsService,
     private readonly clock: () => Date,
     private readonly tierDiscounts: TierDiscountService,
+    private readonly emails: EmailService,
     private readonly logger?: Logger,
   ) {}
 
@@ -194,6 +196,18 @@ export class TierService {
         await account.setTier(to.id, null);
         const changeId = await tx.repos.tiers.recordChange(member.id, { fromTierId, toTierId: to.id, reason, qualifyingMinor: spendMinor, createdAt: tx.now });
         await this.tierDiscounts.tierChanged(tx, account, { tier: to, changeId, snapshot });
+        // Told once per change (the change id is the email's key), in the member's language.
+        await this.emails.queue(tx, snapshot.emailChannel, {
+          member: account.member,
+          template: 'tier-changed',
+          period: `change-${changeId}`,
+          model: {
+            name: account.member.name,
+            tier: localized(to.names, [this.emails.languageOf(account.member)]) ?? to.name,
+            up: decision.action === 'upgrade',
+            perks: localized(to.perks, [this.emails.languageOf(account.member)]) ?? [],
+          },
+        });
         tx.afterCommit('tier.changed', { memberId: member.id, panelClientId: member.panelClientId, fromTierId, toTierId: to.id, reason });
         return decision.action;
       }

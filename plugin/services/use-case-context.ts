@@ -1,5 +1,8 @@
 import type { Program } from '../domain/program';
+import type { Settings } from '../domain/settings';
 import type { Tier, TierSettings } from '../domain/tiers';
+
+type EmailChannelSetting = Settings['email_channel'];
 
 /**
  * The program as a unit of work found it, read before its transaction opened: settings are
@@ -9,6 +12,8 @@ export interface ProgramSnapshot {
   program: Program;
   tiers: readonly Tier[];
   tierSettings: TierSettings;
+  /** How member emails go out (setting `email_channel`): tier changes are told in the same transaction. */
+  emailChannel: EmailChannelSetting;
 }
 
 /** What a use case needs besides the transaction and the locked member. */
