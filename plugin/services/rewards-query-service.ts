@@ -1,5 +1,6 @@
 import type { Database } from '../db/database';
 import type { LedgerEntry, LedgerKind } from '../domain/ledger';
+import type { ExpiryPolicy } from '../domain/expiry-policy';
 import type { Member } from '../domain/member';
 import { currencyDigits, toDecimalString, type Money } from '../domain/money';
 import { rateForDisplay } from '../domain/points';
@@ -81,7 +82,7 @@ export interface RewardsData {
     savedThisYear: Money[];
   };
   /** The earning rules in force for this member now, and how long points live. */
-  rules: { lines: RuleLine[]; expiryMonths: number | null };
+  rules: { lines: RuleLine[]; expiry: ExpiryPolicy };
   /** The member's services not cancelled, each with its renewal streak and the next streak reward in force. */
   services: ServiceStreak[];
 }
@@ -206,7 +207,7 @@ export class RewardsQueryService {
   private rulesInForce(program: Program, currency: string | null, tier: string | null, at: Date): RewardsData['rules'] {
     const lines: RuleLine[] = currency === null ? allBaseRates(program, at) : [];
     lines.push(...describeRules(program, currency, at, { tier }));
-    return { lines, expiryMonths: program.expiryMonths };
+    return { lines, expiry: program.expiry };
   }
 }
 

@@ -1,3 +1,4 @@
+import type { ExpiryPolicy } from '../../domain/expiry-policy';
 import type { LedgerEntry } from '../../domain/ledger';
 import { parseMoney } from '../../domain/money';
 import type { RuleLine } from '../../domain/rules';
@@ -262,11 +263,7 @@ export class RewardsTabPresenter {
     const lines = rules.lines.map((line) => ruleText(line, i18n, languages));
     if (rules.lines.some((l) => l.key === 'rules.base_rate')) lines.push(i18n.t('rewards.rounding_note'));
     lines.push(i18n.t('rewards.earn_credit_note'));
-    lines.push(
-      rules.expiryMonths === null
-        ? i18n.t('rewards.expiry_never')
-        : i18n.t('rewards.expiry_note', { months: formatInteger(i18n.locale, rules.expiryMonths) }),
-    );
+    lines.push(expiryNote(rules.expiry, i18n));
     return lines;
   }
 }
@@ -313,4 +310,21 @@ function filterParams(f: HistoryFilter): Record<string, string> {
     ...(f.from && { from: isoDay(f.from) }),
     ...(f.to && { to: isoDay(f.to) }),
   };
+}
+
+/** How points expire under the program's policy, in words. */
+function expiryNote(policy: ExpiryPolicy, i18n: Translator): string {
+  const n = (value: number) => formatInteger(i18n.locale, value);
+  switch (policy.policy) {
+    case 'never':
+      return i18n.t('rewards.expiry_never');
+    case 'months_after_earning':
+      return i18n.t('rewards.expiry_note', { months: n(policy.months) });
+    case 'end_of_month':
+      return i18n.t('rewards.expiry_note_end_of_month', { count: policy.months, months: n(policy.months) });
+    case 'end_of_year':
+      return i18n.t('rewards.expiry_note_end_of_year', { count: policy.years, years: n(policy.years) });
+    case 'inactivity':
+      return i18n.t('rewards.expiry_note_inactivity', { months: n(policy.months) });
+  }
 }
