@@ -146,7 +146,7 @@ export const PANEL_ACTIONS = {
   }),
   'client.email': definePanelAction({
     description:
-      'sends the client an email we rendered (expiry warnings, statements): by the panel (WHMCS `SendEmail`, custom type `general`), or by SMTP when `email_channel` is `smtp`',
+      'sends the client an email we rendered (expiry warnings, statements, tier changes): by the panel (WHMCS `SendEmail`, custom type `general`), or by SMTP when `email_channel` is `smtp`',
     payload: emailPayload,
     capability: 'email',
     onFailed: null,

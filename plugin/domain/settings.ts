@@ -122,7 +122,7 @@ export const SETTINGS = {
     schema: z.enum([...EMAIL_CHANNELS, 'none']),
     default: 'none',
     description:
-      'how member emails (expiry warnings, statements) go out: by the panel (`panel`, the `client.email` action, e.g. WHMCS `SendEmail`), by our own SMTP (`smtp`, needs `SMTP_URL`), or not at all (`none`: the jobs that email do nothing)',
+      'how member emails (expiry warnings, statements, tier changes) go out: by the panel (`panel`, the `client.email` action, e.g. WHMCS `SendEmail`), by our own SMTP (`smtp`, needs `SMTP_URL`), or not at all (`none`: nothing is emailed)',
   }),
   expiry_warning_days: defineSetting({
     schema: z

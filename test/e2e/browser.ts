@@ -106,10 +106,20 @@ export async function computedStyle(locator: Locator, property: string, pseudo?:
 
 /** Waits until the element is scrolled fully into the viewport vertically (what a person sees without scrolling). */
 export async function waitUntilOnScreen(page: Page, selector: string, timeout = 5_000): Promise<void> {
-  await page.waitForFunction(
-    `(() => { const el = document.querySelector(${JSON.stringify(selector)}); if (!el) return false;
-      const r = el.getBoundingClientRect(); return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight; })()`,
-    undefined,
-    { timeout },
-  );
+  // Polled from here with `evaluate` (a CDP function call), not `waitForFunction`, whose in-page
+  // polling evaluates a string: the pages' CSP (script-src 'self') rightly forbids that.
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const onScreen = await page.evaluate((sel) => {
+      const doc = (globalThis as unknown as { document: { querySelector(s: string): { getBoundingClientRect(): { height: number; top: number; bottom: number } } | null } }).document;
+      const el = doc.querySelector(sel);
+      if (!el) return false;
+      const r = el.getBoundingClientRect();
+      // Within a pixel: scrolling to a fragment lands on whole pixels, so a box can sit at top -0.2.
+      return r.height > 0 && r.top > -1 && r.bottom < (globalThis as unknown as { innerHeight: number }).innerHeight + 1;
+    }, selector);
+    if (onScreen) return;
+    if (Date.now() > deadline) throw new Error(`${selector} did not come on screen within ${timeout} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
