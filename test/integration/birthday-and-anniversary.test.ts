@@ -3,7 +3,7 @@ import type { JobDefinition } from '../../plugin/jobs/job-definition';
 import { Scheduler } from '../../plugin/jobs/scheduler';
 import { MemberAccount } from '../../plugin/services/member-account';
 import { expectBalancesConsistent, startTestApp, type TestApp } from '../support/harness';
-import { QUIET_JOB_CONTEXT, testJobDeps } from '../support/jobs';
+import { QUIET_JOB_CONTEXT, runUntilFirstCheckpoint, testJobDeps } from '../support/jobs';
 
 let n = 0;
 
@@ -136,18 +136,7 @@ describe('birthday-and-anniversary job', () => {
     const job = birthdayAndAnniversaryJob({ batchSize: 2 });
     const deps = testJobDeps(app.plugin);
     const base = { ...QUIET_JOB_CONTEXT, deps, now: app.clock.now(), period: '2026-10-20', dryRun: false };
-    let saved = { marker: '', counts: {} as Record<string, number> };
-    const killed = new Error('killed');
-    await expect(
-      job.run({
-        ...base,
-        resume: { marker: null, counts: {} },
-        checkpoint: async (marker, counts) => {
-          saved = { marker, counts };
-          throw killed;
-        },
-      }),
-    ).rejects.toBe(killed);
+    const saved = await runUntilFirstCheckpoint(job, base);
     expect(saved.counts.birthday).toBe(2);
     // Restarted from the top (as if the checkpoint had been lost too): the award rows hold.
     await job.run({ ...base, resume: { marker: null, counts: {} }, checkpoint: async () => {} });

@@ -1,10 +1,10 @@
-import type { JobContext, JobDefinition } from '../../plugin/jobs/job-definition';
+import type { JobDefinition } from '../../plugin/jobs/job-definition';
 import { expiryWarningsJob } from '../../plugin/jobs/expiry-warnings';
 import { Scheduler } from '../../plugin/jobs/scheduler';
 import { DemoPanelApi } from '../../plugin/panels/demo/demo-panel-api';
 import { MemberAccount } from '../../plugin/services/member-account';
 import { expectBalancesConsistent, startTestApp, type TestApp } from '../support/harness';
-import { QUIET_JOB_CONTEXT, testJobDeps } from '../support/jobs';
+import { QUIET_JOB_CONTEXT, runUntilFirstCheckpoint, testJobDeps } from '../support/jobs';
 
 const DAY = 86_400_000;
 let n = 0;
@@ -145,28 +145,10 @@ describe('expiry-warnings job', () => {
     for (let i = 0; i < 5; i++) ids.push(await memberWith([{ points: 3, days: 2 + i }]));
     const job = expiryWarningsJob({ batchSize: 2 });
     const deps = testJobDeps(app.plugin);
-    let saved: { marker: string; counts: Record<string, number> } | null = null;
-    const ctx = (resume: JobContext['resume'], onCheckpoint: (marker: string, counts: Record<string, number>) => void): JobContext => ({
-      ...QUIET_JOB_CONTEXT,
-      deps,
-      now: now(),
-      period: `resume-${n}`,
-      dryRun: false,
-      resume,
-      checkpoint: async (marker, counts) => onCheckpoint(marker, counts),
-    });
-    const killed = new Error('killed');
-    await expect(
-      job.run(
-        ctx({ marker: null, counts: {} }, (marker, counts) => {
-          saved = { marker, counts };
-          throw killed;
-        }),
-      ),
-    ).rejects.toBe(killed);
-    const firstBatch = (saved as { counts: Record<string, number> } | null)?.counts.members ?? 0;
-    expect(firstBatch).toBeGreaterThan(0);
-    const resumed = await job.run(ctx({ marker: (saved as { marker: string } | null)?.marker ?? null, counts: (saved as { counts: Record<string, number> } | null)?.counts ?? {} }, () => {}));
+    const context = { ...QUIET_JOB_CONTEXT, deps, now: now(), period: `resume-${n}`, dryRun: false };
+    const saved = await runUntilFirstCheckpoint(job, context);
+    expect(saved.counts.members ?? 0).toBeGreaterThan(0);
+    const resumed = await job.run({ ...context, resume: saved, checkpoint: async () => undefined });
     expect(resumed.members).toBeGreaterThanOrEqual(ids.length);
     for (const id of ids) {
       expect(await warnings(id)).toEqual([7, 30]);

@@ -2,7 +2,7 @@ import { statementsJob } from '../../plugin/jobs/statements';
 import { DemoPanelApi } from '../../plugin/panels/demo/demo-panel-api';
 import { MemberAccount } from '../../plugin/services/member-account';
 import { expectBalancesConsistent, startTestApp, type TestApp } from '../support/harness';
-import { QUIET_JOB_CONTEXT, testJobDeps } from '../support/jobs';
+import { QUIET_JOB_CONTEXT, runUntilFirstCheckpoint, testJobDeps } from '../support/jobs';
 
 let n = 0;
 
@@ -109,18 +109,7 @@ describe('statements job', () => {
     const job = statementsJob({ batchSize: 2 });
     const deps = testJobDeps(app.plugin);
     const base = { ...QUIET_JOB_CONTEXT, deps, now: app.clock.now(), period: '2026-07', dryRun: false };
-    let saved = { marker: '', counts: {} as Record<string, number> };
-    const killed = new Error('killed');
-    await expect(
-      job.run({
-        ...base,
-        resume: { marker: null, counts: {} },
-        checkpoint: async (marker, counts) => {
-          saved = { marker, counts };
-          throw killed;
-        },
-      }),
-    ).rejects.toBe(killed);
+    const saved = await runUntilFirstCheckpoint(job, base);
     await job.run({ ...base, resume: { marker: saved.marker, counts: saved.counts }, checkpoint: async () => {} });
     const repeat = await job.run({ ...base, resume: { marker: null, counts: {} }, checkpoint: async () => {} });
     expect(repeat.emails).toBe(0);

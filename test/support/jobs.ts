@@ -1,6 +1,6 @@
 import type { Database } from '../../plugin/db/database';
 import type { HostingRewardsPlugin } from '../../plugin/index';
-import type { JobContext, JobDeps } from '../../plugin/jobs/job-definition';
+import type { JobContext, JobCounts, JobDefinition, JobDeps } from '../../plugin/jobs/job-definition';
 
 /**
  * What a job gets from the plugin, for tests that run a job or a Scheduler of their own: the
@@ -22,3 +22,30 @@ export function testJobDeps(plugin: HostingRewardsPlugin, db: Database = plugin.
 
 /** The parts of a JobContext a test calling `job.run` directly has no use for. */
 export const QUIET_JOB_CONTEXT: Pick<JobContext, 'progress' | 'timeZone'> = { progress: () => undefined, timeZone: 'UTC' };
+
+/**
+ * Runs `job` as a process that dies right after its first checkpoint commits (as a kill -9
+ * would leave it), and returns that checkpoint: what a resumed run starts from.
+ */
+export async function runUntilFirstCheckpoint(
+  job: JobDefinition,
+  context: Omit<JobContext, 'resume' | 'checkpoint'>,
+): Promise<JobContext['resume'] & { marker: string }> {
+  let saved: { marker: string; counts: JobCounts } | null = null;
+  const killed = new Error('killed after the first checkpoint');
+  const outcome = await job
+    .run({
+      ...context,
+      resume: { marker: null, counts: {} },
+      checkpoint: async (marker, counts) => {
+        saved = { marker, counts };
+        throw killed;
+      },
+    })
+    .then(
+      () => 'finished',
+      (err: unknown) => (err === killed ? 'killed' : err),
+    );
+  if (outcome !== 'killed' || saved === null) throw new Error(`the job did not reach a checkpoint (${String(outcome)})`);
+  return saved;
+}
