@@ -86,9 +86,19 @@ export class LotRepository {
     return rows.map(toLot);
   }
 
-  /** Members with pending lots due by `now`: the release job's work list, in batches. */
-  async membersWithDueLots(now: Date, limit: number): Promise<number[]> {
-    const rows = await this.db(LOTS).distinct('member_id').where({ pending: true }).andWhere('available_at', '<=', now).limit(limit);
+  /**
+   * Members with pending lots due by `now`, after `afterMemberId` in id order: the release
+   * job's work list, a batch at a time. Read through the (pending, available_at) index, so it
+   * costs the lots due, not the table.
+   */
+  async membersWithDueLots(now: Date, limit: number, afterMemberId = 0): Promise<number[]> {
+    const rows = await this.db(LOTS)
+      .distinct('member_id')
+      .where({ pending: true })
+      .andWhere('available_at', '<=', now)
+      .andWhere('member_id', '>', afterMemberId)
+      .orderBy('member_id', 'asc')
+      .limit(limit);
     return rows.map((r: Record<string, unknown>) => toInt(r.member_id));
   }
 
@@ -104,10 +114,11 @@ export class LotRepository {
     return rows.map(toLot);
   }
 
-  /** Pending points by release date, soonest first, for the Rewards tab. */
-  async pendingByRelease(memberId: number): Promise<Array<{ points: number; availableAt: Date }>> {
+  /** Pending points still in their refund window at `now`, by release date, soonest first, for the Rewards tab. */
+  async pendingByRelease(memberId: number, now: Date): Promise<Array<{ points: number; availableAt: Date }>> {
     const rows = await this.db(LOTS)
       .where({ member_id: memberId, pending: true })
+      .andWhere('available_at', '>', now)
       .andWhere('remaining', '>', 0)
       .select('available_at')
       .sum({ points: 'remaining' })

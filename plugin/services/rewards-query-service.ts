@@ -6,10 +6,10 @@ import { currencyDigits, toDecimalString, type Money } from '../domain/money';
 import { rateForDisplay } from '../domain/points';
 import type { Program } from '../domain/program';
 import { describeRules, nextStreakReward, ruleInForce, type RuleLine } from '../domain/rules';
+import { debtOf, planRelease } from '../domain/reversal';
 import type { ServiceRecord, ServiceState } from '../domain/service-record';
 import { cycleMonths } from '../domain/service-streak';
 import { toQualifying, type TierChange } from '../domain/tiers';
-import { MemberAccount } from './member-account';
 import type { ProgramService } from './program-service';
 import { tierDiscountKeys } from './tier-discount-service';
 import type { TierService, TierStatus } from './tier-service';
@@ -110,7 +110,7 @@ export class RewardsQueryService {
     const program = await this.program.current();
     const filter = options.filter ?? {};
     const found = await this.db.repos.members.findByPanelClientId(clientId);
-    const member = found && found.pointsPending > 0 ? await this.releaseDueOnRead(found.id) : found;
+    const member = found && found.pointsPending > 0 ? await this.withDueReleased(found, at) : found;
     if (!member) {
       const status = await this.tiers.status(null);
       return {
@@ -139,7 +139,7 @@ export class RewardsQueryService {
       }),
       this.db.repos.lots.expiringBetween(member.id, at, windowEnd),
       this.db.repos.lots.nextExpiring(member.id, at, EXPIRY_LOTS_READ),
-      member.pointsPending > 0 ? this.db.repos.lots.pendingByRelease(member.id) : Promise.resolve([]),
+      member.pointsPending > 0 ? this.db.repos.lots.pendingByRelease(member.id, at) : Promise.resolve([]),
       this.tiers.status(member),
       this.db.repos.tiers.changesFor(member.id, TIER_CHANGES_SHOWN),
       this.tierDiscountsSince(member.id, yearStart, at),
@@ -187,17 +187,16 @@ export class RewardsQueryService {
   }
 
   /**
-   * Releases the member's pending points that are past the refund window, under the member's
-   * row lock, so the view never shows points as pending that are due. This makes a read
-   * write (DESIGN §10 "Reads must not lock"); it is kept in this one method until release
-   * moves to jobs and writes only.
+   * The member as the release job will leave them: pending points past their refund window
+   * shown as spendable, by the same plan the job applies (a debt is paid first). Computed from
+   * a plain read, so a view never takes the member's row lock or writes (DESIGN §10 "Reads
+   * must not lock"); the `release` entry itself is written by the job or the member's next write.
    */
-  private async releaseDueOnRead(memberId: number): Promise<Member | null> {
-    return this.db.transaction(async (tx) => {
-      const account = await MemberAccount.lock(tx, { id: memberId });
-      await account?.releaseDue();
-      return account ? { ...account.member } : null;
-    });
+  private async withDueReleased(member: Member, at: Date): Promise<Member> {
+    const due = await this.db.repos.lots.dueForRelease(member.id, at);
+    if (due.length === 0) return member;
+    const { released } = planRelease(due, debtOf(member.pointsAvailable));
+    return { ...member, pointsAvailable: member.pointsAvailable + released, pointsPending: member.pointsPending - released };
   }
 
   /**
