@@ -1,0 +1,8 @@
+<?php
+$_ADDONLANG['nav_label'] = 'Бонусы';
+$_ADDONLANG['page_title'] = 'Бонусы';
+$_ADDONLANG['open'] = 'Открыть бонусы';
+$_ADDONLANG['intro'] = 'Ваши баллы, уровень и награды открываются в разделе бонусов.';
+$_ADDONLANG['unavailable'] = 'Бонусы сейчас недоступны. Попробуйте позже.';
+$_ADDONLANG['admin_open'] = 'Открыть администрирование бонусов';
+$_ADDONLANG['admin_spool'] = 'События, ожидающие отправки';
