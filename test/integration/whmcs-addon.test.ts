@@ -85,7 +85,9 @@ function fixture(over: { pluginUrl?: string; tierMode?: string; tabMode?: string
 }
 
 const answer = (s: SentDelivery) => JSON.parse(s.answer) as { event: string; outcome: string; points: number };
-const body = (s: SentDelivery) => JSON.parse(s.body) as Record<string, any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the event as sent, read field by field
+type SentEvent = { id: string; type: string; [field: string]: any };
+const body = (s: SentDelivery) => JSON.parse(s.body) as SentEvent;
 const spool = (state: WhmcsState) => (state.tables.mod_hosting_rewards_spool ?? []) as Array<Record<string, any>>;
 
 async function activated(over: Parameters<typeof fixture>[0] = {}): Promise<WhmcsState> {
