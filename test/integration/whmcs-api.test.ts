@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../plugin/config';
 import { PANEL_ACTIONS } from '../../plugin/domain/panel-actions';
+import { createPanelAdapter } from '../../plugin/panels/adapters';
 import { PanelError } from '../../plugin/errors';
 import { panelActionCall, withKey } from '../../plugin/panels/panel-api';
 import { WhmcsApiClient, WhmcsApiError } from '../../plugin/panels/whmcs/whmcs-api-client';
@@ -219,5 +221,28 @@ describe('WhmcsPanelApi', () => {
     await call(adapter('credit'), 'promo.create', promo, 'p1');
     expect(c.credits).toEqual([expect.objectContaining({ amount: '7.00', description: expect.stringContaining('Free month (RW-ABCDEFGH) [ref ') })]);
     await expect(call(adapter('credit'), 'promo.create', { ...promo, discount: { type: 'percent', percent: 10 } }, 'p2')).rejects.toBeInstanceOf(PanelError);
+  });
+});
+
+describe('PANEL=whmcs configuration', () => {
+  const context = { webhookSecret: 'whsec_dGVzdC13ZWJob29rLXNlY3JldA==', clock: () => new Date() };
+
+  it('without API credentials the adapter waits (actions stay in the outbox); with them it is the WHMCS adapter', () => {
+    expect(createPanelAdapter('whmcs', loadConfig({ PANEL: 'whmcs' }), context)).toBeUndefined();
+    const config = loadConfig({ PANEL: 'whmcs', WHMCS_API_URL: 'https://billing.example.com', WHMCS_API_IDENTIFIER: 'i', WHMCS_API_SECRET: 's', WHMCS_TIER_GROUPS: 'Silver=2, Gold=3' });
+    const api = createPanelAdapter('whmcs', config, context);
+    expect(api).toBeInstanceOf(WhmcsPanelApi);
+    expect(api?.capabilities).toMatchObject({ credit: true, invoiceDiscount: true, clientTier: true, email: true });
+    expect(config.whmcsPromoRewards).toBe('refuse');
+  });
+
+  it.each([
+    [{ WHMCS_API_URL: 'https://billing.example.com' }, 'WHMCS_API_IDENTIFIER'],
+    [{ WHMCS_API_IDENTIFIER: 'i', WHMCS_API_SECRET: 's' }, 'WHMCS_API_URL'],
+    [{ WHMCS_TIER_GROUPS: 'Gold' }, 'WHMCS_TIER_GROUPS'],
+    [{ WHMCS_PROMO_REWARDS: 'coupon' }, 'WHMCS_PROMO_REWARDS'],
+    [{ WHMCS_API_TIMEOUT_MS: '5' }, 'WHMCS_API_TIMEOUT_MS'],
+  ])('refuses %j naming %s', (env, name) => {
+    expect(() => loadConfig({ PANEL: 'whmcs', ...env })).toThrow(new RegExp(name));
   });
 });
