@@ -126,7 +126,7 @@ function hosting_rewards_redirect(string $url): void
 function hosting_rewards_clientarea(array $vars): array
 {
     $settings = Settings::fromVars($vars);
-    $lang = ($vars['_lang'] ?? null) ?: hosting_rewards_lang($_SESSION['Language'] ?? null);
+    $lang = (($vars['_lang'] ?? null) ?: []) + hosting_rewards_lang($_SESSION['Language'] ?? null);
     $page = [
         'pagetitle' => $lang['page_title'],
         'breadcrumb' => ['index.php?m=hosting_rewards' => $lang['page_title']],
@@ -170,7 +170,7 @@ function hosting_rewards_clientarea(array $vars): array
 function hosting_rewards_output(array $vars): void
 {
     $settings = Settings::fromVars($vars);
-    $lang = ($vars['_lang'] ?? null) ?: hosting_rewards_lang('english');
+    $lang = (($vars['_lang'] ?? null) ?: []) + hosting_rewards_lang('english');
     $e = static fn ($s) => htmlspecialchars((string) $s, ENT_QUOTES, 'UTF-8');
     $problems = $settings->problems();
     if ($problems !== []) {
@@ -184,7 +184,7 @@ function hosting_rewards_output(array $vars): void
     $adminId = (int) ($_SESSION['adminid'] ?? 0);
     $admin = Capsule::table('tbladmins')->where('id', $adminId)->first();
     if ($admin === null) {
-        echo '<div class="alert alert-danger">' . $e('No WHMCS admin is signed in.') . '</div>';
+        echo '<div class="alert alert-danger">' . $e($lang['admin_none']) . '</div>';
         return;
     }
     $roleName = (string) (Capsule::table('tbladminroles')->where('id', (int) $admin->roleid)->value('name') ?? '');
@@ -202,7 +202,7 @@ function hosting_rewards_output(array $vars): void
     echo '<span class="text-muted">' . $e("{$name}: {$role}") . '</span></p>';
     $pending = Capsule::table(Spool::TABLE)->where('state', 'pending')->count();
     $failed = Capsule::table(Spool::TABLE)->where('state', 'failed')->count();
-    echo '<p>' . $e($lang['admin_spool']) . ': ' . (int) $pending . ' &middot; failed: ' . (int) $failed . '</p>';
+    echo '<p>' . $e($lang['admin_spool']) . ': ' . (int) $pending . ' &middot; ' . $e($lang['admin_failed']) . ': ' . (int) $failed . '</p>';
     $recent = Capsule::table(Spool::TABLE)->where('last_error', '<>', '')->orderBy('id', 'desc')->limit(10)->get();
     echo '<table class="table table-condensed"><tbody>';
     foreach ($recent as $row) {

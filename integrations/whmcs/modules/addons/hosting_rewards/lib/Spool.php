@@ -73,19 +73,26 @@ final class Spool
         $row = Capsule::table(self::TABLE)->where('event_id', $id)->first();
         if ($row === null) {
             $now = self::dbNow();
-            Capsule::table(self::TABLE)->insert([
-                'event_id' => $id,
-                'event_type' => (string) $event['type'],
-                'object_ref' => substr($objectRef, 0, 64),
-                'discriminator' => substr($discriminator, 0, 64),
-                'body' => json_encode($event, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR),
-                'state' => 'pending',
-                'attempts' => 0,
-                'next_attempt_at' => $now,
-                'last_error' => '',
-                'created_at' => $now,
-                'sent_at' => null,
-            ]);
+            try {
+                Capsule::table(self::TABLE)->insert([
+                    'event_id' => $id,
+                    'event_type' => (string) $event['type'],
+                    'object_ref' => substr($objectRef, 0, 64),
+                    'discriminator' => substr($discriminator, 0, 64),
+                    'body' => json_encode($event, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR),
+                    'state' => 'pending',
+                    'attempts' => 0,
+                    'next_attempt_at' => $now,
+                    'last_error' => '',
+                    'created_at' => $now,
+                    'sent_at' => null,
+                ]);
+            } catch (\Throwable $e) {
+                // The same hook ran at the same moment in another request: its row is the one.
+                if (Capsule::table(self::TABLE)->where('event_id', $id)->first() === null) {
+                    throw $e;
+                }
+            }
             $row = Capsule::table(self::TABLE)->where('event_id', $id)->first();
             if ($row === null) {
                 return;
