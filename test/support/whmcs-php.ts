@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -47,6 +47,7 @@ export async function runWhmcs(
   steps: WhmcsStep[],
   options: { session?: Record<string, unknown>; config?: Record<string, unknown>; timezone?: string } = {},
 ): Promise<WhmcsRun> {
+  if (!existsSync(PHP)) throw new Error(`${PHP} is missing: the WHMCS addon tests need PHP (apt-get install -y php-cli php-curl, or set PHP_BINARY)`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'whmcs-'));
   try {
     const input = path.join(dir, 'input.json');

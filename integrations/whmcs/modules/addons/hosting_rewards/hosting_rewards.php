@@ -143,6 +143,10 @@ function hosting_rewards_clientarea(array $vars): array
         $page['vars']['error'] = $lang['unavailable'];
         return $page;
     }
+    $go = $settings->tabMode() === 'link' && !empty($_GET['go']);
+    if ($settings->tabMode() === 'link' && !$go) {
+        return $page; // The button: its click makes the token.
+    }
     try {
         $client = Events::clientBlock($clientId);
         $system = rtrim((string) ($GLOBALS['CONFIG']['SystemURL'] ?? ''), '/');
@@ -153,12 +157,11 @@ function hosting_rewards_clientarea(array $vars): array
         $page['vars']['error'] = $lang['unavailable'];
         return $page;
     }
-    if ($settings->tabMode() === 'link' && !empty($_GET['go'])) {
+    if ($go) {
         hosting_rewards_redirect($url);
+        return $page;
     }
-    if ($settings->tabMode() === 'iframe') {
-        $page['vars']['rewards_url'] = $url;
-    }
+    $page['vars']['rewards_url'] = $url;
     return $page;
 }
 

@@ -179,6 +179,7 @@ final class Events
         // WHMCS invoices carry no currency: the client's applies.
         $currency = $client['currency'] ?? null;
         if ($currency === null) {
+            logActivity("Hosting Rewards: invoice {$invoiceId} not sent: client {$client['id']} has no currency code");
             return null;
         }
         $digits = Money::digits($currency);
