@@ -253,6 +253,46 @@ describe('WHMCS addon module', () => {
     expect(spool(up.state).map((s) => s.state)).toEqual(['sent', 'sent']);
   });
 
+  it('a refund while the paid event still waits in the spool waits behind it; the cron sends both in order', async () => {
+    const state = await activated({ pluginUrl: 'http://127.0.0.1:9' });
+    state.api.clients['45'] = { id: 45, firstname: 'Cy', lastname: 'Ng', email: 'cy@example.com', currency_code: 'EUR', status: 'Active' };
+    state.api.invoices['4004'] = { ...(state.api.invoices['1001'] as object), userid: 45, invoicenum: '' };
+    const down = await runWhmcs(state, [{ hook: 'InvoicePaid', vars: { invoiceid: 4004 } }]);
+    down.state.tables.tblaccounts = [{ id: 950, userid: 45, invoiceid: 4004, amountin: '0.00', amountout: '15.00', refundid: 949, date: ago(1) }];
+    // The plugin is back before the cron ran: the refund must not overtake the payment.
+    const refund = await runWhmcs(down.state, [{ set: { settings: { plugin_url: app.baseUrl } } }, { hook: 'AddTransaction', vars: { id: 950, invoiceid: 4004, refundid: 949, amountout: 15 } }]);
+    expect(refund.sent).toEqual([]);
+    expect(spool(refund.state).map((s) => [s.event_type, s.state])).toEqual([
+      ['invoice.paid', 'pending'],
+      ['invoice.refunded', 'pending'],
+    ]);
+    for (const row of spool(refund.state)) row.next_attempt_at = whmcsDate(new Date(Date.now() - 60_000));
+    const cron = await runWhmcs(refund.state, [{ hook: 'AfterCronJob' }]);
+    expect(cron.sent.map((s) => [body(s).type, answer(s).outcome])).toEqual([
+      ['invoice.paid', 'applied'],
+      ['invoice.refunded', 'applied'],
+    ]);
+  });
+
+  it('an event the plugin refuses for good (422) is marked failed and logged, not retried; a wrong secret (401) waits for the fix', async () => {
+    const state = await activated();
+    state.api.clients['46'] = { id: 46, email: 'd@example.com', currency_code: 'ABC', status: 'Active' };
+    state.tables.tblclients = [{ id: 46, datecreated: ago(5) }];
+    const bad = await runWhmcs(state, [{ hook: 'ClientAdd', vars: { client_id: 46 } }]);
+    expect(bad.sent.map((s) => s.status)).toEqual([422]);
+    expect(spool(bad.state).map((s) => s.state)).toEqual(['failed']);
+    expect(bad.activity.join('\n')).toMatch(/refused, not retried: HTTP 422.*client\.currency/);
+    const cron = await runWhmcs(bad.state, [{ hook: 'AfterCronJob' }]);
+    expect(cron.sent).toEqual([]);
+
+    const wrong = await runWhmcs(await activated(), [
+      { set: { settings: { webhook_secret: `whsec_${Buffer.from('another-secret-0123456789abcdef').toString('base64')}` } } },
+      { hook: 'ClientAdd', vars: { client_id: 42 } },
+    ]);
+    expect(wrong.sent.map((s) => s.status)).toEqual([401]);
+    expect(spool(wrong.state).map((s) => [s.state, s.attempts])).toEqual([['pending', 1]]);
+  });
+
   it('a hook whose WHMCS data is missing logs and sends nothing', async () => {
     const r = await runWhmcs(await activated(), [{ hook: 'InvoicePaid', vars: { invoiceid: 999 } }]);
     expect(r.sent).toEqual([]);
