@@ -54,7 +54,7 @@ export function redeemRouter(deps: {
     if (!offer) throw new NotFoundError('not_found', { message: `No reward ${rewardId} on offer` });
     const i18n = deps.presenter.i18nFor(member, client.locale);
     const refusal = form.refusal ?? (offer.decision.ok || offer.reward.costPoints === null ? undefined : { code: offer.decision.refusal, needed: offer.decision.needed });
-    const model = deps.presenter.confirm(i18n, { reward: offer.reward, member, key: form.key, csrfToken: deps.csrf.token(req, res), mount: mountOf(res), refusal });
+    const model = deps.presenter.confirm(i18n, { reward: offer.reward, member, key: form.key, csrfToken: deps.csrf.token(req, res), mount: mountOf(res), refusal, delivery: offer.delivery });
     send(res, status, 'client/redeem-confirm', model, i18n);
   };
 
