@@ -270,7 +270,7 @@ describe('WHMCS addon module', () => {
     const unsuspended = spool(r.state)[1]?.event_id as string;
     // Both sent long ago, with an invoice event as old.
     const old = whmcsDate(new Date(Date.now() - 500 * 86_400_000));
-    const rows = spool(r.state).map((row) => ({ ...row, sent_at: old }));
+    const rows: Array<Record<string, unknown>> = spool(r.state).map((row) => ({ ...row, sent_at: old }));
     rows.push({ ...rows[0], id: 99, event_id: 'whmcs:invoice:1:created', event_type: 'invoice.created', object_ref: 'invoice:1', discriminator: '' });
     r.state.tables.mod_hosting_rewards_spool = rows;
     const cron = await runWhmcs(r.state, [{ hook: 'AfterCronJob' }]);
