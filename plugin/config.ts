@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { describeProblems, fieldProblems } from './domain/validation';
 import { ConfigError } from './errors';
 import { PANEL_ADAPTER_NAMES } from './panels/adapters';
-import { WHMCS_PROMO_DELIVERIES } from './panels/whmcs/whmcs-panel-api';
 
 const SECRET_MIN = 'must be at least 32 characters';
 
@@ -63,10 +62,6 @@ const variables = z.object({
       .optional(),
     'with `PANEL=whmcs` and `tier_discount_method` `client_tier`: which WHMCS client group (whose discount % applies) each tier puts the client in, `Silver=2,Gold=3` (tier names in any case; `0` is no group)',
     'none',
-  ),
-  WHMCS_PROMO_REWARDS: documented(
-    z.enum(WHMCS_PROMO_DELIVERIES).default('refuse'),
-    'with `PANEL=whmcs`, which has no API to create promo codes: `credit` delivers an amount-off promo-code reward as account credit of that amount; `refuse` (and any percentage code) fails the delivery with a clear reason and gives the points back',
   ),
   OUTBOX_MAX_ATTEMPTS: documented(
     z.coerce.number().int().min(1).max(100).default(12),
@@ -201,7 +196,6 @@ const configSchema = variables
       whmcsApiAccessKey: e.WHMCS_API_ACCESS_KEY,
       whmcsApiTimeoutMs: e.WHMCS_API_TIMEOUT_MS,
       whmcsTierGroups: e.WHMCS_TIER_GROUPS,
-      whmcsPromoRewards: e.WHMCS_PROMO_REWARDS,
       /** Attempts per outbox action before it is marked failed. */
       outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
       /** Where `smtp`-channel emails go; unset: they wait in the outbox. */

@@ -16,7 +16,7 @@ import { jobSchedulesCheck, type JobSchedule } from './jobs/schedules';
 import { Scheduler, type JobOutcome, type RunOptions } from './jobs/scheduler';
 import { Translations } from './i18n';
 import { createLogger, type Logger } from './logger';
-import { createPanelAdapter } from './panels/adapters';
+import { createPanelAdapter, panelAdapterCapabilities } from './panels/adapters';
 import { EmailRoutingPanelApi } from './panels/email-routing';
 import { SmtpMailer } from './panels/smtp/smtp-mailer';
 import { DemoPanel } from './panels/demo/demo-panel';
@@ -134,7 +134,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const churn = new ChurnService(db, settings);
   const snapshot = async (): Promise<ProgramSnapshot> => {
     const [current, { tiers: tierList, settings: tierSettings }, stored] = await Promise.all([program.current(), tiers.config(), settings.snapshot()]);
-    return { program: current, tiers: tierList, tierSettings, emailChannel: stored.email_channel };
+    return { program: current, tiers: tierList, tierSettings, emailChannel: stored.email_channel, promoCodeFallback: stored.promo_code_fallback };
   };
   const events = new EventService(db, { handle: hookDispatcher(hooks, { earning, invoices, tierDiscounts, lifecycle, clients }), snapshot });
   const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock, { clockSkewSeconds: config.ssoClockSkewSeconds, panelOrigin: config.panelOrigin });
@@ -151,7 +151,9 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const mailer = config.smtpUrl === undefined ? undefined : new SmtpMailer({ url: config.smtpUrl, from: config.smtpFrom });
   const panelApi = EmailRoutingPanelApi.wrap(options.panelApi ?? adapter, mailer);
   const members = new MemberPreferencesService(db);
-  const redemptions = new RedemptionService(db, snapshot, translations);
+  // What the panel itself can do (not the email routing around it), known even before its API is configured.
+  const panelCapabilities = options.panelApi?.capabilities ?? adapter?.capabilities ?? panelAdapterCapabilities(config.panel, config);
+  const redemptions = new RedemptionService(db, snapshot, translations, { promoCodes: panelCapabilities.promoCode });
   const dispatchOutbox = new OutboxDispatcher(db, panelApi, clock, logger, {
     maxAttempts: config.outboxMaxAttempts,
     compensations: { reverse_points: (tx, failed) => redemptions.failed(tx, failed) },

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import type { PanelCapabilities } from '../domain/panel-actions';
 import { describeProblems, fieldProblems } from '../domain/validation';
 import { ConfigError } from '../errors';
 import { DemoPanelApi } from './demo/demo-panel-api';
 import { GenericPanelApi } from './generic/generic-panel-api';
 import type { PanelApi } from './panel-api';
 import { WhmcsApiClient } from './whmcs/whmcs-api-client';
-import { parseTierGroups, WHMCS_PROMO_DELIVERIES, WhmcsPanelApi } from './whmcs/whmcs-panel-api';
+import { parseTierGroups, whmcsCapabilities, WhmcsPanelApi } from './whmcs/whmcs-panel-api';
 
 /** What every adapter may need besides its own options. */
 export interface PanelAdapterContext {
@@ -22,6 +23,11 @@ export interface PanelAdapterDefinition<O = unknown, A extends PanelApi | undefi
   readonly description: string;
   /** The plugin config fields it reads (other fields are ignored), checked before `create`. */
   readonly options: z.ZodType<O>;
+  /**
+   * What it can do, known before it is configured far enough to send: a redemption decides by
+   * it whether a code reward can be delivered at all (`promo_code_fallback`).
+   */
+  capabilities(options: O): PanelCapabilities;
   /** `undefined` when it is not configured far enough to send actions: they wait in the outbox. */
   create(options: O, context: PanelAdapterContext): A;
 }
@@ -34,6 +40,7 @@ export const PANEL_ADAPTERS = {
   demo: definePanelAdapter({
     description: 'the built-in demo panel: seeds a program and clients, fires sample events, and shows the actions it receives',
     options: z.object({}),
+    capabilities: () => DemoPanelApi.CAPABILITIES,
     create: (_options, { clock }) => new DemoPanelApi(clock),
   }),
   generic: definePanelAdapter({
@@ -44,6 +51,7 @@ export const PANEL_ADAPTERS = {
         .optional()
         .describe('env PANEL_ACTIONS_URL: the panel-side shim that receives panel actions; unset, actions wait in the outbox'),
     }),
+    capabilities: () => GenericPanelApi.CAPABILITIES,
     create: ({ panelActionsUrl }, { webhookSecret }) =>
       panelActionsUrl === undefined ? undefined : new GenericPanelApi({ url: panelActionsUrl, secret: webhookSecret }),
   }),
@@ -57,8 +65,8 @@ export const PANEL_ADAPTERS = {
       whmcsApiAccessKey: z.string().min(1).optional().describe('env WHMCS_API_ACCESS_KEY'),
       whmcsApiTimeoutMs: z.number().int().min(1000).describe('env WHMCS_API_TIMEOUT_MS'),
       whmcsTierGroups: z.string().optional().describe('env WHMCS_TIER_GROUPS'),
-      whmcsPromoRewards: z.enum(WHMCS_PROMO_DELIVERIES).describe('env WHMCS_PROMO_REWARDS'),
     }),
+    capabilities: (o) => whmcsCapabilities(parseTierGroups(o.whmcsTierGroups)),
     create: (o) =>
       o.whmcsApiUrl === undefined || o.whmcsApiIdentifier === undefined || o.whmcsApiSecret === undefined
         ? undefined
@@ -70,7 +78,7 @@ export const PANEL_ADAPTERS = {
               ...(o.whmcsApiAccessKey !== undefined && { accessKey: o.whmcsApiAccessKey }),
               timeoutMs: o.whmcsApiTimeoutMs,
             }),
-            { tierGroups: parseTierGroups(o.whmcsTierGroups), promoRewards: o.whmcsPromoRewards },
+            { tierGroups: parseTierGroups(o.whmcsTierGroups) },
           ),
   }),
 } satisfies Readonly<Record<string, PanelAdapterDefinition>>;
@@ -83,6 +91,16 @@ export const PANEL_ADAPTER_NAMES = Object.keys(PANEL_ADAPTERS) as [PanelAdapterN
 /** Builds the named adapter from the plugin config, whose fields its options schema picks. */
 export function createPanelAdapter(name: PanelAdapterName, config: object, context: PanelAdapterContext): PanelApi | undefined {
   const definition: PanelAdapterDefinition = PANEL_ADAPTERS[name];
+  return definition.create(adapterOptions(name, definition, config), context);
+}
+
+/** What the named adapter can do, from the plugin config, whether or not it can send yet. */
+export function panelAdapterCapabilities(name: PanelAdapterName, config: object): PanelCapabilities {
+  const definition: PanelAdapterDefinition = PANEL_ADAPTERS[name];
+  return definition.capabilities(adapterOptions(name, definition, config));
+}
+
+function adapterOptions(name: PanelAdapterName, definition: PanelAdapterDefinition, config: object): unknown {
   const parsed = definition.options.safeParse(config);
   if (!parsed.success) {
     throw new ConfigError(
@@ -90,5 +108,5 @@ export function createPanelAdapter(name: PanelAdapterName, config: object, conte
       'See the configuration table in README.md.',
     );
   }
-  return definition.create(parsed.data, context);
+  return parsed.data;
 }

@@ -222,8 +222,64 @@ describe('WHMCS addon module', () => {
       service: { id: '77', product_id: '3', product_group: 'shared-hosting', billing_cycle: 'annually', currency: 'EUR', amount: '100.00', previous_amount: '60.00' },
     });
     expect(events[7]?.id).toBe('whmcs:service:77:cancel-request:8');
-    expect(events[8]?.id).toBe('whmcs:service:77:terminated');
+    // Status changes are counted per service (suspend 1, unsuspend 2, terminate 3), each with the second it was first seen.
+    expect([events[5]?.id, events[6]?.id, events[8]?.id]).toEqual([
+      expect.stringMatching(/^whmcs:service:77:suspended:1-\d{8}T\d{6}Z$/),
+      expect.stringMatching(/^whmcs:service:77:unsuspended:2-\d{8}T\d{6}Z$/),
+      expect.stringMatching(/^whmcs:service:77:terminated:3-\d{8}T\d{6}Z$/),
+    ]);
     for (const e of events) expect(e.id).toMatch(/^[A-Za-z0-9:_-]{1,128}$/);
+  });
+
+  /** The fixture with more services of client 42 (their own ids, so no test meets another's events in the shared plugin). */
+  async function withServices(...ids: number[]): Promise<WhmcsState> {
+    const state = await activated();
+    state.tables.tblhosting = [...(state.tables.tblhosting ?? []), ...ids.map((id) => ({ id, userid: 42, packageid: 3, billingcycle: 'Monthly', amount: '10.00' }))];
+    return state;
+  }
+  const command = (hook: string, serviceid: number) => ({ hook, vars: { params: { serviceid, userid: 42 } } });
+  const NEW = expect.not.stringMatching(/^duplicate$/);
+
+  it('a re-fired suspend, unsuspend or terminate repeats its event id (a duplicate); a suspend after an unsuspend is a new one', async () => {
+    const [suspend, unsuspend, terminate] = ['AfterModuleSuspend', 'AfterModuleUnsuspend', 'AfterModuleTerminate'].map((h) => command(h, 79)) as [ReturnType<typeof command>, ReturnType<typeof command>, ReturnType<typeof command>];
+    const first = await runWhmcs(await withServices(79, 80), [suspend, suspend]);
+    // Another request later (another PHP process, a second or more on): WHMCS fires the same suspension again.
+    await new Promise((r) => setTimeout(r, 1100));
+    const later = await runWhmcs(first.state, [suspend, unsuspend, unsuspend, suspend, suspend, terminate, terminate]);
+    const sent = [...first.sent, ...later.sent];
+    expect([...first.activity, ...later.activity]).toEqual([]);
+    for (const s of sent) expect(s.status).toBe(200);
+    const events = sent.map((s) => ({ id: body(s).id, outcome: answer(s).outcome }));
+    const counted = events.map((e) => /^whmcs:service:79:(\w+):(\d+)-\d{8}T\d{6}Z$/.exec(e.id)?.slice(1, 3).join(' '));
+    expect(counted).toEqual(['suspended 1', 'suspended 1', 'suspended 1', 'unsuspended 2', 'unsuspended 2', 'suspended 3', 'suspended 3', 'terminated 4', 'terminated 4']);
+    // A re-fire is the very same id (the second it was first seen included), hence a duplicate.
+    expect(events[1]?.id).toBe(events[0]?.id);
+    expect(events[2]?.id).toBe(events[0]?.id);
+    expect(events.map((e) => e.outcome)).toEqual([NEW, 'duplicate', 'duplicate', NEW, 'duplicate', NEW, 'duplicate', NEW, 'duplicate']);
+    // One spool row per change.
+    expect(spool(later.state).filter((r) => r.object_ref === 'service:79').map((r) => r.event_id)).toEqual([...new Set(events.map((e) => e.id))]);
+    // Each service counts its own changes.
+    const other = await runWhmcs(later.state, [command('AfterModuleSuspend', 80)]);
+    expect(other.sent.map((s) => body(s).id)).toEqual([expect.stringMatching(/^whmcs:service:80:suspended:1-/)]);
+  });
+
+  it('the spool keeps a service’s latest status change past its 400 days, so the count goes on and a re-fire is still recognised', async () => {
+    const suspend = command('AfterModuleSuspend', 81);
+    const unsuspend = command('AfterModuleUnsuspend', 81);
+    const r = await runWhmcs(await withServices(81), [suspend, unsuspend]);
+    const unsuspended = spool(r.state)[1]?.event_id as string;
+    // Both sent long ago, with an invoice event as old.
+    const old = whmcsDate(new Date(Date.now() - 500 * 86_400_000));
+    const rows: Array<Record<string, unknown>> = spool(r.state).map((row) => ({ ...row, sent_at: old }));
+    rows.push({ ...rows[0], id: 99, event_id: 'whmcs:invoice:1:created', event_type: 'invoice.created', object_ref: 'invoice:1', discriminator: '' });
+    r.state.tables.mod_hosting_rewards_spool = rows;
+    const cron = await runWhmcs(r.state, [{ hook: 'AfterCronJob' }]);
+    expect(spool(cron.state).map((row) => [row.event_id, row.state])).toEqual([[unsuspended, 'kept']]);
+    const again = await runWhmcs(cron.state, [unsuspend, suspend, { hook: 'AfterCronJob' }]);
+    expect(again.sent.map((s) => [body(s).id, answer(s).outcome])).toEqual([
+      [unsuspended, 'duplicate'],
+      [expect.stringMatching(/^whmcs:service:81:suspended:3-/), NEW],
+    ]);
   });
 
   it('InvoiceCreated is forwarded only for the invoice_line tier discount mode', async () => {

@@ -2,11 +2,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../plugin/config';
 import { PANEL_ACTIONS } from '../../plugin/domain/panel-actions';
-import { createPanelAdapter } from '../../plugin/panels/adapters';
+import { createPanelAdapter, panelAdapterCapabilities } from '../../plugin/panels/adapters';
 import { PanelError } from '../../plugin/errors';
 import { panelActionCall, withKey } from '../../plugin/panels/panel-api';
 import { WhmcsApiClient, WhmcsApiError } from '../../plugin/panels/whmcs/whmcs-api-client';
-import { parseTierGroups, WhmcsPanelApi, type WhmcsPromoDelivery } from '../../plugin/panels/whmcs/whmcs-panel-api';
+import { parseTierGroups, WhmcsPanelApi } from '../../plugin/panels/whmcs/whmcs-panel-api';
 import { FakeWhmcs } from '../support/fake-whmcs';
 
 /**
@@ -145,8 +145,7 @@ describe('WhmcsApiClient against recorded WHMCS answers', () => {
 
 describe('WhmcsPanelApi', () => {
   let fake: FakeWhmcs;
-  const adapter = (promoRewards: WhmcsPromoDelivery = 'refuse', tiers = 'Silver=2,Gold=3') =>
-    new WhmcsPanelApi(new WhmcsApiClient({ url: fake.url, ...fake.credentials, timeoutMs: 1000 }), { tierGroups: parseTierGroups(tiers), promoRewards });
+  const adapter = (tiers = 'Silver=2,Gold=3') => new WhmcsPanelApi(new WhmcsApiClient({ url: fake.url, ...fake.credentials, timeoutMs: 1000 }), { tierGroups: parseTierGroups(tiers) });
   const call = (api: WhmcsPanelApi, action: string, payload: unknown, key: string) => api.perform(panelActionCall(PANEL_ACTIONS, api, action, payload, key));
   const usd = (minor: number) => ({ currency: 'USD', minor });
 
@@ -203,7 +202,7 @@ describe('WhmcsPanelApi', () => {
     await call(adapter(), 'client.tier', { clientId: '42', tier: 'gold' }, 'tier:1');
     expect(c.groupid).toBe(3);
     await expect(call(adapter(), 'client.tier', { clientId: '42', tier: 'Platinum' }, 'tier:2')).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/WHMCS_TIER_GROUPS/) });
-    expect(adapter('refuse', '').capabilities.clientTier).toBe(false);
+    expect(adapter('').capabilities.clientTier).toBe(false);
   });
 
   it('sends an email as a custom general message, the body inside our HTML', async () => {
@@ -213,14 +212,14 @@ describe('WhmcsPanelApi', () => {
     expect(fake.calls.at(-1)?.params).toMatchObject({ action: 'SendEmail', id: '42', customtype: 'general', customsubject: 'Your points', custommessage: '<p>Hi</p>' });
   });
 
-  it('a promo-code reward: as credit when the program says so, else refused with a clear reason; a percentage always refused', async () => {
-    const c = fake.addClient(42);
+  it('declares it cannot create promo codes, and a promo.create row (from an older version) fails for good without calling WHMCS', async () => {
+    fake.addClient(42);
+    const api = adapter();
+    expect(api.capabilities.promoCode).toBe(false);
     const promo = { clientId: '42', code: 'RW-ABCDEFGH', discount: { type: 'amount', amount: usd(700) }, expiresAt: null, description: 'Free month' };
-    await expect(call(adapter('refuse'), 'promo.create', promo, 'p1')).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/no API to create promo codes.*WHMCS_PROMO_REWARDS/) });
-    await call(adapter('credit'), 'promo.create', promo, 'p1');
-    await call(adapter('credit'), 'promo.create', promo, 'p1');
-    expect(c.credits).toEqual([expect.objectContaining({ amount: '7.00', description: expect.stringContaining('Free month (RW-ABCDEFGH) [ref ') })]);
-    await expect(call(adapter('credit'), 'promo.create', { ...promo, discount: { type: 'percent', percent: 10 } }, 'p2')).rejects.toBeInstanceOf(PanelError);
+    expect(() => panelActionCall(PANEL_ACTIONS, api, 'promo.create', promo, 'p1')).toThrow(PanelError);
+    expect(() => panelActionCall(PANEL_ACTIONS, api, 'promo.create', promo, 'p1')).toThrow(/no promoCode capability/);
+    expect(fake.calls).toHaveLength(0);
   });
 });
 
@@ -233,14 +232,16 @@ describe('PANEL=whmcs configuration', () => {
     const api = createPanelAdapter('whmcs', config, context);
     expect(api).toBeInstanceOf(WhmcsPanelApi);
     expect(api?.capabilities).toMatchObject({ credit: true, invoiceDiscount: true, clientTier: true, email: true });
-    expect(config.whmcsPromoRewards).toBe('refuse');
+    // Known before the API is configured: a redemption decides code rewards by it.
+    expect(panelAdapterCapabilities('whmcs', loadConfig({ PANEL: 'whmcs' }))).toMatchObject({ promoCode: false, credit: true, clientTier: false });
+    expect(panelAdapterCapabilities('generic', loadConfig({ PANEL: 'generic' })).promoCode).toBe(true);
+    expect(panelAdapterCapabilities('demo', loadConfig({})).promoCode).toBe(true);
   });
 
   it.each([
     [{ WHMCS_API_URL: 'https://billing.example.com' }, 'WHMCS_API_IDENTIFIER'],
     [{ WHMCS_API_IDENTIFIER: 'i', WHMCS_API_SECRET: 's' }, 'WHMCS_API_URL'],
     [{ WHMCS_TIER_GROUPS: 'Gold' }, 'WHMCS_TIER_GROUPS'],
-    [{ WHMCS_PROMO_REWARDS: 'coupon' }, 'WHMCS_PROMO_REWARDS'],
     [{ WHMCS_API_TIMEOUT_MS: '5' }, 'WHMCS_API_TIMEOUT_MS'],
   ])('refuses %j naming %s', (env, name) => {
     expect(() => loadConfig({ PANEL: 'whmcs', ...env })).toThrow(new RegExp(name));

@@ -39,7 +39,7 @@ let panel: CrashAfterPanel;
 
 beforeAll(async () => {
   fake = await new FakeWhmcs().start();
-  const api = new WhmcsPanelApi(new WhmcsApiClient({ url: fake.url, ...fake.credentials, timeoutMs: 2000 }), { tierGroups: parseTierGroups('Silver=2'), promoRewards: 'credit' });
+  const api = new WhmcsPanelApi(new WhmcsApiClient({ url: fake.url, ...fake.credentials, timeoutMs: 2000 }), { tierGroups: parseTierGroups('Silver=2') });
   panel = new CrashAfterPanel(api);
   // The plugin's clock starts at the real time (PHP signs with it) and is moved by the test.
   app = await startTestApp({ clock: new TestClock(new Date()), panelApi: panel });

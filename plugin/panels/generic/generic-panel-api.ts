@@ -29,7 +29,8 @@ export interface GenericPanelOptions {
 export class GenericPanelApi implements PanelApi {
   readonly name = 'generic';
   // The shim decides what its panel can do; an action it can't do is refused with a 4xx.
-  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: true, promoCode: true };
+  static readonly CAPABILITIES: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: true, promoCode: true };
+  readonly capabilities: PanelCapabilities = GenericPanelApi.CAPABILITIES;
   private readonly webhook: Webhook;
   private readonly http: AxiosInstance;
   /** The URL as logs and last_error show it: without credentials or a query (which may hold a token). */

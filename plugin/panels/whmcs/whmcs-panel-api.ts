@@ -4,15 +4,25 @@ import { PanelError } from '../../errors';
 import { performWith, withKey, type PanelActionCall, type PanelActionHandlers, type PanelApi, type PanelCapabilities, type PanelResult } from '../panel-api';
 import type { WhmcsApiClient } from './whmcs-api-client';
 
-/** How a promo-code reward reaches a WHMCS client: WHMCS has no API to create promo codes. */
-export const WHMCS_PROMO_DELIVERIES = ['credit', 'refuse'] as const;
-export type WhmcsPromoDelivery = (typeof WHMCS_PROMO_DELIVERIES)[number];
-
 export interface WhmcsPanelOptions {
   /** Tier name (any case) → WHMCS client group id ("0" for no group), from WHMCS_TIER_GROUPS. */
   tierGroups: ReadonlyMap<string, string>;
-  /** WHMCS_PROMO_REWARDS: an amount-off promo reward as account credit, or refused. */
-  promoRewards: WhmcsPromoDelivery;
+}
+
+/**
+ * What WHMCS can do through its API. No promo codes: WHMCS has no API to create them, so a
+ * code reward is given as credit or refused when it is redeemed (setting
+ * `promo_code_fallback`), never queued as a `promo.create` that could only fail.
+ */
+export function whmcsCapabilities(tierGroups: ReadonlyMap<string, string>): PanelCapabilities {
+  return {
+    invoiceDiscount: true,
+    // Without a tier → group map there is nothing to set; start-up warns when tiers need it.
+    clientTier: tierGroups.size > 0,
+    credit: true,
+    email: true,
+    promoCode: false,
+  };
 }
 
 /** Parses `Bronze=1,Silver=2, Gold = 3` (commas or new lines). */
@@ -47,34 +57,19 @@ export class WhmcsPanelApi implements PanelApi {
       await this.api.sendEmail(p.clientId, p.subject, bodyOf(p.html));
       return { reference: null };
     },
-    'promo.create': async (p, key) => {
-      if (this.options.promoRewards === 'refuse') {
-        throw refused(
-          'WHMCS has no API to create promo codes, and WHMCS_PROMO_REWARDS is refuse: this promo-code reward cannot be delivered on WHMCS. The points go back to the member. Offer a credit reward instead, or set WHMCS_PROMO_REWARDS=credit.',
-        );
-      }
-      if (p.discount.type !== 'amount') {
-        throw refused(
-          `WHMCS has no API to create promo codes, and a ${p.discount.percent}% code has no amount to give as credit. The points go back to the member; offer an amount-off or credit reward on WHMCS.`,
-        );
-      }
-      return this.creditOnce(p.clientId, p.discount.amount, `${p.description} (${p.code})`, key);
-    },
+    // Never queued for WHMCS (no promoCode capability: decided at redemption); a row left from
+    // an earlier version fails with the reason, and its points go back.
+    'promo.create': () =>
+      Promise.reject(
+        refused('WHMCS has no API to create promo codes: this promo-code reward cannot be delivered on WHMCS. The points go back to the member; setting promo_code_fallback chooses credit or refusal for new redemptions.'),
+      ),
   };
 
   constructor(
     private readonly api: WhmcsApiClient,
     private readonly options: WhmcsPanelOptions,
   ) {
-    this.capabilities = {
-      invoiceDiscount: true,
-      // Without a tier → group map there is nothing to set; start-up warns when tiers need it.
-      clientTier: options.tierGroups.size > 0,
-      credit: true,
-      email: true,
-      // Delivered as credit or refused with a clear reason (see the handler), never lost.
-      promoCode: true,
-    };
+    this.capabilities = whmcsCapabilities(options.tierGroups);
   }
 
   perform(call: PanelActionCall): Promise<PanelResult> {

@@ -75,18 +75,19 @@ foreach (['AfterProductUpgrade', 'AfterConfigOptionsUpgrade'] as $hostingRewards
     });
 }
 
+// A status change's id counts the service's status changes (Spool::statusChange): a hook WHMCS
+// fires again for the same change repeats its id, the next change gets a new one.
 foreach ([
-    'AfterModuleSuspend' => ['service.suspended', 'suspended', true],
-    'AfterModuleUnsuspend' => ['service.unsuspended', 'unsuspended', true],
-    // Terminated happens once to a service: no discriminator needed.
-    'AfterModuleTerminate' => ['service.cancelled', 'terminated', false],
-] as $hostingRewardsHook => [$hostingRewardsType, $hostingRewardsVerb, $hostingRewardsTimed]) {
-    add_hook($hostingRewardsHook, 1, function ($vars) use ($hostingRewardsHook, $hostingRewardsType, $hostingRewardsVerb, $hostingRewardsTimed) {
+    'AfterModuleSuspend' => ['service.suspended', 'suspended'],
+    'AfterModuleUnsuspend' => ['service.unsuspended', 'unsuspended'],
+    'AfterModuleTerminate' => ['service.cancelled', 'terminated'],
+] as $hostingRewardsHook => [$hostingRewardsType, $hostingRewardsVerb]) {
+    add_hook($hostingRewardsHook, 1, function ($vars) use ($hostingRewardsHook, $hostingRewardsType, $hostingRewardsVerb) {
         $serviceId = (int) ($vars['params']['serviceid'] ?? $vars['params']['accountid'] ?? 0);
         if ($serviceId <= 0) {
             return;
         }
-        hosting_rewards_forward($hostingRewardsHook, fn () => Events::serviceEvent($serviceId, $hostingRewardsType, $hostingRewardsVerb, $hostingRewardsTimed ? gmdate('Ymd\THis\Z') : ''));
+        hosting_rewards_forward($hostingRewardsHook, fn () => Events::serviceEvent($serviceId, $hostingRewardsType, $hostingRewardsVerb, Spool::statusChange($serviceId, $hostingRewardsVerb)));
     });
 }
 

@@ -130,9 +130,72 @@ final class Spool
             }
             $result[$outcome === 'sent' ? 'sent' : ($outcome === 'failed' ? 'failed' : 'waiting')]++;
         }
-        $cutoff = date('Y-m-d H:i:s', time() - self::KEEP_SENT_DAYS * 86400);
-        Capsule::table(self::TABLE)->where('state', 'sent')->where('sent_at', '<', $cutoff)->delete();
+        $this->prune();
         return $result;
+    }
+
+    /**
+     * Drops sent rows past KEEP_SENT_DAYS, except a service's latest status change: it carries
+     * the count `statusChange` goes on from. That row becomes `kept` (no longer a candidate
+     * here), and an older kept row of the same service goes, so each service keeps at most one.
+     */
+    private function prune(): void
+    {
+        $cutoff = date('Y-m-d H:i:s', time() - self::KEEP_SENT_DAYS * 86400);
+        foreach (Capsule::table(self::TABLE)->where('state', 'sent')->where('sent_at', '<', $cutoff)->orderBy('id')->limit(1000)->get() as $row) {
+            $change = self::statusChangeOf($row);
+            if ($change === null || self::latestStatusChange((string) $row->object_ref)['id'] !== (int) $row->id) {
+                Capsule::table(self::TABLE)->where('id', $row->id)->delete();
+                continue;
+            }
+            Capsule::table(self::TABLE)->where('object_ref', $row->object_ref)->where('state', 'kept')->where('id', '<', $row->id)->delete();
+            Capsule::table(self::TABLE)->where('id', $row->id)->update(['state' => 'kept']);
+        }
+    }
+
+    /**
+     * The discriminator of a module status change of a service (suspend, unsuspend, terminate):
+     * `<n>-<first seen>`, n counting the service's status changes this spool has seen and the
+     * UTC second the change was first seen (`20261207T011500Z`). WHMCS firing the hook again for
+     * the same change (the service's latest recorded change is already this verb: suspending a
+     * suspended service) gets the discriminator it got the first time, so the same event id,
+     * which the plugin answers as a duplicate; a change after another one (a suspend after an
+     * unsuspend) gets the next n, so a new id. The time keeps ids apart should the count start
+     * again (the spool table is dropped on deactivation). Neither the hook's vars nor tblhosting
+     * say when a status changed, which is why the count is kept here.
+     */
+    public static function statusChange(int $serviceId, string $verb): string
+    {
+        $latest = self::latestStatusChange("service:{$serviceId}");
+        if ($latest !== null && $latest['verb'] === $verb) {
+            return $latest['discriminator'];
+        }
+        return (($latest['n'] ?? 0) + 1) . '-' . gmdate('Ymd\THis\Z');
+    }
+
+    /** @return array{id:int, verb:string, discriminator:string, n:int}|null the newest status change of a service, n the highest count */
+    private static function latestStatusChange(string $objectRef): ?array
+    {
+        $latest = null;
+        $max = 0;
+        foreach (Capsule::table(self::TABLE)->where('object_ref', $objectRef)->orderBy('id', 'desc')->get() as $row) {
+            $change = self::statusChangeOf($row);
+            if ($change === null) {
+                continue;
+            }
+            $latest ??= $change + ['id' => (int) $row->id];
+            $max = max($max, $change['n']);
+        }
+        return $latest === null ? null : ['n' => $max] + $latest;
+    }
+
+    /** @return array{verb:string, discriminator:string, n:int}|null */
+    private static function statusChangeOf(object $row): ?array
+    {
+        if (!preg_match('/^whmcs:service:\d+:(suspended|unsuspended|terminated):((\d{1,9})-\d{8}T\d{6}Z)$/', (string) $row->event_id, $m)) {
+            return null;
+        }
+        return ['verb' => $m[1], 'discriminator' => $m[2], 'n' => (int) $m[3]];
     }
 
     /** The discriminator of the last `invoice.paid` sent for an invoice, for its reversal. */
