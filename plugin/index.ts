@@ -7,7 +7,8 @@ import { PluginMigrationSource } from './db/migration-source';
 import { createRateLimiter, type RateLimiter } from './db/rate-limits';
 import { capabilityOf } from './domain/panel-actions';
 import { TIER_DISCOUNT_ACTIONS } from './domain/program';
-import { ConfigError } from './errors';
+import { ConfigError, ValidationError } from './errors';
+import { checkEventInput, parseJsonText } from './events/event-input';
 import { OutboxDispatcher, type DispatchResult } from './jobs/outbox-dispatcher';
 import { ReleasePendingJob } from './jobs/release-pending-job';
 import type { JobDefinition } from './jobs/job-definition';
@@ -27,7 +28,8 @@ import { ChurnService } from './services/churn-service';
 import { ClientService } from './services/client-service';
 import { EarningService } from './services/earning-service';
 import { EmailService } from './services/email-service';
-import { EventService } from './services/event-service';
+import { EventService, type IngestResult } from './services/event-service';
+import { PanelEndpointService } from './services/panel-endpoint-service';
 import { MetricsService } from './services/metrics-service';
 import { InvoiceService } from './services/invoice-service';
 import { MemberPreferencesService } from './services/member-preferences-service';
@@ -66,6 +68,14 @@ export interface HostingRewardsPlugin {
   name: string;
   version: string;
   router: Router;
+  /**
+   * Takes one canonical event (DESIGN §6) from an in-process host: the object, or its JSON
+   * text. The same checks and the same exactly-once inbox as `POST /hooks/events`, without
+   * the HTTP signature (the host is trusted). Throws `ValidationError` (422, `fields` name
+   * what is wrong) or `BadRequestError` (400) before anything is written; a repeated `id` is
+   * answered `duplicate` and changes nothing. `source` (default `EVENT_SOURCE`) scopes the ids.
+   */
+  ingest(event: unknown, options?: { source?: string }): Promise<IngestResult>;
   hooks: typeof hooks;
   migrations: PluginMigrationSource;
   bus: DomainEventBus;
@@ -79,6 +89,8 @@ export interface HostingRewardsPlugin {
     dispatchOutbox(): Promise<DispatchResult>;
     /** Queues failed panel actions again (all, or these outbox ids), except those whose failure was compensated. */
     retryFailedActions(ids?: readonly number[]): Promise<number>;
+    /** Sends panel actions again after the endpoint answered 410 Gone and was paused; false if it wasn't paused. */
+    resumePanel(): Promise<boolean>;
     /** Runs one declared job once in all instances, and once per period (jobs/scheduler.ts). */
     run(name: string, options?: RunOptions): Promise<JobOutcome>;
     /** The declared jobs (jobs/registry.ts), for a host's own cron. */
@@ -103,6 +115,8 @@ export interface HostingRewardsPlugin {
     emails: EmailService;
     /** Churn-risk flags and their JSON export (no admin or API area exists yet to serve it). */
     churn: ChurnService;
+    /** Where panel actions go and whether that endpoint is paused (410 Gone), for the admin area; `resume()` sends again. */
+    panelEndpoint: PanelEndpointService;
   };
   presenters: {
     /** The Rewards tab's view model: the query's data in words, numbers and links. */
@@ -112,6 +126,9 @@ export interface HostingRewardsPlugin {
   init(): Promise<void>;
   shutdown(): Promise<void>;
 }
+
+/** The inbox source names `EVENT_SOURCE` allows (config.ts), for `ingest`'s `source`. */
+const EVENT_SOURCE_PATTERN = /^[a-z0-9_-]{1,32}$/;
 
 export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const { config, secrets } = options;
@@ -154,9 +171,16 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const redemptions = new RedemptionService(db, snapshot, translations);
   const dispatchOutbox = new OutboxDispatcher(db, panelApi, clock, logger, {
     maxAttempts: config.outboxMaxAttempts,
+    concurrency: config.outboxConcurrency,
     compensations: { reverse_points: (tx, failed) => redemptions.failed(tx, failed) },
     onSent: (tx, sent) => redemptions.applied(tx, sent),
   });
+  const panelEndpoint = new PanelEndpointService(
+    db,
+    panelApi ? { panel: panelApi.name, endpoint: OutboxDispatcher.endpointOf(panelApi) } : null,
+    clock,
+    logger,
+  );
   const metrics = new MetricsService(db);
   const scheduler = new Scheduler(
     db,
@@ -202,6 +226,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     redemptions,
     demo,
     dispatchOutbox: () => dispatchOutbox.run(),
+    panelEndpoint: () => panelEndpoint.status(),
     limits,
     metrics,
     metricsToken: config.metricsToken,
@@ -211,6 +236,19 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     name: manifest.name,
     version: manifest.version,
     router,
+    async ingest(input, ingestOptions = {}) {
+      const source = ingestOptions.source ?? config.eventSource;
+      if (!EVENT_SOURCE_PATTERN.test(source)) throw new ValidationError([{ path: 'source', message: 'must be 1–32 characters of a-z, 0-9, _ or -' }]);
+      // Through JSON, as the webhook gets it: the inbox stores and hashes exactly that.
+      let text: string;
+      try {
+        text = typeof input === 'string' ? input : JSON.stringify(input);
+      } catch (err) {
+        throw new ValidationError([{ path: 'body', message: `is not serialisable as JSON: ${(err as Error).message}` }]);
+      }
+      const { event, json } = checkEventInput(parseJsonText(text ?? ''), clock());
+      return events.ingest(source, event, json);
+    },
     hooks,
     migrations: new PluginMigrationSource(),
     bus,
@@ -220,11 +258,12 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       reviewTiers: async () => tiers.review(await snapshot()),
       dispatchOutbox: () => dispatchOutbox.run(),
       retryFailedActions: (ids) => dispatchOutbox.retryFailed(ids ?? null),
+      resumePanel: () => panelEndpoint.resume(),
       run: (name, runOptions) => scheduler.run(name, runOptions),
       definitions: scheduler.jobs,
       schedules: () => scheduler.schedules(),
     },
-    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn },
+    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn, panelEndpoint },
     presenters: { rewardsTab },
     demo,
     async init() {
