@@ -233,7 +233,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   });
 
   return {
-    name: manifest.name,
+    name: manifest.id,
     version: manifest.version,
     router,
     async ingest(input, ingestOptions = {}) {

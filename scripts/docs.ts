@@ -6,13 +6,20 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { hooks } from '../hooks';
+import { migrations } from '../migrations';
+import { EVENT_TYPES } from '../plugin/domain/billing-event';
 import { COMPENSATIONS, PANEL_ACTIONS, PANEL_CAPABILITIES, type PanelActionTable } from '../plugin/domain/panel-actions';
+import { ADMIN_ROLES, PERMISSIONS, rolesWith } from '../plugin/domain/roles';
+import { MIGRATIONS_TABLE } from '../plugin/db/migration-source';
+import { ADMIN_AREA_PATH, ADMIN_PAGES, CLIENT_PAGES, CLIENT_TAB } from '../plugin/web/pages';
 import { SETTING_KEYS, SETTINGS } from '../plugin/domain/settings';
 import { JOBS } from '../plugin/jobs/registry';
 import { PANEL_ADAPTERS } from '../plugin/panels/adapters';
 
 export const README_PATH = path.join(__dirname, '..', 'README.md');
 export const MANIFEST_PATH = path.join(__dirname, '..', 'manifest.json');
+const PACKAGE_PATH = path.join(__dirname, '..', 'package.json');
 
 /** A table cell: pipes escaped (GFM needs it inside code spans too), one line. */
 function cell(text: string): string {
@@ -84,8 +91,23 @@ export function settingsJsonSchema(): object {
   return z.toJSONSchema(z.strictObject(shape), { io: 'input' });
 }
 
+/**
+ * Everything manifest.json says that some registry declares: package.json (version, license,
+ * Node range), the hook registry, migrations/index.ts, the adapters, actions, jobs, settings,
+ * pages and roles. The rest of the manifest (id, entry, factory, routes) is written by hand
+ * and checked by test/integration/manifest.test.ts.
+ */
 export function manifestSections(actions: PanelActionTable = PANEL_ACTIONS): Record<string, unknown> {
+  const pkg = JSON.parse(readFileSync(PACKAGE_PATH, 'utf8')) as { version: string; license: string; engines: { node: string } };
   return {
+    version: pkg.version,
+    license: pkg.license,
+    engines: { node: pkg.engines.node },
+    events: {
+      handled: EVENT_TYPES.filter((t) => hooks[t] !== undefined),
+      accepted: [...EVENT_TYPES],
+    },
+    migrations: { table: MIGRATIONS_TABLE, list: migrations.map((m) => m.name) },
     panels: Object.entries(PANEL_ADAPTERS).map(([name, d]) => ({
       name,
       description: d.description,
@@ -99,7 +121,14 @@ export function manifestSections(actions: PanelActionTable = PANEL_ACTIONS): Rec
       payload: z.toJSONSchema(d.payload, { io: 'input', unrepresentable: 'any' }),
     })),
     settings: settingsJsonSchema(),
-    jobs: JOBS.map((j) => ({ name: j.name, schedule: j.schedule })),
+    jobs: JOBS.map((j) => ({ name: j.name, schedule: j.schedule, description: j.description })),
+    clientArea: { tab: CLIENT_TAB.title, path: CLIENT_TAB.path, sso: CLIENT_TAB.sso, pages: CLIENT_PAGES },
+    adminArea: {
+      path: ADMIN_AREA_PATH,
+      pages: ADMIN_PAGES.map((p) => ({ ...p, roles: rolesWith(p.permission) })),
+    },
+    roles: Object.entries(ADMIN_ROLES).map(([name, r]) => ({ name, description: r.description, permissions: r.permissions })),
+    permissions: Object.entries(PERMISSIONS).map(([name, description]) => ({ name, description })),
   };
 }
 

@@ -104,7 +104,8 @@ describe('outbound panel actions: retries per Standard Webhooks', () => {
 
   it.each([301, 302, 400, 404, 409, 422, 429])('retries a %i like any other non-2xx', async (status) => {
     const entry = await enqueueDiscount(app);
-    receiver.script = (_id, nth) => (nth === 1 ? { status, headers: status < 400 ? { location: 'http://127.0.0.1:1/' } : {} } : { status: 204 });
+    const headers: Record<string, string> = status < 400 ? { location: 'http://127.0.0.1:1/' } : {};
+    receiver.script = (_id, nth) => (nth === 1 ? { status, headers } : { status: 204 });
     expect(await app.plugin.jobs.dispatchOutbox()).toEqual({ sent: 0, retried: 1, failed: 0 });
     app.clock.advance(6 * 3600_000);
     expect(await app.plugin.jobs.dispatchOutbox()).toEqual({ sent: 1, retried: 0, failed: 0 });
