@@ -304,3 +304,27 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
 
 export type { PluginConfig } from './config';
 export { loadConfig } from './config';
+
+// What an in-process host needs, from the package entry alone (manifest.json `entry`): no
+// deep imports into dist/. README "Running inside a Node app" shows them in use.
+export type { IngestResult } from './services/event-service';
+export type { PanelEndpointStatus } from './services/panel-endpoint-service';
+export type { BillingEvent } from './domain/billing-event';
+export type { JobDefinition } from './jobs/job-definition';
+export type { JobOutcome, RunOptions } from './jobs/scheduler';
+export type { DispatchResult } from './jobs/outbox-dispatcher';
+export type { PanelApi, PanelActionCall, PanelResult } from './panels/panel-api';
+export type { Logger } from './logger';
+/** The canonical event contract (DESIGN §6): parse and check one event without ingesting it. */
+export { parseCanonicalEvent, EVENT_ID_PATTERN, EVENT_TYPES } from './events/canonical-event';
+/** The migrations, for a host that runs its own migration step (`createPlugin({ migrate: false })`). */
+export { migrations } from '../migrations';
+export { PluginMigrationSource, MIGRATIONS_TABLE, migratorConfig } from './db/migration-source';
+/** The declared jobs (names, default schedules, periods), for a host's own cron. */
+export { JOBS } from './jobs/registry';
+/** Errors a host may catch from `ingest` and the services: each has `status`, `code`, `help` and `fields`. */
+export { AppError, ValidationError, BadRequestError, ConflictError, PanelError } from './errors';
+/** Signs a canonical event (or anything) as Standard Webhooks, as a panel does towards `POST /hooks/events`. */
+export { StandardWebhookSigner } from './lib/standard-webhooks';
+/** Where manifest.json lists what the plugin offers. */
+export { manifest };
