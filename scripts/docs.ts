@@ -59,6 +59,51 @@ export function panelActionsTable(actions: PanelActionTable = PANEL_ACTIONS): st
   );
 }
 
+interface WireField {
+  type?: string | string[];
+  format?: string;
+  description?: string;
+  anyOf?: WireField[];
+}
+
+function wireType(f: WireField): string {
+  if (f.anyOf) return f.anyOf.map(wireType).join(' or ');
+  const t = Array.isArray(f.type) ? f.type.join(' or ') : (f.type ?? 'any');
+  return f.format ? `${t} (${f.format})` : t;
+}
+
+/**
+ * What a receiver of the generic adapter gets for each action: the `data` fields with their
+ * types and units (from the action's `wire` schema), and an example body (`toWire(example)`).
+ */
+export function panelActionsContract(actions: PanelActionTable = PANEL_ACTIONS): string {
+  return Object.entries(actions)
+    .map(([name, d]) => {
+      const json = z.toJSONSchema(d.wire, { io: 'output', unrepresentable: 'any' }) as { properties?: Record<string, WireField>; required?: string[] };
+      const rows = Object.entries(json.properties ?? {}).map(([field, f]) => [
+        `\`${field}\``,
+        wireType(f),
+        json.required?.includes(field) ? 'yes' : 'no',
+        f.description ?? '',
+      ]);
+      const key = `example:${name}:1`;
+      const body = JSON.stringify({ type: name, idempotency_key: key, data: d.toWire(d.example, key) }, null, 2);
+      const failed = d.onFailed === null ? 'it is marked `failed`; nothing to undo' : `it is marked \`failed\` and \`${d.onFailed}\` runs: ${COMPENSATIONS[d.onFailed]}`;
+      return [
+        `#### \`${name}\``,
+        '',
+        `${d.description[0]?.toUpperCase() ?? ''}${d.description.slice(1)}. Needs the panel capability \`${d.capability}\`. When it fails for good (or the retry budget runs out), ${failed}.`,
+        '',
+        table(['`data` field', 'type', 'required', 'meaning'], rows),
+        '',
+        '```json',
+        body,
+        '```',
+      ].join('\n');
+    })
+    .join('\n\n');
+}
+
 export function panelAdaptersTable(): string {
   return table(
     ['`PANEL`', 'what it is', 'options (plugin config)'],
@@ -119,6 +164,7 @@ export function manifestSections(actions: PanelActionTable = PANEL_ACTIONS): Rec
       capability: d.capability,
       onFailed: d.onFailed,
       payload: z.toJSONSchema(d.payload, { io: 'input', unrepresentable: 'any' }),
+      data: z.toJSONSchema(d.wire, { io: 'output', unrepresentable: 'any' }),
     })),
     settings: settingsJsonSchema(),
     jobs: JOBS.map((j) => ({ name: j.name, schedule: j.schedule, description: j.description })),
@@ -135,6 +181,7 @@ export function manifestSections(actions: PanelActionTable = PANEL_ACTIONS): Rec
 const README_BLOCKS: Record<string, () => string> = {
   settings: settingsTable,
   'panel-actions': () => panelActionsTable(),
+  'panel-actions-contract': () => panelActionsContract(),
   'panel-adapters': panelAdaptersTable,
   jobs: jobsTable,
 };

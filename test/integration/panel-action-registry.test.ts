@@ -19,6 +19,8 @@ const ACTIONS = withPanelActions({
     capability: 'credit',
     onFailed: 'reverse_points',
     toWire: (p, key) => ({ client_id: p.clientId, note: `${p.note} [ref ${key}]` }),
+    wire: z.object({ client_id: z.string().describe('the client'), note: z.string().describe('what to say') }),
+    example: { clientId: '42', note: 'hello' },
   }),
 });
 
