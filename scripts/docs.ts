@@ -20,6 +20,7 @@ import { PANEL_ADAPTERS } from '../plugin/panels/adapters';
 export const README_PATH = path.join(__dirname, '..', 'README.md');
 export const MANIFEST_PATH = path.join(__dirname, '..', 'manifest.json');
 const PACKAGE_PATH = path.join(__dirname, '..', 'package.json');
+const PHP_RECEIVER_PATH = path.join(__dirname, '..', 'integrations', 'generic', 'rewards-actions.php');
 
 /** A table cell: pipes escaped (GFM needs it inside code spans too), one line. */
 function cell(text: string): string {
@@ -182,6 +183,7 @@ const README_BLOCKS: Record<string, () => string> = {
   settings: settingsTable,
   'panel-actions': () => panelActionsTable(),
   'panel-actions-contract': () => panelActionsContract(),
+  'php-receiver': () => ['```php', readFileSync(PHP_RECEIVER_PATH, 'utf8').trimEnd(), '```'].join('\n'),
   'panel-adapters': panelAdaptersTable,
   jobs: jobsTable,
 };
