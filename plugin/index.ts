@@ -189,7 +189,11 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       logger,
       releasePending: (o) => releasePending.run(o),
       reviewTiers: async (o) => tiers.review(await snapshot(), o),
-      dispatchOutbox: () => dispatchOutbox.run(),
+      // Job counts are numbers: a paused endpoint is counted, not flagged.
+      dispatchOutbox: async () => {
+        const { paused, ...counts } = await dispatchOutbox.run();
+        return paused ? { ...counts, paused: 1 } : counts;
+      },
       settings: () => settings.snapshot(),
       emails,
       tierStatus: (member) => tiers.status(member),

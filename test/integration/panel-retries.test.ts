@@ -243,6 +243,7 @@ describe('outbound panel actions: retries per Standard Webhooks', () => {
     receiver.script = () => ({ status: 200 });
     app.clock.advance(24 * 3600_000);
     expect(await app.plugin.jobs.dispatchOutbox()).toEqual({ sent: 0, retried: 0, failed: 0, paused: true });
+    expect(await app.plugin.jobs.run('dispatch-outbox')).toMatchObject({ status: 'done', counts: { sent: 0, paused: 1 } });
     const other = await startTestApp({ db: app.db, clock: app.clock, panelApi: new GenericPanelApi({ url: receiver.url, secret: TEST_SECRETS.webhook }) });
     try {
       expect(await other.plugin.jobs.dispatchOutbox()).toEqual({ sent: 0, retried: 0, failed: 0, paused: true });
