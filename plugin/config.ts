@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { describeProblems, fieldProblems } from './domain/validation';
 import { ConfigError } from './errors';
 import { PANEL_ADAPTER_NAMES } from './panels/adapters';
+import { WHMCS_PROMO_DELIVERIES } from './panels/whmcs/whmcs-panel-api';
 
 const SECRET_MIN = 'must be at least 32 characters';
 
@@ -28,7 +29,7 @@ const variables = z.object({
     '`sqlite:data/hosting-rewards.sqlite`',
   ),
   DATA_DIR: documented(z.string().default('data'), 'where the SQLite file and the demo secrets live'),
-  PANEL: documented(z.enum(PANEL_ADAPTER_NAMES).default('demo'), '`demo` runs the demo panel; `generic` is a real panel sending canonical events'),
+  PANEL: documented(z.enum(PANEL_ADAPTER_NAMES).default('demo'), '`demo` runs the demo panel; `generic` is a real panel sending canonical events; `whmcs` is WHMCS with the addon module (README "Install into WHMCS")'),
   PANEL_ORIGIN: documented(
     z.string().url().optional(),
     "the panel's origin (`https://billing.example.com`), allowed to frame the Rewards tab (CSP `frame-ancestors`)",
@@ -38,6 +39,34 @@ const variables = z.object({
     z.string().url().optional(),
     "with `PANEL=generic`: the panel-side shim's URL that receives panel actions (discount lines, client tiers, credits) as Standard Webhooks signed with `WEBHOOK_SECRET`; `webhook-id` is the action's idempotency key. Unset: actions wait in the outbox",
     'none',
+  ),
+  WHMCS_API_URL: documented(
+    z.string().url().optional(),
+    "with `PANEL=whmcs`: the WHMCS API, `https://billing.example.com/includes/api.php` (a base URL gets `/includes/api.php` added). Unset (or without the identifier and secret): actions wait in the outbox",
+    'none',
+  ),
+  WHMCS_API_IDENTIFIER: documented(z.string().min(1).optional(), 'with `PANEL=whmcs`: the API credential\'s identifier (WHMCS: System Settings > API Credentials)', 'none'),
+  WHMCS_API_SECRET: documented(z.string().min(1).optional(), "with `PANEL=whmcs`: the API credential's secret", 'none'),
+  WHMCS_API_ACCESS_KEY: documented(
+    z.string().min(1).optional(),
+    "with `PANEL=whmcs`: WHMCS's API access key (`$api_access_key` in configuration.php), so the API answers this server without adding its IP to WHMCS's allow list",
+    'none',
+  ),
+  WHMCS_API_TIMEOUT_MS: documented(
+    z.coerce.number().int().min(1000).max(120_000).default(15_000),
+    'with `PANEL=whmcs`: how long one WHMCS API call may take; a timeout is retried (a credit is looked up in GetCredits first, so it is never added twice)',
+  ),
+  WHMCS_TIER_GROUPS: documented(
+    z
+      .string()
+      .regex(/^\s*([^=,;\n]+=\s*\d{1,10}\s*([,;\n]\s*|$))*$/, 'must be Tier=<group id> pairs separated by commas, e.g. Silver=2,Gold=3')
+      .optional(),
+    'with `PANEL=whmcs` and `tier_discount_method` `client_tier`: which WHMCS client group (whose discount % applies) each tier puts the client in, `Silver=2,Gold=3` (tier names in any case; `0` is no group)',
+    'none',
+  ),
+  WHMCS_PROMO_REWARDS: documented(
+    z.enum(WHMCS_PROMO_DELIVERIES).default('refuse'),
+    'with `PANEL=whmcs`, which has no API to create promo codes: `credit` delivers an amount-off promo-code reward as account credit of that amount; `refuse` (and any percentage code) fails the delivery with a clear reason and gives the points back',
   ),
   OUTBOX_MAX_ATTEMPTS: documented(
     z.coerce.number().int().min(1).max(100).default(12),
@@ -143,6 +172,14 @@ const variables = z.object({
 
 const configSchema = variables
   .superRefine((e, ctx) => {
+    const whmcsApi = [e.WHMCS_API_URL, e.WHMCS_API_IDENTIFIER, e.WHMCS_API_SECRET];
+    if (e.PANEL === 'whmcs' && whmcsApi.some((v) => v !== undefined) && whmcsApi.some((v) => v === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [whmcsApi[0] === undefined ? 'WHMCS_API_URL' : whmcsApi[1] === undefined ? 'WHMCS_API_IDENTIFIER' : 'WHMCS_API_SECRET'],
+        message: 'is missing: set WHMCS_API_URL, WHMCS_API_IDENTIFIER and WHMCS_API_SECRET together',
+      });
+    }
     if (e.PANEL_ACTIONS_URL && e.PANEL === 'demo') {
       // The demo panel would take the actions meant for the real one (and run a public demo page).
       ctx.addIssue({
@@ -165,6 +202,14 @@ const configSchema = variables
       panelOrigin: e.PANEL_ORIGIN,
       /** Where the generic adapter POSTs panel actions (a panel-side shim); unset: actions wait. */
       panelActionsUrl: e.PANEL_ACTIONS_URL,
+      /** The WHMCS adapter's API access (PANEL=whmcs); any of url, identifier, secret unset: actions wait. */
+      whmcsApiUrl: e.WHMCS_API_URL,
+      whmcsApiIdentifier: e.WHMCS_API_IDENTIFIER,
+      whmcsApiSecret: e.WHMCS_API_SECRET,
+      whmcsApiAccessKey: e.WHMCS_API_ACCESS_KEY,
+      whmcsApiTimeoutMs: e.WHMCS_API_TIMEOUT_MS,
+      whmcsTierGroups: e.WHMCS_TIER_GROUPS,
+      whmcsPromoRewards: e.WHMCS_PROMO_REWARDS,
       /** Attempts per outbox action before it is marked failed. */
       outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
       /** Per action sent by the generic adapter. */

@@ -123,7 +123,7 @@ export function jobsTable(): string {
     JOBS.map((j) => [
       `\`${j.name}\``,
       `\`${j.schedule}\``,
-      j.period(new Date(0), 'UTC') === null ? 'continuously, on what is due' : 'once per day (program time zone)',
+      j.cadence.runs,
       j.description,
     ]),
   );

@@ -4,6 +4,8 @@ import { ConfigError } from '../errors';
 import { DemoPanelApi } from './demo/demo-panel-api';
 import { GenericPanelApi } from './generic/generic-panel-api';
 import type { PanelApi } from './panel-api';
+import { WhmcsApiClient } from './whmcs/whmcs-api-client';
+import { parseTierGroups, WHMCS_PROMO_DELIVERIES, WhmcsPanelApi } from './whmcs/whmcs-panel-api';
 
 /** What every adapter may need besides its own options. */
 export interface PanelAdapterContext {
@@ -51,6 +53,32 @@ export const PANEL_ADAPTERS = {
     }),
     create: ({ panelActionsUrl, panelTimeoutSeconds }, { webhookSecret }) =>
       panelActionsUrl === undefined ? undefined : new GenericPanelApi({ url: panelActionsUrl, secret: webhookSecret, timeoutMs: panelTimeoutSeconds * 1000 }),
+  }),
+  whmcs: definePanelAdapter({
+    description:
+      'WHMCS: events come from the addon module in integrations/whmcs as signed webhooks; actions go through the WHMCS API (AddCredit, UpdateInvoice, UpdateClient, SendEmail)',
+    options: z.object({
+      whmcsApiUrl: z.url().optional().describe("env WHMCS_API_URL: the panel's includes/api.php (or its base URL); unset, actions wait in the outbox"),
+      whmcsApiIdentifier: z.string().min(1).optional().describe('env WHMCS_API_IDENTIFIER'),
+      whmcsApiSecret: z.string().min(1).optional().describe('env WHMCS_API_SECRET'),
+      whmcsApiAccessKey: z.string().min(1).optional().describe('env WHMCS_API_ACCESS_KEY'),
+      whmcsApiTimeoutMs: z.number().int().min(1000).describe('env WHMCS_API_TIMEOUT_MS'),
+      whmcsTierGroups: z.string().optional().describe('env WHMCS_TIER_GROUPS'),
+      whmcsPromoRewards: z.enum(WHMCS_PROMO_DELIVERIES).describe('env WHMCS_PROMO_REWARDS'),
+    }),
+    create: (o) =>
+      o.whmcsApiUrl === undefined || o.whmcsApiIdentifier === undefined || o.whmcsApiSecret === undefined
+        ? undefined
+        : new WhmcsPanelApi(
+            new WhmcsApiClient({
+              url: o.whmcsApiUrl,
+              identifier: o.whmcsApiIdentifier,
+              secret: o.whmcsApiSecret,
+              ...(o.whmcsApiAccessKey !== undefined && { accessKey: o.whmcsApiAccessKey }),
+              timeoutMs: o.whmcsApiTimeoutMs,
+            }),
+            { tierGroups: parseTierGroups(o.whmcsTierGroups), promoRewards: o.whmcsPromoRewards },
+          ),
   }),
 } satisfies Readonly<Record<string, PanelAdapterDefinition>>;
 

@@ -71,7 +71,7 @@ describe('panel adapters registry', () => {
 
   it('the PANEL setting accepts exactly the registered adapters', () => {
     for (const name of PANEL_ADAPTER_NAMES) expect(loadConfig({ PANEL: name }).panel).toBe(name);
-    expect(() => loadConfig({ PANEL: 'whmcs' })).toThrow(/PANEL/);
+    expect(() => loadConfig({ PANEL: 'blesta' })).toThrow(/PANEL/);
   });
 
   it('builds each adapter from the config fields its options schema names', () => {
