@@ -57,6 +57,7 @@ import * as addRedemptionsCode from './20261126006040_add_redemptions_code';
 import * as seedPromoRewards from './20261126006050_seed_promo_rewards';
 import * as indexLotsReleaseDue from './20261127000100_index_lots_release_due';
 import * as indexInvoicesMemberPaid from './20261207000100_index_invoices_member_paid';
+import * as createPanelEndpoints from './20261207130000_create_panel_endpoints';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -122,4 +123,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261126006050_seed_promo_rewards', ...seedPromoRewards },
   { name: '20261127000100_index_lots_release_due', ...indexLotsReleaseDue },
   { name: '20261207000100_index_invoices_member_paid', ...indexInvoicesMemberPaid },
+  { name: '20261207130000_create_panel_endpoints', ...createPanelEndpoints },
 ];

@@ -67,6 +67,14 @@ const variables = z.object({
     z.coerce.number().int().min(1).max(100).default(12),
     'attempts per panel action (exponential backoff with jitter, 1 minute doubling to at most 6 hours) before it is marked `failed`',
   ),
+  PANEL_TIMEOUT_SECONDS: documented(
+    z.coerce.number().int().min(1).max(120).default(20),
+    'how long the generic adapter waits for the receiver at `PANEL_ACTIONS_URL` to answer one action; a receiver that hangs longer counts as a network error and the action is retried',
+  ),
+  OUTBOX_CONCURRENCY: documented(
+    z.coerce.number().int().min(1).max(64).default(8),
+    'panel actions in flight at once per dispatcher run, so a receiver that hangs on one action does not hold up the others',
+  ),
   SMTP_URL: documented(
     z.string().regex(/^smtps?:\/\/./, 'must be an smtp:// or smtps:// URL').optional(),
     'with the `email_channel` setting `smtp`: where member emails go, `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465`; unset, such emails wait in the outbox',
@@ -198,6 +206,10 @@ const configSchema = variables
       whmcsTierGroups: e.WHMCS_TIER_GROUPS,
       /** Attempts per outbox action before it is marked failed. */
       outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+      /** Per action sent by the generic adapter. */
+      panelTimeoutSeconds: e.PANEL_TIMEOUT_SECONDS,
+      /** Panel actions in flight at once per dispatcher run. */
+      outboxConcurrency: e.OUTBOX_CONCURRENCY,
       /** Where `smtp`-channel emails go; unset: they wait in the outbox. */
       smtpUrl: e.SMTP_URL,
       smtpFrom: e.SMTP_FROM,

@@ -43,6 +43,7 @@ export type ErrorCode =
   | 'unsupported_action'
   | 'panel_unreachable'
   | 'panel_refused'
+  | 'panel_gone'
   // Email by SMTP
   | 'smtp_not_configured'
   | 'smtp_unreachable'
@@ -169,9 +170,18 @@ export class ConfigError extends AppError {
  */
 export class PanelError extends AppError {
   readonly retryable: boolean;
+  /** The receiver asked for the next attempt this far ahead (`Retry-After`), in milliseconds. */
+  readonly retryAfterMs: number | undefined;
+  /**
+   * The endpoint is retired (Standard Webhooks: 410 Gone): the dispatcher pauses it, for every
+   * action, until an operator resumes it.
+   */
+  readonly endpointGone: boolean;
 
-  constructor(code: ErrorCode, options: AppErrorOptions & { retryable: boolean }) {
+  constructor(code: ErrorCode, options: AppErrorOptions & { retryable: boolean; retryAfterMs?: number; endpointGone?: boolean }) {
     super(502, code, options);
     this.retryable = options.retryable;
+    this.retryAfterMs = options.retryAfterMs;
+    this.endpointGone = options.endpointGone ?? false;
   }
 }

@@ -7,7 +7,8 @@ import { PluginMigrationSource } from './db/migration-source';
 import { createRateLimiter, type RateLimiter } from './db/rate-limits';
 import { capabilityOf } from './domain/panel-actions';
 import { TIER_DISCOUNT_ACTIONS } from './domain/program';
-import { ConfigError } from './errors';
+import { ConfigError, ValidationError } from './errors';
+import { checkEventInput, parseJsonText } from './events/event-input';
 import { OutboxDispatcher, type DispatchResult } from './jobs/outbox-dispatcher';
 import { ReleasePendingJob } from './jobs/release-pending-job';
 import type { JobDefinition } from './jobs/job-definition';
@@ -27,7 +28,8 @@ import { ChurnService } from './services/churn-service';
 import { ClientService } from './services/client-service';
 import { EarningService } from './services/earning-service';
 import { EmailService } from './services/email-service';
-import { EventService } from './services/event-service';
+import { EventService, type IngestResult } from './services/event-service';
+import { PanelEndpointService } from './services/panel-endpoint-service';
 import { MetricsService } from './services/metrics-service';
 import { InvoiceService } from './services/invoice-service';
 import { MemberPreferencesService } from './services/member-preferences-service';
@@ -66,6 +68,14 @@ export interface HostingRewardsPlugin {
   name: string;
   version: string;
   router: Router;
+  /**
+   * Takes one canonical event (DESIGN §6) from an in-process host: the object, or its JSON
+   * text. The same checks and the same exactly-once inbox as `POST /hooks/events`, without
+   * the HTTP signature (the host is trusted). Throws `ValidationError` (422, `fields` name
+   * what is wrong) or `BadRequestError` (400) before anything is written; a repeated `id` is
+   * answered `duplicate` and changes nothing. `source` (default `EVENT_SOURCE`) scopes the ids.
+   */
+  ingest(event: unknown, options?: { source?: string }): Promise<IngestResult>;
   hooks: typeof hooks;
   migrations: PluginMigrationSource;
   bus: DomainEventBus;
@@ -79,6 +89,8 @@ export interface HostingRewardsPlugin {
     dispatchOutbox(): Promise<DispatchResult>;
     /** Queues failed panel actions again (all, or these outbox ids), except those whose failure was compensated. */
     retryFailedActions(ids?: readonly number[]): Promise<number>;
+    /** Sends panel actions again after the endpoint answered 410 Gone and was paused; false if it wasn't paused. */
+    resumePanel(): Promise<boolean>;
     /** Runs one declared job once in all instances, and once per period (jobs/scheduler.ts). */
     run(name: string, options?: RunOptions): Promise<JobOutcome>;
     /** The declared jobs (jobs/registry.ts), for a host's own cron. */
@@ -103,6 +115,8 @@ export interface HostingRewardsPlugin {
     emails: EmailService;
     /** Churn-risk flags and their JSON export (no admin or API area exists yet to serve it). */
     churn: ChurnService;
+    /** Where panel actions go and whether that endpoint is paused (410 Gone), for the admin area; `resume()` sends again. */
+    panelEndpoint: PanelEndpointService;
   };
   presenters: {
     /** The Rewards tab's view model: the query's data in words, numbers and links. */
@@ -112,6 +126,9 @@ export interface HostingRewardsPlugin {
   init(): Promise<void>;
   shutdown(): Promise<void>;
 }
+
+/** The inbox source names `EVENT_SOURCE` allows (config.ts), for `ingest`'s `source`. */
+const EVENT_SOURCE_PATTERN = /^[a-z0-9_-]{1,32}$/;
 
 export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const { config, secrets } = options;
@@ -156,9 +173,16 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const redemptions = new RedemptionService(db, snapshot, translations, { promoCodes: panelCapabilities.promoCode });
   const dispatchOutbox = new OutboxDispatcher(db, panelApi, clock, logger, {
     maxAttempts: config.outboxMaxAttempts,
+    concurrency: config.outboxConcurrency,
     compensations: { reverse_points: (tx, failed) => redemptions.failed(tx, failed) },
     onSent: (tx, sent) => redemptions.applied(tx, sent),
   });
+  const panelEndpoint = new PanelEndpointService(
+    db,
+    panelApi ? { panel: panelApi.name, endpoint: OutboxDispatcher.endpointOf(panelApi) } : null,
+    clock,
+    logger,
+  );
   const metrics = new MetricsService(db);
   const scheduler = new Scheduler(
     db,
@@ -167,7 +191,11 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       logger,
       releasePending: (o) => releasePending.run(o),
       reviewTiers: async (o) => tiers.review(await snapshot(), o),
-      dispatchOutbox: () => dispatchOutbox.run(),
+      // Job counts are numbers: a paused endpoint is counted, not flagged.
+      dispatchOutbox: async () => {
+        const { paused, ...counts } = await dispatchOutbox.run();
+        return paused ? { ...counts, paused: 1 } : counts;
+      },
       settings: () => settings.snapshot(),
       emails,
       tierStatus: (member) => tiers.status(member),
@@ -204,15 +232,29 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     redemptions,
     demo,
     dispatchOutbox: () => dispatchOutbox.run(),
+    panelEndpoint: () => panelEndpoint.status(),
     limits,
     metrics,
     metricsToken: config.metricsToken,
   });
 
   return {
-    name: manifest.name,
+    name: manifest.id,
     version: manifest.version,
     router,
+    async ingest(input, ingestOptions = {}) {
+      const source = ingestOptions.source ?? config.eventSource;
+      if (!EVENT_SOURCE_PATTERN.test(source)) throw new ValidationError([{ path: 'source', message: 'must be 1–32 characters of a-z, 0-9, _ or -' }]);
+      // Through JSON, as the webhook gets it: the inbox stores and hashes exactly that.
+      let text: string;
+      try {
+        text = typeof input === 'string' ? input : JSON.stringify(input);
+      } catch (err) {
+        throw new ValidationError([{ path: 'body', message: `is not serialisable as JSON: ${(err as Error).message}` }]);
+      }
+      const { event, json } = checkEventInput(parseJsonText(text ?? ''), clock());
+      return events.ingest(source, event, json);
+    },
     hooks,
     migrations: new PluginMigrationSource(),
     bus,
@@ -222,11 +264,12 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       reviewTiers: async () => tiers.review(await snapshot()),
       dispatchOutbox: () => dispatchOutbox.run(),
       retryFailedActions: (ids) => dispatchOutbox.retryFailed(ids ?? null),
+      resumePanel: () => panelEndpoint.resume(),
       run: (name, runOptions) => scheduler.run(name, runOptions),
       definitions: scheduler.jobs,
       schedules: () => scheduler.schedules(),
     },
-    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn },
+    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn, panelEndpoint },
     presenters: { rewardsTab },
     demo,
     async init() {
@@ -267,3 +310,27 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
 
 export type { PluginConfig } from './config';
 export { loadConfig } from './config';
+
+// What an in-process host needs, from the package entry alone (manifest.json `entry`): no
+// deep imports into dist/. README "Running inside a Node app" shows them in use.
+export type { IngestResult } from './services/event-service';
+export type { PanelEndpointStatus } from './services/panel-endpoint-service';
+export type { BillingEvent } from './domain/billing-event';
+export type { JobDefinition } from './jobs/job-definition';
+export type { JobOutcome, RunOptions } from './jobs/scheduler';
+export type { DispatchResult } from './jobs/outbox-dispatcher';
+export type { PanelApi, PanelActionCall, PanelResult } from './panels/panel-api';
+export type { Logger } from './logger';
+/** The canonical event contract (DESIGN §6): parse and check one event without ingesting it. */
+export { parseCanonicalEvent, EVENT_ID_PATTERN, EVENT_TYPES } from './events/canonical-event';
+/** The migrations, for a host that runs its own migration step (`createPlugin({ migrate: false })`). */
+export { migrations } from '../migrations';
+export { PluginMigrationSource, MIGRATIONS_TABLE, migratorConfig } from './db/migration-source';
+/** The declared jobs (names, default schedules, periods), for a host's own cron. */
+export { JOBS } from './jobs/registry';
+/** Errors a host may catch from `ingest` and the services: each has `status`, `code`, `help` and `fields`. */
+export { AppError, ValidationError, BadRequestError, ConflictError, PanelError } from './errors';
+/** Signs a canonical event (or anything) as Standard Webhooks, as a panel does towards `POST /hooks/events`. */
+export { StandardWebhookSigner } from './lib/standard-webhooks';
+/** Where manifest.json lists what the plugin offers. */
+export { manifest };

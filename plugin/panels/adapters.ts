@@ -50,10 +50,17 @@ export const PANEL_ADAPTERS = {
         .url()
         .optional()
         .describe('env PANEL_ACTIONS_URL: the panel-side shim that receives panel actions; unset, actions wait in the outbox'),
+      panelTimeoutSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(120)
+        .default(20)
+        .describe('env PANEL_TIMEOUT_SECONDS: how long to wait for the receiver to answer one action'),
     }),
     capabilities: () => GenericPanelApi.CAPABILITIES,
-    create: ({ panelActionsUrl }, { webhookSecret }) =>
-      panelActionsUrl === undefined ? undefined : new GenericPanelApi({ url: panelActionsUrl, secret: webhookSecret }),
+    create: ({ panelActionsUrl, panelTimeoutSeconds }, { webhookSecret }) =>
+      panelActionsUrl === undefined ? undefined : new GenericPanelApi({ url: panelActionsUrl, secret: webhookSecret, timeoutMs: panelTimeoutSeconds * 1000 }),
   }),
   whmcs: definePanelAdapter({
     description:

@@ -10,6 +10,7 @@ import { LotRepository } from './lot-repository';
 import { MemberHistoryRepository } from './member-history-repository';
 import { MemberRepository } from './member-repository';
 import { OutboxRepository } from './outbox-repository';
+import { PanelEndpointRepository } from './panel-endpoint-repository';
 import { RedemptionRepository } from './redemption-repository';
 import { RewardRepository } from './reward-repository';
 import { RuleRepository } from './rule-repository';
@@ -29,6 +30,7 @@ export interface Repositories {
   settings: SettingsRepository;
   ssoTokens: SsoTokenRepository;
   outbox: OutboxRepository;
+  panelEndpoints: PanelEndpointRepository;
   rewards: RewardRepository;
   redemptions: RedemptionRepository;
   tiers: TierRepository;
@@ -53,6 +55,7 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     settings: new SettingsRepository(db),
     ssoTokens: new SsoTokenRepository(db),
     outbox: new OutboxRepository(db),
+    panelEndpoints: new PanelEndpointRepository(db),
     rewards: new RewardRepository(db),
     redemptions: new RedemptionRepository(db),
     tiers: new TierRepository(db),

@@ -180,6 +180,18 @@ export class OutboxRepository {
     return n === 1;
   }
 
+  /**
+   * Hands a claimed row back unattempted (its endpoint is paused, or the run stopped before
+   * sending it): due at `at`, and the claim's attempt taken back, so a pause doesn't spend the
+   * retry budget. Fenced like markRetry.
+   */
+  async release(id: number, attempt: number, at: Date, error: string | null): Promise<boolean> {
+    const n = await this.db(OUTBOX)
+      .where({ id, state: 'pending', attempts: attempt })
+      .update({ next_attempt_at: at, attempts: Math.max(0, attempt - 1), ...(error !== null && { last_error: error.slice(0, MAX_ERROR) }) });
+    return n === 1;
+  }
+
   /** Gives up on the row (max attempts reached, or the panel refused it); fenced like markRetry. */
   async markFailed(id: number, attempt: number, error: string): Promise<boolean> {
     const n = await this.db(OUTBOX)

@@ -11,6 +11,7 @@ import type { AuthService } from '../services/auth-service';
 import type { EventService } from '../services/event-service';
 import type { RedemptionService } from '../services/redemption-service';
 import type { MetricsService } from '../services/metrics-service';
+import type { PanelEndpointStatus } from '../services/panel-endpoint-service';
 import { clientRouter } from './client/client-router';
 import { RedeemPresenter } from './client/redeem-presenter';
 import { redeemRouter } from './client/redeem-router';
@@ -45,6 +46,8 @@ export interface WebDeps {
   redemptions: RedemptionService;
   demo?: DemoPanel;
   dispatchOutbox?: () => Promise<unknown>;
+  /** The panel endpoint's pause, shown by /healthz. */
+  panelEndpoint?: () => Promise<PanelEndpointStatus>;
   /** Limits per address and member (absent: not limited). */
   limits?: { signInPerIp?: RateLimiter; signInPerMember?: RateLimiter; badWebhooksPerIp?: RateLimiter; redeemPerMember?: RateLimiter };
   metrics?: MetricsService;
@@ -104,7 +107,7 @@ export function createWebRouter(deps: WebDeps): Router {
       claimsUnknown: true,
     }),
   );
-  router.use('/healthz', area(healthRouter(deps.db, deps.logger), json, { claimsUnknown: true }));
+  router.use('/healthz', area(healthRouter(deps.db, deps.logger, deps.panelEndpoint), json, { claimsUnknown: true }));
   if (deps.metrics && deps.metricsToken) {
     router.use('/metrics', area(metricsRouter({ metrics: deps.metrics, token: deps.metricsToken }), json, { claimsUnknown: true }));
   }

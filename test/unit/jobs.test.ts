@@ -8,7 +8,7 @@ import { JOBS } from '../../plugin/jobs/registry';
 
 describe('declared jobs', () => {
   it('manifest.json lists exactly the declared jobs, with their schedules', () => {
-    expect(manifest.jobs).toEqual(JOBS.map((j) => ({ name: j.name, schedule: j.schedule })));
+    expect(manifest.jobs).toEqual(JOBS.map((j) => ({ name: j.name, schedule: j.schedule, description: j.description })));
   });
 
   it('have unique kebab-case names and valid cron schedules', () => {

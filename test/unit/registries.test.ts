@@ -17,6 +17,8 @@ const ping = definePanelAction({
   capability: 'credit',
   onFailed: 'reverse_points',
   toWire: (p) => ({ client_id: p.clientId, note: p.note }),
+  wire: z.object({ client_id: z.string(), note: z.string() }),
+  example: { clientId: '42', note: 'hello' },
 });
 
 describe('docs generated from the registries', () => {
