@@ -77,7 +77,7 @@ describe('admin: members, adjustments and account credit', () => {
     expect(await member('a-1')).toMatchObject({ pointsAvailable: m.pointsAvailable + 250 });
     const entries = await app.plugin.db.knex('loyalty_ledger').where({ member_id: m.id, kind: 'adjust' });
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ delta: 250, actor: 'admin:11', reason_code: 'admin_adjustment' });
+    expect({ ...entries[0], delta: Number(entries[0].delta) }).toMatchObject({ delta: 250, actor: 'admin:11', reason_code: 'admin_adjustment' });
     const audit = (await auditRows(app)).filter((r) => r.action === 'member.adjust' && r.target === `member:${m.id}`);
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actor_id: '11', actor_name: 'Bill Ing', role: 'billing' });
