@@ -100,7 +100,7 @@ describe('the admin area (Chromium)', () => {
       await page.getByTestId('adjust-points').fill('999');
       await page.getByTestId('adjust-reason').fill('should never land');
       await page.getByTestId('adjust-form').locator('input[name="_csrf"]').evaluate((input) => {
-        (input as HTMLInputElement).value = 'forged';
+        (input as unknown as { value: string }).value = 'forged';
       });
       const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByTestId('adjust-submit').click()]);
       expect(response.status()).toBe(403);

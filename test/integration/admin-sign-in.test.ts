@@ -130,6 +130,17 @@ describe('standalone owner sign-in', () => {
     expect(locked.headers['retry-after']).toBeDefined();
   });
 
+  it('limits sign-in attempts per address (429 with Retry-After)', async () => {
+    app = await startTestApp({ config: { adminPassword: 'correct horse battery', rateLimits: { signInPerIp: 2, signInPerMember: 0, badWebhooksPerIp: 0, redeemPerMember: 0 } } });
+    const agent = request.agent(app.baseUrl);
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const form = await agent.get('/admin/login').expect(200);
+      statuses.push((await agent.post('/admin/login').type('form').send({ _csrf: csrfOf(form.text), password: 'wrong password ' })).status);
+    }
+    expect(statuses).toEqual([401, 401, 429]);
+  });
+
   it('a login post without the form token is refused (CSRF)', async () => {
     app = await startTestApp({ config: { adminPassword: 'correct horse battery' } });
     const res = await request(app.baseUrl).post('/admin/login').type('form').send({ password: 'correct horse battery' });
