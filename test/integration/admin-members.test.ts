@@ -194,6 +194,7 @@ describe('admin: members, adjustments and account credit', () => {
     ['amount', { amount: '5', currency: 'JPY', amountJpy: '1.5' }],
     ['currency', { currency: 'XXX' }],
     ['currency', { currency: 'dollars' }],
+    ['currency', { currency: 'EUR' }],
     ['credit-reason', { reason: '' }],
     ['credit-reason', { reason: 'y'.repeat(201) }],
   ])('credit: refuses a bad %s naming the field, writing nothing', async (name, bad) => {
