@@ -122,10 +122,11 @@ export interface HostingRewardsPlugin {
   };
   demo?: DemoPanel;
   /**
-   * After `init()`: the path (under the mount) of the one-time link that sets the admin owner's
-   * password, when neither ADMIN_PASSWORD nor an earlier password exists; the sidecar prints it.
+   * After `init()`: makes the one-time link (its path under the mount) that sets the admin
+   * owner's password, when neither ADMIN_PASSWORD nor an earlier password exists, else null.
+   * Each call replaces the previous link; the sidecar calls it once at start-up and prints it.
    */
-  adminSetupPath: string | null;
+  adminSetupPath(): Promise<string | null>;
   init(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -233,7 +234,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     admin: { adminAuth, audit, members: adminMembers, redemptions: adminRedemptions },
   });
 
-  const plugin: HostingRewardsPlugin = {
+  return {
     name: manifest.name,
     version: manifest.version,
     router,
@@ -253,7 +254,10 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn, audit, adminAuth, adminMembers, adminRedemptions },
     presenters: { rewardsTab },
     demo,
-    adminSetupPath: null,
+    async adminSetupPath() {
+      const token = await adminAuth.newSetupToken();
+      return token === null ? null : `/admin/setup?token=${token}`;
+    },
     async init() {
       if (options.migrate !== false) {
         const applied = await db.migrateLatest();
@@ -279,8 +283,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       }
       await tiers.init();
       await auth.init();
-      const { setupToken } = await adminAuth.init();
-      plugin.adminSetupPath = setupToken === null ? null : `/admin/setup?token=${setupToken}`;
+      await adminAuth.init();
       await demo?.init();
     },
     /** Waits for job runs in progress (their leases are released as they end), then closes the pool. */
@@ -290,7 +293,6 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       await db.close();
     },
   };
-  return plugin;
 }
 
 export type { PluginConfig } from './config';

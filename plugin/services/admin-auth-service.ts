@@ -37,26 +37,31 @@ export class AdminAuthService {
     private readonly options: { password?: string; lockout?: RateLimiter; lockoutFailures: number },
   ) {}
 
-  /**
-   * Stores ADMIN_PASSWORD's hash when it changed; without it and without a password set
-   * before, makes a setup link. Returns the link's token to print (it is stored hashed only).
-   */
-  async init(): Promise<{ setupToken: string | null }> {
-    const now = this.clock();
-    const stored = await this.db.repos.adminCredentials.find(OWNER.id);
+  /** Stores ADMIN_PASSWORD's hash when it changed (the password itself is never stored). */
+  async init(): Promise<void> {
     const { password } = this.options;
-    if (password !== undefined) {
-      if (!stored?.passwordHash || !(await bcrypt.compare(password, stored.passwordHash))) {
-        const hash = await bcrypt.hash(password, BCRYPT_ROUNDS);
-        await this.db.transaction((tx) => tx.repos.adminCredentials.setPassword(OWNER.id, hash, tx.now));
-        this.logger.info({ account: OWNER.id }, 'admin owner password set from ADMIN_PASSWORD');
-      }
-      return { setupToken: null };
-    }
-    if (stored?.passwordHash) return { setupToken: null };
+    if (password === undefined) return;
+    const stored = await this.db.repos.adminCredentials.find(OWNER.id);
+    if (stored?.passwordHash && (await bcrypt.compare(password, stored.passwordHash))) return;
+    const hash = await bcrypt.hash(password, BCRYPT_ROUNDS);
+    await this.db.transaction((tx) => tx.repos.adminCredentials.setPassword(OWNER.id, hash, tx.now));
+    this.logger.info({ account: OWNER.id }, 'admin owner password set from ADMIN_PASSWORD');
+  }
+
+  /**
+   * A fresh one-time setup link's token while the owner has no password (null once they
+   * have one), replacing any earlier link: only whoever prints it should call this (the
+   * sidecar at start-up), not every process that starts the plugin (a job run would void the
+   * printed link). The token is stored hashed only.
+   */
+  async newSetupToken(): Promise<string | null> {
+    if (this.options.password !== undefined) return null;
+    const stored = await this.db.repos.adminCredentials.find(OWNER.id);
+    if (stored?.passwordHash) return null;
     const token = randomBytes(24).toString('base64url');
-    await this.db.transaction((tx) => tx.repos.adminCredentials.setSetupToken(OWNER.id, sha256(token), new Date(now.getTime() + SETUP_LINK_HOURS * 3_600_000), tx.now));
-    return { setupToken: token };
+    const expires = new Date(this.clock().getTime() + SETUP_LINK_HOURS * 3_600_000);
+    await this.db.transaction((tx) => tx.repos.adminCredentials.setSetupToken(OWNER.id, sha256(token), expires, tx.now));
+    return token;
   }
 
   /** The principal of a panel admin's SSO token, audited either way. */

@@ -103,7 +103,7 @@ describe('standalone owner sign-in', () => {
     const stored = await app.plugin.db.knex('loyalty_admin_credentials').where({ account: 'owner' }).first();
     expect(stored.password_hash).toMatch(/^\$2[aby]\$\d\d\$/);
     expect(stored.password_hash).not.toContain('correct horse');
-    expect(app.plugin.adminSetupPath).toBeNull();
+    expect(await app.plugin.adminSetupPath()).toBeNull();
 
     const agent = request.agent(app.baseUrl);
     const login = async (password: string) => {
@@ -150,7 +150,10 @@ describe('standalone owner sign-in', () => {
 
   it('without a password, a one-time setup link sets it (hashed) and signs the owner in; the link then stops working', async () => {
     app = await startTestApp();
-    const path = app.plugin.adminSetupPath;
+    // Only the latest link works: making one voids the one before.
+    const stale = await app.plugin.adminSetupPath();
+    const path = await app.plugin.adminSetupPath();
+    expect((await request(app.baseUrl).get(stale!)).status).toBe(401);
     expect(path).toMatch(/^\/admin\/setup\?token=[A-Za-z0-9_-]{20,}$/);
     const agent = request.agent(app.baseUrl);
     const page = await agent.get(path!).expect(200);
