@@ -23,6 +23,10 @@ import { SmtpMailer } from './panels/smtp/smtp-mailer';
 import { DemoPanel } from './panels/demo/demo-panel';
 import { DemoPanelApi } from './panels/demo/demo-panel-api';
 import type { PanelApi } from './panels/panel-api';
+import { AdminAuthService } from './services/admin-auth-service';
+import { AdminMemberService } from './services/admin-member-service';
+import { AdminRedemptionService } from './services/admin-redemption-service';
+import { AuditService } from './services/audit-service';
 import { AuthService } from './services/auth-service';
 import { ChurnService } from './services/churn-service';
 import { ClientService } from './services/client-service';
@@ -113,16 +117,30 @@ export interface HostingRewardsPlugin {
     members: MemberPreferencesService;
     /** Member emails: rendering and queuing (jobs use it; a host may preview with `render`). */
     emails: EmailService;
-    /** Churn-risk flags and their JSON export (no admin or API area exists yet to serve it). */
+    /** Churn-risk flags and their JSON export. */
     churn: ChurnService;
     /** Where panel actions go and whether that endpoint is paused (410 Gone), for the admin area; `resume()` sends again. */
     panelEndpoint: PanelEndpointService;
+    /** The admin audit log: every admin write records its row through it, in its own transaction. */
+    audit: AuditService;
+    /** Admin sign-in besides SSO: the owner password and the one-time setup link. */
+    adminAuth: AdminAuthService;
+    /** The admin area's members: search, a member's page, adjustments and account credit (each audited). */
+    adminMembers: AdminMemberService;
+    /** The admin area's redemptions: the list, cancel, retry a failed panel action (each audited). */
+    adminRedemptions: AdminRedemptionService;
   };
   presenters: {
     /** The Rewards tab's view model: the query's data in words, numbers and links. */
     rewardsTab: RewardsTabPresenter;
   };
   demo?: DemoPanel;
+  /**
+   * After `init()`: makes the one-time link (its path under the mount) that sets the admin
+   * owner's password, when neither ADMIN_PASSWORD nor an earlier password exists, else null.
+   * Each call replaces the previous link; the sidecar calls it once at start-up and prints it.
+   */
+  adminSetupPath(): Promise<string | null>;
   init(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -212,6 +230,14 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     badWebhooksPerIp: limiter('bad-webhook-ip', config.rateLimits.badWebhooksPerIp),
     redeemPerMember: limiter('redeem-member', config.rateLimits.redeemPerMember),
   };
+  const audit = new AuditService(db);
+  const adminAuth = new AdminAuthService(db, auth, audit, clock, logger, {
+    password: config.adminPassword,
+    lockout: createRateLimiter(db.knex, db.dialect, { name: 'admin-lockout', points: config.adminLockout.failures, durationSeconds: config.adminLockout.minutes * 60 }),
+    lockoutFailures: config.adminLockout.failures,
+  });
+  const adminMembers = new AdminMemberService(db, audit, () => program.current(), async () => (await tiers.config()).tiers, churn);
+  const adminRedemptions = new AdminRedemptionService(db, audit);
 
   bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
   bus.on('member.enrolled', (e) => logger.info({ ...e }, 'member enrolled'));
@@ -236,6 +262,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     limits,
     metrics,
     metricsToken: config.metricsToken,
+    admin: { adminAuth, audit, members: adminMembers, redemptions: adminRedemptions },
   });
 
   return {
@@ -269,9 +296,13 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       definitions: scheduler.jobs,
       schedules: () => scheduler.schedules(),
     },
-    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn, panelEndpoint },
+    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn, panelEndpoint, audit, adminAuth, adminMembers, adminRedemptions },
     presenters: { rewardsTab },
     demo,
+    async adminSetupPath() {
+      const token = await adminAuth.newSetupToken();
+      return token === null ? null : `/admin/setup?token=${token}`;
+    },
     async init() {
       if (options.migrate !== false) {
         const applied = await db.migrateLatest();
@@ -297,6 +328,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       }
       await tiers.init();
       await auth.init();
+      await adminAuth.init();
       await demo?.init();
     },
     /** Waits for job runs in progress (their leases are released as they end), then closes the pool. */

@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import { AdminCredentialRepository } from './admin-credential-repository';
+import { AuditRepository } from './audit-repository';
 import { AnnualAwardRepository } from './annual-award-repository';
 import { ChurnRepository } from './churn-repository';
 import { EventRepository } from './event-repository';
@@ -41,6 +43,8 @@ export interface Repositories {
   services: ServiceRepository;
   history: MemberHistoryRepository;
   churn: ChurnRepository;
+  audit: AuditRepository;
+  adminCredentials: AdminCredentialRepository;
 }
 
 /** One set per executor: the pool for reads, or a transaction so every write shares it. */
@@ -66,5 +70,7 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     services: new ServiceRepository(db),
     history: new MemberHistoryRepository(db),
     churn: new ChurnRepository(db),
+    audit: new AuditRepository(db),
+    adminCredentials: new AdminCredentialRepository(db),
   };
 }
