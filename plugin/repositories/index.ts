@@ -11,6 +11,7 @@ import { MemberHistoryRepository } from './member-history-repository';
 import { MemberRepository } from './member-repository';
 import { OutboxRepository } from './outbox-repository';
 import { RedemptionRepository } from './redemption-repository';
+import { ReportRepository } from './report-repository';
 import { RewardRepository } from './reward-repository';
 import { RuleRepository } from './rule-repository';
 import { ServiceRepository } from './service-repository';
@@ -39,6 +40,8 @@ export interface Repositories {
   services: ServiceRepository;
   history: MemberHistoryRepository;
   churn: ChurnRepository;
+  /** The admin area's aggregates and export batches. */
+  reports: ReportRepository;
 }
 
 /** One set per executor: the pool for reads, or a transaction so every write shares it. */
@@ -63,5 +66,6 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     services: new ServiceRepository(db),
     history: new MemberHistoryRepository(db),
     churn: new ChurnRepository(db),
+    reports: new ReportRepository(db),
   };
 }

@@ -20,7 +20,8 @@ interface EntryFields {
 }
 
 export interface Credit extends EntryFields {
-  kind: Extract<LedgerKind, 'earn' | 'bonus'>;
+  /** `adjust`: an admin's or an import's credit (an opening balance), not earned by a rule. */
+  kind: Extract<LedgerKind, 'earn' | 'bonus' | 'adjust'>;
   earnedAt: Date;
   /** Later than `tx.now` makes the points pending until then. */
   availableAt: Date;
