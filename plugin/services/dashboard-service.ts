@@ -37,7 +37,7 @@ export interface Dashboard {
   recent: RecentEntry[];
 }
 
-const REDEMPTION_STATES = ['pending', 'applied', 'failed', 'reversed'] as const;
+const REDEMPTION_STATES = ['pending', 'applied', 'failed'] as const;
 const RECENT = 15;
 
 /**
