@@ -56,6 +56,8 @@ import * as addRewardsPromo from './20261126006030_add_rewards_promo';
 import * as addRedemptionsCode from './20261126006040_add_redemptions_code';
 import * as seedPromoRewards from './20261126006050_seed_promo_rewards';
 import * as indexLotsReleaseDue from './20261127000100_index_lots_release_due';
+import * as createAuditLog from './20261207100000_create_audit_log';
+import * as createAdminCredentials from './20261207100010_create_admin_credentials';
 import * as indexLedgerCreated from './20261207110100_index_ledger_created';
 
 export interface NamedMigration extends Knex.Migration {
@@ -121,5 +123,7 @@ export const migrations: NamedMigration[] = [
   { name: '20261126006040_add_redemptions_code', ...addRedemptionsCode },
   { name: '20261126006050_seed_promo_rewards', ...seedPromoRewards },
   { name: '20261127000100_index_lots_release_due', ...indexLotsReleaseDue },
+  { name: '20261207100000_create_audit_log', ...createAuditLog },
+  { name: '20261207100010_create_admin_credentials', ...createAdminCredentials },
   { name: '20261207110100_index_ledger_created', ...indexLedgerCreated },
 ];

@@ -76,6 +76,23 @@ const variables = z.object({
     "key (32+ characters) for the plugin's own session cookie and CSRF tokens; required unless `PANEL=demo`",
     'generated for the demo',
   ),
+  ADMIN_PASSWORD: documented(
+    z
+      .string()
+      .min(12, 'must be at least 12 characters')
+      .refine((v) => Buffer.byteLength(v, 'utf8') <= 72, 'must be at most 72 bytes (bcrypt reads no further)')
+      .optional(),
+    "the standalone owner's password for `/admin/login` (kept only as a bcrypt hash); unset and none set yet, a one-time setup link is printed at start-up. Admins coming from the panel sign in by admin SSO instead",
+    'none (setup link)',
+  ),
+  ADMIN_LOCKOUT_FAILURES: documented(
+    z.coerce.number().int().min(1).max(100).default(5),
+    'wrong owner passwords in a row (per `ADMIN_LOCKOUT_MINUTES`) before `/admin/login` locks; the lockout is logged and audited',
+  ),
+  ADMIN_LOCKOUT_MINUTES: documented(
+    z.coerce.number().int().min(1).max(1440).default(15),
+    'how long the owner password sign-in stays locked after `ADMIN_LOCKOUT_FAILURES` failures (admin SSO still works)',
+  ),
   PUBLIC_URL: documented(z.string().url().optional(), 'the URL printed at start-up', '`http://localhost:$PORT`'),
   TRUST_PROXY: documented(
     z.string().optional(),
@@ -168,6 +185,9 @@ const configSchema = variables
       ssoSecret: e.SSO_SECRET,
       ssoClockSkewSeconds: e.SSO_CLOCK_SKEW_SECONDS,
       sessionSecret: e.SESSION_SECRET,
+      /** The standalone owner's password; hashed at start-up, never stored as given. */
+      adminPassword: e.ADMIN_PASSWORD,
+      adminLockout: { failures: e.ADMIN_LOCKOUT_FAILURES, minutes: e.ADMIN_LOCKOUT_MINUTES },
       publicUrl: e.PUBLIC_URL,
       trustProxy: e.TRUST_PROXY,
       logLevel: e.LOG_LEVEL,

@@ -35,6 +35,15 @@ export type ErrorCode =
   | 'role_forbidden'
   | 'csrf_invalid'
   | 'metrics_unauthorized'
+  // The admin area
+  | 'admin_password_wrong'
+  | 'admin_password_unset'
+  | 'admin_locked'
+  | 'admin_setup_invalid'
+  | 'admin_form_key_conflict'
+  | 'not_enough_points'
+  | 'redemption_not_cancellable'
+  | 'action_not_retriable'
   // Start-up and stored settings
   | 'config_invalid'
   // Panel actions

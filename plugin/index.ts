@@ -22,6 +22,8 @@ import { SmtpMailer } from './panels/smtp/smtp-mailer';
 import { DemoPanel } from './panels/demo/demo-panel';
 import { DemoPanelApi } from './panels/demo/demo-panel-api';
 import type { PanelApi } from './panels/panel-api';
+import { AdminAuthService } from './services/admin-auth-service';
+import { AuditService } from './services/audit-service';
 import { AuthService } from './services/auth-service';
 import { ChurnService } from './services/churn-service';
 import { ClientService } from './services/client-service';
@@ -101,14 +103,23 @@ export interface HostingRewardsPlugin {
     members: MemberPreferencesService;
     /** Member emails: rendering and queuing (jobs use it; a host may preview with `render`). */
     emails: EmailService;
-    /** Churn-risk flags and their JSON export (no admin or API area exists yet to serve it). */
+    /** Churn-risk flags and their JSON export. */
     churn: ChurnService;
+    /** The admin audit log: every admin write records its row through it, in its own transaction. */
+    audit: AuditService;
+    /** Admin sign-in besides SSO: the owner password and the one-time setup link. */
+    adminAuth: AdminAuthService;
   };
   presenters: {
     /** The Rewards tab's view model: the query's data in words, numbers and links. */
     rewardsTab: RewardsTabPresenter;
   };
   demo?: DemoPanel;
+  /**
+   * After `init()`: the path (under the mount) of the one-time link that sets the admin owner's
+   * password, when neither ADMIN_PASSWORD nor an earlier password exists; the sidecar prints it.
+   */
+  adminSetupPath: string | null;
   init(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -182,6 +193,12 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     badWebhooksPerIp: limiter('bad-webhook-ip', config.rateLimits.badWebhooksPerIp),
     redeemPerMember: limiter('redeem-member', config.rateLimits.redeemPerMember),
   };
+  const audit = new AuditService(db);
+  const adminAuth = new AdminAuthService(db, auth, audit, clock, logger, {
+    password: config.adminPassword,
+    lockout: createRateLimiter(db.knex, db.dialect, { name: 'admin-lockout', points: config.adminLockout.failures, durationSeconds: config.adminLockout.minutes * 60 }),
+    lockoutFailures: config.adminLockout.failures,
+  });
 
   bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
   bus.on('member.enrolled', (e) => logger.info({ ...e }, 'member enrolled'));
@@ -205,9 +222,10 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     limits,
     metrics,
     metricsToken: config.metricsToken,
+    admin: { adminAuth, audit },
   });
 
-  return {
+  const plugin: HostingRewardsPlugin = {
     name: manifest.name,
     version: manifest.version,
     router,
@@ -224,9 +242,10 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       definitions: scheduler.jobs,
       schedules: () => scheduler.schedules(),
     },
-    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn },
+    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn, audit, adminAuth },
     presenters: { rewardsTab },
     demo,
+    adminSetupPath: null,
     async init() {
       if (options.migrate !== false) {
         const applied = await db.migrateLatest();
@@ -252,6 +271,8 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       }
       await tiers.init();
       await auth.init();
+      const { setupToken } = await adminAuth.init();
+      plugin.adminSetupPath = setupToken === null ? null : `/admin/setup?token=${setupToken}`;
       await demo?.init();
     },
     /** Waits for job runs in progress (their leases are released as they end), then closes the pool. */
@@ -261,6 +282,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       await db.close();
     },
   };
+  return plugin;
 }
 
 export type { PluginConfig } from './config';

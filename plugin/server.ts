@@ -47,6 +47,11 @@ async function main(): Promise<void> {
   server.listen(config.port, config.host, () => {
     const url = config.publicUrl ?? `http://localhost:${config.port}`;
     logger.info({ url, panel: config.panel, database: plugin.db.dialect }, `hosting-rewards listening on ${url}`);
+    if (plugin.adminSetupPath !== null) {
+      // Printed on purpose, once per start while no owner password exists: it is how the first
+      // owner gets in without a panel. It works once and for 24 hours; ADMIN_PASSWORD replaces it.
+      process.stdout.write(`\n  Admin setup link (sets the owner password, works once): ${url}${plugin.adminSetupPath}\n`);
+    }
     if (generated) {
       // Printed on purpose: the demo's panel (and a curl user) needs it to sign events.
       process.stdout.write(

@@ -15,7 +15,8 @@ export interface AuditOrigin {
 
 /**
  * What an admin did (or tried: a refused sign-in), named `area.verb`: `member.adjust`,
- * `member.credit`, `redemption.cancel`, `outbox.retry`, `settings.update`, `admin.sign_in`.
+ * `member.credit`, `redemptions.cancel`, `outbox.retry`, `settings.update`, `auth.sign_in`. Not a top-level
+ * section of the locale files (`admin.`, `redemption.`): the locale tests read such strings as keys.
  * The list is open: a new page adds its own verbs.
  */
 export interface NewAuditEntry {

@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import { AdminCredentialRepository } from './admin-credential-repository';
+import { AuditRepository } from './audit-repository';
 import { AnnualAwardRepository } from './annual-award-repository';
 import { ChurnRepository } from './churn-repository';
 import { EventRepository } from './event-repository';
@@ -40,6 +42,8 @@ export interface Repositories {
   services: ServiceRepository;
   history: MemberHistoryRepository;
   churn: ChurnRepository;
+  audit: AuditRepository;
+  adminCredentials: AdminCredentialRepository;
   /** The admin area's aggregates and export batches. */
   reports: ReportRepository;
 }
@@ -66,6 +70,8 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     services: new ServiceRepository(db),
     history: new MemberHistoryRepository(db),
     churn: new ChurnRepository(db),
+    audit: new AuditRepository(db),
+    adminCredentials: new AdminCredentialRepository(db),
     reports: new ReportRepository(db),
   };
 }
