@@ -1,22 +1,22 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import type { AdminRole } from '../../domain/actor';
-import type { AdminContext } from '../../domain/audit';
 import { zonedInstant } from '../../domain/time-zone';
 import type { FieldProblem } from '../../domain/validation';
-import type { Logger } from '../../logger';
-import { MAX_LEDGER_DAYS, type CsvExportService, type CsvRow } from '../../services/csv-export-service';
+import { MAX_LEDGER_DAYS, type CsvRow } from '../../services/csv-export-service';
 import { mountOf, mountUrl } from '../urls';
-import { sendPage, type AdminPageDeps } from './admin-pages';
+import type { AdminPageContext } from './admin-deps';
+import { adminContext } from './admin-page';
+import { WRITE_ROLES, type AdminRoute } from './admin-routes';
 
 /**
  * Billing and owner admins export; viewers don't. An export is every member's email and name
  * at once, the kind of bulk personal data a read-only role shouldn't carry out of the panel,
  * while billing admins need it for reconciliation and accounting.
  */
-export const EXPORT_ROLES: readonly AdminRole[] = ['billing', 'owner'];
+export const EXPORT_ROLES: readonly AdminRole[] = WRITE_ROLES;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
@@ -52,44 +52,40 @@ export function ledgerRange(query: Record<string, unknown>, timeZone: string): {
  * `GET /admin/export` and the CSV files. A file streams from keyset batches through the CSV
  * library (RFC 4180 quoting, CRLF) into the chunked response with backpressure: memory holds a
  * batch, not the file. It starts with a UTF-8 byte order mark so Excel reads names in any
- * script, and every text cell is formula-neutralised (services/csv-export-service.ts).
+ * script, and every text cell is formula-neutralised (services/csv-export-service.ts). Each
+ * download leaves an audit row (who took which data out, when, from where).
  */
-export function exportRouter(
-  deps: AdminPageDeps & {
-    exports: CsvExportService;
-    timeZone: () => Promise<string>;
-    logger: Logger;
-    /** Records the export in the audit log (its own small transaction: an export writes nothing else). */
-    recordExport: (ctx: AdminContext, entry: { action: string; target: string | null; after?: unknown }) => Promise<void>;
-  },
-): Router {
-  const router = Router();
-  const guard = deps.requireAdmin(EXPORT_ROLES);
+export function exportRoutes({ deps, pages }: AdminPageContext): AdminRoute[] {
+  const { exports } = deps.data;
 
   const page = async (req: Request, res: Response, status: number, form: { problems: FieldProblem[]; from?: string; to?: string }) => {
-    const i18n = await deps.i18nFor(req, res);
     const mount = mountOf(res);
     const errors = (field: string) => form.problems.filter((p) => p.path === field).map((p) => p.message);
-    sendPage(deps, res, i18n, status, 'admin/export', {
-      membersHref: mountUrl(mount, 'admin/export/members.csv'),
-      redemptionsHref: mountUrl(mount, 'admin/export/redemptions.csv'),
-      ledgerAction: mountUrl(mount, 'admin/export/ledger.csv'),
-      from: form.from ?? '',
-      to: form.to ?? '',
-      fromErrors: errors('from'),
-      toErrors: errors('to'),
-      refused: form.problems.length > 0,
-    });
+    await pages.render(
+      req,
+      res,
+      'admin/export',
+      {
+        membersHref: mountUrl(mount, 'admin/export/members.csv'),
+        redemptionsHref: mountUrl(mount, 'admin/export/redemptions.csv'),
+        ledgerAction: mountUrl(mount, 'admin/export/ledger.csv'),
+        from: form.from ?? '',
+        to: form.to ?? '',
+        fromErrors: errors('from'),
+        toErrors: errors('to'),
+        refused: form.problems.length > 0,
+      },
+      { current: 'export', status },
+    );
   };
 
-  const send = async (req: Request, res: Response, name: string, rows: AsyncIterable<CsvRow>, audit: { action: string; after?: unknown }) => {
-    await deps.recordExport(deps.contextOf(req, res), { action: audit.action, target: `export:${name}`, after: audit.after });
+  const send = async (req: Request, res: Response, name: string, rows: AsyncIterable<CsvRow>, after?: unknown) => {
+    await deps.audit.recordAlone(adminContext(req, res), { action: `export.${name}`, target: `export:${name}`, after });
     res.status(200);
     res.set({
       'Content-Type': 'text/csv; charset=utf-8',
-      'Content-Disposition': `attachment; filename="${name}-${new Date().toISOString().slice(0, 10)}.csv"`,
+      'Content-Disposition': `attachment; filename="${name}-${deps.clock().toISOString().slice(0, 10)}.csv"`,
       'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
     });
     res.write('\uFEFF');
     try {
@@ -102,18 +98,24 @@ export function exportRouter(
     }
   };
 
-  router.get('/admin/export', guard, (req, res) => page(req, res, 200, { problems: [] }));
-  router.get('/admin/export/members.csv', guard, (req, res) => send(req, res, 'members', deps.exports.members(), { action: 'export.members' }));
-  router.get('/admin/export/redemptions.csv', guard, (req, res) => send(req, res, 'redemptions', deps.exports.redemptions(), { action: 'export.redemptions' }));
-  router.get('/admin/export/ledger.csv', guard, async (req, res) => {
-    const query = req.query as Record<string, unknown>;
-    const range = ledgerRange(query, await deps.timeZone());
-    if (!range.ok) {
-      await page(req, res, 422, { problems: range.problems, from: typeof query.from === 'string' ? query.from : '', to: typeof query.to === 'string' ? query.to : '' });
-      return;
-    }
-    await send(req, res, 'ledger', deps.exports.ledger(range), { action: 'export.ledger', after: { from: query.from, to: query.to } });
-  });
-  return router;
+  return [
+    { method: 'get', path: '/export', roles: EXPORT_ROLES, handler: (req, res) => page(req, res, 200, { problems: [] }) },
+    { method: 'get', path: '/export/members.csv', roles: EXPORT_ROLES, handler: (req, res) => send(req, res, 'members', exports.members()) },
+    { method: 'get', path: '/export/redemptions.csv', roles: EXPORT_ROLES, handler: (req, res) => send(req, res, 'redemptions', exports.redemptions()) },
+    {
+      method: 'get',
+      path: '/export/ledger.csv',
+      roles: EXPORT_ROLES,
+      handler: async (req, res) => {
+        const query = req.query as Record<string, unknown>;
+        const range = ledgerRange(query, await deps.data.timeZone());
+        if (!range.ok) {
+          const text = (v: unknown) => (typeof v === 'string' ? v : '');
+          await page(req, res, 422, { problems: range.problems, from: text(query.from), to: text(query.to) });
+          return;
+        }
+        await send(req, res, 'ledger', exports.ledger(range), { from: query.from, to: query.to });
+      },
+    },
+  ];
 }
-

@@ -24,7 +24,7 @@ function errorsFor(problems: readonly FieldProblem[], field: string): string[] {
  * setting, its control from the setting's schema), and one small form per tier, rule and
  * reward. After a refused save, the posted text and the field's errors show beside the field.
  */
-export function programView(i18n: Translator, state: ProgramState, form: ProgramFormState, csrfToken: string, mount: string): object {
+export function programView(i18n: Translator, state: ProgramState, form: ProgramFormState, mount: string): object {
   const posted = (kind: string, id: number | undefined, name: string): string | undefined => {
     if (form.form?.kind !== kind || form.form.id !== id) return undefined;
     const v = form.form.posted[name];
@@ -72,7 +72,7 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
     return {
       id: t.id,
       name: localized(t.names, [i18n.language]) ?? t.name,
-      action: mountUrl(mount, `admin/program/tiers/${t.id}`),
+      action: mountUrl(mount, `admin/settings/tiers/${t.id}`),
       threshold: posted('tier', t.id, 'threshold') ?? toDecimalString({ currency, minor: t.thresholdMinor }),
       multiplier: posted('tier', t.id, 'earn_multiplier') ?? t.earnMultiplier,
       discount: posted('tier', t.id, 'renewal_discount_percent') ?? percent,
@@ -85,7 +85,7 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
     return {
       id: r.id,
       type: r.type,
-      action: mountUrl(mount, `admin/program/rules/${r.id}`),
+      action: mountUrl(mount, `admin/settings/rules/${r.id}`),
       options: yesNo(active),
       params: posted('rule', r.id, 'params') ?? JSON.stringify(JSON.parse(r.params), null, 2),
       errors: { active: errorsFor(p, 'active'), params: errorsFor(p, 'params') },
@@ -98,7 +98,7 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
       id: w.id,
       name: localized(w.names, [i18n.language]) ?? localized(w.names, ['en']) ?? `#${w.id}`,
       kind: w.kind,
-      action: mountUrl(mount, `admin/program/rewards/${w.id}`),
+      action: mountUrl(mount, `admin/settings/rewards/${w.id}`),
       options: yesNo(active),
       fixed: w.costPoints !== null,
       cost: posted('reward', w.id, 'cost_points') ?? (w.costPoints === null ? '' : String(w.costPoints)),
@@ -108,8 +108,7 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
   });
   const refused = form.form && form.form.problems.length > 0;
   return {
-    csrfToken,
-    settingsAction: mountUrl(mount, 'admin/program/settings'),
+    settingsAction: mountUrl(mount, 'admin/settings'),
     settings,
     tiers,
     tierCurrency: currency,
