@@ -58,6 +58,10 @@ import * as seedPromoRewards from './20261126006050_seed_promo_rewards';
 import * as indexLotsReleaseDue from './20261127000100_index_lots_release_due';
 import * as createAuditLog from './20261207100000_create_audit_log';
 import * as createAdminCredentials from './20261207100010_create_admin_credentials';
+import * as addOutboxClientId from './20261207100020_add_outbox_client_id';
+import * as indexOutboxClient from './20261207100030_index_outbox_client';
+import * as indexMembersEmail from './20261207100040_index_members_email';
+import * as indexMembersName from './20261207100050_index_members_name';
 import * as indexLedgerCreated from './20261207110100_index_ledger_created';
 
 export interface NamedMigration extends Knex.Migration {
@@ -125,5 +129,9 @@ export const migrations: NamedMigration[] = [
   { name: '20261127000100_index_lots_release_due', ...indexLotsReleaseDue },
   { name: '20261207100000_create_audit_log', ...createAuditLog },
   { name: '20261207100010_create_admin_credentials', ...createAdminCredentials },
+  { name: '20261207100020_add_outbox_client_id', ...addOutboxClientId },
+  { name: '20261207100030_index_outbox_client', ...indexOutboxClient },
+  { name: '20261207100040_index_members_email', ...indexMembersEmail },
+  { name: '20261207100050_index_members_name', ...indexMembersName },
   { name: '20261207110100_index_ledger_created', ...indexLedgerCreated },
 ];

@@ -23,6 +23,8 @@ import { DemoPanel } from './panels/demo/demo-panel';
 import { DemoPanelApi } from './panels/demo/demo-panel-api';
 import type { PanelApi } from './panels/panel-api';
 import { AdminAuthService } from './services/admin-auth-service';
+import { AdminMemberService } from './services/admin-member-service';
+import { AdminRedemptionService } from './services/admin-redemption-service';
 import { AuditService } from './services/audit-service';
 import { AuthService } from './services/auth-service';
 import { ChurnService } from './services/churn-service';
@@ -203,6 +205,8 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     lockout: createRateLimiter(db.knex, db.dialect, { name: 'admin-lockout', points: config.adminLockout.failures, durationSeconds: config.adminLockout.minutes * 60 }),
     lockoutFailures: config.adminLockout.failures,
   });
+  const adminMembers = new AdminMemberService(db, audit, () => program.current(), async () => (await tiers.config()).tiers, churn);
+  const adminRedemptions = new AdminRedemptionService(db, audit);
 
   bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
   bus.on('member.enrolled', (e) => logger.info({ ...e }, 'member enrolled'));
@@ -229,6 +233,8 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     admin: {
       adminAuth,
       audit,
+      members: adminMembers,
+      redemptions: adminRedemptions,
       data: {
         dashboard: new DashboardService(db, settings, clock),
         program: new ProgramAdminService(db, settings, program, tiers, audit),

@@ -2,6 +2,8 @@ import type { RateLimiter } from '../../db/rate-limits';
 import type { Translations } from '../../i18n';
 import type { Logger } from '../../logger';
 import type { AdminAuthService } from '../../services/admin-auth-service';
+import type { AdminMemberService } from '../../services/admin-member-service';
+import type { AdminRedemptionService } from '../../services/admin-redemption-service';
 import type { AuditService } from '../../services/audit-service';
 import type { AuthService } from '../../services/auth-service';
 import type { CsvExportService } from '../../services/csv-export-service';
@@ -22,6 +24,8 @@ export interface AdminDeps {
   auth: AuthService;
   adminAuth: AdminAuthService;
   audit: AuditService;
+  members: AdminMemberService;
+  redemptions: AdminRedemptionService;
   defaultLanguage?: () => Promise<string>;
   /** Sign-in attempts per address (SSO, password, setup link). */
   signInPerIp?: RateLimiter;
