@@ -99,6 +99,6 @@ export class DashboardService {
   private async period(from: Date, to: Date): Promise<PeriodTotals> {
     const totals = await this.db.repos.reports.ledgerTotalsBetween(from, to);
     const sum = (kind: string) => totals.get(kind) ?? 0;
-    return { from, to, earned: sum('earn') + sum('bonus'), redeemed: Math.max(0, -sum('redeem')), expired: -sum('expire') };
+    return { from, to, earned: sum('earn') + sum('bonus'), redeemed: Math.max(0, -sum('redeem')), expired: Math.max(0, -sum('expire')) };
   }
 }

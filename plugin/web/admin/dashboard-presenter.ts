@@ -58,7 +58,7 @@ export function dashboardView(i18n: Translator, d: Dashboard, mount: string): ob
     }),
     actions: d.openActions.map((a) => ({ action: a.action, state: a.state, stateLabel: i18n.t(`dashboard.action_${a.state}`, { defaultValue: a.state }), count: n(a.count) })),
     recent: d.recent.map((e) => ({
-      date: formatDate(i18n.locale, e.createdAt),
+      when: formatDate(i18n.locale, e.createdAt),
       member: e.memberName ?? e.panelClientId,
       panelClientId: e.panelClientId,
       href: mountUrl(mount, `admin/members/${e.memberId}`),

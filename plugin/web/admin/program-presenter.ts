@@ -56,6 +56,9 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
       isJson: c.kind === 'json',
       min: c.kind === 'number' ? c.min : undefined,
       max: c.kind === 'number' ? c.max : undefined,
+      // 0 is a bound too (handlebars' #if would drop it).
+      hasMin: c.kind === 'number' && c.min !== undefined,
+      hasMax: c.kind === 'number' && c.max !== undefined,
       required: (c.kind === 'number' || c.kind === 'json') && !c.nullable,
       options:
         c.kind === 'boolean'
