@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { CsvError } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import type { Database } from '../db/database';
 import { adminActor, type AdminContext } from '../domain/audit';
@@ -131,7 +130,8 @@ export class OpeningBalanceService {
     try {
       records = parse(content, { bom: true, relax_column_count: true, skip_empty_lines: true, encoding: 'utf8' }) as string[][];
     } catch (err) {
-      if (err instanceof CsvError) return { rows: [], problems: [], fileProblems: [{ path: 'file', message: `is not valid CSV: ${err.message}` }] };
+      // csv-parse's sync build has its own CsvError class, so the error is known by its code (CSV_…).
+      if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && String((err as { code: string }).code).startsWith('CSV_')) return { rows: [], problems: [], fileProblems: [{ path: 'file', message: `is not valid CSV: ${err.message}` }] };
       throw err;
     }
     return judgeOpeningBalances(records, this.clock());
