@@ -131,7 +131,8 @@ export class OpeningBalanceService {
       records = parse(content, { bom: true, relax_column_count: true, skip_empty_lines: true, encoding: 'utf8' }) as string[][];
     } catch (err) {
       // csv-parse's sync build has its own CsvError class, so the error is known by its code (CSV_…).
-      if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && String((err as { code: string }).code).startsWith('CSV_')) return { rows: [], problems: [], fileProblems: [{ path: 'file', message: `is not valid CSV: ${err.message}` }] };
+      const code: unknown = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
+      if (typeof code === 'string' && code.startsWith('CSV_')) return { rows: [], problems: [], fileProblems: [{ path: 'file', message: `is not valid CSV: ${(err as Error).message}` }] };
       throw err;
     }
     return judgeOpeningBalances(records, this.clock());

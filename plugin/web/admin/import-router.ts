@@ -1,7 +1,7 @@
 import multer, { MulterError } from 'multer';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { OPENING_BALANCE_COLUMNS } from '../../domain/opening-balance';
-import { formatInteger } from '../../i18n/format';
+import { OPENING_BALANCE_COLUMNS, REQUIRED_COLUMNS } from '../../domain/opening-balance';
+import { formatInteger, formatList } from '../../i18n/format';
 import { ValidationError } from '../../errors';
 import { IMPORT_MAX_BYTES } from '../../services/opening-balance-service';
 import { mountOf, mountUrl } from '../urls';
@@ -36,6 +36,7 @@ export function importRoutes({ deps, pages }: AdminPageContext): AdminRoute[] {
         previewAction: mountUrl(mount, 'admin/import/preview'),
         importAction: mountUrl(mount, 'admin/import'),
         columns: OPENING_BALANCE_COLUMNS.join(', '),
+        requiredColumns: formatList(i18n.locale, [...REQUIRED_COLUMNS]),
         maxSize: formatInteger(i18n.locale, Math.round(IMPORT_MAX_BYTES / 1024)),
         ...model,
         ...(typeof model.uploadError === 'string' && { uploadErrorKey: `csv.upload_${model.uploadError}` }),
