@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     if (generated) {
       // Printed on purpose: the demo's panel (and a curl user) needs it to sign events.
       process.stdout.write(
-        `\n  Demo panel: ${url}/\n  Webhook secret (WEBHOOK_SECRET): ${secrets.webhook}\n  Kept in ${config.dataDir}/demo-secrets.json\n\n`,
+        `\n  Demo panel: ${url}/\n  Admin area: ${url}/admin (the demo panel's page opens it as owner, billing or viewer)\n  Webhook secret (WEBHOOK_SECRET): ${secrets.webhook}\n  Kept in ${config.dataDir}/demo-secrets.json\n\n`,
       );
     }
   });

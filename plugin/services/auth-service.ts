@@ -118,8 +118,8 @@ const ssoClaims = z.looseObject({
 const ADMIN_ID = /^[A-Za-z0-9:._@-]{1,64}$/;
 
 /**
- * The admin SSO token's claims: the admin's id (`admin`, or `sub` when there is no `admin`
- * claim), their name for the audit log, and their role.
+ * The admin SSO token's claims: the admin's id (`admin`; `admin_id` or `sub` are read when it
+ * is absent), their name for the audit log, and their role.
  */
 const adminSsoClaims = z.looseObject({
   jti: ssoClaims.shape.jti,
@@ -127,6 +127,7 @@ const adminSsoClaims = z.looseObject({
   iat: time.optional(),
   nbf: time.optional(),
   admin: z.union([z.string().regex(ADMIN_ID), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)], 'must be a string of A-Z a-z 0-9 : . _ @ - (at most 64) or a non-negative integer').optional(),
+  admin_id: z.union([z.string().regex(ADMIN_ID), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)], 'must be a string of A-Z a-z 0-9 : . _ @ - (at most 64) or a non-negative integer').optional(),
   sub: z.union([z.string().regex(ADMIN_ID), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)], 'must be a string of A-Z a-z 0-9 : . _ @ - (at most 64) or a non-negative integer').optional(),
   name: z.string('must be a string').trim().min(1, 'must not be empty').max(190, 'must be at most 190 characters').optional(),
   role: z.enum(ADMIN_ROLES, `must be one of ${ADMIN_ROLES.join(', ')}`),
@@ -251,7 +252,7 @@ export class AuthService {
       throw ssoError('sso_invalid', `The admin SSO token's ${fields.map((f) => `${f.path} claim ${f.message}`).join('; ')}`, fields, 'admin');
     }
     const { exp, iat, nbf, jti, role, name } = parsed.data;
-    const id = parsed.data.admin ?? parsed.data.sub;
+    const id = parsed.data.admin ?? parsed.data.admin_id ?? parsed.data.sub;
     if (id === undefined) {
       throw ssoError('sso_invalid', "The admin SSO token names no admin: set the admin claim (or sub) to the admin's id", [{ path: 'admin', message: 'is required' }], 'admin');
     }

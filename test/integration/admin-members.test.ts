@@ -77,7 +77,7 @@ describe('admin: members, adjustments and account credit', () => {
     expect(await member('a-1')).toMatchObject({ pointsAvailable: m.pointsAvailable + 250 });
     const entries = await app.plugin.db.knex('loyalty_ledger').where({ member_id: m.id, kind: 'adjust' });
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ delta: 250, actor: 'admin:11', reason_code: 'admin_adjustment' });
+    expect({ ...entries[0], delta: Number(entries[0].delta) }).toMatchObject({ delta: 250, actor: 'admin:11', reason_code: 'admin_adjustment' });
     const audit = (await auditRows(app)).filter((r) => r.action === 'member.adjust' && r.target === `member:${m.id}`);
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actor_id: '11', actor_name: 'Bill Ing', role: 'billing' });
@@ -100,6 +100,39 @@ describe('admin: members, adjustments and account credit', () => {
     const allowed = await billing.post(`/admin/members/${m.id}/adjust`).type('form').send({ _csrf: form.csrf, key: form.key, direction: 'remove', points: String(balance + 10), reason: 'fraud', allow_debt: '1' });
     expect(allowed.status).toBe(303);
     expect(await member('a-2')).toMatchObject({ pointsAvailable: -10, pointsPending: 0 });
+  });
+
+  it('parallel removals never take more than the balance without "allow debt" (each its own form)', async () => {
+    const m = await earn('a-par', '100.00');
+    const balance = m.pointsAvailable + m.pointsPending;
+    const forms = await Promise.all(Array.from({ length: 5 }, () => adjustForm(billing, m.id)));
+    const results = await Promise.all(
+      forms.map((f) => billing.post(`/admin/members/${m.id}/adjust`).type('form').send({ _csrf: f.csrf, key: f.key, direction: 'remove', points: String(Math.floor(balance / 2) - 5), reason: 'parallel' })),
+    );
+    expect(results.filter((r) => r.status === 303)).toHaveLength(2);
+    expect(results.filter((r) => r.status === 422)).toHaveLength(3);
+    expect((await member('a-par'))?.pointsAvailable).toBeGreaterThanOrEqual(0);
+    expect((await auditRows(app)).filter((r) => r.action === 'member.adjust' && r.target === `member:${m.id}`)).toHaveLength(2);
+  });
+
+  it('filters the audit log by admin, action, target and day, and pages by id', async () => {
+    const m = await earn('au-1', '10.00');
+    const form = await adjustForm(billing, m.id);
+    await billing.post(`/admin/members/${m.id}/adjust`).type('form').send({ _csrf: form.csrf, key: form.key, direction: 'add', points: '3', reason: 'audit filter' }).expect(303);
+    const target = `member:${m.id}`;
+    expect((await viewer.get(`/admin/audit?target=${target}`).expect(200)).text).toContain('audit filter');
+    expect((await viewer.get(`/admin/audit?actor=11&action=member.adjust&target=${target}`).expect(200)).text).toContain('audit filter');
+    expect((await viewer.get(`/admin/audit?actor=someone-else&target=${target}`).expect(200)).text).toContain('data-testid="audit-empty"');
+    const day = app.clock.now().toISOString().slice(0, 10);
+    expect((await viewer.get(`/admin/audit?from=${day}&to=${day}&target=${target}`).expect(200)).text).toContain('audit filter');
+    expect((await viewer.get(`/admin/audit?to=2020-01-01&target=${target}`).expect(200)).text).toContain('data-testid="audit-empty"');
+    const bad = await viewer.get('/admin/audit?from=31-12-2026&before=-1');
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('from');
+    // A page of 50: the pager continues below the last id shown.
+    const total = Number((await app.plugin.db.knex('loyalty_audit').count({ n: '*' }).first())?.n);
+    const first = (await viewer.get('/admin/audit').expect(200)).text;
+    expect(first.includes('data-testid="next-page"')).toBe(total > 50);
   });
 
   it.each([

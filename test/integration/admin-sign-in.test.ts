@@ -130,6 +130,17 @@ describe('standalone owner sign-in', () => {
     expect(locked.headers['retry-after']).toBeDefined();
   });
 
+  it('limits sign-in attempts per address (429 with Retry-After)', async () => {
+    app = await startTestApp({ config: { adminPassword: 'correct horse battery', rateLimits: { signInPerIp: 2, signInPerMember: 0, badWebhooksPerIp: 0, redeemPerMember: 0 } } });
+    const agent = request.agent(app.baseUrl);
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const form = await agent.get('/admin/login').expect(200);
+      statuses.push((await agent.post('/admin/login').type('form').send({ _csrf: csrfOf(form.text), password: 'wrong password ' })).status);
+    }
+    expect(statuses).toEqual([401, 401, 429]);
+  });
+
   it('a login post without the form token is refused (CSRF)', async () => {
     app = await startTestApp({ config: { adminPassword: 'correct horse battery' } });
     const res = await request(app.baseUrl).post('/admin/login').type('form').send({ password: 'correct horse battery' });
@@ -147,7 +158,7 @@ describe('standalone owner sign-in', () => {
     const short = await agent.post('/admin/setup').type('form').send({ _csrf: csrfOf(page.text), token, password: 'short', confirm: 'short' });
     expect(short.status).toBe(422);
     expect(short.text).toContain('data-testid="error-password"');
-    expect(await app.plugin.db.knex('loyalty_admin_credentials').whereNotNull('password_hash').count({ n: '*' }).first()).toMatchObject({ n: 0 });
+    expect(Number((await app.plugin.db.knex('loyalty_admin_credentials').whereNotNull('password_hash').count({ n: '*' }).first())?.n)).toBe(0);
 
     const done = await agent.post('/admin/setup').type('form').send({ _csrf: csrfOf(page.text), token, password: 'a long owner password', confirm: 'a long owner password' });
     expect(done.status).toBe(303);
