@@ -115,6 +115,10 @@ export interface HostingRewardsPlugin {
     audit: AuditService;
     /** Admin sign-in besides SSO: the owner password and the one-time setup link. */
     adminAuth: AdminAuthService;
+    /** The admin area's members: search, a member's page, adjustments and account credit (each audited). */
+    adminMembers: AdminMemberService;
+    /** The admin area's redemptions: the list, cancel, retry a failed panel action (each audited). */
+    adminRedemptions: AdminRedemptionService;
   };
   presenters: {
     /** The Rewards tab's view model: the query's data in words, numbers and links. */
@@ -262,7 +266,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       definitions: scheduler.jobs,
       schedules: () => scheduler.schedules(),
     },
-    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn, audit, adminAuth },
+    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn, audit, adminAuth, adminMembers, adminRedemptions },
     presenters: { rewardsTab },
     demo,
     adminSetupPath: null,

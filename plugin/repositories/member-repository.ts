@@ -79,8 +79,10 @@ export class MemberRepository {
       const prefix = `${term.replace(/[!%_]/g, (c) => `!${c}`)}%`;
       q.andWhere((w) => {
         w.where('panel_client_id', term)
-          .orWhereRaw("LOWER(??) LIKE LOWER(?) ESCAPE '!'", ['email', prefix])
-          .orWhereRaw("LOWER(??) LIKE LOWER(?) ESCAPE '!'", ['name', prefix]);
+          // No LOWER(): LIKE already ignores case (SQLite for ASCII, MySQL by the column's _ci
+          // collation), and a bare column keeps the prefix search on its index.
+          .orWhereRaw("?? LIKE ? ESCAPE '!'", ['email', prefix])
+          .orWhereRaw("?? LIKE ? ESCAPE '!'", ['name', prefix]);
       });
     }
     return (await q).map(toMember);

@@ -201,6 +201,10 @@ export class AdminMemberService {
           if ((earlier.payload as { clientId?: unknown }).clientId !== account.member.panelClientId) throw keyConflict();
           return { ok: true as const, repeated: true, action: earlier, amount: (earlier.payload as { amount: Money }).amount };
         }
+        // The panel credits the client's own account: in another currency it would be a different sum.
+        if (account.member.currency !== null && account.member.currency !== money.currency) {
+          throw new ValidationError([{ path: 'currency', message: `must be the member's currency, ${account.member.currency}` }], 'Enter the amount in the currency the client is billed in.');
+        }
         const { entry } = await tx.repos.outbox.enqueue('client.credit', { clientId: account.member.panelClientId, amount: money, description: reason }, key, tx.now);
         await this.audit.record(tx, ctx, {
           action: 'member.credit',

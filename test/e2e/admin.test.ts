@@ -1,5 +1,5 @@
 import type { Browser } from 'playwright-core';
-import { startTestApp, type TestApp } from '../support/harness';
+import { invoicePaid, startTestApp, type TestApp } from '../support/harness';
 import { DESKTOP, PHONE, expectNoHorizontalOverflow, launchBrowser, newPage, screenshot } from './browser';
 
 const PASSWORD = 'owner password for e2e';
@@ -88,6 +88,34 @@ describe('the admin area (Chromium)', () => {
       const received = page.locator('tr[data-action-key^="admin-credit:"]');
       expect(await received.count()).toBe(1);
       expect(await received.innerText()).toContain('Sorry for the e2e outage');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a billing admin cancels a pending redemption and the points come back', async () => {
+    await app.send(invoicePaid({ client: { id: 'e2e-cancel', name: 'Cara Cancel' }, invoice: { id: 'e2e-cancel-1', total: '800.00', items: [{ type: 'renewal', amount: '800.00' }] } })).expect(200);
+    const start = (await app.plugin.db.repos.members.findByPanelClientId('e2e-cancel'))?.pointsAvailable ?? 0;
+    const reward = (await app.plugin.db.repos.rewards.list()).find((r) => r.costPoints === 500);
+    const result = await app.plugin.services.redemptions.redeem('e2e-cancel', { rewardId: reward?.id ?? 0, idempotencyKey: 'e2e-cancel-key-0001' });
+    expect(result.ok).toBe(true);
+    const { context, page } = await newPage(browser, { viewport: DESKTOP });
+    try {
+      await page.goto(`${app.baseUrl}/demo/admin/billing`);
+      await page.getByRole('link', { name: 'Redemptions' }).click();
+      await page.locator('select[name="state"]').selectOption('pending');
+      await page.locator('input[name="member"]').fill('e2e-cancel');
+      await page.getByTestId('redemption-filter').getByRole('button').click();
+      const row = page.getByTestId('redemption-row');
+      expect(await row.count()).toBe(1);
+      await Promise.all([page.waitForURL(/notice=cancelled/), row.getByTestId('cancel-redemption').click()]);
+      expect(await page.getByTestId('notice').isVisible()).toBe(true);
+      expect((await app.plugin.db.repos.members.findByPanelClientId('e2e-cancel'))?.pointsAvailable).toBe(start);
+      await page.locator('select[name="state"]').selectOption('cancelled');
+      await page.locator('input[name="member"]').fill('e2e-cancel');
+      await page.getByTestId('redemption-filter').getByRole('button').click();
+      expect(await page.getByTestId('redemption-row').getAttribute('data-state')).toBe('cancelled');
+      await screenshot(page, 'admin-redemptions-desktop');
     } finally {
       await context.close();
     }

@@ -68,6 +68,23 @@ describe('admin: members, adjustments and account credit', () => {
     expect((await viewer.get('/admin/members/nope')).status).toBe(404);
   });
 
+  it("pages a member's ledger by id", async () => {
+    const m = await earn('pg-1', '10.00');
+    const ctx = { admin: { id: '11', name: 'Bill Ing', role: 'billing' as const }, origin: { ip: null, requestId: null } };
+    for (let i = 0; i < 30; i++) {
+      await app.plugin.services.adminMembers.adjust(ctx, m.id, { key: `pager-key-${String(i).padStart(8, '0')}`, direction: 'add', points: '1', reason: `step ${i}`, allowDebt: false });
+    }
+    const first = (await viewer.get(`/admin/members/${m.id}`).expect(200)).text;
+    expect(first.match(/data-testid="ledger-row"/g)).toHaveLength(25);
+    // Handlebars writes `=` in attributes as `&#x3D;`; a browser reads it back.
+    const href = /href="([^"]*)" data-testid="ledger-older"/.exec(first)?.[1]?.replace(/&#x3D;/g, '=');
+    expect(href).toMatch(/\?ledger_before=\d+$/);
+    const second = (await viewer.get(href ?? '').expect(200)).text;
+    expect(second.match(/data-testid="ledger-row"/g)).toHaveLength(6);
+    expect(second).toContain('step 0');
+    expect(first).not.toContain('>step 0<');
+  });
+
   it('adds points as an adjust entry with the admin as actor, once for a form posted twice, with an audit row', async () => {
     const m = await earn('a-1', '100.00');
     const form = await adjustForm(billing, m.id);
@@ -194,6 +211,7 @@ describe('admin: members, adjustments and account credit', () => {
     ['amount', { amount: '5', currency: 'JPY', amountJpy: '1.5' }],
     ['currency', { currency: 'XXX' }],
     ['currency', { currency: 'dollars' }],
+    ['currency', { currency: 'EUR' }],
     ['credit-reason', { reason: '' }],
     ['credit-reason', { reason: 'y'.repeat(201) }],
   ])('credit: refuses a bad %s naming the field, writing nothing', async (name, bad) => {

@@ -148,7 +148,7 @@ describe('admin: redemptions, cancel and retry', () => {
     const m = await member('rt-3');
     const page = (await billing.get(`/admin/members/${m?.id}`).expect(200)).text;
     const creditKey = /data-testid="credit-form">[\s\S]*?name="key" value="([^"]+)"/.exec(page)?.[1];
-    await billing.post(`/admin/members/${m?.id}/credit`).type('form').send({ _csrf: csrfOf(page), key: creditKey, amount: '3.00', currency: 'EUR', reason: 'sorry' }).expect(303);
+    await billing.post(`/admin/members/${m?.id}/credit`).type('form').send({ _csrf: csrfOf(page), key: creditKey, amount: '3.00', currency: 'USD', reason: 'sorry' }).expect(303);
     panel.refuse = true;
     await app.plugin.jobs.dispatchOutbox();
     const row = await app.plugin.db.knex('loyalty_outbox').where({ idempotency_key: `admin-credit:${creditKey}` }).first();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { AppError } from '../../errors';
+import { AppError, NotFoundError } from '../../errors';
 import type { Translator } from '../../i18n';
 import { formatDate, formatInteger, formatMoney } from '../../i18n/format';
 import { localized } from '../../domain/tiers';
@@ -38,7 +38,7 @@ export function memberRoutes({ deps, pages }: AdminPageContext): AdminRoute[] {
     const notice = q.oneOf<Notice>('notice', NOTICES);
     q.done();
     const detail = await deps.members.detail(id, { ledgerBefore });
-    if (!detail) throw new AppError(404, 'not_found', { message: `No member ${id}` });
+    if (!detail) throw new NotFoundError('not_found', { message: `No member ${id}` });
     const i18n = await pages.i18n(req);
     const canWrite = WRITE_ROLES.includes(adminOf(res).role);
     const model = memberModel(detail, i18n, mountOf(res), {
