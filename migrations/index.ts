@@ -63,6 +63,7 @@ import * as addOutboxClientId from './20261207100020_add_outbox_client_id';
 import * as indexOutboxClient from './20261207100030_index_outbox_client';
 import * as indexMembersEmail from './20261207100040_index_members_email';
 import * as indexMembersName from './20261207100050_index_members_name';
+import * as indexLedgerCreated from './20261207110100_index_ledger_created';
 import * as createPanelEndpoints from './20261207130000_create_panel_endpoints';
 
 export interface NamedMigration extends Knex.Migration {
@@ -135,5 +136,6 @@ export const migrations: NamedMigration[] = [
   { name: '20261207100030_index_outbox_client', ...indexOutboxClient },
   { name: '20261207100040_index_members_email', ...indexMembersEmail },
   { name: '20261207100050_index_members_name', ...indexMembersName },
+  { name: '20261207110100_index_ledger_created', ...indexLedgerCreated },
   { name: '20261207130000_create_panel_endpoints', ...createPanelEndpoints },
 ];

@@ -30,6 +30,10 @@ import { AuditService } from './services/audit-service';
 import { AuthService } from './services/auth-service';
 import { ChurnService } from './services/churn-service';
 import { ClientService } from './services/client-service';
+import { CsvExportService } from './services/csv-export-service';
+import { DashboardService } from './services/dashboard-service';
+import { OpeningBalanceService } from './services/opening-balance-service';
+import { ProgramAdminService } from './services/program-admin-service';
 import { EarningService } from './services/earning-service';
 import { EmailService } from './services/email-service';
 import { EventService, type IngestResult } from './services/event-service';
@@ -262,7 +266,19 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     limits,
     metrics,
     metricsToken: config.metricsToken,
-    admin: { adminAuth, audit, members: adminMembers, redemptions: adminRedemptions },
+    admin: {
+      adminAuth,
+      audit,
+      members: adminMembers,
+      redemptions: adminRedemptions,
+      data: {
+        dashboard: new DashboardService(db, settings, clock),
+        program: new ProgramAdminService(db, settings, program, tiers, audit),
+        exports: new CsvExportService(db),
+        balances: new OpeningBalanceService(db, program, audit, clock),
+        timeZone: async () => (await settings.snapshot()).time_zone,
+      },
+    },
   });
 
   return {

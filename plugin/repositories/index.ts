@@ -14,6 +14,7 @@ import { MemberRepository } from './member-repository';
 import { OutboxRepository } from './outbox-repository';
 import { PanelEndpointRepository } from './panel-endpoint-repository';
 import { RedemptionRepository } from './redemption-repository';
+import { ReportRepository } from './report-repository';
 import { RewardRepository } from './reward-repository';
 import { RuleRepository } from './rule-repository';
 import { ServiceRepository } from './service-repository';
@@ -45,6 +46,8 @@ export interface Repositories {
   churn: ChurnRepository;
   audit: AuditRepository;
   adminCredentials: AdminCredentialRepository;
+  /** The admin area's aggregates and export batches. */
+  reports: ReportRepository;
 }
 
 /** One set per executor: the pool for reads, or a transaction so every write shares it. */
@@ -72,5 +75,6 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     churn: new ChurnRepository(db),
     audit: new AuditRepository(db),
     adminCredentials: new AdminCredentialRepository(db),
+    reports: new ReportRepository(db),
   };
 }

@@ -80,6 +80,11 @@ export class LedgerRepository {
     return rows.map((r: Record<string, unknown>) => toInt(r.id));
   }
 
+  /** Whether the member has an entry of this kind and reference (a once-only credit, checked under the member's lock). */
+  async hasEntry(memberId: number, kind: LedgerKind, reference: string): Promise<boolean> {
+    return (await this.db(LEDGER).where({ member_id: memberId, reference, kind }).first('id')) !== undefined;
+  }
+
   async countForMember(memberId: number): Promise<number> {
     const row = await this.db(LEDGER).where({ member_id: memberId }).count({ n: '*' }).first();
     return toInt(row?.n);

@@ -63,14 +63,15 @@ export class RewardRepository {
     await this.db(REWARDS).where({ id }).whereNotNull('stock').increment('stock', 1);
   }
 
-  /** For tests and, later, the admin area. */
-  async update(id: number, changes: Partial<Pick<Reward, 'active' | 'stock' | 'limitPerMonth' | 'limitTotal' | 'minTierRank'>>, now: Date): Promise<void> {
+  /** The admin area's catalog edits (and tests'). */
+  async update(id: number, changes: Partial<Pick<Reward, 'active' | 'stock' | 'limitPerMonth' | 'limitTotal' | 'minTierRank' | 'costPoints'>>, now: Date): Promise<void> {
     const cols: Record<string, unknown> = {
       active: changes.active,
       stock: changes.stock,
       limit_per_month: changes.limitPerMonth,
       limit_total: changes.limitTotal,
       min_tier_rank: changes.minTierRank,
+      cost_points: changes.costPoints,
     };
     await this.db(REWARDS)
       .where({ id })

@@ -24,6 +24,19 @@ export class TierRepository {
     }));
   }
 
+  /** An admin's edit of a tier's threshold, multiplier or discount; returns whether the tier exists. */
+  async update(id: number, changes: Partial<Pick<Tier, 'thresholdMinor' | 'earnMultiplier' | 'renewalDiscountBp'>>, now: Date): Promise<boolean> {
+    const cols: Record<string, unknown> = {
+      threshold_minor: changes.thresholdMinor,
+      earn_multiplier: changes.earnMultiplier,
+      renewal_discount_bp: changes.renewalDiscountBp,
+    };
+    const n = await this.db(TIERS)
+      .where({ id })
+      .update({ ...Object.fromEntries(Object.entries(cols).filter(([, v]) => v !== undefined)), updated_at: now });
+    return n > 0;
+  }
+
   /**
    * Adds to one month's bucket. Callers hold the member's row lock, so read-then-write here
    * can't race another writer of the same member.

@@ -20,7 +20,7 @@ interface EntryFields {
 }
 
 export interface Credit extends EntryFields {
-  /** `adjust`: points an admin added by hand. */
+  /** `adjust`: points an admin added by hand, or an imported opening balance. */
   kind: Extract<LedgerKind, 'earn' | 'bonus' | 'adjust'>;
   earnedAt: Date;
   /** Later than `tx.now` makes the points pending until then. */

@@ -1,4 +1,6 @@
 import type { Database } from '../db/database';
+import type { Tx } from '../db/unit-of-work';
+import type { Actor } from '../domain/actor';
 import { ConfigError, ValidationError } from '../errors';
 import { programFromSettings, type Program, type ProgramSettings } from '../domain/program';
 import { parseRule, type CapPeriod, type Rule, type RuleParams, type RuleType, type StoredRule } from '../domain/rules';
@@ -17,6 +19,12 @@ export interface RuleInput<K extends RuleType = RuleType> {
   startsAt?: Date | null;
   endsAt?: Date | null;
   cap?: { points: number; period: CapPeriod } | null;
+}
+
+/** A write made by an admin: who acts, and what else commits with it (the audit row). */
+export interface AdminWrite {
+  within?: (tx: Tx) => Promise<void>;
+  actor?: Actor;
 }
 
 const RULE_HELP =
@@ -66,16 +74,24 @@ export class ProgramService {
     return id;
   }
 
-  /** Replaces a rule's definition (type, params, flag, window, cap). */
-  async updateRule(id: number, input: RuleInput): Promise<void> {
+  /** Replaces a rule's definition (type, params, flag, window, cap); `within` runs in its transaction (an audit row). */
+  async updateRule(id: number, input: RuleInput, options: AdminWrite = {}): Promise<void> {
     const row = checkedRow(input, id);
-    const found = await this.db.transaction(({ repos }) => repos.rules.update(id, row, this.clock()));
+    const found = await this.db.transaction(async (tx) => {
+      const updated = await tx.repos.rules.update(id, row, this.clock());
+      if (updated) await options.within?.(tx);
+      return updated;
+    }, { actor: options.actor });
     if (!found) throw new ValidationError([{ path: 'id', message: `no rule #${id}` }], 'List the rules to find the right id.');
     this.cachedRules = null;
   }
 
-  async setRuleActive(id: number, active: boolean): Promise<void> {
-    const found = await this.db.transaction(({ repos }) => repos.rules.update(id, { active }, this.clock()));
+  async setRuleActive(id: number, active: boolean, options: AdminWrite = {}): Promise<void> {
+    const found = await this.db.transaction(async (tx) => {
+      const updated = await tx.repos.rules.update(id, { active }, this.clock());
+      if (updated) await options.within?.(tx);
+      return updated;
+    }, { actor: options.actor });
     if (!found) throw new ValidationError([{ path: 'id', message: `no rule #${id}` }], 'List the rules to find the right id.');
     this.cachedRules = null;
   }

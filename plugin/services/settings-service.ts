@@ -1,4 +1,6 @@
 import type { Database } from '../db/database';
+import type { Tx } from '../db/unit-of-work';
+import type { Actor } from '../domain/actor';
 import {
   isSettingKey,
   parseSettings,
@@ -86,9 +88,12 @@ export class SettingsService {
     return tierSettingsFrom(await this.snapshot());
   }
 
-  /** Stores the given keys; refuses unknown keys and invalid values, naming each. */
-  async update(values: SettingsInput): Promise<void> {
-    await this.write(values, 'overwrite');
+  /**
+   * Stores the given keys; refuses unknown keys and invalid values, naming each. `within` runs
+   * in the same transaction (an admin change's audit row commits with it, or neither does).
+   */
+  async update(values: SettingsInput, options: { within?: (tx: Tx) => Promise<void>; actor?: Actor } = {}): Promise<void> {
+    await this.write(values, 'overwrite', options);
   }
 
   /** Stores the given keys only where they have no row, so a provider's own changes stand. */
@@ -101,7 +106,7 @@ export class SettingsService {
     this.cached = null;
   }
 
-  private async write(values: SettingsInput, mode: 'overwrite' | 'if_absent'): Promise<void> {
+  private async write(values: SettingsInput, mode: 'overwrite' | 'if_absent', options: { within?: (tx: Tx) => Promise<void>; actor?: Actor } = {}): Promise<void> {
     const unknown = Object.keys(values).filter((key) => !isSettingKey(key));
     const parsed = settingsInputSchema.safeParse(values);
     const checked = parsed.success && unknown.length === 0 ? this.checks.flatMap((check) => check(parsed.data)) : [];
@@ -117,12 +122,16 @@ export class SettingsService {
     }
     const entries = Object.entries(parsed.data).filter(([, v]) => v !== undefined);
     try {
-      await this.db.transaction(async ({ repos, now }) => {
-        for (const [key, value] of entries) {
-          if (mode === 'overwrite') await repos.settings.set(key, value, now);
-          else await repos.settings.setIfAbsent(key, value, now);
-        }
-      });
+      await this.db.transaction(
+        async (tx) => {
+          for (const [key, value] of entries) {
+            if (mode === 'overwrite') await tx.repos.settings.set(key, value, tx.now);
+            else await tx.repos.settings.setIfAbsent(key, value, tx.now);
+          }
+          await options.within?.(tx);
+        },
+        { actor: options.actor },
+      );
     } finally {
       this.invalidate();
     }

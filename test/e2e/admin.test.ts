@@ -29,7 +29,9 @@ describe('the admin area (Chromium)', () => {
       await page.getByTestId('login').click();
       expect(await page.getByTestId('login-error').innerText()).toContain('Wrong password');
       await page.locator('input[name="password"]').fill(PASSWORD);
-      await Promise.all([page.waitForURL((u) => u.pathname === '/admin/members'), page.getByTestId('login').click()]);
+      // Signed in, the area opens on the dashboard; Members is in the bar.
+      await Promise.all([page.waitForURL((u) => u.pathname === '/admin'), page.getByTestId('login').click()]);
+      await Promise.all([page.waitForURL((u) => u.pathname === '/admin/members'), page.getByTestId('admin-bar').getByRole('link', { name: 'Members' }).click()]);
       expect(await page.getByTestId('admin-role').innerText()).toBe('owner');
 
       const before = (await member())?.pointsAvailable ?? 0;
@@ -62,7 +64,8 @@ describe('the admin area (Chromium)', () => {
     const { context, page } = await newPage(browser, { viewport: PHONE });
     try {
       await page.goto(`${app.baseUrl}/`);
-      await Promise.all([page.waitForURL((u) => u.pathname === '/admin/members'), page.locator('a[data-admin-role="billing"]').click()]);
+      await Promise.all([page.waitForURL((u) => u.pathname === '/admin'), page.locator('a[data-admin-role="billing"]').click()]);
+      await Promise.all([page.waitForURL((u) => u.pathname === '/admin/members'), page.getByTestId('admin-bar').getByRole('link', { name: 'Members' }).click()]);
       expect(await page.getByTestId('admin-role').innerText()).toBe('billing');
       await page.getByTestId('member-query').fill('demo-1');
       await page.getByTestId('member-search-submit').click();

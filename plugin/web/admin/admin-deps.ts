@@ -6,6 +6,10 @@ import type { AdminMemberService } from '../../services/admin-member-service';
 import type { AdminRedemptionService } from '../../services/admin-redemption-service';
 import type { AuditService } from '../../services/audit-service';
 import type { AuthService } from '../../services/auth-service';
+import type { CsvExportService } from '../../services/csv-export-service';
+import type { DashboardService } from '../../services/dashboard-service';
+import type { OpeningBalanceService } from '../../services/opening-balance-service';
+import type { ProgramAdminService } from '../../services/program-admin-service';
 import type { ViewRenderer } from '../views';
 import type { AdminPages } from './admin-page';
 
@@ -25,6 +29,17 @@ export interface AdminDeps {
   defaultLanguage?: () => Promise<string>;
   /** Sign-in attempts per address (SSO, password, setup link). */
   signInPerIp?: RateLimiter;
+  /** The dashboard, program settings, CSV export and import pages' services. */
+  data: AdminDataServices;
+}
+
+export interface AdminDataServices {
+  dashboard: DashboardService;
+  program: ProgramAdminService;
+  exports: CsvExportService;
+  balances: OpeningBalanceService;
+  /** The program time zone (setting `time_zone`): export date ranges are its days. */
+  timeZone: () => Promise<string>;
 }
 
 /** What each page module gets: the deps, and the renderer that puts pages in the admin layout. */

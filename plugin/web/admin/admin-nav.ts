@@ -1,5 +1,5 @@
 import type { AdminRole } from '../../services/auth-service';
-import { OWNER_ONLY, READ_ROLES } from './admin-routes';
+import { OWNER_ONLY, READ_ROLES, WRITE_ROLES } from './admin-routes';
 
 /**
  * The admin area's navigation, declared once: each page's link (relative to the mount), its
@@ -18,7 +18,7 @@ export const ADMIN_NAV: readonly AdminNavItem[] = [
   { key: 'members', path: 'admin/members', label: 'admin.nav.members', roles: READ_ROLES },
   { key: 'redemptions', path: 'admin/redemptions', label: 'admin.nav.redemptions', roles: READ_ROLES },
   { key: 'settings', path: 'admin/settings', label: 'admin.nav.settings', roles: OWNER_ONLY },
-  { key: 'export', path: 'admin/export', label: 'admin.nav.export', roles: READ_ROLES },
+  { key: 'export', path: 'admin/export', label: 'admin.nav.export', roles: WRITE_ROLES },
   { key: 'import', path: 'admin/import', label: 'admin.nav.import', roles: OWNER_ONLY },
   { key: 'audit', path: 'admin/audit', label: 'admin.nav.audit', roles: READ_ROLES },
 ];

@@ -2,11 +2,14 @@ import express, { Router } from 'express';
 import { ForbiddenError } from '../../errors';
 import { createCsrf } from '../csrf';
 import { sessionGuard } from '../session';
-import { mountOf, mountUrl } from '../urls';
 import type { AdminDeps, AdminPageContext } from './admin-deps';
 import { AdminPages } from './admin-page';
 import { installRoutes, READ_ROLES, type AdminRoute, type RouteTools } from './admin-routes';
 import { auditRoutes } from './audit-router';
+import { dashboardRoutes } from './dashboard-router';
+import { exportRoutes } from './export-router';
+import { importRoutes } from './import-router';
+import { programRoutes } from './program-router';
 import { memberRoutes } from './members-router';
 import { redemptionRoutes } from './redemptions-router';
 import { adminSessionRouter } from './session-router';
@@ -17,7 +20,7 @@ import { adminSessionRouter } from './session-router';
  * To add a page: write `<page>-router.ts` exporting `(ctx) => AdminRoute[]`, list it here and
  * add its entry to `ADMIN_NAV` (admin-nav.ts).
  */
-export const ADMIN_PAGE_MODULES: ReadonlyArray<(ctx: AdminPageContext) => readonly AdminRoute[]> = [memberRoutes, redemptionRoutes, auditRoutes];
+export const ADMIN_PAGE_MODULES: ReadonlyArray<(ctx: AdminPageContext) => readonly AdminRoute[]> = [memberRoutes, redemptionRoutes, auditRoutes, dashboardRoutes, programRoutes, exportRoutes, importRoutes];
 
 /**
  * `<mount>/admin`: the sign-in routes, then every page behind an admin session. The role is
@@ -44,7 +47,5 @@ export function adminRouter(deps: AdminDeps): Router {
   });
   const ctx: AdminPageContext = { deps, pages };
   for (const module of ADMIN_PAGE_MODULES) installRoutes(router, module(ctx), tools);
-  // Until the dashboard answers `/admin`, the area opens on the members' search.
-  router.get('/', (_req, res) => res.redirect(303, mountUrl(mountOf(res), 'admin/members')));
   return router;
 }

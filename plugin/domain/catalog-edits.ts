@@ -1,0 +1,64 @@
+import { parseDecimal } from './decimal';
+import { parseMoney } from './money';
+import { RATE_PATTERN } from './points';
+import type { Reward } from './rewards';
+import type { Tier } from './tiers';
+import type { FieldProblem } from './validation';
+
+/**
+ * The admin's edits of the program tables (tiers, rewards), posted as form strings: each field
+ * judged, a problem named by the field. Pure, so the rules are tested without a database.
+ */
+export type Judged<T> = { ok: true; value: T } | { ok: false; problems: FieldProblem[] };
+
+export type TierEdit = Pick<Tier, 'thresholdMinor' | 'earnMultiplier' | 'renewalDiscountBp'>;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v.trim() : undefined);
+
+/**
+ * A tier's threshold (an amount of the tier base currency), earn multiplier (a decimal) and
+ * renewal discount (a percentage, up to 2 places). The threshold must stay between the tiers
+ * ranked either side, so the ladder still climbs.
+ */
+export function judgeTierEdit(body: Readonly<Record<string, unknown>>, tier: Tier, all: readonly Tier[], baseCurrency: string): Judged<TierEdit> {
+  const problems: FieldProblem[] = [];
+  const threshold = parseMoney(str(body.threshold) ?? '', baseCurrency);
+  if (!threshold.ok) problems.push({ path: 'threshold', message: threshold.message });
+  const multiplier = str(body.earn_multiplier) ?? '';
+  if (!RATE_PATTERN.test(multiplier)) problems.push({ path: 'earn_multiplier', message: 'must be a decimal such as "1" or "1.25"' });
+  const percent = parseDecimal(str(body.renewal_discount_percent) ?? '', { wholeDigits: 3, places: 2 });
+  const bp = percent === null ? null : Number(percent.units * 10n ** BigInt(2 - percent.places));
+  if (bp === null) problems.push({ path: 'renewal_discount_percent', message: 'must be a percentage such as "5" or "7.5"' });
+  else if (bp > 10_000) problems.push({ path: 'renewal_discount_percent', message: 'must be at most 100' });
+  if (threshold.ok) {
+    const sorted = [...all].sort((a, b) => a.rank - b.rank);
+    const at = sorted.findIndex((t) => t.id === tier.id);
+    const below = sorted[at - 1];
+    const above = sorted[at + 1];
+    if (below && threshold.value.minor <= below.thresholdMinor) problems.push({ path: 'threshold', message: `must be more than the threshold of ${below.name}` });
+    if (above && threshold.value.minor >= above.thresholdMinor) problems.push({ path: 'threshold', message: `must be less than the threshold of ${above.name}` });
+  }
+  if (problems.length > 0 || !threshold.ok || bp === null) return { ok: false, problems };
+  return { ok: true, value: { thresholdMinor: threshold.value.minor, earnMultiplier: multiplier, renewalDiscountBp: bp } };
+}
+
+export type RewardEdit = Partial<Pick<Reward, 'active' | 'costPoints' | 'stock'>>;
+
+/** A reward's switch, cost (fixed rewards only) and stock (blank: unlimited). */
+export function judgeRewardEdit(body: Readonly<Record<string, unknown>>, reward: Reward): Judged<RewardEdit> {
+  const problems: FieldProblem[] = [];
+  const edit: RewardEdit = {};
+  const active = str(body.active);
+  if (active === 'true' || active === 'false') edit.active = active === 'true';
+  else problems.push({ path: 'active', message: 'must be true or false' });
+  if (reward.costPoints !== null) {
+    const cost = str(body.cost_points) ?? '';
+    if (!/^\d{1,10}$/.test(cost) || Number(cost) < 1 || Number(cost) > 1_000_000_000) problems.push({ path: 'cost_points', message: 'must be a whole number of points from 1 to 1000000000' });
+    else edit.costPoints = Number(cost);
+  }
+  const stock = str(body.stock) ?? '';
+  if (stock === '') edit.stock = null;
+  else if (!/^\d{1,10}$/.test(stock) || Number(stock) > 1_000_000_000) problems.push({ path: 'stock', message: 'must be blank (unlimited) or a whole number from 0' });
+  else edit.stock = Number(stock);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: edit };
+}

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { SETTINGS, SETTING_KEYS, type SettingKey, type Settings, type SettingsInput } from './settings';
+import type { FieldProblem } from './validation';
+
+/**
+ * The program settings form, generated from the settings registry (domain/settings.ts): one
+ * field per setting, its control chosen from the setting's zod schema (as JSON Schema), so a
+ * setting added to the registry appears in the admin form with no other change. Values travel
+ * as strings (a browser form without JavaScript); `parseSettingsForm` turns them back into
+ * setting values and the registry's schemas judge them.
+ */
+export type SettingControl =
+  | { kind: 'boolean' }
+  | { kind: 'number'; min?: number; max?: number; nullable: boolean }
+  | { kind: 'select'; options: readonly string[]; nullable: boolean }
+  | { kind: 'text' }
+  /** Objects, records and arrays: edited as JSON text. */
+  | { kind: 'json'; nullable: boolean };
+
+export interface SettingField {
+  key: SettingKey;
+  control: SettingControl;
+  /** The registry's description (markdown, English: the README's settings table reads it too). */
+  description: string;
+}
+
+interface JsonSchema {
+  type?: string | string[];
+  enum?: unknown[];
+  anyOf?: JsonSchema[];
+  minimum?: number;
+  maximum?: number;
+}
+
+function controlFor(schema: z.ZodType): SettingControl {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const variants = json.anyOf ?? [json];
+  const nullable = variants.some((v) => v.type === 'null' || (Array.isArray(v.type) && v.type.includes('null')));
+  const main = variants.filter((v) => v.type !== 'null');
+  const only = main.length === 1 ? main[0] : undefined;
+  const type = Array.isArray(only?.type) ? only.type.find((t) => t !== 'null') : only?.type;
+  if (only?.enum) return { kind: 'select', options: only.enum.filter((o): o is string => typeof o === 'string'), nullable };
+  if (type === 'boolean' && !nullable) return { kind: 'boolean' };
+  if ((type === 'integer' || type === 'number') && only) return { kind: 'number', min: only.minimum, max: only.maximum, nullable };
+  if (type === 'string' && !nullable) return { kind: 'text' };
+  return { kind: 'json', nullable };
+}
+
+/** The form's fields, in the registry's order. */
+export const SETTING_FIELDS: readonly SettingField[] = SETTING_KEYS.map((key) => ({
+  key,
+  control: controlFor(SETTINGS[key].schema),
+  description: SETTINGS[key].description,
+}));
+
+/** A setting's current value as its form field shows it. */
+export function formValue(field: SettingField, value: unknown): string {
+  switch (field.control.kind) {
+    case 'boolean':
+      return value === true ? 'true' : 'false';
+    case 'number':
+    case 'select':
+      return value === null || value === undefined ? '' : String(value);
+    case 'text':
+      return typeof value === 'string' ? value : '';
+    case 'json':
+      return JSON.stringify(value, null, 2);
+  }
+}
+
+type Parsed = { ok: true; value: unknown } | { ok: false; message: string };
+
+function fromForm(control: SettingControl, raw: string): Parsed {
+  const text = raw.trim();
+  switch (control.kind) {
+    case 'boolean':
+      if (text === 'true' || text === 'false') return { ok: true, value: text === 'true' };
+      return { ok: false, message: 'must be true or false' };
+    case 'number':
+      if (text === '') return control.nullable ? { ok: true, value: null } : { ok: false, message: 'is required' };
+      if (!/^-?\d{1,15}$/.test(text)) return { ok: false, message: 'must be a whole number' };
+      return { ok: true, value: Number(text) };
+    case 'select':
+      if (text === '' && control.nullable) return { ok: true, value: null };
+      return { ok: true, value: text };
+    case 'text':
+      return { ok: true, value: text };
+    case 'json':
+      if (text === '' && control.nullable) return { ok: true, value: null };
+      try {
+        return { ok: true, value: JSON.parse(text) as unknown };
+      } catch {
+        return { ok: false, message: 'must be valid JSON' };
+      }
+  }
+}
+
+/** Order-independent JSON for comparing two values of a setting. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export interface SettingChange {
+  key: SettingKey;
+  before: unknown;
+  after: unknown;
+}
+
+export interface ParsedSettingsForm {
+  /** The keys whose posted value differs from the current one, valid by their schema. */
+  changes: SettingChange[];
+  /** Field-level problems, each named by the setting key (and the path inside its value). */
+  problems: FieldProblem[];
+  /** What the form should show again: the posted text per key. */
+  posted: Partial<Record<SettingKey, string>>;
+}
+
+/**
+ * The posted form against the current settings. A key the form did not post keeps its value;
+ * a posted value equal to the current one is no change. Unknown posted names are ignored (the
+ * CSRF token and the like), never stored.
+ */
+export function parseSettingsForm(body: Readonly<Record<string, unknown>>, current: Settings): ParsedSettingsForm {
+  const changes: SettingChange[] = [];
+  const problems: FieldProblem[] = [];
+  const posted: Partial<Record<SettingKey, string>> = {};
+  for (const field of SETTING_FIELDS) {
+    const raw = body[field.key];
+    if (raw === undefined) continue;
+    if (typeof raw !== 'string') {
+      problems.push({ path: field.key, message: 'must be given once' });
+      continue;
+    }
+    posted[field.key] = raw;
+    const parsed = fromForm(field.control, raw);
+    if (!parsed.ok) {
+      problems.push({ path: field.key, message: parsed.message });
+      continue;
+    }
+    const checked = SETTINGS[field.key].schema.safeParse(parsed.value);
+    if (!checked.success) {
+      for (const issue of checked.error.issues) problems.push({ path: [field.key, ...issue.path.map(String)].join('.'), message: issue.message });
+      continue;
+    }
+    const before = current[field.key];
+    if (canonical(checked.data) !== canonical(before)) changes.push({ key: field.key, before, after: parsed.value });
+  }
+  return { changes, problems, posted };
+}
+
+/** The changes as a settings write (stored form). */
+export function changesAsInput(changes: readonly SettingChange[]): SettingsInput {
+  return Object.fromEntries(changes.map((c) => [c.key, c.after])) as SettingsInput;
+}
+
+/** The setting key a problem path names (`earn_rates.USD` → `earn_rates`). */
+export function problemKey(path: string): string {
+  return path.split('.')[0] ?? path;
+}

@@ -1,0 +1,159 @@
+import type { Database } from '../db/database';
+import type { Tx } from '../db/unit-of-work';
+import { adminActor, type AdminContext } from '../domain/audit';
+import { judgeRewardEdit, judgeTierEdit } from '../domain/catalog-edits';
+import type { Reward } from '../domain/rewards';
+import type { StoredRule } from '../domain/rules';
+import { changesAsInput, parseSettingsForm, problemKey, type SettingChange } from '../domain/settings-form';
+import type { Settings } from '../domain/settings';
+import type { Tier } from '../domain/tiers';
+import type { FieldProblem } from '../domain/validation';
+import { ValidationError } from '../errors';
+import type { ProgramService } from './program-service';
+import type { SettingsService } from './settings-service';
+import type { TierService } from './tier-service';
+
+/** The audit log as this service needs it (services/audit-service.ts). */
+export interface AuditRecorder {
+  record(tx: Tx, ctx: AdminContext, entry: { action: string; target: string | null; before?: unknown; after?: unknown }): Promise<unknown>;
+}
+
+/** What the program page shows: every setting, tier, rule and reward as stored now. */
+export interface ProgramState {
+  settings: Settings;
+  tiers: Tier[];
+  rules: StoredRule[];
+  rewards: Reward[];
+}
+
+/** A save's answer: what changed (before and after), or the fields at fault, nothing written. */
+export type SaveResult = { ok: true; changes: Array<{ target: string; before: unknown; after: unknown }> } | { ok: false; problems: FieldProblem[]; posted?: Record<string, string> };
+
+/**
+ * The owner's program editing: settings (through the settings service, whose registry the form
+ * is generated from), tiers, earning rules and the rewards catalog. Every change commits with
+ * its audit row, carries its before and after, and applies to events from then on: nothing
+ * here touches the ledger, lots or members, so history is never rewritten.
+ */
+export class ProgramAdminService {
+  constructor(
+    private readonly db: Database,
+    private readonly settings: SettingsService,
+    private readonly program: ProgramService,
+    private readonly tiers: TierService,
+    private readonly audit: AuditRecorder,
+  ) {}
+
+  /** Fresh from the database (not the 5-second caches): an owner sees what they just saved. */
+  async state(): Promise<ProgramState> {
+    this.settings.invalidate();
+    const [settings, tiers, rules, rewards] = await Promise.all([
+      this.settings.snapshot(),
+      this.db.repos.tiers.list(),
+      this.db.repos.rules.all(),
+      this.db.repos.rewards.list(),
+    ]);
+    return { settings, tiers, rules, rewards };
+  }
+
+  async saveSettings(ctx: AdminContext, body: Readonly<Record<string, unknown>>): Promise<SaveResult> {
+    const { settings: current } = await this.state();
+    const form = parseSettingsForm(body, current);
+    const posted = form.posted as Record<string, string>;
+    if (form.problems.length > 0) return { ok: false, problems: form.problems, posted };
+    if (form.changes.length === 0) return { ok: true, changes: [] };
+    try {
+      await this.settings.update(changesAsInput(form.changes), {
+        actor: adminActor(ctx.admin),
+        within: async (tx) => {
+          for (const c of form.changes) await this.audit.record(tx, ctx, { action: 'settings.update', target: `setting:${c.key}`, before: c.before, after: c.after });
+        },
+      });
+    } catch (err) {
+      // Checks beyond the schemas (a job schedule naming no job) come back as a ValidationError.
+      if (err instanceof ValidationError) return { ok: false, problems: err.fields.map((f) => ({ path: f.path || problemKey(f.path), message: f.message })), posted };
+      throw err;
+    }
+    // Tier settings and rules are cached apart from the settings snapshot.
+    this.tiers.invalidate();
+    return { ok: true, changes: form.changes.map((c: SettingChange) => ({ target: `setting:${c.key}`, before: c.before, after: c.after })) };
+  }
+
+  async saveTier(ctx: AdminContext, id: number, body: Readonly<Record<string, unknown>>): Promise<SaveResult | null> {
+    const { settings, tiers } = await this.state();
+    const tier = tiers.find((t) => t.id === id);
+    if (!tier) return null;
+    const judged = judgeTierEdit(body, tier, tiers, settings.tier_base_currency);
+    if (!judged.ok) return { ok: false, problems: judged.problems };
+    const before = { thresholdMinor: tier.thresholdMinor, earnMultiplier: tier.earnMultiplier, renewalDiscountBp: tier.renewalDiscountBp };
+    const after = judged.value;
+    if (JSON.stringify(before) === JSON.stringify(after)) return { ok: true, changes: [] };
+    await this.db.transaction(
+      async (tx) => {
+        await tx.repos.tiers.update(id, after, tx.now);
+        await this.audit.record(tx, ctx, { action: 'tier.update', target: `tier:${id}`, before, after });
+      },
+      { actor: adminActor(ctx.admin) },
+    );
+    this.tiers.invalidate();
+    return { ok: true, changes: [{ target: `tier:${id}`, before, after }] };
+  }
+
+  /** A rule's switch and its params (JSON), judged by the rule type's own schema. */
+  async saveRule(ctx: AdminContext, id: number, body: Readonly<Record<string, unknown>>): Promise<SaveResult | null> {
+    const rule = (await this.db.repos.rules.all()).find((r) => r.id === id);
+    if (!rule) return null;
+    const problems: FieldProblem[] = [];
+    const active = typeof body.active === 'string' ? body.active.trim() : '';
+    if (active !== 'true' && active !== 'false') problems.push({ path: 'active', message: 'must be true or false' });
+    let params: unknown = JSON.parse(rule.params);
+    if (typeof body.params === 'string') {
+      try {
+        params = JSON.parse(body.params);
+      } catch {
+        problems.push({ path: 'params', message: 'must be valid JSON' });
+      }
+    }
+    if (params === null || typeof params !== 'object' || Array.isArray(params)) problems.push({ path: 'params', message: 'must be a JSON object' });
+    if (problems.length > 0) return { ok: false, problems };
+    const before = { active: rule.active, params: JSON.parse(rule.params) as unknown };
+    const after = { active: active === 'true', params };
+    if (JSON.stringify(before) === JSON.stringify(after)) return { ok: true, changes: [] };
+    try {
+      await this.program.updateRule(
+        id,
+        {
+          type: rule.type as Parameters<ProgramService['updateRule']>[1]['type'],
+          params: params as Record<string, unknown>,
+          active: after.active,
+          startsAt: rule.startsAt,
+          endsAt: rule.endsAt,
+          cap: rule.capPoints !== null && rule.capPeriod !== null ? ({ points: rule.capPoints, period: rule.capPeriod } as { points: number; period: 'day' }) : null,
+        },
+        { actor: adminActor(ctx.admin), within: (tx) => this.audit.record(tx, ctx, { action: 'rule.update', target: `rule:${id}`, before, after }).then(() => undefined) },
+      );
+    } catch (err) {
+      if (err instanceof ValidationError) return { ok: false, problems: err.fields.map((f) => ({ path: f.path.startsWith('params') || f.path === '' ? 'params' : f.path, message: f.path ? `${f.path}: ${f.message}` : f.message })) };
+      throw err;
+    }
+    return { ok: true, changes: [{ target: `rule:${id}`, before, after }] };
+  }
+
+  async saveReward(ctx: AdminContext, id: number, body: Readonly<Record<string, unknown>>): Promise<SaveResult | null> {
+    const reward = await this.db.repos.rewards.find(id);
+    if (!reward) return null;
+    const judged = judgeRewardEdit(body, reward);
+    if (!judged.ok) return { ok: false, problems: judged.problems };
+    const before = { active: reward.active, costPoints: reward.costPoints, stock: reward.stock };
+    const after = { ...before, ...judged.value };
+    if (JSON.stringify(before) === JSON.stringify(after)) return { ok: true, changes: [] };
+    await this.db.transaction(
+      async (tx) => {
+        await tx.repos.rewards.update(id, judged.value, tx.now);
+        await this.audit.record(tx, ctx, { action: 'reward.update', target: `reward:${id}`, before, after });
+      },
+      { actor: adminActor(ctx.admin) },
+    );
+    return { ok: true, changes: [{ target: `reward:${id}`, before, after }] };
+  }
+}

@@ -1,0 +1,124 @@
+import type { Translator } from '../../i18n';
+import { toDecimalString } from '../../domain/money';
+import { SETTING_FIELDS, formValue, problemKey } from '../../domain/settings-form';
+import { localized } from '../../domain/tiers';
+import type { FieldProblem } from '../../domain/validation';
+import type { ProgramState } from '../../services/program-admin-service';
+import { mountUrl } from '../urls';
+
+/** Which form a page render answers: its posted values and problems go back beside its fields. */
+export interface ProgramFormState {
+  form?: { kind: 'settings' | 'tier' | 'rule' | 'reward'; id?: number; problems: FieldProblem[]; posted: Record<string, unknown> };
+  /** What a save changed, each with its before and after. */
+  changes?: Array<{ target: string; before: unknown; after: unknown }>;
+}
+
+const json = (v: unknown) => JSON.stringify(v ?? null);
+
+function errorsFor(problems: readonly FieldProblem[], field: string): string[] {
+  return problems.filter((p) => problemKey(p.path) === field).map((p) => (p.path.includes('.') ? `${p.path.slice(field.length + 1)}: ${p.message}` : p.message));
+}
+
+/**
+ * The program page's view model: the settings form generated from the registry (a field per
+ * setting, its control from the setting's schema), and one small form per tier, rule and
+ * reward. After a refused save, the posted text and the field's errors show beside the field.
+ */
+export function programView(i18n: Translator, state: ProgramState, form: ProgramFormState, mount: string): object {
+  const posted = (kind: string, id: number | undefined, name: string): string | undefined => {
+    if (form.form?.kind !== kind || form.form.id !== id) return undefined;
+    const v = form.form.posted[name];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const problems = (kind: string, id?: number) => (form.form?.kind === kind && form.form.id === id ? form.form.problems : []);
+  const yesNo = (value: string) => [
+    { value: 'true', label: i18n.t('program_admin.yes'), selected: value === 'true' },
+    { value: 'false', label: i18n.t('program_admin.no'), selected: value === 'false' },
+  ];
+  const settingProblems = problems('settings');
+  const settings = SETTING_FIELDS.map((field) => {
+    const value = posted('settings', undefined, field.key) ?? formValue(field, state.settings[field.key]);
+    const c = field.control;
+    const errors = errorsFor(settingProblems, field.key);
+    return {
+      key: field.key,
+      id: `setting-${field.key}`,
+      // A setting added later without a label yet shows its key rather than nothing.
+      label: i18n.t(`program_admin.setting_${field.key}`, { defaultValue: field.key }),
+      description: field.description,
+      value,
+      errors,
+      invalid: errors.length > 0,
+      isBoolean: c.kind === 'boolean',
+      isNumber: c.kind === 'number',
+      isSelect: c.kind === 'select',
+      isText: c.kind === 'text',
+      isJson: c.kind === 'json',
+      min: c.kind === 'number' ? c.min : undefined,
+      max: c.kind === 'number' ? c.max : undefined,
+      // 0 is a bound too (handlebars' #if would drop it).
+      hasMin: c.kind === 'number' && c.min !== undefined,
+      hasMax: c.kind === 'number' && c.max !== undefined,
+      required: (c.kind === 'number' || c.kind === 'json') && !c.nullable,
+      options:
+        c.kind === 'boolean'
+          ? yesNo(value)
+          : c.kind === 'select'
+            ? [...(c.nullable ? [{ value: '', label: i18n.t('program_admin.unset'), selected: value === '' }] : []), ...c.options.map((o) => ({ value: o, label: o, selected: value === o }))]
+            : [],
+    };
+  });
+  const currency = state.settings.tier_base_currency;
+  const tiers = state.tiers.map((t) => {
+    const p = problems('tier', t.id);
+    const percent = String(t.renewalDiscountBp / 100);
+    return {
+      id: t.id,
+      name: localized(t.names, [i18n.language]) ?? t.name,
+      action: mountUrl(mount, `admin/settings/tiers/${t.id}`),
+      threshold: posted('tier', t.id, 'threshold') ?? toDecimalString({ currency, minor: t.thresholdMinor }),
+      multiplier: posted('tier', t.id, 'earn_multiplier') ?? t.earnMultiplier,
+      discount: posted('tier', t.id, 'renewal_discount_percent') ?? percent,
+      errors: { threshold: errorsFor(p, 'threshold'), earn_multiplier: errorsFor(p, 'earn_multiplier'), renewal_discount_percent: errorsFor(p, 'renewal_discount_percent') },
+    };
+  });
+  const rules = state.rules.map((r) => {
+    const p = problems('rule', r.id);
+    const active = posted('rule', r.id, 'active') ?? String(r.active);
+    return {
+      id: r.id,
+      type: r.type,
+      action: mountUrl(mount, `admin/settings/rules/${r.id}`),
+      options: yesNo(active),
+      params: posted('rule', r.id, 'params') ?? JSON.stringify(JSON.parse(r.params), null, 2),
+      errors: { active: errorsFor(p, 'active'), params: errorsFor(p, 'params') },
+    };
+  });
+  const rewards = state.rewards.map((w) => {
+    const p = problems('reward', w.id);
+    const active = posted('reward', w.id, 'active') ?? String(w.active);
+    return {
+      id: w.id,
+      name: localized(w.names, [i18n.language]) ?? localized(w.names, ['en']) ?? `#${w.id}`,
+      kind: w.kind,
+      action: mountUrl(mount, `admin/settings/rewards/${w.id}`),
+      options: yesNo(active),
+      fixed: w.costPoints !== null,
+      cost: posted('reward', w.id, 'cost_points') ?? (w.costPoints === null ? '' : String(w.costPoints)),
+      stock: posted('reward', w.id, 'stock') ?? (w.stock === null ? '' : String(w.stock)),
+      errors: { active: errorsFor(p, 'active'), cost_points: errorsFor(p, 'cost_points'), stock: errorsFor(p, 'stock') },
+    };
+  });
+  const refused = form.form && form.form.problems.length > 0;
+  return {
+    settingsAction: mountUrl(mount, 'admin/settings'),
+    settings,
+    tiers,
+    tierCurrency: currency,
+    rules,
+    rewards,
+    refused,
+    saved: form.changes !== undefined,
+    changes: (form.changes ?? []).map((c) => ({ target: c.target, before: json(c.before), after: json(c.after) })),
+  };
+}

@@ -1,0 +1,58 @@
+import type { Request, Response } from 'express';
+import { NotFoundError } from '../../errors';
+import type { SaveResult } from '../../services/program-admin-service';
+import { mountOf } from '../urls';
+import type { AdminPageContext } from './admin-deps';
+import { OWNER_ONLY, type AdminRoute } from './admin-routes';
+import { idParam } from './admin-query';
+import { adminContext } from './admin-page';
+import { programView, type ProgramFormState } from './program-presenter';
+
+type FormKind = 'settings' | 'tier' | 'rule' | 'reward';
+
+/**
+ * `/admin/settings` (owner only, reading included: it is where the program is changed): the
+ * settings form generated from the registry, and forms for tiers, earning rules and rewards.
+ * A save answers with the page: the changes with their before and after, or, with 422, the
+ * posted values and each field's problems beside the field. Nothing is written unless every
+ * field is valid.
+ */
+export function programRoutes({ deps, pages }: AdminPageContext): AdminRoute[] {
+  const admin = deps.data.program;
+
+  const page = async (req: Request, res: Response, status: number, form: ProgramFormState) => {
+    const i18n = await pages.i18n(req);
+    const state = await admin.state();
+    await pages.render(req, res, 'admin/program', programView(i18n, state, form, mountOf(res)), { current: 'settings', status, i18n });
+  };
+
+  const answer = async (req: Request, res: Response, kind: FormKind, id: number | undefined, result: SaveResult | null) => {
+    if (result === null) throw new NotFoundError('not_found', { message: `No ${kind} ${id}` });
+    if (result.ok) await page(req, res, 200, { changes: result.changes });
+    else await page(req, res, 422, { form: { kind, id, problems: result.problems, posted: posted(req) } });
+  };
+
+  const posted = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
+  const edit = (path: string, kind: Exclude<FormKind, 'settings'>, save: (req: Request, res: Response, id: number) => Promise<SaveResult | null>): AdminRoute => ({
+    method: 'post',
+    path,
+    roles: OWNER_ONLY,
+    handler: async (req, res) => {
+      const id = idParam(req.params.id);
+      await answer(req, res, kind, id, await save(req, res, id));
+    },
+  });
+
+  return [
+    { method: 'get', path: '/settings', roles: OWNER_ONLY, handler: (req, res) => page(req, res, 200, {}) },
+    {
+      method: 'post',
+      path: '/settings',
+      roles: OWNER_ONLY,
+        handler: async (req, res) => answer(req, res, 'settings', undefined, await admin.saveSettings(adminContext(req, res), posted(req))),
+    },
+    edit('/settings/tiers/:id', 'tier', (req, res, id) => admin.saveTier(adminContext(req, res), id, posted(req))),
+    edit('/settings/rules/:id', 'rule', (req, res, id) => admin.saveRule(adminContext(req, res), id, posted(req))),
+    edit('/settings/rewards/:id', 'reward', (req, res, id) => admin.saveReward(adminContext(req, res), id, posted(req))),
+  ];
+}

@@ -1,0 +1,184 @@
+import http from 'node:http';
+import { parse } from 'csv-parse/sync';
+import { adminAgent, auditRows, csrfOf, type AdminAgent } from '../support/admin';
+import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
+
+const FORMULA = "=cmd|' /C calc'!A0";
+
+/** Reads a download as a browser would: status, headers, and the body as the chunks that arrived. */
+function download(app: TestApp, path: string, cookie: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer; chunks: number }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(`${app.baseUrl}${path}`, { headers: { cookie } }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts), chunks: parts.length }));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('admin: CSV export and opening-balance import', () => {
+  let app: TestApp;
+  let owner: AdminAgent;
+  let billing: AdminAgent;
+  let viewer: AdminAgent;
+  let billingCookie = '';
+
+  const count = async (table: string) => Number((await app.plugin.db.knex(table).count({ n: '*' }).first())?.n ?? 0);
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    owner = await adminAgent(app, 'owner', { id: '1', name: 'Olga' });
+    billing = await adminAgent(app, 'billing', { id: '2', name: 'Bill' });
+    viewer = await adminAgent(app, 'viewer');
+    // The agent's cookie jar, for a raw http request that reads the stream chunk by chunk.
+    const jar = (billing as unknown as { jar: { getCookies(o: unknown): Array<{ name: string; value: string }> } }).jar;
+    billingCookie = jar
+      .getCookies({ domain: '127.0.0.1', path: '/admin', secure: false, script: false })
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
+    await app.send(invoicePaid({ client: { id: 'evil', name: FORMULA, email: '+1@example.com' }, invoice: { id: 'inv-evil', total: '50.00', items: [{ type: 'renewal', amount: '50.00' }] } })).expect(200);
+    await app.send(invoicePaid({ client: { id: 'multi', name: 'Line\nbreak, "quoted" Ünïcødé 名字' }, invoice: { id: 'inv-multi', total: '20.00', items: [{ type: 'renewal', amount: '20.00' }] } })).expect(200);
+  });
+  afterEach(() => expectBalancesConsistent(app.plugin));
+  afterAll(() => app.close());
+
+  describe('export', () => {
+    it('members: UTF-8 with a BOM, RFC 4180 quoting, and a formula in a name neutralised', async () => {
+      const res = await billing.get('/admin/export/members.csv').buffer(true).parse((r, cb) => {
+        const parts: Buffer[] = [];
+        r.on('data', (c: Buffer) => parts.push(c));
+        r.on('end', () => cb(null, Buffer.concat(parts)));
+      }).expect(200);
+      expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+      expect(res.headers['content-disposition']).toMatch(/^attachment; filename="members-\d{4}-\d{2}-\d{2}\.csv"$/);
+      const body = res.body as Buffer;
+      expect([...body.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+      const text = body.toString('utf8');
+      expect(text).toContain("\r\nevil,'+1@example.com,'=cmd|' /C calc'!A0,USD,");
+      expect(text).toContain('"Line\nbreak, ""quoted"" Ünïcødé 名字"');
+      const rows = parse(text, { bom: true, columns: true }) as Array<Record<string, string>>;
+      expect(rows.find((r) => r.panel_client_id === 'evil')).toMatchObject({ name: `'${FORMULA}`, email: "'+1@example.com", points_available: '50' });
+      expect(rows.find((r) => r.panel_client_id === 'multi')?.name).toBe('Line\nbreak, "quoted" Ünïcødé 名字');
+    });
+
+    it('ledger by date range: validated, whole days, each download audited', async () => {
+      const bad = await billing.get('/admin/export/ledger.csv?from=2026-11-30&to=2026-11-01').expect(422);
+      expect(bad.text).toMatch(/data-testid="error-to">must not be before from/);
+      await billing.get('/admin/export/ledger.csv?from=yesterday').expect(422);
+      const none = await billing.get('/admin/export/ledger.csv?from=2026-01-01&to=2026-01-31').expect(200);
+      expect(String(none.text).trim().split('\r\n')).toHaveLength(1);
+      const res = await billing.get('/admin/export/ledger.csv?from=2026-11-01&to=2026-11-30').expect(200);
+      const rows = parse(String(res.text), { bom: true, columns: true }) as Array<Record<string, string>>;
+      expect(rows.map((r) => `${r.panel_client_id} ${r.kind} ${r.delta}`).sort()).toEqual(['evil earn 50', 'multi earn 20']);
+      const audit = (await auditRows(app)).filter((r) => String(r.action).startsWith('export.'));
+      expect(audit.map((r) => r.action)).toEqual(expect.arrayContaining(['export.members', 'export.ledger']));
+    });
+
+    it('redemptions export, and a viewer may not export (403)', async () => {
+      await billing.get('/admin/export/redemptions.csv').expect(200);
+      await viewer.get('/admin/export').expect(403);
+      await viewer.get('/admin/export/members.csv').expect(403);
+    });
+
+    it('streams a large export in chunks (no Content-Length), a batch at a time, with memory flat', async () => {
+      const now = new Date();
+      const rows = Array.from({ length: 4000 }, (_, i) => ({ panel_client_id: `bulk-${i}`, name: `Member ${i} ${'x'.repeat(60)}`, email: `m${i}@example.com`, referral_code: `B${String(i).padStart(9, '0')}`, joined_at: now, updated_at: now }));
+      for (let i = 0; i < rows.length; i += 250) await app.plugin.db.knex('loyalty_members').insert(rows.slice(i, i + 250));
+      const batches = jest.spyOn(app.plugin.db.repos.reports, 'membersAfter');
+      global.gc?.();
+      const heapBefore = process.memoryUsage().heapUsed;
+      const res = await download(app, '/admin/export/members.csv', billingCookie);
+      expect(res.status).toBe(200);
+      expect(res.headers['transfer-encoding']).toBe('chunked');
+      expect(res.headers['content-length']).toBeUndefined();
+      expect(res.chunks).toBeGreaterThan(1);
+      expect(res.body.toString('utf8').trim().split('\r\n')).toHaveLength(4003);
+      // 4 002 members read 500 at a time: never all at once.
+      expect(batches.mock.calls.length).toBeGreaterThanOrEqual(9);
+      expect(batches.mock.calls.every(([, limit]) => limit === 500)).toBe(true);
+      expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+      batches.mockRestore();
+    });
+  });
+
+  describe('import of opening balances', () => {
+    const upload = (agent: AdminAgent, csrf: string, csv: string | Buffer, name = 'balances.csv') => agent.post('/admin/import/preview').field('_csrf', csrf).attach('file', Buffer.isBuffer(csv) ? csv : Buffer.from(csv), { filename: name, contentType: 'text/csv' });
+    const importPage = async (agent: AdminAgent) => csrfOf((await agent.get('/admin/import').expect(200)).text);
+    const confirm = (agent: AdminAgent, preview: string) => {
+      // As a browser reads the attribute: handlebars writes '=' as &#x3D;.
+      const field = (name: string) => (new RegExp(`data-testid="import-form">[\\s\\S]*?name="${name}" value="([^"]*)"`).exec(preview)?.[1] ?? '').replace(/&#x3D;/g, '=');
+      return agent.post('/admin/import').field('_csrf', field('_csrf')).field('hash', field('hash')).field('content', field('content'));
+    };
+
+    it('previews per-row problems, imports nothing until the file is clean', async () => {
+      const csrf = await importPage(owner);
+      const before = { ledger: await count('loyalty_ledger'), members: await count('loyalty_members') };
+      const csv = ['panel_client_id,points,email,name,expires_at', 'old-1,100,,,', 'old-2,ten,,,', 'old-3,-5,,,', 'old-1,7,,,', 'old-4,10,,,2020-01-01', 'old-5,10,,,2027-02-31'].join('\n');
+      const res = await upload(owner, csrf, csv).expect(422);
+      for (const line of [3, 4, 5, 6, 7]) expect(res.text).toContain(`data-line="${line}"`);
+      expect(res.text).toContain('must be a whole number');
+      expect(res.text).toContain('must not be negative');
+      expect(res.text).toContain('repeats line 2');
+      expect(res.text).toContain('is in the past');
+      expect(res.text).not.toContain('data-testid="import-form"');
+      const header = await upload(owner, csrf, 'client,points\n1,5\n').expect(422);
+      expect(header.text).toContain('panel_client_id: column is required');
+      const broken = await upload(owner, csrf, 'panel_client_id,points\n"unclosed,5\n').expect(422);
+      expect(broken.text).toContain('is not valid CSV');
+      expect({ ledger: await count('loyalty_ledger'), members: await count('loyalty_members') }).toEqual(before);
+    });
+
+    it('imports a clean file once: new and existing members credited, audited; the same file again adds nothing', async () => {
+      const csrf = await importPage(owner);
+      const evil = await app.plugin.db.repos.members.findByPanelClientId('evil');
+      const csv = '\uFEFFpanel_client_id,points,email,name,expires_at\r\nmig-1,1200,mig1@example.com,Mig One,2027-12-31\r\nmig-2,300,,"Two, Mig",\r\nevil,25,,,\r\n';
+      const preview = await upload(owner, csrf, csv).expect(200);
+      expect(preview.text).toContain('3 rows will credit 1525 points in all.');
+      const done = await confirm(owner, preview.text).expect(200);
+      expect(done.text).toContain('Credited 3 members with 1525 points in all; 0 rows');
+      const mig1 = await app.plugin.db.repos.members.findByPanelClientId('mig-1');
+      expect(mig1).toMatchObject({ pointsAvailable: 1200, email: 'mig1@example.com', name: 'Mig One' });
+      expect((await app.plugin.db.repos.members.findByPanelClientId('mig-2'))?.name).toBe('Two, Mig');
+      expect((await app.plugin.db.repos.members.findByPanelClientId('evil'))?.pointsAvailable).toBe((evil?.pointsAvailable ?? 0) + 25);
+      const entry = await app.plugin.db.knex('loyalty_ledger').where({ member_id: mig1?.id ?? 0 }).first();
+      expect(entry).toMatchObject({ kind: 'adjust', reference: 'import:opening:mig-1', actor: 'admin:1', reason_code: 'opening_balance' });
+      const lot = await app.plugin.db.repos.lots.withRemaining(mig1?.id ?? 0);
+      expect(lot[0]?.expiresAt?.toISOString()).toBe('2027-12-31T00:00:00.000Z');
+      expect((await auditRows(app)).filter((r) => r.action === 'members.import_balances')).toHaveLength(1);
+
+      // The same file: the preview says so, and importing it anyway (a second click) adds nothing.
+      const ledger = await count('loyalty_ledger');
+      const again = await upload(owner, csrf, csv).expect(200);
+      expect(again.text).toContain('Every row has been imported already');
+      const replay = await confirm(owner, preview.text).expect(200);
+      expect(replay.text).toContain('Credited 0 members with 0 points in all; 3 rows');
+      expect(await count('loyalty_ledger')).toBe(ledger);
+      // Two imports of the same rows at once still credit once.
+      const edited = `${csv}late-1,5,,,\r\n`;
+      const editedPreview = (await upload(owner, csrf, edited).expect(200)).text;
+      await Promise.all([confirm(owner, editedPreview), confirm(owner, editedPreview)]);
+      expect(await count('loyalty_ledger')).toBe(ledger + 1);
+    });
+
+    it('refuses a file over the size limit with 413 and says the limit; a tampered confirm is refused', async () => {
+      const csrf = await importPage(owner);
+      const big = Buffer.alloc(1024 * 1024 + 10, 'a');
+      const res = await upload(owner, csrf, big).expect(413);
+      expect(res.text).toContain('The file is too large: at most 1,024 KB.');
+      const preview = (await upload(owner, csrf, 'panel_client_id,points\nx-1,5\n').expect(200)).text;
+      const field = (name: string) => new RegExp(`data-testid="import-form">[\\s\\S]*?name="${name}" value="([^"]*)"`).exec(preview)?.[1] ?? '';
+      const tampered = await owner.post('/admin/import').field('_csrf', field('_csrf')).field('hash', field('hash')).field('content', Buffer.from('panel_client_id,points\nx-1,5000000\n').toString('base64')).expect(422);
+      expect(tampered.text).toContain('is not the file that was previewed');
+      expect(await app.plugin.db.repos.members.findByPanelClientId('x-1')).toBeNull();
+    });
+
+    it('is for owners only (403 for billing and viewer)', async () => {
+      await billing.get('/admin/import').expect(403);
+      await viewer.get('/admin/import').expect(403);
+      const csrf = await importPage(owner);
+      await billing.post('/admin/import/preview').field('_csrf', csrf).attach('file', Buffer.from('panel_client_id,points\nz,1\n'), 'a.csv').expect(403);
+    });
+  });
+});
