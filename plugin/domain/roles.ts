@@ -6,7 +6,8 @@ import type { AdminRole } from './actor';
  * `AdminRole` in the admin SSO token (DESIGN §7).
  */
 export const PERMISSIONS = {
-  read: "see members, ledgers, redemptions, panel actions, the audit log and exports",
+  read: 'see members, ledgers, redemptions, panel actions and the audit log',
+  export: "download members, ledger and redemptions as CSV (every member's email and name at once)",
   adjust_points: 'add or take points from a member, with a reason (an audit row each)',
   apply_credit: "apply account credit in the panel to a member's account",
   manage_actions: 'retry or cancel panel actions, and resume a paused panel endpoint',
@@ -17,8 +18,8 @@ export type Permission = keyof typeof PERMISSIONS;
 
 export const ADMIN_ROLES = {
   viewer: { description: 'reads everything, changes nothing', permissions: ['read'] },
-  billing: { description: 'a billing admin: adjusts points, applies credit, handles panel actions', permissions: ['read', 'adjust_points', 'apply_credit', 'manage_actions'] },
-  owner: { description: 'the program owner: everything, settings included', permissions: ['read', 'adjust_points', 'apply_credit', 'manage_actions', 'manage_settings'] },
+  billing: { description: 'a billing admin: adjusts points, applies credit, handles panel actions, exports', permissions: ['read', 'export', 'adjust_points', 'apply_credit', 'manage_actions'] },
+  owner: { description: 'the program owner: everything, settings included', permissions: ['read', 'export', 'adjust_points', 'apply_credit', 'manage_actions', 'manage_settings'] },
 } as const satisfies Record<AdminRole, { description: string; permissions: readonly Permission[] }>;
 
 /** The roles holding `permission`, weakest first. */

@@ -32,10 +32,11 @@ export const CLIENT_PAGES = [
 export const ADMIN_AREA_PATH = '/admin';
 
 export const ADMIN_PAGES = [
-  { path: '/admin', title: 'Dashboard', description: 'the program at a glance: members, points issued and redeemed, panel actions', permission: 'read' },
-  { path: '/admin/members', title: 'Members', description: "look a member up, read their ledger, adjust points or apply credit", permission: 'read' },
-  { path: '/admin/redemptions', title: 'Redemptions', description: 'redemptions and the panel actions behind them: retry or cancel', permission: 'read' },
-  { path: '/admin/settings', title: 'Settings', description: 'program settings, tiers, rules and rewards', permission: 'manage_settings' },
-  { path: '/admin/audit', title: 'Audit log', description: 'every admin action, who did it and when', permission: 'read' },
-  { path: '/admin/export', title: 'Export', description: 'members, ledger and redemptions as CSV', permission: 'read' },
-] as const satisfies readonly AdminPageDefinition[];
+  { key: 'dashboard', path: '/admin', title: 'Dashboard', description: 'the program at a glance: members, points issued and redeemed, liability, panel actions', permission: 'read' },
+  { key: 'members', path: '/admin/members', title: 'Members', description: 'look a member up, read their ledger, adjust points or apply credit', permission: 'read' },
+  { key: 'redemptions', path: '/admin/redemptions', title: 'Redemptions', description: 'redemptions and the panel actions behind them: retry or cancel', permission: 'read' },
+  { key: 'settings', path: '/admin/settings', title: 'Settings', description: 'program settings, tiers, rules and rewards', permission: 'manage_settings' },
+  { key: 'export', path: '/admin/export', title: 'Export', description: 'members, ledger and redemptions as CSV', permission: 'export' },
+  { key: 'import', path: '/admin/import', title: 'Import', description: 'opening balances from another loyalty module, previewed before import', permission: 'manage_settings' },
+  { key: 'audit', path: '/admin/audit', title: 'Audit log', description: 'every admin action, who did it and when', permission: 'read' },
+] as const satisfies ReadonlyArray<AdminPageDefinition & { key: string }>;

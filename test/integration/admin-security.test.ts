@@ -4,6 +4,8 @@ import { SESSION_COOKIE } from '../../plugin/web/session';
 import { adminAgent, csrfOf, type AdminAgent } from '../support/admin';
 import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
 import { routesOf, type RouteInfo } from '../support/routes';
+import { rolesWith } from '../../plugin/domain/roles';
+import { ADMIN_PAGES } from '../../plugin/web/pages';
 
 const EVIL = '<script>alert("pwn")</script>';
 /** Sign-in pages: reachable without a session by design. */
@@ -56,6 +58,18 @@ describe('admin security, over every route the admin router declares', () => {
     const list = routes.map((r) => `${r.method} ${r.path}`);
     expect(list).toEqual(expect.arrayContaining(['GET /admin/members', 'POST /admin/members/:id/adjust', 'POST /admin/members/:id/credit', 'POST /admin/redemptions/:id/cancel', 'GET /admin/audit']));
     expect(routes.filter((r) => r.method === 'POST').length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('opens each declared admin page (manifest.json, navigation) to exactly the roles holding its permission', async () => {
+    const billing = await adminAgent(app, 'billing');
+    const agents = { owner, billing, viewer } as const;
+    for (const page of ADMIN_PAGES) {
+      for (const [role, agent] of Object.entries(agents)) {
+        const status = (await agent.get(page.path)).status;
+        const allowed = (rolesWith(page.permission) as string[]).includes(role);
+        expect({ page: page.path, role, status }).toEqual({ page: page.path, role, status: allowed ? 200 : 403 });
+      }
+    }
   });
 
   it("refuses a viewer's POST with 403 on every admin route, writing nothing", async () => {

@@ -1,10 +1,12 @@
+import { rolesWith } from '../../domain/roles';
 import type { AdminRole } from '../../services/auth-service';
-import { OWNER_ONLY, READ_ROLES, WRITE_ROLES } from './admin-routes';
+import { ADMIN_PAGES } from '../pages';
 
 /**
- * The admin area's navigation, declared once: each page's link (relative to the mount), its
- * label key and who sees it. A page a role can't open is not shown to it (the routes check
- * the role again on the server). Pages of the admin area: add their entry here.
+ * The admin area's navigation, from the pages declared once in `ADMIN_PAGES` (web/pages.ts,
+ * which manifest.json reads too): each page's link (relative to the mount), its label key and
+ * the roles holding its permission. A page a role can't open is not shown to it (the routes
+ * check the role again on the server).
  */
 export interface AdminNavItem {
   key: string;
@@ -13,12 +15,9 @@ export interface AdminNavItem {
   roles: readonly AdminRole[];
 }
 
-export const ADMIN_NAV: readonly AdminNavItem[] = [
-  { key: 'dashboard', path: 'admin', label: 'admin.nav.dashboard', roles: READ_ROLES },
-  { key: 'members', path: 'admin/members', label: 'admin.nav.members', roles: READ_ROLES },
-  { key: 'redemptions', path: 'admin/redemptions', label: 'admin.nav.redemptions', roles: READ_ROLES },
-  { key: 'settings', path: 'admin/settings', label: 'admin.nav.settings', roles: OWNER_ONLY },
-  { key: 'export', path: 'admin/export', label: 'admin.nav.export', roles: WRITE_ROLES },
-  { key: 'import', path: 'admin/import', label: 'admin.nav.import', roles: OWNER_ONLY },
-  { key: 'audit', path: 'admin/audit', label: 'admin.nav.audit', roles: READ_ROLES },
-];
+export const ADMIN_NAV: readonly AdminNavItem[] = ADMIN_PAGES.map((page) => ({
+  key: page.key,
+  path: page.path.slice(1),
+  label: `admin.nav.${page.key}`,
+  roles: rolesWith(page.permission),
+}));

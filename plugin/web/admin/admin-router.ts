@@ -18,7 +18,7 @@ import { adminSessionRouter } from './session-router';
  * The admin area's pages, one module each, in one list: a module returns its routes as data
  * (`AdminRoute`), and `installRoutes` guards each with its roles and, on a POST, the CSRF check.
  * To add a page: write `<page>-router.ts` exporting `(ctx) => AdminRoute[]`, list it here and
- * add its entry to `ADMIN_NAV` (admin-nav.ts).
+ * add its entry to `ADMIN_PAGES` (web/pages.ts), which the navigation and manifest.json read.
  */
 export const ADMIN_PAGE_MODULES: ReadonlyArray<(ctx: AdminPageContext) => readonly AdminRoute[]> = [memberRoutes, redemptionRoutes, auditRoutes, dashboardRoutes, programRoutes, exportRoutes, importRoutes];
 
