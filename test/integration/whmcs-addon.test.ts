@@ -1,4 +1,5 @@
 import { jwtVerify } from 'jose';
+import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { expectBalancesConsistent, startTestApp, TEST_SECRETS, type TestApp } from '../support/harness';
 import { addonSettings, runWhmcs, whmcsDate, type SentDelivery, type WhmcsState } from '../support/whmcs-php';
@@ -407,11 +408,21 @@ describe('WHMCS Rewards tab and admin link', () => {
     const state = await activated();
     const owner = await runWhmcs(state, [{ call: 'output', vars: { modulelink: 'addonmodules.php?module=hosting_rewards' } }, { call: 'output', get: { go: '1' } }], { session: { adminid: 1 } });
     expect((owner.results[0] as { html: string }).html).toContain('addonmodules.php?module=hosting_rewards&amp;go=1');
-    const { payload } = await jwtVerify(tokenOf((owner.results[1] as { html: string }).html), key, { audience: 'hosting-rewards-admin', algorithms: ['HS256'] });
+    const ownerToken = tokenOf((owner.results[1] as { html: string }).html);
+    const { payload } = await jwtVerify(ownerToken, key, { audience: 'hosting-rewards-admin', algorithms: ['HS256'] });
     expect(payload).toMatchObject({ admin: '1', name: 'Ada Admin', role: 'owner' });
+    // The plugin's own admin sign-in takes it, once: the owner lands in the admin area.
+    const browser = request.agent(app.baseUrl);
+    await browser.get(`/admin/sso?token=${encodeURIComponent(ownerToken)}`).expect(303);
+    expect((await browser.get('/admin/settings')).status).toBe(200);
+    expect((await request(app.baseUrl).get(`/admin/sso?token=${encodeURIComponent(ownerToken)}`)).status).toBe(401);
     expect((payload.exp as number) - (payload.iat as number)).toBeLessThanOrEqual(300);
     const viewer = await runWhmcs(state, [{ call: 'output', get: { go: '1' } }], { session: { adminid: 2 } });
     const v = await jwtVerify(tokenOf((viewer.results[0] as { html: string }).html), key, { audience: 'hosting-rewards-admin' });
     expect(v.payload).toMatchObject({ admin: '2', role: 'viewer' });
+    const viewerBrowser = request.agent(app.baseUrl);
+    await viewerBrowser.get(`/admin/sso?token=${encodeURIComponent(tokenOf((viewer.results[0] as { html: string }).html))}`).expect(303);
+    expect((await viewerBrowser.get('/admin/members')).status).toBe(200);
+    expect((await viewerBrowser.get('/admin/settings')).status).toBe(403);
   });
 });
