@@ -269,6 +269,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     admin: {
       adminAuth,
       audit,
+      panelEndpoint,
       members: adminMembers,
       redemptions: adminRedemptions,
       data: {

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database';
+import type { Tx } from '../db/unit-of-work';
 import { actorLabel, SYSTEM_ACTOR, type Actor } from '../domain/actor';
 import type { Logger } from '../logger';
 
@@ -24,7 +25,7 @@ export type PanelEndpointStatus =
     };
 
 export const PAUSED_HELP =
-  'The panel endpoint answered 410 Gone (retired), so panel actions are paused and wait in the outbox. Fix PANEL_ACTIONS_URL or the receiver, then resume: plugin.jobs.resumePanel() (the admin area will get a button).';
+  'The panel endpoint answered 410 Gone (retired), so panel actions are paused and wait in the outbox. Fix PANEL_ACTIONS_URL or the receiver, then resume: the Resume button on the admin dashboard, or plugin.jobs.resumePanel().';
 
 /**
  * The panel endpoint the outbox dispatcher sends to, and its pause (a 410 Gone answer pauses
@@ -45,11 +46,19 @@ export class PanelEndpointService {
     return { configured: true, ...this.target, paused: true, pausedAt: state.pausedAt, reason: state.reason, help: PAUSED_HELP };
   }
 
-  /** Sends panel actions again; the next dispatcher run picks up what waited. False when it wasn't paused. */
-  async resume(actor: Actor = SYSTEM_ACTOR): Promise<boolean> {
-    if (!this.target) return false;
-    const resumed = await this.db.repos.panelEndpoints.resume(this.target.endpoint, this.clock());
-    if (resumed) this.logger?.warn({ endpoint: this.target.endpoint, actor: actorLabel(actor) }, 'panel endpoint resumed');
+  /**
+   * Sends panel actions again; the next dispatcher run picks up what waited. False when it
+   * wasn't paused. `within` runs in the same transaction when it was (the admin area's audit row).
+   */
+  async resume(actor: Actor = SYSTEM_ACTOR, options: { within?: (tx: Tx, endpoint: string) => Promise<unknown> } = {}): Promise<boolean> {
+    const target = this.target;
+    if (!target) return false;
+    const resumed = await this.db.transaction(async (tx) => {
+      const done = await tx.repos.panelEndpoints.resume(target.endpoint, tx.now);
+      if (done) await options.within?.(tx, target.endpoint);
+      return done;
+    });
+    if (resumed) this.logger?.warn({ endpoint: target.endpoint, actor: actorLabel(actor) }, 'panel endpoint resumed');
     return resumed;
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DemoPanelApi } from '../../plugin/panels/demo/demo-panel-api';
 import { adminAgent } from '../support/admin';
 import { expectBalancesConsistent, invoicePaid, startTestApp, TestClock, type TestApp } from '../support/harness';
 
@@ -8,7 +9,7 @@ describe('admin: dashboard', () => {
   const clock = new TestClock(new Date('2026-11-10T12:00:00Z'));
 
   beforeAll(async () => {
-    app = await startTestApp({ clock, program: { refund_window_days: 0, time_zone: 'Europe/Berlin', earn_rates: { USD: '1', EUR: '1', GBP: '1', JPY: '1' } } });
+    app = await startTestApp({ clock, panelApi: new DemoPanelApi(), program: { refund_window_days: 0, time_zone: 'Europe/Berlin', earn_rates: { USD: '1', EUR: '1', GBP: '1', JPY: '1' } } });
     const earn = (id: string, total: string, currency = 'USD') =>
       app.send(invoicePaid({ occurred_at: clock.current.toISOString(), client: { id, currency, name: id === 'x' ? '<script>x</script>' : `Member ${id}` }, invoice: { id: `inv-${randomBytes(6).toString('hex')}`, currency, total, paid_from_credit: '0', items: [{ type: 'renewal', amount: total }] } })).expect(200);
     // Last month (October in Berlin): 250 points.
@@ -52,5 +53,31 @@ describe('admin: dashboard', () => {
     const owner = await adminAgent(app, 'owner');
     const page = (await owner.get('/admin').expect(200)).text;
     expect(page).toMatch(/<tr data-row="earned"><th scope="row">Earned<\/th><td>1,090<\/td><td>250<\/td><\/tr>/);
+  });
+
+  it('says when a 410 Gone paused panel actions; billing resumes them, with an audit row; a viewer only reads', async () => {
+    const status = await app.plugin.services.panelEndpoint.status();
+    if (!status.configured) throw new Error('the test app has a panel');
+    await app.plugin.db.repos.panelEndpoints.pause(status.endpoint, status.panel, '410 Gone: endpoint retired', clock.now());
+    const viewer = await adminAgent(app, 'viewer');
+    const seen = (await viewer.get('/admin').expect(200)).text;
+    expect(seen).toContain('data-testid="panel-paused"');
+    expect(seen).toContain(`The panel endpoint ${status.endpoint} answered 410 Gone`);
+    expect(seen).not.toContain('data-testid="panel-resume"');
+
+    const billing = await adminAgent(app, 'billing');
+    const page = (await billing.get('/admin').expect(200)).text;
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1];
+    await billing.post('/admin/panel/resume').type('form').send({ _csrf: csrf }).expect(303);
+    expect(await app.plugin.services.panelEndpoint.status()).toMatchObject({ paused: false });
+    const after = (await billing.get('/admin?notice=resumed').expect(200)).text;
+    expect(after).not.toContain('data-testid="panel-paused"');
+    expect(after).toContain('Panel actions are sending again');
+    const audit = await app.plugin.db.knex('loyalty_audit').where({ action: 'panel.resume' });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ target: status.endpoint });
+    // Resuming what isn't paused changes nothing and records nothing.
+    await billing.post('/admin/panel/resume').type('form').send({ _csrf: csrf }).expect(303);
+    expect(await app.plugin.db.knex('loyalty_audit').where({ action: 'panel.resume' })).toHaveLength(1);
   });
 });

@@ -9,6 +9,7 @@ import type { AuthService } from '../../services/auth-service';
 import type { CsvExportService } from '../../services/csv-export-service';
 import type { DashboardService } from '../../services/dashboard-service';
 import type { OpeningBalanceService } from '../../services/opening-balance-service';
+import type { PanelEndpointService } from '../../services/panel-endpoint-service';
 import type { ProgramAdminService } from '../../services/program-admin-service';
 import type { ViewRenderer } from '../views';
 import type { AdminPages } from './admin-page';
@@ -31,6 +32,8 @@ export interface AdminDeps {
   signInPerIp?: RateLimiter;
   /** The dashboard, program settings, CSV export and import pages' services. */
   data: AdminDataServices;
+  /** Where panel actions go, whether a 410 Gone paused it, and resuming it (dashboard). */
+  panelEndpoint: Pick<PanelEndpointService, 'status' | 'resume'>;
 }
 
 export interface AdminDataServices {
