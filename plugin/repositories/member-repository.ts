@@ -76,13 +76,15 @@ export class MemberRepository {
     const q = this.db(MEMBERS).orderBy('id', 'desc').limit(limit);
     if (beforeId !== null) q.where('id', '<', beforeId);
     if (term !== null) {
-      const prefix = `${term.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+      // Anywhere in the email or name: an admin types a surname or a domain as often as a first
+      // name. The walk is the id order the pager needs, so the cost is the members passed over
+      // until a page is full, at worst the table once: fine for a person searching.
+      const contains = `%${term.replace(/[!%_]/g, (c) => `!${c}`)}%`;
       q.andWhere((w) => {
         w.where('panel_client_id', term)
-          // No LOWER(): LIKE already ignores case (SQLite for ASCII, MySQL by the column's _ci
-          // collation), and a bare column keeps the prefix search on its index.
-          .orWhereRaw("?? LIKE ? ESCAPE '!'", ['email', prefix])
-          .orWhereRaw("?? LIKE ? ESCAPE '!'", ['name', prefix]);
+          // No LOWER(): LIKE already ignores case (SQLite for ASCII, MySQL by the column's _ci collation).
+          .orWhereRaw("?? LIKE ? ESCAPE '!'", ['email', contains])
+          .orWhereRaw("?? LIKE ? ESCAPE '!'", ['name', contains]);
       });
     }
     return (await q).map(toMember);

@@ -36,7 +36,7 @@ describe('admin: members, adjustments and account credit', () => {
   afterEach(() => expectBalancesConsistent(app.plugin));
   afterAll(() => app.close());
 
-  it('searches by email prefix, name prefix or exact panel client id, newest first, with a keyset pager', async () => {
+  it('searches within emails and names, or by exact panel client id, newest first, with a keyset pager', async () => {
     await earn('s-1', '10.00', { email: 'zed.one@example.com', name: 'Zed One' });
     await earn('s-2', '10.00', { email: 'zed.two@example.com', name: 'Zed Two' });
     await earn('s-3', '10.00', { email: 'other@example.com', name: 'Quinn 100%_off' });
@@ -46,8 +46,17 @@ describe('admin: members, adjustments and account credit', () => {
     expect(byEmail).not.toContain('Quinn');
     expect(byEmail.indexOf('Zed Two')).toBeLessThan(byEmail.indexOf('Zed One'));
     expect((await viewer.get('/admin/members?q=s-3').expect(200)).text).toContain('Quinn');
+    // A surname or a domain finds them too; a panel client id only whole.
+    const bySurname = (await viewer.get('/admin/members?q=two').expect(200)).text;
+    expect(bySurname).toContain('Zed Two');
+    expect(bySurname).not.toContain('Zed One');
+    expect((await viewer.get('/admin/members?q=%40example.com').expect(200)).text).toContain('Quinn');
+    expect((await viewer.get('/admin/members?q=s-').expect(200)).text).not.toContain('Quinn');
     // LIKE's wildcards are matched literally.
-    expect((await viewer.get('/admin/members?q=%25').expect(200)).text).toContain('data-testid="members-empty"');
+    const percent = (await viewer.get('/admin/members?q=%25').expect(200)).text;
+    expect(percent).toContain('Quinn');
+    expect(percent).not.toContain('Zed One');
+    expect((await viewer.get('/admin/members?q=_x').expect(200)).text).toContain('data-testid="members-empty"');
     expect((await viewer.get('/admin/members?q=Quinn%20100%25_').expect(200)).text).toContain('Quinn');
     // Pages follow ids, not offsets.
     const first = await app.plugin.db.knex('loyalty_members').max({ id: 'id' }).first();
