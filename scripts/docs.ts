@@ -172,7 +172,7 @@ export function manifestSections(actions: PanelActionTable = PANEL_ACTIONS): Rec
     clientArea: { tab: CLIENT_TAB.title, path: CLIENT_TAB.path, sso: CLIENT_TAB.sso, pages: CLIENT_PAGES },
     adminArea: {
       path: ADMIN_AREA_PATH,
-      pages: ADMIN_PAGES.map((p) => ({ ...p, roles: rolesWith(p.permission) })),
+      pages: ADMIN_PAGES.map(({ key: _key, ...p }) => ({ ...p, roles: rolesWith(p.permission) })),
     },
     roles: Object.entries(ADMIN_ROLES).map(([name, r]) => ({ name, description: r.description, permissions: r.permissions })),
     permissions: Object.entries(PERMISSIONS).map(([name, description]) => ({ name, description })),
