@@ -23,6 +23,7 @@ import { DemoPanel } from './panels/demo/demo-panel';
 import { DemoPanelApi } from './panels/demo/demo-panel-api';
 import type { PanelApi } from './panels/panel-api';
 import { AuthService } from './services/auth-service';
+import { BackfillService } from './services/backfill-service';
 import { ChurnService } from './services/churn-service';
 import { ClientService } from './services/client-service';
 import { EarningService } from './services/earning-service';
@@ -103,6 +104,8 @@ export interface HostingRewardsPlugin {
     emails: EmailService;
     /** Churn-risk flags and their JSON export (no admin or API area exists yet to serve it). */
     churn: ChurnService;
+    /** Imports a panel's history of canonical events (`npm run backfill`). */
+    backfill: BackfillService;
   };
   presenters: {
     /** The Rewards tab's view model: the query's data in words, numbers and links. */
@@ -137,6 +140,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     return { program: current, tiers: tierList, tierSettings, emailChannel: stored.email_channel };
   };
   const events = new EventService(db, { handle: hookDispatcher(hooks, { earning, invoices, tierDiscounts, lifecycle, clients }), snapshot });
+  const backfill = new BackfillService(db, { source: config.eventSource, snapshot, events, clock });
   const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock, { clockSkewSeconds: config.ssoClockSkewSeconds, panelOrigin: config.panelOrigin });
   const rewards = new RewardsQueryService(db, program, tiers, clock);
   const rewardsTab = new RewardsTabPresenter(rewards, translations);
@@ -224,7 +228,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       definitions: scheduler.jobs,
       schedules: () => scheduler.schedules(),
     },
-    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn },
+    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn, backfill },
     presenters: { rewardsTab },
     demo,
     async init() {
