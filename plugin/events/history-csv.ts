@@ -106,7 +106,8 @@ export function historyCsvEvent(rows: readonly HistoryCsvRecord[]): { json: Reco
         id: invoiceId,
         ...opt('number', first.invoice_number),
         currency,
-        total: present(first.invoice_total) ? first.invoice_total : (impliedTotal(rows, first.tax, currency) ?? first.amount),
+        // With a bad amount there is no total to imply: the bad amount is reported, not a total made of it.
+        total: present(first.invoice_total) ? first.invoice_total : (impliedTotal(rows, first.tax, currency) ?? '0'),
         ...opt('paid_from_credit', first.paid_from_credit),
         ...opt('tax', first.tax),
         items,
