@@ -97,6 +97,8 @@ function summary(s: BackfillSummary, seconds: number, refusedFile: string): stri
     `  tiers: ${n(s.tierChanges)} change(s)${tiers ? `; members now in ${tiers}` : ''}`,
     `  duplicates ${n(s.duplicates)}, before --since ${n(s.skipped)}, through the live path ${n(s.live)}, refused ${n(s.refused)}`,
   ];
+  // Peak memory, so a provider (and bench:backfill) can see the history was streamed.
+  lines.push(`  peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
   if (s.refused > 0) lines.push(`  refused rows and their reasons: ${refusedFile}`);
   return lines.join('\n');
 }
