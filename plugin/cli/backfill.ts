@@ -140,16 +140,21 @@ async function main(argv: string[]): Promise<number> {
     refused = refusals;
     progress = new Progress('backfill', process.stdout, { unit: 'lines', rate: true });
     progress.update(0, total);
+    let reported = 0;
     const started = performance.now();
     const result = await plugin.services.backfill.run(
       readHistory(args.file, args.format),
       { award: args.award, since: args.since, dryRun: args.dryRun, batchSize: args.batchSize },
       {
         onRefused: (r) => refusals.write(r),
-        onProgress: (lines, c) => progress?.update(lines, total, { invoices: c.invoices, members: c.members, points: c.points, refused: c.refused }),
+        onProgress: (lines, c) => {
+          reported = lines;
+          progress?.update(lines, total, { invoices: c.invoices, members: c.members, points: c.points, refused: c.refused });
+        },
       },
     );
-    progress.update(total, total, { invoices: result.invoices, members: result.members, points: result.points, refused: result.refused });
+    // Trailing blank lines are never reported by a batch: the bar still ends full.
+    if (reported < total) progress.update(total, total, { invoices: result.invoices, members: result.members, points: result.points, refused: result.refused });
     progress.finish();
     process.stdout.write(`${summary(result, (performance.now() - started) / 1000, refusals.path)}\n`);
     return EXIT.done;

@@ -30,8 +30,10 @@ export function readHistory(file: string, format: HistoryFormat): AsyncIterable<
 async function* readJsonLines(file: string): AsyncIterable<HistoryRow> {
   const lines = readline.createInterface({ input: fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
   let line = 0;
-  for await (const text of lines) {
+  for await (const raw of lines) {
     line++;
+    // A file saved by some Windows editors starts with a byte-order mark.
+    const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
     if (text.trim() === '') continue;
     let json: unknown;
     try {

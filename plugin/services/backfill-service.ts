@@ -186,7 +186,10 @@ export class BackfillService {
       counts.refused++;
       await hooks.onRefused?.(r);
     };
+    let reported = 0;
     const flush = async (batch: Validated[], through: number) => {
+      if (batch.length === 0 && through === reported) return;
+      reported = through;
       if (batch.length > 0) {
         const result = await this.importBatch(batch, options, carried);
         for (const [k, v] of Object.entries(result.counts) as Array<[keyof BackfillCounts, number]>) counts[k] += v;
