@@ -10,6 +10,8 @@
  *                       (default mysql://root@127.0.0.1:3306/test; only host and credentials are used)
  *   BENCH_SMOKE=1       1,000 members and 10,000 lots: checks the bench end to end, measures nothing
  *   BENCH_STRICT=1      exit non-zero when a target is missed
+ *   BENCH_BUFFER_POOL_MB  InnoDB buffer pool for the run (default 2048, as a server for 100k
+ *                       members would have; 0 leaves the server's as it is); restored at the end
  *
  * Seeding is server-side bulk INSERT … SELECT over MariaDB's sequence tables (seq_1_to_N), in
  * chunks with a progress bar: every member has 10 open lots of 10 points (each with its earn
@@ -44,6 +46,7 @@ const HISTORY_FACTOR = 10;
 const ROUNDS = 3;
 const CHUNK = SMOKE ? 2_000 : 50_000;
 const TARGET_S = 10;
+const BUFFER_POOL_MB = Number(process.env.BENCH_BUFFER_POOL_MB ?? 2048);
 /** "Flat": the 10× run may take at most this much longer than the 1× one (noise on a shared machine). */
 const FLAT_RATIO = 1.5;
 const DAY = 86_400_000;
@@ -174,12 +177,19 @@ async function checkBalances(admin: mysql.Connection, plugin: HostingRewardsPlug
 }
 
 async function main(): Promise<void> {
-  const run = new BenchRun({ watchdogMs: SMOKE ? 120_000 : 30 * 60_000, serverGraceMs: 0, keepTmpDir: false });
+  const run = new BenchRun({ watchdogMs: SMOKE ? 120_000 : 45 * 60_000, serverGraceMs: 0, keepTmpDir: false });
   let plugin: HostingRewardsPlugin | undefined;
   let failed = false;
+  let restorePool: (() => Promise<void>) | undefined;
   try {
     const admin = await mysql.createConnection({ ...connectionOptions(BASE_URL), multipleStatements: false });
     run.admin = admin;
+    const poolBefore = await scalar(admin, 'SELECT @@innodb_buffer_pool_size');
+    if (BUFFER_POOL_MB > 0 && !SMOKE) {
+      await admin.query(`SET GLOBAL innodb_buffer_pool_size = ${BUFFER_POOL_MB * 1024 * 1024}`);
+      restorePool = () => admin.query(`SET GLOBAL innodb_buffer_pool_size = ${poolBefore}`).then(() => undefined);
+    }
+    log(`InnoDB buffer pool ${fmt((await scalar(admin, 'SELECT @@innodb_buffer_pool_size')) / 1048576)} MB (the server's: ${fmt(poolBefore / 1048576)} MB)`);
     await run.freshDatabase(admin, DB);
     await admin.query(`USE \`${DB}\``);
     if ((await scalar(admin, 'SELECT COUNT(*) FROM seq_1_to_3').catch(() => NaN)) !== 3) {
@@ -244,6 +254,7 @@ async function main(): Promise<void> {
     failed = true;
   } finally {
     await plugin?.shutdown();
+    await restorePool?.().catch((err: Error) => warn(`could not restore the buffer pool size: ${err.message}`));
     await run.cleanup();
     run.done();
   }

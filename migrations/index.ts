@@ -56,6 +56,14 @@ import * as addRewardsPromo from './20261126006030_add_rewards_promo';
 import * as addRedemptionsCode from './20261126006040_add_redemptions_code';
 import * as seedPromoRewards from './20261126006050_seed_promo_rewards';
 import * as indexLotsReleaseDue from './20261127000100_index_lots_release_due';
+import * as indexInvoicesMemberPaid from './20261207000100_index_invoices_member_paid';
+import * as createAuditLog from './20261207100000_create_audit_log';
+import * as createAdminCredentials from './20261207100010_create_admin_credentials';
+import * as addOutboxClientId from './20261207100020_add_outbox_client_id';
+import * as indexOutboxClient from './20261207100030_index_outbox_client';
+import * as indexMembersEmail from './20261207100040_index_members_email';
+import * as indexMembersName from './20261207100050_index_members_name';
+import * as createPanelEndpoints from './20261207130000_create_panel_endpoints';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -120,4 +128,12 @@ export const migrations: NamedMigration[] = [
   { name: '20261126006040_add_redemptions_code', ...addRedemptionsCode },
   { name: '20261126006050_seed_promo_rewards', ...seedPromoRewards },
   { name: '20261127000100_index_lots_release_due', ...indexLotsReleaseDue },
+  { name: '20261207000100_index_invoices_member_paid', ...indexInvoicesMemberPaid },
+  { name: '20261207100000_create_audit_log', ...createAuditLog },
+  { name: '20261207100010_create_admin_credentials', ...createAdminCredentials },
+  { name: '20261207100020_add_outbox_client_id', ...addOutboxClientId },
+  { name: '20261207100030_index_outbox_client', ...indexOutboxClient },
+  { name: '20261207100040_index_members_email', ...indexMembersEmail },
+  { name: '20261207100050_index_members_name', ...indexMembersName },
+  { name: '20261207130000_create_panel_endpoints', ...createPanelEndpoints },
 ];

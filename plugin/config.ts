@@ -28,7 +28,7 @@ const variables = z.object({
     '`sqlite:data/hosting-rewards.sqlite`',
   ),
   DATA_DIR: documented(z.string().default('data'), 'where the SQLite file and the demo secrets live'),
-  PANEL: documented(z.enum(PANEL_ADAPTER_NAMES).default('demo'), '`demo` runs the demo panel; `generic` is a real panel sending canonical events'),
+  PANEL: documented(z.enum(PANEL_ADAPTER_NAMES).default('demo'), '`demo` runs the demo panel; `generic` is a real panel sending canonical events; `whmcs` is WHMCS with the addon module (README "Install into WHMCS")'),
   PANEL_ORIGIN: documented(
     z.string().url().optional(),
     "the panel's origin (`https://billing.example.com`), allowed to frame the Rewards tab (CSP `frame-ancestors`)",
@@ -39,9 +39,41 @@ const variables = z.object({
     "with `PANEL=generic`: the panel-side shim's URL that receives panel actions (discount lines, client tiers, credits) as Standard Webhooks signed with `WEBHOOK_SECRET`; `webhook-id` is the action's idempotency key. Unset: actions wait in the outbox",
     'none',
   ),
+  WHMCS_API_URL: documented(
+    z.string().url().optional(),
+    "with `PANEL=whmcs`: the WHMCS API, `https://billing.example.com/includes/api.php` (a base URL gets `/includes/api.php` added). Unset (or without the identifier and secret): actions wait in the outbox",
+    'none',
+  ),
+  WHMCS_API_IDENTIFIER: documented(z.string().min(1).optional(), 'with `PANEL=whmcs`: the API credential\'s identifier (WHMCS: System Settings > API Credentials)', 'none'),
+  WHMCS_API_SECRET: documented(z.string().min(1).optional(), "with `PANEL=whmcs`: the API credential's secret", 'none'),
+  WHMCS_API_ACCESS_KEY: documented(
+    z.string().min(1).optional(),
+    "with `PANEL=whmcs`: WHMCS's API access key (`$api_access_key` in configuration.php), so the API answers this server without adding its IP to WHMCS's allow list",
+    'none',
+  ),
+  WHMCS_API_TIMEOUT_MS: documented(
+    z.coerce.number().int().min(1000).max(120_000).default(15_000),
+    'with `PANEL=whmcs`: how long one WHMCS API call may take; a timeout is retried (a credit is looked up in GetCredits first, so it is never added twice)',
+  ),
+  WHMCS_TIER_GROUPS: documented(
+    z
+      .string()
+      .regex(/^\s*([^=,;\n]+=\s*\d{1,10}\s*([,;\n]\s*|$))*$/, 'must be Tier=<group id> pairs separated by commas, e.g. Silver=2,Gold=3')
+      .optional(),
+    'with `PANEL=whmcs` and `tier_discount_method` `client_tier`: which WHMCS client group (whose discount % applies) each tier puts the client in, `Silver=2,Gold=3` (tier names in any case; `0` is no group)',
+    'none',
+  ),
   OUTBOX_MAX_ATTEMPTS: documented(
     z.coerce.number().int().min(1).max(100).default(12),
     'attempts per panel action (exponential backoff with jitter, 1 minute doubling to at most 6 hours) before it is marked `failed`',
+  ),
+  PANEL_TIMEOUT_SECONDS: documented(
+    z.coerce.number().int().min(1).max(120).default(20),
+    'how long the generic adapter waits for the receiver at `PANEL_ACTIONS_URL` to answer one action; a receiver that hangs longer counts as a network error and the action is retried',
+  ),
+  OUTBOX_CONCURRENCY: documented(
+    z.coerce.number().int().min(1).max(64).default(8),
+    'panel actions in flight at once per dispatcher run, so a receiver that hangs on one action does not hold up the others',
   ),
   SMTP_URL: documented(
     z.string().regex(/^smtps?:\/\/./, 'must be an smtp:// or smtps:// URL').optional(),
@@ -75,6 +107,23 @@ const variables = z.object({
     z.string().min(32, SECRET_MIN).optional(),
     "key (32+ characters) for the plugin's own session cookie and CSRF tokens; required unless `PANEL=demo`",
     'generated for the demo',
+  ),
+  ADMIN_PASSWORD: documented(
+    z
+      .string()
+      .min(12, 'must be at least 12 characters')
+      .refine((v) => Buffer.byteLength(v, 'utf8') <= 72, 'must be at most 72 bytes (bcrypt reads no further)')
+      .optional(),
+    "the standalone owner's password for `/admin/login` (kept only as a bcrypt hash); unset and none set yet, a one-time setup link is printed at start-up. Admins coming from the panel sign in by admin SSO instead",
+    'none (setup link)',
+  ),
+  ADMIN_LOCKOUT_FAILURES: documented(
+    z.coerce.number().int().min(1).max(100).default(5),
+    'wrong owner passwords in a row (per `ADMIN_LOCKOUT_MINUTES`) before `/admin/login` locks; the lockout is logged and audited',
+  ),
+  ADMIN_LOCKOUT_MINUTES: documented(
+    z.coerce.number().int().min(1).max(1440).default(15),
+    'how long the owner password sign-in stays locked after `ADMIN_LOCKOUT_FAILURES` failures (admin SSO still works)',
   ),
   PUBLIC_URL: documented(z.string().url().optional(), 'the URL printed at start-up', '`http://localhost:$PORT`'),
   TRUST_PROXY: documented(
@@ -135,6 +184,14 @@ const variables = z.object({
 
 const configSchema = variables
   .superRefine((e, ctx) => {
+    const whmcsApi = [e.WHMCS_API_URL, e.WHMCS_API_IDENTIFIER, e.WHMCS_API_SECRET];
+    if (e.PANEL === 'whmcs' && whmcsApi.some((v) => v !== undefined) && whmcsApi.some((v) => v === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [whmcsApi[0] === undefined ? 'WHMCS_API_URL' : whmcsApi[1] === undefined ? 'WHMCS_API_IDENTIFIER' : 'WHMCS_API_SECRET'],
+        message: 'is missing: set WHMCS_API_URL, WHMCS_API_IDENTIFIER and WHMCS_API_SECRET together',
+      });
+    }
     if (e.PANEL_ACTIONS_URL && e.PANEL === 'demo') {
       // The demo panel would take the actions meant for the real one (and run a public demo page).
       ctx.addIssue({
@@ -157,8 +214,19 @@ const configSchema = variables
       panelOrigin: e.PANEL_ORIGIN,
       /** Where the generic adapter POSTs panel actions (a panel-side shim); unset: actions wait. */
       panelActionsUrl: e.PANEL_ACTIONS_URL,
+      /** The WHMCS adapter's API access (PANEL=whmcs); any of url, identifier, secret unset: actions wait. */
+      whmcsApiUrl: e.WHMCS_API_URL,
+      whmcsApiIdentifier: e.WHMCS_API_IDENTIFIER,
+      whmcsApiSecret: e.WHMCS_API_SECRET,
+      whmcsApiAccessKey: e.WHMCS_API_ACCESS_KEY,
+      whmcsApiTimeoutMs: e.WHMCS_API_TIMEOUT_MS,
+      whmcsTierGroups: e.WHMCS_TIER_GROUPS,
       /** Attempts per outbox action before it is marked failed. */
       outboxMaxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+      /** Per action sent by the generic adapter. */
+      panelTimeoutSeconds: e.PANEL_TIMEOUT_SECONDS,
+      /** Panel actions in flight at once per dispatcher run. */
+      outboxConcurrency: e.OUTBOX_CONCURRENCY,
       /** Where `smtp`-channel emails go; unset: they wait in the outbox. */
       smtpUrl: e.SMTP_URL,
       smtpFrom: e.SMTP_FROM,
@@ -168,6 +236,9 @@ const configSchema = variables
       ssoSecret: e.SSO_SECRET,
       ssoClockSkewSeconds: e.SSO_CLOCK_SKEW_SECONDS,
       sessionSecret: e.SESSION_SECRET,
+      /** The standalone owner's password; hashed at start-up, never stored as given. */
+      adminPassword: e.ADMIN_PASSWORD,
+      adminLockout: { failures: e.ADMIN_LOCKOUT_FAILURES, minutes: e.ADMIN_LOCKOUT_MINUTES },
       publicUrl: e.PUBLIC_URL,
       trustProxy: e.TRUST_PROXY,
       logLevel: e.LOG_LEVEL,

@@ -35,6 +35,15 @@ export type ErrorCode =
   | 'role_forbidden'
   | 'csrf_invalid'
   | 'metrics_unauthorized'
+  // The admin area
+  | 'admin_password_wrong'
+  | 'admin_password_unset'
+  | 'admin_locked'
+  | 'admin_setup_invalid'
+  | 'admin_form_key_conflict'
+  | 'not_enough_points'
+  | 'redemption_not_cancellable'
+  | 'action_not_retriable'
   // Start-up and stored settings
   | 'config_invalid'
   // Panel actions
@@ -43,6 +52,7 @@ export type ErrorCode =
   | 'unsupported_action'
   | 'panel_unreachable'
   | 'panel_refused'
+  | 'panel_gone'
   // Email by SMTP
   | 'smtp_not_configured'
   | 'smtp_unreachable'
@@ -169,9 +179,18 @@ export class ConfigError extends AppError {
  */
 export class PanelError extends AppError {
   readonly retryable: boolean;
+  /** The receiver asked for the next attempt this far ahead (`Retry-After`), in milliseconds. */
+  readonly retryAfterMs: number | undefined;
+  /**
+   * The endpoint is retired (Standard Webhooks: 410 Gone): the dispatcher pauses it, for every
+   * action, until an operator resumes it.
+   */
+  readonly endpointGone: boolean;
 
-  constructor(code: ErrorCode, options: AppErrorOptions & { retryable: boolean }) {
+  constructor(code: ErrorCode, options: AppErrorOptions & { retryable: boolean; retryAfterMs?: number; endpointGone?: boolean }) {
     super(502, code, options);
     this.retryable = options.retryable;
+    this.retryAfterMs = options.retryAfterMs;
+    this.endpointGone = options.endpointGone ?? false;
   }
 }

@@ -7,7 +7,8 @@ import { PluginMigrationSource } from './db/migration-source';
 import { createRateLimiter, type RateLimiter } from './db/rate-limits';
 import { capabilityOf } from './domain/panel-actions';
 import { TIER_DISCOUNT_ACTIONS } from './domain/program';
-import { ConfigError } from './errors';
+import { ConfigError, ValidationError } from './errors';
+import { checkEventInput, parseJsonText } from './events/event-input';
 import { OutboxDispatcher, type DispatchResult } from './jobs/outbox-dispatcher';
 import { ReleasePendingJob } from './jobs/release-pending-job';
 import type { JobDefinition } from './jobs/job-definition';
@@ -16,19 +17,24 @@ import { jobSchedulesCheck, type JobSchedule } from './jobs/schedules';
 import { Scheduler, type JobOutcome, type RunOptions } from './jobs/scheduler';
 import { Translations } from './i18n';
 import { createLogger, type Logger } from './logger';
-import { createPanelAdapter } from './panels/adapters';
+import { createPanelAdapter, panelAdapterCapabilities } from './panels/adapters';
 import { EmailRoutingPanelApi } from './panels/email-routing';
 import { SmtpMailer } from './panels/smtp/smtp-mailer';
 import { DemoPanel } from './panels/demo/demo-panel';
 import { DemoPanelApi } from './panels/demo/demo-panel-api';
 import type { PanelApi } from './panels/panel-api';
+import { AdminAuthService } from './services/admin-auth-service';
+import { AdminMemberService } from './services/admin-member-service';
+import { AdminRedemptionService } from './services/admin-redemption-service';
+import { AuditService } from './services/audit-service';
 import { AuthService } from './services/auth-service';
 import { BackfillService } from './services/backfill-service';
 import { ChurnService } from './services/churn-service';
 import { ClientService } from './services/client-service';
 import { EarningService } from './services/earning-service';
 import { EmailService } from './services/email-service';
-import { EventService } from './services/event-service';
+import { EventService, type IngestResult } from './services/event-service';
+import { PanelEndpointService } from './services/panel-endpoint-service';
 import { MetricsService } from './services/metrics-service';
 import { InvoiceService } from './services/invoice-service';
 import { MemberPreferencesService } from './services/member-preferences-service';
@@ -67,6 +73,14 @@ export interface HostingRewardsPlugin {
   name: string;
   version: string;
   router: Router;
+  /**
+   * Takes one canonical event (DESIGN §6) from an in-process host: the object, or its JSON
+   * text. The same checks and the same exactly-once inbox as `POST /hooks/events`, without
+   * the HTTP signature (the host is trusted). Throws `ValidationError` (422, `fields` name
+   * what is wrong) or `BadRequestError` (400) before anything is written; a repeated `id` is
+   * answered `duplicate` and changes nothing. `source` (default `EVENT_SOURCE`) scopes the ids.
+   */
+  ingest(event: unknown, options?: { source?: string }): Promise<IngestResult>;
   hooks: typeof hooks;
   migrations: PluginMigrationSource;
   bus: DomainEventBus;
@@ -80,6 +94,8 @@ export interface HostingRewardsPlugin {
     dispatchOutbox(): Promise<DispatchResult>;
     /** Queues failed panel actions again (all, or these outbox ids), except those whose failure was compensated. */
     retryFailedActions(ids?: readonly number[]): Promise<number>;
+    /** Sends panel actions again after the endpoint answered 410 Gone and was paused; false if it wasn't paused. */
+    resumePanel(): Promise<boolean>;
     /** Runs one declared job once in all instances, and once per period (jobs/scheduler.ts). */
     run(name: string, options?: RunOptions): Promise<JobOutcome>;
     /** The declared jobs (jobs/registry.ts), for a host's own cron. */
@@ -102,19 +118,38 @@ export interface HostingRewardsPlugin {
     members: MemberPreferencesService;
     /** Member emails: rendering and queuing (jobs use it; a host may preview with `render`). */
     emails: EmailService;
-    /** Churn-risk flags and their JSON export (no admin or API area exists yet to serve it). */
+    /** Churn-risk flags and their JSON export. */
     churn: ChurnService;
     /** Imports a panel's history of canonical events (`npm run backfill`). */
     backfill: BackfillService;
+    /** Where panel actions go and whether that endpoint is paused (410 Gone), for the admin area; `resume()` sends again. */
+    panelEndpoint: PanelEndpointService;
+    /** The admin audit log: every admin write records its row through it, in its own transaction. */
+    audit: AuditService;
+    /** Admin sign-in besides SSO: the owner password and the one-time setup link. */
+    adminAuth: AdminAuthService;
+    /** The admin area's members: search, a member's page, adjustments and account credit (each audited). */
+    adminMembers: AdminMemberService;
+    /** The admin area's redemptions: the list, cancel, retry a failed panel action (each audited). */
+    adminRedemptions: AdminRedemptionService;
   };
   presenters: {
     /** The Rewards tab's view model: the query's data in words, numbers and links. */
     rewardsTab: RewardsTabPresenter;
   };
   demo?: DemoPanel;
+  /**
+   * After `init()`: makes the one-time link (its path under the mount) that sets the admin
+   * owner's password, when neither ADMIN_PASSWORD nor an earlier password exists, else null.
+   * Each call replaces the previous link; the sidecar calls it once at start-up and prints it.
+   */
+  adminSetupPath(): Promise<string | null>;
   init(): Promise<void>;
   shutdown(): Promise<void>;
 }
+
+/** The inbox source names `EVENT_SOURCE` allows (config.ts), for `ingest`'s `source`. */
+const EVENT_SOURCE_PATTERN = /^[a-z0-9_-]{1,32}$/;
 
 export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const { config, secrets } = options;
@@ -137,7 +172,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const churn = new ChurnService(db, settings);
   const snapshot = async (): Promise<ProgramSnapshot> => {
     const [current, { tiers: tierList, settings: tierSettings }, stored] = await Promise.all([program.current(), tiers.config(), settings.snapshot()]);
-    return { program: current, tiers: tierList, tierSettings, emailChannel: stored.email_channel };
+    return { program: current, tiers: tierList, tierSettings, emailChannel: stored.email_channel, promoCodeFallback: stored.promo_code_fallback };
   };
   const events = new EventService(db, { handle: hookDispatcher(hooks, { earning, invoices, tierDiscounts, lifecycle, clients }), snapshot });
   const backfill = new BackfillService(db, { source: config.eventSource, snapshot, events, clock });
@@ -155,12 +190,21 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const mailer = config.smtpUrl === undefined ? undefined : new SmtpMailer({ url: config.smtpUrl, from: config.smtpFrom });
   const panelApi = EmailRoutingPanelApi.wrap(options.panelApi ?? adapter, mailer);
   const members = new MemberPreferencesService(db);
-  const redemptions = new RedemptionService(db, snapshot, translations);
+  // What the panel itself can do (not the email routing around it), known even before its API is configured.
+  const panelCapabilities = options.panelApi?.capabilities ?? adapter?.capabilities ?? panelAdapterCapabilities(config.panel, config);
+  const redemptions = new RedemptionService(db, snapshot, translations, { promoCodes: panelCapabilities.promoCode });
   const dispatchOutbox = new OutboxDispatcher(db, panelApi, clock, logger, {
     maxAttempts: config.outboxMaxAttempts,
+    concurrency: config.outboxConcurrency,
     compensations: { reverse_points: (tx, failed) => redemptions.failed(tx, failed) },
     onSent: (tx, sent) => redemptions.applied(tx, sent),
   });
+  const panelEndpoint = new PanelEndpointService(
+    db,
+    panelApi ? { panel: panelApi.name, endpoint: OutboxDispatcher.endpointOf(panelApi) } : null,
+    clock,
+    logger,
+  );
   const metrics = new MetricsService(db);
   const scheduler = new Scheduler(
     db,
@@ -169,7 +213,11 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       logger,
       releasePending: (o) => releasePending.run(o),
       reviewTiers: async (o) => tiers.review(await snapshot(), o),
-      dispatchOutbox: () => dispatchOutbox.run(),
+      // Job counts are numbers: a paused endpoint is counted, not flagged.
+      dispatchOutbox: async () => {
+        const { paused, ...counts } = await dispatchOutbox.run();
+        return paused ? { ...counts, paused: 1 } : counts;
+      },
       settings: () => settings.snapshot(),
       emails,
       tierStatus: (member) => tiers.status(member),
@@ -186,6 +234,14 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     badWebhooksPerIp: limiter('bad-webhook-ip', config.rateLimits.badWebhooksPerIp),
     redeemPerMember: limiter('redeem-member', config.rateLimits.redeemPerMember),
   };
+  const audit = new AuditService(db);
+  const adminAuth = new AdminAuthService(db, auth, audit, clock, logger, {
+    password: config.adminPassword,
+    lockout: createRateLimiter(db.knex, db.dialect, { name: 'admin-lockout', points: config.adminLockout.failures, durationSeconds: config.adminLockout.minutes * 60 }),
+    lockoutFailures: config.adminLockout.failures,
+  });
+  const adminMembers = new AdminMemberService(db, audit, () => program.current(), async () => (await tiers.config()).tiers, churn);
+  const adminRedemptions = new AdminRedemptionService(db, audit);
 
   bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
   bus.on('member.enrolled', (e) => logger.info({ ...e }, 'member enrolled'));
@@ -206,15 +262,30 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     redemptions,
     demo,
     dispatchOutbox: () => dispatchOutbox.run(),
+    panelEndpoint: () => panelEndpoint.status(),
     limits,
     metrics,
     metricsToken: config.metricsToken,
+    admin: { adminAuth, audit, members: adminMembers, redemptions: adminRedemptions },
   });
 
   return {
-    name: manifest.name,
+    name: manifest.id,
     version: manifest.version,
     router,
+    async ingest(input, ingestOptions = {}) {
+      const source = ingestOptions.source ?? config.eventSource;
+      if (!EVENT_SOURCE_PATTERN.test(source)) throw new ValidationError([{ path: 'source', message: 'must be 1–32 characters of a-z, 0-9, _ or -' }]);
+      // Through JSON, as the webhook gets it: the inbox stores and hashes exactly that.
+      let text: string;
+      try {
+        text = typeof input === 'string' ? input : JSON.stringify(input);
+      } catch (err) {
+        throw new ValidationError([{ path: 'body', message: `is not serialisable as JSON: ${(err as Error).message}` }]);
+      }
+      const { event, json } = checkEventInput(parseJsonText(text ?? ''), clock());
+      return events.ingest(source, event, json);
+    },
     hooks,
     migrations: new PluginMigrationSource(),
     bus,
@@ -224,13 +295,18 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       reviewTiers: async () => tiers.review(await snapshot()),
       dispatchOutbox: () => dispatchOutbox.run(),
       retryFailedActions: (ids) => dispatchOutbox.retryFailed(ids ?? null),
+      resumePanel: () => panelEndpoint.resume(),
       run: (name, runOptions) => scheduler.run(name, runOptions),
       definitions: scheduler.jobs,
       schedules: () => scheduler.schedules(),
     },
-    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn, backfill },
+    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn, panelEndpoint, audit, adminAuth, adminMembers, adminRedemptions, backfill },
     presenters: { rewardsTab },
     demo,
+    async adminSetupPath() {
+      const token = await adminAuth.newSetupToken();
+      return token === null ? null : `/admin/setup?token=${token}`;
+    },
     async init() {
       if (options.migrate !== false) {
         const applied = await db.migrateLatest();
@@ -256,6 +332,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       }
       await tiers.init();
       await auth.init();
+      await adminAuth.init();
       await demo?.init();
     },
     /** Waits for job runs in progress (their leases are released as they end), then closes the pool. */
@@ -269,3 +346,27 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
 
 export type { PluginConfig } from './config';
 export { loadConfig } from './config';
+
+// What an in-process host needs, from the package entry alone (manifest.json `entry`): no
+// deep imports into dist/. README "Running inside a Node app" shows them in use.
+export type { IngestResult } from './services/event-service';
+export type { PanelEndpointStatus } from './services/panel-endpoint-service';
+export type { BillingEvent } from './domain/billing-event';
+export type { JobDefinition } from './jobs/job-definition';
+export type { JobOutcome, RunOptions } from './jobs/scheduler';
+export type { DispatchResult } from './jobs/outbox-dispatcher';
+export type { PanelApi, PanelActionCall, PanelResult } from './panels/panel-api';
+export type { Logger } from './logger';
+/** The canonical event contract (DESIGN §6): parse and check one event without ingesting it. */
+export { parseCanonicalEvent, EVENT_ID_PATTERN, EVENT_TYPES } from './events/canonical-event';
+/** The migrations, for a host that runs its own migration step (`createPlugin({ migrate: false })`). */
+export { migrations } from '../migrations';
+export { PluginMigrationSource, MIGRATIONS_TABLE, migratorConfig } from './db/migration-source';
+/** The declared jobs (names, default schedules, periods), for a host's own cron. */
+export { JOBS } from './jobs/registry';
+/** Errors a host may catch from `ingest` and the services: each has `status`, `code`, `help` and `fields`. */
+export { AppError, ValidationError, BadRequestError, ConflictError, PanelError } from './errors';
+/** Signs a canonical event (or anything) as Standard Webhooks, as a panel does towards `POST /hooks/events`. */
+export { StandardWebhookSigner } from './lib/standard-webhooks';
+/** Where manifest.json lists what the plugin offers. */
+export { manifest };

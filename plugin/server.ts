@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   const { secrets, generated } = resolveSecrets(config);
   const plugin = createPlugin({ config, secrets, logger });
   await plugin.init();
+  const adminSetupPath = await plugin.adminSetupPath();
 
   const app = express();
   app.disable('x-powered-by');
@@ -47,10 +48,15 @@ async function main(): Promise<void> {
   server.listen(config.port, config.host, () => {
     const url = config.publicUrl ?? `http://localhost:${config.port}`;
     logger.info({ url, panel: config.panel, database: plugin.db.dialect }, `hosting-rewards listening on ${url}`);
+    if (adminSetupPath !== null) {
+      // Printed on purpose, once per start while no owner password exists: it is how the first
+      // owner gets in without a panel. It works once and for 24 hours; ADMIN_PASSWORD replaces it.
+      process.stdout.write(`\n  Admin setup link (sets the owner password, works once): ${url}${adminSetupPath}\n`);
+    }
     if (generated) {
       // Printed on purpose: the demo's panel (and a curl user) needs it to sign events.
       process.stdout.write(
-        `\n  Demo panel: ${url}/\n  Webhook secret (WEBHOOK_SECRET): ${secrets.webhook}\n  Kept in ${config.dataDir}/demo-secrets.json\n\n`,
+        `\n  Demo panel: ${url}/\n  Admin area: ${url}/admin (the demo panel's page opens it as owner, billing or viewer)\n  Webhook secret (WEBHOOK_SECRET): ${secrets.webhook}\n  Kept in ${config.dataDir}/demo-secrets.json\n\n`,
       );
     }
   });

@@ -6,13 +6,21 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { hooks } from '../hooks';
+import { migrations } from '../migrations';
+import { EVENT_TYPES } from '../plugin/domain/billing-event';
 import { COMPENSATIONS, PANEL_ACTIONS, PANEL_CAPABILITIES, type PanelActionTable } from '../plugin/domain/panel-actions';
+import { ADMIN_ROLES, PERMISSIONS, rolesWith } from '../plugin/domain/roles';
+import { MIGRATIONS_TABLE } from '../plugin/db/migration-source';
+import { ADMIN_AREA_PATH, ADMIN_PAGES, CLIENT_PAGES, CLIENT_TAB } from '../plugin/web/pages';
 import { SETTING_KEYS, SETTINGS } from '../plugin/domain/settings';
 import { JOBS } from '../plugin/jobs/registry';
 import { PANEL_ADAPTERS } from '../plugin/panels/adapters';
 
 export const README_PATH = path.join(__dirname, '..', 'README.md');
 export const MANIFEST_PATH = path.join(__dirname, '..', 'manifest.json');
+const PACKAGE_PATH = path.join(__dirname, '..', 'package.json');
+const PHP_RECEIVER_PATH = path.join(__dirname, '..', 'integrations', 'generic', 'rewards-actions.php');
 
 /** A table cell: pipes escaped (GFM needs it inside code spans too), one line. */
 function cell(text: string): string {
@@ -52,6 +60,51 @@ export function panelActionsTable(actions: PanelActionTable = PANEL_ACTIONS): st
   );
 }
 
+interface WireField {
+  type?: string | string[];
+  format?: string;
+  description?: string;
+  anyOf?: WireField[];
+}
+
+function wireType(f: WireField): string {
+  if (f.anyOf) return f.anyOf.map(wireType).join(' or ');
+  const t = Array.isArray(f.type) ? f.type.join(' or ') : (f.type ?? 'any');
+  return f.format ? `${t} (${f.format})` : t;
+}
+
+/**
+ * What a receiver of the generic adapter gets for each action: the `data` fields with their
+ * types and units (from the action's `wire` schema), and an example body (`toWire(example)`).
+ */
+export function panelActionsContract(actions: PanelActionTable = PANEL_ACTIONS): string {
+  return Object.entries(actions)
+    .map(([name, d]) => {
+      const json = z.toJSONSchema(d.wire, { io: 'output', unrepresentable: 'any' }) as { properties?: Record<string, WireField>; required?: string[] };
+      const rows = Object.entries(json.properties ?? {}).map(([field, f]) => [
+        `\`${field}\``,
+        wireType(f),
+        json.required?.includes(field) ? 'yes' : 'no',
+        f.description ?? '',
+      ]);
+      const key = `example:${name}:1`;
+      const body = JSON.stringify({ type: name, idempotency_key: key, data: d.toWire(d.example, key) }, null, 2);
+      const failed = d.onFailed === null ? 'it is marked `failed`; nothing to undo' : `it is marked \`failed\` and \`${d.onFailed}\` runs: ${COMPENSATIONS[d.onFailed]}`;
+      return [
+        `#### \`${name}\``,
+        '',
+        `${d.description[0]?.toUpperCase() ?? ''}${d.description.slice(1)}. Needs the panel capability \`${d.capability}\`. When it fails for good (or the retry budget runs out), ${failed}.`,
+        '',
+        table(['`data` field', 'type', 'required', 'meaning'], rows),
+        '',
+        '```json',
+        body,
+        '```',
+      ].join('\n');
+    })
+    .join('\n\n');
+}
+
 export function panelAdaptersTable(): string {
   return table(
     ['`PANEL`', 'what it is', 'options (plugin config)'],
@@ -70,7 +123,7 @@ export function jobsTable(): string {
     JOBS.map((j) => [
       `\`${j.name}\``,
       `\`${j.schedule}\``,
-      j.period(new Date(0), 'UTC') === null ? 'continuously, on what is due' : 'once per day (program time zone)',
+      j.cadence.runs,
       j.description,
     ]),
   );
@@ -84,8 +137,23 @@ export function settingsJsonSchema(): object {
   return z.toJSONSchema(z.strictObject(shape), { io: 'input' });
 }
 
+/**
+ * Everything manifest.json says that some registry declares: package.json (version, license,
+ * Node range), the hook registry, migrations/index.ts, the adapters, actions, jobs, settings,
+ * pages and roles. The rest of the manifest (id, entry, factory, routes) is written by hand
+ * and checked by test/integration/manifest.test.ts.
+ */
 export function manifestSections(actions: PanelActionTable = PANEL_ACTIONS): Record<string, unknown> {
+  const pkg = JSON.parse(readFileSync(PACKAGE_PATH, 'utf8')) as { version: string; license: string; engines: { node: string } };
   return {
+    version: pkg.version,
+    license: pkg.license,
+    engines: { node: pkg.engines.node },
+    events: {
+      handled: EVENT_TYPES.filter((t) => hooks[t] !== undefined),
+      accepted: [...EVENT_TYPES],
+    },
+    migrations: { table: MIGRATIONS_TABLE, list: migrations.map((m) => m.name) },
     panels: Object.entries(PANEL_ADAPTERS).map(([name, d]) => ({
       name,
       description: d.description,
@@ -97,15 +165,25 @@ export function manifestSections(actions: PanelActionTable = PANEL_ACTIONS): Rec
       capability: d.capability,
       onFailed: d.onFailed,
       payload: z.toJSONSchema(d.payload, { io: 'input', unrepresentable: 'any' }),
+      data: z.toJSONSchema(d.wire, { io: 'output', unrepresentable: 'any' }),
     })),
     settings: settingsJsonSchema(),
-    jobs: JOBS.map((j) => ({ name: j.name, schedule: j.schedule })),
+    jobs: JOBS.map((j) => ({ name: j.name, schedule: j.schedule, description: j.description })),
+    clientArea: { tab: CLIENT_TAB.title, path: CLIENT_TAB.path, sso: CLIENT_TAB.sso, pages: CLIENT_PAGES },
+    adminArea: {
+      path: ADMIN_AREA_PATH,
+      pages: ADMIN_PAGES.map((p) => ({ ...p, roles: rolesWith(p.permission) })),
+    },
+    roles: Object.entries(ADMIN_ROLES).map(([name, r]) => ({ name, description: r.description, permissions: r.permissions })),
+    permissions: Object.entries(PERMISSIONS).map(([name, description]) => ({ name, description })),
   };
 }
 
 const README_BLOCKS: Record<string, () => string> = {
   settings: settingsTable,
   'panel-actions': () => panelActionsTable(),
+  'panel-actions-contract': () => panelActionsContract(),
+  'php-receiver': () => ['```php', readFileSync(PHP_RECEIVER_PATH, 'utf8').trimEnd(), '```'].join('\n'),
   'panel-adapters': panelAdaptersTable,
   jobs: jobsTable,
 };

@@ -54,7 +54,7 @@ function parse(argv: string[]): Args | 'help' {
   if (positionals.length > 0) throw new UsageError(`Unexpected ${positionals.join(' ')}`);
   if (values.from !== undefined) {
     throw new UsageError(
-      `--from ${values.from}: importing straight from a panel's API needs its adapter, and this version has none for ${JSON.stringify(values.from)}; export the history as JSON lines or CSV and pass --file`,
+      `--from ${values.from}: importing straight from a panel's API (e.g. WHMCS GetInvoices) is not built yet; export the history as JSON lines or CSV and pass --file`,
     );
   }
   const file = values.file;

@@ -3,16 +3,18 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { ConfigError } from '../errors';
 import { createPlugin, type HostingRewardsPlugin } from '../index';
+import { periodProblem } from '../jobs/job-definition';
 import type { JobOutcome } from '../jobs/scheduler';
 import { Progress } from '../lib/progress';
 import { createLogger } from '../logger';
 import { resolveSecrets } from '../secrets';
 import { EXIT } from './exit-codes';
 
-const USAGE = `Usage: npm run job -- <name> [--period YYYY-MM-DD] [--dry-run] [--batch-size N]
+const USAGE = `Usage: npm run job -- <name> [--period YYYY-MM-DD | YYYY-MM] [--dry-run] [--batch-size N]
 
 Runs one job once, as the scheduler would: under its lease, recorded in its period's run
-(resuming it if it was interrupted). --dry-run reports what would change and writes nothing.
+(resuming it if it was interrupted). --period runs a day (a month for statements) that is over
+as of its end, e.g. one the sidecar missed. --dry-run reports what would change and writes nothing.
 Exit codes: 0 done or already done, 1 failed, 2 usage, 3 busy elsewhere, 4 configuration.`;
 
 class UsageError extends Error {}
@@ -36,17 +38,12 @@ function parse(argv: string[], jobs: readonly string[]): Args | 'help' {
   if (extra.length > 0) throw new UsageError(`One job at a time; unexpected ${extra.join(' ')}`);
   if (!jobs.includes(name)) throw new UsageError(`Unknown job ${JSON.stringify(name)}; the jobs are ${jobs.join(', ')}`);
   const period = values.period;
-  if (period !== undefined && !isDay(period)) throw new UsageError(`--period must be a date, YYYY-MM-DD (got ${JSON.stringify(period)})`);
   const batch = values['batch-size'];
   const batchSize = batch === undefined ? undefined : Number(batch);
   if (batchSize !== undefined && (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 100_000)) {
     throw new UsageError(`--batch-size must be a whole number from 1 to 100000 (got ${JSON.stringify(batch)})`);
   }
   return { name, period, dryRun: values['dry-run'] ?? false, batchSize };
-}
-
-function isDay(s: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}$/.test(s) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s;
 }
 
 function summary(outcome: JobOutcome, dryRun: boolean): string {
@@ -82,8 +79,10 @@ async function main(argv: string[]): Promise<number> {
     const pending = await plugin.db.pendingMigrations();
     if (pending.length > 0) throw new ConfigError(`${pending.length} migration(s) pending, the last ${pending[pending.length - 1]}`, 'Run npm run migrate first.');
     const job = plugin.jobs.definitions.find((j) => j.name === args.name);
-    if (args.period !== undefined && job?.period(new Date(), 'UTC') === null) {
-      throw new UsageError(`${args.name} runs continuously on what is due: it has no periods, so drop --period`);
+    if (job && args.period !== undefined) {
+      const [schedule] = await plugin.jobs.schedules();
+      const problem = periodProblem(job, args.period, schedule?.timeZone ?? 'UTC', plugin.db.now());
+      if (problem) throw new UsageError(problem);
     }
     const outcome = await plugin.jobs.run(args.name, {
       period: args.period,

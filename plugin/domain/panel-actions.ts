@@ -57,6 +57,15 @@ export interface PanelActionDefinition<P = unknown> {
    * A method, so a definition for a narrower payload still fits a table of any actions.
    */
   toWire(payload: P, idempotencyKey: string): Record<string, unknown>;
+  /**
+   * The shape of `toWire`'s result, each field described with its type and unit: README "Any
+   * other panel" and manifest.json (`panelActions[].data`) are generated from it, so a new
+   * action is documented for receivers by declaring it (test/unit/panel-action-wire.test.ts
+   * checks `toWire(example)` against it).
+   */
+  readonly wire: z.ZodType;
+  /** A typical payload, for the docs' example body. */
+  readonly example: P;
 }
 
 /** Actions by name. Extend with a spread; a name must be unique (`withPanelActions` checks). */
@@ -121,6 +130,16 @@ function moneyFields(amount: Money): { amount: string; currency: string } {
   return { amount: toDecimalString(amount), currency: amount.currency };
 }
 
+/** Receivers' field descriptions, shared by the actions' wire schemas. */
+const wireClientId = z.string().min(1).max(64).describe("the panel's client id, as the panel sent it in `client.id`");
+const wireAmount = (what: string) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .describe(`${what}: a positive decimal string in major units with the currency's ISO 4217 decimals ("12.50" USD, "1250" JPY)`);
+const wireCurrency = z.string().regex(/^[A-Z]{3}$/).describe('ISO 4217 code of `amount`');
+const wireDescription = (what: string) => z.string().min(1).max(255).describe(`${what}, in the member's language; shown to the customer, so it carries no internal key`);
+
 export const PANEL_ACTIONS = {
   'invoice.discount': definePanelAction({
     description: "adds a negative line to an unpaid invoice (a tier's renewal discount)",
@@ -128,6 +147,13 @@ export const PANEL_ACTIONS = {
     capability: 'invoiceDiscount',
     onFailed: null,
     toWire: (p) => ({ invoice_id: p.invoiceId, ...moneyFields(p.amount), description: p.description }),
+    wire: z.object({
+      invoice_id: z.string().min(1).max(64).describe("the panel's id of the unpaid invoice"),
+      amount: wireAmount('the discount to take off: add a line of minus this amount'),
+      currency: wireCurrency,
+      description: wireDescription("the line's text, e.g. \"Gold tier renewal discount (5%)\""),
+    }),
+    example: { invoiceId: '1001', amount: { currency: 'USD', minor: 500 }, description: 'Gold tier renewal discount (5%)' },
   }),
   'client.tier': definePanelAction({
     description: "puts the client in the panel's group for their tier (absolute, so a repeat is harmless)",
@@ -135,6 +161,11 @@ export const PANEL_ACTIONS = {
     capability: 'clientTier',
     onFailed: null,
     toWire: (p) => ({ client_id: p.clientId, tier: p.tier }),
+    wire: z.object({
+      client_id: wireClientId,
+      tier: z.string().min(1).max(64).describe("the tier's name (the program's default language): map it to your client group; absolute, so a repeat is harmless"),
+    }),
+    example: { clientId: '42', tier: 'Gold' },
   }),
   'client.credit': definePanelAction({
     description: 'adds account credit to the client (a redemption, or tier cashback)',
@@ -143,6 +174,13 @@ export const PANEL_ACTIONS = {
     // A redemption paid for it with points: they go back. Cashback spent none: nothing to undo.
     onFailed: 'reverse_points',
     toWire: (p) => ({ client_id: p.clientId, ...moneyFields(p.amount), description: p.description }),
+    wire: z.object({
+      client_id: wireClientId,
+      amount: wireAmount('the credit to add to the client\'s account'),
+      currency: wireCurrency,
+      description: wireDescription("the credit's note"),
+    }),
+    example: { clientId: '42', amount: { currency: 'USD', minor: 1000 }, description: '$10.00 account credit (1,000 points)' },
   }),
   'client.email': definePanelAction({
     description:
@@ -151,6 +189,24 @@ export const PANEL_ACTIONS = {
     capability: 'email',
     onFailed: null,
     toWire: (p, key) => ({ client_id: p.clientId, to: p.to, subject: p.subject, html: p.html, text: p.text, purpose: p.purpose, message_id: emailMessageId(key) }),
+    wire: z.object({
+      client_id: wireClientId,
+      to: z.email().max(254).describe("the member's address"),
+      subject: z.string().min(1).max(255).describe('the subject, in the member\'s language'),
+      html: z.string().min(1).max(60_000).describe('the HTML body, complete (we rendered and escaped it)'),
+      text: z.string().min(1).max(60_000).describe('the plain-text body'),
+      purpose: z.string().min(1).max(64).describe('why it is sent (the email template): `expiry-warning`, `statement`, `tier-changed`'),
+      message_id: z.string().min(3).max(255).describe('a Message-ID derived from the idempotency key: use it, so a resend is the same message'),
+    }),
+    example: {
+      clientId: '42',
+      to: 'ann@example.com',
+      purpose: 'expiry-warning',
+      channel: 'panel',
+      subject: '120 points expire on 1 March',
+      html: '<p>120 points expire on 1 March.</p>',
+      text: '120 points expire on 1 March.',
+    },
   }),
   'promo.create': definePanelAction({
     description: 'creates a single-use promo code for the client (a redeemed reward): a percentage or an amount off, optionally until a date',
@@ -174,6 +230,16 @@ export const PANEL_ACTIONS = {
       expires_at: p.expiresAt,
       description: p.description,
     }),
+    wire: z.object({
+      client_id: wireClientId,
+      code: z.string().regex(/^[A-Z0-9-]{6,32}$/).describe('the code to create, single-use, for this client only'),
+      percent: z.number().int().min(1).max(100).optional().describe('a percentage off (integer 1–100); absent when `amount` is set'),
+      amount: wireAmount('an amount off').optional(),
+      currency: wireCurrency.optional(),
+      expires_at: z.iso.datetime().nullable().describe('RFC 3339 UTC time the code stops working, or null for no end'),
+      description: wireDescription("the promotion's note"),
+    }),
+    example: { clientId: '42', code: 'RWD-7K2M9Q', discount: { type: 'percent', percent: 10 }, expiresAt: '2027-03-01T00:00:00Z', description: '10% off your next order' },
   }),
 } satisfies PanelActionTable;
 

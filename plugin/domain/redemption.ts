@@ -2,9 +2,11 @@ import type { Money } from './money';
 
 /**
  * pending: points taken, the panel action queued; applied: the panel did it; failed: the panel
- * refused for good and the points went back to the member, once.
+ * refused for good and the points went back to the member, once; cancelled: an admin withdrew
+ * it before its action was sent, and the points went back, once.
  */
-export type RedemptionState = 'pending' | 'applied' | 'failed';
+export type RedemptionState = 'pending' | 'applied' | 'failed' | 'cancelled';
+export const REDEMPTION_STATES: readonly RedemptionState[] = ['pending', 'applied', 'failed', 'cancelled'];
 
 /** What a redemption took from one lot, kept so a failure can give the points back as they were. */
 export interface SpentLot {

@@ -23,15 +23,39 @@ export interface PromoSpec {
   validDays: number | null;
 }
 
-/** How a reward reaches the member: which panel action delivers it. */
-export function deliveryOf(reward: Pick<Reward, 'kind' | 'promo'>): 'credit' | 'promo' {
-  if (reward.kind === 'promo_code') return 'promo';
-  return reward.kind === 'perk' && reward.promo ? 'promo' : 'credit';
+/**
+ * What a code reward becomes on a panel that can't create promo codes (WHMCS has no API for
+ * it), setting `promo_code_fallback`: account credit of the reward's value in the member's
+ * currency, or refused before any point is spent.
+ */
+export const PROMO_CODE_FALLBACKS = ['credit', 'refuse'] as const;
+export type PromoCodeFallback = (typeof PROMO_CODE_FALLBACKS)[number];
+
+/** What the configured panel can deliver, as a redemption is decided. */
+export interface DeliveryOptions {
+  /** The panel adapter's `promoCode` capability. */
+  promoCodes: boolean;
+  promoCodeFallback: PromoCodeFallback;
 }
 
-/** Whether the reward is worth money in the member's currency (a percentage code is not). */
-function needsValue(reward: Pick<Reward, 'kind' | 'promo'>): boolean {
-  return !(deliveryOf(reward) === 'promo' && reward.promo?.type === 'percent');
+/** A panel that can create codes: every reward is delivered as it is defined. */
+const ANY_PANEL: DeliveryOptions = { promoCodes: true, promoCodeFallback: 'refuse' };
+
+export type Delivery = 'credit' | 'promo';
+
+/**
+ * How a reward reaches the member: which panel action delivers it, or null when this panel
+ * can't deliver it at all (a code on a panel without codes, and the program refuses those).
+ */
+export function deliveryOf(reward: Pick<Reward, 'kind' | 'promo'>, panel: DeliveryOptions = ANY_PANEL): Delivery | null {
+  const natural: Delivery = reward.kind === 'promo_code' || (reward.kind === 'perk' && reward.promo) ? 'promo' : 'credit';
+  if (natural === 'credit' || panel.promoCodes) return natural;
+  return panel.promoCodeFallback === 'credit' ? 'credit' : null;
+}
+
+/** Whether the reward must be worth money in the member's currency (a percentage code is not, unless given as credit). */
+function needsValue(reward: Pick<Reward, 'promo'>, delivery: Delivery): boolean {
+  return !(delivery === 'promo' && reward.promo?.type === 'percent');
 }
 
 export interface Reward {
@@ -71,6 +95,7 @@ export const REDEMPTION_REFUSALS = [
   'out_of_stock',
   'tier_too_low',
   'no_value_in_currency',
+  'promo_code_unsupported',
   'invalid_points',
   'monthly_limit_reached',
   'total_limit_reached',
@@ -94,10 +119,12 @@ export interface RedemptionRequest {
   redeemedThisMonth: number;
   redeemedInTotal: number;
   at: Date;
+  /** What the panel can deliver; absent, a panel that can create codes. */
+  panel?: DeliveryOptions;
 }
 
 export type RedemptionDecision =
-  | { ok: true; points: number; value: Money }
+  | { ok: true; points: number; value: Money; delivery: Delivery }
   | { ok: false; refusal: RedemptionRefusal; needed?: number };
 
 export function rewardInForce(reward: Reward, at: Date): boolean {
@@ -114,11 +141,17 @@ export function rewardInForce(reward: Reward, at: Date): boolean {
 export function decideRedemption(r: RedemptionRequest): RedemptionDecision {
   const { reward, member } = r;
   if (!rewardInForce(reward, r.at)) return { ok: false, refusal: 'reward_unavailable' };
+  const delivery = deliveryOf(reward, r.panel);
+  if (delivery === null) return { ok: false, refusal: 'promo_code_unsupported' };
   if (reward.stock !== null && reward.stock <= 0) return { ok: false, refusal: 'out_of_stock' };
   if (reward.minTierRank !== null && (member.tierRank ?? 0) < reward.minTierRank) return { ok: false, refusal: 'tier_too_low' };
   const currency = member.currency;
   const unit = currency === null ? undefined : reward.values[currency];
-  if (currency === null || (needsValue(reward) && (unit === undefined || unit <= 0))) return { ok: false, refusal: 'no_value_in_currency' };
+  if (currency === null || (needsValue(reward, delivery) && (unit === undefined || unit <= 0))) {
+    // A percentage code turned into credit: what stands in the way is the panel, not the currency.
+    const becauseOfPanel = currency !== null && deliveryOf(reward) === 'promo' && !needsValue(reward, 'promo');
+    return { ok: false, refusal: becauseOfPanel ? 'promo_code_unsupported' : 'no_value_in_currency' };
+  }
   const priced = price(reward, r.points);
   if (!priced) return { ok: false, refusal: 'invalid_points' };
   if (reward.limitPerMonth !== null && r.redeemedThisMonth >= reward.limitPerMonth) return { ok: false, refusal: 'monthly_limit_reached' };
@@ -128,7 +161,7 @@ export function decideRedemption(r: RedemptionRequest): RedemptionDecision {
   if (block !== null) return { ok: false, refusal: 'member_blocked' };
   if (member.pointsAvailable < priced.points) return { ok: false, refusal: 'not_enough_points', needed: priced.points - member.pointsAvailable };
   // A percentage code has no money value; it is recorded as 0 in the member's currency.
-  return { ok: true, points: priced.points, value: { currency, minor: (unit ?? 0) * priced.units } };
+  return { ok: true, points: priced.points, value: { currency, minor: (unit ?? 0) * priced.units }, delivery };
 }
 
 /** Points and value units of a redemption: one unit for a fixed reward, one per step for a flexible one. */

@@ -3,6 +3,7 @@ import { expiryPolicySchema } from './expiry-policy';
 import { currencyDigits } from './money';
 import { EMAIL_CHANNELS } from './panel-actions';
 import { RATE_PATTERN } from './points';
+import { PROMO_CODE_FALLBACKS } from './rewards';
 import { CAP_PERIODS } from './rules';
 import { isTimeZone } from './time-zone';
 
@@ -176,6 +177,12 @@ export const SETTINGS = {
     schema: z.number().int().min(1).max(100),
     default: 50,
     description: 'the churn-risk job flags spend that fell by at least this percentage between the two windows',
+  }),
+  promo_code_fallback: defineSetting({
+    schema: z.enum(PROMO_CODE_FALLBACKS),
+    default: 'refuse',
+    description:
+      "what a promo-code reward (or a perk delivered as a code) becomes when the panel can't create promo codes (WHMCS has no API for it): `credit` gives the reward's value in the member's currency as account credit (a reward with no value there, such as a percentage code without one, is refused); `refuse` refuses the redemption up front with a clear message and spends nothing. Panels that create codes (demo, generic) ignore it",
   }),
   default_language: defineSetting({
     schema: z.string().refine(isLanguageTag, 'must be a BCP 47 language tag such as "en" or "tr"'),

@@ -107,7 +107,7 @@ export function birthdayAndAnniversaryJob(options: { batchSize?: number } = {}):
     name: NAME,
     schedule: '41 8 * * *',
     description: 'Gives the birthday bonus and the anniversary bonus (points per year of membership), once per member and year.',
-    period: daily,
+    cadence: daily,
     run: (ctx) => run(ctx, batchSize),
   };
 }

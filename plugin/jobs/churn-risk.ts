@@ -31,6 +31,6 @@ export const churnRisk: JobDefinition = {
   name: 'churn-risk',
   schedule: '47 4 * * *',
   description: 'Flags members with no recent payment, suspended, cancelled or downgraded services, or spend down sharply; clears flags whose signals are gone.',
-  period: daily,
+  cadence: daily,
   run,
 };

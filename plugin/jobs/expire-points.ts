@@ -88,7 +88,7 @@ export function expirePointsJob(options: { batchSize?: number } = {}): JobDefini
     name: 'expire-points',
     schedule: '7 2 * * *',
     description: 'Expires points past their expiry date, one ledger entry per member.',
-    period: daily,
+    cadence: daily,
     run: (ctx) => run(ctx, ctx.batchSize ?? batchSize),
   };
 }

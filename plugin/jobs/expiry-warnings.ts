@@ -105,7 +105,7 @@ export function expiryWarningsJob(options: { batchSize?: number } = {}): JobDefi
     name: NAME,
     schedule: '23 9 * * *',
     description: 'Emails members whose points expire within the warning thresholds, once per lot and threshold.',
-    period: daily,
+    cadence: daily,
     run: (ctx) => run(ctx, batchSize),
   };
 }

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database';
+import { zonedInstant } from '../domain/time-zone';
 import type { Member } from '../domain/member';
 import type { Settings } from '../domain/settings';
 import type { Logger } from '../logger';
@@ -68,13 +69,29 @@ export interface JobDefinition {
   /** Default cron expression (node-cron syntax), in the program's time zone. */
   readonly schedule: string;
   readonly description: string;
-  /**
-   * The period a run at `now` belongs to. Null marks a continuous job: it finds its work in
-   * the data (what is due now), so it records no run row and is guarded by its lease alone;
-   * a row per minute would only grow the table.
-   */
-  period(now: Date, timeZone: string): string | null;
+  /** How its runs are keyed: daily, monthly, or continuous. */
+  readonly cadence: Cadence;
   run(ctx: JobContext): Promise<JobCounts>;
+}
+
+/**
+ * How a job's runs are keyed in `loyalty_job_runs`. A continuous job finds its work in the data
+ * (what is due now), so it records no run row and is guarded by its lease alone: a row per
+ * minute would only grow the table.
+ */
+export interface Cadence {
+  /** What a period looks like, for an operator's `--period`; null for a continuous job. */
+  readonly format: string | null;
+  /** How often it runs, in words (README). */
+  readonly runs: string;
+  /** The period a run at `now` belongs to; null for a continuous job. */
+  period(now: Date, timeZone: string): string | null;
+  /**
+   * The first instant after `period` in the zone, or null when `period` is not one of this
+   * cadence's. A run for a period that is over acts as of then, so a day caught up late does
+   * that day's work (its birthdays, what was due by its end), not today's.
+   */
+  end(period: string, timeZone: string): Date | null;
 }
 
 export class LeaseLostError extends Error {
@@ -97,5 +114,61 @@ export function dayIn(now: Date, timeZone: string): string {
   return format.format(now);
 }
 
-export const daily = (now: Date, timeZone: string): string => dayIn(now, timeZone);
-export const continuous = (): null => null;
+const DAY_KEY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const MONTH_KEY = /^(\d{4})-(\d{2})$/;
+
+/** [year, 0-based month, day] of a real calendar day written YYYY-MM-DD, else null. */
+function parseDay(key: string): [number, number, number] | null {
+  const m = DAY_KEY.exec(key);
+  if (!m) return null;
+  const [year, month, day] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
+  const probe = new Date(Date.UTC(year, month, day));
+  return probe.getUTCFullYear() === year && probe.getUTCMonth() === month && probe.getUTCDate() === day ? [year, month, day] : null;
+}
+
+/** [year, 0-based month] of a month written YYYY-MM, else null. */
+export function parseMonth(key: string): [number, number] | null {
+  const m = MONTH_KEY.exec(key);
+  const month = Number(m?.[2]) - 1;
+  return m && month >= 0 && month <= 11 ? [Number(m[1]), month] : null;
+}
+
+/** One run per calendar day of the program's time zone. */
+export const daily: Cadence = {
+  format: 'YYYY-MM-DD',
+  runs: 'once per day (program time zone)',
+  period: (now, timeZone) => dayIn(now, timeZone),
+  end(period, timeZone) {
+    const day = parseDay(period);
+    return day && zonedInstant({ year: day[0], month: day[1], day: day[2] + 1 }, timeZone);
+  },
+};
+
+/** One run per month, for the month before the run's (a report of the month just over). */
+export const lastMonth: Cadence = {
+  format: 'YYYY-MM',
+  runs: 'once per month, for the month before (program time zone)',
+  period(now, timeZone) {
+    const [y = 0, m = 1] = dayIn(now, timeZone).split('-').map(Number);
+    return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+  },
+  end(period, timeZone) {
+    const month = parseMonth(period);
+    return month && zonedInstant({ year: month[0], month: month[1] + 1, day: 1 }, timeZone);
+  },
+};
+
+/**
+ * Why an operator's `period` can't run now, or null when it can: a continuous job has no
+ * periods, a period must be written as the job's are, and one not begun yet has nothing due.
+ */
+export function periodProblem(job: JobDefinition, period: string, timeZone: string, now: Date): string | null {
+  const { format } = job.cadence;
+  if (format === null) return `${job.name} runs continuously on what is due: it has no periods, so drop --period`;
+  if (!job.cadence.end(period, timeZone)) return `--period of ${job.name} must be written ${format} (got ${JSON.stringify(period)})`;
+  const current = job.cadence.period(now, timeZone) ?? '';
+  // Keys of one format sort as their periods do.
+  return period > current ? `${job.name} ${period} can't run yet: its latest period is ${current} (${timeZone})` : null;
+}
+
+export const continuous: Cadence = { format: null, runs: 'continuously, on what is due', period: () => null, end: () => null };

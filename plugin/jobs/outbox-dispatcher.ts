@@ -30,6 +30,11 @@ export interface OutboxDispatcherOptions {
   maxDelayMs?: number;
   /** How long a claim holds a row; far longer than an adapter call may take (axios timeout). */
   leaseMs?: number;
+  /**
+   * Actions in flight at once: a receiver that hangs on one action (until the adapter's
+   * timeout) holds one slot, and the others are delivered meanwhile.
+   */
+  concurrency?: number;
   /** In [0, 1); injected in tests to pin the jitter. */
   random?: () => number;
   /** The actions rows may name; defaults to the built-in ones. */
@@ -43,6 +48,8 @@ export interface DispatchResult {
   sent: number;
   retried: number;
   failed: number;
+  /** Present when the panel endpoint is paused (it answered 410 Gone): nothing more is sent until it is resumed. */
+  paused?: true;
 }
 
 const DEFAULTS = {
@@ -51,7 +58,10 @@ const DEFAULTS = {
   baseDelayMs: 60_000,
   maxDelayMs: 6 * 60 * 60_000,
   leaseMs: 5 * 60_000,
+  concurrency: 8,
 };
+
+type Outcome = 'sent' | 'retried' | 'failed' | 'paused';
 
 /**
  * Sends outbox rows to the panel. Each row is claimed atomically (OutboxRepository.claimDue),
@@ -91,25 +101,73 @@ export class OutboxDispatcher {
     }
   }
 
+  /** The endpoint a 410 pauses: the adapter's, or its name. */
+  static endpointOf(panel: Pick<PanelApi, 'name' | 'endpoint'>): string {
+    return panel.endpoint ?? panel.name;
+  }
+
   async run(): Promise<DispatchResult> {
     const result: DispatchResult = { sent: 0, retried: 0, failed: 0 };
-    if (!this.panel) {
+    const panel = this.panel;
+    if (!panel) {
       // Rows stay pending, not failed: configuring PANEL_ACTIONS_URL later sends them.
       if (!this.warnedNoPanel) this.logger?.warn({ job: 'outbox' }, 'no panel adapter configured; outbox actions wait');
       this.warnedNoPanel = true;
       return result;
     }
     const now = this.clock();
-    for (;;) {
+    const endpoint = OutboxDispatcher.endpointOf(panel);
+    // Claimed rows waiting for a free slot. Claims are refilled one batch at a time, and the
+    // pause is read again before each, so an endpoint another instance paused gets no more.
+    const queue: OutboxEntry[] = [];
+    let exhausted = false;
+    let stopped = false;
+    let refill: Promise<void> | null = null;
+    const claim = async (): Promise<void> => {
+      if (await this.isPaused(endpoint)) {
+        stopped = true;
+        result.paused = true;
+        return;
+      }
       const batch = await this.db.repos.outbox.claimDue(now, this.o.batchSize, this.o.leaseMs);
-      if (batch.length === 0) break;
-      for (const entry of batch) result[await this.deliver(this.panel, entry, now)]++;
-    }
-    if (result.sent + result.retried + result.failed > 0) this.logger?.info({ job: 'outbox', ...result }, 'outbox dispatched');
+      if (batch.length === 0) exhausted = true;
+      queue.push(...batch);
+    };
+    const next = async (): Promise<OutboxEntry | undefined> => {
+      for (;;) {
+        if (stopped) return undefined;
+        const entry = queue.shift();
+        if (entry) return entry;
+        if (exhausted) return undefined;
+        refill ??= claim().finally(() => (refill = null));
+        await refill;
+      }
+    };
+    const worker = async (): Promise<void> => {
+      for (let entry = await next(); entry; entry = await next()) {
+        const outcome = await this.deliver(panel, entry, now);
+        if (outcome === 'paused') {
+          stopped = true;
+          result.paused = true;
+        } else {
+          result[outcome]++;
+        }
+      }
+    };
+    const settled = await Promise.allSettled(Array.from({ length: Math.max(1, this.o.concurrency) }, worker));
+    // Claimed but never started (the endpoint was paused meanwhile): back in the queue, unspent.
+    for (const entry of queue.splice(0)) await this.db.repos.outbox.release(entry.id, entry.attempts, now, null);
+    const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (rejected) throw rejected.reason;
+    if (result.sent + result.retried + result.failed > 0 || result.paused) this.logger?.info({ job: 'outbox', ...result }, 'outbox dispatched');
     return result;
   }
 
-  private async deliver(panel: PanelApi, entry: OutboxEntry, now: Date): Promise<keyof DispatchResult> {
+  private async isPaused(endpoint: string): Promise<boolean> {
+    return ((await this.db.repos.panelEndpoints.find(endpoint))?.pausedAt ?? null) !== null;
+  }
+
+  private async deliver(panel: PanelApi, entry: OutboxEntry, now: Date): Promise<Outcome> {
     const log = { job: 'outbox', panel: panel.name, action: entry.action, idempotencyKey: entry.idempotencyKey, attempt: entry.attempts };
     let reference: string | null;
     try {
@@ -117,6 +175,14 @@ export class OutboxDispatcher {
       ({ reference } = await panel.perform(call));
     } catch (err) {
       const error = describe(err);
+      if (err instanceof PanelError && err.endpointGone) {
+        // The receiver retired the endpoint: every action waits (unspent) until it is resumed.
+        const endpoint = OutboxDispatcher.endpointOf(panel);
+        await this.db.repos.panelEndpoints.pause(endpoint, panel.name, error, this.clock());
+        await this.db.repos.outbox.release(entry.id, entry.attempts, now, error);
+        this.logger?.error({ ...log, endpoint, error }, 'panel endpoint answered 410 Gone; paused until resumed (plugin.jobs.resumePanel)');
+        return 'paused';
+      }
       const retryable = !(err instanceof PanelError) || err.retryable;
       if (!retryable || entry.attempts >= this.o.maxAttempts) {
         const compensation = this.compensationFor(entry.action);
@@ -131,8 +197,11 @@ export class OutboxDispatcher {
         this.logger?.error({ ...log, error, retryable, compensation }, 'panel action failed; giving up');
         return 'failed';
       }
-      const delayMs = this.backoff(entry.attempts);
-      const nextAttemptAt = new Date(now.getTime() + delayMs);
+      // The receiver's Retry-After is the next attempt's time, bounded by the longest backoff and
+      // by a second, so "Retry-After: 0" can't make this run claim the row again at once.
+      const asked = err instanceof PanelError ? err.retryAfterMs : undefined;
+      const delayMs = asked === undefined ? this.backoff(entry.attempts) : Math.min(this.o.maxDelayMs, Math.max(1000, asked));
+      const nextAttemptAt = new Date(Math.max(now.getTime(), this.clock().getTime()) + delayMs);
       await this.db.repos.outbox.markRetry(entry.id, entry.attempts, nextAttemptAt, error);
       this.logger?.warn({ ...log, error, nextAttemptAt: nextAttemptAt.toISOString() }, 'panel action failed; will retry');
       return 'retried';

@@ -4,6 +4,6 @@ export const releasePending: JobDefinition = {
   name: 'release-pending',
   schedule: '* * * * *',
   description: 'Makes pending points spendable once their refund window has passed.',
-  period: continuous,
+  cadence: continuous,
   run: async ({ deps, dryRun }) => ({ ...(await deps.releasePending({ dryRun })) }),
 };

@@ -5,6 +5,6 @@ export const reviewTiers: JobDefinition = {
   // Daily: downgrades are measured in days of grace.
   schedule: '17 3 * * *',
   description: 'Downgrades members whose grace period below their tier has run out, and starts the grace of those whose spend left the 12-month window.',
-  period: daily,
+  cadence: daily,
   run: async ({ deps, dryRun }) => ({ ...(await deps.reviewTiers({ dryRun })) }),
 };

@@ -120,10 +120,11 @@ export class Scheduler {
     if (!job) throw new Error(`Unknown job ${JSON.stringify(name)}; jobs are ${this.jobs.map((j) => j.name).join(', ')}`);
     const timeZone = await this.timeZone();
     const now = this.db.now();
-    const period = options.period ?? job.period(now, timeZone);
+    const period = options.period ?? job.cadence.period(now, timeZone);
+    const asOf = options.period === undefined ? now : periodAsOf(job, options.period, timeZone, now);
     const base = { job: job.name, period };
     const shared = { timeZone, batchSize: options.batchSize, progress: options.onProgress ?? (() => {}) };
-    if (options.dryRun) return this.dryRun(job, now, period, shared);
+    if (options.dryRun) return this.dryRun(job, asOf, period, shared);
     if (this.stopping || this.running.has(job.name)) return { ...base, status: 'skipped', reason: 'busy', counts: {} };
     this.running.add(job.name);
     try {
@@ -131,7 +132,7 @@ export class Scheduler {
       if (!(await repos.claimLease(job.name, this.owner, now, this.leaseUntil()))) return { ...base, status: 'skipped', reason: 'busy', counts: {} };
       const lease = new HeldLease(this, job.name, this.heartbeatMs);
       try {
-        return await this.runHeld(job, now, period, lease, shared);
+        return await this.runHeld(job, { now, asOf }, period, lease, shared);
       } finally {
         lease.stop();
         await repos.releaseLease(job.name, this.owner);
@@ -150,7 +151,8 @@ export class Scheduler {
     return new Date(this.db.now().getTime() + this.leaseMs);
   }
 
-  private async runHeld(job: JobDefinition, now: Date, period: string | null, lease: HeldLease, shared: Shared): Promise<JobOutcome> {
+  /** `now` is when the run starts; `asOf` the instant its work is due by (the period's end for a past period). */
+  private async runHeld(job: JobDefinition, { now, asOf }: { now: Date; asOf: Date }, period: string | null, lease: HeldLease, shared: Shared): Promise<JobOutcome> {
     const repos = this.db.repos.jobs;
     const base = { job: job.name, period };
     const run = period === null ? null : await repos.startRun(job.name, period, this.owner, now);
@@ -160,7 +162,7 @@ export class Scheduler {
     const ctx: JobContext = {
       ...shared,
       deps: this.deps,
-      now,
+      now: asOf,
       period,
       dryRun: false,
       resume,
@@ -205,6 +207,17 @@ export class Scheduler {
       return { ...base, status: 'failed', error: err instanceof Error ? err.message : String(err), counts: {} };
     }
   }
+}
+
+/**
+ * The instant a run for an explicit `period` acts as of: the period's end once it is over (a
+ * day caught up late does that day's work), else now. A key that isn't one of the job's
+ * periods (a host's own label) runs as of now; operators' periods are checked first
+ * (`periodProblem`).
+ */
+function periodAsOf(job: JobDefinition, period: string, timeZone: string, now: Date): Date {
+  const end = job.cadence.end(period, timeZone);
+  return end && end < now ? end : now;
 }
 
 /** What every run's context carries besides its state. */

@@ -1,27 +1,26 @@
 import { formatMoney } from '../i18n/format';
 import { EXPIRY_WINDOW_DAYS } from '../services/rewards-query-service';
-import { dayIn, type JobContext, type JobCounts, type JobDefinition } from './job-definition';
+import { zonedInstant } from '../domain/time-zone';
+import { lastMonth, parseMonth, type JobContext, type JobCounts, type JobDefinition } from './job-definition';
 
 const NAME = 'statements';
 const BATCH = 200;
 const DAY = 86_400_000;
-const MONTH = /^(\d{4})-(\d{2})$/;
 
-/** The month before the one `now` falls in (in the program's time zone): what a run on the 1st reports. */
-export function previousMonth(now: Date, timeZone: string): string {
-  const [y = 0, m = 1] = dayIn(now, timeZone).split('-').map(Number);
-  const year = m === 1 ? y - 1 : y;
-  const month = m === 1 ? 12 : m - 1;
-  return `${year}-${String(month).padStart(2, '0')}`;
-}
-
-/** [first instant, first instant of the next month) of a `YYYY-MM` period, in UTC. */
-function monthBounds(period: string): { from: Date; to: Date } {
-  const m = MONTH.exec(period);
-  if (!m) throw new Error(`${NAME}: the period must be a month (YYYY-MM), got ${JSON.stringify(period)}`);
-  const year = Number(m[1]);
-  const month = Number(m[2]) - 1;
-  return { from: new Date(Date.UTC(year, month, 1)), to: new Date(Date.UTC(year, month + 1, 1)) };
+/**
+ * [first instant, first instant of the next month) of a `YYYY-MM` period in the program's time
+ * zone, for queries; and its first and last calendar days (UTC dates, as the date helper shows them).
+ */
+function monthBounds(period: string, timeZone: string): { from: Date; to: Date; firstDay: Date; lastDay: Date } {
+  const month = parseMonth(period);
+  if (!month) throw new Error(`${NAME}: the period must be a month (YYYY-MM), got ${JSON.stringify(period)}`);
+  const [year, index] = month;
+  return {
+    from: zonedInstant({ year, month: index, day: 1 }, timeZone),
+    to: zonedInstant({ year, month: index + 1, day: 1 }, timeZone),
+    firstDay: new Date(Date.UTC(year, index, 1)),
+    lastDay: new Date(Date.UTC(year, index + 1, 0)),
+  };
 }
 
 /**
@@ -29,16 +28,13 @@ function monthBounds(period: string): { from: Date; to: Date } {
  * statement of the period's month: balance, earned, spent and expired points, what expires
  * soon, and their tier progress, in their language. Members are walked by id from the
  * recipients' filter, in batches with a checkpoint each; every email is one outbox row keyed
- * by member and month, so a rerun or a resumed batch queues nothing twice.
- *
- * The month's bounds are UTC days for now; with the program time zone setting they become
- * that zone's midnights.
+ * by member and month, so a rerun or a resumed batch queues nothing twice. The month runs from midnight to midnight in the program's time zone.
  */
 async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
   const { db } = ctx.deps;
   const settings = await ctx.deps.settings();
-  const period = ctx.period ?? previousMonth(ctx.now, 'UTC');
-  const { from, to } = monthBounds(period);
+  const period = ctx.period ?? lastMonth.period(ctx.now, ctx.timeZone) ?? '';
+  const { from, to, firstDay, lastDay } = monthBounds(period, ctx.timeZone);
   const counts = { emails: 0, already: 0, ...ctx.resume.counts };
   if (settings.email_channel === 'none') return counts;
   const channel = settings.email_channel;
@@ -67,8 +63,8 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
       const locale = ctx.deps.emails.localeOf(member.locale);
       const model = {
         name: member.name,
-        from,
-        to: new Date(to.getTime() - DAY),
+        from: firstDay,
+        to: lastDay,
         balance: member.pointsAvailable,
         pending: member.pointsPending,
         ...summary,
@@ -95,7 +91,7 @@ export function statementsJob(options: { batchSize?: number } = {}): JobDefiniti
     name: NAME,
     schedule: '17 7 1 * *',
     description: "Emails opted-in members last month's statement: balance, earned, spent, expiring soon, tier progress.",
-    period: previousMonth,
+    cadence: lastMonth,
     run: (ctx) => run(ctx, batchSize),
   };
 }

@@ -19,12 +19,14 @@ const EVERYTHING: PanelCapabilities = { invoiceDiscount: true, clientTier: true,
 export class EmailRoutingPanelApi implements PanelApi {
   readonly name: string;
   readonly capabilities: PanelCapabilities;
+  readonly endpoint: string;
 
   constructor(
     private readonly panel: PanelApi | undefined,
     private readonly mailer: SmtpMailer | undefined,
   ) {
     this.name = panel?.name ?? 'smtp';
+    this.endpoint = panel?.endpoint ?? this.name;
     this.capabilities = panel ? { ...panel.capabilities, email: panel.capabilities.email || mailer !== undefined } : EVERYTHING;
   }
 

@@ -47,6 +47,11 @@ export interface PanelActionCall<P = unknown> {
 export interface PanelApi {
   readonly name: string;
   readonly capabilities: PanelCapabilities;
+  /**
+   * Where the actions go, without secrets (e.g. the shim's origin and path): what a 410 Gone
+   * pauses and /healthz names. Defaults to `name` (one endpoint per adapter).
+   */
+  readonly endpoint?: string;
   perform(call: PanelActionCall): Promise<PanelResult>;
 }
 

@@ -82,6 +82,12 @@ export class ChurnRepository {
     return this.db(CHURN_FLAGS).whereIn('member_id', memberIds).delete();
   }
 
+  /** One member's flag, or null when they are not flagged. */
+  async flagOf(memberId: number): Promise<{ reasons: ChurnReason[]; flaggedAt: Date; updatedAt: Date } | null> {
+    const row = await this.db(CHURN_FLAGS).where({ member_id: memberId }).first();
+    return row ? { reasons: JSON.parse(String(row.reasons)) as ChurnReason[], flaggedAt: toDate(row.flagged_at), updatedAt: toDate(row.updated_at) } : null;
+  }
+
   async list(): Promise<ChurnFlag[]> {
     const rows = await this.db(`${CHURN_FLAGS} as f`)
       .join('loyalty_members as m', 'm.id', 'f.member_id')

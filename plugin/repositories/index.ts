@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import { AdminCredentialRepository } from './admin-credential-repository';
+import { AuditRepository } from './audit-repository';
 import { AnnualAwardRepository } from './annual-award-repository';
 import { ChurnRepository } from './churn-repository';
 import { EventRepository } from './event-repository';
@@ -10,6 +12,7 @@ import { LotRepository } from './lot-repository';
 import { MemberHistoryRepository } from './member-history-repository';
 import { MemberRepository } from './member-repository';
 import { OutboxRepository } from './outbox-repository';
+import { PanelEndpointRepository } from './panel-endpoint-repository';
 import { RedemptionRepository } from './redemption-repository';
 import { RewardRepository } from './reward-repository';
 import { RuleRepository } from './rule-repository';
@@ -29,6 +32,7 @@ export interface Repositories {
   settings: SettingsRepository;
   ssoTokens: SsoTokenRepository;
   outbox: OutboxRepository;
+  panelEndpoints: PanelEndpointRepository;
   rewards: RewardRepository;
   redemptions: RedemptionRepository;
   tiers: TierRepository;
@@ -39,6 +43,8 @@ export interface Repositories {
   services: ServiceRepository;
   history: MemberHistoryRepository;
   churn: ChurnRepository;
+  audit: AuditRepository;
+  adminCredentials: AdminCredentialRepository;
 }
 
 /** One set per executor: the pool for reads, or a transaction so every write shares it. */
@@ -53,6 +59,7 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     settings: new SettingsRepository(db),
     ssoTokens: new SsoTokenRepository(db),
     outbox: new OutboxRepository(db),
+    panelEndpoints: new PanelEndpointRepository(db),
     rewards: new RewardRepository(db),
     redemptions: new RedemptionRepository(db),
     tiers: new TierRepository(db),
@@ -63,5 +70,7 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     services: new ServiceRepository(db),
     history: new MemberHistoryRepository(db),
     churn: new ChurnRepository(db),
+    audit: new AuditRepository(db),
+    adminCredentials: new AdminCredentialRepository(db),
   };
 }

@@ -47,7 +47,7 @@ export class InvoiceRepository {
 
   /** The member's invoices paid in [from, to): e.g. the tier discounts of this year. */
   async paidBetween(memberId: number, from: Date, to: Date): Promise<InvoiceRecord[]> {
-    const rows = await this.db(INVOICES).where({ member_id: memberId }).andWhere('paid_at', '>=', from).andWhere('paid_at', '<', to).orderBy('id', 'asc');
+    const rows = await this.db(INVOICES).where({ member_id: memberId }).andWhere('paid_at', '>=', from).andWhere('paid_at', '<', to).orderBy([{ column: 'paid_at' }, { column: 'id' }]);
     return rows.map(toRecord);
   }
 

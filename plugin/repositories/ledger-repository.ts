@@ -109,6 +109,12 @@ export class LedgerRepository {
     return { entries: rows.slice(0, options.limit).map(toEntry), hasOlder: rows.length > options.limit };
   }
 
+  /** The first entry of a member with this reference (an admin adjustment's one-time key). */
+  async firstWithReference(memberId: number, reference: string): Promise<LedgerEntry | null> {
+    const row = await this.db(LEDGER).where({ member_id: memberId, reference }).orderBy('id', 'asc').first();
+    return row ? toEntry(row) : null;
+  }
+
   /** Ids of the earn and bonus entries a reference (an invoice) produced. */
   async idsForReference(memberId: number, reference: string): Promise<number[]> {
     const rows = await this.db(LEDGER).where({ member_id: memberId, reference }).whereIn('kind', ['earn', 'bonus']).select('id');

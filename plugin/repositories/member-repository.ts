@@ -68,6 +68,27 @@ export class MemberRepository {
     return row ? toMember(row) : null;
   }
 
+  /**
+   * The admin's search, newest members first, `limit` of them below `beforeId`: an exact panel
+   * client id, or an email or name starting with `term` (case-insensitive on both engines for
+   * ASCII; LIKE's wildcards in the term are matched literally).
+   */
+  async search(term: string | null, beforeId: number | null, limit: number): Promise<Member[]> {
+    const q = this.db(MEMBERS).orderBy('id', 'desc').limit(limit);
+    if (beforeId !== null) q.where('id', '<', beforeId);
+    if (term !== null) {
+      const prefix = `${term.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+      q.andWhere((w) => {
+        w.where('panel_client_id', term)
+          // No LOWER(): LIKE already ignores case (SQLite for ASCII, MySQL by the column's _ci
+          // collation), and a bare column keeps the prefix search on its index.
+          .orWhereRaw("?? LIKE ? ESCAPE '!'", ['email', prefix])
+          .orWhereRaw("?? LIKE ? ESCAPE '!'", ['name', prefix]);
+      });
+    }
+    return (await q).map(toMember);
+  }
+
   async findById(id: number, options: { forUpdate?: boolean } = {}): Promise<Member | null> {
     const q = this.db(MEMBERS).where({ id }).first();
     if (options.forUpdate) q.forUpdate();

@@ -46,6 +46,12 @@ function toEntry(row: Record<string, unknown>): OutboxEntry {
   };
 }
 
+/** The panel client an action is for, when its payload names one (an invoice discount names the invoice). */
+function clientIdOf(payload: unknown): string | null {
+  const id = (payload as { clientId?: unknown } | null)?.clientId;
+  return typeof id === 'string' ? id : null;
+}
+
 export class OutboxRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
@@ -73,6 +79,7 @@ export class OutboxRepository {
         next_attempt_at: now,
         idempotency_key: idempotencyKey,
         created_at: now,
+        client_id: clientIdOf(payload),
       }),
     );
     if (id === null) {
@@ -180,6 +187,18 @@ export class OutboxRepository {
     return n === 1;
   }
 
+  /**
+   * Hands a claimed row back unattempted (its endpoint is paused, or the run stopped before
+   * sending it): due at `at`, and the claim's attempt taken back, so a pause doesn't spend the
+   * retry budget. Fenced like markRetry.
+   */
+  async release(id: number, attempt: number, at: Date, error: string | null): Promise<boolean> {
+    const n = await this.db(OUTBOX)
+      .where({ id, state: 'pending', attempts: attempt })
+      .update({ next_attempt_at: at, attempts: Math.max(0, attempt - 1), ...(error !== null && { last_error: error.slice(0, MAX_ERROR) }) });
+    return n === 1;
+  }
+
   /** Gives up on the row (max attempts reached, or the panel refused it); fenced like markRetry. */
   async markFailed(id: number, attempt: number, error: string): Promise<boolean> {
     const n = await this.db(OUTBOX)
@@ -197,6 +216,25 @@ export class OutboxRepository {
     const q = this.db(OUTBOX).where({ state: 'failed' }).whereIn('action', actions);
     if (ids !== null) q.whereIn('id', ids);
     return q.update({ state: 'pending', attempts: 0, next_attempt_at: now });
+  }
+
+  /** A panel client's actions, newest first (their admin page). */
+  async forClient(clientId: string, limit: number): Promise<OutboxEntry[]> {
+    const rows = await this.db(OUTBOX).where({ client_id: clientId }).orderBy('id', 'desc').limit(limit);
+    return rows.map(toEntry);
+  }
+
+  /**
+   * Withdraws an action that no dispatcher has claimed yet (`attempts = 0`) in one conditional
+   * UPDATE: a claim counts its attempt in the same kind of UPDATE, so of a claim and this, one
+   * wins and the other matches no row. False when the action was claimed (it may be on its
+   * way to the panel) or is no longer pending.
+   */
+  async cancelUnclaimed(idempotencyKey: string, reason: string): Promise<boolean> {
+    const n = await this.db(OUTBOX)
+      .where({ idempotency_key: idempotencyKey, state: 'pending', attempts: 0 })
+      .update({ state: 'cancelled', last_error: reason.slice(0, MAX_ERROR) });
+    return n === 1;
   }
 
   async countByState(): Promise<Record<OutboxState, number>> {

@@ -26,6 +26,21 @@ function toRedemption(row: Record<string, unknown>): Redemption {
 
 export type NewRedemption = Omit<Redemption, 'id' | 'state' | 'panelReference' | 'updatedAt'>;
 
+/** The admin list's filters. */
+export interface RedemptionFilter {
+  state?: RedemptionState;
+  panelClientId?: string;
+  from?: Date;
+  /** Exclusive. */
+  to?: Date;
+}
+
+/** A redemption with whom it was for, as the admin list shows it. */
+export interface RedemptionListItem extends Redemption {
+  panelClientId: string;
+  memberName: string | null;
+}
+
 /** Redemption rows are written under the member's row lock; their state moves forward only. */
 export class RedemptionRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
@@ -71,12 +86,42 @@ export class RedemptionRepository {
     return rows.map(toRedemption);
   }
 
-  /** Redemptions of a reward that count against its limits (failed ones gave their points back). */
+  /** Redemptions of a reward that count against its limits (failed and cancelled ones gave their points back). */
   async countForLimits(memberId: number, rewardId: number, since: Date | null): Promise<number> {
-    const q = this.db(REDEMPTIONS).where({ member_id: memberId, reward_id: rewardId }).whereNot({ state: 'failed' });
+    const q = this.db(REDEMPTIONS).where({ member_id: memberId, reward_id: rewardId }).whereNotIn('state', ['failed', 'cancelled']);
     if (since) q.andWhere('created_at', '>=', since);
     const row = await q.count({ n: '*' }).first();
     return toInt(row?.n);
+  }
+
+  /** Newest first, `limit` of them below `beforeId` (a keyset page). */
+  async page(filter: RedemptionFilter, beforeId: number | null, limit: number): Promise<RedemptionListItem[]> {
+    const q = this.db(`${REDEMPTIONS} as r`)
+      .join('loyalty_members as m', 'm.id', 'r.member_id')
+      .select('r.*', 'm.panel_client_id as member_panel_client_id', 'm.name as member_name')
+      .orderBy('r.id', 'desc')
+      .limit(limit);
+    if (beforeId !== null) q.where('r.id', '<', beforeId);
+    if (filter.state !== undefined) q.andWhere('r.state', filter.state);
+    if (filter.panelClientId !== undefined) q.andWhere('m.panel_client_id', filter.panelClientId);
+    if (filter.from !== undefined) q.andWhere('r.created_at', '>=', filter.from);
+    if (filter.to !== undefined) q.andWhere('r.created_at', '<', filter.to);
+    const rows: Array<Record<string, unknown>> = await q;
+    return rows.map((row) => ({ ...toRedemption(row), panelClientId: String(row.member_panel_client_id), memberName: (row.member_name as string | null) ?? null }));
+  }
+
+  async findById(id: number): Promise<Redemption | null> {
+    const row = await this.db(REDEMPTIONS).where({ id }).first();
+    return row ? toRedemption(row) : null;
+  }
+
+  /**
+   * A failed redemption whose action is sent again: pending once more, paid with the lots just
+   * spent. False when it was not failed (a second retry lost the race).
+   */
+  async reopen(id: number, spentLots: readonly SpentLot[], now: Date): Promise<boolean> {
+    const n = await this.db(REDEMPTIONS).where({ id, state: 'failed' }).update({ state: 'pending', spent_lots: JSON.stringify(spentLots), panel_reference: null, updated_at: now });
+    return n === 1;
   }
 
   /** Moves a pending redemption on; false when it had already left `pending` (a second dispatcher). */

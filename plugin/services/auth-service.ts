@@ -6,25 +6,30 @@ import { fieldProblems, type FieldProblem } from '../domain/validation';
 import { UnauthorizedError, type ErrorCode } from '../errors';
 
 export const SSO_AUDIENCE = 'hosting-rewards';
+/** The admin SSO token's audience: a client token can never sign anyone into the admin area. */
+export const ADMIN_SSO_AUDIENCE = 'hosting-rewards-admin';
 /** DESIGN §7: an SSO token lives at most five minutes. */
 export const SSO_MAX_LIFETIME_S = 300;
 export const DEFAULT_CLOCK_SKEW_S = 60;
 export const SESSION_LIFETIME_S = 2 * 60 * 60;
+/** An admin session is shorter: someone with money-moving rights should not stay signed in all day. */
+export const ADMIN_SESSION_LIFETIME_S = 60 * 60;
 
 export const ADMIN_ROLES = ['viewer', 'billing', 'owner'] as const;
 export type AdminRole = (typeof ADMIN_ROLES)[number];
 
 /**
  * Who a session speaks for. Only the panel (through SSO) can make one; the client id never
- * comes from a query string or a form. Admin sessions are declared for the admin area and not
- * issued yet.
+ * comes from a query string or a form. An admin comes from the panel's admin SSO, or is the
+ * standalone owner (password or setup link).
  */
 export type Principal =
   | { kind: 'client'; clientId: string; locale?: string; returnUrl?: string }
-  | { kind: 'admin'; adminId: string; role: AdminRole };
+  | { kind: 'admin'; adminId: string; name: string; role: AdminRole };
 export type PrincipalKind = Principal['kind'];
 export type PrincipalOf<K extends PrincipalKind> = Extract<Principal, { kind: K }>;
 export type ClientPrincipal = PrincipalOf<'client'>;
+export type AdminPrincipal = PrincipalOf<'admin'>;
 
 /**
  * A panel's client id as we store and compare it: a decimal string. PHP panels pass integers
@@ -75,10 +80,15 @@ export function tokenTimeProblem(
   return null;
 }
 
-function ssoError(code: Extract<ErrorCode, 'sso_invalid' | 'sso_expired' | 'sso_used'>, message: string, fields?: FieldProblem[]): UnauthorizedError {
+const SSO_HELP = {
+  client: 'Open Rewards again from the client area; the panel makes a fresh single-use link each time.',
+  admin: "Open the Rewards admin again from the panel's admin area; it makes a fresh single-use link each time.",
+};
+
+function ssoError(code: Extract<ErrorCode, 'sso_invalid' | 'sso_expired' | 'sso_used'>, message: string, fields?: FieldProblem[], kind: PrincipalKind = 'client'): UnauthorizedError {
   return new UnauthorizedError(code, {
     message,
-    help: 'Open Rewards again from the client area; the panel makes a fresh single-use link each time.',
+    help: SSO_HELP[kind],
     ...(fields && { fields }),
   });
 }
@@ -103,6 +113,24 @@ const ssoClaims = z.looseObject({
   iat: time.optional(),
   nbf: time.optional(),
   locale: z.string('must be a string').max(35, 'must be at most 35 characters').optional(),
+});
+
+const ADMIN_ID = /^[A-Za-z0-9:._@-]{1,64}$/;
+
+/**
+ * The admin SSO token's claims: the admin's id (`admin`; `admin_id` or `sub` are read when it
+ * is absent), their name for the audit log, and their role.
+ */
+const adminSsoClaims = z.looseObject({
+  jti: ssoClaims.shape.jti,
+  exp: time,
+  iat: time.optional(),
+  nbf: time.optional(),
+  admin: z.union([z.string().regex(ADMIN_ID), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)], 'must be a string of A-Z a-z 0-9 : . _ @ - (at most 64) or a non-negative integer').optional(),
+  admin_id: z.union([z.string().regex(ADMIN_ID), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)], 'must be a string of A-Z a-z 0-9 : . _ @ - (at most 64) or a non-negative integer').optional(),
+  sub: z.union([z.string().regex(ADMIN_ID), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)], 'must be a string of A-Z a-z 0-9 : . _ @ - (at most 64) or a non-negative integer').optional(),
+  name: z.string('must be a string').trim().min(1, 'must not be empty').max(190, 'must be at most 190 characters').optional(),
+  role: z.enum(ADMIN_ROLES, `must be one of ${ADMIN_ROLES.join(', ')}`),
 });
 
 /**
@@ -184,6 +212,58 @@ export class AuthService {
     return { kind: 'client', clientId, ...(locale && { locale }), ...(returnUrl && { returnUrl }) };
   }
 
+  /** What a panel's admin side does: used by the demo panel and the tests. */
+  async mintAdminSsoToken(admin: { id: string; name?: string; role: AdminRole }, options: { ttlSeconds?: number; jti?: string } = {}): Promise<string> {
+    const now = Math.floor(this.clock().getTime() / 1000);
+    return new SignJWT({ admin: admin.id, role: admin.role, ...(admin.name !== undefined && { name: admin.name }) })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setAudience(ADMIN_SSO_AUDIENCE)
+      .setIssuedAt(now)
+      .setExpirationTime(now + (options.ttlSeconds ?? 120))
+      .setJti(options.jti ?? randomUUID())
+      .sign(this.ssoKey);
+  }
+
+  /**
+   * The admin side of SSO: the same checks as a client's token (HS256 with SSO_SECRET, times,
+   * single-use jti), with the admin audience and the admin's id, name and role.
+   */
+  async acceptAdminSsoToken(token: string): Promise<AdminPrincipal> {
+    const now = this.clock();
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.ssoKey, {
+        algorithms: ['HS256'],
+        audience: ADMIN_SSO_AUDIENCE,
+        requiredClaims: ['exp', 'jti'],
+        currentDate: now,
+        clockTolerance: Number.POSITIVE_INFINITY,
+      }));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof joseErrors.JWTClaimValidationFailed) {
+        throw ssoError('sso_invalid', `The admin SSO token's ${err.claim} claim is not valid: ${message}`, [{ path: err.claim, message: err.reason }], 'admin');
+      }
+      throw ssoError('sso_invalid', `The admin SSO token is not valid: ${message}`, undefined, 'admin');
+    }
+    const parsed = adminSsoClaims.safeParse(payload);
+    if (!parsed.success) {
+      const fields = fieldProblems(parsed.error, payload);
+      throw ssoError('sso_invalid', `The admin SSO token's ${fields.map((f) => `${f.path} claim ${f.message}`).join('; ')}`, fields, 'admin');
+    }
+    const { exp, iat, nbf, jti, role, name } = parsed.data;
+    const id = parsed.data.admin ?? parsed.data.admin_id ?? parsed.data.sub;
+    if (id === undefined) {
+      throw ssoError('sso_invalid', "The admin SSO token names no admin: set the admin claim (or sub) to the admin's id", [{ path: 'admin', message: 'is required' }], 'admin');
+    }
+    const times = tokenTimeProblem({ exp, iat, nbf }, now.getTime() / 1000, this.skew);
+    if (times) throw ssoError(times.code, times.message, undefined, 'admin');
+    const adminId = String(id);
+    const fresh = await this.db.repos.ssoTokens.markUsed(jti, `admin:${adminId}`, new Date(exp * 1000), now);
+    if (!fresh) throw ssoError('sso_used', 'The admin SSO token was already used', undefined, 'admin');
+    return { kind: 'admin', adminId, name: name ?? adminId, role };
+  }
+
   /**
    * The optional `return_url` claim: where "back to the client area" leads. Only a URL on the
    * panel's own origin (PANEL_ORIGIN) is taken, so a token can't turn the tab into a link
@@ -205,8 +285,15 @@ export class AuthService {
   }
 
   async issueSession(principal: Principal): Promise<string> {
-    if (principal.kind !== 'client') throw new Error('Admin sessions are not issued yet');
     const now = Math.floor(this.clock().getTime() / 1000);
+    if (principal.kind === 'admin') {
+      return new SignJWT({ typ: 'admin', name: principal.name, role: principal.role })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(principal.adminId)
+        .setIssuedAt(now)
+        .setExpirationTime(now + ADMIN_SESSION_LIFETIME_S)
+        .sign(this.sessionKey);
+    }
     return new SignJWT({ typ: 'client', ...(principal.locale && { locale: principal.locale }), ...(principal.returnUrl && { return_url: principal.returnUrl }) })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(principal.clientId)
@@ -222,6 +309,12 @@ export class AuthService {
       ({ payload } = await jwtVerify(cookie, this.sessionKey, { algorithms: ['HS256'], currentDate: this.clock() }));
     } catch {
       return null;
+    }
+    if (payload.typ === 'admin') {
+      const role = ADMIN_ROLES.find((r) => r === payload.role);
+      const adminId = typeof payload.sub === 'string' && ADMIN_ID.test(payload.sub) ? payload.sub : null;
+      if (!role || adminId === null) return null;
+      return { kind: 'admin', adminId, role, name: typeof payload.name === 'string' ? payload.name : adminId };
     }
     const clientId = clientIdFrom(payload.sub);
     if (payload.typ !== 'client' || clientId === null) return null;

@@ -65,6 +65,11 @@ export class ChurnService {
     return { lastId, members: ids.length, flagged: flag.length, cleared: clear.length };
   }
 
+  /** One member's churn flag with its reasons (their admin page), or null. */
+  async flagOf(memberId: number): Promise<{ reasons: ChurnReason[]; flaggedAt: Date } | null> {
+    return this.db.repos.churn.flagOf(memberId);
+  }
+
   /** The flagged members with their reasons, for the admin area or a JSON export. */
   async export(): Promise<ChurnFlagExport[]> {
     const flags = await this.db.repos.churn.list();

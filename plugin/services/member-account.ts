@@ -21,7 +21,8 @@ interface EntryFields {
 }
 
 export interface Credit extends EntryFields {
-  kind: Extract<LedgerKind, 'earn' | 'bonus'>;
+  /** `adjust`: points an admin added by hand. */
+  kind: Extract<LedgerKind, 'earn' | 'bonus' | 'adjust'>;
   earnedAt: Date;
   /** Later than `tx.now` makes the points pending until then. */
   availableAt: Date;

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Member } from '../domain/member';
-import { decideRedemption, deliveryOf, monthBounds, rewardInForce, type RedemptionDecision, type RedemptionRefusal, type Reward } from '../domain/rewards';
+import { decideRedemption, deliveryOf, monthBounds, rewardInForce, type Delivery, type DeliveryOptions, type RedemptionDecision, type RedemptionRefusal, type Reward } from '../domain/rewards';
 import type { Redemption } from '../domain/redemption';
 import { localized } from '../domain/tiers';
 import type { Database } from '../db/database';
@@ -42,6 +42,14 @@ export interface Offer {
   reward: Reward;
   /** For a flexible reward, decided at its smallest amount. */
   decision: RedemptionDecision;
+  /** How it would reach the member on this panel (a code may become credit); null: it can't. */
+  delivery: Delivery | null;
+}
+
+/** What the configured panel can deliver, fixed when the plugin starts. */
+export interface RedemptionPanel {
+  /** The panel adapter's `promoCode` capability (WHMCS: false). */
+  promoCodes: boolean;
 }
 
 /**
@@ -56,7 +64,12 @@ export class RedemptionService {
     private readonly db: Database,
     private readonly snapshot: () => Promise<ProgramSnapshot>,
     private readonly translations: Translations,
+    private readonly panel: RedemptionPanel = { promoCodes: true },
   ) {}
+
+  private deliveryOptions(snapshot: ProgramSnapshot): DeliveryOptions {
+    return { promoCodes: this.panel.promoCodes, promoCodeFallback: snapshot.promoCodeFallback };
+  }
 
   async redeem(clientId: string, input: RedeemInput): Promise<RedeemResult> {
     checkInput(input);
@@ -78,6 +91,7 @@ export class RedemptionService {
     const now = this.db.now();
     const { from } = monthBounds(now);
     const offers: Offer[] = [];
+    const panel = this.deliveryOptions(snapshot);
     for (const reward of rewards.filter((r) => rewardInForce(r, now))) {
       const counts = async (since: Date | null, limit: number | null) => (member && limit !== null ? this.db.repos.redemptions.countForLimits(member.id, reward.id, since) : 0);
       const decision = decideRedemption({
@@ -92,8 +106,9 @@ export class RedemptionService {
         redeemedThisMonth: await counts(from, reward.limitPerMonth),
         redeemedInTotal: await counts(null, reward.limitTotal),
         at: now,
+        panel,
       });
-      offers.push({ reward, decision });
+      offers.push({ reward, decision, delivery: deliveryOf(reward, panel) });
     }
     const byId = new Map(rewards.map((r) => [r.id, r]));
     const recent = member ? await this.db.repos.redemptions.listForMember(member.id, RECENT_SHOWN) : [];
@@ -155,6 +170,8 @@ export class RedemptionService {
       redeemedThisMonth: reward.limitPerMonth === null ? 0 : await tx.repos.redemptions.countForLimits(member.id, reward.id, from),
       redeemedInTotal: reward.limitTotal === null ? 0 : await tx.repos.redemptions.countForLimits(member.id, reward.id, null),
       at: tx.now,
+      // A code the panel can't create is given as credit or refused here, before any point is spent.
+      panel: this.deliveryOptions(snapshot),
     });
     if (!decision.ok) throw new Refused(decision);
     if (!(await tx.repos.rewards.takeStock(reward.id))) throw new Refused({ ok: false, refusal: 'out_of_stock' });
@@ -162,7 +179,7 @@ export class RedemptionService {
     const actionKey = actionKeyOf(input.idempotencyKey);
     const name = this.nameOf(reward, member.locale);
     const spentLots = await account.spend({ points: decision.points, reasonCode: 'redeemed', reasonParams: { reward: name }, reference: actionKey });
-    const delivery = deliveryOf(reward);
+    const delivery = decision.delivery;
     // Made here and kept on the row and in the action, so a retried action creates the same code.
     const code = delivery === 'promo' ? promoCode() : null;
     const id = await tx.repos.redemptions.insert({
@@ -179,7 +196,7 @@ export class RedemptionService {
     // Another member holding the same key raced us past the look-up above.
     if (id === null) throw keyConflict();
     const description = this.describe(name, decision.points, member.locale);
-    if (code !== null && reward.promo) {
+    if (delivery === 'promo' && code !== null && reward.promo) {
       const discount = reward.promo.type === 'percent' ? { type: 'percent' as const, percent: reward.promo.percent ?? 0 } : { type: 'amount' as const, amount: decision.value };
       const expiresAt = reward.promo.validDays === null ? null : new Date(tx.now.getTime() + reward.promo.validDays * 86_400_000).toISOString();
       await tx.repos.outbox.enqueue('promo.create', { clientId: member.panelClientId, code, discount, expiresAt, description }, actionKey, tx.now);

@@ -14,6 +14,8 @@ export interface ProgramSnapshot {
   tierSettings: TierSettings;
   /** How member emails go out (setting `email_channel`): tier changes are told in the same transaction. */
   emailChannel: EmailChannelSetting;
+  /** What a code reward becomes where the panel can't create codes (setting `promo_code_fallback`). */
+  promoCodeFallback: Settings['promo_code_fallback'];
 }
 
 /** What a use case needs besides the transaction and the locked member. */

@@ -7,10 +7,15 @@ import type { Translations } from '../i18n';
 import type { Logger } from '../logger';
 import type { DemoPanel } from '../panels/demo/demo-panel';
 import { PUBLIC_DIR } from '../paths';
+import type { AdminAuthService } from '../services/admin-auth-service';
+import type { AuditService } from '../services/audit-service';
 import type { AuthService } from '../services/auth-service';
 import type { EventService } from '../services/event-service';
 import type { RedemptionService } from '../services/redemption-service';
 import type { MetricsService } from '../services/metrics-service';
+import type { PanelEndpointStatus } from '../services/panel-endpoint-service';
+import type { AdminDeps } from './admin/admin-deps';
+import { adminRouter } from './admin/admin-router';
 import { clientRouter } from './client/client-router';
 import { RedeemPresenter } from './client/redeem-presenter';
 import { redeemRouter } from './client/redeem-router';
@@ -45,11 +50,18 @@ export interface WebDeps {
   redemptions: RedemptionService;
   demo?: DemoPanel;
   dispatchOutbox?: () => Promise<unknown>;
+  /** The panel endpoint's pause, shown by /healthz. */
+  panelEndpoint?: () => Promise<PanelEndpointStatus>;
   /** Limits per address and member (absent: not limited). */
   limits?: { signInPerIp?: RateLimiter; signInPerMember?: RateLimiter; badWebhooksPerIp?: RateLimiter; redeemPerMember?: RateLimiter };
   metrics?: MetricsService;
   /** With metrics: the bearer token `GET /metrics` needs; without one, there is no `/metrics`. */
   metricsToken?: string;
+  /** The admin area's services (absent: no `/admin`). */
+  admin?: Omit<AdminDeps, 'logger' | 'clock' | 'views' | 'translations' | 'sessionSecret' | 'auth' | 'defaultLanguage' | 'signInPerIp'> & {
+    adminAuth: AdminAuthService;
+    audit: AuditService;
+  };
 }
 
 const notFound: RequestHandler = (req) => {
@@ -104,12 +116,26 @@ export function createWebRouter(deps: WebDeps): Router {
       claimsUnknown: true,
     }),
   );
-  router.use('/healthz', area(healthRouter(deps.db, deps.logger), json, { claimsUnknown: true }));
+  router.use('/healthz', area(healthRouter(deps.db, deps.logger, deps.panelEndpoint), json, { claimsUnknown: true }));
   if (deps.metrics && deps.metricsToken) {
     router.use('/metrics', area(metricsRouter({ metrics: deps.metrics, token: deps.metricsToken }), json, { claimsUnknown: true }));
   }
   router.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h', index: false }));
   router.use(cookieParser());
+  if (deps.admin) {
+    const admin = adminRouter({
+      ...deps.admin,
+      logger: deps.logger,
+      clock: deps.clock,
+      views: deps.views,
+      translations: deps.translations,
+      sessionSecret: deps.secrets.session,
+      auth: deps.auth,
+      defaultLanguage: deps.defaultLanguage,
+      signInPerIp: deps.limits?.signInPerIp,
+    });
+    router.use('/admin', area(admin, pageErrors(errorDeps, 'admin'), { claimsUnknown: true }));
+  }
   router.use(area(clientRouter({ auth: deps.auth, rewardsTab: deps.rewardsTab, views: deps.views, limits: deps.limits, panelHome }), pages, { claimsUnknown: false }));
   const clientCsrf = createCsrf(deps.secrets.session, 'session');
   const redeem = redeemRouter({ auth: deps.auth, redemptions: deps.redemptions, presenter: new RedeemPresenter(deps.translations), views: deps.views, csrf: clientCsrf, limit: deps.limits?.redeemPerMember });

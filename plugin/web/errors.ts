@@ -3,7 +3,7 @@ import { isUnavailable } from '../db/errors';
 import { AppError, BadRequestError, DatabaseUnavailableError, PayloadTooLargeError, type ErrorCode } from '../errors';
 import type { Translations } from '../i18n';
 import type { Logger } from '../logger';
-import { mountOf } from './urls';
+import { mountOf, mountUrl } from './urls';
 import type { ViewRenderer } from './views';
 
 /** Body-parser errors carry `type`; map them and the database's "try later" onto our typed errors. */
@@ -32,6 +32,8 @@ const PAGE_MESSAGES: Partial<Record<ErrorCode, string>> = {
   not_found: 'error.not_found',
   csrf_invalid: 'error.csrf_invalid',
   invalid_query: 'error.invalid_query',
+  admin_setup_invalid: 'admin.error.setup_invalid',
+  role_forbidden: 'admin.error.role_forbidden',
 };
 
 /** The ordinary ways to arrive signed out: the page says what to do, not that something broke. */
@@ -99,16 +101,19 @@ function requestIdOf(res: Response): string | undefined {
   return typeof res.locals.requestId === 'string' ? res.locals.requestId : undefined;
 }
 
-function sendPage(deps: ErrorDeps): Responder {
+function sendPage(deps: ErrorDeps, area: PageArea = 'client'): Responder {
   return (req, res, status, known) => {
-    void renderPage(deps, req, res, status, known).catch((err: unknown) => {
+    void renderPage(deps, req, res, status, known, area).catch((err: unknown) => {
       deps.logger.error({ err }, 'error page failed');
       if (!res.headersSent) res.status(status).type('text').send(String(status));
     });
   };
 }
 
-async function renderPage(deps: ErrorDeps, req: Request, res: Response, status: number, known: AppError | null): Promise<void> {
+/** Whose pages: the admin area's sign-in advice and way back differ from the client area's. */
+type PageArea = 'client' | 'admin';
+
+async function renderPage(deps: ErrorDeps, req: Request, res: Response, status: number, known: AppError | null, area: PageArea): Promise<void> {
   // Before sign-in (a bad SSO link) only the browser's language and the program's are known.
   const programDefault = await deps.defaultLanguage?.().catch(() => undefined);
   const i18n = deps.translations.negotiate({ client: [res.locals.locale], accepted: req.acceptsLanguages(), programDefault });
@@ -121,8 +126,14 @@ async function renderPage(deps: ErrorDeps, req: Request, res: Response, status: 
   const detail = known && status < 500 ? known.message : null;
   const principal = res.locals.principal;
   const mount = mountOf(res);
-  const backHref = (principal?.kind === 'client' ? principal.returnUrl : undefined) ?? deps.panelHome?.(mount) ?? null;
   const requestId = requestIdOf(res);
+  if (area === 'admin') {
+    // Admins get the way to the admin sign-in, and the refusal's own words unfolded.
+    const model = { status, titleKey, messageKey, signIn: false, detail, detailOpen: true, backHref: mountUrl(mount, signIn ? 'admin/login' : 'admin'), backKey: signIn ? 'admin.error.sign_in' : 'admin.error.back', requestId, fields: known?.fields ?? [] };
+    res.status(status).type('html').send(deps.views.render('error', model, { i18n, mount }));
+    return;
+  }
+  const backHref = (principal?.kind === 'client' ? principal.returnUrl : undefined) ?? deps.panelHome?.(mount) ?? null;
   res
     .status(status)
     .type('html')
@@ -135,8 +146,8 @@ export function jsonErrors(deps: ErrorDeps): ErrorRequestHandler {
 }
 
 /** For the client, admin and demo areas. */
-export function pageErrors(deps: ErrorDeps): ErrorRequestHandler {
-  return handler(deps, sendPage(deps));
+export function pageErrors(deps: ErrorDeps, area: PageArea = 'client'): ErrorRequestHandler {
+  return handler(deps, sendPage(deps, area));
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { ForbiddenError, UnauthorizedError } from '../errors';
 import {
+  ADMIN_SESSION_LIFETIME_S,
   SESSION_LIFETIME_S,
   type AdminRole,
   type AuthService,
@@ -8,9 +9,15 @@ import {
   type PrincipalKind,
   type PrincipalOf,
 } from '../services/auth-service';
-import { cookiePath } from './urls';
+import { cookiePath, mountOf } from './urls';
 
 export const SESSION_COOKIE = 'hr_session';
+/**
+ * The admin session has a cookie of its own, scoped to `<mount>/admin`: a client's session
+ * never opens the admin area, and signing in as an admin doesn't sign a client out.
+ */
+export const ADMIN_SESSION_COOKIE = 'hr_admin';
+const COOKIES: Record<PrincipalKind, string> = { client: SESSION_COOKIE, admin: ADMIN_SESSION_COOKIE };
 
 declare module 'express-serve-static-core' {
   interface Locals {
@@ -35,7 +42,7 @@ export function sessionGuard(auth: AuthService) {
   function requireSession(kind: 'admin', roles: readonly AdminRole[]): RequestHandler;
   function requireSession(kind: PrincipalKind, roles?: readonly AdminRole[]): RequestHandler {
     return async (req, res, next) => {
-      const principal = await auth.readSession(req.cookies?.[SESSION_COOKIE]);
+      const principal = await auth.readSession(req.cookies?.[COOKIES[kind]]);
       if (!principal || principal.kind !== kind) {
         throw new UnauthorizedError('session_required', { message: `No ${kind} session`, help: SIGN_IN_HELP[kind] });
       }
@@ -60,12 +67,21 @@ export function principalOf<K extends PrincipalKind>(res: Response, kind: K): Pr
   return principal as PrincipalOf<K>;
 }
 
-export function setSessionCookie(req: Request, res: Response, value: string): void {
-  res.cookie(SESSION_COOKIE, value, {
+export function setSessionCookie(req: Request, res: Response, value: string, kind: PrincipalKind = 'client'): void {
+  res.cookie(COOKIES[kind], value, {
     httpOnly: true,
     sameSite: 'lax',
     secure: req.secure,
-    path: cookiePath(res),
-    maxAge: SESSION_LIFETIME_S * 1000,
+    path: sessionCookiePath(res, kind),
+    maxAge: (kind === 'admin' ? ADMIN_SESSION_LIFETIME_S : SESSION_LIFETIME_S) * 1000,
   });
+}
+
+export function clearSessionCookie(req: Request, res: Response, kind: PrincipalKind): void {
+  res.clearCookie(COOKIES[kind], { httpOnly: true, sameSite: 'lax', secure: req.secure, path: sessionCookiePath(res, kind) });
+}
+
+/** The admin cookies live under `<mount>/admin`, the client's under the mount. */
+export function sessionCookiePath(res: Response, kind: PrincipalKind): string {
+  return kind === 'admin' ? `${mountOf(res)}/admin` : cookiePath(res);
 }

@@ -8,6 +8,8 @@ import { expectBalancesConsistent, startTestApp, TEST_SECRETS, type TestApp } fr
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/plugin/cli/job.js');
 const DAY = 86_400_000;
+/** The UTC day `n` days before the wall clock the CLI runs on, as a period. */
+const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString().slice(0, 10);
 
 interface Result {
   code: number | null;
@@ -54,7 +56,7 @@ describe('npm run job (plugin/cli/job.ts)', () => {
     });
   }
 
-  /** Members with one lot each, due a day ago by the wall clock the CLI runs on. */
+  /** Members with one lot each, due ten days ago by the wall clock the CLI runs on. */
   async function dueMembers(count: number, points = 10): Promise<number[]> {
     const ids: number[] = [];
     const tag = `cli-${++n}`;
@@ -62,7 +64,7 @@ describe('npm run job (plugin/cli/job.ts)', () => {
       ids.push(
         await app.plugin.db.transaction(async (tx) => {
           const account = await MemberAccount.enrol(tx, { id: `${tag}-${i}` });
-          await account.credit({ kind: 'earn', points, reasonCode: 'test', earnedAt: tx.now, availableAt: tx.now, expiresAt: new Date(Date.now() - DAY) });
+          await account.credit({ kind: 'earn', points, reasonCode: 'test', earnedAt: tx.now, availableAt: tx.now, expiresAt: new Date(Date.now() - 10 * DAY) });
           return account.member.id;
         }),
       );
@@ -76,11 +78,16 @@ describe('npm run job (plugin/cli/job.ts)', () => {
   it('refuses bad usage with exit code 2 and says why', async () => {
     expect(await job([])).toMatchObject({ code: 2, stderr: expect.stringContaining('Name a job: release-pending, review-tiers') });
     expect(await job(['expire-pointz'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Unknown job "expire-pointz"') });
-    expect(await job(['expire-points', '--period', '2026-02-30'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--period must be a date') });
     expect(await job(['expire-points', '--batch-size', '0'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--batch-size') });
-    expect(await job(['release-pending', '--period', '2026-11-01'])).toMatchObject({ code: 2, stderr: expect.stringContaining('has no periods') });
     expect(await job(['expire-points', '--frobnicate'])).toMatchObject({ code: 2 });
     expect(await job(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: npm run job') });
+  });
+
+  it("refuses a period that isn't the job's kind, or hasn't begun, with exit code 2", async () => {
+    expect(await job(['expire-points', '--period', '2026-02-30'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--period of expire-points must be written YYYY-MM-DD') });
+    expect(await job(['statements', '--period', '2026-11-01'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--period of statements must be written YYYY-MM') });
+    expect(await job(['expire-points', '--period', daysAgo(-2)])).toMatchObject({ code: 2, stderr: expect.stringContaining(`expire-points ${daysAgo(-2)} can't run yet`) });
+    expect(await job(['release-pending', '--period', '2026-11-01'])).toMatchObject({ code: 2, stderr: expect.stringContaining('has no periods') });
   });
 
   it('exit code 4 when the database is not migrated', async () => {
@@ -91,29 +98,39 @@ describe('npm run job (plugin/cli/job.ts)', () => {
   it('--dry-run reports what would expire and writes nothing', async () => {
     const ids = await dueMembers(3, 7);
     const before = await ledgerRows();
-    const result = await job(['expire-points', '--period', '2026-01-01', '--dry-run']);
+    const result = await job(['expire-points', '--period', daysAgo(5), '--dry-run']);
     expect(result).toMatchObject({ code: 0 });
-    expect(result.stdout).toContain('expire-points 2026-01-01: dry run, nothing written; would change (members 3, points 21, lots 3)');
+    expect(result.stdout).toContain(`expire-points ${daysAgo(5)}: dry run, nothing written; would change (members 3, points 21, lots 3)`);
     expect(await ledgerRows()).toBe(before);
-    expect(await app.plugin.db.repos.jobs.findRun('expire-points', '2026-01-01')).toBeNull();
+    expect(await app.plugin.db.repos.jobs.findRun('expire-points', daysAgo(5))).toBeNull();
     expect(await expireEntries(ids)).toEqual([]);
+  });
+
+  it('a past period acts as of its end: what fell due after it waits for its own day', async () => {
+    const before = await ledgerRows();
+    // The dry run's three lots expired ten days ago: a run for twelve days ago finds nothing due.
+    const result = await job(['expire-points', '--period', daysAgo(12), '--dry-run']);
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.stdout).toContain(`expire-points ${daysAgo(12)}: dry run, nothing written; would change (members 0, points 0, lots 0)`);
+    expect(await job(['expire-points', '--period', daysAgo(10), '--dry-run'])).toMatchObject({ stdout: expect.stringContaining('(members 3, points 21, lots 3)') });
+    expect(await ledgerRows()).toBe(before);
   });
 
   it('runs the job with plain progress lines off a terminal; the period then is done; a held lease is exit 3', async () => {
     const ids = await dueMembers(6); // and the dry run's three, still due
-    const result = await job(['expire-points', '--period', '2026-01-02', '--batch-size', '2']);
+    const result = await job(['expire-points', '--period', daysAgo(4), '--batch-size', '2']);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^expire-points: 2\/9 lots \(22%\) members 2, points \d+, lots 2$/);
     expect(lines).not.toContainEqual(expect.stringContaining('\r'));
-    expect(lines[lines.length - 1]).toMatch(/^expire-points 2026-01-02: done \(members 9, points 81, lots 9\)$/);
+    expect(lines[lines.length - 1]).toBe(`expire-points ${daysAgo(4)}: done (members 9, points 81, lots 9)`);
     expect((await expireEntries(ids)).sort()).toEqual([...ids].sort());
 
-    expect(await job(['expire-points', '--period', '2026-01-02'])).toMatchObject({ code: 0, stdout: expect.stringContaining('already done for this period') });
+    expect(await job(['expire-points', '--period', daysAgo(4)])).toMatchObject({ code: 0, stdout: expect.stringContaining('already done for this period') });
 
     await app.plugin.db.repos.jobs.claimLease('expire-points', 'someone-else', new Date(), new Date(Date.now() + 60_000));
     try {
-      expect(await job(['expire-points', '--period', '2026-01-03'])).toMatchObject({ code: 3, stdout: expect.stringContaining('another instance is running it') });
+      expect(await job(['expire-points', '--period', daysAgo(3)])).toMatchObject({ code: 3, stdout: expect.stringContaining('another instance is running it') });
     } finally {
       await app.plugin.db.repos.jobs.releaseLease('expire-points', 'someone-else');
     }
@@ -121,7 +138,7 @@ describe('npm run job (plugin/cli/job.ts)', () => {
 
   it('killed with SIGKILL mid-batch, then run again: it resumes and expires nothing twice', async () => {
     const ids = await dueMembers(400, 3);
-    const period = '2026-01-04';
+    const period = daysAgo(2);
     // Kill it as soon as it reports its first committed batch: it is then inside the next one.
     const killed = await new Promise<{ signal: NodeJS.Signals | null; stdout: string }>((resolve) => {
       // Small batches: many commits, so the kill lands mid-run even on a loaded machine.

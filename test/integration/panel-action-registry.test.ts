@@ -19,6 +19,8 @@ const ACTIONS = withPanelActions({
     capability: 'credit',
     onFailed: 'reverse_points',
     toWire: (p, key) => ({ client_id: p.clientId, note: `${p.note} [ref ${key}]` }),
+    wire: z.object({ client_id: z.string().describe('the client'), note: z.string().describe('what to say') }),
+    example: { clientId: '42', note: 'hello' },
   }),
 });
 
@@ -145,10 +147,13 @@ describe('a panel action registered in one place', () => {
     expect(noCredit.calls).toEqual([]);
     expect(await app.plugin.db.repos.outbox.findById(unsupported.entry.id)).toMatchObject({ state: 'failed', lastError: expect.stringMatching(/no credit capability/) });
     expect(await app.plugin.db.repos.outbox.findById(stale.entry.id)).toMatchObject({ state: 'failed', lastError: expect.stringMatching(/clientId/) });
-    expect(spy.calls.map((c) => [c.failed.idempotencyKey, c.stateInTransaction])).toEqual([
-      [unsupported.entry.idempotencyKey, 'failed'],
-      [stale.entry.idempotencyKey, 'failed'],
-    ]);
+    // Actions are dispatched concurrently, so the two compensations may run in either order.
+    expect(spy.calls.map((c) => [c.failed.idempotencyKey, c.stateInTransaction]).sort()).toEqual(
+      [
+        [unsupported.entry.idempotencyKey, 'failed'],
+        [stale.entry.idempotencyKey, 'failed'],
+      ].sort(),
+    );
     expect(spy.calls[1]?.failed.payload).toEqual({ clientId: '', note: 'hello' });
   });
 

@@ -1,22 +1,24 @@
 import type { Database } from '../../plugin/db/database';
 import { expirePointsJob } from '../../plugin/jobs/expire-points';
-import type { JobContext, JobDefinition, JobDeps } from '../../plugin/jobs/job-definition';
+import { continuous, type Cadence, type JobContext, type JobDefinition, type JobDeps } from '../../plugin/jobs/job-definition';
 import { Scheduler, type SchedulerOptions } from '../../plugin/jobs/scheduler';
 import { MemberAccount } from '../../plugin/services/member-account';
 import { expectBalancesConsistent, startTestApp, type TestApp } from '../support/harness';
 
 const DAY = 86_400_000;
 const MINUTE = 60_000;
+/** Every run is period p1, a period long over. */
+const P1: Cadence = { format: 'p1', runs: 'test', period: () => 'p1', end: (p) => (p === 'p1' ? new Date(0) : null) };
 
 /** A job that records each call and, when told, waits at a gate the test opens. */
-function probe(name: string, options: { period?: JobDefinition['period'] } = {}) {
+function probe(name: string, options: { cadence?: Cadence } = {}) {
   const calls: JobContext[] = [];
   let gate: Promise<void> | null = null;
   const job: JobDefinition = {
     name,
     schedule: '0 0 * * *',
     description: 'test probe',
-    period: options.period ?? (() => 'p1'),
+    cadence: options.cadence ?? P1,
     async run(ctx) {
       calls.push(ctx);
       if (gate) await gate;
@@ -113,7 +115,7 @@ describe('scheduler', () => {
   });
 
   it('the same instance never runs one job twice at once', async () => {
-    const p = probe('solo', { period: () => null });
+    const p = probe('solo', { cadence: continuous });
     const [a] = pair([p.job]);
     const release = p.hold();
     const first = a.run('solo');
@@ -124,7 +126,7 @@ describe('scheduler', () => {
   });
 
   it('a continuous job records no run row and leaves its lease free', async () => {
-    const p = probe('tick', { period: () => null });
+    const p = probe('tick', { cadence: continuous });
     const [a, b] = pair([p.job]);
     expect(await a.run('tick')).toMatchObject({ status: 'done', period: null });
     expect(await b.run('tick')).toMatchObject({ status: 'done' });
@@ -179,7 +181,7 @@ describe('scheduler', () => {
       name: 'flaky',
       schedule: '0 0 * * *',
       description: 'test',
-      period: () => 'p1',
+      cadence: P1,
       async run(ctx) {
         await ctx.checkpoint(`${ctx.resume.marker ?? ''}x`, { n: 1 });
         if (fail) throw new Error('panel down');

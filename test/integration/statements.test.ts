@@ -116,6 +116,29 @@ describe('statements job', () => {
     for (const id of ids) expect((await statementsFor(id)).map((s) => s.key)).toEqual([`email:statement:${id}:2026-07`]);
   });
 
+  it("the month runs midnight to midnight in the program's time zone", async () => {
+    const clientId = `stmt-${++n}`;
+    const saved = app.clock.current;
+    // 2026-10-31T16:00Z is already 1 November in Tokyo: November's earning, not October's.
+    app.clock.current = new Date('2026-10-31T16:00:00Z');
+    const id = await app.plugin.db.transaction(async (tx) => {
+      const account = await MemberAccount.enrol(tx, { id: clientId, locale: 'en', email: `${clientId}@example.com` });
+      await account.credit({ kind: 'earn', points: 40, reasonCode: 'test', earnedAt: tx.now, availableAt: tx.now, expiresAt: new Date('2027-12-01T00:00:00Z') });
+      return account.member.id;
+    });
+    app.clock.current = saved;
+    await app.plugin.services.members.setStatementsOptIn(clientId, true);
+    const job = statementsJob();
+    const base = { ...QUIET_JOB_CONTEXT, deps: testJobDeps(app.plugin), now: app.clock.now(), dryRun: false, timeZone: 'Asia/Tokyo', resume: { marker: null, counts: {} }, checkpoint: async () => {} };
+    await job.run({ ...base, period: '2026-10' });
+    await job.run({ ...base, period: '2026-11' });
+    const [october, november] = await statementsFor(id);
+    expect(october?.subject).toBe('Your rewards statement: Oct 1, 2026 – Oct 31, 2026');
+    expect(october?.text).toContain('Earned this period: 0');
+    expect(november?.subject).toBe('Your rewards statement: Nov 1, 2026 – Nov 30, 2026');
+    expect(november?.text).toContain('Earned this period: 40');
+  });
+
   it('refuses a period that is not a month', async () => {
     expect(await app.plugin.jobs.run('statements', { period: 'not-a-month' })).toMatchObject({ status: 'failed', error: expect.stringContaining('YYYY-MM') });
   });

@@ -1,6 +1,6 @@
 import { annualReference, isLeapYear, monthDaysCelebratedOn, yearsCompleted } from '../../plugin/domain/annual-awards';
 import { parseSettings } from '../../plugin/domain/settings';
-import { previousMonth } from '../../plugin/jobs/statements';
+import { lastMonth } from '../../plugin/jobs/job-definition';
 
 describe('annual awards: which days and how many years', () => {
   it.each([
@@ -34,8 +34,8 @@ describe('annual awards: which days and how many years', () => {
   });
 
   it('a statement run reports the month before, across a year', () => {
-    expect(previousMonth(new Date('2026-11-01T07:17:00Z'), 'UTC')).toBe('2026-10');
-    expect(previousMonth(new Date('2027-01-01T00:30:00Z'), 'UTC')).toBe('2026-12');
+    expect(lastMonth.period(new Date('2026-11-01T07:17:00Z'), 'UTC')).toBe('2026-10');
+    expect(lastMonth.period(new Date('2027-01-01T00:30:00Z'), 'UTC')).toBe('2026-12');
   });
 });
 

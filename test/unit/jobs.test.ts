@@ -8,7 +8,7 @@ import { JOBS } from '../../plugin/jobs/registry';
 
 describe('declared jobs', () => {
   it('manifest.json lists exactly the declared jobs, with their schedules', () => {
-    expect(manifest.jobs).toEqual(JOBS.map((j) => ({ name: j.name, schedule: j.schedule })));
+    expect(manifest.jobs).toEqual(JOBS.map((j) => ({ name: j.name, schedule: j.schedule, description: j.description })));
   });
 
   it('have unique kebab-case names and valid cron schedules', () => {
@@ -26,8 +26,8 @@ describe('declared jobs', () => {
     expect(dayIn(instant, 'Asia/Tokyo')).toBe('2026-11-24');
     expect(dayIn(new Date('2026-11-23T03:00:00Z'), 'America/Los_Angeles')).toBe('2026-11-22');
     const expire = JOBS.find((j) => j.name === 'expire-points');
-    expect(expire?.period(instant, 'Pacific/Kiritimati')).toBe('2026-11-24');
-    expect(JOBS.find((j) => j.name === 'release-pending')?.period(instant, 'UTC')).toBeNull();
+    expect(expire?.cadence.period(instant, 'Pacific/Kiritimati')).toBe('2026-11-24');
+    expect(JOBS.find((j) => j.name === 'release-pending')?.cadence.period(instant, 'UTC')).toBeNull();
   });
 });
 

@@ -17,6 +17,8 @@ const ping = definePanelAction({
   capability: 'credit',
   onFailed: 'reverse_points',
   toWire: (p) => ({ client_id: p.clientId, note: p.note }),
+  wire: z.object({ client_id: z.string(), note: z.string() }),
+  example: { clientId: '42', note: 'hello' },
 });
 
 describe('docs generated from the registries', () => {
@@ -69,7 +71,7 @@ describe('panel adapters registry', () => {
 
   it('the PANEL setting accepts exactly the registered adapters', () => {
     for (const name of PANEL_ADAPTER_NAMES) expect(loadConfig({ PANEL: name }).panel).toBe(name);
-    expect(() => loadConfig({ PANEL: 'whmcs' })).toThrow(/PANEL/);
+    expect(() => loadConfig({ PANEL: 'blesta' })).toThrow(/PANEL/);
   });
 
   it('builds each adapter from the config fields its options schema names', () => {

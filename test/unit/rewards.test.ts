@@ -35,10 +35,10 @@ function request(over: Omit<Partial<RedemptionRequest>, 'member'> & { member?: P
 
 describe('decideRedemption', () => {
   it.each([
-    ['a fixed reward within the balance', request(), { ok: true, points: 500, value: { currency: 'USD', minor: 500 } }],
-    ['exactly the balance', request({ member: { pointsAvailable: 500 } }), { ok: true, points: 500, value: { currency: 'USD', minor: 500 } }],
+    ['a fixed reward within the balance', request(), { ok: true, points: 500, value: { currency: 'USD', minor: 500 }, delivery: 'credit' }],
+    ['exactly the balance', request({ member: { pointsAvailable: 500 } }), { ok: true, points: 500, value: { currency: 'USD', minor: 500 }, delivery: 'credit' }],
     ['one point short', request({ member: { pointsAvailable: 499 } }), { ok: false, refusal: 'not_enough_points', needed: 1 }],
-    ['a flexible amount in steps', request({ reward: flexible, points: 700 }), { ok: true, points: 700, value: { currency: 'USD', minor: 700 } }],
+    ['a flexible amount in steps', request({ reward: flexible, points: 700 }), { ok: true, points: 700, value: { currency: 'USD', minor: 700 }, delivery: 'credit' }],
     ['a flexible amount off the step', request({ reward: flexible, points: 750 }), { ok: false, refusal: 'invalid_points' }],
     ['a flexible amount below the minimum', request({ reward: flexible, points: 200 }), { ok: false, refusal: 'invalid_points' }],
     ['a flexible reward without an amount', request({ reward: flexible }), { ok: false, refusal: 'invalid_points' }],
@@ -59,11 +59,41 @@ describe('decideRedemption', () => {
 
   it('a percentage code needs no value in the member’s currency, an amount code does', () => {
     const percent: Reward = { ...fixed, kind: 'promo_code', values: {}, promo: { type: 'percent', percent: 10, validDays: 30 } };
-    expect(decideRedemption(request({ reward: percent }))).toEqual({ ok: true, points: 500, value: { currency: 'USD', minor: 0 } });
+    expect(decideRedemption(request({ reward: percent }))).toEqual({ ok: true, points: 500, value: { currency: 'USD', minor: 0 }, delivery: 'promo' });
     const amount: Reward = { ...percent, promo: { type: 'amount', validDays: null } };
     expect(decideRedemption(request({ reward: amount }))).toEqual({ ok: false, refusal: 'no_value_in_currency' });
     expect(deliveryOf(amount)).toBe('promo');
     expect(deliveryOf({ kind: 'perk', promo: null })).toBe('credit');
+  });
+
+  describe('on a panel that cannot create promo codes (WHMCS)', () => {
+    const refuse = { promoCodes: false, promoCodeFallback: 'refuse' } as const;
+    const credit = { promoCodes: false, promoCodeFallback: 'credit' } as const;
+    const amountCode: Reward = { ...fixed, kind: 'promo_code', values: { USD: 700 }, promo: { type: 'amount', validDays: null } };
+    const percentCode: Reward = { ...amountCode, values: {}, promo: { type: 'percent', percent: 10, validDays: 30 } };
+    const codePerk: Reward = { ...amountCode, kind: 'perk' };
+
+    it('refuses a code reward up front when the program refuses, whatever the balance', () => {
+      for (const reward of [amountCode, percentCode, codePerk]) {
+        expect(decideRedemption(request({ reward, panel: refuse }))).toEqual({ ok: false, refusal: 'promo_code_unsupported' });
+        expect(decideRedemption(request({ reward, panel: refuse, member: { pointsAvailable: 0 } }))).toEqual({ ok: false, refusal: 'promo_code_unsupported' });
+      }
+      expect(deliveryOf(amountCode, refuse)).toBeNull();
+    });
+
+    it('gives a code reward as credit of its value in the member’s currency when the program says credit', () => {
+      expect(decideRedemption(request({ reward: amountCode, panel: credit }))).toEqual({ ok: true, points: 500, value: { currency: 'USD', minor: 700 }, delivery: 'credit' });
+      expect(decideRedemption(request({ reward: codePerk, panel: credit }))).toMatchObject({ ok: true, delivery: 'credit' });
+      // A percentage code has a credit value only where the provider gave it one.
+      expect(decideRedemption(request({ reward: { ...percentCode, values: { USD: 300 } }, panel: credit }))).toMatchObject({ ok: true, value: { currency: 'USD', minor: 300 }, delivery: 'credit' });
+      expect(decideRedemption(request({ reward: percentCode, panel: credit }))).toEqual({ ok: false, refusal: 'promo_code_unsupported' });
+      expect(decideRedemption(request({ reward: amountCode, panel: credit, member: { currency: 'EUR' } }))).toEqual({ ok: false, refusal: 'no_value_in_currency' });
+    });
+
+    it('leaves credit rewards alone, and a panel with codes delivers codes whatever the setting', () => {
+      expect(decideRedemption(request({ panel: refuse }))).toMatchObject({ ok: true, delivery: 'credit' });
+      expect(decideRedemption(request({ reward: amountCode, panel: { promoCodes: true, promoCodeFallback: 'credit' } }))).toMatchObject({ ok: true, delivery: 'promo' });
+    });
   });
 
   it('says "not enough points" only when nothing else stands in the way', () => {

@@ -29,7 +29,8 @@ const KEEP = 1000;
  */
 export class DemoPanelApi implements PanelApi {
   readonly name = 'demo';
-  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: true, promoCode: true };
+  static readonly CAPABILITIES: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: true, promoCode: true };
+  readonly capabilities: PanelCapabilities = DemoPanelApi.CAPABILITIES;
   private readonly byKey = new Map<string, DemoPanelAction>();
   private readonly tiers = new Map<string, string>();
   private seq = 0;

@@ -4,7 +4,7 @@ import type { Database } from '../../db/database';
 import { parseCanonicalEvent } from '../../events/canonical-event';
 import { StandardWebhookSigner } from '../../lib/standard-webhooks';
 import type { Logger } from '../../logger';
-import type { AuthService } from '../../services/auth-service';
+import type { AdminRole, AuthService } from '../../services/auth-service';
 import type { EventService } from '../../services/event-service';
 import type { ProgramService } from '../../services/program-service';
 import type { TierService } from '../../services/tier-service';
@@ -99,6 +99,15 @@ export class DemoPanel {
     const client = this.client(clientId);
     const token = await this.deps.auth.mintSsoToken(clientId, { locale: client?.locale });
     return `${mount}/sso?token=${encodeURIComponent(token)}`;
+  }
+
+  /**
+   * The demo panel's admin side: a one-time admin SSO link for a demo admin of `role`, as a
+   * panel's admin area makes one (the owner, a billing admin, a read-only viewer).
+   */
+  async adminSsoUrl(role: AdminRole, mount = ''): Promise<string> {
+    const token = await this.deps.auth.mintAdminSsoToken({ id: `demo-${role}`, name: `Demo ${role}`, role });
+    return `${mount}/admin/sso?token=${encodeURIComponent(token)}`;
   }
 
   /**

@@ -1,6 +1,7 @@
 import axios, { type AxiosInstance } from 'axios';
 import { Webhook } from 'standardwebhooks';
 import { PanelError } from '../../errors';
+import { retryAfterMs } from '../../lib/retry-after';
 import type { PanelActionCall, PanelApi, PanelCapabilities, PanelResult } from '../panel-api';
 
 export interface GenericPanelOptions {
@@ -8,6 +9,7 @@ export interface GenericPanelOptions {
   url: string;
   /** Standard Webhooks secret (`whsec_…`) the shim verifies with. */
   secret: string;
+  /** Per request (PANEL_TIMEOUT_SECONDS); a receiver that hangs longer counts as a network error and is retried. */
   timeoutMs?: number;
   /** For tests; defaults to a fresh axios instance. */
   http?: AxiosInstance;
@@ -21,19 +23,28 @@ export interface GenericPanelOptions {
  * the description) before acting, because a redelivery can happen (see PanelApi).
  *
  * Body: `{ "type": <action name>, "idempotency_key", "data": <the action's wire form> }`, for
- * every action declared in domain/panel-actions.ts (README "Panel actions" lists them), so a
+ * every action declared in domain/panel-actions.ts (README "Any other panel" lists them), so a
  * new action needs no change here. Answer: 2xx with optional `{ "reference": "…" }`.
  *
- * No retries here: one attempt per call, and the outbox dispatcher owns backoff.
+ * Failures follow the Standard Webhooks spec: every non-2xx answer and every network error
+ * (timeouts included) is retryable, since a receiver whose clock is off answers 401 and
+ * would otherwise lose every action; `Retry-After` is passed on as the next attempt's delay;
+ * 410 Gone means the endpoint is retired, and the dispatcher pauses it. No retries here: one
+ * attempt per call, and the outbox dispatcher owns backoff.
  */
 export class GenericPanelApi implements PanelApi {
   readonly name = 'generic';
   // The shim decides what its panel can do; an action it can't do is refused with a 4xx.
-  readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: true, promoCode: true };
+  static readonly CAPABILITIES: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: true, promoCode: true };
+  readonly capabilities: PanelCapabilities = GenericPanelApi.CAPABILITIES;
   private readonly webhook: Webhook;
   private readonly http: AxiosInstance;
   /** The URL as logs and last_error show it: without credentials or a query (which may hold a token). */
   private readonly shownUrl: string;
+  /** Where actions go, as /healthz and the pause record show it. */
+  get endpoint(): string {
+    return this.shownUrl;
+  }
 
   constructor(private readonly options: GenericPanelOptions) {
     this.webhook = new Webhook(options.secret);
@@ -60,7 +71,7 @@ export class GenericPanelApi implements PanelApi {
     try {
       res = await this.http.post(this.options.url, body, {
         headers,
-        timeout: this.options.timeoutMs ?? 10_000,
+        timeout: this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         validateStatus: () => true,
         // The answer is small JSON; a misbehaving endpoint must not stream megabytes into us.
         maxContentLength: 64 * 1024,
@@ -76,14 +87,21 @@ export class GenericPanelApi implements PanelApi {
       });
     }
     if (res.status >= 200 && res.status < 300) return { reference: referenceFrom(res.data) };
-    // Refusals (4xx) won't change on a retry, except timeouts and rate limits.
-    const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
-    throw new PanelError('panel_refused', {
-      message: `POST ${this.shownUrl} answered ${res.status}: ${String(res.data ?? '').slice(0, 300)}`,
-      retryable,
-    });
+    const message = `POST ${this.shownUrl} answered ${res.status}: ${String(res.data ?? '').slice(0, 300)}`;
+    if (res.status === 410) {
+      throw new PanelError('panel_gone', {
+        message,
+        help: 'The receiver says this endpoint is retired. Fix PANEL_ACTIONS_URL (or the receiver), then resume it with plugin.jobs.resumePanel().',
+        retryable: false,
+        endpointGone: true,
+      });
+    }
+    throw new PanelError('panel_refused', { message, retryable: true, retryAfterMs: retryAfterMs(res.headers['retry-after']) });
   }
 }
+
+/** PANEL_TIMEOUT_SECONDS' default: long enough for a slow panel API call behind the shim. */
+export const DEFAULT_TIMEOUT_MS = 20_000;
 
 function referenceFrom(text: unknown): string | null {
   if (typeof text !== 'string' || text.trim() === '') return null;

@@ -1,7 +1,7 @@
 import type { Member } from '../../domain/member';
 import type { Money } from '../../domain/money';
 import type { Redemption } from '../../domain/redemption';
-import { deliveryOf, type RedemptionRefusal, type Reward } from '../../domain/rewards';
+import { deliveryOf, type Delivery, type RedemptionRefusal, type Reward } from '../../domain/rewards';
 import { localized } from '../../domain/tiers';
 import type { Translations, Translator } from '../../i18n';
 import { formatDecimal, formatInteger, formatMoney } from '../../i18n/format';
@@ -71,14 +71,23 @@ export class RedeemPresenter {
 
   confirm(
     i18n: Translator,
-    input: { reward: Reward; member: Member | null; key: string; csrfToken: string; mount: string; refusal?: { code: RedemptionRefusal; needed?: number } },
+    input: {
+      reward: Reward;
+      member: Member | null;
+      key: string;
+      csrfToken: string;
+      mount: string;
+      refusal?: { code: RedemptionRefusal; needed?: number };
+      /** How this panel delivers it (a code may become credit); absent, as the reward is defined. */
+      delivery?: Delivery | null;
+    },
   ): ConfirmView {
     const { reward, member } = input;
     const currency = member?.currency ?? null;
     const unit = currency === null ? undefined : reward.values[currency];
     const fixedValue = reward.costPoints !== null && currency !== null && unit !== undefined ? { currency, minor: unit } : null;
     const step = reward.stepPoints ?? 0;
-    const code = deliveryOf(reward) === 'promo';
+    const code = (input.delivery === undefined ? deliveryOf(reward) : input.delivery) === 'promo';
     return {
       reward: { id: reward.id, name: text(reward.names, i18n), description: text(reward.descriptions, i18n) },
       summary:

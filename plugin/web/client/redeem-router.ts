@@ -53,8 +53,11 @@ export function redeemRouter(deps: {
     const offer = offers.find((o) => o.reward.id === rewardId);
     if (!offer) throw new NotFoundError('not_found', { message: `No reward ${rewardId} on offer` });
     const i18n = deps.presenter.i18nFor(member, client.locale);
-    const refusal = form.refusal ?? (offer.decision.ok || offer.reward.costPoints === null ? undefined : { code: offer.decision.refusal, needed: offer.decision.needed });
-    const model = deps.presenter.confirm(i18n, { reward: offer.reward, member, key: form.key, csrfToken: deps.csrf.token(req, res), mount: mountOf(res), refusal });
+    // A flexible reward is decided at its smallest amount, which may not be the member's: only a
+    // refusal about the reward itself (a code this panel can't deliver) is shown before they choose.
+    const shown = !offer.decision.ok && (offer.reward.costPoints !== null || offer.delivery === null);
+    const refusal = form.refusal ?? (shown && !offer.decision.ok ? { code: offer.decision.refusal, needed: offer.decision.needed } : undefined);
+    const model = deps.presenter.confirm(i18n, { reward: offer.reward, member, key: form.key, csrfToken: deps.csrf.token(req, res), mount: mountOf(res), refusal, delivery: offer.delivery });
     send(res, status, 'client/redeem-confirm', model, i18n);
   };
 

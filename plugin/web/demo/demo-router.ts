@@ -6,6 +6,7 @@ import { formatMoney } from '../../i18n/format';
 import type { DemoPanelAction } from '../../panels/demo/demo-panel-api';
 import { DEMO_EVENT_TYPES, demoTypeLabelKey, type DemoEventType } from '../../panels/demo/demo-clients';
 import type { DemoPanel, DeliveryResult } from '../../panels/demo/demo-panel';
+import { ADMIN_ROLES } from '../../services/auth-service';
 import type { Csrf } from '../csrf';
 import { mountOf } from '../urls';
 import type { ViewRenderer } from '../views';
@@ -47,6 +48,7 @@ export function demoRouter(deps: {
     const form = view.form ?? { client: clients[0]?.id ?? '', type: DEMO_EVENT_TYPES[0], amount: '', previous: '', invoice: '' };
     const model = {
       clients: clients.map((c) => ({ ...c, selected: c.id === form.client })),
+      adminRoles: ADMIN_ROLES.map((role) => ({ role, label: `admin.role.${role}` })),
       types: DEMO_EVENT_TYPES.map((type) => ({ type, labelKey: demoTypeLabelKey(type), selected: type === form.type })),
       form,
       formError: view.formError && {
@@ -71,6 +73,13 @@ export function demoRouter(deps: {
   router.get('/demo/open/:clientId', async (req, res) => {
     if (!deps.demo.client(req.params.clientId)) throw new ValidationError([{ path: 'clientId', message: 'is not a demo client' }]);
     res.redirect(303, await deps.demo.ssoUrl(req.params.clientId, mountOf(res)));
+  });
+
+  // The demo's admin side: signs a demo admin of that role in, as a panel's admin area would.
+  router.get('/demo/admin/:role', async (req, res) => {
+    const role = ADMIN_ROLES.find((r) => r === req.params.role);
+    if (!role) throw new ValidationError([{ path: 'role', message: `must be one of ${ADMIN_ROLES.join(', ')}` }]);
+    res.redirect(303, await deps.demo.adminSsoUrl(role, mountOf(res)));
   });
 
   const formOf = (req: Request): FormState => {

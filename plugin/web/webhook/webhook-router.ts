@@ -1,9 +1,8 @@
 import express, { Router, type RequestHandler } from 'express';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import type { RateLimiter } from '../../db/rate-limits';
-import { findTooDeep, MAX_JSON_DEPTH } from '../../domain/json-depth';
-import { AppError, BadRequestError, RateLimitedError, UnauthorizedError, ValidationError } from '../../errors';
-import { parseCanonicalEvent } from '../../events/canonical-event';
+import { AppError, RateLimitedError, UnauthorizedError, ValidationError } from '../../errors';
+import { checkEventInput, parseJsonText } from '../../events/event-input';
 import type { EventService } from '../../services/event-service';
 import { byIp } from '../rate-limit';
 import { outcomeOf } from '../request-log';
@@ -98,37 +97,13 @@ export function webhookRouter(deps: {
       throw badSignature(err.message);
     }
 
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new BadRequestError('malformed_json', {
-        message: 'The body is not valid JSON',
-        help: 'Send one canonical event as a JSON object (see DESIGN §6).',
-        fields: [{ path: 'body', message: `is not valid JSON: ${(err as Error).message}` }],
-      });
-    }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-      throw new BadRequestError('malformed_json', {
-        message: 'The body must be a JSON object',
-        fields: [{ path: 'body', message: 'must be a JSON object' }],
-      });
-    }
-
-    // Before the schema and the body hash, which both recurse.
-    const tooDeep = findTooDeep(json);
-    if (tooDeep !== null) {
-      throw new ValidationError([{ path: tooDeep, message: `is nested deeper than ${MAX_JSON_DEPTH} levels` }], 'Send the canonical event without deeply nested extra fields.');
-    }
-
-    const parsed = parseCanonicalEvent(json, deps.clock());
-    if (!parsed.ok) throw new ValidationError(parsed.fields);
+    const parsed = checkEventInput(parseJsonText(body.toString('utf8')), deps.clock());
     if (parsed.event.id !== req.get('webhook-id')) {
       throw new ValidationError([{ path: 'id', message: 'must equal the webhook-id header' }]);
     }
     const outcome = outcomeOf(res);
     outcome.eventType = parsed.event.type;
-    const result = await deps.events.ingest(deps.source, parsed.event, json, { requestId: requestIdOf(res) });
+    const result = await deps.events.ingest(deps.source, parsed.event, parsed.json, { requestId: requestIdOf(res) });
     outcome.outcome = result.outcome;
     res.json(result);
   });

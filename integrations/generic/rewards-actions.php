@@ -1,0 +1,112 @@
+<?php
+/**
+ * hosting-rewards → your panel: a receiver for panel actions (README "Any other panel").
+ *
+ * PHP 8.1+, no Composer. Point PANEL_ACTIONS_URL at this file and give it the plugin's
+ * WEBHOOK_SECRET. Each request is one action, signed per Standard Webhooks:
+ *   webhook-id        = the action's idempotency key (also "idempotency_key" in the body)
+ *   webhook-timestamp = unix seconds
+ *   webhook-signature = "v1,<base64 HMAC-SHA256 of id.timestamp.body>" (space-separated list)
+ * Answer 2xx, optionally with {"reference": "<your id for what you created>"}. Any other answer
+ * (or none within PANEL_TIMEOUT_SECONDS) is retried with backoff; 410 Gone pauses all actions
+ * until the plugin's operator resumes them, so answer 410 only when this URL is retired.
+ *
+ * Try it: WEBHOOK_SECRET=whsec_... php -S 127.0.0.1:8081 rewards-actions.php
+ */
+declare(strict_types=1);
+
+const REWARDS_TOLERANCE_SECONDS = 300;
+
+/** The secret's key bytes: `whsec_` followed by base64. */
+function rewards_key(string $secret): ?string
+{
+    if (str_starts_with($secret, 'whsec_')) {
+        $secret = substr($secret, 6);
+    }
+    $key = base64_decode($secret, true);
+    return ($key === false || $key === '') ? null : $key;
+}
+
+/** True when one of the signatures is ours for exactly this id, timestamp and body, and the timestamp is fresh. */
+function rewards_verify(string $key, string $id, string $timestamp, string $body, string $signatures, int $now): bool
+{
+    if ($id === '' || preg_match('/^\d{1,12}$/', $timestamp) !== 1) {
+        return false;
+    }
+    if (abs($now - (int) $timestamp) > REWARDS_TOLERANCE_SECONDS) {
+        return false; // stale or from the future: a replay, or a clock that is off
+    }
+    $expected = base64_encode(hash_hmac('sha256', $id . '.' . $timestamp . '.' . $body, $key, true));
+    foreach (explode(' ', trim($signatures)) as $candidate) {
+        [$version, $signature] = array_pad(explode(',', $candidate, 2), 2, '');
+        if ($version === 'v1' && hash_equals($expected, $signature)) { // constant-time compare
+            return true;
+        }
+    }
+    return false;
+}
+
+function rewards_answer(int $status, array $body): never
+{
+    http_response_code($status);
+    header('Content-Type: application/json');
+    echo json_encode($body);
+    exit;
+}
+
+/**
+ * Does the action in your panel and returns your reference. Replace the bodies with your
+ * panel's API calls; money comes as a decimal string ("12.50") plus an ISO 4217 currency.
+ */
+function rewards_perform(string $type, array $data, string $key): string
+{
+    return match ($type) {
+        'invoice.discount' => 'line-' . substr(hash('sha256', $key), 0, 12),   // add a line of -$data['amount'] to $data['invoice_id']
+        'client.tier'      => 'group-' . $data['tier'],                          // move $data['client_id'] to the tier's client group
+        'client.credit'    => 'credit-' . substr(hash('sha256', $key), 0, 12), // add $data['amount'] $data['currency'] credit
+        'promo.create'     => 'promo-' . $data['code'],                          // create the single-use code
+        'client.email'     => 'mail-' . substr(hash('sha256', $key), 0, 12),   // send $data['subject'], $data['html'], $data['text'] to $data['to']
+        default            => throw new DomainException("unsupported action $type"),
+    };
+}
+
+$key = rewards_key((string) getenv('WEBHOOK_SECRET'));
+if ($key === null) {
+    rewards_answer(500, ['error' => 'WEBHOOK_SECRET is not set to whsec_<base64>']);
+}
+if (($_SERVER['REQUEST_METHOD'] ?? '') !== 'POST') {
+    rewards_answer(405, ['error' => 'POST only']);
+}
+$body = (string) file_get_contents('php://input');
+$id = (string) ($_SERVER['HTTP_WEBHOOK_ID'] ?? '');
+if (!rewards_verify($key, $id, (string) ($_SERVER['HTTP_WEBHOOK_TIMESTAMP'] ?? ''), $body, (string) ($_SERVER['HTTP_WEBHOOK_SIGNATURE'] ?? ''), time())) {
+    rewards_answer(401, ['error' => 'invalid_signature']);
+}
+$action = json_decode($body, true);
+if (!is_array($action) || ($action['idempotency_key'] ?? null) !== $id || !is_string($action['type'] ?? null) || !is_array($action['data'] ?? null)) {
+    rewards_answer(400, ['error' => 'malformed_action']);
+}
+
+// Exactly once: the same key arrives again when an answer was lost. Claim the key before acting
+// (an exclusive create here; a unique key in your database in production), and answer a repeat
+// with the first reference.
+$store = rtrim((string) (getenv('REWARDS_ACTIONS_DIR') ?: sys_get_temp_dir()), '/');
+$file = $store . '/rewards-action-' . hash('sha256', $id) . '.json';
+$claim = @fopen($file, 'x');
+if ($claim === false) {
+    $seen = json_decode((string) @file_get_contents($file), true);
+    if (is_array($seen) && isset($seen['reference'])) {
+        rewards_answer(200, ['reference' => $seen['reference']]);
+    }
+    rewards_answer(409, ['error' => 'in_progress']); // a concurrent delivery holds it: retried later
+}
+try {
+    $reference = rewards_perform($action['type'], $action['data'], $id);
+} catch (Throwable $e) {
+    fclose($claim);
+    unlink($file); // not done: the retry may act
+    rewards_answer(422, ['error' => $e->getMessage()]);
+}
+fwrite($claim, (string) json_encode(['type' => $action['type'], 'data' => $action['data'], 'reference' => $reference]));
+fclose($claim);
+rewards_answer(200, ['reference' => $reference]);

@@ -1,0 +1,310 @@
+<?php
+
+namespace HostingRewards;
+
+use WHMCS\Database\Capsule;
+
+/**
+ * Sends events to the plugin without ever holding up or breaking the panel: a short timeout,
+ * failures logged to the activity log, and a local spool (mod_hosting_rewards_spool) that
+ * AfterCronJob flushes in order. Every event is written to the spool before it is sent, so
+ * even a PHP fatal error in the middle leaves it to the cron.
+ *
+ * An event id seen before is sent with the body first stored for it: a hook WHMCS fires again
+ * repeats the same delivery (the plugin answers "duplicate"), never a conflicting one.
+ */
+final class Spool
+{
+    public const TABLE = 'mod_hosting_rewards_spool';
+    /** Sent rows are kept this long: they answer re-fired hooks and find a paid cycle to reverse. */
+    private const KEEP_SENT_DAYS = 400;
+    /** After this long without success an event is marked failed (and logged). */
+    private const GIVE_UP_DAYS = 14;
+
+    /**
+     * How deliveries are POSTed when no transport is given: curl. A test harness (or a host
+     * that must go through a proxy) may replace it.
+     *
+     * @var (callable(string, array<string,string>, string, int): array{0:int,1:string,2:string})|null
+     */
+    public static $defaultTransport = null;
+
+    /** @var callable(string, array<string,string>, string, int): array{0:int,1:string,2:string} */
+    private $transport;
+
+    public function __construct(private Settings $settings, ?callable $transport = null)
+    {
+        $this->transport = $transport ?? self::$defaultTransport ?? [self::class, 'curlPost'];
+    }
+
+    /** Creates the table (idempotent): `_activate`. */
+    public static function createTable(): void
+    {
+        $schema = Capsule::schema();
+        if ($schema->hasTable(self::TABLE)) {
+            return;
+        }
+        $schema->create(self::TABLE, function ($table) {
+            $table->increments('id');
+            $table->string('event_id', 128)->unique();
+            $table->string('event_type', 40);
+            $table->string('object_ref', 64)->index();
+            $table->string('discriminator', 64)->default('');
+            $table->mediumText('body');
+            $table->string('state', 10)->default('pending')->index();
+            $table->unsignedInteger('attempts')->default(0);
+            $table->dateTime('next_attempt_at')->nullable();
+            $table->string('last_error', 500)->default('');
+            $table->dateTime('created_at')->nullable();
+            $table->dateTime('sent_at')->nullable();
+        });
+    }
+
+    public static function dropTable(): void
+    {
+        Capsule::schema()->dropIfExists(self::TABLE);
+    }
+
+    /** Spools and sends one built event (`[event, objectRef, discriminator]`). */
+    public function deliver(array $built): void
+    {
+        [$event, $objectRef, $discriminator] = $built;
+        $id = (string) $event['id'];
+        $row = Capsule::table(self::TABLE)->where('event_id', $id)->first();
+        if ($row === null) {
+            $now = self::dbNow();
+            try {
+                Capsule::table(self::TABLE)->insert([
+                    'event_id' => $id,
+                    'event_type' => (string) $event['type'],
+                    'object_ref' => substr($objectRef, 0, 64),
+                    'discriminator' => substr($discriminator, 0, 64),
+                    'body' => json_encode($event, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR),
+                    'state' => 'pending',
+                    'attempts' => 0,
+                    'next_attempt_at' => $now,
+                    'last_error' => '',
+                    'created_at' => $now,
+                    'sent_at' => null,
+                ]);
+            } catch (\Throwable $e) {
+                // The same hook ran at the same moment in another request: its row is the one.
+                if (Capsule::table(self::TABLE)->where('event_id', $id)->first() === null) {
+                    throw $e;
+                }
+            }
+            $row = Capsule::table(self::TABLE)->where('event_id', $id)->first();
+            if ($row === null) {
+                return;
+            }
+        }
+        // An older event of the same object still waits: keep the order (paid before refunded), let the cron send both.
+        $waiting = Capsule::table(self::TABLE)->where('object_ref', $row->object_ref)->where('state', 'pending')->where('id', '<', $row->id)->exists();
+        if ($waiting) {
+            return;
+        }
+        $this->attempt($row);
+    }
+
+    /**
+     * Sends what is due, oldest first (AfterCronJob). An object whose event fails keeps its
+     * later events for the next run, so they still arrive in order.
+     *
+     * @return array{sent:int, failed:int, waiting:int}
+     */
+    public function flush(int $limit = 200): array
+    {
+        $result = ['sent' => 0, 'failed' => 0, 'waiting' => 0];
+        $blocked = [];
+        $now = self::dbNow();
+        $rows = Capsule::table(self::TABLE)->where('state', 'pending')->orderBy('id')->limit($limit)->get();
+        foreach ($rows as $row) {
+            if (isset($blocked[$row->object_ref]) || ($row->next_attempt_at !== null && (string) $row->next_attempt_at > $now)) {
+                $blocked[$row->object_ref] = true;
+                $result['waiting']++;
+                continue;
+            }
+            $outcome = $this->attempt($row);
+            if ($outcome !== 'sent') {
+                $blocked[$row->object_ref] = true;
+            }
+            $result[$outcome === 'sent' ? 'sent' : ($outcome === 'failed' ? 'failed' : 'waiting')]++;
+        }
+        $this->prune();
+        return $result;
+    }
+
+    /**
+     * Drops sent rows past KEEP_SENT_DAYS, except a service's latest status change: it carries
+     * the count `statusChange` goes on from. That row becomes `kept` (no longer a candidate
+     * here), and an older kept row of the same service goes, so each service keeps at most one.
+     */
+    private function prune(): void
+    {
+        $cutoff = date('Y-m-d H:i:s', time() - self::KEEP_SENT_DAYS * 86400);
+        foreach (Capsule::table(self::TABLE)->where('state', 'sent')->where('sent_at', '<', $cutoff)->orderBy('id')->limit(1000)->get() as $row) {
+            $change = self::statusChangeOf($row);
+            if ($change === null || self::latestStatusChange((string) $row->object_ref)['id'] !== (int) $row->id) {
+                Capsule::table(self::TABLE)->where('id', $row->id)->delete();
+                continue;
+            }
+            Capsule::table(self::TABLE)->where('object_ref', $row->object_ref)->where('state', 'kept')->where('id', '<', $row->id)->delete();
+            Capsule::table(self::TABLE)->where('id', $row->id)->update(['state' => 'kept']);
+        }
+    }
+
+    /**
+     * The discriminator of a module status change of a service (suspend, unsuspend, terminate):
+     * `<n>-<first seen>`, n counting the service's status changes this spool has seen and the
+     * UTC second the change was first seen (`20261207T011500Z`). WHMCS firing the hook again for
+     * the same change (the service's latest recorded change is already this verb: suspending a
+     * suspended service) gets the discriminator it got the first time, so the same event id,
+     * which the plugin answers as a duplicate; a change after another one (a suspend after an
+     * unsuspend) gets the next n, so a new id. The time keeps ids apart should the count start
+     * again (the spool table is dropped on deactivation). Neither the hook's vars nor tblhosting
+     * say when a status changed, which is why the count is kept here.
+     */
+    public static function statusChange(int $serviceId, string $verb): string
+    {
+        $latest = self::latestStatusChange("service:{$serviceId}");
+        if ($latest !== null && $latest['verb'] === $verb) {
+            return $latest['discriminator'];
+        }
+        return (($latest['n'] ?? 0) + 1) . '-' . gmdate('Ymd\THis\Z');
+    }
+
+    /** @return array{id:int, verb:string, discriminator:string, n:int}|null the newest status change of a service, n the highest count */
+    private static function latestStatusChange(string $objectRef): ?array
+    {
+        $latest = null;
+        $max = 0;
+        foreach (Capsule::table(self::TABLE)->where('object_ref', $objectRef)->orderBy('id', 'desc')->get() as $row) {
+            $change = self::statusChangeOf($row);
+            if ($change === null) {
+                continue;
+            }
+            $latest ??= $change + ['id' => (int) $row->id];
+            $max = max($max, $change['n']);
+        }
+        return $latest === null ? null : ['n' => $max] + $latest;
+    }
+
+    /** @return array{verb:string, discriminator:string, n:int}|null */
+    private static function statusChangeOf(object $row): ?array
+    {
+        if (!preg_match('/^whmcs:service:\d+:(suspended|unsuspended|terminated):((\d{1,9})-\d{8}T\d{6}Z)$/', (string) $row->event_id, $m)) {
+            return null;
+        }
+        return ['verb' => $m[1], 'discriminator' => $m[2], 'n' => (int) $m[3]];
+    }
+
+    /** The discriminator of the last `invoice.paid` sent for an invoice, for its reversal. */
+    public static function lastPaid(int $invoiceId): ?string
+    {
+        $row = Capsule::table(self::TABLE)->where('object_ref', "invoice:{$invoiceId}")->where('event_type', 'invoice.paid')->orderBy('id', 'desc')->first();
+        return $row === null ? null : (string) $row->discriminator;
+    }
+
+    /** 'sent', 'retry' or 'failed'. */
+    private function attempt(object $row): string
+    {
+        $problems = $this->settings->problems();
+        if ($problems !== []) {
+            return $this->retry($row, 'not configured: ' . implode('; ', $problems));
+        }
+        $id = (string) $row->event_id;
+        $body = (string) $row->body;
+        $headers = Signing::webhookHeaders($this->settings->webhookSecret(), $id, time(), $body);
+        [$status, $answer, $error] = ($this->transport)($this->settings->pluginUrl() . '/hooks/events', $headers, $body, $this->settings->timeoutSeconds());
+        if ($status >= 200 && $status < 300) {
+            Capsule::table(self::TABLE)->where('id', $row->id)->update(['state' => 'sent', 'sent_at' => self::dbNow(), 'last_error' => '', 'attempts' => (int) $row->attempts + 1]);
+            return 'sent';
+        }
+        $why = $status === 0 ? "unreachable: {$error}" : "HTTP {$status}: " . substr($answer, 0, 300);
+        // The plugin refused the event itself (a bad field, a conflicting id): sending it again won't change that.
+        if (in_array($status, [400, 409, 413, 422], true)) {
+            Capsule::table(self::TABLE)->where('id', $row->id)->update(['state' => 'failed', 'last_error' => substr($why, 0, 500), 'attempts' => (int) $row->attempts + 1]);
+            logActivity("Hosting Rewards: event {$id} refused, not retried: {$why}");
+            return 'failed';
+        }
+        return $this->retry($row, $why);
+    }
+
+    private function retry(object $row, string $why): string
+    {
+        $attempts = (int) $row->attempts + 1;
+        $age = time() - (strtotime((string) $row->created_at) ?: time());
+        if ($age > self::GIVE_UP_DAYS * 86400) {
+            Capsule::table(self::TABLE)->where('id', $row->id)->update(['state' => 'failed', 'attempts' => $attempts, 'last_error' => substr($why, 0, 500)]);
+            logActivity("Hosting Rewards: event {$row->event_id} given up after " . self::GIVE_UP_DAYS . " days: {$why}");
+            return 'failed';
+        }
+        // The cron runs every five minutes; back off to an hour so a long outage costs little.
+        $delay = min(3600, 60 * (2 ** min(6, $attempts - 1)));
+        Capsule::table(self::TABLE)->where('id', $row->id)->update([
+            'attempts' => $attempts,
+            'next_attempt_at' => date('Y-m-d H:i:s', time() + $delay),
+            'last_error' => substr($why, 0, 500),
+        ]);
+        logActivity("Hosting Rewards: event {$row->event_id} not delivered ({$why}); spooled for the cron");
+        return 'retry';
+    }
+
+    /** @return array{0:int,1:string,2:string} status (0 when unreachable), body, error */
+    public static function curlPost(string $url, array $headers, string $body, int $timeout): array
+    {
+        if (!function_exists('curl_init')) {
+            return self::streamPost($url, $headers, $body, $timeout);
+        }
+        $ch = curl_init($url);
+        $lines = [];
+        foreach ($headers as $name => $value) {
+            $lines[] = "{$name}: {$value}";
+        }
+        curl_setopt_array($ch, [
+            CURLOPT_POST => true,
+            CURLOPT_POSTFIELDS => $body,
+            CURLOPT_HTTPHEADER => $lines,
+            CURLOPT_RETURNTRANSFER => true,
+            CURLOPT_CONNECTTIMEOUT => min(3, $timeout),
+            CURLOPT_TIMEOUT => $timeout,
+            CURLOPT_FOLLOWLOCATION => false,
+            CURLOPT_PROTOCOLS => CURLPROTO_HTTP | CURLPROTO_HTTPS,
+        ]);
+        $answer = curl_exec($ch);
+        $status = (int) curl_getinfo($ch, CURLINFO_RESPONSE_CODE);
+        $error = curl_error($ch);
+        curl_close($ch);
+        return [$answer === false ? 0 : $status, is_string($answer) ? $answer : '', $error];
+    }
+
+    /** The same POST without the curl extension (WHMCS requires curl; a bare PHP may lack it). */
+    private static function streamPost(string $url, array $headers, string $body, int $timeout): array
+    {
+        $lines = '';
+        foreach ($headers as $name => $value) {
+            $lines .= "{$name}: {$value}\r\n";
+        }
+        $context = stream_context_create(['http' => [
+            'method' => 'POST',
+            'header' => $lines,
+            'content' => $body,
+            'timeout' => $timeout,
+            'ignore_errors' => true,
+            'follow_location' => 0,
+        ]]);
+        $http_response_header = [];
+        $answer = @file_get_contents($url, false, $context);
+        $status = 0;
+        if (isset($http_response_header[0]) && preg_match('#^HTTP/\S+\s+(\d{3})#', $http_response_header[0], $m)) {
+            $status = (int) $m[1];
+        }
+        $error = $answer === false ? (error_get_last()['message'] ?? 'request failed') : '';
+        return [$status, is_string($answer) ? $answer : '', $error];
+    }
+
+    private static function dbNow(): string
+    {
+        return date('Y-m-d H:i:s');
+    }
+}

@@ -1,0 +1,228 @@
+import axios, { type AxiosInstance } from 'axios';
+import { PanelError } from '../../errors';
+
+export interface WhmcsApiOptions {
+  /** WHMCS_API_URL: the panel's `includes/api.php`, or its base URL (the path is added). */
+  url: string;
+  /** API credentials (Setup > Staff Management > API Credentials). */
+  identifier: string;
+  secret: string;
+  /** WHMCS_API_ACCESS_KEY: lets the API answer from an IP address not on WHMCS's allow list. */
+  accessKey?: string;
+  timeoutMs?: number;
+  /** For tests; defaults to a fresh axios instance. */
+  http?: AxiosInstance;
+}
+
+/** What WHMCS answered, `result: success` already checked. */
+export type WhmcsResponse = Record<string, unknown>;
+
+/**
+ * WHMCS refused a call (`result: error`, or an HTTP error status). `retryable` follows the
+ * outbox's rule: a panel that is down, slow or not yet allowing us (authentication, IP allow
+ * list: fixed by the admin, then the action goes) is worth retrying; a refusal of the call
+ * itself (a client or invoice that doesn't exist, a bad field) is not.
+ */
+export class WhmcsApiError extends PanelError {
+  constructor(
+    readonly action: string,
+    readonly whmcsMessage: string,
+    retryable: boolean,
+    readonly httpStatus: number | null = null,
+  ) {
+    super('panel_refused', {
+      message: `WHMCS ${action} failed${httpStatus === null ? '' : ` (HTTP ${httpStatus})`}: ${whmcsMessage}`,
+      help: retryable
+        ? 'The action is retried with backoff; check WHMCS_API_URL, the API credentials and the allowed IPs if it keeps failing.'
+        : 'WHMCS refused the call itself; retrying will not help. Check the client, invoice or setting it names.',
+      retryable,
+    });
+  }
+}
+
+/** Messages WHMCS answers when it doesn't let us in yet: the admin can fix these, so they retry. */
+const ACCESS_PROBLEM = /authentication failed|invalid ip|ip address.*not|access denied|api access|permission/i;
+
+/** One credit log entry (GetCredits). */
+export interface WhmcsCredit {
+  id: string;
+  date: string;
+  description: string;
+  amount: string;
+}
+
+export interface WhmcsInvoiceItem {
+  id: string;
+  type: string;
+  description: string;
+  amount: string;
+}
+
+export interface WhmcsInvoice {
+  id: string;
+  clientId: string;
+  status: string;
+  items: WhmcsInvoiceItem[];
+}
+
+export interface WhmcsClient {
+  id: string;
+  email: string;
+  currencyCode: string | null;
+  groupId: string | null;
+}
+
+/** A new invoice line for UpdateInvoice (`newitemdescription[n]`, `newitemamount[n]`, `newitemtaxed[n]`). */
+export interface NewInvoiceItem {
+  description: string;
+  /** Decimal string; negative for a discount. */
+  amount: string;
+  taxed: boolean;
+}
+
+/**
+ * The WHMCS API over HTTP (axios): form-encoded POSTs to `api.php` with identifier/secret
+ * authentication and `responsetype=json`. One attempt per call: the outbox dispatcher owns
+ * retries, and none of these calls is idempotent (see WhmcsPanelApi for how credit stays once).
+ */
+export class WhmcsApiClient {
+  private readonly http: AxiosInstance;
+  readonly endpoint: string;
+
+  constructor(private readonly options: WhmcsApiOptions) {
+    this.http = options.http ?? axios.create();
+    const u = new URL(options.url);
+    if (!u.pathname.endsWith('.php')) u.pathname = `${u.pathname.replace(/\/+$/, '')}/includes/api.php`;
+    this.endpoint = u.toString();
+  }
+
+  async call(action: string, params: Record<string, string | number | boolean | undefined> = {}): Promise<WhmcsResponse> {
+    const form = new URLSearchParams();
+    form.set('action', action);
+    form.set('identifier', this.options.identifier);
+    form.set('secret', this.options.secret);
+    if (this.options.accessKey) form.set('accesskey', this.options.accessKey);
+    form.set('responsetype', 'json');
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) form.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
+    let res;
+    try {
+      res = await this.http.post(this.endpoint, form.toString(), {
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        timeout: this.options.timeoutMs ?? 15_000,
+        validateStatus: () => true,
+        maxContentLength: 4 * 1024 * 1024,
+        maxRedirects: 0,
+        responseType: 'text',
+        transformResponse: (x) => x,
+      });
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      throw new PanelError('panel_unreachable', { message: `WHMCS ${action}: ${e.code ?? ''} ${e.message ?? String(err)}`.trim(), retryable: true });
+    }
+    const body = parseJson(res.data);
+    const message = typeof body?.message === 'string' ? body.message : String(res.data ?? '').slice(0, 300);
+    if (res.status >= 500 || res.status === 408 || res.status === 429) throw new WhmcsApiError(action, message, true, res.status);
+    if (body === null) {
+      // HTML from a proxy or a maintenance page: the API is not answering as itself.
+      throw new WhmcsApiError(action, `not a JSON answer: ${message}`, true, res.status);
+    }
+    if (body.result !== 'success' || res.status >= 300) {
+      throw new WhmcsApiError(action, message || 'result is not success', res.status === 401 || res.status === 403 || ACCESS_PROBLEM.test(message), res.status >= 300 ? res.status : null);
+    }
+    return body;
+  }
+
+  async addCredit(clientId: string, amount: string, description: string): Promise<{ creditId: string | null; newBalance: string | null }> {
+    const r = await this.call('AddCredit', { clientid: clientId, amount, description });
+    return { creditId: scalar(r.creditid) ?? scalar(r.id), newBalance: scalar(r.newbalance) };
+  }
+
+  async getCredits(clientId: string): Promise<WhmcsCredit[]> {
+    const r = await this.call('GetCredits', { clientid: clientId });
+    return listOf(r.credits, 'credit').map((c) => ({
+      id: scalar(c.id) ?? '',
+      date: scalar(c.date) ?? '',
+      description: scalar(c.description) ?? '',
+      amount: scalar(c.amount) ?? '',
+    }));
+  }
+
+  async getClientsDetails(clientId: string): Promise<WhmcsClient> {
+    const r = await this.call('GetClientsDetails', { clientid: clientId, stats: false });
+    // Newer WHMCS nests the client under `client`; older (and still, alongside) flattens it.
+    const c = { ...r, ...(isRecord(r.client) ? r.client : {}) };
+    return {
+      id: scalar(c.id) ?? scalar(c.userid) ?? clientId,
+      email: scalar(c.email) ?? '',
+      currencyCode: scalar(c.currency_code)?.toUpperCase() ?? null,
+      groupId: scalar(c.groupid),
+    };
+  }
+
+  async getInvoice(invoiceId: string): Promise<WhmcsInvoice> {
+    const r = await this.call('GetInvoice', { invoiceid: invoiceId });
+    return {
+      id: scalar(r.invoiceid) ?? invoiceId,
+      clientId: scalar(r.userid) ?? '',
+      status: scalar(r.status) ?? '',
+      items: listOf(r.items, 'item').map((i) => ({
+        id: scalar(i.id) ?? '',
+        type: scalar(i.type) ?? '',
+        description: scalar(i.description) ?? '',
+        amount: scalar(i.amount) ?? '',
+      })),
+    };
+  }
+
+  async updateInvoice(invoiceId: string, newItems: readonly NewInvoiceItem[]): Promise<void> {
+    const params: Record<string, string | number | boolean> = { invoiceid: invoiceId };
+    newItems.forEach((item, n) => {
+      params[`newitemdescription[${n}]`] = item.description;
+      params[`newitemamount[${n}]`] = item.amount;
+      params[`newitemtaxed[${n}]`] = item.taxed;
+    });
+    await this.call('UpdateInvoice', params);
+  }
+
+  async updateClient(clientId: string, fields: { groupid?: string }): Promise<void> {
+    await this.call('UpdateClient', { clientid: clientId, ...fields });
+  }
+
+  /** A custom email of type `general` to the client, in WHMCS's own email template. */
+  async sendEmail(clientId: string, subject: string, html: string): Promise<void> {
+    await this.call('SendEmail', { id: clientId, customtype: 'general', customsubject: subject, custommessage: html });
+  }
+}
+
+function parseJson(text: unknown): WhmcsResponse | null {
+  if (typeof text !== 'string') return isRecord(text) ? text : null;
+  try {
+    const v = JSON.parse(text) as unknown;
+    return isRecord(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function scalar(v: unknown): string | null {
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : null;
+}
+
+/**
+ * WHMCS lists come as `{ "credit": [ … ] }`, as `{ "credit": { … } }` when there is one, as a
+ * plain array, as an object keyed by index, or as `""` when there are none.
+ */
+function listOf(v: unknown, key: string): Record<string, unknown>[] {
+  const inner = isRecord(v) && key in v ? v[key] : v;
+  if (Array.isArray(inner)) return inner.filter(isRecord);
+  if (!isRecord(inner)) return [];
+  const keys = Object.keys(inner);
+  if (keys.length === 0) return [];
+  // A PHP array with gaps in its keys is encoded as an object keyed "0", "3"…
+  if (keys.every((k) => /^\d+$/.test(k)) && Object.values(inner).every(isRecord)) return Object.values(inner) as Record<string, unknown>[];
+  return [inner];
+}

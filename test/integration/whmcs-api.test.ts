@@ -1,0 +1,249 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../plugin/config';
+import { PANEL_ACTIONS } from '../../plugin/domain/panel-actions';
+import { createPanelAdapter, panelAdapterCapabilities } from '../../plugin/panels/adapters';
+import { PanelError } from '../../plugin/errors';
+import { panelActionCall, withKey } from '../../plugin/panels/panel-api';
+import { WhmcsApiClient, WhmcsApiError } from '../../plugin/panels/whmcs/whmcs-api-client';
+import { parseTierGroups, WhmcsPanelApi } from '../../plugin/panels/whmcs/whmcs-panel-api';
+import { FakeWhmcs } from '../support/fake-whmcs';
+
+/**
+ * The WHMCS API client and adapter against local servers: one answering recorded
+ * WHMCS-shaped bodies (nested and flattened, lists in each of WHMCS's shapes, errors), and a
+ * fake WHMCS that keeps state, for exactly-once credit and discount lines.
+ */
+
+/** Answers each action with a recorded body; records the form fields it was sent. */
+async function recorded(answers: Record<string, { status?: number; body: string }>) {
+  const seen: Array<Record<string, string>> = [];
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const p = Object.fromEntries(new URLSearchParams(raw));
+      seen.push({ ...p, 'content-type': req.headers['content-type'] ?? '', path: req.url ?? '' });
+      const a = answers[p.action ?? ''] ?? { status: 200, body: '{"result":"error","message":"Command Not Found"}' };
+      res.writeHead(a.status ?? 200, { 'content-type': 'application/json' });
+      res.end(a.body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { base, seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+const client = (url: string, timeoutMs = 2000) => new WhmcsApiClient({ url, identifier: 'id-1', secret: 'sec-1', accessKey: 'ak', timeoutMs });
+
+describe('WhmcsApiClient against recorded WHMCS answers', () => {
+  it('posts form fields with identifier/secret auth and responsetype=json to includes/api.php', async () => {
+    const srv = await recorded({ UpdateInvoice: { body: '{"result":"success","invoiceid":"7"}' } });
+    try {
+      await client(srv.base).updateInvoice('7', [{ description: 'Gold discount [ref abc]', amount: '-5.00', taxed: false }]);
+      expect(srv.seen[0]).toMatchObject({
+        path: '/includes/api.php',
+        'content-type': 'application/x-www-form-urlencoded',
+        action: 'UpdateInvoice',
+        identifier: 'id-1',
+        secret: 'sec-1',
+        accesskey: 'ak',
+        responsetype: 'json',
+        invoiceid: '7',
+        'newitemdescription[0]': 'Gold discount [ref abc]',
+        'newitemamount[0]': '-5.00',
+        'newitemtaxed[0]': '0',
+      });
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('reads a client nested under `client` and flattened at the top level alike', async () => {
+    const nested = await recorded({ GetClientsDetails: { body: '{"result":"success","userid":42,"client":{"id":42,"email":"a@example.com","currency_code":"eur","groupid":3}}' } });
+    const flat = await recorded({ GetClientsDetails: { body: '{"result":"success","userid":"42","id":"42","email":"a@example.com","currency_code":"EUR","groupid":"3"}' } });
+    try {
+      const expected = { id: '42', email: 'a@example.com', currencyCode: 'EUR', groupId: '3' };
+      expect(await client(nested.base).getClientsDetails('42')).toEqual(expected);
+      expect(await client(flat.base).getClientsDetails('42')).toEqual(expected);
+    } finally {
+      await nested.close();
+      await flat.close();
+    }
+  });
+
+  it.each([
+    ['several as a list', '{"credit":[{"id":1,"date":"2026-01-01","description":"a","amount":"1.00","relid":0},{"id":2,"date":"2026-01-02","description":"b","amount":"2.00","relid":0}]}', ['1', '2']],
+    ['one as an object', '{"credit":{"id":"5","date":"2026-01-01","description":"a","amount":"1.00"}}', ['5']],
+    ['a plain list', '[{"id":"6","description":"x","amount":"1.00","date":""}]', ['6']],
+    ['keyed by index', '{"credit":{"0":{"id":"7","description":"x","amount":"1.00"},"2":{"id":"8","description":"y","amount":"1.00"}}}', ['7', '8']],
+    ['none as an empty string', '""', []],
+  ])('reads the credit log given %s', async (_shape, credits, ids) => {
+    const srv = await recorded({ GetCredits: { body: `{"result":"success","totalresults":1,"clientid":"42","credits":${credits}}` } });
+    try {
+      expect((await client(srv.base).getCredits('42')).map((c) => c.id)).toEqual(ids);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('reads invoice lines nested under items.item, one or several', async () => {
+    const one = await recorded({ GetInvoice: { body: '{"result":"success","invoiceid":"9","userid":"42","status":"Unpaid","items":{"item":{"id":"1","type":"Hosting","description":"Plan","amount":"10.00"}}}' } });
+    try {
+      expect(await client(one.base).getInvoice('9')).toEqual({ id: '9', clientId: '42', status: 'Unpaid', items: [{ id: '1', type: 'Hosting', description: 'Plan', amount: '10.00' }] });
+    } finally {
+      await one.close();
+    }
+  });
+
+  it('turns result: error into a typed, non-retryable WhmcsApiError naming the call and the message', async () => {
+    const srv = await recorded({ AddCredit: { body: '{"result":"error","message":"Client ID Not Found"}' } });
+    try {
+      const err = await client(srv.base).addCredit('999', '5.00', 'x').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WhmcsApiError);
+      expect(err).toMatchObject({ action: 'AddCredit', whmcsMessage: 'Client ID Not Found', retryable: false, code: 'panel_refused', status: 502 });
+      expect((err as Error).message).toBe('WHMCS AddCredit failed: Client ID Not Found');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it.each([
+    ['a 5xx', { status: 503, body: '<html>maintenance</html>' }, true],
+    ['a 429', { status: 429, body: '' }, true],
+    ['an authentication failure (fixable by the admin)', { status: 403, body: '{"result":"error","message":"Authentication Failed"}' }, true],
+    ['an IP not allowed', { status: 200, body: '{"result":"error","message":"Invalid IP 10.0.0.1"}' }, true],
+    ['HTML instead of JSON', { status: 200, body: '<html>login</html>' }, true],
+    ['a validation error', { status: 200, body: '{"result":"error","message":"Amount must be a positive number"}' }, false],
+  ])('%s is retryable: %s', async (_what, answer, retryable) => {
+    const srv = await recorded({ AddCredit: answer });
+    try {
+      await expect(client(srv.base).addCredit('1', '5.00', 'x')).rejects.toMatchObject({ retryable });
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('a timeout and a refused connection are retryable', async () => {
+    const fake = await new FakeWhmcs().start();
+    try {
+      fake.addClient(1);
+      fake.fail('GetCredits', { kind: 'hang' });
+      const api = new WhmcsApiClient({ url: fake.url, ...{ identifier: fake.credentials.identifier, secret: fake.credentials.secret }, timeoutMs: 1000 });
+      await expect(api.getCredits('1')).rejects.toMatchObject({ code: 'panel_unreachable', retryable: true });
+    } finally {
+      await fake.stop();
+    }
+    await expect(client('http://127.0.0.1:9/includes/api.php').getCredits('1')).rejects.toMatchObject({ code: 'panel_unreachable', retryable: true });
+  });
+
+  it('takes a base URL and adds includes/api.php', () => {
+    expect(client('https://billing.example.com/').endpoint).toBe('https://billing.example.com/includes/api.php');
+    expect(client('https://example.com/whmcs/includes/api.php').endpoint).toBe('https://example.com/whmcs/includes/api.php');
+  });
+});
+
+describe('WhmcsPanelApi', () => {
+  let fake: FakeWhmcs;
+  const adapter = (tiers = 'Silver=2,Gold=3') => new WhmcsPanelApi(new WhmcsApiClient({ url: fake.url, ...fake.credentials, timeoutMs: 1000 }), { tierGroups: parseTierGroups(tiers) });
+  const call = (api: WhmcsPanelApi, action: string, payload: unknown, key: string) => api.perform(panelActionCall(PANEL_ACTIONS, api, action, payload, key));
+  const usd = (minor: number) => ({ currency: 'USD', minor });
+
+  beforeEach(async () => {
+    fake = await new FakeWhmcs().start();
+  });
+  afterEach(() => fake.stop());
+
+  it('credits once: the key in the description, GetCredits checked before every AddCredit', async () => {
+    const c = fake.addClient(42);
+    const api = adapter();
+    const first = await call(api, 'client.credit', { clientId: '42', amount: usd(500), description: '$5.00 credit' }, 'redemption:k1');
+    const again = await call(api, 'client.credit', { clientId: '42', amount: usd(500), description: '$5.00 credit' }, 'redemption:k1');
+    expect(fake.count('AddCredit')).toBe(1);
+    expect(c.credits).toEqual([expect.objectContaining({ amount: '5.00', description: withKey('$5.00 credit', 'redemption:k1') })]);
+    expect(again).toEqual({ reference: `credit:${c.credits[0]?.id}` });
+    expect(first.reference === null || first.reference === again.reference).toBe(true);
+    // Another key is another credit.
+    await call(api, 'client.credit', { clientId: '42', amount: usd(250), description: '$2.50 credit' }, 'redemption:k2');
+    expect(c.credits.map((x) => x.amount)).toEqual(['5.00', '2.50']);
+  });
+
+  it('an answer lost after WHMCS added the credit: the retry finds it and adds nothing', async () => {
+    const c = fake.addClient(42);
+    fake.fail('AddCredit', { kind: 'drop-after-apply' });
+    const api = adapter();
+    await expect(call(api, 'client.credit', { clientId: '42', amount: usd(500), description: 'credit' }, 'k-lost')).rejects.toMatchObject({ retryable: true });
+    await call(api, 'client.credit', { clientId: '42', amount: usd(500), description: 'credit' }, 'k-lost');
+    expect(fake.count('AddCredit')).toBe(1);
+    expect(c.credits).toHaveLength(1);
+  });
+
+  it('refuses a credit in another currency than the client pays in', async () => {
+    fake.addClient(42, 'EUR');
+    await expect(call(adapter(), 'client.credit', { clientId: '42', amount: usd(500), description: 'credit' }, 'k')).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/pays in EUR/) });
+    expect(fake.count('AddCredit')).toBe(0);
+  });
+
+  it('adds a discount line to an unpaid invoice once, and refuses a paid one', async () => {
+    fake.addClient(42);
+    const inv = fake.addInvoice(7, 42, 'Unpaid', [{ id: 1, type: 'Hosting', relid: 77, description: 'Plan', amount: '100.00', taxed: 0 }]);
+    const api = adapter();
+    const payload = { invoiceId: '7', amount: usd(1000), description: 'Gold renewal discount (10%)' };
+    await call(api, 'invoice.discount', payload, 'discount:7');
+    await call(api, 'invoice.discount', payload, 'discount:7');
+    expect(fake.count('UpdateInvoice')).toBe(1);
+    expect(inv.items[1]).toMatchObject({ amount: '-10.00', taxed: 0, description: withKey('Gold renewal discount (10%)', 'discount:7') });
+    fake.addInvoice(8, 42, 'Paid');
+    await expect(call(api, 'invoice.discount', { ...payload, invoiceId: '8' }, 'discount:8')).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/is Paid/) });
+  });
+
+  it('puts the client in the group mapped to the tier; an unmapped tier is refused naming the setting', async () => {
+    const c = fake.addClient(42);
+    await call(adapter(), 'client.tier', { clientId: '42', tier: 'gold' }, 'tier:1');
+    expect(c.groupid).toBe(3);
+    await expect(call(adapter(), 'client.tier', { clientId: '42', tier: 'Platinum' }, 'tier:2')).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/WHMCS_TIER_GROUPS/) });
+    expect(adapter('').capabilities.clientTier).toBe(false);
+  });
+
+  it('sends an email as a custom general message, the body inside our HTML', async () => {
+    fake.addClient(42);
+    const payload = { clientId: '42', to: 'client42@example.com', purpose: 'statement', channel: 'panel', subject: 'Your points', html: '<html><body><p>Hi</p></body></html>', text: 'Hi' };
+    await call(adapter(), 'client.email', payload, 'email:1');
+    expect(fake.calls.at(-1)?.params).toMatchObject({ action: 'SendEmail', id: '42', customtype: 'general', customsubject: 'Your points', custommessage: '<p>Hi</p>' });
+  });
+
+  it('declares it cannot create promo codes, and a promo.create row (from an older version) fails for good without calling WHMCS', async () => {
+    fake.addClient(42);
+    const api = adapter();
+    expect(api.capabilities.promoCode).toBe(false);
+    const promo = { clientId: '42', code: 'RW-ABCDEFGH', discount: { type: 'amount', amount: usd(700) }, expiresAt: null, description: 'Free month' };
+    expect(() => panelActionCall(PANEL_ACTIONS, api, 'promo.create', promo, 'p1')).toThrow(PanelError);
+    expect(() => panelActionCall(PANEL_ACTIONS, api, 'promo.create', promo, 'p1')).toThrow(/no promoCode capability/);
+    expect(fake.calls).toHaveLength(0);
+  });
+});
+
+describe('PANEL=whmcs configuration', () => {
+  const context = { webhookSecret: 'whsec_dGVzdC13ZWJob29rLXNlY3JldA==', clock: () => new Date() };
+
+  it('without API credentials the adapter waits (actions stay in the outbox); with them it is the WHMCS adapter', () => {
+    expect(createPanelAdapter('whmcs', loadConfig({ PANEL: 'whmcs' }), context)).toBeUndefined();
+    const config = loadConfig({ PANEL: 'whmcs', WHMCS_API_URL: 'https://billing.example.com', WHMCS_API_IDENTIFIER: 'i', WHMCS_API_SECRET: 's', WHMCS_TIER_GROUPS: 'Silver=2, Gold=3' });
+    const api = createPanelAdapter('whmcs', config, context);
+    expect(api).toBeInstanceOf(WhmcsPanelApi);
+    expect(api?.capabilities).toMatchObject({ credit: true, invoiceDiscount: true, clientTier: true, email: true });
+    // Known before the API is configured: a redemption decides code rewards by it.
+    expect(panelAdapterCapabilities('whmcs', loadConfig({ PANEL: 'whmcs' }))).toMatchObject({ promoCode: false, credit: true, clientTier: false });
+    expect(panelAdapterCapabilities('generic', loadConfig({ PANEL: 'generic' })).promoCode).toBe(true);
+    expect(panelAdapterCapabilities('demo', loadConfig({})).promoCode).toBe(true);
+  });
+
+  it.each([
+    [{ WHMCS_API_URL: 'https://billing.example.com' }, 'WHMCS_API_IDENTIFIER'],
+    [{ WHMCS_API_IDENTIFIER: 'i', WHMCS_API_SECRET: 's' }, 'WHMCS_API_URL'],
+    [{ WHMCS_TIER_GROUPS: 'Gold' }, 'WHMCS_TIER_GROUPS'],
+    [{ WHMCS_API_TIMEOUT_MS: '5' }, 'WHMCS_API_TIMEOUT_MS'],
+  ])('refuses %j naming %s', (env, name) => {
+    expect(() => loadConfig({ PANEL: 'whmcs', ...env })).toThrow(new RegExp(name));
+  });
+});

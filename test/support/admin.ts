@@ -1,0 +1,39 @@
+import request from 'supertest';
+import type { AdminRole } from '../../plugin/services/auth-service';
+import type { TestApp } from './harness';
+
+export type AdminAgent = ReturnType<typeof request.agent>;
+
+/** A browser signed in to the admin area through the panel's admin SSO (cookies kept). */
+export async function adminAgent(app: TestApp, role: AdminRole, admin: { id?: string; name?: string } = {}): Promise<AdminAgent> {
+  const agent = request.agent(app.baseUrl);
+  const token = await app.plugin.services.auth.mintAdminSsoToken({ id: admin.id ?? `${role}-1`, name: admin.name ?? `${role} admin`, role });
+  const res = await agent.get(`/admin/sso?token=${encodeURIComponent(token)}`);
+  if (res.status !== 303) throw new Error(`admin SSO failed: ${res.status} ${res.text.slice(0, 300)}`);
+  return agent;
+}
+
+/** The CSRF token of the first form on a page. */
+export function csrfOf(html: string): string {
+  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (!token) throw new Error(`no CSRF token on the page: ${html.slice(0, 300)}`);
+  return token;
+}
+
+/** A hidden field's value (a form's one-time key). */
+export function fieldOf(html: string, name: string): string {
+  const value = new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
+  if (value === undefined) throw new Error(`no field ${name} on the page`);
+  return value;
+}
+
+/** Loads `page`, then posts `form` with that page's CSRF token, as a browser submitting it would. */
+export async function submit(agent: AdminAgent, page: string, action: string, form: Record<string, string>) {
+  const html = (await agent.get(page).expect(200)).text;
+  return agent.post(action).type('form').send({ _csrf: csrfOf(html), ...form });
+}
+
+/** Audit rows, oldest first. */
+export async function auditRows(app: TestApp): Promise<Array<Record<string, unknown>>> {
+  return app.plugin.db.knex('loyalty_audit').orderBy('id', 'asc');
+}
