@@ -28,6 +28,7 @@ import { AdminMemberService } from './services/admin-member-service';
 import { AdminRedemptionService } from './services/admin-redemption-service';
 import { AuditService } from './services/audit-service';
 import { AuthService } from './services/auth-service';
+import { BackfillService } from './services/backfill-service';
 import { ChurnService } from './services/churn-service';
 import { ClientService } from './services/client-service';
 import { CsvExportService } from './services/csv-export-service';
@@ -123,6 +124,8 @@ export interface HostingRewardsPlugin {
     emails: EmailService;
     /** Churn-risk flags and their JSON export. */
     churn: ChurnService;
+    /** Imports a panel's history of canonical events (`npm run backfill`). */
+    backfill: BackfillService;
     /** Where panel actions go and whether that endpoint is paused (410 Gone), for the admin area; `resume()` sends again. */
     panelEndpoint: PanelEndpointService;
     /** The admin audit log: every admin write records its row through it, in its own transaction. */
@@ -176,6 +179,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     return { program: current, tiers: tierList, tierSettings, emailChannel: stored.email_channel, promoCodeFallback: stored.promo_code_fallback };
   };
   const events = new EventService(db, { handle: hookDispatcher(hooks, { earning, invoices, tierDiscounts, lifecycle, clients }), snapshot });
+  const backfill = new BackfillService(db, { source: config.eventSource, snapshot, events, clock });
   const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock, { clockSkewSeconds: config.ssoClockSkewSeconds, panelOrigin: config.panelOrigin });
   const rewards = new RewardsQueryService(db, program, tiers, clock);
   const rewardsTab = new RewardsTabPresenter(rewards, translations);
@@ -313,7 +317,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       definitions: scheduler.jobs,
       schedules: () => scheduler.schedules(),
     },
-    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn, panelEndpoint, audit, adminAuth, adminMembers, adminRedemptions },
+    services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn, panelEndpoint, audit, adminAuth, adminMembers, adminRedemptions, backfill },
     presenters: { rewardsTab },
     demo,
     async adminSetupPath() {

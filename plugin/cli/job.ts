@@ -8,18 +8,7 @@ import type { JobOutcome } from '../jobs/scheduler';
 import { Progress } from '../lib/progress';
 import { createLogger } from '../logger';
 import { resolveSecrets } from '../secrets';
-
-/** What `npm run job` exits with, so a wrapper script or cron can tell the cases apart. */
-export const EXIT = {
-  /** The job ran (or its period was already done: nothing to do). */
-  done: 0,
-  failed: 1,
-  usage: 2,
-  /** Another instance holds the job's lease: try again later. */
-  busy: 3,
-  /** Migrations pending, settings invalid or secrets missing: fix the configuration first. */
-  config: 4,
-} as const;
+import { EXIT } from './exit-codes';
 
 const USAGE = `Usage: npm run job -- <name> [--period YYYY-MM-DD | YYYY-MM] [--dry-run] [--batch-size N]
 

@@ -15,7 +15,18 @@ export interface ProgressOptions {
   unit: string;
   /** Plain-line mode: at most one line per this many ms (the first and last always print). */
   lineEveryMs?: number;
+  /** Show the rate (units per second since the first update) and, with a total, the time left. */
+  rate?: boolean;
   now?: () => number;
+}
+
+/** `m:ss`, or `h:mm:ss` past an hour. */
+function clock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60));
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${mm.padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
 }
 
 const BAR_WIDTH = 28;
@@ -23,6 +34,7 @@ const BAR_WIDTH = 28;
 export class Progress {
   private lastLine = -Infinity;
   private drawn = false;
+  private started: number | null = null;
   private readonly now: () => number;
 
   constructor(
@@ -39,7 +51,7 @@ export class Progress {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
     const share = total && total > 0 ? Math.min(1, done / total) : null;
-    const amount = `${done}${total === null ? '' : `/${total}`} ${this.options.unit}`;
+    const amount = `${done}${total === null ? '' : `/${total}`} ${this.options.unit}${this.pace(done, total)}`;
     if (this.out.isTTY) {
       const bar = share === null ? '' : `[${'#'.repeat(Math.round(share * BAR_WIDTH)).padEnd(BAR_WIDTH, '-')}] ${String(Math.floor(share * 100)).padStart(3)}% `;
       const line = `${this.label} ${bar}${amount}${figures ? `  ${figures}` : ''}`;
@@ -52,6 +64,18 @@ export class Progress {
     if (t - this.lastLine < (this.options.lineEveryMs ?? 2_000) && !(total !== null && done >= total)) return;
     this.lastLine = t;
     this.out.write(`${this.label}: ${amount}${share === null ? '' : ` (${Math.floor(share * 100)}%)`}${figures ? ` ${figures}` : ''}\n`);
+  }
+
+  /** `, 1234/s, ETA 0:42` once a second has passed (a rate over less says nothing). */
+  private pace(done: number, total: number | null): string {
+    if (!this.options.rate) return '';
+    const t = this.now();
+    this.started ??= t;
+    const seconds = (t - this.started) / 1000;
+    if (seconds < 1) return '';
+    const rate = done / seconds;
+    const eta = total !== null && rate > 0 && done < total ? `, ETA ${clock((total - done) / rate)}` : '';
+    return `, ${Math.round(rate)}/s${eta}`;
   }
 
   /** Ends the bar's line, so what is printed next starts on its own. */

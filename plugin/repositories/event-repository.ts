@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { insertRows, selectIn } from './bulk';
 import { insertOrDuplicate } from './insert-or-duplicate';
 import { toDate, toInt } from './row-values';
 
@@ -67,6 +68,51 @@ export class EventRepository {
         request_id: e.requestId ?? null,
       }),
     );
+  }
+
+  /**
+   * Several events written at once with their outcome (a backfill's batch): plain multi-row
+   * INSERTs, so an id another delivery holds fails the statement and the caller's transaction
+   * starts over. Returns each new row's id by external id.
+   */
+  async insertManyWithOutcome(
+    source: string,
+    events: ReadonlyArray<Omit<NewInboxEvent, 'source'> & { memberId: number; outcome: Outcome; points: number; detail?: string }>,
+  ): Promise<Map<string, number>> {
+    await insertRows(
+      this.db,
+      EVENTS,
+      events.map((e) => ({
+        source,
+        external_id: e.externalId,
+        type: e.type,
+        occurred_at: e.occurredAt,
+        body_hash: e.bodyHash,
+        payload: e.payload,
+        member_id: e.memberId,
+        outcome: e.outcome,
+        points: e.points,
+        detail: e.detail ?? null,
+        received_at: e.receivedAt,
+        request_id: e.requestId ?? null,
+      })),
+    );
+    return this.idsOf(
+      source,
+      events.map((e) => e.externalId),
+    );
+  }
+
+  /** The inbox ids of these external ids that are in the inbox (by the unique key). */
+  async idsOf(source: string, externalIds: readonly string[]): Promise<Map<string, number>> {
+    const rows = await selectIn(externalIds, (slice) => this.db(EVENTS).where({ source }).whereIn('external_id', slice).select('id', 'external_id'));
+    return new Map((rows as Array<Record<string, unknown>>).map((r) => [String(r.external_id), toInt(r.id)]));
+  }
+
+  /** The body hash each of these external ids was first received with, for those already in the inbox. */
+  async bodyHashes(source: string, externalIds: readonly string[]): Promise<Map<string, string>> {
+    const rows = await selectIn(externalIds, (slice) => this.db(EVENTS).where({ source }).whereIn('external_id', slice).select('external_id', 'body_hash'));
+    return new Map((rows as Array<Record<string, unknown>>).map((r) => [String(r.external_id), String(r.body_hash)]));
   }
 
   async recordOutcome(

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { InvoiceChanges, InvoiceRecord } from '../domain/invoice-record';
+import { insertRows } from './bulk';
 import { toDateOrNull, toInt } from './row-values';
 
 export const INVOICES = 'loyalty_invoices';
@@ -74,6 +75,30 @@ export class InvoiceRepository {
       reversalPendingAt: null,
       ...values,
     };
+  }
+
+  /** The rows of these (member, invoice) pairs that exist: a backfill's duplicates. */
+  async findMany(pairs: ReadonlyArray<{ memberId: number; invoiceId: string }>): Promise<InvoiceRecord[]> {
+    const out: InvoiceRecord[] = [];
+    // OR of equalities on the unique (member_id, invoice_id) key: point lookups on both engines.
+    for (let i = 0; i < pairs.length; i += 500) {
+      const slice = pairs.slice(i, i + 500);
+      const rows = await this.db(INVOICES).where((q) => {
+        for (const p of slice) q.orWhere((w) => w.where({ member_id: p.memberId, invoice_id: p.invoiceId }));
+      });
+      out.push(...rows.map(toRecord));
+    }
+    return out;
+  }
+
+  /** Invoices paid at once (a backfill's batch), each new, with the same columns set in every row: a row a live
+   * event wrote first fails the statement. */
+  async insertMany(rows: ReadonlyArray<{ memberId: number; invoiceId: string; values: Required<Pick<InvoiceChanges, 'currency' | 'totalMinor'>> & InvoiceChanges }>, now: Date): Promise<void> {
+    await insertRows(
+      this.db,
+      INVOICES,
+      rows.map((r) => ({ member_id: r.memberId, invoice_id: r.invoiceId, ...toColumns(r.values), updated_at: now })),
+    );
   }
 
   async update(id: number, changes: InvoiceChanges, now: Date): Promise<void> {

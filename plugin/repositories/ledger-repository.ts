@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { LedgerEntry, LedgerKind, NewLedgerEntry } from '../domain/ledger';
+import { insertRows, insertRowsReturningIds, selectIn } from './bulk';
 import { toDate, toInt } from './row-values';
 
 export const LEDGER = 'loyalty_ledger';
@@ -47,7 +48,47 @@ export class LedgerRepository {
 
   /** Several entries in one statement (a job's batch); their ids are not needed. */
   async appendMany(entries: readonly NewLedgerEntry[]): Promise<void> {
-    if (entries.length > 0) await this.db(LEDGER).insert(entries.map(ledgerRow));
+    await insertRows(this.db, LEDGER, entries.map(ledgerRow));
+  }
+
+  /**
+   * Several entries of members the caller holds locked, in as few statements as fit; returns
+   * their ids in order (a lot names the entry it came from).
+   */
+  async appendManyReturningIds(entries: readonly NewLedgerEntry[]): Promise<number[]> {
+    if (entries.length === 0) return [];
+    return insertRowsReturningIds(this.db, LEDGER, entries.map((e) => ({ ...ledgerRow(e), member_id: e.memberId })));
+  }
+
+  /**
+   * Of these members, those who have already earned on an invoice or had a first-purchase
+   * bonus: `hasInvoiceEarn` and `hasAwardOfType('first_purchase')` for a batch at once.
+   */
+  async purchasedBefore(memberIds: readonly number[]): Promise<Set<number>> {
+    const rows = await selectIn(memberIds, (slice) =>
+      this.db(LEDGER)
+        .distinct('member_id')
+        .whereIn('member_id', slice)
+        .andWhere('delta', '>', 0)
+        .andWhere((q) => q.where('reference', 'like', 'invoice:%').orWhere('rule', 'like', 'first_purchase:%')),
+    );
+    return new Set((rows as Array<Record<string, unknown>>).map((r) => toInt(r.member_id)));
+  }
+
+  /** `awardedBetween` for several members at once: what `rule` gave each in [from, to). */
+  async awardedBetweenMany(memberIds: readonly number[], rule: string, from: Date, to: Date): Promise<Map<number, number>> {
+    const rows = await selectIn(memberIds, (slice) =>
+      this.db(LEDGER)
+        .whereIn('member_id', slice)
+        .andWhere({ rule })
+        .andWhere('created_at', '>=', from)
+        .andWhere('created_at', '<', to)
+        .andWhere('delta', '>', 0)
+        .groupBy('member_id')
+        .select('member_id')
+        .sum({ n: 'delta' }),
+    );
+    return new Map((rows as Array<Record<string, unknown>>).map((r) => [toInt(r.member_id), toInt(r.n)]));
   }
 
   /**

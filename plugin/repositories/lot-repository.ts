@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Lot, NewLot } from '../domain/lot';
+import { insertRows } from './bulk';
 import { toDate, toDateOrNull, toInt } from './row-values';
 
 export const LOTS = 'loyalty_lots';
@@ -53,6 +54,24 @@ export class LotRepository {
       expires_at: lot.expiresAt,
     });
     return toInt(id);
+  }
+
+  /** Several lots in as few statements as fit (a backfill's batch). */
+  async insertMany(lots: readonly NewLot[]): Promise<void> {
+    await insertRows(
+      this.db,
+      LOTS,
+      lots.map((lot) => ({
+        member_id: lot.memberId,
+        ledger_id: lot.ledgerId,
+        points: lot.points,
+        remaining: lot.remaining,
+        pending: lot.pending,
+        earned_at: lot.earnedAt,
+        available_at: lot.availableAt,
+        expires_at: lot.expiresAt,
+      })),
+    );
   }
 
   async setRemaining(id: number, remaining: number, pending: boolean): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Member, MemberBalances, MemberProfile, ServiceSummary } from '../domain/member';
+import { insertRows, selectIn, updateById } from './bulk';
 import { insertOrDuplicate } from './insert-or-duplicate';
 import { toDate, toDateOrNull, toInt } from './row-values';
 
@@ -97,6 +98,51 @@ export class MemberRepository {
     return row ? toMember(row) : null;
   }
 
+  /** Several members by id, without a lock (a dry run's reads). */
+  async findMany(ids: readonly number[]): Promise<Member[]> {
+    const rows = await selectIn(ids, (slice) => this.db(MEMBERS).whereIn('id', slice));
+    return (rows as Array<Record<string, unknown>>).map(toMember);
+  }
+
+  /** Member ids by panel client id, for those of `panelClientIds` enrolled (no lock: ids never change). */
+  async idsByPanelClientIds(panelClientIds: readonly string[]): Promise<Map<string, number>> {
+    const rows = await selectIn(panelClientIds, (slice) => this.db(MEMBERS).whereIn('panel_client_id', slice).select('id', 'panel_client_id'));
+    return new Map((rows as Array<Record<string, unknown>>).map((r) => [String(r.panel_client_id), toInt(r.id)]));
+  }
+
+  /** Members enrolled at once (a backfill's batch); a client enrolled meanwhile fails the statement. */
+  async insertMany(members: readonly NewMember[]): Promise<Member[]> {
+    await insertRows(
+      this.db,
+      MEMBERS,
+      members.map((m) => ({
+        panel_client_id: m.panelClientId,
+        email: m.email ?? null,
+        name: m.name ?? null,
+        locale: m.locale ?? null,
+        currency: m.currency ?? null,
+        birthday: m.birthday ?? null,
+        referral_code: m.referralCode,
+        joined_at: m.joinedAt,
+        updated_at: m.joinedAt,
+      })),
+    );
+    const rows = await selectIn(
+      members.map((m) => m.panelClientId),
+      (slice) => this.db(MEMBERS).whereIn('panel_client_id', slice).orderBy('id'),
+    );
+    return (rows as Array<Record<string, unknown>>).map(toMember);
+  }
+
+  /** Several members' tier fields at once (each already locked). */
+  async setTiersMany(rows: ReadonlyArray<{ id: number; tierId: number | null; tierBelowSince: Date | null; tierRecheckAt: Date | null }>, now: Date): Promise<void> {
+    await updateById(
+      this.db,
+      MEMBERS,
+      rows.map((r) => ({ id: r.id, tier_id: r.tierId, tier_below_since: r.tierBelowSince, tier_recheck_at: r.tierRecheckAt, updated_at: now })),
+    );
+  }
+
   /**
    * Locks several members for the rest of the transaction, in id order (a fixed order, so two
    * transactions locking overlapping sets can't deadlock on each other: DESIGN §10).
@@ -107,22 +153,13 @@ export class MemberRepository {
     return rows.map(toMember);
   }
 
-  /** Several members' balances in one statement (a job's batch; each already locked). */
+  /** Several members' balances at once (a job's batch; each already locked). */
   async setBalancesMany(members: ReadonlyArray<MemberBalances & { id: number }>, now: Date): Promise<void> {
-    if (members.length === 0) return;
-    const caseOf = (column: keyof MemberBalances) =>
-      this.db.raw(`CASE id ${members.map(() => 'WHEN ? THEN ?').join(' ')} END`, members.flatMap((m) => [m.id, m[column]]));
-    await this.db(MEMBERS)
-      .whereIn(
-        'id',
-        members.map((m) => m.id),
-      )
-      .update({
-        points_available: caseOf('pointsAvailable'),
-        points_pending: caseOf('pointsPending'),
-        points_lifetime: caseOf('pointsLifetime'),
-        updated_at: now,
-      });
+    await updateById(
+      this.db,
+      MEMBERS,
+      members.map((m) => ({ id: m.id, points_available: m.pointsAvailable, points_pending: m.pointsPending, points_lifetime: m.pointsLifetime, updated_at: now })),
+    );
   }
 
   /** Inserts the member, or returns null when another transaction enrolled them first. */

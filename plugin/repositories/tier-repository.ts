@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Tier, TierChange } from '../domain/tiers';
+import { insertRowsReturningIds, selectIn, upsertAdding } from './bulk';
 import { toDate, toInt } from './row-values';
 
 export const TIERS = 'loyalty_tiers';
@@ -46,6 +47,25 @@ export class TierRepository {
     if (updated === 0) await this.db(SPEND_MONTHS).insert({ member_id: memberId, month, amount_minor: deltaMinor });
   }
 
+  /** `addSpend` for many (member, month) buckets, an upsert per slice (the members are locked by the caller). */
+  async addSpendMany(rows: ReadonlyArray<{ memberId: number; month: string; deltaMinor: number }>): Promise<void> {
+    const changed = rows.filter((r) => r.deltaMinor !== 0).map((r) => ({ member_id: r.memberId, month: r.month, amount_minor: r.deltaMinor }));
+    await upsertAdding(this.db, SPEND_MONTHS, ['member_id', 'month'], 'amount_minor', changed);
+  }
+
+  /** `spendByMonth` for several members at once. */
+  async spendByMonthMany(memberIds: readonly number[], months: string[]): Promise<Map<number, Array<{ month: string; amountMinor: number }>>> {
+    const rows = await selectIn(memberIds, (slice) => this.db(SPEND_MONTHS).whereIn('member_id', slice).whereIn('month', months).orderBy('month').select('member_id', 'month', 'amount_minor'));
+    const out = new Map<number, Array<{ month: string; amountMinor: number }>>();
+    for (const r of rows as Array<Record<string, unknown>>) {
+      const id = toInt(r.member_id);
+      const list = out.get(id) ?? [];
+      list.push({ month: String(r.month), amountMinor: toInt(r.amount_minor) });
+      out.set(id, list);
+    }
+    return out;
+  }
+
   /** The member's spend per month of `months` that has any, oldest first. */
   async spendByMonth(memberId: number, months: string[]): Promise<Array<{ month: string; amountMinor: number }>> {
     const rows = await this.db(SPEND_MONTHS).where({ member_id: memberId }).whereIn('month', months).orderBy('month').select('month', 'amount_minor');
@@ -73,6 +93,22 @@ export class TierRepository {
       created_at: change.createdAt,
     });
     return toInt(id);
+  }
+
+  /** Several members' tier changes (members the caller holds locked); returns their ids in order. */
+  async recordChangesMany(changes: ReadonlyArray<TierChange & { memberId: number }>): Promise<number[]> {
+    return insertRowsReturningIds(
+      this.db,
+      TIER_CHANGES,
+      changes.map((c) => ({
+        member_id: c.memberId,
+        from_tier_id: c.fromTierId,
+        to_tier_id: c.toTierId,
+        reason: c.reason,
+        qualifying_minor: c.qualifyingMinor,
+        created_at: c.createdAt,
+      })),
+    );
   }
 
   async changesFor(memberId: number, limit: number): Promise<TierChange[]> {

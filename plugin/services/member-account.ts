@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { actorLabel, SYSTEM_ACTOR } from '../domain/actor';
 import type { ClientInfo } from '../domain/billing-event';
 import type { LedgerKind, NewLedgerEntry } from '../domain/ledger';
+import type { NewLot } from '../domain/lot';
 import type { Member, MemberProfile, ServiceSummary } from '../domain/member';
 import type { SpentLot } from '../domain/redemption';
 import { planExpiry } from '../domain/expiry-plan';
@@ -130,6 +131,106 @@ export class MemberAccount {
       if (raced) return raced;
     }
     throw new Error(`Could not enrol panel client ${client.id}: repeated key conflicts`);
+  }
+
+  /**
+   * Locks several members in ascending id order (the order every multi-member lock takes, so
+   * no deadlock cycle), returning them in that order; those this transaction holds already are
+   * reused. Ids with no member are left out.
+   */
+  static async lockMany(tx: Tx, ids: readonly number[]): Promise<MemberAccount[]> {
+    const sorted = [...new Set(ids)].sort((a, b) => a - b);
+    const held = lockedIn.get(tx);
+    for (const member of await tx.repos.members.lockMany(sorted.filter((id) => !held?.has(id)))) MemberAccount.hold(tx, member, false);
+    return sorted.map((id) => lockedIn.get(tx)?.get(id)).filter((a): a is MemberAccount => a !== undefined);
+  }
+
+  /**
+   * Enrols several new panel clients at once (a backfill's batch). A client another
+   * transaction enrolled meanwhile fails the insert, and with it the caller's transaction,
+   * which then starts over and finds them enrolled.
+   */
+  static async enrolMany(tx: Tx, clients: readonly ClientInfo[]): Promise<MemberAccount[]> {
+    if (clients.length === 0) return [];
+    const members = await tx.repos.members.insertMany(clients.map((c) => ({ ...c, panelClientId: c.id, referralCode: referralCode(), joinedAt: tx.now })));
+    return members.map((m) => MemberAccount.hold(tx, m, true));
+  }
+
+  /**
+   * `credit` for many members at once, in a handful of statements: each account's credits are
+   * applied in the order given (balances, debt netting and balance-after exactly as `credit`
+   * computes them), then one insert of the entries, one of the lots and one update of the
+   * balances. The accounts must be held by this transaction. Returns the points credited.
+   */
+  static async creditMany(tx: Tx, credits: ReadonlyArray<{ account: MemberAccount; credit: Credit }>): Promise<number> {
+    const entries: NewLedgerEntry[] = [];
+    const lots: Array<Omit<NewLot, 'ledgerId'>> = [];
+    const changed = new Set<MemberAccount>();
+    const extend = new Map<MemberAccount, Date>();
+    let total = 0;
+    for (const { account, credit: c } of credits) {
+      if (lockedIn.get(tx)?.get(account.current.id) !== account) throw new Error(`member ${account.current.id} is not held by this transaction`);
+      if (!Number.isSafeInteger(c.points) || c.points <= 0) throw new Error(`credit needs positive points, got ${c.points}`);
+      const member = account.current;
+      const pending = c.availableAt > tx.now;
+      const netted = pending ? 0 : Math.min(c.points, debtOf(member.pointsAvailable));
+      const next: Member = {
+        ...member,
+        pointsAvailable: member.pointsAvailable + (pending ? 0 : c.points),
+        pointsPending: member.pointsPending + (pending ? c.points : 0),
+        pointsLifetime: member.pointsLifetime + c.points,
+      };
+      entries.push({
+        memberId: member.id,
+        delta: c.points,
+        kind: c.kind,
+        reasonCode: c.reasonCode,
+        reasonParams: c.reasonParams,
+        rule: c.rule,
+        reference: c.reference,
+        eventId: c.eventId,
+        actor: actorLabel(tx.actor),
+        balanceAfter: next.pointsAvailable + next.pointsPending,
+        createdAt: tx.now,
+      });
+      lots.push({
+        memberId: member.id,
+        points: c.points,
+        remaining: c.points - netted,
+        pending,
+        earnedAt: c.earnedAt,
+        availableAt: c.availableAt,
+        expiresAt: c.expiresAt,
+      });
+      if (c.extendsOpenLots && c.expiresAt) {
+        const latest = extend.get(account);
+        if (!latest || c.expiresAt > latest) extend.set(account, c.expiresAt);
+      }
+      account.current = next;
+      changed.add(account);
+      total += c.points;
+    }
+    const ids = await tx.repos.ledger.appendManyReturningIds(entries);
+    await tx.repos.lots.insertMany(lots.map((lot, i) => ({ ...lot, ledgerId: ids[i] as number })));
+    // The inactivity policy: the whole open balance lives until the latest earning's deadline.
+    for (const [account, to] of extend) {
+      const latest = await tx.repos.lots.latestOpenExpiry(account.current.id);
+      await tx.repos.lots.extendOpenLots(account.current.id, latest && latest > to ? latest : to);
+    }
+    await tx.repos.members.setBalancesMany(
+      [...changed].map((a) => a.current),
+      tx.now,
+    );
+    return total;
+  }
+
+  /** `setTier` and `setTierRecheck` for many held members in one statement. */
+  static async setTiersMany(tx: Tx, changes: ReadonlyArray<{ account: MemberAccount; tierId: number | null; belowSince: Date | null; recheckAt: Date | null }>): Promise<void> {
+    await tx.repos.members.setTiersMany(
+      changes.map((c) => ({ id: c.account.current.id, tierId: c.tierId, tierBelowSince: c.belowSince, tierRecheckAt: c.recheckAt })),
+      tx.now,
+    );
+    for (const c of changes) c.account.current = { ...c.account.current, tierId: c.tierId, tierBelowSince: c.belowSince, tierRecheckAt: c.recheckAt };
   }
 
   private static hold(tx: Tx, member: Member, enrolled: boolean): MemberAccount {

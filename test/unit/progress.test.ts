@@ -33,4 +33,16 @@ describe('Progress (plugin/lib/progress.ts)', () => {
     p.finish();
     expect(out.written).toEqual(['seed: 10/100 rows (10%)\n', 'seed: 30/100 rows (30%)\n', 'seed: 100/100 rows (100%)\n']);
   });
+
+  it('with `rate`, shows units per second and the time left once a second has passed', () => {
+    const out = sink(false);
+    let t = 0;
+    const p = new Progress('backfill', out, { unit: 'lines', rate: true, lineEveryMs: 0, now: () => t });
+    p.update(0, 1000);
+    t = 2000;
+    p.update(200, 1000);
+    t = 10_000;
+    p.update(1000, 1000);
+    expect(out.written).toEqual(['backfill: 0/1000 lines (0%)\n', 'backfill: 200/1000 lines, 100/s, ETA 0:08 (20%)\n', 'backfill: 1000/1000 lines, 100/s (100%)\n']);
+  });
 });

@@ -1,0 +1,249 @@
+/**
+ * Backfill benchmark (issue 14, DESIGN §9 "Backfill"): 1,000,000 historical invoices of
+ * 100,000 clients imported by `npm run backfill` on MariaDB in ≤ 60 s and ≤ 150 MB RSS, beside
+ * raw multi-row INSERTs of the very rows it wrote, in the same run.
+ *
+ *   npm run bench:backfill
+ *
+ * Environment:
+ *   BENCH_DATABASE_URL  server to use, with a user that may create and drop databases
+ *                       (default mysql://root@127.0.0.1:3306/test; only host and credentials are used)
+ *   BENCH_SMOKE=1       2,000 invoices of 200 clients, one round: checks the bench end to end, measures nothing
+ *   BENCH_STRICT=1      exit non-zero when a target is missed
+ *
+ * Each round: a fresh database, migrated; the compiled CLI (`dist/plugin/cli/backfill.js`, as
+ * a provider runs it) imports the generated JSON-lines history in its own process, timed from
+ * spawn to exit, its peak RSS as it reports it; MariaDB's statement count and CPU around it.
+ * Then the baseline: every row the backfill wrote, table by table, copied into a second
+ * database with the same tables and indexes by multi-row INSERTs of 2,000 rows, a transaction
+ * per INSERT, over one mysql2 connection; only the INSERTs are timed (reading the rows back is
+ * not). The ratio is backfill time ÷ baseline time. The median of the rounds is reported. The
+ * history is generated once (test/support/history.ts, the tests' generator) into a temp file.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { loadConfig, type PluginConfig } from '../plugin/config';
+import { createPlugin } from '../plugin/index';
+import { Progress } from '../plugin/lib/progress';
+import { createLogger } from '../plugin/logger';
+import { historyInvoice } from '../test/support/history';
+import { findMysqldPid, snapshot } from './lib/counters';
+import { fmt, log, table, warn } from './lib/log';
+import { connectionOptions, databaseUrl, isLocal, scalar, serverUrl } from './lib/mariadb';
+import { BenchRun } from './lib/run';
+
+const SMOKE = process.env.BENCH_SMOKE === '1';
+const STRICT = process.env.BENCH_STRICT === '1';
+const BASE_URL = serverUrl();
+const DB = 'hr_bench_backfill';
+const RAW_DB = 'hr_bench_backfill_raw';
+const INVOICES = SMOKE ? 2_000 : 1_000_000;
+const CLIENTS = SMOKE ? 200 : 100_000;
+const ROUNDS = SMOKE ? 1 : 3;
+const TARGET_S = 60;
+const TARGET_RSS_MB = 150;
+const RAW_ROWS_PER_INSERT = 2_000;
+const ROOT = path.resolve(__dirname, '..');
+const CLI = path.join(ROOT, 'dist/plugin/cli/backfill.js');
+/** Every table the backfill writes, parents first (the copy keeps foreign keys satisfied). */
+const TABLES = ['loyalty_members', 'loyalty_events', 'loyalty_invoices', 'loyalty_ledger', 'loyalty_lots', 'loyalty_spend_months', 'loyalty_tier_changes', 'loyalty_outbox'];
+const SECRETS = {
+  webhook: `whsec_${Buffer.from('bench-webhook-secret-0123456789abcdef').toString('base64')}`,
+  sso: 'bench-sso-secret-0123456789abcdef0123456789',
+  session: 'bench-session-secret-0123456789abcdef012345',
+};
+
+interface Round {
+  seconds: number;
+  rssMb: number;
+  statements: number;
+  mysqldCpu: number;
+  rows: number;
+  rawSeconds: number;
+  rawStatements: number;
+  invoices: number;
+}
+
+async function writeHistory(file: string): Promise<void> {
+  const out = fs.createWriteStream(file);
+  const progress = new Progress('history', process.stdout, { unit: 'invoices', rate: true });
+  const now = new Date();
+  for (let n = 0; n < INVOICES; n++) {
+    if (!out.write(`${JSON.stringify(historyInvoice(n, { clients: CLIENTS, invoices: INVOICES, days: 900, seed: 42, now, tag: 'bench' }))}\n`)) {
+      await new Promise<void>((r) => out.once('drain', () => r()));
+    }
+    if (n % 50_000 === 0) progress.update(n, INVOICES);
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  progress.update(INVOICES, INVOICES);
+  progress.finish();
+}
+
+async function migrate(url: string): Promise<void> {
+  const config: PluginConfig = { ...loadConfig({}), databaseUrl: url, panel: 'generic', eventSource: 'bench', logLevel: 'silent', dbPoolMax: 2 };
+  const plugin = createPlugin({ config, secrets: SECRETS, logger: createLogger('silent'), migrate: true });
+  try {
+    await plugin.db.migrateLatest();
+  } finally {
+    await plugin.shutdown();
+  }
+}
+
+/** The CLI in its own process, as a provider runs it; resolves with its output. */
+function runCli(file: string, url: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, '--file', file], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: url, PANEL: 'generic', EVENT_SOURCE: 'bench', WEBHOOK_SECRET: SECRETS.webhook, SSO_SECRET: SECRETS.sso, SESSION_SECRET: SECRETS.session, LOG_LEVEL: 'warn' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      const text = c.toString();
+      stdout += text;
+      // Its progress lines, passed through so a long run shows it is alive.
+      process.stdout.write(text.split('\n').filter((l) => l.startsWith('backfill:') && !l.includes('done')).map((l) => `  ${l}\n`).join(''));
+    });
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Copies every row the backfill wrote into RAW_DB by multi-row INSERTs; returns the seconds spent in them. */
+async function rawBaseline(admin: mysql.Connection): Promise<{ seconds: number; statements: number }> {
+  await admin.query(`DROP DATABASE IF EXISTS \`${RAW_DB}\``);
+  await admin.query(`CREATE DATABASE \`${RAW_DB}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  const reader = await mysql.createConnection(connectionOptions(BASE_URL, DB));
+  const writer = await mysql.createConnection(connectionOptions(BASE_URL, RAW_DB));
+  let ms = 0;
+  let statements = 0;
+  try {
+    for (const t of TABLES) {
+      // Same columns and indexes; the backfill's foreign keys are left out, as a bulk load would.
+      await writer.query(`CREATE TABLE \`${t}\` LIKE \`${DB}\`.\`${t}\``);
+      const [cols] = await reader.query<mysql.RowDataPacket[]>(
+        `SELECT COLUMN_NAME AS c, GENERATION_EXPRESSION AS g FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+        [DB, t],
+      );
+      const columns = cols.filter((c) => !c.g).map((c) => String(c.c));
+      const key = columns.includes('id') ? 'id' : null;
+      let offset = 0;
+      let after = 0;
+      for (;;) {
+        const list = columns.map((c) => `\`${c}\``).join(', ');
+        const [rows] = await reader.query<mysql.RowDataPacket[]>(
+          key ? `SELECT ${list} FROM \`${t}\` WHERE id > ? ORDER BY id LIMIT ${RAW_ROWS_PER_INSERT}` : `SELECT ${list} FROM \`${t}\` LIMIT ${RAW_ROWS_PER_INSERT} OFFSET ${offset}`,
+          key ? [after] : [],
+        );
+        if (rows.length === 0) break;
+        const values = rows.map((r) => columns.map((c) => r[c]));
+        const started = performance.now();
+        await writer.query(`INSERT INTO \`${t}\` (${list}) VALUES ?`, [values]);
+        ms += performance.now() - started;
+        statements++;
+        offset += rows.length;
+        after = key ? Number(rows[rows.length - 1]?.id) : 0;
+      }
+    }
+  } finally {
+    await reader.end();
+    await writer.end();
+    await admin.query(`DROP DATABASE IF EXISTS \`${RAW_DB}\``);
+  }
+  return { seconds: ms / 1000, statements };
+}
+
+async function round(admin: mysql.Connection, run: BenchRun, file: string, mysqld: number | undefined): Promise<Round> {
+  await run.freshDatabase(admin, DB);
+  await migrate(databaseUrl(BASE_URL, DB));
+  const before = await snapshot(admin, { mysqld });
+  const started = performance.now();
+  const result = await runCli(file, databaseUrl(BASE_URL, DB));
+  const seconds = (performance.now() - started) / 1000;
+  const after = await snapshot(admin, { mysqld });
+  if (result.code !== 0) throw new Error(`backfill exited ${result.code}: ${result.stderr.trim()}`);
+  log(result.stdout.split('\n').filter((l) => l.startsWith('backfill: done') || l.startsWith('  ')).join('\n'));
+  const rss = /peak RSS (\d+) MB/.exec(result.stdout);
+  await admin.query(`USE \`${DB}\``);
+  const invoices = await scalar(admin, 'SELECT COUNT(*) FROM loyalty_invoices');
+  let rows = 0;
+  for (const t of TABLES) rows += await scalar(admin, `SELECT COUNT(*) FROM \`${t}\``);
+  const cached = await scalar(admin, 'SELECT SUM(points_available + points_pending) FROM loyalty_members');
+  const ledger = await scalar(admin, 'SELECT SUM(delta) FROM loyalty_ledger');
+  const lots = await scalar(admin, 'SELECT SUM(remaining) FROM loyalty_lots');
+  if (invoices !== INVOICES) throw new Error(`imported ${invoices} invoices of ${INVOICES}`);
+  if (cached !== ledger || ledger !== lots) throw new Error(`balances disagree: members ${cached}, ledger ${ledger}, lots ${lots}`);
+  const raw = await rawBaseline(admin);
+  return {
+    seconds,
+    rssMb: rss ? Number(rss[1]) : NaN,
+    // Less the two SHOW STATUS of the snapshots themselves.
+    statements: after.status.Questions - before.status.Questions - 1,
+    mysqldCpu: after.cpu.mysqld - before.cpu.mysqld,
+    rows,
+    rawSeconds: raw.seconds,
+    rawStatements: raw.statements,
+    invoices,
+  };
+}
+
+async function main(): Promise<void> {
+  const run = new BenchRun({ watchdogMs: SMOKE ? 300_000 : 60 * 60_000, serverGraceMs: 0, keepTmpDir: false });
+  let failed = false;
+  try {
+    if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: npm run bench:backfill builds it first (npm run build)`);
+    run.tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hr-bench-backfill-'));
+    const admin = await mysql.createConnection({ ...connectionOptions(BASE_URL), multipleStatements: false });
+    run.admin = admin;
+    const file = path.join(run.tmpDir, 'history.jsonl');
+    log(`generating ${INVOICES.toLocaleString('en')} invoices of ${CLIENTS.toLocaleString('en')} clients${SMOKE ? ' (smoke)' : ''}`);
+    await writeHistory(file);
+    log(`history: ${fmt(fs.statSync(file).size / 1e6)} MB`);
+    const mysqld = findMysqldPid(isLocal(BASE_URL));
+    const rounds: Round[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      log(`round ${i + 1} of ${ROUNDS}`);
+      rounds.push(await round(admin, run, file, mysqld));
+    }
+    const sorted = [...rounds].sort((a, b) => a.seconds - b.seconds);
+    const m = sorted[Math.floor(sorted.length / 2)] as Round;
+    const header = ['invoices', 'rows', 'backfill s', 'rounds s', 'invoices/s', 'rows/s', 'stmts/invoice', 'peak RSS MB', 'mariadbd CPU s', 'raw INSERT s', 'raw rows/s', 'ratio'];
+    log('');
+    log(
+      table(header, [
+        [
+          m.invoices.toLocaleString('en'),
+          m.rows.toLocaleString('en'),
+          fmt(m.seconds, 1),
+          rounds.map((r) => fmt(r.seconds, 1)).join(' / '),
+          fmt(m.invoices / m.seconds),
+          fmt(m.rows / m.seconds),
+          fmt(m.statements / m.invoices, 3),
+          fmt(m.rssMb),
+          fmt(m.mysqldCpu, 1),
+          fmt(m.rawSeconds, 1),
+          fmt(m.rows / m.rawSeconds),
+          `${fmt(m.seconds / m.rawSeconds, 2)}×`,
+        ],
+      ]),
+    );
+    log('');
+    log(`backfill ${fmt(m.seconds, 1)} s (target ≤ ${TARGET_S} s), peak RSS ${fmt(m.rssMb)} MB (target ≤ ${TARGET_RSS_MB} MB); raw INSERTs of the same ${m.rows.toLocaleString('en')} rows ${fmt(m.rawSeconds, 1)} s in ${m.rawStatements} statements`);
+    const missed = m.seconds > TARGET_S || !(m.rssMb <= TARGET_RSS_MB);
+    if (SMOKE) log('smoke run: counts and balances checked; the times mean nothing at this size');
+    else if (missed) warn('a target was missed');
+    if (missed && STRICT && !SMOKE) failed = true;
+  } catch (err) {
+    warn(`failed: ${(err as Error).stack ?? String(err)}`);
+    failed = true;
+  } finally {
+    await run.cleanup();
+    run.done();
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+void main();

@@ -1,0 +1,610 @@
+import type { Database } from '../db/database';
+import { isDuplicateKey } from '../db/errors';
+import type { Tx } from '../db/unit-of-work';
+import type { BillingEvent, ClientInfo } from '../domain/billing-event';
+import type { Member } from '../domain/member';
+import { earningBasis } from '../domain/earning';
+import { availableFrom } from '../domain/expiry';
+import { creditExpiry } from '../domain/program';
+import { BASE_RATE_KEY, capPeriodBounds, evaluateInvoice, ruleInForce, ruleKey, type CapUsage } from '../domain/rules';
+import { decideTier, monthKey, tierRecheckAt, toQualifying, windowMonths, type Tier } from '../domain/tiers';
+import type { FieldProblem } from '../domain/validation';
+import { AppError } from '../errors';
+import { parseCanonicalEvent } from '../events/canonical-event';
+import { EventService } from './event-service';
+import { MemberAccount, type Credit } from './member-account';
+import { tierOf, type ProgramSnapshot } from './use-case-context';
+
+/** `--award`: opening points for past purchases by the program's rules, or tiers and spend only. */
+export const AWARD_MODES = ['points', 'tiers-only'] as const;
+export type AwardMode = (typeof AWARD_MODES)[number];
+
+export const DEFAULT_BATCH_SIZE = 2_000;
+
+export interface BackfillOptions {
+  award: AwardMode;
+  /** Only events that occurred at or after this instant; earlier ones are skipped (not refused). */
+  since?: Date;
+  /** Validate and plan everything, write nothing. */
+  dryRun?: boolean;
+  /** Invoices per transaction. */
+  batchSize?: number;
+}
+
+/** One row of a history file: a canonical event's JSON, or a row the reader could not make one of. */
+export type HistoryRow = ({ json: unknown } | { problems: FieldProblem[]; id?: string }) & {
+  /** The row's (first) line in the file. */
+  line: number;
+  /** Its last line, where one event spans several (a CSV invoice's lines). */
+  endLine?: number;
+};
+
+/** A row not imported, and why: written next to the input so it can be fixed and imported again. */
+export interface Refusal {
+  line: number;
+  id?: string;
+  reasons: FieldProblem[];
+}
+
+export interface BackfillCounts {
+  /** Rows read (events). */
+  rows: number;
+  /** Paid invoices imported by the batch path. */
+  invoices: number;
+  /** Members who had an invoice imported (distinct). */
+  members: number;
+  /** Of them, enrolled by this run. */
+  enrolled: number;
+  /** Points credited (before expiry). */
+  points: number;
+  /** Of those, already past their expiry: expired at once. */
+  expired: number;
+  /** Tier changes recorded. */
+  tierChanges: number;
+  /** Events already in the inbox, or invoices already paid (live or by an earlier run). */
+  duplicates: number;
+  /** Events before `--since`. */
+  skipped: number;
+  /** Events other than a first payment, applied one by one through the live path. */
+  live: number;
+  refused: number;
+}
+
+export interface BackfillSummary extends BackfillCounts {
+  /** Members whose tier this run changed, by the tier they ended in. */
+  tiers: Record<string, number>;
+  dryRun: boolean;
+}
+
+export interface BackfillHooks {
+  onRefused?: (refusal: Refusal) => void | Promise<void>;
+  /** After each batch: the file's lines done so far, and the counts. */
+  onProgress?: (linesDone: number, counts: BackfillCounts) => void;
+}
+
+interface Validated {
+  line: number;
+  event: BillingEvent;
+  json: unknown;
+  bodyHash: string;
+}
+
+/** What the rules need to know about a member across their history, carried from event to event. */
+interface MemberState {
+  clientId: string;
+  /** Null while not enrolled (a dry run's new client). */
+  memberId: number | null;
+  account: MemberAccount | null;
+  /** Read from the database already (a dry run carries states between batches). */
+  loaded: boolean;
+  tierId: number | null;
+  belowSince: Date | null;
+  suspended: number;
+  /** An invoice of theirs has earned, or they had the first-purchase bonus. */
+  purchasedBefore: boolean;
+  capUsage: Map<number, number>;
+  baseCapUsed: number;
+  /** Qualifying spend by month (the window's months as read, plus what this run added). */
+  spend: Map<string, number>;
+  /** Tier changes decided in this batch, in order. */
+  changes: Array<{ fromTierId: number | null; toTierId: number; reason: string; qualifyingMinor: number }>;
+  /** The tier this run last moved the member to. */
+  tierChangedTo?: number;
+}
+
+function fresh(clientId: string, account: MemberAccount | null, member?: Readonly<Member>): MemberState {
+  const m = account?.member ?? member;
+  return {
+    clientId,
+    memberId: m?.id ?? null,
+    account,
+    loaded: m === undefined,
+    tierId: m?.tierId ?? null,
+    belowSince: m?.tierBelowSince ?? null,
+    suspended: m?.servicesSuspended ?? 0,
+    purchasedBefore: false,
+    capUsage: new Map(),
+    baseCapUsed: 0,
+    spend: new Map(),
+    changes: [],
+  };
+}
+
+interface PlannedInvoice {
+  item: Validated;
+  state: MemberState;
+  outcome: { points: number; detail?: string };
+  /** Null for a payment of an invoice already paid (the inbox row records it, nothing else). */
+  invoice: { id: string; currency: string; totalMinor: number; paidAt: Date; qualifyingMinor: number } | null;
+  credits: Array<Omit<Credit, 'eventId'>>;
+}
+
+interface BatchResult {
+  counts: Partial<BackfillCounts>;
+  /** Panel client ids of the members who had an invoice imported. */
+  members: string[];
+  /** Tier ids members were moved to, by panel client id. */
+  tiers: Map<string, number>;
+  deferred: Validated[];
+  refusals: Refusal[];
+}
+
+const MAX_DUPLICATE_RETRIES = 5;
+
+/** Types a `tiers-only` run still applies live: they only take spend (and the points it earned, none) back. */
+const TAKE_BACK_TYPES = new Set(['invoice.refunded', 'invoice.chargeback', 'invoice.reversed']);
+
+/**
+ * Brings a panel's history in (issue 14): the same canonical events as the webhook, under the
+ * same inbox keys and the same rules, but a batch of paid invoices per transaction with every
+ * table written by multi-row statements. Per member, events apply in file order exactly as the
+ * live path would apply them one by one (first-purchase bonus, caps, the tier reached so far
+ * and its multiplier), so importing a history and sending it live end in the same balances,
+ * tiers and ledger sums. A re-run, or a run resumed after a kill, finds every event it already
+ * committed in the inbox and adds nothing; a live delivery of an invoice already imported, or
+ * the reverse, is a duplicate by the invoice row both paths key on.
+ */
+export class BackfillService {
+  constructor(
+    private readonly db: Database,
+    private readonly deps: {
+      source: string;
+      snapshot: () => Promise<ProgramSnapshot>;
+      /** The live path, for the events a batch does not handle (refunds, client events …). */
+      events: EventService;
+      clock: () => Date;
+    },
+  ) {}
+
+  async run(rows: AsyncIterable<HistoryRow>, options: BackfillOptions, hooks: BackfillHooks = {}): Promise<BackfillSummary> {
+    const counts: BackfillCounts = { rows: 0, invoices: 0, members: 0, enrolled: 0, points: 0, expired: 0, tierChanges: 0, duplicates: 0, skipped: 0, live: 0, refused: 0 };
+    const members = new Set<string>();
+    const finalTiers = new Map<string, number>();
+    const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    const carried = options.dryRun ? new Map<string, MemberState>() : undefined;
+    const refuse = async (r: Refusal) => {
+      counts.refused++;
+      await hooks.onRefused?.(r);
+    };
+    let reported = 0;
+    const flush = async (batch: Validated[], through: number) => {
+      if (batch.length === 0 && through === reported) return;
+      reported = through;
+      if (batch.length > 0) {
+        const result = await this.importBatch(batch, options, carried);
+        for (const [k, v] of Object.entries(result.counts) as Array<[keyof BackfillCounts, number]>) counts[k] += v;
+        for (const id of result.members) members.add(id);
+        for (const [id, tier] of result.tiers) finalTiers.set(id, tier);
+        for (const r of result.refusals) await refuse(r);
+        for (const item of result.deferred) await this.applyLive(item, options, counts, refuse);
+      }
+      counts.members = members.size;
+      hooks.onProgress?.(through, counts);
+    };
+
+    let batch: Validated[] = [];
+    let invoices = 0;
+    let line = 0;
+    let inflight: Promise<void> = Promise.resolve();
+    for await (const row of rows) {
+      counts.rows++;
+      line = row.endLine ?? row.line;
+      const item = this.validate(row, options);
+      if (item === 'skipped') counts.skipped++;
+      else if ('reasons' in item) await refuse(item);
+      else {
+        batch.push(item);
+        if (item.event.type === 'invoice.paid') invoices++;
+        if (invoices >= batchSize) {
+          // Read and validate the next batch while this one is written: the database and this
+          // process work at the same time. One batch writes at a time, in file order.
+          await inflight;
+          inflight = flush(batch, line);
+          inflight.catch(() => undefined);
+          batch = [];
+          invoices = 0;
+        }
+      }
+    }
+    await inflight;
+    await flush(batch, line);
+    const snapshot = await this.deps.snapshot();
+    const tiers: Record<string, number> = {};
+    for (const tierId of finalTiers.values()) {
+      const name = tierOf(snapshot, tierId)?.name ?? String(tierId);
+      tiers[name] = (tiers[name] ?? 0) + 1;
+    }
+    return { ...counts, tiers, dryRun: options.dryRun ?? false };
+  }
+
+  private validate(row: HistoryRow, options: BackfillOptions): Validated | Refusal | 'skipped' {
+    if ('problems' in row) return { line: row.line, ...(row.id !== undefined && { id: row.id }), reasons: row.problems };
+    const parsed = parseCanonicalEvent(row.json, this.deps.clock());
+    const id = typeof (row.json as { id?: unknown } | null)?.id === 'string' ? String((row.json as { id: string }).id) : undefined;
+    if (!parsed.ok) return { line: row.line, ...(id !== undefined && { id }), reasons: parsed.fields };
+    if (options.since && parsed.event.occurredAt < options.since) return 'skipped';
+    return { line: row.line, event: parsed.event, json: row.json, bodyHash: EventService.bodyHash(row.json) };
+  }
+
+  /** One batch: its first payments set-based in one transaction, then anything else through the live path. */
+  private async importBatch(batch: Validated[], options: BackfillOptions, carried?: Map<string, MemberState>): Promise<BatchResult> {
+    const paid = batch.filter((v) => v.event.type === 'invoice.paid');
+    const others = batch.filter((v) => v.event.type !== 'invoice.paid');
+    const snapshot = await this.deps.snapshot();
+    const result =
+      paid.length === 0 ? emptyResult() : carried ? await this.plan(this.db.repos, paid, options, snapshot, this.db.now(), carried) : await this.writePaid(paid, options, snapshot);
+    // Deferred payments and other events keep their order in the file.
+    result.deferred = [...result.deferred, ...others].sort((a, b) => a.line - b.line);
+    return result;
+  }
+
+  private async writePaid(paid: Validated[], options: BackfillOptions, snapshot: ProgramSnapshot): Promise<BatchResult> {
+    const clientIds = [...new Set(paid.map((v) => v.event.client.id))];
+    for (let attempt = 1; ; attempt++) {
+      // Read through the pool before the transaction: member ids never change, and the
+      // transaction's first statement must be the lock, so its reads see what committed before.
+      const known = await this.db.repos.members.idsByPanelClientIds(clientIds);
+      try {
+        return await this.db.transaction(async (tx) => {
+          const accounts = await MemberAccount.lockMany(tx, [...known.values()]);
+          const firstClient = new Map<string, ClientInfo>();
+          for (const v of paid) if (!firstClient.has(v.event.client.id)) firstClient.set(v.event.client.id, v.event.client);
+          const locked = new Set(accounts.map((a) => a.member.panelClientId));
+          const enrolled = await MemberAccount.enrolMany(
+            tx,
+            clientIds.filter((c) => !locked.has(c)).map((c) => firstClient.get(c) as ClientInfo),
+          );
+          return this.plan(tx.repos, paid, options, snapshot, tx.now, undefined, { tx, accounts: [...accounts, ...enrolled] });
+        });
+      } catch (err) {
+        // A live delivery enrolled a client or wrote an event of this batch meanwhile: start over.
+        if (isDuplicateKey(err) && attempt < MAX_DUPLICATE_RETRIES) continue;
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * Decides every payment of the batch in file order, then (with `write`) writes it all. A dry
+   * run reads through the pool and carries each member's state from batch to batch instead.
+   */
+  private async plan(
+    repos: Tx['repos'],
+    paid: Validated[],
+    options: BackfillOptions,
+    snapshot: ProgramSnapshot,
+    now: Date,
+    carried?: Map<string, MemberState>,
+    write?: { tx: Tx; accounts: MemberAccount[] },
+  ): Promise<BatchResult> {
+    const { program, tiers } = snapshot;
+    const source = this.deps.source;
+    const result = emptyResult();
+    const refusals = result.refusals;
+
+    // 1. Members: their state as the database (or a dry run's earlier batches) left it.
+    const states = new Map<string, MemberState>();
+    const accounts = write?.accounts ?? [];
+    let newStates = 0;
+    if (write) {
+      for (const a of accounts) states.set(a.member.panelClientId, fresh(a.member.panelClientId, a));
+    } else {
+      const clients = [...new Set(paid.map((v) => v.event.client.id))];
+      const unseen = clients.filter((c) => !carried?.has(c));
+      const found = new Map((await repos.members.findMany([...(await repos.members.idsByPanelClientIds(unseen)).values()])).map((m) => [m.panelClientId, m]));
+      for (const clientId of clients) {
+        const prior = carried?.get(clientId);
+        if (prior) states.set(clientId, prior);
+        else {
+          const member = found.get(clientId);
+          const state = fresh(clientId, null, member);
+          if (!member) newStates++;
+          states.set(clientId, state);
+          carried?.set(clientId, state);
+        }
+      }
+    }
+    const enrolledIds = write ? accounts.filter((a) => a.enrolled).length : newStates;
+    const existing = [...states.values()].filter((s) => s.memberId !== null && !s.loaded && !s.account?.enrolled).map((s) => s.memberId as number);
+    await this.loadStates(repos, snapshot, now, existing, states);
+
+    // 2. Duplicates: events already in the inbox, invoices already paid.
+    const inInbox = await repos.events.bodyHashes(
+      source,
+      paid.map((v) => v.event.id),
+    );
+    const pairs = paid
+      .map((v) => ({ memberId: states.get(v.event.client.id)?.memberId ?? null, invoiceId: (v.event.invoice as NonNullable<BillingEvent['invoice']>).id }))
+      .filter((p): p is { memberId: number; invoiceId: string } => p.memberId !== null);
+    const invoiceRows = new Map((await repos.invoices.findMany(pairs)).map((r) => [`${r.memberId}\u0000${r.invoiceId}`, r]));
+
+    // 3. Each payment in file order, as the live path would take them one by one.
+    const planned: PlannedInvoice[] = [];
+    const seenIds = new Map<string, string>();
+    const paidNow = new Set<string>();
+    const months = windowMonths(now);
+    for (const item of paid) {
+      const { event } = item;
+      const invoice = event.invoice as NonNullable<BillingEvent['invoice']>;
+      const state = states.get(event.client.id) as MemberState;
+      const firstHash = inInbox.get(event.id) ?? seenIds.get(event.id);
+      if (firstHash !== undefined) {
+        if (firstHash === item.bodyHash) result.counts.duplicates = (result.counts.duplicates ?? 0) + 1;
+        else refusals.push({ line: item.line, id: event.id, reasons: [{ path: 'id', message: 'was already used for a different event body' }] });
+        continue;
+      }
+      const key = `${state.memberId ?? state.clientId}\u0000${invoice.id}`;
+      const row = state.memberId === null ? undefined : invoiceRows.get(key);
+      if (row && row.currency !== invoice.currency) {
+        refusals.push({ line: item.line, id: event.id, reasons: [{ path: 'invoice.currency', message: `must be ${row.currency}, the currency invoice ${invoice.id} was recorded in` }] });
+        continue;
+      }
+      seenIds.set(event.id, item.bodyHash);
+      if (row?.paidAt || paidNow.has(key)) {
+        // Paid already (live, or earlier in this file under another event id): a duplicate, recorded as live records it.
+        result.counts.duplicates = (result.counts.duplicates ?? 0) + 1;
+        planned.push({ item, state, outcome: { points: 0, detail: 'already_paid' }, invoice: null, credits: [] });
+        continue;
+      }
+      if (row) {
+        // A refund, chargeback or reversal came first: the live path reconciles the payment with it.
+        seenIds.delete(event.id);
+        if (options.award === 'tiers-only') {
+          refusals.push({
+            line: item.line,
+            id: event.id,
+            reasons: [{ path: 'invoice.id', message: 'has a refund or reversal recorded before this payment: import it with --award points, or send it live' }],
+          });
+        } else result.deferred.push(item);
+        continue;
+      }
+      paidNow.add(key);
+      planned.push(this.decide(item, state, options, snapshot, now, months));
+    }
+
+    const imported = planned.filter((p) => p.invoice !== null);
+    result.counts.invoices = imported.length;
+    result.counts.enrolled = enrolledIds;
+    result.counts.points = imported.reduce((s, p) => s + p.outcome.points, 0);
+    for (const p of imported) result.members.push(p.state.clientId);
+    for (const s of states.values()) if (s.tierChangedTo !== undefined) result.tiers.set(s.clientId, s.tierChangedTo);
+    if (!write) {
+      result.counts.tierChanges = [...states.values()].reduce((n, s) => n + s.changes.length, 0);
+      // A dry run can't tell what would expire without the lots: count the credits past their expiry.
+      result.counts.expired = imported.flatMap((p) => p.credits).filter((c) => c.expiresAt !== null && c.expiresAt <= now).reduce((s, c) => s + c.points, 0);
+      for (const s of states.values()) s.changes = [];
+      return result;
+    }
+
+    // 4. Writes: a few multi-row statements for the whole batch.
+    const { tx } = write;
+    const inboxIds = await tx.repos.events.insertManyWithOutcome(
+      source,
+      planned.map((p) => ({
+        externalId: p.item.event.id,
+        type: p.item.event.type,
+        occurredAt: p.item.event.occurredAt,
+        bodyHash: p.item.bodyHash,
+        payload: JSON.stringify(p.item.json),
+        receivedAt: tx.now,
+        memberId: p.state.memberId as number,
+        outcome: 'applied',
+        points: p.outcome.points,
+        detail: p.outcome.detail,
+      })),
+    );
+    await tx.repos.invoices.insertMany(
+      imported.map((p) => {
+        const inv = p.invoice as NonNullable<PlannedInvoice['invoice']>;
+        return {
+          memberId: p.state.memberId as number,
+          invoiceId: inv.id,
+          values: { currency: inv.currency, totalMinor: inv.totalMinor, earnedPoints: p.outcome.points, paidAt: inv.paidAt, qualifyingMinor: inv.qualifyingMinor },
+        };
+      }),
+      tx.now,
+    );
+    await MemberAccount.creditMany(
+      tx,
+      imported.flatMap((p) => p.credits.map((c) => ({ account: p.state.account as MemberAccount, credit: { ...c, eventId: inboxIds.get(p.item.event.id) } }))),
+    );
+    // Points whose natural expiry has passed go as the expiry job would take them: now, once.
+    const credited = [...new Set(imported.filter((p) => p.credits.length > 0).map((p) => p.state.memberId as number))];
+    if (credited.length > 0) {
+      const expired = await MemberAccount.expireMany(tx, credited, tx.now);
+      result.counts.expired = [...expired.values()].reduce((s, e) => s + e.points, 0);
+    }
+    await tx.repos.tiers.addSpendMany(
+      imported.map((p) => {
+        const inv = p.invoice as NonNullable<PlannedInvoice['invoice']>;
+        return { memberId: p.state.memberId as number, month: monthKey(inv.paidAt), deltaMinor: inv.qualifyingMinor };
+      }),
+    );
+    const touched = [...new Set(planned.map((p) => p.state))];
+    const changes = touched.flatMap((s) => s.changes.map((c) => ({ ...c, memberId: s.memberId as number, createdAt: tx.now })));
+    const changeIds = await tx.repos.tiers.recordChangesMany(changes);
+    result.counts.tierChanges = changes.length;
+    if (program.tierDiscountMethod === 'client_tier') {
+      // The panel needs only the tier each member ends in, not every step on the way.
+      const last = new Map<number, { tierId: number; changeId: number }>();
+      changes.forEach((c, i) => last.set(c.memberId, { tierId: c.toTierId, changeId: changeIds[i] as number }));
+      for (const [memberId, { tierId, changeId }] of last) {
+        const state = touched.find((s) => s.memberId === memberId) as MemberState;
+        const tier = tierOf(snapshot, tierId);
+        if (tier) await tx.repos.outbox.enqueue('client.tier', { clientId: state.clientId, tier: tier.name }, `client-tier:${changeId}`, tx.now);
+      }
+    }
+    await MemberAccount.setTiersMany(
+      tx,
+      touched.map((s) => ({
+        account: s.account as MemberAccount,
+        tierId: s.tierId,
+        belowSince: s.belowSince,
+        recheckAt: tierRecheckAt({ tiers, tierId: s.tierId, belowSince: s.belowSince, spendByMonth: months.map((m) => ({ month: m, amountMinor: s.spend.get(m) ?? 0 })) }),
+      })),
+    );
+    return result;
+  }
+
+  /** What one payment does: the live path's `InvoiceService.paid` for an invoice seen for the first time. */
+  private decide(
+    item: Validated,
+    state: MemberState,
+    options: BackfillOptions,
+    snapshot: ProgramSnapshot,
+    now: Date,
+    months: string[],
+  ): PlannedInvoice {
+    const { program, tiers, tierSettings } = snapshot;
+    const invoice = item.event.invoice as NonNullable<BillingEvent['invoice']>;
+    // A panel clock ahead of ours must not date a payment (or its tier spend) in the future.
+    const at = item.event.occurredAt < now ? item.event.occurredAt : now;
+    const tier: Tier | null = tierOf(snapshot, state.tierId) ?? tiers[0] ?? null;
+    const credits: PlannedInvoice['credits'] = [];
+    let outcome: PlannedInvoice['outcome'] = { points: 0, detail: 'tiers_only' };
+    if (options.award === 'points') {
+      if (program.pauseEarningWhileSuspended && state.suspended > 0) outcome = { points: 0, detail: 'earning_paused' };
+      else {
+        const firstPurchaseRule = program.rules.some((r) => r.type === 'first_purchase' && ruleInForce(r, at));
+        const evaluation = evaluateInvoice({
+          invoice,
+          member: { isFirstPurchase: firstPurchaseRule && !state.purchasedBefore, tierMultiplier: tier?.earnMultiplier ?? '1', tier: tier?.name ?? null },
+          rules: program.rules,
+          rates: program.earnRates,
+          at,
+          capUsage: state.capUsage as CapUsage,
+          baseRule: program.baseRule,
+          baseCapUsed: state.baseCapUsed,
+        });
+        if (evaluation.kind === 'no_rate') outcome = { points: 0, detail: 'no_earn_rate' };
+        else {
+          const expiry = creditExpiry(program, at);
+          for (const a of evaluation.awards) {
+            credits.push({
+              points: a.points,
+              kind: a.kind,
+              reasonCode: a.reasonCode,
+              reasonParams: a.params,
+              rule: a.rule,
+              reference: `invoice:${invoice.id}`,
+              earnedAt: at,
+              availableAt: availableFrom(at, program.refundWindowDays),
+              ...expiry,
+            });
+            if (a.ruleId !== null) state.capUsage.set(a.ruleId, (state.capUsage.get(a.ruleId) ?? 0) + a.points);
+            if (a.rule === BASE_RATE_KEY) state.baseCapUsed += a.points;
+          }
+          const points = credits.reduce((s, c) => s + c.points, 0);
+          if (points > 0) state.purchasedBefore = true;
+          outcome = points > 0 ? { points } : { points: 0, detail: ruleInForce(program.baseRule, at) ? 'below_one_point' : 'base_rate_off' };
+        }
+      }
+    }
+    const qualifyingMinor = toQualifying(earningBasis(invoice), tierSettings) ?? 0;
+    const month = monthKey(at);
+    state.spend.set(month, (state.spend.get(month) ?? 0) + qualifyingMinor);
+    const spendMinor = months.reduce((s, m) => s + (state.spend.get(m) ?? 0), 0);
+    const decision = decideTier({
+      tiers,
+      currentTierId: state.tierId,
+      spendMinor,
+      belowSince: state.belowSince,
+      now,
+      graceDays: tierSettings.graceDays,
+      review: false,
+      paused: state.suspended > 0,
+    });
+    if (decision.action === 'upgrade' && decision.to.id !== state.tierId) {
+      state.changes.push({ fromTierId: state.tierId, toTierId: decision.to.id, reason: 'spend_reached', qualifyingMinor: spendMinor });
+      state.tierId = decision.to.id;
+      state.tierChangedTo = decision.to.id;
+      state.belowSince = null;
+    } else if (decision.action === 'mark_below') state.belowSince = now;
+    else if (decision.action === 'clear_below') state.belowSince = null;
+    return {
+      item,
+      state,
+      outcome,
+      invoice: { id: invoice.id, currency: invoice.currency, totalMinor: invoice.total.minor, paidAt: at, qualifyingMinor },
+      credits,
+    };
+  }
+
+  /** Reads, for a batch at once, what the rules need of members enrolled before it. */
+  private async loadStates(repos: Tx['repos'], snapshot: ProgramSnapshot, now: Date, memberIds: number[], states: Map<string, MemberState>): Promise<void> {
+    if (memberIds.length === 0) return;
+    const { program } = snapshot;
+    const byId = new Map([...states.values()].filter((s) => s.memberId !== null).map((s) => [s.memberId as number, s]));
+    const needsFirst = program.rules.some((r) => r.type === 'first_purchase');
+    const [spend, purchased] = await Promise.all([
+      repos.tiers.spendByMonthMany(memberIds, windowMonths(now)),
+      needsFirst ? repos.ledger.purchasedBefore(memberIds) : Promise.resolve(new Set<number>()),
+    ]);
+    for (const id of memberIds) {
+      const s = byId.get(id);
+      if (!s) continue;
+      s.loaded = true;
+      for (const m of spend.get(id) ?? []) s.spend.set(m.month, m.amountMinor);
+      s.purchasedBefore = purchased.has(id);
+    }
+    // Caps count by ledger time in the current period, as `EarningService.capUsage` reads them.
+    for (const r of program.rules) {
+      if (!r.cap) continue;
+      const { from, to } = capPeriodBounds(r.cap.period, now);
+      const used = await repos.ledger.awardedBetweenMany(memberIds, ruleKey(r), from, to);
+      for (const [id, n] of used) byId.get(id)?.capUsage.set(r.id, n);
+    }
+    if (program.baseRule.cap) {
+      const { from, to } = capPeriodBounds(program.baseRule.cap.period, now);
+      const used = await repos.ledger.awardedBetweenMany(memberIds, BASE_RATE_KEY, from, to);
+      for (const [id, n] of used) {
+        const s = byId.get(id);
+        if (s) s.baseCapUsed = n;
+      }
+    }
+  }
+
+  /** An event the batch path leaves to the live path: applied exactly as a webhook delivery would be. */
+  private async applyLive(item: Validated, options: BackfillOptions, counts: BackfillCounts, refuse: (r: Refusal) => Promise<void>): Promise<void> {
+    if (options.award === 'tiers-only' && item.event.type !== 'invoice.paid' && !TAKE_BACK_TYPES.has(item.event.type)) {
+      counts.skipped++;
+      return;
+    }
+    if (options.dryRun) {
+      counts.live++;
+      return;
+    }
+    try {
+      const answer = await this.deps.events.ingest(this.deps.source, item.event, item.json);
+      if (answer.outcome === 'duplicate') counts.duplicates++;
+      else counts.live++;
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      await refuse({ line: item.line, id: item.event.id, reasons: err.fields?.length ? err.fields : [{ path: '', message: err.message }] });
+    }
+  }
+}
+
+function emptyResult(): BatchResult {
+  return { counts: {}, members: [], tiers: new Map(), deferred: [], refusals: [] };
+}

@@ -1,0 +1,350 @@
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { HostingRewardsPlugin } from '../../plugin/index';
+import { MemberAccount } from '../../plugin/services/member-account';
+import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, TEST_SECRETS, type TestApp } from '../support/harness';
+import { HISTORY_CSV_HEADER, historyCsvRows, historyEvents, type HistoryOptions } from '../support/history';
+import type { WireEvent } from '../support/events';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CLI = path.join(ROOT, 'dist/plugin/cli/backfill.js');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Per member, what the program shows and the ledger holds: what "the same state" means here. */
+async function state(plugin: HostingRewardsPlugin): Promise<Record<string, unknown>> {
+  const knex = plugin.db.knex;
+  const tiers = new Map((await knex('loyalty_tiers').select('id', 'name')).map((t: { id: unknown; name: string }) => [Number(t.id), t.name]));
+  const out: Record<string, unknown> = {};
+  const members = await knex('loyalty_members').orderBy('panel_client_id');
+  for (const m of members) {
+    const byKind: Array<{ kind: string; s: unknown }> = await knex('loyalty_ledger').where({ member_id: m.id }).groupBy('kind').select('kind').sum({ s: 'delta' });
+    const lots = await knex('loyalty_lots').where({ member_id: m.id }).sum({ s: 'remaining' }).first();
+    const spend = await knex('loyalty_spend_months').where({ member_id: m.id }).orderBy('month').select('month', 'amount_minor');
+    const invoices = await knex('loyalty_invoices').where({ member_id: m.id }).count({ n: '*' }).sum({ e: 'earned_points' }).sum({ q: 'qualifying_minor' }).first();
+    const changes = await knex('loyalty_tier_changes').where({ member_id: m.id }).orderBy('id').select('from_tier_id', 'to_tier_id', 'qualifying_minor');
+    out[String(m.panel_client_id)] = {
+      available: Number(m.points_available),
+      pending: Number(m.points_pending),
+      lifetime: Number(m.points_lifetime),
+      tier: tiers.get(Number(m.tier_id)) ?? null,
+      ledger: Object.fromEntries(byKind.filter((r) => Number(r.s) !== 0).map((r) => [r.kind, Number(r.s)])),
+      lots: Number(lots?.s ?? 0),
+      spend: spend.map((s: { month: string; amount_minor: unknown }) => `${s.month}:${Number(s.amount_minor)}`),
+      invoices: { count: Number(invoices?.n), earned: Number(invoices?.e), qualifying: Number(invoices?.q) },
+      tierChanges: changes.map((c: { from_tier_id: unknown; to_tier_id: unknown; qualifying_minor: unknown }) => `${tiers.get(Number(c.from_tier_id)) ?? '-'}>${tiers.get(Number(c.to_tier_id))}@${Number(c.qualifying_minor)}`),
+    };
+  }
+  return out;
+}
+
+/** Expires what is past its date, as the expiry job would: a backfill does so for points earned long ago. */
+async function expireAll(plugin: HostingRewardsPlugin): Promise<void> {
+  const ids = (await plugin.db.knex('loyalty_members').select('id')).map((r: { id: unknown }) => Number(r.id));
+  await plugin.db.transaction((tx) => MemberAccount.expireMany(tx, ids, tx.now));
+}
+
+/**
+ * `npm run backfill` (issue 14): a panel's history imported set-based ends in the same state
+ * as every event sent live through the webhook, however often it is run and whether it was
+ * killed half-way; bad rows are refused with reasons and write nothing; --dry-run writes
+ * nothing; --since filters; live and backfilled payments of one invoice never both count.
+ */
+describe('npm run backfill (plugin/cli/backfill.ts)', () => {
+  let app: TestApp;
+  let dir: string;
+  let n = 0;
+  const env = (databaseUrl: string) => ({
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: dir,
+    PANEL: 'generic',
+    EVENT_SOURCE: 'test',
+    WEBHOOK_SECRET: TEST_SECRETS.webhook,
+    SSO_SECRET: TEST_SECRETS.sso,
+    SESSION_SECRET: TEST_SECRETS.session,
+    LOG_LEVEL: 'warn',
+  });
+  const backfill = (args: string[], databaseUrl = app.db.url): Promise<Result> =>
+    new Promise((resolve) => {
+      execFile(process.execPath, [CLI, ...args], { env: env(databaseUrl), cwd: ROOT, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+  const write = (name: string, lines: string[]) => {
+    const file = path.join(dir, `${++n}-${name}`);
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    return file;
+  };
+  const jsonl = (events: Iterable<object | string>) => write('history.jsonl', [...events].map((e) => (typeof e === 'string' ? e : JSON.stringify(e))));
+  const program = { refund_window_days: 0, points_expiry_months: 12 };
+  /** Rules the history exercises: a first-purchase bonus and a renewal bonus, besides tiers and their multipliers. */
+  async function withRules(plugin: HostingRewardsPlugin): Promise<void> {
+    for (const r of await plugin.db.repos.rules.all()) if (r.type === 'first_purchase' || r.type === 'renewal_bonus') await plugin.services.program.setRuleActive(r.id, true);
+  }
+
+  beforeAll(async () => {
+    if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does) first`);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hr-backfill-'));
+    app = await startTestApp({ realTime: true, program });
+  });
+  afterAll(async () => {
+    await app.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(() => expectBalancesConsistent(app.plugin));
+
+  describe('the same state as sending every event live', () => {
+    const history: HistoryOptions = { clients: 40, invoices: 400, days: 800, seed: 7, tag: 'eq' };
+    let live: TestApp;
+    let bf: TestApp;
+    let file: string;
+    let expected: Record<string, unknown>;
+    beforeAll(async () => {
+      live = await startTestApp({ realTime: true, program });
+      bf = await startTestApp({ realTime: true, program });
+      await withRules(live.plugin);
+      await withRules(bf.plugin);
+      file = jsonl(historyEvents({ ...history, now: new Date() }));
+      for (const line of fs.readFileSync(file, 'utf8').trim().split('\n')) {
+        const event = JSON.parse(line) as WireEvent;
+        const res = await live.send(event, { body: line });
+        expect(res.status).toBe(200);
+      }
+      await expireAll(live.plugin);
+      expected = await state(live.plugin);
+      await expectBalancesConsistent(live.plugin);
+    }, 300_000);
+    afterAll(async () => {
+      await live?.close();
+      await bf?.close();
+    });
+
+    it('the history reaches several tiers and expires its old points, so the comparison means something', () => {
+      const members = Object.values(expected) as Array<{ tier: string; ledger: Record<string, number>; tierChanges: string[] }>;
+      expect(members).toHaveLength(history.clients);
+      expect(new Set(members.map((m) => m.tier)).size).toBeGreaterThanOrEqual(2);
+      expect(members.some((m) => (m.ledger.expire ?? 0) < 0)).toBe(true);
+      expect(members.some((m) => (m.ledger.bonus ?? 0) > 0)).toBe(true);
+    });
+
+    it('killed with SIGKILL mid-import, run again, then run a third time: the live state, nothing twice', async () => {
+      // Small batches: many commits, so the kill lands mid-run even on a loaded machine.
+      const killed = await new Promise<{ signal: NodeJS.Signals | null; invoices: number }>((resolve) => {
+        const child = spawn(process.execPath, [CLI, '--file', file, '--batch-size', '3'], { env: env(bf.db.url), cwd: ROOT });
+        let invoices = 0;
+        const poll = setInterval(() => {
+          void bf.plugin.db.knex('loyalty_invoices').count({ n: '*' }).first().then((r) => {
+            invoices = Number(r?.n ?? 0);
+            if (invoices > 0) child.kill('SIGKILL');
+          }, () => undefined);
+        }, 5);
+        child.on('exit', (_code, signal) => {
+          clearInterval(poll);
+          resolve({ signal, invoices });
+        });
+      });
+      expect(killed.signal).toBe('SIGKILL');
+      const partial = Number((await bf.plugin.db.knex('loyalty_invoices').count({ n: '*' }).first())?.n);
+      expect(partial).toBeGreaterThan(0);
+      expect(partial).toBeLessThan(history.invoices);
+      await expectBalancesConsistent(bf.plugin);
+
+      const resumed = await backfill(['--file', file, '--batch-size', '50'], bf.db.url);
+      expect(resumed).toMatchObject({ code: 0, stderr: '' });
+      expect(resumed.stdout).toContain(`duplicates ${partial},`);
+      expect(await state(bf.plugin)).toEqual(expected);
+      await expectBalancesConsistent(bf.plugin);
+
+      const counts = await tableCounts(bf.plugin);
+      const again = await backfill(['--file', file], bf.db.url);
+      expect(again).toMatchObject({ code: 0 });
+      expect(again.stdout).toContain('done, 0 invoice(s)');
+      expect(again.stdout).toContain(`duplicates ${history.invoices},`);
+      expect(await tableCounts(bf.plugin)).toEqual(counts);
+      expect(await state(bf.plugin)).toEqual(expected);
+      await expectBalancesConsistent(bf.plugin);
+    }, 300_000);
+
+    it('the same history as CSV, one row per invoice line, gives the same state too', async () => {
+      const csvApp = await startTestApp({ realTime: true, program });
+      try {
+        await withRules(csvApp.plugin);
+        const events = fs
+          .readFileSync(file, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as WireEvent);
+        const csv = write('history.csv', [HISTORY_CSV_HEADER, ...events.flatMap(historyCsvRows)]);
+        const result = await backfill(['--file', csv, '--batch-size', '64'], csvApp.db.url);
+        expect(result).toMatchObject({ code: 0, stderr: '' });
+        expect(result.stdout).toContain(`done, ${history.invoices} invoice(s) for ${history.clients} member(s) (${history.clients} new)`);
+        expect(await state(csvApp.plugin)).toEqual(expected);
+        await expectBalancesConsistent(csvApp.plugin);
+      } finally {
+        await csvApp.close();
+      }
+    }, 300_000);
+  });
+
+  it('refuses bad rows with their line and reasons, next to the input, and writes nothing for them', async () => {
+    const good = invoicePaid({ client: { id: 'bad-rows-1' }, occurred_at: '2026-06-01T10:00:00Z' });
+    const taken = invoicePaid({ client: { id: 'bad-rows-2' }, occurred_at: '2026-06-01T10:00:00Z' });
+    const file = jsonl([
+      good,
+      '{"id": "broken',
+      { ...invoicePaid({ client: { id: 'bad-rows-3' } }), invoice: { id: 'x1', currency: 'USD', total: '12.345' } },
+      { ...invoicePaid({ client: { id: 'bad-rows-4' } }), client: { email: 'nobody@example.com' } },
+      { ...invoicePaid({ client: { id: 'bad-rows-5' } }), type: 'invoice.teleported' },
+      { ...invoicePaid({ client: { id: 'bad-rows-6' } }), occurred_at: '1999-12-31T00:00:00Z' },
+      taken,
+      { ...taken, invoice: { ...taken.invoice, total: '99.00' } },
+      '',
+    ]);
+    const before = await tableCounts(app.plugin);
+    const result = await backfill(['--file', file]);
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.stdout).toContain('done, 2 invoice(s) for 2 member(s)');
+    expect(result.stdout).toContain('refused 6');
+    expect(result.stdout).toContain(`${file}.refused.jsonl`);
+    const refused = fs
+      .readFileSync(`${file}.refused.jsonl`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; id?: string; reasons: Array<{ path: string; message: string }> });
+    expect(refused.map((r) => r.line)).toEqual([2, 3, 4, 5, 6, 8]);
+    expect(refused[0]?.reasons[0]?.message).toMatch(/^is not valid JSON/);
+    expect(refused[1]?.reasons).toContainEqual({ path: 'invoice.total', message: 'has more than 2 decimals for USD' });
+    expect(refused[2]?.reasons).toContainEqual({ path: 'client.id', message: 'is required' });
+    expect(refused[3]?.reasons).toContainEqual({ path: 'type', message: expect.stringContaining('must be one of') });
+    expect(refused[4]?.reasons).toContainEqual({ path: 'occurred_at', message: expect.stringContaining('2000-01-01') });
+    expect(refused[5]).toMatchObject({ id: taken.id, reasons: [{ path: 'id', message: 'was already used for a different event body' }] });
+    const after = await tableCounts(app.plugin);
+    expect(after.loyalty_members - before.loyalty_members).toBe(2);
+    expect(after.loyalty_invoices - before.loyalty_invoices).toBe(2);
+    expect(after.loyalty_events - before.loyalty_events).toBe(2);
+    for (const id of ['bad-rows-3', 'bad-rows-4', 'bad-rows-5', 'bad-rows-6']) expect(await app.plugin.db.repos.members.findByPanelClientId(id)).toBeNull();
+
+    // A clean run leaves no stale report behind.
+    const fixed = jsonl([invoicePaid({ client: { id: 'bad-rows-7' } })]);
+    fs.writeFileSync(`${fixed}.refused.jsonl`, '{"line":1}\n');
+    expect(await backfill(['--file', fixed])).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 0') });
+    expect(fs.existsSync(`${fixed}.refused.jsonl`)).toBe(false);
+  }, 120_000);
+
+  it('bad CSV rows are refused with reasons; a bad header refuses the file', async () => {
+    const csv = write('bad.csv', [
+      'client_id,invoice_id,paid_at,currency,item_type,amount',
+      'csv-1,c-1,2026-05-01,USD,renewal,100.00',
+      'csv-1,c-1,2026-05-01,USD,domain,20.00',
+      'csv-2,c-2,2026-05-02,USD,renewal,abc',
+      'csv-3,c-3,,USD,renewal,10.00',
+      'csv-4,c-4,2026-05-03,USD,teleport,10.00',
+    ]);
+    const result = await backfill(['--file', csv]);
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.stdout).toContain('done, 1 invoice(s) for 1 member(s)');
+    const refused = fs
+      .readFileSync(`${csv}.refused.jsonl`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; reasons: Array<{ path: string }> });
+    expect(refused.map((r) => [r.line, r.reasons[0]?.path])).toEqual([
+      [4, 'invoice.items.0.amount'],
+      [5, 'paid_at'],
+      [6, 'invoice.items.0.type'],
+    ]);
+    const member = await app.plugin.db.repos.members.findByPanelClientId('csv-1');
+    expect(member?.pointsLifetime).toBe(120);
+
+    const header = await backfill(['--file', write('header.csv', ['client,invoice_id,paid_at,currency,item_type,amount', 'x,y,2026-05-01,USD,renewal,1.00'])]);
+    expect(header).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 1') });
+  }, 120_000);
+
+  it('--dry-run reports what would change and writes nothing', async () => {
+    const file = jsonl(historyEvents({ clients: 5, invoices: 30, days: 400, seed: 3, tag: 'dry' }));
+    const before = await tableCounts(app.plugin);
+    const result = await backfill(['--file', file, '--dry-run', '--batch-size', '7']);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(/dry run, nothing written; would import 30 invoice\(s\) for 5 member\(s\) \(5 new\)/);
+    expect(await tableCounts(app.plugin)).toEqual(before);
+    for (const c of ['1', '2', '3', '4', '5']) expect(await app.plugin.db.repos.members.findByPanelClientId(c)).toBeNull();
+  }, 60_000);
+
+  it('--since imports only what happened from that day on; --award tiers-only records spend and tiers, no points', async () => {
+    const events = [
+      invoicePaid({ client: { id: 'since-1' }, occurred_at: '2026-01-10T10:00:00Z', invoice: { id: 'since-a', total: '600.00', items: [{ type: 'renewal', amount: '600.00' }] } }),
+      invoicePaid({ client: { id: 'since-1' }, occurred_at: '2026-03-10T10:00:00Z', invoice: { id: 'since-b', total: '100.00', items: [{ type: 'renewal', amount: '100.00' }] } }),
+    ];
+    const result = await backfill(['--file', jsonl(events), '--since', '2026-02-01', '--award', 'tiers-only']);
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('before --since 1') });
+    const member = await app.plugin.db.repos.members.findByPanelClientId('since-1');
+    expect(member).toMatchObject({ pointsAvailable: 0, pointsLifetime: 0 });
+    expect(await app.plugin.db.knex('loyalty_ledger').where({ member_id: member?.id })).toEqual([]);
+    expect(await app.plugin.db.repos.invoices.find(member?.id ?? 0, 'since-a')).toBeNull();
+    expect(await app.plugin.db.repos.invoices.find(member?.id ?? 0, 'since-b')).toMatchObject({ earnedPoints: 0, qualifyingMinor: 10_000 });
+    const tier = (await app.plugin.db.repos.tiers.list()).find((t) => t.id === member?.tierId);
+    expect(tier?.name).toBe('Bronze');
+
+    // Without --since the older invoice counts too, and its spend lifts the member to Silver.
+    const all = await backfill(['--file', jsonl(events), '--award', 'tiers-only']);
+    expect(all).toMatchObject({ code: 0, stdout: expect.stringContaining('duplicates 1,') });
+    const now = await app.plugin.db.repos.members.findByPanelClientId('since-1');
+    expect((await app.plugin.db.repos.tiers.list()).find((t) => t.id === now?.tierId)?.name).toBe('Silver');
+  }, 60_000);
+
+  it('a live payment of an invoice already backfilled is a duplicate, and the reverse', async () => {
+    const imported = invoicePaid({ client: { id: 'dup-1' }, occurred_at: '2026-10-01T10:00:00Z' });
+    expect(await backfill(['--file', jsonl([imported])])).toMatchObject({ code: 0 });
+    const member = await app.plugin.db.repos.members.findByPanelClientId('dup-1');
+    expect(member?.pointsLifetime).toBe(120);
+    // The same event, redelivered by the panel: the inbox answers for it.
+    expect((await app.send(imported).expect(200)).body).toMatchObject({ outcome: 'duplicate', first_outcome: 'applied', points: 120 });
+    // The same invoice under the panel's own event id: already paid, nothing earned.
+    const panelId = { ...imported, id: `whmcs:invoice:${imported.invoice?.id}:paid:20261001` };
+    expect((await app.send(panelId).expect(200)).body).toMatchObject({ outcome: 'applied', points: 0, detail: 'already_paid' });
+
+    const paidLive = invoicePaid({ client: { id: 'dup-2' }, occurred_at: '2026-10-02T10:00:00Z' });
+    expect((await app.send(paidLive).expect(200)).body).toMatchObject({ outcome: 'applied', points: 120 });
+    const history = [paidLive, { ...paidLive, id: `history:invoice:${paidLive.invoice?.id}:paid` }];
+    const result = await backfill(['--file', jsonl(history)]);
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('duplicates 2,') });
+    expect(result.stdout).toContain('done, 0 invoice(s)');
+    for (const id of ['dup-1', 'dup-2']) expect((await app.plugin.db.repos.members.findByPanelClientId(id))?.pointsLifetime).toBe(120);
+  }, 60_000);
+
+  it('events other than a first payment go through the live path, in file order', async () => {
+    const paid = invoicePaid({ client: { id: 'other-1' }, occurred_at: '2026-10-05T10:00:00Z' });
+    const refund = {
+      id: `test:invoice:${paid.invoice?.id}:refund`,
+      type: 'invoice.refunded',
+      occurred_at: '2026-10-06T10:00:00Z',
+      client: { id: 'other-1' },
+      invoice: { id: paid.invoice?.id, currency: 'USD', total: '120.00', refunded: '60.00' },
+    };
+    const result = await backfill(['--file', jsonl([paid, refund])]);
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('through the live path 1') });
+    const member = await app.plugin.db.repos.members.findByPanelClientId('other-1');
+    expect(member).toMatchObject({ pointsAvailable: 60, pointsLifetime: 60 });
+    expect(await backfill(['--file', jsonl([paid, refund])])).toMatchObject({ code: 0, stdout: expect.stringContaining('duplicates 2,') });
+    expect((await app.plugin.db.repos.members.findByPanelClientId('other-1'))?.pointsAvailable).toBe(60);
+  }, 60_000);
+
+  it('exit codes: 2 for usage, 4 for an unmigrated database', async () => {
+    const file = jsonl([invoicePaid({ client: { id: 'exit-1' } })]);
+    expect(await backfill([])).toMatchObject({ code: 2, stderr: expect.stringContaining('--file') });
+    expect(await backfill(['--file', path.join(dir, 'missing.jsonl')])).toMatchObject({ code: 2, stderr: expect.stringContaining('no such file') });
+    expect(await backfill(['--file', file, '--since', '2026-02-30'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--since must be a date') });
+    expect(await backfill(['--file', file, '--award', 'cash'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--award must be points or tiers-only') });
+    expect(await backfill(['--from', 'whmcs'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--from whmcs') });
+    expect(await backfill(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: npm run backfill') });
+    const empty = `sqlite:${path.join(dir, 'empty.sqlite')}`;
+    expect(await backfill(['--file', file], empty)).toMatchObject({ code: 4, stderr: expect.stringContaining('Run npm run migrate first') });
+  }, 60_000);
+});
