@@ -4,6 +4,7 @@
  * (GALERA_ROOT tells the suite where the nodes are), and always stops its own nodes by pid and
  * removes the folder: on success, on failure, on Ctrl-C. Extra arguments go to jest
  * (`npm run test:galera -- -t redemptions`). Exit code: jest's, or 1 if the cluster can't start.
+ * Jest runs with --forceExit: a test that timed out must not keep the nodes running.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -52,7 +53,7 @@ async function main(): Promise<number> {
     }
     process.stdout.write(`Cluster synced, 3 nodes, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     const jestBin = path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
-    jest = spawn(process.execPath, [jestBin, '--selectProjects', 'galera', '--runInBand', ...process.argv.slice(2)], {
+    jest = spawn(process.execPath, [jestBin, '--selectProjects', 'galera', '--runInBand', '--forceExit', ...process.argv.slice(2)], {
       cwd: ROOT,
       stdio: 'inherit',
       env: { ...process.env, GALERA_ROOT: root },

@@ -16,7 +16,9 @@ export function isDuplicateKey(err: unknown): boolean {
  *   isolation conflict (1020). Galera reports a write conflict with another node as 1213 at
  *   COMMIT (certification failure, or a local transaction aborted by a replicated one).
  * - MySQL Group Replication (InnoDB Cluster, multi-primary): a transaction that fails
- *   certification is rolled back at COMMIT with 3101 (ER_TRANSACTION_ROLLBACK_DURING_COMMIT).
+ *   certification is rolled back at COMMIT with 3101 (ER_TRANSACTION_ROLLBACK_DURING_COMMIT);
+ *   one whose row lock a certified remote write-set takes first gets 1180 with handler error
+ *   149 ("Got error 149 - 'Lock deadlock; Retry transaction' during COMMIT").
  * - TiDB: write conflicts of optimistic transactions (8002 with SELECT … FOR UPDATE, 8005,
  *   9007 from TiKV) and 8022 (commit failed and rolled back; safe to run again).
  * - A busy SQLite file.
@@ -25,6 +27,7 @@ const RETRYABLE_ERRNOS = new Set([1213, 1205, 1020, 3101, 8002, 8005, 8022, 9007
 
 export function isRetryable(err: unknown): boolean {
   const e = err as DriverError;
+  if (e?.errno === 1180) return /\berror 149\b|Lock deadlock/i.test((err as Error).message ?? '');
   return (e?.errno !== undefined && RETRYABLE_ERRNOS.has(e.errno)) || e?.code === 'SQLITE_BUSY';
 }
 

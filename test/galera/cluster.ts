@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import knex, { type Knex } from 'knex';
 import { createRepositories } from '../../plugin/repositories';
 import { galeraNodes, nodeUrl, type GaleraNode } from '../support/galera';
@@ -11,12 +12,11 @@ export function clusterNodes(): [GaleraNode, GaleraNode, GaleraNode] {
   return galeraNodes(root) as [GaleraNode, GaleraNode, GaleraNode];
 }
 
-let counter = 0;
-
 /** A fresh database on the cluster (created through node 1, replicated to all), dropped by `drop()`. */
 export async function createClusterDatabase(): Promise<{ name: string; on(node: GaleraNode): TestDatabase; drop(): Promise<void> }> {
   const [first] = clusterNodes();
-  const name = `hr_galera_${process.pid}_${counter++}`;
+  // Jest resets modules per test file, so a counter would repeat: a random part keeps names apart.
+  const name = `hr_galera_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = nodeKnex(first, '');
   try {
     await admin.raw(`DROP DATABASE IF EXISTS \`${name}\``);

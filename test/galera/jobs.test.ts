@@ -12,6 +12,9 @@ const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/plugin/cli/job.js');
 const DAY = 86_400_000;
 
+// A cluster on a shared 2-core machine: a node's restart or a storm can take minutes.
+jest.setTimeout(300_000);
+
 /** Scheduled jobs with two instances on two Galera nodes: one run per period, through the lease in loyalty_job_leases. */
 describe('scheduled jobs across two instances on a 3-node Galera cluster', () => {
   let db: Awaited<ReturnType<typeof createClusterDatabase>>;

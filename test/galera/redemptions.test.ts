@@ -19,6 +19,9 @@ class RecordingPanel implements PanelApi {
 
 const cookiesOf = (res: Response) => res.headers.getSetCookie().map((c) => c.split(';')[0] ?? '');
 
+// A cluster on a shared 2-core machine: a node's restart or a storm can take minutes.
+jest.setTimeout(300_000);
+
 /** Redemptions through both instances at once (DESIGN §5, invariants 3 and 6), as browsers would post them. */
 describe('redemptions across two instances on a 3-node Galera cluster', () => {
   let db: Awaited<ReturnType<typeof createClusterDatabase>>;

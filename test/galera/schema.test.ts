@@ -1,6 +1,9 @@
 import type { TestApp } from '../support/harness';
 import { clusterNodes, createClusterDatabase, nodeKnex, startInstance } from './cluster';
 
+// A cluster on a shared 2-core machine: a node's restart or a storm can take minutes.
+jest.setTimeout(300_000);
+
 /** What Galera asks of the schema and of the plugin's SQL. */
 describe('the schema on a 3-node Galera cluster', () => {
   let db: Awaited<ReturnType<typeof createClusterDatabase>>;
@@ -10,13 +13,12 @@ describe('the schema on a 3-node Galera cluster', () => {
 
   beforeAll(async () => {
     db = await createClusterDatabase();
-    // Both instances start at once on the empty database, on two nodes: both migrate.
-    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    try {
-      [a, b] = await Promise.all([startInstance(db.on(node1)), startInstance(db.on(node2))]);
-    } finally {
-      warn.mockRestore();
-    }
+    // On Galera, instances are started one after the other on an empty database (README): knex's
+    // migration lock is a row updated inside the migration transaction, and the loser of a
+    // cross-node conflict on it learns of it as a deadlock in its first migration, which knex
+    // treats as a failed migration and answers by freeing the winner's lock.
+    a = await startInstance(db.on(node1));
+    b = await startInstance(db.on(node2));
   });
   afterAll(async () => {
     await b?.stop();
@@ -24,7 +26,7 @@ describe('the schema on a 3-node Galera cluster', () => {
     await db?.drop();
   });
 
-  it('two instances started together on two nodes both come up, with every migration run once', async () => {
+  it('the second instance finds every migration run, once', async () => {
     expect(await a.plugin.db.pendingMigrations()).toEqual([]);
     expect(await b.plugin.db.pendingMigrations()).toEqual([]);
     const k = nodeKnex(node2, db.name);

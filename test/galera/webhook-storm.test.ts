@@ -81,6 +81,9 @@ function expectAppliedOnce(answers: Answer[]): void {
   expect(disagreeing).toEqual([]);
 }
 
+// A cluster on a shared 2-core machine: a node's restart or a storm can take minutes.
+jest.setTimeout(300_000);
+
 /** Two plugin instances, A on node 1 and B on node 2, each webhook sent to both at once (DESIGN §5, invariants 1–2). */
 describe('webhook storms on a 3-node Galera cluster', () => {
   let db: Awaited<ReturnType<typeof createClusterDatabase>>;

@@ -19,6 +19,13 @@ describe('database error classification', () => {
     expect(isUnavailable(err(errno))).toBe(true);
   });
 
+  it('retries a Group Replication COMMIT that lost its row lock to a certified write-set (1180, handler error 149), not other COMMIT errors', () => {
+    const lost = Object.assign(new Error("Got error 149 - 'Lock deadlock; Retry transaction' during COMMIT"), { errno: 1180, code: 'ER_ERROR_DURING_COMMIT' });
+    expect(isRetryable(lost)).toBe(true);
+    const disk = Object.assign(new Error('Got error 28 during COMMIT'), { errno: 1180, code: 'ER_ERROR_DURING_COMMIT' });
+    expect(isRetryable(disk)).toBe(false);
+  });
+
   it('retries a busy SQLite file', () => {
     expect(isRetryable(Object.assign(new Error('busy'), { code: 'SQLITE_BUSY' }))).toBe(true);
   });
