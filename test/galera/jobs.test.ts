@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { JobOutcome } from '../../plugin/jobs/scheduler';
 import { MemberAccount } from '../../plugin/services/member-account';
-import { nodeUrl } from '../support/galera';
 import { TEST_SECRETS, type TestApp } from '../support/harness';
 import { clusterNodes, createClusterDatabase, expectSameOnEveryNode, nodeKnex, sleep, startInstance } from './cluster';
 
@@ -54,9 +53,10 @@ describe('scheduled jobs across two instances on a 3-node Galera cluster', () =>
     return ids;
   }
 
-  /** Ledger entries of `kind` per member, read on node 3 (neither instance's node) once it has caught up. */
+  /** Ledger entries of `kind` per member, read on the last node (on Galera node 3, neither instance's) once it has caught up. */
   async function entriesPerMember(ids: number[], kind: string): Promise<number[]> {
-    const k = nodeKnex(clusterNodes()[2], db.name);
+    const nodes = clusterNodes();
+    const k = nodeKnex(nodes[nodes.length - 1] ?? node2, db.name);
     try {
       const rows = await k('loyalty_ledger').whereIn('member_id', ids).andWhere({ kind }).select('member_id');
       return ids.map((id) => rows.filter((r: { member_id: unknown }) => Number(r.member_id) === id).length);
@@ -110,7 +110,7 @@ describe('scheduled jobs across two instances on a 3-node Galera cluster', () =>
     // Instance C: the job CLI on node 1, with a short lease, killed as soon as its first batch committed.
     const env = {
       PATH: process.env.PATH ?? '',
-      DATABASE_URL: nodeUrl(node1, db.name),
+      DATABASE_URL: node1.url(db.name),
       DATA_DIR: dataDir,
       PANEL: 'generic',
       WEBHOOK_SECRET: TEST_SECRETS.webhook,

@@ -58,7 +58,7 @@ describe('the schema on a 3-node Galera cluster', () => {
     }
   });
 
-  it('auto-increment ids step by the cluster size, and the plugin never assumes consecutive ids', async () => {
+  (node1.galera ? it : it.skip)('auto-increment ids step by the cluster size (Galera)', async () => {
     const k = nodeKnex(node1, db.name);
     try {
       const [[row]] = (await k.raw('SELECT @@auto_increment_increment AS step')) as [[{ step: unknown }]];

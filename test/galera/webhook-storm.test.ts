@@ -1,4 +1,4 @@
-import { startNode, stopNode, waitSynced } from '../support/galera';
+import { startNode, stopNode, waitSynced, type GaleraNode } from '../support/galera';
 import { invoicePaid, invoiceRefunded, type TestApp, type WireEvent } from '../support/harness';
 import { clusterNodes, createClusterDatabase, expectSameOnEveryNode, shuffle, sleep, startInstance } from './cluster';
 
@@ -125,7 +125,9 @@ describe('webhook storms on a 3-node Galera cluster', () => {
     expect(snapshot.balances).toEqual(expected);
   });
 
-  it('node 2 stopped and restarted mid-storm: its instance answers 503 while it is down, and after it rejoins nothing is lost or doubled', async () => {
+  // Stopping a node needs the cluster this suite started; on CLUSTER_URLS it is skipped.
+  const withOwnNodes = node2.galera ? it : it.skip;
+  withOwnNodes('node 2 stopped and restarted mid-storm: its instance answers 503 while it is down, and after it rejoins nothing is lost or doubled', async () => {
     const { events, expected } = storm('down', 5, 9);
     const byId = new Map(events.map((e) => [e.id, e]));
     const queue = shuffle(events.flatMap((e): Array<['A' | 'B', WireEvent]> => [['A', e], ['B', e]]));
@@ -148,7 +150,8 @@ describe('webhook storms on a 3-node Galera cluster', () => {
 
     while (answers.length < total / 4) await sleep(20);
     phase = 'away';
-    await stopNode(node2);
+    const galeraNode2 = node2.galera as GaleraNode;
+    await stopNode(galeraNode2);
     const whileDown: Answer[] = [];
     for (const e of events.slice(0, 3)) whileDown.push(await deliver(b, 'B', e));
     expect(whileDown.map((x) => [x.status, x.retryAfter])).toEqual(whileDown.map(() => [503, '5']));
@@ -157,8 +160,8 @@ describe('webhook storms on a 3-node Galera cluster', () => {
     expect(onA.status).toBe(200);
     await sleep(1000);
 
-    await startNode(node2);
-    await waitSynced(node2, { timeoutMs: 120_000 });
+    await startNode(galeraNode2);
+    await waitSynced(galeraNode2, { timeoutMs: 240_000 });
     phase = 'back';
     await stream;
     quiet.mockRestore();
