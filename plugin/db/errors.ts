@@ -63,6 +63,10 @@ export function isUnavailable(err: unknown): boolean {
   if (e.errno !== undefined && UNAVAILABLE_ERRNOS.has(e.errno)) return true;
   if (e.code !== undefined && UNAVAILABLE_CODES.has(e.code)) return true;
   if (e.name === 'KnexTimeoutError') return true;
+  // mysql2 marks a failure of the connection itself fatal (the server went away mid-query, e.g. a
+  // cluster node shutting down), and refuses commands on a connection that failed so.
+  if ((e as { fatal?: unknown }).fatal === true) return true;
+  if (typeof e.message === 'string' && /in closed state$/.test(e.message)) return true;
   // knex after destroy(): the pool is gone (shutdown in progress).
   return typeof e.message === 'string' && e.message.startsWith('Unable to acquire a connection');
 }

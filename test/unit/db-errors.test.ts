@@ -39,6 +39,12 @@ describe('database error classification', () => {
     expect(isUnavailable(err(errno))).toBe(true);
   });
 
+  it('answers 503 when mysql2 lost the connection itself (fatal), or is asked to use a connection that died', () => {
+    expect(isUnavailable(Object.assign(new Error("Can't add new command when connection is in closed state"), { fatal: true }))).toBe(true);
+    expect(isUnavailable(new Error("Can't write in closed state"))).toBe(true);
+    expect(isRetryable(Object.assign(new Error('Connection lost: The server closed the connection.'), { fatal: true, code: 'PROTOCOL_CONNECTION_LOST' }))).toBe(false);
+  });
+
   it.each([
     ['a duplicate key', 1062],
     ['a syntax error', 1064],
