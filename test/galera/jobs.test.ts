@@ -74,7 +74,7 @@ describe('scheduled jobs across two instances on a 3-node Galera cluster', () =>
     const periods = new Map<string, string>();
     for (const job of a.plugin.jobs.definitions) {
       // The period of now: today for daily jobs, the month for statements, none for continuous ones.
-      const period = job.period(new Date(), 'UTC') ?? undefined;
+      const period = job.cadence.period(new Date(), 'UTC') ?? undefined;
       const daily = period !== undefined;
       if (period) periods.set(job.name, period);
       const outcomes: JobOutcome[] = await Promise.all([a.plugin.jobs.run(job.name, { period }), b.plugin.jobs.run(job.name, { period })]);
