@@ -38,14 +38,14 @@ describe('scheduled jobs across two instances on a 3-node Galera cluster', () =>
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  /** Members with one lot each, due a day ago; `birthday` gives them today's birthday. */
+  /** Members with one lot each, due two days ago; `birthday` gives them today's birthday. */
   async function members(tag: string, count: number, options: { birthday?: boolean } = {}): Promise<number[]> {
     const ids: number[] = [];
     for (let i = 0; i < count; i++) {
       ids.push(
         await a.plugin.db.transaction(async (tx) => {
           const account = await MemberAccount.enrol(tx, { id: `${tag}-${i}`, ...(options.birthday && { birthday: `1990-${today.slice(5)}` }) });
-          await account.credit({ kind: 'earn', points: 10, reasonCode: 'test', earnedAt: tx.now, availableAt: tx.now, expiresAt: new Date(Date.now() - DAY) });
+          await account.credit({ kind: 'earn', points: 10, reasonCode: 'test', earnedAt: tx.now, availableAt: tx.now, expiresAt: new Date(Date.now() - 2 * DAY) });
           return account.member.id;
         }),
       );
@@ -105,7 +105,8 @@ describe('scheduled jobs across two instances on a 3-node Galera cluster', () =>
 
   it('the instance holding the lease is killed mid-batch: the other takes the job over once the lease expires, and nothing is done twice', async () => {
     const ids = await members('kill', 200);
-    const period = '2026-01-04';
+    // Yesterday: a period that is over runs as of its end, when these lots (due two days ago) were due.
+    const period = new Date(Date.now() - DAY).toISOString().slice(0, 10);
     const leaseSeconds = 4;
     // Instance C: the job CLI on node 1, with a short lease, killed as soon as its first batch committed.
     const env = {
