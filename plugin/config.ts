@@ -175,6 +175,10 @@ const variables = z.object({
     z.coerce.number().int().min(1000).default(20_000),
     'on SIGTERM, how long the sidecar waits for requests in flight and the running job batch before it exits anyway',
   ),
+  JOB_LEASE_SECONDS: documented(
+    z.coerce.number().int().min(2).max(3600).default(300),
+    "how long a scheduled job's lease in `loyalty_job_leases` holds without renewal (the running instance renews it every third of this and at every batch): when an instance dies mid-job, another takes the job over this long after the last renewal",
+  ),
   METRICS_TOKEN: documented(
     z.string().min(16, 'must be at least 16 characters').optional(),
     'turns on `GET /metrics` (Prometheus), answered only with `Authorization: Bearer <token>`; unset, `/metrics` does not exist',
@@ -257,6 +261,8 @@ const configSchema = variables
         maxConnections: e.HTTP_MAX_CONNECTIONS,
       },
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      /** A job lease's life without renewal, in seconds. */
+      jobLeaseSeconds: e.JOB_LEASE_SECONDS,
       metricsToken: e.METRICS_TOKEN,
     };
   });

@@ -227,7 +227,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       tierStatus: (member) => tiers.status(member),
       churn,
     },
-    { settings: () => settings.snapshot(), onFinished: (outcome, seconds) => metrics.jobFinished({ job: outcome.job, status: outcome.status, seconds }) },
+    { settings: () => settings.snapshot(), leaseMs: config.jobLeaseSeconds * 1000, onFinished: (outcome, seconds) => metrics.jobFinished({ job: outcome.job, status: outcome.status, seconds }) },
   );
   // Per minute, counted in the database so every instance shares them; 0 turns one off.
   const limiter = (name: string, points: number): RateLimiter | undefined =>

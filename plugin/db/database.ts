@@ -4,7 +4,7 @@ import type { QueuedDomainEvent } from '../domain/domain-events';
 import type { Logger } from '../logger';
 import { createRepositories, type Repositories } from '../repositories';
 import { createKnex, dialectOf, type Dialect } from './connection';
-import { isRetryable } from './errors';
+import { isDuplicateKey, isRetryable } from './errors';
 import { migratorConfig } from './migration-source';
 import { TransactionAttempt, type Tx } from './unit-of-work';
 
@@ -18,6 +18,8 @@ export interface DatabaseOptions {
 }
 
 const MAX_ATTEMPTS = 5;
+/** How long start-up waits for another instance's migrations before giving up. */
+const MIGRATION_LOCK_WAIT_MS = 120_000;
 
 /** What knex's pool (tarn) tells about itself. */
 interface PoolLike {
@@ -25,6 +27,14 @@ interface PoolLike {
   numFree(): number;
   numPendingAcquires(): number;
   max: number;
+}
+
+/** Another instance is migrating, or has just created knex's migration tables or lock row before us. */
+function isMigrationRace(err: unknown): boolean {
+  const e = err as { name?: string; errno?: number; message?: string };
+  if (e?.name === 'MigrationLocked') return true;
+  const aboutMigrationTables = typeof e?.message === 'string' && e.message.includes('loyalty_migrations');
+  return aboutMigrationTables && (e.errno === 1050 || isDuplicateKey(err) || /already exists/.test(e.message ?? ''));
 }
 
 /**
@@ -89,9 +99,24 @@ export class Database {
     }
   }
 
-  async migrateLatest(): Promise<string[]> {
-    const [, applied] = await this.knex.migrate.latest(migratorConfig());
-    return applied as string[];
+  /**
+   * Runs pending migrations. Instances started together all try: knex's lock row lets one
+   * through, and the others (refused with knex's MigrationLocked; on Galera the lock row's
+   * write conflict, 1213, arrives wrapped the same way) wait for it and then find nothing to do.
+   * On an empty database they also race to create knex's own two tables and lock row.
+   */
+  async migrateLatest(options: { lockWaitMs?: number } = {}): Promise<string[]> {
+    const deadline = Date.now() + (options.lockWaitMs ?? MIGRATION_LOCK_WAIT_MS);
+    for (;;) {
+      try {
+        const [, applied] = await this.knex.migrate.latest(migratorConfig());
+        return applied as string[];
+      } catch (err) {
+        if (!isMigrationRace(err) || Date.now() > deadline) throw err;
+        this.options.logger?.info('another instance is migrating the database; waiting for it');
+        await new Promise((r) => setTimeout(r, 250 + Math.random() * 250));
+      }
+    }
   }
 
   async pendingMigrations(): Promise<string[]> {

@@ -10,18 +10,31 @@ export function isDuplicateKey(err: unknown): boolean {
 }
 
 /**
- * Errors after which the whole transaction can be run again: deadlock (1213), lock wait
- * timeout (1205: MariaDB rolls back only the statement, so we roll back explicitly by failing
- * the transaction), MariaDB snapshot isolation conflict (1020), and a busy SQLite file.
+ * Errors after which the whole transaction can be run again, by engine:
+ * - MySQL/MariaDB: deadlock (1213), lock wait timeout (1205: MariaDB rolls back only the
+ *   statement, so we roll back explicitly by failing the transaction), MariaDB snapshot
+ *   isolation conflict (1020). Galera reports a write conflict with another node as 1213 at
+ *   COMMIT (certification failure, or a local transaction aborted by a replicated one).
+ * - MySQL Group Replication (InnoDB Cluster, multi-primary): a transaction that fails
+ *   certification is rolled back at COMMIT with 3101 (ER_TRANSACTION_ROLLBACK_DURING_COMMIT);
+ *   one whose row lock a certified remote write-set takes first gets 1180 with handler error
+ *   149 ("Got error 149 - 'Lock deadlock; Retry transaction' during COMMIT").
+ * - TiDB: write conflicts of optimistic transactions (8002 with SELECT … FOR UPDATE, 8005,
+ *   9007 from TiKV) and 8022 (commit failed and rolled back; safe to run again).
+ * - A busy SQLite file.
  */
+const RETRYABLE_ERRNOS = new Set([1213, 1205, 1020, 3101, 8002, 8005, 8022, 9007]);
+
 export function isRetryable(err: unknown): boolean {
   const e = err as DriverError;
-  return e?.errno === 1213 || e?.errno === 1205 || e?.errno === 1020 || e?.code === 'SQLITE_BUSY';
+  if (e?.errno === 1180) return /\berror 149\b|Lock deadlock/i.test((err as Error).message ?? '');
+  return (e?.errno !== undefined && RETRYABLE_ERRNOS.has(e.errno)) || e?.code === 'SQLITE_BUSY';
 }
 
 /** MySQL/MariaDB errors that mean the server is gone or refuses connections for now. */
 const UNAVAILABLE_ERRNOS = new Set([
   1040, // too many connections
+  1047, // Galera: WSREP has not yet prepared node for application use (joining, or not in the primary component)
   1053, // server shutdown in progress
   1317, // query interrupted (KILL QUERY)
   1927, // connection killed (MariaDB)
@@ -50,6 +63,10 @@ export function isUnavailable(err: unknown): boolean {
   if (e.errno !== undefined && UNAVAILABLE_ERRNOS.has(e.errno)) return true;
   if (e.code !== undefined && UNAVAILABLE_CODES.has(e.code)) return true;
   if (e.name === 'KnexTimeoutError') return true;
+  // mysql2 marks a failure of the connection itself fatal (the server went away mid-query, e.g. a
+  // cluster node shutting down), and refuses commands on a connection that failed so.
+  if ((e as { fatal?: unknown }).fatal === true) return true;
+  if (typeof e.message === 'string' && /in closed state$/.test(e.message)) return true;
   // knex after destroy(): the pool is gone (shutdown in progress).
   return typeof e.message === 'string' && e.message.startsWith('Unable to acquire a connection');
 }
