@@ -37,14 +37,14 @@ function hosting_rewards_config(): array
             ],
             'webhook_secret' => [
                 'FriendlyName' => 'Webhook secret',
-                'Type' => 'text',
+                'Type' => 'password',
                 'Size' => '60',
                 'Default' => '',
                 'Description' => "The plugin's WEBHOOK_SECRET: whsec_ followed by base64",
             ],
             'sso_secret' => [
                 'FriendlyName' => 'SSO secret',
-                'Type' => 'text',
+                'Type' => 'password',
                 'Size' => '60',
                 'Default' => '',
                 'Description' => "The plugin's SSO_SECRET (32+ characters): signs the Rewards tab and admin links",
