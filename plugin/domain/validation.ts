@@ -91,6 +91,12 @@ export function reasonOfIssue(issue: z.core.$ZodIssue, input?: unknown): Problem
       return { code: 'unknown_keys', params: { keys: issue.keys } };
     case 'invalid_format':
       return issue.format === 'regex' ? { code: 'decimal', params: { example: '1.5' } } : issue.format === 'datetime' ? { code: 'date', params: { format: 'YYYY-MM-DDTHH:MM:SSZ' } } : { code: 'invalid' };
+    case 'invalid_key':
+    case 'invalid_element': {
+      // A record's key (a currency code) or a map's element: the inner issue says why.
+      const inner = issue.issues[0];
+      return inner ? reasonOfIssue({ ...inner, path: [] } as z.core.$ZodIssue) : { code: 'invalid' };
+    }
     case 'custom': {
       const reason = (issue.params as { reason?: ProblemCode } | undefined)?.reason;
       return reason ? { code: reason } : { code: 'invalid' };
