@@ -94,7 +94,7 @@ export function judgeOpeningBalances(records: readonly (readonly string[])[], no
     else if (!/^-?\d+$/.test(pointsText)) problem('points', 'must be a whole number', 'whole_number');
     else {
       points = Number(pointsText);
-      if (points < 0) problem('points', 'must not be negative', 'at_least', { min: 1 });
+      if (points < 0) problem('points', 'must not be negative', 'not_negative');
       else if (points === 0) problem('points', 'must be more than 0', 'at_least', { min: 1 });
       else if (points > MAX_OPENING_POINTS) problem('points', `must be at most ${MAX_OPENING_POINTS}`, 'at_most', { max: MAX_OPENING_POINTS });
     }

@@ -20,6 +20,7 @@ export const PROBLEM_CODES = [
   'amount',
   'at_least',
   'at_most',
+  'not_negative',
   'between',
   'one_of',
   'yes_no',

@@ -197,7 +197,7 @@ describe('opening balance rows', () => {
     expect(judged.rows.map((r) => r.line)).toEqual([2]);
     expect(judged.problems).toEqual([
       { line: 3, path: 'points', message: 'must be a whole number', reason: { code: 'whole_number' } },
-      { line: 4, path: 'points', message: 'must not be negative', reason: { code: 'at_least', params: { min: 1 } } },
+      { line: 4, path: 'points', message: 'must not be negative', reason: { code: 'not_negative' } },
       { line: 5, path: 'panel_client_id', message: 'repeats line 2', reason: { code: 'repeats_line', params: { line: 2 } } },
       { line: 6, path: 'expires_at', message: 'is in the past', reason: { code: 'in_past' } },
       { line: 7, path: 'expires_at', message: 'must be a date (YYYY-MM-DD) or an ISO 8601 instant with a time zone', reason: { code: 'date', params: { format: 'YYYY-MM-DD' } } },
