@@ -3,7 +3,7 @@ import { parseMoney } from './money';
 import { RATE_PATTERN } from './points';
 import type { Reward } from './rewards';
 import type { Tier } from './tiers';
-import type { FieldProblem } from './validation';
+import { problem, type FieldProblem } from './validation';
 
 /**
  * The admin's edits of the program tables (tiers, rewards), posted as form strings: each field
@@ -23,20 +23,20 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v.trim(
 export function judgeTierEdit(body: Readonly<Record<string, unknown>>, tier: Tier, all: readonly Tier[], baseCurrency: string): Judged<TierEdit> {
   const problems: FieldProblem[] = [];
   const threshold = parseMoney(str(body.threshold) ?? '', baseCurrency);
-  if (!threshold.ok) problems.push({ path: 'threshold', message: threshold.message });
+  if (!threshold.ok) problems.push(problem('threshold', threshold.message, 'amount', { currency: baseCurrency, example: '500.00' }));
   const multiplier = str(body.earn_multiplier) ?? '';
-  if (!RATE_PATTERN.test(multiplier)) problems.push({ path: 'earn_multiplier', message: 'must be a decimal such as "1" or "1.25"' });
+  if (!RATE_PATTERN.test(multiplier)) problems.push(problem('earn_multiplier', 'must be a decimal such as "1" or "1.25"', 'decimal', { example: '1.25' }));
   const percent = parseDecimal(str(body.renewal_discount_percent) ?? '', { wholeDigits: 3, places: 2 });
   const bp = percent === null ? null : Number(percent.units * 10n ** BigInt(2 - percent.places));
-  if (bp === null) problems.push({ path: 'renewal_discount_percent', message: 'must be a percentage such as "5" or "7.5"' });
-  else if (bp > 10_000) problems.push({ path: 'renewal_discount_percent', message: 'must be at most 100' });
+  if (bp === null) problems.push(problem('renewal_discount_percent', 'must be a percentage such as "5" or "7.5"', 'percentage', { example: '7.5' }));
+  else if (bp > 10_000) problems.push(problem('renewal_discount_percent', 'must be at most 100', 'at_most', { max: 100 }));
   if (threshold.ok) {
     const sorted = [...all].sort((a, b) => a.rank - b.rank);
     const at = sorted.findIndex((t) => t.id === tier.id);
     const below = sorted[at - 1];
     const above = sorted[at + 1];
-    if (below && threshold.value.minor <= below.thresholdMinor) problems.push({ path: 'threshold', message: `must be more than the threshold of ${below.name}` });
-    if (above && threshold.value.minor >= above.thresholdMinor) problems.push({ path: 'threshold', message: `must be less than the threshold of ${above.name}` });
+    if (below && threshold.value.minor <= below.thresholdMinor) problems.push(problem('threshold', `must be more than the threshold of ${below.name}`, 'above_tier', { tier: below.name }));
+    if (above && threshold.value.minor >= above.thresholdMinor) problems.push(problem('threshold', `must be less than the threshold of ${above.name}`, 'below_tier', { tier: above.name }));
   }
   if (problems.length > 0 || !threshold.ok || bp === null) return { ok: false, problems };
   return { ok: true, value: { thresholdMinor: threshold.value.minor, earnMultiplier: multiplier, renewalDiscountBp: bp } };
@@ -50,15 +50,15 @@ export function judgeRewardEdit(body: Readonly<Record<string, unknown>>, reward:
   const edit: RewardEdit = {};
   const active = str(body.active);
   if (active === 'true' || active === 'false') edit.active = active === 'true';
-  else problems.push({ path: 'active', message: 'must be true or false' });
+  else problems.push(problem('active', 'must be true or false', 'yes_no'));
   if (reward.costPoints !== null) {
     const cost = str(body.cost_points) ?? '';
-    if (!/^\d{1,10}$/.test(cost) || Number(cost) < 1 || Number(cost) > 1_000_000_000) problems.push({ path: 'cost_points', message: 'must be a whole number of points from 1 to 1000000000' });
+    if (!/^\d{1,10}$/.test(cost) || Number(cost) < 1 || Number(cost) > 1_000_000_000) problems.push(problem('cost_points', 'must be a whole number of points from 1 to 1000000000', 'between', { min: 1, max: 1_000_000_000 }));
     else edit.costPoints = Number(cost);
   }
   const stock = str(body.stock) ?? '';
   if (stock === '') edit.stock = null;
-  else if (!/^\d{1,10}$/.test(stock) || Number(stock) > 1_000_000_000) problems.push({ path: 'stock', message: 'must be blank (unlimited) or a whole number from 0' });
+  else if (!/^\d{1,10}$/.test(stock) || Number(stock) > 1_000_000_000) problems.push(problem('stock', 'must be blank (unlimited) or a whole number from 0', 'between', { min: 0, max: 1_000_000_000 }));
   else edit.stock = Number(stock);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value: edit };
 }

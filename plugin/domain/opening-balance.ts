@@ -1,4 +1,4 @@
-import type { FieldProblem } from './validation';
+import { problem as fieldProblem, type FieldProblem, type ProblemCode, type ProblemReason } from './validation';
 
 /**
  * Opening balances imported from another loyalty module: one CSV row per member. The file is
@@ -59,15 +59,15 @@ function parseExpiry(text: string): Date | null {
 export function judgeOpeningBalances(records: readonly (readonly string[])[], now: Date): JudgedFile {
   const [header, ...body] = records;
   const fileProblems: FieldProblem[] = [];
-  if (!header) return { rows: [], problems: [], fileProblems: [{ path: 'file', message: 'is empty' }] };
+  if (!header) return { rows: [], problems: [], fileProblems: [fieldProblem('file', 'is empty', 'empty_file')] };
   const names = header.map((h) => h.trim().toLowerCase().replace(/^\uFEFF/, ''));
   for (const name of names) {
-    if (!(OPENING_BALANCE_COLUMNS as readonly string[]).includes(name)) fileProblems.push({ path: name || '(blank)', message: `is not a known column (${OPENING_BALANCE_COLUMNS.join(', ')})` });
+    if (!(OPENING_BALANCE_COLUMNS as readonly string[]).includes(name)) fileProblems.push(fieldProblem(name || '(blank)', `is not a known column (${OPENING_BALANCE_COLUMNS.join(', ')})`, 'unknown_column', { columns: [...OPENING_BALANCE_COLUMNS] }));
   }
-  for (const required of REQUIRED_COLUMNS) if (!names.includes(required)) fileProblems.push({ path: required, message: 'column is required' });
-  if (new Set(names).size !== names.length) fileProblems.push({ path: 'header', message: 'names a column twice' });
+  for (const required of REQUIRED_COLUMNS) if (!names.includes(required)) fileProblems.push(fieldProblem(required, 'column is required', 'column_required'));
+  if (new Set(names).size !== names.length) fileProblems.push(fieldProblem('header', 'names a column twice', 'column_twice'));
   if (fileProblems.length > 0) return { rows: [], problems: [], fileProblems };
-  if (body.length === 0) return { rows: [], problems: [], fileProblems: [{ path: 'file', message: 'has no rows under the header' }] };
+  if (body.length === 0) return { rows: [], problems: [], fileProblems: [fieldProblem('file', 'has no rows under the header', 'no_rows')] };
 
   const rows: OpeningBalanceRow[] = [];
   const problems: RowProblem[] = [];
@@ -76,44 +76,44 @@ export function judgeOpeningBalances(records: readonly (readonly string[])[], no
     const line = index + 2;
     const cell = (column: string): string => (record[names.indexOf(column)] ?? '').trim();
     const rowProblems: RowProblem[] = [];
-    const problem = (path: string, message: string) => rowProblems.push({ line, path, message });
-    if (record.length !== names.length) problem('row', `has ${record.length} cells, the header ${names.length}`);
+    const problem = (path: string, message: string, code: ProblemCode, params?: ProblemReason['params']) => rowProblems.push({ line, ...fieldProblem(path, message, code, params) });
+    if (record.length !== names.length) problem('row', `has ${record.length} cells, the header ${names.length}`, 'cell_count', { cells: record.length, columns: names.length });
 
     const clientId = cell('panel_client_id');
-    if (clientId === '') problem('panel_client_id', 'is required');
-    else if (!CLIENT_ID.test(clientId)) problem('panel_client_id', 'must be 1 to 64 letters, digits or . _ : @ -');
+    if (clientId === '') problem('panel_client_id', 'is required', 'required');
+    else if (!CLIENT_ID.test(clientId)) problem('panel_client_id', 'must be 1 to 64 letters, digits or . _ : @ -', 'id_format', { max: 64, symbols: '. _ : @ -' });
     else {
       const seen = firstLine.get(clientId);
-      if (seen !== undefined) problem('panel_client_id', `repeats line ${seen}`);
+      if (seen !== undefined) problem('panel_client_id', `repeats line ${seen}`, 'repeats_line', { line: seen });
       else firstLine.set(clientId, line);
     }
 
     const pointsText = cell('points');
     let points = 0;
-    if (pointsText === '') problem('points', 'is required');
-    else if (!/^-?\d+$/.test(pointsText)) problem('points', 'must be a whole number');
+    if (pointsText === '') problem('points', 'is required', 'required');
+    else if (!/^-?\d+$/.test(pointsText)) problem('points', 'must be a whole number', 'whole_number');
     else {
       points = Number(pointsText);
-      if (points < 0) problem('points', 'must not be negative');
-      else if (points === 0) problem('points', 'must be more than 0');
-      else if (points > MAX_OPENING_POINTS) problem('points', `must be at most ${MAX_OPENING_POINTS}`);
+      if (points < 0) problem('points', 'must not be negative', 'not_negative');
+      else if (points === 0) problem('points', 'must be more than 0', 'at_least', { min: 1 });
+      else if (points > MAX_OPENING_POINTS) problem('points', `must be at most ${MAX_OPENING_POINTS}`, 'at_most', { max: MAX_OPENING_POINTS });
     }
 
     const email = cell('email');
-    if (email !== '' && (email.length > 254 || !EMAIL.test(email))) problem('email', 'is not an email address');
+    if (email !== '' && (email.length > 254 || !EMAIL.test(email))) problem('email', 'is not an email address', 'email');
     const name = cell('name');
-    if (name.length > 190) problem('name', 'must be at most 190 characters');
+    if (name.length > 190) problem('name', 'must be at most 190 characters', 'too_long', { max: 190 });
 
     const expiresText = cell('expires_at');
     let expiresAt: Date | null = null;
     if (expiresText !== '') {
       expiresAt = parseExpiry(expiresText);
-      if (!expiresAt) problem('expires_at', 'must be a date (YYYY-MM-DD) or an ISO 8601 instant with a time zone');
-      else if (expiresAt <= now) problem('expires_at', 'is in the past');
+      if (!expiresAt) problem('expires_at', 'must be a date (YYYY-MM-DD) or an ISO 8601 instant with a time zone', 'date', { format: 'YYYY-MM-DD' });
+      else if (expiresAt <= now) problem('expires_at', 'is in the past', 'in_past');
     }
 
     const reference = cell('reference');
-    if (reference !== '' && !REFERENCE.test(reference)) problem('reference', 'must be 1 to 64 letters, digits or . _ : -');
+    if (reference !== '' && !REFERENCE.test(reference)) problem('reference', 'must be 1 to 64 letters, digits or . _ : -', 'id_format', { max: 64, symbols: '. _ : -' });
 
     if (rowProblems.length > 0) problems.push(...rowProblems);
     else rows.push({ line, panelClientId: clientId, points, email: email || null, name: name || null, expiresAt, reference: reference || null });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SETTINGS, SETTING_KEYS, type SettingKey, type Settings, type SettingsInput } from './settings';
-import type { FieldProblem } from './validation';
+import { problem, reasonedProblems, type FieldProblem, type ProblemReason } from './validation';
 
 /**
  * The program settings form, generated from the settings registry (domain/settings.ts): one
@@ -68,17 +68,17 @@ export function formValue(field: SettingField, value: unknown): string {
   }
 }
 
-type Parsed = { ok: true; value: unknown } | { ok: false; message: string };
+type Parsed = { ok: true; value: unknown } | { ok: false; message: string; reason: ProblemReason };
 
 function fromForm(control: SettingControl, raw: string): Parsed {
   const text = raw.trim();
   switch (control.kind) {
     case 'boolean':
       if (text === 'true' || text === 'false') return { ok: true, value: text === 'true' };
-      return { ok: false, message: 'must be true or false' };
+      return { ok: false, message: 'must be true or false', reason: { code: 'yes_no' } };
     case 'number':
-      if (text === '') return control.nullable ? { ok: true, value: null } : { ok: false, message: 'is required' };
-      if (!/^-?\d{1,15}$/.test(text)) return { ok: false, message: 'must be a whole number' };
+      if (text === '') return control.nullable ? { ok: true, value: null } : { ok: false, message: 'is required', reason: { code: 'required' } };
+      if (!/^-?\d{1,15}$/.test(text)) return { ok: false, message: 'must be a whole number', reason: { code: 'whole_number' } };
       return { ok: true, value: Number(text) };
     case 'select':
       if (text === '' && control.nullable) return { ok: true, value: null };
@@ -90,7 +90,7 @@ function fromForm(control: SettingControl, raw: string): Parsed {
       try {
         return { ok: true, value: JSON.parse(text) as unknown };
       } catch {
-        return { ok: false, message: 'must be valid JSON' };
+        return { ok: false, message: 'must be valid JSON', reason: { code: 'json' } };
       }
   }
 }
@@ -135,18 +135,18 @@ export function parseSettingsForm(body: Readonly<Record<string, unknown>>, curre
     const raw = body[field.key];
     if (raw === undefined) continue;
     if (typeof raw !== 'string') {
-      problems.push({ path: field.key, message: 'must be given once' });
+      problems.push(problem(field.key, 'must be given once', 'invalid'));
       continue;
     }
     posted[field.key] = raw;
     const parsed = fromForm(field.control, raw);
     if (!parsed.ok) {
-      problems.push({ path: field.key, message: parsed.message });
+      problems.push({ path: field.key, message: parsed.message, reason: parsed.reason });
       continue;
     }
     const checked = SETTINGS[field.key].schema.safeParse(parsed.value);
     if (!checked.success) {
-      for (const issue of checked.error.issues) problems.push({ path: [field.key, ...issue.path.map(String)].join('.'), message: issue.message });
+      problems.push(...reasonedProblems(checked.error, [field.key]));
       continue;
     }
     const before = current[field.key];

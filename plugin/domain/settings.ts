@@ -27,7 +27,7 @@ function defineSetting<S extends z.ZodType>(definition: SettingDefinition<S>): S
 export const TIER_DISCOUNT_METHODS = ['invoice_line', 'client_tier', 'cashback', 'none'] as const;
 export type TierDiscountMethod = (typeof TIER_DISCOUNT_METHODS)[number];
 
-const currencyCode = z.string().refine((c) => currencyDigits(c) !== undefined, 'is not a known ISO 4217 currency code');
+const currencyCode = z.string().refine((c) => currencyDigits(c) !== undefined, { message: 'is not a known ISO 4217 currency code', params: { reason: 'currency' } });
 function isLanguageTag(tag: string): boolean {
   try {
     return tag.length <= 35 && new Intl.Locale(tag).language.length > 0;
@@ -56,6 +56,7 @@ export const baseRuleSettingSchema = z
   .refine((b) => b.starts_at === null || b.ends_at === null || Date.parse(b.ends_at) > Date.parse(b.starts_at), {
     message: 'must be after starts_at',
     path: ['ends_at'],
+    params: { reason: 'after_start' },
   });
 
 export const SETTINGS = {
@@ -129,7 +130,7 @@ export const SETTINGS = {
     schema: z
       .array(z.number().int().min(1).max(365))
       .max(5)
-      .refine((days) => new Set(days).size === days.length, 'must not repeat a number of days'),
+      .refine((days) => new Set(days).size === days.length, { message: 'must not repeat a number of days', params: { reason: 'no_repeats' } }),
     default: [30, 7],
     description:
       'the expiry-warnings job tells a member this many days before points expire, once per lot and threshold; `[]` turns warnings off',
@@ -185,13 +186,13 @@ export const SETTINGS = {
       "what a promo-code reward (or a perk delivered as a code) becomes when the panel can't create promo codes (WHMCS has no API for it): `credit` gives the reward's value in the member's currency as account credit (a reward with no value there, such as a percentage code without one, is refused); `refuse` refuses the redemption up front with a clear message and spends nothing. Panels that create codes (demo, generic) ignore it",
   }),
   default_language: defineSetting({
-    schema: z.string().refine(isLanguageTag, 'must be a BCP 47 language tag such as "en" or "tr"'),
+    schema: z.string().refine(isLanguageTag, { message: 'must be a BCP 47 language tag such as "en" or "tr"', params: { reason: 'language' } }),
     default: 'en',
     description:
       "the program's own language: pages use it when neither the client's panel locale nor the browser's languages have a locale file, and tier names, perks and rule labels fall back to it where the provider gave none in the member's language",
   }),
   time_zone: defineSetting({
-    schema: z.string().refine(isTimeZone, 'is not a time zone Intl knows (an IANA name such as "Europe/Berlin")'),
+    schema: z.string().refine(isTimeZone, { message: 'is not a time zone Intl knows (an IANA name such as "Europe/Berlin")', params: { reason: 'time_zone' } }),
     default: 'UTC',
     description: "the program's IANA time zone: job schedules and periods, and \"end of month/year\" expiry, are in it",
   }),

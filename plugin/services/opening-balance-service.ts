@@ -4,7 +4,7 @@ import type { Database } from '../db/database';
 import { adminActor, type AdminContext } from '../domain/audit';
 import { lotExpiry } from '../domain/expiry-policy';
 import { judgeOpeningBalances, openingBalanceReference, type OpeningBalanceRow, type RowProblem } from '../domain/opening-balance';
-import type { FieldProblem } from '../domain/validation';
+import { problem, type FieldProblem } from '../domain/validation';
 import { ValidationError } from '../errors';
 import { MemberAccount } from './member-account';
 import type { AuditRecorder } from './program-admin-service';
@@ -74,10 +74,10 @@ export class OpeningBalanceService {
   async import(ctx: AdminContext, content: Buffer, expectedHash?: string): Promise<ImportResult> {
     const hash = hashOf(content);
     if (expectedHash !== undefined && expectedHash !== hash) {
-      throw new ValidationError([{ path: 'file', message: 'is not the file that was previewed' }], 'Upload the file again and check its preview before importing.');
+      throw new ValidationError([problem('file', 'is not the file that was previewed', 'not_previewed')], 'Upload the file again and check its preview before importing.');
     }
     const judged = this.judge(content);
-    const problems = [...judged.fileProblems, ...judged.problems.map((p) => ({ path: `line ${p.line}: ${p.path}`, message: p.message }))];
+    const problems = [...judged.fileProblems, ...judged.problems.map((p) => ({ path: `line ${p.line}: ${p.path}`, message: p.message, ...(p.reason && { reason: p.reason }) }))];
     if (problems.length > 0) throw new ValidationError(problems, 'Fix the listed rows (the preview shows each) and upload the file again.');
     const program = await this.program.current();
     const result: ImportResult = { hash, credited: 0, points: 0, skipped: 0 };
@@ -132,7 +132,7 @@ export class OpeningBalanceService {
     } catch (err) {
       // csv-parse's sync build has its own CsvError class, so the error is known by its code (CSV_…).
       const code: unknown = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
-      if (typeof code === 'string' && code.startsWith('CSV_')) return { rows: [], problems: [], fileProblems: [{ path: 'file', message: `is not valid CSV: ${(err as Error).message}` }] };
+      if (typeof code === 'string' && code.startsWith('CSV_')) return { rows: [], problems: [], fileProblems: [problem('file', `is not valid CSV: ${(err as Error).message}`, 'not_csv')] };
       throw err;
     }
     return judgeOpeningBalances(records, this.clock());

@@ -7,7 +7,7 @@ import type { StoredRule } from '../domain/rules';
 import { changesAsInput, parseSettingsForm, problemKey, type SettingChange } from '../domain/settings-form';
 import type { Settings } from '../domain/settings';
 import type { Tier } from '../domain/tiers';
-import type { FieldProblem } from '../domain/validation';
+import { problem, type FieldProblem } from '../domain/validation';
 import { ValidationError } from '../errors';
 import type { ProgramService } from './program-service';
 import type { SettingsService } from './settings-service';
@@ -71,7 +71,7 @@ export class ProgramAdminService {
       });
     } catch (err) {
       // Checks beyond the schemas (a job schedule naming no job) come back as a ValidationError.
-      if (err instanceof ValidationError) return { ok: false, problems: err.fields.map((f) => ({ path: f.path || problemKey(f.path), message: f.message })), posted };
+      if (err instanceof ValidationError) return { ok: false, problems: err.fields.map((f) => ({ path: f.path || problemKey(f.path), message: f.message, reason: f.reason ?? { code: 'invalid' } })), posted };
       throw err;
     }
     // Tier settings and rules are cached apart from the settings snapshot.
@@ -105,16 +105,16 @@ export class ProgramAdminService {
     if (!rule) return null;
     const problems: FieldProblem[] = [];
     const active = typeof body.active === 'string' ? body.active.trim() : '';
-    if (active !== 'true' && active !== 'false') problems.push({ path: 'active', message: 'must be true or false' });
+    if (active !== 'true' && active !== 'false') problems.push(problem('active', 'must be true or false', 'yes_no'));
     let params: unknown = JSON.parse(rule.params);
     if (typeof body.params === 'string') {
       try {
         params = JSON.parse(body.params);
       } catch {
-        problems.push({ path: 'params', message: 'must be valid JSON' });
+        problems.push(problem('params', 'must be valid JSON', 'json'));
       }
     }
-    if (params === null || typeof params !== 'object' || Array.isArray(params)) problems.push({ path: 'params', message: 'must be a JSON object' });
+    if (params === null || typeof params !== 'object' || Array.isArray(params)) problems.push(problem('params', 'must be a JSON object', 'json_object'));
     if (problems.length > 0) return { ok: false, problems };
     const before = { active: rule.active, params: JSON.parse(rule.params) as unknown };
     const after = { active: active === 'true', params };
@@ -133,7 +133,7 @@ export class ProgramAdminService {
         { actor: adminActor(ctx.admin), within: (tx) => this.audit.record(tx, ctx, { action: 'rule.update', target: `rule:${id}`, before, after }).then(() => undefined) },
       );
     } catch (err) {
-      if (err instanceof ValidationError) return { ok: false, problems: err.fields.map((f) => ({ path: f.path.startsWith('params') || f.path === '' ? 'params' : f.path, message: f.path ? `${f.path}: ${f.message}` : f.message })) };
+      if (err instanceof ValidationError) return { ok: false, problems: err.fields.map((f) => ({ path: f.path.startsWith('params') ? f.path : 'params', message: f.path ? `${f.path}: ${f.message}` : f.message, reason: f.reason ?? { code: 'invalid' } })) };
       throw err;
     }
     return { ok: true, changes: [{ target: `rule:${id}`, before, after }] };

@@ -65,7 +65,12 @@ describe('admin: CSV export and opening-balance import', () => {
 
     it('ledger by date range: validated, whole days, each download audited', async () => {
       const bad = await billing.get('/admin/export/ledger.csv?from=2026-11-30&to=2026-11-01').expect(422);
-      expect(bad.text).toMatch(/data-testid="error-to">must not be before from/);
+      expect(bad.text).toMatch(/data-testid="error-to">To \(inclusive\): must not be before the start date/);
+      // In the admin's language: the field named, the reason said in Russian.
+      const ru = await billing.get('/admin/export/ledger.csv?from=2026-11-30&to=2026-11-01').set('Accept-Language', 'ru').expect(422);
+      expect(ru.text).toMatch(/data-testid="error-to">По \(включительно\): не может быть раньше начальной даты/);
+      const ruFrom = await billing.get('/admin/export/ledger.csv?from=2026-13-01&to=2026-11-01').set('Accept-Language', 'ru').expect(422);
+      expect(ruFrom.text).toMatch(/data-testid="error-from">С: нужна дата \(YYYY-MM-DD\)/);
       await billing.get('/admin/export/ledger.csv?from=yesterday').expect(422);
       const none = await billing.get('/admin/export/ledger.csv?from=2026-01-01&to=2026-01-31').expect(200);
       expect(String(none.text).trim().split('\r\n')).toHaveLength(1);
@@ -124,9 +129,19 @@ describe('admin: CSV export and opening-balance import', () => {
       expect(res.text).toContain('is in the past');
       expect(res.text).not.toContain('data-testid="import-form"');
       const header = await upload(owner, csrf, 'client,points\n1,5\n').expect(422);
-      expect(header.text).toContain('panel_client_id: column is required');
+      expect(header.text).toContain('panel_client_id: this column is required');
+      const ru = await owner
+        .post('/admin/import/preview')
+        .set('Accept-Language', 'ru')
+        .field('_csrf', csrf)
+        .attach('file', Buffer.from(csv), { filename: 'balances.csv', contentType: 'text/csv' })
+        .expect(422);
+      expect(ru.text).toContain('points: нужно целое число');
+      expect(ru.text).toContain('panel_client_id: повторяет строку 2');
+      expect(ru.text).toContain('expires_at: дата уже прошла');
+      expect(ru.text).not.toMatch(/must be|is in the past|repeats line/);
       const broken = await upload(owner, csrf, 'panel_client_id,points\n"unclosed,5\n').expect(422);
-      expect(broken.text).toContain('is not valid CSV');
+      expect(broken.text).toContain('CSV file: is not a valid CSV file');
       expect({ ledger: await count('loyalty_ledger'), members: await count('loyalty_members') }).toEqual(before);
     });
 

@@ -74,17 +74,53 @@ describe('admin: program settings', () => {
     const audits = await count('loyalty_audit');
     const res = await post(owner, '/admin/settings', { earn_rates: '{"USD":"lots"}', refund_window_days: '9999', time_zone: 'Mars/Olympus', debt_policy: 'forgive', points_expiry: '{"policy":', job_schedules: '{"no-such-job":"* * * * *"}' }, 422);
     expect(res.text).toContain('data-testid="refused"');
-    expect(res.text).toMatch(/data-testid="error-earn_rates">USD: must be a decimal string/);
+    expect(res.text).toMatch(/data-testid="error-earn_rates">Earn rates per currency \(USD\): must be a decimal number/);
     expect(res.text).toMatch(/data-testid="error-refund_window_days">[^<]*365/);
-    expect(res.text).toMatch(/data-testid="error-time_zone">is not a time zone/);
+    expect(res.text).toMatch(/data-testid="error-time_zone">Time zone: is not a known time zone/);
     expect(res.text).toMatch(/data-testid="error-debt_policy">/);
-    expect(res.text).toMatch(/data-testid="error-points_expiry">must be valid JSON/);
+    expect(res.text).toMatch(/data-testid="error-points_expiry">Expiry policy: must be valid JSON/);
     expect(res.text).toContain('value="9999"');
     expect(await app.plugin.db.knex('loyalty_settings').orderBy('key')).toEqual(settings);
     expect(await count('loyalty_audit')).toBe(audits);
     // A check beyond the schema (a schedule naming no job) is a field error too.
     const jobs = await post(owner, '/admin/settings', { job_schedules: '{"no-such-job":"* * * * *"}' }, 422);
     expect(jobs.text).toMatch(/data-testid="error-job_schedules">/);
+    expect(await count('loyalty_audit')).toBe(audits);
+  });
+
+  it("an admin whose browser asks for Russian sees each setting's label and help in Russian, and a bad earn rate refused in Russian beside the field, nothing written", async () => {
+    const settings = await app.plugin.db.knex('loyalty_settings').orderBy('key');
+    const audits = await count('loyalty_audit');
+    const page = (await owner.get('/admin/settings').set('Accept-Language', 'ru-RU,ru;q=0.9').expect(200)).text;
+    expect(page).toContain('Базовые баллы за каждые 1.00, по валютам.');
+    expect(page).not.toContain('lang="en"');
+    expect(page).not.toContain('exact decimal strings, floor rounding');
+    const res = await owner
+      .post('/admin/settings')
+      .set('Accept-Language', 'ru-RU,ru;q=0.9')
+      .type('form')
+      .send({ _csrf: csrfOf(page), earn_rates: '{"USD":"много"}', refund_window_days: '9999', debt_policy: 'forgive' })
+      .expect(422);
+    expect(res.text).toMatch(/<p class="form-error" id="setting-earn_rates-error" data-testid="error-earn_rates">Баллы за 1.00 по валютам \(USD\): нужно десятичное число, например 1.5 <\/p>/);
+    expect(res.text).toMatch(/data-testid="error-refund_window_days">Срок ожидания \(срок возврата, дней\): должно быть не больше 365 </);
+    expect(res.text).toMatch(/data-testid="error-debt_policy">[^<]*: допустимые значения — debt, write_off/);
+    // The English machine messages stay out of the Russian page.
+    expect(res.text).not.toMatch(/must be|is not a|Too big|Invalid option/);
+    expect(await app.plugin.db.knex('loyalty_settings').orderBy('key')).toEqual(settings);
+    expect(await count('loyalty_audit')).toBe(audits);
+
+    const silver = (await app.plugin.db.repos.tiers.list())[1];
+    if (!silver) throw new Error('no tier');
+    const tierPage = (await owner.get('/admin/settings').set('Accept-Language', 'ru').expect(200)).text;
+    const tier = await owner
+      .post(`/admin/settings/tiers/${silver.id}`)
+      .set('Accept-Language', 'ru')
+      .type('form')
+      .send({ _csrf: csrfOf(tierPage), threshold: 'abc', earn_multiplier: 'x', renewal_discount_percent: '200' })
+      .expect(422);
+    expect(tier.text).toContain('Множитель баллов: нужно десятичное число, например 1.25');
+    expect(tier.text).toContain('Скидка на продление, %: должно быть не больше 100');
+    expect(tier.text).not.toMatch(/must be/);
     expect(await count('loyalty_audit')).toBe(audits);
   });
 
@@ -104,7 +140,7 @@ describe('admin: program settings', () => {
     if (!silver) throw new Error('no tier');
     const bad = await post(owner, `/admin/settings/tiers/${silver.id}`, { threshold: '999999.00', earn_multiplier: 'x', renewal_discount_percent: '2' }, 422);
     expect(bad.text).toContain('must be less than the threshold of Gold');
-    expect(bad.text).toContain('must be a decimal such as');
+    expect(bad.text).toContain('must be a decimal number such as');
     const ok = await post(owner, `/admin/settings/tiers/${silver.id}`, { threshold: '600.00', earn_multiplier: '1.2', renewal_discount_percent: '3' }, 200);
     expect(ok.text).toContain(`data-target="tier:${silver.id}"`);
     expect((await app.plugin.db.repos.tiers.list())[1]).toMatchObject({ thresholdMinor: 60000, earnMultiplier: '1.2', renewalDiscountBp: 300 });

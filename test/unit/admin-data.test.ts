@@ -54,7 +54,27 @@ describe('the settings form, generated from the registry', () => {
 
   it('reads a blank nullable number as null (points never expire)', () => {
     expect(parseSettingsForm({ points_expiry_months: '' }, defaults).changes).toEqual([{ key: 'points_expiry_months', before: 12, after: null }]);
-    expect(parseSettingsForm({ refund_window_days: '' }, defaults).problems).toEqual([{ path: 'refund_window_days', message: 'is required' }]);
+    expect(parseSettingsForm({ refund_window_days: '' }, defaults).problems).toEqual([{ path: 'refund_window_days', message: 'is required', reason: { code: 'required' } }]);
+  });
+
+  it('gives each problem a reason the page can say in the admin language, with its bounds or allowed values', () => {
+    const reasons = parseSettingsForm(
+      { refund_window_days: '9999', churn_no_payment_days: '0', debt_policy: 'forgive', time_zone: 'Mars/Olympus', points_expiry: '{"policy":', earn_rates: '{"USD":"lots","XXX1":"1"}', statements_default_opt_in: 'maybe', chargeback_penalty_points: '1.5' },
+      defaults,
+    ).problems.map((p) => [p.path, p.reason]);
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        ['refund_window_days', { code: 'at_most', params: { max: 365 } }],
+        ['churn_no_payment_days', { code: 'at_least', params: { min: 1 } }],
+        ['debt_policy', { code: 'one_of', params: { values: ['debt', 'write_off'] } }],
+        ['time_zone', { code: 'time_zone' }],
+        ['points_expiry', { code: 'json' }],
+        ['earn_rates.USD', { code: 'decimal', params: { example: '1.5' } }],
+        ['statements_default_opt_in', { code: 'yes_no' }],
+        ['chargeback_penalty_points', { code: 'whole_number' }],
+      ]),
+    );
+    expect(reasons.some(([path, reason]) => String(path).startsWith('earn_rates') && (reason as { code: string }).code === 'currency')).toBe(true);
   });
 });
 
@@ -176,18 +196,18 @@ describe('opening balance rows', () => {
     expect(judged.fileProblems).toEqual([]);
     expect(judged.rows.map((r) => r.line)).toEqual([2]);
     expect(judged.problems).toEqual([
-      { line: 3, path: 'points', message: 'must be a whole number' },
-      { line: 4, path: 'points', message: 'must not be negative' },
-      { line: 5, path: 'panel_client_id', message: 'repeats line 2' },
-      { line: 6, path: 'expires_at', message: 'is in the past' },
-      { line: 7, path: 'expires_at', message: 'must be a date (YYYY-MM-DD) or an ISO 8601 instant with a time zone' },
-      { line: 8, path: 'panel_client_id', message: 'is required' },
-      { line: 9, path: 'email', message: 'is not an email address' },
+      { line: 3, path: 'points', message: 'must be a whole number', reason: { code: 'whole_number' } },
+      { line: 4, path: 'points', message: 'must not be negative', reason: { code: 'not_negative' } },
+      { line: 5, path: 'panel_client_id', message: 'repeats line 2', reason: { code: 'repeats_line', params: { line: 2 } } },
+      { line: 6, path: 'expires_at', message: 'is in the past', reason: { code: 'in_past' } },
+      { line: 7, path: 'expires_at', message: 'must be a date (YYYY-MM-DD) or an ISO 8601 instant with a time zone', reason: { code: 'date', params: { format: 'YYYY-MM-DD' } } },
+      { line: 8, path: 'panel_client_id', message: 'is required', reason: { code: 'required' } },
+      { line: 9, path: 'email', message: 'is not an email address', reason: { code: 'email' } },
     ]);
   });
   it('needs the required columns and knows no others', () => {
     expect(judgeOpeningBalances([['client', 'points']], now).fileProblems.map((p) => p.path)).toEqual(['client', 'panel_client_id']);
-    expect(judgeOpeningBalances([], now).fileProblems).toEqual([{ path: 'file', message: 'is empty' }]);
+    expect(judgeOpeningBalances([], now).fileProblems).toEqual([{ path: 'file', message: 'is empty', reason: { code: 'empty_file' } }]);
   });
   it('names the row in the ledger reference, not the file', () => {
     expect(openingBalanceReference({ panelClientId: '42', reference: null })).toBe('import:opening:42');

@@ -4,11 +4,12 @@ import { stringify } from 'csv-stringify';
 import type { Request, Response } from 'express';
 import type { AdminRole } from '../../domain/actor';
 import { zonedInstant } from '../../domain/time-zone';
-import type { FieldProblem } from '../../domain/validation';
+import { problem, type FieldProblem } from '../../domain/validation';
 import { MAX_LEDGER_DAYS, type CsvRow } from '../../services/csv-export-service';
 import { mountOf, mountUrl } from '../urls';
 import type { AdminPageContext } from './admin-deps';
 import { adminContext } from './admin-page';
+import { problemText } from './field-errors';
 import { WRITE_ROLES, type AdminRoute } from './admin-routes';
 
 /**
@@ -27,12 +28,12 @@ export function ledgerRange(query: Record<string, unknown>, timeZone: string): {
   const day = (name: 'from' | 'to'): Date | null => {
     const v = query[name];
     if (typeof v !== 'string' || v === '') {
-      problems.push({ path: name, message: 'is required (YYYY-MM-DD)' });
+      problems.push(problem(name, 'is required (YYYY-MM-DD)', 'required'));
       return null;
     }
     const d = DATE.test(v) ? new Date(`${v}T00:00:00Z`) : null;
     if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) {
-      problems.push({ path: name, message: 'must be a date (YYYY-MM-DD)' });
+      problems.push(problem(name, 'must be a date (YYYY-MM-DD)', 'date', { format: 'YYYY-MM-DD' }));
       return null;
     }
     return d;
@@ -40,8 +41,8 @@ export function ledgerRange(query: Record<string, unknown>, timeZone: string): {
   const from = day('from');
   const to = day('to');
   if (from && to) {
-    if (to < from) problems.push({ path: 'to', message: 'must not be before from' });
-    else if ((to.getTime() - from.getTime()) / DAY_MS + 1 > MAX_LEDGER_DAYS) problems.push({ path: 'to', message: `must be within ${MAX_LEDGER_DAYS} days of from` });
+    if (to < from) problems.push(problem('to', 'must not be before from', 'not_before_from'));
+    else if ((to.getTime() - from.getTime()) / DAY_MS + 1 > MAX_LEDGER_DAYS) problems.push(problem('to', `must be within ${MAX_LEDGER_DAYS} days of from`, 'within_days', { days: MAX_LEDGER_DAYS }));
   }
   if (!from || !to || problems.length > 0) return { ok: false, problems };
   const at = (d: Date, plusDays: number) => zonedInstant({ year: d.getUTCFullYear(), month: d.getUTCMonth(), day: d.getUTCDate() + plusDays }, timeZone);
@@ -60,7 +61,9 @@ export function exportRoutes({ deps, pages }: AdminPageContext): AdminRoute[] {
 
   const page = async (req: Request, res: Response, status: number, form: { problems: FieldProblem[]; from?: string; to?: string }) => {
     const mount = mountOf(res);
-    const errors = (field: string) => form.problems.filter((p) => p.path === field).map((p) => p.message);
+    const i18n = await pages.i18n(req);
+    const label = { from: i18n.t('csv.from'), to: i18n.t('csv.to') };
+    const errors = (field: 'from' | 'to') => form.problems.filter((p) => p.path === field).map((p) => problemText(i18n, p, label[field]));
     await pages.render(
       req,
       res,
@@ -75,7 +78,7 @@ export function exportRoutes({ deps, pages }: AdminPageContext): AdminRoute[] {
         toErrors: errors('to'),
         refused: form.problems.length > 0,
       },
-      { current: 'export', status },
+      { current: 'export', status, i18n },
     );
   };
 

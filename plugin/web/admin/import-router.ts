@@ -2,17 +2,27 @@ import multer, { MulterError } from 'multer';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { OPENING_BALANCE_COLUMNS, REQUIRED_COLUMNS } from '../../domain/opening-balance';
 import { formatInteger, formatList } from '../../i18n/format';
+import type { FieldProblem } from '../../domain/validation';
 import { ValidationError } from '../../errors';
+import type { Translator } from '../../i18n';
 import { IMPORT_MAX_BYTES } from '../../services/opening-balance-service';
 import { mountOf, mountUrl } from '../urls';
 import type { AdminPageContext } from './admin-deps';
 import { adminContext } from './admin-page';
+import { problemText } from './field-errors';
 import { OWNER_ONLY, type AdminRoute } from './admin-routes';
 
 /** The confirm form carries the previewed file back, base64 (a third larger). */
 const CONTENT_FIELD_MAX = Math.ceil((IMPORT_MAX_BYTES * 4) / 3) + 16;
 /** Rows the preview lists (every problem is listed whatever the count). */
 const PREVIEW_ROWS = 200;
+
+/** A problem's field as the page names it: the file, a column, or a column on a line (`line 3: points`). */
+function fieldName(i18n: Translator, path: string): string {
+  if (path === 'file') return i18n.t('csv.file');
+  const line = /^line (\d+): (.*)$/.exec(path);
+  return line ? `${i18n.t('csv.col_line')} ${line[1]}, ${line[2]}` : path;
+}
 
 /**
  * Opening balances (owner only): upload a CSV, see every row judged (nothing written), then
@@ -39,6 +49,7 @@ export function importRoutes({ deps, pages }: AdminPageContext): AdminRoute[] {
         requiredColumns: formatList(i18n.locale, [...REQUIRED_COLUMNS]),
         maxSize: formatInteger(i18n.locale, Math.round(IMPORT_MAX_BYTES / 1024)),
         ...model,
+        ...(Array.isArray(model.importProblems) && { importProblems: (model.importProblems as FieldProblem[]).map((p) => ({ text: problemText(i18n, p, fieldName(i18n, p.path)) })) }),
         ...(typeof model.uploadError === 'string' && { uploadErrorKey: `csv.upload_${model.uploadError}` }),
       },
       { current: 'import', status, i18n },
@@ -74,6 +85,7 @@ export function importRoutes({ deps, pages }: AdminPageContext): AdminRoute[] {
           return;
         }
         const preview = await balances.preview(file.buffer);
+        const i18n = await pages.i18n(req);
         const clean = preview.fileProblems.length === 0 && preview.problems.length === 0;
         await page(req, res, clean ? 200 : 422, {
           preview: {
@@ -83,8 +95,8 @@ export function importRoutes({ deps, pages }: AdminPageContext): AdminRoute[] {
             rows: preview.rows.slice(0, PREVIEW_ROWS).map((r) => ({ ...r, expiresAt: r.expiresAt?.toISOString().slice(0, 10) ?? '' })),
             more: Math.max(0, preview.rows.length - PREVIEW_ROWS),
             total: preview.rows.length,
-            problems: preview.problems,
-            fileProblems: preview.fileProblems,
+            problems: preview.problems.map((p) => ({ line: p.line, path: p.path, message: problemText(i18n, p, p.path) })),
+            fileProblems: preview.fileProblems.map((p) => ({ text: problemText(i18n, p, fieldName(i18n, p.path)) })),
             toImport: preview.toImport,
             points: preview.points,
             clean,

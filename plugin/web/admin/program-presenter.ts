@@ -5,6 +5,7 @@ import { localized } from '../../domain/tiers';
 import type { FieldProblem } from '../../domain/validation';
 import type { ProgramState } from '../../services/program-admin-service';
 import { mountUrl } from '../urls';
+import { problemText } from './field-errors';
 
 /** Which form a page render answers: its posted values and problems go back beside its fields. */
 export interface ProgramFormState {
@@ -15,9 +16,13 @@ export interface ProgramFormState {
 
 const json = (v: unknown) => JSON.stringify(v ?? null);
 
-function errorsFor(problems: readonly FieldProblem[], field: string): string[] {
-  return problems.filter((p) => problemKey(p.path) === field).map((p) => (p.path.includes('.') ? `${p.path.slice(field.length + 1)}: ${p.message}` : p.message));
+/** A field's problems in the admin's language, each naming the field (and the part inside its value). */
+function errorsFor(i18n: Translator, problems: readonly FieldProblem[], field: string, label: string): string[] {
+  return problems.filter((p) => problemKey(p.path) === field).map((p) => problemText(i18n, p, p.path.includes('.') ? `${label} (${p.path.slice(field.length + 1)})` : label));
 }
+
+/** A setting's label in the admin's language; one added later without a label yet shows its key. */
+const settingLabel = (i18n: Translator, key: string): string => i18n.t(`program_admin.setting_${key}`, { defaultValue: key });
 
 /**
  * The program page's view model: the settings form generated from the registry (a field per
@@ -39,13 +44,14 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
   const settings = SETTING_FIELDS.map((field) => {
     const value = posted('settings', undefined, field.key) ?? formValue(field, state.settings[field.key]);
     const c = field.control;
-    const errors = errorsFor(settingProblems, field.key);
+    const label = settingLabel(i18n, field.key);
+    const errors = errorsFor(i18n, settingProblems, field.key, label);
     return {
       key: field.key,
       id: `setting-${field.key}`,
-      // A setting added later without a label yet shows its key rather than nothing.
-      label: i18n.t(`program_admin.setting_${field.key}`, { defaultValue: field.key }),
-      description: field.description,
+      label,
+      // The registry's English description is for the README and manifest; the page has its own.
+      description: i18n.t(`settings_help.${field.key}`, { defaultValue: field.description }),
       value,
       errors,
       invalid: errors.length > 0,
@@ -79,7 +85,11 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
       threshold: posted('tier', t.id, 'threshold') ?? toDecimalString({ currency, minor: t.thresholdMinor }),
       multiplier: posted('tier', t.id, 'earn_multiplier') ?? t.earnMultiplier,
       discount: posted('tier', t.id, 'renewal_discount_percent') ?? percent,
-      errors: { threshold: errorsFor(p, 'threshold'), earn_multiplier: errorsFor(p, 'earn_multiplier'), renewal_discount_percent: errorsFor(p, 'renewal_discount_percent') },
+      errors: {
+        threshold: errorsFor(i18n, p, 'threshold', i18n.t('program_admin.tier_threshold')),
+        earn_multiplier: errorsFor(i18n, p, 'earn_multiplier', i18n.t('program_admin.tier_multiplier')),
+        renewal_discount_percent: errorsFor(i18n, p, 'renewal_discount_percent', i18n.t('program_admin.tier_discount')),
+      },
     };
   });
   const rules = state.rules.map((r) => {
@@ -91,7 +101,7 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
       action: mountUrl(mount, `admin/settings/rules/${r.id}`),
       options: yesNo(active),
       params: posted('rule', r.id, 'params') ?? JSON.stringify(JSON.parse(r.params), null, 2),
-      errors: { active: errorsFor(p, 'active'), params: errorsFor(p, 'params') },
+      errors: { active: errorsFor(i18n, p, 'active', i18n.t('program_admin.active')), params: errorsFor(i18n, p, 'params', i18n.t('program_admin.rule_params')) },
     };
   });
   const rewards = state.rewards.map((w) => {
@@ -106,7 +116,11 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
       fixed: w.costPoints !== null,
       cost: posted('reward', w.id, 'cost_points') ?? (w.costPoints === null ? '' : String(w.costPoints)),
       stock: posted('reward', w.id, 'stock') ?? (w.stock === null ? '' : String(w.stock)),
-      errors: { active: errorsFor(p, 'active'), cost_points: errorsFor(p, 'cost_points'), stock: errorsFor(p, 'stock') },
+      errors: {
+        active: errorsFor(i18n, p, 'active', i18n.t('program_admin.active')),
+        cost_points: errorsFor(i18n, p, 'cost_points', i18n.t('program_admin.reward_cost')),
+        stock: errorsFor(i18n, p, 'stock', i18n.t('program_admin.reward_stock')),
+      },
     };
   });
   const refused = form.form && form.form.problems.length > 0;
