@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import { createRepositories, type Repositories } from '../repositories';
 import { createKnex, dialectOf, type Dialect } from './connection';
 import { isDuplicateKey, isRetryable } from './errors';
-import { migratorConfig } from './migration-source';
+import { MIGRATIONS_TABLE, migratorConfig } from './migration-source';
 import { TransactionAttempt, type Tx } from './unit-of-work';
 
 export interface DatabaseOptions {
@@ -107,6 +107,7 @@ export class Database {
    */
   async migrateLatest(options: { lockWaitMs?: number } = {}): Promise<string[]> {
     const deadline = Date.now() + (options.lockWaitMs ?? MIGRATION_LOCK_WAIT_MS);
+    await this.ensureMigrationLockRow(deadline);
     for (;;) {
       try {
         const [, applied] = await this.knex.migrate.latest(migratorConfig());
@@ -115,6 +116,36 @@ export class Database {
         if (!isMigrationRace(err) || Date.now() > deadline) throw err;
         this.options.logger?.info('another instance is migrating the database; waiting for it');
         await new Promise((r) => setTimeout(r, 250 + Math.random() * 250));
+      }
+    }
+  }
+
+  /**
+   * knex makes its lock table and inserts the one lock row on first use. Instances starting
+   * together on an empty database can each insert a row, and with two rows knex's lock update
+   * matches both and reports "already locked" to everyone, for ever. So the table is made here
+   * first, with its row at a fixed key: a second instance's insert is a duplicate key, not a
+   * second row. An existing lock row (any key) is left as it is.
+   */
+  private async ensureMigrationLockRow(deadline: number): Promise<void> {
+    const table = `${MIGRATIONS_TABLE}_lock`;
+    for (;;) {
+      try {
+        if (!(await this.knex.schema.hasTable(table))) {
+          // The shape knex itself gives the table (knex/lib/migrations/migrate/table-creator.js).
+          await this.knex.schema.createTable(table, (t) => {
+            t.increments('index').primary();
+            t.integer('is_locked');
+          });
+        }
+        await this.knex
+          .insert(this.knex.select(this.knex.raw('1 as ??, 0 as ??', ['index', 'is_locked'])).whereNotExists(this.knex(table).select('index')))
+          .into(this.knex.raw('?? (??, ??)', [table, 'index', 'is_locked']));
+        return;
+      } catch (err) {
+        // Another instance made the table or the row between our check and our write.
+        const raced = isDuplicateKey(err) || (err as { errno?: number }).errno === 1050 || /already exists/.test((err as Error).message ?? '');
+        if (!raced || Date.now() > deadline) throw err;
       }
     }
   }

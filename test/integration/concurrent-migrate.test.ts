@@ -25,6 +25,31 @@ describe('migrations from instances started together', () => {
       warn.mockRestore();
     }
     for (const p of pools) expect(await p.pendingMigrations()).toEqual([]);
+    // One lock row: two would make knex's lock update match both and refuse everyone for ever.
+    expect(await pools[0]?.knex('loyalty_migrations_lock').select('index', 'is_locked')).toEqual([{ index: 1, is_locked: 0 }]);
+  });
+
+  it('instances meeting an empty lock table (one made it, none filled it yet) agree on one lock row', async () => {
+    const other = await createTestDatabase();
+    const racers = [0, 1, 2].map(() => Database.connect(other.url, { poolMax: 2 }));
+    try {
+      const [first] = racers as [Database];
+      await first.knex.schema.createTable('loyalty_migrations_lock', (t) => {
+        t.increments('index').primary();
+        t.integer('is_locked');
+      });
+      const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+      try {
+        const applied = await Promise.all(racers.map((p) => p.migrateLatest()));
+        expect(applied.map((a) => a.length).sort((x, y) => y - x).slice(1)).toEqual([0, 0]);
+      } finally {
+        warn.mockRestore();
+      }
+      expect(Number((await first.knex('loyalty_migrations_lock').count({ n: '*' }).first())?.n)).toBe(1);
+    } finally {
+      await Promise.all(racers.map((p) => p.close()));
+      await other.drop();
+    }
   });
 
   it('gives up with knex’s lock error when the lock stays taken (a crashed migration), after the wait it was given', async () => {
