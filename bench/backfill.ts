@@ -34,6 +34,7 @@ import { findMysqldPid, snapshot } from './lib/counters';
 import { fmt, log, table, warn } from './lib/log';
 import { connectionOptions, databaseUrl, isLocal, scalar, serverUrl } from './lib/mariadb';
 import { BenchRun } from './lib/run';
+import { SECRETS } from './lib/secrets';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const STRICT = process.env.BENCH_STRICT === '1';
@@ -50,11 +51,6 @@ const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist/plugin/cli/backfill.js');
 /** Every table the backfill writes, parents first (the copy keeps foreign keys satisfied). */
 const TABLES = ['loyalty_members', 'loyalty_events', 'loyalty_invoices', 'loyalty_ledger', 'loyalty_lots', 'loyalty_spend_months', 'loyalty_tier_changes', 'loyalty_outbox'];
-const SECRETS = {
-  webhook: `whsec_${Buffer.from('bench-webhook-secret-0123456789abcdef').toString('base64')}`,
-  sso: 'bench-sso-secret-0123456789abcdef0123456789',
-  session: 'bench-session-secret-0123456789abcdef012345',
-};
 
 interface Round {
   seconds: number;

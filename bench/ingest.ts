@@ -38,6 +38,7 @@ import { summariseProfile } from './lib/profile';
 import { baselinePhase, createBaselineTables } from './lib/raw-baseline';
 import { BenchRun } from './lib/run';
 import { startServer } from './lib/server';
+import { SECRETS } from './lib/secrets';
 
 const ROOT = path.resolve(__dirname, '..');
 const BASE_URL = serverUrl();
@@ -56,11 +57,6 @@ const SMOKE_OPS = 10;
 const PLUGIN_DB = 'hr_bench';
 const RAW_DB = 'hr_bench_raw';
 
-const SECRETS = {
-  webhook: `whsec_${Buffer.from('bench-webhook-secret-0123456789abcdef').toString('base64')}`,
-  sso: 'bench-sso-secret-0123456789abcdef0123456789',
-  session: 'bench-session-secret-0123456789abcdef012345',
-};
 
 const run = new BenchRun({ watchdogMs: 115_000, serverGraceMs: PROFILE ? 15_000 : 3_000, keepTmpDir: PROFILE });
 const phaseLimits = (): LoopLimits => ({ stopped: () => run.stopped, ...(SMOKE && { maxOps: SMOKE_OPS }) });

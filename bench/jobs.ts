@@ -35,6 +35,7 @@ import { findMysqldPid, snapshot, type Snapshot } from './lib/counters';
 import { fmt, log, table, warn } from './lib/log';
 import { connectionOptions, databaseUrl, isLocal, scalar, serverUrl } from './lib/mariadb';
 import { BenchRun } from './lib/run';
+import { SECRETS } from './lib/secrets';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const STRICT = process.env.BENCH_STRICT === '1';
@@ -50,11 +51,6 @@ const BUFFER_POOL_MB = Number(process.env.BENCH_BUFFER_POOL_MB ?? 2048);
 /** "Flat": the 10× run may take at most this much longer than the 1× one (noise on a shared machine). */
 const FLAT_RATIO = 1.5;
 const DAY = 86_400_000;
-const SECRETS = {
-  webhook: `whsec_${Buffer.from('bench-webhook-secret-0123456789abcdef').toString('base64')}`,
-  sso: 'bench-sso-secret-0123456789abcdef0123456789',
-  session: 'bench-session-secret-0123456789abcdef012345',
-};
 
 /** MySQL DATETIME(3) literal of an instant (the connection is UTC). */
 const at = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');

@@ -29,6 +29,7 @@ import { opsPerSecond, REQUEST_TIMEOUT_MS, runLoops, type PhaseResult } from './
 import { connectionOptions, databaseUrl, isLocal, scalar, serverUrl } from './lib/mariadb';
 import { BenchRun } from './lib/run';
 import { startServer, type Server } from './lib/server';
+import { SECRETS } from './lib/secrets';
 
 const ROOT = path.resolve(__dirname, '..');
 const SMOKE = process.env.BENCH_SMOKE === '1';
@@ -47,11 +48,6 @@ const CLOSED_MS = SMOKE ? 1_000 : 5_000;
 const ROUNDS = SMOKE ? 1 : 3;
 const TARGETS = { p99Ms: 25, ratio: 0.5, rssMb: 150 };
 const DAY = 86_400_000;
-const SECRETS = {
-  webhook: `whsec_${Buffer.from('bench-webhook-secret-0123456789abcdef').toString('base64')}`,
-  sso: 'bench-sso-secret-0123456789abcdef0123456789',
-  session: 'bench-session-secret-0123456789abcdef012345',
-};
 
 const at = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
 

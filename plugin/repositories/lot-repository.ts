@@ -28,6 +28,17 @@ function toLot(row: Record<string, unknown>): Lot {
  * is empty (never written here). The expiry walk reads the (expiring_at, id) index, which so
  * holds only open lots: its cost follows the lots due, not the spent and expired history.
  */
+const lotRow = (lot: NewLot) => ({
+  member_id: lot.memberId,
+  ledger_id: lot.ledgerId,
+  points: lot.points,
+  remaining: lot.remaining,
+  pending: lot.pending,
+  earned_at: lot.earnedAt,
+  available_at: lot.availableAt,
+  expires_at: lot.expiresAt,
+});
+
 export class LotRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
@@ -43,16 +54,7 @@ export class LotRepository {
   }
 
   async insert(lot: NewLot): Promise<number> {
-    const [id] = await this.db(LOTS).insert({
-      member_id: lot.memberId,
-      ledger_id: lot.ledgerId,
-      points: lot.points,
-      remaining: lot.remaining,
-      pending: lot.pending,
-      earned_at: lot.earnedAt,
-      available_at: lot.availableAt,
-      expires_at: lot.expiresAt,
-    });
+    const [id] = await this.db(LOTS).insert(lotRow(lot));
     return toInt(id);
   }
 
@@ -61,16 +63,7 @@ export class LotRepository {
     await insertRows(
       this.db,
       LOTS,
-      lots.map((lot) => ({
-        member_id: lot.memberId,
-        ledger_id: lot.ledgerId,
-        points: lot.points,
-        remaining: lot.remaining,
-        pending: lot.pending,
-        earned_at: lot.earnedAt,
-        available_at: lot.availableAt,
-        expires_at: lot.expiresAt,
-      })),
+      lots.map(lotRow),
     );
   }
 

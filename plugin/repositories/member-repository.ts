@@ -53,6 +53,18 @@ function toMember(row: Record<string, unknown>): Member {
   };
 }
 
+const memberRow = (m: NewMember) => ({
+  panel_client_id: m.panelClientId,
+  email: m.email ?? null,
+  name: m.name ?? null,
+  locale: m.locale ?? null,
+  currency: m.currency ?? null,
+  birthday: m.birthday ?? null,
+  referral_code: m.referralCode,
+  joined_at: m.joinedAt,
+  updated_at: m.joinedAt,
+});
+
 export class MemberRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
@@ -115,17 +127,7 @@ export class MemberRepository {
     await insertRows(
       this.db,
       MEMBERS,
-      members.map((m) => ({
-        panel_client_id: m.panelClientId,
-        email: m.email ?? null,
-        name: m.name ?? null,
-        locale: m.locale ?? null,
-        currency: m.currency ?? null,
-        birthday: m.birthday ?? null,
-        referral_code: m.referralCode,
-        joined_at: m.joinedAt,
-        updated_at: m.joinedAt,
-      })),
+      members.map(memberRow),
     );
     const rows = await selectIn(
       members.map((m) => m.panelClientId),
@@ -165,17 +167,7 @@ export class MemberRepository {
   /** Inserts the member, or returns null when another transaction enrolled them first. */
   async insert(m: NewMember): Promise<number | null> {
     return insertOrDuplicate(
-      this.db(MEMBERS).insert({
-        panel_client_id: m.panelClientId,
-        email: m.email ?? null,
-        name: m.name ?? null,
-        locale: m.locale ?? null,
-        currency: m.currency ?? null,
-        birthday: m.birthday ?? null,
-        referral_code: m.referralCode,
-        joined_at: m.joinedAt,
-        updated_at: m.joinedAt,
-      }),
+      this.db(MEMBERS).insert(memberRow(m)),
     );
   }
 
