@@ -154,7 +154,7 @@ describe('a panel action registered in one place', () => {
         [stale.entry.idempotencyKey, 'failed'],
       ].sort(),
     );
-    expect(spy.calls[1]?.failed.payload).toEqual({ clientId: '', note: 'hello' });
+    expect(spy.calls.find((c) => c.failed.idempotencyKey === stale.entry.idempotencyKey)?.failed.payload).toEqual({ clientId: '', note: 'hello' });
   });
 
   it('a refused action runs its compensation exactly once, in the transaction that marks it failed', async () => {
