@@ -8,7 +8,7 @@ import { Progress } from '../lib/progress';
 import { createLogger } from '../logger';
 import { resolveSecrets } from '../secrets';
 import { AWARD_MODES, DEFAULT_BATCH_SIZE, type AwardMode, type BackfillSummary, type Refusal } from '../services/backfill-service';
-import { EXIT } from './exit-codes';
+import { EXIT, runCommand } from './exit-codes';
 import { countLines, formatOf, readHistory, type HistoryFormat } from './history-file';
 
 const USAGE = `Usage: npm run backfill -- --file <history.jsonl|history.csv> [--since YYYY-MM-DD]
@@ -176,10 +176,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`backfill failed: ${(err as Error).message}\n`);
-    process.exit(EXIT.failed);
-  },
-);
+runCommand('backfill', () => main(process.argv.slice(2)));

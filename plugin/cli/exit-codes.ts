@@ -9,3 +9,14 @@ export const EXIT = {
   /** Migrations pending, settings invalid or secrets missing: fix the configuration first. */
   config: 4,
 } as const;
+
+/** Runs a command's `main` and exits with its code; a throw that escaped it is a failure. */
+export function runCommand(name: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`${name} failed: ${(err as Error).message}\n`);
+      process.exit(EXIT.failed);
+    },
+  );
+}

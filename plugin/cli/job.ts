@@ -8,7 +8,7 @@ import type { JobOutcome } from '../jobs/scheduler';
 import { Progress } from '../lib/progress';
 import { createLogger } from '../logger';
 import { resolveSecrets } from '../secrets';
-import { EXIT } from './exit-codes';
+import { EXIT, runCommand } from './exit-codes';
 
 const USAGE = `Usage: npm run job -- <name> [--period YYYY-MM-DD | YYYY-MM] [--dry-run] [--batch-size N]
 
@@ -112,10 +112,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`job failed: ${(err as Error).message}\n`);
-    process.exit(EXIT.failed);
-  },
-);
+runCommand('job', () => main(process.argv.slice(2)));

@@ -63,6 +63,24 @@ function referralCode(): string {
 const lockedIn = new WeakMap<Tx, Map<number, MemberAccount>>();
 
 /**
+ * What crediting `c` does to a member: their balances after, and the lot it opens. Spendable
+ * points pay off a debt first (the lot keeps only the rest); pending ones do so when released.
+ */
+function creditEffect(member: Member, c: Credit, now: Date): { next: Member; lot: Omit<NewLot, 'ledgerId'> } {
+  const pending = c.availableAt > now;
+  const netted = pending ? 0 : Math.min(c.points, debtOf(member.pointsAvailable));
+  return {
+    next: {
+      ...member,
+      pointsAvailable: member.pointsAvailable + (pending ? 0 : c.points),
+      pointsPending: member.pointsPending + (pending ? c.points : 0),
+      pointsLifetime: member.pointsLifetime + c.points,
+    },
+    lot: { memberId: member.id, points: c.points, remaining: c.points - netted, pending, earnedAt: c.earnedAt, availableAt: c.availableAt, expiresAt: c.expiresAt },
+  };
+}
+
+/**
  * One member's balances inside one transaction, under their row lock: the only code that writes
  * `points_*`, the ledger and the lots. It holds the member as this transaction has left it, so
  * nothing re-reads the row or threads a stale copy between steps. The ledger entries, the lots
@@ -172,14 +190,7 @@ export class MemberAccount {
       if (lockedIn.get(tx)?.get(account.current.id) !== account) throw new Error(`member ${account.current.id} is not held by this transaction`);
       if (!Number.isSafeInteger(c.points) || c.points <= 0) throw new Error(`credit needs positive points, got ${c.points}`);
       const member = account.current;
-      const pending = c.availableAt > tx.now;
-      const netted = pending ? 0 : Math.min(c.points, debtOf(member.pointsAvailable));
-      const next: Member = {
-        ...member,
-        pointsAvailable: member.pointsAvailable + (pending ? 0 : c.points),
-        pointsPending: member.pointsPending + (pending ? c.points : 0),
-        pointsLifetime: member.pointsLifetime + c.points,
-      };
+      const { next, lot } = creditEffect(member, c, tx.now);
       entries.push({
         memberId: member.id,
         delta: c.points,
@@ -193,15 +204,7 @@ export class MemberAccount {
         balanceAfter: next.pointsAvailable + next.pointsPending,
         createdAt: tx.now,
       });
-      lots.push({
-        memberId: member.id,
-        points: c.points,
-        remaining: c.points - netted,
-        pending,
-        earnedAt: c.earnedAt,
-        availableAt: c.availableAt,
-        expiresAt: c.expiresAt,
-      });
+      lots.push(lot);
       if (c.extendsOpenLots && c.expiresAt) {
         const latest = extend.get(account);
         if (!latest || c.expiresAt > latest) extend.set(account, c.expiresAt);
@@ -249,26 +252,9 @@ export class MemberAccount {
   async credit(c: Credit): Promise<void> {
     if (!Number.isSafeInteger(c.points) || c.points <= 0) throw new Error(`credit needs positive points, got ${c.points}`);
     const member = this.current;
-    const pending = c.availableAt > this.tx.now;
-    // Spendable points pay off a debt first; pending ones do so when they are released.
-    const netted = pending ? 0 : Math.min(c.points, debtOf(member.pointsAvailable));
-    const next: Member = {
-      ...member,
-      pointsAvailable: member.pointsAvailable + (pending ? 0 : c.points),
-      pointsPending: member.pointsPending + (pending ? c.points : 0),
-      pointsLifetime: member.pointsLifetime + c.points,
-    };
+    const { next, lot } = creditEffect(member, c, this.tx.now);
     const ledgerId = await this.append(next, { ...c, delta: c.points });
-    await this.tx.repos.lots.insert({
-      memberId: member.id,
-      ledgerId,
-      points: c.points,
-      remaining: c.points - netted,
-      pending,
-      earnedAt: c.earnedAt,
-      availableAt: c.availableAt,
-      expiresAt: c.expiresAt,
-    });
+    await this.tx.repos.lots.insert({ ...lot, ledgerId });
     if (c.extendsOpenLots && c.expiresAt) {
       // The whole open balance, this lot included, lives until the latest earning's deadline:
       // a late event (earned before the last one) doesn't bring anything forward.
