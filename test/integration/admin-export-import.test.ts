@@ -108,6 +108,24 @@ describe('admin: CSV export and opening-balance import', () => {
     });
   });
 
+  describe('ledger export across batches', () => {
+    it('walks 1,200 entries of one instant 500 at a time by (created_at, id): each once, none lost at a batch edge', async () => {
+      const member = (await app.plugin.db.repos.members.findByPanelClientId('multi'))!;
+      // Zero-point adjustments: many rows sharing one created_at, balances untouched.
+      const at = new Date('2026-10-15T08:00:00.000Z');
+      const rows = Array.from({ length: 1200 }, (_, i) => ({ member_id: member.id, delta: 0, kind: 'adjust', reason_code: `tie-${i}`, actor: 'system', balance_after: 0, created_at: at }));
+      for (let i = 0; i < rows.length; i += 200) await app.plugin.db.knex('loyalty_ledger').insert(rows.slice(i, i + 200));
+      const batches = jest.spyOn(app.plugin.db.repos.reports, 'ledgerAfter');
+      const res = await billing.get('/admin/export/ledger.csv?from=2026-10-15&to=2026-10-15').expect(200);
+      const out = parse(String(res.text), { bom: true, columns: true }) as Array<Record<string, string>>;
+      expect(out).toHaveLength(1200);
+      expect(new Set(out.map((r) => r.reason)).size).toBe(1200);
+      expect(new Set(out.map((r) => r.id)).size).toBe(1200);
+      expect(batches.mock.calls.length).toBe(3);
+      batches.mockRestore();
+    });
+  });
+
   describe('import of opening balances', () => {
     const upload = (agent: AdminAgent, csrf: string, csv: string | Buffer, name = 'balances.csv') => agent.post('/admin/import/preview').field('_csrf', csrf).attach('file', Buffer.isBuffer(csv) ? csv : Buffer.from(csv), { filename: name, contentType: 'text/csv' });
     const importPage = async (agent: AdminAgent) => csrfOf((await agent.get('/admin/import').expect(200)).text);
