@@ -52,6 +52,52 @@ export async function runLoops(
   return result;
 }
 
+export interface OpenLoopResult {
+  /** Latencies of the answered ops, sorted, in ms. */
+  latencies: number[];
+  failed: number;
+  errors: string[];
+  /** How far behind schedule the last op was sent: a loaded client would hide the server's queue. */
+  lagMs: number;
+}
+
+/**
+ * Offers `rate` ops per second for `durationMs`, each started on its schedule whatever the
+ * earlier ones are doing (open loop, as panels and customers send), and waits for the last.
+ * Latency runs from the scheduled instant, so a client that falls behind counts against the
+ * server rather than hiding its queue.
+ */
+export async function openLoop(rate: number, durationMs: number, op: () => Promise<void>, limits: LoopLimits = {}): Promise<OpenLoopResult> {
+  const { stopped = () => false } = limits;
+  const result: OpenLoopResult = { latencies: [], failed: 0, errors: [], lagMs: 0 };
+  const total = Math.round((rate * durationMs) / 1000);
+  const start = performance.now();
+  const inFlight: Array<Promise<void>> = [];
+  for (let i = 0; i < total && !stopped(); i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    result.lagMs = Math.max(0, performance.now() - due);
+    inFlight.push(
+      op().then(
+        () => void result.latencies.push(performance.now() - due),
+        (err: Error) => {
+          result.failed++;
+          if (result.errors.length < 5 && !result.errors.includes(err.message)) result.errors.push(err.message);
+        },
+      ),
+    );
+  }
+  await Promise.all(inFlight);
+  result.latencies.sort((a, b) => a - b);
+  return result;
+}
+
+/** The `p`th percentile of sorted values (nearest rank). */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
 /** Ops per second of a phase. */
 export function opsPerSecond(result: PhaseResult): number {
   return result.ok / (result.elapsedMs / 1000);
