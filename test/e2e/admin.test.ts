@@ -55,6 +55,10 @@ describe('the admin area (Chromium)', () => {
       expect(await row.innerText()).toContain('Goodwill after the e2e outage');
       expect(await row.innerText()).toContain('owner');
       await screenshot(page, 'admin-audit-desktop');
+
+      // Signing out is the bar's button (a form with its CSRF token): back to the sign-in page.
+      await Promise.all([page.waitForURL((u) => u.pathname === '/admin/login'), page.getByTestId('sign-out').click()]);
+      expect((await page.goto(`${app.baseUrl}/admin/members`))?.status()).toBe(401);
     } finally {
       await context.close();
     }

@@ -85,12 +85,22 @@ describe('admin sign-in by SSO', () => {
     for (const path of ['/admin', '/admin/members', '/admin/nope']) expect((await request(app.baseUrl).get(path)).status).toBe(401);
   });
 
-  it('signing out clears the cookie and is audited', async () => {
+  it('signing out is a form of the admin bar: it clears the cookie and is audited', async () => {
     const agent = await adminAgent(app, 'viewer');
-    await agent.get('/admin/audit').expect(200);
-    await agent.get('/admin/logout').expect(303);
+    const page = await agent.get('/admin/audit').expect(200);
+    await agent.post('/admin/logout').type('form').send({ _csrf: csrfOf(page.text) }).expect(303);
     expect((await agent.get('/admin/audit')).status).toBe(401);
     expect((await auditRows(app)).at(-1)).toMatchObject({ action: 'auth.sign_out', role: 'viewer' });
+  });
+
+  it('another site cannot sign an admin out: a GET, or a POST without the token, leaves the session and writes nothing', async () => {
+    const agent = await adminAgent(app, 'viewer');
+    await agent.get('/admin/audit').expect(200);
+    const before = (await auditRows(app)).length;
+    expect((await agent.get('/admin/logout')).status).not.toBe(303);
+    expect((await agent.post('/admin/logout').type('form').send({})).status).toBe(403);
+    await agent.get('/admin/audit').expect(200);
+    expect(await auditRows(app)).toHaveLength(before);
   });
 });
 

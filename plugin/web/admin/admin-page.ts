@@ -56,13 +56,15 @@ export class AdminPages {
       label: item.label,
       current: item.key === options.current,
     }));
+    const csrfToken = this.csrf.token(req, res);
     const adminBar = {
       nav,
       name: admin.name,
       role: i18n.t(`admin.role.${admin.role}`),
-      signOutHref: mountUrl(mount, 'admin/logout'),
+      signOutAction: mountUrl(mount, 'admin/logout'),
+      csrfToken,
     };
-    this.send(res, options.status ?? 200, template, { ...model, adminBar, csrfToken: this.csrf.token(req, res) }, i18n, mount);
+    this.send(res, options.status ?? 200, template, { ...model, adminBar, csrfToken }, i18n, mount);
   }
 
   /** A page before sign-in (login, setup): no navigation; its forms' token comes from `csrf`. */

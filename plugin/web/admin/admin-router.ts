@@ -36,7 +36,7 @@ export function adminRouter(deps: AdminDeps): Router {
 
   const router = Router();
   router.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 200 }));
-  router.use(adminSessionRouter({ auth: deps.auth, adminAuth: deps.adminAuth, pages, anonCsrf, signInPerIp: deps.signInPerIp }));
+  router.use(adminSessionRouter({ auth: deps.auth, adminAuth: deps.adminAuth, pages, anonCsrf, csrf, signInPerIp: deps.signInPerIp }));
   router.use(tools.requireAdmin(READ_ROLES));
   router.use((req, res, next) => {
     const admin = res.locals.principal;

@@ -25,6 +25,8 @@ export function adminSessionRouter(deps: {
   adminAuth: AdminAuthService;
   pages: AdminPages;
   anonCsrf: Csrf;
+  /** The signed-in pages' CSRF: signing out is a form of the admin bar. */
+  csrf: Csrf;
   signInPerIp?: RateLimiter;
 }): Router {
   const router = Router();
@@ -81,8 +83,9 @@ export function adminSessionRouter(deps: {
     }
   });
 
-  // A link, not a form: signing out needs no role and changes nothing but this browser's cookie.
-  router.get('/logout', sessionGuard(deps.auth)('admin', READ_ROLES), async (req, res) => {
+  // A form with a CSRF token, not a link: another site could otherwise sign an admin out (and
+  // write an audit row in their name) with an image tag.
+  router.post('/logout', sessionGuard(deps.auth)('admin', READ_ROLES), deps.csrf.protect, async (req, res) => {
     await deps.adminAuth.signedOut(adminContext(req, res));
     clearSessionCookie(req, res, 'admin');
     res.redirect(303, mountUrl(mountOf(res), 'admin/login'));
