@@ -137,7 +137,15 @@ describe('standalone owner sign-in', () => {
     expect((await auditRows(app)).map((r) => r.action)).toContain('auth.locked_out');
     const locked = await login('correct horse battery');
     expect(locked.status).toBe(429);
-    expect(locked.headers['retry-after']).toBeDefined();
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(14 * 60);
+    expect(Number(locked.headers['retry-after'])).toBeLessThanOrEqual(15 * 60);
+
+    // When the window ends (its end moved into the past, as 15 minutes would), the right
+    // password signs in again and the count starts over.
+    const ended = await app.plugin.db.knex('loyalty_rate_limits').where('key', 'like', '%owner%').update({ expire: Date.now() - 1_000 });
+    expect(ended).toBe(1);
+    expect((await login('correct horse battery')).status).toBe(303);
+    expect((await login('nope nope nope 4')).status).toBe(401);
   });
 
   it('limits sign-in attempts per address (429 with Retry-After)', async () => {
