@@ -14,7 +14,8 @@
  *
  * Environment: BENCH_DATABASE_URL (default mysql://root@127.0.0.1:3306/test), BENCH_SMOKE=1 (a
  * small table and short phases: checks the bench end to end), BENCH_STRICT=1 (exit non-zero
- * when a target is missed). The database `hr_bench_tab` is dropped at the start and the end.
+ * when a target is missed), BENCH_PROFILE=1 (run the sidecar with --cpu-prof and print where its
+ * CPU time went; the .cpuprofile stays in the temp directory printed). The database `hr_bench_tab` is dropped at the start and the end.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,6 +26,7 @@ import { SignJWT } from 'jose';
 import mysql from 'mysql2/promise';
 import { findMysqldPid, measure, procStatusKb, type Measured } from './lib/counters';
 import { fmt, log, table, warn } from './lib/log';
+import { summariseProfile } from './lib/profile';
 import { opsPerSecond, REQUEST_TIMEOUT_MS, runLoops, type PhaseResult } from './lib/load';
 import { connectionOptions, databaseUrl, isLocal, scalar, serverUrl } from './lib/mariadb';
 import { BenchRun } from './lib/run';
@@ -34,6 +36,7 @@ import { SECRETS } from './lib/secrets';
 const ROOT = path.resolve(__dirname, '..');
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const STRICT = process.env.BENCH_STRICT === '1';
+const PROFILE = process.env.BENCH_PROFILE === '1';
 const BASE_URL = serverUrl();
 const DB = 'hr_bench_tab';
 const MEMBERS = SMOKE ? 1_000 : 100_000;
@@ -214,7 +217,7 @@ async function explainOneView(admin: mysql.Connection, port: number, cookie: str
 }
 
 async function main(): Promise<number> {
-  const run = new BenchRun({ watchdogMs: 20 * 60_000, serverGraceMs: 3_000, keepTmpDir: false });
+  const run = new BenchRun({ watchdogMs: 20 * 60_000, serverGraceMs: PROFILE ? 15_000 : 3_000, keepTmpDir: PROFILE });
   run.tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hr-bench-tab-'));
   let baseline: { pid: number | undefined; stop: () => void } | undefined;
   try {
@@ -225,7 +228,7 @@ async function main(): Promise<number> {
     log(`tab bench${SMOKE ? ' (SMOKE: numbers mean nothing)' : ''}: ${os.cpus().length} cores, load average ${fmt(os.loadavg()[0] ?? NaN, 2)}`);
 
     // The sidecar migrates the empty database; seeding follows, then a restart reads it cold.
-    const started: Server = await startServer({ root: ROOT, databaseUrl: dbUrl, dataDir: path.join(run.tmpDir, 'data'), secrets: SECRETS }, (s) => (run.server = s));
+    const started: Server = await startServer({ root: ROOT, databaseUrl: dbUrl, dataDir: path.join(run.tmpDir, 'data'), secrets: SECRETS, ...(PROFILE && { profileDir: path.join(run.tmpDir, 'profile') }) }, (s) => (run.server = s));
     await admin.query(`USE \`${DB}\``);
     log(`seeding ${MEMBERS.toLocaleString('en')} members, ${LEDGER_ROWS.toLocaleString('en')} ledger rows and lots (member 1: ${VIEWED_ROWS.toLocaleString('en')})`);
     await seed(admin, new Date());
@@ -290,6 +293,7 @@ async function main(): Promise<number> {
   } finally {
     baseline?.stop();
     await run.cleanup();
+    if (PROFILE && run.tmpDir) log(summariseProfile(path.join(run.tmpDir, 'profile'), ROOT));
     run.done();
   }
 }

@@ -5,7 +5,11 @@ import { toDate, toDateOrNull, toInt } from './row-values';
 
 export const LOTS = 'loyalty_lots';
 const EXPIRING_INDEX = 'loyalty_lots_expiring_idx';
-const MEMBER_EXPIRING_INDEX = 'loyalty_lots_member_expiring_idx';
+/** (member_id, expiring_at, remaining): a member's open lots by expiry, their points in the index. */
+const MEMBER_EXPIRING_INDEX = 'loyalty_lots_member_expiring_remaining_idx';
+const DAY_MS = 86_400_000;
+/** Later than any expiry: the bound when a member has fewer expiry days ahead than asked for. */
+const NO_BOUND = new Date(Date.UTC(9999, 11, 31));
 
 function toLot(row: Record<string, unknown>): Lot {
   return {
@@ -140,32 +144,55 @@ export class LotRepository {
     return rows.map((r: Record<string, unknown>) => ({ points: toInt(r.points), availableAt: toDate(r.available_at) }));
   }
 
-  /** Points still unspent and spendable that expire in [from, to), and the first date they do. */
+  /**
+   * Points still unspent that expire in [from, to), and the first date they do. Summed from the
+   * (member_id, expiring_at, remaining) index alone: `expiring_at` is `expires_at` on lots with
+   * points left, so the range holds the lots counted and nothing else.
+   */
   async expiringBetween(memberId: number, from: Date, to: Date): Promise<{ points: number; firstExpiry: Date | null }> {
-    const row = await this.db(LOTS)
+    const row: Record<string, unknown> | undefined = await this.lotsBy(MEMBER_EXPIRING_INDEX)
       .where({ member_id: memberId })
-      .andWhere('remaining', '>', 0)
-      .andWhere('expires_at', '>=', from)
-      .andWhere('expires_at', '<', to)
+      .andWhere('expiring_at', '>=', from)
+      .andWhere('expiring_at', '<', to)
       .sum({ points: 'remaining' })
-      .min({ first: 'expires_at' })
+      .min({ first: 'expiring_at' })
       .first();
     return { points: toInt(row?.points), firstExpiry: toDateOrNull(row?.first) };
   }
 
   /**
-   * The next lots to expire from `from` on, soonest first (at most `limit` lots): the Rewards
-   * tab groups them by date to show the next expiry dates and amounts.
+   * The member's next `days` expiry days (UTC) from `from` on, soonest first, each with the
+   * unspent points expiring that day, the first day counted from `from`. One statement that
+   * reads the index entries of those days only, however many lots come after: nested
+   * subqueries find where the `days`-th day ends (each a MIN, one index seek), and the outer
+   * query sums the lots before it by day.
    */
-  async nextExpiring(memberId: number, from: Date, limit: number): Promise<Array<{ points: number; expiresAt: Date }>> {
-    const rows = await this.db(LOTS)
+  async upcomingExpiryDays(memberId: number, from: Date, days: number): Promise<Array<{ points: number; date: Date }>> {
+    if (days < 1) return [];
+    const mysql = this.db.client.config.client === 'mysql2';
+    const lots = mysql ? '?? FORCE INDEX (??)' : '?? INDEXED BY ??';
+    // The start of the UTC day after `x`: MySQL DATETIMEs are UTC here; SQLite holds epoch ms.
+    const nextDay = (x: string) => (mysql ? `DATE(${x}) + INTERVAL 1 DAY` : `(${x} - ${x} % ${DAY_MS} + ${DAY_MS})`);
+    const dayOf = mysql ? 'DATE(expiring_at)' : `(expiring_at - expiring_at % ${DAY_MS})`;
+    let bound = '?';
+    const bindings: Knex.RawBinding[] = [from];
+    for (let i = 0; i < days; i++) {
+      bound = `(SELECT ${nextDay('MIN(expiring_at)')} FROM ${lots} WHERE member_id = ? AND expiring_at >= ${bound})`;
+      bindings.unshift(LOTS, MEMBER_EXPIRING_INDEX, memberId);
+    }
+    const rows: Array<Record<string, unknown>> = await this.db
+      .select(this.db.raw('MIN(expiring_at) AS first'), this.db.raw('SUM(remaining) AS points'))
+      .from(this.db.raw(lots, [LOTS, MEMBER_EXPIRING_INDEX]))
       .where({ member_id: memberId })
-      .andWhere('remaining', '>', 0)
-      .andWhere('expires_at', '>=', from)
-      .select('remaining', 'expires_at')
-      .orderBy('expires_at', 'asc')
-      .limit(limit);
-    return rows.map((r: Record<string, unknown>) => ({ points: toInt(r.remaining), expiresAt: toDate(r.expires_at) }));
+      .andWhere('expiring_at', '>=', from)
+      .andWhere('expiring_at', '<', this.db.raw(`COALESCE(${bound}, ?)`, [...bindings, NO_BOUND]))
+      .groupByRaw(dayOf)
+      .orderByRaw(dayOf)
+      .limit(days);
+    return rows.map((r) => {
+      const first = toDate(r.first);
+      return { points: toInt(r.points), date: new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), first.getUTCDate())) };
+    });
   }
 
   // --- Expiry (issue 8) ---

@@ -11,15 +11,14 @@ import type { ServiceRecord, ServiceState } from '../domain/service-record';
 import { cycleMonths } from '../domain/service-streak';
 import { toQualifying, type TierChange } from '../domain/tiers';
 import type { ProgramService } from './program-service';
-import { tierDiscountKeys } from './tier-discount-service';
+import { TIER_DISCOUNT_KEY_PREFIXES } from './tier-discount-service';
 import type { TierService, TierStatus } from './tier-service';
 
 export const HISTORY_PAGE_SIZE = 20;
 export const EXPIRY_WINDOW_DAYS = 30;
 const TIER_CHANGES_SHOWN = 5;
-/** Expiry dates shown on the tab, and the lots read to find them. */
+/** Expiry dates shown on the tab. */
 const EXPIRY_DATES_SHOWN = 3;
-const EXPIRY_LOTS_READ = 200;
 
 /** The history's kind filter, as a member thinks of entries, and the ledger kinds behind each. */
 export const HISTORY_KINDS = {
@@ -129,7 +128,7 @@ export class RewardsQueryService {
     }
     const windowEnd = new Date(at.getTime() + EXPIRY_WINDOW_DAYS * 86_400_000);
     const yearStart = new Date(Date.UTC(at.getUTCFullYear(), 0, 1));
-    const [page, expiring, nextLots, pendingReleases, tierStatus, tierChanges, saved, services] = await Promise.all([
+    const [page, expiring, upcoming, pendingReleases, tierStatus, tierChanges, saved, services] = await Promise.all([
       this.db.repos.ledger.pageForMember(member.id, {
         beforeId: options.before,
         limit: HISTORY_PAGE_SIZE,
@@ -138,7 +137,7 @@ export class RewardsQueryService {
         ...(filter.to && { until: new Date(filter.to.getTime() + 86_400_000) }),
       }),
       this.db.repos.lots.expiringBetween(member.id, at, windowEnd),
-      this.db.repos.lots.nextExpiring(member.id, at, EXPIRY_LOTS_READ),
+      this.db.repos.lots.upcomingExpiryDays(member.id, at, EXPIRY_DATES_SHOWN),
       member.pointsPending > 0 ? this.db.repos.lots.pendingByRelease(member.id, at) : Promise.resolve([]),
       this.tiers.status(member),
       this.db.repos.tiers.changesFor(member.id, TIER_CHANGES_SHOWN),
@@ -152,7 +151,7 @@ export class RewardsQueryService {
       member,
       balances: { available: member.pointsAvailable, pending: member.pointsPending, lifetime: member.pointsLifetime },
       pendingReleases,
-      expiring: { points: expiring.points, firstExpiry: expiring.firstExpiry, withinDays: EXPIRY_WINDOW_DAYS, upcoming: byDay(nextLots, EXPIRY_DATES_SHOWN) },
+      expiring: { points: expiring.points, firstExpiry: expiring.firstExpiry, withinDays: EXPIRY_WINDOW_DAYS, upcoming },
       currency: currencyFacts(program, tierStatus, member.currency),
       defaultLanguage: program.defaultLanguage,
       history: { filter, entries: page.entries, before: options.before ?? null, olderCursor: page.hasOlder && last ? last.id : null },
@@ -174,12 +173,10 @@ export class RewardsQueryService {
    * Pending or failed actions saved nothing yet, so they don't count.
    */
   private async tierDiscountsSince(memberId: number, from: Date, to: Date): Promise<Money[]> {
-    const invoices = await this.db.repos.invoices.paidBetween(memberId, from, to);
-    if (invoices.length === 0) return [];
-    const keys = invoices.flatMap((i) => Object.values(tierDiscountKeys(i.invoiceId)));
+    const { line, cashback } = TIER_DISCOUNT_KEY_PREFIXES;
     const sums = new Map<string, number>();
-    for (const entry of await this.db.repos.outbox.sentByKeys(keys)) {
-      const amount = (entry.payload as { amount?: Partial<Money> } | null)?.amount;
+    for (const payload of await this.db.repos.invoices.sentActionsForPaid(memberId, from, to, [line, cashback])) {
+      const amount = (payload as { amount?: Partial<Money> } | null)?.amount;
       if (typeof amount?.currency !== 'string' || typeof amount.minor !== 'number') continue;
       sums.set(amount.currency, (sums.get(amount.currency) ?? 0) + amount.minor);
     }
@@ -223,19 +220,6 @@ function streaks(program: Program, services: readonly ServiceRecord[], at: Date)
         next: next && { renewalsToGo: next.renewalsToGo, ...(next.points !== undefined && { points: next.points }), ...(next.percent !== undefined && { percent: next.percent }) },
       };
     });
-}
-
-/** Lots by UTC day of expiry, soonest first, the first `days` days. */
-function byDay(lots: ReadonlyArray<{ points: number; expiresAt: Date }>, days: number): Array<{ points: number; date: Date }> {
-  const out: Array<{ points: number; date: Date }> = [];
-  for (const lot of lots) {
-    const day = new Date(Date.UTC(lot.expiresAt.getUTCFullYear(), lot.expiresAt.getUTCMonth(), lot.expiresAt.getUTCDate()));
-    const last = out[out.length - 1];
-    if (last && last.date.getTime() === day.getTime()) last.points += lot.points;
-    else if (out.length < days) out.push({ points: lot.points, date: day });
-    else break;
-  }
-  return out;
 }
 
 /** Whether a currency earns points and counts towards tiers, and which currencies earn. */
