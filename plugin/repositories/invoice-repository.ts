@@ -7,6 +7,7 @@ import { toDateOrNull, toInt } from './row-values';
 export const INVOICES = 'loyalty_invoices';
 /** (member_id, paid_at, invoice_id): a member's invoices by payment, their ids in the index. */
 const MEMBER_PAID_INDEX = 'loyalty_invoices_member_paid_invoice_idx';
+const OUTBOX_KEY_INDEX = 'loyalty_outbox_idempotency_key_unique';
 
 function toRecord(row: Record<string, unknown>): InvoiceRecord {
   return {
@@ -59,9 +60,12 @@ export class InvoiceRepository {
     if (keyPrefixes.length === 0) return [];
     const mysql = this.db.client.config.client === 'mysql2';
     const key = mysql ? 'CONCAT(?, i.invoice_id)' : '(? || i.invoice_id)';
-    const q = this.db.from(this.db.raw(mysql ? '?? AS i FORCE INDEX (??)' : '?? AS i INDEXED BY ??', [INVOICES, MEMBER_PAID_INDEX]));
+    // Indexes named: left to itself, MariaDB adds a rowid filter on `state` from the dispatcher's
+    // (state, next_attempt_at) index, a read of every action ever sent.
+    const indexed = mysql ? '?? AS ?? FORCE INDEX (??)' : '?? AS ?? INDEXED BY ??';
+    const q = this.db.from(this.db.raw(indexed, [INVOICES, 'i', MEMBER_PAID_INDEX]));
     keyPrefixes.forEach((prefix, n) => {
-      q.leftJoin(this.db.raw('?? AS ??', [OUTBOX, `o${n}`]), (j) => {
+      q.leftJoin(this.db.raw(indexed, [OUTBOX, `o${n}`, OUTBOX_KEY_INDEX]), (j) => {
         j.on(`o${n}.idempotency_key`, '=', this.db.raw(key, [prefix])).andOn(`o${n}.state`, '=', this.db.raw('?', ['sent']));
       });
       q.select({ [`id${n}`]: `o${n}.id`, [`payload${n}`]: `o${n}.payload` });
