@@ -69,6 +69,8 @@ import * as indexLotsMemberExpiringRemaining from './20261207140000_index_lots_m
 import * as dropIndexLotsMemberExpiring from './20261207140010_drop_index_lots_member_expiring';
 import * as indexInvoicesMemberPaidInvoice from './20261207140020_index_invoices_member_paid_invoice';
 import * as dropIndexInvoicesMemberPaid from './20261207140030_drop_index_invoices_member_paid';
+import * as indexLotsMemberPendingRemaining from './20261207140040_index_lots_member_pending_remaining';
+import * as dropIndexLotsMemberPending from './20261207140050_drop_index_lots_member_pending';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -146,4 +148,6 @@ export const migrations: NamedMigration[] = [
   { name: '20261207140010_drop_index_lots_member_expiring', ...dropIndexLotsMemberExpiring },
   { name: '20261207140020_index_invoices_member_paid_invoice', ...indexInvoicesMemberPaidInvoice },
   { name: '20261207140030_drop_index_invoices_member_paid', ...dropIndexInvoicesMemberPaid },
+  { name: '20261207140040_index_lots_member_pending_remaining', ...indexLotsMemberPendingRemaining },
+  { name: '20261207140050_drop_index_lots_member_pending', ...dropIndexLotsMemberPending },
 ];
