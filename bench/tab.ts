@@ -15,7 +15,9 @@
  * Environment: BENCH_DATABASE_URL (default mysql://root@127.0.0.1:3306/test), BENCH_SMOKE=1 (a
  * small table and short phases: checks the bench end to end), BENCH_STRICT=1 (exit non-zero
  * when a target is missed), BENCH_PROFILE=1 (run the sidecar with --cpu-prof and print where its
- * CPU time went; the .cpuprofile stays in the temp directory printed). The database `hr_bench_tab` is dropped at the start and the end.
+ * CPU time went; the .cpuprofile stays in the temp directory printed), BENCH_SERVER=dist (run
+ * the compiled sidecar, dist/plugin/server.js after `npm run build`, instead of the sources
+ * through tsx, which adds ~35 MB of RSS: what production runs, so what the RSS target is about). The database `hr_bench_tab` is dropped at the start and the end.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -225,10 +227,10 @@ async function main(): Promise<number> {
     run.admin = admin;
     await run.freshDatabase(admin, DB);
     const dbUrl = databaseUrl(BASE_URL, DB);
-    log(`tab bench${SMOKE ? ' (SMOKE: numbers mean nothing)' : ''}: ${os.cpus().length} cores, load average ${fmt(os.loadavg()[0] ?? NaN, 2)}`);
+    log(`tab bench${SMOKE ? ' (SMOKE: numbers mean nothing)' : ''}: ${os.cpus().length} cores, load average ${fmt(os.loadavg()[0] ?? NaN, 2)}, sidecar from ${process.env.BENCH_SERVER === 'dist' ? 'dist/' : 'sources (tsx)'}`);
 
     // The sidecar migrates the empty database; seeding follows, then a restart reads it cold.
-    const started: Server = await startServer({ root: ROOT, databaseUrl: dbUrl, dataDir: path.join(run.tmpDir, 'data'), secrets: SECRETS, ...(PROFILE && { profileDir: path.join(run.tmpDir, 'profile') }) }, (s) => (run.server = s));
+    const started: Server = await startServer({ root: ROOT, databaseUrl: dbUrl, dataDir: path.join(run.tmpDir, 'data'), secrets: SECRETS, dist: process.env.BENCH_SERVER === 'dist', ...(PROFILE && { profileDir: path.join(run.tmpDir, 'profile') }) }, (s) => (run.server = s));
     await admin.query(`USE \`${DB}\``);
     log(`seeding ${MEMBERS.toLocaleString('en')} members, ${LEDGER_ROWS.toLocaleString('en')} ledger rows and lots (member 1: ${VIEWED_ROWS.toLocaleString('en')})`);
     await seed(admin, new Date());

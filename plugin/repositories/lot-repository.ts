@@ -161,14 +161,42 @@ export class LotRepository {
   }
 
   /**
-   * The member's next `days` expiry days (UTC) from `from` on, soonest first, each with the
-   * unspent points expiring that day, the first day counted from `from`. One statement that
-   * reads the index entries of those days only, however many lots come after: nested
-   * subqueries find where the `days`-th day ends (each a MIN, one index seek), and the outer
-   * query sums the lots before it by day.
+   * The Rewards tab's expiry figures in one statement: what `expiringBetween(from, windowEnd)`
+   * gives, and the member's next `days` expiry days (UTC) from `from` on, soonest first, each
+   * with the unspent points expiring that day (the first day counted from `from`). Both parts
+   * read the (member_id, expiring_at, remaining) index only; the days part reads the entries of
+   * those days only, however many lots come after.
    */
-  async upcomingExpiryDays(memberId: number, from: Date, days: number): Promise<Array<{ points: number; date: Date }>> {
-    if (days < 1) return [];
+  async expirySummary(
+    memberId: number,
+    from: Date,
+    windowEnd: Date,
+    days: number,
+  ): Promise<{ points: number; firstExpiry: Date | null; upcoming: Array<{ points: number; date: Date }> }> {
+    const window = this.lotsBy(MEMBER_EXPIRING_INDEX)
+      .select(this.db.raw('0 AS part'), this.db.raw('MIN(expiring_at) AS first'), this.db.raw('SUM(remaining) AS points'))
+      .where({ member_id: memberId })
+      .andWhere('expiring_at', '>=', from)
+      .andWhere('expiring_at', '<', windowEnd);
+    const q = this.db.select('*').from(window.as('w'));
+    if (days > 0) q.unionAll(this.db.select('*').from(this.expiryDays(memberId, from, days).as('d')));
+    const rows: Array<Record<string, unknown>> = await q;
+    const total = rows.find((r) => toInt(r.part) === 0);
+    const upcoming = rows
+      .filter((r) => toInt(r.part) === 1)
+      .map((r) => ({ first: toDate(r.first), points: toInt(r.points) }))
+      // A union's rows come in no promised order.
+      .sort((a, b) => a.first.getTime() - b.first.getTime())
+      .map(({ first, points }) => ({ points, date: new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), first.getUTCDate())) }));
+    return { points: toInt(total?.points), firstExpiry: toDateOrNull(total?.first), upcoming };
+  }
+
+  /**
+   * The sums of the next `days` expiry days, each row its first expiry and points: nested
+   * subqueries find where the `days`-th day ends (each a MIN, one index seek), and the query
+   * sums the lots before it by day.
+   */
+  private expiryDays(memberId: number, from: Date, days: number): Knex.QueryBuilder {
     const mysql = this.db.client.config.client === 'mysql2';
     const lots = mysql ? '?? FORCE INDEX (??)' : '?? INDEXED BY ??';
     // The start of the UTC day after `x`: MySQL DATETIMEs are UTC here; SQLite holds epoch ms.
@@ -180,19 +208,14 @@ export class LotRepository {
       bound = `(SELECT ${nextDay('MIN(expiring_at)')} FROM ${lots} WHERE member_id = ? AND expiring_at >= ${bound})`;
       bindings.unshift(LOTS, MEMBER_EXPIRING_INDEX, memberId);
     }
-    const rows: Array<Record<string, unknown>> = await this.db
-      .select(this.db.raw('MIN(expiring_at) AS first'), this.db.raw('SUM(remaining) AS points'))
-      .from(this.db.raw(lots, [LOTS, MEMBER_EXPIRING_INDEX]))
+    return this.lotsBy(MEMBER_EXPIRING_INDEX)
+      .select(this.db.raw('1 AS part'), this.db.raw('MIN(expiring_at) AS first'), this.db.raw('SUM(remaining) AS points'))
       .where({ member_id: memberId })
       .andWhere('expiring_at', '>=', from)
       .andWhere('expiring_at', '<', this.db.raw(`COALESCE(${bound}, ?)`, [...bindings, NO_BOUND]))
       .groupByRaw(dayOf)
       .orderByRaw(dayOf)
       .limit(days);
-    return rows.map((r) => {
-      const first = toDate(r.first);
-      return { points: toInt(r.points), date: new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), first.getUTCDate())) };
-    });
   }
 
   // --- Expiry (issue 8) ---

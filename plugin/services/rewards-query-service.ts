@@ -128,7 +128,7 @@ export class RewardsQueryService {
     }
     const windowEnd = new Date(at.getTime() + EXPIRY_WINDOW_DAYS * 86_400_000);
     const yearStart = new Date(Date.UTC(at.getUTCFullYear(), 0, 1));
-    const [page, expiring, upcoming, pendingReleases, tierStatus, tierChanges, saved, services] = await Promise.all([
+    const [page, expiring, pendingReleases, tierStatus, tierChanges, saved, services] = await Promise.all([
       this.db.repos.ledger.pageForMember(member.id, {
         beforeId: options.before,
         limit: HISTORY_PAGE_SIZE,
@@ -136,8 +136,7 @@ export class RewardsQueryService {
         ...(filter.from && { from: filter.from }),
         ...(filter.to && { until: new Date(filter.to.getTime() + 86_400_000) }),
       }),
-      this.db.repos.lots.expiringBetween(member.id, at, windowEnd),
-      this.db.repos.lots.upcomingExpiryDays(member.id, at, EXPIRY_DATES_SHOWN),
+      this.db.repos.lots.expirySummary(member.id, at, windowEnd, EXPIRY_DATES_SHOWN),
       member.pointsPending > 0 ? this.db.repos.lots.pendingByRelease(member.id, at) : Promise.resolve([]),
       this.tiers.status(member),
       this.db.repos.tiers.changesFor(member.id, TIER_CHANGES_SHOWN),
@@ -151,7 +150,7 @@ export class RewardsQueryService {
       member,
       balances: { available: member.pointsAvailable, pending: member.pointsPending, lifetime: member.pointsLifetime },
       pendingReleases,
-      expiring: { points: expiring.points, firstExpiry: expiring.firstExpiry, withinDays: EXPIRY_WINDOW_DAYS, upcoming },
+      expiring: { points: expiring.points, firstExpiry: expiring.firstExpiry, withinDays: EXPIRY_WINDOW_DAYS, upcoming: expiring.upcoming },
       currency: currencyFacts(program, tierStatus, member.currency),
       defaultLanguage: program.defaultLanguage,
       history: { filter, entries: page.entries, before: options.before ?? null, olderCursor: page.hasOlder && last ? last.id : null },
