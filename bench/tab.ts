@@ -202,8 +202,13 @@ async function explainOneView(admin: mysql.Connection, port: number, cookie: str
   } finally {
     await admin.query('SET GLOBAL general_log = 0');
   }
+  // The log is the whole server's: on a shared MariaDB, other clients' statements are in it
+  // too. The sidecar's pooled connections are the ones on this bench's database.
+  const [threads] = await admin.query<mysql.RowDataPacket[]>('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [DB]);
+  const ids = threads.map((t) => Number(t.id));
   const [rows] = await admin.query<mysql.RowDataPacket[]>(
-    "SELECT CONVERT(argument USING utf8mb4) AS q FROM mysql.general_log WHERE command_type IN ('Query', 'Execute') AND CONVERT(argument USING utf8mb4) NOT LIKE 'SET %' ORDER BY event_time",
+    "SELECT CONVERT(argument USING utf8mb4) AS q FROM mysql.general_log WHERE command_type IN ('Query', 'Execute') AND CONVERT(argument USING utf8mb4) NOT LIKE 'SET %' AND thread_id IN (?) ORDER BY event_time",
+    [ids.length > 0 ? ids : [0]],
   );
   const statements = rows.map((r) => String(r.q)).filter((q) => !/general_log/.test(q));
   const plans: string[][] = [];
