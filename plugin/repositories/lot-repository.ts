@@ -7,6 +7,8 @@ export const LOTS = 'loyalty_lots';
 const EXPIRING_INDEX = 'loyalty_lots_expiring_idx';
 /** (member_id, expiring_at, remaining): a member's open lots by expiry, their points in the index. */
 const MEMBER_EXPIRING_INDEX = 'loyalty_lots_member_expiring_remaining_idx';
+/** (member_id, pending, available_at, remaining): a member's pending lots by release, their points in the index. */
+const MEMBER_PENDING_INDEX = 'loyalty_lots_member_pending_remaining_idx';
 const DAY_MS = 86_400_000;
 /** Later than any expiry: the bound when a member has fewer expiry days ahead than asked for. */
 const NO_BOUND = new Date(Date.UTC(9999, 11, 31));
@@ -130,18 +132,33 @@ export class LotRepository {
     return rows.map(toLot);
   }
 
-  /** Pending points still in their refund window at `now`, by release date, soonest first, for the Rewards tab. */
-  async pendingByRelease(memberId: number, now: Date): Promise<Array<{ points: number; availableAt: Date }>> {
-    const rows = await this.db(LOTS)
-      .where({ member_id: memberId, pending: true })
+  /**
+   * The Rewards tab's pending points in one statement: the points of pending lots whose refund
+   * window has passed at `now` (what a release would move; none of a lot goes to a debt at
+   * release, so their sum is all it takes to show it), and the points still in their window by
+   * release date, soonest first (at most `limit` dates). Both read the (member_id, pending,
+   * available_at, remaining) index only.
+   */
+  async pendingSummary(memberId: number, now: Date, limit: number): Promise<{ due: number; upcoming: Array<{ points: number; availableAt: Date }> }> {
+    const pending = () => this.lotsBy(MEMBER_PENDING_INDEX).where({ member_id: memberId, pending: true });
+    const due = pending().select(this.db.raw('0 AS part'), this.db.raw('NULL AS at'), this.db.raw('SUM(remaining) AS points')).andWhere('available_at', '<=', now);
+    const later = pending()
+      .select(this.db.raw('1 AS part'), { at: 'available_at' }, this.db.raw('SUM(remaining) AS points'))
       .andWhere('available_at', '>', now)
       .andWhere('remaining', '>', 0)
-      .select('available_at')
-      .sum({ points: 'remaining' })
       .groupBy('available_at')
       .orderBy('available_at', 'asc')
-      .limit(50);
-    return rows.map((r: Record<string, unknown>) => ({ points: toInt(r.points), availableAt: toDate(r.available_at) }));
+      .limit(limit);
+    const rows: Array<Record<string, unknown>> = await this.db
+      .select('*')
+      .from(due.as('d'))
+      .unionAll(this.db.select('*').from(later.as('l')));
+    const upcoming = rows
+      .filter((r) => toInt(r.part) === 1)
+      .map((r) => ({ points: toInt(r.points), availableAt: toDate(r.at) }))
+      // A union's rows come in no promised order.
+      .sort((a, b) => a.availableAt.getTime() - b.availableAt.getTime());
+    return { due: toInt(rows.find((r) => toInt(r.part) === 0)?.points), upcoming };
   }
 
   /**

@@ -6,7 +6,6 @@ import { currencyDigits, toDecimalString, type Money } from '../domain/money';
 import { rateForDisplay } from '../domain/points';
 import type { Program } from '../domain/program';
 import { describeRules, nextStreakReward, ruleInForce, type RuleLine } from '../domain/rules';
-import { debtOf, planRelease } from '../domain/reversal';
 import type { ServiceRecord, ServiceState } from '../domain/service-record';
 import { cycleMonths } from '../domain/service-streak';
 import { toQualifying, type TierChange } from '../domain/tiers';
@@ -17,6 +16,8 @@ import type { TierService, TierStatus } from './tier-service';
 export const HISTORY_PAGE_SIZE = 20;
 export const EXPIRY_WINDOW_DAYS = 30;
 const TIER_CHANGES_SHOWN = 5;
+/** Release dates of pending points read for the tab. */
+const PENDING_DATES_READ = 50;
 /** Expiry dates shown on the tab. */
 const EXPIRY_DATES_SHOWN = 3;
 
@@ -108,8 +109,7 @@ export class RewardsQueryService {
     const at = this.clock();
     const program = await this.program.current();
     const filter = options.filter ?? {};
-    const found = await this.db.repos.members.findByPanelClientId(clientId);
-    const member = found && found.pointsPending > 0 ? await this.withDueReleased(found, at) : found;
+    const member = await this.db.repos.members.findByPanelClientId(clientId);
     if (!member) {
       const status = await this.tiers.status(null);
       return {
@@ -128,7 +128,7 @@ export class RewardsQueryService {
     }
     const windowEnd = new Date(at.getTime() + EXPIRY_WINDOW_DAYS * 86_400_000);
     const yearStart = new Date(Date.UTC(at.getUTCFullYear(), 0, 1));
-    const [page, expiring, pendingReleases, tierStatus, tierChanges, saved, services] = await Promise.all([
+    const [page, expiring, pending, tierStatus, tierChanges, saved, services] = await Promise.all([
       this.db.repos.ledger.pageForMember(member.id, {
         beforeId: options.before,
         limit: HISTORY_PAGE_SIZE,
@@ -137,19 +137,20 @@ export class RewardsQueryService {
         ...(filter.to && { until: new Date(filter.to.getTime() + 86_400_000) }),
       }),
       this.db.repos.lots.expirySummary(member.id, at, windowEnd, EXPIRY_DATES_SHOWN),
-      member.pointsPending > 0 ? this.db.repos.lots.pendingByRelease(member.id, at) : Promise.resolve([]),
+      member.pointsPending > 0 ? this.db.repos.lots.pendingSummary(member.id, at, PENDING_DATES_READ) : Promise.resolve({ due: 0, upcoming: [] }),
       this.tiers.status(member),
       this.db.repos.tiers.changesFor(member.id, TIER_CHANGES_SHOWN),
       this.tierDiscountsSince(member.id, yearStart, at),
       member.servicesActive > 0 ? this.db.repos.services.forMember(member.id) : Promise.resolve([]),
     ]);
+    const released = withDueReleased(member, pending.due);
     const last = page.entries[page.entries.length - 1];
     const belowSince = tierStatus.tier && member.tierId === tierStatus.tier.id ? member.tierBelowSince : null;
     return {
       at,
-      member,
-      balances: { available: member.pointsAvailable, pending: member.pointsPending, lifetime: member.pointsLifetime },
-      pendingReleases,
+      member: released,
+      balances: { available: released.pointsAvailable, pending: released.pointsPending, lifetime: released.pointsLifetime },
+      pendingReleases: pending.upcoming,
       expiring: { points: expiring.points, firstExpiry: expiring.firstExpiry, withinDays: EXPIRY_WINDOW_DAYS, upcoming: expiring.upcoming },
       currency: currencyFacts(program, tierStatus, member.currency),
       defaultLanguage: program.defaultLanguage,
@@ -183,19 +184,6 @@ export class RewardsQueryService {
   }
 
   /**
-   * The member as the release job will leave them: pending points past their refund window
-   * shown as spendable, by the same plan the job applies (a debt is paid first). Computed from
-   * a plain read, so a view never takes the member's row lock or writes (DESIGN §10 "Reads
-   * must not lock"); the `release` entry itself is written by the job or the member's next write.
-   */
-  private async withDueReleased(member: Member, at: Date): Promise<Member> {
-    const due = await this.db.repos.lots.dueForRelease(member.id, at);
-    if (due.length === 0) return member;
-    const { released } = planRelease(due, debtOf(member.pointsAvailable));
-    return { ...member, pointsAvailable: member.pointsAvailable + released, pointsPending: member.pointsPending - released };
-  }
-
-  /**
    * Generated from the rules in force, so the view never describes rules that aren't. A
    * client whose currency isn't known yet sees the base rate of every currency.
    */
@@ -204,6 +192,17 @@ export class RewardsQueryService {
     lines.push(...describeRules(program, currency, at, { tier }));
     return { lines, expiry: program.expiry };
   }
+}
+
+/**
+ * The member as the release job will leave them: pending points past their refund window
+ * (`due`) shown as spendable, as the job's plan moves them (a debt is paid from them, which
+ * moves none of them out of the balance). Computed from a plain read, so a view never takes the
+ * member's row lock or writes (DESIGN §10 "Reads must not lock"); the `release` entry itself is
+ * written by the job or the member's next write.
+ */
+function withDueReleased(member: Member, due: number): Member {
+  return due > 0 ? { ...member, pointsAvailable: member.pointsAvailable + due, pointsPending: member.pointsPending - due } : member;
 }
 
 function streaks(program: Program, services: readonly ServiceRecord[], at: Date): ServiceStreak[] {

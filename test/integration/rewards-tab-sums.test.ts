@@ -156,6 +156,34 @@ describe('Rewards tab sums', () => {
     await expectBalancesConsistent(app.plugin);
   });
 
+  it('shows pending points past their window as released and the rest by release date, as summed over every pending lot', async () => {
+    const start = now();
+    const id = await app.plugin.db.transaction(async (tx) => {
+      const account = await MemberAccount.enrol(tx, { id: 'sums-pending' });
+      for (let i = 0; i < 120; i++) {
+        // 12 release dates, 10 lots each; half of them pass before the view.
+        const availableAt = new Date(start.getTime() + (1 + (i % 12)) * DAY);
+        await account.credit({ kind: 'earn', points: 1 + (i % 7), reasonCode: 'test', earnedAt: tx.now, availableAt, expiresAt: null });
+      }
+      return account.member.id;
+    });
+    app.clock.advance(6 * DAY + 1000);
+    const at = now();
+    const rows: Array<Record<string, unknown>> = await app.plugin.db.knex('loyalty_lots').where({ member_id: id, pending: true }).select('remaining', 'available_at');
+    const lots = rows.map((r) => ({ points: Number(r.remaining), availableAt: new Date(r.available_at instanceof Date ? r.available_at.getTime() : Number(r.available_at)) }));
+    const due = lots.filter((l) => l.availableAt <= at).reduce((sum, l) => sum + l.points, 0);
+    const later = new Map<number, number>();
+    for (const l of lots.filter((l) => l.availableAt > at)) later.set(l.availableAt.getTime(), (later.get(l.availableAt.getTime()) ?? 0) + l.points);
+    const member = (await app.plugin.db.repos.members.findByPanelClientId('sums-pending'))!;
+    expect(due).toBeGreaterThan(0);
+
+    const data = await app.plugin.services.rewards.forClient('sums-pending');
+    expect(data.balances).toEqual({ available: member.pointsAvailable + due, pending: member.pointsPending - due, lifetime: member.pointsLifetime });
+    expect(data.pendingReleases).toEqual([...later].sort((a, b) => a[0] - b[0]).map(([t, points]) => ({ points, availableAt: new Date(t) })));
+    expect(data.pendingReleases).toHaveLength(6);
+    await expectBalancesConsistent(app.plugin);
+  });
+
   it('sums the tier discounts sent for invoices paid this year, in the same statements however many invoices', async () => {
     const at = now();
     const yearStart = new Date(Date.UTC(at.getUTCFullYear(), 0, 1));
