@@ -134,8 +134,8 @@ export class LotRepository {
 
   /**
    * The Rewards tab's pending points in one statement: the points of pending lots whose refund
-   * window has passed at `now` (what a release would move; none of a lot goes to a debt at
-   * release, so their sum is all it takes to show it), and the points still in their window by
+   * window has passed at `now` (a release moves all of them into the balance, whatever part of
+   * them pays off a debt, so their sum is all it takes to show it), and the points still in their window by
    * release date, soonest first (at most `limit` dates). Both read the (member_id, pending,
    * available_at, remaining) index only.
    */
