@@ -14,7 +14,10 @@
  *
  * Environment: BENCH_DATABASE_URL (default mysql://root@127.0.0.1:3306/test), BENCH_SMOKE=1 (a
  * small table and short phases: checks the bench end to end), BENCH_STRICT=1 (exit non-zero
- * when a target is missed). The database `hr_bench_tab` is dropped at the start and the end.
+ * when a target is missed), BENCH_PROFILE=1 (run the sidecar with --cpu-prof and print where its
+ * CPU time went; the .cpuprofile stays in the temp directory printed), BENCH_SERVER=dist (run
+ * the compiled sidecar, dist/plugin/server.js after `npm run build`, instead of the sources
+ * through tsx, which adds ~35 MB of RSS: what production runs, so what the RSS target is about). The database `hr_bench_tab` is dropped at the start and the end.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,8 +26,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { SignJWT } from 'jose';
 import mysql from 'mysql2/promise';
-import { findMysqldPid, measure, procStatusKb, type Measured } from './lib/counters';
+import { DETAIL_HEADER, detailRow, findMysqldPid, measure, procStatusKb, type Measured } from './lib/counters';
 import { fmt, log, table, warn } from './lib/log';
+import { summariseProfile } from './lib/profile';
 import { opsPerSecond, REQUEST_TIMEOUT_MS, runLoops, type PhaseResult } from './lib/load';
 import { connectionOptions, databaseUrl, isLocal, scalar, serverUrl } from './lib/mariadb';
 import { BenchRun } from './lib/run';
@@ -34,6 +38,7 @@ import { SECRETS } from './lib/secrets';
 const ROOT = path.resolve(__dirname, '..');
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const STRICT = process.env.BENCH_STRICT === '1';
+const PROFILE = process.env.BENCH_PROFILE === '1';
 const BASE_URL = serverUrl();
 const DB = 'hr_bench_tab';
 const MEMBERS = SMOKE ? 1_000 : 100_000;
@@ -197,8 +202,13 @@ async function explainOneView(admin: mysql.Connection, port: number, cookie: str
   } finally {
     await admin.query('SET GLOBAL general_log = 0');
   }
+  // The log is the whole server's: on a shared MariaDB, other clients' statements are in it
+  // too. The sidecar's pooled connections are the ones on this bench's database.
+  const [threads] = await admin.query<mysql.RowDataPacket[]>('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [DB]);
+  const ids = threads.map((t) => Number(t.id));
   const [rows] = await admin.query<mysql.RowDataPacket[]>(
-    "SELECT CONVERT(argument USING utf8mb4) AS q FROM mysql.general_log WHERE command_type IN ('Query', 'Execute') AND CONVERT(argument USING utf8mb4) NOT LIKE 'SET %' ORDER BY event_time",
+    "SELECT CONVERT(argument USING utf8mb4) AS q FROM mysql.general_log WHERE command_type IN ('Query', 'Execute') AND CONVERT(argument USING utf8mb4) NOT LIKE 'SET %' AND thread_id IN (?) ORDER BY event_time",
+    [ids.length > 0 ? ids : [0]],
   );
   const statements = rows.map((r) => String(r.q)).filter((q) => !/general_log/.test(q));
   const plans: string[][] = [];
@@ -214,7 +224,7 @@ async function explainOneView(admin: mysql.Connection, port: number, cookie: str
 }
 
 async function main(): Promise<number> {
-  const run = new BenchRun({ watchdogMs: 20 * 60_000, serverGraceMs: 3_000, keepTmpDir: false });
+  const run = new BenchRun({ watchdogMs: 20 * 60_000, serverGraceMs: PROFILE ? 15_000 : 3_000, keepTmpDir: PROFILE });
   run.tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hr-bench-tab-'));
   let baseline: { pid: number | undefined; stop: () => void } | undefined;
   try {
@@ -222,10 +232,10 @@ async function main(): Promise<number> {
     run.admin = admin;
     await run.freshDatabase(admin, DB);
     const dbUrl = databaseUrl(BASE_URL, DB);
-    log(`tab bench${SMOKE ? ' (SMOKE: numbers mean nothing)' : ''}: ${os.cpus().length} cores, load average ${fmt(os.loadavg()[0] ?? NaN, 2)}`);
+    log(`tab bench${SMOKE ? ' (SMOKE: numbers mean nothing)' : ''}: ${os.cpus().length} cores, load average ${fmt(os.loadavg()[0] ?? NaN, 2)}, sidecar from ${process.env.BENCH_SERVER === 'dist' ? 'dist/' : 'sources (tsx)'}`);
 
     // The sidecar migrates the empty database; seeding follows, then a restart reads it cold.
-    const started: Server = await startServer({ root: ROOT, databaseUrl: dbUrl, dataDir: path.join(run.tmpDir, 'data'), secrets: SECRETS }, (s) => (run.server = s));
+    const started: Server = await startServer({ root: ROOT, databaseUrl: dbUrl, dataDir: path.join(run.tmpDir, 'data'), secrets: SECRETS, dist: process.env.BENCH_SERVER === 'dist', ...(PROFILE && { profileDir: path.join(run.tmpDir, 'profile') }) }, (s) => (run.server = s));
     await admin.query(`USE \`${DB}\``);
     log(`seeding ${MEMBERS.toLocaleString('en')} members, ${LEDGER_ROWS.toLocaleString('en')} ledger rows and lots (member 1: ${VIEWED_ROWS.toLocaleString('en')})`);
     await seed(admin, new Date());
@@ -234,6 +244,9 @@ async function main(): Promise<number> {
     const mysqld = findMysqldPid(isLocal(BASE_URL));
     const pids = () => ({ server: server.child.pid, mysqld });
 
+    // The statements of a view in steady state: the first view after start also fills the
+    // program and tier caches (a read of each small table, once per process and per admin edit).
+    await view(new http.Agent(), server.port, cookie);
     const explained = await explainOneView(admin, server.port, cookie);
     const writes = explained.statements.filter((q) => /^\s*(insert|update|delete|begin|start transaction)|for update/i.test(q));
 
@@ -277,6 +290,9 @@ async function main(): Promise<number> {
       ['server RSS MB (peak)', `${fmt(rssMb, 1)} (${fmt(hwmMb, 1)})`, `<= ${TARGETS.rssMb}`, hwmMb <= TARGETS.rssMb ? 'ok' : 'MISSED'],
     ]));
     log('');
+    log('per round (server = the sidecar, or the constant-data server; "other CPU" is the rest of the machine):');
+    log(table(DETAIL_HEADER, rounds.flatMap((r, i) => [detailRow(`${i + 1} constant`, CLOSED_CONCURRENCY, r.constant), detailRow(`${i + 1} plugin`, CLOSED_CONCURRENCY, r.plugin)])));
+    log('');
     log(`EXPLAIN of the ${explained.statements.length} statements one view sends:`);
     log(table(['table', 'type', 'key', 'rows', 'extra', 'statement'], explained.plans));
     const missed = p99 > TARGETS.p99Ms || median.ratio < TARGETS.ratio || writes.length > 0 || explained.fullScans > 0 || hwmMb > TARGETS.rssMb || open.failed > 0;
@@ -290,6 +306,7 @@ async function main(): Promise<number> {
   } finally {
     baseline?.stop();
     await run.cleanup();
+    if (PROFILE && run.tmpDir) log(summariseProfile(path.join(run.tmpDir, 'profile'), ROOT));
     run.done();
   }
 }

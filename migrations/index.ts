@@ -65,6 +65,12 @@ import * as indexMembersEmail from './20261207100040_index_members_email';
 import * as indexMembersName from './20261207100050_index_members_name';
 import * as indexLedgerCreated from './20261207110100_index_ledger_created';
 import * as createPanelEndpoints from './20261207130000_create_panel_endpoints';
+import * as indexLotsMemberExpiringRemaining from './20261207140000_index_lots_member_expiring_remaining';
+import * as dropIndexLotsMemberExpiring from './20261207140010_drop_index_lots_member_expiring';
+import * as indexInvoicesMemberPaidInvoice from './20261207140020_index_invoices_member_paid_invoice';
+import * as dropIndexInvoicesMemberPaid from './20261207140030_drop_index_invoices_member_paid';
+import * as indexLotsMemberPendingRemaining from './20261207140040_index_lots_member_pending_remaining';
+import * as dropIndexLotsMemberPending from './20261207140050_drop_index_lots_member_pending';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -138,4 +144,10 @@ export const migrations: NamedMigration[] = [
   { name: '20261207100050_index_members_name', ...indexMembersName },
   { name: '20261207110100_index_ledger_created', ...indexLedgerCreated },
   { name: '20261207130000_create_panel_endpoints', ...createPanelEndpoints },
+  { name: '20261207140000_index_lots_member_expiring_remaining', ...indexLotsMemberExpiringRemaining },
+  { name: '20261207140010_drop_index_lots_member_expiring', ...dropIndexLotsMemberExpiring },
+  { name: '20261207140020_index_invoices_member_paid_invoice', ...indexInvoicesMemberPaidInvoice },
+  { name: '20261207140030_drop_index_invoices_member_paid', ...dropIndexInvoicesMemberPaid },
+  { name: '20261207140040_index_lots_member_pending_remaining', ...indexLotsMemberPendingRemaining },
+  { name: '20261207140050_drop_index_lots_member_pending', ...dropIndexLotsMemberPending },
 ];

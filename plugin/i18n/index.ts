@@ -73,8 +73,15 @@ export interface LocaleSources {
   programDefault?: string | null;
 }
 
+/** Past this many, the negotiated-tag cache starts over: tags come from browsers, so their number has no bound. */
+const MAX_CACHED_TAGS = 512;
+
 export class Translations {
   private readonly instance: I18n;
+  /** One translator per (language, locale): a page asks for one per request. */
+  private readonly translators = new Map<string, Translator>();
+  /** What each requested tag resolved to (null: not one of our languages). */
+  private readonly matches = new Map<string, Translator | null>();
 
   constructor() {
     this.instance = i18next.createInstance();
@@ -119,15 +126,61 @@ export class Translations {
   }
 
   private match(requested: string | null | undefined): Translator | null {
+    if (!requested) return null;
+    // Parsing and maximizing a tag (Intl.Locale) costs more than the rest of a lookup.
+    const known = this.matches.get(requested);
+    if (known !== undefined) return known;
     const locale = parseLocale(requested);
     const language = locale && languageOf(locale);
-    return locale && language ? this.translator(language, locale.toString()) : null;
+    const found = locale && language ? this.translator(language, locale.toString()) : null;
+    if (this.matches.size >= MAX_CACHED_TAGS) this.matches.clear();
+    this.matches.set(requested, found);
+    return found;
   }
 
   private translator(language: Language, locale: string): Translator {
-    const meta = META.get(language);
-    return { language, locale, htmlLang: meta?.tag ?? language, dir: meta?.dir ?? 'ltr', t: this.instance.getFixedT(language) };
+    const key = `${language}\u0000${locale}`;
+    let translator = this.translators.get(key);
+    if (!translator) {
+      const meta = META.get(language);
+      translator = { language, locale, htmlLang: meta?.tag ?? language, dir: meta?.dir ?? 'ltr', t: this.fixedT(language) };
+      this.translators.set(key, translator);
+    }
+    return translator;
   }
+
+  /**
+   * i18next's `getFixedT(language)`, made cheap for what pages call most. Its function copies
+   * the whole i18next options object on every call (a tab view makes a few hundred calls:
+   * a quarter of the page's CPU and much of its garbage). Strings without options are the
+   * same every time, from locale files read once, so each is kept after its first lookup;
+   * calls with options go to `t` with the language set, which is what the fixed function does
+   * for them.
+   */
+  private fixedT(language: Language): TFunction {
+    const fixed = this.instance.getFixedT(language);
+    const plain = new Map<string, string>();
+    const t = (key: unknown, options?: unknown, ...rest: unknown[]): unknown => {
+      if (typeof key !== 'string' || rest.length > 0 || (options !== undefined && (typeof options !== 'object' || options === null))) {
+        return (fixed as unknown as (...args: unknown[]) => unknown)(key, options, ...rest);
+      }
+      if (options === undefined || isEmpty(options)) {
+        let text = plain.get(key);
+        if (text === undefined) {
+          text = String(this.instance.t(key, { lng: language }));
+          plain.set(key, text);
+        }
+        return text;
+      }
+      return this.instance.t(key, { ...(options as object), lng: language });
+    };
+    return t as unknown as TFunction;
+  }
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 function parseLocale(tag: string | null | undefined): Intl.Locale | null {

@@ -1,9 +1,13 @@
 import type { Knex } from 'knex';
 import type { InvoiceChanges, InvoiceRecord } from '../domain/invoice-record';
 import { insertRows } from './bulk';
+import { OUTBOX } from './outbox-repository';
 import { toDateOrNull, toInt } from './row-values';
 
 export const INVOICES = 'loyalty_invoices';
+/** (member_id, paid_at, invoice_id): a member's invoices by payment, their ids in the index. */
+const MEMBER_PAID_INDEX = 'loyalty_invoices_member_paid_invoice_idx';
+const OUTBOX_KEY_INDEX = 'loyalty_outbox_idempotency_key_unique';
 
 function toRecord(row: Record<string, unknown>): InvoiceRecord {
   return {
@@ -45,10 +49,39 @@ function toColumns(c: InvoiceChanges): Record<string, unknown> {
 export class InvoiceRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
-  /** The member's invoices paid in [from, to): e.g. the tier discounts of this year. */
-  async paidBetween(memberId: number, from: Date, to: Date): Promise<InvoiceRecord[]> {
-    const rows = await this.db(INVOICES).where({ member_id: memberId }).andWhere('paid_at', '>=', from).andWhere('paid_at', '<', to).orderBy([{ column: 'paid_at' }, { column: 'id' }]);
-    return rows.map(toRecord);
+  /**
+   * The payloads of the outbox actions that reached the panel for the member's invoices paid
+   * in [from, to), in outbox order: each action is keyed `<prefix><invoice id>` with one of
+   * `keyPrefixes` (e.g. the tier discount of this year's invoices). One statement: the
+   * invoices' ids come from the (member_id, paid_at, invoice_id) index, and each prefix is one
+   * lookup on the outbox's unique key, so only the actions sent are returned.
+   */
+  async sentActionsForPaid(memberId: number, from: Date, to: Date, keyPrefixes: readonly string[]): Promise<unknown[]> {
+    if (keyPrefixes.length === 0) return [];
+    const mysql = this.db.client.config.client === 'mysql2';
+    const key = mysql ? 'CONCAT(?, i.invoice_id)' : '(? || i.invoice_id)';
+    // Indexes named: left to itself, MariaDB adds a rowid filter on `state` from the dispatcher's
+    // (state, next_attempt_at) index, a read of every action ever sent.
+    const indexed = mysql ? '?? AS ?? FORCE INDEX (??)' : '?? AS ?? INDEXED BY ??';
+    const q = this.db.from(this.db.raw(indexed, [INVOICES, 'i', MEMBER_PAID_INDEX]));
+    keyPrefixes.forEach((prefix, n) => {
+      q.leftJoin(this.db.raw(indexed, [OUTBOX, `o${n}`, OUTBOX_KEY_INDEX]), (j) => {
+        j.on(`o${n}.idempotency_key`, '=', this.db.raw(key, [prefix])).andOn(`o${n}.state`, '=', this.db.raw('?', ['sent']));
+      });
+      q.select({ [`id${n}`]: `o${n}.id`, [`payload${n}`]: `o${n}.payload` });
+    });
+    const rows: Array<Record<string, unknown>> = await q
+      .where('i.member_id', memberId)
+      .andWhere('i.paid_at', '>=', from)
+      .andWhere('i.paid_at', '<', to)
+      .andWhere((w) => keyPrefixes.forEach((_, n) => w.orWhereNotNull(`o${n}.id`)));
+    const sent: Array<{ id: number; payload: unknown }> = [];
+    for (const row of rows) {
+      keyPrefixes.forEach((_, n) => {
+        if (row[`id${n}`] !== null && row[`id${n}`] !== undefined) sent.push({ id: toInt(row[`id${n}`]), payload: JSON.parse(String(row[`payload${n}`])) });
+      });
+    }
+    return sent.sort((a, b) => a.id - b.id).map((s) => s.payload);
   }
 
   async find(memberId: number, invoiceId: string): Promise<InvoiceRecord | null> {

@@ -5,7 +5,13 @@ import { toDate, toDateOrNull, toInt } from './row-values';
 
 export const LOTS = 'loyalty_lots';
 const EXPIRING_INDEX = 'loyalty_lots_expiring_idx';
-const MEMBER_EXPIRING_INDEX = 'loyalty_lots_member_expiring_idx';
+/** (member_id, expiring_at, remaining): a member's open lots by expiry, their points in the index. */
+const MEMBER_EXPIRING_INDEX = 'loyalty_lots_member_expiring_remaining_idx';
+/** (member_id, pending, available_at, remaining): a member's pending lots by release, their points in the index. */
+const MEMBER_PENDING_INDEX = 'loyalty_lots_member_pending_remaining_idx';
+const DAY_MS = 86_400_000;
+/** Later than any expiry: the bound when a member has fewer expiry days ahead than asked for. */
+const NO_BOUND = new Date(Date.UTC(9999, 11, 31));
 
 function toLot(row: Record<string, unknown>): Lot {
   return {
@@ -126,46 +132,107 @@ export class LotRepository {
     return rows.map(toLot);
   }
 
-  /** Pending points still in their refund window at `now`, by release date, soonest first, for the Rewards tab. */
-  async pendingByRelease(memberId: number, now: Date): Promise<Array<{ points: number; availableAt: Date }>> {
-    const rows = await this.db(LOTS)
-      .where({ member_id: memberId, pending: true })
+  /**
+   * The Rewards tab's pending points in one statement: the points of pending lots whose refund
+   * window has passed at `now` (a release moves all of them into the balance, whatever part of
+   * them pays off a debt, so their sum is all it takes to show it), and the points still in their window by
+   * release date, soonest first (at most `limit` dates). Both read the (member_id, pending,
+   * available_at, remaining) index only.
+   */
+  async pendingSummary(memberId: number, now: Date, limit: number): Promise<{ due: number; upcoming: Array<{ points: number; availableAt: Date }> }> {
+    const pending = () => this.lotsBy(MEMBER_PENDING_INDEX).where({ member_id: memberId, pending: true });
+    const due = pending().select(this.db.raw('0 AS part'), this.db.raw('NULL AS at'), this.db.raw('SUM(remaining) AS points')).andWhere('available_at', '<=', now);
+    const later = pending()
+      .select(this.db.raw('1 AS part'), { at: 'available_at' }, this.db.raw('SUM(remaining) AS points'))
       .andWhere('available_at', '>', now)
       .andWhere('remaining', '>', 0)
-      .select('available_at')
-      .sum({ points: 'remaining' })
       .groupBy('available_at')
       .orderBy('available_at', 'asc')
-      .limit(50);
-    return rows.map((r: Record<string, unknown>) => ({ points: toInt(r.points), availableAt: toDate(r.available_at) }));
+      .limit(limit);
+    const rows: Array<Record<string, unknown>> = await this.db
+      .select('*')
+      .from(due.as('d'))
+      .unionAll(this.db.select('*').from(later.as('l')));
+    const upcoming = rows
+      .filter((r) => toInt(r.part) === 1)
+      .map((r) => ({ points: toInt(r.points), availableAt: toDate(r.at) }))
+      // A union's rows come in no promised order.
+      .sort((a, b) => a.availableAt.getTime() - b.availableAt.getTime());
+    return { due: toInt(rows.find((r) => toInt(r.part) === 0)?.points), upcoming };
   }
 
-  /** Points still unspent and spendable that expire in [from, to), and the first date they do. */
+  /**
+   * Points still unspent that expire in [from, to), and the first date they do. Summed from the
+   * (member_id, expiring_at, remaining) index alone: `expiring_at` is `expires_at` on lots with
+   * points left, so the range holds the lots counted and nothing else.
+   */
   async expiringBetween(memberId: number, from: Date, to: Date): Promise<{ points: number; firstExpiry: Date | null }> {
-    const row = await this.db(LOTS)
+    const row: Record<string, unknown> | undefined = await this.lotsBy(MEMBER_EXPIRING_INDEX)
       .where({ member_id: memberId })
-      .andWhere('remaining', '>', 0)
-      .andWhere('expires_at', '>=', from)
-      .andWhere('expires_at', '<', to)
+      .andWhere('expiring_at', '>=', from)
+      .andWhere('expiring_at', '<', to)
       .sum({ points: 'remaining' })
-      .min({ first: 'expires_at' })
+      .min({ first: 'expiring_at' })
       .first();
     return { points: toInt(row?.points), firstExpiry: toDateOrNull(row?.first) };
   }
 
   /**
-   * The next lots to expire from `from` on, soonest first (at most `limit` lots): the Rewards
-   * tab groups them by date to show the next expiry dates and amounts.
+   * The Rewards tab's expiry figures in one statement: what `expiringBetween(from, windowEnd)`
+   * gives, and the member's next `days` expiry days (UTC) from `from` on, soonest first, each
+   * with the unspent points expiring that day (the first day counted from `from`). Both parts
+   * read the (member_id, expiring_at, remaining) index only; the days part reads the entries of
+   * those days only, however many lots come after.
    */
-  async nextExpiring(memberId: number, from: Date, limit: number): Promise<Array<{ points: number; expiresAt: Date }>> {
-    const rows = await this.db(LOTS)
+  async expirySummary(
+    memberId: number,
+    from: Date,
+    windowEnd: Date,
+    days: number,
+  ): Promise<{ points: number; firstExpiry: Date | null; upcoming: Array<{ points: number; date: Date }> }> {
+    const window = this.lotsBy(MEMBER_EXPIRING_INDEX)
+      .select(this.db.raw('0 AS part'), this.db.raw('MIN(expiring_at) AS first'), this.db.raw('SUM(remaining) AS points'))
       .where({ member_id: memberId })
-      .andWhere('remaining', '>', 0)
-      .andWhere('expires_at', '>=', from)
-      .select('remaining', 'expires_at')
-      .orderBy('expires_at', 'asc')
-      .limit(limit);
-    return rows.map((r: Record<string, unknown>) => ({ points: toInt(r.remaining), expiresAt: toDate(r.expires_at) }));
+      .andWhere('expiring_at', '>=', from)
+      .andWhere('expiring_at', '<', windowEnd);
+    const q = this.db.select('*').from(window.as('w'));
+    if (days > 0) q.unionAll(this.db.select('*').from(this.expiryDays(memberId, from, days).as('d')));
+    const rows: Array<Record<string, unknown>> = await q;
+    const total = rows.find((r) => toInt(r.part) === 0);
+    const upcoming = rows
+      .filter((r) => toInt(r.part) === 1)
+      .map((r) => ({ first: toDate(r.first), points: toInt(r.points) }))
+      // A union's rows come in no promised order.
+      .sort((a, b) => a.first.getTime() - b.first.getTime())
+      .map(({ first, points }) => ({ points, date: new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), first.getUTCDate())) }));
+    return { points: toInt(total?.points), firstExpiry: toDateOrNull(total?.first), upcoming };
+  }
+
+  /**
+   * The sums of the next `days` expiry days, each row its first expiry and points: nested
+   * subqueries find where the `days`-th day ends (each a MIN, one index seek), and the query
+   * sums the lots before it by day.
+   */
+  private expiryDays(memberId: number, from: Date, days: number): Knex.QueryBuilder {
+    const mysql = this.db.client.config.client === 'mysql2';
+    const lots = mysql ? '?? FORCE INDEX (??)' : '?? INDEXED BY ??';
+    // The start of the UTC day after `x`: MySQL DATETIMEs are UTC here; SQLite holds epoch ms.
+    const nextDay = (x: string) => (mysql ? `DATE(${x}) + INTERVAL 1 DAY` : `(${x} - ${x} % ${DAY_MS} + ${DAY_MS})`);
+    const dayOf = mysql ? 'DATE(expiring_at)' : `(expiring_at - expiring_at % ${DAY_MS})`;
+    let bound = '?';
+    const bindings: Knex.RawBinding[] = [from];
+    for (let i = 0; i < days; i++) {
+      bound = `(SELECT ${nextDay('MIN(expiring_at)')} FROM ${lots} WHERE member_id = ? AND expiring_at >= ${bound})`;
+      bindings.unshift(LOTS, MEMBER_EXPIRING_INDEX, memberId);
+    }
+    return this.lotsBy(MEMBER_EXPIRING_INDEX)
+      .select(this.db.raw('1 AS part'), this.db.raw('MIN(expiring_at) AS first'), this.db.raw('SUM(remaining) AS points'))
+      .where({ member_id: memberId })
+      .andWhere('expiring_at', '>=', from)
+      .andWhere('expiring_at', '<', this.db.raw(`COALESCE(${bound}, ?)`, [...bindings, NO_BOUND]))
+      .groupByRaw(dayOf)
+      .orderByRaw(dayOf)
+      .limit(days);
   }
 
   // --- Expiry (issue 8) ---

@@ -97,16 +97,6 @@ export class OutboxRepository {
     return row ? toEntry(row) : null;
   }
 
-  /** The actions with these keys that reached the panel (chunked: a long IN list is a slow plan). */
-  async sentByKeys(keys: readonly string[]): Promise<OutboxEntry[]> {
-    const out: OutboxEntry[] = [];
-    for (let i = 0; i < keys.length; i += 500) {
-      const rows = await this.db(OUTBOX).whereIn('idempotency_key', keys.slice(i, i + 500)).andWhere({ state: 'sent' }).orderBy('id', 'asc');
-      out.push(...rows.map(toEntry));
-    }
-    return out;
-  }
-
   async findByKey(idempotencyKey: string): Promise<OutboxEntry | null> {
     const row = await this.db(OUTBOX).where({ idempotency_key: idempotencyKey }).first();
     return row ? toEntry(row) : null;

@@ -77,10 +77,18 @@ export class TierRepository {
     return toInt(row?.n);
   }
 
-  /** The oldest of `months` with spend in it: when it leaves the window, the total drops. */
-  async oldestSpendMonth(memberId: number, months: string[]): Promise<string | null> {
-    const row = await this.db(SPEND_MONTHS).where({ member_id: memberId }).whereIn('month', months).andWhere('amount_minor', '>', 0).min({ m: 'month' }).first();
-    return (row?.m as string | null | undefined) ?? null;
+  /**
+   * The spend in `months` (as `spendIn`), and the oldest of them with spend in it: when it
+   * leaves the window, the total drops. One read, for the Rewards tab, which shows both.
+   */
+  async spendWindow(memberId: number, months: string[]): Promise<{ spendMinor: number; oldest: string | null }> {
+    const row: Record<string, unknown> | undefined = await this.db(SPEND_MONTHS)
+      .where({ member_id: memberId })
+      .whereIn('month', months)
+      .sum({ n: 'amount_minor' })
+      .select(this.db.raw('MIN(CASE WHEN amount_minor > 0 THEN month END) AS m'))
+      .first();
+    return { spendMinor: toInt(row?.n), oldest: (row?.m as string | null | undefined) ?? null };
   }
 
   async recordChange(memberId: number, change: TierChange): Promise<number> {

@@ -6,20 +6,20 @@ import { currencyDigits, toDecimalString, type Money } from '../domain/money';
 import { rateForDisplay } from '../domain/points';
 import type { Program } from '../domain/program';
 import { describeRules, nextStreakReward, ruleInForce, type RuleLine } from '../domain/rules';
-import { debtOf, planRelease } from '../domain/reversal';
 import type { ServiceRecord, ServiceState } from '../domain/service-record';
 import { cycleMonths } from '../domain/service-streak';
 import { toQualifying, type TierChange } from '../domain/tiers';
 import type { ProgramService } from './program-service';
-import { tierDiscountKeys } from './tier-discount-service';
+import { TIER_DISCOUNT_KEY_PREFIXES } from './tier-discount-service';
 import type { TierService, TierStatus } from './tier-service';
 
 export const HISTORY_PAGE_SIZE = 20;
 export const EXPIRY_WINDOW_DAYS = 30;
 const TIER_CHANGES_SHOWN = 5;
-/** Expiry dates shown on the tab, and the lots read to find them. */
+/** Release dates of pending points read for the tab. */
+const PENDING_DATES_READ = 50;
+/** Expiry dates shown on the tab. */
 const EXPIRY_DATES_SHOWN = 3;
-const EXPIRY_LOTS_READ = 200;
 
 /** The history's kind filter, as a member thinks of entries, and the ledger kinds behind each. */
 export const HISTORY_KINDS = {
@@ -109,8 +109,7 @@ export class RewardsQueryService {
     const at = this.clock();
     const program = await this.program.current();
     const filter = options.filter ?? {};
-    const found = await this.db.repos.members.findByPanelClientId(clientId);
-    const member = found && found.pointsPending > 0 ? await this.withDueReleased(found, at) : found;
+    const member = await this.db.repos.members.findByPanelClientId(clientId);
     if (!member) {
       const status = await this.tiers.status(null);
       return {
@@ -129,7 +128,7 @@ export class RewardsQueryService {
     }
     const windowEnd = new Date(at.getTime() + EXPIRY_WINDOW_DAYS * 86_400_000);
     const yearStart = new Date(Date.UTC(at.getUTCFullYear(), 0, 1));
-    const [page, expiring, nextLots, pendingReleases, tierStatus, tierChanges, saved, services] = await Promise.all([
+    const [page, expiring, pending, tierStatus, tierChanges, saved, services] = await Promise.all([
       this.db.repos.ledger.pageForMember(member.id, {
         beforeId: options.before,
         limit: HISTORY_PAGE_SIZE,
@@ -137,22 +136,22 @@ export class RewardsQueryService {
         ...(filter.from && { from: filter.from }),
         ...(filter.to && { until: new Date(filter.to.getTime() + 86_400_000) }),
       }),
-      this.db.repos.lots.expiringBetween(member.id, at, windowEnd),
-      this.db.repos.lots.nextExpiring(member.id, at, EXPIRY_LOTS_READ),
-      member.pointsPending > 0 ? this.db.repos.lots.pendingByRelease(member.id, at) : Promise.resolve([]),
+      this.db.repos.lots.expirySummary(member.id, at, windowEnd, EXPIRY_DATES_SHOWN),
+      member.pointsPending > 0 ? this.db.repos.lots.pendingSummary(member.id, at, PENDING_DATES_READ) : Promise.resolve({ due: 0, upcoming: [] }),
       this.tiers.status(member),
       this.db.repos.tiers.changesFor(member.id, TIER_CHANGES_SHOWN),
       this.tierDiscountsSince(member.id, yearStart, at),
       member.servicesActive > 0 ? this.db.repos.services.forMember(member.id) : Promise.resolve([]),
     ]);
+    const released = withDueReleased(member, pending.due);
     const last = page.entries[page.entries.length - 1];
     const belowSince = tierStatus.tier && member.tierId === tierStatus.tier.id ? member.tierBelowSince : null;
     return {
       at,
-      member,
-      balances: { available: member.pointsAvailable, pending: member.pointsPending, lifetime: member.pointsLifetime },
-      pendingReleases,
-      expiring: { points: expiring.points, firstExpiry: expiring.firstExpiry, withinDays: EXPIRY_WINDOW_DAYS, upcoming: byDay(nextLots, EXPIRY_DATES_SHOWN) },
+      member: released,
+      balances: { available: released.pointsAvailable, pending: released.pointsPending, lifetime: released.pointsLifetime },
+      pendingReleases: pending.upcoming,
+      expiring: { points: expiring.points, firstExpiry: expiring.firstExpiry, withinDays: EXPIRY_WINDOW_DAYS, upcoming: expiring.upcoming },
       currency: currencyFacts(program, tierStatus, member.currency),
       defaultLanguage: program.defaultLanguage,
       history: { filter, entries: page.entries, before: options.before ?? null, olderCursor: page.hasOlder && last ? last.id : null },
@@ -174,29 +173,14 @@ export class RewardsQueryService {
    * Pending or failed actions saved nothing yet, so they don't count.
    */
   private async tierDiscountsSince(memberId: number, from: Date, to: Date): Promise<Money[]> {
-    const invoices = await this.db.repos.invoices.paidBetween(memberId, from, to);
-    if (invoices.length === 0) return [];
-    const keys = invoices.flatMap((i) => Object.values(tierDiscountKeys(i.invoiceId)));
+    const { line, cashback } = TIER_DISCOUNT_KEY_PREFIXES;
     const sums = new Map<string, number>();
-    for (const entry of await this.db.repos.outbox.sentByKeys(keys)) {
-      const amount = (entry.payload as { amount?: Partial<Money> } | null)?.amount;
+    for (const payload of await this.db.repos.invoices.sentActionsForPaid(memberId, from, to, [line, cashback])) {
+      const amount = (payload as { amount?: Partial<Money> } | null)?.amount;
       if (typeof amount?.currency !== 'string' || typeof amount.minor !== 'number') continue;
       sums.set(amount.currency, (sums.get(amount.currency) ?? 0) + amount.minor);
     }
     return [...sums].map(([currency, minor]) => ({ currency, minor }));
-  }
-
-  /**
-   * The member as the release job will leave them: pending points past their refund window
-   * shown as spendable, by the same plan the job applies (a debt is paid first). Computed from
-   * a plain read, so a view never takes the member's row lock or writes (DESIGN §10 "Reads
-   * must not lock"); the `release` entry itself is written by the job or the member's next write.
-   */
-  private async withDueReleased(member: Member, at: Date): Promise<Member> {
-    const due = await this.db.repos.lots.dueForRelease(member.id, at);
-    if (due.length === 0) return member;
-    const { released } = planRelease(due, debtOf(member.pointsAvailable));
-    return { ...member, pointsAvailable: member.pointsAvailable + released, pointsPending: member.pointsPending - released };
   }
 
   /**
@@ -208,6 +192,17 @@ export class RewardsQueryService {
     lines.push(...describeRules(program, currency, at, { tier }));
     return { lines, expiry: program.expiry };
   }
+}
+
+/**
+ * The member as the release job will leave them: pending points past their refund window
+ * (`due`) shown as spendable, as the job's plan moves them (a debt is paid from them, which
+ * moves none of them out of the balance). Computed from a plain read, so a view never takes the
+ * member's row lock or writes (DESIGN §10 "Reads must not lock"); the `release` entry itself is
+ * written by the job or the member's next write.
+ */
+function withDueReleased(member: Member, due: number): Member {
+  return due > 0 ? { ...member, pointsAvailable: member.pointsAvailable + due, pointsPending: member.pointsPending - due } : member;
 }
 
 function streaks(program: Program, services: readonly ServiceRecord[], at: Date): ServiceStreak[] {
@@ -223,19 +218,6 @@ function streaks(program: Program, services: readonly ServiceRecord[], at: Date)
         next: next && { renewalsToGo: next.renewalsToGo, ...(next.points !== undefined && { points: next.points }), ...(next.percent !== undefined && { percent: next.percent }) },
       };
     });
-}
-
-/** Lots by UTC day of expiry, soonest first, the first `days` days. */
-function byDay(lots: ReadonlyArray<{ points: number; expiresAt: Date }>, days: number): Array<{ points: number; date: Date }> {
-  const out: Array<{ points: number; date: Date }> = [];
-  for (const lot of lots) {
-    const day = new Date(Date.UTC(lot.expiresAt.getUTCFullYear(), lot.expiresAt.getUTCMonth(), lot.expiresAt.getUTCDate()));
-    const last = out[out.length - 1];
-    if (last && last.date.getTime() === day.getTime()) last.points += lot.points;
-    else if (out.length < days) out.push({ points: lot.points, date: day });
-    else break;
-  }
-  return out;
 }
 
 /** Whether a currency earns points and counts towards tiers, and which currencies earn. */

@@ -6,8 +6,11 @@ import type { Translations } from '../i18n';
 import type { MemberAccount } from './member-account';
 import type { ProgramSnapshot, UseCaseContext, UseCaseResult } from './use-case-context';
 
+/** The outbox keys of an invoice's tier discount, less the invoice id that ends them. */
+export const TIER_DISCOUNT_KEY_PREFIXES = { line: 'tier-discount:invoice:', cashback: 'tier-cashback:invoice:' } as const;
+
 /** The outbox keys of an invoice's tier discount: one action per invoice, whichever method sent it. */
-export const tierDiscountKeys = (invoiceId: string) => ({ line: `tier-discount:invoice:${invoiceId}`, cashback: `tier-cashback:invoice:${invoiceId}` });
+export const tierDiscountKeys = (invoiceId: string) => ({ line: `${TIER_DISCOUNT_KEY_PREFIXES.line}${invoiceId}`, cashback: `${TIER_DISCOUNT_KEY_PREFIXES.cashback}${invoiceId}` });
 
 /** The renewal lines' total: the only part of an invoice a tier discount applies to. */
 function renewalTotal(invoice: Invoice): number {

@@ -141,11 +141,11 @@ export class TierService {
   async status(member: Member | null): Promise<TierStatus> {
     const { tiers, settings } = await this.config();
     const months = windowMonths(this.clock());
-    const spendMinor = member ? await this.db.repos.tiers.spendIn(member.id, months) : 0;
+    const { spendMinor, oldest: oldestSpend } = member ? await this.db.repos.tiers.spendWindow(member.id, months) : { spendMinor: 0, oldest: null };
     const tier = member ? (tiers.find((t) => t.id === member.tierId) ?? null) : null;
     const shown = tier ?? tiers[0] ?? null;
     const next = nextTier(tiers, shown);
-    const oldest = member && next ? await this.db.repos.tiers.oldestSpendMonth(member.id, months) : null;
+    const oldest = next ? oldestSpend : null;
     return {
       tier: shown,
       next,

@@ -133,12 +133,12 @@ describe('expire-points cost', () => {
         expect(cost.plans).toEqual([
           'SEARCH loyalty_lots USING INDEX loyalty_lots_expiring_idx (expiring_at<?)',
           'SEARCH loyalty_lots USING INDEX loyalty_lots_expiring_idx (expiring_at>? AND expiring_at<?)',
-          'SEARCH loyalty_lots USING INDEX loyalty_lots_member_expiring_idx (member_id=? AND expiring_at<?)',
+          'SEARCH loyalty_lots USING INDEX loyalty_lots_member_expiring_remaining_idx (member_id=? AND expiring_at<?)',
           // The member's due lots, sorted by id: a handful.
           'USE TEMP B-TREE FOR ORDER BY',
         ]);
       } else {
-        expect(cost.plans).toEqual(['range loyalty_lots_expiring_idx', 'range loyalty_lots_member_expiring_idx']);
+        expect(cost.plans).toEqual(['range loyalty_lots_expiring_idx', 'range loyalty_lots_member_expiring_remaining_idx']);
       }
     }
     await expectBalancesConsistent(app.plugin);
