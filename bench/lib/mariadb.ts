@@ -1,6 +1,9 @@
 import mysql from 'mysql2/promise';
 
-/** The server a bench runs against; only its host and credentials are used. */
+/**
+ * The server a bench runs against; only its host (or `?socket=`, as DATABASE_URL takes it) and
+ * credentials are used. With a socket, the baselines and the sidecar all go through it.
+ */
 export function serverUrl(): string {
   return process.env.BENCH_DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/test';
 }
@@ -11,9 +14,9 @@ function parsed(url: string): URL {
 
 export function connectionOptions(url: string, database?: string): mysql.ConnectionOptions {
   const u = parsed(url);
+  const socket = u.searchParams.get('socket');
   return {
-    host: u.hostname,
-    port: u.port ? Number(u.port) : 3306,
+    ...(socket ? { socketPath: socket } : { host: u.hostname, port: u.port ? Number(u.port) : 3306 }),
     user: decodeURIComponent(u.username),
     password: decodeURIComponent(u.password),
     database,
