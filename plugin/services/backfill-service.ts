@@ -19,7 +19,7 @@ import { tierOf, type ProgramSnapshot } from './use-case-context';
 export const AWARD_MODES = ['points', 'tiers-only'] as const;
 export type AwardMode = (typeof AWARD_MODES)[number];
 
-export const DEFAULT_BATCH_SIZE = 2_000;
+export const DEFAULT_BATCH_SIZE = 1_000;
 
 export interface BackfillOptions {
   award: AwardMode;
@@ -85,7 +85,8 @@ export interface BackfillHooks {
 interface Validated {
   line: number;
   event: BillingEvent;
-  json: unknown;
+  /** The body as the inbox stores it; kept rather than the parsed JSON, a fraction of its memory. */
+  payload: string;
   bodyHash: string;
 }
 
@@ -182,30 +183,54 @@ export class BackfillService {
     const finalTiers = new Map<string, number>();
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     const carried = options.dryRun ? new Map<string, MemberState>() : undefined;
+    let failed = false;
     const refuse = async (r: Refusal) => {
       counts.refused++;
       await hooks.onRefused?.(r);
     };
     let reported = 0;
-    const flush = async (batch: Validated[], through: number) => {
-      if (batch.length === 0 && through === reported) return;
-      reported = through;
-      if (batch.length > 0) {
-        const result = await this.importBatch(batch, options, carried);
-        for (const [k, v] of Object.entries(result.counts) as Array<[keyof BackfillCounts, number]>) counts[k] += v;
-        for (const id of result.members) members.add(id);
-        for (const [id, tier] of result.tiers) finalTiers.set(id, tier);
-        for (const r of result.refusals) await refuse(r);
-        for (const item of result.deferred) await this.applyLive(item, options, counts, refuse);
-      }
-      counts.members = members.size;
-      hooks.onProgress?.(through, counts);
+    /**
+     * Starts a batch's import; `ready` resolves once the next batch may start its own (see
+     * `plan`: this one holds its members' locks and has decided everything, so the next one
+     * waits on any member they share and then reads what this one wrote), `done` once its
+     * results are counted, after the previous batch's, so progress and refusals keep file order.
+     */
+    const flush = (batch: Validated[], through: number, previous: BatchLink['previous']): BatchLink['previous'] & { ready: Promise<void> } => {
+      let allow = () => {};
+      const ready = new Promise<void>((resolve) => (allow = resolve));
+      let restarted = () => {};
+      const restarting = new Promise<void>((resolve) => (restarted = resolve));
+      const done = (async () => {
+        try {
+          const result = batch.length > 0 ? await this.importBatch(batch, options, carried, { allowNext: allow, restarted, previous }) : undefined;
+          await previous.done;
+          if (batch.length === 0 && through === reported) return;
+          reported = through;
+          if (result) {
+            for (const [k, v] of Object.entries(result.counts) as Array<[keyof BackfillCounts, number]>) counts[k] += v;
+            for (const id of result.members) members.add(id);
+            for (const [id, tier] of result.tiers) finalTiers.set(id, tier);
+            for (const r of result.refusals) await refuse(r);
+            for (const item of result.deferred) await this.applyLive(item, options, counts, refuse);
+          }
+          counts.members = members.size;
+          hooks.onProgress?.(through, counts);
+        } catch (err) {
+          failed = true;
+          throw err;
+        } finally {
+          allow();
+        }
+      })();
+      done.catch(() => undefined);
+      return { ready, done, restarting };
     };
 
     let batch: Validated[] = [];
     let invoices = 0;
     let line = 0;
-    let inflight: Promise<void> = Promise.resolve();
+    let last: ReturnType<typeof flush> = { ready: Promise.resolve(), done: Promise.resolve(), restarting: new Promise<void>(() => {}) };
+    let beforeLast = last;
     for await (const row of rows) {
       counts.rows++;
       line = row.endLine ?? row.line;
@@ -217,17 +242,19 @@ export class BackfillService {
         if (item.event.type === 'invoice.paid') invoices++;
         if (invoices >= batchSize) {
           // Read and validate the next batch while this one is written: the database and this
-          // process work at the same time. One batch writes at a time, in file order.
-          await inflight;
-          inflight = flush(batch, line);
-          inflight.catch(() => undefined);
+          // process work at the same time, and the next batch plans while this one writes.
+          // Two batches in flight at most: the one committing and the one planning.
+          await Promise.all([last.ready, beforeLast.done.catch(() => undefined)]);
+          if (failed) break;
+          beforeLast = last;
+          last = flush(batch, line, last);
           batch = [];
           invoices = 0;
         }
       }
     }
-    await inflight;
-    await flush(batch, line);
+    await last.done;
+    await flush(batch, line, last).done;
     const snapshot = await this.deps.snapshot();
     const tiers: Record<string, number> = {};
     for (const tierId of finalTiers.values()) {
@@ -243,29 +270,38 @@ export class BackfillService {
     const id = typeof (row.json as { id?: unknown } | null)?.id === 'string' ? String((row.json as { id: string }).id) : undefined;
     if (!parsed.ok) return { line: row.line, ...(id !== undefined && { id }), reasons: parsed.fields };
     if (options.since && parsed.event.occurredAt < options.since) return 'skipped';
-    return { line: row.line, event: parsed.event, json: row.json, bodyHash: EventService.bodyHash(row.json) };
+    return { line: row.line, event: parsed.event, payload: JSON.stringify(row.json), bodyHash: EventService.bodyHash(row.json) };
   }
 
   /** One batch: its first payments set-based in one transaction, then anything else through the live path. */
-  private async importBatch(batch: Validated[], options: BackfillOptions, carried?: Map<string, MemberState>): Promise<BatchResult> {
+  private async importBatch(batch: Validated[], options: BackfillOptions, carried: Map<string, MemberState> | undefined, link: BatchLink): Promise<BatchResult> {
     const paid = batch.filter((v) => v.event.type === 'invoice.paid');
     const others = batch.filter((v) => v.event.type !== 'invoice.paid');
     const snapshot = await this.deps.snapshot();
+    // Events the live path applies after the batch commits must apply before the next batch.
     const result =
-      paid.length === 0 ? emptyResult() : carried ? await this.plan(this.db.repos, paid, options, snapshot, this.db.now(), carried) : await this.writePaid(paid, options, snapshot);
+      paid.length === 0
+        ? emptyResult()
+        : carried
+          ? await this.plan(this.db.repos, paid, options, snapshot, this.db.now(), carried)
+          : await this.writePaid(paid, options, snapshot, others.length === 0 ? link : { ...link, allowNext: () => {} });
     // Deferred payments and other events keep their order in the file.
     result.deferred = [...result.deferred, ...others].sort((a, b) => a.line - b.line);
     return result;
   }
 
-  private async writePaid(paid: Validated[], options: BackfillOptions, snapshot: ProgramSnapshot): Promise<BatchResult> {
+  private async writePaid(paid: Validated[], options: BackfillOptions, snapshot: ProgramSnapshot, link: BatchLink): Promise<BatchResult> {
     const clientIds = [...new Set(paid.map((v) => v.event.client.id))];
+    let entered = 0;
     for (let attempt = 1; ; attempt++) {
       // Read through the pool before the transaction: member ids never change, and the
       // transaction's first statement must be the lock, so its reads see what committed before.
       const known = await this.db.repos.members.idsByPanelClientIds(clientIds);
       try {
         return await this.db.transaction(async (tx) => {
+          // A second start (a deadlock or a duplicate retried) releases our locks: a next batch
+          // that took them meanwhile must roll back and wait for us (see `commitAfterPrevious`).
+          if (++entered > 1) link.restarted();
           const accounts = await MemberAccount.lockMany(tx, [...known.values()]);
           const firstClient = new Map<string, ClientInfo>();
           for (const v of paid) if (!firstClient.has(v.event.client.id)) firstClient.set(v.event.client.id, v.event.client);
@@ -274,9 +310,17 @@ export class BackfillService {
             tx,
             clientIds.filter((c) => !locked.has(c)).map((c) => firstClient.get(c) as ClientInfo),
           );
-          return this.plan(tx.repos, paid, options, snapshot, tx.now, undefined, { tx, accounts: [...accounts, ...enrolled] });
+          const result = await this.plan(tx.repos, paid, options, snapshot, tx.now, undefined, { tx, accounts: [...accounts, ...enrolled], allowNext: link.allowNext });
+          await commitAfterPrevious(link.previous);
+          return result;
         });
       } catch (err) {
+        if (err instanceof PreviousRestarted) {
+          // Our writes are rolled back; the previous batch goes first, then we start over.
+          await link.previous.done;
+          attempt--;
+          continue;
+        }
         // A live delivery enrolled a client or wrote an event of this batch meanwhile: start over.
         if (isDuplicateKey(err) && attempt < MAX_DUPLICATE_RETRIES) continue;
         throw err;
@@ -295,7 +339,7 @@ export class BackfillService {
     snapshot: ProgramSnapshot,
     now: Date,
     carried?: Map<string, MemberState>,
-    write?: { tx: Tx; accounts: MemberAccount[] },
+    write?: { tx: Tx; accounts: MemberAccount[]; allowNext: () => void },
   ): Promise<BatchResult> {
     const { program, tiers } = snapshot;
     const source = this.deps.source;
@@ -396,8 +440,14 @@ export class BackfillService {
       return result;
     }
 
-    // 4. Writes: a few multi-row statements for the whole batch.
+    // 4. Writes: a few multi-row statements for the whole batch. Everything is decided and the
+    // members stay locked until the commit, so the next batch may plan meanwhile: on a member
+    // it shares with this one it waits at the lock and then reads what this one wrote. A
+    // payment left to the live path must apply first, so then the next batch waits for the end.
+    // (Should this transaction fail on a live delivery's duplicate and start over, the next
+    // batch may take a shared member first: one live event already broke the file's order.)
     const { tx } = write;
+    if (result.deferred.length === 0) write.allowNext();
     const inboxIds = await tx.repos.events.insertManyWithOutcome(
       source,
       planned.map((p) => ({
@@ -405,7 +455,7 @@ export class BackfillService {
         type: p.item.event.type,
         occurredAt: p.item.event.occurredAt,
         bodyHash: p.item.bodyHash,
-        payload: JSON.stringify(p.item.json),
+        payload: p.item.payload,
         receivedAt: tx.now,
         memberId: p.state.memberId as number,
         outcome: 'applied',
@@ -595,7 +645,7 @@ export class BackfillService {
       return;
     }
     try {
-      const answer = await this.deps.events.ingest(this.deps.source, item.event, item.json);
+      const answer = await this.deps.events.ingest(this.deps.source, item.event, JSON.parse(item.payload) as unknown);
       if (answer.outcome === 'duplicate') counts.duplicates++;
       else counts.live++;
     } catch (err) {
@@ -603,6 +653,27 @@ export class BackfillService {
       await refuse({ line: item.line, id: item.event.id, reasons: err.fields?.length ? err.fields : [{ path: '', message: err.message }] });
     }
   }
+}
+
+/** How a batch follows the one before it (`run` overlaps the two; see `plan`). */
+interface BatchLink {
+  /** Lets the next batch start. */
+  allowNext: () => void;
+  /** Tells the next batch that this one started its transaction over. */
+  restarted: () => void;
+  previous: { done: Promise<void>; restarting: Promise<void> };
+}
+
+class PreviousRestarted extends Error {}
+
+/**
+ * Holds a batch's commit until the previous batch has committed, so batches commit in file
+ * order and nothing commits after a batch that failed. If the previous one started over, its
+ * locks were released and maybe taken by us: roll back, so it doesn't wait on us while we wait on it.
+ */
+async function commitAfterPrevious(previous: BatchLink['previous']): Promise<void> {
+  const first = await Promise.race([previous.done.then(() => 'done' as const), previous.restarting.then(() => 'restarted' as const)]);
+  if (first === 'restarted') throw new PreviousRestarted('the previous batch started over');
 }
 
 function emptyResult(): BatchResult {
