@@ -1,5 +1,5 @@
 import type { Database } from '../db/database';
-import { isDuplicateKey } from '../db/errors';
+import { isDuplicateKey, isRetryable } from '../db/errors';
 import type { Tx } from '../db/unit-of-work';
 import type { BillingEvent, ClientInfo } from '../domain/billing-event';
 import type { Member } from '../domain/member';
@@ -151,6 +151,7 @@ interface BatchResult {
 }
 
 const MAX_DUPLICATE_RETRIES = 5;
+const MAX_BUSY_RETRIES = 20;
 
 /** Types a `tiers-only` run still applies live: they only take spend (and the points it earned, none) back. */
 const TAKE_BACK_TYPES = new Set(['invoice.refunded', 'invoice.chargeback', 'invoice.reversed']);
@@ -284,10 +285,18 @@ export class BackfillService {
         ? emptyResult()
         : carried
           ? await this.plan(this.db.repos, paid, options, snapshot, this.db.now(), carried)
-          : await this.writePaid(paid, options, snapshot, others.length === 0 ? link : { ...link, allowNext: () => {} });
+          : await this.writePaid(paid, options, snapshot, others.length === 0 && this.overlaps() ? link : { ...link, allowNext: () => {} });
     // Deferred payments and other events keep their order in the file.
     result.deferred = [...result.deferred, ...others].sort((a, b) => a.line - b.line);
     return result;
+  }
+
+  /**
+   * Whether batches overlap. SQLite has one writer and one connection here: a next batch would
+   * only hold the connection a restarting batch needs.
+   */
+  private overlaps(): boolean {
+    return this.db.dialect !== 'sqlite';
   }
 
   private async writePaid(paid: Validated[], options: BackfillOptions, snapshot: ProgramSnapshot, link: BatchLink): Promise<BatchResult> {
@@ -323,6 +332,12 @@ export class BackfillService {
         }
         // A live delivery enrolled a client or wrote an event of this batch meanwhile: start over.
         if (isDuplicateKey(err) && attempt < MAX_DUPLICATE_RETRIES) continue;
+        // SQLite beside a sidecar in another process: its commits keep refusing our write (the
+        // transaction retried a few times already); back off and start over a while longer.
+        if (isRetryable(err) && attempt < MAX_BUSY_RETRIES) {
+          await new Promise((r) => setTimeout(r, 20 + Math.random() * 30 * attempt));
+          continue;
+        }
         throw err;
       }
     }
@@ -605,7 +620,8 @@ export class BackfillService {
     if (memberIds.length === 0) return;
     const { program } = snapshot;
     const byId = new Map([...states.values()].filter((s) => s.memberId !== null).map((s) => [s.memberId as number, s]));
-    const needsFirst = program.rules.some((r) => r.type === 'first_purchase');
+    // Only a rule that can be in force reads the member's history (`decide` asks `ruleInForce`).
+    const needsFirst = program.rules.some((r) => r.type === 'first_purchase' && r.active);
     const [spend, purchased] = await Promise.all([
       repos.tiers.spendByMonthMany(memberIds, windowMonths(now)),
       needsFirst ? repos.ledger.purchasedBefore(memberIds) : Promise.resolve(new Set<number>()),
@@ -619,7 +635,7 @@ export class BackfillService {
     }
     // Caps count by ledger time in the current period, as `EarningService.capUsage` reads them.
     for (const r of program.rules) {
-      if (!r.cap) continue;
+      if (!r.cap || !r.active) continue;
       const { from, to } = capPeriodBounds(r.cap.period, now);
       const used = await repos.ledger.awardedBetweenMany(memberIds, ruleKey(r), from, to);
       for (const [id, n] of used) byId.get(id)?.capUsage.set(r.id, n);
