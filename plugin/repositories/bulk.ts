@@ -175,7 +175,9 @@ export async function updateById(db: Knex | Knex.Transaction, table: string, row
       const first = `select ${slice[0] ? mysqlLiteral(slice[0].id) : 'NULL'} as id, ${columns.map((c) => `${mysqlLiteral(slice[0]?.[c])} as ${quoteId(c)}`).join(', ')}`;
       const rest = slice.slice(1).map((r) => `select ${mysqlLiteral(r.id)}, ${columns.map((c) => mysqlLiteral(r[c])).join(', ')}`);
       const derived = [first, ...rest].join(' union all ');
-      await db.raw(`update ${quoteId(table)} as t join (${derived}) as v on t.id = v.id set ${columns.map((c) => `t.${quoteId(c)} = v.${quoteId(c)}`).join(', ')}`);
+      // The values first, then each row by its primary key: joined the other way round, a small
+      // table is scanned and every row of it locked, holding up other transactions' rows.
+      await db.raw(`update (${derived}) as v straight_join ${quoteId(table)} as t on t.id = v.id set ${columns.map((c) => `t.${quoteId(c)} = v.${quoteId(c)}`).join(', ')}`);
     } else {
       const values = slice.flatMap((r) => [r.id, ...columns.map((c) => r[c] ?? null)]) as Knex.RawBinding[];
       const row = `(${['?', ...columns.map(() => '?')].join(', ')})`;

@@ -309,7 +309,7 @@ export class BackfillService {
       try {
         return await this.db.transaction(async (tx) => {
           // A second start (a deadlock or a duplicate retried) releases our locks: a next batch
-          // that took them meanwhile must roll back and wait for us (see `commitAfterPrevious`).
+          // that took them meanwhile must roll back and wait for us (see `writeAfterPrevious`).
           if (++entered > 1) link.restarted();
           const accounts = await MemberAccount.lockMany(tx, [...known.values()]);
           const firstClient = new Map<string, ClientInfo>();
@@ -319,9 +319,12 @@ export class BackfillService {
             tx,
             clientIds.filter((c) => !locked.has(c)).map((c) => firstClient.get(c) as ClientInfo),
           );
-          const result = await this.plan(tx.repos, paid, options, snapshot, tx.now, undefined, { tx, accounts: [...accounts, ...enrolled], allowNext: link.allowNext });
-          await commitAfterPrevious(link.previous);
-          return result;
+          return this.plan(tx.repos, paid, options, snapshot, tx.now, undefined, {
+            tx,
+            accounts: [...accounts, ...enrolled],
+            allowNext: link.allowNext,
+            afterPrevious: () => writeAfterPrevious(link.previous),
+          });
         });
       } catch (err) {
         if (err instanceof PreviousRestarted) {
@@ -354,7 +357,7 @@ export class BackfillService {
     snapshot: ProgramSnapshot,
     now: Date,
     carried?: Map<string, MemberState>,
-    write?: { tx: Tx; accounts: MemberAccount[]; allowNext: () => void },
+    write?: { tx: Tx; accounts: MemberAccount[]; allowNext: () => void; afterPrevious: () => Promise<void> },
   ): Promise<BatchResult> {
     const { program, tiers } = snapshot;
     const source = this.deps.source;
@@ -456,13 +459,14 @@ export class BackfillService {
     }
 
     // 4. Writes: a few multi-row statements for the whole batch. Everything is decided and the
-    // members stay locked until the commit, so the next batch may plan meanwhile: on a member
-    // it shares with this one it waits at the lock and then reads what this one wrote. A
-    // payment left to the live path must apply first, so then the next batch waits for the end.
-    // (Should this transaction fail on a live delivery's duplicate and start over, the next
-    // batch may take a shared member first: one live event already broke the file's order.)
+    // members stay locked until the commit, so the next batch may lock and plan meanwhile: on
+    // a member it shares with this one it waits at the lock and then reads what this one wrote.
+    // It writes only once this one has committed: its inserts' gap locks would otherwise hold
+    // up this one's, while it waits for this one (a wait no deadlock detector sees). A payment
+    // left to the live path must apply first, so then the next batch waits for the end.
     const { tx } = write;
     if (result.deferred.length === 0) write.allowNext();
+    await write.afterPrevious();
     const inboxIds = await tx.repos.events.insertManyWithOutcome(
       source,
       planned.map((p) => ({
@@ -683,11 +687,11 @@ interface BatchLink {
 class PreviousRestarted extends Error {}
 
 /**
- * Holds a batch's commit until the previous batch has committed, so batches commit in file
+ * Holds a batch's writes until the previous batch has committed, so batches commit in file
  * order and nothing commits after a batch that failed. If the previous one started over, its
  * locks were released and maybe taken by us: roll back, so it doesn't wait on us while we wait on it.
  */
-async function commitAfterPrevious(previous: BatchLink['previous']): Promise<void> {
+async function writeAfterPrevious(previous: BatchLink['previous']): Promise<void> {
   const first = await Promise.race([previous.done.then(() => 'done' as const), previous.restarting.then(() => 'restarted' as const)]);
   if (first === 'restarted') throw new PreviousRestarted('the previous batch started over');
 }
