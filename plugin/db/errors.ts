@@ -28,7 +28,9 @@ const RETRYABLE_ERRNOS = new Set([1213, 1205, 1020, 3101, 8002, 8005, 8022, 9007
 export function isRetryable(err: unknown): boolean {
   const e = err as DriverError;
   if (e?.errno === 1180) return /\berror 149\b|Lock deadlock/i.test((err as Error).message ?? '');
-  return (e?.errno !== undefined && RETRYABLE_ERRNOS.has(e.errno)) || e?.code === 'SQLITE_BUSY';
+  // SQLITE_BUSY_SNAPSHOT too: in WAL mode a transaction that read before another process's
+  // commit can't write, and fails at once rather than waiting (a backfill beside the sidecar).
+  return (e?.errno !== undefined && RETRYABLE_ERRNOS.has(e.errno)) || (typeof e?.code === 'string' && e.code.startsWith('SQLITE_BUSY'));
 }
 
 /** MySQL/MariaDB errors that mean the server is gone or refuses connections for now. */

@@ -10,15 +10,21 @@ export interface Money {
 /** The largest amount one event may carry, in major units. Larger values are refused. */
 export const MAX_MAJOR_UNITS = 1_000_000_000;
 
+/** By three-letter code, known or not (at most 26³ entries). */
+const digitsByCode = new Map<string, number | undefined>();
+
 /**
  * ISO 4217 minor-unit digits, or undefined for codes that are not a currency a client can be
  * billed in (unknown codes, and the special-purpose X-codes for gold, testing, "no currency").
  */
 export function currencyDigits(code: string): number | undefined {
+  // currency-codes looks a code up by a linear scan of its list: a backfill parses millions.
+  if (digitsByCode.has(code)) return digitsByCode.get(code);
   if (!/^[A-Z]{3}$/.test(code)) return undefined;
   const entry = currencyCodes.code(code);
-  if (!entry || entry.countries.every((c) => c.startsWith('Zz'))) return undefined;
-  return entry.digits;
+  const digits = !entry || entry.countries.every((c) => c.startsWith('Zz')) ? undefined : entry.digits;
+  digitsByCode.set(code, digits);
+  return digits;
 }
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; message: string };

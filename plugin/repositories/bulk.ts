@@ -24,17 +24,89 @@ export async function insertRows(db: Knex | Knex.Transaction, table: string, row
  * One multi-row INSERT … VALUES, with every row's columns those of the first. Returns the id
  * the engine reports: MySQL the first row's, SQLite the last's. knex writes a multi-row INSERT
  * on SQLite as a compound SELECT, which SQLite plans slowly and caps at 500 terms; a VALUES
- * list has neither problem, so that is what goes to SQLite.
+ * list has neither problem, so that is what goes to SQLite. On MySQL the values are written
+ * into the statement as literals (`mysqlLiteral`): knex's and then mysql2's placeholder passes
+ * over a statement of 30,000 bindings were a third of a backfill's CPU (issue 14).
  */
 async function insertSlice(db: Knex | Knex.Transaction, table: string, slice: readonly Record<string, unknown>[], suffix?: Knex.Raw): Promise<number> {
   const columns = Object.keys(slice[0] ?? {});
   if (columns.length === 0) return 0;
+  if (isMysql(db)) {
+    const head = `insert into ${quoteId(table)} (${columns.map(quoteId).join(', ')}) values `;
+    const tail = suffix ? ` ${suffix.toQuery()}` : '';
+    let first: number | undefined;
+    let rows: string[] = [];
+    let bytes = 0;
+    const send = async () => {
+      const result: unknown = await db.raw(head + rows.join(',') + tail);
+      first ??= toInt((result as [{ insertId?: number }])[0]?.insertId);
+      rows = [];
+      bytes = 0;
+    };
+    for (const r of slice) {
+      const row = `(${columns.map((c) => mysqlLiteral(r[c])).join(',')})`;
+      rows.push(row);
+      bytes += row.length;
+      if (bytes >= MAX_STATEMENT_CHARS) await send();
+    }
+    if (rows.length > 0) await send();
+    return first ?? 0;
+  }
   const row = `(${columns.map(() => '?').join(', ')})`;
   const values = slice.flatMap((r) => columns.map((c) => r[c] ?? null));
   const sql = `insert into ?? (${columns.map(() => '??').join(', ')}) values ${slice.map(() => row).join(', ')}${suffix ? ` ${suffix.toQuery()}` : ''}`;
   const result: unknown = await db.raw(sql, [table, ...columns, ...values] as Knex.RawBinding[]);
-  if (db.client.config.client === 'mysql2') return toInt((result as [{ insertId?: number }])[0]?.insertId);
   return toInt((result as { lastInsertRowid?: number | bigint }).lastInsertRowid);
+}
+
+/**
+ * A MySQL statement's length at which the rows so far are sent. Past V8's large-object size a
+ * string lives until a full collection: a backfill's megabyte statements, garbage a moment
+ * later, grew the heap to several times what it held (issue 14's RSS target).
+ */
+const MAX_STATEMENT_CHARS = 96 * 1024;
+
+function isMysql(db: Knex | Knex.Transaction): boolean {
+  return db.client.config.client === 'mysql2';
+}
+
+/** A MySQL identifier of our own (a table or column name), backquoted. */
+function quoteId(name: string): string {
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`not a plain identifier: ${name}`);
+  return `\`${name}\``;
+}
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * A value as a MySQL literal, as mysql2 would bind it on this plugin's connections (DATETIME in
+ * UTC, `timezone: 'Z'`). A string is quoted with its quotes doubled, which reads the same with
+ * or without NO_BACKSLASH_ESCAPES; one holding a backslash, a NUL or a Ctrl-Z (whose reading
+ * depends on that mode or on the client) goes as a utf8mb4 hex literal instead, so no string
+ * can end the literal early.
+ */
+export function mysqlLiteral(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  switch (typeof v) {
+    case 'number':
+      if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
+      return String(v);
+    case 'bigint':
+      return String(v);
+    case 'boolean':
+      return v ? '1' : '0';
+    case 'string':
+      return /[\\\0\x1a]/.test(v) ? `_utf8mb4 X'${Buffer.from(v, 'utf8').toString('hex')}'` : `'${v.replaceAll("'", "''")}'`;
+    default:
+      if (v instanceof Date) {
+        const t = v.getTime();
+        if (!Number.isFinite(t)) throw new Error('not a valid date');
+        const ms = v.getUTCMilliseconds();
+        return `'${v.getUTCFullYear()}-${pad2(v.getUTCMonth() + 1)}-${pad2(v.getUTCDate())} ${pad2(v.getUTCHours())}:${pad2(v.getUTCMinutes())}:${pad2(v.getUTCSeconds())}.${ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : ms}'`;
+      }
+      if (Buffer.isBuffer(v)) return `X'${v.toString('hex')}'`;
+      throw new Error(`no MySQL literal for a ${Object.prototype.toString.call(v)}`);
+  }
 }
 
 /**
@@ -99,14 +171,15 @@ export async function updateById(db: Knex | Knex.Transaction, table: string, row
   if (columns.length === 0) return;
   const mysql = db.client.config.client === 'mysql2';
   for (const slice of slices(rows, columns.length + 1)) {
-    const values = slice.flatMap((r) => [r.id, ...columns.map((c) => r[c] ?? null)]) as Knex.RawBinding[];
     if (mysql) {
-      const first = `select ? as id, ${columns.map(() => '? as ??').join(', ')}`;
-      const rest = `select ?, ${columns.map(() => '?').join(', ')}`;
-      const derived = [first, ...slice.slice(1).map(() => rest)].join(' union all ');
-      const bindings = [table, ...slice.flatMap((r, i) => [r.id, ...columns.flatMap((c) => (i === 0 ? [r[c] ?? null, c] : [r[c] ?? null]))])] as Knex.RawBinding[];
-      await db.raw(`update ?? as t join (${derived}) as v on t.id = v.id set ${columns.map(() => 't.?? = v.??').join(', ')}`, [...bindings, ...columns.flatMap((c) => [c, c])]);
+      const first = `select ${slice[0] ? mysqlLiteral(slice[0].id) : 'NULL'} as id, ${columns.map((c) => `${mysqlLiteral(slice[0]?.[c])} as ${quoteId(c)}`).join(', ')}`;
+      const rest = slice.slice(1).map((r) => `select ${mysqlLiteral(r.id)}, ${columns.map((c) => mysqlLiteral(r[c])).join(', ')}`);
+      const derived = [first, ...rest].join(' union all ');
+      // The values first, then each row by its primary key: joined the other way round, a small
+      // table is scanned and every row of it locked, holding up other transactions' rows.
+      await db.raw(`update (${derived}) as v straight_join ${quoteId(table)} as t on t.id = v.id set ${columns.map((c) => `t.${quoteId(c)} = v.${quoteId(c)}`).join(', ')}`);
     } else {
+      const values = slice.flatMap((r) => [r.id, ...columns.map((c) => r[c] ?? null)]) as Knex.RawBinding[];
       const row = `(${['?', ...columns.map(() => '?')].join(', ')})`;
       const set = columns.map((_, i) => `?? = v.column${i + 2}`).join(', ');
       await db.raw(`update ?? set ${set} from (values ${slice.map(() => row).join(', ')}) as v where ??.id = v.column1`, [table, ...columns, ...values, table]);

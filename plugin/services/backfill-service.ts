@@ -1,5 +1,5 @@
 import type { Database } from '../db/database';
-import { isDuplicateKey } from '../db/errors';
+import { isDuplicateKey, isRetryable } from '../db/errors';
 import type { Tx } from '../db/unit-of-work';
 import type { BillingEvent, ClientInfo } from '../domain/billing-event';
 import type { Member } from '../domain/member';
@@ -19,7 +19,7 @@ import { tierOf, type ProgramSnapshot } from './use-case-context';
 export const AWARD_MODES = ['points', 'tiers-only'] as const;
 export type AwardMode = (typeof AWARD_MODES)[number];
 
-export const DEFAULT_BATCH_SIZE = 2_000;
+export const DEFAULT_BATCH_SIZE = 1_000;
 
 export interface BackfillOptions {
   award: AwardMode;
@@ -85,7 +85,8 @@ export interface BackfillHooks {
 interface Validated {
   line: number;
   event: BillingEvent;
-  json: unknown;
+  /** The body as the inbox stores it; kept rather than the parsed JSON, a fraction of its memory. */
+  payload: string;
   bodyHash: string;
 }
 
@@ -141,15 +142,16 @@ interface PlannedInvoice {
 
 interface BatchResult {
   counts: Partial<BackfillCounts>;
-  /** Panel client ids of the members who had an invoice imported. */
-  members: string[];
-  /** Tier ids members were moved to, by panel client id. */
-  tiers: Map<string, number>;
+  /** The members who had an invoice imported: member ids (a dry run's new clients: panel client ids). */
+  members: Array<number | string>;
+  /** Tier ids members were moved to, keyed as `members`. */
+  tiers: Map<number | string, number>;
   deferred: Validated[];
   refusals: Refusal[];
 }
 
 const MAX_DUPLICATE_RETRIES = 5;
+const MAX_BUSY_RETRIES = 20;
 
 /** Types a `tiers-only` run still applies live: they only take spend (and the points it earned, none) back. */
 const TAKE_BACK_TYPES = new Set(['invoice.refunded', 'invoice.chargeback', 'invoice.reversed']);
@@ -178,34 +180,58 @@ export class BackfillService {
 
   async run(rows: AsyncIterable<HistoryRow>, options: BackfillOptions, hooks: BackfillHooks = {}): Promise<BackfillSummary> {
     const counts: BackfillCounts = { rows: 0, invoices: 0, members: 0, enrolled: 0, points: 0, expired: 0, tierChanges: 0, duplicates: 0, skipped: 0, live: 0, refused: 0 };
-    const members = new Set<string>();
-    const finalTiers = new Map<string, number>();
+    const members = new PerMember();
+    const finalTiers = new PerMember();
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     const carried = options.dryRun ? new Map<string, MemberState>() : undefined;
+    let failed = false;
     const refuse = async (r: Refusal) => {
       counts.refused++;
       await hooks.onRefused?.(r);
     };
     let reported = 0;
-    const flush = async (batch: Validated[], through: number) => {
-      if (batch.length === 0 && through === reported) return;
-      reported = through;
-      if (batch.length > 0) {
-        const result = await this.importBatch(batch, options, carried);
-        for (const [k, v] of Object.entries(result.counts) as Array<[keyof BackfillCounts, number]>) counts[k] += v;
-        for (const id of result.members) members.add(id);
-        for (const [id, tier] of result.tiers) finalTiers.set(id, tier);
-        for (const r of result.refusals) await refuse(r);
-        for (const item of result.deferred) await this.applyLive(item, options, counts, refuse);
-      }
-      counts.members = members.size;
-      hooks.onProgress?.(through, counts);
+    /**
+     * Starts a batch's import; `ready` resolves once the next batch may start its own (see
+     * `plan`: this one holds its members' locks and has decided everything, so the next one
+     * waits on any member they share and then reads what this one wrote), `done` once its
+     * results are counted, after the previous batch's, so progress and refusals keep file order.
+     */
+    const flush = (batch: Validated[], through: number, previous: BatchLink['previous']): BatchLink['previous'] & { ready: Promise<void> } => {
+      let allow = () => {};
+      const ready = new Promise<void>((resolve) => (allow = resolve));
+      let restarted = () => {};
+      const restarting = new Promise<void>((resolve) => (restarted = resolve));
+      const done = (async () => {
+        try {
+          const result = batch.length > 0 ? await this.importBatch(batch, options, carried, { allowNext: allow, restarted, previous }) : undefined;
+          await previous.done;
+          if (batch.length === 0 && through === reported) return;
+          reported = through;
+          if (result) {
+            for (const [k, v] of Object.entries(result.counts) as Array<[keyof BackfillCounts, number]>) counts[k] += v;
+            for (const id of result.members) members.set(id, 1);
+            for (const [id, tier] of result.tiers) finalTiers.set(id, tier);
+            for (const r of result.refusals) await refuse(r);
+            for (const item of result.deferred) await this.applyLive(item, options, counts, refuse);
+          }
+          counts.members = members.size;
+          hooks.onProgress?.(through, counts);
+        } catch (err) {
+          failed = true;
+          throw err;
+        } finally {
+          allow();
+        }
+      })();
+      done.catch(() => undefined);
+      return { ready, done, restarting };
     };
 
     let batch: Validated[] = [];
     let invoices = 0;
     let line = 0;
-    let inflight: Promise<void> = Promise.resolve();
+    let last: ReturnType<typeof flush> = { ready: Promise.resolve(), done: Promise.resolve(), restarting: new Promise<void>(() => {}) };
+    let beforeLast = last;
     for await (const row of rows) {
       counts.rows++;
       line = row.endLine ?? row.line;
@@ -217,20 +243,22 @@ export class BackfillService {
         if (item.event.type === 'invoice.paid') invoices++;
         if (invoices >= batchSize) {
           // Read and validate the next batch while this one is written: the database and this
-          // process work at the same time. One batch writes at a time, in file order.
-          await inflight;
-          inflight = flush(batch, line);
-          inflight.catch(() => undefined);
+          // process work at the same time, and the next batch plans while this one writes.
+          // Two batches in flight at most: the one committing and the one planning.
+          await Promise.all([last.ready, beforeLast.done.catch(() => undefined)]);
+          if (failed) break;
+          beforeLast = last;
+          last = flush(batch, line, last);
           batch = [];
           invoices = 0;
         }
       }
     }
-    await inflight;
-    await flush(batch, line);
+    await last.done;
+    await flush(batch, line, last).done;
     const snapshot = await this.deps.snapshot();
     const tiers: Record<string, number> = {};
-    for (const tierId of finalTiers.values()) {
+    for (const tierId of finalTiers.all()) {
       const name = tierOf(snapshot, tierId)?.name ?? String(tierId);
       tiers[name] = (tiers[name] ?? 0) + 1;
     }
@@ -243,29 +271,46 @@ export class BackfillService {
     const id = typeof (row.json as { id?: unknown } | null)?.id === 'string' ? String((row.json as { id: string }).id) : undefined;
     if (!parsed.ok) return { line: row.line, ...(id !== undefined && { id }), reasons: parsed.fields };
     if (options.since && parsed.event.occurredAt < options.since) return 'skipped';
-    return { line: row.line, event: parsed.event, json: row.json, bodyHash: EventService.bodyHash(row.json) };
+    return { line: row.line, event: parsed.event, payload: JSON.stringify(row.json), bodyHash: EventService.bodyHash(row.json) };
   }
 
   /** One batch: its first payments set-based in one transaction, then anything else through the live path. */
-  private async importBatch(batch: Validated[], options: BackfillOptions, carried?: Map<string, MemberState>): Promise<BatchResult> {
+  private async importBatch(batch: Validated[], options: BackfillOptions, carried: Map<string, MemberState> | undefined, link: BatchLink): Promise<BatchResult> {
     const paid = batch.filter((v) => v.event.type === 'invoice.paid');
     const others = batch.filter((v) => v.event.type !== 'invoice.paid');
     const snapshot = await this.deps.snapshot();
+    // Events the live path applies after the batch commits must apply before the next batch.
     const result =
-      paid.length === 0 ? emptyResult() : carried ? await this.plan(this.db.repos, paid, options, snapshot, this.db.now(), carried) : await this.writePaid(paid, options, snapshot);
+      paid.length === 0
+        ? emptyResult()
+        : carried
+          ? await this.plan(this.db.repos, paid, options, snapshot, this.db.now(), carried)
+          : await this.writePaid(paid, options, snapshot, others.length === 0 && this.overlaps() ? link : { ...link, allowNext: () => {} });
     // Deferred payments and other events keep their order in the file.
     result.deferred = [...result.deferred, ...others].sort((a, b) => a.line - b.line);
     return result;
   }
 
-  private async writePaid(paid: Validated[], options: BackfillOptions, snapshot: ProgramSnapshot): Promise<BatchResult> {
+  /**
+   * Whether batches overlap. SQLite has one writer and one connection here: a next batch would
+   * only hold the connection a restarting batch needs.
+   */
+  private overlaps(): boolean {
+    return this.db.dialect !== 'sqlite';
+  }
+
+  private async writePaid(paid: Validated[], options: BackfillOptions, snapshot: ProgramSnapshot, link: BatchLink): Promise<BatchResult> {
     const clientIds = [...new Set(paid.map((v) => v.event.client.id))];
+    let entered = 0;
     for (let attempt = 1; ; attempt++) {
       // Read through the pool before the transaction: member ids never change, and the
       // transaction's first statement must be the lock, so its reads see what committed before.
       const known = await this.db.repos.members.idsByPanelClientIds(clientIds);
       try {
         return await this.db.transaction(async (tx) => {
+          // A second start (a deadlock or a duplicate retried) releases our locks: a next batch
+          // that took them meanwhile must roll back and wait for us (see `writeAfterPrevious`).
+          if (++entered > 1) link.restarted();
           const accounts = await MemberAccount.lockMany(tx, [...known.values()]);
           const firstClient = new Map<string, ClientInfo>();
           for (const v of paid) if (!firstClient.has(v.event.client.id)) firstClient.set(v.event.client.id, v.event.client);
@@ -274,11 +319,28 @@ export class BackfillService {
             tx,
             clientIds.filter((c) => !locked.has(c)).map((c) => firstClient.get(c) as ClientInfo),
           );
-          return this.plan(tx.repos, paid, options, snapshot, tx.now, undefined, { tx, accounts: [...accounts, ...enrolled] });
+          return this.plan(tx.repos, paid, options, snapshot, tx.now, undefined, {
+            tx,
+            accounts: [...accounts, ...enrolled],
+            allowNext: link.allowNext,
+            afterPrevious: () => writeAfterPrevious(link.previous),
+          });
         });
       } catch (err) {
+        if (err instanceof PreviousRestarted) {
+          // Our writes are rolled back; the previous batch goes first, then we start over.
+          await link.previous.done;
+          attempt--;
+          continue;
+        }
         // A live delivery enrolled a client or wrote an event of this batch meanwhile: start over.
         if (isDuplicateKey(err) && attempt < MAX_DUPLICATE_RETRIES) continue;
+        // SQLite beside a sidecar in another process: its commits keep refusing our write (the
+        // transaction retried a few times already); back off and start over a while longer.
+        if (isRetryable(err) && attempt < MAX_BUSY_RETRIES) {
+          await new Promise((r) => setTimeout(r, 20 + Math.random() * 30 * attempt));
+          continue;
+        }
         throw err;
       }
     }
@@ -295,7 +357,7 @@ export class BackfillService {
     snapshot: ProgramSnapshot,
     now: Date,
     carried?: Map<string, MemberState>,
-    write?: { tx: Tx; accounts: MemberAccount[] },
+    write?: { tx: Tx; accounts: MemberAccount[]; allowNext: () => void; afterPrevious: () => Promise<void> },
   ): Promise<BatchResult> {
     const { program, tiers } = snapshot;
     const source = this.deps.source;
@@ -386,8 +448,8 @@ export class BackfillService {
     result.counts.invoices = imported.length;
     result.counts.enrolled = enrolledIds;
     result.counts.points = imported.reduce((s, p) => s + p.outcome.points, 0);
-    for (const p of imported) result.members.push(p.state.clientId);
-    for (const s of states.values()) if (s.tierChangedTo !== undefined) result.tiers.set(s.clientId, s.tierChangedTo);
+    for (const p of imported) result.members.push(p.state.memberId ?? p.state.clientId);
+    for (const s of states.values()) if (s.tierChangedTo !== undefined) result.tiers.set(s.memberId ?? s.clientId, s.tierChangedTo);
     if (!write) {
       result.counts.tierChanges = [...states.values()].reduce((n, s) => n + s.changes.length, 0);
       // A dry run can't tell what would expire without the lots: count the credits past their expiry.
@@ -396,8 +458,15 @@ export class BackfillService {
       return result;
     }
 
-    // 4. Writes: a few multi-row statements for the whole batch.
+    // 4. Writes: a few multi-row statements for the whole batch. Everything is decided and the
+    // members stay locked until the commit, so the next batch may lock and plan meanwhile: on
+    // a member it shares with this one it waits at the lock and then reads what this one wrote.
+    // It writes only once this one has committed: its inserts' gap locks would otherwise hold
+    // up this one's, while it waits for this one (a wait no deadlock detector sees). A payment
+    // left to the live path must apply first, so then the next batch waits for the end.
     const { tx } = write;
+    if (result.deferred.length === 0) write.allowNext();
+    await write.afterPrevious();
     const inboxIds = await tx.repos.events.insertManyWithOutcome(
       source,
       planned.map((p) => ({
@@ -405,7 +474,7 @@ export class BackfillService {
         type: p.item.event.type,
         occurredAt: p.item.event.occurredAt,
         bodyHash: p.item.bodyHash,
-        payload: JSON.stringify(p.item.json),
+        payload: p.item.payload,
         receivedAt: tx.now,
         memberId: p.state.memberId as number,
         outcome: 'applied',
@@ -555,7 +624,8 @@ export class BackfillService {
     if (memberIds.length === 0) return;
     const { program } = snapshot;
     const byId = new Map([...states.values()].filter((s) => s.memberId !== null).map((s) => [s.memberId as number, s]));
-    const needsFirst = program.rules.some((r) => r.type === 'first_purchase');
+    // Only a rule that can be in force reads the member's history (`decide` asks `ruleInForce`).
+    const needsFirst = program.rules.some((r) => r.type === 'first_purchase' && r.active);
     const [spend, purchased] = await Promise.all([
       repos.tiers.spendByMonthMany(memberIds, windowMonths(now)),
       needsFirst ? repos.ledger.purchasedBefore(memberIds) : Promise.resolve(new Set<number>()),
@@ -569,7 +639,7 @@ export class BackfillService {
     }
     // Caps count by ledger time in the current period, as `EarningService.capUsage` reads them.
     for (const r of program.rules) {
-      if (!r.cap) continue;
+      if (!r.cap || !r.active) continue;
       const { from, to } = capPeriodBounds(r.cap.period, now);
       const used = await repos.ledger.awardedBetweenMany(memberIds, ruleKey(r), from, to);
       for (const [id, n] of used) byId.get(id)?.capUsage.set(r.id, n);
@@ -595,13 +665,65 @@ export class BackfillService {
       return;
     }
     try {
-      const answer = await this.deps.events.ingest(this.deps.source, item.event, item.json);
+      const answer = await this.deps.events.ingest(this.deps.source, item.event, JSON.parse(item.payload) as unknown);
       if (answer.outcome === 'duplicate') counts.duplicates++;
       else counts.live++;
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       await refuse({ line: item.line, id: item.event.id, reasons: err.fields?.length ? err.fields : [{ path: '', message: err.message }] });
     }
+  }
+}
+
+/** How a batch follows the one before it (`run` overlaps the two; see `plan`). */
+interface BatchLink {
+  /** Lets the next batch start. */
+  allowNext: () => void;
+  /** Tells the next batch that this one started its transaction over. */
+  restarted: () => void;
+  previous: { done: Promise<void>; restarting: Promise<void> };
+}
+
+class PreviousRestarted extends Error {}
+
+/**
+ * Holds a batch's writes until the previous batch has committed, so batches commit in file
+ * order and nothing commits after a batch that failed. If the previous one started over, its
+ * locks were released and maybe taken by us: roll back, so it doesn't wait on us while we wait on it.
+ */
+async function writeAfterPrevious(previous: BatchLink['previous']): Promise<void> {
+  const first = await Promise.race([previous.done.then(() => 'done' as const), previous.restarting.then(() => 'restarted' as const)]);
+  if (first === 'restarted') throw new PreviousRestarted('the previous batch started over');
+}
+
+/**
+ * A positive number per member, in a typed array indexed by member id: a million-invoice import
+ * touches 100,000 members, and a Set and a Map of their client ids were a tenth of the memory
+ * budget. A dry run's clients not enrolled yet (no id) go to a map, as its carried states do.
+ */
+class PerMember {
+  private values = new Int32Array(1024);
+  private readonly byClient = new Map<string, number>();
+  size = 0;
+
+  set(key: number | string, value: number): void {
+    if (typeof key === 'string') {
+      if (!this.byClient.has(key)) this.size++;
+      this.byClient.set(key, value);
+      return;
+    }
+    if (key >= this.values.length) {
+      const grown = new Int32Array(Math.max(key + 1, this.values.length * 2));
+      grown.set(this.values);
+      this.values = grown;
+    }
+    if (this.values[key] === 0) this.size++;
+    this.values[key] = value;
+  }
+
+  *all(): Iterable<number> {
+    for (const v of this.values) if (v !== 0) yield v;
+    yield* this.byClient.values();
   }
 }
 

@@ -319,6 +319,54 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
     for (const id of ['dup-1', 'dup-2']) expect((await app.plugin.db.repos.members.findByPanelClientId(id))?.pointsLifetime).toBe(120);
   }, 60_000);
 
+  it('live webhooks for the same invoices while the backfill runs: each invoice earns once, balances agree', async () => {
+    const history: HistoryOptions = { clients: 12, invoices: 240, days: 300, seed: 11, tag: 'race', now: new Date() };
+    const events = [...historyEvents(history)];
+    const file = jsonl(events);
+    const before = await tableCounts(app.plugin);
+    // Small batches, so many batches overlap one another and the live deliveries.
+    const run = backfill(['--file', file, '--batch-size', '4']);
+    let running = true;
+    void run.finally(() => (running = false));
+    const outcomes: string[] = [];
+    // The panel redelivers some events under their own id, and pays others under its own event
+    // id (the same invoice): each must meet the backfill's writes as a duplicate or go first.
+    for (let i = 0; i < events.length && running; i += 2) {
+      const e = events[i] as WireEvent;
+      const delivery = i % 4 === 0 ? e : { ...e, id: `panel:invoice:${e.invoice?.id}:paid` };
+      // On SQLite the two processes take turns at the file's write lock: a busy database answers
+      // 503, and the panel redelivers (Standard Webhooks retries every non-2xx), as here.
+      let res = await app.send(delivery);
+      for (let retry = 0; res.status === 503 && retry < 50; retry++) {
+        await new Promise((r) => setTimeout(r, 100));
+        res = await app.send(delivery);
+      }
+      expect(res.status).toBe(200);
+      outcomes.push(String((res.body as { outcome: string }).outcome));
+    }
+    const result = await run;
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(outcomes.length).toBeGreaterThan(0);
+
+    const knex = app.plugin.db.knex;
+    const ids = events.map((e) => e.invoice?.id as string);
+    const invoices: Array<{ invoice_id: string; earned_points: unknown; member_id: unknown }> = await knex('loyalty_invoices').whereIn('invoice_id', ids).select('invoice_id', 'earned_points', 'member_id');
+    expect(invoices).toHaveLength(events.length);
+    for (const inv of invoices) {
+      // What the invoice's payment credited, by whichever path took it, is what the invoice row says it earned.
+      const credited = await knex('loyalty_ledger').where({ member_id: inv.member_id, reference: `invoice:${inv.invoice_id}` }).andWhere('delta', '>', 0).sum({ s: 'delta' }).first();
+      expect([inv.invoice_id, Number(credited?.s ?? 0)]).toEqual([inv.invoice_id, Number(inv.earned_points)]);
+    }
+    const after = await tableCounts(app.plugin);
+    expect(after.loyalty_invoices - before.loyalty_invoices).toBe(events.length);
+    await expectBalancesConsistent(app.plugin);
+
+    // Run again: everything is a duplicate now, nothing changes.
+    const again = await backfill(['--file', file]);
+    expect(again).toMatchObject({ code: 0, stdout: expect.stringContaining('done, 0 invoice(s)') });
+    expect(await tableCounts(app.plugin)).toEqual(after);
+  }, 180_000);
+
   it('events other than a first payment go through the live path, in file order', async () => {
     const paid = invoicePaid({ client: { id: 'other-1' }, occurred_at: '2026-10-05T10:00:00Z' });
     const refund = {
