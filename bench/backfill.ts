@@ -55,7 +55,7 @@ const TARGET_RSS_MB = 150;
 const RAW_ROWS_PER_INSERT = 2_000;
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist/plugin/cli/backfill.js');
-/** The node flags `npm run backfill` starts the CLI with (its heap limits), so the bench runs what a provider runs. */
+/** The node flags `npm run backfill` starts the CLI with (none today), so the bench runs what a provider runs. */
 const CLI_FLAGS = (() => {
   const script = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.backfill ?? '';
   return script.split(/\s+/).filter((a) => a.startsWith('--'));

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { mysqlId, mysqlLiteral } from '../db/sql-literal';
 import { toInt } from './row-values';
 
 /**
@@ -32,7 +33,7 @@ async function insertSlice(db: Knex | Knex.Transaction, table: string, slice: re
   const columns = Object.keys(slice[0] ?? {});
   if (columns.length === 0) return 0;
   if (isMysql(db)) {
-    const head = `insert into ${quoteId(table)} (${columns.map(quoteId).join(', ')}) values `;
+    const head = `insert into ${mysqlId(table)} (${columns.map(mysqlId).join(', ')}) values `;
     const tail = suffix ? ` ${suffix.toQuery()}` : '';
     let first: number | undefined;
     let rows: string[] = [];
@@ -68,45 +69,6 @@ const MAX_STATEMENT_CHARS = 96 * 1024;
 
 function isMysql(db: Knex | Knex.Transaction): boolean {
   return db.client.config.client === 'mysql2';
-}
-
-/** A MySQL identifier of our own (a table or column name), backquoted. */
-function quoteId(name: string): string {
-  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`not a plain identifier: ${name}`);
-  return `\`${name}\``;
-}
-
-const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
-
-/**
- * A value as a MySQL literal, as mysql2 would bind it on this plugin's connections (DATETIME in
- * UTC, `timezone: 'Z'`). A string is quoted with its quotes doubled, which reads the same with
- * or without NO_BACKSLASH_ESCAPES; one holding a backslash, a NUL or a Ctrl-Z (whose reading
- * depends on that mode or on the client) goes as a utf8mb4 hex literal instead, so no string
- * can end the literal early.
- */
-export function mysqlLiteral(v: unknown): string {
-  if (v === null || v === undefined) return 'NULL';
-  switch (typeof v) {
-    case 'number':
-      if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
-      return String(v);
-    case 'bigint':
-      return String(v);
-    case 'boolean':
-      return v ? '1' : '0';
-    case 'string':
-      return /[\\\0\x1a]/.test(v) ? `_utf8mb4 X'${Buffer.from(v, 'utf8').toString('hex')}'` : `'${v.replaceAll("'", "''")}'`;
-    default:
-      if (v instanceof Date) {
-        const t = v.getTime();
-        if (!Number.isFinite(t)) throw new Error('not a valid date');
-        const ms = v.getUTCMilliseconds();
-        return `'${v.getUTCFullYear()}-${pad2(v.getUTCMonth() + 1)}-${pad2(v.getUTCDate())} ${pad2(v.getUTCHours())}:${pad2(v.getUTCMinutes())}:${pad2(v.getUTCSeconds())}.${ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : ms}'`;
-      }
-      if (Buffer.isBuffer(v)) return `X'${v.toString('hex')}'`;
-      throw new Error(`no MySQL literal for a ${Object.prototype.toString.call(v)}`);
-  }
 }
 
 /**
@@ -172,12 +134,12 @@ export async function updateById(db: Knex | Knex.Transaction, table: string, row
   const mysql = db.client.config.client === 'mysql2';
   for (const slice of slices(rows, columns.length + 1)) {
     if (mysql) {
-      const first = `select ${slice[0] ? mysqlLiteral(slice[0].id) : 'NULL'} as id, ${columns.map((c) => `${mysqlLiteral(slice[0]?.[c])} as ${quoteId(c)}`).join(', ')}`;
+      const first = `select ${slice[0] ? mysqlLiteral(slice[0].id) : 'NULL'} as id, ${columns.map((c) => `${mysqlLiteral(slice[0]?.[c])} as ${mysqlId(c)}`).join(', ')}`;
       const rest = slice.slice(1).map((r) => `select ${mysqlLiteral(r.id)}, ${columns.map((c) => mysqlLiteral(r[c])).join(', ')}`);
       const derived = [first, ...rest].join(' union all ');
       // The values first, then each row by its primary key: joined the other way round, a small
       // table is scanned and every row of it locked, holding up other transactions' rows.
-      await db.raw(`update (${derived}) as v straight_join ${quoteId(table)} as t on t.id = v.id set ${columns.map((c) => `t.${quoteId(c)} = v.${quoteId(c)}`).join(', ')}`);
+      await db.raw(`update (${derived}) as v straight_join ${mysqlId(table)} as t on t.id = v.id set ${columns.map((c) => `t.${mysqlId(c)} = v.${mysqlId(c)}`).join(', ')}`);
     } else {
       const values = slice.flatMap((r) => [r.id, ...columns.map((c) => r[c] ?? null)]) as Knex.RawBinding[];
       const row = `(${['?', ...columns.map(() => '?')].join(', ')})`;
