@@ -29,7 +29,7 @@ import mysql from 'mysql2/promise';
 import { DETAIL_HEADER, detailRow, findMysqldPid, measure, procStatusKb, type Measured } from './lib/counters';
 import { fmt, log, table, warn } from './lib/log';
 import { summariseProfile } from './lib/profile';
-import { opsPerSecond, REQUEST_TIMEOUT_MS, runLoops, type PhaseResult } from './lib/load';
+import { openLoop, opsPerSecond, percentile, REQUEST_TIMEOUT_MS, runLoops, type PhaseResult } from './lib/load';
 import { connectionOptions, databaseUrl, isLocal, scalar, serverUrl } from './lib/mariadb';
 import { BenchRun } from './lib/run';
 import { startServer, type Server } from './lib/server';
@@ -140,33 +140,6 @@ async function view(agent: http.Agent, port: number, cookie: string): Promise<vo
   if (res.status !== 200 || res.bytes < 1000) throw new Error(`HTTP ${res.status}, ${res.bytes} bytes`);
 }
 
-/** Offers `rate` views per second for `ms`, each sent on schedule; latencies of the answered ones. */
-async function openLoop(port: number, cookie: string, rate: number, ms: number): Promise<{ latencies: number[]; failed: number }> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const latencies: number[] = [];
-  let failed = 0;
-  const total = Math.round((rate * ms) / 1000);
-  const start = performance.now();
-  const inFlight: Array<Promise<void>> = [];
-  for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const sent = performance.now();
-    inFlight.push(
-      view(agent, port, cookie).then(
-        () => void latencies.push(performance.now() - sent),
-        () => void failed++,
-      ),
-    );
-  }
-  await Promise.all(inFlight);
-  agent.destroy();
-  return { latencies: latencies.sort((a, b) => a - b), failed };
-}
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-
 async function closedLoop(port: number, cookie: string): Promise<PhaseResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLOSED_CONCURRENCY });
   try {
@@ -253,7 +226,8 @@ async function main(): Promise<number> {
     // Warm the JIT and the buffer pool.
     await closedLoop(server.port, cookie);
 
-    const open = await openLoop(server.port, cookie, OPEN_RATE, OPEN_MS);
+    const openAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+    const open = await openLoop(OPEN_RATE, OPEN_MS, () => view(openAgent, server.port, cookie)).finally(() => openAgent.destroy());
     const latencies = open.latencies;
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
