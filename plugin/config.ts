@@ -24,7 +24,7 @@ const variables = z.object({
   HOST: documented(z.string().default('0.0.0.0'), 'bind address'),
   DATABASE_URL: documented(
     z.string().optional(),
-    '`sqlite:<file>` or `mysql://user:pass@host:3306/db` (`mariadb://` works too); on the database\'s host, `mysql://user:pass@localhost/db?socket=/run/mysqld/mysqld.sock` uses its Unix socket, about twice as fast a statement',
+    '`sqlite:<file>` or `mysql://user:pass@host:3306/db` (`mariadb://` works too); on the database\'s host, `mysql://user:pass@localhost/db?socket=/run/mysqld/mysqld.sock` uses its Unix socket',
     '`sqlite:data/hosting-rewards.sqlite`',
   ),
   DATA_DIR: documented(z.string().default('data'), 'where the SQLite file and the demo secrets live'),
