@@ -64,7 +64,9 @@ function idPart(value: string): string {
  * being one. Without `event_id`, the id is `history:invoice:<invoice_id>:paid`; an invoice the
  * panel's webhook already delivered under its own id is still found by its invoice id.
  */
-export function historyCsvEvent(rows: readonly HistoryCsvRecord[]): { json: Record<string, unknown> } | { problems: FieldProblem[]; id?: string } {
+export function historyCsvEvent(
+  rows: readonly HistoryCsvRecord[],
+): { json: Record<string, unknown>; fieldName: (path: string) => string } | { problems: FieldProblem[]; id?: string } {
   const first = rows[0];
   if (!first) return { problems: [{ path: '', message: 'an invoice needs at least one row' }] };
   const problems: FieldProblem[] = [];
@@ -91,6 +93,7 @@ export function historyCsvEvent(rows: readonly HistoryCsvRecord[]): { json: Reco
     amount: r.amount,
   }));
   return {
+    fieldName: (path) => csvColumnOf(path, rows.length),
     json: {
       id,
       type: 'invoice.paid',
@@ -114,6 +117,39 @@ export function historyCsvEvent(rows: readonly HistoryCsvRecord[]): { json: Reco
       },
     },
   };
+}
+
+/** The CSV column each field of the event it makes comes from. */
+const COLUMN_OF: Record<string, string> = {
+  id: 'event_id',
+  occurred_at: 'paid_at',
+  'client.id': 'client_id',
+  'client.email': 'client_email',
+  'client.name': 'client_name',
+  'client.locale': 'client_locale',
+  'client.currency': 'client_currency',
+  'invoice.id': 'invoice_id',
+  'invoice.number': 'invoice_number',
+  'invoice.currency': 'currency',
+  'invoice.total': 'invoice_total',
+  'invoice.paid_from_credit': 'paid_from_credit',
+  'invoice.tax': 'tax',
+};
+const ITEM_COLUMN_OF: Record<string, string> = { id: 'item_id', type: 'item_type', amount: 'amount', service_id: 'service_id', product_id: 'product_id', product_group: 'product_group', billing_cycle: 'billing_cycle' };
+
+/**
+ * A problem's path in the event, as the CSV column a provider can fix (`occurred_at` is their
+ * `paid_at`); an item's column is prefixed with its row when the invoice spans several, as the
+ * CSV's own checks do. A path with no column of its own stays as it is.
+ */
+export function csvColumnOf(path: string, rowCount: number): string {
+  const item = /^invoice\.items\.(\d+)\.(\w+)$/.exec(path);
+  if (item) {
+    const column = ITEM_COLUMN_OF[item[2] ?? ''];
+    if (!column) return path;
+    return rowCount > 1 ? `row ${Number(item[1]) + 1}: ${column}` : column;
+  }
+  return COLUMN_OF[path] ?? path;
 }
 
 /** Σ line amounts + tax, when every one is a valid amount (a bad one is reported by validation, on its line). */

@@ -32,7 +32,14 @@ export interface BackfillOptions {
 }
 
 /** One row of a history file: a canonical event's JSON, or a row the reader could not make one of. */
-export type HistoryRow = ({ json: unknown } | { problems: FieldProblem[]; id?: string }) & {
+export type HistoryRow = (
+  | {
+      json: unknown;
+      /** A problem's field as the input names it (a CSV's columns); the event's own paths by default. */
+      fieldName?: (path: string) => string;
+    }
+  | { problems: FieldProblem[]; id?: string }
+) & {
   /** The row's (first) line in the file. */
   line: number;
   /** Its last line, where one event spans several (a CSV invoice's lines). */
@@ -269,7 +276,10 @@ export class BackfillService {
     if ('problems' in row) return { line: row.line, ...(row.id !== undefined && { id: row.id }), reasons: row.problems };
     const parsed = parseCanonicalEvent(row.json, this.deps.clock());
     const id = typeof (row.json as { id?: unknown } | null)?.id === 'string' ? String((row.json as { id: string }).id) : undefined;
-    if (!parsed.ok) return { line: row.line, ...(id !== undefined && { id }), reasons: parsed.fields };
+    if (!parsed.ok) {
+      const name = row.fieldName ?? ((path: string) => path);
+      return { line: row.line, ...(id !== undefined && { id }), reasons: parsed.fields.map((f) => ({ ...f, path: name(f.path) })) };
+    }
     if (options.since && parsed.event.occurredAt < options.since) return 'skipped';
     return { line: row.line, event: parsed.event, payload: JSON.stringify(row.json), bodyHash: EventService.bodyHash(row.json) };
   }

@@ -246,6 +246,9 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
       'csv-2,c-2,2026-05-02,USD,renewal,abc',
       'csv-3,c-3,,USD,renewal,10.00',
       'csv-4,c-4,2026-05-03,USD,teleport,10.00',
+      'csv-5,c-5,2025-13-05,USD,renewal,10.00',
+      'csv-6,c-6,2026-05-04,USD,renewal,10.00',
+      'csv-6,c-6,2026-05-04,USD,domain,1.234',
     ]);
     const result = await backfill(['--file', csv]);
     expect(result).toMatchObject({ code: 0 });
@@ -255,10 +258,13 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { line: number; reasons: Array<{ path: string }> });
+    // Each reason names the CSV column to fix, not the event field it became.
     expect(refused.map((r) => [r.line, r.reasons[0]?.path])).toEqual([
-      [4, 'invoice.items.0.amount'],
+      [4, 'amount'],
       [5, 'paid_at'],
-      [6, 'invoice.items.0.type'],
+      [6, 'item_type'],
+      [7, 'paid_at'],
+      [8, 'row 2: amount'],
     ]);
     const member = await app.plugin.db.repos.members.findByPanelClientId('csv-1');
     expect(member?.pointsLifetime).toBe(120);

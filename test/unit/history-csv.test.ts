@@ -1,5 +1,5 @@
 import { parseCanonicalEvent } from '../../plugin/events/canonical-event';
-import { checkHistoryCsvHeader, historyCsvEvent } from '../../plugin/events/history-csv';
+import { checkHistoryCsvHeader, csvColumnOf, historyCsvEvent } from '../../plugin/events/history-csv';
 
 /** The backfill's CSV (one row per invoice line) as canonical `invoice.paid` events. */
 describe('history CSV (plugin/events/history-csv.ts)', () => {
@@ -15,6 +15,7 @@ describe('history CSV (plugin/events/history-csv.ts)', () => {
         client: { id: '42', email: 'ann@example.com' },
         invoice: { id: '1001', currency: 'USD', total: '125.00', tax: '5.00', items: [{ type: 'renewal', amount: '100.00' }, { type: 'domain', amount: '20.00' }] },
       },
+      fieldName: expect.any(Function),
     });
     expect(parseCanonicalEvent((made as { json: unknown }).json, new Date('2026-01-01T00:00:00Z')).ok).toBe(true);
   });
@@ -35,6 +36,21 @@ describe('history CSV (plugin/events/history-csv.ts)', () => {
     const made = historyCsvEvent([row({ amount: 'abc' })]) as { json: unknown };
     const parsed = parseCanonicalEvent(made.json, new Date('2026-01-01T00:00:00Z'));
     expect(parsed.ok ? [] : parsed.fields.map((f) => f.path)).toEqual(['invoice.items.0.amount']);
+  });
+
+  it("names an event's problems by the CSV column they came from, an item's by its row when there are several", () => {
+    const columns = (rows: Array<Record<string, string>>) => {
+      const made = historyCsvEvent(rows);
+      if (!('json' in made)) throw new Error('expected an event');
+      const parsed = parseCanonicalEvent(made.json, new Date('2026-01-01T00:00:00Z'));
+      return parsed.ok ? [] : parsed.fields.map((f) => made.fieldName(f.path));
+    };
+    expect(columns([row({ paid_at: '2025-13-05', client_email: 'nope' })])).toEqual(['paid_at', 'client_email']);
+    expect(columns([row(), row({ item_type: 'teleport' })])).toEqual(['row 2: item_type']);
+    expect(columns([row(), row({ amount: '1.234' })])).toEqual(['row 2: amount']);
+    expect(csvColumnOf('invoice.items.0.type', 1)).toBe('item_type');
+    expect(csvColumnOf('invoice.items.0.unknown_field', 1)).toBe('invoice.items.0.unknown_field');
+    expect(csvColumnOf('type', 1)).toBe('type');
   });
 
   it('checks the header: required columns present, no unknown ones', () => {
