@@ -2,13 +2,12 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loadConfig } from '../config';
-import { ConfigError } from '../errors';
 import { createPlugin, type HostingRewardsPlugin } from '../index';
 import { Progress } from '../lib/progress';
 import { createLogger } from '../logger';
 import { resolveSecrets } from '../secrets';
 import { AWARD_MODES, DEFAULT_BATCH_SIZE, type AwardMode, type BackfillSummary, type Refusal } from '../services/backfill-service';
-import { EXIT, runCommand } from './exit-codes';
+import { EXIT, failure, runCommand, UsageError } from './exit-codes';
 import { countLines, formatOf, readHistory, type HistoryFormat } from './history-file';
 
 const USAGE = `Usage: npm run backfill -- --file <history.jsonl|history.csv> [--since YYYY-MM-DD]
@@ -24,7 +23,6 @@ listed with the reasons in <file>.refused.jsonl.
   --dry-run     validate and report what would change; writes nothing to the database
 Exit codes: 0 done, 1 failed, 2 usage, 4 configuration.`;
 
-class UsageError extends Error {}
 
 interface Args {
   file: string;
@@ -160,16 +158,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.done;
   } catch (err) {
     progress?.finish();
-    if (err instanceof UsageError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`${err.message}\n\n${USAGE}\n`);
-      return EXIT.usage;
-    }
-    const help = err instanceof ConfigError ? err.options.help : undefined;
-    // A driver's message may quote a whole multi-row statement: its start and end say what failed.
-    const message = (err as Error).message;
-    process.stderr.write(`backfill failed: ${message.length > 800 ? `${message.slice(0, 400)} … ${message.slice(-400)}` : message}${help ? `\n  ${help}` : ''}\n`);
-    if (!(err instanceof ConfigError)) process.stderr.write('What committed stays; run the same command again to resume (imported events are skipped).\n');
-    return err instanceof ConfigError ? EXIT.config : EXIT.failed;
+    return failure('backfill', err, USAGE, 'What committed stays; run the same command again to resume (imported events are skipped).');
   } finally {
     refused?.close();
     await plugin?.shutdown();

@@ -1,3 +1,5 @@
+import { ConfigError } from '../errors';
+
 /** What the command-line tools (`npm run job`, `npm run backfill`) exit with, so a wrapper script or cron can tell the cases apart. */
 export const EXIT = {
   /** The work ran (or was already done: nothing to do). */
@@ -19,4 +21,25 @@ export function runCommand(name: string, main: () => Promise<number>): void {
       process.exit(EXIT.failed);
     },
   );
+}
+
+/** A command line the tool can't run: the usage is printed with it. */
+export class UsageError extends Error {}
+
+/**
+ * What a command that failed prints, and the code it exits with: the usage for a bad command
+ * line, the help of a configuration error, otherwise the message (a driver's may quote a whole
+ * multi-row statement, so only its start and end) and `afterFailure`, what to do next.
+ */
+export function failure(name: string, err: unknown, usage: string, afterFailure?: string): number {
+  if (err instanceof UsageError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+    process.stderr.write(`${err.message}\n\n${usage}\n`);
+    return EXIT.usage;
+  }
+  const config = err instanceof ConfigError;
+  const message = (err as Error).message;
+  const shown = message.length > 800 ? `${message.slice(0, 400)} … ${message.slice(-400)}` : message;
+  process.stderr.write(`${name} failed: ${shown}${config ? `\n  ${err.options.help}` : ''}\n`);
+  if (!config && afterFailure) process.stderr.write(`${afterFailure}\n`);
+  return config ? EXIT.config : EXIT.failed;
 }

@@ -8,7 +8,7 @@ import type { JobOutcome } from '../jobs/scheduler';
 import { Progress } from '../lib/progress';
 import { createLogger } from '../logger';
 import { resolveSecrets } from '../secrets';
-import { EXIT, runCommand } from './exit-codes';
+import { EXIT, failure, runCommand, UsageError } from './exit-codes';
 
 const USAGE = `Usage: npm run job -- <name> [--period YYYY-MM-DD | YYYY-MM] [--dry-run] [--batch-size N]
 
@@ -17,7 +17,6 @@ Runs one job once, as the scheduler would: under its lease, recorded in its peri
 as of its end, e.g. one the sidecar missed. --dry-run reports what would change and writes nothing.
 Exit codes: 0 done or already done, 1 failed, 2 usage, 3 busy elsewhere, 4 configuration.`;
 
-class UsageError extends Error {}
 
 interface Args {
   name: string;
@@ -100,13 +99,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.failed;
   } catch (err) {
     progress?.finish();
-    if (err instanceof UsageError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`${err.message}\n\n${USAGE}\n`);
-      return EXIT.usage;
-    }
-    const help = err instanceof ConfigError ? err.options.help : undefined;
-    process.stderr.write(`job failed: ${(err as Error).message}${help ? `\n  ${help}` : ''}\n`);
-    return err instanceof ConfigError ? EXIT.config : EXIT.failed;
+    return failure('job', err, USAGE);
   } finally {
     await plugin?.shutdown();
   }
