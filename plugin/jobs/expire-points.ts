@@ -52,17 +52,31 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
     // differently from the query): fail loudly rather than spin on the same batch.
     if (after && !isAfter(first, after)) throw new Error(`expire-points made no progress past ${encode(after)}`);
     const memberIds = [...new Set(batch.map((l) => l.memberId))].sort((a, b) => a - b);
-    // One transaction per batch: a commit per member would cost more than the work (§9).
-    const expired = ctx.dryRun
-      ? await Promise.all(memberIds.map((id) => preview(ctx, id, until, seen)))
-      : [...(await db.transaction((tx) => MemberAccount.expireMany(tx, memberIds, until, { reference }))).values()];
-    for (const e of expired) {
-      if (e.lots > 0) counts.members++;
-      counts.points += e.points;
-      counts.lots += e.lots;
+    const next = { expiresAt: last.expiresAt, id: last.id };
+    const add = (expired: ReadonlyArray<{ points: number; lots: number }>) => {
+      const sum = { ...counts };
+      for (const e of expired) {
+        if (e.lots > 0) sum.members++;
+        sum.points += e.points;
+        sum.lots += e.lots;
+      }
+      return sum;
+    };
+    if (ctx.dryRun) {
+      Object.assign(counts, add(await Promise.all(memberIds.map((id) => preview(ctx, id, until, seen)))));
+    } else {
+      // One transaction per batch (a commit per member would cost more than the work, §9), and
+      // its checkpoint in it: a kill after the commit finds the batch counted.
+      Object.assign(
+        counts,
+        await db.transaction(async (tx) => {
+          const sum = add([...(await MemberAccount.expireMany(tx, memberIds, until, { reference })).values()]);
+          await ctx.checkpoint(encode(next), sum, tx);
+          return sum;
+        }),
+      );
     }
-    after = { expiresAt: last.expiresAt, id: last.id };
-    await ctx.checkpoint(encode(after), counts);
+    after = next;
     walked += batch.length;
     // In a real run emptied lots leave the count, so the total is what was due at the start.
     ctx.progress({ done: walked, total: Math.max(total, walked), unit: 'lots', counts: { ...counts } });

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database';
+import type { Tx } from '../db/unit-of-work';
 import { zonedInstant } from '../domain/time-zone';
 import type { Member } from '../domain/member';
 import type { Settings } from '../domain/settings';
@@ -42,9 +43,11 @@ export interface JobContext {
   /**
    * Records a committed batch and renews the lease. Throws LeaseLostError when another
    * instance has taken the job over: the caller must stop. Work done between checkpoints is
-   * done again after a crash, so each batch must be idempotent by its data.
+   * done again after a crash, so each batch must be idempotent by its data. Given the batch's
+   * transaction, the marker and counts commit with the batch, so a crash can't leave work
+   * done but uncounted, and a lost lease rolls the batch back.
    */
-  checkpoint(marker: string, counts: JobCounts): Promise<void>;
+  checkpoint(marker: string, counts: JobCounts, tx?: Tx): Promise<void>;
   /** Tells whoever runs the job how far it is (the CLI's progress bar); writes nothing. */
   progress(p: JobProgress): void;
   /** Items per batch when the caller chose one (the CLI's --batch-size); else the job's own. */

@@ -167,10 +167,12 @@ export class Scheduler {
       dryRun: false,
       resume,
       logger: this.deps.logger,
-      checkpoint: async (marker, latest) => {
+      checkpoint: async (marker, latest, tx) => {
+        // Inside the batch's transaction its own repositories: on SQLite a pool write would wait on it for ever.
+        const jobs = tx?.repos.jobs ?? repos;
+        if (lease.lost || !(await jobs.renewLease(job.name, this.owner, this.leaseUntil()))) throw new LeaseLostError(job.name);
+        if (run && !(await jobs.checkpoint(run.id, this.owner, marker, latest))) throw new LeaseLostError(job.name);
         counts = { ...latest };
-        if (lease.lost || !(await this.renew(job.name))) throw new LeaseLostError(job.name);
-        if (run && !(await repos.checkpoint(run.id, this.owner, marker, counts))) throw new LeaseLostError(job.name);
       },
     };
     try {

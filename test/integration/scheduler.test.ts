@@ -228,15 +228,16 @@ describe('scheduler', () => {
       const ids = await membersWithDueLots(5);
       const real = expirePointsJob({ batchSize: 2 });
       let checkpoints = 0;
-      // Dies after its second committed batch, as a SIGKILL between batches would leave it.
+      // Dies after its second committed batch, as a SIGKILL between batches would leave it:
+      // the third batch's checkpoint, inside its transaction, never comes, so it rolls back.
       const dying: JobDefinition = {
         ...real,
         run: (ctx) =>
           real.run({
             ...ctx,
-            checkpoint: async (marker, counts) => {
-              await ctx.checkpoint(marker, counts);
-              if (++checkpoints === 2) throw new Error('killed');
+            checkpoint: async (marker, counts, tx) => {
+              if (++checkpoints === 3) throw new Error('killed');
+              await ctx.checkpoint(marker, counts, tx);
             },
           }),
       };
