@@ -139,6 +139,10 @@ const variables = z.object({
     z.coerce.number().int().min(1).max(200).default(20),
     'MySQL connection pool size (SQLite always uses one connection)',
   ),
+  INGEST_BATCH_MAX: documented(
+    z.coerce.number().int().min(1).max(500).default(32),
+    '`invoice.paid` deliveries that may share one transaction when they arrive together (a group commit: the next batch is whatever waited while the last one ran, never a wait for more); `1` gives each its own transaction',
+  ),
   RATE_LIMIT_SIGN_IN_PER_IP: documented(
     z.coerce.number().int().min(0).default(60),
     'sign-in attempts (`/sso`) per minute from one IP address, counted in the database so all instances share them; `0` turns the limit off. Over it: `429` with `Retry-After`',
@@ -247,6 +251,7 @@ const configSchema = variables
       trustProxy: e.TRUST_PROXY,
       logLevel: e.LOG_LEVEL,
       dbPoolMax: e.DB_POOL_MAX,
+      ingestBatchMax: e.INGEST_BATCH_MAX,
       /** Per minute; 0 is off. */
       rateLimits: {
         signInPerIp: e.RATE_LIMIT_SIGN_IN_PER_IP,

@@ -178,7 +178,14 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     const [current, { tiers: tierList, settings: tierSettings }, stored] = await Promise.all([program.current(), tiers.config(), settings.snapshot()]);
     return { program: current, tiers: tierList, tierSettings, emailChannel: stored.email_channel, promoCodeFallback: stored.promo_code_fallback };
   };
-  const events = new EventService(db, { handle: hookDispatcher(hooks, { earning, invoices, tierDiscounts, lifecycle, clients }), snapshot });
+  const events = new EventService(db, {
+    handle: hookDispatcher(hooks, { earning, invoices, tierDiscounts, lifecycle, clients }),
+    snapshot,
+    ...(config.ingestBatchMax > 1 && {
+      payments: { handle: (tx, payments, s, known) => invoices.paidMany(tx, payments, s, known), limits: { maxBatch: config.ingestBatchMax, maxInFlight: 2 } },
+    }),
+    logger,
+  });
   const backfill = new BackfillService(db, { source: config.eventSource, snapshot, events, clock });
   const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock, { clockSkewSeconds: config.ssoClockSkewSeconds, panelOrigin: config.panelOrigin });
   const rewards = new RewardsQueryService(db, program, tiers, clock);

@@ -103,8 +103,9 @@ export async function insertRowsReturningIds(
   const mysql = db.client.config.client === 'mysql2';
   for (const slice of insertSlices(db, rows)) {
     const id = await insertSlice(db, table, slice);
-    if (!mysql) {
-      // SQLite has one writer: the rows took the ids just below the last one.
+    if (!mysql || slice.length === 1) {
+      // SQLite has one writer: the rows took the ids just below the last one. And a single
+      // row's id is the one the engine reports.
       for (let i = slice.length - 1; i >= 0; i--) ids.push(id - i);
       continue;
     }

@@ -79,10 +79,7 @@ export class EventRepository {
     source: string,
     events: ReadonlyArray<Omit<NewInboxEvent, 'source'> & { memberId: number; outcome: Outcome; points: number; detail?: string }>,
   ): Promise<Map<string, number>> {
-    await insertRows(
-      this.db,
-      EVENTS,
-      events.map((e) => ({
+    const rows = events.map((e) => ({
         source,
         external_id: e.externalId,
         type: e.type,
@@ -95,8 +92,13 @@ export class EventRepository {
         detail: e.detail ?? null,
         received_at: e.receivedAt,
         request_id: e.requestId ?? null,
-      })),
-    );
+      }));
+    // A single row's id is the one the engine reports; several are read back by their key.
+    if (rows.length === 1) {
+      const [id] = await this.db(EVENTS).insert(rows[0]);
+      return new Map([[events[0]?.externalId as string, toInt(id)]]);
+    }
+    await insertRows(this.db, EVENTS, rows);
     return this.idsOf(
       source,
       events.map((e) => e.externalId),

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Lot, NewLot } from '../domain/lot';
-import { insertRows } from './bulk';
+import { insertRows, selectIn } from './bulk';
 import { toDate, toDateOrNull, toInt } from './row-values';
 
 export const LOTS = 'loyalty_lots';
@@ -102,6 +102,19 @@ export class LotRepository {
       .andWhere('available_at', '<=', now)
       .orderBy('id', 'asc');
     return rows.map(toLot);
+  }
+
+  /** `dueForRelease` for several members at once, by member. */
+  async dueForReleaseMany(memberIds: readonly number[], now: Date): Promise<Map<number, Lot[]>> {
+    const rows = await selectIn(memberIds, (slice) =>
+      this.db(LOTS).whereIn('member_id', slice).andWhere({ pending: true }).andWhere('available_at', '<=', now).orderBy('id', 'asc'),
+    );
+    const due = new Map<number, Lot[]>();
+    for (const row of rows as Array<Record<string, unknown>>) {
+      const memberId = toInt(row.member_id);
+      due.set(memberId, [...(due.get(memberId) ?? []), toLot(row)]);
+    }
+    return due;
   }
 
   /**

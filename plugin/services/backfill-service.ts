@@ -2,22 +2,16 @@ import type { Database } from '../db/database';
 import { isDuplicateKey, isRetryable } from '../db/errors';
 import type { Tx } from '../db/unit-of-work';
 import type { BillingEvent, ClientInfo } from '../domain/billing-event';
-import type { Member } from '../domain/member';
-import { earningBasis } from '../domain/earning';
-import { availableFrom } from '../domain/expiry';
-import { creditExpiry } from '../domain/program';
-import { BASE_RATE_KEY, capPeriodBounds, evaluateInvoice, ruleInForce, ruleKey, type CapUsage } from '../domain/rules';
-import { decideTier, monthKey, tierRecheckAt, toQualifying, windowMonths, type Tier } from '../domain/tiers';
+import { monthKey, tierRecheckAt, windowMonths } from '../domain/tiers';
 import type { FieldProblem } from '../domain/validation';
 import { AppError } from '../errors';
 import { parseCanonicalEvent } from '../events/canonical-event';
 import { EventService } from './event-service';
-import { MemberAccount, type Credit } from './member-account';
+import { decideFirstPayment, fresh, loadStates, type AwardMode, type FirstPayment, type MemberState } from './first-payment';
+import { MemberAccount } from './member-account';
 import { tierOf, type ProgramSnapshot } from './use-case-context';
 
-/** `--award`: opening points for past purchases by the program's rules, or tiers and spend only. */
-export const AWARD_MODES = ['points', 'tiers-only'] as const;
-export type AwardMode = (typeof AWARD_MODES)[number];
+export { AWARD_MODES, type AwardMode } from './first-payment';
 
 export const DEFAULT_BATCH_SIZE = 1_000;
 
@@ -97,54 +91,11 @@ interface Validated {
   bodyHash: string;
 }
 
-/** What the rules need to know about a member across their history, carried from event to event. */
-interface MemberState {
-  clientId: string;
-  /** Null while not enrolled (a dry run's new client). */
-  memberId: number | null;
-  account: MemberAccount | null;
-  /** Read from the database already (a dry run carries states between batches). */
-  loaded: boolean;
-  tierId: number | null;
-  belowSince: Date | null;
-  suspended: number;
-  /** An invoice of theirs has earned, or they had the first-purchase bonus. */
-  purchasedBefore: boolean;
-  capUsage: Map<number, number>;
-  baseCapUsed: number;
-  /** Qualifying spend by month (the window's months as read, plus what this run added). */
-  spend: Map<string, number>;
-  /** Tier changes decided in this batch, in order. */
-  changes: Array<{ fromTierId: number | null; toTierId: number; reason: string; qualifyingMinor: number }>;
-  /** The tier this run last moved the member to. */
-  tierChangedTo?: number;
-}
-
-function fresh(clientId: string, account: MemberAccount | null, member?: Readonly<Member>): MemberState {
-  const m = account?.member ?? member;
-  return {
-    clientId,
-    memberId: m?.id ?? null,
-    account,
-    loaded: m === undefined,
-    tierId: m?.tierId ?? null,
-    belowSince: m?.tierBelowSince ?? null,
-    suspended: m?.servicesSuspended ?? 0,
-    purchasedBefore: false,
-    capUsage: new Map(),
-    baseCapUsed: 0,
-    spend: new Map(),
-    changes: [],
-  };
-}
-
-interface PlannedInvoice {
+interface PlannedInvoice extends Omit<FirstPayment, 'invoice'> {
   item: Validated;
   state: MemberState;
-  outcome: { points: number; detail?: string };
   /** Null for a payment of an invoice already paid (the inbox row records it, nothing else). */
-  invoice: { id: string; currency: string; totalMinor: number; paidAt: Date; qualifyingMinor: number } | null;
-  credits: Array<Omit<Credit, 'eventId'>>;
+  invoice: FirstPayment['invoice'] | null;
 }
 
 interface BatchResult {
@@ -398,7 +349,7 @@ export class BackfillService {
     }
     const enrolledIds = write ? accounts.filter((a) => a.enrolled).length : newStates;
     const existing = [...states.values()].filter((s) => s.memberId !== null && !s.loaded && !s.account?.enrolled).map((s) => s.memberId as number);
-    await this.loadStates(repos, snapshot, now, existing, states);
+    await loadStates(repos, snapshot, now, existing, states);
 
     // 2. Duplicates: events already in the inbox, invoices already paid.
     const inInbox = await repos.events.bodyHashes(
@@ -451,7 +402,7 @@ export class BackfillService {
         continue;
       }
       paidNow.add(key);
-      planned.push(this.decide(item, state, options, snapshot, now, months));
+      planned.push({ item, state, ...decideFirstPayment(item.event, state, options.award, snapshot, now, months) });
     }
 
     const imported = planned.filter((p) => p.invoice !== null);
@@ -543,125 +494,6 @@ export class BackfillService {
       })),
     );
     return result;
-  }
-
-  /** What one payment does: the live path's `InvoiceService.paid` for an invoice seen for the first time. */
-  private decide(
-    item: Validated,
-    state: MemberState,
-    options: BackfillOptions,
-    snapshot: ProgramSnapshot,
-    now: Date,
-    months: string[],
-  ): PlannedInvoice {
-    const { program, tiers, tierSettings } = snapshot;
-    const invoice = item.event.invoice as NonNullable<BillingEvent['invoice']>;
-    // A panel clock ahead of ours must not date a payment (or its tier spend) in the future.
-    const at = item.event.occurredAt < now ? item.event.occurredAt : now;
-    const tier: Tier | null = tierOf(snapshot, state.tierId) ?? tiers[0] ?? null;
-    const credits: PlannedInvoice['credits'] = [];
-    let outcome: PlannedInvoice['outcome'] = { points: 0, detail: 'tiers_only' };
-    if (options.award === 'points') {
-      if (program.pauseEarningWhileSuspended && state.suspended > 0) outcome = { points: 0, detail: 'earning_paused' };
-      else {
-        const firstPurchaseRule = program.rules.some((r) => r.type === 'first_purchase' && ruleInForce(r, at));
-        const evaluation = evaluateInvoice({
-          invoice,
-          member: { isFirstPurchase: firstPurchaseRule && !state.purchasedBefore, tierMultiplier: tier?.earnMultiplier ?? '1', tier: tier?.name ?? null },
-          rules: program.rules,
-          rates: program.earnRates,
-          at,
-          capUsage: state.capUsage as CapUsage,
-          baseRule: program.baseRule,
-          baseCapUsed: state.baseCapUsed,
-        });
-        if (evaluation.kind === 'no_rate') outcome = { points: 0, detail: 'no_earn_rate' };
-        else {
-          const expiry = creditExpiry(program, at);
-          for (const a of evaluation.awards) {
-            credits.push({
-              points: a.points,
-              kind: a.kind,
-              reasonCode: a.reasonCode,
-              reasonParams: a.params,
-              rule: a.rule,
-              reference: `invoice:${invoice.id}`,
-              earnedAt: at,
-              availableAt: availableFrom(at, program.refundWindowDays),
-              ...expiry,
-            });
-            if (a.ruleId !== null) state.capUsage.set(a.ruleId, (state.capUsage.get(a.ruleId) ?? 0) + a.points);
-            if (a.rule === BASE_RATE_KEY) state.baseCapUsed += a.points;
-          }
-          const points = credits.reduce((s, c) => s + c.points, 0);
-          if (points > 0) state.purchasedBefore = true;
-          outcome = points > 0 ? { points } : { points: 0, detail: ruleInForce(program.baseRule, at) ? 'below_one_point' : 'base_rate_off' };
-        }
-      }
-    }
-    const qualifyingMinor = toQualifying(earningBasis(invoice), tierSettings) ?? 0;
-    const month = monthKey(at);
-    state.spend.set(month, (state.spend.get(month) ?? 0) + qualifyingMinor);
-    const spendMinor = months.reduce((s, m) => s + (state.spend.get(m) ?? 0), 0);
-    const decision = decideTier({
-      tiers,
-      currentTierId: state.tierId,
-      spendMinor,
-      belowSince: state.belowSince,
-      now,
-      graceDays: tierSettings.graceDays,
-      review: false,
-      paused: state.suspended > 0,
-    });
-    if (decision.action === 'upgrade' && decision.to.id !== state.tierId) {
-      state.changes.push({ fromTierId: state.tierId, toTierId: decision.to.id, reason: 'spend_reached', qualifyingMinor: spendMinor });
-      state.tierId = decision.to.id;
-      state.tierChangedTo = decision.to.id;
-      state.belowSince = null;
-    } else if (decision.action === 'mark_below') state.belowSince = now;
-    else if (decision.action === 'clear_below') state.belowSince = null;
-    return {
-      item,
-      state,
-      outcome,
-      invoice: { id: invoice.id, currency: invoice.currency, totalMinor: invoice.total.minor, paidAt: at, qualifyingMinor },
-      credits,
-    };
-  }
-
-  /** Reads, for a batch at once, what the rules need of members enrolled before it. */
-  private async loadStates(repos: Tx['repos'], snapshot: ProgramSnapshot, now: Date, memberIds: number[], states: Map<string, MemberState>): Promise<void> {
-    if (memberIds.length === 0) return;
-    const { program } = snapshot;
-    const byId = new Map([...states.values()].filter((s) => s.memberId !== null).map((s) => [s.memberId as number, s]));
-    // Only a rule that can be in force reads the member's history (`decide` asks `ruleInForce`).
-    const needsFirst = program.rules.some((r) => r.type === 'first_purchase' && r.active);
-    const [spend, purchased] = await Promise.all([
-      repos.tiers.spendByMonthMany(memberIds, windowMonths(now)),
-      needsFirst ? repos.ledger.purchasedBefore(memberIds) : Promise.resolve(new Set<number>()),
-    ]);
-    for (const id of memberIds) {
-      const s = byId.get(id);
-      if (!s) continue;
-      s.loaded = true;
-      for (const m of spend.get(id) ?? []) s.spend.set(m.month, m.amountMinor);
-      s.purchasedBefore = purchased.has(id);
-    }
-    // Caps count by ledger time in the current period, as `EarningService.capUsage` reads them.
-    for (const r of program.rules) {
-      if (!r.cap || !r.active) continue;
-      const { from, to } = capPeriodBounds(r.cap.period, now);
-      const used = await repos.ledger.awardedBetweenMany(memberIds, ruleKey(r), from, to);
-      for (const [id, n] of used) byId.get(id)?.capUsage.set(r.id, n);
-    }
-    if (program.baseRule.cap) {
-      const { from, to } = capPeriodBounds(program.baseRule.cap.period, now);
-      const used = await repos.ledger.awardedBetweenMany(memberIds, BASE_RATE_KEY, from, to);
-      for (const [id, n] of used) {
-        const s = byId.get(id);
-        if (s) s.baseCapUsed = n;
-      }
-    }
   }
 
   /** An event the batch path leaves to the live path: applied exactly as a webhook delivery would be. */

@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import type { Database } from '../db/database';
+import { isUnavailable } from '../db/errors';
 import type { Tx } from '../db/unit-of-work';
 import type { BillingEvent } from '../domain/billing-event';
 import { ConflictError } from '../errors';
+import { GroupCommit, type Waiting } from '../lib/group-commit';
+import type { Logger } from '../logger';
+import type { PaymentPlan } from './invoice-service';
 import { MemberAccount } from './member-account';
 import { tierOf, type ProgramSnapshot, type UseCaseContext, type UseCaseResult } from './use-case-context';
 
@@ -29,6 +33,33 @@ export interface EventScope {
 /** Applies one event inside its unit of work (the hooks, wired by `createPlugin`). */
 export type EventHandler = (event: BillingEvent, scope: EventScope) => Promise<UseCaseResult>;
 
+/**
+ * The set-based twin of the `invoice.paid` handler (`InvoiceService.paidMany`): decides a batch
+ * of payments in one unit of work and writes their effects once told their inbox rows.
+ */
+export type PaymentsHandler = (
+  tx: Tx,
+  payments: ReadonlyArray<{ event: BillingEvent }>,
+  snapshot: ProgramSnapshot,
+  knownMembers: ReadonlyMap<string, number>,
+) => Promise<PaymentPlan>;
+
+/** How many payments share a transaction at most, and how many such transactions run at once. */
+export interface GroupCommitLimits {
+  maxBatch: number;
+  maxInFlight: number;
+}
+
+/** A delivery as the inbox stores it. */
+interface Delivery {
+  source: string;
+  event: BillingEvent;
+  /** The body's JSON text. */
+  payload: string;
+  bodyHash: string;
+  requestId?: string;
+}
+
 class DuplicateDelivery extends Error {}
 
 /** The webhook's answer for an event's effect; a redelivery repeats it from the inbox row. */
@@ -42,17 +73,44 @@ function answer(id: string, r: UseCaseResult): IngestResult {
   };
 }
 
+/** What the rest of the plugin hears of an applied event, once its transaction commits. */
+function announce(tx: Tx, delivery: Delivery, account: MemberAccount, r: UseCaseResult): void {
+  const { member } = account;
+  if (account.enrolled && !announced.has(account)) {
+    announced.add(account);
+    tx.afterCommit('member.enrolled', { memberId: member.id, panelClientId: member.panelClientId });
+  }
+  tx.afterCommit('billing-event.processed', {
+    source: delivery.source,
+    eventId: delivery.event.id,
+    type: delivery.event.type,
+    memberId: member.id,
+    panelClientId: member.panelClientId,
+    ...r,
+  });
+}
+
+/** Accounts whose enrolment is announced already: a batch may apply several payments of a new member. */
+const announced = new WeakSet<MemberAccount>();
+
 /**
  * Turns a validated billing event into its effects, exactly once: the inbox row and every
  * ledger write share one transaction, and the unique (source, id) key rejects a second one.
+ * Concurrent payments share transactions (a group commit), each still answered on its own.
  */
 export class EventService {
+  /** Payments waiting for a transaction, by inbox source (a batch writes one source's inbox rows). */
+  private readonly queues = new Map<string, GroupCommit<Delivery, IngestResult>>();
+
   constructor(
     private readonly db: Database,
     private readonly deps: {
       handle: EventHandler;
       /** The program as the event finds it; read before the transaction opens. */
       snapshot: () => Promise<ProgramSnapshot>;
+      /** With it, concurrent `invoice.paid` deliveries are group-committed (issue 14). */
+      payments?: { handle: PaymentsHandler; limits: GroupCommitLimits };
+      logger?: Logger;
     },
   ) {}
 
@@ -63,7 +121,23 @@ export class EventService {
 
   /** `requestId` is stored on the inbox row, to find the delivery's log lines. */
   async ingest(source: string, event: BillingEvent, json: unknown, options: { requestId?: string } = {}): Promise<IngestResult> {
-    const bodyHash = EventService.bodyHash(json);
+    const delivery: Delivery = { source, event, payload: JSON.stringify(json), bodyHash: EventService.bodyHash(json), requestId: options.requestId };
+    const payments = this.deps.payments;
+    if (event.type !== 'invoice.paid' || !payments) return this.ingestAlone(delivery);
+    let queue = this.queues.get(source);
+    if (!queue) {
+      queue = new GroupCommit((batch) => this.ingestPayments(source, batch), payments.limits);
+      this.queues.set(source, queue);
+    }
+    return queue.submit(delivery);
+  }
+
+  /**
+   * One event in its own unit of work: the inbox row and every ledger write share one
+   * transaction, and the unique (source, id) key rejects a second delivery.
+   */
+  private async ingestAlone(delivery: Delivery): Promise<IngestResult> {
+    const { source, event, bodyHash } = delivery;
     const snapshot = await this.deps.snapshot();
     try {
       const result = await this.db.transaction(async (tx) => {
@@ -73,9 +147,9 @@ export class EventService {
           type: event.type,
           occurredAt: event.occurredAt,
           bodyHash,
-          payload: JSON.stringify(json),
+          payload: delivery.payload,
           receivedAt: tx.now,
-          requestId: options.requestId,
+          requestId: delivery.requestId,
         });
         if (eventRowId === null) throw new DuplicateDelivery();
         const account = await MemberAccount.enrol(tx, event.client);
@@ -86,15 +160,7 @@ export class EventService {
         const context: UseCaseContext = { snapshot, tier: tierOf(snapshot, member.tierId) ?? snapshot.tiers[0] ?? null, eventId: eventRowId };
         const r = await this.deps.handle(event, { tx, account, context });
         await tx.repos.events.recordOutcome(eventRowId, { memberId: member.id, ...r });
-        if (account.enrolled) tx.afterCommit('member.enrolled', { memberId: member.id, panelClientId: member.panelClientId });
-        tx.afterCommit('billing-event.processed', {
-          source,
-          eventId: event.id,
-          type: event.type,
-          memberId: member.id,
-          panelClientId: member.panelClientId,
-          ...r,
-        });
+        announce(tx, delivery, account, r);
         return r;
       });
       return answer(event.id, result);
@@ -102,6 +168,78 @@ export class EventService {
       if (!(err instanceof DuplicateDelivery)) throw err;
       return this.answerDuplicate(source, event.id, bodyHash);
     }
+  }
+
+  /**
+   * A batch of payments in one unit of work: the new ones decided and written set-based, each
+   * answered once the commit holds it. Those the batch can't decide (already in the inbox, a
+   * second delivery of an id in the batch, an invoice with a refund on record) go alone after
+   * it; and if the batch fails, every payment goes alone, so one bad event gets its own answer
+   * and the others still apply.
+   */
+  private async ingestPayments(source: string, batch: ReadonlyArray<Waiting<Delivery, IngestResult>>): Promise<void> {
+    const deliveries = batch.map((w) => w.item);
+    let results: Array<IngestResult | null>;
+    try {
+      results = await this.applyPayments(source, deliveries);
+      this.deps.logger?.debug({ events: deliveries.length, alone: results.filter((r) => r === null).length }, 'payments committed together');
+    } catch (err) {
+      // Each alone would only meet the same outage: every delivery answers 503, and the panel retries.
+      if (isUnavailable(err)) throw err;
+      this.deps.logger?.warn({ err, events: deliveries.length }, 'a batch of payments failed; applying each alone');
+      results = deliveries.map(() => null);
+    }
+    await Promise.all(
+      batch.map(async (w, i) => {
+        try {
+          w.resolve(results[i] ?? (await this.ingestAlone(w.item)));
+        } catch (err) {
+          w.reject(err);
+        }
+      }),
+    );
+  }
+
+  private async applyPayments(source: string, deliveries: readonly Delivery[]): Promise<Array<IngestResult | null>> {
+    const { handle } = this.deps.payments as NonNullable<typeof this.deps.payments>;
+    const snapshot = await this.deps.snapshot();
+    // Through the pool, before the transaction: member ids never change, and the transaction
+    // then locks by id, in id order (see `MemberAccount.lockMany`).
+    const known = await this.db.repos.members.idsByPanelClientIds([...new Set(deliveries.map((d) => d.event.client.id))]);
+    return this.db.transaction(async (tx) => {
+      const inInbox = await tx.repos.events.bodyHashes(
+        source,
+        deliveries.map((d) => d.event.id),
+      );
+      const ids = new Set<string>();
+      const fresh = deliveries.filter((d) => !inInbox.has(d.event.id) && !ids.has(d.event.id) && ids.add(d.event.id));
+      const plan = await handle(tx, fresh, snapshot, known);
+      const applied = fresh.flatMap((d, i) => {
+        const decided = plan.decided[i];
+        return decided ? [{ delivery: d, ...decided }] : [];
+      });
+      const rowIds = await tx.repos.events.insertManyWithOutcome(
+        source,
+        applied.map(({ delivery: d, result, account }) => ({
+          externalId: d.event.id,
+          type: d.event.type,
+          occurredAt: d.event.occurredAt,
+          bodyHash: d.bodyHash,
+          payload: d.payload,
+          receivedAt: tx.now,
+          requestId: d.requestId,
+          memberId: account.member.id,
+          ...result,
+        })),
+      );
+      await plan.write(fresh.map((d) => rowIds.get(d.event.id)));
+      const results = new Map<Delivery, IngestResult>();
+      for (const { delivery, result, account } of applied) {
+        announce(tx, delivery, account, result);
+        results.set(delivery, answer(delivery.event.id, result));
+      }
+      return deliveries.map((d) => results.get(d) ?? null);
+    });
   }
 
   private async answerDuplicate(source: string, id: string, bodyHash: string): Promise<IngestResult> {

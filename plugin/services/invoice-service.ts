@@ -1,15 +1,16 @@
-import type { Invoice } from '../domain/billing-event';
+import type { BillingEvent, ClientInfo, Invoice } from '../domain/billing-event';
 import { earningBasis } from '../domain/earning';
 import type { InvoiceRecord } from '../domain/invoice-record';
 import { reversalTarget } from '../domain/reversal';
-import { toQualifying } from '../domain/tiers';
+import { monthKey, tierRecheckAt, toQualifying, windowMonths } from '../domain/tiers';
 import type { Tx } from '../db/unit-of-work';
 import { ValidationError } from '../errors';
 import type { EarningService } from './earning-service';
-import type { MemberAccount } from './member-account';
+import { decideFirstPayment, fresh, loadStates, type FirstPayment, type MemberState } from './first-payment';
+import { MemberAccount } from './member-account';
 import type { TierDiscountService } from './tier-discount-service';
 import type { TierService } from './tier-service';
-import type { UseCaseContext, UseCaseResult } from './use-case-context';
+import { tierOf, type ProgramSnapshot, type UseCaseContext, type UseCaseResult } from './use-case-context';
 
 /**
  * An invoice keeps the currency it was first seen in: minor units of two currencies can't be
@@ -23,12 +24,32 @@ function sameCurrency(row: InvoiceRecord, invoice: Invoice): void {
   );
 }
 
+const sameInstant = (a: Date | null, b: Date | null): boolean => (a === null || b === null ? a === b : a.getTime() === b.getTime());
+
 /** How much of what an invoice added (points, or qualifying spend) its refunds take back. */
 function takenBack(row: InvoiceRecord, added: number): number {
   return reversalTarget({ earned: added, totalMinor: row.totalMinor, refundedMinor: row.refundedMinor, chargedBack: row.chargedBack });
 }
 
 type InvoiceInput = UseCaseContext & { invoice: Invoice };
+
+/**
+ * `paidMany`'s decisions, before anything is written: each payment's result and member, or
+ * null for a payment `paid` must take alone (its invoice has a refund or reversal on record,
+ * or is in another currency).
+ */
+export interface PaymentPlan {
+  decided: ReadonlyArray<{ result: UseCaseResult; account: MemberAccount } | null>;
+  /** Writes every decided payment's effects, `eventIds[i]` naming payment i's inbox row. */
+  write(eventIds: ReadonlyArray<number | undefined>): Promise<void>;
+}
+
+interface PlannedPayment extends FirstPayment {
+  index: number;
+  state: MemberState;
+  /** The member's tier as the payment found it (a cashback is at that tier's rate). */
+  tier: UseCaseContext['tier'];
+}
 
 /** Points an invoice's refund or penalty took, and how many of them the debt policy forgave. */
 interface Taken {
@@ -94,6 +115,92 @@ export class InvoiceService {
     await this.tiers.addSpend(tx, account, { deltaMinor: paid.qualifyingMinor - removed, at: occurredAt, snapshot });
     // The answer is the event's net effect, which is also what a replay repeats.
     return { ...earned, ...effect(taken, earned.points), detail: reversed.points > 0 || row.chargedBack ? 'earlier_refund_applied' : earned.detail };
+  }
+
+  /**
+   * `paid` for a batch of payments in one unit of work (the webhook's group commit): members
+   * locked in id order by one statement, every first payment decided in memory in the order
+   * given (`domain`'s rules through `first-payment.ts`, as `paid` decides), then a handful of
+   * multi-row writes for the whole batch. `knownMembers` maps panel client ids to member ids,
+   * read before the transaction; a client missing from it is enrolled, and one a concurrent
+   * unit of work enrolled meanwhile fails the insert (the caller then takes each payment alone).
+   */
+  async paidMany(tx: Tx, payments: ReadonlyArray<{ event: BillingEvent }>, snapshot: ProgramSnapshot, knownMembers: ReadonlyMap<string, number>): Promise<PaymentPlan> {
+    const clients = new Map<string, ClientInfo>();
+    for (const { event } of payments) if (!clients.has(event.client.id)) clients.set(event.client.id, event.client);
+    const locked = await MemberAccount.lockMany(tx, [...clients.keys()].flatMap((c) => knownMembers.get(c) ?? []));
+    const lockedClients = new Set(locked.map((a) => a.member.panelClientId));
+    const enrolled = await MemberAccount.enrolMany(tx, [...clients.values()].filter((c) => !lockedClients.has(c.id)));
+    const accounts = [...locked, ...enrolled];
+    // As `paid` finds them: points whose refund window has passed are spendable first.
+    await MemberAccount.releaseDueMany(tx, locked);
+    const states = new Map(accounts.map((a) => [a.member.panelClientId, fresh(a.member.panelClientId, a)]));
+    await loadStates(
+      tx.repos,
+      snapshot,
+      tx.now,
+      locked.map((a) => a.member.id),
+      states,
+    );
+    const rows = new Map(
+      (await tx.repos.invoices.findMany(payments.map(({ event }) => ({ memberId: states.get(event.client.id)?.memberId as number, invoiceId: (event.invoice as Invoice).id })))).map((r) => [
+        `${r.memberId}\u0000${r.invoiceId}`,
+        r,
+      ]),
+    );
+
+    const months = windowMonths(tx.now);
+    const paidNow = new Set<string>();
+    const planned: PlannedPayment[] = [];
+    const decided = payments.map(({ event }, index) => {
+      const invoice = event.invoice as Invoice;
+      const state = states.get(event.client.id) as MemberState;
+      const account = state.account as MemberAccount;
+      const key = `${state.memberId}\u0000${invoice.id}`;
+      const row = rows.get(key);
+      if (row && (row.currency !== invoice.currency || !row.paidAt)) return null;
+      if (row?.paidAt || paidNow.has(key)) return { result: { outcome: 'applied' as const, points: 0, detail: 'already_paid' }, account };
+      paidNow.add(key);
+      const tier = tierOf(snapshot, state.tierId) ?? snapshot.tiers[0] ?? null;
+      const payment = decideFirstPayment(event, state, 'points', snapshot, tx.now, months);
+      planned.push({ ...payment, index, state, tier });
+      return { result: { outcome: 'applied' as const, ...payment.outcome }, account };
+    });
+
+    const write = async (eventIds: ReadonlyArray<number | undefined>) => {
+      await tx.repos.invoices.insertMany(
+        planned.map((p) => ({ memberId: p.state.memberId as number, invoiceId: p.invoice.id, values: { ...p.invoice, earnedPoints: p.outcome.points } })),
+        tx.now,
+      );
+      await MemberAccount.creditMany(
+        tx,
+        planned.flatMap((p) => p.credits.map((c) => ({ account: p.state.account as MemberAccount, credit: { ...c, eventId: eventIds[p.index] } }))),
+      );
+      await tx.repos.tiers.addSpendMany(planned.map((p) => ({ memberId: p.state.memberId as number, month: monthKey(p.invoice.paidAt), deltaMinor: p.invoice.qualifyingMinor })));
+      const touched = [...new Set(planned.map((p) => p.state))];
+      const tiers = touched.map((s) => ({
+        account: s.account as MemberAccount,
+        tierId: s.tierId,
+        belowSince: s.belowSince,
+        recheckAt: tierRecheckAt({ tiers: snapshot.tiers, tierId: s.tierId, belowSince: s.belowSince, spendByMonth: months.map((m) => ({ month: m, amountMinor: s.spend.get(m) ?? 0 })) }),
+      }));
+      // Most payments leave the tier, its grace and its next recheck as they were.
+      await MemberAccount.setTiersMany(
+        tx,
+        tiers.filter(({ account: { member: m }, ...t }) => m.tierId !== t.tierId || !sameInstant(m.tierBelowSince, t.belowSince) || !sameInstant(m.tierRecheckAt, t.recheckAt)),
+      );
+      for (const s of touched) {
+        for (const c of s.changes) {
+          const to = tierOf(snapshot, c.toTierId);
+          if (to) await this.tiers.recordChange(tx, s.account as MemberAccount, { fromTierId: c.fromTierId, to, reason: 'spend_reached', qualifyingMinor: c.qualifyingMinor, snapshot });
+        }
+      }
+      for (const p of planned) {
+        const invoice = payments[p.index]?.event.invoice as Invoice;
+        await this.tierDiscounts.invoicePaid(tx, p.state.account as MemberAccount, { snapshot, tier: p.tier, eventId: eventIds[p.index], invoice, earlier: null });
+      }
+    };
+    return { decided, write };
   }
 
   async refunded(tx: Tx, account: MemberAccount, input: InvoiceInput): Promise<UseCaseResult> {

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { actorLabel, SYSTEM_ACTOR } from '../domain/actor';
 import type { ClientInfo } from '../domain/billing-event';
 import type { LedgerKind, NewLedgerEntry } from '../domain/ledger';
-import type { NewLot } from '../domain/lot';
+import type { Lot, NewLot } from '../domain/lot';
 import type { Member, MemberProfile, ServiceSummary } from '../domain/member';
 import type { SpentLot } from '../domain/redemption';
 import { planExpiry } from '../domain/expiry-plan';
@@ -304,11 +304,25 @@ export class MemberAccount {
 
   /** Moves pending lots whose refund window has passed into the spendable balance; returns the points. */
   async releaseDue(): Promise<number> {
-    const member = this.current;
-    if (member.pointsPending === 0) return 0;
-    const repos = this.tx.repos;
-    const due = await repos.lots.dueForRelease(member.id, this.tx.now);
+    if (this.current.pointsPending === 0) return 0;
+    return this.release(await this.tx.repos.lots.dueForRelease(this.current.id, this.tx.now));
+  }
+
+  /** `releaseDue` for several held members, their due lots read in one statement. */
+  static async releaseDueMany(tx: Tx, accounts: readonly MemberAccount[]): Promise<void> {
+    const pending = accounts.filter((a) => a.current.pointsPending > 0);
+    if (pending.length === 0) return;
+    const due = await tx.repos.lots.dueForReleaseMany(
+      pending.map((a) => a.current.id),
+      tx.now,
+    );
+    for (const account of pending) await account.release(due.get(account.current.id) ?? []);
+  }
+
+  private async release(due: Lot[]): Promise<number> {
     if (due.length === 0) return 0;
+    const member = this.current;
+    const repos = this.tx.repos;
     const plan = planRelease(due, debtOf(member.pointsAvailable));
     for (const lot of plan.lots) await repos.lots.setRemaining(lot.lotId, lot.remainingAfter, false);
     const next: Member = {

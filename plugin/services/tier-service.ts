@@ -192,25 +192,39 @@ export class TierService {
         const to = decision.to ?? tiers[0] ?? null;
         if (!to || to.id === member.tierId) return 'none';
         const fromTierId = member.tierId;
-        const reason = decision.action === 'upgrade' ? 'spend_reached' : 'grace_expired';
         await account.setTier(to.id, null);
-        const changeId = await tx.repos.tiers.recordChange(member.id, { fromTierId, toTierId: to.id, reason, qualifyingMinor: spendMinor, createdAt: tx.now });
-        await this.tierDiscounts.tierChanged(tx, account, { tier: to, changeId, snapshot });
-        // Told once per change (the change id is the email's key), in the member's language.
-        await this.emails.queue(tx, snapshot.emailChannel, {
-          member: account.member,
-          template: 'tier-changed',
-          period: `change-${changeId}`,
-          model: {
-            name: account.member.name,
-            tier: localized(to.names, [this.emails.languageOf(account.member)]) ?? to.name,
-            up: decision.action === 'upgrade',
-            perks: localized(to.perks, [this.emails.languageOf(account.member)]) ?? [],
-          },
-        });
-        tx.afterCommit('tier.changed', { memberId: member.id, panelClientId: member.panelClientId, fromTierId, toTierId: to.id, reason });
+        await this.recordChange(tx, account, { fromTierId, to, reason: decision.action === 'upgrade' ? 'spend_reached' : 'grace_expired', qualifyingMinor: spendMinor, snapshot });
         return decision.action;
       }
     }
+  }
+
+  /**
+   * What a tier change the member's row already shows leaves behind: its history row, the
+   * panel's client group (client-tier discounts), the member's email and the domain event.
+   */
+  async recordChange(
+    tx: Tx,
+    account: MemberAccount,
+    change: { fromTierId: number | null; to: Tier; reason: 'spend_reached' | 'grace_expired'; qualifyingMinor: number; snapshot: ProgramSnapshot },
+  ): Promise<void> {
+    const { fromTierId, to, reason, snapshot } = change;
+    const member = account.member;
+    const changeId = await tx.repos.tiers.recordChange(member.id, { fromTierId, toTierId: to.id, reason, qualifyingMinor: change.qualifyingMinor, createdAt: tx.now });
+    await this.tierDiscounts.tierChanged(tx, account, { tier: to, changeId, snapshot });
+    // Told once per change (the change id is the email's key), in the member's language.
+    const language = this.emails.languageOf(member);
+    await this.emails.queue(tx, snapshot.emailChannel, {
+      member,
+      template: 'tier-changed',
+      period: `change-${changeId}`,
+      model: {
+        name: member.name,
+        tier: localized(to.names, [language]) ?? to.name,
+        up: reason === 'spend_reached',
+        perks: localized(to.perks, [language]) ?? [],
+      },
+    });
+    tx.afterCommit('tier.changed', { memberId: member.id, panelClientId: member.panelClientId, fromTierId, toTierId: to.id, reason });
   }
 }

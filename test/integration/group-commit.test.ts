@@ -1,0 +1,155 @@
+import type { Knex } from 'knex';
+import { createLogger } from '../../plugin/logger';
+import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, type TestApp } from '../support/harness';
+
+/**
+ * Issue 14: concurrent `invoice.paid` deliveries share transactions (a group commit) and are
+ * decided set-based. Whatever shares a transaction, each delivery's answer and every row it
+ * leaves must be what applying the same deliveries one at a time, in the same order, gives.
+ */
+type Answer = { outcome?: string; points?: number; detail?: string; first_outcome?: string } | { status: number; code: string };
+
+async function answers(app: TestApp, events: Array<Record<string, unknown>>, together: boolean): Promise<Answer[]> {
+  const one = (e: Record<string, unknown>) =>
+    app.plugin.ingest(e).then(
+      ({ outcome, points, detail, first_outcome }) => ({ outcome, points, detail, first_outcome }),
+      (err: { status: number; code: string }) => ({ status: err.status, code: err.code }),
+    );
+  if (together) return Promise.all(events.map(one));
+  const out: Answer[] = [];
+  for (const e of events) out.push(await one(e));
+  return out;
+}
+
+/** Every row an event can leave, by member's panel client id, without ids or the clock's instants. */
+async function state(app: TestApp): Promise<Record<string, unknown>> {
+  const k = app.plugin.db.knex;
+  const members = new Map(((await k('loyalty_members').select('id', 'panel_client_id')) as Array<{ id: number; panel_client_id: string }>).map((m) => [Number(m.id), m.panel_client_id]));
+  const who = (r: { member_id: number }) => members.get(Number(r.member_id));
+  const sorted = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).sort();
+  return {
+    members: sorted(
+      await k('loyalty_members').select('panel_client_id', 'points_available', 'points_pending', 'points_lifetime', 'tier_id', 'tier_below_since', 'tier_recheck_at'),
+    ),
+    ledger: sorted(((await k('loyalty_ledger').select('member_id', 'delta', 'kind', 'reason_code', 'rule', 'reference')) as Array<{ member_id: number }>).map((r) => ({ ...r, member_id: who(r) }))),
+    lots: sorted(((await k('loyalty_lots').select('member_id', 'points', 'remaining', 'pending', 'available_at', 'expires_at')) as Array<{ member_id: number }>).map((r) => ({ ...r, member_id: who(r) }))),
+    invoices: sorted(
+      ((await k('loyalty_invoices').select('member_id', 'invoice_id', 'currency', 'total_minor', 'earned_points', 'paid_at', 'qualifying_minor', 'refunded_minor')) as Array<{ member_id: number }>).map(
+        (r) => ({ ...r, member_id: who(r) }),
+      ),
+    ),
+    spend: sorted(((await k('loyalty_spend_months').select('member_id', 'month', 'amount_minor')) as Array<{ member_id: number }>).map((r) => ({ ...r, member_id: who(r) }))),
+    inbox: sorted(await k('loyalty_events').select('external_id', 'outcome', 'points', 'detail')),
+    tierChanges: sorted(
+      ((await k('loyalty_tier_changes').select('member_id', 'from_tier_id', 'to_tier_id', 'reason', 'qualifying_minor')) as Array<{ member_id: number }>).map((r) => ({ ...r, member_id: who(r) })),
+    ),
+    outbox: sorted(await k('loyalty_outbox').select('action', 'payload')),
+  };
+}
+
+describe('group commit of payments', () => {
+  let batched: TestApp;
+  let alone: TestApp;
+  const logged: Array<Record<string, unknown>> = [];
+  beforeAll(async () => {
+    const logger = createLogger('debug', { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+    [batched, alone] = await Promise.all([startTestApp({ logger }), startTestApp({ config: { ingestBatchMax: 1 } })]);
+  });
+  afterAll(() => Promise.all([batched.close(), alone.close()]));
+
+  it('answers and writes exactly what one delivery at a time in the same order does', async () => {
+    const seed = invoicePaid({ id: 'gc:seed:1', client: { id: 'gc-a' }, invoice: { id: 'GA-0', total: '300.00', items: [] } });
+    for (const app of [batched, alone]) {
+      await app.plugin.services.program.update({ refund_window_days: 14, tier_discount_method: 'cashback' });
+      for (const r of await app.plugin.db.repos.rules.all()) if (r.type === 'first_purchase') await app.plugin.services.program.setRuleActive(r.id, true);
+      // Known members with history (points past their refund window, still pending), one with a
+      // refund recorded before its payment, one whose invoice is recorded in another currency.
+      for (const e of [
+        seed,
+        invoicePaid({ id: 'gc:seed:2', client: { id: 'gc-b' }, invoice: { id: 'GB-0', total: '50.00', items: [] } }),
+        { id: 'gc:seed:3', type: 'invoice.refunded', occurred_at: '2026-11-22T10:00:00Z', client: { id: 'gc-b' }, invoice: { id: 'GB-R', currency: 'USD', total: '80.00', refunded: '20.00' } },
+        { id: 'gc:seed:4', type: 'invoice.refunded', occurred_at: '2026-11-22T10:00:00Z', client: { id: 'gc-c' }, invoice: { id: 'GC-E', currency: 'EUR', total: '80.00', refunded: '10.00' } },
+      ]) {
+        await app.plugin.ingest(e);
+      }
+      // Past the seeds' refund window: their points are due for release when the batch locks them.
+      app.clock.advance(20 * 86_400_000);
+    }
+    const pay = (id: string, client: string, invoice: string, total: string, extra: Record<string, unknown> = {}) =>
+      invoicePaid({ id, client: { id: client }, invoice: { id: invoice, total, items: [{ id: `${invoice}-1`, type: 'renewal', service_id: '77', amount: total }] }, ...extra });
+    const events = [
+      // The first two find the queue idle and go at once; the rest wait and share a transaction.
+      pay('gc:1', 'gc-warm-1', 'W1', '10.00'),
+      pay('gc:2', 'gc-warm-2', 'W2', '10.00'),
+      pay('gc:3', 'gc-a', 'GA-1', '150.00'), // crosses into Silver
+      pay('gc:4', 'gc-a', 'GA-2', '100.00'), // earns at Silver's multiplier
+      pay('gc:5', 'gc-new', 'GN-1', '40.00'), // enrolled in the batch, first purchase
+      pay('gc:6', 'gc-new', 'GN-2', '2500.00'), // Bronze to Gold in one payment
+      pay('gc:7', 'gc-new', 'GN-3', '20.00'),
+      pay('gc:8', 'gc-a', 'GA-1', '150.00'), // the same invoice under another id: already paid
+      pay('gc:4', 'gc-a', 'GA-2', '100.00'), // the same delivery twice: a duplicate
+      seed, // delivered before: a duplicate
+      pay('gc:9', 'gc-b', 'GB-R', '80.00'), // a refund came first: applied with it
+      pay('gc:10', 'gc-c', 'GC-E', '80.00'), // another currency than recorded: refused
+      pay('gc:3', 'gc-a', 'GA-1', '151.00'), // an id reused for another body: a conflict
+      pay('gc:11', 'gc-b', 'GB-1', '0.50'), // below one point
+      ...Array.from({ length: 12 }, (_, i) => pay(`gc:m:${i}`, `gc-m-${i % 4}`, `GM-${i}`, `${(i + 1) * 45}.00`)),
+    ];
+    logged.length = 0;
+    const [together, oneByOne] = await Promise.all([answers(batched, events, true), answers(alone, events, false)]);
+    expect(together).toEqual(oneByOne);
+    expect(together.slice(7, 14)).toEqual([
+      expect.objectContaining({ outcome: 'applied', points: 0, detail: 'already_paid' }),
+      expect.objectContaining({ outcome: 'duplicate', first_outcome: 'applied' }),
+      expect.objectContaining({ outcome: 'duplicate', first_outcome: 'applied' }),
+      expect.objectContaining({ outcome: 'applied', detail: 'earlier_refund_applied' }),
+      { status: 422, code: 'validation_failed' },
+      { status: 409, code: 'event_id_conflict' },
+      expect.objectContaining({ outcome: 'applied', points: 0, detail: 'below_one_point' }),
+    ]);
+    expect(await state(batched)).toEqual(await state(alone));
+    await expectBalancesConsistent(batched.plugin);
+    // They did share: the waiting deliveries went in one transaction, the undecidable ones alone after it.
+    const batches = logged.filter((l) => l.msg === 'payments committed together').map((l) => l.events as number);
+    expect(Math.max(...batches)).toBeGreaterThanOrEqual(events.length - 2);
+  });
+
+  it('gives a payment that fails in the database its own error, and applies the others', async () => {
+    const app = batched;
+    const k = app.plugin.db.knex;
+    if (app.db.dialect === 'sqlite') {
+      await k.raw(`CREATE TRIGGER gc_fault BEFORE INSERT ON loyalty_invoices WHEN NEW.invoice_id = 'GC-BAD' BEGIN SELECT RAISE(ABORT, 'injected fault'); END`);
+    } else {
+      await k.raw(
+        `CREATE TRIGGER gc_fault BEFORE INSERT ON loyalty_invoices FOR EACH ROW BEGIN IF NEW.invoice_id = 'GC-BAD' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected fault'; END IF; END`,
+      );
+    }
+    try {
+      const before = await tableCounts(app.plugin);
+      logged.length = 0;
+      const events = Array.from({ length: 10 }, (_, i) =>
+        invoicePaid({ id: `gc:fault:${i}`, client: { id: `gc-f-${i % 3}` }, invoice: { id: i === 5 ? 'GC-BAD' : `GF-${i}`, total: '100.00', items: [] } }),
+      );
+      const results = await Promise.allSettled(events.map((e) => app.plugin.ingest(e)));
+      expect(results.map((r) => r.status)).toEqual(events.map((_, i) => (i === 5 ? 'rejected' : 'fulfilled')));
+      expect(String((results[5] as PromiseRejectedResult).reason)).toContain('injected fault');
+      for (const r of results) if (r.status === 'fulfilled') expect(r.value.outcome).toBe('applied');
+      const after = await tableCounts(app.plugin);
+      expect(after.loyalty_events - before.loyalty_events).toBe(9);
+      expect(after.loyalty_invoices - before.loyalty_invoices).toBe(9);
+      expect(await k('loyalty_events').where({ external_id: 'gc:fault:5' }).first()).toBeUndefined();
+      // The batch it was in failed and went again one by one.
+      expect(logged.some((l) => l.msg === 'a batch of payments failed; applying each alone')).toBe(true);
+      await expectBalancesConsistent(app.plugin);
+      // Once the fault is gone, the panel's retry applies it.
+      await dropTrigger(k, app.db.dialect);
+      expect(await app.plugin.ingest(events[5] as Record<string, unknown>)).toMatchObject({ outcome: 'applied' });
+    } finally {
+      await dropTrigger(k, app.db.dialect);
+    }
+  });
+});
+
+async function dropTrigger(k: Knex, dialect: string): Promise<void> {
+  await k.raw(dialect === 'sqlite' ? 'DROP TRIGGER IF EXISTS gc_fault' : 'DROP TRIGGER IF EXISTS gc_fault');
+}
