@@ -101,6 +101,8 @@ const announced = new WeakSet<MemberAccount>();
 export class EventService {
   /** Payments waiting for a transaction, by inbox source (a batch writes one source's inbox rows). */
   private readonly queues = new Map<string, GroupCommit<Delivery, IngestResult>>();
+  /** Member ids by panel client id, which never change: a batch of known payers skips looking them up. */
+  private readonly memberIds = new Map<string, number>();
 
   constructor(
     private readonly db: Database,
@@ -184,6 +186,8 @@ export class EventService {
       results = await this.applyPayments(source, deliveries);
       this.deps.logger?.debug({ events: deliveries.length, alone: results.filter((r) => r === null).length }, 'payments committed together');
     } catch (err) {
+      // Whatever failed the batch, an id it went by might be why (a database restored from a backup).
+      this.memberIds.clear();
       // Each alone would only meet the same outage: every delivery answers 503, and the panel retries.
       if (isUnavailable(err)) throw err;
       this.deps.logger?.warn({ err, events: deliveries.length }, 'a batch of payments failed; applying each alone');
@@ -205,8 +209,11 @@ export class EventService {
     const snapshot = await this.deps.snapshot();
     // Through the pool, before the transaction: member ids never change, and the transaction
     // then locks by id, in id order (see `MemberAccount.lockMany`).
-    const known = await this.db.repos.members.idsByPanelClientIds([...new Set(deliveries.map((d) => d.event.client.id))]);
-    return this.db.transaction(async (tx) => {
+    const clients = [...new Set(deliveries.map((d) => d.event.client.id))];
+    const unknown = clients.filter((c) => !this.memberIds.has(c));
+    if (unknown.length > 0) for (const [client, id] of await this.db.repos.members.idsByPanelClientIds(unknown)) this.rememberMember(client, id);
+    const known = new Map(clients.flatMap((c) => (this.memberIds.has(c) ? [[c, this.memberIds.get(c) as number] as const] : [])));
+    const results = await this.db.transaction(async (tx) => {
       const inInbox = await tx.repos.events.bodyHashes(
         source,
         deliveries.map((d) => d.event.id),
@@ -233,13 +240,21 @@ export class EventService {
         })),
       );
       await plan.write(fresh.map((d) => rowIds.get(d.event.id)));
-      const results = new Map<Delivery, IngestResult>();
+      const answers = new Map<Delivery, IngestResult>();
       for (const { delivery, result, account } of applied) {
         announce(tx, delivery, account, result);
-        results.set(delivery, answer(delivery.event.id, result));
+        answers.set(delivery, answer(delivery.event.id, result));
       }
-      return deliveries.map((d) => results.get(d) ?? null);
+      return { answers: deliveries.map((d) => answers.get(d) ?? null), enrolled: applied.filter((a) => a.account.enrolled).map((a) => a.account.member) };
     });
+    for (const m of results.enrolled) this.rememberMember(m.panelClientId, m.id);
+    return results.answers;
+  }
+
+  private rememberMember(panelClientId: string, memberId: number): void {
+    // Bounded: past this many payers it starts over, and a batch looks its payers up again.
+    if (this.memberIds.size >= 50_000) this.memberIds.clear();
+    this.memberIds.set(panelClientId, memberId);
   }
 
   private async answerDuplicate(source: string, id: string, bodyHash: string): Promise<IngestResult> {

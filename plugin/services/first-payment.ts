@@ -153,15 +153,25 @@ months: string[],
   };
 }
 
-/** Reads, for a batch at once, what the rules need of members enrolled before it. */
-export async function loadStates(repos: Tx['repos'], snapshot: ProgramSnapshot, now: Date, memberIds: number[], states: Map<string, MemberState>): Promise<void> {
+/**
+ * Reads, for a batch at once, what the rules need of members enrolled before it; their spend
+ * in the tier window is taken from `knownSpend` when the caller read it already.
+ */
+export async function loadStates(
+  repos: Tx['repos'],
+  snapshot: ProgramSnapshot,
+  now: Date,
+  memberIds: number[],
+  states: Map<string, MemberState>,
+  knownSpend?: ReadonlyMap<number, Array<{ month: string; amountMinor: number }>>,
+): Promise<void> {
   if (memberIds.length === 0) return;
   const { program } = snapshot;
   const byId = new Map([...states.values()].filter((s) => s.memberId !== null).map((s) => [s.memberId as number, s]));
   // Only a rule that can be in force reads the member's history (`decide` asks `ruleInForce`).
   const needsFirst = program.rules.some((r) => r.type === 'first_purchase' && r.active);
   const [spend, purchased] = await Promise.all([
-    repos.tiers.spendByMonthMany(memberIds, windowMonths(now)),
+    knownSpend ?? repos.tiers.spendByMonthMany(memberIds, windowMonths(now)),
     needsFirst ? repos.ledger.purchasedBefore(memberIds) : Promise.resolve(new Set<number>()),
   ]);
   for (const id of memberIds) {

@@ -128,19 +128,28 @@ export class InvoiceService {
   async paidMany(tx: Tx, payments: ReadonlyArray<{ event: BillingEvent }>, snapshot: ProgramSnapshot, knownMembers: ReadonlyMap<string, number>): Promise<PaymentPlan> {
     const clients = new Map<string, ClientInfo>();
     for (const { event } of payments) if (!clients.has(event.client.id)) clients.set(event.client.id, event.client);
-    const locked = await MemberAccount.lockMany(tx, [...clients.keys()].flatMap((c) => knownMembers.get(c) ?? []));
+    const months = windowMonths(tx.now);
+    const held = await MemberAccount.lockManyWithSpend(
+      tx,
+      [...clients.keys()].flatMap((c) => knownMembers.get(c) ?? []),
+      months,
+    );
+    const locked = held.map((h) => h.account);
     const lockedClients = new Set(locked.map((a) => a.member.panelClientId));
     const enrolled = await MemberAccount.enrolMany(tx, [...clients.values()].filter((c) => !lockedClients.has(c.id)));
-    const accounts = [...locked, ...enrolled];
     // As `paid` finds them: points whose refund window has passed are spendable first.
-    await MemberAccount.releaseDueMany(tx, locked);
-    const states = new Map(accounts.map((a) => [a.member.panelClientId, fresh(a.member.panelClientId, a)]));
+    await MemberAccount.releaseDueMany(
+      tx,
+      held.filter((h) => h.releaseDue).map((h) => h.account),
+    );
+    const states = new Map([...locked, ...enrolled].map((a) => [a.member.panelClientId, fresh(a.member.panelClientId, a)]));
     await loadStates(
       tx.repos,
       snapshot,
       tx.now,
       locked.map((a) => a.member.id),
       states,
+      new Map(held.map((h) => [h.account.member.id, h.spend])),
     );
     const rows = new Map(
       (await tx.repos.invoices.findMany(payments.map(({ event }) => ({ memberId: states.get(event.client.id)?.memberId as number, invoiceId: (event.invoice as Invoice).id })))).map((r) => [
@@ -149,7 +158,6 @@ export class InvoiceService {
       ]),
     );
 
-    const months = windowMonths(tx.now);
     const paidNow = new Set<string>();
     const planned: PlannedPayment[] = [];
     const decided = payments.map(({ event }, index) => {

@@ -164,6 +164,24 @@ export class MemberAccount {
   }
 
   /**
+   * `lockMany` for a batch of payments: with each member, their spend in `months` and whether
+   * a pending lot of theirs is due for release by now, read by the same statement.
+   */
+  static async lockManyWithSpend(
+    tx: Tx,
+    ids: readonly number[],
+    months: readonly string[],
+  ): Promise<Array<{ account: MemberAccount; spend: Array<{ month: string; amountMinor: number }>; releaseDue: boolean }>> {
+    const sorted = [...new Set(ids)].sort((a, b) => a - b);
+    if (sorted.some((id) => lockedIn.get(tx)?.has(id))) throw new Error('lockManyWithSpend needs members this transaction does not hold yet');
+    return (await tx.repos.members.lockManyWithSpend(sorted, months)).map(({ member, spend, nextReleaseAt }) => ({
+      account: MemberAccount.hold(tx, member, false),
+      spend,
+      releaseDue: nextReleaseAt !== null && nextReleaseAt <= tx.now,
+    }));
+  }
+
+  /**
    * Enrols several new panel clients at once (a backfill's batch). A client another
    * transaction enrolled meanwhile fails the insert, and with it the caller's transaction,
    * which then starts over and finds them enrolled.
