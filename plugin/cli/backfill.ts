@@ -1,32 +1,39 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { loadConfig } from '../config';
+import { loadConfig, type PluginConfig } from '../config';
+import { isTimeZone } from '../domain/time-zone';
+import { ConfigError } from '../errors';
 import { createPlugin, type HostingRewardsPlugin } from '../index';
 import { Progress } from '../lib/progress';
 import { createLogger } from '../logger';
+import { WhmcsApiClient } from '../panels/whmcs/whmcs-api-client';
+import { WhmcsHistory } from '../panels/whmcs/whmcs-history';
 import { resolveSecrets } from '../secrets';
-import { AWARD_MODES, DEFAULT_BATCH_SIZE, type AwardMode, type BackfillSummary, type Refusal } from '../services/backfill-service';
+import { AWARD_MODES, DEFAULT_BATCH_SIZE, type AwardMode, type BackfillSummary, type HistoryRow, type Refusal } from '../services/backfill-service';
 import { EXIT, failure, runCommand, UsageError } from './exit-codes';
 import { countLines, formatOf, readHistory, type HistoryFormat } from './history-file';
 
 const USAGE = `Usage: npm run backfill -- --file <history.jsonl|history.csv> [--since YYYY-MM-DD]
          [--award points|tiers-only] [--dry-run] [--format jsonl|csv] [--batch-size N]
+       npm run backfill -- --from whmcs [--time-zone Area/City] [--since …] [--award …] [--dry-run]
 
 Imports a panel's history: canonical events as JSON lines (the webhook's format), or a CSV with
-one row per invoice line (see README, "Bringing in a panel's history"). Same rules as live
+one row per invoice line (see README, "Bringing in a panel's history"), or WHMCS's paid invoices
+read through its API (WHMCS_API_URL, WHMCS_API_IDENTIFIER, WHMCS_API_SECRET). Same rules as live
 events; a re-run, or a run after a kill, adds nothing twice. Rows that can't be imported are
-listed with the reasons in <file>.refused.jsonl.
+listed with the reasons in <file>.refused.jsonl (whmcs-history.refused.jsonl from WHMCS).
   --since       only events on or after this day (UTC)
   --award       points (default): opening points for past purchases, expired ones expired at
                 once; tiers-only: qualifying spend and tiers, no points
   --dry-run     validate and report what would change; writes nothing to the database
+  --time-zone   the WHMCS server's time zone, which its API's dates are in (default: the
+                program's time_zone setting)
 Exit codes: 0 done, 1 failed, 2 usage, 4 configuration.`;
 
 
 interface Args {
-  file: string;
-  format: HistoryFormat;
+  input: { from: 'file'; file: string; format: HistoryFormat } | { from: 'whmcs'; timeZone?: string };
   since?: Date;
   award: AwardMode;
   dryRun: boolean;
@@ -40,6 +47,7 @@ function parse(argv: string[]): Args | 'help' {
     options: {
       file: { type: 'string' },
       from: { type: 'string' },
+      'time-zone': { type: 'string' },
       format: { type: 'string' },
       since: { type: 'string' },
       award: { type: 'string' },
@@ -50,16 +58,22 @@ function parse(argv: string[]): Args | 'help' {
   });
   if (values.help) return 'help';
   if (positionals.length > 0) throw new UsageError(`Unexpected ${positionals.join(' ')}`);
+  let input: Args['input'];
   if (values.from !== undefined) {
-    throw new UsageError(
-      `--from ${values.from}: importing straight from a panel's API (e.g. WHMCS GetInvoices) is not built yet; export the history as JSON lines or CSV and pass --file`,
-    );
+    if (values.from !== 'whmcs') throw new UsageError(`--from must be whmcs, the panel whose API the history can be read from (got ${JSON.stringify(values.from)}); export any other as JSON lines or CSV and pass --file`);
+    if (values.file !== undefined || values.format !== undefined) throw new UsageError('--from whmcs reads the history from WHMCS: leave out --file and --format');
+    const timeZone = values['time-zone'];
+    if (timeZone !== undefined && !isTimeZone(timeZone)) throw new UsageError(`--time-zone must be an IANA time zone such as Europe/Istanbul (got ${JSON.stringify(timeZone)})`);
+    input = { from: 'whmcs', timeZone };
+  } else {
+    const file = values.file;
+    if (!file) throw new UsageError('Name the history file with --file, or read WHMCS through its API with --from whmcs');
+    if (values['time-zone'] !== undefined) throw new UsageError('--time-zone is for --from whmcs: a file\'s events carry their own offsets');
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UsageError(`--file ${file}: no such file`);
+    const format = values.format ?? formatOf(file);
+    if (format !== 'jsonl' && format !== 'csv') throw new UsageError(`--format must be jsonl or csv (got ${JSON.stringify(format)})`);
+    input = { from: 'file', file, format };
   }
-  const file = values.file;
-  if (!file) throw new UsageError('Name the history file with --file');
-  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UsageError(`--file ${file}: no such file`);
-  const format = values.format ?? formatOf(file);
-  if (format !== 'jsonl' && format !== 'csv') throw new UsageError(`--format must be jsonl or csv (got ${JSON.stringify(format)})`);
   const since = values.since;
   if (since !== undefined && !isDay(since)) throw new UsageError(`--since must be a date, YYYY-MM-DD (got ${JSON.stringify(since)})`);
   const award = values.award ?? 'points';
@@ -70,8 +84,7 @@ function parse(argv: string[]): Args | 'help' {
     throw new UsageError(`--batch-size must be a whole number from 1 to 20000 (got ${JSON.stringify(batch)})`);
   }
   return {
-    file,
-    format,
+    input,
     since: since === undefined ? undefined : new Date(`${since}T00:00:00Z`),
     award: award as AwardMode,
     dryRun: values['dry-run'] ?? false,
@@ -117,6 +130,31 @@ class RefusalFile {
   }
 }
 
+/** Where the history comes from: its rows, their count for the progress bar, and where refusals go. */
+interface HistorySource {
+  rows(): AsyncIterable<HistoryRow>;
+  total(): Promise<number>;
+  /** What the progress bar counts. */
+  unit: string;
+  refusedFile: string;
+}
+
+async function openHistory(input: Args['input'], config: PluginConfig, plugin: HostingRewardsPlugin): Promise<HistorySource> {
+  if (input.from === 'file') {
+    return { rows: () => readHistory(input.file, input.format), total: () => countLines(input.file), unit: 'lines', refusedFile: `${input.file}.refused.jsonl` };
+  }
+  const { whmcsApiUrl: url, whmcsApiIdentifier: identifier, whmcsApiSecret: secret } = config;
+  if (url === undefined || identifier === undefined || secret === undefined) {
+    throw new ConfigError(
+      '--from whmcs needs the WHMCS API: WHMCS_API_URL, WHMCS_API_IDENTIFIER and WHMCS_API_SECRET are not all set',
+      'Create an API credential in WHMCS (System Settings > API Credentials) with GetInvoices, GetInvoice, GetClientsDetails, GetOrders and GetClientsProducts, and set the three variables.',
+    );
+  }
+  const api = new WhmcsApiClient({ url, identifier, secret, accessKey: config.whmcsApiAccessKey, timeoutMs: config.whmcsApiTimeoutMs });
+  const whmcs = new WhmcsHistory(api, { timeZone: input.timeZone ?? (await plugin.services.program.current()).timeZone });
+  return { rows: () => whmcs.rows(), total: () => whmcs.count(), unit: 'invoices', refusedFile: 'whmcs-history.refused.jsonl' };
+}
+
 /** `npm run backfill -- --file …`: for the provider installing the plugin, and for tests. */
 async function main(argv: string[]): Promise<number> {
   let plugin: HostingRewardsPlugin | undefined;
@@ -133,15 +171,16 @@ async function main(argv: string[]): Promise<number> {
     plugin = createPlugin({ config, secrets: resolveSecrets(config).secrets, logger, migrate: false });
     // As the sidecar starts (migrations must be applied already): events the live path takes may queue emails.
     await plugin.init();
-    const total = await countLines(args.file);
-    const refusals = new RefusalFile(`${args.file}.refused.jsonl`);
+    const history = await openHistory(args.input, config, plugin);
+    const total = await history.total();
+    const refusals = new RefusalFile(history.refusedFile);
     refused = refusals;
-    progress = new Progress('backfill', process.stdout, { unit: 'lines', rate: true });
+    progress = new Progress('backfill', process.stdout, { unit: history.unit, rate: true });
     progress.update(0, total);
     let reported = 0;
     const started = performance.now();
     const result = await plugin.services.backfill.run(
-      readHistory(args.file, args.format),
+      history.rows(),
       { award: args.award, since: args.since, dryRun: args.dryRun, batchSize: args.batchSize },
       {
         onRefused: (r) => refusals.write(r),

@@ -396,7 +396,7 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
     expect(await backfill(['--file', path.join(dir, 'missing.jsonl')])).toMatchObject({ code: 2, stderr: expect.stringContaining('no such file') });
     expect(await backfill(['--file', file, '--since', '2026-02-30'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--since must be a date') });
     expect(await backfill(['--file', file, '--award', 'cash'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--award must be points or tiers-only') });
-    expect(await backfill(['--from', 'whmcs'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--from whmcs') });
+    expect(await backfill(['--from', 'whmcs', '--file', file])).toMatchObject({ code: 2, stderr: expect.stringContaining('--from whmcs reads the history from WHMCS') });
     expect(await backfill(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: npm run backfill') });
     const empty = `sqlite:${path.join(dir, 'empty.sqlite')}`;
     expect(await backfill(['--file', file], empty)).toMatchObject({ code: 4, stderr: expect.stringContaining('Run npm run migrate first') });

@@ -13,6 +13,14 @@ export interface FakeClient {
   currency_code: string;
   groupid: number;
   credits: Array<{ id: number; date: string; description: string; amount: string; relid: number }>;
+  firstname?: string;
+  lastname?: string;
+  language?: string;
+  status?: string;
+  /** GetClientsProducts. */
+  products: Array<{ id: number; pid: number; groupname: string; billingcycle: string }>;
+  /** GetOrders: the invoice of each order. */
+  orders: Array<{ id: number; invoiceid: number }>;
 }
 
 export interface FakeInvoice {
@@ -20,6 +28,15 @@ export interface FakeInvoice {
   userid: number;
   status: string;
   items: Array<{ id: number; type: string; relid: number; description: string; amount: string; taxed: number }>;
+  invoicenum?: string;
+  /** `YYYY-MM-DD HH:MM:SS`, WHMCS server time. */
+  date?: string;
+  datepaid?: string;
+  subtotal?: string;
+  tax?: string;
+  tax2?: string;
+  credit?: string;
+  transactions?: Array<{ id: number; date: string; amountin: string; amountout: string; refundid: number }>;
 }
 
 export interface FakeCall {
@@ -43,7 +60,7 @@ export class FakeWhmcs {
   constructor(readonly credentials = { identifier: 'test-identifier', secret: 'test-secret' }) {}
 
   addClient(id: number, currency = 'USD', groupid = 0): FakeClient {
-    const c: FakeClient = { id, email: `client${id}@example.com`, currency_code: currency, groupid, credits: [] };
+    const c: FakeClient = { id, email: `client${id}@example.com`, currency_code: currency, groupid, credits: [], products: [], orders: [] };
     this.clients.set(String(id), c);
     return c;
   }
@@ -109,7 +126,17 @@ export class FakeWhmcs {
     switch (action) {
       case 'GetClientsDetails': {
         if (!client) return error('Client Not Found');
-        const fields = { id: client.id, userid: client.id, email: client.email, currency_code: client.currency_code, groupid: client.groupid, firstname: 'Test', lastname: 'Client' };
+        const fields = {
+          id: client.id,
+          userid: client.id,
+          email: client.email,
+          currency_code: client.currency_code,
+          groupid: client.groupid,
+          firstname: client.firstname ?? 'Test',
+          lastname: client.lastname ?? 'Client',
+          language: client.language ?? '',
+          status: client.status ?? 'Active',
+        };
         return this.flattened ? { result: 'success', ...fields } : { result: 'success', userid: client.id, client: fields };
       }
       case 'GetCredits': {
@@ -130,7 +157,30 @@ export class FakeWhmcs {
       case 'GetInvoice': {
         const inv = this.invoices.get(p.invoiceid ?? '');
         if (!inv) return error('Invoice ID Not Found');
-        return { result: 'success', invoiceid: inv.id, userid: inv.userid, status: inv.status, items: inv.items.length === 0 ? '' : { item: inv.items } };
+        const { transactions = [], items, ...rest } = inv;
+        return {
+          result: 'success',
+          ...rest,
+          invoiceid: inv.id,
+          items: items.length === 0 ? '' : { item: items },
+          transactions: transactions.length === 0 ? '' : { transaction: transactions },
+        };
+      }
+      case 'GetInvoices': {
+        const start = Number(p.limitstart ?? 0);
+        const count = Number(p.limitnum ?? 25);
+        const all = [...this.invoices.values()].filter((i) => !p.status || i.status === p.status).sort((a, b) => (p.order === 'desc' ? b.id - a.id : a.id - b.id));
+        const page = all.slice(start, start + count).map(({ items: _items, transactions: _t, ...i }) => i);
+        return { result: 'success', totalresults: all.length, startnumber: start, numreturned: page.length, invoices: page.length === 0 ? '' : { invoice: page } };
+      }
+      case 'GetOrders': {
+        const owner = this.clients.get(p.userid ?? '');
+        const orders = owner?.orders ?? [];
+        return { result: 'success', totalresults: orders.length, orders: orders.length === 0 ? '' : { order: orders } };
+      }
+      case 'GetClientsProducts': {
+        if (!client) return error('Client Not Found');
+        return { result: 'success', clientid: client.id, totalresults: client.products.length, products: client.products.length === 0 ? '' : { product: client.products } };
       }
       case 'UpdateInvoice': {
         const inv = this.invoices.get(p.invoiceid ?? '');

@@ -54,8 +54,18 @@ export interface WhmcsCredit {
 export interface WhmcsInvoiceItem {
   id: string;
   type: string;
+  /** The related object: a service for `Hosting` lines, an upgrade for `Upgrade` lines. */
+  relId: string;
   description: string;
   amount: string;
+}
+
+/** One payment or refund booked against an invoice (tblaccounts); a refund has a `refundId`. */
+export interface WhmcsTransaction {
+  id: string;
+  date: string;
+  amountOut: string;
+  refundId: string;
 }
 
 export interface WhmcsInvoice {
@@ -63,6 +73,15 @@ export interface WhmcsInvoice {
   clientId: string;
   status: string;
   items: WhmcsInvoiceItem[];
+  number: string;
+  /** WHMCS server-local date-times, `YYYY-MM-DD HH:MM:SS`; empty or zero when unset. */
+  date: string;
+  datePaid: string;
+  subtotal: string;
+  tax: string;
+  tax2: string;
+  credit: string;
+  transactions: WhmcsTransaction[];
 }
 
 export interface WhmcsClient {
@@ -70,6 +89,18 @@ export interface WhmcsClient {
   email: string;
   currencyCode: string | null;
   groupId: string | null;
+  name: string;
+  /** WHMCS's language name (`english`, `turkish` …), empty for the system default. */
+  language: string;
+  status: string;
+}
+
+/** A service (GetClientsProducts), for an invoice line's product fields. */
+export interface WhmcsService {
+  id: string;
+  productId: string;
+  groupName: string;
+  billingCycle: string;
 }
 
 /** A new invoice line for UpdateInvoice (`newitemdescription[n]`, `newitemamount[n]`, `newitemtaxed[n]`). */
@@ -156,7 +187,32 @@ export class WhmcsApiClient {
       email: scalar(c.email) ?? '',
       currencyCode: scalar(c.currency_code)?.toUpperCase() ?? null,
       groupId: scalar(c.groupid),
+      name: scalar(c.fullname) ?? [scalar(c.firstname), scalar(c.lastname)].filter(Boolean).join(' '),
+      language: scalar(c.language) ?? '',
+      status: scalar(c.status) ?? '',
     };
+  }
+
+  /** One page of paid invoices, oldest id first, and how many there are in all. */
+  async getPaidInvoices(start: number, count: number): Promise<{ total: number; ids: string[] }> {
+    const r = await this.call('GetInvoices', { status: 'Paid', orderby: 'id', order: 'asc', limitstart: start, limitnum: count });
+    return { total: Number(scalar(r.totalresults) ?? 0), ids: listOf(r.invoices, 'invoice').flatMap((i) => scalar(i.id) ?? []) };
+  }
+
+  /** The ids of the invoices of a client's orders (a service's first invoice belongs to its order). */
+  async getOrderInvoiceIds(clientId: string): Promise<Set<string>> {
+    const r = await this.call('GetOrders', { userid: clientId, limitnum: 100_000 });
+    return new Set(listOf(r.orders, 'order').flatMap((o) => scalar(o.invoiceid) ?? []));
+  }
+
+  async getClientServices(clientId: string): Promise<WhmcsService[]> {
+    const r = await this.call('GetClientsProducts', { clientid: clientId, limitnum: 100_000 });
+    return listOf(r.products, 'product').map((p) => ({
+      id: scalar(p.id) ?? '',
+      productId: scalar(p.pid) ?? '',
+      groupName: scalar(p.groupname) ?? '',
+      billingCycle: scalar(p.billingcycle) ?? '',
+    }));
   }
 
   async getInvoice(invoiceId: string): Promise<WhmcsInvoice> {
@@ -168,8 +224,22 @@ export class WhmcsApiClient {
       items: listOf(r.items, 'item').map((i) => ({
         id: scalar(i.id) ?? '',
         type: scalar(i.type) ?? '',
+        relId: scalar(i.relid) ?? '',
         description: scalar(i.description) ?? '',
         amount: scalar(i.amount) ?? '',
+      })),
+      number: scalar(r.invoicenum) ?? '',
+      date: scalar(r.date) ?? '',
+      datePaid: scalar(r.datepaid) ?? '',
+      subtotal: scalar(r.subtotal) ?? '0',
+      tax: scalar(r.tax) ?? '0',
+      tax2: scalar(r.tax2) ?? '0',
+      credit: scalar(r.credit) ?? '0',
+      transactions: listOf(r.transactions, 'transaction').map((t) => ({
+        id: scalar(t.id) ?? '',
+        date: scalar(t.date) ?? '',
+        amountOut: scalar(t.amountout) ?? '0',
+        refundId: scalar(t.refundid) ?? '0',
       })),
     };
   }

@@ -1,0 +1,231 @@
+import { currencyDigits, toDecimalString } from '../../domain/money';
+import { zonedInstant } from '../../domain/time-zone';
+import type { FieldProblem } from '../../domain/validation';
+import type { WhmcsApiClient, WhmcsClient, WhmcsInvoice, WhmcsService } from './whmcs-api-client';
+
+/**
+ * A WHMCS installation's paid invoices as canonical events, read through its API (issue 14,
+ * `npm run backfill -- --from whmcs`): `GetInvoices` a page at a time, oldest first, then each
+ * invoice with `GetInvoice` and its client once with `GetClientsDetails`, `GetOrders` and
+ * `GetClientsProducts`. The events are those the addon module sends live for the same invoice
+ * (integrations/whmcs …/lib/Events.php): the same ids, so a payment the addon sent already is a
+ * duplicate, and the same blocks. Refunds booked against a paid invoice follow it as
+ * `invoice.refunded` events. What the API does not show is left out: the service behind an
+ * upgrade line (the addon reads `tblupgrades`).
+ */
+
+/** A row of the history: an event's JSON, or why an invoice could not become one. */
+export type WhmcsHistoryRow = { line: number; json: unknown } | { line: number; id?: string; problems: FieldProblem[] };
+
+/** WHMCS invoice item types → canonical item types (`Hosting` lines are new or renewal). */
+const ITEM_TYPES: Readonly<Record<string, string>> = {
+  Upgrade: 'upgrade',
+  Addon: 'addon',
+  Domain: 'domain',
+  DomainRegister: 'domain',
+  DomainTransfer: 'domain',
+  DomainRenew: 'domain',
+  DomainAddons: 'domain',
+  AddFunds: 'add_funds',
+  Invoice: 'mass_pay',
+  Setup: 'setup',
+};
+
+const CYCLES: Readonly<Record<string, string>> = {
+  monthly: 'monthly',
+  quarterly: 'quarterly',
+  'semi-annually': 'semiannually',
+  semiannually: 'semiannually',
+  annually: 'annually',
+  biennially: 'biennially',
+  triennially: 'triennially',
+  'one time': 'one_time',
+  onetime: 'one_time',
+};
+
+const LANGUAGES: Readonly<Record<string, string>> = {
+  english: 'en', russian: 'ru', turkish: 'tr', vietnamese: 'vi', chinese: 'zh', german: 'de', french: 'fr', spanish: 'es',
+  italian: 'it', dutch: 'nl', 'portuguese-br': 'pt-BR', 'portuguese-pt': 'pt-PT', arabic: 'ar', farsi: 'fa', hebrew: 'he',
+  hungarian: 'hu', norwegian: 'nb', swedish: 'sv', danish: 'da', ukranian: 'uk', ukrainian: 'uk', czech: 'cs', polish: 'pl',
+  romanian: 'ro', croatian: 'hr', estonian: 'et', catalan: 'ca', azerbaijani: 'az', macedonian: 'mk',
+};
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** What an invoice's events need of its client, read once per client. */
+interface ClientFacts {
+  client: Record<string, string>;
+  orderInvoiceIds: Set<string>;
+  services: Map<string, WhmcsService>;
+}
+
+export class WhmcsHistory {
+  private readonly clients = new Map<string, Promise<ClientFacts>>();
+
+  constructor(
+    private readonly api: WhmcsApiClient,
+    private readonly options: {
+      /** The WHMCS server's time zone: its API answers local date-times without an offset. */
+      timeZone: string;
+      pageSize?: number;
+    },
+  ) {}
+
+  /** How many paid invoices there are (the progress bar's total). */
+  async count(): Promise<number> {
+    return (await this.api.getPaidInvoices(0, 1)).total;
+  }
+
+  async *rows(): AsyncIterable<WhmcsHistoryRow> {
+    const size = this.options.pageSize ?? 100;
+    let line = 0;
+    for (let start = 0; ; start += size) {
+      const page = await this.api.getPaidInvoices(start, size);
+      for (const id of page.ids) {
+        line++;
+        const invoice = await this.api.getInvoice(id);
+        try {
+          for (const json of await this.events(invoice)) yield { line, json };
+        } catch (err) {
+          if (!(err instanceof Refused)) throw err;
+          yield { line, id: `whmcs:invoice:${id}`, problems: [{ path: err.path, message: err.message }] };
+        }
+      }
+      if (page.ids.length < size || start + size >= page.total) return;
+    }
+  }
+
+  /** The invoice's payment, then each refund booked against it. */
+  private async events(invoice: WhmcsInvoice): Promise<unknown[]> {
+    const facts = await this.clientFacts(invoice.clientId);
+    const currency = facts.client.currency;
+    if (currency === undefined) throw new Refused('client.currency', `client ${invoice.clientId} has no currency code in WHMCS`);
+    const digits = currencyDigits(currency) ?? 2;
+    const format = (minor: number) => toDecimalString({ currency, minor });
+    const items = invoice.items.flatMap((item) => {
+      const minor = toMinor(item.amount, digits);
+      // Promotion, group and our own discount lines are negative: the contract has none.
+      if (minor <= 0) return [];
+      const out: Record<string, string> = { ...(item.id && item.id !== '0' && { id: item.id }), type: 'other', amount: format(minor) };
+      if (item.type === 'Hosting' || item.type === 'PromoHosting') {
+        out.type = facts.orderInvoiceIds.has(invoice.id) ? 'new' : 'renewal';
+        const service = facts.services.get(item.relId);
+        return [{ ...out, ...(item.relId !== '' && item.relId !== '0' && serviceFields(item.relId, service)) }];
+      }
+      return [{ ...out, type: ITEM_TYPES[item.type] ?? 'other' }];
+    });
+    const subtotal = toMinor(invoice.subtotal, digits);
+    const tax = toMinor(invoice.tax, digits) + toMinor(invoice.tax2, digits);
+    // WHMCS's `total` is after credit; the contract's is before it, with the credit share beside it.
+    const total = Math.max(0, subtotal + tax);
+    const block: Record<string, unknown> = {
+      id: invoice.id,
+      currency,
+      total: format(total),
+      paid_from_credit: format(Math.min(Math.max(0, toMinor(invoice.credit, digits)), total)),
+      tax: format(Math.min(Math.max(0, tax), total)),
+      items: items.slice(0, 500),
+      ...(invoice.number.trim() !== '' && invoice.number.trim().length <= 64 && { number: invoice.number.trim() }),
+    };
+    const paidAt = this.date(invoice.datePaid) ?? this.date(invoice.date);
+    if (paidAt === null) throw new Refused('datepaid', `invoice ${invoice.id} has no paid date`);
+    const events: unknown[] = [
+      { id: `whmcs:invoice:${invoice.id}:paid:${stamp(paidAt)}`, type: 'invoice.paid', occurred_at: paidAt, client: facts.client, invoice: block },
+    ];
+    for (const t of invoice.transactions) {
+      const refunded = toMinor(t.amountOut, digits);
+      if (Number(t.refundId) <= 0 || refunded <= 0) continue;
+      events.push({
+        id: `whmcs:invoice:${invoice.id}:refund:${t.id}`,
+        type: 'invoice.refunded',
+        occurred_at: this.date(t.date) ?? paidAt,
+        client: facts.client,
+        invoice: { ...block, refunded: format(Math.min(refunded, total)) },
+      });
+    }
+    return events;
+  }
+
+  private clientFacts(clientId: string): Promise<ClientFacts> {
+    let facts = this.clients.get(clientId);
+    if (!facts) {
+      // Invoices in id order come from clients in any order: keep many, but not every client of a large installation.
+      if (this.clients.size >= 10_000) this.clients.clear();
+      facts = this.readClient(clientId);
+      this.clients.set(clientId, facts);
+      facts.catch(() => this.clients.delete(clientId));
+    }
+    return facts;
+  }
+
+  private async readClient(clientId: string): Promise<ClientFacts> {
+    const [details, orderInvoiceIds, services] = await Promise.all([
+      this.api.getClientsDetails(clientId),
+      this.api.getOrderInvoiceIds(clientId),
+      this.api.getClientServices(clientId),
+    ]);
+    return { client: clientBlock(clientId, details), orderInvoiceIds, services: new Map(services.map((s) => [s.id, s])) };
+  }
+
+  /** A WHMCS date-time (server local time) as an ISO instant; null for empty or zero dates. */
+  private date(value: string): string | null {
+    const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(value.trim());
+    if (!m || m[1] === '0000') return null;
+    const [year, month, day, hour, minute, second] = m.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
+    return zonedInstant({ year, month: month - 1, day, hour, minute, second }, this.options.timeZone).toISOString();
+  }
+}
+
+class Refused extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The contract's client block, as the addon builds it from the same answer. */
+function clientBlock(clientId: string, c: WhmcsClient): Record<string, string> {
+  const out: Record<string, string> = { id: clientId };
+  const email = c.email.trim();
+  if (email !== '' && email.length <= 254 && EMAIL.test(email)) out.email = email;
+  const name = c.name.trim();
+  if (name !== '') out.name = [...name].slice(0, 190).join('');
+  const locale = LANGUAGES[c.language.trim().toLowerCase()];
+  if (locale) out.locale = locale;
+  if (c.currencyCode && /^[A-Z]{3}$/.test(c.currencyCode)) out.currency = c.currencyCode;
+  const status = c.status.trim().toLowerCase();
+  if (status === 'active' || status === 'inactive' || status === 'closed') out.status = status;
+  return out;
+}
+
+function serviceFields(serviceId: string, service: WhmcsService | undefined): Record<string, string> {
+  if (!service) return { service_id: serviceId };
+  const group = slug(service.groupName);
+  const cycle = CYCLES[service.billingCycle.trim().toLowerCase()];
+  return { service_id: serviceId, ...(service.productId && { product_id: service.productId }), ...(group && { product_group: group }), ...(cycle && { billing_cycle: cycle }) };
+}
+
+/** WHMCS amounts ("12.50", "-5.00") in minor units, rounded half up at the currency's digits. */
+function toMinor(text: string, digits: number): number {
+  const m = /^(-?)(\d*)(?:\.(\d*))?$/.exec(text.trim());
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return 0;
+  const fraction = m[3] ?? '';
+  let minor = Number(`${m[2] || '0'}${fraction.slice(0, digits).padEnd(digits, '0')}`);
+  if ((fraction[digits] ?? '0') >= '5') minor += 1;
+  return m[1] === '-' ? -minor : minor;
+}
+
+/** `2026-11-22T10:15:00.000Z` → `20261122T101500Z`, the addon's discriminator. */
+function stamp(iso: string): string {
+  return iso.replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+}
+
+function slug(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 64);
+}

@@ -1,0 +1,167 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FakeWhmcs } from '../support/fake-whmcs';
+import { expectBalancesConsistent, startTestApp, TEST_SECRETS, type TestApp } from '../support/harness';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CLI = path.join(ROOT, 'dist/plugin/cli/backfill.js');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `npm run backfill -- --from whmcs` (issue 14): WHMCS's paid invoices read through its API a
+ * page at a time become the events the addon sends live for them, and are imported like a file.
+ */
+describe('npm run backfill -- --from whmcs', () => {
+  let app: TestApp;
+  let whmcs: FakeWhmcs;
+  let dir: string;
+  /** The CLI with `env` over these defaults; a null leaves the variable out. */
+  const run = (args: string[], env: Record<string, string | null> = {}): Promise<Result> => {
+    const vars: Record<string, string | null> = {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: app.db.url,
+      DATA_DIR: dir,
+      PANEL: 'whmcs',
+      EVENT_SOURCE: 'test',
+      WEBHOOK_SECRET: TEST_SECRETS.webhook,
+      SSO_SECRET: TEST_SECRETS.sso,
+      SESSION_SECRET: TEST_SECRETS.session,
+      LOG_LEVEL: 'warn',
+      WHMCS_API_URL: whmcs.url,
+      WHMCS_API_IDENTIFIER: whmcs.credentials.identifier,
+      WHMCS_API_SECRET: whmcs.credentials.secret,
+      ...env,
+    };
+    return new Promise((resolve) => {
+      const childEnv = Object.fromEntries(Object.entries(vars).filter((e): e is [string, string] => e[1] !== null));
+      execFile(process.execPath, [CLI, ...args], { cwd: dir, maxBuffer: 1 << 24, env: childEnv }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  };
+  const payload = async (id: string) => JSON.parse(String((await app.plugin.db.knex('loyalty_events').where({ external_id: id }).first())?.payload ?? 'null')) as Record<string, any> | null;
+
+  beforeAll(async () => {
+    if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does) first`);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hr-backfill-whmcs-'));
+    app = await startTestApp({ realTime: true, program: { refund_window_days: 0 } });
+    whmcs = await new FakeWhmcs().start();
+    const ann = whmcs.addClient(1, 'USD');
+    Object.assign(ann, { firstname: 'Ann', lastname: 'Lee', language: 'turkish', status: 'Active' });
+    ann.products.push({ id: 501, pid: 7, groupname: 'Shared Hosting', billingcycle: 'Annually' });
+    ann.orders.push({ id: 1, invoiceid: 1001 });
+    // The order's invoice: its hosting line is new, and a promotion line (negative) is left out.
+    Object.assign(
+      whmcs.addInvoice(1001, 1, 'Paid', [
+        { id: 1, type: 'Hosting', relid: 501, description: 'Shared', amount: '100.00', taxed: 0 },
+        { id: 2, type: 'PromoHosting', relid: 501, description: 'Promo', amount: '-10.00', taxed: 0 },
+      ]),
+      { invoicenum: 'INV-1001', date: '2026-03-10 09:00:00', datepaid: '2026-03-10 14:00:00', subtotal: '90.00', tax: '0.00', tax2: '0.00', credit: '0.00' },
+    );
+    // A renewal, part refunded afterwards.
+    Object.assign(whmcs.addInvoice(1002, 1, 'Paid', [{ id: 3, type: 'Hosting', relid: 501, description: 'Shared', amount: '100.00', taxed: 0 }]), {
+      date: '2026-09-10 09:00:00',
+      datepaid: '2026-09-10 14:00:00',
+      subtotal: '100.00',
+      tax: '0.00',
+      credit: '0.00',
+      transactions: [
+        { id: 76, date: '2026-09-10 14:00:00', amountin: '100.00', amountout: '0.00', refundid: 0 },
+        { id: 77, date: '2026-09-12 09:30:00', amountin: '0.00', amountout: '40.00', refundid: 76 },
+      ],
+    });
+    whmcs.addInvoice(1003, 1, 'Unpaid', [{ id: 4, type: 'Hosting', relid: 501, description: 'Shared', amount: '100.00', taxed: 0 }]);
+    // More paid invoices than a page holds.
+    whmcs.addClient(2, 'EUR');
+    for (let i = 0; i < 130; i++) {
+      Object.assign(whmcs.addInvoice(2000 + i, 2, 'Paid', [{ id: 10_000 + i, type: 'DomainRenew', relid: 0, description: 'example.com', amount: '5.00', taxed: 0 }]), {
+        date: '2026-10-01 10:00:00',
+        datepaid: '2026-10-01 10:00:00',
+        subtotal: '5.00',
+        tax: '0.00',
+        credit: '0.00',
+      });
+    }
+    // A client WHMCS has no currency for: refused, with the reason.
+    whmcs.addClient(3, '');
+    Object.assign(whmcs.addInvoice(3001, 3, 'Paid', [{ id: 5, type: 'Other', relid: 0, description: 'x', amount: '9.00', taxed: 0 }]), {
+      datepaid: '2026-10-02 10:00:00',
+      subtotal: '9.00',
+    });
+  });
+  afterAll(async () => {
+    await whmcs.stop();
+    await app.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('imports every paid invoice, page by page, as the events the addon sends, then adds nothing on a re-run', async () => {
+    const first = await run(['--from', 'whmcs', '--time-zone', 'Europe/Istanbul']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('done, 132 invoice(s) for 2 member(s) (2 new)');
+    expect(first.stdout).toMatch(/refused 1\b/);
+    expect(whmcs.count('GetInvoices')).toBeGreaterThanOrEqual(2);
+
+    // 14:00 in Istanbul is 11:00 UTC: the addon's id for the payment.
+    const paid = await payload('whmcs:invoice:1001:paid:20260310T110000Z');
+    expect(paid).toMatchObject({
+      type: 'invoice.paid',
+      occurred_at: '2026-03-10T11:00:00.000Z',
+      client: { id: '1', email: 'client1@example.com', name: 'Ann Lee', locale: 'tr', currency: 'USD', status: 'active' },
+      invoice: {
+        id: '1001',
+        number: 'INV-1001',
+        currency: 'USD',
+        total: '90.00',
+        items: [{ id: '1', type: 'new', amount: '100.00', service_id: '501', product_id: '7', product_group: 'shared-hosting', billing_cycle: 'annually' }],
+      },
+    });
+    expect((await payload('whmcs:invoice:1002:paid:20260910T110000Z'))?.invoice.items[0].type).toBe('renewal');
+    expect(await payload('whmcs:invoice:1002:refund:77')).toMatchObject({ type: 'invoice.refunded', occurred_at: '2026-09-12T06:30:00.000Z', invoice: { id: '1002', refunded: '40.00' } });
+    expect(await app.plugin.db.knex('loyalty_events').where('external_id', 'like', 'whmcs:invoice:1003%').first()).toBeUndefined();
+
+    const ann = await app.plugin.db.repos.members.findByPanelClientId('1');
+    const invoices = await app.plugin.db.knex('loyalty_invoices').where({ member_id: ann?.id }).orderBy('invoice_id');
+    expect(invoices.map((i: { invoice_id: string; total_minor: unknown; refunded_minor: unknown }) => [i.invoice_id, Number(i.total_minor), Number(i.refunded_minor)])).toEqual([
+      ['1001', 9000, 0],
+      ['1002', 10000, 4000],
+    ]);
+    const eur = await app.plugin.db.repos.members.findByPanelClientId('2');
+    expect(Number((await app.plugin.db.knex('loyalty_invoices').where({ member_id: eur?.id }).count({ n: '*' }).first())?.n)).toBe(130);
+    const refused = fs.readFileSync(path.join(dir, 'whmcs-history.refused.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; reasons: Array<{ path: string; message: string }> });
+    expect(refused).toEqual([{ line: 133, id: 'whmcs:invoice:3001', reasons: [{ path: 'client.currency', message: 'client 3 has no currency code in WHMCS' }] }]);
+    await expectBalancesConsistent(app.plugin);
+
+    const before = await app.plugin.db.knex('loyalty_ledger').count({ n: '*' }).first();
+    const again = await run(['--from', 'whmcs', '--time-zone', 'Europe/Istanbul']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('done, 0 invoice(s)');
+    // The 132 payments and the refund, each found in the inbox.
+    expect(again.stdout).toMatch(/duplicates 133\b/);
+    expect(await app.plugin.db.knex('loyalty_ledger').count({ n: '*' }).first()).toEqual(before);
+  }, 60_000);
+
+  it('refuses a bad command line, a missing API and a refused credential, saying what to do', async () => {
+    const usage = await run(['--from', 'blesta']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--from must be whmcs');
+    expect((await run(['--from', 'whmcs', '--file', 'x.jsonl'])).stderr).toContain('leave out --file');
+    expect((await run(['--from', 'whmcs', '--time-zone', 'Mars/Olympus'])).code).toBe(2);
+
+    const unset = await run(['--from', 'whmcs'], { WHMCS_API_URL: null, WHMCS_API_IDENTIFIER: null, WHMCS_API_SECRET: null });
+    expect(unset.code).toBe(4);
+    expect(unset.stderr).toContain('WHMCS_API_URL, WHMCS_API_IDENTIFIER and WHMCS_API_SECRET');
+
+    const denied = await run(['--from', 'whmcs'], { WHMCS_API_SECRET: 'wrong-secret' });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain('Authentication Failed');
+  }, 60_000);
+});
