@@ -1,3 +1,4 @@
+import type { Tx } from '../db/unit-of-work';
 import { annualReference, monthDaysCelebratedOn, parseDay, yearsCompleted, type AnnualAward } from '../domain/annual-awards';
 import { creditExpiry, programFromSettings } from '../domain/program';
 import type { Settings } from '../domain/settings';
@@ -54,11 +55,18 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
       if (last === undefined) break;
       if (last <= afterId) throw new Error(`${NAME} made no progress past member ${afterId}`);
       for (const id of ids) {
-        const points = ctx.dryRun ? await preview(ctx, id, current.award, day, settings) : await award(ctx, id, current.award, day, year, settings);
-        if (points > 0) {
-          counts[current.award]++;
-          counts.points += points;
+        const counted = (points: number) => ({ ...counts, [current.award]: (counts[current.award] ?? 0) + 1, points: (counts.points ?? 0) + points });
+        if (ctx.dryRun) {
+          const points = await preview(ctx, id, current.award, day, settings);
+          if (points > 0) Object.assign(counts, counted(points));
+          continue;
         }
+        // The award and its count commit together: a kill after the commit resumes after this member.
+        const tally = await award(ctx, id, current.award, day, year, settings, (points, tx) => {
+          const next = counted(points);
+          return ctx.checkpoint(`${stage}|${id}`, next, tx).then(() => next);
+        });
+        if (tally) Object.assign(counts, tally);
       }
       afterId = last;
       await ctx.checkpoint(`${stage}|${afterId}`, counts);
@@ -73,13 +81,22 @@ function pointsFor(award: AnnualAward, joinedAt: Date, day: string, settings: Se
   return settings.anniversary_bonus.points_per_year * yearsCompleted(joinedAt.toISOString().slice(0, 10), day);
 }
 
-async function award(ctx: JobContext, memberId: number, kind: AnnualAward, day: string, year: number, settings: Settings): Promise<number> {
+/** Gives one member their bonus; `record` counts it in the same transaction. Null when there was nothing to give. */
+async function award<T>(
+  ctx: JobContext,
+  memberId: number,
+  kind: AnnualAward,
+  day: string,
+  year: number,
+  settings: Settings,
+  record: (points: number, tx: Tx) => Promise<T>,
+): Promise<T | null> {
   return ctx.deps.db.transaction(async (tx) => {
     const account = await MemberAccount.lock(tx, { id: memberId });
-    if (!account) return 0;
+    if (!account) return null;
     const points = pointsFor(kind, account.member.joinedAt, day, settings);
-    if (points <= 0) return 0;
-    if (!(await tx.repos.annualAwards.claim(memberId, kind, year, points, tx.now))) return 0;
+    if (points <= 0) return null;
+    if (!(await tx.repos.annualAwards.claim(memberId, kind, year, points, tx.now))) return null;
     await account.credit({
       kind: 'bonus',
       points,
@@ -92,7 +109,7 @@ async function award(ctx: JobContext, memberId: number, kind: AnnualAward, day: 
       // The program's expiry policy, as for any earning (inactivity included).
       ...creditExpiry(programFromSettings(settings), tx.now),
     });
-    return points;
+    return record(points, tx);
   });
 }
 

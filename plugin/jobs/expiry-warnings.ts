@@ -10,6 +10,8 @@ const NAME = 'expiry-warnings';
 const BATCH = 500;
 /** Lines an email lists; the total covers them all. */
 const LINES = 10;
+/** Before every lot: the first batch's position. */
+const START: InstantPosition = { at: new Date(0), id: 0 };
 
 /**
  * Tells members about points that expire within a threshold (`expiry_warning_days`, default
@@ -46,12 +48,18 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
         counts.members++;
         continue;
       }
-      const warned = await db.transaction((tx) => warnMember(tx, ctx, id, thresholds, period, channel));
-      if (warned.lots === 0) continue;
-      counts.members++;
-      counts.lots += warned.lots;
-      if (warned.email === 'queued') counts.emails++;
-      if (warned.email === 'no_address') counts.no_address++;
+      const tally = await db.transaction(async (tx) => {
+        const warned = await warnMember(tx, ctx, id, thresholds, period, channel);
+        if (warned.lots === 0) return null;
+        const next = { ...counts, members: counts.members + 1, lots: counts.lots + warned.lots };
+        if (warned.email === 'queued') next.emails++;
+        if (warned.email === 'no_address') next.no_address++;
+        // Counted in the member's own transaction, at the batch's start: a kill after this
+        // commit resumes the batch, finds this member warned already, and still counts them.
+        await ctx.checkpoint(encodeInstant(after ?? START), next, tx);
+        return next;
+      });
+      if (tally) Object.assign(counts, tally);
     }
     after = next;
     await ctx.checkpoint(encodeInstant(after), counts);

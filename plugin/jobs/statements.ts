@@ -74,9 +74,14 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
           next: tier.next && { name: tier.next.name, toGo: formatMoney(locale, { currency: tier.settings.baseCurrency, minor: tier.toNextMinor }) },
         },
       };
-      const outcome = await db.transaction((tx) => ctx.deps.emails.queue(tx, channel, { member, template: 'statement', period, model }));
-      if (outcome === 'queued') counts.emails++;
-      if (outcome === 'already_queued') counts.already++;
+      // The email and its count commit together: a kill after the commit resumes after this member.
+      const tally = await db.transaction(async (tx) => {
+        const outcome = await ctx.deps.emails.queue(tx, channel, { member, template: 'statement', period, model });
+        const next = { ...counts, emails: counts.emails + (outcome === 'queued' ? 1 : 0), already: counts.already + (outcome === 'already_queued' ? 1 : 0) };
+        await ctx.checkpoint(String(id), next, tx);
+        return next;
+      });
+      Object.assign(counts, tally);
     }
     afterId = last;
     await ctx.checkpoint(String(afterId), counts);

@@ -156,6 +156,30 @@ describe('expiry-warnings job', () => {
     }
   });
 
+  it("killed between a member's commit and its batch's end, the resumed run still counts that member", async () => {
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push(await memberWith([{ points: 3, days: 2 + i }]));
+    const job = expiryWarningsJob({ batchSize: 2 });
+    const context = { ...QUIET_JOB_CONTEXT, deps: testJobDeps(app.plugin), now: now(), period: `kill-${++n}`, dryRun: false };
+    // What commits is kept; the process dies when it reaches its first batch's end.
+    let saved = { marker: null as string | null, counts: {} as Record<string, number> };
+    const killed = new Error('killed');
+    await expect(
+      job.run({
+        ...context,
+        resume: saved,
+        checkpoint: async (marker, counts, tx) => {
+          if (!tx) throw killed;
+          saved = { marker, counts };
+        },
+      }),
+    ).rejects.toBe(killed);
+    expect(saved.counts.members).toBeGreaterThan(0);
+    const resumed = await job.run({ ...context, resume: saved, checkpoint: async () => undefined });
+    expect(resumed).toMatchObject({ members: ids.length, lots: ids.length, emails: ids.length });
+    for (const id of ids) expect(await emailsTo(id)).toHaveLength(1);
+  });
+
   it('a dry run reports and writes nothing', async () => {
     const id = await memberWith([{ points: 10, days: 5 }]);
     const outcome = await app.plugin.jobs.run('expiry-warnings', { period: `dry-${++n}`, dryRun: true });

@@ -37,9 +37,12 @@ export async function runUntilFirstCheckpoint(
     .run({
       ...context,
       resume: { marker: null, counts: {} },
-      checkpoint: async (marker, counts) => {
+      checkpoint: async (marker, counts, tx) => {
+        if (saved !== null) throw killed;
         saved = { marker, counts };
-        throw killed;
+        // A checkpoint inside the work's transaction commits with it: the kill comes after,
+        // before anything else is recorded.
+        if (!tx) throw killed;
       },
     })
     .then(
