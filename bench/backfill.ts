@@ -13,6 +13,8 @@
  *   BENCH_INVOICES=N    another size (clients default to a tenth), e.g. 100000 for a first look
  *   BENCH_ROUNDS=N      rounds (default 3; the full size takes minutes a round)
  *   BENCH_PROFILE=dir   run the CLI under node --cpu-prof into dir and print where its CPU went
+ *   BENCH_BUFFER_POOL_MB InnoDB buffer pool for the run (default 2048, as a server for 100k
+ *                       members would have; the server's own is restored after; 0 keeps it)
  *
  * Each round: a fresh database, migrated; the compiled CLI, with the node flags of the
  * `backfill` script in package.json (as `npm run backfill` runs it), imports the generated JSON-lines history in its own process, timed from
@@ -36,7 +38,7 @@ import { historyInvoice } from '../test/support/history';
 import { findMysqldPid, snapshot } from './lib/counters';
 import { summariseProfile } from './lib/profile';
 import { fmt, log, table, warn } from './lib/log';
-import { connectionOptions, databaseUrl, isLocal, scalar, serverUrl } from './lib/mariadb';
+import { connectionOptions, databaseUrl, isLocal, scalar, serverUrl, sizeBufferPool } from './lib/mariadb';
 import { BenchRun } from './lib/run';
 import { SECRETS } from './lib/secrets';
 
@@ -50,6 +52,7 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? Math.max(1, Math.round(INVOI
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (SMOKE ? 1 : 3));
 /** A directory for the backfill process's .cpuprofile (node --cpu-prof), summarised after each round. */
 const PROFILE_DIR = process.env.BENCH_PROFILE;
+const BUFFER_POOL_MB = Number(process.env.BENCH_BUFFER_POOL_MB ?? 2048);
 const TARGET_S = 60;
 const TARGET_RSS_MB = 150;
 const RAW_ROWS_PER_INSERT = 2_000;
@@ -211,11 +214,13 @@ async function round(admin: mysql.Connection, run: BenchRun, file: string, mysql
 async function main(): Promise<void> {
   const run = new BenchRun({ watchdogMs: SMOKE ? 300_000 : 60 * 60_000, serverGraceMs: 0, keepTmpDir: false });
   let failed = false;
+  let restorePool: (() => Promise<void>) | undefined;
   try {
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: npm run bench:backfill builds it first (npm run build)`);
     run.tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hr-bench-backfill-'));
     const admin = await mysql.createConnection({ ...connectionOptions(BASE_URL), multipleStatements: false });
     run.admin = admin;
+    restorePool = await sizeBufferPool(admin, SMOKE ? 0 : BUFFER_POOL_MB, log);
     const file = path.join(run.tmpDir, 'history.jsonl');
     log(`generating ${INVOICES.toLocaleString('en')} invoices of ${CLIENTS.toLocaleString('en')} clients${SMOKE ? ' (smoke)' : ''}`);
     await writeHistory(file);
@@ -264,6 +269,7 @@ async function main(): Promise<void> {
     warn(`failed: ${(err as Error).stack ?? String(err)}`);
     failed = true;
   } finally {
+    await restorePool?.().catch((err: Error) => warn(`could not restore the buffer pool: ${err.message}`));
     await run.cleanup();
     run.done();
   }

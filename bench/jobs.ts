@@ -33,7 +33,7 @@ import { Progress } from '../plugin/lib/progress';
 import { createLogger } from '../plugin/logger';
 import { findMysqldPid, snapshot, type Snapshot } from './lib/counters';
 import { fmt, log, table, warn } from './lib/log';
-import { connectionOptions, databaseUrl, isLocal, scalar, serverUrl } from './lib/mariadb';
+import { connectionOptions, databaseUrl, isLocal, scalar, serverUrl, sizeBufferPool } from './lib/mariadb';
 import { BenchRun } from './lib/run';
 import { SECRETS } from './lib/secrets';
 
@@ -180,12 +180,7 @@ async function main(): Promise<void> {
   try {
     const admin = await mysql.createConnection({ ...connectionOptions(BASE_URL), multipleStatements: false });
     run.admin = admin;
-    const poolBefore = await scalar(admin, 'SELECT @@innodb_buffer_pool_size');
-    if (BUFFER_POOL_MB > 0 && !SMOKE) {
-      await admin.query(`SET GLOBAL innodb_buffer_pool_size = ${BUFFER_POOL_MB * 1024 * 1024}`);
-      restorePool = () => admin.query(`SET GLOBAL innodb_buffer_pool_size = ${poolBefore}`).then(() => undefined);
-    }
-    log(`InnoDB buffer pool ${fmt((await scalar(admin, 'SELECT @@innodb_buffer_pool_size')) / 1048576)} MB (the server's: ${fmt(poolBefore / 1048576)} MB)`);
+    restorePool = await sizeBufferPool(admin, SMOKE ? 0 : BUFFER_POOL_MB, log);
     await run.freshDatabase(admin, DB);
     await admin.query(`USE \`${DB}\``);
     if ((await scalar(admin, 'SELECT COUNT(*) FROM seq_1_to_3').catch(() => NaN)) !== 3) {

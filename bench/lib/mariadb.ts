@@ -49,3 +49,17 @@ export async function scalar(admin: mysql.Connection, sql: string): Promise<numb
   const [rows] = await admin.query<mysql.RowDataPacket[]>(sql);
   return Number(Object.values(rows[0] ?? {})[0] ?? NaN);
 }
+
+/**
+ * Sizes InnoDB's buffer pool for a run (`SET GLOBAL`, MariaDB ≥ 10.2 resizes it live), as a
+ * server holding that many members would be sized; returns what puts the server's own back.
+ * 0 leaves it as it is. The log line says both, so a reader sees what the figures were taken with.
+ */
+export async function sizeBufferPool(admin: mysql.Connection, mb: number, log: (line: string) => void): Promise<() => Promise<void>> {
+  const before = await scalar(admin, 'SELECT @@innodb_buffer_pool_size');
+  if (mb > 0) await admin.query(`SET GLOBAL innodb_buffer_pool_size = ${Math.round(mb) * 1024 * 1024}`);
+  log(`InnoDB buffer pool ${Math.round((await scalar(admin, 'SELECT @@innodb_buffer_pool_size')) / 1048576)} MB (the server's: ${Math.round(before / 1048576)} MB)`);
+  return async () => {
+    if (mb > 0) await admin.query(`SET GLOBAL innodb_buffer_pool_size = ${before}`);
+  };
+}

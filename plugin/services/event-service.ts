@@ -218,8 +218,10 @@ export class EventService {
         source,
         deliveries.map((d) => d.event.id),
       );
-      const ids = new Set<string>();
-      const fresh = deliveries.filter((d) => !inInbox.has(d.event.id) && !ids.has(d.event.id) && ids.add(d.event.id));
+      // The first delivery of each id not in the inbox yet; the others are answered alone after the commit.
+      const firsts = new Map<string, Delivery>();
+      for (const d of deliveries) if (!inInbox.has(d.event.id) && !firsts.has(d.event.id)) firsts.set(d.event.id, d);
+      const fresh = [...firsts.values()];
       const plan = await handle(tx, fresh, snapshot, known);
       const applied = fresh.flatMap((d, i) => {
         const decided = plan.decided[i];
