@@ -60,10 +60,14 @@ describe('WhmcsApiClient against recorded WHMCS answers', () => {
   });
 
   it('reads a client nested under `client` and flattened at the top level alike', async () => {
-    const nested = await recorded({ GetClientsDetails: { body: '{"result":"success","userid":42,"client":{"id":42,"email":"a@example.com","currency_code":"eur","groupid":3}}' } });
-    const flat = await recorded({ GetClientsDetails: { body: '{"result":"success","userid":"42","id":"42","email":"a@example.com","currency_code":"EUR","groupid":"3"}' } });
+    const nested = await recorded({
+      GetClientsDetails: { body: '{"result":"success","userid":42,"client":{"id":42,"email":"a@example.com","currency_code":"eur","groupid":3,"firstname":"Ann","lastname":"Lee","language":"turkish","status":"Active"}}' },
+    });
+    const flat = await recorded({
+      GetClientsDetails: { body: '{"result":"success","userid":"42","id":"42","email":"a@example.com","currency_code":"EUR","groupid":"3","fullname":"Ann Lee","language":"turkish","status":"Active"}' },
+    });
     try {
-      const expected = { id: '42', email: 'a@example.com', currencyCode: 'EUR', groupId: '3' };
+      const expected = { id: '42', email: 'a@example.com', currencyCode: 'EUR', groupId: '3', name: 'Ann Lee', language: 'turkish', status: 'Active' };
       expect(await client(nested.base).getClientsDetails('42')).toEqual(expected);
       expect(await client(flat.base).getClientsDetails('42')).toEqual(expected);
     } finally {
@@ -88,9 +92,32 @@ describe('WhmcsApiClient against recorded WHMCS answers', () => {
   });
 
   it('reads invoice lines nested under items.item, one or several', async () => {
-    const one = await recorded({ GetInvoice: { body: '{"result":"success","invoiceid":"9","userid":"42","status":"Unpaid","items":{"item":{"id":"1","type":"Hosting","description":"Plan","amount":"10.00"}}}' } });
+    const one = await recorded({
+      GetInvoice: {
+        body:
+          '{"result":"success","invoiceid":"9","invoicenum":"","userid":"42","date":"2026-03-10","datepaid":"2026-03-10 14:00:00","subtotal":"10.00","credit":"0.00","tax":"0.00","tax2":"0.00","status":"Paid",' +
+          '"items":{"item":{"id":"1","type":"Hosting","relid":"501","description":"Plan","amount":"10.00"}},' +
+          '"transactions":{"transaction":[{"id":"76","date":"2026-03-10 14:00:00","amountin":"10.00","amountout":"0.00","refundid":"0"},{"id":"77","date":"2026-03-11 09:00:00","amountin":"0.00","amountout":"4.00","refundid":"76"}]}}',
+      },
+    });
     try {
-      expect(await client(one.base).getInvoice('9')).toEqual({ id: '9', clientId: '42', status: 'Unpaid', items: [{ id: '1', type: 'Hosting', description: 'Plan', amount: '10.00' }] });
+      expect(await client(one.base).getInvoice('9')).toEqual({
+        id: '9',
+        clientId: '42',
+        status: 'Paid',
+        items: [{ id: '1', type: 'Hosting', relId: '501', description: 'Plan', amount: '10.00' }],
+        number: '',
+        date: '2026-03-10',
+        datePaid: '2026-03-10 14:00:00',
+        subtotal: '10.00',
+        tax: '0.00',
+        tax2: '0.00',
+        credit: '0.00',
+        transactions: [
+          { id: '76', date: '2026-03-10 14:00:00', amountOut: '0.00', refundId: '0' },
+          { id: '77', date: '2026-03-11 09:00:00', amountOut: '4.00', refundId: '76' },
+        ],
+      });
     } finally {
       await one.close();
     }
