@@ -60,7 +60,6 @@ export function fresh(clientId: string, account: MemberAccount | null, member?: 
   };
 }
 
-
 /** What a first payment does: its answer, its invoice row and its credits. */
 export interface FirstPayment {
   outcome: { points: number; detail?: string };
@@ -73,12 +72,12 @@ export interface FirstPayment {
  * in memory from the member's state, which it moves on (caps, spend, tier) for the next payment.
  */
 export function decideFirstPayment(
-event: BillingEvent,
-state: MemberState,
-award: AwardMode,
-snapshot: ProgramSnapshot,
-now: Date,
-months: string[],
+  event: BillingEvent,
+  state: MemberState,
+  award: AwardMode,
+  snapshot: ProgramSnapshot,
+  now: Date,
+  months: string[],
 ): FirstPayment {
   const { program, tiers, tierSettings } = snapshot;
   const invoice = event.invoice as NonNullable<BillingEvent['invoice']>;
