@@ -156,35 +156,40 @@ export class MemberRepository {
   }
 
   /**
-   * `lockMany`, with what a payment needs of each member read by the same statement: their
-   * qualifying spend in `months`, and when their earliest pending lot comes due. The subqueries
-   * are plain reads of rows only a holder of the member's lock writes.
+   * What a payment needs of members it holds locked (`lockMany` first): their qualifying spend
+   * in `months`, and when their earliest pending lot comes due. Not folded into the locking
+   * statement: its subqueries would be consistent reads, and the one view a statement reads
+   * through can predate a lock it then waits for, missing what the lock's holder committed.
    */
-  async lockManyWithSpend(
+  async paymentFacts(
     ids: readonly number[],
     months: readonly string[],
-  ): Promise<Array<{ member: Member; spend: Array<{ month: string; amountMinor: number }>; nextReleaseAt: Date | null }>> {
-    if (ids.length === 0) return [];
+  ): Promise<Map<number, { spend: Array<{ month: string; amountMinor: number }>; nextReleaseAt: Date | null }>> {
+    if (ids.length === 0) return new Map();
     const mysql = this.db.client.config.client === 'mysql2';
     const pair = mysql ? "concat(s.month, ':', s.amount_minor)" : "s.month || ':' || s.amount_minor";
     const inList = (n: number) => Array.from({ length: n }, () => '?').join(', ');
     const result: unknown = await this.db.raw(
-      `select m.*,
+      `select m.id,
          (select min(l.available_at) from loyalty_lots l where l.member_id = m.id and l.pending = 1) as next_release_at,
          (select group_concat(${pair}) from loyalty_spend_months s where s.member_id = m.id and s.month in (${inList(months.length)})) as spend_months
-       from ${MEMBERS} m where m.id in (${inList(ids.length)}) order by m.id${mysql ? ' for update' : ''}`,
+       from ${MEMBERS} m where m.id in (${inList(ids.length)})`,
       [...months, ...ids],
     );
     const rows = (mysql ? (result as [unknown[]])[0] : result) as Array<Record<string, unknown>>;
-    return rows.map((r) => ({
-      member: toMember(r),
-      spend: String(r.spend_months ?? '')
-        .split(',')
-        .filter((p) => p !== '')
-        .map((p) => ({ month: p.slice(0, p.indexOf(':')), amountMinor: toInt(p.slice(p.indexOf(':') + 1)) }))
-        .sort((a, b) => (a.month < b.month ? -1 : 1)),
-      nextReleaseAt: toDateOrNull(r.next_release_at),
-    }));
+    return new Map(
+      rows.map((r) => [
+        toInt(r.id),
+        {
+          spend: String(r.spend_months ?? '')
+            .split(',')
+            .filter((p) => p !== '')
+            .map((p) => ({ month: p.slice(0, p.indexOf(':')), amountMinor: toInt(p.slice(p.indexOf(':') + 1)) }))
+            .sort((a, b) => (a.month < b.month ? -1 : 1)),
+          nextReleaseAt: toDateOrNull(r.next_release_at),
+        },
+      ]),
+    );
   }
 
   /** Several members' balances at once (a job's batch; each already locked). */

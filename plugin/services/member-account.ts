@@ -164,21 +164,23 @@ export class MemberAccount {
   }
 
   /**
-   * `lockMany` for a batch of payments: with each member, their spend in `months` and whether
-   * a pending lot of theirs is due for release by now, read by the same statement.
+   * `lockMany` for a batch of payments, with each member's spend in `months` and whether a
+   * pending lot of theirs is due for release by now, read once every lock is held.
    */
   static async lockManyWithSpend(
     tx: Tx,
     ids: readonly number[],
     months: readonly string[],
   ): Promise<Array<{ account: MemberAccount; spend: Array<{ month: string; amountMinor: number }>; releaseDue: boolean }>> {
-    const sorted = [...new Set(ids)].sort((a, b) => a - b);
-    if (sorted.some((id) => lockedIn.get(tx)?.has(id))) throw new Error('lockManyWithSpend needs members this transaction does not hold yet');
-    return (await tx.repos.members.lockManyWithSpend(sorted, months)).map(({ member, spend, nextReleaseAt }) => ({
-      account: MemberAccount.hold(tx, member, false),
-      spend,
-      releaseDue: nextReleaseAt !== null && nextReleaseAt <= tx.now,
-    }));
+    const accounts = await MemberAccount.lockMany(tx, ids);
+    const facts = await tx.repos.members.paymentFacts(
+      accounts.map((a) => a.current.id),
+      months,
+    );
+    return accounts.map((account) => {
+      const { spend = [], nextReleaseAt = null } = facts.get(account.current.id) ?? {};
+      return { account, spend, releaseDue: nextReleaseAt !== null && nextReleaseAt <= tx.now };
+    });
   }
 
   /**

@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
+import { windowMonths } from '../../plugin/domain/tiers';
 import { createLogger } from '../../plugin/logger';
+import { MemberAccount } from '../../plugin/services/member-account';
 import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, type TestApp } from '../support/harness';
 
 /**
@@ -142,14 +144,61 @@ describe('group commit of payments', () => {
       expect(logged.some((l) => l.msg === 'a batch of payments failed; applying each alone')).toBe(true);
       await expectBalancesConsistent(app.plugin);
       // Once the fault is gone, the panel's retry applies it.
-      await dropTrigger(k, app.db.dialect);
+      await dropTrigger(k);
       expect(await app.plugin.ingest(events[5] as Record<string, unknown>)).toMatchObject({ outcome: 'applied' });
     } finally {
-      await dropTrigger(k, app.db.dialect);
+      await dropTrigger(k);
     }
   });
 });
 
-async function dropTrigger(k: Knex, dialect: string): Promise<void> {
-  await k.raw(dialect === 'sqlite' ? 'DROP TRIGGER IF EXISTS gc_fault' : 'DROP TRIGGER IF EXISTS gc_fault');
+// SQLite has one writer: a transaction never waits for a member's lock there.
+(process.env.TEST_DATABASE_URL ? describe : describe.skip)('a batch waiting for a member held by another transaction', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+
+  it('reads the spend and pending lots that transaction committed, not what was there before it waited', async () => {
+    for (const c of ['gw-a', 'gw-b']) await app.plugin.ingest(invoicePaid({ id: `gw:${c}`, client: { id: c }, invoice: { id: `${c}-1`, total: '10.00', items: [] } }));
+    const k = app.plugin.db.knex;
+    const [a, b] = ((await k('loyalty_members').whereIn('panel_client_id', ['gw-a', 'gw-b']).orderBy('id').select('id')) as Array<{ id: number }>).map((r) => Number(r.id));
+    const months = windowMonths(app.clock.now());
+    // Another unit of work holds b, and adds to its spend and a pending lot due by now.
+    const other = await k.transaction();
+    try {
+      await other('loyalty_members').where({ id: b }).forUpdate().select('id');
+      await other('loyalty_spend_months').where({ member_id: b }).increment('amount_minor', 50_000);
+      await other('loyalty_lots').where({ member_id: b }).update({ pending: true, available_at: new Date(app.clock.now().getTime() - 1000) });
+      // The batch locks a (free), then waits for b.
+      const held = app.plugin.db.transaction((tx) => MemberAccount.lockManyWithSpend(tx, [b as number, a as number], months));
+      await waitForLockWait(k);
+      await other.commit();
+      const [forA, forB] = await held;
+      expect(forA?.account.member.id).toBe(a);
+      expect(forA?.spend).toEqual([{ month: months[0], amountMinor: 1000 }]);
+      expect(forA?.releaseDue).toBe(false);
+      expect(forB?.spend).toEqual([{ month: months[0], amountMinor: 51_000 }]);
+      expect(forB?.releaseDue).toBe(true);
+    } finally {
+      if (!other.isCompleted()) await other.rollback();
+    }
+  });
+});
+
+/** Until a statement of this database locking members is running (waiting, as nothing else runs). */
+async function waitForLockWait(k: Knex): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const [rows] = (await k.raw(
+      "select count(*) as n from information_schema.processlist where db = database() and command = 'Query' and info like 'select%loyalty_members%for update'",
+    )) as [Array<{ n: number }>];
+    if (Number(rows[0]?.n) > 0) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('no statement waited for the lock');
+}
+
+async function dropTrigger(k: Knex): Promise<void> {
+  await k.raw('DROP TRIGGER IF EXISTS gc_fault');
 }
