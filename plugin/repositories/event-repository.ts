@@ -80,19 +80,19 @@ export class EventRepository {
     events: ReadonlyArray<Omit<NewInboxEvent, 'source'> & { memberId: number; outcome: Outcome; points: number; detail?: string }>,
   ): Promise<Map<string, number>> {
     const rows = events.map((e) => ({
-        source,
-        external_id: e.externalId,
-        type: e.type,
-        occurred_at: e.occurredAt,
-        body_hash: e.bodyHash,
-        payload: e.payload,
-        member_id: e.memberId,
-        outcome: e.outcome,
-        points: e.points,
-        detail: e.detail ?? null,
-        received_at: e.receivedAt,
-        request_id: e.requestId ?? null,
-      }));
+      source,
+      external_id: e.externalId,
+      type: e.type,
+      occurred_at: e.occurredAt,
+      body_hash: e.bodyHash,
+      payload: e.payload,
+      member_id: e.memberId,
+      outcome: e.outcome,
+      points: e.points,
+      detail: e.detail ?? null,
+      received_at: e.receivedAt,
+      request_id: e.requestId ?? null,
+    }));
     // A single row's id is the one the engine reports; several are read back by their key.
     if (rows.length === 1) {
       const [id] = await this.db(EVENTS).insert(rows[0]);
