@@ -78,6 +78,27 @@ describe('concurrent deliveries', () => {
     expect(rows.map((r) => [Number(r.earned_points), Number(r.reversed_points), Number(r.refunded_minor)])).toEqual(Array(20).fill([100, 35, 3500]));
   });
 
+  it('payments that reach a tier only together, shuffled across many members: each member ends in the tier their spend reached', async () => {
+    // Three payments of 200.00 are 60,000 of qualifying spend, past Silver (50,000); any two are
+    // not. Whichever payment commits last must see the other two, however the deliveries were
+    // batched, waited for each other's locks or raced.
+    const clients = Array.from({ length: 30 }, (_, n) => `c-tier-race-${n}`);
+    const events = clients.flatMap((id) =>
+      [1, 2, 3].map((k) => invoicePaid({ client: { id }, invoice: { id: `${id}-${k}`, total: '200.00', items: [{ type: 'renewal', amount: '200.00' }] } })),
+    );
+    const results = await Promise.all(events.sort(() => Math.random() - 0.5).map((e) => app.send(e)));
+    expect(results.filter((r) => r.status !== 200).map((r) => [r.status, r.body])).toEqual([]);
+    const k = app.plugin.db.knex;
+    const rows = (await k('loyalty_members as m')
+      .join('loyalty_tiers as t', 't.id', 'm.tier_id')
+      .whereIn('m.panel_client_id', clients)
+      .select('m.panel_client_id', 't.name', 'm.tier_below_since')) as Array<{ panel_client_id: string; name: string; tier_below_since: unknown }>;
+    expect(rows.filter((r) => r.name !== 'Silver' || r.tier_below_since !== null)).toEqual([]);
+    expect(rows).toHaveLength(30);
+    const spend = (await k('loyalty_spend_months as s').join('loyalty_members as m', 'm.id', 's.member_id').whereIn('m.panel_client_id', clients).sum({ n: 's.amount_minor' }).first()) as { n: unknown };
+    expect(Number(spend.n)).toBe(30 * 60_000);
+  });
+
   it('mixed: many members, each event delivered three times at once', async () => {
     const events = Array.from({ length: 30 }, (_, n) => invoicePaid({ client: { id: `c-mix-${n % 6}` } }));
     const deliveries = events.flatMap((e) => [e, e, e]).sort(() => Math.random() - 0.5);
