@@ -99,6 +99,28 @@ describe('concurrent deliveries', () => {
     expect(Number(spend.n)).toBe(30 * 60_000);
   });
 
+  it('first payments of many members at once, each delivered twice: one first-purchase bonus a member', async () => {
+    const rules = await app.plugin.db.repos.rules.all();
+    for (const r of rules) if (r.type === 'first_purchase') await app.plugin.services.program.setRuleActive(r.id, true);
+    try {
+      const clients = Array.from({ length: 20 }, (_, n) => `c-first-race-${n}`);
+      const events = clients.flatMap((id) => [1, 2, 3].map((k) => invoicePaid({ client: { id }, invoice: { id: `${id}-${k}` } })));
+      const results = await Promise.all([...events, ...events].sort(() => Math.random() - 0.5).map((e) => app.send(e)));
+      expect(results.filter((r) => r.status !== 200).map((r) => [r.status, r.body])).toEqual([]);
+      const bonuses = (await app.plugin.db
+        .knex('loyalty_ledger as l')
+        .join('loyalty_members as m', 'm.id', 'l.member_id')
+        .whereIn('m.panel_client_id', clients)
+        .andWhere('l.reason_code', 'first_purchase')
+        .groupBy('m.panel_client_id')
+        .select('m.panel_client_id')
+        .count({ n: '*' })) as Array<{ panel_client_id: string; n: unknown }>;
+      expect(bonuses.map((b) => [b.panel_client_id, Number(b.n)]).sort()).toEqual(clients.map((c) => [c, 1]).sort());
+    } finally {
+      for (const r of rules) if (r.type === 'first_purchase') await app.plugin.services.program.setRuleActive(r.id, r.active);
+    }
+  });
+
   it('mixed: many members, each event delivered three times at once', async () => {
     const events = Array.from({ length: 30 }, (_, n) => invoicePaid({ client: { id: `c-mix-${n % 6}` } }));
     const deliveries = events.flatMap((e) => [e, e, e]).sort(() => Math.random() - 0.5);
