@@ -193,15 +193,16 @@ export class EventService {
       this.deps.logger?.warn({ err, events: deliveries.length }, 'a batch of payments failed; applying each alone');
       results = deliveries.map(() => null);
     }
-    await Promise.all(
-      batch.map(async (w, i) => {
-        try {
-          w.resolve(results[i] ?? (await this.ingestAlone(w.item)));
-        } catch (err) {
-          w.reject(err);
-        }
-      }),
-    );
+    // Those the batch left go alone now, each client's in the order they came.
+    const chains = new Map<string, Promise<void>>();
+    batch.forEach((w, i) => {
+      const result = results[i];
+      if (result) return w.resolve(result);
+      const client = w.item.event.client.id;
+      const alone = (chains.get(client) ?? Promise.resolve()).then(() => this.ingestAlone(w.item).then(w.resolve, w.reject));
+      chains.set(client, alone);
+    });
+    await Promise.all(chains.values());
   }
 
   private async applyPayments(source: string, deliveries: readonly Delivery[]): Promise<Array<IngestResult | null>> {
@@ -214,6 +215,9 @@ export class EventService {
     if (unknown.length > 0) for (const [client, id] of await this.db.repos.members.idsByPanelClientIds(unknown)) this.rememberMember(client, id);
     const known = new Map(clients.flatMap((c) => (this.memberIds.has(c) ? [[c, this.memberIds.get(c) as number] as const] : [])));
     const results = await this.db.transaction(async (tx) => {
+      // The known members locked first: an id whose delivery commits while we wait for its
+      // member is then read as in the inbox, and goes alone rather than failing the batch.
+      await MemberAccount.lockMany(tx, [...known.values()]);
       const inInbox = await tx.repos.events.bodyHashes(
         source,
         deliveries.map((d) => d.event.id),

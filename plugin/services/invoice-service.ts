@@ -35,8 +35,9 @@ type InvoiceInput = UseCaseContext & { invoice: Invoice };
 
 /**
  * `paidMany`'s decisions, before anything is written: each payment's result and member, or
- * null for a payment `paid` must take alone (its invoice has a refund or reversal on record,
- * or is in another currency).
+ * null for a payment `paid` must take alone: its invoice has a refund or reversal on record,
+ * or is in another currency than it was first paid in, or an earlier payment of the same member
+ * in the batch goes alone (the member's payments keep their order).
  */
 export interface PaymentPlan {
   decided: ReadonlyArray<{ result: UseCaseResult; account: MemberAccount } | null>;
@@ -158,7 +159,10 @@ export class InvoiceService {
       ]),
     );
 
-    const paidNow = new Set<string>();
+    /** Invoices this batch pays, with their currency. */
+    const paidNow = new Map<string, string>();
+    /** Members with a payment `paid` takes alone: their later ones follow it, to keep their order. */
+    const deferred = new Set<MemberState>();
     const planned: PlannedPayment[] = [];
     const decided = payments.map(({ event }, index) => {
       const invoice = event.invoice as Invoice;
@@ -166,9 +170,13 @@ export class InvoiceService {
       const account = state.account as MemberAccount;
       const key = `${state.memberId}\u0000${invoice.id}`;
       const row = rows.get(key);
-      if (row && (row.currency !== invoice.currency || !row.paidAt)) return null;
+      const currency = row?.currency ?? paidNow.get(key);
+      if (deferred.has(state) || (row && !row.paidAt) || (currency !== undefined && currency !== invoice.currency)) {
+        deferred.add(state);
+        return null;
+      }
       if (row?.paidAt || paidNow.has(key)) return { result: { outcome: 'applied' as const, points: 0, detail: 'already_paid' }, account };
-      paidNow.add(key);
+      paidNow.set(key, invoice.currency);
       const tier = tierOf(snapshot, state.tierId) ?? snapshot.tiers[0] ?? null;
       const payment = decideFirstPayment(event, state, 'points', snapshot, tx.now, months);
       planned.push({ ...payment, index, state, tier });

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { windowMonths } from '../../plugin/domain/tiers';
 import { createLogger } from '../../plugin/logger';
+import { EventService } from '../../plugin/services/event-service';
 import { MemberAccount } from '../../plugin/services/member-account';
 import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, type TestApp } from '../support/harness';
 
@@ -152,6 +153,54 @@ describe('group commit of payments', () => {
   });
 });
 
+describe('payments a batch must leave to go alone', () => {
+  let batched: TestApp;
+  let alone: TestApp;
+  beforeAll(async () => {
+    [batched, alone] = await Promise.all([startTestApp(), startTestApp({ config: { ingestBatchMax: 1 } })]);
+  });
+  afterAll(() => Promise.all([batched.close(), alone.close()]));
+
+  /**
+   * Each event's answer, sent all at once to the batching app and one at a time to the other.
+   * The first two are other clients' payments: they take both transactions in flight, so the
+   * rest wait and go as one batch.
+   */
+  async function bothWays(events: Array<Record<string, unknown>>): Promise<{ together: unknown[]; oneByOne: unknown[] }> {
+    const outcome = (app: TestApp) => (e: Record<string, unknown>) =>
+      app.plugin.ingest(e).then(
+        (r) => `${r.outcome}/${r.points}${r.detail ? `/${r.detail}` : ''}`,
+        (err: { status: number }) => err.status,
+      );
+    const together = await Promise.all(events.map(outcome(batched)));
+    const oneByOne: unknown[] = [];
+    for (const e of events) oneByOne.push(await outcome(alone)(e));
+    return { together, oneByOne };
+  }
+  const pay = (id: string, client: string, invoice: string, total: string, currency = 'USD') =>
+    invoicePaid({ id, client: { id: client }, invoice: { id: invoice, currency, total, items: [{ type: 'renewal', amount: total }] } });
+
+  it('refuses a second payment of an invoice in another currency, as one at a time does', async () => {
+    const { together, oneByOne } = await bothWays([pay('cur:warm:1', 'cw-1', 'CW1', '1.00'), pay('cur:warm:2', 'cw-2', 'CW2', '1.00'), pay('cur:1', 'cx', 'X-1', '50.00'), pay('cur:2', 'cx', 'X-1', '50.00', 'EUR')]);
+    expect(oneByOne[3]).toBe(422);
+    expect(together).toEqual(oneByOne);
+    expect(await batched.plugin.db.knex('loyalty_events').where({ external_id: 'cur:2' }).first()).toBeUndefined();
+  });
+
+  it("keeps a member's later payments after one that goes alone (a refund came before it)", async () => {
+    const refundFirst = { id: 'ord:refund', type: 'invoice.refunded', occurred_at: '2026-11-22T10:00:00Z', client: { id: 'ord-m' }, invoice: { id: 'R', currency: 'USD', total: '800.00', refunded: '100.00' } };
+    for (const app of [batched, alone]) {
+      for (const r of await app.plugin.db.repos.rules.all()) if (r.type === 'first_purchase') await app.plugin.services.program.setRuleActive(r.id, true);
+      await app.plugin.ingest(refundFirst);
+    }
+    // R alone takes the first-purchase bonus and lifts the member to Silver, so P earns at Silver's rate.
+    const { together, oneByOne } = await bothWays([pay('ord:warm:1', 'ow-1', 'OW1', '1.00'), pay('ord:warm:2', 'ow-2', 'OW2', '1.00'), pay('ord:1', 'ord-m', 'R', '800.00'), pay('ord:2', 'ord-m', 'P', '100.00')]);
+    expect(together).toEqual(oneByOne);
+    const balance = async (app: TestApp) => (await app.plugin.db.repos.members.findByPanelClientId('ord-m'))?.pointsAvailable;
+    expect(await balance(batched)).toBe(await balance(alone));
+  });
+});
+
 // SQLite has one writer: a transaction never waits for a member's lock there.
 (process.env.TEST_DATABASE_URL ? describe : describe.skip)('a batch waiting for a member held by another transaction', () => {
   let app: TestApp;
@@ -181,6 +230,55 @@ describe('group commit of payments', () => {
       expect(forA?.releaseDue).toBe(false);
       expect(forB?.spend).toEqual([{ month: months[0], amountMinor: 51_000 }]);
       expect(forB?.releaseDue).toBe(true);
+    } finally {
+      if (!other.isCompleted()) await other.rollback();
+    }
+  });
+});
+
+(process.env.TEST_DATABASE_URL ? describe : describe.skip)('a batch waiting for a member whose holder commits a redelivered id', () => {
+  let app: TestApp;
+  const logged: Array<Record<string, unknown>> = [];
+  beforeAll(async () => {
+    const logger = createLogger('debug', { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
+    app = await startTestApp({ logger });
+  });
+  afterAll(() => app.close());
+
+  it('answers the redelivery as a duplicate and commits the others together', async () => {
+    const clients = ['ri-held', ...Array.from({ length: 8 }, (_, i) => `ri-${i}`)];
+    for (const c of clients) await app.plugin.ingest(invoicePaid({ id: `ri:seed:${c}`, client: { id: c }, invoice: { id: `${c}-0`, total: '1.00', items: [] } }));
+    const k = app.plugin.db.knex;
+    const held = Number(((await k('loyalty_members').where({ panel_client_id: 'ri-held' }).first('id')) as { id: unknown }).id);
+    const redelivered = invoicePaid({ id: 'ri:pay:held', client: { id: 'ri-held' }, invoice: { id: 'ri-held-1', total: '10.00', items: [] } });
+    // Another unit of work holds the member while it writes the first delivery of that id.
+    const other = await k.transaction();
+    try {
+      await other('loyalty_members').where({ id: held }).forUpdate().select('id');
+      await other('loyalty_events').insert({
+        source: 'test',
+        external_id: redelivered.id,
+        type: 'invoice.paid',
+        occurred_at: new Date('2026-11-22T10:15:00Z'),
+        body_hash: EventService.bodyHash(redelivered),
+        payload: JSON.stringify(redelivered),
+        member_id: held,
+        outcome: 'applied',
+        points: 10,
+        received_at: new Date(),
+      });
+      logged.length = 0;
+      // Two payments take both transactions in flight; the rest wait and go as one batch.
+      const warm = [0, 1].map((i) => app.plugin.ingest(invoicePaid({ id: `ri:warm:${i}`, client: { id: `ri-warm-${i}` }, invoice: { id: `ri-warm-${i}`, total: '1.00', items: [] } })));
+      const others = clients.slice(1).map((c) => app.plugin.ingest(invoicePaid({ id: `ri:pay:${c}`, client: { id: c }, invoice: { id: `${c}-1`, total: '10.00', items: [] } })));
+      const redelivery = app.plugin.ingest(redelivered);
+      await Promise.all(warm);
+      await waitForLockWait(k);
+      await other.commit();
+      const answers = await Promise.all([...others, redelivery]);
+      expect(answers.map((a) => a.outcome)).toEqual([...Array(8).fill('applied'), 'duplicate']);
+      expect(logged.filter((l) => l.msg === 'a batch of payments failed; applying each alone')).toEqual([]);
+      expect(logged.filter((l) => l.msg === 'payments committed together').map((l) => [l.events, l.alone])).toContainEqual([9, 1]);
     } finally {
       if (!other.isCompleted()) await other.rollback();
     }
