@@ -175,9 +175,9 @@ export class EventService {
   /**
    * A batch of payments in one unit of work: the new ones decided and written set-based, each
    * answered once the commit holds it. Those the batch can't decide (already in the inbox, a
-   * second delivery of an id in the batch, an invoice with a refund on record) go alone after
-   * it; and if the batch fails, every payment goes alone, so one bad event gets its own answer
-   * and the others still apply.
+   * second delivery of an id in the batch, those `paidMany` leaves) go alone after it, each
+   * client's in arrival order; and if the batch fails, every payment goes alone, so one bad
+   * event gets its own answer and the others still apply.
    */
   private async ingestPayments(source: string, batch: ReadonlyArray<Waiting<Delivery, IngestResult>>): Promise<void> {
     const deliveries = batch.map((w) => w.item);
