@@ -103,6 +103,8 @@ export class EventService {
   private readonly queues = new Map<string, GroupCommit<Delivery, IngestResult>>();
   /** Member ids by panel client id, which never change: a batch of known payers skips looking them up. */
   private readonly memberIds = new Map<string, number>();
+  /** New clients a batch in flight is enrolling. */
+  private readonly enrolling = new Set<string>();
 
   constructor(
     private readonly db: Database,
@@ -206,14 +208,34 @@ export class EventService {
   }
 
   private async applyPayments(source: string, deliveries: readonly Delivery[]): Promise<Array<IngestResult | null>> {
-    const { handle } = this.deps.payments as NonNullable<typeof this.deps.payments>;
-    const snapshot = await this.deps.snapshot();
     // Through the pool, before the transaction: member ids never change, and the transaction
     // then locks by id, in id order (see `MemberAccount.lockMany`).
     const clients = [...new Set(deliveries.map((d) => d.event.client.id))];
     const unknown = clients.filter((c) => !this.memberIds.has(c));
     if (unknown.length > 0) for (const [client, id] of await this.db.repos.members.idsByPanelClientIds(unknown)) this.rememberMember(client, id);
     const known = new Map(clients.flatMap((c) => (this.memberIds.has(c) ? [[c, this.memberIds.get(c) as number] as const] : [])));
+    // A new client the other batch in flight is enrolling (a first order's invoices paid at
+    // once): enrolling them here too would fail this batch on the unique key. Their payments go
+    // alone after it, and find the member there.
+    const newClients = clients.filter((c) => !known.has(c));
+    const elsewhere = new Set(newClients.filter((c) => this.enrolling.has(c)));
+    const mine = newClients.filter((c) => !elsewhere.has(c));
+    for (const c of mine) this.enrolling.add(c);
+    try {
+      return await this.commitPayments(source, deliveries, known, elsewhere);
+    } finally {
+      for (const c of mine) this.enrolling.delete(c);
+    }
+  }
+
+  private async commitPayments(
+    source: string,
+    deliveries: readonly Delivery[],
+    known: ReadonlyMap<string, number>,
+    elsewhere: ReadonlySet<string>,
+  ): Promise<Array<IngestResult | null>> {
+    const { handle } = this.deps.payments as NonNullable<typeof this.deps.payments>;
+    const snapshot = await this.deps.snapshot();
     const results = await this.db.transaction(async (tx) => {
       // The known members locked first: an id whose delivery commits while we wait for its
       // member is then read as in the inbox, and goes alone rather than failing the batch.
@@ -224,7 +246,7 @@ export class EventService {
       );
       // The first delivery of each id not in the inbox yet; the others are answered alone after the commit.
       const firsts = new Map<string, Delivery>();
-      for (const d of deliveries) if (!inInbox.has(d.event.id) && !firsts.has(d.event.id)) firsts.set(d.event.id, d);
+      for (const d of deliveries) if (!inInbox.has(d.event.id) && !firsts.has(d.event.id) && !elsewhere.has(d.event.client.id)) firsts.set(d.event.id, d);
       const fresh = [...firsts.values()];
       const plan = await handle(tx, fresh, snapshot, known);
       const applied = fresh.flatMap((d, i) => {

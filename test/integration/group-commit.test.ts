@@ -117,6 +117,20 @@ describe('group commit of payments', () => {
     expect(Math.max(...batches)).toBeGreaterThanOrEqual(events.length - 2);
   });
 
+  it("enrols a new client once when their first order's invoices are paid at once, without failing a batch", async () => {
+    logged.length = 0;
+    // The first starts a batch at once, the second the other batch in flight: both find the client new.
+    const events = [1, 2, 3, 4].map((n) => invoicePaid({ id: `gc:new:${n}`, client: { id: 'gc-first-order' }, invoice: { id: `GFO-${n}`, total: '10.00', items: [] } }));
+    const answers = await Promise.all(events.map((e) => batched.plugin.ingest(e)));
+    expect(answers.map((a) => a.outcome)).toEqual(events.map(() => 'applied'));
+    const member = await batched.plugin.db.repos.members.findByPanelClientId('gc-first-order');
+    expect(member?.pointsLifetime).toBe(answers.reduce((sum, a) => sum + a.points, 0));
+    expect(logged.filter((l) => l.msg === 'a batch of payments failed; applying each alone')).toEqual([]);
+    const members = (await batched.plugin.db.knex('loyalty_members').where({ panel_client_id: 'gc-first-order' }).count({ n: '*' }).first()) as { n: unknown };
+    expect(Number(members.n)).toBe(1);
+    await expectBalancesConsistent(batched.plugin);
+  });
+
   it('gives a payment that fails in the database its own error, and applies the others', async () => {
     const app = batched;
     const k = app.plugin.db.knex;
