@@ -137,11 +137,13 @@ interface HistorySource {
   /** What the progress bar counts. */
   unit: string;
   refusedFile: string;
+  /** Read from the panel today rather than replayed (see `BackfillOptions.rereadFromPanel`). */
+  rereadFromPanel: boolean;
 }
 
 async function openHistory(input: Args['input'], config: PluginConfig, plugin: HostingRewardsPlugin): Promise<HistorySource> {
   if (input.from === 'file') {
-    return { rows: () => readHistory(input.file, input.format), total: () => countLines(input.file), unit: 'lines', refusedFile: `${input.file}.refused.jsonl` };
+    return { rows: () => readHistory(input.file, input.format), total: () => countLines(input.file), unit: 'lines', refusedFile: `${input.file}.refused.jsonl`, rereadFromPanel: false };
   }
   const { whmcsApiUrl: url, whmcsApiIdentifier: identifier, whmcsApiSecret: secret } = config;
   if (url === undefined || identifier === undefined || secret === undefined) {
@@ -152,7 +154,7 @@ async function openHistory(input: Args['input'], config: PluginConfig, plugin: H
   }
   const api = new WhmcsApiClient({ url, identifier, secret, accessKey: config.whmcsApiAccessKey, timeoutMs: config.whmcsApiTimeoutMs });
   const whmcs = new WhmcsHistory(api, { timeZone: input.timeZone ?? (await plugin.services.program.current()).timeZone });
-  return { rows: () => whmcs.rows(), total: () => whmcs.count(), unit: 'invoices', refusedFile: 'whmcs-history.refused.jsonl' };
+  return { rows: () => whmcs.rows(), total: () => whmcs.count(), unit: 'invoices', refusedFile: 'whmcs-history.refused.jsonl', rereadFromPanel: true };
 }
 
 /** `npm run backfill -- --file …`: for the provider installing the plugin, and for tests. */
@@ -181,7 +183,7 @@ async function main(argv: string[]): Promise<number> {
     const started = performance.now();
     const result = await plugin.services.backfill.run(
       history.rows(),
-      { award: args.award, since: args.since, dryRun: args.dryRun, batchSize: args.batchSize },
+      { award: args.award, since: args.since, dryRun: args.dryRun, batchSize: args.batchSize, rereadFromPanel: history.rereadFromPanel },
       {
         onRefused: (r) => refusals.write(r),
         onProgress: (lines, c) => {

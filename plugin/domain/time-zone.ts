@@ -82,6 +82,19 @@ function offsetAt(t: number, timeZone: string): number {
 }
 
 /**
+ * An instant as RFC 3339 in a zone's wall time with its offset, to the second
+ * (`2026-12-01T14:00:00+03:00`): how PHP's `DATE_RFC3339` writes it, as WHMCS's addon sends dates.
+ */
+export function rfc3339In(at: Date, timeZone: string): string {
+  const t = Math.floor(at.getTime() / 1000) * 1000;
+  const w = wallTime(new Date(t), timeZone);
+  const offset = Math.round(offsetAt(t, timeZone) / 60_000);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const sign = offset < 0 ? '-' : '+';
+  return `${String(w.year).padStart(4, '0')}-${two(w.month + 1)}-${two(w.day)}T${two(w.hour)}:${two(w.minute)}:${two(w.second)}${sign}${two(Math.floor(Math.abs(offset) / 60))}:${two(Math.abs(offset) % 60)}`;
+}
+
+/**
  * The instant a wall-clock time names in a zone. Fields may overflow (month 12 is January of
  * the next year), as with Date.UTC. A time skipped by a DST jump resolves to the instant
  * after the jump; a repeated one to its first occurrence.

@@ -35,9 +35,16 @@ const locale = z
 const isoDate = z.iso.date({ error: 'must be a date as YYYY-MM-DD' });
 const amount = z.string({ error: 'must be a decimal string such as "12.50"' });
 
+const email = z.email({ error: 'must be an email address' }).max(254);
+
+/** Whether the contract takes this as a client's email (an importer leaves out one it doesn't). */
+export function isContractEmail(value: string): boolean {
+  return email.safeParse(value).success;
+}
+
 const clientSchema = z.object({
   id: panelId,
-  email: z.email({ error: 'must be an email address' }).max(254).optional(),
+  email: email.optional(),
   name: z.string().max(190, 'must be at most 190 characters').optional(),
   locale: locale.optional(),
   currency: currency.optional(),

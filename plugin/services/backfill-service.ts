@@ -23,6 +23,12 @@ export interface BackfillOptions {
   dryRun?: boolean;
   /** Invoices per transaction. */
   batchSize?: number;
+  /**
+   * The history is read from the panel today, not replayed from what it sent (`--from whmcs`):
+   * an event id already in the inbox is that event, a duplicate, even where today's body
+   * differs from the one sent live (a client's email changed since, a product renamed).
+   */
+  rereadFromPanel?: boolean;
 }
 
 /** One row of a history file: a canonical event's JSON, or a row the reader could not make one of. */
@@ -372,7 +378,7 @@ export class BackfillService {
       const state = states.get(event.client.id) as MemberState;
       const firstHash = inInbox.get(event.id) ?? seenIds.get(event.id);
       if (firstHash !== undefined) {
-        if (firstHash === item.bodyHash) result.counts.duplicates = (result.counts.duplicates ?? 0) + 1;
+        if (firstHash === item.bodyHash || (options.rereadFromPanel && inInbox.has(event.id))) result.counts.duplicates = (result.counts.duplicates ?? 0) + 1;
         else refusals.push({ line: item.line, id: event.id, reasons: [{ path: 'id', message: 'was already used for a different event body' }] });
         continue;
       }
@@ -512,6 +518,10 @@ export class BackfillService {
       else counts.live++;
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
+      if (options.rereadFromPanel && err.code === 'event_id_conflict') {
+        counts.duplicates++;
+        return;
+      }
       await refuse({ line: item.line, id: item.event.id, reasons: err.fields?.length ? err.fields : [{ path: '', message: err.message }] });
     }
   }

@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { WhmcsApiClient } from '../../plugin/panels/whmcs/whmcs-api-client';
+import { WhmcsHistory } from '../../plugin/panels/whmcs/whmcs-history';
 import { FakeWhmcs } from '../support/fake-whmcs';
 import { expectBalancesConsistent, startTestApp, TEST_SECRETS, type TestApp } from '../support/harness';
 
@@ -108,13 +110,11 @@ describe('npm run backfill -- --from whmcs', () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('done, 132 invoice(s) for 2 member(s) (2 new)');
     expect(first.stdout).toMatch(/refused 1\b/);
-    expect(whmcs.count('GetInvoices')).toBeGreaterThanOrEqual(2);
-
-    // 14:00 in Istanbul is 11:00 UTC: the addon's id for the payment.
+    // 14:00 in Istanbul is 11:00 UTC: the addon's id for the payment, and its date as the addon writes it.
     const paid = await payload('whmcs:invoice:1001:paid:20260310T110000Z');
     expect(paid).toMatchObject({
       type: 'invoice.paid',
-      occurred_at: '2026-03-10T11:00:00.000Z',
+      occurred_at: '2026-03-10T14:00:00+03:00',
       client: { id: '1', email: 'client1@example.com', name: 'Ann Lee', locale: 'tr', currency: 'USD', status: 'active' },
       invoice: {
         id: '1001',
@@ -125,7 +125,7 @@ describe('npm run backfill -- --from whmcs', () => {
       },
     });
     expect((await payload('whmcs:invoice:1002:paid:20260910T110000Z'))?.invoice.items[0].type).toBe('renewal');
-    expect(await payload('whmcs:invoice:1002:refund:77')).toMatchObject({ type: 'invoice.refunded', occurred_at: '2026-09-12T06:30:00.000Z', invoice: { id: '1002', refunded: '40.00' } });
+    expect(await payload('whmcs:invoice:1002:refund:77')).toMatchObject({ type: 'invoice.refunded', occurred_at: '2026-09-12T09:30:00+03:00', invoice: { id: '1002', refunded: '40.00' } });
     expect(await app.plugin.db.knex('loyalty_events').where('external_id', 'like', 'whmcs:invoice:1003%').first()).toBeUndefined();
 
     const ann = await app.plugin.db.repos.members.findByPanelClientId('1');
@@ -147,6 +147,19 @@ describe('npm run backfill -- --from whmcs', () => {
     // The 132 payments and the refund, each found in the inbox.
     expect(again.stdout).toMatch(/duplicates 133\b/);
     expect(await app.plugin.db.knex('loyalty_ledger').count({ n: '*' }).first()).toEqual(before);
+
+    // Read again after the client's email changed in WHMCS: the bodies differ from what was
+    // sent, the ids name the same payments and refund: duplicates, not refusals.
+    const client1 = whmcs.clients.get('1') as { email: string };
+    const email = client1.email;
+    client1.email = 'ann.new@example.com';
+    try {
+      const changed = await run(['--from', 'whmcs', '--time-zone', 'Europe/Istanbul']);
+      expect(changed.stdout).toMatch(/duplicates 133\b/);
+      expect(changed.stdout).toMatch(/refused 1\b/);
+    } finally {
+      client1.email = email;
+    }
   }, 60_000);
 
   it('refuses a bad command line, a missing API and a refused credential, saying what to do', async () => {
@@ -164,4 +177,69 @@ describe('npm run backfill -- --from whmcs', () => {
     expect(denied.code).toBe(1);
     expect(denied.stderr).toContain('Authentication Failed');
   }, 60_000);
+});
+
+describe('WhmcsHistory', () => {
+  let whmcs: FakeWhmcs;
+  beforeEach(async () => {
+    whmcs = await new FakeWhmcs().start();
+    whmcs.addClient(1, 'USD');
+  });
+  afterEach(() => whmcs.stop());
+  const history = (pageSize = 500) =>
+    new WhmcsHistory(new WhmcsApiClient({ url: whmcs.url, ...whmcs.credentials, timeoutMs: 1000 }), { timeZone: 'UTC', pageSize, retryDelayMs: 1 });
+  const paid = (id: number, datepaid: string, status = 'Paid') =>
+    Object.assign(whmcs.addInvoice(id, 1, status, [{ id, type: 'Other', relid: 0, description: 'x', amount: '10.00', taxed: 0 }]), { date: datepaid, datepaid, subtotal: '10.00' });
+  const ids = async (h: WhmcsHistory) => {
+    const out: string[] = [];
+    for await (const row of h.rows()) out.push('json' in row ? String((row.json as { invoice: { id: string } }).invoice.id) : `refused ${row.id}: ${row.problems.map((p) => p.message).join()}`);
+    return out;
+  };
+
+  it('yields payments in the order they were paid, not by invoice id', async () => {
+    paid(1, '2026-05-01 10:00:00');
+    paid(2, '2026-03-01 10:00:00');
+    paid(3, '2026-04-01 10:00:00');
+    paid(4, '2026-03-01 10:00:00');
+    whmcs.addInvoice(5, 1, 'Unpaid');
+    const h = history();
+    expect(await h.count()).toBe(4);
+    expect(await ids(h)).toEqual(['2', '4', '3', '1']);
+  });
+
+  it('skips no paid invoice when invoices change status between pages', async () => {
+    for (let i = 1; i <= 250; i++) paid(i, '2026-03-01 10:00:00');
+    // After the first page, two invoices it held stop being paid (refunded, cancelled).
+    let pages = 0;
+    const api = new WhmcsApiClient({ url: whmcs.url, ...whmcs.credentials, timeoutMs: 1000 });
+    const page = api.getInvoicesPage.bind(api);
+    api.getInvoicesPage = async (start, count) => {
+      const r = await page(start, count);
+      if (++pages === 1) for (const id of ['5', '6']) (whmcs.invoices.get(id) as { status: string }).status = 'Refunded';
+      return r;
+    };
+    const h = new WhmcsHistory(api, { timeZone: 'UTC', pageSize: 100 });
+    expect(await h.count()).toBe(250);
+    expect(pages).toBe(3);
+    expect(new Set(await ids(h)).size).toBe(250);
+  });
+
+  it('refuses an invoice WHMCS no longer has, retries a panel that was down, and goes on', async () => {
+    paid(1, '2026-03-01 10:00:00');
+    paid(2, '2026-03-02 10:00:00');
+    paid(3, '2026-03-03 10:00:00');
+    const h = history();
+    expect(await h.count()).toBe(3);
+    whmcs.invoices.delete('2');
+    whmcs.fail('GetInvoice', { kind: 'status', status: 503, body: 'down for maintenance' });
+    expect(await ids(h)).toEqual(['1', 'refused whmcs:invoice:2: Invoice ID Not Found', '3']);
+  });
+
+  it("leaves out an email the event contract doesn't take, rather than refusing the payment", async () => {
+    (whmcs.clients.get('1') as { email: string }).email = 'jürgen@example.de';
+    paid(1, '2026-03-01 10:00:00');
+    const rows: unknown[] = [];
+    for await (const row of history().rows()) rows.push(row);
+    expect(rows).toEqual([{ line: 1, json: expect.objectContaining({ occurred_at: '2026-03-01T10:00:00+00:00', client: expect.not.objectContaining({ email: expect.anything() }) }) }]);
+  });
 });

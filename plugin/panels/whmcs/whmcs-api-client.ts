@@ -68,6 +68,14 @@ export interface WhmcsTransaction {
   refundId: string;
 }
 
+/** An invoice as GetInvoices lists it. */
+export interface WhmcsInvoiceSummary {
+  id: string;
+  status: string;
+  date: string;
+  datePaid: string;
+}
+
 export interface WhmcsInvoice {
   id: string;
   clientId: string;
@@ -193,26 +201,53 @@ export class WhmcsApiClient {
     };
   }
 
-  /** One page of paid invoices, oldest id first, and how many there are in all. */
-  async getPaidInvoices(start: number, count: number): Promise<{ total: number; ids: string[] }> {
-    const r = await this.call('GetInvoices', { status: 'Paid', orderby: 'id', order: 'asc', limitstart: start, limitnum: count });
-    return { total: Number(scalar(r.totalresults) ?? 0), ids: listOf(r.invoices, 'invoice').flatMap((i) => scalar(i.id) ?? []) };
+  /**
+   * One page of every invoice, whatever its status, oldest id first, and how many there are
+   * in all. Not filtered by status: an invoice leaving a filtered set during a read would shift
+   * every later one back a place, past the next page's start.
+   */
+  async getInvoicesPage(start: number, count: number): Promise<{ total: number; invoices: WhmcsInvoiceSummary[] }> {
+    const r = await this.call('GetInvoices', { orderby: 'id', order: 'asc', limitstart: start, limitnum: count });
+    const total = Number(scalar(r.totalresults));
+    if (!Number.isSafeInteger(total) || total < 0) throw new WhmcsApiError('GetInvoices', `totalresults is not a count (${JSON.stringify(r.totalresults)})`, false);
+    return {
+      total,
+      invoices: listOf(r.invoices, 'invoice').map((i) => ({
+        id: scalar(i.id) ?? '',
+        status: scalar(i.status) ?? '',
+        date: scalar(i.date) ?? '',
+        datePaid: scalar(i.datepaid) ?? '',
+      })),
+    };
   }
 
   /** The ids of the invoices of a client's orders (a service's first invoice belongs to its order). */
   async getOrderInvoiceIds(clientId: string): Promise<Set<string>> {
-    const r = await this.call('GetOrders', { userid: clientId, limitnum: 100_000 });
-    return new Set(listOf(r.orders, 'order').flatMap((o) => scalar(o.invoiceid) ?? []));
+    const orders = await this.allPages('GetOrders', { userid: clientId }, 'orders', 'order');
+    return new Set(orders.flatMap((o) => scalar(o.invoiceid) ?? []));
   }
 
   async getClientServices(clientId: string): Promise<WhmcsService[]> {
-    const r = await this.call('GetClientsProducts', { clientid: clientId, limitnum: 100_000 });
-    return listOf(r.products, 'product').map((p) => ({
+    const products = await this.allPages('GetClientsProducts', { clientid: clientId }, 'products', 'product');
+    return products.map((p) => ({
       id: scalar(p.id) ?? '',
       productId: scalar(p.pid) ?? '',
       groupName: scalar(p.groupname) ?? '',
       billingCycle: scalar(p.billingcycle) ?? '',
     }));
+  }
+
+  /** Every row of a paged list, a page at a time: one answer of a large client's orders outgrows the answer size cap. */
+  private async allPages(action: string, params: Record<string, string>, list: string, row: string): Promise<Array<Record<string, unknown>>> {
+    const size = 250;
+    const rows: Array<Record<string, unknown>> = [];
+    for (let start = 0; ; start += size) {
+      const r = await this.call(action, { ...params, limitstart: start, limitnum: size });
+      const page = listOf(r[list], row);
+      rows.push(...page);
+      // A short page is the last; so is reaching the total, should a server ignore limitstart.
+      if (page.length < size || rows.length >= Number(scalar(r.totalresults) ?? Infinity)) return rows;
+    }
   }
 
   async getInvoice(invoiceId: string): Promise<WhmcsInvoice> {

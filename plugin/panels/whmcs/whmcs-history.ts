@@ -1,15 +1,17 @@
 import { currencyDigits, toDecimalString } from '../../domain/money';
-import { zonedInstant } from '../../domain/time-zone';
+import { rfc3339In, zonedInstant } from '../../domain/time-zone';
 import type { FieldProblem } from '../../domain/validation';
-import type { WhmcsApiClient, WhmcsClient, WhmcsInvoice, WhmcsService } from './whmcs-api-client';
+import { PanelError } from '../../errors';
+import { isContractEmail } from '../../events/canonical-event';
+import { WhmcsApiError, type WhmcsApiClient, type WhmcsClient, type WhmcsInvoice, type WhmcsService } from './whmcs-api-client';
 
 /**
  * A WHMCS installation's paid invoices as canonical events, read through its API (issue 14,
- * `npm run backfill -- --from whmcs`): `GetInvoices` a page at a time, oldest first, then each
- * invoice with `GetInvoice` and its client once with `GetClientsDetails`, `GetOrders` and
- * `GetClientsProducts`. The events are those the addon module sends live for the same invoice
- * (integrations/whmcs …/lib/Events.php): the same ids, so a payment the addon sent already is a
- * duplicate, and the same blocks. Refunds booked against a paid invoice follow it as
+ * `npm run backfill -- --from whmcs`): every invoice listed by `GetInvoices` a page at a time,
+ * the paid ones taken in the order they were paid, each read with `GetInvoice` and its client
+ * once with `GetClientsDetails`, `GetOrders` and `GetClientsProducts`. The events are those the
+ * addon module sends live for the same invoice (integrations/whmcs …/lib/Events.php): the same
+ * ids, so a payment the addon sent already is a duplicate, and the same blocks and dates. Refunds booked against a paid invoice follow it as
  * `invoice.refunded` events. What the API does not show is left out: the service behind an
  * upgrade line (the addon reads `tblupgrades`).
  */
@@ -50,8 +52,6 @@ const LANGUAGES: Readonly<Record<string, string>> = {
   romanian: 'ro', croatian: 'hr', estonian: 'et', catalan: 'ca', azerbaijani: 'az', macedonian: 'mk',
 };
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /** What an invoice's events need of its client, read once per client. */
 interface ClientFacts {
   client: Record<string, string>;
@@ -59,8 +59,13 @@ interface ClientFacts {
   services: Map<string, WhmcsService>;
 }
 
+/** Calls of a run that a panel down for a moment fails: each is tried this many times, a while apart. */
+const ATTEMPTS = 4;
+const FIRST_RETRY_MS = 1_000;
+
 export class WhmcsHistory {
   private readonly clients = new Map<string, Promise<ClientFacts>>();
+  private paid?: Promise<Array<{ id: string; paidAt: number }>>;
 
   constructor(
     private readonly api: WhmcsApiClient,
@@ -68,30 +73,69 @@ export class WhmcsHistory {
       /** The WHMCS server's time zone: its API answers local date-times without an offset. */
       timeZone: string;
       pageSize?: number;
+      /** Between attempts of a failed call (tests shorten it). */
+      retryDelayMs?: number;
     },
   ) {}
 
   /** How many paid invoices there are (the progress bar's total). */
   async count(): Promise<number> {
-    return (await this.api.getPaidInvoices(0, 1)).total;
+    return (await this.paidInvoices()).length;
   }
 
+  /**
+   * Each paid invoice's payment and refunds, in the order the invoices were paid (the order
+   * the addon sent them live: a renewal invoice is made weeks before it is paid, so id order
+   * would give a first-purchase bonus or a tier's multiplier to another invoice than live did).
+   */
   async *rows(): AsyncIterable<WhmcsHistoryRow> {
-    const size = this.options.pageSize ?? 100;
     let line = 0;
-    for (let start = 0; ; start += size) {
-      const page = await this.api.getPaidInvoices(start, size);
-      for (const id of page.ids) {
-        line++;
-        const invoice = await this.api.getInvoice(id);
-        try {
-          for (const json of await this.events(invoice)) yield { line, json };
-        } catch (err) {
-          if (!(err instanceof Refused)) throw err;
-          yield { line, id: `whmcs:invoice:${id}`, problems: [{ path: err.path, message: err.message }] };
-        }
+    for (const { id } of await this.paidInvoices()) {
+      line++;
+      try {
+        const invoice = await this.retried(() => this.api.getInvoice(id));
+        for (const json of await this.events(invoice)) yield { line, json };
+      } catch (err) {
+        const refusal = refusalOf(err);
+        if (!refusal) throw err;
+        yield { line, id: `whmcs:invoice:${id}`, problems: [refusal] };
       }
-      if (page.ids.length < size || start + size >= page.total) return;
+    }
+  }
+
+  /**
+   * Every paid invoice's id, by paid date then id: the list of all invoices read a page at a
+   * time (ids and dates only), once a run.
+   */
+  private paidInvoices(): Promise<Array<{ id: string; paidAt: number }>> {
+    this.paid ??= (async () => {
+      const size = this.options.pageSize ?? 500;
+      const paid: Array<{ id: string; paidAt: number }> = [];
+      for (let start = 0; ; ) {
+        const page = await this.retried(() => this.api.getInvoicesPage(start, size));
+        if (page.invoices.length === 0) break;
+        for (const i of page.invoices) {
+          if (i.status.toLowerCase() !== 'paid') continue;
+          const at = this.date(i.datePaid) ?? this.date(i.date);
+          paid.push({ id: i.id, paidAt: at === null ? Number.POSITIVE_INFINITY : Date.parse(at) });
+        }
+        start += page.invoices.length;
+        if (start >= page.total) break;
+      }
+      return paid.sort((a, b) => a.paidAt - b.paidAt || Number(a.id) - Number(b.id));
+    })();
+    return this.paid;
+  }
+
+  /** `call`, tried again a while later when the panel failed it in a way worth retrying (down, slow, busy). */
+  private async retried<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        if (!(err instanceof PanelError) || !err.retryable || attempt >= ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, (this.options.retryDelayMs ?? FIRST_RETRY_MS) * 2 ** (attempt - 1)));
+      }
     }
   }
 
@@ -160,20 +204,30 @@ export class WhmcsHistory {
 
   private async readClient(clientId: string): Promise<ClientFacts> {
     const [details, orderInvoiceIds, services] = await Promise.all([
-      this.api.getClientsDetails(clientId),
-      this.api.getOrderInvoiceIds(clientId),
-      this.api.getClientServices(clientId),
+      this.retried(() => this.api.getClientsDetails(clientId)),
+      this.retried(() => this.api.getOrderInvoiceIds(clientId)),
+      this.retried(() => this.api.getClientServices(clientId)),
     ]);
     return { client: clientBlock(clientId, details), orderInvoiceIds, services: new Map(services.map((s) => [s.id, s])) };
   }
 
-  /** A WHMCS date-time (server local time) as an ISO instant; null for empty or zero dates. */
+  /** A WHMCS date-time (server local time) as the addon writes it (RFC 3339 with the zone's offset); null for empty or zero dates. */
   private date(value: string): string | null {
     const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(value.trim());
     if (!m || m[1] === '0000') return null;
     const [year, month, day, hour, minute, second] = m.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
-    return zonedInstant({ year, month: month - 1, day, hour, minute, second }, this.options.timeZone).toISOString();
+    return rfc3339In(zonedInstant({ year, month: month - 1, day, hour, minute, second }, this.options.timeZone), this.options.timeZone);
   }
+}
+
+/**
+ * Why an invoice can't become an event, as a refusal: ours, or WHMCS refusing a call about it
+ * for good (an invoice or client deleted during the run). Null for anything else, which ends the run.
+ */
+function refusalOf(err: unknown): FieldProblem | null {
+  if (err instanceof Refused) return { path: err.path, message: err.message };
+  if (err instanceof WhmcsApiError && !err.retryable) return { path: err.action, message: err.whmcsMessage };
+  return null;
 }
 
 class Refused extends Error {
@@ -189,7 +243,8 @@ class Refused extends Error {
 function clientBlock(clientId: string, c: WhmcsClient): Record<string, string> {
   const out: Record<string, string> = { id: clientId };
   const email = c.email.trim();
-  if (email !== '' && email.length <= 254 && EMAIL.test(email)) out.email = email;
+  // Only an address the event contract takes: another would refuse the whole event (the addon leaves it out too).
+  if (email !== '' && isContractEmail(email)) out.email = email;
   const name = c.name.trim();
   if (name !== '') out.name = [...name].slice(0, 190).join('');
   const locale = LANGUAGES[c.language.trim().toLowerCase()];
@@ -217,9 +272,9 @@ function toMinor(text: string, digits: number): number {
   return m[1] === '-' ? -minor : minor;
 }
 
-/** `2026-11-22T10:15:00.000Z` → `20261122T101500Z`, the addon's discriminator. */
-function stamp(iso: string): string {
-  return iso.replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+/** `2026-11-22T13:15:00+03:00` → `20261122T101500Z`, the addon's discriminator (in UTC). */
+function stamp(rfc3339: string): string {
+  return new Date(rfc3339).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
 }
 
 function slug(name: string): string {
