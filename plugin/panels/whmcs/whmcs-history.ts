@@ -11,9 +11,9 @@ import { WhmcsApiError, type WhmcsApiClient, type WhmcsClient, type WhmcsInvoice
  * the paid ones taken in the order they were paid, each read with `GetInvoice` and its client
  * once with `GetClientsDetails`, `GetOrders` and `GetClientsProducts`. The events are those the
  * addon module sends live for the same invoice (integrations/whmcs …/lib/Events.php): the same
- * ids, so a payment the addon sent already is a duplicate, and the same blocks and dates. Refunds booked against a paid invoice follow it as
- * `invoice.refunded` events. What the API does not show is left out: the service behind an
- * upgrade line (the addon reads `tblupgrades`).
+ * ids, so a payment the addon sent already is a duplicate, and the same blocks and dates.
+ * Refunds booked against a paid invoice follow it as `invoice.refunded` events. What the API
+ * does not show is left out: the service behind an upgrade line (the addon reads `tblupgrades`).
  */
 
 /** A row of the history: an event's JSON, or why an invoice could not become one. */
