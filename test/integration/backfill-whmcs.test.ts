@@ -235,6 +235,23 @@ describe('WhmcsHistory', () => {
     expect(await ids(h)).toEqual(['1', 'refused whmcs:invoice:2: Invoice ID Not Found', '3']);
   });
 
+  it("reads a large client's orders and services a page at a time, to the last", async () => {
+    const client = whmcs.clients.get('1') as { orders: Array<{ id: number; invoiceid: number }>; products: Array<{ id: number; pid: number; groupname: string; billingcycle: string }> };
+    for (let i = 1; i <= 600; i++) client.orders.push({ id: i, invoiceid: 5000 + i });
+    for (let i = 1; i <= 300; i++) client.products.push({ id: 900 + i, pid: 7, groupname: 'VPS', billingcycle: 'Monthly' });
+    // The order's invoice and the service are the last of each list.
+    Object.assign(whmcs.addInvoice(5600, 1, 'Paid', [{ id: 1, type: 'Hosting', relid: 1200, description: 'VPS', amount: '10.00', taxed: 0 }]), {
+      date: '2026-03-01 10:00:00',
+      datepaid: '2026-03-01 10:00:00',
+      subtotal: '10.00',
+    });
+    const rows: unknown[] = [];
+    for await (const row of history().rows()) rows.push(row);
+    expect(rows).toEqual([{ line: 1, json: expect.objectContaining({ invoice: expect.objectContaining({ items: [expect.objectContaining({ type: 'new', service_id: '1200', product_group: 'vps' })] }) }) }]);
+    expect(whmcs.count('GetOrders')).toBe(3);
+    expect(whmcs.count('GetClientsProducts')).toBe(2);
+  });
+
   it("leaves out an email the event contract doesn't take, rather than refusing the payment", async () => {
     (whmcs.clients.get('1') as { email: string }).email = 'jürgen@example.de';
     paid(1, '2026-03-01 10:00:00');

@@ -175,12 +175,13 @@ export class FakeWhmcs {
       }
       case 'GetOrders': {
         const owner = this.clients.get(p.userid ?? '');
-        const orders = owner?.orders ?? [];
-        return { result: 'success', totalresults: orders.length, orders: orders.length === 0 ? '' : { order: orders } };
+        const orders = paged(owner?.orders ?? [], p);
+        return { result: 'success', totalresults: owner?.orders.length ?? 0, orders: orders.length === 0 ? '' : { order: orders } };
       }
       case 'GetClientsProducts': {
         if (!client) return error('Client Not Found');
-        return { result: 'success', clientid: client.id, totalresults: client.products.length, products: client.products.length === 0 ? '' : { product: client.products } };
+        const products = paged(client.products, p);
+        return { result: 'success', clientid: client.id, totalresults: client.products.length, products: products.length === 0 ? '' : { product: products } };
       }
       case 'UpdateInvoice': {
         const inv = this.invoices.get(p.invoiceid ?? '');
@@ -204,4 +205,10 @@ export class FakeWhmcs {
         return error(`Command Not Found: ${action}`);
     }
   }
+}
+
+/** A page of a list as WHMCS cuts it: `limitstart` (0) and `limitnum` (25 by default). */
+function paged<T>(rows: readonly T[], p: Record<string, string | undefined>): T[] {
+  const start = Number(p.limitstart ?? 0);
+  return rows.slice(start, start + Number(p.limitnum ?? 25));
 }
