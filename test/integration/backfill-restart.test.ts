@@ -267,40 +267,32 @@ async function scenario(history: Omit<HistoryOptions, 'now'>, check: (r: { attem
 const restarted = { error: 'PreviousRestarted', message: 'the previous batch started over' };
 const of = (attempts: Attempt[], batch: number) => attempts.filter((a) => a.batch === batch).map(({ attempt, wait }) => ({ attempt, wait }));
 
+/** The fault fired once; batch N started over; batch N+1, seen waiting as `gate` says, was told so and went again; the batches before went once. */
+function expectRestartedAfter(gate: NonNullable<Fault['gate']>): Parameters<typeof scenario>[1] {
+  return ({ attempts, fault, counters }) => {
+    expect(counters).toEqual({ seen: 2, fired: 1 });
+    expect(fault.gate).toBe(gate);
+    expect(of(attempts, FAULT_BATCH)).toEqual([
+      { attempt: 1, wait: 'writing' },
+      { attempt: 2, wait: 'writing' },
+    ]);
+    expect(of(attempts, FAULT_BATCH + 1)).toEqual([
+      { attempt: 1, wait: restarted },
+      { attempt: 2, wait: 'writing' },
+    ]);
+    for (let b = 0; b < FAULT_BATCH; b++) expect(of(attempts, b)).toEqual([{ attempt: 1, wait: 'writing' }]);
+  };
+}
+
 (onMysql ? describe : describe.skip)('backfill on MariaDB: a batch that starts over mid-write restarts the batch after it', () => {
   it('when the next batch shares no member with it: the next batch, waiting to write, rolls back and goes again after it', async () => {
     // 12 clients, 3 invoices a batch: batch 3 is clients 10-12 (enrolled by it), batch 4 clients 1-3.
-    await scenario({ clients: 12, invoices: INVOICES, days: 500, seed: 21, tag: 'rs' }, ({ attempts, fault, counters }) => {
-      expect(counters).toEqual({ seen: 2, fired: 1 });
-      expect(fault.gate).toBe('next batch waits for this one to commit');
-      expect(of(attempts, FAULT_BATCH)).toEqual([
-        { attempt: 1, wait: 'writing' },
-        { attempt: 2, wait: 'writing' },
-      ]);
-      expect(of(attempts, FAULT_BATCH + 1)).toEqual([
-        { attempt: 1, wait: restarted },
-        { attempt: 2, wait: 'writing' },
-      ]);
-      // Before the fault, every batch went through once.
-      for (let b = 0; b < FAULT_BATCH; b++) expect(of(attempts, b)).toEqual([{ attempt: 1, wait: 'writing' }]);
-    });
+    await scenario({ clients: 12, invoices: INVOICES, days: 500, seed: 21, tag: 'rs' }, expectRestartedAfter('next batch waits for this one to commit'));
   }, 180_000);
 
   it('when the next batch shares members with it: the next batch, queued on its lock, takes it at the rollback, then rolls back and goes again after it', async () => {
     // 4 clients, 3 invoices a batch: batch 3 is clients 2-4, batch 4 clients 1-3.
-    await scenario({ clients: 4, invoices: INVOICES, days: 500, seed: 22, tag: 'rm' }, ({ attempts, fault, counters }) => {
-      expect(counters).toEqual({ seen: 2, fired: 1 });
-      expect(fault.gate).toBe('next batch waits on this one\'s row lock');
-      expect(of(attempts, FAULT_BATCH)).toEqual([
-        { attempt: 1, wait: 'writing' },
-        { attempt: 2, wait: 'writing' },
-      ]);
-      expect(of(attempts, FAULT_BATCH + 1)).toEqual([
-        { attempt: 1, wait: restarted },
-        { attempt: 2, wait: 'writing' },
-      ]);
-      for (let b = 0; b < FAULT_BATCH; b++) expect(of(attempts, b)).toEqual([{ attempt: 1, wait: 'writing' }]);
-    });
+    await scenario({ clients: 4, invoices: INVOICES, days: 500, seed: 22, tag: 'rm' }, expectRestartedAfter("next batch waits on this one's row lock"));
   }, 180_000);
 });
 
