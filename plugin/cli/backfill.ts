@@ -7,7 +7,7 @@ import { ConfigError } from '../errors';
 import { createPlugin, type HostingRewardsPlugin } from '../index';
 import { Progress } from '../lib/progress';
 import { createLogger } from '../logger';
-import { WhmcsApiClient } from '../panels/whmcs/whmcs-api-client';
+import { WhmcsApiClient, WhmcsApiError } from '../panels/whmcs/whmcs-api-client';
 import { WhmcsHistory } from '../panels/whmcs/whmcs-history';
 import { resolveSecrets } from '../secrets';
 import { AWARD_MODES, DEFAULT_BATCH_SIZE, type AwardMode, type BackfillSummary, type HistoryRow, type Refusal } from '../services/backfill-service';
@@ -199,11 +199,20 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.done;
   } catch (err) {
     progress?.finish();
-    return failure('backfill', err, USAGE, 'What committed stays; run the same command again to resume (imported events are skipped).');
+    return failure('backfill', accessProblem(err) ?? err, USAGE, 'What committed stays; run the same command again to resume (imported events are skipped).');
   } finally {
     refused?.close();
     await plugin?.shutdown();
   }
+}
+
+/** WHMCS not letting us in is the configuration's to fix (exit 4), whichever call met it first. */
+function accessProblem(err: unknown): ConfigError | undefined {
+  if (!(err instanceof WhmcsApiError) || !err.accessDenied) return undefined;
+  return new ConfigError(
+    err.message,
+    "Check WHMCS_API_IDENTIFIER and WHMCS_API_SECRET against WHMCS's API credentials (their role must allow GetInvoices, GetInvoice, GetClientsDetails, GetOrders and GetClientsProducts), and add this machine's IP address to WHMCS's API IP allow list or set WHMCS_API_ACCESS_KEY.",
+  );
 }
 
 runCommand('backfill', () => main(process.argv.slice(2)));

@@ -174,8 +174,9 @@ describe('npm run backfill -- --from whmcs', () => {
     expect(unset.stderr).toContain('WHMCS_API_URL, WHMCS_API_IDENTIFIER and WHMCS_API_SECRET');
 
     const denied = await run(['--from', 'whmcs'], { WHMCS_API_SECRET: 'wrong-secret' });
-    expect(denied.code).toBe(1);
+    expect(denied.code).toBe(4);
     expect(denied.stderr).toContain('Authentication Failed');
+    expect(denied.stderr).toContain('WHMCS_API_ACCESS_KEY');
   }, 60_000);
 });
 
@@ -233,6 +234,16 @@ describe('WhmcsHistory', () => {
     whmcs.invoices.delete('2');
     whmcs.fail('GetInvoice', { kind: 'status', status: 503, body: 'down for maintenance' });
     expect(await ids(h)).toEqual(['1', 'refused whmcs:invoice:2: Invoice ID Not Found', '3']);
+  });
+
+  it('stops at once on refused credentials: waiting never fixes them', async () => {
+    paid(1, '2026-03-01 10:00:00');
+    const denied = new WhmcsHistory(new WhmcsApiClient({ url: whmcs.url, identifier: whmcs.credentials.identifier, secret: 'wrong', timeoutMs: 1000 }), {
+      timeZone: 'UTC',
+      retryDelayMs: 1,
+    });
+    await expect(denied.count()).rejects.toMatchObject({ accessDenied: true, whmcsMessage: 'Authentication Failed' });
+    expect(whmcs.count('GetInvoices')).toBe(1);
   });
 
   it("reads a large client's orders and services a page at a time, to the last", async () => {

@@ -136,16 +136,16 @@ describe('WhmcsApiClient against recorded WHMCS answers', () => {
   });
 
   it.each([
-    ['a 5xx', { status: 503, body: '<html>maintenance</html>' }, true],
-    ['a 429', { status: 429, body: '' }, true],
-    ['an authentication failure (fixable by the admin)', { status: 403, body: '{"result":"error","message":"Authentication Failed"}' }, true],
-    ['an IP not allowed', { status: 200, body: '{"result":"error","message":"Invalid IP 10.0.0.1"}' }, true],
-    ['HTML instead of JSON', { status: 200, body: '<html>login</html>' }, true],
-    ['a validation error', { status: 200, body: '{"result":"error","message":"Amount must be a positive number"}' }, false],
-  ])('%s is retryable: %s', async (_what, answer, retryable) => {
+    ['a 5xx', { status: 503, body: '<html>maintenance</html>' }, true, false],
+    ['a 429', { status: 429, body: '' }, true, false],
+    ['an authentication failure (fixable by the admin)', { status: 403, body: '{"result":"error","message":"Authentication Failed"}' }, true, true],
+    ['an IP not allowed', { status: 200, body: '{"result":"error","message":"Invalid IP 10.0.0.1"}' }, true, true],
+    ['HTML instead of JSON', { status: 200, body: '<html>login</html>' }, true, false],
+    ['a validation error', { status: 200, body: '{"result":"error","message":"Amount must be a positive number"}' }, false, false],
+  ])('%s is retryable: %s (access denied: %s)', async (_what, answer, retryable, accessDenied) => {
     const srv = await recorded({ AddCredit: answer });
     try {
-      await expect(client(srv.base).addCredit('1', '5.00', 'x')).rejects.toMatchObject({ retryable });
+      await expect(client(srv.base).addCredit('1', '5.00', 'x')).rejects.toMatchObject({ retryable, accessDenied });
     } finally {
       await srv.close();
     }

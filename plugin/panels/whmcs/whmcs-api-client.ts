@@ -21,9 +21,13 @@ export type WhmcsResponse = Record<string, unknown>;
  * WHMCS refused a call (`result: error`, or an HTTP error status). `retryable` follows the
  * outbox's rule: a panel that is down, slow or not yet allowing us (authentication, IP allow
  * list: fixed by the admin, then the action goes) is worth retrying; a refusal of the call
- * itself (a client or invoice that doesn't exist, a bad field) is not.
+ * itself (a client or invoice that doesn't exist, a bad field) is not. `accessDenied` tells
+ * the two retryable kinds apart: waiting a few seconds never fixes credentials, so a command
+ * run by hand (the backfill) stops at once on it, where the outbox keeps retrying for hours.
  */
 export class WhmcsApiError extends PanelError {
+  readonly accessDenied: boolean;
+
   constructor(
     readonly action: string,
     readonly whmcsMessage: string,
@@ -37,11 +41,16 @@ export class WhmcsApiError extends PanelError {
         : 'WHMCS refused the call itself; retrying will not help. Check the client, invoice or setting it names.',
       retryable,
     });
+    this.accessDenied = isAccessProblem(httpStatus, whmcsMessage);
   }
 }
 
 /** Messages WHMCS answers when it doesn't let us in yet: the admin can fix these, so they retry. */
 const ACCESS_PROBLEM = /authentication failed|invalid ip|ip address.*not|access denied|api access|permission/i;
+
+function isAccessProblem(httpStatus: number | null, message: string): boolean {
+  return httpStatus === 401 || httpStatus === 403 || ACCESS_PROBLEM.test(message);
+}
 
 /** One credit log entry (GetCredits). */
 export interface WhmcsCredit {
@@ -166,7 +175,7 @@ export class WhmcsApiClient {
       throw new WhmcsApiError(action, `not a JSON answer: ${message}`, true, res.status);
     }
     if (body.result !== 'success' || res.status >= 300) {
-      throw new WhmcsApiError(action, message || 'result is not success', res.status === 401 || res.status === 403 || ACCESS_PROBLEM.test(message), res.status >= 300 ? res.status : null);
+      throw new WhmcsApiError(action, message || 'result is not success', isAccessProblem(res.status, message), res.status >= 300 ? res.status : null);
     }
     return body;
   }

@@ -127,13 +127,17 @@ export class WhmcsHistory {
     return this.paid;
   }
 
-  /** `call`, tried again a while later when the panel failed it in a way worth retrying (down, slow, busy). */
+  /**
+   * `call`, tried again a while later when the panel failed it in a way worth retrying (down,
+   * slow, busy). Not when it refused our credentials or address: seconds won't fix that, and
+   * the admin running the import is told at once.
+   */
   private async retried<T>(call: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await call();
       } catch (err) {
-        if (!(err instanceof PanelError) || !err.retryable || attempt >= ATTEMPTS) throw err;
+        if (!(err instanceof PanelError) || !err.retryable || (err instanceof WhmcsApiError && err.accessDenied) || attempt >= ATTEMPTS) throw err;
         await new Promise((r) => setTimeout(r, (this.options.retryDelayMs ?? FIRST_RETRY_MS) * 2 ** (attempt - 1)));
       }
     }
