@@ -225,6 +225,28 @@ describe('WhmcsHistory', () => {
     expect(new Set(await ids(h)).size).toBe(250);
   });
 
+  it('skips no invoice when invoices are deleted or made during the listing, and lists none twice', async () => {
+    for (let i = 1; i <= 1000; i++) paid(i, '2026-03-01 10:00:00');
+    let pages = 0;
+    whmcs.beforeAnswer = ({ action }) => {
+      if (action !== 'GetInvoices') return;
+      pages++;
+      // Before the second page, three invoices the first listed are deleted: the rest move back three places.
+      if (pages === 2) for (const id of [5, 6, 7]) whmcs.invoices.delete(String(id));
+      // Before the third, thirty: more than a page's overlap, so the page is asked for from further back.
+      if (pages === 3) for (let id = 110; id < 140; id++) whmcs.invoices.delete(String(id));
+      if (pages === 4) paid(2000, '2026-03-02 10:00:00');
+    };
+    const h = history(100);
+    expect(await h.count()).toBe(1001);
+    const listed = await ids(h);
+    expect(listed.filter((r) => r.startsWith('refused'))).toHaveLength(33);
+    const found = listed.filter((r) => !r.startsWith('refused'));
+    expect(found).toHaveLength(968);
+    expect(new Set(found).size).toBe(968);
+    expect(found.at(-1)).toBe('2000');
+  });
+
   it('refuses an invoice WHMCS no longer has, retries a panel that was down, and goes on', async () => {
     paid(1, '2026-03-01 10:00:00');
     paid(2, '2026-03-02 10:00:00');

@@ -52,6 +52,8 @@ export class FakeWhmcs {
   readonly calls: FakeCall[] = [];
   /** Answers the GetClientsDetails client flattened at the top level (older WHMCS), not nested. */
   flattened = false;
+  /** Runs before each call is answered: what the panel's users change between two calls. */
+  beforeAnswer?: (call: FakeCall) => void;
   private readonly faults = new Map<string, Fault[]>();
   private server: http.Server | undefined;
   private seq = 1000;
@@ -109,6 +111,7 @@ export class FakeWhmcs {
       return json(403, { result: 'error', message: 'Authentication Failed' });
     }
     if (params.responsetype !== 'json') return json(200, { result: 'error', message: 'responsetype json expected' });
+    this.beforeAnswer?.({ action, params });
     const fault = this.faults.get(action)?.shift();
     if (fault?.kind === 'status') {
       res.writeHead(fault.status, { 'content-type': 'text/html' });

@@ -59,6 +59,13 @@ interface ClientFacts {
   services: Map<string, WhmcsService>;
 }
 
+/** An invoice id of `GetInvoices`: the listing's order, and where the last page ended. */
+function invoiceNumber(id: string): number {
+  const n = Number(id);
+  if (id === '' || !Number.isSafeInteger(n) || n <= 0) throw new WhmcsApiError('GetInvoices', `an invoice id is not a number (${JSON.stringify(id)})`, false);
+  return n;
+}
+
 /** Calls of a run that a panel down for a moment fails: each is tried this many times, a while apart. */
 const ATTEMPTS = 4;
 const FIRST_RETRY_MS = 1_000;
@@ -105,22 +112,36 @@ export class WhmcsHistory {
 
   /**
    * Every paid invoice's id, by paid date then id: the list of all invoices read a page at a
-   * time (ids and dates only), once a run.
+   * time (ids and dates only), once a run. The list is in id order, so an invoice made during
+   * the read only adds to its end; one deleted moves every later one a place back, so each
+   * page starts a few rows before where the last one ended and keeps only ids past the last
+   * seen. A page that doesn't reach back to a seen id (more deleted than that) is asked for
+   * again from further back, down to the first row.
    */
   private paidInvoices(): Promise<Array<{ id: string; paidAt: number }>> {
     this.paid ??= (async () => {
-      const size = this.options.pageSize ?? 500;
+      const size = Math.max(2, this.options.pageSize ?? 500);
+      const overlap = Math.max(1, Math.floor(size / 10));
       const paid: Array<{ id: string; paidAt: number }> = [];
-      for (let start = 0; ; ) {
-        const page = await this.retried(() => this.api.getInvoicesPage(start, size));
-        if (page.invoices.length === 0) break;
-        for (const i of page.invoices) {
-          if (i.status.toLowerCase() !== 'paid') continue;
+      let lastId = 0;
+      for (let start = 0, back = overlap; ; ) {
+        const from = Math.max(0, start - back);
+        const page = await this.retried(() => this.api.getInvoicesPage(from, size));
+        const ids = page.invoices.map((i) => invoiceNumber(i.id));
+        const first = ids[0];
+        if (from > 0 && (first === undefined || first > lastId)) {
+          back *= 2;
+          continue;
+        }
+        page.invoices.forEach((i, n) => {
+          if ((ids[n] as number) <= lastId || i.status.toLowerCase() !== 'paid') return;
           const at = this.date(i.datePaid) ?? this.date(i.date);
           paid.push({ id: i.id, paidAt: at === null ? Number.POSITIVE_INFINITY : Date.parse(at) });
-        }
-        start += page.invoices.length;
-        if (start >= page.total) break;
+        });
+        lastId = Math.max(lastId, ...ids);
+        start = from + ids.length;
+        back = overlap;
+        if (ids.length === 0 || start >= page.total) break;
       }
       return paid.sort((a, b) => a.paidAt - b.paidAt || Number(a.id) - Number(b.id));
     })();
