@@ -66,7 +66,7 @@ function idPart(value: string): string {
  */
 export function historyCsvEvent(
   rows: readonly HistoryCsvRecord[],
-): { json: Record<string, unknown>; fieldName: (path: string) => string } | { problems: FieldProblem[]; id?: string } {
+): { json: Record<string, unknown>; problemOf: (problem: FieldProblem) => FieldProblem } | { problems: FieldProblem[]; id?: string } {
   const first = rows[0];
   if (!first) return { problems: [{ path: '', message: 'an invoice needs at least one row' }] };
   const problems: FieldProblem[] = [];
@@ -93,7 +93,7 @@ export function historyCsvEvent(
     amount: r.amount,
   }));
   return {
-    fieldName: (path) => csvColumnOf(path, rows.length),
+    problemOf: (problem) => csvProblemOf(problem, rows.length),
     json: {
       id,
       type: 'invoice.paid',
@@ -150,6 +150,16 @@ export function csvColumnOf(path: string, rowCount: number): string {
     return rowCount > 1 ? `row ${Number(item[1]) + 1}: ${column}` : column;
   }
   return COLUMN_OF[path] ?? path;
+}
+
+/**
+ * A problem of the event, as the provider reads it against their CSV: named by its column
+ * (`csvColumnOf`), and a bad date told in the forms the CSV takes, not only the event's RFC 3339.
+ */
+export function csvProblemOf(problem: FieldProblem, rowCount: number): FieldProblem {
+  const path = csvColumnOf(problem.path, rowCount);
+  if (path !== 'paid_at') return { ...problem, path };
+  return { path, message: 'must be a day (2025-03-04), a UTC date and time (2025-03-04 10:15:00) or an RFC 3339 date-time (2025-03-04T10:15:00+03:00)' };
 }
 
 /** Σ line amounts + tax, when every one is a valid amount (a bad one is reported by validation, on its line). */

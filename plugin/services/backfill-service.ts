@@ -35,8 +35,8 @@ export interface BackfillOptions {
 export type HistoryRow = (
   | {
       json: unknown;
-      /** A problem's field as the input names it (a CSV's columns); the event's own paths by default. */
-      fieldName?: (path: string) => string;
+      /** A problem as the input names and tells it (a CSV's columns and date forms); the event's own by default. */
+      problemOf?: (problem: FieldProblem) => FieldProblem;
     }
   | { problems: FieldProblem[]; id?: string }
 ) & {
@@ -234,8 +234,7 @@ export class BackfillService {
     const parsed = parseCanonicalEvent(row.json, this.deps.clock());
     const id = typeof (row.json as { id?: unknown } | null)?.id === 'string' ? String((row.json as { id: string }).id) : undefined;
     if (!parsed.ok) {
-      const name = row.fieldName ?? ((path: string) => path);
-      return { line: row.line, ...(id !== undefined && { id }), reasons: parsed.fields.map((f) => ({ ...f, path: name(f.path) })) };
+      return { line: row.line, ...(id !== undefined && { id }), reasons: row.problemOf ? parsed.fields.map(row.problemOf) : parsed.fields };
     }
     if (options.since && parsed.event.occurredAt < options.since) return 'skipped';
     return { line: row.line, event: parsed.event, payload: JSON.stringify(row.json), bodyHash: EventService.bodyHash(row.json) };

@@ -15,7 +15,7 @@ describe('history CSV (plugin/events/history-csv.ts)', () => {
         client: { id: '42', email: 'ann@example.com' },
         invoice: { id: '1001', currency: 'USD', total: '125.00', tax: '5.00', items: [{ type: 'renewal', amount: '100.00' }, { type: 'domain', amount: '20.00' }] },
       },
-      fieldName: expect.any(Function),
+      problemOf: expect.any(Function),
     });
     expect(parseCanonicalEvent((made as { json: unknown }).json, new Date('2026-01-01T00:00:00Z')).ok).toBe(true);
   });
@@ -43,7 +43,7 @@ describe('history CSV (plugin/events/history-csv.ts)', () => {
       const made = historyCsvEvent(rows);
       if (!('json' in made)) throw new Error('expected an event');
       const parsed = parseCanonicalEvent(made.json, new Date('2026-01-01T00:00:00Z'));
-      return parsed.ok ? [] : parsed.fields.map((f) => made.fieldName(f.path));
+      return parsed.ok ? [] : parsed.fields.map((f) => made.problemOf(f).path);
     };
     expect(columns([row({ paid_at: '2025-13-05', client_email: 'nope' })])).toEqual(['paid_at', 'client_email']);
     expect(columns([row(), row({ item_type: 'teleport' })])).toEqual(['row 2: item_type']);
@@ -51,6 +51,13 @@ describe('history CSV (plugin/events/history-csv.ts)', () => {
     expect(csvColumnOf('invoice.items.0.type', 1)).toBe('item_type');
     expect(csvColumnOf('invoice.items.0.unknown_field', 1)).toBe('invoice.items.0.unknown_field');
     expect(csvColumnOf('type', 1)).toBe('type');
+  });
+
+  it('tells a bad paid_at in the date forms the CSV takes', () => {
+    const made = historyCsvEvent([row({ paid_at: '2025-13-05' })]) as { json: unknown; problemOf: (p: { path: string; message: string }) => { path: string; message: string } };
+    const parsed = parseCanonicalEvent(made.json, new Date('2026-01-01T00:00:00Z'));
+    const problems = parsed.ok ? [] : parsed.fields.map(made.problemOf);
+    expect(problems).toEqual([{ path: 'paid_at', message: expect.stringContaining('2025-03-04 10:15:00') }]);
   });
 
   it('checks the header: required columns present, no unknown ones', () => {
