@@ -136,7 +136,8 @@ const MAX_AHEAD_MS = 86_400_000;
 export function parseCanonicalEvent(json: unknown, now: Date = new Date()): EventParseResult {
   const parsed = eventSchema.safeParse(json);
   if (!parsed.success) {
-    return { ok: false, fields: fieldProblems(parsed.error, json) };
+    const fields = fieldProblems(parsed.error, json);
+    return { ok: false, fields: [...fields, ...amountProblems(json, fields)] };
   }
   const raw = parsed.data;
   const fields: FieldProblem[] = [];
@@ -175,6 +176,34 @@ export function parseCanonicalEvent(json: unknown, now: Date = new Date()): Even
     }
   }
   return fields.length > 0 ? { ok: false, fields } : { ok: true, event };
+}
+
+/**
+ * The amounts' checks against their currency, run on the raw JSON where the schema failed
+ * elsewhere (an amount is checked once its block's currency is a known code): a sender learns
+ * every problem of an event from one answer, not one per attempt.
+ */
+function amountProblems(json: unknown, reported: readonly FieldProblem[]): FieldProblem[] {
+  const seen = new Set(reported.map((f) => f.path));
+  const out: FieldProblem[] = [];
+  const check = (path: string, text: unknown, currency: unknown) => {
+    if (seen.has(path) || typeof text !== 'string' || typeof currency !== 'string' || currencyDigits(currency) === undefined) return;
+    const r = parseMoney(text, currency);
+    if (!r.ok) out.push({ path, message: r.message });
+  };
+  const record = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+  const event = record(json);
+  const invoice = record(event?.invoice);
+  if (invoice) {
+    for (const key of ['total', 'paid_from_credit', 'refunded', 'tax']) check(`invoice.${key}`, invoice[key], invoice.currency);
+    if (Array.isArray(invoice.items)) invoice.items.forEach((item, n) => check(`invoice.items.${n}.amount`, record(item)?.amount, invoice.currency));
+  }
+  const service = record(event?.service);
+  if (service) {
+    const currency = service.currency ?? record(event?.client)?.currency;
+    for (const key of ['amount', 'previous_amount']) check(`service.${key}`, service[key], currency);
+  }
+  return out;
 }
 
 function toBillingEvent(

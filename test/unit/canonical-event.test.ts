@@ -98,4 +98,17 @@ describe('parseCanonicalEvent', () => {
     const found = problems({ ...e, invoice: { ...e.invoice, total: '-1', items: [{ type: 'new', amount: 'x' }] } });
     expect(found.map((f) => f.path).sort()).toEqual(['invoice.items.0.amount', 'invoice.total']);
   });
+
+  it("lists amounts too precise for their currency with the other fields' problems, not after them are fixed", () => {
+    const e = valid();
+    const found = problems({
+      ...e,
+      occurred_at: '2026-13-01',
+      client: { ...e.client, email: 'nope' },
+      invoice: { ...e.invoice, total: '120.001', tax: '0.5', items: [{ type: 'new', amount: '120.001' }] },
+      service: { id: '77', amount: '10.005' },
+    });
+    expect(found.map((f) => f.path).sort()).toEqual(['client.email', 'invoice.items.0.amount', 'invoice.total', 'occurred_at', 'service.amount']);
+    expect(found.find((f) => f.path === 'invoice.total')?.message).toBe('has more than 2 decimals for USD');
+  });
 });
