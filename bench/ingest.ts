@@ -3,7 +3,10 @@
  * as a ratio of the minimal ledger transaction (lock the member, insert an entry, update the
  * balance) done with raw mysql2 on the same MariaDB, both measured in this one run so the ratio
  * doesn't depend on the machine. Each concurrency runs three rounds of the pair, back to back,
- * and reports the median ratio. Then an open loop offers 200 events/s for 10 s, each sent on
+ * and reports the median ratio. Beside them, the same signed deliveries answered by a bare express
+ * handler with no database (bench/lib/http-floor-server.ts): at concurrency 1 a delivery costs
+ * at least that request plus the baseline's transaction, which bounds the ratio any plugin over
+ * HTTP could reach on this machine (the "HTTP ceiling"). Then an open loop offers 200 events/s for 10 s, each sent on
  * schedule whatever the answers do, and reports p50/p99 latency from the scheduled instant
  * (target p99 ≤ 20 ms: a panel's hook waits for the answer).
  *
@@ -39,7 +42,7 @@ import { connectionOptions, databaseUrl, isLocal, scalar, serverUrl } from './li
 import { summariseProfile } from './lib/profile';
 import { baselinePhase, createBaselineTables } from './lib/raw-baseline';
 import { BenchRun } from './lib/run';
-import { startServer } from './lib/server';
+import { freePort, startBaselineServer, startServer } from './lib/server';
 import { SECRETS } from './lib/secrets';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -175,11 +178,26 @@ async function main(): Promise<number> {
   const enrolled = await scalar(admin, `SELECT COUNT(*) FROM \`${PLUGIN_DB}\`.loyalty_members`);
   log(`warm-up: ${warmup.ok} events in ${fmt(warmup.elapsedMs)} ms, ${warmup.failed} failed, ${enrolled}/${CLIENTS} members enrolled`);
 
-  const ratio = (m: { raw: Measured; plugin: Measured }) => opsPerSecond(m.plugin.result) / opsPerSecond(m.raw.result);
-  const rounds: Array<{ concurrency: number; raw: Measured; plugin: Measured }> = [];
-  const measured: Array<{ concurrency: number; raw: Measured; plugin: Measured }> = [];
+  const floorPort = await freePort();
+  const floorServer = await startBaselineServer(ROOT, 'http-floor-server.ts', { PORT: String(floorPort), WEBHOOK_SECRET: SECRETS.webhook });
+  run.onCleanup(floorServer.stop);
+
+  interface Round {
+    concurrency: number;
+    raw: Measured;
+    plugin: Measured;
+    floor: Measured;
+  }
+  const ratio = (m: Round) => opsPerSecond(m.plugin.result) / opsPerSecond(m.raw.result);
+  /** At concurrency 1 nothing overlaps: the best a plugin over HTTP could do is the floor's request, then the baseline's transaction. */
+  const ceiling = (m: Round) => {
+    const floor = opsPerSecond(m.floor.result);
+    return floor / (floor + opsPerSecond(m.raw.result));
+  };
+  const rounds: Round[] = [];
+  const measured: Round[] = [];
   for (const concurrency of CONCURRENCIES) {
-    const pairs: Array<{ concurrency: number; raw: Measured; plugin: Measured }> = [];
+    const pairs: Round[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       // Each pair runs back to back, so both sides see the same disk and buffer-pool state.
       const raw = await measure(admin, pids(), () => baselinePhase(BASE_URL, RAW_DB, concurrency, PHASE_MS, CLIENTS, phaseLimits()));
@@ -189,7 +207,11 @@ async function main(): Promise<number> {
       const plugin = await measure(admin, pids(), () => pluginPhase(server.port, concurrency, PHASE_MS));
       account(`plugin c=${concurrency}`, plugin.result);
       logPhase('plugin', concurrency, plugin);
-      pairs.push({ concurrency, raw, plugin });
+
+      const floor = await measure(admin, { server: floorServer.pid, mysqld: mysqldPid }, () => pluginPhase(floorPort, concurrency, PHASE_MS));
+      account(`HTTP floor c=${concurrency}`, floor.result);
+      logPhase('floor', concurrency, floor);
+      pairs.push({ concurrency, raw, plugin, floor });
     }
     rounds.push(...pairs);
     // The round with the median ratio stands for the concurrency.
@@ -242,7 +264,7 @@ async function main(): Promise<number> {
   log('');
   log(
     table(
-      ['concurrency', 'ledger tx/s (raw mysql2)', 'plugin events/s', `ratio (median of ${ROUNDS})`, 'target', ''],
+      ['concurrency', 'ledger tx/s (raw mysql2)', 'plugin events/s', `ratio (median of ${ROUNDS})`, 'target', '', 'HTTP floor req/s (no database)', 'HTTP ceiling of the ratio'],
       measured.map((m) => [
         String(m.concurrency),
         fmt(opsPerSecond(m.raw.result)),
@@ -250,6 +272,8 @@ async function main(): Promise<number> {
         fmt(ratio(m), 2),
         `>= ${TARGET_RATIO}`,
         ratio(m) >= TARGET_RATIO ? 'ok' : 'BELOW',
+        fmt(opsPerSecond(m.floor.result)),
+        m.concurrency === 1 ? fmt(ceiling(m), 2) : '-',
       ]),
     ),
   );
@@ -264,13 +288,17 @@ async function main(): Promise<number> {
   log(
     table(DETAIL_HEADER, [
       detailRow('warm-up', 32, warmupMeasured),
-      ...measured.flatMap(({ concurrency, raw, plugin }) => [
+      ...measured.flatMap(({ concurrency, raw, plugin, floor }) => [
         detailRow('ledger tx', concurrency, raw, { baseline: true }),
         detailRow('plugin', concurrency, plugin),
+        detailRow('HTTP floor', concurrency, floor),
       ]),
     ]),
   );
   log(`(warm-up: the first ${CLIENTS} events enrol their member, and the JIT is cold)`);
+  log('(HTTP floor: the same signed deliveries answered by a bare express handler that checks the signature, no database;');
+  log(' HTTP ceiling at c=1: floor / (floor + ledger tx), the ratio a plugin reaches if its request costs no more than the');
+  log(' bare one and its database work no more than the baseline transaction)');
   log(
     '(stmts and fsyncs are server-wide counters; µs/op is utime+stime per op; busy is these three processes as a share of ' +
       'all cores, other is the rest of the machine: a run with much "other" was disturbed)',

@@ -19,7 +19,6 @@
  * the compiled sidecar, dist/plugin/server.js after `npm run build`, instead of the sources
  * through tsx, which adds ~35 MB of RSS: what production runs, so what the RSS target is about). The database `hr_bench_tab` is dropped at the start and the end.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -32,7 +31,7 @@ import { summariseProfile } from './lib/profile';
 import { openLoop, opsPerSecond, percentile, REQUEST_TIMEOUT_MS, runLoops, type PhaseResult } from './lib/load';
 import { connectionOptions, databaseUrl, isLocal, scalar, serverUrl } from './lib/mariadb';
 import { BenchRun } from './lib/run';
-import { startServer, type Server } from './lib/server';
+import { startBaselineServer, startServer, type Server } from './lib/server';
 import { SECRETS } from './lib/secrets';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -150,19 +149,11 @@ async function closedLoop(port: number, cookie: string): Promise<PhaseResult> {
 }
 
 /** The constant-data baseline as a child process (the same isolation the sidecar has). */
-async function startBaseline(dbUrl: string, port: number): Promise<{ pid: number | undefined; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('bench', 'lib', 'constant-tab-server.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', PANEL: 'generic', DATABASE_URL: dbUrl, CLIENT_ID: '1', PORT: String(port), DATA_DIR: os.tmpdir(), WEBHOOK_SECRET: SECRETS.webhook, SSO_SECRET: SECRETS.sso, SESSION_SECRET: SECRETS.session, LOG_LEVEL: 'silent' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startBaseline(dbUrl: string, port: number): Promise<{ pid: number | undefined; stop: () => void }> {
+  return startBaselineServer(ROOT, 'constant-tab-server.ts', {
+    PANEL: 'generic', DATABASE_URL: dbUrl, CLIENT_ID: '1', PORT: String(port), DATA_DIR: os.tmpdir(),
+    WEBHOOK_SECRET: SECRETS.webhook, SSO_SECRET: SECRETS.sso, SESSION_SECRET: SECRETS.session, LOG_LEVEL: 'silent',
   });
-  let err = '';
-  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (c: Buffer) => c.toString().includes('ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`baseline server exited ${code}: ${err.slice(-500)}`)));
-  });
-  return { pid: child.pid, stop: () => child.kill('SIGKILL') };
 }
 
 /** Every statement one view sends, from the general log, each with its EXPLAIN rows. */

@@ -25,6 +25,8 @@ export class BenchRun {
   tmpDir?: string;
   private readonly databases: string[] = [];
   private readonly agents: http.Agent[] = [];
+  /** Other processes the run started (baseline servers): stopped with the server. */
+  private readonly stops: Array<() => void> = [];
   private closed = false;
   private readonly watchdog: NodeJS.Timeout;
 
@@ -32,6 +34,7 @@ export class BenchRun {
     // `exit` handlers can't wait, but a synchronous kill still stops an orphaned server.
     process.on('exit', () => {
       if (serverAlive(this.server)) this.server?.child.kill('SIGKILL');
+      for (const stop of this.stops) stop();
     });
     for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
       process.on(signal, () => {
@@ -65,11 +68,17 @@ export class BenchRun {
     return agent;
   }
 
+  /** `stop` (synchronous, idempotent) runs at cleanup, however the run ends. */
+  onCleanup(stop: () => void): void {
+    this.stops.push(stop);
+  }
+
   async cleanup(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     // Keep-alive sockets would hold the server's close() open until its own 10 s fallback.
     for (const agent of this.agents) agent.destroy();
+    for (const stop of this.stops) stop();
     await stopServer(this.server, this.options.serverGraceMs).catch(() => undefined);
     for (const db of this.databases) {
       await this.admin?.query(`DROP DATABASE IF EXISTS \`${db}\``).catch((err: Error) => warn(`could not drop ${db}: ${err.message}`));

@@ -43,7 +43,7 @@ function compactLogLine(line: string): string {
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once('error', reject);
@@ -127,4 +127,23 @@ export async function stopServer(server: Server | undefined, graceMs: number): P
     server.child.kill('SIGKILL');
     await server.exited;
   }
+}
+
+/**
+ * A bench's baseline server (a script under bench/lib run through tsx, as its own process like
+ * the sidecar, so neither steals the other's event loop): resolves once it prints "ready".
+ */
+export async function startBaselineServer(root: string, script: string, env: Record<string, string>): Promise<{ pid: number | undefined; stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join('bench', 'lib', script)], {
+    cwd: root,
+    env: { ...process.env, NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (c: Buffer) => c.toString().includes('ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`${script} exited ${code}: ${err.slice(-500)}`)));
+  });
+  return { pid: child.pid, stop: () => child.kill('SIGKILL') };
 }
