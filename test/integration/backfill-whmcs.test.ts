@@ -247,6 +247,17 @@ describe('WhmcsHistory', () => {
     expect(found.at(-1)).toBe('2000');
   });
 
+  it('stops rather than lose invoices when WHMCS lists them out of id order', async () => {
+    for (let i = 1; i <= 5; i++) paid(i, '2026-03-01 10:00:00');
+    const api = new WhmcsApiClient({ url: whmcs.url, ...whmcs.credentials, timeoutMs: 1000 });
+    const page = api.getInvoicesPage.bind(api);
+    api.getInvoicesPage = async (start, count) => {
+      const r = await page(start, count);
+      return { ...r, invoices: [...r.invoices].reverse() };
+    };
+    await expect(new WhmcsHistory(api, { timeZone: 'UTC' }).count()).rejects.toMatchObject({ action: 'GetInvoices', whmcsMessage: expect.stringContaining('id order') });
+  });
+
   it('refuses an invoice WHMCS no longer has, retries a panel that was down, and goes on', async () => {
     paid(1, '2026-03-01 10:00:00');
     paid(2, '2026-03-02 10:00:00');

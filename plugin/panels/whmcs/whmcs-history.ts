@@ -128,6 +128,10 @@ export class WhmcsHistory {
         const from = Math.max(0, start - back);
         const page = await this.retried(() => this.api.getInvoicesPage(from, size));
         const ids = page.invoices.map((i) => invoiceNumber(i.id));
+        // Skipping what was seen relies on the order asked for; a panel that ignored it would lose invoices silently.
+        if (ids.some((id, n) => n > 0 && id <= (ids[n - 1] as number))) {
+          throw new WhmcsApiError('GetInvoices', 'the invoices did not come in id order (orderby=id, order=asc); upgrade WHMCS or report its version', false);
+        }
         const first = ids[0];
         if (from > 0 && (first === undefined || first > lastId)) {
           back *= 2;
