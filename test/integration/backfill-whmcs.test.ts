@@ -180,6 +180,8 @@ describe('npm run backfill -- --from whmcs', () => {
   }, 60_000);
 });
 
+type Page = Awaited<ReturnType<WhmcsApiClient['getInvoicesPage']>>;
+
 describe('WhmcsHistory', () => {
   let whmcs: FakeWhmcs;
   beforeEach(async () => {
@@ -245,6 +247,32 @@ describe('WhmcsHistory', () => {
     expect(found).toHaveLength(968);
     expect(new Set(found).size).toBe(968);
     expect(found.at(-1)).toBe('2000');
+  });
+
+  it.each([
+    ['returns fewer rows than asked', (r: Page) => ({ ...r, invoices: r.invoices.slice(0, 25) }), 50],
+    ['counts more invoices than it lists', (r: Page) => ({ ...r, total: r.total + 1 }), 6],
+  ])('lists every invoice once, and ends, when WHMCS %s', async (_what, answer, maxCalls) => {
+    for (let i = 1; i <= 1000; i++) paid(i, '2026-03-01 10:00:00');
+    const api = new WhmcsApiClient({ url: whmcs.url, ...whmcs.credentials, timeoutMs: 1000 });
+    const page = api.getInvoicesPage.bind(api);
+    let calls = 0;
+    api.getInvoicesPage = async (start, count) => {
+      calls++;
+      return answer(await page(start, count));
+    };
+    const h = new WhmcsHistory(api, { timeZone: 'UTC', pageSize: 250 });
+    expect(await h.count()).toBe(1000);
+    expect(calls).toBeLessThanOrEqual(maxCalls);
+    expect(new Set(await ids(h)).size).toBe(1000);
+  });
+
+  it('stops rather than list some invoices when WHMCS ignores where a page starts', async () => {
+    for (let i = 1; i <= 30; i++) paid(i, '2026-03-01 10:00:00');
+    const api = new WhmcsApiClient({ url: whmcs.url, ...whmcs.credentials, timeoutMs: 1000 });
+    const page = api.getInvoicesPage.bind(api);
+    api.getInvoicesPage = (_start, count) => page(0, count);
+    await expect(new WhmcsHistory(api, { timeZone: 'UTC', pageSize: 10 }).count()).rejects.toMatchObject({ whmcsMessage: expect.stringContaining('limitstart') });
   });
 
   it('stops rather than lose invoices when WHMCS lists them out of id order', async () => {

@@ -114,17 +114,18 @@ export class WhmcsHistory {
    * Every paid invoice's id, by paid date then id: the list of all invoices read a page at a
    * time (ids and dates only), once a run. The list is in id order, so an invoice made during
    * the read only adds to its end; one deleted moves every later one a place back, so each
-   * page starts a few rows before where the last one ended and keeps only ids past the last
-   * seen. A page that doesn't reach back to a seen id (more deleted than that) is asked for
-   * again from further back, down to the first row.
+   * page starts a tenth of the last page's rows before where that one ended and keeps only ids
+   * past the last seen. A page that doesn't reach back to a seen id (more deleted than that) is
+   * asked for again from further back, down to the first row. The list ends at a page that is
+   * shorter than asked and brings nothing new, or at `totalresults`; the page's length is what
+   * the panel returns, which may be less than asked.
    */
   private paidInvoices(): Promise<Array<{ id: string; paidAt: number }>> {
     this.paid ??= (async () => {
       const size = Math.max(2, this.options.pageSize ?? 500);
-      const overlap = Math.max(1, Math.floor(size / 10));
       const paid: Array<{ id: string; paidAt: number }> = [];
       let lastId = 0;
-      for (let start = 0, back = overlap; ; ) {
+      for (let start = 0, overlap = 0, back = 0; ; ) {
         const from = Math.max(0, start - back);
         const page = await this.retried(() => this.api.getInvoicesPage(from, size));
         const ids = page.invoices.map((i) => invoiceNumber(i.id));
@@ -134,18 +135,25 @@ export class WhmcsHistory {
         }
         const first = ids[0];
         if (from > 0 && (first === undefined || first > lastId)) {
-          back *= 2;
+          back = Math.max(1, back * 2);
           continue;
+        }
+        const fresh = ids.filter((id) => id > lastId).length;
+        if (fresh === 0) {
+          if (ids.length < size) break;
+          // A full page of invoices seen already, one step back from where the last ended: the panel didn't start where asked.
+          if (back <= overlap) throw new WhmcsApiError('GetInvoices', `a page from row ${from} held only invoices listed already (limitstart not honoured)`, false);
         }
         page.invoices.forEach((i, n) => {
           if ((ids[n] as number) <= lastId || i.status.toLowerCase() !== 'paid') return;
           const at = this.date(i.datePaid) ?? this.date(i.date);
           paid.push({ id: i.id, paidAt: at === null ? Number.POSITIVE_INFINITY : Date.parse(at) });
         });
-        lastId = Math.max(lastId, ...ids);
+        lastId = Math.max(lastId, ids.at(-1) ?? 0);
         start = from + ids.length;
+        overlap = Math.max(1, Math.floor(ids.length / 10));
         back = overlap;
-        if (ids.length === 0 || start >= page.total) break;
+        if (start >= page.total) break;
       }
       return paid.sort((a, b) => a.paidAt - b.paidAt || Number(a.id) - Number(b.id));
     })();
