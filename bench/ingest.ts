@@ -67,7 +67,10 @@ const PLUGIN_DB = 'hr_bench';
 const RAW_DB = 'hr_bench_raw';
 
 
-const run = new BenchRun({ watchdogMs: 115_000, serverGraceMs: PROFILE ? 15_000 : 3_000, keepTmpDir: PROFILE });
+/** Three phases (baseline, plugin, floor) per round and concurrency, the warm-up and the open loop, with room for startup. */
+const WATCHDOG_MS = 60_000 + 1.5 * (3 * ROUNDS * CONCURRENCIES.length * PHASE_MS + 8_000 + OPEN_MS);
+
+const run = new BenchRun({ watchdogMs: WATCHDOG_MS, serverGraceMs: PROFILE ? 15_000 : 3_000, keepTmpDir: PROFILE });
 const phaseLimits = (): LoopLimits => ({ stopped: () => run.stopped, ...(SMOKE && { maxOps: SMOKE_OPS }) });
 
 // ---------------------------------------------------------------------------------------------
@@ -179,8 +182,7 @@ async function main(): Promise<number> {
   log(`warm-up: ${warmup.ok} events in ${fmt(warmup.elapsedMs)} ms, ${warmup.failed} failed, ${enrolled}/${CLIENTS} members enrolled`);
 
   const floorPort = await freePort();
-  const floorServer = await startBaselineServer(ROOT, 'http-floor-server.ts', { PORT: String(floorPort), WEBHOOK_SECRET: SECRETS.webhook });
-  run.onCleanup(floorServer.stop);
+  const floorServer = await startBaselineServer(ROOT, 'http-floor-server.ts', { PORT: String(floorPort), WEBHOOK_SECRET: SECRETS.webhook }, (stop) => run.onCleanup(stop));
 
   interface Round {
     concurrency: number;

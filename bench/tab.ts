@@ -149,11 +149,12 @@ async function closedLoop(port: number, cookie: string): Promise<PhaseResult> {
 }
 
 /** The constant-data baseline as a child process (the same isolation the sidecar has). */
-function startBaseline(dbUrl: string, port: number): Promise<{ pid: number | undefined; stop: () => void }> {
-  return startBaselineServer(ROOT, 'constant-tab-server.ts', {
+function startBaseline(dbUrl: string, port: number, onSpawn: (stop: () => void) => void): Promise<{ pid: number | undefined; stop: () => void }> {
+  const env = {
     PANEL: 'generic', DATABASE_URL: dbUrl, CLIENT_ID: '1', PORT: String(port), DATA_DIR: os.tmpdir(),
     WEBHOOK_SECRET: SECRETS.webhook, SSO_SECRET: SECRETS.sso, SESSION_SECRET: SECRETS.session, LOG_LEVEL: 'silent',
-  });
+  };
+  return startBaselineServer(ROOT, 'constant-tab-server.ts', env, onSpawn);
 }
 
 /** Every statement one view sends, from the general log, each with its EXPLAIN rows. */
@@ -224,7 +225,7 @@ async function main(): Promise<number> {
     const p99 = percentile(latencies, 99);
 
     const basePort = server.port + 1 + Math.floor(Math.random() * 1000);
-    baseline = await startBaseline(dbUrl, basePort);
+    baseline = await startBaseline(dbUrl, basePort, (stop) => run.onCleanup(stop));
     const rounds: Array<{ plugin: Measured; constant: Measured; ratio: number }> = [];
     for (let i = 0; i < ROUNDS; i++) {
       const constant = await measure(admin, { server: baseline.pid, mysqld }, () => closedLoop(basePort, ''));

@@ -132,18 +132,29 @@ export async function stopServer(server: Server | undefined, graceMs: number): P
 /**
  * A bench's baseline server (a script under bench/lib run through tsx, as its own process like
  * the sidecar, so neither steals the other's event loop): resolves once it prints "ready".
+ * `onSpawn` gets its stop at once, so a run ended during startup still stops it.
  */
-export async function startBaselineServer(root: string, script: string, env: Record<string, string>): Promise<{ pid: number | undefined; stop: () => void }> {
+export async function startBaselineServer(root: string, script: string, env: Record<string, string>, onSpawn: (stop: () => void) => void): Promise<{ pid: number | undefined; stop: () => void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join('bench', 'lib', script)], {
     cwd: root,
     env: { ...process.env, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const stop = () => void child.kill('SIGKILL');
+  onSpawn(stop);
   let err = '';
-  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-4096)));
   await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (c: Buffer) => c.toString().includes('ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`${script} exited ${code}: ${err.slice(-500)}`)));
+    const timer = setTimeout(() => reject(new Error(`${script} not ready within ${STARTUP_TIMEOUT_MS} ms: ${err}`)), STARTUP_TIMEOUT_MS);
+    child.stdout?.on('data', (c: Buffer) => {
+      if (!c.toString().includes('ready')) return;
+      clearTimeout(timer);
+      resolve();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited ${code}: ${err.slice(-500)}`));
+    });
   });
-  return { pid: child.pid, stop: () => child.kill('SIGKILL') };
+  return { pid: child.pid, stop };
 }

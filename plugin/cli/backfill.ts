@@ -211,7 +211,7 @@ function accessProblem(err: unknown): ConfigError | undefined {
   if (!(err instanceof WhmcsApiError) || !err.accessDenied) return undefined;
   return new ConfigError(
     err.message,
-    "Check WHMCS_API_IDENTIFIER and WHMCS_API_SECRET against WHMCS's API credentials (their role must allow GetInvoices, GetInvoice, GetClientsDetails, GetOrders and GetClientsProducts), and add this machine's IP address to WHMCS's API IP allow list or set WHMCS_API_ACCESS_KEY.",
+    "Check WHMCS_API_IDENTIFIER and WHMCS_API_SECRET against WHMCS's API credentials (their role must allow GetInvoices, GetInvoice, GetClientsDetails, GetOrders and GetClientsProducts), and add this machine's IP address to WHMCS's API IP allow list or set WHMCS_API_ACCESS_KEY. Then run the same command again: what committed stays, and imported events are skipped.",
   );
 }
 

@@ -57,6 +57,9 @@ const clientSchema = z.object({
     .optional(),
 });
 
+/** Lines an invoice may have. */
+const MAX_ITEMS = 500;
+
 const itemSchema = z.object({
   id: panelId.optional(),
   type: z.enum(ITEM_TYPES, { error: `must be one of ${ITEM_TYPES.join(', ')}` }),
@@ -75,7 +78,7 @@ const invoiceSchema = z.object({
   paid_from_credit: amount.optional(),
   refunded: amount.optional(),
   tax: amount.optional(),
-  items: z.array(itemSchema).max(500, 'must have at most 500 items').optional(),
+  items: z.array(itemSchema).max(MAX_ITEMS, `must have at most ${MAX_ITEMS} items`).optional(),
 });
 
 const serviceSchema = z.object({
@@ -196,11 +199,13 @@ function amountProblems(json: unknown, reported: readonly FieldProblem[]): Field
   const invoice = record(event?.invoice);
   if (invoice) {
     for (const key of ['total', 'paid_from_credit', 'refunded', 'tax']) check(`invoice.${key}`, invoice[key], invoice.currency);
-    if (Array.isArray(invoice.items)) invoice.items.forEach((item, n) => check(`invoice.items.${n}.amount`, record(item)?.amount, invoice.currency));
+    // Past the most an invoice may have, the schema has said so once; its lines aren't each told too.
+    if (Array.isArray(invoice.items)) invoice.items.slice(0, MAX_ITEMS).forEach((item, n) => check(`invoice.items.${n}.amount`, record(item)?.amount, invoice.currency));
   }
   const service = record(event?.service);
   if (service) {
-    const currency = service.currency ?? record(event?.client)?.currency;
+    // As `toBillingEvent`: the client's currency stands in only where the service gives none.
+    const currency = service.currency === undefined ? record(event?.client)?.currency : service.currency;
     for (const key of ['amount', 'previous_amount']) check(`service.${key}`, service[key], currency);
   }
   return out;

@@ -154,11 +154,12 @@ export function csvColumnOf(path: string, rowCount: number): string {
 
 /**
  * A problem of the event, as the provider reads it against their CSV: named by its column
- * (`csvColumnOf`), and a bad date told in the forms the CSV takes, not only the event's RFC 3339.
+ * (`csvColumnOf`), and a date that can't be read told in the forms the CSV takes, not only the
+ * event's RFC 3339 (a date out of range keeps its own message).
  */
 export function csvProblemOf(problem: FieldProblem, rowCount: number): FieldProblem {
   const path = csvColumnOf(problem.path, rowCount);
-  if (path !== 'paid_at') return { ...problem, path };
+  if (path !== 'paid_at' || !problem.message.startsWith('must be an RFC 3339')) return { ...problem, path };
   return { path, message: 'must be a day (2025-03-04), a UTC date and time (2025-03-04 10:15:00) or an RFC 3339 date-time (2025-03-04T10:15:00+03:00)' };
 }
 

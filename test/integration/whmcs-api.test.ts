@@ -137,6 +137,7 @@ describe('WhmcsApiClient against recorded WHMCS answers', () => {
 
   it.each([
     ['a 5xx', { status: 503, body: '<html>maintenance</html>' }, true, false],
+    ["a proxy's 503 page saying access denied", { status: 503, body: '<html>Access denied: the upstream is overloaded</html>' }, true, false],
     ['a 429', { status: 429, body: '' }, true, false],
     ['an authentication failure (fixable by the admin)', { status: 403, body: '{"result":"error","message":"Authentication Failed"}' }, true, true],
     ['an IP not allowed', { status: 200, body: '{"result":"error","message":"Invalid IP 10.0.0.1"}' }, true, true],

@@ -111,4 +111,12 @@ describe('parseCanonicalEvent', () => {
     expect(found.map((f) => f.path).sort()).toEqual(['client.email', 'invoice.items.0.amount', 'invoice.total', 'occurred_at', 'service.amount']);
     expect(found.find((f) => f.path === 'invoice.total')?.message).toBe('has more than 2 decimals for USD');
   });
+
+  it("tells an invoice of too many lines once, not each line's amount too; blames no amount on a currency the service doesn't have", () => {
+    const e = valid();
+    const lines = Array.from({ length: 2000 }, () => ({ type: 'new', amount: '1.001' }));
+    expect(problems({ ...e, invoice: { ...e.invoice, items: lines } })).toHaveLength(1 + 500);
+    const jpy = { ...e, client: { ...e.client, currency: 'JPY' }, service: { id: '77', currency: null, amount: '10.50' } };
+    expect(problems(jpy).map((f) => f.path)).toEqual(['service.currency']);
+  });
 });

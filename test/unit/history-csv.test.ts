@@ -58,6 +58,9 @@ describe('history CSV (plugin/events/history-csv.ts)', () => {
     const parsed = parseCanonicalEvent(made.json, new Date('2026-01-01T00:00:00Z'));
     const problems = parsed.ok ? [] : parsed.fields.map(made.problemOf);
     expect(problems).toEqual([{ path: 'paid_at', message: expect.stringContaining('2025-03-04 10:15:00') }]);
+    const old = historyCsvEvent([row({ paid_at: '1999-12-31' })]) as typeof made;
+    const tooOld = parseCanonicalEvent(old.json, new Date('2026-01-01T00:00:00Z'));
+    expect(tooOld.ok ? [] : tooOld.fields.map(old.problemOf)).toEqual([{ path: 'paid_at', message: 'must be between 2000-01-01 and one day from now' }]);
   });
 
   it('checks the header: required columns present, no unknown ones', () => {

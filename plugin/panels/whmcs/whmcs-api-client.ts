@@ -26,13 +26,12 @@ export type WhmcsResponse = Record<string, unknown>;
  * run by hand (the backfill) stops at once on it, where the outbox keeps retrying for hours.
  */
 export class WhmcsApiError extends PanelError {
-  readonly accessDenied: boolean;
-
   constructor(
     readonly action: string,
     readonly whmcsMessage: string,
     retryable: boolean,
     readonly httpStatus: number | null = null,
+    readonly accessDenied = false,
   ) {
     super('panel_refused', {
       message: `WHMCS ${action} failed${httpStatus === null ? '' : ` (HTTP ${httpStatus})`}: ${whmcsMessage}`,
@@ -41,16 +40,11 @@ export class WhmcsApiError extends PanelError {
         : 'WHMCS refused the call itself; retrying will not help. Check the client, invoice or setting it names.',
       retryable,
     });
-    this.accessDenied = isAccessProblem(httpStatus, whmcsMessage);
   }
 }
 
 /** Messages WHMCS answers when it doesn't let us in yet: the admin can fix these, so they retry. */
 const ACCESS_PROBLEM = /authentication failed|invalid ip|ip address.*not|access denied|api access|permission/i;
-
-function isAccessProblem(httpStatus: number | null, message: string): boolean {
-  return httpStatus === 401 || httpStatus === 403 || ACCESS_PROBLEM.test(message);
-}
 
 /** One credit log entry (GetCredits). */
 export interface WhmcsCredit {
@@ -175,7 +169,9 @@ export class WhmcsApiClient {
       throw new WhmcsApiError(action, `not a JSON answer: ${message}`, true, res.status);
     }
     if (body.result !== 'success' || res.status >= 300) {
-      throw new WhmcsApiError(action, message || 'result is not success', isAccessProblem(res.status, message), res.status >= 300 ? res.status : null);
+      // Only WHMCS's own refusal says who we are isn't allowed: a proxy's error page may say "access denied" about anything.
+      const denied = res.status === 401 || res.status === 403 || ACCESS_PROBLEM.test(message);
+      throw new WhmcsApiError(action, message || 'result is not success', denied, res.status >= 300 ? res.status : null, denied);
     }
     return body;
   }
