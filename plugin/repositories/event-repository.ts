@@ -49,6 +49,26 @@ function toInboxEvent(row: Record<string, unknown>): InboxEvent {
   };
 }
 
+/** An event to write with what applying it did. */
+export type DecidedInboxEvent = Omit<NewInboxEvent, 'source'> & { memberId: number; outcome: Outcome; points: number; detail?: string };
+
+function decidedRow(source: string, e: DecidedInboxEvent): Record<string, unknown> {
+  return {
+    source,
+    external_id: e.externalId,
+    type: e.type,
+    occurred_at: e.occurredAt,
+    body_hash: e.bodyHash,
+    payload: e.payload,
+    member_id: e.memberId,
+    outcome: e.outcome,
+    points: e.points,
+    detail: e.detail ?? null,
+    received_at: e.receivedAt,
+    request_id: e.requestId ?? null,
+  };
+}
+
 export class EventRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
@@ -75,24 +95,8 @@ export class EventRepository {
    * INSERTs, so an id another delivery holds fails the statement and the caller's transaction
    * starts over. Returns each new row's id by external id.
    */
-  async insertManyWithOutcome(
-    source: string,
-    events: ReadonlyArray<Omit<NewInboxEvent, 'source'> & { memberId: number; outcome: Outcome; points: number; detail?: string }>,
-  ): Promise<Map<string, number>> {
-    const rows = events.map((e) => ({
-      source,
-      external_id: e.externalId,
-      type: e.type,
-      occurred_at: e.occurredAt,
-      body_hash: e.bodyHash,
-      payload: e.payload,
-      member_id: e.memberId,
-      outcome: e.outcome,
-      points: e.points,
-      detail: e.detail ?? null,
-      received_at: e.receivedAt,
-      request_id: e.requestId ?? null,
-    }));
+  async insertManyWithOutcome(source: string, events: ReadonlyArray<DecidedInboxEvent>): Promise<Map<string, number>> {
+    const rows = events.map((e) => decidedRow(source, e));
     // A single row's id is the one the engine reports; several are read back by their key.
     if (rows.length === 1) {
       const [id] = await this.db(EVENTS).insert(rows[0]);
@@ -103,6 +107,11 @@ export class EventRepository {
       source,
       events.map((e) => e.externalId),
     );
+  }
+
+  /** One event written with its outcome; null when the unique (source, external_id) key holds it already. */
+  async insertWithOutcome(source: string, event: DecidedInboxEvent): Promise<number | null> {
+    return insertOrDuplicate(this.db(EVENTS).insert(decidedRow(source, event)));
   }
 
   /** The inbox ids of these external ids that are in the inbox (by the unique key). */

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import type { Database } from '../db/database';
+import type { DecidedInboxEvent } from '../repositories/event-repository';
 import { isUnavailable } from '../db/errors';
 import type { Tx } from '../db/unit-of-work';
 import type { BillingEvent } from '../domain/billing-event';
+import type { Member } from '../domain/member';
 import { ConflictError } from '../errors';
 import { GroupCommit, type Waiting } from '../lib/group-commit';
 import type { Logger } from '../logger';
@@ -88,6 +90,14 @@ function announce(tx: Tx, delivery: Delivery, account: MemberAccount, r: UseCase
     panelClientId: member.panelClientId,
     ...r,
   });
+}
+
+/** The inbox row of a batch's only delivery (if the batch applies it), or `DuplicateDelivery`. */
+async function insertSingle(tx: Tx, source: string, row: DecidedInboxEvent | undefined): Promise<Map<string, number>> {
+  if (!row) return new Map();
+  const id = await tx.repos.events.insertWithOutcome(source, row);
+  if (id === null) throw new DuplicateDelivery();
+  return new Map([[row.externalId, id]]);
 }
 
 /** Accounts whose enrolment is announced already: a batch may apply several payments of a new member. */
@@ -236,26 +246,32 @@ export class EventService {
   ): Promise<Array<IngestResult | null>> {
     const { handle } = this.deps.payments as NonNullable<typeof this.deps.payments>;
     const snapshot = await this.deps.snapshot();
-    const results = await this.db.transaction(async (tx) => {
-      // The known members locked first: an id whose delivery commits while we wait for its
-      // member is then read as in the inbox, and goes alone rather than failing the batch.
-      await MemberAccount.lockMany(tx, [...known.values()]);
-      const inInbox = await tx.repos.events.bodyHashes(
-        source,
-        deliveries.map((d) => d.event.id),
-      );
-      // The first delivery of each id not in the inbox yet; the others are answered alone after the commit.
-      const firsts = new Map<string, Delivery>();
-      for (const d of deliveries) if (!inInbox.has(d.event.id) && !firsts.has(d.event.id) && !elsewhere.has(d.event.client.id)) firsts.set(d.event.id, d);
-      const fresh = [...firsts.values()];
-      const plan = await handle(tx, fresh, snapshot, known);
-      const applied = fresh.flatMap((d, i) => {
-        const decided = plan.decided[i];
-        return decided ? [{ delivery: d, ...decided }] : [];
-      });
-      const rowIds = await tx.repos.events.insertManyWithOutcome(
-        source,
-        applied.map(({ delivery: d, result, account }) => ({
+    // A delivery alone in its batch (most of them, under light load) isn't looked up in the
+    // inbox first: its insert's unique key says whether it is there, and a duplicate goes alone
+    // once the transaction has rolled back, as those the batch leaves do.
+    const single = deliveries.length === 1;
+    let results: { answers: Array<IngestResult | null>; enrolled: Member[] };
+    try {
+      results = await this.db.transaction(async (tx) => {
+        // The known members locked first: an id whose delivery commits while we wait for its
+        // member is then read as in the inbox, and goes alone rather than failing the batch.
+        await MemberAccount.lockMany(tx, [...known.values()]);
+        const inInbox = single
+          ? new Map<string, string>()
+          : await tx.repos.events.bodyHashes(
+              source,
+              deliveries.map((d) => d.event.id),
+            );
+        // The first delivery of each id not in the inbox yet; the others are answered alone after the commit.
+        const firsts = new Map<string, Delivery>();
+        for (const d of deliveries) if (!inInbox.has(d.event.id) && !firsts.has(d.event.id) && !elsewhere.has(d.event.client.id)) firsts.set(d.event.id, d);
+        const fresh = [...firsts.values()];
+        const plan = await handle(tx, fresh, snapshot, known);
+        const applied = fresh.flatMap((d, i) => {
+          const decided = plan.decided[i];
+          return decided ? [{ delivery: d, ...decided }] : [];
+        });
+        const rows = applied.map(({ delivery: d, result, account }) => ({
           externalId: d.event.id,
           type: d.event.type,
           occurredAt: d.event.occurredAt,
@@ -265,16 +281,20 @@ export class EventService {
           requestId: d.requestId,
           memberId: account.member.id,
           ...result,
-        })),
-      );
-      await plan.write(fresh.map((d) => rowIds.get(d.event.id)));
-      const answers = new Map<Delivery, IngestResult>();
-      for (const { delivery, result, account } of applied) {
-        announce(tx, delivery, account, result);
-        answers.set(delivery, answer(delivery.event.id, result));
-      }
-      return { answers: deliveries.map((d) => answers.get(d) ?? null), enrolled: applied.filter((a) => a.account.enrolled).map((a) => a.account.member) };
-    });
+        }));
+        const rowIds = single ? await insertSingle(tx, source, rows[0]) : await tx.repos.events.insertManyWithOutcome(source, rows);
+        await plan.write(fresh.map((d) => rowIds.get(d.event.id)));
+        const answers = new Map<Delivery, IngestResult>();
+        for (const { delivery, result, account } of applied) {
+          announce(tx, delivery, account, result);
+          answers.set(delivery, answer(delivery.event.id, result));
+        }
+        return { answers: deliveries.map((d) => answers.get(d) ?? null), enrolled: applied.filter((a) => a.account.enrolled).map((a) => a.account.member) };
+      });
+    } catch (err) {
+      if (!(err instanceof DuplicateDelivery)) throw err;
+      return [null];
+    }
     for (const m of results.enrolled) this.rememberMember(m.panelClientId, m.id);
     return results.answers;
   }

@@ -131,6 +131,31 @@ describe('group commit of payments', () => {
     await expectBalancesConsistent(batched.plugin);
   });
 
+  it("doesn't read the inbox for a payment alone in its batch; a redelivery of it is still a duplicate, and a changed body a conflict", async () => {
+    const first = invoicePaid({ id: 'gc:lone:1', client: { id: 'gc-lone' }, invoice: { id: 'GL-1', total: '10.00', items: [] } });
+    await batched.plugin.ingest(first);
+    const lone = invoicePaid({ id: 'gc:lone:2', client: { id: 'gc-lone' }, invoice: { id: 'GL-2', total: '20.00', items: [] } });
+    const sql: string[] = [];
+    const onQuery = (q: { sql: string }) => void sql.push(q.sql);
+    batched.plugin.db.knex.on('query', onQuery);
+    let applied;
+    try {
+      applied = await batched.plugin.ingest(lone);
+    } finally {
+      batched.plugin.db.knex.off('query', onQuery);
+    }
+    expect(applied).toMatchObject({ outcome: 'applied', points: 20 });
+    expect(sql.filter((q) => /from [`"]?loyalty_events/i.test(q))).toEqual([]);
+
+    logged.length = 0;
+    const before = await tableCounts(batched.plugin);
+    expect(await batched.plugin.ingest(lone)).toEqual({ event: lone.id, outcome: 'duplicate', first_outcome: 'applied', points: 20 });
+    await expect(batched.plugin.ingest({ ...lone, invoice: { ...lone.invoice, total: '21.00' } })).rejects.toMatchObject({ status: 409, code: 'event_id_conflict' });
+    expect(await tableCounts(batched.plugin)).toEqual(before);
+    expect(logged.filter((l) => l.msg === 'a batch of payments failed; applying each alone')).toEqual([]);
+    await expectBalancesConsistent(batched.plugin);
+  });
+
   it('gives a payment that fails in the database its own error, and applies the others', async () => {
     const app = batched;
     const k = app.plugin.db.knex;
