@@ -57,6 +57,9 @@ const clientSchema = z.object({
     .optional(),
 });
 
+const NEEDS_CURRENCY = 'needs a currency: set service.currency or client.currency';
+const OVER_TOTAL = 'must not exceed invoice.total';
+
 /** Lines an invoice may have. */
 const MAX_ITEMS = 500;
 
@@ -153,7 +156,7 @@ export function parseCanonicalEvent(json: unknown, now: Date = new Date()): Even
   const money = (path: string, text: string | undefined, cur: string | undefined): Money | undefined => {
     if (text === undefined) return undefined;
     if (cur === undefined) {
-      fields.push({ path, message: 'needs a currency: set service.currency or client.currency' });
+      fields.push({ path, message: NEEDS_CURRENCY });
       return undefined;
     }
     const r = parseMoney(text, cur);
@@ -172,33 +175,40 @@ export function parseCanonicalEvent(json: unknown, now: Date = new Date()): Even
   if (raw.invoice && event.invoice) {
     const inv = event.invoice;
     if (inv.paidFromCredit.minor > inv.total.minor) {
-      fields.push({ path: 'invoice.paid_from_credit', message: 'must not exceed invoice.total' });
+      fields.push({ path: 'invoice.paid_from_credit', message: OVER_TOTAL });
     }
     if (inv.refunded && inv.refunded.minor > inv.total.minor) {
-      fields.push({ path: 'invoice.refunded', message: 'must not exceed invoice.total' });
+      fields.push({ path: 'invoice.refunded', message: OVER_TOTAL });
     }
   }
   return fields.length > 0 ? { ok: false, fields } : { ok: true, event };
 }
 
 /**
- * The amounts' checks against their currency, run on the raw JSON where the schema failed
- * elsewhere (an amount is checked once its block's currency is a known code): a sender learns
- * every problem of an event from one answer, not one per attempt.
+ * The amounts' checks (against their currency, and against the invoice's total), run on the
+ * raw JSON where the schema failed elsewhere (an amount is checked once its block's currency is
+ * a known code): a sender learns every problem of an event from one answer, not one per attempt.
  */
 function amountProblems(json: unknown, reported: readonly FieldProblem[]): FieldProblem[] {
   const seen = new Set(reported.map((f) => f.path));
   const out: FieldProblem[] = [];
-  const check = (path: string, text: unknown, currency: unknown) => {
-    if (seen.has(path) || typeof text !== 'string' || typeof currency !== 'string' || currencyDigits(currency) === undefined) return;
+  const check = (path: string, text: unknown, currency: unknown): Money | undefined => {
+    if (seen.has(path) || typeof text !== 'string' || typeof currency !== 'string' || currencyDigits(currency) === undefined) return undefined;
     const r = parseMoney(text, currency);
-    if (!r.ok) out.push({ path, message: r.message });
+    if (r.ok) return r.value;
+    out.push({ path, message: r.message });
+    return undefined;
   };
   const record = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
   const event = record(json);
   const invoice = record(event?.invoice);
   if (invoice) {
-    for (const key of ['total', 'paid_from_credit', 'refunded', 'tax']) check(`invoice.${key}`, invoice[key], invoice.currency);
+    const total = check('invoice.total', invoice.total, invoice.currency);
+    for (const key of ['paid_from_credit', 'refunded'] as const) {
+      const part = check(`invoice.${key}`, invoice[key], invoice.currency);
+      if (total && part && part.minor > total.minor) out.push({ path: `invoice.${key}`, message: OVER_TOTAL });
+    }
+    check('invoice.tax', invoice.tax, invoice.currency);
     // Past the most an invoice may have, the schema has said so once; its lines aren't each told too.
     if (Array.isArray(invoice.items)) invoice.items.slice(0, MAX_ITEMS).forEach((item, n) => check(`invoice.items.${n}.amount`, record(item)?.amount, invoice.currency));
   }
@@ -206,7 +216,11 @@ function amountProblems(json: unknown, reported: readonly FieldProblem[]): Field
   if (service) {
     // As `toBillingEvent`: the client's currency stands in only where the service gives none.
     const currency = service.currency === undefined ? record(event?.client)?.currency : service.currency;
-    for (const key of ['amount', 'previous_amount']) check(`service.${key}`, service[key], currency);
+    for (const key of ['amount', 'previous_amount']) {
+      const path = `service.${key}`;
+      if (currency === undefined && typeof service[key] === 'string' && !seen.has(path)) out.push({ path, message: NEEDS_CURRENCY });
+      else check(path, service[key], currency);
+    }
   }
   return out;
 }

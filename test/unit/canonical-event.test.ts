@@ -119,4 +119,20 @@ describe('parseCanonicalEvent', () => {
     const jpy = { ...e, client: { ...e.client, currency: 'JPY' }, service: { id: '77', currency: null, amount: '10.50' } };
     expect(problems(jpy).map((f) => f.path)).toEqual(['service.currency']);
   });
+
+  it('tells an amount over the total, and a service amount without a currency, beside the schema problems', () => {
+    const e = valid();
+    const found = problems({
+      ...e,
+      client: { id: '42', email: 'nope' },
+      invoice: { ...e.invoice, paid_from_credit: '500.00', refunded: '130.00' },
+      service: { id: '77', amount: '10.00' },
+    });
+    expect(found).toEqual([
+      { path: 'client.email', message: expect.any(String) },
+      { path: 'invoice.paid_from_credit', message: 'must not exceed invoice.total' },
+      { path: 'invoice.refunded', message: 'must not exceed invoice.total' },
+      { path: 'service.amount', message: 'needs a currency: set service.currency or client.currency' },
+    ]);
+  });
 });
