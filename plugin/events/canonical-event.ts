@@ -58,6 +58,8 @@ const clientSchema = z.object({
 });
 
 const NEEDS_CURRENCY = 'needs a currency: set service.currency or client.currency';
+/** What an unreadable `occurred_at` is told (an importer may tell it in its own input's terms). */
+export const NOT_RFC3339 = 'must be an RFC 3339 date-time such as 2026-11-22T10:15:00Z';
 const OVER_TOTAL = 'must not exceed invoice.total';
 
 /** Lines an invoice may have. */
@@ -104,7 +106,7 @@ const actionSchema = z.object({
 const eventSchema = z.object({
   id: z.string({ error: 'is required' }).regex(EVENT_ID_PATTERN, 'must be 1–128 characters of A-Z a-z 0-9 : . _ -'),
   type: z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` }),
-  occurred_at: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 date-time such as 2026-11-22T10:15:00Z' }),
+  occurred_at: z.iso.datetime({ offset: true, error: NOT_RFC3339 }),
   client: clientSchema,
   invoice: invoiceSchema.optional(),
   service: serviceSchema.optional(),

@@ -1,6 +1,6 @@
 import { parseMoney, toDecimalString } from '../domain/money';
 import type { FieldProblem } from '../domain/validation';
-import { EVENT_ID_PATTERN } from './canonical-event';
+import { EVENT_ID_PATTERN, NOT_RFC3339 } from './canonical-event';
 
 /**
  * The backfill's CSV format: one row per invoice line, the rows of one invoice next to each
@@ -159,7 +159,7 @@ export function csvColumnOf(path: string, rowCount: number): string {
  */
 export function csvProblemOf(problem: FieldProblem, rowCount: number): FieldProblem {
   const path = csvColumnOf(problem.path, rowCount);
-  if (path !== 'paid_at' || !problem.message.startsWith('must be an RFC 3339')) return { ...problem, path };
+  if (path !== 'paid_at' || problem.message !== NOT_RFC3339) return { ...problem, path };
   return { path, message: 'must be a day (2025-03-04), a UTC date and time (2025-03-04 10:15:00) or an RFC 3339 date-time (2025-03-04T10:15:00+03:00)' };
 }
 
