@@ -156,6 +156,26 @@ describe('group commit of payments', () => {
     await expectBalancesConsistent(batched.plugin);
   });
 
+  it('applies once an id delivered twice at once, each copy alone in one of the two batches in flight', async () => {
+    await batched.plugin.ingest(invoicePaid({ id: 'gc:twin:seed', client: { id: 'gc-twin' }, invoice: { id: 'GT-0', total: '1.00', items: [] } }));
+    logged.length = 0;
+    const before = await tableCounts(batched.plugin);
+    const twin = invoicePaid({ id: 'gc:twin:1', client: { id: 'gc-twin' }, invoice: { id: 'GT-1', total: '30.00', items: [] } });
+    // Nothing else is in flight: the first copy starts a batch, the second the other one, and the second waits for the member.
+    const answers = await Promise.all([batched.plugin.ingest(twin), batched.plugin.ingest(twin)]);
+    expect(answers.map((a) => a.outcome).sort()).toEqual(['applied', 'duplicate']);
+    expect(answers.map((a) => a.points)).toEqual([30, 30]);
+    const after = await tableCounts(batched.plugin);
+    expect([after.loyalty_events - before.loyalty_events, after.loyalty_ledger - before.loyalty_ledger, after.loyalty_invoices - before.loyalty_invoices]).toEqual([1, 1, 1]);
+    // Each copy was alone in its batch; the second's rolled back and went alone (its inbox row was there).
+    expect(logged.filter((l) => l.msg === 'payments committed together').map((l) => [l.events, l.alone])).toEqual([
+      [1, 0],
+      [1, 1],
+    ]);
+    expect(logged.filter((l) => l.msg === 'a batch of payments failed; applying each alone')).toEqual([]);
+    await expectBalancesConsistent(batched.plugin);
+  });
+
   it('gives a payment that fails in the database its own error, and applies the others', async () => {
     const app = batched;
     const k = app.plugin.db.knex;
