@@ -76,8 +76,11 @@ async function seed(admin: mysql.Connection, now: Date): Promise<void> {
   );
   await chunks(
     LEDGER_ROWS,
-    (a, b) => `INSERT INTO loyalty_ledger (id, member_id, delta, kind, reason_code, actor, balance_after, created_at)
-      SELECT seq, ${member}, 10, 'earn', 'base_rate', 'system', 0, '${earned}' + INTERVAL seq SECOND FROM seq_${a}_to_${b}`,
+    // As the base rate writes an invoice's points: its reason and params, which the history
+    // translates and formats.
+    (a, b) => `INSERT INTO loyalty_ledger (id, member_id, delta, kind, reason_code, reason_params, rule, actor, balance_after, created_at)
+      SELECT seq, ${member}, 10, 'earn', 'invoice_paid', CONCAT('{"invoice":"', seq, '","amount":"10.00","currency":"USD","rate":"1"}'), 'base_rate', 'system', 0,
+        '${earned}' + INTERVAL seq SECOND FROM seq_${a}_to_${b}`,
   );
   await chunks(
     LEDGER_ROWS,
