@@ -10,8 +10,19 @@ const MEMBER_EXPIRING_INDEX = 'loyalty_lots_member_expiring_remaining_idx';
 /** (member_id, pending, available_at, remaining): a member's pending lots by release, their points in the index. */
 const MEMBER_PENDING_INDEX = 'loyalty_lots_member_pending_remaining_idx';
 const DAY_MS = 86_400_000;
+/** The parts of `tabSummary`'s union, told apart by their `part` column. */
+const EXPIRY_WINDOW = 0;
+const EXPIRY_DAY = 1;
+const PENDING_DUE = 2;
+const PENDING_LATER = 3;
 /** Later than any expiry: the bound when a member has fewer expiry days ahead than asked for. */
 const NO_BOUND = new Date(Date.UTC(9999, 11, 31));
+
+/** What the Rewards tab shows of a member's lots (`LotRepository.tabSummary`). */
+export interface LotsSummary {
+  expiring: { points: number; firstExpiry: Date | null; upcoming: Array<{ points: number; date: Date }> };
+  pending: { due: number; upcoming: Array<{ points: number; availableAt: Date }> };
+}
 
 function toLot(row: Record<string, unknown>): Lot {
   return {
@@ -146,35 +157,6 @@ export class LotRepository {
   }
 
   /**
-   * The Rewards tab's pending points in one statement: the points of pending lots whose refund
-   * window has passed at `now` (a release moves all of them into the balance, whatever part of
-   * them pays off a debt, so their sum is all it takes to show it), and the points still in their window by
-   * release date, soonest first (at most `limit` dates). Both read the (member_id, pending,
-   * available_at, remaining) index only.
-   */
-  async pendingSummary(memberId: number, now: Date, limit: number): Promise<{ due: number; upcoming: Array<{ points: number; availableAt: Date }> }> {
-    const pending = () => this.lotsBy(MEMBER_PENDING_INDEX).where({ member_id: memberId, pending: true });
-    const due = pending().select(this.db.raw('0 AS part'), this.db.raw('NULL AS at'), this.db.raw('SUM(remaining) AS points')).andWhere('available_at', '<=', now);
-    const later = pending()
-      .select(this.db.raw('1 AS part'), { at: 'available_at' }, this.db.raw('SUM(remaining) AS points'))
-      .andWhere('available_at', '>', now)
-      .andWhere('remaining', '>', 0)
-      .groupBy('available_at')
-      .orderBy('available_at', 'asc')
-      .limit(limit);
-    const rows: Array<Record<string, unknown>> = await this.db
-      .select('*')
-      .from(due.as('d'))
-      .unionAll(this.db.select('*').from(later.as('l')));
-    const upcoming = rows
-      .filter((r) => toInt(r.part) === 1)
-      .map((r) => ({ points: toInt(r.points), availableAt: toDate(r.at) }))
-      // A union's rows come in no promised order.
-      .sort((a, b) => a.availableAt.getTime() - b.availableAt.getTime());
-    return { due: toInt(rows.find((r) => toInt(r.part) === 0)?.points), upcoming };
-  }
-
-  /**
    * Points still unspent that expire in [from, to), and the first date they do. Summed from the
    * (member_id, expiring_at, remaining) index alone: `expiring_at` is `expires_at` on lots with
    * points left, so the range holds the lots counted and nothing else.
@@ -191,34 +173,61 @@ export class LotRepository {
   }
 
   /**
-   * The Rewards tab's expiry figures in one statement: what `expiringBetween(from, windowEnd)`
-   * gives, and the member's next `days` expiry days (UTC) from `from` on, soonest first, each
-   * with the unspent points expiring that day (the first day counted from `from`). Both parts
-   * read the (member_id, expiring_at, remaining) index only; the days part reads the entries of
-   * those days only, however many lots come after.
+   * The Rewards tab's lot figures in one statement (each part of the union reads one index of
+   * a member's lots, nothing else):
+   * - expiry: what `expiringBetween(now, windowEnd)` gives, and the member's next `expiryDays`
+   *   expiry days (UTC) from `now` on, soonest first, each with the unspent points expiring that
+   *   day (the first day counted from `now`); the days part reads the entries of those days
+   *   only, however many lots come after;
+   * - pending, when `pendingDates` > 0: the points of pending lots whose refund window has
+   *   passed at `now` (a release moves all of them into the balance, whatever part of them pays
+   *   off a debt, so their sum is all it takes to show it), and the points still in their
+   *   window by release date, soonest first (at most `pendingDates` dates).
    */
-  async expirySummary(
-    memberId: number,
-    from: Date,
-    windowEnd: Date,
-    days: number,
-  ): Promise<{ points: number; firstExpiry: Date | null; upcoming: Array<{ points: number; date: Date }> }> {
-    const window = this.lotsBy(MEMBER_EXPIRING_INDEX)
-      .select(this.db.raw('0 AS part'), this.db.raw('MIN(expiring_at) AS first'), this.db.raw('SUM(remaining) AS points'))
-      .where({ member_id: memberId })
-      .andWhere('expiring_at', '>=', from)
-      .andWhere('expiring_at', '<', windowEnd);
-    const q = this.db.select('*').from(window.as('w'));
-    if (days > 0) q.unionAll(this.db.select('*').from(this.expiryDays(memberId, from, days).as('d')));
-    const rows: Array<Record<string, unknown>> = await q;
-    const total = rows.find((r) => toInt(r.part) === 0);
-    const upcoming = rows
-      .filter((r) => toInt(r.part) === 1)
-      .map((r) => ({ first: toDate(r.first), points: toInt(r.points) }))
-      // A union's rows come in no promised order.
-      .sort((a, b) => a.first.getTime() - b.first.getTime())
-      .map(({ first, points }) => ({ points, date: new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), first.getUTCDate())) }));
-    return { points: toInt(total?.points), firstExpiry: toDateOrNull(total?.first), upcoming };
+  async tabSummary(memberId: number, q: { now: Date; windowEnd: Date; expiryDays: number; pendingDates: number }): Promise<LotsSummary> {
+    const part = (n: number, at: string, points: string) => [this.db.raw(`${n} AS part`), this.db.raw(`${at} AS at`), this.db.raw(`${points} AS points`)];
+    const parts: Knex.QueryBuilder[] = [
+      this.lotsBy(MEMBER_EXPIRING_INDEX)
+        .select(part(EXPIRY_WINDOW, 'MIN(expiring_at)', 'SUM(remaining)'))
+        .where({ member_id: memberId })
+        .andWhere('expiring_at', '>=', q.now)
+        .andWhere('expiring_at', '<', q.windowEnd),
+    ];
+    if (q.expiryDays > 0) parts.push(this.expiryDays(memberId, q.now, q.expiryDays));
+    if (q.pendingDates > 0) {
+      const pending = () => this.lotsBy(MEMBER_PENDING_INDEX).where({ member_id: memberId, pending: true });
+      parts.push(
+        pending().select(part(PENDING_DUE, 'NULL', 'SUM(remaining)')).andWhere('available_at', '<=', q.now),
+        pending()
+          .select(part(PENDING_LATER, 'available_at', 'SUM(remaining)'))
+          .andWhere('available_at', '>', q.now)
+          .andWhere('remaining', '>', 0)
+          .groupBy('available_at')
+          .orderBy('available_at', 'asc')
+          .limit(q.pendingDates),
+      );
+    }
+    // Each part is wrapped as a derived table: a part's own ORDER BY and LIMIT stay its own.
+    const [first, ...rest] = parts.map((p, i) => this.db.select('*').from(p.as(`p${i}`)));
+    const rows: Array<Record<string, unknown>> = await (rest.length > 0 ? first!.unionAll(rest) : first!);
+    // A union's rows come in no promised order.
+    const of = (n: number) =>
+      rows
+        .filter((r) => toInt(r.part) === n)
+        .map((r) => ({ at: toDate(r.at), points: toInt(r.points) }))
+        .sort((a, b) => a.at.getTime() - b.at.getTime());
+    const window = rows.find((r) => toInt(r.part) === EXPIRY_WINDOW);
+    return {
+      expiring: {
+        points: toInt(window?.points),
+        firstExpiry: toDateOrNull(window?.at),
+        upcoming: of(EXPIRY_DAY).map(({ at, points }) => ({ points, date: new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate())) })),
+      },
+      pending: {
+        due: toInt(rows.find((r) => toInt(r.part) === PENDING_DUE)?.points),
+        upcoming: of(PENDING_LATER).map(({ at, points }) => ({ points, availableAt: at })),
+      },
+    };
   }
 
   /**
@@ -239,7 +248,7 @@ export class LotRepository {
       bindings.unshift(LOTS, MEMBER_EXPIRING_INDEX, memberId);
     }
     return this.lotsBy(MEMBER_EXPIRING_INDEX)
-      .select(this.db.raw('1 AS part'), this.db.raw('MIN(expiring_at) AS first'), this.db.raw('SUM(remaining) AS points'))
+      .select(this.db.raw(`${EXPIRY_DAY} AS part`), this.db.raw('MIN(expiring_at) AS at'), this.db.raw('SUM(remaining) AS points'))
       .where({ member_id: memberId })
       .andWhere('expiring_at', '>=', from)
       .andWhere('expiring_at', '<', this.db.raw(`COALESCE(${bound}, ?)`, [...bindings, NO_BOUND]))

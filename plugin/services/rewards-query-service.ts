@@ -128,7 +128,7 @@ export class RewardsQueryService {
     }
     const windowEnd = new Date(at.getTime() + EXPIRY_WINDOW_DAYS * 86_400_000);
     const yearStart = new Date(Date.UTC(at.getUTCFullYear(), 0, 1));
-    const [page, expiring, pending, tierStatus, tierChanges, saved, services] = await Promise.all([
+    const [page, lots, tierStatus, tierChanges, saved, services] = await Promise.all([
       this.db.repos.ledger.pageForMember(member.id, {
         beforeId: options.before,
         limit: HISTORY_PAGE_SIZE,
@@ -136,13 +136,13 @@ export class RewardsQueryService {
         ...(filter.from && { from: filter.from }),
         ...(filter.to && { until: new Date(filter.to.getTime() + 86_400_000) }),
       }),
-      this.db.repos.lots.expirySummary(member.id, at, windowEnd, EXPIRY_DATES_SHOWN),
-      member.pointsPending > 0 ? this.db.repos.lots.pendingSummary(member.id, at, PENDING_DATES_READ) : Promise.resolve({ due: 0, upcoming: [] }),
+      this.db.repos.lots.tabSummary(member.id, { now: at, windowEnd, expiryDays: EXPIRY_DATES_SHOWN, pendingDates: member.pointsPending > 0 ? PENDING_DATES_READ : 0 }),
       this.tiers.status(member),
       this.db.repos.tiers.changesFor(member.id, TIER_CHANGES_SHOWN),
       this.tierDiscountsSince(member.id, yearStart, at),
       member.servicesActive > 0 ? this.db.repos.services.forMember(member.id) : Promise.resolve([]),
     ]);
+    const { expiring, pending } = lots;
     const released = withDueReleased(member, pending.due);
     const last = page.entries[page.entries.length - 1];
     const belowSince = tierStatus.tier && member.tierId === tierStatus.tier.id ? member.tierBelowSince : null;
