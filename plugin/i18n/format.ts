@@ -3,15 +3,19 @@ import { currencyDigits, toDecimalString, type Money } from '../domain/money';
 /**
  * Intl formatting for one locale: pure functions of their inputs. Building an Intl formatter
  * costs far more than using one (a per-call `new Intl.NumberFormat` halved the Rewards tab's
- * throughput, DESIGN §10), so each (kind, locale, options) formatter is built once and kept.
+ * throughput, DESIGN §10), so each (kind, locale) formatter is built once and kept.
  * Locales come from a short list of canonicalised tags and options from this file, so the
  * cache stays small.
  */
 const numberFormats = new Map<string, Intl.NumberFormat>();
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
 
-function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
-  const key = `${locale}\u0000${JSON.stringify(options)}`;
+/*
+ * Each formatter is found by `kind`, a name for one set of options, and the locale: not by
+ * the options themselves, as serialising them for a key cost more than the formatting.
+ */
+function numberFormat(kind: string, locale: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${kind}\u0000${locale}`;
   let format = numberFormats.get(key);
   if (!format) {
     format = new Intl.NumberFormat(locale, options);
@@ -20,8 +24,8 @@ function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.N
   return format;
 }
 
-function dateFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = `${locale}\u0000${JSON.stringify(options)}`;
+function dateFormat(kind: string, locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${kind}\u0000${locale}`;
   let format = dateFormats.get(key);
   if (!format) {
     format = new Intl.DateTimeFormat(locale, options);
@@ -50,29 +54,29 @@ const PERCENT: Intl.NumberFormatOptions = { style: 'percent', maximumFractionDig
 const MEDIUM_DATE: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeZone: 'UTC' };
 
 export function formatInteger(locale: string, n: number): string {
-  return numberFormat(locale, INTEGER).format(n);
+  return numberFormat('integer', locale, INTEGER).format(n);
 }
 
 export function formatSignedInteger(locale: string, n: number): string {
-  return numberFormat(locale, SIGNED_INTEGER).format(n);
+  return numberFormat('signed', locale, SIGNED_INTEGER).format(n);
 }
 
 export function formatDecimal(locale: string, n: number): string {
-  return numberFormat(locale, DECIMAL).format(n);
+  return numberFormat('decimal', locale, DECIMAL).format(n);
 }
 
 /** A fraction as a percentage: 0.05 → "5%", "%5" (tr), "5 %" where the locale spaces it. */
 export function formatPercent(locale: string, fraction: number): string {
-  return numberFormat(locale, PERCENT).format(fraction);
+  return numberFormat('percent', locale, PERCENT).format(fraction);
 }
 
 export function formatDate(locale: string, d: Date): string {
-  return dateFormat(locale, MEDIUM_DATE).format(d);
+  return dateFormat('medium', locale, MEDIUM_DATE).format(d);
 }
 
 export function formatMoney(locale: string, m: Money): string {
   const digits = currencyDigits(m.currency) ?? 2;
-  const format = numberFormat(locale, { style: 'currency', currency: m.currency, minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const format = numberFormat(`currency ${m.currency}`, locale, { style: 'currency', currency: m.currency, minimumFractionDigits: digits, maximumFractionDigits: digits });
   // Intl.NumberFormat takes the exact decimal string, so no float ever rounds a cent.
   return format.format(toDecimalString(m) as Intl.StringNumericLiteral);
 }
