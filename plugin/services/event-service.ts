@@ -196,7 +196,9 @@ export class EventService {
     let results: Array<IngestResult | null>;
     try {
       results = await this.applyPayments(source, deliveries);
-      this.deps.logger?.debug({ events: deliveries.length, alone: results.filter((r) => r === null).length }, 'payments committed together');
+      // `committed` 0 is a batch rolled back whole: a lone payment found already in the inbox.
+      const committed = results.filter((r) => r !== null).length;
+      this.deps.logger?.debug({ events: deliveries.length, committed, alone: deliveries.length - committed }, 'payments batch done');
     } catch (err) {
       // Whatever failed the batch, an id it went by might be why (a database restored from a backup).
       this.memberIds.clear();

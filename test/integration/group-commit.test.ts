@@ -113,7 +113,7 @@ describe('group commit of payments', () => {
     expect(await state(batched)).toEqual(await state(alone));
     await expectBalancesConsistent(batched.plugin);
     // They did share: the waiting deliveries went in one transaction, the undecidable ones alone after it.
-    const batches = logged.filter((l) => l.msg === 'payments committed together').map((l) => l.events as number);
+    const batches = logged.filter((l) => l.msg === 'payments batch done').map((l) => l.events as number);
     expect(Math.max(...batches)).toBeGreaterThanOrEqual(events.length - 2);
   });
 
@@ -168,9 +168,9 @@ describe('group commit of payments', () => {
     const after = await tableCounts(batched.plugin);
     expect([after.loyalty_events - before.loyalty_events, after.loyalty_ledger - before.loyalty_ledger, after.loyalty_invoices - before.loyalty_invoices]).toEqual([1, 1, 1]);
     // Each copy was alone in its batch; the second's rolled back and went alone (its inbox row was there).
-    expect(logged.filter((l) => l.msg === 'payments committed together').map((l) => [l.events, l.alone])).toEqual([
-      [1, 0],
-      [1, 1],
+    expect(logged.filter((l) => l.msg === 'payments batch done').map((l) => [l.events, l.committed, l.alone])).toEqual([
+      [1, 1, 0],
+      [1, 0, 1],
     ]);
     expect(logged.filter((l) => l.msg === 'a batch of payments failed; applying each alone')).toEqual([]);
     await expectBalancesConsistent(batched.plugin);
@@ -337,7 +337,7 @@ describe('payments a batch must leave to go alone', () => {
       const answers = await Promise.all([...others, redelivery]);
       expect(answers.map((a) => a.outcome)).toEqual([...Array(8).fill('applied'), 'duplicate']);
       expect(logged.filter((l) => l.msg === 'a batch of payments failed; applying each alone')).toEqual([]);
-      expect(logged.filter((l) => l.msg === 'payments committed together').map((l) => [l.events, l.alone])).toContainEqual([9, 1]);
+      expect(logged.filter((l) => l.msg === 'payments batch done').map((l) => [l.events, l.committed, l.alone])).toContainEqual([9, 8, 1]);
     } finally {
       if (!other.isCompleted()) await other.rollback();
     }
