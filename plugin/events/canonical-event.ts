@@ -174,16 +174,20 @@ export function parseCanonicalEvent(json: unknown, now: Date = new Date()): Even
     fields.push({ path: 'occurred_at', message: 'must be between 2000-01-01 and one day from now' });
   }
   const event = toBillingEvent(raw, money);
-  if (raw.invoice && event.invoice) {
+  if (event.invoice) {
     const inv = event.invoice;
-    if (inv.paidFromCredit.minor > inv.total.minor) {
-      fields.push({ path: 'invoice.paid_from_credit', message: OVER_TOTAL });
-    }
-    if (inv.refunded && inv.refunded.minor > inv.total.minor) {
-      fields.push({ path: 'invoice.refunded', message: OVER_TOTAL });
-    }
+    const total = fields.some((f) => f.path === 'invoice.total') ? undefined : inv.total;
+    fields.push(...overTotal(total, { paid_from_credit: inv.paidFromCredit, refunded: inv.refunded }));
   }
   return fields.length > 0 ? { ok: false, fields } : { ok: true, event };
+}
+
+const INVOICE_PARTS = ['paid_from_credit', 'refunded'] as const;
+
+/** An invoice's parts can't be more than its total: the parts over it. Compares amounts that parsed only. */
+function overTotal(total: Money | undefined, parts: Record<(typeof INVOICE_PARTS)[number], Money | undefined>): FieldProblem[] {
+  if (!total) return [];
+  return INVOICE_PARTS.filter((key) => (parts[key]?.minor ?? 0) > total.minor).map((key) => ({ path: `invoice.${key}`, message: OVER_TOTAL }));
 }
 
 /**
@@ -206,10 +210,8 @@ function amountProblems(json: unknown, reported: readonly FieldProblem[]): Field
   const invoice = record(event?.invoice);
   if (invoice) {
     const total = check('invoice.total', invoice.total, invoice.currency);
-    for (const key of ['paid_from_credit', 'refunded'] as const) {
-      const part = check(`invoice.${key}`, invoice[key], invoice.currency);
-      if (total && part && part.minor > total.minor) out.push({ path: `invoice.${key}`, message: OVER_TOTAL });
-    }
+    const [paid_from_credit, refunded] = INVOICE_PARTS.map((key) => check(`invoice.${key}`, invoice[key], invoice.currency));
+    out.push(...overTotal(total, { paid_from_credit, refunded }));
     check('invoice.tax', invoice.tax, invoice.currency);
     // Past the most an invoice may have, the schema has said so once; its lines aren't each told too.
     if (Array.isArray(invoice.items)) invoice.items.slice(0, MAX_ITEMS).forEach((item, n) => check(`invoice.items.${n}.amount`, record(item)?.amount, invoice.currency));

@@ -135,4 +135,12 @@ describe('parseCanonicalEvent', () => {
       { path: 'service.amount', message: 'needs a currency: set service.currency or client.currency' },
     ]);
   });
+
+  it("compares no part with a total that didn't parse, whether the schema passed or not", () => {
+    const e = valid();
+    const over = { ...e.invoice, total: '120.001', paid_from_credit: '500.00', refunded: '130.00' };
+    const told = [{ path: 'invoice.total', message: 'has more than 2 decimals for USD' }];
+    expect(problems({ ...e, invoice: over })).toEqual(told);
+    expect(problems({ ...e, client: { ...e.client, email: 'nope' }, invoice: over })).toEqual([{ path: 'client.email', message: expect.any(String) }, ...told]);
+  });
 });
