@@ -182,7 +182,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     handle: hookDispatcher(hooks, { earning, invoices, tierDiscounts, lifecycle, clients }),
     snapshot,
     ...(config.ingestBatchMax > 1 && {
-      payments: { handle: (tx, payments, s, known) => invoices.paidMany(tx, payments, s, known), limits: { maxBatch: config.ingestBatchMax, maxInFlight: 2 } },
+      payments: { handle: (tx, payments, s, known, options) => invoices.paidMany(tx, payments, s, known, options), limits: { maxBatch: config.ingestBatchMax, maxInFlight: 2 } },
     }),
     logger,
   });

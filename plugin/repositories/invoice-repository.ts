@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { InvoiceChanges, InvoiceRecord } from '../domain/invoice-record';
 import { insertRows } from './bulk';
+import { insertOrDuplicate } from './insert-or-duplicate';
 import { OUTBOX } from './outbox-repository';
 import { toDateOrNull, toInt } from './row-values';
 
@@ -108,6 +109,15 @@ export class InvoiceRepository {
       reversalPendingAt: null,
       ...values,
     };
+  }
+
+  /**
+   * Inserts an invoice not read first; false when the member has a row for it already (the
+   * unique (member_id, invoice_id) key), and nothing is inserted.
+   */
+  async insertIfNew(row: { memberId: number; invoiceId: string; values: Required<Pick<InvoiceChanges, 'currency' | 'totalMinor'>> & InvoiceChanges }, now: Date): Promise<boolean> {
+    const id = await insertOrDuplicate(this.db(INVOICES).insert({ member_id: row.memberId, invoice_id: row.invoiceId, ...toColumns(row.values), updated_at: now }));
+    return id !== null;
   }
 
   /** The rows of these (member, invoice) pairs that exist: a backfill's duplicates. */

@@ -44,6 +44,7 @@ export type PaymentsHandler = (
   payments: ReadonlyArray<{ event: BillingEvent }>,
   snapshot: ProgramSnapshot,
   knownMembers: ReadonlyMap<string, number>,
+  options: { readInvoices: boolean },
 ) => Promise<PaymentPlan>;
 
 /** How many payments share a transaction at most, and how many such transactions run at once. */
@@ -63,6 +64,12 @@ interface Delivery {
 }
 
 class DuplicateDelivery extends Error {}
+
+/**
+ * Rolls back a lone payment's batch that met what it didn't read first (its inbox row, its
+ * invoice's row): the delivery then goes alone, which reads them.
+ */
+class GoAlone extends Error {}
 
 /** The webhook's answer for an event's effect; a redelivery repeats it from the inbox row. */
 function answer(id: string, r: UseCaseResult): IngestResult {
@@ -96,7 +103,7 @@ function announce(tx: Tx, delivery: Delivery, account: MemberAccount, r: UseCase
 async function insertSingle(tx: Tx, source: string, row: DecidedInboxEvent | undefined): Promise<Map<string, number>> {
   if (!row) return new Map();
   const id = await tx.repos.events.insertWithOutcome(source, row);
-  if (id === null) throw new DuplicateDelivery();
+  if (id === null) throw new GoAlone();
   return new Map([[row.externalId, id]]);
 }
 
@@ -249,8 +256,9 @@ export class EventService {
     const { handle } = this.deps.payments as NonNullable<typeof this.deps.payments>;
     const snapshot = await this.deps.snapshot();
     // A delivery alone in its batch (most of them, under light load) isn't looked up in the
-    // inbox first: its insert's unique key says whether it is there, and a duplicate goes alone
-    // once the transaction has rolled back, as those the batch leaves do.
+    // inbox first, nor its invoice: their inserts' unique keys say whether they are there, and
+    // if one is, the delivery goes alone once the transaction has rolled back, as those the
+    // batch leaves do.
     const single = deliveries.length === 1;
     let results: { answers: Array<IngestResult | null>; enrolled: Member[] };
     try {
@@ -268,7 +276,7 @@ export class EventService {
         const firsts = new Map<string, Delivery>();
         for (const d of deliveries) if (!inInbox.has(d.event.id) && !firsts.has(d.event.id) && !elsewhere.has(d.event.client.id)) firsts.set(d.event.id, d);
         const fresh = [...firsts.values()];
-        const plan = await handle(tx, fresh, snapshot, known);
+        const plan = await handle(tx, fresh, snapshot, known, { readInvoices: !single });
         const applied = fresh.flatMap((d, i) => {
           const decided = plan.decided[i];
           return decided ? [{ delivery: d, ...decided }] : [];
@@ -285,7 +293,7 @@ export class EventService {
           ...result,
         }));
         const rowIds = single ? await insertSingle(tx, source, rows[0]) : await tx.repos.events.insertManyWithOutcome(source, rows);
-        await plan.write(fresh.map((d) => rowIds.get(d.event.id)));
+        if (!(await plan.write(fresh.map((d) => rowIds.get(d.event.id))))) throw new GoAlone();
         const answers = new Map<Delivery, IngestResult>();
         for (const { delivery, result, account } of applied) {
           announce(tx, delivery, account, result);
@@ -294,7 +302,7 @@ export class EventService {
         return { answers: deliveries.map((d) => answers.get(d) ?? null), enrolled: applied.filter((a) => a.account.enrolled).map((a) => a.account.member) };
       });
     } catch (err) {
-      if (!(err instanceof DuplicateDelivery)) throw err;
+      if (!(err instanceof GoAlone)) throw err;
       return [null];
     }
     for (const m of results.enrolled) this.rememberMember(m.panelClientId, m.id);

@@ -41,8 +41,12 @@ type InvoiceInput = UseCaseContext & { invoice: Invoice };
  */
 export interface PaymentPlan {
   decided: ReadonlyArray<{ result: UseCaseResult; account: MemberAccount } | null>;
-  /** Writes every decided payment's effects, `eventIds[i]` naming payment i's inbox row. */
-  write(eventIds: ReadonlyArray<number | undefined>): Promise<void>;
+  /**
+   * Writes every decided payment's effects, `eventIds[i]` naming payment i's inbox row. False
+   * when the plan was made without reading the invoices and one of them was there already: its
+   * decision is void, and the caller rolls back.
+   */
+  write(eventIds: ReadonlyArray<number | undefined>): Promise<boolean>;
 }
 
 interface PlannedPayment extends FirstPayment {
@@ -125,8 +129,17 @@ export class InvoiceService {
    * multi-row writes for the whole batch. `knownMembers` maps panel client ids to member ids,
    * read before the transaction; a client missing from it is enrolled, and one a concurrent
    * unit of work enrolled meanwhile fails the insert (the caller then takes each payment alone).
+   * With `readInvoices` false the payments' invoices are taken to be new, unread: an invoice
+   * row's unique key tells one that isn't, and `write` then answers false. Worth it for a lone
+   * payment, whose invoice is new nearly always; in a batch, one known invoice would void the rest.
    */
-  async paidMany(tx: Tx, payments: ReadonlyArray<{ event: BillingEvent }>, snapshot: ProgramSnapshot, knownMembers: ReadonlyMap<string, number>): Promise<PaymentPlan> {
+  async paidMany(
+    tx: Tx,
+    payments: ReadonlyArray<{ event: BillingEvent }>,
+    snapshot: ProgramSnapshot,
+    knownMembers: ReadonlyMap<string, number>,
+    { readInvoices }: { readInvoices: boolean },
+  ): Promise<PaymentPlan> {
     const clients = new Map<string, ClientInfo>();
     for (const { event } of payments) if (!clients.has(event.client.id)) clients.set(event.client.id, event.client);
     const months = windowMonths(tx.now);
@@ -152,12 +165,10 @@ export class InvoiceService {
       states,
       new Map(held.map((h) => [h.account.member.id, h.spend])),
     );
-    const rows = new Map(
-      (await tx.repos.invoices.findMany(payments.map(({ event }) => ({ memberId: states.get(event.client.id)?.memberId as number, invoiceId: (event.invoice as Invoice).id })))).map((r) => [
-        `${r.memberId}\u0000${r.invoiceId}`,
-        r,
-      ]),
-    );
+    const found = readInvoices
+      ? await tx.repos.invoices.findMany(payments.map(({ event }) => ({ memberId: states.get(event.client.id)?.memberId as number, invoiceId: (event.invoice as Invoice).id })))
+      : [];
+    const rows = new Map(found.map((r) => [`${r.memberId}\u0000${r.invoiceId}`, r]));
 
     /** Invoices this batch pays, with their currency. */
     const paidNow = new Map<string, string>();
@@ -184,10 +195,9 @@ export class InvoiceService {
     });
 
     const write = async (eventIds: ReadonlyArray<number | undefined>) => {
-      await tx.repos.invoices.insertMany(
-        planned.map((p) => ({ memberId: p.state.memberId as number, invoiceId: p.invoice.id, values: { ...p.invoice, earnedPoints: p.outcome.points } })),
-        tx.now,
-      );
+      const invoices = planned.map((p) => ({ memberId: p.state.memberId as number, invoiceId: p.invoice.id, values: { ...p.invoice, earnedPoints: p.outcome.points } }));
+      if (readInvoices) await tx.repos.invoices.insertMany(invoices, tx.now);
+      else for (const invoice of invoices) if (!(await tx.repos.invoices.insertIfNew(invoice, tx.now))) return false;
       await MemberAccount.creditMany(
         tx,
         planned.flatMap((p) => p.credits.map((c) => ({ account: p.state.account as MemberAccount, credit: { ...c, eventId: eventIds[p.index] } }))),
@@ -215,6 +225,7 @@ export class InvoiceService {
         const invoice = payments[p.index]?.event.invoice as Invoice;
         await this.tierDiscounts.invoicePaid(tx, p.state.account as MemberAccount, { snapshot, tier: p.tier, eventId: eventIds[p.index], invoice, earlier: null });
       }
+      return true;
     };
     return { decided, write };
   }

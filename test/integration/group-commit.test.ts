@@ -3,7 +3,7 @@ import { windowMonths } from '../../plugin/domain/tiers';
 import { createLogger } from '../../plugin/logger';
 import { EventService } from '../../plugin/services/event-service';
 import { MemberAccount } from '../../plugin/services/member-account';
-import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, type TestApp } from '../support/harness';
+import { expectBalancesConsistent, invoicePaid, invoiceRefunded, startTestApp, tableCounts, type TestApp } from '../support/harness';
 
 /**
  * Issue 14: concurrent `invoice.paid` deliveries share transactions (a group commit) and are
@@ -48,6 +48,14 @@ async function state(app: TestApp): Promise<Record<string, unknown>> {
     ),
     outbox: sorted(await k('loyalty_outbox').select('action', 'payload')),
   };
+}
+
+/** One client's rows, as `state` gives them, and the inbox rows of its events (ids `gc:<client suffix>:…`). */
+async function clientState(app: TestApp, clientId: string): Promise<Record<string, unknown>> {
+  const all = await state(app);
+  const mine = (rows: unknown) => (rows as string[]).filter((r) => r.includes(`"member_id":"${clientId}"`) || r.includes(`"panel_client_id":"${clientId}"`));
+  const events = (all.inbox as string[]).filter((r) => r.includes(`"external_id":"gc:${clientId.replace(/^gc-/, '')}:`));
+  return { ...Object.fromEntries(Object.entries(all).map(([table, rows]) => [table, mine(rows)])), inbox: events };
 }
 
 describe('group commit of payments', () => {
@@ -146,12 +154,52 @@ describe('group commit of payments', () => {
     }
     expect(applied).toMatchObject({ outcome: 'applied', points: 20 });
     expect(sql.filter((q) => /from [`"]?loyalty_events/i.test(q))).toEqual([]);
+    // Nor its invoice: the invoice row's insert tells one already there.
+    expect(sql.filter((q) => /from [`"]?loyalty_invoices/i.test(q))).toEqual([]);
 
     logged.length = 0;
     const before = await tableCounts(batched.plugin);
     expect(await batched.plugin.ingest(lone)).toEqual({ event: lone.id, outcome: 'duplicate', first_outcome: 'applied', points: 20 });
     await expect(batched.plugin.ingest({ ...lone, invoice: { ...lone.invoice, total: '21.00' } })).rejects.toMatchObject({ status: 409, code: 'event_id_conflict' });
     expect(await tableCounts(batched.plugin)).toEqual(before);
+    expect(logged.filter((l) => l.msg === 'a batch of payments failed; applying each alone')).toEqual([]);
+    await expectBalancesConsistent(batched.plugin);
+  });
+
+  it('takes alone a lone payment whose invoice the member has already, and answers and writes as one-at-a-time does', async () => {
+    const client = { id: 'gc-known' };
+    const events = [
+      invoicePaid({ id: 'gc:known:1', client, invoice: { id: 'K-1' } }),
+      // The same invoice under another id: already paid.
+      invoicePaid({ id: 'gc:known:2', client, invoice: { id: 'K-1' } }),
+      // A refund that overtook its payment: the invoice's row is there, unpaid.
+      invoiceRefunded('K-2', '30.00', { id: 'gc:known:r', client }),
+      invoicePaid({ id: 'gc:known:3', client, invoice: { id: 'K-2' } }),
+      // Paid again in another currency than recorded.
+      invoicePaid({ id: 'gc:known:4', client, invoice: { id: 'K-1', currency: 'EUR' } }),
+    ];
+    logged.length = 0;
+    // One at a time, so each payment is alone in its batch.
+    const got = await answers(batched, events, false);
+    expect(got).toEqual(await answers(alone, events, false));
+    expect(got).toEqual([
+      expect.objectContaining({ outcome: 'applied', points: expect.any(Number) }),
+      expect.objectContaining({ outcome: 'applied', points: 0, detail: 'already_paid' }),
+      expect.objectContaining({ outcome: 'applied' }),
+      expect.objectContaining({ outcome: 'applied', detail: 'earlier_refund_applied' }),
+      expect.objectContaining({ status: 422 }),
+    ]);
+    // (The refused payment left no row.)
+    const rows = await clientState(batched, client.id);
+    expect(rows).toEqual(await clientState(alone, client.id));
+    expect([rows.members, rows.invoices, rows.inbox].map((r) => (r as unknown[]).length)).toEqual([1, 2, 4]);
+    // The three payments of a known invoice each rolled back their batch and went alone.
+    expect(logged.filter((l) => l.msg === 'payments batch done').map((l) => [l.events, l.committed, l.alone])).toEqual([
+      [1, 1, 0],
+      [1, 0, 1],
+      [1, 0, 1],
+      [1, 0, 1],
+    ]);
     expect(logged.filter((l) => l.msg === 'a batch of payments failed; applying each alone')).toEqual([]);
     await expectBalancesConsistent(batched.plugin);
   });
