@@ -186,17 +186,16 @@ export class LotRepository {
    */
   async tabSummary(memberId: number, q: { now: Date; windowEnd: Date; expiryDays: number; pendingDates: number }): Promise<LotsSummary> {
     const part = (n: number, at: string, points: string) => [this.db.raw(`${n} AS part`), this.db.raw(`${at} AS at`), this.db.raw(`${points} AS points`)];
-    const parts: Knex.QueryBuilder[] = [
-      this.lotsBy(MEMBER_EXPIRING_INDEX)
-        .select(part(EXPIRY_WINDOW, 'MIN(expiring_at)', 'SUM(remaining)'))
-        .where({ member_id: memberId })
-        .andWhere('expiring_at', '>=', q.now)
-        .andWhere('expiring_at', '<', q.windowEnd),
-    ];
-    if (q.expiryDays > 0) parts.push(this.expiryDays(memberId, q.now, q.expiryDays));
+    const window = this.lotsBy(MEMBER_EXPIRING_INDEX)
+      .select(part(EXPIRY_WINDOW, 'MIN(expiring_at)', 'SUM(remaining)'))
+      .where({ member_id: memberId })
+      .andWhere('expiring_at', '>=', q.now)
+      .andWhere('expiring_at', '<', q.windowEnd);
+    const others: Knex.QueryBuilder[] = [];
+    if (q.expiryDays > 0) others.push(this.expiryDays(memberId, q.now, q.expiryDays));
     if (q.pendingDates > 0) {
       const pending = () => this.lotsBy(MEMBER_PENDING_INDEX).where({ member_id: memberId, pending: true });
-      parts.push(
+      others.push(
         pending().select(part(PENDING_DUE, 'NULL', 'SUM(remaining)')).andWhere('available_at', '<=', q.now),
         pending()
           .select(part(PENDING_LATER, 'available_at', 'SUM(remaining)'))
@@ -208,19 +207,21 @@ export class LotRepository {
       );
     }
     // Each part is wrapped as a derived table: a part's own ORDER BY and LIMIT stay its own.
-    const [first, ...rest] = parts.map((p, i) => this.db.select('*').from(p.as(`p${i}`)));
-    const rows: Array<Record<string, unknown>> = await (rest.length > 0 ? first!.unionAll(rest) : first!);
+    const derived = (p: Knex.QueryBuilder, n: number) => this.db.select('*').from(p.as(`p${n}`));
+    const query = derived(window, 0);
+    if (others.length > 0) query.unionAll(others.map((p, i) => derived(p, i + 1)));
+    const rows: Array<Record<string, unknown>> = await query;
     // A union's rows come in no promised order.
     const of = (n: number) =>
       rows
         .filter((r) => toInt(r.part) === n)
         .map((r) => ({ at: toDate(r.at), points: toInt(r.points) }))
         .sort((a, b) => a.at.getTime() - b.at.getTime());
-    const window = rows.find((r) => toInt(r.part) === EXPIRY_WINDOW);
+    const inWindow = rows.find((r) => toInt(r.part) === EXPIRY_WINDOW);
     return {
       expiring: {
-        points: toInt(window?.points),
-        firstExpiry: toDateOrNull(window?.at),
+        points: toInt(inWindow?.points),
+        firstExpiry: toDateOrNull(inWindow?.at),
         upcoming: of(EXPIRY_DAY).map(({ at, points }) => ({ points, date: new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate())) })),
       },
       pending: {

@@ -203,7 +203,7 @@ export class EventService {
     let results: Array<IngestResult | null>;
     try {
       results = await this.applyPayments(source, deliveries);
-      // `committed` 0 is a batch rolled back whole: a lone payment found already in the inbox.
+      // `committed` 0 is a batch rolled back whole: a lone payment whose inbox row or invoice was there already.
       const committed = results.filter((r) => r !== null).length;
       this.deps.logger?.debug({ events: deliveries.length, committed, alone: deliveries.length - committed }, 'payments batch done');
     } catch (err) {
