@@ -99,7 +99,7 @@ function announce(tx: Tx, delivery: Delivery, account: MemberAccount, r: UseCase
   });
 }
 
-/** The inbox row of a batch's only delivery (if the batch applies it), or `DuplicateDelivery`. */
+/** The inbox row of a batch's only delivery (if the batch applies it), or `GoAlone` when it is there already. */
 async function insertSingle(tx: Tx, source: string, row: DecidedInboxEvent | undefined): Promise<Map<string, number>> {
   if (!row) return new Map();
   const id = await tx.repos.events.insertWithOutcome(source, row);
@@ -203,7 +203,8 @@ export class EventService {
     let results: Array<IngestResult | null>;
     try {
       results = await this.applyPayments(source, deliveries);
-      // `committed` 0 is a batch rolled back whole: a lone payment whose inbox row or invoice was there already.
+      // `committed`: the payments the batch applied; the others go alone now (those it left, or
+      // a lone payment whose batch rolled back on finding its inbox row or invoice there already).
       const committed = results.filter((r) => r !== null).length;
       this.deps.logger?.debug({ events: deliveries.length, committed, alone: deliveries.length - committed }, 'payments batch done');
     } catch (err) {
