@@ -33,24 +33,11 @@ async function insertSlice(db: Knex | Knex.Transaction, table: string, slice: re
   const columns = Object.keys(slice[0] ?? {});
   if (columns.length === 0) return 0;
   if (isMysql(db)) {
-    const head = `insert into ${mysqlId(table)} (${columns.map(mysqlId).join(', ')}) values `;
-    const tail = suffix ? ` ${suffix.toQuery()}` : '';
     let first: number | undefined;
-    let rows: string[] = [];
-    let bytes = 0;
-    const send = async () => {
-      const result: unknown = await db.raw(head + rows.join(',') + tail);
+    for (const sql of mysqlInserts(table, slice, suffix ? ` ${suffix.toQuery()}` : '')) {
+      const result: unknown = await db.raw(sql);
       first ??= toInt((result as [{ insertId?: number }])[0]?.insertId);
-      rows = [];
-      bytes = 0;
-    };
-    for (const r of slice) {
-      const row = `(${columns.map((c) => mysqlLiteral(r[c])).join(',')})`;
-      rows.push(row);
-      bytes += row.length;
-      if (bytes >= MAX_STATEMENT_CHARS) await send();
     }
-    if (rows.length > 0) await send();
     return first ?? 0;
   }
   const row = `(${columns.map(() => '?').join(', ')})`;
@@ -58,6 +45,28 @@ async function insertSlice(db: Knex | Knex.Transaction, table: string, slice: re
   const sql = `insert into ?? (${columns.map(() => '??').join(', ')}) values ${slice.map(() => row).join(', ')}${suffix ? ` ${suffix.toQuery()}` : ''}`;
   const result: unknown = await db.raw(sql, [table, ...columns, ...values] as Knex.RawBinding[]);
   return toInt((result as { lastInsertRowid?: number | bigint }).lastInsertRowid);
+}
+
+/**
+ * A slice's multi-row INSERTs on MySQL, values written as literals, one statement each time
+ * the rows so far reach `MAX_STATEMENT_CHARS`; made as they are sent, so one is held at a time.
+ */
+function* mysqlInserts(table: string, slice: readonly Record<string, unknown>[], tail: string): Generator<string> {
+  const columns = Object.keys(slice[0] ?? {});
+  const head = `insert into ${mysqlId(table)} (${columns.map(mysqlId).join(', ')}) values `;
+  let rows: string[] = [];
+  let bytes = 0;
+  for (const r of slice) {
+    const row = `(${columns.map((c) => mysqlLiteral(r[c])).join(',')})`;
+    rows.push(row);
+    bytes += row.length;
+    if (bytes >= MAX_STATEMENT_CHARS) {
+      yield head + rows.join(',') + tail;
+      rows = [];
+      bytes = 0;
+    }
+  }
+  if (rows.length > 0) yield head + rows.join(',') + tail;
 }
 
 /**
@@ -93,6 +102,7 @@ export function insertSlices<T extends object>(_db: Knex | Knex.Transaction, row
  * returns the first, SQLite the last); rows other transactions insert meanwhile may fall in
  * between under MySQL's interleaved auto-increment mode, but never for a locked member, so
  * reading the ids back from the first one on, for these members only, gives exactly ours.
+ * MariaDB hands them back itself (`RETURNING`), which saves that read.
  */
 export async function insertRowsReturningIds(
   db: Knex | Knex.Transaction,
@@ -102,6 +112,13 @@ export async function insertRowsReturningIds(
   const ids: number[] = [];
   const mysql = db.client.config.client === 'mysql2';
   for (const slice of insertSlices(db, rows)) {
+    if (mysql && slice.length > 1 && (await returnsIds(db))) {
+      for (const sql of mysqlInserts(table, slice, ' returning id')) {
+        const [back] = (await db.raw(sql)) as [Array<Record<string, unknown>>];
+        ids.push(...back.map((r) => toInt(r.id)).sort((a, b) => a - b));
+      }
+      continue;
+    }
     const id = await insertSlice(db, table, slice);
     if (!mysql || slice.length === 1) {
       // SQLite has one writer: the rows took the ids just below the last one. And a single
@@ -115,6 +132,27 @@ export async function insertRowsReturningIds(
     for (const r of back as Array<Record<string, unknown>>) ids.push(toInt(r.id));
   }
   return ids;
+}
+
+/** Whether each pool's server takes `INSERT … RETURNING`, by knex's config object (its transactions share it). */
+const returning = new WeakMap<object, Promise<boolean>>();
+
+/** Asked of the server once per pool; a failed question is asked again next time. */
+function returnsIds(db: Knex | Knex.Transaction): Promise<boolean> {
+  const key = db.client.config as object;
+  let known = returning.get(key);
+  if (!known) {
+    known = db.raw('select version() as v').then((r: unknown) => takesReturning(String((r as [Array<{ v: unknown }>])[0][0]?.v)));
+    returning.set(key, known);
+    known.catch(() => returning.delete(key));
+  }
+  return known;
+}
+
+/** MariaDB 10.5 and later answer `INSERT … RETURNING`; MySQL has no such clause. `version` is `SELECT VERSION()`. */
+export function takesReturning(version: string): boolean {
+  const m = /^(\d+)\.(\d+)\.\d+-MariaDB/i.exec(version);
+  return m !== null && Number(m[1]) * 1000 + Number(m[2]) >= 10_005;
 }
 
 /** `whereIn` over a long list, a slice per query, results concatenated. */

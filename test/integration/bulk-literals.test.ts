@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { createKnex } from '../../plugin/db/connection';
-import { insertRows, updateById } from '../../plugin/repositories/bulk';
+import { insertRows, insertRowsReturningIds, takesReturning, updateById } from '../../plugin/repositories/bulk';
 import { createTestDatabase, type TestDatabase } from '../support/test-db';
 
 /**
@@ -23,6 +23,11 @@ describe('bulk inserts and updates keep every value as it was', () => {
       t.bigInteger('n');
       t.boolean('b');
       t.datetime('at', { precision: 3 });
+    });
+    await knex.schema.createTable('hr_bulk_owned', (t) => {
+      t.increments('id');
+      t.integer('member_id');
+      t.text('s');
     });
   });
   afterAll(async () => {
@@ -61,5 +66,30 @@ describe('bulk inserts and updates keep every value as it was', () => {
     await expect(insertRows(knex, 'hr_bulk', [{ s: ['a', 'b'] }])).rejects.toThrow(/no MySQL literal for a \[object Array\]/);
     await expect(insertRows(knex, 'hr_bulk', [{ n: Number.NaN }])).rejects.toThrow(/not a finite number/);
     expect(await read()).toHaveLength(before);
+  });
+
+  it('hands back the ids of a multi-row insert in the order of its rows, across the statements a long one is split into', async () => {
+    // 2 KB a row: the 300 rows go in several statements on MySQL.
+    const rows = Array.from({ length: 300 }, (_, i) => ({ member_id: 1 + (i % 3), s: `${i}:${'x'.repeat(2000)}` }));
+    const sent: string[] = [];
+    const onQuery = (q: { sql: string }) => void sent.push(q.sql);
+    knex.on('query', onQuery);
+    const ids = await knex.transaction((trx) => insertRowsReturningIds(trx, 'hr_bulk_owned', rows)).finally(() => knex.off('query', onQuery));
+    const stored = new Map(((await knex('hr_bulk_owned').select('id', 's')) as Array<{ id: unknown; s: string }>).map((r) => [Number(r.id), r.s]));
+    expect(ids.map((id) => stored.get(id))).toEqual(rows.map((r) => r.s));
+    const inserts = sent.filter((q) => /^insert into/i.test(q));
+    if (db.url.startsWith('sqlite')) return;
+    expect(inserts.length).toBeGreaterThan(1);
+    // MariaDB hands the ids back with the inserts (RETURNING); MySQL has them read back once.
+    const [[{ v }]] = (await knex.raw('select version() as v')) as [[{ v: string }]];
+    const readBack = sent.filter((q) => /^select .* from [`"]?hr_bulk_owned/i.test(q));
+    expect(readBack).toHaveLength(takesReturning(v) ? 0 : 1);
+  });
+});
+
+describe('takesReturning', () => {
+  it('knows MariaDB 10.5 and later from their VERSION(), and nothing else', () => {
+    for (const v of ['10.5.0-MariaDB', '10.11.19-MariaDB-0+deb12u1', '10.6.12-MariaDB-1:10.6.12+maria~ubu2004', '11.4.2-MariaDB-log']) expect(takesReturning(v)).toBe(true);
+    for (const v of ['10.4.32-MariaDB', '10.3.39-MariaDB-0+deb10u1', '8.0.36', '8.4.0-commercial', '5.7.44-log', '']) expect(takesReturning(v)).toBe(false);
   });
 });
