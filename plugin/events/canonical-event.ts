@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CLIENT_STATUSES, EVENT_TYPES, ITEM_TYPES, type BillingEvent, type EventType } from '../domain/billing-event';
+import { isJsonObject } from '../domain/json-object';
 import { currencyDigits, parseMoney, type Money } from '../domain/money';
 import { fieldProblems, type FieldProblem } from '../domain/validation';
 
@@ -205,7 +206,7 @@ function amountProblems(json: unknown, reported: readonly FieldProblem[]): Field
     out.push({ path, message: r.message });
     return undefined;
   };
-  const record = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+  const record = (v: unknown): Record<string, unknown> | undefined => (isJsonObject(v) ? v : undefined);
   const event = record(json);
   const invoice = record(event?.invoice);
   if (invoice) {

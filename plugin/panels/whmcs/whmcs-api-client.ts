@@ -1,4 +1,5 @@
 import axios, { type AxiosInstance } from 'axios';
+import { isJsonObject } from '../../domain/json-object';
 import { PanelError } from '../../errors';
 
 export interface WhmcsApiOptions {
@@ -194,7 +195,7 @@ export class WhmcsApiClient {
   async getClientsDetails(clientId: string): Promise<WhmcsClient> {
     const r = await this.call('GetClientsDetails', { clientid: clientId, stats: false });
     // Newer WHMCS nests the client under `client`; older (and still, alongside) flattens it.
-    const c = { ...r, ...(isRecord(r.client) ? r.client : {}) };
+    const c = { ...r, ...(isJsonObject(r.client) ? r.client : {}) };
     return {
       id: scalar(c.id) ?? scalar(c.userid) ?? clientId,
       email: scalar(c.email) ?? '',
@@ -305,18 +306,15 @@ export class WhmcsApiClient {
 }
 
 function parseJson(text: unknown): WhmcsResponse | null {
-  if (typeof text !== 'string') return isRecord(text) ? text : null;
+  if (typeof text !== 'string') return isJsonObject(text) ? text : null;
   try {
     const v = JSON.parse(text) as unknown;
-    return isRecord(v) ? v : null;
+    return isJsonObject(v) ? v : null;
   } catch {
     return null;
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function scalar(v: unknown): string | null {
   return typeof v === 'string' || typeof v === 'number' ? String(v) : null;
@@ -327,12 +325,12 @@ function scalar(v: unknown): string | null {
  * plain array, as an object keyed by index, or as `""` when there are none.
  */
 function listOf(v: unknown, key: string): Record<string, unknown>[] {
-  const inner = isRecord(v) && key in v ? v[key] : v;
-  if (Array.isArray(inner)) return inner.filter(isRecord);
-  if (!isRecord(inner)) return [];
+  const inner = isJsonObject(v) && key in v ? v[key] : v;
+  if (Array.isArray(inner)) return inner.filter(isJsonObject);
+  if (!isJsonObject(inner)) return [];
   const keys = Object.keys(inner);
   if (keys.length === 0) return [];
   // A PHP array with gaps in its keys is encoded as an object keyed "0", "3"…
-  if (keys.every((k) => /^\d+$/.test(k)) && Object.values(inner).every(isRecord)) return Object.values(inner) as Record<string, unknown>[];
+  if (keys.every((k) => /^\d+$/.test(k)) && Object.values(inner).every(isJsonObject)) return Object.values(inner) as Record<string, unknown>[];
   return [inner];
 }
