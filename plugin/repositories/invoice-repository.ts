@@ -29,6 +29,17 @@ function toRecord(row: Record<string, unknown>): InvoiceRecord {
   };
 }
 
+/** A new invoice row: the member's invoice, with the values known when it is written. */
+export interface NewInvoice {
+  memberId: number;
+  invoiceId: string;
+  values: Required<Pick<InvoiceChanges, 'currency' | 'totalMinor'>> & InvoiceChanges;
+}
+
+function newRow(r: NewInvoice, now: Date): Record<string, unknown> {
+  return { member_id: r.memberId, invoice_id: r.invoiceId, ...toColumns(r.values), updated_at: now };
+}
+
 function toColumns(c: InvoiceChanges): Record<string, unknown> {
   const cols: Record<string, unknown> = {
     currency: c.currency,
@@ -90,8 +101,8 @@ export class InvoiceRepository {
     return row ? toRecord(row) : null;
   }
 
-  async insert(memberId: number, invoiceId: string, values: Required<Pick<InvoiceChanges, 'currency' | 'totalMinor'>> & InvoiceChanges, now: Date): Promise<InvoiceRecord> {
-    const [id] = await this.db(INVOICES).insert({ member_id: memberId, invoice_id: invoiceId, ...toColumns(values), updated_at: now });
+  async insert(memberId: number, invoiceId: string, values: NewInvoice['values'], now: Date): Promise<InvoiceRecord> {
+    const [id] = await this.db(INVOICES).insert(newRow({ memberId, invoiceId, values }, now));
     // Built from what was written (column defaults filled in), not read back: this is on the
     // path of every paid invoice.
     return {
@@ -115,8 +126,8 @@ export class InvoiceRepository {
    * Inserts an invoice not read first; false when the member has a row for it already (the
    * unique (member_id, invoice_id) key), and nothing is inserted.
    */
-  async insertIfNew(row: { memberId: number; invoiceId: string; values: Required<Pick<InvoiceChanges, 'currency' | 'totalMinor'>> & InvoiceChanges }, now: Date): Promise<boolean> {
-    const id = await insertOrDuplicate(this.db(INVOICES).insert({ member_id: row.memberId, invoice_id: row.invoiceId, ...toColumns(row.values), updated_at: now }));
+  async insertIfNew(invoice: NewInvoice, now: Date): Promise<boolean> {
+    const id = await insertOrDuplicate(this.db(INVOICES).insert(newRow(invoice, now)));
     return id !== null;
   }
 
@@ -136,11 +147,11 @@ export class InvoiceRepository {
 
   /** Invoices paid at once (a backfill's batch), each new, with the same columns set in every row: a row a live
    * event wrote first fails the statement. */
-  async insertMany(rows: ReadonlyArray<{ memberId: number; invoiceId: string; values: Required<Pick<InvoiceChanges, 'currency' | 'totalMinor'>> & InvoiceChanges }>, now: Date): Promise<void> {
+  async insertMany(rows: readonly NewInvoice[], now: Date): Promise<void> {
     await insertRows(
       this.db,
       INVOICES,
-      rows.map((r) => ({ member_id: r.memberId, invoice_id: r.invoiceId, ...toColumns(r.values), updated_at: now })),
+      rows.map((r) => newRow(r, now)),
     );
   }
 
