@@ -66,13 +66,49 @@ function invoiceNumber(id: string): number {
   return n;
 }
 
+/**
+ * The paid invoices' ids and paid times, as two columns of numbers: an installation's whole
+ * list is held for the run, and an object per invoice took about 80 bytes (80 MB for a million
+ * invoices, over half the import's memory budget) where these take 16.
+ */
+class PaidInvoices {
+  private ids: Float64Array = new Float64Array(1024);
+  private paidAt: Float64Array = new Float64Array(1024);
+  private length = 0;
+
+  push(id: number, paidAt: number): void {
+    if (this.length === this.ids.length) {
+      this.ids = grown(this.ids);
+      this.paidAt = grown(this.paidAt);
+    }
+    this.ids[this.length] = id;
+    this.paidAt[this.length] = paidAt;
+    this.length++;
+  }
+
+  /** By paid date, then id; an invoice without a date last. */
+  idsInPaidOrder(): Float64Array {
+    const { ids, paidAt } = this;
+    const order = new Uint32Array(this.length).map((_, i) => i);
+    // Two undated invoices compare as NaN, falsy: their ids decide.
+    order.sort((a, b) => (paidAt[a] as number) - (paidAt[b] as number) || (ids[a] as number) - (ids[b] as number));
+    return Float64Array.from(order, (i) => ids[i] as number);
+  }
+}
+
+function grown(a: Float64Array): Float64Array {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 /** Calls of a run that a panel down for a moment fails: each is tried this many times, a while apart. */
 const ATTEMPTS = 4;
 const FIRST_RETRY_MS = 1_000;
 
 export class WhmcsHistory {
   private readonly clients = new Map<string, Promise<ClientFacts>>();
-  private paid?: Promise<Array<{ id: string; paidAt: number }>>;
+  private paid?: Promise<Float64Array>;
 
   constructor(
     private readonly api: WhmcsApiClient,
@@ -97,7 +133,8 @@ export class WhmcsHistory {
    */
   async *rows(): AsyncIterable<WhmcsHistoryRow> {
     let line = 0;
-    for (const { id } of await this.paidInvoices()) {
+    for (const n of await this.paidInvoices()) {
+      const id = String(n);
       line++;
       try {
         const invoice = await this.retried(() => this.api.getInvoice(id));
@@ -120,10 +157,10 @@ export class WhmcsHistory {
    * shorter than asked and brings nothing new, or at `totalresults`; the page's length is what
    * the panel returns, which may be less than asked.
    */
-  private paidInvoices(): Promise<Array<{ id: string; paidAt: number }>> {
+  private paidInvoices(): Promise<Float64Array> {
     this.paid ??= (async () => {
       const size = Math.max(2, this.options.pageSize ?? 500);
-      const paid: Array<{ id: string; paidAt: number }> = [];
+      const paid = new PaidInvoices();
       let lastId = 0;
       for (let start = 0, overlap = 0, back = 0; ; ) {
         const from = Math.max(0, start - back);
@@ -147,7 +184,7 @@ export class WhmcsHistory {
         page.invoices.forEach((i, n) => {
           if ((ids[n] as number) <= lastId || i.status.toLowerCase() !== 'paid') return;
           const at = this.date(i.datePaid) ?? this.date(i.date);
-          paid.push({ id: i.id, paidAt: at === null ? Number.POSITIVE_INFINITY : Date.parse(at) });
+          paid.push(ids[n] as number, at === null ? Number.POSITIVE_INFINITY : Date.parse(at));
         });
         lastId = Math.max(lastId, ids.at(-1) ?? 0);
         start = from + ids.length;
@@ -155,7 +192,7 @@ export class WhmcsHistory {
         back = overlap;
         if (start >= page.total) break;
       }
-      return paid.sort((a, b) => a.paidAt - b.paidAt || Number(a.id) - Number(b.id));
+      return paid.idsInPaidOrder();
     })();
     return this.paid;
   }
