@@ -34,7 +34,7 @@ export interface MemberState {
   purchasedBefore: boolean;
   capUsage: Map<number, number>;
   baseCapUsed: number;
-  /** Qualifying spend by month (the window's months as read, plus what this run added). */
+  /** Qualifying spend by month in the tier window (as read, plus what this run added). */
   spend: Map<string, number>;
   /** Tier changes decided in this batch, in order. */
   changes: Array<{ fromTierId: number | null; toTierId: number; reason: string; qualifyingMinor: number }>;
@@ -126,7 +126,8 @@ export function decideFirstPayment(
   }
   const qualifyingMinor = toQualifying(earningBasis(invoice), tierSettings) ?? 0;
   const month = monthKey(at);
-  state.spend.set(month, (state.spend.get(month) ?? 0) + qualifyingMinor);
+  // Only the window's months are ever summed; a dry run carries every client's state for the whole file.
+  if (months.includes(month)) state.spend.set(month, (state.spend.get(month) ?? 0) + qualifyingMinor);
   const spendMinor = months.reduce((s, m) => s + (state.spend.get(m) ?? 0), 0);
   const decision = decideTier({
     tiers,
