@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import readline from 'node:readline';
 import { parse } from 'csv-parse';
+import { MAX_EVENT_BYTES } from '../events/event-input';
 import { checkHistoryCsvHeader, historyCsvEvent, sameInvoice, type HistoryCsvRecord } from '../events/history-csv';
 import type { HistoryRow } from '../services/backfill-service';
 
@@ -28,10 +28,13 @@ export function readHistory(file: string, format: HistoryFormat): AsyncIterable<
 }
 
 async function* readJsonLines(file: string): AsyncIterable<HistoryRow> {
-  const lines = readline.createInterface({ input: fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
   let line = 0;
-  for await (const raw of lines) {
+  for await (const raw of jsonLines(file, MAX_EVENT_BYTES)) {
     line++;
+    if (raw === null) {
+      yield { line, problems: [{ path: '', message: `is longer than ${MAX_EVENT_BYTES} bytes, the most an event may be` }] };
+      continue;
+    }
     // A file saved by some Windows editors starts with a byte-order mark.
     const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
     if (text.trim() === '') continue;
@@ -46,39 +49,118 @@ async function* readJsonLines(file: string): AsyncIterable<HistoryRow> {
   }
 }
 
+/**
+ * A JSON Lines file's lines, split at \n only: a \r is JSON whitespace (so CRLF files read as
+ * they should, and line numbers are an editor's and `countLines`'s). A line longer than
+ * `maxBytes` comes as null, and is not held meanwhile: one huge line can't exhaust memory.
+ */
+async function* jsonLines(file: string, maxBytes: number): AsyncIterable<string | null> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  let tooLong = false;
+  const take = (piece: Buffer) => {
+    if (tooLong) return;
+    size += piece.length;
+    if (size > maxBytes) {
+      tooLong = true;
+      parts = [];
+    } else parts.push(piece);
+  };
+  const end = (): string | null => {
+    // Decoded whole: a character split between two chunks is joined first.
+    const text = tooLong ? null : (parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size)).toString('utf8');
+    parts = [];
+    size = 0;
+    tooLong = false;
+    return text;
+  };
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      take(chunk.subarray(start, nl));
+      yield end();
+      start = nl + 1;
+    }
+    take(chunk.subarray(start));
+  }
+  if (size > 0 || tooLong) yield end();
+}
+
 async function* readCsv(file: string): AsyncIterable<HistoryRow> {
+  // Each record as the parser makes it, with the line it ends on, until it is taken below: a
+  // stream that fails drops what it still buffers, so the rows read before a malformed one (up
+  // to a whole chunk of them) would be neither imported nor refused.
+  const parsed: Array<{ record: HistoryCsvRecord; lines: number }> = [];
+  let next = 0;
   const parser = fs.createReadStream(file, { highWaterMark: 1 << 20 }).pipe(
-    parse({ columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), bom: true, trim: true, skip_empty_lines: true, info: true, relax_column_count: true }),
+    parse({
+      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      // An unclosed quote would otherwise read the rest of the file into one field.
+      max_record_size: MAX_EVENT_BYTES,
+      on_record: (record: HistoryCsvRecord, { lines }: { lines: number }) => {
+        parsed.push({ record, lines });
+        return record;
+      },
+    }),
   );
   let group: HistoryCsvRecord[] = [];
   let firstLine = 0;
   let lastLine = 0;
   let headerChecked = false;
   const emit = (): HistoryRow => ({ line: firstLine, endLine: lastLine, ...historyCsvEvent(group) });
+  let headerRefused = false;
+  /** The next parsed record into its invoice's group: the previous invoice's row once it is complete, or the header's refusal. */
+  const take = (): HistoryRow | null => {
+    const { record, lines } = parsed[next++] as (typeof parsed)[number];
+    if (next === parsed.length) parsed.length = next = 0;
+    if (!headerChecked) {
+      headerChecked = true;
+      const problems = checkHistoryCsvHeader(Object.keys(record));
+      if (problems.length > 0) {
+        headerRefused = true;
+        return { line: 1, problems };
+      }
+    }
+    let complete: HistoryRow | null = null;
+    if (group.length > 0 && !sameInvoice(group[0] as HistoryCsvRecord, record)) {
+      complete = emit();
+      group = [];
+    }
+    if (group.length === 0) firstLine = lines;
+    group.push(record);
+    lastLine = lines;
+    return complete;
+  };
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: HistoryCsvRecord; info: { lines: number } }>) {
-      if (!headerChecked) {
-        headerChecked = true;
-        const problems = checkHistoryCsvHeader(Object.keys(record));
-        if (problems.length > 0) {
-          yield { line: 1, problems };
-          return;
-        }
-      }
-      if (group.length > 0 && !sameInvoice(group[0] as HistoryCsvRecord, record)) {
-        yield emit();
-        group = [];
-      }
-      if (group.length === 0) firstLine = info.lines;
-      group.push(record);
-      lastLine = info.lines;
+    for await (const _ of parser) {
+      const row = take();
+      if (row) yield row;
+      if (headerRefused) return;
     }
   } catch (err) {
-    // A malformed CSV (an unclosed quote, a row with the wrong number of fields) can't be read on from.
+    while (next < parsed.length && !headerRefused) {
+      const row = take();
+      if (row) yield row;
+    }
+    if (headerRefused) return;
     if (group.length > 0) yield emit();
-    const line = (err as { lines?: number }).lines ?? lastLine + 1;
-    yield { line, problems: [{ path: '', message: `CSV can't be read from here on: ${(err as Error).message}` }] };
+    yield refusalAfter(err, lastLine);
     return;
   }
   if (group.length > 0) yield emit();
+}
+
+/** A malformed CSV (an unclosed quote, a row with the wrong number of fields) can't be read on from: where and why. */
+function refusalAfter(err: unknown, lastLine: number): HistoryRow {
+  const { code, lines, message } = err as { code?: string; lines?: number; message: string };
+  // An open quote is noticed where reading ends; the line to fix is where its row began.
+  if (code === 'CSV_MAX_RECORD_SIZE') {
+    return { line: lastLine + 1, problems: [{ path: '', message: `CSV can't be read from here on: a row from this line runs past ${MAX_EVENT_BYTES} bytes (a quote not closed?)` }] };
+  }
+  if (code === 'CSV_QUOTE_NOT_CLOSED') return { line: lastLine + 1, problems: [{ path: '', message: `CSV can't be read from here on: a quote in a row from this line is not closed` }] };
+  return { line: lines ?? lastLine + 1, problems: [{ path: '', message: `CSV can't be read from here on: ${message}` }] };
 }

@@ -1,7 +1,21 @@
 import type { BillingEvent } from '../domain/billing-event';
 import { findTooDeep, MAX_JSON_DEPTH } from '../domain/json-depth';
+import type { FieldProblem } from '../domain/validation';
 import { BadRequestError, ValidationError } from '../errors';
 import { parseCanonicalEvent } from './canonical-event';
+
+/** The most an event's JSON text may be, by webhook or as a line of a history file. */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+/**
+ * The value nested deeper than an event may be, as a problem naming it; null when there is
+ * none. Checked before anything recurses into the JSON: the schema and the body hash would
+ * overflow the stack on a body of a few KB nested thousands deep.
+ */
+export function depthProblem(json: unknown): FieldProblem | null {
+  const path = findTooDeep(json);
+  return path === null ? null : { path, message: `is nested deeper than ${MAX_JSON_DEPTH} levels` };
+}
 
 /**
  * A canonical event as it arrives, checked the same way whatever carried it (the webhook, or a
@@ -16,11 +30,8 @@ export function checkEventInput(json: unknown, now: Date): { event: BillingEvent
       fields: [{ path: 'body', message: 'must be a JSON object' }],
     });
   }
-  // Before the schema and the body hash, which both recurse.
-  const tooDeep = findTooDeep(json);
-  if (tooDeep !== null) {
-    throw new ValidationError([{ path: tooDeep, message: `is nested deeper than ${MAX_JSON_DEPTH} levels` }], 'Send the canonical event without deeply nested extra fields.');
-  }
+  const tooDeep = depthProblem(json);
+  if (tooDeep) throw new ValidationError([tooDeep], 'Send the canonical event without deeply nested extra fields.');
   const parsed = parseCanonicalEvent(json, now);
   if (!parsed.ok) throw new ValidationError(parsed.fields);
   return { event: parsed.event, json };

@@ -6,6 +6,7 @@ import { monthKey, tierRecheckAt, windowMonths } from '../domain/tiers';
 import type { FieldProblem } from '../domain/validation';
 import { AppError } from '../errors';
 import { parseCanonicalEvent } from '../events/canonical-event';
+import { depthProblem } from '../events/event-input';
 import { EventService } from './event-service';
 import { decideFirstPayment, fresh, loadStates, type AwardMode, type FirstPayment, type MemberState } from './first-payment';
 import { MemberAccount } from './member-account';
@@ -231,8 +232,11 @@ export class BackfillService {
 
   private validate(row: HistoryRow, options: BackfillOptions): Validated | Refusal | 'skipped' {
     if ('problems' in row) return { line: row.line, ...(row.id !== undefined && { id: row.id }), reasons: row.problems };
-    const parsed = parseCanonicalEvent(row.json, this.deps.clock());
     const id = typeof (row.json as { id?: unknown } | null)?.id === 'string' ? String((row.json as { id: string }).id) : undefined;
+    // As the webhook does, before the schema and the body hash recurse into it.
+    const tooDeep = depthProblem(row.json);
+    if (tooDeep) return { line: row.line, ...(id !== undefined && { id }), reasons: [tooDeep] };
+    const parsed = parseCanonicalEvent(row.json, this.deps.clock());
     if (!parsed.ok) {
       return { line: row.line, ...(id !== undefined && { id }), reasons: row.problemOf ? parsed.fields.map(row.problemOf) : parsed.fields };
     }

@@ -273,6 +273,18 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
     expect(header).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 1') });
   }, 120_000);
 
+  it('refuses an event nested deeper than the webhook takes, as the webhook does, and reads on', async () => {
+    const deep = JSON.stringify({ ...invoicePaid({ client: { id: 'deep-1' } }), extra: 'NEST' }).replace('"NEST"', `${'['.repeat(20_000)}${']'.repeat(20_000)}`);
+    const after = invoicePaid({ client: { id: 'deep-2' } });
+    const file = jsonl([deep, after]);
+    const result = await backfill(['--file', file]);
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 1') });
+    const [refused] = fs.readFileSync(`${file}.refused.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number; reasons: Array<{ path: string; message: string }> });
+    expect(refused).toMatchObject({ line: 1, reasons: [{ path: `extra${'.0'.repeat(31)}`, message: 'is nested deeper than 32 levels' }] });
+    expect(await app.plugin.db.repos.members.findByPanelClientId('deep-1')).toBeNull();
+    expect((await app.plugin.db.repos.members.findByPanelClientId('deep-2'))?.pointsLifetime).toBeGreaterThan(0);
+  }, 60_000);
+
   it('--dry-run reports what would change and writes nothing', async () => {
     const file = jsonl(historyEvents({ clients: 5, invoices: 30, days: 400, seed: 3, tag: 'dry' }));
     const before = await tableCounts(app.plugin);

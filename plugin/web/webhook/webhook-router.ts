@@ -2,12 +2,11 @@ import express, { Router, type RequestHandler } from 'express';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import type { RateLimiter } from '../../db/rate-limits';
 import { AppError, RateLimitedError, UnauthorizedError, ValidationError } from '../../errors';
-import { checkEventInput, parseJsonText } from '../../events/event-input';
+import { checkEventInput, MAX_EVENT_BYTES, parseJsonText } from '../../events/event-input';
 import type { EventService } from '../../services/event-service';
 import { byIp } from '../rate-limit';
 import { outcomeOf } from '../request-log';
 
-export const MAX_EVENT_BYTES = 256 * 1024;
 /** Standard Webhooks' tolerance (DESIGN §6): a timestamp further off than this is refused. */
 export const WEBHOOK_TOLERANCE_S = 5 * 60;
 
