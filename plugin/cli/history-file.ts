@@ -116,7 +116,11 @@ async function* readCsv(file: string): AsyncIterable<HistoryRow> {
   /** The next parsed record into its invoice's group: the previous invoice's row once it is complete, or the header's refusal. */
   const take = (): HistoryRow | null => {
     const { record, lines } = parsed[next++] as (typeof parsed)[number];
-    if (next === parsed.length) parsed.length = next = 0;
+    // The parser may refill it before it is empty: drop what was taken now and then.
+    if (next === parsed.length || next >= 4_096) {
+      parsed.splice(0, next);
+      next = 0;
+    }
     if (!headerChecked) {
       headerChecked = true;
       const problems = checkHistoryCsvHeader(Object.keys(record));
