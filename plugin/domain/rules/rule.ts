@@ -47,7 +47,8 @@ export function scaledFactor(text: string): bigint {
 
 const multiplier = z
   .string()
-  .regex(decimalPattern(MULTIPLIER_LIMITS), 'must be a decimal string such as "2" or "1.5"')
+  // Aborts: zod runs later checks after a failed one, and the range check needs a decimal.
+  .regex(decimalPattern(MULTIPLIER_LIMITS), { message: 'must be a decimal string such as "2" or "1.5"', abort: true })
   .refine((v) => scaledFactor(v) > FACTOR_SCALE && scaledFactor(v) <= MAX_MULTIPLIER, {
     message: 'must be more than 1 and at most 100 (use an exclusion to earn nothing)',
   });
