@@ -7,8 +7,8 @@ import { PluginMigrationSource } from './db/migration-source';
 import { createRateLimiter, type RateLimiter } from './db/rate-limits';
 import { capabilityOf } from './domain/panel-actions';
 import { TIER_DISCOUNT_ACTIONS } from './domain/program';
-import { ConfigError, ValidationError } from './errors';
-import { checkEventInput, parseJsonText } from './events/event-input';
+import { ConfigError, PayloadTooLargeError, ValidationError } from './errors';
+import { checkEventInput, MAX_EVENT_BYTES, parseJsonText } from './events/event-input';
 import { OutboxDispatcher, type DispatchResult } from './jobs/outbox-dispatcher';
 import { ReleasePendingJob } from './jobs/release-pending-job';
 import type { JobDefinition } from './jobs/job-definition';
@@ -307,6 +307,8 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       } catch (err) {
         throw new ValidationError([{ path: 'body', message: `is not serialisable as JSON: ${(err as Error).message}` }]);
       }
+      // The webhook's limit: the inbox keeps the text.
+      if (Buffer.byteLength(text ?? '') > MAX_EVENT_BYTES) throw new PayloadTooLargeError(MAX_EVENT_BYTES);
       const { event, json } = checkEventInput(parseJsonText(text ?? ''), clock());
       return events.ingest(source, event, json);
     },

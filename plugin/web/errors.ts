@@ -6,13 +6,20 @@ import type { Logger } from '../logger';
 import { mountOf, mountUrl } from './urls';
 import type { ViewRenderer } from './views';
 
-/** Body-parser errors carry `type`; map them and the database's "try later" onto our typed errors. */
+/**
+ * Body-parser's refusals and the database's "try later" as our typed errors. Body-parser marks
+ * a refusal with a 4xx `status` and `expose`; most also carry a `type`, but not all (a
+ * compressed body that doesn't decompress), so the status decides.
+ */
 function normalise(err: unknown): AppError | null {
   if (err instanceof AppError) return err;
   if (isUnavailable(err)) return new DatabaseUnavailableError(err);
-  const e = err as { type?: string; limit?: number; status?: number };
+  const e = err as { type?: string; limit?: number; status?: number; expose?: boolean } | null;
   if (e?.type === 'entity.too.large') return new PayloadTooLargeError(e.limit ?? 0);
-  if (e?.type === 'entity.parse.failed' || e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
+  if (e?.type === 'parameters.too.many') {
+    return new BadRequestError('malformed_body', { message: 'The request body has too many fields', fields: [{ path: 'body', message: 'has too many fields' }] });
+  }
+  if (e?.expose === true && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     return new BadRequestError('malformed_body', {
       message: 'The request body could not be read',
       fields: [{ path: 'body', message: 'could not be parsed' }],

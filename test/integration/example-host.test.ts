@@ -60,6 +60,11 @@ describe('an in-process host loading the plugin from manifest.json', () => {
       status: 422,
       fields: [expect.objectContaining({ path: 'occurred_at' })],
     });
+    // The webhook's size limit holds in-process too: the inbox would keep all of it.
+    await expect(host.plugin.ingest({ ...invoicePaid({ id: 'shop:big:1' }), padding: 'x'.repeat(256 * 1024) })).rejects.toMatchObject({
+      status: 413,
+      code: 'payload_too_large',
+    });
     expect(await host.plugin.db.knex('loyalty_events').count({ n: '*' }).first()).toEqual(before);
   });
 

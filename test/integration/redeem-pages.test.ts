@@ -91,6 +91,22 @@ describe.each([[''], ['/loyalty']])('redemption pages (mounted at "%s")', (mount
     expect(await tableCounts(app.plugin)).toEqual(before);
   });
 
+  it('points are digits only, and a body it cannot read is a 400, not a 500; nothing is written', async () => {
+    const jar = await client('p-body', '900.00');
+    const form = await confirmPage(jar, flexibleId);
+    const before = await tableCounts(app.plugin);
+    for (const points of ['1e2', '0x64', '100.0', '+100', '１００']) {
+      const res = await post(form, flexibleId, { points }).expect(422);
+      expect({ points, refused: /data-testid="error-detail">Invalid points</.test(res.text) }).toEqual({ points, refused: true });
+    }
+    const raw = (headers: Record<string, string>, body: string) =>
+      app.http.post(`/client/rewards/redeem/${flexibleId}`).set('Cookie', form.jar.join('; ')).set(headers).send(body);
+    const fields = `_csrf=${encodeURIComponent(form.csrf)}&key=${encodeURIComponent(form.key)}&points=100&${'a&'.repeat(1_500)}`;
+    await raw({ 'content-type': 'application/x-www-form-urlencoded' }, fields).expect(400);
+    await raw({ 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' }, 'not gzip').expect(400);
+    expect(await tableCounts(app.plugin)).toEqual(before);
+  });
+
   it('without the form token, nothing happens', async () => {
     const jar = await client('p-csrf', '900.00');
     const form = await confirmPage(jar, fixedId);

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import {
   clientEvent,
   expectBalancesConsistent,
@@ -240,6 +241,34 @@ describe('POST /hooks/events', () => {
       const event = { ...invoicePaid(), padding: 'x'.repeat(256 * 1024) };
       const res = await app.send(event).expect(413);
       expect(res.body).toMatchObject({ error: 'payload_too_large', fields: [{ path: 'body', message: expect.stringContaining('262144') }] });
+    });
+
+    it('413 at once for a declared length over 256 KB, without waiting for the body', async () => {
+      const event = invoicePaid();
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request(`${app.baseUrl}/hooks/events`, {
+          method: 'POST',
+          headers: { ...app.sign(String(event.id), '{}'), 'content-type': 'application/json', 'content-length': String(20 * 1024 * 1024) },
+        });
+        req.on('response', (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        // The connection is closed once answered: the rest of the body is never sent.
+        req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+        req.write('x'.repeat(1024));
+        setTimeout(() => reject(new Error('no answer before the body was sent')), 3_000).unref();
+      });
+      expect(answer.status).toBe(413);
+      expect(JSON.parse(answer.body)).toMatchObject({ error: 'payload_too_large' });
+    });
+
+    it('400 for a compressed body that does not decompress', async () => {
+      const event = invoicePaid();
+      const body = 'not gzip at all';
+      const res = await post(body, { ...app.sign(String(event.id), body), 'content-type': 'application/json', 'content-encoding': 'gzip' }).expect(400);
+      expect(res.body).toMatchObject({ error: 'malformed_body', fields: [{ path: 'body', message: 'could not be parsed' }] });
     });
 
     it('accepts a body just under 256 KB', async () => {

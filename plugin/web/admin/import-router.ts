@@ -62,12 +62,10 @@ export function importRoutes({ deps, pages }: AdminPageContext): AdminRoute[] {
     (req, res, next: NextFunction) => {
       middleware(req, res, (err?: unknown) => {
         if (!err) return next();
-        if (err instanceof MulterError) {
-          const tooLarge = err.code === 'LIMIT_FILE_SIZE' || err.code === 'LIMIT_FIELD_VALUE';
-          page(req, res, tooLarge ? 413 : 400, { uploadError: tooLarge ? 'too_large' : 'bad_upload' }).catch(next);
-          return;
-        }
-        next(err);
+        // Whatever the parser refuses is the upload's fault: over a limit (MulterError), or not
+        // multipart it can read (busboy's plain errors: no boundary, the form cut short).
+        const tooLarge = err instanceof MulterError && (err.code === 'LIMIT_FILE_SIZE' || err.code === 'LIMIT_FIELD_VALUE');
+        page(req, res, tooLarge ? 413 : 400, { uploadError: tooLarge ? 'too_large' : 'bad_upload' }).catch(next);
       });
     };
 

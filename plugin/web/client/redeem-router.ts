@@ -20,8 +20,10 @@ function idParam(value: unknown): number {
 /** What the confirmation form posted: raw strings, checked by the redemption service. */
 function posted(req: Request): { key: string; points?: number } {
   const body = (req.body ?? {}) as Record<string, unknown>;
-  const points = typeof body.points === 'string' && body.points.trim() !== '' ? Number(body.points.trim()) : undefined;
-  return { key: typeof body.key === 'string' ? body.key : '', ...(points !== undefined && { points: Number.isFinite(points) ? points : -1 }) };
+  const text = typeof body.points === 'string' ? body.points.trim() : '';
+  // Digits only, as the form asks: Number() would take "1e2" and "0x64" for 100. Anything else is refused as -1.
+  const points = text === '' ? undefined : /^\d{1,15}$/.test(text) ? Number(text) : -1;
+  return { key: typeof body.key === 'string' ? body.key : '', ...(points !== undefined && { points }) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import express, { Router, type RequestHandler } from 'express';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import type { RateLimiter } from '../../db/rate-limits';
-import { AppError, RateLimitedError, UnauthorizedError, ValidationError } from '../../errors';
+import { AppError, PayloadTooLargeError, RateLimitedError, UnauthorizedError, ValidationError } from '../../errors';
 import { checkEventInput, MAX_EVENT_BYTES, parseJsonText } from '../../events/event-input';
 import type { EventService } from '../../services/event-service';
 import { byIp } from '../rate-limit';
@@ -78,6 +78,8 @@ export function webhookRouter(deps: {
     const now = Date.now() / 1000; // the verifier judges by the wall clock too
     if (!Number.isFinite(at)) return refuseEarly(req, res, badSignature('Invalid Signature Headers'));
     if (Math.abs(now - at) > WEBHOOK_TOLERANCE_S) return refuseEarly(req, res, badSignature(at < now ? 'Message timestamp too old' : 'Message timestamp too new'));
+    // The body parser would read all of a declared length before refusing it.
+    if (Number(req.get('content-length') ?? 0) > MAX_EVENT_BYTES) return refuseEarly(req, res, new PayloadTooLargeError(MAX_EVENT_BYTES));
     outcomeOf(res).eventId = id.slice(0, 128);
     next();
   };
