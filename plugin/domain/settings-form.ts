@@ -88,7 +88,12 @@ function fromForm(control: SettingControl, raw: string): Parsed {
     case 'json':
       if (text === '' && control.nullable) return { ok: true, value: null };
       try {
-        return { ok: true, value: JSON.parse(text) as unknown };
+        // JSON.parse keeps a "__proto__" key as data, but a validated copy loses it (zod sets it
+        // as the prototype): what was checked and audited would not be what is stored.
+        let proto = false;
+        const value = JSON.parse(text, (key, v: unknown) => ((proto ||= key === '__proto__'), v)) as unknown;
+        if (proto) return { ok: false, message: 'has names that are not allowed: __proto__', reason: { code: 'unknown_keys', params: { keys: ['__proto__'] } } };
+        return { ok: true, value };
       } catch {
         return { ok: false, message: 'must be valid JSON', reason: { code: 'json' } };
       }

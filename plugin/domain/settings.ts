@@ -111,7 +111,7 @@ export const SETTINGS = {
     description: 'the currency of tier thresholds',
   }),
   tier_qualifying_rates: defineSetting({
-    schema: z.record(z.string(), z.string().regex(RATE_PATTERN, 'must be a decimal string')),
+    schema: z.record(currencyCode, z.string().regex(RATE_PATTERN, 'must be a decimal string')),
     default: {},
     description: "base-currency units per 1.00 of other currencies for tier spend; other currencies don't count towards tiers",
   }),

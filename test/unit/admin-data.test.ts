@@ -52,6 +52,24 @@ describe('the settings form, generated from the registry', () => {
     expect(parsed.changes).toEqual([]);
   });
 
+  it('refuses a "__proto__" key, which would be checked and audited but not stored', () => {
+    for (const [key, text] of [
+      ['job_schedules', '{"__proto__":"* * * * *"}'],
+      ['earn_rates', '{"__proto__":{"x":1},"USD":"1"}'],
+      ['tier_qualifying_rates', '{"EUR":{"__proto__":"1"}}'],
+    ] as const) {
+      const parsed = parseSettingsForm({ [key]: text }, defaults);
+      expect(parsed.problems).toEqual([{ path: key, message: 'has names that are not allowed: __proto__', reason: { code: 'unknown_keys', params: { keys: ['__proto__'] } } }]);
+      expect(parsed.changes).toEqual([]);
+    }
+  });
+
+  it('takes only known currencies as tier qualifying rates', () => {
+    const parsed = parseSettingsForm({ tier_qualifying_rates: '{"<b>x</b>":"1","":"1","usd":"1","EUR":"1.1"}' }, defaults);
+    expect(parsed.problems.map((p) => p.path).sort()).toEqual(['tier_qualifying_rates.', 'tier_qualifying_rates.<b>x</b>', 'tier_qualifying_rates.usd']);
+    expect(parseSettingsForm({ tier_qualifying_rates: '{"EUR":"1.1"}' }, defaults).changes).toEqual([{ key: 'tier_qualifying_rates', before: {}, after: { EUR: '1.1' } }]);
+  });
+
   it('reads a blank nullable number as null (points never expire)', () => {
     expect(parseSettingsForm({ points_expiry_months: '' }, defaults).changes).toEqual([{ key: 'points_expiry_months', before: 12, after: null }]);
     expect(parseSettingsForm({ refund_window_days: '' }, defaults).problems).toEqual([{ path: 'refund_window_days', message: 'is required', reason: { code: 'required' } }]);
