@@ -206,9 +206,10 @@ export class AuthService {
     const times = tokenTimeProblem({ exp, iat, nbf }, now.getTime() / 1000, this.skew);
     if (times) throw ssoError(times.code, times.message);
     const clientId = String(sub);
+    // Every check before the token is spent: a refused token is not used up.
+    const returnUrl = this.returnUrlFrom(payload.return_url);
     const fresh = await this.db.repos.ssoTokens.markUsed(jti, clientId, new Date(exp * 1000), now);
     if (!fresh) throw ssoError('sso_used', 'The SSO token was already used');
-    const returnUrl = this.returnUrlFrom(payload.return_url);
     return { kind: 'client', clientId, ...(locale && { locale }), ...(returnUrl && { returnUrl }) };
   }
 

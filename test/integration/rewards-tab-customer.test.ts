@@ -190,9 +190,13 @@ describe('the Rewards tab, as a customer reads it', () => {
     const back = `${PANEL}/clientarea.php?action=services`;
     expect((await tab('c-back', { returnUrl: back })).text).toContain(`href="${back.replace(/=/g, '&#x3D;')}"`);
     // A return URL anywhere else is refused, so the tab can't link to a stranger's site.
+    const tokens = async () => Number((await app.plugin.db.knex('loyalty_sso_tokens').count({ n: '*' }).first())?.n);
+    const before = await tokens();
     const token = await app.plugin.services.auth.mintSsoToken('c-back', { returnUrl: 'https://evil.example.net/' });
     const refused = await app.http.get(`/sso?token=${encodeURIComponent(token)}`).expect(401);
     expect(byTestId(refused.text, 'error-detail')).toContain('return_url must be an absolute URL on PANEL_ORIGIN');
+    // Refused, the token is not spent: nothing is written.
+    expect(await tokens()).toBe(before);
   });
 
   it('an expired link says to open Rewards again from the client area, with the way back, in the browser’s language', async () => {
