@@ -180,6 +180,13 @@ async function main(argv: string[]): Promise<number> {
     progress = new Progress('backfill', process.stdout, { unit: history.unit, rate: true });
     progress.update(0, total);
     let reported = 0;
+    let expiring: Progress | undefined;
+    let lastCounts = { invoices: 0, members: 0, points: 0, refused: 0 };
+    /** Trailing blank lines are never reported by a batch: the bar still ends full. */
+    const fileDone = (c: { invoices: number; members: number; points: number; refused: number }) => {
+      if (reported < total) progress?.update(total, total, { invoices: c.invoices, members: c.members, points: c.points, refused: c.refused });
+      progress?.finish();
+    };
     const started = performance.now();
     const result = await plugin.services.backfill.run(
       history.rows(),
@@ -188,13 +195,20 @@ async function main(argv: string[]): Promise<number> {
         onRefused: (r) => refusals.write(r),
         onProgress: (lines, c) => {
           reported = lines;
+          lastCounts = c;
           progress?.update(lines, total, { invoices: c.invoices, members: c.members, points: c.points, refused: c.refused });
+        },
+        onExpiry: (done, members) => {
+          if (!expiring) {
+            fileDone(lastCounts);
+            expiring = new Progress('expiring', process.stdout, { unit: 'members', rate: true });
+          }
+          expiring.update(done, members);
         },
       },
     );
-    // Trailing blank lines are never reported by a batch: the bar still ends full.
-    if (reported < total) progress.update(total, total, { invoices: result.invoices, members: result.members, points: result.points, refused: result.refused });
-    progress.finish();
+    if (expiring) expiring.finish();
+    else fileDone(result);
     process.stdout.write(`${summary(result, (performance.now() - started) / 1000, refusals.path)}\n`);
     return EXIT.done;
   } catch (err) {

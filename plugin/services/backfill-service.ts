@@ -88,6 +88,8 @@ export interface BackfillHooks {
   onRefused?: (refusal: Refusal) => void | Promise<void>;
   /** After each batch: the file's lines done so far, and the counts. */
   onProgress?: (linesDone: number, counts: BackfillCounts) => void;
+  /** Once the file is done, as points past their expiry are expired: members done of those to look at. */
+  onExpiry?: (membersDone: number, members: number) => void;
 }
 
 interface Validated {
@@ -111,11 +113,15 @@ interface BatchResult {
   members: Array<number | string>;
   /** Tier ids members were moved to, keyed as `members`. */
   tiers: Map<number | string, number>;
+  /** The enrolled members of the batch's payments, imported or not (a run resumed after a kill finds its lots to expire). */
+  touched: number[];
   deferred: Validated[];
   refusals: Refusal[];
 }
 
 const MAX_DUPLICATE_RETRIES = 5;
+/** Members expired per transaction at the end of a run. */
+const EXPIRY_CHUNK = 500;
 const MAX_BUSY_RETRIES = 20;
 
 /** Types a `tiers-only` run still applies live: they only take spend (and the points it earned, none) back. */
@@ -147,6 +153,9 @@ export class BackfillService {
     const counts: BackfillCounts = { rows: 0, invoices: 0, members: 0, enrolled: 0, points: 0, expired: 0, tierChanges: 0, duplicates: 0, skipped: 0, live: 0, refused: 0 };
     const members = new PerMember();
     const finalTiers = new PerMember();
+    /** Members whose points the run may have left past their expiry: the batches', and the clients of events applied live. */
+    const touched = new PerMember();
+    const liveClients = new Set<string>();
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     const carried = options.dryRun ? new Map<string, MemberState>() : undefined;
     let failed = false;
@@ -175,9 +184,13 @@ export class BackfillService {
           if (result) {
             for (const [k, v] of Object.entries(result.counts) as Array<[keyof BackfillCounts, number]>) counts[k] += v;
             for (const id of result.members) members.set(id, 1);
+            for (const id of result.touched) touched.set(id, 1);
             for (const [id, tier] of result.tiers) finalTiers.set(id, tier);
             for (const r of result.refusals) await refuse(r);
-            for (const item of result.deferred) await this.applyLive(item, options, counts, refuse);
+            for (const item of result.deferred) {
+              if (!options.dryRun) liveClients.add(item.event.client.id);
+              await this.applyLive(item, options, counts, refuse);
+            }
           }
           counts.members = members.size;
           hooks.onProgress?.(through, counts);
@@ -195,32 +208,50 @@ export class BackfillService {
     let batch: Validated[] = [];
     let invoices = 0;
     let line = 0;
+    /**
+     * Clients with an event in this batch that isn't a payment: the batch applies such events
+     * after its payments, so a later payment of theirs waits for the next batch (a chargeback
+     * must take its spend back before the next payment's tier decision, as it would live).
+     */
+    const appliedLast = new Set<string>();
     let last: ReturnType<typeof flush> = { ready: Promise.resolve(), done: Promise.resolve(), restarting: new Promise<void>(() => {}) };
     let beforeLast = last;
+    /** Hands the batch over (see `flush`); false once a batch has failed: read no further. */
+    const handOver = async (through: number): Promise<boolean> => {
+      // Read and validate the next batch while this one is written: the database and this
+      // process work at the same time, and the next batch plans while this one writes.
+      // Two batches in flight at most: the one committing and the one planning.
+      await Promise.all([last.ready, beforeLast.done.catch(() => undefined)]);
+      if (failed) return false;
+      beforeLast = last;
+      last = flush(batch, through, last);
+      batch = [];
+      invoices = 0;
+      appliedLast.clear();
+      return true;
+    };
     for await (const row of rows) {
       counts.rows++;
+      const before = line;
       line = row.endLine ?? row.line;
       const item = this.validate(row, options);
       if (item === 'skipped') counts.skipped++;
       else if ('reasons' in item) await refuse(item);
       else {
+        const paid = item.event.type === 'invoice.paid';
+        if (paid && appliedLast.has(item.event.client.id) && !(await handOver(before))) break;
         batch.push(item);
-        if (item.event.type === 'invoice.paid') invoices++;
-        if (invoices >= batchSize) {
-          // Read and validate the next batch while this one is written: the database and this
-          // process work at the same time, and the next batch plans while this one writes.
-          // Two batches in flight at most: the one committing and the one planning.
-          await Promise.all([last.ready, beforeLast.done.catch(() => undefined)]);
-          if (failed) break;
-          beforeLast = last;
-          last = flush(batch, line, last);
-          batch = [];
-          invoices = 0;
-        }
+        if (paid) invoices++;
+        else appliedLast.add(item.event.client.id);
+        if (invoices >= batchSize && !(await handOver(line))) break;
       }
     }
     await last.done;
     await flush(batch, line, last).done;
+    if (!options.dryRun) {
+      for (const id of (await this.db.repos.members.idsByPanelClientIds([...liveClients])).values()) touched.set(id, 1);
+      counts.expired = await this.expirePast(touched.keys(), (done) => hooks.onExpiry?.(done, touched.size));
+    }
     const snapshot = await this.deps.snapshot();
     const tiers: Record<string, number> = {};
     for (const tierId of finalTiers.all()) {
@@ -373,7 +404,8 @@ export class BackfillService {
     // 3. Each payment in file order, as the live path would take them one by one.
     const planned: PlannedInvoice[] = [];
     const seenIds = new Map<string, string>();
-    const paidNow = new Set<string>();
+    /** Invoices paid earlier in this batch, and their currency. */
+    const paidNow = new Map<string, string>();
     const months = windowMonths(now);
     for (const item of paid) {
       const { event } = item;
@@ -387,8 +419,10 @@ export class BackfillService {
       }
       const key = `${state.memberId ?? state.clientId}\u0000${invoice.id}`;
       const row = state.memberId === null ? undefined : invoiceRows.get(key);
-      if (row && row.currency !== invoice.currency) {
-        refusals.push({ line: item.line, id: event.id, reasons: [{ path: 'invoice.currency', message: `must be ${row.currency}, the currency invoice ${invoice.id} was recorded in` }] });
+      // Recorded before, or paid earlier in this batch under another event id.
+      const recorded = row?.currency ?? paidNow.get(key);
+      if (recorded !== undefined && recorded !== invoice.currency) {
+        refusals.push({ line: item.line, id: event.id, reasons: [{ path: 'invoice.currency', message: `must be ${recorded}, the currency invoice ${invoice.id} was recorded in` }] });
         continue;
       }
       seenIds.set(event.id, item.bodyHash);
@@ -410,7 +444,7 @@ export class BackfillService {
         } else result.deferred.push(item);
         continue;
       }
-      paidNow.add(key);
+      paidNow.set(key, invoice.currency);
       planned.push({ item, state, ...decideFirstPayment(item.event, state, options.award, snapshot, now, months) });
     }
 
@@ -419,6 +453,7 @@ export class BackfillService {
     result.counts.enrolled = enrolledIds;
     result.counts.points = imported.reduce((s, p) => s + p.outcome.points, 0);
     for (const p of imported) result.members.push(p.state.memberId ?? p.state.clientId);
+    for (const st of states.values()) if (st.memberId !== null) result.touched.push(st.memberId);
     for (const s of states.values()) if (s.tierChangedTo !== undefined) result.tiers.set(s.memberId ?? s.clientId, s.tierChangedTo);
     if (!write) {
       result.counts.tierChanges = [...states.values()].reduce((n, s) => n + s.changes.length, 0);
@@ -467,12 +502,6 @@ export class BackfillService {
       tx,
       imported.flatMap((p) => p.credits.map((c) => ({ account: p.state.account as MemberAccount, credit: { ...c, eventId: inboxIds.get(p.item.event.id) } }))),
     );
-    // Points whose natural expiry has passed go as the expiry job would take them: now, once.
-    const credited = [...new Set(imported.filter((p) => p.credits.length > 0).map((p) => p.state.memberId as number))];
-    if (credited.length > 0) {
-      const expired = await MemberAccount.expireMany(tx, credited, tx.now);
-      result.counts.expired = [...expired.values()].reduce((s, e) => s + e.points, 0);
-    }
     await tx.repos.tiers.addSpendMany(
       imported.map((p) => {
         const inv = p.invoice as NonNullable<PlannedInvoice['invoice']>;
@@ -503,6 +532,40 @@ export class BackfillService {
       })),
     );
     return result;
+  }
+
+  /**
+   * Points past their natural expiry, taken as the expiry job takes them, once every event of
+   * the file has applied: live, a refund in the file would have reached its lot before the job
+   * ran, so it takes its points back from the lot, not from the balance. A few hundred members
+   * a transaction. A run killed here leaves the rest to the next run, or to the daily job.
+   */
+  private async expirePast(memberIds: Iterable<number>, progress: (membersDone: number) => void): Promise<number> {
+    let expired = 0;
+    let done = 0;
+    let chunk: number[] = [];
+    const expire = async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const members = await this.db.transaction((tx) => MemberAccount.expireMany(tx, chunk, tx.now));
+          for (const e of members.values()) expired += e.points;
+          break;
+        } catch (err) {
+          // SQLite beside a sidecar in another process, as in `writePaid`.
+          if (!isRetryable(err) || attempt >= MAX_BUSY_RETRIES) throw err;
+          await new Promise((r) => setTimeout(r, 20 + Math.random() * 30 * attempt));
+        }
+      }
+      done += chunk.length;
+      chunk = [];
+      progress(done);
+    };
+    for (const id of memberIds) {
+      chunk.push(id);
+      if (chunk.length === EXPIRY_CHUNK) await expire();
+    }
+    if (chunk.length > 0) await expire();
+    return expired;
   }
 
   /** An event the batch path leaves to the live path: applied exactly as a webhook delivery would be. */
@@ -580,8 +643,13 @@ class PerMember {
     for (const v of this.values) if (v !== 0) yield v;
     yield* this.byClient.values();
   }
+
+  /** The member ids set, in id order (not a dry run's client ids). */
+  *keys(): Iterable<number> {
+    for (let id = 0; id < this.values.length; id++) if (this.values[id] !== 0) yield id;
+  }
 }
 
 function emptyResult(): BatchResult {
-  return { counts: {}, members: [], tiers: new Map(), deferred: [], refusals: [] };
+  return { counts: {}, members: [], tiers: new Map(), touched: [], deferred: [], refusals: [] };
 }

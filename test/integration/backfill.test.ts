@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { HostingRewardsPlugin } from '../../plugin/index';
 import { MemberAccount } from '../../plugin/services/member-account';
-import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, TEST_SECRETS, type TestApp } from '../support/harness';
+import { clientEvent, expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, TEST_SECRETS, type TestApp } from '../support/harness';
 import { HISTORY_CSV_HEADER, historyCsvRows, historyEvents, type HistoryOptions } from '../support/history';
 import type { WireEvent } from '../support/events';
 
@@ -271,6 +271,66 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
 
     const header = await backfill(['--file', write('header.csv', ['client,invoice_id,paid_at,currency,item_type,amount', 'x,y,2026-05-01,USD,renewal,1.00'])]);
     expect(header).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 1') });
+  }, 120_000);
+
+  it('refunds, chargebacks, client events and a payment in another currency among the payments: the live state, in file order', async () => {
+    const ago = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+    const paid = (client: string, invoice: string, total: string, days: number, extra: { id?: string; currency?: string } = {}) =>
+      invoicePaid({
+        ...(extra.id && { id: extra.id }),
+        client: { id: client, currency: 'USD' },
+        occurred_at: ago(days),
+        invoice: { id: invoice, currency: extra.currency ?? 'USD', total, items: [{ type: 'renewal', amount: total }] },
+      });
+    const taken = (type: string, client: string, invoice: string, total: string, days: number, refunded?: string) => ({
+      id: `mix:${type}:${invoice}`,
+      type,
+      occurred_at: ago(days),
+      client: { id: client },
+      invoice: { id: invoice, currency: 'USD', total, ...(refunded && { refunded }) },
+    });
+    const events: Array<Record<string, unknown>> = [
+      // Enrolled by its client event, then a payment long expired, part refunded before it expired.
+      { ...clientEvent('client.created', 'mix-a'), occurred_at: ago(800) },
+      paid('mix-a', 'mix-a1', '450.00', 790),
+      taken('invoice.refunded', 'mix-a', 'mix-a1', '450.00', 785, '30.00'),
+      paid('mix-a', 'mix-a2', '100.00', 10),
+      // Charged back before the next payment: its spend must not count towards that one's tier.
+      paid('mix-b', 'mix-b1', '450.00', 20),
+      taken('invoice.chargeback', 'mix-b', 'mix-b1', '450.00', 19),
+      paid('mix-b', 'mix-b2', '100.00', 18),
+      // A refund that came before its payment.
+      taken('invoice.refunded', 'mix-c', 'mix-c1', '50.00', 30, '10.00'),
+      paid('mix-c', 'mix-c1', '50.00', 31),
+      // Paid again under other ids: in another currency (refused), and the same (already paid).
+      paid('mix-d', 'mix-d1', '20.00', 5),
+      paid('mix-d', 'mix-d1', '20.00', 5, { id: 'mix:d1:eur', currency: 'EUR' }),
+      paid('mix-d', 'mix-d1', '20.00', 5, { id: 'mix:d1:again' }),
+    ];
+    const live = await startTestApp({ realTime: true, program });
+    const bf = await startTestApp({ realTime: true, program });
+    try {
+      const refusedLive: string[] = [];
+      for (const e of events) {
+        const res = await live.send(e);
+        if (res.status !== 200) refusedLive.push(`${String(e.id)} ${res.status}`);
+      }
+      await expireAll(live.plugin);
+      expect(refusedLive).toEqual(['mix:d1:eur 422']);
+      const expected = await state(live.plugin);
+      expect(expected).toMatchObject({ 'mix-a': { available: 100 }, 'mix-b': { tier: 'Bronze' } });
+
+      const file = jsonl(events);
+      const result = await backfill(['--file', file], bf.db.url);
+      expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 1') });
+      const refused = fs.readFileSync(`${file}.refused.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; reasons: Array<{ path: string }> });
+      expect(refused).toEqual([expect.objectContaining({ id: 'mix:d1:eur', reasons: [expect.objectContaining({ path: 'invoice.currency' })] })]);
+      expect(await state(bf.plugin)).toEqual(expected);
+      await expectBalancesConsistent(bf.plugin);
+    } finally {
+      await live.close();
+      await bf.close();
+    }
   }, 120_000);
 
   it('refuses an event nested deeper than the webhook takes, as the webhook does, and reads on', async () => {
