@@ -17,3 +17,10 @@ export async function hasIndex(knex: Knex, table: string, index: string): Promis
   const rows: unknown[] = await knex.raw("SELECT 1 FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name = ?", [table, index]);
   return rows.length > 0;
 }
+
+/** A column's collation on MySQL/MariaDB; null on SQLite, whose comparisons are binary already. */
+export async function collationOf(knex: Knex, table: string, column: string): Promise<string | null> {
+  if (knex.client.config.client !== 'mysql2') return null;
+  const [rows] = await knex.raw('SELECT COLLATION_NAME AS c FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?', [table, column]);
+  return ((rows as Array<{ c: string | null }>)[0]?.c ?? null) as string | null;
+}

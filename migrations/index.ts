@@ -71,6 +71,8 @@ import * as indexInvoicesMemberPaidInvoice from './20261207140020_index_invoices
 import * as dropIndexInvoicesMemberPaid from './20261207140030_drop_index_invoices_member_paid';
 import * as indexLotsMemberPendingRemaining from './20261207140040_index_lots_member_pending_remaining';
 import * as dropIndexLotsMemberPending from './20261207140050_drop_index_lots_member_pending';
+import * as binaryLedgerReference from './20261207150000_binary_ledger_reference';
+import * as binaryOutboxClientId from './20261207150010_binary_outbox_client_id';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -150,4 +152,6 @@ export const migrations: NamedMigration[] = [
   { name: '20261207140030_drop_index_invoices_member_paid', ...dropIndexInvoicesMemberPaid },
   { name: '20261207140040_index_lots_member_pending_remaining', ...indexLotsMemberPendingRemaining },
   { name: '20261207140050_drop_index_lots_member_pending', ...dropIndexLotsMemberPending },
+  { name: '20261207150000_binary_ledger_reference', ...binaryLedgerReference },
+  { name: '20261207150010_binary_outbox_client_id', ...binaryOutboxClientId },
 ];

@@ -114,6 +114,14 @@ describe('outbox: enqueue', () => {
     await expect(enqueueDiscount(app, 'has space')).rejects.toThrow(/idempotency key/);
     await expect(enqueueDiscount(app, 'x'.repeat(191))).rejects.toThrow(/idempotency key/);
   });
+
+  it("lists a client's actions by their exact client id: client AB's are not client ab's", async () => {
+    const { repos } = app.plugin.db;
+    await repos.outbox.enqueue('client.tier', { clientId: 'Case-AB', tier: 'gold' }, key('client-AB'), app.clock.now());
+    await repos.outbox.enqueue('client.tier', { clientId: 'case-ab', tier: 'silver' }, key('client-ab'), app.clock.now());
+    expect((await repos.outbox.forClient('Case-AB', 10)).map((a) => a.payload)).toEqual([{ clientId: 'Case-AB', tier: 'gold' }]);
+    expect((await repos.outbox.forClient('case-ab', 10)).map((a) => a.payload)).toEqual([{ clientId: 'case-ab', tier: 'silver' }]);
+  });
 });
 
 describe('outbox: dispatcher', () => {

@@ -318,6 +318,14 @@ describe('service lifecycle, reversals, client updates and actions', () => {
       expect((await member('a-1')).pointsAvailable).toBe(50);
     });
 
+    it('references differing only in case or accents are different actions, on every database', async () => {
+      await add({ type: 'action', params: { kind: 'referral', points: 10, per: 'ever', limit: 100 } });
+      for (const reference of ['Trust:ABC', 'trust:abc', 'café', 'cafe']) {
+        expect({ reference, points: (await app.send(actionEvent('a-case', 'referral', reference)).expect(200)).body.points }).toEqual({ reference, points: 10 });
+      }
+      expect((await member('a-case')).pointsAvailable).toBe(40);
+    });
+
     it('a switched-off rule earns nothing', async () => {
       const res = await app.send(actionEvent('a-2', 'review', 'x')).expect(200);
       expect(res.body).toMatchObject({ points: 0, detail: 'no_rule' });
