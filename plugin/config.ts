@@ -23,7 +23,10 @@ const variables = z.object({
   PORT: documented(z.coerce.number().int().min(0).max(65535).default(3000), 'HTTP port'),
   HOST: documented(z.string().default('0.0.0.0'), 'bind address'),
   DATABASE_URL: documented(
-    z.string().optional(),
+    z
+      .string()
+      .regex(/^(sqlite:|mysql:\/\/|mariadb:\/\/)./, 'must be sqlite:<file> or mysql://user:pass@host:3306/db (mariadb:// works too)')
+      .optional(),
     '`sqlite:<file>` or `mysql://user:pass@host:3306/db` (`mariadb://` works too); on the database\'s host, `mysql://user:pass@localhost/db?socket=/run/mysqld/mysqld.sock` uses its Unix socket',
     '`sqlite:data/hosting-rewards.sqlite`',
   ),

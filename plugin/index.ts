@@ -106,6 +106,8 @@ export interface HostingRewardsPlugin {
     definitions: readonly JobDefinition[];
     /** Each job's cron expression (setting `job_schedules`, else its default) and the program time zone it runs in. */
     schedules(): Promise<JobSchedule[]>;
+    /** Starts no new run and stops those in progress at their next checkpoint (`shutdown` does it too); resolves once their leases are released. */
+    stop(): Promise<void>;
   };
   services: {
     tiers: TierService;
@@ -325,6 +327,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       run: (name, runOptions) => scheduler.run(name, runOptions),
       definitions: scheduler.jobs,
       schedules: () => scheduler.schedules(),
+      stop: () => scheduler.stop(),
     },
     services: { events, program, settings, auth, rewards, redemptions, tiers, members, emails, metrics, churn, panelEndpoint, audit, adminAuth, adminMembers, adminRedemptions, backfill },
     presenters: { rewardsTab },

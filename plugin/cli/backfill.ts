@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import nodePath from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loadConfig, type PluginConfig } from '../config';
@@ -69,7 +70,13 @@ function parse(argv: string[]): Args | 'help' {
     const file = values.file;
     if (!file) throw new UsageError('Name the history file with --file, or read WHMCS through its API with --from whmcs');
     if (values['time-zone'] !== undefined) throw new UsageError('--time-zone is for --from whmcs: a file\'s events carry their own offsets');
-    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UsageError(`--file ${file}: no such file`);
+    if (!fs.existsSync(file)) throw new UsageError(`--file ${file}: no such file`);
+    if (!fs.statSync(file).isFile()) throw new UsageError(`--file ${file}: not a regular file (a directory, a device or a pipe can't be read twice: once to count, once to import)`);
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+    } catch {
+      throw new UsageError(`--file ${file}: can't be read by this user`);
+    }
     const format = values.format ?? formatOf(file);
     if (format !== 'jsonl' && format !== 'csv') throw new UsageError(`--format must be jsonl or csv (got ${JSON.stringify(format)})`);
     input = { from: 'file', file, format };
@@ -79,7 +86,7 @@ function parse(argv: string[]): Args | 'help' {
   const award = values.award ?? 'points';
   if (!(AWARD_MODES as readonly string[]).includes(award)) throw new UsageError(`--award must be ${AWARD_MODES.join(' or ')} (got ${JSON.stringify(award)})`);
   const batch = values['batch-size'];
-  const batchSize = batch === undefined ? DEFAULT_BATCH_SIZE : Number(batch);
+  const batchSize = batch === undefined ? DEFAULT_BATCH_SIZE : /^\d{1,5}$/.test(batch) ? Number(batch) : Number.NaN;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 20_000) {
     throw new UsageError(`--batch-size must be a whole number from 1 to 20000 (got ${JSON.stringify(batch)})`);
   }
@@ -106,7 +113,7 @@ function summary(s: BackfillSummary, seconds: number, refusedFile: string): stri
     `backfill: ${s.dryRun ? 'dry run, nothing written; would import' : 'done,'} ${n(s.invoices)} invoice(s) for ${n(s.members)} member(s) (${n(s.enrolled)} new) from ${n(s.rows)} row(s) in ${seconds.toFixed(1)} s`,
     `  points: ${n(s.points)} credited${s.expired > 0 ? `, ${n(s.expired)} of them past their expiry (expired at once)` : ''}`,
     `  tiers: ${n(s.tierChanges)} change(s)${tiers ? `; members now in ${tiers}` : ''}`,
-    `  duplicates ${n(s.duplicates)}, before --since ${n(s.skipped)}, through the live path ${n(s.live)}, refused ${n(s.refused)}`,
+    `  duplicates ${n(s.duplicates)}, before --since ${n(s.skipped)}${s.leftOut > 0 ? `, left out by --award tiers-only ${n(s.leftOut)}` : ''}, through the live path ${n(s.live)}, refused ${n(s.refused)}`,
   ];
   // Peak memory, so a provider (and bench:backfill) can see the history was streamed.
   lines.push(`  peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
@@ -118,6 +125,13 @@ function summary(s: BackfillSummary, seconds: number, refusedFile: string): stri
 class RefusalFile {
   private fd: number | null = null;
   constructor(readonly path: string) {
+    // Before anything is imported: a run that can't report what it refuses would fail at the
+    // first refusal, and again on every run after.
+    try {
+      fs.accessSync(nodePath.dirname(nodePath.resolve(path)), fs.constants.W_OK);
+    } catch {
+      throw new UsageError(`can't write the refused-rows report ${path}: its directory is not writable by this user; run from (or copy the file to) a directory it can write`);
+    }
     // A report from an earlier run would describe rows this run may have imported.
     fs.rmSync(path, { force: true });
   }
@@ -174,9 +188,9 @@ async function main(argv: string[]): Promise<number> {
     // As the sidecar starts (migrations must be applied already): events the live path takes may queue emails.
     await plugin.init();
     const history = await openHistory(args.input, config, plugin);
-    const total = await history.total();
     const refusals = new RefusalFile(history.refusedFile);
     refused = refusals;
+    const total = await history.total();
     progress = new Progress('backfill', process.stdout, { unit: history.unit, rate: true });
     progress.update(0, total);
     let reported = 0;

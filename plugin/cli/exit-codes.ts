@@ -31,7 +31,8 @@ export class UsageError extends Error {}
  * line, the help of a configuration error, otherwise the message (a driver's may quote a whole
  * multi-row statement, so only its start and end) and `afterFailure`, what to do next.
  */
-export function failure(name: string, err: unknown, usage: string, afterFailure?: string): number {
+export function failure(name: string, thrown: unknown, usage: string, afterFailure?: string): number {
+  const err = databaseRefusal(thrown) ?? thrown;
   if (err instanceof UsageError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
     process.stderr.write(`${err.message}\n\n${usage}\n`);
     return EXIT.usage;
@@ -42,4 +43,14 @@ export function failure(name: string, err: unknown, usage: string, afterFailure?
   process.stderr.write(`${name} failed: ${shown}${config ? `\n  ${err.options.help}` : ''}\n`);
   if (!config && afterFailure) process.stderr.write(`${afterFailure}\n`);
   return config ? EXIT.config : EXIT.failed;
+}
+
+/** The database server refusing who we are or what we asked for: DATABASE_URL's to fix (exit 4), not worth a retry. */
+function databaseRefusal(err: unknown): ConfigError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code !== 'ER_ACCESS_DENIED_ERROR' && code !== 'ER_DBACCESS_DENIED_ERROR' && code !== 'ER_BAD_DB_ERROR') return undefined;
+  return new ConfigError(
+    (err as Error).message,
+    'Check DATABASE_URL: the user and its password, and the database name (the database must exist: CREATE DATABASE … CHARACTER SET utf8mb4, and the user needs its privileges).',
+  );
 }

@@ -83,6 +83,10 @@ async function main(argv: string[]): Promise<number> {
       const problem = periodProblem(job, args.period, schedule?.timeZone ?? 'UTC', plugin.db.now());
       if (problem) throw new UsageError(problem);
     }
+    // Ctrl-C or a service manager's stop: the run stops at its next checkpoint and gives its lease back.
+    const stop = () => void plugin?.jobs.stop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     const outcome = await plugin.jobs.run(args.name, {
       period: args.period,
       dryRun: args.dryRun,

@@ -97,6 +97,14 @@ export interface Cadence {
   end(period: string, timeZone: string): Date | null;
 }
 
+/** A run stopped at a checkpoint because its process is shutting down: the next run resumes from the last one. */
+export class RunInterruptedError extends Error {
+  constructor(job: string) {
+    super(`Job ${job} was stopped for a shutdown; its next run resumes where this one stopped`);
+    this.name = 'RunInterruptedError';
+  }
+}
+
 export class LeaseLostError extends Error {
   constructor(job: string) {
     super(`Lease of job ${job} was taken over by another instance`);

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Database } from '../db/database';
 import type { Logger } from '../logger';
 import type { Settings } from '../domain/settings';
-import { LeaseLostError, type JobContext, type JobCounts, type JobDefinition, type JobDeps, type JobProgress } from './job-definition';
+import { LeaseLostError, RunInterruptedError, type JobContext, type JobCounts, type JobDefinition, type JobDeps, type JobProgress } from './job-definition';
 import { findJob, JOBS } from './registry';
 import { schedulesFor, type JobSchedule } from './schedules';
 
@@ -107,8 +107,9 @@ export class Scheduler {
 
   /**
    * For a shutdown: starts no new run (they answer `skipped: busy`, and another instance or
-   * the next start takes the period), and resolves once the runs in progress have finished
-   * their work and released their leases.
+   * the next start takes the period), stops the runs in progress at their next checkpoint
+   * (the batch in hand rolls back; the next run resumes from the last checkpoint), and
+   * resolves once they have released their leases.
    */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -168,6 +169,11 @@ export class Scheduler {
       resume,
       logger: this.deps.logger,
       checkpoint: async (marker, latest, tx) => {
+        // A turn of the event loop each batch: on SQLite a run's statements settle without one,
+        // so signals, timers and requests would wait for the whole run.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        // A shutdown shouldn't wait for the whole run, nor leave its lease held after a forced exit.
+        if (this.stopping) throw new RunInterruptedError(job.name);
         // Inside the batch's transaction its own repositories: on SQLite a pool write would wait on it for ever.
         const jobs = tx?.repos.jobs ?? repos;
         if (lease.lost || !(await jobs.renewLease(job.name, this.owner, this.leaseUntil()))) throw new LeaseLostError(job.name);
@@ -184,7 +190,8 @@ export class Scheduler {
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       // A lost lease means the run row is someone else's now: leave it to them.
       if (run && !(err instanceof LeaseLostError)) await repos.finishRun(run.id, this.owner, { state: 'failed', counts, error, at: this.db.now() });
-      this.deps.logger?.error({ job: job.name, period, err }, 'job failed');
+      if (err instanceof RunInterruptedError) this.deps.logger?.warn({ job: job.name, period, counts }, 'job stopped for a shutdown; the next run resumes it');
+      else this.deps.logger?.error({ job: job.name, period, err }, 'job failed');
       return { ...base, status: 'failed', error, counts };
     }
   }

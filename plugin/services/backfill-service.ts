@@ -73,6 +73,8 @@ export interface BackfillCounts {
   duplicates: number;
   /** Events before `--since`. */
   skipped: number;
+  /** Events `--award tiers-only` leaves out: neither a payment nor a take-back of its spend. */
+  leftOut: number;
   /** Events other than a first payment, applied one by one through the live path. */
   live: number;
   refused: number;
@@ -150,7 +152,7 @@ export class BackfillService {
   ) {}
 
   async run(rows: AsyncIterable<HistoryRow>, options: BackfillOptions, hooks: BackfillHooks = {}): Promise<BackfillSummary> {
-    const counts: BackfillCounts = { rows: 0, invoices: 0, members: 0, enrolled: 0, points: 0, expired: 0, tierChanges: 0, duplicates: 0, skipped: 0, live: 0, refused: 0 };
+    const counts: BackfillCounts = { rows: 0, invoices: 0, members: 0, enrolled: 0, points: 0, expired: 0, tierChanges: 0, duplicates: 0, skipped: 0, leftOut: 0, live: 0, refused: 0 };
     const members = new PerMember();
     const finalTiers = new PerMember();
     /** Members whose points the run may have left past their expiry: the batches', and the clients of events applied live. */
@@ -571,7 +573,7 @@ export class BackfillService {
   /** An event the batch path leaves to the live path: applied exactly as a webhook delivery would be. */
   private async applyLive(item: Validated, options: BackfillOptions, counts: BackfillCounts, refuse: (r: Refusal) => Promise<void>): Promise<void> {
     if (options.award === 'tiers-only' && item.event.type !== 'invoice.paid' && !TAKE_BACK_TYPES.has(item.event.type)) {
-      counts.skipped++;
+      counts.leftOut++;
       return;
     }
     if (options.dryRun) {

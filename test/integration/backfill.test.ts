@@ -371,8 +371,9 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
     expect(tier?.name).toBe('Bronze');
 
     // Without --since the older invoice counts too, and its spend lifts the member to Silver.
-    const all = await backfill(['--file', jsonl(events), '--award', 'tiers-only']);
-    expect(all).toMatchObject({ code: 0, stdout: expect.stringContaining('duplicates 1,') });
+    // A client event earns nothing under tiers-only: left out, and said so (not "before --since").
+    const all = await backfill(['--file', jsonl([...events, { ...clientEvent('client.updated', 'since-1'), occurred_at: '2026-03-11T10:00:00Z' }]), '--award', 'tiers-only']);
+    expect(all).toMatchObject({ code: 0, stdout: expect.stringContaining('duplicates 1, before --since 0, left out by --award tiers-only 1,') });
     const now = await app.plugin.db.repos.members.findByPanelClientId('since-1');
     expect((await app.plugin.db.repos.tiers.list()).find((t) => t.id === now?.tierId)?.name).toBe('Silver');
   }, 60_000);
@@ -470,7 +471,19 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
     expect(await backfill(['--file', file, '--award', 'cash'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--award must be points or tiers-only') });
     expect(await backfill(['--from', 'whmcs', '--file', file])).toMatchObject({ code: 2, stderr: expect.stringContaining('--from whmcs reads the history from WHMCS') });
     expect(await backfill(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: npm run backfill') });
+    expect(await backfill(['--file', dir])).toMatchObject({ code: 2, stderr: expect.stringContaining('not a regular file') });
+    for (const size of ['0x10', '1e3', ' 5']) expect(await backfill(['--file', file, '--batch-size', size])).toMatchObject({ code: 2, stderr: expect.stringContaining('--batch-size must be a whole number') });
     const empty = `sqlite:${path.join(dir, 'empty.sqlite')}`;
     expect(await backfill(['--file', file], empty)).toMatchObject({ code: 4, stderr: expect.stringContaining('Run npm run migrate first') });
+    // DATABASE_URL that can't work: the configuration's to fix (4), not "run again to resume".
+    for (const url of ['notaurl', 'postgres://x@y/z', '']) {
+      const bad = await backfill(['--file', file], url);
+      expect(bad).toMatchObject({ code: 4, stderr: expect.stringContaining('DATABASE_URL: must be sqlite:<file> or mysql://') });
+      expect(bad.stderr).not.toContain('run the same command again');
+    }
+    if (app.db.url.startsWith('mysql')) {
+      const unknown = await backfill(['--file', file], app.db.url.replace(/\/[^/?]+(\?|$)/, '/hr_no_such_database$1'));
+      expect(unknown).toMatchObject({ code: 4, stderr: expect.stringContaining('Check DATABASE_URL') });
+    }
   }, 60_000);
 });

@@ -170,4 +170,28 @@ describe('npm run job (plugin/cli/job.ts)', () => {
     expect(Number(balances?.s)).toBe(0);
     expect(await app.plugin.db.repos.jobs.findRun('expire-points', period)).toMatchObject({ state: 'done', attempts: 2, counts: { members: ids.length, points: 3 * ids.length, lots: ids.length } });
   });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('stopped with %s: it stops at a checkpoint and gives its lease back, so a run at once resumes it', async (signal) => {
+    const ids = await dueMembers(400, 3);
+    const period = daysAgo(signal === 'SIGINT' ? 1 : 0);
+    const stopped = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'expire-points', '--period', period, '--batch-size', '4'], { env: env(), cwd: ROOT });
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (!stdout.includes('\n') && (stdout + chunk.toString()).includes('\n')) child.kill(signal);
+        stdout += chunk.toString();
+      });
+      child.on('exit', (code) => resolve({ code, stdout }));
+    });
+    expect(stopped.code).toBe(1);
+    expect(stopped.stdout).toContain('stopped for a shutdown');
+    expect(await app.plugin.db.knex('loyalty_job_leases').where({ job: 'expire-points' }).whereNotNull('owner').andWhere('lease_until', '>', new Date())).toEqual([]);
+    await expectBalancesConsistent(app.plugin);
+
+    const resumed = await job(['expire-points', '--period', period, '--batch-size', '50']);
+    expect(resumed).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`expire-points ${period}: done .*resumed after `)) });
+    const entries = await expireEntries(ids);
+    expect(entries).toHaveLength(ids.length);
+    expect(new Set(entries).size).toBe(ids.length);
+  });
 });
