@@ -149,7 +149,14 @@ export class RedemptionService {
 
   private async redeemIn(tx: Tx, clientId: string, input: RedeemInput, snapshot: ProgramSnapshot): Promise<RedeemResult> {
     const account = await MemberAccount.lock(tx, { panelClientId: clientId });
-    if (!account) throw new Refused({ ok: false, refusal: 'not_enough_points' });
+    if (!account) {
+      // Not enrolled yet: refused for the reason the catalog gives them (no currency, not enough points).
+      const reward = await tx.repos.rewards.find(input.rewardId);
+      if (!reward) throw new Refused({ ok: false, refusal: 'reward_unavailable' });
+      const none = { pointsAvailable: 0, currency: null, tierRank: null, status: 'active' };
+      const decision = decideRedemption({ reward, points: input.points, member: none, redeemedThisMonth: 0, redeemedInTotal: 0, at: tx.now, panel: this.deliveryOptions(snapshot) });
+      throw new Refused(decision.ok ? { ok: false, refusal: 'not_enough_points', needed: decision.points } : decision);
+    }
     // Under the lock, so a double-submit waits for the first and then finds it.
     const earlier = await tx.repos.redemptions.findByKey(input.idempotencyKey);
     if (earlier) {

@@ -111,6 +111,13 @@ describe('redemption', () => {
     expect(await redeem('r-debt', { rewardId: flexibleId, points: 100 })).toEqual({ ok: false, refusal: 'in_debt' });
   });
 
+  it('a client not enrolled yet is refused for the reason the catalog gives them, writing nothing', async () => {
+    const before = await tableCounts(app.plugin);
+    expect(await redeem('r-never-enrolled')).toEqual({ ok: false, refusal: 'no_value_in_currency' });
+    expect(await redeem('r-never-enrolled', { rewardId: 999_999 })).toEqual({ ok: false, refusal: 'reward_unavailable' });
+    expect(await tableCounts(app.plugin)).toEqual(before);
+  });
+
   it('no overspend: 100 parallel redemptions against a balance that covers 10', async () => {
     await earn('r-race', '1000.00');
     const results = await Promise.all(Array.from({ length: 100 }, () => redeem('r-race', { rewardId: flexibleId, points: 100 })));
