@@ -13,16 +13,22 @@ export const MAX_MAJOR_UNITS = 1_000_000_000;
 /** By three-letter code, known or not (at most 26³ entries). */
 const digitsByCode = new Map<string, number | undefined>();
 
+/** Units of account of institutions, listed with countries in currency-codes but never billed in. */
+const NOT_BILLED = new Set(['XDR', 'XSU', 'XUA']);
+/** Currencies newer than currency-codes' list: the Caribbean guilder (2025, replacing ANG). */
+const NEWER: Readonly<Record<string, number>> = { XCG: 2 };
+
 /**
  * ISO 4217 minor-unit digits, or undefined for codes that are not a currency a client can be
- * billed in (unknown codes, and the special-purpose X-codes for gold, testing, "no currency").
+ * billed in (unknown codes, the special-purpose X-codes for gold, testing, "no currency", and
+ * institutional units of account).
  */
 export function currencyDigits(code: string): number | undefined {
   // currency-codes looks a code up by a linear scan of its list: a backfill parses millions.
   if (digitsByCode.has(code)) return digitsByCode.get(code);
   if (!/^[A-Z]{3}$/.test(code)) return undefined;
   const entry = currencyCodes.code(code);
-  const digits = !entry || entry.countries.every((c) => c.startsWith('Zz')) ? undefined : entry.digits;
+  const digits = NEWER[code] ?? (!entry || NOT_BILLED.has(code) || entry.countries.every((c) => c.startsWith('Zz')) ? undefined : entry.digits);
   digitsByCode.set(code, digits);
   return digits;
 }

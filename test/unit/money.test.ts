@@ -8,11 +8,13 @@ describe('currencyDigits (ISO 4217)', () => {
     ['IQD', 3],
     ['HUF', 2],
     ['CLF', 4],
+    ['XCG', 2],
+    ['XAF', 0],
   ])('%s has %i minor digits', (code, digits) => {
     expect(currencyDigits(code)).toBe(digits);
   });
 
-  it.each(['XXX', 'XAU', 'XTS', 'ZZZ', 'usd', 'US', ''])('refuses %p as a billing currency', (code) => {
+  it.each(['XXX', 'XAU', 'XTS', 'XDR', 'XSU', 'XUA', 'ZZZ', 'usd', 'US', ''])('refuses %p as a billing currency', (code) => {
     expect(currencyDigits(code)).toBeUndefined();
   });
 });
