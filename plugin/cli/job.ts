@@ -67,6 +67,11 @@ async function main(argv: string[]): Promise<number> {
   let plugin: HostingRewardsPlugin | undefined;
   let progress: Progress | undefined;
   try {
+    // Help needs no configuration: it is what someone without one reads.
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(`${USAGE}\n`);
+      return EXIT.done;
+    }
     const config = loadConfig();
     const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, pino.destination({ dest: 2, sync: true }));
     plugin = createPlugin({ config, secrets: resolveSecrets(config).secrets, logger, migrate: false });

@@ -81,6 +81,9 @@ describe('npm run job (plugin/cli/job.ts)', () => {
     expect(await job(['expire-points', '--batch-size', '0'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--batch-size') });
     expect(await job(['expire-points', '--frobnicate'])).toMatchObject({ code: 2 });
     expect(await job(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: npm run job') });
+    // Help is for someone without a configuration too.
+    expect(await job(['-h'], 'notaurl')).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: npm run job') });
+    expect(await job(['expire-points'], 'notaurl')).toMatchObject({ code: 4, stderr: expect.stringContaining('DATABASE_URL: must be') });
   });
 
   it("refuses a period that isn't the job's kind, or hasn't begun, with exit code 2", async () => {
