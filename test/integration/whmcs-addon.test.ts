@@ -333,12 +333,12 @@ describe('WHMCS addon module', () => {
 
   it('an event the plugin refuses for good (422) is marked failed and logged, not retried; a wrong secret (401) waits for the fix', async () => {
     const state = await activated();
-    state.api.clients['46'] = { id: 46, email: 'd@example.com', currency_code: 'ABC', status: 'Active' };
-    state.tables.tblclients = [{ id: 46, datecreated: ago(5) }];
-    const bad = await runWhmcs(state, [{ hook: 'ClientAdd', vars: { client_id: 46 } }]);
+    // An amount over the contract's limit: the plugin refuses the event itself.
+    state.api.invoices['4646'] = { ...(state.api.invoices['1001'] as object), subtotal: '2000000000.00', credit: '0.00' };
+    const bad = await runWhmcs(state, [{ hook: 'InvoicePaid', vars: { invoiceid: 4646 } }]);
     expect(bad.sent.map((s) => s.status)).toEqual([422]);
     expect(spool(bad.state).map((s) => s.state)).toEqual(['failed']);
-    expect(bad.activity.join('\n')).toMatch(/refused, not retried: HTTP 422.*client\.currency/);
+    expect(bad.activity.join('\n')).toMatch(/refused, not retried: HTTP 422.*invoice\.total/);
     const cron = await runWhmcs(bad.state, [{ hook: 'AfterCronJob' }]);
     expect(cron.sent).toEqual([]);
 
@@ -348,6 +348,72 @@ describe('WHMCS addon module', () => {
     ]);
     expect(wrong.sent.map((s) => s.status)).toEqual([401]);
     expect(spool(wrong.state).map((s) => [s.state, s.attempts])).toEqual([['pending', 1]]);
+  });
+
+  it('a client edited back to an earlier state is a new event each time, not an old one again', async () => {
+    let state = await activated();
+    const sent: SentDelivery[] = [];
+    for (const status of ['Active', 'Inactive', 'Active', 'Active']) {
+      state.api.clients['42'] = { ...(state.api.clients['42'] as object), status };
+      const r = await runWhmcs(state, [{ hook: 'ClientEdit', vars: { userid: 42 } }]);
+      sent.push(...r.sent);
+      state = r.state;
+    }
+    expect(sent.map((s) => [body(s).client.status, answer(s).outcome])).toEqual([
+      ['active', 'applied'],
+      ['inactive', 'applied'],
+      ['active', 'applied'],
+      ['active', 'duplicate'],
+    ]);
+    expect((await app.plugin.db.repos.members.findByPanelClientId('42'))?.status).toBe('active');
+  });
+
+  it("leaves out an email or a currency code the contract doesn't take, instead of losing the client's events", async () => {
+    const state = await activated();
+    state.api.clients['47'] = { id: 47, firstname: 'Eve', email: 'a&b@example.com', currency_code: 'EUR', status: 'Active' };
+    state.api.clients['48'] = { id: 48, firstname: 'Fay', email: 'fay@example.com', currency_code: 'RMB', status: 'Active' };
+    state.api.invoices['4747'] = { ...(state.api.invoices['1001'] as object), userid: 47 };
+    state.api.invoices['4848'] = { ...(state.api.invoices['1001'] as object), userid: 48 };
+    state.tables.tblclients = [...(state.tables.tblclients ?? []), { id: 47, datecreated: ago(5) }, { id: 48, datecreated: ago(5) }];
+    const r = await runWhmcs(state, [
+      { hook: 'InvoicePaid', vars: { invoiceid: 4747 } },
+      { hook: 'ClientAdd', vars: { client_id: 48 } },
+      { hook: 'InvoicePaid', vars: { invoiceid: 4848 } },
+    ]);
+    expect(r.sent.map((s) => [body(s).type, body(s).client, s.status])).toEqual([
+      ['invoice.paid', expect.not.objectContaining({ email: expect.anything() }), 200],
+      ['client.created', expect.not.objectContaining({ currency: expect.anything() }), 200],
+    ]);
+    expect(r.activity.join('\n')).toMatch(/invoice 4848 not sent: client 48 has no ISO 4217 currency code/);
+  });
+
+  it('an amount WHMCS gives in a form it never writes is not sent as 0: the invoice is logged and left out', async () => {
+    const state = await activated();
+    state.api.invoices['5005'] = { ...(state.api.invoices['1001'] as object), subtotal: '1,234.56' };
+    const r = await runWhmcs(state, [{ hook: 'InvoicePaid', vars: { invoiceid: 5005 } }]);
+    expect(r.sent).toEqual([]);
+    expect(r.activity.join('\n')).toMatch(/amount "1,234\.56" is not a decimal/);
+  });
+
+  it('a plugin that does not answer is tried once a request: the other events wait in the spool', async () => {
+    const state = await activated({ pluginUrl: 'http://127.0.0.1:9' });
+    const r = await runWhmcs(state, [
+      { hook: 'InvoicePaid', vars: { invoiceid: 1001 } },
+      { hook: 'InvoicePaid', vars: { invoiceid: 2002 } },
+      { hook: 'AfterCronJob' },
+    ]);
+    expect(r.sent).toHaveLength(1);
+    expect(spool(r.state).map((s) => s.state)).toEqual(['pending', 'pending']);
+  });
+
+  it('a sent event whose hook fires again stays sent, whatever the plugin answers then', async () => {
+    const first = await runWhmcs(await activated(), [{ hook: 'InvoicePaid', vars: { invoiceid: 1001 } }]);
+    expect(spool(first.state).map((s) => s.state)).toEqual(['sent']);
+    // Three weeks later (past the give-up age), the plugin down.
+    for (const row of spool(first.state)) row.created_at = ago(21 * 24 * 60);
+    const again = await runWhmcs(first.state, [{ set: { settings: { plugin_url: 'http://127.0.0.1:9' } } }, { hook: 'InvoicePaid', vars: { invoiceid: 1001 } }]);
+    expect(again.sent).toHaveLength(1);
+    expect(spool(again.state).map((s) => s.state)).toEqual(['sent']);
   });
 
   it('a hook whose WHMCS data is missing logs and sends nothing', async () => {

@@ -15,6 +15,12 @@ use WHMCS\Database\Capsule;
  */
 final class Events
 {
+    /**
+     * The event contract's email rule (zod's `z.email()`, which the sidecar's schema uses; a test
+     * keeps the two equal). PHP's FILTER_VALIDATE_EMAIL takes more (`a&b@example.com`).
+     */
+    private const CONTRACT_EMAIL = "/^(?:[A-Za-z0-9_'+\\-]+\\.)*[A-Za-z0-9_'+\\-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9\\-]*\\.)+[A-Za-z]{2,}$/";
+
     /** WHMCS invoice item types (tblinvoiceitems.type) → canonical item types. */
     private const ITEM_TYPES = [
         'Upgrade' => 'upgrade',
@@ -179,7 +185,7 @@ final class Events
         // WHMCS invoices carry no currency: the client's applies.
         $currency = $client['currency'] ?? null;
         if ($currency === null) {
-            logActivity("Hosting Rewards: invoice {$invoiceId} not sent: client {$client['id']} has no currency code");
+            logActivity("Hosting Rewards: invoice {$invoiceId} not sent: client {$client['id']} has no ISO 4217 currency code (a currency WHMCS lets you define, such as BTC, can't earn)");
             return null;
         }
         $digits = Money::digits($currency);
@@ -342,14 +348,17 @@ final class Events
         return [self::envelope("whmcs:client:{$clientId}:created", 'client.created', self::date($created), $client), "client:{$clientId}", 'created'];
     }
 
-    /** Each edit that changes what we send is one event; the same data again is a duplicate. */
+    /**
+     * Each edit that changes what we send is one event; the same data again is a duplicate. The
+     * discriminator is `<n>-<first seen>-<hash of the block>`: an edit back to an earlier state is a new event.
+     */
     public static function clientUpdated(int $clientId): ?array
     {
         $client = self::clientBlock($clientId);
         if ($client === null) {
             return null;
         }
-        $disc = substr(hash('sha256', (string) json_encode($client)), 0, 16);
+        $disc = Spool::updateDiscriminator("client:{$clientId}", 'client.updated', substr(hash('sha256', (string) json_encode($client)), 0, 16));
         return [self::envelope("whmcs:client:{$clientId}:updated:{$disc}", 'client.updated', self::now(), $client), "client:{$clientId}", $disc];
     }
 
@@ -366,7 +375,8 @@ final class Events
         $c = is_array($res['client'] ?? null) ? $res['client'] + $res : $res;
         $out = ['id' => (string) $clientId];
         $email = trim((string) ($c['email'] ?? ''));
-        if ($email !== '' && filter_var($email, FILTER_VALIDATE_EMAIL) && strlen($email) <= 254) {
+        // Only an address the contract takes: another would refuse the client's every event.
+        if (strlen($email) <= 254 && preg_match(self::CONTRACT_EMAIL, $email) === 1) {
             $out['email'] = $email;
         }
         $name = trim((string) ($c['fullname'] ?? trim(($c['firstname'] ?? '') . ' ' . ($c['lastname'] ?? ''))));
@@ -381,7 +391,9 @@ final class Events
         if ($currency === '' && isset($c['currency'])) {
             $currency = strtoupper((string) (Capsule::table('tblcurrencies')->where('id', (int) $c['currency'])->value('code') ?? ''));
         }
-        if (preg_match('/^[A-Z]{3}$/', $currency)) {
+        // Left out when not ISO 4217 (a currency of the installation's own): the client's other
+        // events still go; its invoices are logged as not sent, having no currency to earn in.
+        if (Money::known($currency)) {
             $out['currency'] = $currency;
         }
         $status = strtolower(trim((string) ($c['status'] ?? '')));

@@ -22,6 +22,13 @@ final class Spool
     private const GIVE_UP_DAYS = 14;
 
     /**
+     * The plugin didn't answer (down, or hanging until the timeout) earlier in this PHP request:
+     * the rest wait in the spool for the cron, so a mass payment or a cron run doesn't wait a
+     * timeout per event.
+     */
+    private static bool $unreachable = false;
+
+    /**
      * How deliveries are POSTed when no transport is given: curl. A test harness (or a host
      * that must go through a proxy) may replace it.
      *
@@ -98,6 +105,10 @@ final class Spool
                 return;
             }
         }
+        // The plugin didn't answer earlier in this request: don't make the panel wait for it again.
+        if (self::$unreachable) {
+            return;
+        }
         // An older event of the same object still waits: keep the order (paid before refunded), let the cron send both.
         $waiting = Capsule::table(self::TABLE)->where('object_ref', $row->object_ref)->where('state', 'pending')->where('id', '<', $row->id)->exists();
         if ($waiting) {
@@ -119,7 +130,7 @@ final class Spool
         $now = self::dbNow();
         $rows = Capsule::table(self::TABLE)->where('state', 'pending')->orderBy('id')->limit($limit)->get();
         foreach ($rows as $row) {
-            if (isset($blocked[$row->object_ref]) || ($row->next_attempt_at !== null && (string) $row->next_attempt_at > $now)) {
+            if (self::$unreachable || isset($blocked[$row->object_ref]) || ($row->next_attempt_at !== null && (string) $row->next_attempt_at > $now)) {
                 $blocked[$row->object_ref] = true;
                 $result['waiting']++;
                 continue;
@@ -173,6 +184,27 @@ final class Spool
         return (($latest['n'] ?? 0) + 1) . '-' . gmdate('Ymd\THis\Z');
     }
 
+    /**
+     * The discriminator of an update of an object (`client:42`) whose data hashes to `$hash`:
+     * the latest update's again when that had the same data (a hook fired twice, a duplicate),
+     * else `<n>-<UTC second>-<hash>` with n one past the updates this spool has seen, so going
+     * back to an earlier state (active, inactive, active) is a new event, not an old one's duplicate.
+     */
+    public static function updateDiscriminator(string $objectRef, string $eventType, string $hash): string
+    {
+        $latest = null;
+        $seen = 0;
+        foreach (Capsule::table(self::TABLE)->where('object_ref', $objectRef)->where('event_type', $eventType)->orderBy('id', 'desc')->get() as $row) {
+            $latest ??= (string) $row->discriminator;
+            $seen++;
+        }
+        if ($latest !== null && ($latest === $hash || str_ends_with($latest, "-{$hash}"))) {
+            return $latest;
+        }
+        // The time keeps ids apart should the count start again (sent rows are pruned after KEEP_SENT_DAYS).
+        return ($seen + 1) . '-' . gmdate('Ymd\THis\Z') . "-{$hash}";
+    }
+
     /** @return array{id:int, verb:string, discriminator:string, n:int}|null the newest status change of a service, n the highest count */
     private static function latestStatusChange(string $objectRef): ?array
     {
@@ -216,6 +248,8 @@ final class Spool
         $body = (string) $row->body;
         $headers = Signing::webhookHeaders($this->settings->webhookSecret(), $id, time(), $body);
         [$status, $answer, $error] = ($this->transport)($this->settings->pluginUrl() . '/hooks/events', $headers, $body, $this->settings->timeoutSeconds());
+        // Down or hanging: every further attempt in this request would wait its timeout too.
+        self::$unreachable = $status === 0;
         if ($status >= 200 && $status < 300) {
             Capsule::table(self::TABLE)->where('id', $row->id)->update(['state' => 'sent', 'sent_at' => self::dbNow(), 'last_error' => '', 'attempts' => (int) $row->attempts + 1]);
             return 'sent';
@@ -223,7 +257,8 @@ final class Spool
         $why = $status === 0 ? "unreachable: {$error}" : "HTTP {$status}: " . substr($answer, 0, 300);
         // The plugin refused the event itself (a bad field, a conflicting id): sending it again won't change that.
         if (in_array($status, [400, 409, 413, 422], true)) {
-            Capsule::table(self::TABLE)->where('id', $row->id)->update(['state' => 'failed', 'last_error' => substr($why, 0, 500), 'attempts' => (int) $row->attempts + 1]);
+            // Only a waiting row: one sent already, its hook fired again, stays sent.
+            Capsule::table(self::TABLE)->where('id', $row->id)->where('state', 'pending')->update(['state' => 'failed', 'last_error' => substr($why, 0, 500), 'attempts' => (int) $row->attempts + 1]);
             logActivity("Hosting Rewards: event {$id} refused, not retried: {$why}");
             return 'failed';
         }
@@ -234,6 +269,9 @@ final class Spool
     {
         $attempts = (int) $row->attempts + 1;
         $age = time() - (strtotime((string) $row->created_at) ?: time());
+        if ((string) $row->state !== 'pending') {
+            return 'retry';
+        }
         if ($age > self::GIVE_UP_DAYS * 86400) {
             Capsule::table(self::TABLE)->where('id', $row->id)->update(['state' => 'failed', 'attempts' => $attempts, 'last_error' => substr($why, 0, 500)]);
             logActivity("Hosting Rewards: event {$row->event_id} given up after " . self::GIVE_UP_DAYS . " days: {$why}");
