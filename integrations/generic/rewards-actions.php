@@ -89,24 +89,37 @@ if (!is_array($action) || ($action['idempotency_key'] ?? null) !== $id || !is_st
 
 // Exactly once: the same key arrives again when an answer was lost. Claim the key before acting
 // (an exclusive create here; a unique key in your database in production), and answer a repeat
-// with the first reference.
+// with the first reference. The claim is locked while its delivery acts: a claim with no lock
+// and no reference is one whose delivery died half-way (a fatal error, a timeout), which this
+// one takes over, so it isn't answered "in progress" until the plugin gives up. (That delivery
+// may have acted already: make rewards_perform find what it did for the key, as the WHMCS
+// adapter looks a credit up before adding one.) Claims hold client data: only we can read them.
+umask(0077);
 $store = rtrim((string) (getenv('REWARDS_ACTIONS_DIR') ?: sys_get_temp_dir()), '/');
 $file = $store . '/rewards-action-' . hash('sha256', $id) . '.json';
 $claim = @fopen($file, 'x');
 if ($claim === false) {
-    $seen = json_decode((string) @file_get_contents($file), true);
+    $claim = @fopen($file, 'r+');
+    if ($claim === false || !flock($claim, LOCK_EX | LOCK_NB)) {
+        rewards_answer(409, ['error' => 'in_progress']); // a concurrent delivery holds it: retried later
+    }
+    $seen = json_decode((string) stream_get_contents($claim), true);
     if (is_array($seen) && isset($seen['reference'])) {
         rewards_answer(200, ['reference' => $seen['reference']]);
     }
-    rewards_answer(409, ['error' => 'in_progress']); // a concurrent delivery holds it: retried later
+} elseif (!flock($claim, LOCK_EX | LOCK_NB)) {
+    rewards_answer(409, ['error' => 'in_progress']); // claimed by another delivery between our create and lock
 }
 try {
     $reference = rewards_perform($action['type'], $action['data'], $id);
 } catch (Throwable $e) {
-    fclose($claim);
     unlink($file); // not done: the retry may act
+    fclose($claim);
     rewards_answer(422, ['error' => $e->getMessage()]);
 }
+ftruncate($claim, 0);
+rewind($claim);
 fwrite($claim, (string) json_encode(['type' => $action['type'], 'data' => $action['data'], 'reference' => $reference]));
+fflush($claim);
 fclose($claim);
 rewards_answer(200, ['reference' => $reference]);

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -94,6 +95,24 @@ describe('the PHP receiver example behind the generic adapter', () => {
     expect([first.status, second.status]).toEqual([200, 200]);
     expect(await second.json()).toEqual(await first.json());
     expect(stored().filter((s) => s.data.client_id === '7')).toHaveLength(1);
+  });
+
+  it('takes over a claim whose delivery died half-way, rather than answering "in progress" until the plugin gives up; claims are private', async () => {
+    const signer = new StandardWebhookSigner(TEST_SECRETS.webhook);
+    const id = `php:orphan:${process.pid}`;
+    // What a delivery killed between its claim and its answer leaves: an empty, unlocked claim.
+    const claim = path.join(store, `rewards-action-${createHash('sha256').update(id).digest('hex')}.json`);
+    fs.writeFileSync(claim, '');
+    const body = JSON.stringify({ type: 'client.tier', idempotency_key: id, data: { client_id: '8', tier: 'Gold' } });
+    const res = await fetch(url, { method: 'POST', headers: { ...signer.headers(id, body) }, body });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ reference: 'group-Gold' });
+    expect(stored().filter((s) => s.data.client_id === '8')).toHaveLength(1);
+
+    const fresh = `php:private:${process.pid}`;
+    const second = JSON.stringify({ type: 'client.tier', idempotency_key: fresh, data: { client_id: '10', tier: 'Gold' } });
+    expect((await fetch(url, { method: 'POST', headers: { ...signer.headers(fresh, second) }, body: second })).status).toBe(200);
+    expect(fs.statSync(path.join(store, `rewards-action-${createHash('sha256').update(fresh).digest('hex')}.json`)).mode & 0o777).toBe(0o600);
   });
 
   it('refuses a tampered body, a wrong secret, a stale timestamp and a missing signature with 401, acting on none', async () => {
