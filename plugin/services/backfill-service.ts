@@ -216,6 +216,8 @@ export class BackfillService {
      * must take its spend back before the next payment's tier decision, as it would live).
      */
     const appliedLast = new Set<string>();
+    /** Their event ids: a payment reusing one must meet it first, as live, to be told the id is taken. */
+    const appliedLastIds = new Set<string>();
     let last: ReturnType<typeof flush> = { ready: Promise.resolve(), done: Promise.resolve(), restarting: new Promise<void>(() => {}) };
     let beforeLast = last;
     /** Hands the batch over (see `flush`); false once a batch has failed: read no further. */
@@ -230,6 +232,7 @@ export class BackfillService {
       batch = [];
       invoices = 0;
       appliedLast.clear();
+      appliedLastIds.clear();
       return true;
     };
     for await (const row of rows) {
@@ -241,10 +244,13 @@ export class BackfillService {
       else if ('reasons' in item) await refuse(item);
       else {
         const paid = item.event.type === 'invoice.paid';
-        if (paid && appliedLast.has(item.event.client.id) && !(await handOver(before))) break;
+        if (paid && (appliedLast.has(item.event.client.id) || appliedLastIds.has(item.event.id)) && !(await handOver(before))) break;
         batch.push(item);
         if (paid) invoices++;
-        else appliedLast.add(item.event.client.id);
+        else {
+          appliedLast.add(item.event.client.id);
+          appliedLastIds.add(item.event.id);
+        }
         if (invoices >= batchSize && !(await handOver(line))) break;
       }
     }

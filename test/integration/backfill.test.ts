@@ -306,6 +306,8 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
       paid('mix-d', 'mix-d1', '20.00', 5),
       paid('mix-d', 'mix-d1', '20.00', 5, { id: 'mix:d1:eur', currency: 'EUR' }),
       paid('mix-d', 'mix-d1', '20.00', 5, { id: 'mix:d1:again' }),
+      // Another client's payment reusing a refund's event id: taken, as live says (409).
+      paid('mix-d', 'mix-d2', '20.00', 4, { id: 'mix:invoice.refunded:mix-a1' }),
     ];
     const live = await startTestApp({ realTime: true, program });
     const bf = await startTestApp({ realTime: true, program });
@@ -316,15 +318,18 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
         if (res.status !== 200) refusedLive.push(`${String(e.id)} ${res.status}`);
       }
       await expireAll(live.plugin);
-      expect(refusedLive).toEqual(['mix:d1:eur 422']);
+      expect(refusedLive).toEqual(['mix:d1:eur 422', 'mix:invoice.refunded:mix-a1 409']);
       const expected = await state(live.plugin);
       expect(expected).toMatchObject({ 'mix-a': { available: 100 }, 'mix-b': { tier: 'Bronze' } });
 
       const file = jsonl(events);
       const result = await backfill(['--file', file], bf.db.url);
-      expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 1') });
+      expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 2') });
       const refused = fs.readFileSync(`${file}.refused.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; reasons: Array<{ path: string }> });
-      expect(refused).toEqual([expect.objectContaining({ id: 'mix:d1:eur', reasons: [expect.objectContaining({ path: 'invoice.currency' })] })]);
+      expect(refused).toEqual([
+        expect.objectContaining({ id: 'mix:d1:eur', reasons: [expect.objectContaining({ path: 'invoice.currency' })] }),
+        expect.objectContaining({ id: 'mix:invoice.refunded:mix-a1', reasons: [expect.objectContaining({ path: 'id' })] }),
+      ]);
       expect(await state(bf.plugin)).toEqual(expected);
       await expectBalancesConsistent(bf.plugin);
     } finally {
