@@ -294,6 +294,8 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
       { ...clientEvent('client.created', 'mix-a'), occurred_at: ago(800) },
       paid('mix-a', 'mix-a1', '450.00', 790),
       taken('invoice.refunded', 'mix-a', 'mix-a1', '450.00', 785, '30.00'),
+      // Another client's payment reusing that refund's event id: taken, as live says (409).
+      paid('mix-d', 'mix-d2', '20.00', 4, { id: 'mix:invoice.refunded:mix-a1' }),
       paid('mix-a', 'mix-a2', '100.00', 10),
       // Charged back before the next payment: its spend must not count towards that one's tier.
       paid('mix-b', 'mix-b1', '450.00', 20),
@@ -306,8 +308,6 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
       paid('mix-d', 'mix-d1', '20.00', 5),
       paid('mix-d', 'mix-d1', '20.00', 5, { id: 'mix:d1:eur', currency: 'EUR' }),
       paid('mix-d', 'mix-d1', '20.00', 5, { id: 'mix:d1:again' }),
-      // Another client's payment reusing a refund's event id: taken, as live says (409).
-      paid('mix-d', 'mix-d2', '20.00', 4, { id: 'mix:invoice.refunded:mix-a1' }),
     ];
     const live = await startTestApp({ realTime: true, program });
     const bf = await startTestApp({ realTime: true, program });
@@ -318,7 +318,7 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
         if (res.status !== 200) refusedLive.push(`${String(e.id)} ${res.status}`);
       }
       await expireAll(live.plugin);
-      expect(refusedLive).toEqual(['mix:d1:eur 422', 'mix:invoice.refunded:mix-a1 409']);
+      expect(refusedLive).toEqual(['mix:invoice.refunded:mix-a1 409', 'mix:d1:eur 422']);
       const expected = await state(live.plugin);
       expect(expected).toMatchObject({ 'mix-a': { available: 100 }, 'mix-b': { tier: 'Bronze' } });
 
@@ -327,8 +327,8 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
       expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 2') });
       const refused = fs.readFileSync(`${file}.refused.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; reasons: Array<{ path: string }> });
       expect(refused).toEqual([
-        expect.objectContaining({ id: 'mix:d1:eur', reasons: [expect.objectContaining({ path: 'invoice.currency' })] }),
         expect.objectContaining({ id: 'mix:invoice.refunded:mix-a1', reasons: [expect.objectContaining({ path: 'id' })] }),
+        expect.objectContaining({ id: 'mix:d1:eur', reasons: [expect.objectContaining({ path: 'invoice.currency' })] }),
       ]);
       expect(await state(bf.plugin)).toEqual(expected);
       await expectBalancesConsistent(bf.plugin);
