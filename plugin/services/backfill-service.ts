@@ -414,11 +414,17 @@ export class BackfillService {
     const seenIds = new Map<string, string>();
     /** Invoices paid earlier in this batch, and their currency. */
     const paidNow = new Map<string, string>();
+    /** Members with a payment left to the live path: their later payments follow it there, in file order (first-purchase bonus, tier). */
+    const goneLive = new Set<MemberState>();
     const months = windowMonths(now);
     for (const item of paid) {
       const { event } = item;
       const invoice = event.invoice as NonNullable<BillingEvent['invoice']>;
       const state = states.get(event.client.id) as MemberState;
+      if (goneLive.has(state)) {
+        result.deferred.push(item);
+        continue;
+      }
       const firstHash = inInbox.get(event.id) ?? seenIds.get(event.id);
       if (firstHash !== undefined) {
         if (firstHash === item.bodyHash || (options.rereadFromPanel && inInbox.has(event.id))) result.counts.duplicates = (result.counts.duplicates ?? 0) + 1;
@@ -449,7 +455,10 @@ export class BackfillService {
             id: event.id,
             reasons: [{ path: 'invoice.id', message: 'has a refund or reversal recorded before this payment: import it with --award points, or send it live' }],
           });
-        } else result.deferred.push(item);
+        } else {
+          result.deferred.push(item);
+          goneLive.add(state);
+        }
         continue;
       }
       paidNow.set(key, invoice.currency);

@@ -304,6 +304,10 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
       // A refund that came before its payment.
       taken('invoice.refunded', 'mix-c', 'mix-c1', '50.00', 30, '10.00'),
       paid('mix-c', 'mix-c1', '50.00', 31),
+      // A refund before its payment, then a later payment: the live path takes the first, then the second.
+      taken('invoice.refunded', 'mix-f', 'mix-f1', '100.00', 40, '10.00'),
+      paid('mix-f', 'mix-f1', '100.00', 39),
+      paid('mix-f', 'mix-f2', '50.00', 9),
       // Paid again under other ids: in another currency (refused), and the same (already paid).
       paid('mix-d', 'mix-d1', '20.00', 5),
       paid('mix-d', 'mix-d1', '20.00', 5, { id: 'mix:d1:eur', currency: 'EUR' }),
