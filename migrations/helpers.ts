@@ -24,3 +24,21 @@ export async function collationOf(knex: Knex, table: string, column: string): Pr
   const [rows] = await knex.raw('SELECT COLLATION_NAME AS c FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?', [table, column]);
   return ((rows as Array<{ c: string | null }>)[0]?.c ?? null) as string | null;
 }
+
+/**
+ * A migration's pair that makes an identifier column compare as written on MySQL/MariaDB
+ * (`utf8mb4_bin`, as `binary` gives new columns), keeping its type; nothing to do on SQLite.
+ */
+export function binaryCollation(table: string, column: string, type: string): { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> } {
+  return {
+    async up(knex) {
+      const collation = await collationOf(knex, table, column);
+      if (collation === null || collation === 'utf8mb4_bin') return;
+      await knex.raw(`ALTER TABLE ?? MODIFY ?? ${type} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL`, [table, column]);
+    },
+    async down(knex) {
+      if ((await collationOf(knex, table, column)) !== 'utf8mb4_bin') return;
+      await knex.raw(`ALTER TABLE ?? MODIFY ?? ${type} NULL`, [table, column]);
+    },
+  };
+}

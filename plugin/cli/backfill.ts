@@ -195,10 +195,12 @@ async function main(argv: string[]): Promise<number> {
     progress.update(0, total);
     let reported = 0;
     let expiring: Progress | undefined;
-    let lastCounts = { invoices: 0, members: 0, points: 0, refused: 0 };
+    type Shown = Pick<BackfillSummary, 'invoices' | 'members' | 'points' | 'refused'>;
+    const shown = (c: Shown): Shown => ({ invoices: c.invoices, members: c.members, points: c.points, refused: c.refused });
+    let lastCounts: Shown = { invoices: 0, members: 0, points: 0, refused: 0 };
     /** Trailing blank lines are never reported by a batch: the bar still ends full. */
-    const fileDone = (c: { invoices: number; members: number; points: number; refused: number }) => {
-      if (reported < total) progress?.update(total, total, { invoices: c.invoices, members: c.members, points: c.points, refused: c.refused });
+    const fileDone = (c: Shown) => {
+      if (reported < total) progress?.update(total, total, shown(c));
       progress?.finish();
     };
     const started = performance.now();
@@ -210,7 +212,7 @@ async function main(argv: string[]): Promise<number> {
         onProgress: (lines, c) => {
           reported = lines;
           lastCounts = c;
-          progress?.update(lines, total, { invoices: c.invoices, members: c.members, points: c.points, refused: c.refused });
+          progress?.update(lines, total, shown(c));
         },
         onExpiry: (done, members) => {
           if (!expiring) {
