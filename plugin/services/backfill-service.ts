@@ -321,16 +321,9 @@ export class BackfillService {
           // that took them meanwhile must roll back and wait for us (see `writeAfterPrevious`).
           if (++entered > 1) link.restarted();
           const accounts = await MemberAccount.lockMany(tx, [...known.values()]);
-          const firstClient = new Map<string, ClientInfo>();
-          for (const v of paid) if (!firstClient.has(v.event.client.id)) firstClient.set(v.event.client.id, v.event.client);
-          const locked = new Set(accounts.map((a) => a.member.panelClientId));
-          const enrolled = await MemberAccount.enrolMany(
-            tx,
-            clientIds.filter((c) => !locked.has(c)).map((c) => firstClient.get(c) as ClientInfo),
-          );
           return this.plan(tx.repos, paid, options, snapshot, tx.now, undefined, {
             tx,
-            accounts: [...accounts, ...enrolled],
+            accounts,
             allowNext: link.allowNext,
             afterPrevious: () => writeAfterPrevious(link.previous),
           });
@@ -343,7 +336,7 @@ export class BackfillService {
           continue;
         }
         // A live delivery enrolled a client or wrote an event of this batch meanwhile: start over.
-        if (isDuplicateKey(err) && attempt < MAX_DUPLICATE_RETRIES) continue;
+        if (isDuplicateKey(err) && attempt < MAX_DUPLICATE_RETRIES) { process.stderr.write(`DUPRETRY ${paid[0]?.event.invoice?.id} ${(err as Error).message.slice(0,90)}\n`); continue; }
         // SQLite beside a sidecar in another process: its commits keep refusing our write (the
         // transaction retried a few times already); back off and start over a while longer.
         if (isRetryable(err) && attempt < MAX_BUSY_RETRIES) {
@@ -376,11 +369,12 @@ export class BackfillService {
     // 1. Members: their state as the database (or a dry run's earlier batches) left it.
     const states = new Map<string, MemberState>();
     const accounts = write?.accounts ?? [];
-    let newStates = 0;
+    const clients = [...new Set(paid.map((v) => v.event.client.id))];
     if (write) {
       for (const a of accounts) states.set(a.member.panelClientId, fresh(a.member.panelClientId, a));
+      // Enrolled once a payment of theirs is decided (step 3): live enrols nobody for a refused one.
+      for (const clientId of clients) if (!states.has(clientId)) states.set(clientId, fresh(clientId, null));
     } else {
-      const clients = [...new Set(paid.map((v) => v.event.client.id))];
       const unseen = clients.filter((c) => !carried?.has(c));
       const found = new Map((await repos.members.findMany([...(await repos.members.idsByPanelClientIds(unseen)).values()])).map((m) => [m.panelClientId, m]));
       for (const clientId of clients) {
@@ -389,14 +383,12 @@ export class BackfillService {
         else {
           const member = found.get(clientId);
           const state = fresh(clientId, null, member);
-          if (!member) newStates++;
           states.set(clientId, state);
           carried?.set(clientId, state);
         }
       }
     }
-    const enrolledIds = write ? accounts.filter((a) => a.enrolled).length : newStates;
-    const existing = [...states.values()].filter((s) => s.memberId !== null && !s.loaded && !s.account?.enrolled).map((s) => s.memberId as number);
+    const existing = [...states.values()].filter((s) => s.memberId !== null && !s.loaded).map((s) => s.memberId as number);
     await loadStates(repos, snapshot, now, existing, states);
 
     // 2. Duplicates: events already in the inbox, invoices already paid.
@@ -465,9 +457,22 @@ export class BackfillService {
       planned.push({ item, state, ...decideFirstPayment(item.event, state, options.award, snapshot, now, months) });
     }
 
+    // New clients are enrolled by their first payment decided, with what it says of them, as
+    // live enrols them (a dry run counts them once, in the batch that would).
+    const joining = new Map<MemberState, ClientInfo>();
+    for (const p of planned) if (p.state.memberId === null && !p.state.joined && !joining.has(p.state)) joining.set(p.state, p.item.event.client);
+    for (const s of joining.keys()) s.joined = true;
+    if (write) {
+      const enrolled = new Map((await MemberAccount.enrolMany(write.tx, [...joining.values()])).map((a) => [a.member.panelClientId, a]));
+      for (const s of joining.keys()) {
+        s.account = enrolled.get(s.clientId) as MemberAccount;
+        s.memberId = s.account.member.id;
+      }
+    }
+
     const imported = planned.filter((p) => p.invoice !== null);
     result.counts.invoices = imported.length;
-    result.counts.enrolled = enrolledIds;
+    result.counts.enrolled = joining.size;
     result.counts.points = imported.reduce((s, p) => s + p.outcome.points, 0);
     for (const p of imported) result.members.push(p.state.memberId ?? p.state.clientId);
     for (const st of states.values()) if (st.memberId !== null) result.touched.push(st.memberId);

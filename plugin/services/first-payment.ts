@@ -40,6 +40,8 @@ export interface MemberState {
   changes: Array<{ fromTierId: number | null; toTierId: number; reason: string; qualifyingMinor: number }>;
   /** The tier this run last moved the member to. */
   tierChangedTo?: number;
+  /** Enrolled by this backfill run (by a dry run: would be). */
+  joined?: boolean;
 }
 
 export function fresh(clientId: string, account: MemberAccount | null, member?: Readonly<Member>): MemberState {

@@ -79,7 +79,7 @@ async function dump(plugin: HostingRewardsPlugin): Promise<Record<string, string
   return out;
 }
 
-/** Attempts of one batch's transaction, as `plan` saw them, and how each one's wait for the previous batch ended. */
+/** Attempts of one batch's transaction that reached the wait for the previous batch, and how each wait ended. */
 interface Attempt {
   batch: number;
   attempt: number;
@@ -107,6 +107,7 @@ function instrument(app: TestApp, tag: string): { attempts: Attempt[]; fault: Fa
   const attempts: Attempt[] = [];
   const fault: Fault = {};
   const seen = new Map<number, number>();
+  const waits = new Map<number, number>();
   let nextWaits = () => {};
   const nextWaiting = new Promise<void>((resolve) => (nextWaits = resolve));
   const proto = BackfillService.prototype as unknown as { plan: PlanFn };
@@ -148,6 +149,10 @@ function instrument(app: TestApp, tag: string): { attempts: Attempt[]; fault: Fa
       invoices.insertMany = () => Promise.reject(Object.assign(new Error('injected duplicate'), { code: 'SQLITE_CONSTRAINT_UNIQUE' }));
     }
     const afterPrevious = async () => {
+      // Numbered by the waits: an attempt can end before it (a new client's enrolment meets
+      // the previous batch's, which enrolled them too, and starts over once that one commits).
+      const attempt = (waits.get(batch) ?? 0) + 1;
+      waits.set(batch, attempt);
       if (batch === FAULT_BATCH + 1 && attempt === 1) nextWaits();
       try {
         await write.afterPrevious();

@@ -296,6 +296,10 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
       taken('invoice.refunded', 'mix-a', 'mix-a1', '450.00', 785, '30.00'),
       // Another client's payment reusing that refund's event id: taken, as live says (409).
       paid('mix-d', 'mix-d2', '20.00', 4, { id: 'mix:invoice.refunded:mix-a1' }),
+      // New clients whose only payment is refused for its id are not enrolled, as live enrols nobody.
+      paid('mix-e', 'mix-e1', '20.00', 4, { id: 'mix:invoice.refunded:mix-a1' }),
+      paid('mix-g', 'mix-g1', '20.00', 3, { id: 'mix:shared' }),
+      paid('mix-h', 'mix-h1', '20.00', 3, { id: 'mix:shared' }),
       paid('mix-a', 'mix-a2', '100.00', 10),
       // Charged back before the next payment: its spend must not count towards that one's tier.
       paid('mix-b', 'mix-b1', '450.00', 20),
@@ -322,16 +326,19 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
         if (res.status !== 200) refusedLive.push(`${String(e.id)} ${res.status}`);
       }
       await expireAll(live.plugin);
-      expect(refusedLive).toEqual(['mix:invoice.refunded:mix-a1 409', 'mix:d1:eur 422']);
+      expect(refusedLive).toEqual(['mix:invoice.refunded:mix-a1 409', 'mix:invoice.refunded:mix-a1 409', 'mix:shared 409', 'mix:d1:eur 422']);
       const expected = await state(live.plugin);
       expect(expected).toMatchObject({ 'mix-a': { available: 100 }, 'mix-b': { tier: 'Bronze' } });
 
       const file = jsonl(events);
       const result = await backfill(['--file', file], bf.db.url);
-      expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 2') });
+      expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 4') });
+      expect(result.stdout).toMatch(/ for 4 member\(s\) \(3 new\)/);
       const refused = fs.readFileSync(`${file}.refused.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; reasons: Array<{ path: string }> });
       expect(refused).toEqual([
         expect.objectContaining({ id: 'mix:invoice.refunded:mix-a1', reasons: [expect.objectContaining({ path: 'id' })] }),
+        expect.objectContaining({ id: 'mix:invoice.refunded:mix-a1', reasons: [expect.objectContaining({ path: 'id' })] }),
+        expect.objectContaining({ id: 'mix:shared', reasons: [expect.objectContaining({ path: 'id' })] }),
         expect.objectContaining({ id: 'mix:d1:eur', reasons: [expect.objectContaining({ path: 'invoice.currency' })] }),
       ]);
       expect(await state(bf.plugin)).toEqual(expected);
@@ -355,11 +362,15 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
   }, 60_000);
 
   it('--dry-run reports what would change and writes nothing', async () => {
-    const file = jsonl(historyEvents({ clients: 5, invoices: 30, days: 400, seed: 3, tag: 'dry' }));
+    const events = [...historyEvents({ clients: 5, invoices: 30, days: 400, seed: 3, tag: 'dry' })];
+    // A new client whose only payment is refused (its id is taken, in the same batch) would not be enrolled.
+    const first = events[0] as WireEvent;
+    const file = jsonl([first, { ...first, client: { ...first.client, id: 'dry-refused' } }, ...events.slice(1)]);
     const before = await tableCounts(app.plugin);
     const result = await backfill(['--file', file, '--dry-run', '--batch-size', '7']);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toMatch(/dry run, nothing written; would import 30 invoice\(s\) for 5 member\(s\) \(5 new\)/);
+    expect(result.stdout).toContain('refused 1');
     expect(await tableCounts(app.plugin)).toEqual(before);
     for (const c of ['1', '2', '3', '4', '5']) expect(await app.plugin.db.repos.members.findByPanelClientId(c)).toBeNull();
   }, 60_000);
