@@ -44,6 +44,7 @@ export type ErrorCode =
   | 'not_enough_points'
   | 'redemption_not_cancellable'
   | 'action_not_retriable'
+  | 'retry_refused'
   // Start-up and stored settings
   | 'config_invalid'
   // Panel actions

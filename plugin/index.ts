@@ -254,7 +254,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     lockoutFailures: config.adminLockout.failures,
   });
   const adminMembers = new AdminMemberService(db, audit, () => program.current(), async () => (await tiers.config()).tiers, churn);
-  const adminRedemptions = new AdminRedemptionService(db, audit);
+  const adminRedemptions = new AdminRedemptionService(db, audit, snapshot);
 
   bus.on('billing-event.processed', (e) => logger.info({ ...e }, 'billing event processed'));
   bus.on('member.enrolled', (e) => logger.info({ ...e }, 'member enrolled'));

@@ -1,5 +1,6 @@
 import { redemptionBlock } from './member';
 import type { Money } from './money';
+import { wallTime, zonedInstant } from './time-zone';
 
 /**
  * The rewards catalog and the pure rules of redeeming: what a reward is worth in the member's
@@ -102,6 +103,7 @@ export const REDEMPTION_REFUSALS = [
   'in_debt',
   'member_blocked',
   'not_enough_points',
+  'terms_changed',
 ] as const;
 export type RedemptionRefusal = (typeof REDEMPTION_REFUSALS)[number];
 
@@ -173,8 +175,36 @@ function price(reward: Reward, chosen: number | undefined): { points: number; un
   return { points: chosen, units: chosen / step };
 }
 
-/** UTC calendar month [from, to) holding `at`, for the per-month limit. */
-export function monthBounds(at: Date): { from: Date; to: Date } {
-  const from = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));
-  return { from, to: new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1)) };
+/** The calendar month [from, to) holding `at` in the program's time zone, for the per-month limit. */
+export function monthBounds(at: Date, timeZone: string): { from: Date; to: Date } {
+  const { year, month } = wallTime(at, timeZone);
+  return { from: zonedInstant({ year, month, day: 1 }, timeZone), to: zonedInstant({ year, month: month + 1, day: 1 }, timeZone) };
+}
+
+/**
+ * What the confirmation page showed the member and they agreed to: the price, the value in
+ * their currency and how it is delivered. The form carries it back, and a confirmation whose
+ * terms no longer hold (the owner changed the reward meanwhile) is refused with the new ones shown.
+ */
+export function termsOf(reward: Reward, currency: string | null, delivery: Delivery | null): string {
+  const value = currency === null ? '' : `${currency}:${reward.values[currency] ?? ''}`;
+  const promo = delivery === 'promo' && reward.promo ? `${reward.promo.type}:${reward.promo.percent ?? ''}:${reward.promo.validDays ?? ''}` : '';
+  return [reward.costPoints ?? '', reward.stepPoints ?? '', reward.minPoints ?? '', value, delivery ?? '', promo].join('/');
+}
+
+/**
+ * Whether an admin may send a failed redemption again. It becomes live once more, so it must
+ * still fit the reward's stock and the member's limits (a failed one counts against neither),
+ * and the member must still be allowed to redeem and hold its points. Its price, window and
+ * tier are not asked again: the member chose it on those terms.
+ */
+export function decideRetry(r: Omit<RedemptionRequest, 'points' | 'at' | 'panel'> & { points: number }): Extract<RedemptionDecision, { ok: false }> | null {
+  const { reward, member } = r;
+  if (reward.stock !== null && reward.stock <= 0) return { ok: false, refusal: 'out_of_stock' };
+  if (reward.limitPerMonth !== null && r.redeemedThisMonth >= reward.limitPerMonth) return { ok: false, refusal: 'monthly_limit_reached' };
+  if (reward.limitTotal !== null && r.redeemedInTotal >= reward.limitTotal) return { ok: false, refusal: 'total_limit_reached' };
+  const block = redemptionBlock(member);
+  if (block !== null) return { ok: false, refusal: block === 'in_debt' ? 'in_debt' : 'member_blocked' };
+  if (member.pointsAvailable < r.points) return { ok: false, refusal: 'not_enough_points', needed: r.points - member.pointsAvailable };
+  return null;
 }

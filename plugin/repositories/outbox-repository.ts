@@ -18,6 +18,8 @@ export interface OutboxEntry {
   nextAttemptAt: Date;
   lastError: string | null;
   idempotencyKey: string;
+  /** The panel client it is for, when its payload names one. */
+  clientId: string | null;
   createdAt: Date;
   sentAt: Date | null;
   panelReference: string | null;
@@ -40,6 +42,7 @@ function toEntry(row: Record<string, unknown>): OutboxEntry {
     nextAttemptAt: toDate(row.next_attempt_at),
     lastError: (row.last_error as string | null) ?? null,
     idempotencyKey: String(row.idempotency_key),
+    clientId: (row.client_id as string | null) ?? null,
     createdAt: toDate(row.created_at),
     sentAt: toDateOrNull(row.sent_at),
     panelReference: (row.panel_reference as string | null) ?? null,

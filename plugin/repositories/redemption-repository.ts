@@ -87,9 +87,9 @@ export class RedemptionRepository {
   }
 
   /** Redemptions of a reward that count against its limits (failed and cancelled ones gave their points back). */
-  async countForLimits(memberId: number, rewardId: number, since: Date | null): Promise<number> {
+  async countForLimits(memberId: number, rewardId: number, month: { from: Date; to: Date } | null): Promise<number> {
     const q = this.db(REDEMPTIONS).where({ member_id: memberId, reward_id: rewardId }).whereNotIn('state', ['failed', 'cancelled']);
-    if (since) q.andWhere('created_at', '>=', since);
+    if (month) q.andWhere('created_at', '>=', month.from).andWhere('created_at', '<', month.to);
     const row = await q.count({ n: '*' }).first();
     return toInt(row?.n);
   }

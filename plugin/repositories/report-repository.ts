@@ -110,6 +110,18 @@ export class ReportRepository {
     return new Map((rows as Array<Record<string, unknown>>).map((r) => [String(r.kind), toInt(r.points)]));
   }
 
+  /** Points given back in [from, to) by redemptions that failed or were cancelled (their `reverse` entries). */
+  async redemptionReturnsBetween(from: Date, to: Date): Promise<number> {
+    const row = await this.db(LEDGER)
+      .where('created_at', '>=', from)
+      .andWhere('created_at', '<', to)
+      .andWhere('kind', 'reverse')
+      .andWhere('reference', 'like', 'redemption:%')
+      .sum({ points: 'delta' })
+      .first();
+    return toInt(row?.points ?? 0);
+  }
+
   async redemptionsByState(): Promise<Map<string, number>> {
     const rows = await this.db(REDEMPTIONS).select('state').count({ n: '*' }).groupBy('state');
     return new Map((rows as Array<Record<string, unknown>>).map((r) => [String(r.state), toInt(r.n)]));

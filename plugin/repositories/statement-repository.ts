@@ -41,7 +41,11 @@ export class StatementRepository {
     return n === 1;
   }
 
-  /** Earned, spent and expired points of a member's ledger in [from, to). */
+  /**
+   * Earned, spent and expired points of a member's ledger in [from, to). Spent is net of what
+   * failed and cancelled redemptions gave back (their `reverse` entries, whose reference is the
+   * redemption's), as the member never had those rewards.
+   */
   async summary(memberId: number, from: Date, to: Date): Promise<MonthSummary> {
     const rows = await this.db(LEDGER)
       .select('kind')
@@ -49,12 +53,12 @@ export class StatementRepository {
       .where({ member_id: memberId })
       .andWhere('created_at', '>=', from)
       .andWhere('created_at', '<', to)
-      .whereIn('kind', ['earn', 'bonus', 'redeem', 'expire'])
+      .andWhere((w) => w.whereIn('kind', ['earn', 'bonus', 'redeem', 'expire']).orWhere((r) => r.where('kind', 'reverse').andWhere('reference', 'like', 'redemption:%')))
       .groupBy('kind');
     const by = new Map(rows.map((r: Record<string, unknown>) => [String(r.kind), toInt(r.points)]));
     return {
       earned: (by.get('earn') ?? 0) + (by.get('bonus') ?? 0),
-      spent: 0 - (by.get('redeem') ?? 0),
+      spent: Math.max(0, 0 - (by.get('redeem') ?? 0) - (by.get('reverse') ?? 0)),
       expired: 0 - (by.get('expire') ?? 0),
     };
   }

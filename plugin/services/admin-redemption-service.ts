@@ -1,6 +1,6 @@
 import { adminActor, type AdminContext } from '../domain/audit';
 import { PANEL_ACTIONS, type PanelActionTable } from '../domain/panel-actions';
-import type { Reward } from '../domain/rewards';
+import { decideRetry, monthBounds, type RedemptionDecision, type Reward } from '../domain/rewards';
 import type { Database } from '../db/database';
 import type { Tx } from '../db/unit-of-work';
 import { ConflictError, NotFoundError } from '../errors';
@@ -8,12 +8,13 @@ import type { OutboxEntry } from '../repositories/outbox-repository';
 import type { RedemptionFilter, RedemptionListItem } from '../repositories/redemption-repository';
 import type { AuditService } from './audit-service';
 import { MemberAccount } from './member-account';
+import type { ProgramSnapshot } from './use-case-context';
 
 export type { RedemptionFilter, RedemptionListItem } from '../repositories/redemption-repository';
 
 export const REDEMPTION_PAGE_SIZE = 50;
 
-export type RetryResult = { ok: true } | { ok: false; refusal: 'not_enough_points'; available: number };
+export type RetryResult = { ok: true } | (Extract<RedemptionDecision, { ok: false }> & { available: number });
 
 /** A refusal rolls the unit of work back. */
 class Refused extends Error {
@@ -32,6 +33,7 @@ export class AdminRedemptionService {
   constructor(
     private readonly db: Database,
     private readonly audit: AuditService,
+    private readonly snapshot: () => Promise<ProgramSnapshot>,
     private readonly actions: PanelActionTable = PANEL_ACTIONS,
   ) {}
 
@@ -97,12 +99,16 @@ export class AdminRedemptionService {
    * (refused when the member no longer has them) and makes the redemption pending once more, so
    * the member never gets both the points and the reward.
    */
-  async retryAction(ctx: AdminContext, outboxId: number): Promise<RetryResult> {
+  async retryAction(ctx: AdminContext, outboxId: number, of?: { memberId: number }): Promise<RetryResult> {
+    const { program } = await this.snapshot();
     try {
       return await this.db.transaction(
         async (tx) => {
           const action = await tx.repos.outbox.findById(outboxId);
-          if (!action) throw new NotFoundError('not_found', { message: `No panel action ${outboxId}` });
+          // Asked from a member's page: another member's action is not found there.
+          if (!action || (of && (await tx.repos.members.findById(of.memberId))?.panelClientId !== action.clientId)) {
+            throw new NotFoundError('not_found', { message: `No panel action ${outboxId}` });
+          }
           if (action.state !== 'failed') throw notRetriable(`it is ${action.state}, not failed`);
           const redemption = await tx.repos.redemptions.findByActionKey(action.idempotencyKey);
           let respent: number | null = null;
@@ -113,7 +119,20 @@ export class AdminRedemptionService {
             if (current?.state !== 'failed') throw notRetriable(`its redemption is ${current?.state ?? 'gone'}`);
             await account.releaseDue();
             await account.expire(tx.now);
-            if (account.member.pointsAvailable < current.points) throw new Refused({ ok: false, refusal: 'not_enough_points', available: account.member.pointsAvailable });
+            // Live again, it counts against the stock and the limits of the month it was made in.
+            const reward = await tx.repos.rewards.find(current.rewardId);
+            const member = account.member;
+            const refusal =
+              reward &&
+              decideRetry({
+                reward,
+                points: current.points,
+                member: { pointsAvailable: member.pointsAvailable, currency: member.currency, tierRank: null, status: member.status },
+                redeemedThisMonth: reward.limitPerMonth === null ? 0 : await tx.repos.redemptions.countForLimits(member.id, reward.id, monthBounds(current.createdAt, program.timeZone)),
+                redeemedInTotal: reward.limitTotal === null ? 0 : await tx.repos.redemptions.countForLimits(member.id, reward.id, null),
+              });
+            if (refusal) throw new Refused({ ...refusal, available: member.pointsAvailable });
+            if (reward && !(await tx.repos.rewards.takeStock(reward.id))) throw new Refused({ ok: false, refusal: 'out_of_stock', available: member.pointsAvailable });
             const lots = await account.spend({ points: current.points, reasonCode: 'redemption_retried', reasonParams: { points: current.points }, reference: current.actionKey });
             if (!(await tx.repos.redemptions.reopen(current.id, lots, tx.now))) throw notRetriable('its redemption left failed meanwhile');
             respent = current.points;

@@ -97,8 +97,9 @@ export class DashboardService {
   }
 
   private async period(from: Date, to: Date): Promise<PeriodTotals> {
-    const totals = await this.db.repos.reports.ledgerTotalsBetween(from, to);
+    const [totals, returned] = await Promise.all([this.db.repos.reports.ledgerTotalsBetween(from, to), this.db.repos.reports.redemptionReturnsBetween(from, to)]);
     const sum = (kind: string) => totals.get(kind) ?? 0;
-    return { from, to, earned: sum('earn') + sum('bonus'), redeemed: Math.max(0, -sum('redeem')), expired: Math.max(0, -sum('expire')) };
+    // Net of the points failed and cancelled redemptions gave back: those rewards were never had.
+    return { from, to, earned: sum('earn') + sum('bonus'), redeemed: Math.max(0, -sum('redeem') - returned), expired: Math.max(0, -sum('expire')) };
   }
 }

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Member } from '../domain/member';
-import { decideRedemption, deliveryOf, monthBounds, rewardInForce, type Delivery, type DeliveryOptions, type RedemptionDecision, type RedemptionRefusal, type Reward } from '../domain/rewards';
+import { decideRedemption, deliveryOf, monthBounds, rewardInForce, termsOf, type Delivery, type DeliveryOptions, type RedemptionDecision, type RedemptionRefusal, type Reward } from '../domain/rewards';
 import type { Redemption } from '../domain/redemption';
 import { localized } from '../domain/tiers';
 import type { Database } from '../db/database';
@@ -19,6 +19,8 @@ export interface RedeemInput {
   /** For a flexible reward: the points the member chose. */
   points?: number;
   idempotencyKey: string;
+  /** The terms the confirmation page showed (`termsOf`); absent, not checked. */
+  terms?: string;
 }
 
 export type RedeemResult =
@@ -89,11 +91,11 @@ export class RedemptionService {
   async catalog(clientId: string): Promise<{ member: Member | null; offers: Offer[]; recent: Array<{ redemption: Redemption; reward: Reward | null }> }> {
     const [snapshot, member, rewards] = await Promise.all([this.snapshot(), this.db.repos.members.findByPanelClientId(clientId), this.db.repos.rewards.list()]);
     const now = this.db.now();
-    const { from } = monthBounds(now);
+    const month = monthBounds(now, snapshot.program.timeZone);
     const offers: Offer[] = [];
     const panel = this.deliveryOptions(snapshot);
     for (const reward of rewards.filter((r) => rewardInForce(r, now))) {
-      const counts = async (since: Date | null, limit: number | null) => (member && limit !== null ? this.db.repos.redemptions.countForLimits(member.id, reward.id, since) : 0);
+      const counts = async (window: typeof month | null, limit: number | null) => (member && limit !== null ? this.db.repos.redemptions.countForLimits(member.id, reward.id, window) : 0);
       const decision = decideRedemption({
         reward,
         points: reward.costPoints === null ? (reward.minPoints ?? reward.stepPoints ?? undefined) : undefined,
@@ -103,7 +105,7 @@ export class RedemptionService {
           tierRank: member ? (tierOf(snapshot, member.tierId)?.rank ?? null) : null,
           status: member?.status ?? 'active',
         },
-        redeemedThisMonth: await counts(from, reward.limitPerMonth),
+        redeemedThisMonth: await counts(month, reward.limitPerMonth),
         redeemedInTotal: await counts(null, reward.limitTotal),
         at: now,
         panel,
@@ -113,6 +115,12 @@ export class RedemptionService {
     const byId = new Map(rewards.map((r) => [r.id, r]));
     const recent = member ? await this.db.repos.redemptions.listForMember(member.id, RECENT_SHOWN) : [];
     return { member, offers, recent: recent.map((redemption) => ({ redemption, reward: byId.get(redemption.rewardId) ?? null })) };
+  }
+
+  /** A reward the catalog no longer offers (switched off, ended), refused as unavailable: its page can still say why. */
+  async unavailableOffer(rewardId: number): Promise<Offer | null> {
+    const [snapshot, reward] = await Promise.all([this.snapshot(), this.db.repos.rewards.find(rewardId)]);
+    return reward && { reward, decision: { ok: false, refusal: 'reward_unavailable' }, delivery: deliveryOf(reward, this.deliveryOptions(snapshot)) };
   }
 
   /** A client's own redemption, with its reward; another client's id is null, as if it did not exist. */
@@ -169,18 +177,18 @@ export class RedemptionService {
     const reward = await tx.repos.rewards.find(input.rewardId);
     if (!reward) throw new Refused({ ok: false, refusal: 'reward_unavailable' });
     const member = account.member;
-    const { from } = monthBounds(tx.now);
     const decision = decideRedemption({
       reward,
       points: input.points,
       member: { pointsAvailable: member.pointsAvailable, currency: member.currency, tierRank: tierOf(snapshot, member.tierId)?.rank ?? null, status: member.status },
-      redeemedThisMonth: reward.limitPerMonth === null ? 0 : await tx.repos.redemptions.countForLimits(member.id, reward.id, from),
+      redeemedThisMonth: reward.limitPerMonth === null ? 0 : await tx.repos.redemptions.countForLimits(member.id, reward.id, monthBounds(tx.now, snapshot.program.timeZone)),
       redeemedInTotal: reward.limitTotal === null ? 0 : await tx.repos.redemptions.countForLimits(member.id, reward.id, null),
       at: tx.now,
       // A code the panel can't create is given as credit or refused here, before any point is spent.
       panel: this.deliveryOptions(snapshot),
     });
     if (!decision.ok) throw new Refused(decision);
+    if (input.terms !== undefined && input.terms !== termsOf(reward, member.currency, decision.delivery)) throw new Refused({ ok: false, refusal: 'terms_changed' });
     if (!(await tx.repos.rewards.takeStock(reward.id))) throw new Refused({ ok: false, refusal: 'out_of_stock' });
 
     const actionKey = actionKeyOf(input.idempotencyKey);

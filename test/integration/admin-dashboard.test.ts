@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DemoPanelApi } from '../../plugin/panels/demo/demo-panel-api';
-import { adminAgent } from '../support/admin';
+import { adminAgent, csrfOf } from '../support/admin';
 import { expectBalancesConsistent, invoicePaid, startTestApp, TestClock, type TestApp } from '../support/harness';
 
 /** The dashboard's figures against a known history, for every role; months in the program time zone. */
@@ -79,5 +79,22 @@ describe('admin: dashboard', () => {
     // Resuming what isn't paused changes nothing and records nothing.
     await billing.post('/admin/panel/resume').type('form').send({ _csrf: csrf }).expect(303);
     expect(await app.plugin.db.knex('loyalty_audit').where({ action: 'panel.resume' })).toHaveLength(1);
+  });
+
+  it('counts as redeemed only what was not given back: a cancelled redemption is not', async () => {
+    const billing = await adminAgent(app, 'billing');
+    await app.send(invoicePaid({ occurred_at: clock.current.toISOString(), client: { id: 'nx' }, invoice: { id: 'inv-nx', total: '600.00', paid_from_credit: '0', items: [{ type: 'renewal', amount: '600.00' }] } })).expect(200);
+    const reward = (await app.plugin.db.repos.rewards.list()).find((r) => r.costPoints === 500);
+    const r = await app.plugin.services.redemptions.redeem('nx', { rewardId: reward?.id ?? 0, idempotencyKey: randomBytes(12).toString('base64url') });
+    if (!r.ok) throw new Error(r.refusal);
+    const list = (await billing.get('/admin/redemptions').expect(200)).text;
+    await billing.post(`/admin/redemptions/${r.redemption.id}/cancel`).type('form').send({ _csrf: csrfOf(list) }).expect(303);
+    const page = (await billing.get('/admin').expect(200)).text;
+    expect(page).toMatch(/<tr data-row="redeemed"><th scope="row">Redeemed<\/th><td>500<\/td><td>0<\/td><\/tr>/);
+    expect(await app.plugin.db.repos.statements.summary((await app.plugin.db.repos.members.findByPanelClientId('nx'))?.id ?? 0, new Date('2026-11-01T00:00:00Z'), new Date('2026-12-01T00:00:00Z'))).toEqual({
+      earned: 600,
+      spent: 0,
+      expired: 0,
+    });
   });
 });

@@ -143,6 +143,46 @@ describe('admin: redemptions, cancel and retry', () => {
     expect((await auditRows(app)).length).toBe(audit);
   });
 
+  it("refuses a retry past the reward's stock or the member's limit, saying which, writing nothing", async () => {
+    const rewards = app.plugin.db.repos.rewards;
+    const failed = async (clientId: string) => {
+      const r = await redeem(clientId);
+      panel.refuse = true;
+      await app.plugin.jobs.dispatchOutbox();
+      panel.refuse = false;
+      expect(await redemption(r.id)).toMatchObject({ state: 'failed' });
+      return r;
+    };
+    try {
+      // One left: A's redemption fails and gives it back, B takes it; A's retry would oversell.
+      await rewards.update(fixedId, { stock: 1 }, app.clock.now());
+      await earn('st-a', '600.00');
+      await earn('st-b', '600.00');
+      const a = await failed('st-a');
+      await redeem('st-b');
+      const audit = (await auditRows(app)).length;
+      const soldOut = await post(`/admin/redemptions/${a.id}/retry`);
+      expect(soldOut.status).toBe(422);
+      expect(soldOut.text).toContain('The reward is out of stock.');
+      expect(await redemption(a.id)).toMatchObject({ state: 'failed' });
+      expect(await member('st-a')).toMatchObject({ pointsAvailable: 600 });
+      expect((await rewards.find(fixedId))?.stock).toBe(0);
+
+      // One in total: the failed one counts for nothing, so the member redeemed again; retrying the first would make two.
+      await rewards.update(fixedId, { stock: null, limitTotal: 1 }, app.clock.now());
+      await earn('lim-1', '1100.00');
+      const first = await failed('lim-1');
+      await redeem('lim-1');
+      const overLimit = await post(`/admin/redemptions/${first.id}/retry`);
+      expect(overLimit.status).toBe(422);
+      expect(overLimit.text).toContain('The member has reached this reward’s limit.');
+      expect(await redemption(first.id)).toMatchObject({ state: 'failed' });
+      expect((await auditRows(app)).length).toBe(audit);
+    } finally {
+      await rewards.update(fixedId, { stock: null, limitTotal: null }, app.clock.now());
+    }
+  });
+
   it("retries a failed account credit from the member's page", async () => {
     await earn('rt-3', '10.00');
     const m = await member('rt-3');
@@ -156,6 +196,10 @@ describe('admin: redemptions, cancel and retry', () => {
     panel.refuse = false;
     const again = (await billing.get(`/admin/members/${m?.id}`).expect(200)).text;
     expect(again).toContain(`/admin/members/${m?.id}/actions/${row.id}/retry`);
+    // Not from another member's page.
+    const other = await member('list-1');
+    await billing.post(`/admin/members/${other?.id}/actions/${row.id}/retry`).type('form').send({ _csrf: csrfOf(again) }).expect(404);
+    expect(await app.plugin.db.knex('loyalty_outbox').where({ id: row.id }).first()).toMatchObject({ state: 'failed' });
     await billing.post(`/admin/members/${m?.id}/actions/${row.id}/retry`).type('form').send({ _csrf: csrfOf(again) }).expect(303);
     await app.plugin.jobs.dispatchOutbox();
     expect(await app.plugin.db.knex('loyalty_outbox').where({ id: row.id }).first()).toMatchObject({ state: 'sent' });

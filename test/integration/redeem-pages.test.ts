@@ -3,6 +3,8 @@ import type { PanelActionCall, PanelApi, PanelResult } from '../../plugin/panels
 import { SESSION_COOKIE } from '../../plugin/web/session';
 import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, type TestApp } from '../support/harness';
 
+const REWARD_UNAVAILABLE_RU = 'Эта награда сейчас недоступна.';
+
 class RecordingPanel implements PanelApi {
   readonly name = 'recording';
   readonly capabilities: PanelCapabilities = { invoiceDiscount: true, clientTier: true, credit: true, email: false, promoCode: false };
@@ -89,6 +91,44 @@ describe.each([[''], ['/loyalty']])('redemption pages (mounted at "%s")', (mount
     const res = await post(form, flexibleId, { points: '300' }).expect(422);
     expect(res.text).toContain('Для этой награды не хватает: 50 баллов.');
     expect(await tableCounts(app.plugin)).toEqual(before);
+  });
+
+  it('the terms the page showed are the terms charged: changed meanwhile, the confirmation is refused with the new ones shown', async () => {
+    const jar = await client('p-terms', '1200.00');
+    const form = await confirmPage(jar, fixedId);
+    const terms = /name="terms" value="([^"]*)"/.exec(form.page.text)?.[1] ?? '';
+    expect(terms).not.toBe('');
+    const rewards = app.plugin.db.repos.rewards;
+    await rewards.update(fixedId, { costPoints: 700 }, app.clock.now());
+    try {
+      const before = await tableCounts(app.plugin);
+      const refused = await post(form, fixedId, { terms }).expect(422);
+      expect(refused.text).toContain('This reward’s terms changed since you opened it. Check them and confirm again.');
+      expect(refused.text).toContain('700 points will be taken from your balance for $5.00 of account credit.');
+      expect(await tableCounts(app.plugin)).toEqual(before);
+      // Confirmed on the terms now shown: charged those.
+      const newTerms = /name="terms" value="([^"]*)"/.exec(refused.text)?.[1] ?? '';
+      expect(newTerms).not.toBe(terms);
+      await post(form, fixedId, { terms: newTerms }).expect(303);
+      expect(await member('p-terms')).toMatchObject({ pointsAvailable: 500 });
+    } finally {
+      await rewards.update(fixedId, { costPoints: 500 }, app.clock.now());
+    }
+  });
+
+  it('a reward switched off while its page was open: the refusal is on that page, in the member’s language', async () => {
+    const jar = await client('p-off', '700.00', 'ru');
+    const form = await confirmPage(jar, fixedId);
+    const rewards = app.plugin.db.repos.rewards;
+    await rewards.update(fixedId, { active: false }, app.clock.now());
+    try {
+      const refused = await post(form, fixedId).expect(422);
+      expect(refused.text).toContain('lang="ru"');
+      expect(refused.text).toContain(REWARD_UNAVAILABLE_RU);
+      expect(await member('p-off')).toMatchObject({ pointsAvailable: 700 });
+    } finally {
+      await rewards.update(fixedId, { active: true }, app.clock.now());
+    }
   });
 
   it('points are digits only, and a body it cannot read is a 400, not a 500; nothing is written', async () => {

@@ -240,4 +240,23 @@ describe('redemption', () => {
       await app.plugin.db.knex('loyalty_rewards').where({ id: fixedId }).update({ stock: null });
     }
   });
+  it("the per-month limit counts months in the program's time zone", async () => {
+    await earn('tz-1', '2000.00', { time_zone: 'Europe/Berlin' });
+    await app.plugin.db.repos.rewards.update(fixedId, { limitPerMonth: 1 }, app.clock.now());
+    const was = app.clock.current;
+    try {
+      // 00:30 on 1 December in Berlin, then noon the same day: one December, one redemption.
+      app.clock.current = new Date('2026-11-30T23:30:00Z');
+      expect(await redeem('tz-1')).toMatchObject({ ok: true });
+      app.clock.current = new Date('2026-12-01T12:00:00Z');
+      expect(await redeem('tz-1')).toMatchObject({ ok: false, refusal: 'monthly_limit_reached' });
+      // 23:30 UTC on 31 December is January there: a new month.
+      app.clock.current = new Date('2026-12-31T23:30:00Z');
+      expect(await redeem('tz-1')).toMatchObject({ ok: true });
+    } finally {
+      app.clock.current = was;
+      await app.plugin.db.repos.rewards.update(fixedId, { limitPerMonth: null }, app.clock.now());
+      await app.plugin.services.program.update({ time_zone: 'UTC' });
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { decideRedemption, deliveryOf, monthBounds, type RedemptionRequest, type Reward } from '../../plugin/domain/rewards';
+import { decideRedemption, decideRetry, deliveryOf, monthBounds, termsOf, type RedemptionRequest, type Reward } from '../../plugin/domain/rewards';
 
 const AT = new Date('2026-11-23T12:00:00Z');
 
@@ -100,7 +100,31 @@ describe('decideRedemption', () => {
     expect(decideRedemption(request({ reward: { ...fixed, stock: 0 }, member: { pointsAvailable: 0 } }))).toMatchObject({ refusal: 'out_of_stock' });
   });
 
-  it('counts a calendar month in UTC', () => {
-    expect(monthBounds(new Date('2026-12-31T23:59:59.999Z'))).toEqual({ from: new Date('2026-12-01T00:00:00Z'), to: new Date('2027-01-01T00:00:00Z') });
+  it("counts a calendar month in the program's time zone", () => {
+    expect(monthBounds(new Date('2026-12-31T23:59:59.999Z'), 'UTC')).toEqual({ from: new Date('2026-12-01T00:00:00Z'), to: new Date('2027-01-01T00:00:00Z') });
+    // 00:30 on 1 December in Berlin is still November in UTC.
+    expect(monthBounds(new Date('2026-11-30T23:30:00Z'), 'Europe/Berlin')).toEqual({ from: new Date('2026-11-30T23:00:00Z'), to: new Date('2026-12-31T23:00:00Z') });
+  });
+
+  it('lets an admin retry a failed redemption only within the stock, the limits and the balance', () => {
+    const base = { reward: { ...fixed, stock: 1, limitPerMonth: 1, limitTotal: 2 }, points: 500, member: { pointsAvailable: 500, currency: 'USD', tierRank: null, status: 'active' }, redeemedThisMonth: 0, redeemedInTotal: 1 };
+    expect(decideRetry(base)).toBeNull();
+    expect(decideRetry({ ...base, reward: { ...base.reward, stock: 0 } })).toMatchObject({ refusal: 'out_of_stock' });
+    expect(decideRetry({ ...base, redeemedThisMonth: 1 })).toMatchObject({ refusal: 'monthly_limit_reached' });
+    expect(decideRetry({ ...base, redeemedInTotal: 2 })).toMatchObject({ refusal: 'total_limit_reached' });
+    expect(decideRetry({ ...base, member: { ...base.member, status: 'closed' } })).toMatchObject({ refusal: 'member_blocked' });
+    expect(decideRetry({ ...base, member: { ...base.member, pointsAvailable: 499 } })).toEqual({ ok: false, refusal: 'not_enough_points', needed: 1 });
+    // The terms it was chosen on are not asked again: a reward since ended or re-priced may still be delivered.
+    expect(decideRetry({ ...base, reward: { ...base.reward, active: false, costPoints: 900 } })).toBeNull();
+  });
+
+  it("fingerprints the terms a confirmation page shows: price, value in the member's currency, delivery", () => {
+    const terms = termsOf(fixed, 'USD', 'credit');
+    expect(termsOf({ ...fixed }, 'USD', 'credit')).toBe(terms);
+    expect(termsOf({ ...fixed, costPoints: (fixed.costPoints ?? 0) + 1 }, 'USD', 'credit')).not.toBe(terms);
+    expect(termsOf({ ...fixed, values: { ...fixed.values, USD: (fixed.values.USD ?? 0) + 1 } }, 'USD', 'credit')).not.toBe(terms);
+    expect(termsOf(fixed, 'USD', 'promo')).not.toBe(terms);
+    // Another currency's value is not part of what this member was shown.
+    expect(termsOf({ ...fixed, values: { ...fixed.values, XYZ: 1 } }, 'USD', 'credit')).toBe(terms);
   });
 });

@@ -1,6 +1,9 @@
 import type { Request, Response } from 'express';
 import type { AdminContext } from '../../domain/audit';
+import { AppError } from '../../errors';
 import type { Translations, Translator } from '../../i18n';
+import { formatInteger } from '../../i18n/format';
+import type { RetryResult } from '../../services/admin-redemption-service';
 import { identityOf } from '../../services/admin-auth-service';
 import type { AdminPrincipal } from '../../services/auth-service';
 import type { Csrf } from '../csrf';
@@ -77,4 +80,11 @@ export class AdminPages {
     res.set('Cache-Control', 'no-store');
     res.status(status).type('html').send(this.views.render(template, model, { i18n, mount }));
   }
+}
+
+/** A failed panel action's retry, refused: why, in the admin's language. */
+export function retryRefused(i18n: Translator, refused: Extract<RetryResult, { ok: false }>): AppError {
+  return new AppError(422, refused.refusal === 'not_enough_points' ? 'not_enough_points' : 'retry_refused', {
+    message: i18n.t(`admin.redemptions.retry_refused.${refused.refusal}`, { available: formatInteger(i18n.locale, refused.available) }),
+  });
 }

@@ -8,7 +8,7 @@ import type { Money } from '../../domain/money';
 import type { MemberDetail } from '../../services/admin-member-service';
 import { mountOf, mountUrl } from '../urls';
 import type { AdminPageContext } from './admin-deps';
-import { adminContext, adminOf } from './admin-page';
+import { adminContext, adminOf, retryRefused } from './admin-page';
 import { idParam, QueryReader } from './admin-query';
 import { READ_ROLES, WRITE_ROLES, type AdminRoute } from './admin-routes';
 
@@ -142,11 +142,8 @@ export function memberRoutes({ deps, pages }: AdminPageContext): AdminRoute[] {
       roles: WRITE_ROLES,
       handler: async (req, res) => {
         const id = idParam(req.params.id);
-        const result = await deps.redemptions.retryAction(adminContext(req, res), idParam(req.params.actionId));
-        if (!result.ok) {
-          const i18n = await pages.i18n(req);
-          throw new AppError(422, 'not_enough_points', { message: i18n.t('admin.adjust.error_not_enough', { available: formatInteger(i18n.locale, result.available) }) });
-        }
+        const result = await deps.redemptions.retryAction(adminContext(req, res), idParam(req.params.actionId), { memberId: id });
+        if (!result.ok) throw retryRefused(await pages.i18n(req), result);
         res.redirect(303, mountUrl(mountOf(res), `admin/members/${id}`, { notice: 'retried' }));
       },
     },

@@ -5,7 +5,7 @@ import { REDEMPTION_STATES } from '../../domain/redemption';
 import { formatDate, formatInteger, formatMoney } from '../../i18n/format';
 import { mountOf, mountUrl } from '../urls';
 import type { AdminPageContext } from './admin-deps';
-import { adminContext, adminOf } from './admin-page';
+import { adminContext, adminOf, retryRefused } from './admin-page';
 import { idParam, QueryReader } from './admin-query';
 import { READ_ROLES, WRITE_ROLES, type AdminRoute } from './admin-routes';
 
@@ -77,10 +77,7 @@ export function redemptionRoutes({ deps, pages }: AdminPageContext): AdminRoute[
       roles: WRITE_ROLES,
       handler: async (req, res) => {
         const result = await deps.redemptions.retryRedemption(adminContext(req, res), idParam(req.params.id));
-        if (!result.ok) {
-          const i18n = await pages.i18n(req);
-          throw new AppError(422, 'not_enough_points', { message: i18n.t('admin.adjust.error_not_enough', { available: formatInteger(i18n.locale, result.available) }) });
-        }
+        if (!result.ok) throw retryRefused(await pages.i18n(req), result);
         back(res, 'retried');
       },
     },

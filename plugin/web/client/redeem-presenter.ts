@@ -1,7 +1,7 @@
 import type { Member } from '../../domain/member';
 import type { Money } from '../../domain/money';
 import type { Redemption } from '../../domain/redemption';
-import { deliveryOf, type Delivery, type RedemptionRefusal, type Reward } from '../../domain/rewards';
+import { deliveryOf, termsOf, type Delivery, type RedemptionRefusal, type Reward } from '../../domain/rewards';
 import { localized } from '../../domain/tiers';
 import type { Translations, Translator } from '../../i18n';
 import { formatDecimal, formatInteger, formatMoney } from '../../i18n/format';
@@ -26,6 +26,8 @@ export interface ConfirmView {
   flexible: { step: number; min: number; max: number; label: string } | null;
   refusal: string | null;
   key: string;
+  /** What the page shows (`termsOf`), posted back so a confirmation made on other terms is refused. */
+  terms: string;
   csrfToken: string;
   action: string;
   backHref: string;
@@ -87,7 +89,8 @@ export class RedeemPresenter {
     const unit = currency === null ? undefined : reward.values[currency];
     const fixedValue = reward.costPoints !== null && currency !== null && unit !== undefined ? { currency, minor: unit } : null;
     const step = reward.stepPoints ?? 0;
-    const code = (input.delivery === undefined ? deliveryOf(reward) : input.delivery) === 'promo';
+    const delivery = input.delivery === undefined ? deliveryOf(reward) : input.delivery;
+    const code = delivery === 'promo';
     return {
       reward: { id: reward.id, name: text(reward.names, i18n), description: text(reward.descriptions, i18n) },
       summary:
@@ -108,6 +111,7 @@ export class RedeemPresenter {
           : null,
       refusal: input.refusal ? refusalText(i18n, input.refusal.code, input.refusal.needed) : null,
       key: input.key,
+      terms: termsOf(reward, currency, delivery),
       csrfToken: input.csrfToken,
       action: mountUrl(input.mount, `client/rewards/redeem/${reward.id}`),
       backHref: mountUrl(input.mount, 'client/rewards/redeem'),

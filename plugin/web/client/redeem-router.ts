@@ -18,12 +18,12 @@ function idParam(value: unknown): number {
 }
 
 /** What the confirmation form posted: raw strings, checked by the redemption service. */
-function posted(req: Request): { key: string; points?: number } {
+function posted(req: Request): { key: string; points?: number; terms?: string } {
   const body = (req.body ?? {}) as Record<string, unknown>;
   const text = typeof body.points === 'string' ? body.points.trim() : '';
   // Digits only, as the form asks: Number() would take "1e2" and "0x64" for 100. Anything else is refused as -1.
   const points = text === '' ? undefined : /^\d{1,15}$/.test(text) ? Number(text) : -1;
-  return { key: typeof body.key === 'string' ? body.key : '', ...(points !== undefined && { points }) };
+  return { key: typeof body.key === 'string' ? body.key : '', ...(points !== undefined && { points }), ...(typeof body.terms === 'string' && { terms: body.terms }) };
 }
 
 /**
@@ -52,7 +52,8 @@ export function redeemRouter(deps: {
     const client = principalOf(res, 'client');
     const rewardId = idParam(req.params.rewardId);
     const { member, offers } = await deps.redemptions.catalog(client.clientId);
-    const offer = offers.find((o) => o.reward.id === rewardId);
+    // A reward taken off the catalog while its page was open: its refusal is shown on that page.
+    const offer = offers.find((o) => o.reward.id === rewardId) ?? (form.refusal && (await deps.redemptions.unavailableOffer(rewardId)));
     if (!offer) throw new NotFoundError('not_found', { message: `No reward ${rewardId} on offer` });
     const i18n = deps.presenter.i18nFor(member, client.locale);
     // A flexible reward is decided at its smallest amount, which may not be the member's: only a
@@ -76,7 +77,12 @@ export function redeemRouter(deps: {
   router.post('/client/rewards/redeem/:rewardId', requireClient, express.urlencoded({ extended: false, limit: '4kb' }), deps.csrf.protect, perMember, async (req, res) => {
     const client = principalOf(res, 'client');
     const form = posted(req);
-    const result = await deps.redemptions.redeem(client.clientId, { rewardId: idParam(req.params.rewardId), idempotencyKey: form.key, ...(form.points !== undefined && { points: form.points }) });
+    const result = await deps.redemptions.redeem(client.clientId, {
+      rewardId: idParam(req.params.rewardId),
+      idempotencyKey: form.key,
+      ...(form.points !== undefined && { points: form.points }),
+      ...(form.terms !== undefined && { terms: form.terms }),
+    });
     if (result.ok) {
       res.redirect(303, mountUrl(mountOf(res), `client/redemptions/${result.redemption.id}`));
       return;
