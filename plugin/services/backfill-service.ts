@@ -336,7 +336,7 @@ export class BackfillService {
           continue;
         }
         // A live delivery enrolled a client or wrote an event of this batch meanwhile: start over.
-        if (isDuplicateKey(err) && attempt < MAX_DUPLICATE_RETRIES) { process.stderr.write(`DUPRETRY ${paid[0]?.event.invoice?.id} ${(err as Error).message.slice(0,90)}\n`); continue; }
+        if (isDuplicateKey(err) && attempt < MAX_DUPLICATE_RETRIES) continue;
         // SQLite beside a sidecar in another process: its commits keep refusing our write (the
         // transaction retried a few times already); back off and start over a while longer.
         if (isRetryable(err) && attempt < MAX_BUSY_RETRIES) {
