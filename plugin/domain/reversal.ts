@@ -32,18 +32,20 @@ export interface DrawPlan {
 }
 
 /**
- * Pending points first (the invoice's own lots before others), then available points in the
- * order they would be spent: soonest expiry, then oldest. Taking pending points first means a
- * refund inside the refund window never touches what the member can already spend.
+ * The invoice's own lots first, pending or released: they are the points being taken back, and
+ * drawing another invoice's pending lot instead would leave these spendable while that one's
+ * refund window is still open. Then pending points, newest first, then available points in the
+ * order they would be spent: soonest expiry, then oldest. Taking pending points before
+ * available ones means a refund inside the refund window never touches what the member can
+ * already spend.
  */
 export function planDraw(lots: DrawableLot[], points: number, ownLedgerIds: ReadonlySet<number> = new Set()): DrawPlan {
   const never = Number.MAX_SAFE_INTEGER;
   const order = [...lots].filter((l) => l.remaining > 0).sort((a, b) => {
+    const own = Number(ownLedgerIds.has(b.ledgerId)) - Number(ownLedgerIds.has(a.ledgerId));
+    if (own !== 0) return own;
     if (a.pending !== b.pending) return a.pending ? -1 : 1;
-    if (a.pending) {
-      const own = Number(ownLedgerIds.has(b.ledgerId)) - Number(ownLedgerIds.has(a.ledgerId));
-      return own !== 0 ? own : b.id - a.id;
-    }
+    if (a.pending) return b.id - a.id;
     const ea = a.expiresAt?.getTime() ?? never;
     const eb = b.expiresAt?.getTime() ?? never;
     return ea !== eb ? ea - eb : a.id - b.id;

@@ -119,6 +119,23 @@ describe('pending points, refunds and chargebacks', () => {
     }
   });
 
+  it('a chargeback of a released invoice takes its own points, not another invoice’s pending ones', async () => {
+    await app.send(paid('rel-1', 'REL-A')).expect(200);
+    app.clock.advance(15 * DAY);
+    try {
+      await app.plugin.jobs.releasePending();
+      const now = app.clock.now().toISOString();
+      await app.send(invoicePaid({ client: { id: 'rel-1' }, invoice: { id: 'REL-B', total: '120.00', items: [] }, occurred_at: now })).expect(200);
+      expect(await member('rel-1')).toMatchObject({ pointsAvailable: 120, pointsPending: 120 });
+      const res = await app.send({ ...chargeback('rel-1', 'REL-A'), occurred_at: now }).expect(200);
+      expect(res.body).toMatchObject({ points: -120 });
+      // REL-B's points stay pending until its own refund window ends.
+      expect(await member('rel-1')).toMatchObject({ pointsAvailable: 0, pointsPending: 120 });
+    } finally {
+      app.clock.advance(-15 * DAY);
+    }
+  });
+
   it('a chargeback that arrives before the payment takes everything and the penalty, once, when it is paid', async () => {
     await setProgram({ refund_window_days: 0, chargeback_penalty_points: 25 });
     try {

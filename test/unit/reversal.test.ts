@@ -36,6 +36,19 @@ describe('planDraw', () => {
     expect(plan).toMatchObject({ fromPending: 60, fromAvailable: 0, shortfall: 0 });
   });
 
+  it('takes the invoice’s own lots first even once released, so another invoice’s pending points stay pending', () => {
+    // Lot 1 is the charged-back invoice's, released; lot 2 another invoice's, still in its refund window.
+    const plan = planDraw([lot(1, 100, false), lot(2, 100, true)], 100, new Set([1]));
+    expect(plan.draws).toEqual([{ lotId: 1, take: 100, remainingAfter: 0, pending: false }]);
+    expect(plan).toMatchObject({ fromPending: 0, fromAvailable: 100, shortfall: 0 });
+    // Its own lots spent in part: the rest comes from pending points first, as for any reversal.
+    const rest = planDraw([lot(1, 40, false), lot(2, 100, true), lot(3, 100, false)], 100, new Set([1]));
+    expect(rest.draws.map((d) => [d.lotId, d.take])).toEqual([
+      [1, 40],
+      [2, 60],
+    ]);
+  });
+
   it('then available points, soonest expiry first, then oldest', () => {
     const plan = planDraw([lot(1, 10, false), lot(2, 10, false, '2027-06-01'), lot(3, 10, false, '2027-01-01'), lot(4, 5, true)], 30);
     expect(plan.draws.map((d) => d.lotId)).toEqual([4, 3, 2, 1]);
