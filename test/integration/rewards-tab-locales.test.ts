@@ -1,5 +1,6 @@
 import { LANGUAGES } from '../../plugin/i18n';
 import { SESSION_COOKIE } from '../../plugin/web/session';
+import { adminAgent } from '../support/admin';
 import { englishLeft } from '../support/english';
 import { expectBalancesConsistent, invoicePaid, invoiceRefunded, startTestApp, type TestApp } from '../support/harness';
 
@@ -53,5 +54,84 @@ describe('the Rewards tab in each language', () => {
     // VND earns nothing in this program, so the Vietnamese history is the empty state that says why.
     for (const id of ['balance', 'how-to-earn', 'tier-ladder', language === 'vi' ? 'history-empty' : 'history', 'back-to-panel', 'history-filter']) expect(html).toContain(`data-testid="${id}"`);
     expect(englishLeft(html)).toEqual([]);
+  });
+});
+
+/**
+ * Issue 12: a number inside a translated sentence is written as the member's language writes
+ * it, as the tier ladder's are ("×1,5", not "×1.5"); a count picks its plural form; a zh tier
+ * name is Chinese text, with no spaces around it, and a label takes the full-width colon.
+ */
+describe('numbers, counts and names inside the Rewards tab sentences', () => {
+  let app: TestApp;
+  const LOCALES: Record<string, string> = { en: 'en', ru: 'ru', tr: 'tr', vi: 'vi', zh: 'zh-CN' };
+  beforeAll(async () => {
+    app = await startTestApp({ config: { panelOrigin: 'https://billing.example.com' }, program: { refund_window_days: 0, earn_rates: { USD: '1' } } });
+    await app.plugin.services.program.addRule({ type: 'product_multiplier', active: true, params: { multiplier: '1.5', product_groups: ['vps'] } });
+    await app.plugin.services.program.addRule({ type: 'renewal_streak', active: true, params: { months: 1, points: 50, repeat: true } });
+    for (const [language, locale] of Object.entries(LOCALES)) {
+      const client = { id: `num-${language}`, name: 'Sam', locale, currency: 'USD' };
+      // The first invoice reaches Silver (×1.1); the second earns at Silver's multiplier.
+      for (const n of [1, 2]) {
+        const id = `N-${language}-${n}`;
+        const items = [{ id: `${id}-1`, type: 'new', product_group: 'vps', amount: '620.00' }];
+        await app.send(invoicePaid({ client, invoice: { id, currency: 'USD', total: '620.00', paid_from_credit: '0.00', items } })).expect(200);
+      }
+    }
+  });
+  afterEach(() => expectBalancesConsistent(app.plugin));
+  afterAll(() => app.close());
+
+  async function page(language: string): Promise<string> {
+    const token = await app.plugin.services.auth.mintSsoToken(`num-${language}`);
+    const sso = await app.http.get(`/sso?token=${encodeURIComponent(token)}`).expect(303);
+    const cookie = (sso.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith(SESSION_COOKIE))?.split(';')[0] ?? '';
+    return (await app.http.get('/client/rewards').set('Cookie', cookie).expect(200)).text;
+  }
+  const section = (html: string, testid: string, end: string) => new RegExp(`data-testid="${testid}"[^>]*>([\\s\\S]*?)${end}`).exec(html)?.[1] ?? '';
+
+  it.each([
+    ['ru', '×1,5', '×1,1'],
+    ['tr', '×1,5', '×1,1'],
+    ['vi', '×1,5', '×1,1'],
+    ['en', '×1.5', '×1.1'],
+    ['zh', '×1.5', '×1.1'],
+  ])('%s: a ×1.5 product multiplier reads %s in "How you earn" and in the history, the tier’s %s too', async (language, product, tier) => {
+    const html = await page(language);
+    const earn = section(html, 'how-to-earn', '</ul>');
+    const history = section(html, 'history', '</table>');
+    expect(earn).toContain(product);
+    expect(history).toContain(product);
+    expect(history).toContain(tier);
+    // The ladder already wrote the tier's multiplier so; the sentences now agree with it.
+    expect(section(html, 'tier-ladder', '</table>')).toContain(tier);
+    if (product.includes(',')) expect(`${earn}${history}`).not.toMatch(/×1\.[15]/);
+  });
+
+  it('en: a one-month streak rule says "month", not "1 months"', async () => {
+    const earn = section(await page('en'), 'how-to-earn', '</ul>');
+    expect(earn).toContain('50 points extra for every month of on-time renewals');
+    expect(earn).not.toContain('1 months');
+  });
+
+  it('zh: the tier name has no spaces around it, and the heading’s colon is full-width', async () => {
+    const html = await page('zh');
+    expect(html).toContain('会员等级：<strong data-testid="tier-name">白银</strong>');
+    expect(section(html, 'tier-history', '</ul>')).toContain('以白银等级加入');
+    expect(section(html, 'history', '</table>')).toContain('白银等级：积分 ×1.1');
+    expect(html).toMatch(/data-testid="tier-progress">已消费 [^<]+，升级为黄金需 /);
+    for (const [id, end] of [['tier-history', '</ul>'], ['history', '</table>'], ['tier-progress', '</progress>'], ['tier-next', '</p>']] as const) {
+      expect([id, section(html, id, end)]).not.toEqual([id, expect.stringMatching(/ (白银|黄金)|(白银|黄金) /)]);
+    }
+    expect(html).not.toMatch(/会员等级: /);
+  });
+
+  it('the admin’s member page says a reason as the tab does: multipliers and tier names in the admin’s language', async () => {
+    const admin = await adminAgent(app, 'viewer');
+    const member = await app.plugin.db.repos.members.findByPanelClientId('num-en');
+    const html = (await admin.get(`/admin/members/${member!.id}`).set('Accept-Language', 'ru').expect(200)).text;
+    expect(html).toContain('×1,5 баллов за vps');
+    expect(html).toContain('Уровень Серебряный: ×1,1 баллов');
+    expect(html).not.toMatch(/×1\.[15]/);
   });
 });

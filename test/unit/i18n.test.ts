@@ -127,7 +127,8 @@ describe('Translations', () => {
     ['ru-RU', 'RUB', /^Оплатите ещё .+ до .+, чтобы перейти на уровень Gold$/],
     ['tr-TR', 'TRY', /^Gold seviyesine ulaşmak için .+ tarihinden önce .+ daha harcayın$/],
     ['vi-VN', 'VND', /^Chi tiêu thêm .+ trước ngày .+ để lên hạng Gold$/],
-    ['zh-CN', 'CNY', /^在 .+前再消费 .+ 即可升级为 Gold$/],
+    // A tier's name is program data, written in Chinese for zh: no space around it (GLOSSARY.md).
+    ['zh-CN', 'CNY', /^在 .+前再消费 .+ 即可升级为Gold$/],
   ])('renders a %s line with no English but the tier name', async (tag, currency, shape) => {
     const t = (await translations()).for(tag);
     const amount = new Intl.NumberFormat(t.locale, { style: 'currency', currency }).format(800);

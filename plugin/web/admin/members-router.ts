@@ -6,6 +6,7 @@ import { formatDate, formatInteger, formatMoney } from '../../i18n/format';
 import { localized } from '../../domain/tiers';
 import type { Money } from '../../domain/money';
 import type { MemberDetail } from '../../services/admin-member-service';
+import { reasonParams } from '../client/rewards-presenter';
 import { mountOf, mountUrl } from '../urls';
 import type { AdminPageContext } from './admin-deps';
 import { adminContext, adminOf, retryRefused } from './admin-page';
@@ -168,6 +169,8 @@ function memberModel(
     const t = d.tiers.find((x) => x.id === id);
     return t ? (localized(t.names, languages) ?? t.name) : `#${id}`;
   })());
+  // Reasons keep the tier's key as written when earned.
+  const reasonTiers = new Map(d.tiers.map((t) => [t.name, localized(t.names, languages) ?? t.name]));
   const base = `admin/members/${m.id}`;
   return {
     member: {
@@ -199,7 +202,7 @@ function memberModel(
       at: when(i18n, e.createdAt),
       kind: e.kind,
       delta: e.delta,
-      reason: i18n.t(`reason.${e.reasonCode}`, { ...e.reasonParams, defaultValue: '' }) || e.reasonCode,
+      reason: i18n.t(`reason.${e.reasonCode}`, { ...reasonParams(e.reasonParams, i18n, reasonTiers), defaultValue: '' }) || e.reasonCode,
       // An admin's own words, shown to admins only (the member reads "adjustment by the program team").
       note: typeof e.reasonParams.reason === 'string' ? e.reasonParams.reason : '',
       reference: e.reference ?? '',

@@ -248,10 +248,7 @@ export class RewardsTabPresenter {
    */
   private reason(entry: LedgerEntry, i18n: Translator, tierNames: ReadonlyMap<string, string>): HistoryRow['reason'] {
     const p = entry.reasonParams;
-    const params: Record<string, string | number> = { ...p };
-    if (typeof p.tier === 'string') params.tier = tierNames.get(p.tier) ?? p.tier;
-    if (p.amount !== undefined && p.currency !== undefined) params.amount = amount(String(p.amount), String(p.currency), i18n);
-    if (p.points !== undefined) params.points = points(Number(p.points), i18n);
+    const params = reasonParams(p, i18n, tierNames);
     const ref = p.invoice === undefined ? null : String(p.invoice);
     if (ref !== null) params.invoice = MARK;
     const text = i18n.t(`reason.${entry.reasonCode}`, { ...params, defaultValue: '' }) || i18n.t('reason.unknown', { code: entry.reasonCode });
@@ -271,6 +268,33 @@ export class RewardsTabPresenter {
 /** Stands in for the invoice number while its sentence is translated; never in any locale file. */
 const MARK = '\u0000invoice\u0000';
 
+/**
+ * A reason's params (`LedgerEntry.reasonParams`) formatted for the locale, as the tier ladder
+ * formats its own: points, money, multipliers ("×1,5"), percentages and counts. `lots` is also
+ * the `count` its plural forms go by. `tierNames` gives the tier's name in the page's language
+ * for the key the reason was written with. The Rewards tab and the admin's member page both
+ * say a reason this way.
+ */
+export function reasonParams(p: LedgerEntry['reasonParams'], i18n: Translator, tierNames: ReadonlyMap<string, string>): Record<string, string | number> {
+  const params: Record<string, string | number> = { ...p };
+  if (typeof p.tier === 'string') params.tier = tierNames.get(p.tier) ?? p.tier;
+  if (p.amount !== undefined && p.currency !== undefined) params.amount = amount(String(p.amount), String(p.currency), i18n);
+  if (p.points !== undefined) params.points = points(Number(p.points), i18n);
+  if (p.multiplier !== undefined) params.multiplier = decimal(p.multiplier, i18n);
+  if (p.percent !== undefined) params.percent = decimal(p.percent, i18n);
+  if (p.lots !== undefined && Number.isFinite(Number(p.lots))) {
+    params.count = Number(p.lots);
+    params.lots = formatInteger(i18n.locale, Number(p.lots));
+  }
+  return params;
+}
+
+/** A multiplier ("1.5", stored as written) or a percentage as the locale writes the number; as is if it is not one. */
+function decimal(value: string | number, i18n: Translator): string {
+  const n = Number(value);
+  return Number.isFinite(n) ? formatDecimal(i18n.locale, n) : String(value);
+}
+
 /** A rule line's params (see RuleLine) formatted for the locale. */
 function ruleText(line: RuleLine, i18n: Translator, languages: string[]): string {
   const params: Record<string, string | number> = { ...line.params };
@@ -279,6 +303,16 @@ function ruleText(line: RuleLine, i18n: Translator, languages: string[]): string
     params.amount = amount(String(line.params.amount), String(line.params.currency), i18n);
   }
   if (typeof line.params.until === 'string') params.until = formatDate(i18n.locale, new Date(line.params.until));
+  if (line.params.multiplier !== undefined) params.multiplier = decimal(line.params.multiplier, i18n);
+  if (line.params.percent !== undefined) params.percent = decimal(line.params.percent, i18n);
+  // A streak's renewals or months are the count its plural forms go by ("after 1 month").
+  for (const k of ['streak', 'months'] as const) {
+    const n = line.params[k];
+    if (typeof n === 'number') {
+      params[k] = formatInteger(i18n.locale, n);
+      params.count = n;
+    }
+  }
   if (line.productLabels) params.products = localized(line.productLabels, languages) ?? params.products ?? '';
   const cap = line.cap && i18n.t(line.cap.key, { points: points(line.cap.params.points, i18n) });
   return cap ? `${i18n.t(line.key, params)} (${cap})` : i18n.t(line.key, params);
