@@ -95,6 +95,11 @@ export interface Cadence {
    * that day's work (its birthdays, what was due by its end), not today's.
    */
   end(period: string, timeZone: string): Date | null;
+  /**
+   * The period just before `period`, or null (a continuous job, or a key not of this cadence):
+   * a scheduled run catches it up when it has no finished run (Scheduler).
+   */
+  previous(period: string): string | null;
 }
 
 /** A run stopped at a checkpoint because its process is shutting down: the next run resumes from the last one. */
@@ -153,6 +158,10 @@ export const daily: Cadence = {
     const day = parseDay(period);
     return day && zonedInstant({ year: day[0], month: day[1], day: day[2] + 1 }, timeZone);
   },
+  previous(period) {
+    const day = parseDay(period);
+    return day && new Date(Date.UTC(day[0], day[1], day[2] - 1)).toISOString().slice(0, 10);
+  },
 };
 
 /** One run per month, for the month before the run's (a report of the month just over). */
@@ -166,6 +175,10 @@ export const lastMonth: Cadence = {
   end(period, timeZone) {
     const month = parseMonth(period);
     return month && zonedInstant({ year: month[0], month: month[1] + 1, day: 1 }, timeZone);
+  },
+  previous(period) {
+    const month = parseMonth(period);
+    return month && new Date(Date.UTC(month[0], month[1] - 1, 1)).toISOString().slice(0, 7);
   },
 };
 
@@ -182,4 +195,4 @@ export function periodProblem(job: JobDefinition, period: string, timeZone: stri
   return period > current ? `${job.name} ${period} can't run yet: its latest period is ${current} (${timeZone})` : null;
 }
 
-export const continuous: Cadence = { format: null, runs: 'continuously, on what is due', period: () => null, end: () => null };
+export const continuous: Cadence = { format: null, runs: 'continuously, on what is due', period: () => null, end: () => null, previous: () => null };

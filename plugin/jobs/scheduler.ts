@@ -46,7 +46,8 @@ const DEFAULT_LEASE_MS = 5 * 60_000;
 
 /**
  * Runs declared jobs so that each runs in one instance at a time (a lease row) and each
- * period once (a run row), resuming an interrupted period from its last checkpoint. The same
+ * period once (a run row), resuming an interrupted period from its last checkpoint; a
+ * scheduled run first catches up the previous period if it has no finished run. The same
  * object serves the sidecar's cron, `plugin.jobs.run` and the CLI.
  *
  * Lease times come from the plugin's clock, so instances must keep their clocks roughly in
@@ -130,9 +131,14 @@ export class Scheduler {
     this.running.add(job.name);
     try {
       const repos = this.db.repos.jobs;
+      // Read before the claim, which makes the row: a job with no lease row has never run in
+      // this database, so there is nothing to catch up (a new install's first statements
+      // shouldn't also report the month before it).
+      const ranBefore = options.period === undefined && period !== null && (await repos.findLease(job.name)) !== null;
       if (!(await repos.claimLease(job.name, this.owner, now, this.leaseUntil()))) return { ...base, status: 'skipped', reason: 'busy', counts: {} };
       const lease = new HeldLease(this, job.name, this.heartbeatMs);
       try {
+        if (ranBefore && period !== null && !(await this.catchUp(job, period, now, lease, shared))) return { ...base, status: 'skipped', reason: 'busy', counts: {} };
         return await this.runHeld(job, { now, asOf }, period, lease, shared);
       } finally {
         lease.stop();
@@ -141,6 +147,27 @@ export class Scheduler {
     } finally {
       this.running.delete(job.name);
     }
+  }
+
+  /**
+   * Runs the period before `period` first, as of its end, when it has no finished run: a day
+   * whose fire time a DST jump skipped, a day every instance was down at its fire time, or a
+   * run that failed or was stopped. One period back only, so a scheduled run costs two more
+   * reads (the lease row before its claim, this run row) and a long outage doesn't replay
+   * weeks (`npm run job -- --period` does that). The
+   * lease is already ours and the run row is keyed by period, so this is exactly once across
+   * instances like any run. False when this run must stop: the lease was lost, or a shutdown began.
+   */
+  private async catchUp(job: JobDefinition, period: string, now: Date, lease: HeldLease, shared: Shared): Promise<boolean> {
+    const previous = job.cadence.previous(period);
+    const end = previous === null ? null : job.cadence.end(previous, shared.timeZone);
+    if (previous === null || end === null || end > now) return true;
+    if ((await this.db.repos.jobs.findRun(job.name, previous))?.state === 'done') return true;
+    this.deps.logger?.warn({ job: job.name, period: previous }, 'catching up the previous period: it has no finished run');
+    const started = performance.now();
+    const outcome = await this.runHeld(job, { now, asOf: end }, previous, lease, shared);
+    this.onFinished?.(outcome, (performance.now() - started) / 1000);
+    return !this.stopping && !lease.lost && (await this.renew(job.name));
   }
 
   /** Renews our lease on a job; false when another owner has it now. */
