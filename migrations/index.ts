@@ -73,6 +73,7 @@ import * as indexLotsMemberPendingRemaining from './20261207140040_index_lots_me
 import * as dropIndexLotsMemberPending from './20261207140050_drop_index_lots_member_pending';
 import * as binaryLedgerReference from './20261207150000_binary_ledger_reference';
 import * as binaryOutboxClientId from './20261207150010_binary_outbox_client_id';
+import * as createServiceUpgrades from './20261208100000_create_service_upgrades';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -154,4 +155,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261207140050_drop_index_lots_member_pending', ...dropIndexLotsMemberPending },
   { name: '20261207150000_binary_ledger_reference', ...binaryLedgerReference },
   { name: '20261207150010_binary_outbox_client_id', ...binaryOutboxClientId },
+  { name: '20261208100000_create_service_upgrades', ...createServiceUpgrades },
 ];

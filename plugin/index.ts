@@ -46,6 +46,7 @@ import { DomainEventBus } from './services/domain-event-bus';
 import { ProgramService } from './services/program-service';
 import { RedemptionService } from './services/redemption-service';
 import { ServiceLifecycleService } from './services/service-lifecycle-service';
+import { UpgradeInvoices } from './services/upgrade-invoices';
 import { SettingsService } from './services/settings-service';
 import { TierDiscountService } from './services/tier-discount-service';
 import { TierService } from './services/tier-service';
@@ -172,8 +173,9 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const tierDiscounts = new TierDiscountService(translations);
   const emails = new EmailService(translations);
   const tiers = new TierService(db, settings, clock, tierDiscounts, emails, logger);
-  const invoices = new InvoiceService(earning, tiers, tierDiscounts);
-  const lifecycle = new ServiceLifecycleService(earning);
+  const upgrades = new UpgradeInvoices();
+  const invoices = new InvoiceService(earning, tiers, tierDiscounts, upgrades);
+  const lifecycle = new ServiceLifecycleService(earning, upgrades);
   const clients = new ClientService();
   const churn = new ChurnService(db, settings);
   const snapshot = async (): Promise<ProgramSnapshot> => {
@@ -188,7 +190,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     }),
     logger,
   });
-  const backfill = new BackfillService(db, { source: config.eventSource, snapshot, events, clock });
+  const backfill = new BackfillService(db, { source: config.eventSource, snapshot, events, upgrades, clock });
   const auth = new AuthService(db, { sso: secrets.sso, session: secrets.session }, clock, { clockSkewSeconds: config.ssoClockSkewSeconds, panelOrigin: config.panelOrigin });
   const rewards = new RewardsQueryService(db, program, tiers, clock);
   const rewardsTab = new RewardsTabPresenter(rewards, translations);

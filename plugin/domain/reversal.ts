@@ -15,6 +15,19 @@ export function reversalTarget(i: { earned: number; totalMinor: number; refunded
   return Number((BigInt(i.earned) * BigInt(i.refundedMinor)) / BigInt(i.totalMinor));
 }
 
+/**
+ * How many of the points a `service.upgraded` earned stand reversed by the invoice that paid for
+ * the upgrade: the share its refunds call for (all of them after a chargeback), and all of them
+ * while its payment stands reversed (`invoice.reversed`: unpaid again, until a re-payment).
+ */
+export function upgradeReversalTarget(
+  points: number,
+  invoice: { paidAt: Date | null; reversals: number; totalMinor: number; refundedMinor: number; chargedBack: boolean },
+): number {
+  if (invoice.paidAt === null) return invoice.reversals > 0 ? points : 0;
+  return reversalTarget({ earned: points, totalMinor: invoice.totalMinor, refundedMinor: invoice.refundedMinor, chargedBack: invoice.chargedBack });
+}
+
 export interface DrawableLot {
   id: number;
   ledgerId: number;

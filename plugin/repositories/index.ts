@@ -18,6 +18,7 @@ import { ReportRepository } from './report-repository';
 import { RewardRepository } from './reward-repository';
 import { RuleRepository } from './rule-repository';
 import { ServiceRepository } from './service-repository';
+import { ServiceUpgradeRepository } from './service-upgrade-repository';
 import { SettingsRepository } from './settings-repository';
 import { SsoTokenRepository } from './sso-token-repository';
 import { StatementRepository } from './statement-repository';
@@ -42,6 +43,8 @@ export interface Repositories {
   annualAwards: AnnualAwardRepository;
   statements: StatementRepository;
   services: ServiceRepository;
+  /** Upgrades of services and the invoices that paid for them. */
+  serviceUpgrades: ServiceUpgradeRepository;
   history: MemberHistoryRepository;
   churn: ChurnRepository;
   audit: AuditRepository;
@@ -71,6 +74,7 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     annualAwards: new AnnualAwardRepository(db),
     statements: new StatementRepository(db),
     services: new ServiceRepository(db),
+    serviceUpgrades: new ServiceUpgradeRepository(db),
     history: new MemberHistoryRepository(db),
     churn: new ChurnRepository(db),
     audit: new AuditRepository(db),

@@ -121,6 +121,12 @@ export class LedgerRepository {
     return rows.map((r: Record<string, unknown>) => toInt(r.id));
   }
 
+  /** Ids of the earn and bonus entries one event credited under a reference (an upgrade's, under `service:<id>`). */
+  async idsForEvent(memberId: number, reference: string, eventId: number): Promise<number[]> {
+    const rows = await this.db(LEDGER).where({ member_id: memberId, reference, event_id: eventId }).whereIn('kind', ['earn', 'bonus']).select('id');
+    return rows.map((r: Record<string, unknown>) => toInt(r.id));
+  }
+
   /** Whether the member has an entry of this kind and reference (a once-only credit, checked under the member's lock). */
   async hasEntry(memberId: number, kind: LedgerKind, reference: string): Promise<boolean> {
     return (await this.db(LEDGER).where({ member_id: memberId, reference, kind }).first('id')) !== undefined;

@@ -10,6 +10,7 @@ import { depthProblem } from '../events/event-input';
 import { EventService } from './event-service';
 import { decideFirstPayment, fresh, loadStates, type AwardMode, type FirstPayment, type MemberState } from './first-payment';
 import { MemberAccount } from './member-account';
+import type { UpgradeInvoices } from './upgrade-invoices';
 import { tierOf, type ProgramSnapshot } from './use-case-context';
 
 export { AWARD_MODES, type AwardMode } from './first-payment';
@@ -147,6 +148,8 @@ export class BackfillService {
       snapshot: () => Promise<ProgramSnapshot>;
       /** The live path, for the events a batch does not handle (refunds, client events …). */
       events: EventService;
+      /** Pairs an upgrade invoice with its upgrade, as a live payment does, so its refunds take the upgrade's points back. */
+      upgrades: UpgradeInvoices;
       clock: () => Date;
     },
   ) {}
@@ -520,6 +523,10 @@ export class BackfillService {
       }),
       tx.now,
     );
+    for (const p of imported) {
+      const inv = p.invoice as NonNullable<PlannedInvoice['invoice']>;
+      await this.deps.upgrades.link(tx, p.state.memberId as number, p.item.event.invoice as NonNullable<BillingEvent['invoice']>, inv.paidAt);
+    }
     await MemberAccount.creditMany(
       tx,
       imported.flatMap((p) => p.credits.map((c) => ({ account: p.state.account as MemberAccount, credit: { ...c, eventId: inboxIds.get(p.item.event.id) } }))),

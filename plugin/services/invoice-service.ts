@@ -10,6 +10,7 @@ import { decideFirstPayment, fresh, loadStates, type FirstPayment, type MemberSt
 import { MemberAccount } from './member-account';
 import type { TierDiscountService } from './tier-discount-service';
 import type { TierService } from './tier-service';
+import type { UpgradeInvoices } from './upgrade-invoices';
 import { tierOf, type ProgramSnapshot, type UseCaseContext, type UseCaseResult } from './use-case-context';
 
 /**
@@ -79,6 +80,8 @@ export class InvoiceService {
     private readonly earning: EarningService,
     private readonly tiers: TierService,
     private readonly tierDiscounts: TierDiscountService,
+    /** The points of the upgrades an invoice paid for, which its refunds and reversal take back too. */
+    private readonly upgrades: UpgradeInvoices,
   ) {}
 
   async paid(tx: Tx, account: MemberAccount, input: InvoiceInput & { occurredAt: Date }): Promise<UseCaseResult> {
@@ -89,8 +92,11 @@ export class InvoiceService {
     if (row) sameCurrency(row, invoice);
     // The payment a reversal that arrived first reverses: it nets to nothing, once.
     if (row && !row.paidAt && row.reversalPendingAt && occurredAt <= row.reversalPendingAt) {
-      await tx.repos.invoices.update(row.id, { reversalPendingAt: null, reversals: row.reversals + 1 }, tx.now);
-      return { outcome: 'applied', points: 0, detail: 'reversed_before_payment' };
+      const reversed = { ...row, reversalPendingAt: null, reversals: row.reversals + 1 };
+      await tx.repos.invoices.update(row.id, { reversalPendingAt: null, reversals: reversed.reversals }, tx.now);
+      // The upgrades it paid for are reversed with it.
+      const upgrades = await this.upgrades.invoicePaid(tx, account, input, invoice, reversed, occurredAt);
+      return { outcome: 'applied', ...effect(upgrades), detail: 'reversed_before_payment' };
     }
     // A second payment event for an invoice (a panel re-firing its hook under a new id) must
     // not earn twice; after `invoice.reversed` the invoice is unpaid again and a new payment earns.
@@ -106,6 +112,8 @@ export class InvoiceService {
     };
     if (!row) {
       await tx.repos.invoices.insert(account.member.id, invoice.id, paid, tx.now);
+      // A first payment takes nothing back: this only pairs its upgrade lines with their upgrades.
+      await this.upgrades.link(tx, account.member.id, invoice, occurredAt);
       await this.tiers.addSpend(tx, account, { deltaMinor: paid.qualifyingMinor, at: occurredAt, snapshot });
       return earned;
     }
@@ -113,13 +121,15 @@ export class InvoiceService {
     // Refunds or a chargeback that arrived first were kept on the row; apply them now.
     const updated = { ...row, ...paid };
     const reversed = await this.reverseTo(tx, account, input, updated, 'refund_before_payment');
+    // The upgrades it paid for: what those refunds call for, or back after a reversal.
+    const upgrades = await this.upgrades.invoicePaid(tx, account, input, invoice, updated, occurredAt);
     // A chargeback that overtook the payment owes its penalty now, exactly once: this branch
     // runs only for the payment that first marks the invoice paid.
-    const taken = plus(reversed, row.chargedBack ? await this.penalise(account, input) : NOTHING);
+    const taken = plus(plus(reversed, upgrades), row.chargedBack ? await this.penalise(account, input) : NOTHING);
     const removed = await this.removeSpend(tx, updated);
     await this.tiers.addSpend(tx, account, { deltaMinor: paid.qualifyingMinor - removed, at: occurredAt, snapshot });
     // The answer is the event's net effect, which is also what a replay repeats.
-    return { ...earned, ...effect(taken, earned.points), detail: reversed.points > 0 || row.chargedBack ? 'earlier_refund_applied' : earned.detail };
+    return { ...earned, ...effect(taken, earned.points), detail: reversed.points > 0 || upgrades.points > 0 || row.chargedBack ? 'earlier_refund_applied' : earned.detail };
   }
 
   /**
@@ -198,6 +208,8 @@ export class InvoiceService {
       const invoices = planned.map((p) => ({ memberId: p.state.memberId as number, invoiceId: p.invoice.id, values: { ...p.invoice, earnedPoints: p.outcome.points } }));
       if (readInvoices) await tx.repos.invoices.insertMany(invoices, tx.now);
       else for (const invoice of invoices) if (!(await tx.repos.invoices.insertIfNew(invoice, tx.now))) return false;
+      // First payments all: they only pair their upgrade lines with their upgrades (as `paid` does).
+      for (const p of planned) await this.upgrades.link(tx, p.state.memberId as number, payments[p.index]?.event.invoice as Invoice, p.invoice.paidAt);
       await MemberAccount.creditMany(
         tx,
         planned.flatMap((p) => p.credits.map((c) => ({ account: p.state.account as MemberAccount, credit: { ...c, eventId: eventIds[p.index] } }))),
@@ -258,21 +270,20 @@ export class InvoiceService {
     const reversed = await this.reverseTo(tx, account, input, whole, 'invoice_reversed');
     const removed = await this.removeSpend(tx, whole);
     if (removed > 0) await this.tiers.addSpend(tx, account, { deltaMinor: -removed, at: row.paidAt, snapshot: input.snapshot });
-    await tx.repos.invoices.update(
-      row.id,
-      {
-        paidAt: null,
-        earnedPoints: 0,
-        reversedPoints: 0,
-        refundedMinor: 0,
-        chargedBack: false,
-        qualifyingMinor: 0,
-        qualifyingRemovedMinor: 0,
-        reversals: row.reversals + 1,
-      },
-      tx.now,
-    );
-    return { outcome: 'applied', ...effect(reversed), ...(reversed.points === 0 && { detail: 'nothing_to_reverse' }) };
+    const unpaid = {
+      paidAt: null,
+      earnedPoints: 0,
+      reversedPoints: 0,
+      refundedMinor: 0,
+      chargedBack: false,
+      qualifyingMinor: 0,
+      qualifyingRemovedMinor: 0,
+      reversals: row.reversals + 1,
+    };
+    await tx.repos.invoices.update(row.id, unpaid, tx.now);
+    // The upgrades it paid for go with it, until a re-payment.
+    const taken = plus(reversed, await this.upgrades.invoiceChanged(tx, account, input, { ...row, ...unpaid }, { label: invoice.number ?? row.invoiceId }));
+    return { outcome: 'applied', ...effect(taken), ...(taken.points === 0 && { detail: 'nothing_to_reverse' }) };
   }
 
   async chargedBack(tx: Tx, account: MemberAccount, input: InvoiceInput): Promise<UseCaseResult> {
@@ -298,9 +309,10 @@ export class InvoiceService {
     if (updated.chargedBack || updated.refundedMinor >= updated.totalMinor) await this.tierDiscounts.invoiceRefunded(tx, invoice.id);
 
     const reversed = await this.reverseTo(tx, account, input, updated, reason);
+    const upgrades = await this.upgrades.invoiceChanged(tx, account, input, updated, { label: invoice.number ?? row.invoiceId });
     const removed = await this.removeSpend(tx, updated);
     if (removed > 0 && updated.paidAt) await this.tiers.addSpend(tx, account, { deltaMinor: -removed, at: updated.paidAt, snapshot: input.snapshot });
-    const taken = plus(reversed, firstChargeback ? await this.penalise(account, input) : NOTHING);
+    const taken = plus(plus(reversed, upgrades), firstChargeback ? await this.penalise(account, input) : NOTHING);
     return { outcome: 'applied', ...effect(taken), ...(taken.points === 0 && { detail: 'nothing_to_reverse' }) };
   }
 

@@ -6,6 +6,7 @@ import { resumeGraceClock } from '../domain/tiers';
 import type { Tx } from '../db/unit-of-work';
 import { earningPaused, type EarningService } from './earning-service';
 import type { MemberAccount } from './member-account';
+import type { UpgradeInvoices } from './upgrade-invoices';
 import type { UseCaseContext, UseCaseResult } from './use-case-context';
 
 type ServiceInput = UseCaseContext & { service: ServiceInfo; occurredAt: Date };
@@ -37,7 +38,11 @@ const STATE_KIND: Record<ServiceState, HistoryKind> = {
  * pause and the churn job. Every event is also written to the member's history.
  */
 export class ServiceLifecycleService {
-  constructor(private readonly earning: EarningService) {}
+  constructor(
+    private readonly earning: EarningService,
+    /** The upgrade invoices, which own what an upgrade earns: their refunds and reversals take it back. */
+    private readonly upgrades: UpgradeInvoices,
+  ) {}
 
   async created(tx: Tx, account: MemberAccount, input: ServiceInput): Promise<UseCaseResult> {
     const at = clamp(input.occurredAt, tx.now);
@@ -66,7 +71,9 @@ export class ServiceLifecycleService {
 
   /**
    * An upgrade earns its bonus once (the event id names the upgrade; the inbox keeps it once).
-   * A downgrade earns nothing and is recorded as a churn signal.
+   * What it earns belongs to the invoice that paid for it (upgrade-invoices.ts): refunded or
+   * reversed before this event came, it is taken back at once. A downgrade earns nothing and is
+   * recorded as a churn signal.
    */
   async upgraded(tx: Tx, account: MemberAccount, input: ServiceInput): Promise<UseCaseResult> {
     const at = clamp(input.occurredAt, tx.now);
@@ -80,6 +87,8 @@ export class ServiceLifecycleService {
     };
     if (earningPaused(account, input)) {
       await this.record(tx, account, input, 'service_upgraded', { ...prices, points: 0 }, at);
+      // Still an upgrade: it takes its invoice, so the next upgrade of the service pairs with its own.
+      await this.upgrades.upgraded(tx, account, input, { serviceId: service.id, points: 0, at });
       return { outcome: 'applied', points: 0, detail: 'earning_paused' };
     }
     const r = await this.earning.awardUpgrade(tx, account, { ...input, serviceId: service.id, amount: service.amount, previousAmount: service.previousAmount, at });
@@ -90,6 +99,11 @@ export class ServiceLifecycleService {
     const points = r.kind === 'awarded' ? r.points : 0;
     await this.record(tx, account, input, 'service_upgraded', { ...prices, points }, at);
     if (r.kind === 'unchanged') return { outcome: 'applied', points: 0, detail: 'no_price_change' };
+    const taken = await this.upgrades.upgraded(tx, account, input, { serviceId: service.id, points, at });
+    if (taken.points > 0) {
+      const writtenOff = taken.writtenOff > 0 ? { writtenOff: taken.writtenOff } : {};
+      return { outcome: 'applied', points: points - taken.points + taken.writtenOff, ...writtenOff, detail: 'earlier_refund_applied' };
+    }
     return { outcome: 'applied', points, ...(points === 0 && { detail: 'no_upgrade_rule' }) };
   }
 

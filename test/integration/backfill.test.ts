@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { HostingRewardsPlugin } from '../../plugin/index';
 import { MemberAccount } from '../../plugin/services/member-account';
-import { clientEvent, expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, TEST_SECRETS, type TestApp } from '../support/harness';
+import { clientEvent, expectBalancesConsistent, invoicePaid, invoiceRefunded, serviceEvent, startTestApp, tableCounts, TEST_SECRETS, type TestApp } from '../support/harness';
 import { HISTORY_CSV_HEADER, historyCsvRows, historyEvents, type HistoryOptions } from '../support/history';
 import type { WireEvent } from '../support/events';
 
@@ -341,6 +341,44 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
         expect.objectContaining({ id: 'mix:shared', reasons: [expect.objectContaining({ path: 'id' })] }),
         expect.objectContaining({ id: 'mix:d1:eur', reasons: [expect.objectContaining({ path: 'invoice.currency' })] }),
       ]);
+      expect(await state(bf.plugin)).toEqual(expected);
+      await expectBalancesConsistent(bf.plugin);
+    } finally {
+      await live.close();
+      await bf.close();
+    }
+  }, 120_000);
+
+  it('an upgrade invoice imported set-based is paired with its upgrade, so its refund takes the upgrade’s points back, as live', async () => {
+    const ago = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+    const upgradeInvoice = (client: string, days: number) =>
+      invoicePaid({ client: { id: client, currency: 'USD' }, occurred_at: ago(days), invoice: { id: `${client}-inv`, currency: 'USD', total: '100.00', items: [{ type: 'upgrade', service_id: 'S1', amount: '100.00' }] } });
+    const upgraded = (client: string, days: number) => serviceEvent('service.upgraded', client, { id: 'S1', previous_amount: '10.00', amount: '110.00' }, { tag: 'up', occurred_at: ago(days) });
+    const refunded = (client: string, days: number) => ({ ...invoiceRefunded(`${client}-inv`, '100.00', { client: { id: client }, invoice: { total: '100.00' } }), occurred_at: ago(days) });
+    const events = [
+      // The payment first (set-based), then its upgrade and its refund (live path).
+      upgradeInvoice('upg-1', 10),
+      upgraded('upg-1', 10),
+      refunded('upg-1', 9),
+      // The upgrade first: the payment waits for the next batch, then pairs with it.
+      { ...clientEvent('client.created', 'upg-2'), occurred_at: ago(12) },
+      upgraded('upg-2', 11),
+      upgradeInvoice('upg-2', 11),
+      refunded('upg-2', 8),
+    ];
+    const withRule = async () => {
+      const app = await startTestApp({ realTime: true, program });
+      await app.plugin.services.program.addRule({ active: true, type: 'service_upgrade', params: { points: 1, money_from: 'event' } });
+      return app;
+    };
+    const live = await withRule();
+    const bf = await withRule();
+    try {
+      for (const e of events) await live.send(e).expect(200);
+      const expected = await state(live.plugin);
+      expect(expected).toMatchObject({ 'upg-1': { available: 0, lifetime: 0 }, 'upg-2': { available: 0, lifetime: 0 } });
+      const result = await backfill(['--file', jsonl(events)], bf.db.url);
+      expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 0') });
       expect(await state(bf.plugin)).toEqual(expected);
       await expectBalancesConsistent(bf.plugin);
     } finally {

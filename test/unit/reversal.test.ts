@@ -1,4 +1,4 @@
-import { debtOf, planDraw, planRelease, reversalTarget } from '../../plugin/domain/reversal';
+import { debtOf, planDraw, planRelease, reversalTarget, upgradeReversalTarget } from '../../plugin/domain/reversal';
 
 describe('reversalTarget', () => {
   it.each([
@@ -15,6 +15,35 @@ describe('reversalTarget', () => {
     [50, 0, 1, false, 50],
   ])('earned %i of %i, refunded %i, chargeback %p → %i', (earned, totalMinor, refundedMinor, chargedBack, expected) => {
     expect(reversalTarget({ earned, totalMinor, refundedMinor, chargedBack })).toBe(expected);
+  });
+});
+
+describe('upgradeReversalTarget', () => {
+  const paid = new Date('2026-11-22T10:15:00Z');
+  it.each([
+    // points, paid, reversals, total, refunded, chargeback → points that should stand reversed
+    [101, true, 0, 10000, 0, false, 0],
+    [101, true, 0, 10000, 4000, false, 40],
+    [101, true, 0, 10000, 10000, false, 101],
+    [101, true, 0, 10000, 0, true, 101],
+    // Reversed (unpaid again): all of it, until a re-payment, which starts from its own refunds.
+    [101, false, 1, 10000, 0, false, 101],
+    [101, true, 1, 10000, 0, false, 0],
+    [101, true, 1, 10000, 3000, false, 30],
+    // Never paid, never reversed (refunds waiting for the payment): nothing yet.
+    [101, false, 0, 10000, 10000, false, 0],
+    [0, false, 1, 10000, 0, false, 0],
+  ])('%i points, paid %p, %i reversals, total %i, refunded %i, chargeback %p → %i', (points, isPaid, reversals, totalMinor, refundedMinor, chargedBack, expected) => {
+    expect(upgradeReversalTarget(points, { paidAt: isPaid ? paid : null, reversals, totalMinor, refundedMinor, chargedBack })).toBe(expected);
+  });
+
+  it('never more than the upgrade earned, and as a refund reverses the invoice’s own points', () => {
+    for (const refundedMinor of [0, 1, 3333, 9999, 10000, 20000]) {
+      const invoice = { paidAt: paid, reversals: 0, totalMinor: 10000, refundedMinor, chargedBack: false };
+      const t = upgradeReversalTarget(77, invoice);
+      expect(t).toBeLessThanOrEqual(77);
+      expect(t).toBe(reversalTarget({ earned: 77, ...invoice }));
+    }
   });
 });
 
