@@ -38,7 +38,8 @@ function parse(argv: string[], jobs: readonly string[]): Args | 'help' {
   if (!jobs.includes(name)) throw new UsageError(`Unknown job ${JSON.stringify(name)}; the jobs are ${jobs.join(', ')}`);
   const period = values.period;
   const batch = values['batch-size'];
-  const batchSize = batch === undefined ? undefined : Number(batch);
+  // Digits only: Number() would take "1e3", "0x10" and " 7".
+  const batchSize = batch === undefined ? undefined : /^\d{1,6}$/.test(batch) ? Number(batch) : NaN;
   if (batchSize !== undefined && (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 100_000)) {
     throw new UsageError(`--batch-size must be a whole number from 1 to 100000 (got ${JSON.stringify(batch)})`);
   }

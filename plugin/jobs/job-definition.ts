@@ -138,6 +138,7 @@ function parseDay(key: string): [number, number, number] | null {
   const m = DAY_KEY.exec(key);
   if (!m) return null;
   const [year, month, day] = [Number(m[1]), Number(m[2]) - 1, Number(m[3])];
+  if (year < 2000) return null;
   const probe = new Date(Date.UTC(year, month, day));
   return probe.getUTCFullYear() === year && probe.getUTCMonth() === month && probe.getUTCDate() === day ? [year, month, day] : null;
 }
@@ -146,7 +147,8 @@ function parseDay(key: string): [number, number, number] | null {
 export function parseMonth(key: string): [number, number] | null {
   const m = MONTH_KEY.exec(key);
   const month = Number(m?.[2]) - 1;
-  return m && month >= 0 && month <= 11 ? [Number(m[1]), month] : null;
+  // Nothing happened before 2000 (the event contract refuses earlier times); Date.UTC reads years 0–99 as 19xx.
+  return m && Number(m[1]) >= 2000 && month >= 0 && month <= 11 ? [Number(m[1]), month] : null;
 }
 
 /** One run per calendar day of the program's time zone. */

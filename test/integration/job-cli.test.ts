@@ -79,6 +79,10 @@ describe('npm run job (plugin/cli/job.ts)', () => {
     expect(await job([])).toMatchObject({ code: 2, stderr: expect.stringContaining('Name a job: release-pending, review-tiers') });
     expect(await job(['expire-pointz'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Unknown job "expire-pointz"') });
     expect(await job(['expire-points', '--batch-size', '0'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--batch-size') });
+    // Before 2000 nothing happened (the event contract's floor): no period to run.
+    expect(await job(['statements', '--period', '0000-01'])).toMatchObject({ code: 2, stderr: expect.stringContaining('must be written YYYY-MM') });
+    expect(await job(['expire-points', '--period', '1999-12-31'])).toMatchObject({ code: 2, stderr: expect.stringContaining('must be written YYYY-MM-DD') });
+    for (const odd of ['1e3', '0x10', ' 7', '-5']) expect(await job(['expire-points', `--batch-size=${odd}`])).toMatchObject({ code: 2, stderr: expect.stringContaining('--batch-size must be a whole number') });
     expect(await job(['expire-points', '--frobnicate'])).toMatchObject({ code: 2 });
     expect(await job(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: npm run job') });
     // Help is for someone without a configuration too.
