@@ -52,7 +52,9 @@ export async function runWhmcs(
   try {
     const input = path.join(dir, 'input.json');
     writeFileSync(input, JSON.stringify({ state, steps, addon: WHMCS_ADDON, session: options.session ?? {}, config: options.config ?? {}, timezone: options.timezone ?? 'UTC' }));
-    const { stdout } = await run(PHP, ['-d', 'display_errors=stderr', '-d', 'error_reporting=E_ALL', HARNESS, input], { maxBuffer: 32 * 1024 * 1024 });
+    const { stdout, stderr } = await run(PHP, ['-d', 'display_errors=stderr', '-d', 'error_reporting=E_ALL', HARNESS, input], { maxBuffer: 32 * 1024 * 1024 });
+    // Any notice, warning or deprecation PHP printed fails the run: the addon must run clean at E_ALL.
+    if (stderr.trim() !== '') throw new Error(`PHP wrote to stderr while running the addon:\n${stderr}`);
     return JSON.parse(stdout) as WhmcsRun;
   } finally {
     rmSync(dir, { recursive: true, force: true });
