@@ -1,6 +1,7 @@
 import { jwtVerify } from 'jose';
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
+import { SETTINGS } from '../../plugin/domain/settings';
 import { expectBalancesConsistent, startTestApp, TEST_SECRETS, type TestApp } from '../support/harness';
 import { addonSettings, runWhmcs, whmcsDate, type SentDelivery, type WhmcsState } from '../support/whmcs-php';
 
@@ -288,6 +289,40 @@ describe('WHMCS addon module', () => {
     expect(off.sent).toEqual([]);
     const on = await runWhmcs(await activated({ tierMode: 'invoice_line' }), [{ hook: 'InvoiceCreated', vars: { invoiceid: 3003 } }]);
     expect(on.sent.map((s) => [body(s).type, body(s).id, s.status])).toEqual([['invoice.created', 'whmcs:invoice:3003:created', 200]]);
+  });
+
+  it("a fresh install sends new invoices: the addon's default tier discount mode is the plugin's, so a Gold member's renewal gets its discount line", async () => {
+    const config = (await runWhmcs(fixture(), [{ call: 'config' }])).results[0] as { fields: Record<string, { Default?: string; Options?: string }> };
+    expect(config.fields.tier_discount_mode?.Default).toBe(SETTINGS.tier_discount_method.default);
+    expect(config.fields.tier_discount_mode?.Options?.split(',')).toContain(SETTINGS.tier_discount_method.default);
+    // Activated and configured, the tier discount mode never saved: a fresh install left at its defaults, as the plugin is.
+    const state = await activated();
+    state.tables.tbladdonmodules = (state.tables.tbladdonmodules ?? []).filter((row) => row.setting !== 'tier_discount_mode');
+    expect((await app.plugin.services.program.current()).tierDiscountMethod).toBe('invoice_line');
+    // A USD client (tiers count USD spend by default) who spent enough for Gold, then a renewal invoice.
+    state.api.clients['61'] = { id: 61, firstname: 'Gil', lastname: 'Gold', email: 'gil@example.com', currency_code: 'USD', status: 'Active' };
+    state.tables.tblclients = [...(state.tables.tblclients ?? []), { id: 61, datecreated: ago(600) }];
+    state.tables.tblhosting = [...(state.tables.tblhosting ?? []), { id: 91, userid: 61, packageid: 3, billingcycle: 'Monthly', amount: '100.00' }];
+    state.api.invoices['6101'] = {
+      userid: 61, date: ago(20), datepaid: ago(15), status: 'Paid', subtotal: '2000.00', tax: '0.00', tax2: '0.00', credit: '0.00', total: '2000.00',
+      items: [{ id: 7101, type: 'Hosting', relid: 91, description: 'Starter (dedicated)', amount: '2000.00', taxed: 0 }],
+    };
+    state.api.invoices['6102'] = {
+      userid: 61, date: ago(1), datepaid: '0000-00-00 00:00:00', status: 'Unpaid', subtotal: '100.00', tax: '0.00', tax2: '0.00', credit: '0.00', total: '100.00',
+      items: [{ id: 7102, type: 'Hosting', relid: 91, description: 'Starter (monthly)', amount: '100.00', taxed: 0 }],
+    };
+    const r = await runWhmcs(state, [
+      { hook: 'InvoicePaid', vars: { invoiceid: 6101 } },
+      { hook: 'InvoiceCreated', vars: { invoiceid: 6102, source: 'autogen', status: 'Unpaid' } },
+    ]);
+    expect(r.activity).toEqual([]);
+    expect(r.sent.map((s) => [body(s).type, s.status])).toEqual([
+      ['invoice.paid', 200],
+      ['invoice.created', 200],
+    ]);
+    expect(JSON.parse((r.sent[1] as SentDelivery).answer)).toMatchObject({ outcome: 'applied', detail: 'tier_discount_queued' });
+    const line = await app.plugin.db.knex('loyalty_outbox').where({ idempotency_key: 'tier-discount:invoice:6102' }).first();
+    expect(JSON.parse(line.payload)).toMatchObject({ invoiceId: '6102', amount: { currency: 'USD', minor: 500 } });
   });
 
   it('a down plugin never breaks the hook: events are spooled, logged, and the next AfterCronJob sends them in order', async () => {

@@ -53,8 +53,8 @@ function hosting_rewards_config(): array
                 'FriendlyName' => 'Tier discount mode',
                 'Type' => 'dropdown',
                 'Options' => implode(',', Settings::TIER_MODES),
-                'Default' => 'client_tier',
-                'Description' => "Set the same as the plugin's tier_discount_method. client_tier: tiers map to client groups (UpdateClient); invoice_line: new invoices are sent to the plugin, which adds a discount line",
+                'Default' => Settings::DEFAULT_TIER_MODE,
+                'Description' => "Must be the same as the plugin's program setting tier_discount_method (its admin area, Program settings; default invoice_line). invoice_line: new invoices are sent to the plugin, which adds a discount line; client_tier: tiers map to client groups (UpdateClient, the plugin's WHMCS_TIER_GROUPS); cashback, none: nothing more is sent",
             ],
             'tab_mode' => [
                 'FriendlyName' => 'Rewards tab',

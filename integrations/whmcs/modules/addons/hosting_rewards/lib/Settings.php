@@ -11,7 +11,12 @@ use WHMCS\Database\Capsule;
 final class Settings
 {
     public const MODULE = 'hosting_rewards';
-    public const TIER_MODES = ['client_tier', 'invoice_line', 'cashback', 'none'];
+    /**
+     * The plugin's tier_discount_method values, its default first (plugin/domain/settings.ts):
+     * the two must be set alike, and a fresh install of each has the same one.
+     */
+    public const TIER_MODES = ['invoice_line', 'client_tier', 'cashback', 'none'];
+    public const DEFAULT_TIER_MODE = 'invoice_line';
     public const DEFAULT_ADMIN_ROLES = 'Full Administrator=owner';
 
     /** @param array<string, string> $values */
@@ -56,10 +61,11 @@ final class Settings
         return $this->get('sso_secret');
     }
 
+    /** Only `invoice_line` changes what the hooks send: new invoices go to the plugin, which adds the discount line. */
     public function tierDiscountMode(): string
     {
-        $mode = $this->get('tier_discount_mode', 'client_tier');
-        return in_array($mode, self::TIER_MODES, true) ? $mode : 'client_tier';
+        $mode = $this->get('tier_discount_mode', self::DEFAULT_TIER_MODE);
+        return in_array($mode, self::TIER_MODES, true) ? $mode : self::DEFAULT_TIER_MODE;
     }
 
     /** `link` (a top-level page, the default) or `iframe` (only when both are on one site). */
