@@ -109,6 +109,29 @@ describe('WHMCS addon module', () => {
     expect(d.state.tables.mod_hosting_rewards_spool).toBeUndefined();
   });
 
+  it('deactivating with events the plugin never got says how many are dropped and what that costs, and logs their ids; it still deactivates', async () => {
+    const down = await runWhmcs(await activated({ pluginUrl: 'http://127.0.0.1:9' }), [
+      { hook: 'InvoicePaid', vars: { invoiceid: 1001 } },
+      { hook: 'ClientEdit', vars: { userid: 42 } },
+    ]);
+    expect(spool(down.state).map((s) => s.state)).toEqual(['pending', 'pending']);
+    const ids = spool(down.state).map((s) => s.event_id as string);
+    const d = await runWhmcs(down.state, [{ call: 'deactivate' }]);
+    expect(d.state.tables.mod_hosting_rewards_spool).toBeUndefined();
+    const result = d.results[0] as { status: string; description: string };
+    expect(result.status).toBe('success');
+    expect(result.description).toMatch(/2 events had not reached the plugin and were dropped/);
+    expect(result.description).toMatch(/earn no points/);
+    expect(result.description).toMatch(/npm run backfill -- --from whmcs --since \d{4}-\d{2}-\d{2}/);
+    expect(result.description).not.toMatch(/Points stay in the plugin\.$/);
+    expect(d.activity.join('\n')).toContain(ids.join(', '));
+
+    // Nothing waiting: nothing to warn about.
+    const clean = await runWhmcs(await activated(), [{ hook: 'ClientEdit', vars: { userid: 42 } }, { call: 'deactivate' }]);
+    expect(clean.results[1]).toMatchObject({ status: 'success', description: expect.stringMatching(/every event had reached the plugin/) });
+    expect(clean.activity).toEqual([]);
+  });
+
   it('InvoicePaid: a signed invoice.paid the plugin applies, typed items, client currency, credit share; a repeat is a duplicate', async () => {
     const state = await activated();
     const r = await runWhmcs(state, [{ hook: 'InvoicePaid', vars: { invoiceid: 1001 } }, { hook: 'InvoicePaid', vars: { invoiceid: 1001 } }]);

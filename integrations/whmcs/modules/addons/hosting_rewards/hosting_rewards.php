@@ -96,14 +96,35 @@ function hosting_rewards_activate(): array
     }
 }
 
+/**
+ * Drops the spool table, and with it any event the plugin never got. Deactivating always
+ * succeeds (an admin removing the addon, or the plugin, must be able to); what it drops is
+ * counted in the answer and each id logged, so the admin knows what to send again.
+ */
 function hosting_rewards_deactivate(): array
 {
     try {
+        $dropped = Spool::undelivered();
         Spool::dropTable();
-        return ['status' => 'success', 'description' => 'Hosting Rewards is deactivated; its spool table was dropped. Points stay in the plugin.'];
     } catch (\Throwable $e) {
         return ['status' => 'error', 'description' => 'Could not drop the spool table: ' . $e->getMessage()];
     }
+    if ($dropped['count'] === 0) {
+        return ['status' => 'success', 'description' => 'Hosting Rewards is deactivated and its spool table dropped; every event had reached the plugin. Points stay in the plugin.'];
+    }
+    $n = $dropped['count'];
+    $shown = array_slice($dropped['ids'], 0, 200);
+    logActivity("Hosting Rewards: deactivated; dropped {$n} undelivered " . ($n === 1 ? 'event' : 'events') . ': ' . implode(', ', $shown) . ($n > count($shown) ? ' and ' . ($n - count($shown)) . ' more' : ''));
+    return ['status' => 'success', 'description' => sprintf(
+        'Hosting Rewards is deactivated and its spool table dropped. %d %s not reached the plugin and %s dropped with it (their ids are in the Activity Log): '
+        . 'payments among them earn no points, and refunds, reversals and other changes among them are not applied, unless they are sent again. '
+        . 'To send payments and refunds again, run "npm run backfill -- --from whmcs --since %s" where the plugin runs (it skips what it already has). '
+        . 'Points already earned stay in the plugin.',
+        $n,
+        $n === 1 ? 'event had' : 'events had',
+        $n === 1 ? 'was' : 'were',
+        (string) $dropped['since'],
+    )];
 }
 
 /** Where `go=1` sends the browser; tests replace it (a real redirect ends the request). */

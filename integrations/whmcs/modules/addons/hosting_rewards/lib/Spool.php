@@ -72,6 +72,34 @@ final class Spool
         Capsule::schema()->dropIfExists(self::TABLE);
     }
 
+    /**
+     * The events still waiting to reach the plugin (`pending`), as deactivation drops them:
+     * their ids, oldest first, and the UTC day of the earliest of them (its `occurred_at`, a
+     * payment's paid date; the day it was spooled when that can't be read), from which the
+     * plugin's backfill can bring payments and refunds in again.
+     *
+     * @return array{count:int, ids:list<string>, since:?string}
+     */
+    public static function undelivered(): array
+    {
+        if (!Capsule::schema()->hasTable(self::TABLE)) {
+            return ['count' => 0, 'ids' => [], 'since' => null];
+        }
+        $ids = [];
+        $earliest = null;
+        foreach (Capsule::table(self::TABLE)->where('state', 'pending')->orderBy('id')->get() as $row) {
+            $ids[] = (string) $row->event_id;
+            $event = json_decode((string) $row->body, true);
+            $at = is_array($event) && is_string($event['occurred_at'] ?? null) ? strtotime($event['occurred_at']) : false;
+            if ($at === false) {
+                // Spooled in the server's time zone: a day earlier covers any offset.
+                $at = (strtotime((string) $row->created_at) ?: time()) - 86400;
+            }
+            $earliest = $earliest === null ? $at : min($earliest, $at);
+        }
+        return ['count' => count($ids), 'ids' => $ids, 'since' => $earliest === null ? null : gmdate('Y-m-d', $earliest)];
+    }
+
     /** Spools and sends one built event (`[event, objectRef, discriminator]`). */
     public function deliver(array $built): void
     {
