@@ -368,6 +368,63 @@ describe('WHMCS addon module', () => {
     expect(spool(up.state).map((s) => s.state)).toEqual(['sent', 'sent']);
   });
 
+  it('once the plugin is back, the next AfterCronJob sends everything waiting at once, backoff or not, in order', async () => {
+    const state = await activated({ pluginUrl: 'http://127.0.0.1:9' });
+    state.api.clients['44'] = { id: 44, firstname: 'Di', lastname: 'Ray', email: 'di@example.com', currency_code: 'EUR', status: 'Active' };
+    state.tables.tblclients = [...(state.tables.tblclients ?? []), { id: 44, datecreated: ago(1) }];
+    state.api.invoices['4404'] = { ...(state.api.invoices['1001'] as object), userid: 44, invoicenum: '' };
+    // Each hook (its own request) found the plugin down and spooled its event with a backoff.
+    const first = await runWhmcs(state, [{ hook: 'ClientAdd', vars: { client_id: 44 } }]);
+    const down = await runWhmcs(first.state, [{ hook: 'InvoicePaid', vars: { invoiceid: 4404 } }]);
+    expect([...first.sent, ...down.sent].map((s) => s.status)).toEqual([0, 0]);
+    // A cron run while it is still down tries the oldest once, and nothing more (the plugin doesn't answer).
+    const later = await runWhmcs(down.state, [{ hook: 'AfterCronJob' }]);
+    expect(later.sent.map((s) => [body(s).type, s.status])).toEqual([['client.created', 0]]);
+    const rows = spool(later.state);
+    expect(rows.map((s) => [s.state, s.attempts])).toEqual([
+      ['pending', 2],
+      ['pending', 1],
+    ]);
+    for (const row of rows) expect(row.next_attempt_at > whmcsDate(new Date())).toBe(true);
+
+    // The plugin is back: one cron run tries the oldest although its backoff hasn't passed, and then sends the rest.
+    const up = await runWhmcs(later.state, [{ set: { settings: { plugin_url: app.baseUrl } } }, { hook: 'AfterCronJob' }]);
+    expect(up.sent.map((s) => [body(s).type, answer(s).outcome])).toEqual([
+      ['client.created', 'applied'],
+      ['invoice.paid', 'applied'],
+    ]);
+    expect(spool(up.state).map((s) => s.state)).toEqual(['sent', 'sent']);
+    expect(up.activity.join('\n')).toMatch(/spool flushed, 2 sent, 0 failed, 0 waiting/);
+  });
+
+  it('the cron stops sending early at the first event that fails again; a later run goes on from it, in order', async () => {
+    const state = await activated({ pluginUrl: 'http://127.0.0.1:9' });
+    state.api.clients['46'] = { id: 46, firstname: 'Ed', lastname: 'Fox', email: 'ed@example.com', currency_code: 'EUR', status: 'Active' };
+    state.tables.tblclients = [...(state.tables.tblclients ?? []), { id: 46, datecreated: ago(1) }];
+    state.api.invoices['4606'] = { ...(state.api.invoices['1001'] as object), userid: 46, invoicenum: '' };
+    state.api.invoices['4607'] = { ...(state.api.invoices['1001'] as object), userid: 46, invoicenum: '', datepaid: ago(8) };
+    let down = await runWhmcs(state, [{ hook: 'ClientAdd', vars: { client_id: 46 } }]);
+    down = await runWhmcs(down.state, [{ hook: 'InvoicePaid', vars: { invoiceid: 4606 } }]);
+    down = await runWhmcs(down.state, [{ hook: 'InvoicePaid', vars: { invoiceid: 4607 } }]);
+    expect(spool(down.state).map((s) => s.state)).toEqual(['pending', 'pending', 'pending']);
+
+    // Back, but the plugin answers 503 for the second (its database failing over, say): the third isn't tried early.
+    const cron = await runWhmcs(down.state, [{ set: { settings: { plugin_url: app.baseUrl } } }, { hook: 'AfterCronJob' }], { answers: { 'whmcs:invoice:4606:': 503 } });
+    expect(cron.sent.map((s) => [body(s).type, body(s).invoice?.id, s.status])).toEqual([
+      ['client.created', undefined, 200],
+      ['invoice.paid', '4606', 503],
+    ]);
+    expect(spool(cron.state).map((s) => s.state)).toEqual(['sent', 'pending', 'pending']);
+    expect(cron.activity.join('\n')).toMatch(/spool flushed, 1 sent, 0 failed, 2 waiting/);
+
+    const next = await runWhmcs(cron.state, [{ hook: 'AfterCronJob' }]);
+    expect(next.sent.map((s) => [body(s).invoice?.id, answer(s).outcome])).toEqual([
+      ['4606', 'applied'],
+      ['4607', 'applied'],
+    ]);
+    expect(spool(next.state).map((s) => s.state)).toEqual(['sent', 'sent', 'sent']);
+  });
+
   it('a refund while the paid event still waits in the spool waits behind it; the cron sends both in order', async () => {
     const state = await activated({ pluginUrl: 'http://127.0.0.1:9' });
     state.api.clients['45'] = { id: 45, firstname: 'Cy', lastname: 'Ng', email: 'cy@example.com', currency_code: 'EUR', status: 'Active' };

@@ -45,13 +45,19 @@ export interface WhmcsRun {
 export async function runWhmcs(
   state: WhmcsState,
   steps: WhmcsStep[],
-  options: { session?: Record<string, unknown>; config?: Record<string, unknown>; timezone?: string } = {},
+  options: {
+    session?: Record<string, unknown>;
+    config?: Record<string, unknown>;
+    timezone?: string;
+    /** The plugin's answer faked for deliveries whose event id starts with a key (nothing is sent for them). */
+    answers?: Record<string, number>;
+  } = {},
 ): Promise<WhmcsRun> {
   if (!existsSync(PHP)) throw new Error(`${PHP} is missing: the WHMCS addon tests need PHP (apt-get install -y php-cli php-curl, or set PHP_BINARY)`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'whmcs-'));
   try {
     const input = path.join(dir, 'input.json');
-    writeFileSync(input, JSON.stringify({ state, steps, addon: WHMCS_ADDON, session: options.session ?? {}, config: options.config ?? {}, timezone: options.timezone ?? 'UTC' }));
+    writeFileSync(input, JSON.stringify({ state, steps, addon: WHMCS_ADDON, session: options.session ?? {}, config: options.config ?? {}, timezone: options.timezone ?? 'UTC', answers: options.answers ?? {} }));
     const { stdout, stderr } = await run(PHP, ['-d', 'display_errors=stderr', '-d', 'error_reporting=E_ALL', HARNESS, input], { maxBuffer: 32 * 1024 * 1024 });
     // Any notice, warning or deprecation PHP printed fails the run: the addon must run clean at E_ALL.
     if (stderr.trim() !== '') throw new Error(`PHP wrote to stderr while running the addon:\n${stderr}`);

@@ -7,7 +7,7 @@
  *   php harness.php <input.json>
  *
  * Input: { "state": { "tables": {…}, "api": { "invoices": {…}, "clients": {…}, "shape": "nested"|"flattened" } },
- *          "session": {…}, "config": {…}, "steps": [ { "hook": "InvoicePaid", "vars": {…} } | { "call": "activate"|… } ] }
+ *          "session": {…}, "config": {…}, "answers": { "<event id prefix>": <HTTP status> }, "steps": [ { "hook": "InvoicePaid", "vars": {…} } | { "call": "activate"|… } ] }
  * Output (stdout, JSON): { "state", "activity": [..], "sent": [ {url, headers, body, status, answer} ], "results": [..] }
  */
 
@@ -309,8 +309,17 @@ namespace {
     require $addon . '/hooks.php';
 
     $sent = [];
-    \HostingRewards\Spool::$defaultTransport = static function (string $url, array $headers, string $body, int $timeout) use (&$sent): array {
-        $r = \HostingRewards\Spool::curlPost($url, $headers, $body, $timeout);
+    // `answers`: event id prefix => HTTP status the "plugin" answers instead of the real one (not sent).
+    $answers = $input['answers'] ?? [];
+    \HostingRewards\Spool::$defaultTransport = static function (string $url, array $headers, string $body, int $timeout) use (&$sent, $answers): array {
+        $r = null;
+        foreach ($answers as $prefix => $status) {
+            if (str_starts_with((string) ($headers['webhook-id'] ?? ''), (string) $prefix)) {
+                $r = [(int) $status, '{"error":"answered by the harness"}', ''];
+                break;
+            }
+        }
+        $r ??= \HostingRewards\Spool::curlPost($url, $headers, $body, $timeout);
         $sent[] = ['url' => $url, 'headers' => $headers, 'body' => $body, 'status' => $r[0], 'answer' => $r[1], 'error' => $r[2]];
         return $r;
     };

@@ -146,8 +146,15 @@ final class Spool
     }
 
     /**
-     * Sends what is due, oldest first (AfterCronJob). An object whose event fails keeps its
-     * later events for the next run, so they still arrive in order.
+     * Sends the spool, oldest first (AfterCronJob). The oldest pending event is tried whatever
+     * its backoff says: it tells whether the plugin is back. While the plugin takes each one,
+     * every later event is sent in this run too, backoff or not, so an outage ends with one cron
+     * run, not an hour of backoffs running out. From the first event that fails again (down,
+     * 5xx, 401) on, the rest go back to their own backoff: only those due are tried, and a plugin
+     * that doesn't answer at all stops the run (`$unreachable`). An event the plugin refuses for
+     * good (400, 409, 413, 422) is an answer, not an outage: it is marked failed and the run goes
+     * on. An object whose event fails keeps its later events for the next run, so they still
+     * arrive in order.
      *
      * @return array{sent:int, failed:int, waiting:int}
      */
@@ -156,9 +163,11 @@ final class Spool
         $result = ['sent' => 0, 'failed' => 0, 'waiting' => 0];
         $blocked = [];
         $now = self::dbNow();
+        $early = true; // send before the backoff is over, until an attempt fails again
         $rows = Capsule::table(self::TABLE)->where('state', 'pending')->orderBy('id')->limit($limit)->get();
         foreach ($rows as $row) {
-            if (self::$unreachable || isset($blocked[$row->object_ref]) || ($row->next_attempt_at !== null && (string) $row->next_attempt_at > $now)) {
+            $due = $row->next_attempt_at === null || (string) $row->next_attempt_at <= $now;
+            if (self::$unreachable || isset($blocked[$row->object_ref]) || (!$due && !$early)) {
                 $blocked[$row->object_ref] = true;
                 $result['waiting']++;
                 continue;
@@ -166,6 +175,9 @@ final class Spool
             $outcome = $this->attempt($row);
             if ($outcome !== 'sent') {
                 $blocked[$row->object_ref] = true;
+            }
+            if ($outcome === 'retry') {
+                $early = false;
             }
             $result[$outcome === 'sent' ? 'sent' : ($outcome === 'failed' ? 'failed' : 'waiting')]++;
         }
