@@ -7,6 +7,8 @@
  *   webhook-id        = the action's idempotency key (also "idempotency_key" in the body)
  *   webhook-timestamp = unix seconds
  *   webhook-signature = "v1,<base64 HMAC-SHA256 of id.timestamp.body>" (space-separated list)
+ * An action whose `data` lacks a field its type needs, or has one of the wrong type, is answered
+ * 422 {"error":"invalid_data","field":"data.<name>"} before anything is claimed or done.
  * Answer 2xx, optionally with {"reference": "<your id for what you created>"}. Any other answer
  * (or none within PANEL_TIMEOUT_SECONDS) is retried with backoff; 410 Gone pauses all actions
  * until the plugin's operator resumes them, so answer 410 only when this URL is retired.
@@ -16,6 +18,22 @@
 declare(strict_types=1);
 
 const REWARDS_TOLERANCE_SECONDS = 300;
+
+/** What each action's `data` holds (README "Any other panel"); `?` marks a field that may be absent. */
+const REWARDS_FIELDS = [
+    'invoice.discount' => ['invoice_id' => 'text', 'amount' => 'amount', 'currency' => 'currency', 'description' => 'text'],
+    'client.tier'      => ['client_id' => 'text', 'tier' => 'text'],
+    'client.credit'    => ['client_id' => 'text', 'amount' => 'amount', 'currency' => 'currency', 'description' => 'text'],
+    'promo.create'     => ['client_id' => 'text', 'code' => 'text', 'percent' => '?percent', 'amount' => '?amount', 'currency' => '?currency', 'expires_at' => 'time', 'description' => 'text'],
+    'client.email'     => ['client_id' => 'text', 'to' => 'text', 'subject' => 'text', 'html' => 'text', 'text' => 'text', 'purpose' => 'text', 'message_id' => 'text'],
+];
+const REWARDS_KINDS = [
+    'text'     => 'a non-empty string',
+    'amount'   => 'a positive decimal string such as "12.50"',
+    'currency' => 'an ISO 4217 code such as "USD"',
+    'percent'  => 'an integer from 1 to 100',
+    'time'     => 'an RFC 3339 time string, or null',
+];
 
 /** The secret's key bytes: `whsec_` followed by base64. */
 function rewards_key(string $secret): ?string
@@ -44,6 +62,44 @@ function rewards_verify(string $key, string $id, string $timestamp, string $body
         }
     }
     return false;
+}
+
+/** The first field of `data` that isn't what the action needs: [field, why]; null when all are. */
+function rewards_problem(string $type, array $data): ?array
+{
+    if (!isset(REWARDS_FIELDS[$type])) {
+        return ['type', "is {$type}, an action this receiver doesn't know"];
+    }
+    foreach (REWARDS_FIELDS[$type] as $field => $kind) {
+        $optional = str_starts_with($kind, '?');
+        $kind = ltrim($kind, '?');
+        if (!array_key_exists($field, $data)) {
+            if ($optional) {
+                continue;
+            }
+            return ["data.{$field}", 'is required: ' . REWARDS_KINDS[$kind]];
+        }
+        $value = $data[$field];
+        $ok = match ($kind) {
+            'text'     => is_string($value) && $value !== '',
+            'amount'   => is_string($value) && preg_match('/^\d+(\.\d+)?$/', $value) === 1,
+            'currency' => is_string($value) && preg_match('/^[A-Z]{3}$/', $value) === 1,
+            'percent'  => is_int($value) && $value >= 1 && $value <= 100,
+            'time'     => $value === null || (is_string($value) && $value !== ''),
+        };
+        if (!$ok) {
+            return ["data.{$field}", 'must be ' . REWARDS_KINDS[$kind]];
+        }
+    }
+    if ($type === 'promo.create') { // a percentage off, or an amount off in a currency
+        if (array_key_exists('percent', $data) === array_key_exists('amount', $data)) {
+            return ['data.percent', 'or data.amount: exactly one is required'];
+        }
+        if (array_key_exists('amount', $data) !== array_key_exists('currency', $data)) {
+            return ['data.currency', 'is required with data.amount, and only with it'];
+        }
+    }
+    return null;
 }
 
 function rewards_answer(int $status, array $body): never
@@ -85,6 +141,11 @@ if (!rewards_verify($key, $id, (string) ($_SERVER['HTTP_WEBHOOK_TIMESTAMP'] ?? '
 $action = json_decode($body, true);
 if (!is_array($action) || ($action['idempotency_key'] ?? null) !== $id || !is_string($action['type'] ?? null) || !is_array($action['data'] ?? null)) {
     rewards_answer(400, ['error' => 'malformed_action']);
+}
+// Before the claim below: nothing is stored for a key whose action can't be done as sent.
+$problem = rewards_problem($action['type'], $action['data']);
+if ($problem !== null) {
+    rewards_answer(422, ['error' => 'invalid_data', 'field' => $problem[0], 'message' => "{$problem[0]} {$problem[1]}"]);
 }
 
 // Exactly once: the same key arrives again when an answer was lost. Claim the key before acting

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { PANEL_ACTIONS } from '../../plugin/domain/panel-actions';
 import { StandardWebhookSigner } from '../../plugin/lib/standard-webhooks';
 import { GenericPanelApi } from '../../plugin/panels/generic/generic-panel-api';
 import { startTestApp, TEST_SECRETS, type TestApp } from '../support/harness';
@@ -133,6 +134,75 @@ describe('the PHP receiver example behind the generic adapter', () => {
     // Among several signatures (a secret being rotated), one valid one is enough.
     const rotated = { ...headers, 'webhook-signature': `${other.headers(id, body)['webhook-signature']} ${headers['webhook-signature']}` };
     expect((await post(rotated)).status).toBe(200);
+  });
+
+  const claimOf = (id: string) => path.join(store, `rewards-action-${createHash('sha256').update(id).digest('hex')}.json`);
+  const signed = (id: string, action: Record<string, unknown>) => {
+    const body = JSON.stringify({ ...action, idempotency_key: id });
+    return fetch(url, { method: 'POST', headers: { ...new StandardWebhookSigner(TEST_SECRETS.webhook).headers(id, body) }, body });
+  };
+
+  it('answers a correctly signed action missing a required field 422 naming the field, claims nothing, and acts on the fixed delivery', async () => {
+    const id = `php:empty-data:${process.pid}`;
+    const res = await signed(id, { type: 'client.tier', data: {} });
+    expect(res.status).toBe(422);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    // JSON alone: no PHP warning in front of it.
+    expect(JSON.parse(await res.text())).toEqual({ error: 'invalid_data', field: 'data.client_id', message: expect.stringMatching(/^data\.client_id /) });
+    expect(fs.existsSync(claimOf(id))).toBe(false);
+    const half = await signed(id, { type: 'client.tier', data: { client_id: '11' } });
+    expect([half.status, ((await half.json()) as { field: string }).field]).toEqual([422, 'data.tier']);
+    // Nothing was stored for the key: a delivery with the data acts, with its own reference.
+    const fixed = await signed(id, { type: 'client.tier', data: { client_id: '11', tier: 'Gold' } });
+    expect(fixed.status).toBe(200);
+    expect(await fixed.json()).toEqual({ reference: 'group-Gold' });
+    expect(stored().filter((s) => s.data.client_id === '11')).toEqual([{ type: 'client.tier', data: { client_id: '11', tier: 'Gold' }, reference: 'group-Gold' }]);
+  });
+
+  it("checks every action's fields as the registry declares them: each required one missing, or any of the wrong type, is 422 naming it", async () => {
+    let n = 0;
+    for (const [type, def] of Object.entries(PANEL_ACTIONS)) {
+      const data = def.toWire(def.example as never, 'example');
+      const shape = (def.wire as unknown as { shape: Record<string, { safeParse: (v: unknown) => { success: boolean } }> }).shape;
+      for (const field of Object.keys(shape)) {
+        const required = !shape[field]?.safeParse(undefined).success;
+        if (required) {
+          const { [field]: _left, ...without } = data;
+          const id = `php:missing:${type}:${field}:${process.pid}`;
+          const res = await signed(id, { type, data: without });
+          expect([type, field, res.status, ((await res.json()) as { field?: string }).field]).toEqual([type, field, 422, `data.${field}`]);
+          expect(fs.existsSync(claimOf(id))).toBe(false);
+        }
+        const id = `php:wrong-type:${type}:${field}:${process.pid}`;
+        const res = await signed(id, { type, data: { ...data, [field]: { not: 'this' } } });
+        expect([type, field, res.status, ((await res.json()) as { field?: string }).field]).toEqual([type, field, 422, `data.${field}`]);
+        expect(fs.existsSync(claimOf(id))).toBe(false);
+      }
+      // The example itself is taken.
+      const ok = await signed(`php:example:${type}:${++n}:${process.pid}`, { type, data });
+      expect([type, ok.status]).toEqual([type, 200]);
+    }
+  });
+
+  it('refuses a promo code with both or neither of percent and amount, an amount that is not a decimal string, and an unknown action, claiming nothing', async () => {
+    const base = { client_id: '12', code: 'RWD-ABC123', expires_at: null, description: '10% off' };
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ['promo.create', base, 'data.percent'],
+      ['promo.create', { ...base, percent: 10, amount: '5.00', currency: 'USD' }, 'data.percent'],
+      ['promo.create', { ...base, amount: '5.00' }, 'data.currency'],
+      ['promo.create', { ...base, percent: 0 }, 'data.percent'],
+      ['client.credit', { client_id: '12', amount: '-5.00', currency: 'USD', description: 'x' }, 'data.amount'],
+      ['client.credit', { client_id: '12', amount: 5, currency: 'USD', description: 'x' }, 'data.amount'],
+      ['client.credit', { client_id: '12', amount: '5.00', currency: 'usd', description: 'x' }, 'data.currency'],
+      ['client.rename', { client_id: '12' }, 'type'],
+    ];
+    for (const [i, [type, data, field]] of cases.entries()) {
+      const id = `php:refused:${i}:${process.pid}`;
+      const res = await signed(id, { type, data });
+      expect([i, res.status, ((await res.json()) as { field?: string }).field]).toEqual([i, 422, field]);
+      expect(fs.existsSync(claimOf(id))).toBe(false);
+    }
+    expect(stored().filter((s) => s.data.client_id === '12')).toHaveLength(0);
   });
 
   it('a dispatch signed with the wrong secret is refused and retried, not lost', async () => {
