@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { jwtVerify } from 'jose';
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
@@ -101,8 +103,13 @@ async function activated(over: Parameters<typeof fixture>[0] = {}): Promise<Whmc
 describe('WHMCS addon module', () => {
   it('has its settings; activate creates the spool table and deactivate drops it', async () => {
     const r = await runWhmcs(fixture(), [{ call: 'config' }, { call: 'activate' }, { call: 'activate' }]);
-    const config = r.results[0] as { fields: Record<string, unknown> };
+    const config = r.results[0] as { fields: Record<string, { Type: string }> };
     expect(Object.keys(config.fields)).toEqual(expect.arrayContaining(['plugin_url', 'webhook_secret', 'sso_secret', 'tier_discount_mode']));
+    // The secrets are masked, and the README says what they are.
+    expect([config.fields.webhook_secret?.Type, config.fields.sso_secret?.Type]).toEqual(['password', 'password']);
+    const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+    expect(readme).toMatch(/The secrets are password fields in the addon's settings/);
+    expect(readme).not.toMatch(/Secrets are text fields/);
     expect(r.results[2]).toMatchObject({ status: 'success' });
     expect(r.state.tables.mod_hosting_rewards_spool).toEqual([]);
     const d = await runWhmcs(r.state, [{ call: 'deactivate' }]);
@@ -576,6 +583,24 @@ describe('WHMCS Rewards tab and admin link', () => {
     const { page, redirect } = r.results[1] as { page: { vars: { error: string } }; redirect: string | null };
     expect(redirect).toBeNull();
     expect(page.vars.error).toMatch(/not available/);
+  });
+
+  it("the admin page checks that the plugin answers at its URL (/healthz), and shows the tier discount mode to match the plugin's", async () => {
+    const activate = await runWhmcs(fixture(), [{ call: 'activate' }]);
+    expect((activate.results[0] as { description: string }).description).toMatch(/open Addons > Hosting Rewards: it checks that the plugin answers at that URL/);
+    const up = await runWhmcs(activate.state, [{ call: 'output' }], { session: { adminid: 1 } });
+    const html = (up.results[0] as { html: string }).html;
+    expect(html).toContain('alert-success');
+    expect(html).toContain(`GET ${app.baseUrl}/healthz: 200 ok`);
+    expect(html).toMatch(/Tier discount mode:<\/strong> <code>client_tier<\/code> &middot; must be the same as the plugin&#039;s tier_discount_method/);
+
+    const down = await runWhmcs(activate.state, [{ set: { settings: { plugin_url: 'http://127.0.0.1:9' } } }, { call: 'output' }], { session: { adminid: 1 } });
+    const downHtml = (down.results[1] as { html: string }).html;
+    expect(downHtml).toContain('alert-danger');
+    expect(downHtml).toContain('GET http://127.0.0.1:9/healthz: no answer');
+    // A URL that answers, but not as the plugin does.
+    const wrong = await runWhmcs(activate.state, [{ set: { settings: { plugin_url: `${app.baseUrl}/nowhere` } } }, { call: 'output' }], { session: { adminid: 1 } });
+    expect((wrong.results[1] as { html: string }).html).toMatch(/alert-danger.*HTTP 404/s);
   });
 
   it('the admin page links into the admin area with a token for this admin, the role mapped from WHMCS', async () => {

@@ -90,7 +90,7 @@ function hosting_rewards_activate(): array
 {
     try {
         Spool::createTable();
-        return ['status' => 'success', 'description' => 'Hosting Rewards is active. Set the plugin URL and both secrets, then open the addon page to check the connection.'];
+        return ['status' => 'success', 'description' => "Hosting Rewards is active. Set the plugin URL, both secrets and the tier discount mode (the same as the plugin's tier_discount_method), then open Addons > Hosting Rewards: it checks that the plugin answers at that URL."];
     } catch (\Throwable $e) {
         return ['status' => 'error', 'description' => 'Could not create the spool table: ' . $e->getMessage()];
     }
@@ -187,9 +187,36 @@ function hosting_rewards_clientarea(array $vars): array
 }
 
 /**
- * The admin page (Addons > Hosting Rewards): a link into the plugin's admin area signed for
- * this admin, with the role the "Admin roles" setting maps their WHMCS role to, and the state
- * of the spool.
+ * Whether the plugin answers at its URL: a GET of its `/healthz` (public, read-only, no
+ * secret sent), within the hooks' timeout. `state` is `ok`, `degraded` (it answers, but
+ * something needs the operator: its `reason`) or `down` (no answer, or not a healthy one).
+ *
+ * @return array{state:string, detail:string}
+ */
+function hosting_rewards_check_plugin(Settings $settings): array
+{
+    $url = $settings->pluginUrl() . '/healthz';
+    [$status, $answer, $error] = Spool::curlGet($url, min(5, $settings->timeoutSeconds()));
+    if ($status === 0) {
+        return ['state' => 'down', 'detail' => "GET {$url}: no answer ({$error})"];
+    }
+    $health = json_decode($answer, true);
+    $said = is_array($health) ? (string) ($health['status'] ?? '') : '';
+    $reason = is_array($health) && is_string($health['reason'] ?? null) ? $health['reason'] : '';
+    if ($status === 200 && $said === 'ok') {
+        return ['state' => 'ok', 'detail' => "GET {$url}: 200 ok"];
+    }
+    if ($status === 200 && $said === 'degraded') {
+        return ['state' => 'degraded', 'detail' => "GET {$url}: 200 degraded: {$reason}"];
+    }
+    // Not the plugin's answer (a wrong URL, a proxy's error page), or the plugin unwell (503 and why).
+    return ['state' => 'down', 'detail' => "GET {$url}: HTTP {$status}" . ($reason !== '' ? ": {$reason}" : ($said === '' ? ' (not the plugin\'s /healthz answer: check the URL)' : ": {$said}"))];
+}
+
+/**
+ * The admin page (Addons > Hosting Rewards): whether the plugin answers, the tier discount
+ * mode, a link into the plugin's admin area signed for this admin (with the role the "Admin
+ * roles" setting maps their WHMCS role to), and the state of the spool.
  */
 function hosting_rewards_output(array $vars): void
 {
@@ -221,6 +248,11 @@ function hosting_rewards_output(array $vars): void
         echo '<p><a href="' . $e($url) . '">' . $e($lang['admin_open']) . '</a></p>';
         return;
     }
+    $check = hosting_rewards_check_plugin($settings);
+    $alert = ['ok' => 'success', 'degraded' => 'warning', 'down' => 'danger'][$check['state']];
+    echo '<div class="alert alert-' . $alert . '"><strong>' . $e($lang['admin_check']) . ':</strong> ' . $e($lang['admin_check_' . $check['state']]) . ' &middot; <code>' . $e($check['detail']) . '</code>';
+    echo '<br><small>' . $e($lang['admin_check_secrets']) . '</small></div>';
+    echo '<p><strong>' . $e($lang['admin_tier_mode']) . ':</strong> <code>' . $e($settings->tierDiscountMode()) . '</code> &middot; ' . $e($lang['admin_tier_mode_note']) . '</p>';
     $link = ($vars['modulelink'] ?? 'addonmodules.php?module=hosting_rewards') . '&go=1';
     echo '<p><a class="btn btn-primary" target="_blank" rel="noopener" href="' . $e($link) . '">' . $e($lang['admin_open']) . '</a> ';
     echo '<span class="text-muted">' . $e("{$name}: {$role}") . '</span></p>';

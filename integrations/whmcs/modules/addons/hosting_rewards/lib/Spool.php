@@ -331,24 +331,39 @@ final class Spool
     /** @return array{0:int,1:string,2:string} status (0 when unreachable), body, error */
     public static function curlPost(string $url, array $headers, string $body, int $timeout): array
     {
+        return self::request('POST', $url, $headers, $body, $timeout);
+    }
+
+    /** A GET with no body (the admin page's look at `/healthz`), the same way as deliveries. */
+    public static function curlGet(string $url, int $timeout): array
+    {
+        return self::request('GET', $url, ['accept' => 'application/json'], null, $timeout);
+    }
+
+    /** @return array{0:int,1:string,2:string} status (0 when unreachable), body, error */
+    private static function request(string $method, string $url, array $headers, ?string $body, int $timeout): array
+    {
         if (!function_exists('curl_init')) {
-            return self::streamPost($url, $headers, $body, $timeout);
+            return self::streamRequest($method, $url, $headers, $body, $timeout);
         }
         $ch = curl_init($url);
         $lines = [];
         foreach ($headers as $name => $value) {
             $lines[] = "{$name}: {$value}";
         }
-        curl_setopt_array($ch, [
-            CURLOPT_POST => true,
-            CURLOPT_POSTFIELDS => $body,
+        $options = [
             CURLOPT_HTTPHEADER => $lines,
             CURLOPT_RETURNTRANSFER => true,
             CURLOPT_CONNECTTIMEOUT => min(3, $timeout),
             CURLOPT_TIMEOUT => $timeout,
             CURLOPT_FOLLOWLOCATION => false,
             CURLOPT_PROTOCOLS => CURLPROTO_HTTP | CURLPROTO_HTTPS,
-        ]);
+        ];
+        if ($method === 'POST') {
+            $options[CURLOPT_POST] = true;
+            $options[CURLOPT_POSTFIELDS] = (string) $body;
+        }
+        curl_setopt_array($ch, $options);
         $answer = curl_exec($ch);
         $status = (int) curl_getinfo($ch, CURLINFO_RESPONSE_CODE);
         $error = curl_error($ch);
@@ -356,21 +371,24 @@ final class Spool
         return [$answer === false ? 0 : $status, is_string($answer) ? $answer : '', $error];
     }
 
-    /** The same POST without the curl extension (WHMCS requires curl; a bare PHP may lack it). */
-    private static function streamPost(string $url, array $headers, string $body, int $timeout): array
+    /** The same request without the curl extension (WHMCS requires curl; a bare PHP may lack it). */
+    private static function streamRequest(string $method, string $url, array $headers, ?string $body, int $timeout): array
     {
         $lines = '';
         foreach ($headers as $name => $value) {
             $lines .= "{$name}: {$value}\r\n";
         }
-        $context = stream_context_create(['http' => [
-            'method' => 'POST',
+        $http = [
+            'method' => $method,
             'header' => $lines,
-            'content' => $body,
             'timeout' => $timeout,
             'ignore_errors' => true,
             'follow_location' => 0,
-        ]]);
+        ];
+        if ($body !== null) {
+            $http['content'] = $body;
+        }
+        $context = stream_context_create(['http' => $http]);
         $http_response_header = [];
         $answer = @file_get_contents($url, false, $context);
         $status = 0;
