@@ -47,7 +47,8 @@ describe('the PHP receiver example behind the generic adapter', () => {
     if (spawnSync('php', ['--version']).status !== 0) throw new Error('php-cli is missing: apt-get install -y php-cli');
     store = fs.mkdtempSync(path.join(os.tmpdir(), 'hr-php-receiver-'));
     const port = await freePort();
-    php = spawn('php', ['-S', `127.0.0.1:${port}`, SCRIPT], {
+    // Every notice or warning PHP raises goes into the answer, where the tests see it (a body that isn't JSON alone).
+    php = spawn('php', ['-d', 'display_errors=1', '-d', 'error_reporting=E_ALL', '-S', `127.0.0.1:${port}`, SCRIPT], {
       env: { ...process.env, WEBHOOK_SECRET: TEST_SECRETS.webhook, REWARDS_ACTIONS_DIR: store },
       stdio: 'ignore',
     });
