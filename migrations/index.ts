@@ -74,6 +74,7 @@ import * as dropIndexLotsMemberPending from './20261207140050_drop_index_lots_me
 import * as binaryLedgerReference from './20261207150000_binary_ledger_reference';
 import * as binaryOutboxClientId from './20261207150010_binary_outbox_client_id';
 import * as createServiceUpgrades from './20261208100000_create_service_upgrades';
+import * as addInvoicesNumber from './20261209100000_add_invoices_number';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -156,4 +157,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261207150000_binary_ledger_reference', ...binaryLedgerReference },
   { name: '20261207150010_binary_outbox_client_id', ...binaryOutboxClientId },
   { name: '20261208100000_create_service_upgrades', ...createServiceUpgrades },
+  { name: '20261209100000_add_invoices_number', ...addInvoicesNumber },
 ];

@@ -3,6 +3,12 @@ export interface InvoiceRecord {
   id: number;
   memberId: number;
   invoiceId: string;
+  /**
+   * The number the customer sees on it (`invoice.number`), as the latest event that sent one
+   * gave it; null while none did. Entries about the invoice are named by it when their event
+   * sends no number.
+   */
+  number: string | null;
   currency: string;
   totalMinor: number;
   earnedPoints: number;
@@ -20,3 +26,4 @@ export interface InvoiceRecord {
 }
 
 export type InvoiceChanges = Partial<Omit<InvoiceRecord, 'id' | 'memberId' | 'invoiceId'>>;
+

@@ -15,6 +15,7 @@ function toRecord(row: Record<string, unknown>): InvoiceRecord {
     id: toInt(row.id),
     memberId: toInt(row.member_id),
     invoiceId: String(row.invoice_id),
+    number: row.display_number === null || row.display_number === undefined ? null : String(row.display_number),
     currency: String(row.currency),
     totalMinor: toInt(row.total_minor),
     earnedPoints: toInt(row.earned_points),
@@ -42,6 +43,7 @@ function newRow(r: NewInvoice, now: Date): Record<string, unknown> {
 
 function toColumns(c: InvoiceChanges): Record<string, unknown> {
   const cols: Record<string, unknown> = {
+    display_number: c.number,
     currency: c.currency,
     total_minor: c.totalMinor,
     earned_points: c.earnedPoints,
@@ -109,6 +111,7 @@ export class InvoiceRepository {
       id: toInt(id),
       memberId,
       invoiceId,
+      number: null,
       earnedPoints: 0,
       reversedPoints: 0,
       refundedMinor: 0,
