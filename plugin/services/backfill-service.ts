@@ -518,7 +518,7 @@ export class BackfillService {
         return {
           memberId: p.state.memberId as number,
           invoiceId: inv.id,
-          values: { currency: inv.currency, totalMinor: inv.totalMinor, earnedPoints: p.outcome.points, paidAt: inv.paidAt, qualifyingMinor: inv.qualifyingMinor },
+          values: { number: inv.number, currency: inv.currency, totalMinor: inv.totalMinor, earnedPoints: p.outcome.points, paidAt: inv.paidAt, qualifyingMinor: inv.qualifyingMinor },
         };
       }),
       tx.now,

@@ -65,7 +65,8 @@ export function fresh(clientId: string, account: MemberAccount | null, member?: 
 /** What a first payment does: its answer, its invoice row and its credits. */
 export interface FirstPayment {
   outcome: { points: number; detail?: string };
-  invoice: { id: string; currency: string; totalMinor: number; paidAt: Date; qualifyingMinor: number };
+  /** `number` null where the event sent none: a multi-row insert sets the same columns in every row. */
+  invoice: { id: string; number: string | null; currency: string; totalMinor: number; paidAt: Date; qualifyingMinor: number };
   credits: Array<Omit<Credit, 'eventId'>>;
 }
 
@@ -150,7 +151,7 @@ export function decideFirstPayment(
   else if (decision.action === 'clear_below') state.belowSince = null;
   return {
     outcome,
-    invoice: { id: invoice.id, currency: invoice.currency, totalMinor: invoice.total.minor, paidAt: at, qualifyingMinor },
+    invoice: { id: invoice.id, number: invoice.number ?? null, currency: invoice.currency, totalMinor: invoice.total.minor, paidAt: at, qualifyingMinor },
     credits,
   };
 }

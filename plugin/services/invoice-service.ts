@@ -35,6 +35,24 @@ function takenBack(row: InvoiceRecord, added: number): number {
 type InvoiceInput = UseCaseContext & { invoice: Invoice };
 
 /**
+ * The event's invoice as its entries name it: by the number the event sent, else by the one an
+ * earlier event left on the row (a panel often sends it with the payment only), so a refund or
+ * chargeback never shows the customer an id they never saw. Read from the row the use case
+ * reads anyway.
+ */
+function named<T extends InvoiceInput>(input: T, row: InvoiceRecord | null): T {
+  if (input.invoice.number !== undefined || !row?.number) return input;
+  return { ...input, invoice: { ...input.invoice, number: row.number } };
+}
+
+/**
+ * The number to keep on the invoice's row: the latest sent by an event that records something on
+ * the invoice wins, as the panel's current name for it: WHMCS's sequential paid invoice numbering,
+ * for one, gives an invoice its number only when it is paid.
+ */
+const numberOf = (invoice: Invoice): Partial<Pick<InvoiceRecord, 'number'>> => (invoice.number === undefined ? {} : { number: invoice.number });
+
+/**
  * `paidMany`'s decisions, before anything is written: each payment's result and member, or
  * null for a payment `paid` must take alone: its invoice has a refund or reversal on record,
  * or is in another currency than it was first paid in, or an earlier payment of the same member
@@ -84,26 +102,30 @@ export class InvoiceService {
     private readonly upgrades: UpgradeInvoices,
   ) {}
 
-  async paid(tx: Tx, account: MemberAccount, input: InvoiceInput & { occurredAt: Date }): Promise<UseCaseResult> {
-    const { invoice, snapshot } = input;
+  async paid(tx: Tx, account: MemberAccount, event: InvoiceInput & { occurredAt: Date }): Promise<UseCaseResult> {
     // A panel clock ahead of ours must not date a payment (or its tier spend) in the future.
-    const occurredAt = input.occurredAt < tx.now ? input.occurredAt : tx.now;
-    const row = await tx.repos.invoices.find(account.member.id, invoice.id);
-    if (row) sameCurrency(row, invoice);
+    const occurredAt = event.occurredAt < tx.now ? event.occurredAt : tx.now;
+    const row = await tx.repos.invoices.find(account.member.id, event.invoice.id);
+    if (row) sameCurrency(row, event.invoice);
+    const input = named(event, row);
+    const { invoice, snapshot } = input;
     // The payment a reversal that arrived first reverses: it nets to nothing, once.
     if (row && !row.paidAt && row.reversalPendingAt && occurredAt <= row.reversalPendingAt) {
-      const reversed = { ...row, reversalPendingAt: null, reversals: row.reversals + 1 };
-      await tx.repos.invoices.update(row.id, { reversalPendingAt: null, reversals: reversed.reversals }, tx.now);
+      const reversed = { ...row, ...numberOf(invoice), reversalPendingAt: null, reversals: row.reversals + 1 };
+      await tx.repos.invoices.update(row.id, { ...numberOf(invoice), reversalPendingAt: null, reversals: reversed.reversals }, tx.now);
       // The upgrades it paid for are reversed with it.
       const upgrades = await this.upgrades.invoicePaid(tx, account, input, invoice, reversed, occurredAt);
       return { outcome: 'applied', ...effect(upgrades), detail: 'reversed_before_payment' };
     }
     // A second payment event for an invoice (a panel re-firing its hook under a new id) must
     // not earn twice; after `invoice.reversed` the invoice is unpaid again and a new payment earns.
+    // It leaves the row as it is, a number it sends too: so does the group commit, which doesn't
+    // write for it either.
     if (row?.paidAt) return { outcome: 'applied', points: 0, detail: 'already_paid' };
     const earned = await this.earning.awardInvoicePaid(tx, account, { ...input, occurredAt });
     await this.tierDiscounts.invoicePaid(tx, account, { ...input, earlier: row });
     const paid = {
+      ...numberOf(invoice),
       currency: invoice.currency,
       totalMinor: invoice.total.minor,
       earnedPoints: earned.points,
@@ -254,15 +276,16 @@ export class InvoiceService {
    * payment (a new event id) earns again. Replays are stopped by the inbox; a reversal of an
    * invoice not paid (yet) waits for the payment it reverses.
    */
-  async reversed(tx: Tx, account: MemberAccount, input: InvoiceInput & { occurredAt: Date }): Promise<UseCaseResult> {
-    const { invoice } = input;
-    const at = input.occurredAt < tx.now ? input.occurredAt : tx.now;
+  async reversed(tx: Tx, account: MemberAccount, event: InvoiceInput & { occurredAt: Date }): Promise<UseCaseResult> {
+    const at = event.occurredAt < tx.now ? event.occurredAt : tx.now;
     const memberId = account.member.id;
-    const existing = await tx.repos.invoices.find(memberId, invoice.id);
-    if (existing) sameCurrency(existing, invoice);
-    const row = existing ?? (await tx.repos.invoices.insert(memberId, invoice.id, { currency: invoice.currency, totalMinor: invoice.total.minor }, tx.now));
+    const existing = await tx.repos.invoices.find(memberId, event.invoice.id);
+    if (existing) sameCurrency(existing, event.invoice);
+    const input = named(event, existing);
+    const { invoice } = input;
+    const row = existing ?? (await tx.repos.invoices.insert(memberId, invoice.id, { ...numberOf(invoice), currency: invoice.currency, totalMinor: invoice.total.minor }, tx.now));
     if (!row.paidAt) {
-      await tx.repos.invoices.update(row.id, { reversalPendingAt: at }, tx.now);
+      await tx.repos.invoices.update(row.id, { ...numberOf(invoice), reversalPendingAt: at }, tx.now);
       return { outcome: 'applied', points: 0, detail: 'awaiting_payment' };
     }
     const whole: InvoiceRecord = { ...row, refundedMinor: row.totalMinor };
@@ -271,6 +294,7 @@ export class InvoiceService {
     const removed = await this.removeSpend(tx, whole);
     if (removed > 0) await this.tiers.addSpend(tx, account, { deltaMinor: -removed, at: row.paidAt, snapshot: input.snapshot });
     const unpaid = {
+      ...numberOf(invoice),
       paidAt: null,
       earnedPoints: 0,
       reversedPoints: 0,
@@ -293,18 +317,19 @@ export class InvoiceService {
   private async takeBack(
     tx: Tx,
     account: MemberAccount,
-    input: InvoiceInput,
+    event: InvoiceInput,
     change: (row: InvoiceRecord) => Partial<InvoiceRecord>,
     reason: 'invoice_refunded' | 'invoice_chargeback',
   ): Promise<UseCaseResult> {
-    const { invoice } = input;
     const memberId = account.member.id;
-    const existing = await tx.repos.invoices.find(memberId, invoice.id);
-    if (existing) sameCurrency(existing, invoice);
-    const row = existing ?? (await tx.repos.invoices.insert(memberId, invoice.id, { currency: invoice.currency, totalMinor: invoice.total.minor }, tx.now));
+    const existing = await tx.repos.invoices.find(memberId, event.invoice.id);
+    if (existing) sameCurrency(existing, event.invoice);
+    const input = named(event, existing);
+    const { invoice } = input;
+    const row = existing ?? (await tx.repos.invoices.insert(memberId, invoice.id, { ...numberOf(invoice), currency: invoice.currency, totalMinor: invoice.total.minor }, tx.now));
     const firstChargeback = reason === 'invoice_chargeback' && !row.chargedBack;
-    const updated: InvoiceRecord = { ...row, ...change(row) };
-    await tx.repos.invoices.update(row.id, { refundedMinor: updated.refundedMinor, chargedBack: updated.chargedBack }, tx.now);
+    const updated: InvoiceRecord = { ...row, ...numberOf(invoice), ...change(row) };
+    await tx.repos.invoices.update(row.id, { ...numberOf(invoice), refundedMinor: updated.refundedMinor, chargedBack: updated.chargedBack }, tx.now);
     if (!row.paidAt) return { outcome: 'applied', points: 0, detail: 'awaiting_payment' };
     if (updated.chargedBack || updated.refundedMinor >= updated.totalMinor) await this.tierDiscounts.invoiceRefunded(tx, invoice.id);
 

@@ -48,7 +48,8 @@ export class UpgradeInvoices {
     await repo.update(found.id, changes, tx.now);
     const invoice = await tx.repos.invoices.find(memberId, found.invoiceId);
     if (!invoice) throw new Error(`upgrade ${found.id} names invoice ${found.invoiceId}, which member ${memberId} has no row for`);
-    return this.settle(tx, account, ctx, { ...found, ...changes }, invoice, { label: invoice.invoiceId });
+    // Named as the invoice's events left it: this event names no invoice.
+    return this.settle(tx, account, ctx, { ...found, ...changes }, invoice, { label: invoice.number ?? invoice.invoiceId });
   }
 
   /**
