@@ -456,6 +456,21 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
     for (const id of ['dup-1', 'dup-2']) expect((await app.plugin.db.repos.members.findByPanelClientId(id))?.pointsLifetime).toBe(120);
   }, 60_000);
 
+  it('keeps the number an imported payment sent, so a live refund that sends none is named by it', async () => {
+    const ago = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+    const pay = (n: number, number?: string) =>
+      invoicePaid({ client: { id: 'bfn-1' }, occurred_at: ago(20 - n), invoice: { id: `BFN-${n}`, ...(number && { number }), total: '100.00', items: [] } });
+    // Numbered and not, in one batch: the multi-row insert sets the column in every row.
+    const result = await backfill(['--file', jsonl([pay(1, 'INV-2026-0901'), pay(2), pay(3, 'INV-2026-0903')])]);
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 0') });
+    for (const n of [1, 2, 3]) await app.send(invoiceRefunded(`BFN-${n}`, '10.00', { client: { id: 'bfn-1' }, invoice: { total: '100.00' } })).expect(200);
+    const member = await app.plugin.db.repos.members.findByPanelClientId('bfn-1');
+    const { entries } = await app.plugin.db.repos.ledger.pageForMember(member?.id ?? 0, { limit: 20 });
+    const named = (code: string) => entries.filter((e) => e.reasonCode === code).map((e) => e.reasonParams.invoice).sort();
+    expect(named('invoice_paid')).toEqual(['BFN-2', 'INV-2026-0901', 'INV-2026-0903']);
+    expect(named('invoice_refunded')).toEqual(['BFN-2', 'INV-2026-0901', 'INV-2026-0903']);
+  }, 60_000);
+
   it('live webhooks for the same invoices while the backfill runs: each invoice earns once, balances agree', async () => {
     const history: HistoryOptions = { clients: 12, invoices: 240, days: 300, seed: 11, tag: 'race', now: new Date() };
     const events = [...historyEvents(history)];

@@ -221,6 +221,30 @@ describe('group commit of payments', () => {
     await expectBalancesConsistent(batched.plugin);
   });
 
+  it('keeps the number each payment sent, in a shared batch as alone, so a later refund without one is named by it', async () => {
+    const numbered = (n: number) => (n % 4 === 3 ? undefined : `NR-2026-${n}`);
+    const events = Array.from({ length: 9 }, (_, n) =>
+      invoicePaid({ id: `gc:num:${n}`, client: { id: `gc-num-${n % 3}` }, invoice: { id: `GNUM-${n}`, ...(numbered(n) && { number: numbered(n) }), total: '40.00', items: [] } }),
+    );
+    logged.length = 0;
+    const [together, oneByOne] = await Promise.all([answers(batched, events, true), answers(alone, events, false)]);
+    expect(together).toEqual(oneByOne);
+    // In `batched` most of them shared a transaction (its multi-row insert); in `alone` each wrote its own row.
+    expect(Math.max(...batchesDone(logged).map(([n]) => n ?? 0))).toBeGreaterThan(1);
+    for (const app of [batched, alone]) {
+      const k = app.plugin.db.knex;
+      for (const [n, e] of events.entries()) await app.plugin.ingest(invoiceRefunded(`GNUM-${n}`, '10.00', { id: `gc:num:refund:${n}`, client: e.client, invoice: { total: '40.00' } }));
+      const reversals = (await k('loyalty_ledger').where({ kind: 'reverse' }).andWhere('reference', 'like', 'invoice:GNUM-%').select('reference', 'reason_params')) as Array<{ reference: string; reason_params: string }>;
+      expect(Object.fromEntries(reversals.map((r) => [r.reference, (JSON.parse(r.reason_params) as { invoice: string }).invoice]))).toEqual(
+        Object.fromEntries(events.map((_, n) => [`invoice:GNUM-${n}`, numbered(n) ?? `GNUM-${n}`])),
+      );
+      // Where it was kept: the row each payment wrote (a refund that sends none leaves it).
+      const rows = (await k('loyalty_invoices').where('invoice_id', 'like', 'GNUM-%').select('invoice_id', 'display_number')) as Array<{ invoice_id: string; display_number: string | null }>;
+      expect(Object.fromEntries(rows.map((r) => [r.invoice_id, r.display_number]))).toEqual(Object.fromEntries(events.map((_, n) => [`GNUM-${n}`, numbered(n) ?? null])));
+      await expectBalancesConsistent(app.plugin);
+    }
+  });
+
   it('pays an invoice once when two ids pay it at once, each alone in one of the two batches in flight', async () => {
     const client = { id: 'gc-pair' };
     await batched.plugin.ingest(invoicePaid({ id: 'gc:pair:seed', client, invoice: { id: 'GP-0', total: '1.00', items: [] } }));

@@ -151,6 +151,47 @@ describe('pending points, refunds and chargebacks', () => {
     }
   });
 
+  describe('entries are named by the number the panel sent for the invoice, whichever event sent it', () => {
+    /** Each entry's invoice, as its reason names it, oldest first. */
+    const named = async (clientId: string) => {
+      const { entries } = await app.plugin.db.repos.ledger.pageForMember((await member(clientId))?.id ?? 0, { limit: 50 });
+      return entries
+        .filter((e) => e.reasonParams.invoice !== undefined)
+        .reverse()
+        .map((e) => [e.reasonCode, e.reasonParams.invoice]);
+    };
+    const numbered = (event: ReturnType<typeof paid>, number: string) => ({ ...event, invoice: { ...event.invoice, number } });
+
+    it('a refund that came first, then the payment that numbers the invoice, then a chargeback that sends no number', async () => {
+      await setProgram({ chargeback_penalty_points: 25 });
+      try {
+        await app.send(refund('num-1', 'NUM1', '20.00')).expect(200);
+        await app.send(numbered(paid('num-1', 'NUM1'), 'INV-2026-0101')).expect(200);
+        await app.send(chargeback('num-1', 'NUM1')).expect(200);
+        const entries = await named('num-1');
+        // The payment, the refund it applied, the chargeback and its penalty.
+        expect(entries.map(([, invoice]) => invoice)).toEqual(['INV-2026-0101', 'INV-2026-0101', 'INV-2026-0101', 'INV-2026-0101']);
+        expect(entries.slice(2)).toEqual([
+          ['invoice_chargeback', 'INV-2026-0101'],
+          ['chargeback_penalty', 'INV-2026-0101'],
+        ]);
+      } finally {
+        await setProgram({ chargeback_penalty_points: 0 });
+      }
+    });
+
+    it('a reversal and the re-payment after it, neither sending a number', async () => {
+      await app.send(numbered(paid('num-2', 'NUM2'), 'INV-2026-0102')).expect(200);
+      await app.send({ id: 'test:reversed:NUM2', type: 'invoice.reversed', occurred_at: '2026-11-23T12:00:00Z', client: { id: 'num-2' }, invoice: { id: 'NUM2', currency: 'USD', total: '120.00' } }).expect(200);
+      expect((await app.send({ ...paid('num-2', 'NUM2'), id: 'test:invoice:NUM2:paid:2' }).expect(200)).body).toMatchObject({ points: 120 });
+      expect(await named('num-2')).toEqual([
+        ['invoice_paid', 'INV-2026-0102'],
+        ['invoice_reversed', 'INV-2026-0102'],
+        ['invoice_paid', 'INV-2026-0102'],
+      ]);
+    });
+  });
+
   it('debt policy: reversing spent points leaves a negative balance that later earnings pay off', async () => {
     await setProgram({ refund_window_days: 0, debt_policy: 'debt' });
     try {

@@ -1,5 +1,6 @@
 import { DemoPanelApi } from '../../plugin/panels/demo/demo-panel-api';
 import { SESSION_COOKIE } from '../../plugin/web/session';
+import { adminAgent } from '../support/admin';
 import { expectBalancesConsistent, invoicePaid, invoiceRefunded, startTestApp, type TestApp } from '../support/harness';
 
 /** The Rewards tab as a customer reads it (issue 12): every section agrees, nothing raw, nothing dead. */
@@ -134,6 +135,65 @@ describe('the Rewards tab, as a customer reads it', () => {
     const page = (await tab('c-num')).text;
     expect(page).toContain('Invoice #<span class="ref">INV-2026-0042</span> paid');
     expect(page).not.toContain('98765');
+  });
+
+  describe('an invoice the panel numbered only on payment keeps its number in every later entry', () => {
+    const reasons = (html: string) => [...html.matchAll(/class="reason">([\s\S]*?)<\/td>/g)].map((m) => (m[1] ?? '').replace(/<[^>]+>/g, ''));
+    const adminLedger = (html: string) => [...html.matchAll(/data-testid="ledger-row"[^>]*>[\s\S]*?<\/tr>/g)].map((m) => readable(m[0]));
+    /** The audit's repro: paid with a number, then refunded and charged back without one (event ids free of the invoice ids). */
+    const repro = async (client: { id: string }, extra: { refundNumber?: string } = {}) => {
+      const pay = (id: string, number: string, total: string) => ({ ...invoicePaid({ client, invoice: { id, number, total, items: [] } }), id: `repro:${client.id}:pay:${id}` });
+      await app.send(pay('99317', 'INV-2026-0001', '600.00')).expect(200);
+      await app.send(pay('99318', 'INV-2026-0002', '100.00')).expect(200);
+      const refund = invoiceRefunded('99317', '10.00', { id: `repro:${client.id}:refund`, client, invoice: { total: '600.00', ...(extra.refundNumber && { number: extra.refundNumber }) } });
+      await app.send(refund).expect(200);
+      await app.send({ id: `repro:${client.id}:chargeback`, type: 'invoice.chargeback', occurred_at: '2026-11-22T10:15:00Z', client, invoice: { id: '99318', currency: 'USD', total: '100.00' } }).expect(200);
+    };
+    beforeAll(() => app.plugin.services.program.update({ chargeback_penalty_points: 5 }));
+    afterAll(() => app.plugin.services.program.update({ chargeback_penalty_points: 0 }));
+
+    it('the Rewards tab: refund, chargeback and penalty are named by the number the payment sent, never the internal id', async () => {
+      await repro({ id: 'c-renum' });
+      const page = (await tab('c-renum', { locale: 'en' })).text;
+      expect(page).toContain('<html lang="en"');
+      expect(reasons(page)).toEqual([
+        'Chargeback penalty for invoice #INV-2026-0002',
+        'Invoice #INV-2026-0002 charged back',
+        'Invoice #INV-2026-0001 refunded',
+        'Silver tier: ×1.1 points, invoice #INV-2026-0002',
+        'Invoice #INV-2026-0002 paid ($100.00)',
+        'Invoice #INV-2026-0001 paid ($600.00)',
+      ]);
+      expect(page).not.toMatch(/9931[78]/);
+    });
+
+    it('the admin member page names them the same way', async () => {
+      await repro({ id: 'c-renum-admin' });
+      const member = await app.plugin.db.repos.members.findByPanelClientId('c-renum-admin');
+      const page = (await (await adminAgent(app, 'viewer')).get(`/admin/members/${member?.id ?? 0}`).expect(200)).text;
+      const rows = adminLedger(page);
+      expect(rows).toHaveLength(6);
+      for (const [n, reason] of [
+        [0, 'Chargeback penalty for invoice #INV-2026-0002'],
+        [1, 'Invoice #INV-2026-0002 charged back'],
+        [2, 'Invoice #INV-2026-0001 refunded'],
+      ] as const) {
+        expect(rows[n]).toContain(reason);
+      }
+      expect(rows.join('\n')).not.toMatch(/9931[78]/);
+    });
+
+    it('a refund that sends its own number is named by it, and that number names what follows', async () => {
+      // The panel renumbered the invoice after its payment.
+      await repro({ id: 'c-renum-own' }, { refundNumber: 'INV-2026-0101' });
+      await app.send(invoiceRefunded('99317', '20.00', { id: 'repro:c-renum-own:refund:2', client: { id: 'c-renum-own' }, invoice: { total: '600.00' } })).expect(200);
+      const page = (await tab('c-renum-own', { locale: 'en' })).text;
+      const refunds = reasons(page).filter((r) => r.endsWith(' refunded'));
+      // The latest number an event sent wins: the panel's current name for the invoice.
+      expect(refunds).toEqual(['Invoice #INV-2026-0101 refunded', 'Invoice #INV-2026-0101 refunded']);
+      expect(reasons(page)).toContain('Invoice #INV-2026-0001 paid ($600.00)');
+      expect(page).not.toMatch(/9931[78]/);
+    });
   });
 
   it('collapses the history to the last 10, the rest behind "Show more", without script', async () => {

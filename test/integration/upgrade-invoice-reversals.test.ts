@@ -215,6 +215,31 @@ describe.each([
     }
   });
 
+  it('the take-backs name the invoice by the number its payment sent, though the refund, chargeback or reversal sends none', async () => {
+    await add(MONEY_FROM_EVENT);
+    const numbered = (event: WireEvent, number: string): WireEvent => ({ ...event, invoice: { ...(event.invoice as NonNullable<WireEvent['invoice']>), number } });
+    // Refunded before the upgrade came: its take-back is settled when the upgrade pairs with the invoice.
+    await send(numbered(paid('n-1'), 'UPG-2026-0001'));
+    await send(refund('n-1', '40.00'));
+    expect(await send(upgrade('n-1'))).toMatchObject({ points: 101 - 40 });
+    // The upgrade first, then the payment, then a chargeback or a reversal.
+    for (const [client, number, takeBack] of [
+      ['n-2', 'UPG-2026-0002', chargeback],
+      ['n-3', 'UPG-2026-0003', reversal],
+    ] as const) {
+      await send(upgrade(client));
+      await send(numbered(paid(client), number));
+      expect(await send(takeBack(client))).toMatchObject({ points: -101 });
+    }
+    const named = async (client: string) => {
+      const { entries } = await app.plugin.db.repos.ledger.pageForMember((await member(client)).id, { limit: 20 });
+      return entries.filter((e) => e.kind === 'reverse').map((e) => [e.reasonCode, e.reasonParams.invoice]);
+    };
+    expect(await named('n-1')).toEqual([['invoice_refunded', 'UPG-2026-0001']]);
+    expect(await named('n-2')).toEqual([['invoice_chargeback', 'UPG-2026-0002']]);
+    expect(await named('n-3')).toEqual([['invoice_reversed', 'UPG-2026-0003']]);
+  });
+
   it('an upgrade line that names no service links to no upgrade: its refund takes back the invoice’s own points only', async () => {
     await add(FLAT_BONUS);
     await send(upgrade('e-1'));
