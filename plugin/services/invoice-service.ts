@@ -142,7 +142,7 @@ export class InvoiceService {
     await tx.repos.invoices.update(row.id, paid, tx.now);
     // Refunds or a chargeback that arrived first were kept on the row; apply them now.
     const updated = { ...row, ...paid };
-    const reversed = await this.reverseTo(tx, account, input, updated, 'refund_before_payment');
+    const reversed = await this.reverseTo(tx, account, input, updated, updated.chargedBack ? 'invoice_chargeback' : 'invoice_refunded');
     // The upgrades it paid for: what those refunds call for, or back after a reversal.
     const upgrades = await this.upgrades.invoicePaid(tx, account, input, invoice, updated, occurredAt);
     // A chargeback that overtook the payment owes its penalty now, exactly once: this branch

@@ -91,6 +91,9 @@ describe('pending points, refunds and chargebacks', () => {
     // The answer is the net effect: 120 earned, 60 of it reversed straight away.
     expect(res.body).toMatchObject({ points: 60, detail: 'earlier_refund_applied' });
     expect(await member('r-4')).toMatchObject({ pointsPending: 60, pointsLifetime: 60 });
+    // Its history says what happened, in words: a refund of that invoice.
+    const history = (await app.plugin.presenters.rewardsTab.build('r-4')).model.history as Array<{ delta: number; reason: unknown }>;
+    expect(history.find((h) => h.delta === -60)?.reason).toEqual({ before: 'Invoice #', ref: 'R4', after: ' refunded' });
     await app.send(refund('r-4', 'R4', '60.00')).expect(200);
     expect((await member('r-4'))?.pointsPending).toBe(0);
   });
