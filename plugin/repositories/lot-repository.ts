@@ -4,9 +4,10 @@ import { insertRows, selectIn } from './bulk';
 import { toDate, toDateOrNull, toInt } from './row-values';
 
 export const LOTS = 'loyalty_lots';
-const EXPIRING_INDEX = 'loyalty_lots_expiring_idx';
+/** (expiring_at, id): open lots by expiry, across members. */
+export const EXPIRING_INDEX = 'loyalty_lots_expiring_idx';
 /** (member_id, expiring_at, remaining): a member's open lots by expiry, their points in the index. */
-const MEMBER_EXPIRING_INDEX = 'loyalty_lots_member_expiring_remaining_idx';
+export const MEMBER_EXPIRING_INDEX = 'loyalty_lots_member_expiring_remaining_idx';
 /** (member_id, pending, available_at, remaining): a member's pending lots by release, their points in the index. */
 const MEMBER_PENDING_INDEX = 'loyalty_lots_member_pending_remaining_idx';
 const DAY_MS = 86_400_000;
@@ -56,18 +57,24 @@ const lotRow = (lot: NewLot) => ({
   expires_at: lot.expiresAt,
 });
 
+/**
+ * The lots table read through a named index. The expiry reads name theirs: a planner can't
+ * tell that most rows are NULL in `expiring_at` (statistics on a small or freshly analysed
+ * table made SQLite scan and MariaDB pick the member's whole history), and a nightly job
+ * whose cost follows the history is the failure this index exists to prevent. `alias` names
+ * the table for a correlated subquery.
+ */
+export function lotsThrough(db: Knex | Knex.Transaction, index: string, alias?: string): Knex.QueryBuilder {
+  const mysql = db.client.config.client === 'mysql2';
+  const sql = alias ? (mysql ? '?? AS ?? FORCE INDEX (??)' : '?? AS ?? INDEXED BY ??') : mysql ? '?? FORCE INDEX (??)' : '?? INDEXED BY ??';
+  return db.from(db.raw(sql, alias ? [LOTS, alias, index] : [LOTS, index]));
+}
+
 export class LotRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
-  /**
-   * The lots table read through a named index. The expiry reads name theirs: a planner can't
-   * tell that most rows are NULL in `expiring_at` (statistics on a small or freshly analysed
-   * table made SQLite scan and MariaDB pick the member's whole history), and a nightly job
-   * whose cost follows the history is the failure this index exists to prevent.
-   */
   private lotsBy(index: string): Knex.QueryBuilder {
-    const sql = this.db.client.config.client === 'mysql2' ? '?? FORCE INDEX (??)' : '?? INDEXED BY ??';
-    return this.db.from(this.db.raw(sql, [LOTS, index]));
+    return lotsThrough(this.db, index);
   }
 
   async insert(lot: NewLot): Promise<number> {
