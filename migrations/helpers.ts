@@ -42,3 +42,16 @@ export function binaryCollation(table: string, column: string, type: string): { 
     },
   };
 }
+
+/** A table's primary key columns in key order, on either engine ([] when it has none): migrations that change a key check it first. */
+export async function primaryKeyOf(knex: Knex, table: string): Promise<string[]> {
+  if (knex.client.config.client === 'mysql2') {
+    const [rows] = await knex.raw(
+      "SELECT column_name AS c FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = 'PRIMARY' ORDER BY seq_in_index",
+      [table],
+    );
+    return (rows as Array<{ c: string }>).map((r) => r.c);
+  }
+  const rows: Array<{ name: string; pk: number }> = await knex.raw('SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk', [table]);
+  return rows.map((r) => r.name);
+}

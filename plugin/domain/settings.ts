@@ -133,7 +133,7 @@ export const SETTINGS = {
       .refine((days) => new Set(days).size === days.length, { message: 'must not repeat a number of days', params: { reason: 'no_repeats' } }),
     default: [30, 7],
     description:
-      'the expiry-warnings job tells a member this many days before points expire, once per lot and threshold; `[]` turns warnings off',
+      'the expiry-warnings job tells a member this many days before points expire, once per lot, threshold and deadline (a deadline the inactivity policy moves is warned about again); `[]` turns warnings off',
   }),
   birthday_bonus: defineSetting({
     schema: z.strictObject({ active: z.boolean(), points: z.number().int().min(1).max(1_000_000) }),

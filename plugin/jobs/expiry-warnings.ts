@@ -1,5 +1,5 @@
 import type { Tx } from '../db/unit-of-work';
-import type { WarnableLot } from '../repositories/expiry-warning-repository';
+import { thresholdsReached, warningSummary } from '../domain/expiry-warnings';
 import type { EmailOutcome } from '../services/email-service';
 import { MemberAccount } from '../services/member-account';
 import { daily, type JobContext, type JobCounts, type JobDefinition } from './job-definition';
@@ -8,18 +8,19 @@ import { decodeInstant, encodeInstant, isAfterInstant, type InstantPosition } fr
 const NAME = 'expiry-warnings';
 /** Lots read per batch; each batch's members are warned one transaction each. */
 const BATCH = 500;
-/** Lines an email lists; the total covers them all. */
+/** Deadlines an email lists; the total covers them all. */
 const LINES = 10;
 /** Before every lot: the first batch's position. */
 const START: InstantPosition = { at: new Date(0), id: 0 };
 
 /**
  * Tells members about points that expire within a threshold (`expiry_warning_days`, default
- * 30 and 7 days), once per lot and threshold. Walks the lots in the warning window that still
- * need a word, along the expires_at index; for each member met, under their row lock, records
- * a row per (lot, threshold) reached and queues one email in the same transaction. The rows'
- * primary key, not the lease, is what makes a rerun, a resumed batch or a second instance
- * find nothing left to say.
+ * 30 and 7 days), once per lot, threshold and deadline (domain/expiry-warnings.ts). Walks the
+ * open lots in the warning window that still need a word, along the (expiring_at, id) index;
+ * for each member met, under their row lock, records a row per (lot, deadline, threshold)
+ * reached and queues one email in the same transaction, which names everything of theirs that
+ * expires by the dates it warns about. The rows' primary key, not the lease, is what makes a
+ * rerun, a resumed batch or a second instance find nothing left to say.
  */
 async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
   const { db } = ctx.deps;
@@ -80,16 +81,21 @@ async function warnMember(
   if (!account) return { lots: 0, email: null };
   const max = thresholds[thresholds.length - 1] ?? 0;
   const lots = await tx.repos.expiryWarnings.memberLotsWithin(memberId, ctx.now, max);
-  const fresh: WarnableLot[] = [];
+  let fresh = 0;
+  let through: Date | null = null;
   for (const lot of lots) {
-    const daysLeft = (lot.expiresAt.getTime() - ctx.now.getTime()) / 86_400_000;
     let any = false;
-    for (const t of thresholds) {
-      if (daysLeft <= t && (await tx.repos.expiryWarnings.record(lot.id, t, memberId, tx.now))) any = true;
+    for (const t of thresholdsReached(lot.expiresAt, ctx.now, thresholds)) {
+      if (await tx.repos.expiryWarnings.record({ lotId: lot.id, expiresAt: lot.expiresAt, thresholdDays: t, memberId }, tx.now)) any = true;
     }
-    if (any) fresh.push(lot);
+    if (!any) continue;
+    fresh++;
+    // Lots come soonest first: the last one warned about is the latest date the email names.
+    through = lot.expiresAt;
   }
-  if (fresh.length === 0) return { lots: 0, email: null };
+  if (!through) return { lots: 0, email: null };
+  // Everything open that expires by the dates named, not only the lots warned about now.
+  const { lines, total } = warningSummary(lots, through);
   const member = account.member;
   const email = await ctx.deps.emails.queue(tx, channel, {
     member,
@@ -97,13 +103,13 @@ async function warnMember(
     period,
     model: {
       name: member.name,
-      lots: fresh.slice(0, LINES).map((l) => ({ points: l.remaining, expiresAt: l.expiresAt })),
-      total: fresh.reduce((sum, l) => sum + l.remaining, 0),
-      firstExpiry: fresh[0]?.expiresAt,
+      lots: lines.slice(0, LINES),
+      total,
+      firstExpiry: lines[0]?.expiresAt,
       balance: member.pointsAvailable,
     },
   });
-  return { lots: fresh.length, email };
+  return { lots: fresh, email };
 }
 
 /** The job with another batch size: tests walk several batches with a few lots. */
@@ -112,7 +118,7 @@ export function expiryWarningsJob(options: { batchSize?: number } = {}): JobDefi
   return {
     name: NAME,
     schedule: '23 9 * * *',
-    description: 'Emails members whose points expire within the warning thresholds, once per lot and threshold.',
+    description: 'Emails members whose points expire within the warning thresholds, once per lot, threshold and deadline.',
     cadence: daily,
     run: (ctx) => run(ctx, batchSize),
   };

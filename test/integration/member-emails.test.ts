@@ -105,7 +105,7 @@ describe('member emails by SMTP', () => {
       app.plugin.db.transaction(async (tx) => {
         const account = await MemberAccount.lock(tx, { id: memberId });
         if (!account) throw new Error('no member');
-        await tx.repos.expiryWarnings.record(1, 7, memberId, tx.now);
+        await tx.repos.expiryWarnings.record({ lotId: 1, expiresAt: tx.now, thresholdDays: 7, memberId }, tx.now);
         await app.plugin.services.emails.queue(tx, 'smtp', { member: account.member, template: 'expiry-warning', period: 'rollback', model: { lots: [], total: 0, balance: 0, firstExpiry: tx.now } });
         throw new Error('crash before commit');
       }),
