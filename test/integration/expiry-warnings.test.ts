@@ -1,9 +1,10 @@
+import type { ExpiryPolicy } from '../../plugin/domain/expiry-policy';
 import type { JobDefinition } from '../../plugin/jobs/job-definition';
 import { expiryWarningsJob } from '../../plugin/jobs/expiry-warnings';
 import { Scheduler } from '../../plugin/jobs/scheduler';
 import { DemoPanelApi } from '../../plugin/panels/demo/demo-panel-api';
 import { MemberAccount } from '../../plugin/services/member-account';
-import { expectBalancesConsistent, startTestApp, type TestApp } from '../support/harness';
+import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
 import { QUIET_JOB_CONTEXT, runUntilFirstCheckpoint, testJobDeps } from '../support/jobs';
 
 const DAY = 86_400_000;
@@ -77,6 +78,22 @@ describe('expiry-warnings job', () => {
     expect(email).toBeDefined();
     expect(JSON.parse(String(email?.payload)).text).toContain('14 points');
     expect(await emailsTo(id)).toHaveLength(1);
+  });
+
+  it('an email names everything that expires by its dates: points warned about before, due sooner, are in it again', async () => {
+    const id = await memberWith([{ points: 100, days: 20 }]);
+    await warn();
+    await app.plugin.db.transaction(async (tx) => {
+      const account = await MemberAccount.lock(tx, { id });
+      await account?.credit({ kind: 'earn', points: 5, reasonCode: 'test', earnedAt: tx.now, availableAt: tx.now, expiresAt: new Date(tx.now.getTime() + 25 * DAY) });
+    });
+    expect(await warn()).toMatchObject({ counts: { members: 1, lots: 1, emails: 1 } });
+    expect(await warnings(id)).toEqual([30, 30]);
+    const [, second] = await emailsTo(id);
+    const text = String(JSON.parse(String(second?.payload)).text);
+    const date = (days: number) => new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(now().getTime() + days * DAY));
+    expect(text).toContain(`- 100 points on ${date(20)}\n- 5 points on ${date(25)}\n`);
+    expect(text).toContain('Expiring in total: 105 points');
   });
 
   it('leaves out pending lots, spent lots, lots beyond the window, lots without expiry and lots already past', async () => {
@@ -186,5 +203,188 @@ describe('expiry-warnings job', () => {
     expect(outcome).toMatchObject({ status: 'done' });
     expect(await warnings(id)).toEqual([]);
     expect(await emailsTo(id)).toHaveLength(0);
+  });
+});
+
+/**
+ * A warning is once per lot, threshold and deadline, and an email's amounts are everything still
+ * open that expires by the dates it names (issue 8, from an audit: under the inactivity policy a
+ * lot warned about once, then moved on by a later earning, was never mentioned again, and the
+ * member was told 10 points expire when 130 did). End to end: invoices paid through the signed
+ * webhook, the jobs run as the scheduler runs them, the email read as queued for the panel.
+ */
+describe('expiry-warnings as deadlines move and lots join them (each expiry policy, end to end)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ program: { refund_window_days: 0, email_channel: 'panel' } });
+  });
+  afterEach(() => expectBalancesConsistent(app.plugin));
+  afterAll(() => app.close());
+
+  const START = new Date('2026-11-23T12:00:00Z');
+  let scenario = '';
+  /** A run as the scheduler makes one, as of now; each scenario's periods are its own, as its dates overlap another's. */
+  const run = (job: 'expiry-warnings' | 'expire-points') => app.plugin.jobs.run(job, { period: `${scenario}:${app.clock.now().toISOString().slice(0, 10)}` });
+  const at = (iso: string) => {
+    app.clock.current = new Date(iso);
+  };
+
+  async function start(name: string, pointsExpiry: ExpiryPolicy): Promise<string> {
+    scenario = `${name}-${++n}`;
+    app.clock.current = START;
+    await app.plugin.services.program.update({ points_expiry: pointsExpiry });
+    return scenario;
+  }
+
+  async function pay(client: string, points: number): Promise<void> {
+    const amount = `${points}.00`;
+    const event = invoicePaid({ occurred_at: app.clock.now().toISOString(), client: { id: client, email: `${client}@example.com` }, invoice: { total: amount, items: [{ type: 'renewal', amount }] } });
+    expect((await app.send(event).expect(200)).body).toMatchObject({ outcome: 'applied', points });
+  }
+
+  const memberOf = async (client: string) => {
+    const member = await app.plugin.db.repos.members.findByPanelClientId(client);
+    if (!member) throw new Error(`no member ${client}`);
+    return member;
+  };
+  const deadlines = async (client: string) =>
+    (await app.plugin.db.knex('loyalty_lots').where({ member_id: (await memberOf(client)).id }).andWhere('remaining', '>', 0).orderBy('id').select('expires_at')).map((r: { expires_at: unknown }) =>
+      new Date(r.expires_at as string | number).toISOString(),
+    );
+  /** The text of every expiry warning queued for the member, oldest first. */
+  const emails = async (client: string): Promise<string[]> =>
+    (
+      await app.plugin.db
+        .knex('loyalty_outbox')
+        .where({ action: 'client.email' })
+        .andWhere('idempotency_key', 'like', `email:expiry-warning:${(await memberOf(client)).id}:%`)
+        .orderBy('id')
+    ).map((r: { payload: unknown }) => String(JSON.parse(String(r.payload)).text));
+  /** What an email says expires: its lines and its total, as the member reads them. */
+  const told = (text: string | undefined) => ({
+    lines: [...(text ?? '').matchAll(/^- (.*)$/gm)].map((m) => m[1]),
+    total: /Expiring in total: (.*)$/m.exec(text ?? '')?.[1],
+  });
+
+  it('inactivity: a lot warned about, then moved on by a later earning, is warned about again before its new deadline, with everything that expires then', async () => {
+    const client = await start('idle', { policy: 'inactivity', months: 3 });
+    await pay(client, 120);
+    at('2027-02-01T12:00:00Z'); // 70 days on: 22 days left
+    expect(await run('expiry-warnings')).toMatchObject({ status: 'done', counts: { members: 1, lots: 1, emails: 1 } });
+    expect((await emails(client)).map(told)).toEqual([{ lines: ['120 points on Feb 23, 2027'], total: '120 points' }]);
+
+    await pay(client, 10); // inactivity: every open lot moves to this earning's deadline
+    expect(await deadlines(client)).toEqual(['2027-05-01T12:00:00.000Z', '2027-05-01T12:00:00.000Z']);
+    at('2027-04-12T12:00:00Z'); // 70 days on: 19 days left
+    expect(await run('expiry-warnings')).toMatchObject({ status: 'done', counts: { members: 1, lots: 2, emails: 1 } });
+    const [, second] = await emails(client);
+    expect(told(second)).toEqual({ lines: ['130 points on May 1, 2027'], total: '130 points' });
+    expect(second).toContain('Available points now: 130 points');
+
+    at('2027-05-07T12:00:00Z');
+    expect(await run('expire-points')).toMatchObject({ status: 'done' });
+    const expired = await app.plugin.db.knex('loyalty_ledger').where({ member_id: (await memberOf(client)).id, kind: 'expire' }).select('delta');
+    expect(expired.map((e: { delta: unknown }) => Number(e.delta))).toEqual([-130]);
+    expect((await memberOf(client)).pointsAvailable).toBe(0);
+  });
+
+  it('inactivity: a rerun the same day, as a second run or another instance, says nothing more', async () => {
+    const client = await start('idle-rerun', { policy: 'inactivity', months: 3 });
+    await pay(client, 120);
+    at('2027-02-01T12:00:00Z');
+    await run('expiry-warnings');
+    await pay(client, 10);
+    at('2027-04-12T12:00:00Z');
+    expect(await run('expiry-warnings')).toMatchObject({ status: 'done', counts: { lots: 2, emails: 1 } });
+    const id = (await memberOf(client)).id;
+    const recorded = async () => app.plugin.db.knex('loyalty_expiry_warnings').where({ member_id: id }).count({ n: '*' }).first();
+    const before = { warnings: await recorded(), emails: await emails(client) };
+    expect(before.emails).toHaveLength(2);
+
+    // The same period again: the scheduler's run row says it is done.
+    expect(await run('expiry-warnings')).toMatchObject({ status: 'skipped', reason: 'already_done' });
+    // The job itself again, later the same day under another key (another instance, an operator's
+    // run): every lot is warned at the thresholds it has reached for the deadline it has.
+    app.clock.advance(3 * 3_600_000);
+    expect(await app.plugin.jobs.run('expiry-warnings', { period: `${scenario}:again` })).toMatchObject({ status: 'done', counts: { members: 0, lots: 0, emails: 0 } });
+    expect(await recorded()).toEqual(before.warnings);
+    expect(await emails(client)).toEqual(before.emails);
+  });
+
+  // Each policy: 120 points paid at START, 10 more once the first warning is out; then the
+  // warnings on the way to each deadline. Only inactivity moves a deadline; under end of year
+  // the second lot joins the first one's.
+  const policies = [
+    {
+      name: 'months after earning',
+      policy: { policy: 'months_after_earning', months: 3 },
+      steps: [
+        { at: '2027-02-03T12:00:00Z', told: [{ lines: ['120 points on Feb 23, 2027'], total: '120 points' }], pay: 10 },
+        { at: '2027-02-20T12:00:00Z', told: [{ lines: ['120 points on Feb 23, 2027'], total: '120 points' }] },
+        { at: '2027-02-23T12:00:00Z', expired: 120 },
+        { at: '2027-04-13T12:00:00Z', told: [{ lines: ['10 points on May 3, 2027'], total: '10 points' }] },
+        { at: '2027-04-30T12:00:00Z', told: [{ lines: ['10 points on May 3, 2027'], total: '10 points' }] },
+        { at: '2027-05-03T12:00:00Z', expired: 10 },
+      ],
+    },
+    {
+      name: 'end of month',
+      policy: { policy: 'end_of_month', months: 2 },
+      steps: [
+        { at: '2027-01-12T12:00:00Z', told: [{ lines: ['120 points on Feb 1, 2027'], total: '120 points' }], pay: 10 },
+        { at: '2027-01-29T12:00:00Z', told: [{ lines: ['120 points on Feb 1, 2027'], total: '120 points' }] },
+        { at: '2027-02-01T00:00:00Z', expired: 120 },
+        { at: '2027-03-12T12:00:00Z', told: [{ lines: ['10 points on Apr 1, 2027'], total: '10 points' }] },
+        { at: '2027-03-29T12:00:00Z', told: [{ lines: ['10 points on Apr 1, 2027'], total: '10 points' }] },
+        { at: '2027-04-01T00:00:00Z', expired: 10 },
+      ],
+    },
+    {
+      name: 'end of year',
+      policy: { policy: 'end_of_year', years: 0 },
+      steps: [
+        { at: '2026-12-12T12:00:00Z', told: [{ lines: ['120 points on Jan 1, 2027'], total: '120 points' }], pay: 10 },
+        // The new lot's deadline is the one warned about: told again, with all that expires then.
+        { at: '2026-12-13T12:00:00Z', told: [{ lines: ['130 points on Jan 1, 2027'], total: '130 points' }] },
+        { at: '2026-12-29T12:00:00Z', told: [{ lines: ['130 points on Jan 1, 2027'], total: '130 points' }] },
+        { at: '2027-01-01T00:00:00Z', expired: 130 },
+      ],
+    },
+    {
+      name: 'inactivity',
+      policy: { policy: 'inactivity', months: 3 },
+      steps: [
+        { at: '2027-02-03T12:00:00Z', told: [{ lines: ['120 points on Feb 23, 2027'], total: '120 points' }], pay: 10 },
+        // Both lots now expire on May 3: nothing is within 30 days, and nothing expires on Feb 23.
+        { at: '2027-02-20T12:00:00Z', told: [] },
+        { at: '2027-02-23T12:00:00Z', expired: 0 },
+        { at: '2027-04-13T12:00:00Z', told: [{ lines: ['130 points on May 3, 2027'], total: '130 points' }] },
+        { at: '2027-04-30T12:00:00Z', told: [{ lines: ['130 points on May 3, 2027'], total: '130 points' }] },
+        { at: '2027-05-03T12:00:00Z', expired: 130 },
+      ],
+    },
+  ] as const;
+
+  it.each(policies)('$name: each deadline is warned at 30 and 7 days with what expires then, once', async ({ name, policy, steps }) => {
+    const client = await start(name.replace(/ /g, '-'), policy);
+    await pay(client, 120);
+    let seen = 0;
+    for (const step of steps) {
+      at(step.at);
+      if ('expired' in step) {
+        const before = (await memberOf(client)).pointsAvailable;
+        expect(await run('expire-points')).toMatchObject({ status: 'done' });
+        expect({ at: step.at, expired: before - (await memberOf(client)).pointsAvailable }).toEqual({ at: step.at, expired: step.expired });
+        continue;
+      }
+      await run('expiry-warnings');
+      // A second run that day under another key finds nothing more to say.
+      await app.plugin.jobs.run('expiry-warnings', { period: `${scenario}:${step.at}:again` });
+      const all = await emails(client);
+      expect({ at: step.at, told: all.slice(seen).map(told) }).toEqual({ at: step.at, told: step.told });
+      seen = all.length;
+      if ('pay' in step) await pay(client, step.pay);
+    }
+    expect((await memberOf(client)).pointsAvailable).toBe(0);
   });
 });
