@@ -1,0 +1,84 @@
+import { migrations } from '../../migrations';
+import { primaryKeyOf } from '../../migrations/helpers';
+import { Database } from '../../plugin/db/database';
+import { MIGRATIONS_TABLE, PluginMigrationSource } from '../../plugin/db/migration-source';
+import { MemberAccount } from '../../plugin/services/member-account';
+import { createTestDatabase, type TestDatabase } from '../support/test-db';
+
+const DAY = 86_400_000;
+const NOW = new Date('2026-12-09T12:00:00Z');
+const FIRST = '20261209100000_add_expiry_warnings_expires_at';
+const KEYED = '20261209100020_key_expiry_warnings_by_deadline';
+
+/**
+ * Warnings become once per lot, threshold and deadline (issue 8): the rows written before the
+ * deadline was recorded get one, on SQLite and MariaDB alike, so a lot moved on after its
+ * warning is warned again before its new deadline and the others are not warned twice.
+ */
+describe('expiry warnings keyed by deadline: the migrations', () => {
+  let testDb: TestDatabase;
+  let db: Database;
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+    db = Database.connect(testDb.url, { clock: () => NOW });
+  });
+  afterAll(async () => {
+    await db.close();
+    await testDb.drop();
+  });
+
+  const at = (days: number) => new Date(NOW.getTime() + days * DAY);
+  const rows = async () =>
+    (await db.knex('loyalty_expiry_warnings').orderBy(['lot_id', 'threshold_days', 'expires_at'])).map((r: Record<string, unknown>) => ({
+      lot: Number(r.lot_id),
+      threshold: Number(r.threshold_days),
+      expiresAt: r.expires_at === null ? null : new Date(r.expires_at as string | number).toISOString(),
+    }));
+
+  it('fills the deadline of earlier warnings from their lot, or marks it unknown where the lot has moved on since', async () => {
+    const before = migrations.findIndex((m) => m.name === FIRST);
+    await db.knex.migrate.latest({ migrationSource: new PluginMigrationSource(migrations.slice(0, before)), tableName: MIGRATIONS_TABLE });
+
+    // Lot `kept` expires in 20 days and was warned at 30 today: the warning is about that deadline.
+    // Lot `moved` was warned at 30 sixty days ago, so about a deadline then within 30 days; it
+    // expires in 20 days now, so an earning moved it on since (the inactivity policy).
+    const [kept, moved] = await db.transaction(async (tx) => {
+      const account = await MemberAccount.enrol(tx, { id: 'migrated', email: 'm@example.com' });
+      const ids: number[] = [];
+      for (const points of [50, 70]) {
+        await account.credit({ kind: 'earn', points, reasonCode: 'test', earnedAt: at(-70), availableAt: at(-70), expiresAt: at(20) });
+        ids.push(Number((await tx.repos.lots.withRemaining(account.member.id)).at(-1)?.id));
+      }
+      return ids as [number, number];
+    });
+    const member = Number((await db.knex('loyalty_members').where({ panel_client_id: 'migrated' }).first()).id);
+    await db.knex('loyalty_expiry_warnings').insert([
+      { lot_id: kept, threshold_days: 30, member_id: member, warned_at: NOW },
+      { lot_id: moved, threshold_days: 30, member_id: member, warned_at: at(-60) },
+      // A lot that is gone: nothing to read its deadline from.
+      { lot_id: 987_654, threshold_days: 7, member_id: member, warned_at: at(-5) },
+    ]);
+
+    expect(await db.migrateLatest()).toEqual(migrations.slice(before).map((m) => m.name));
+    expect(await primaryKeyOf(db.knex, 'loyalty_expiry_warnings')).toEqual(['lot_id', 'expires_at', 'threshold_days']);
+    expect(await rows()).toEqual([
+      { lot: kept, threshold: 30, expiresAt: at(20).toISOString() },
+      { lot: moved, threshold: 30, expiresAt: at(-60).toISOString() },
+      { lot: 987_654, threshold: 7, expiresAt: at(-5).toISOString() },
+    ]);
+    // The moved lot is due a warning for its deadline now; the other is not warned twice.
+    expect((await db.repos.expiryWarnings.due(NOW, [7, 30], null, 10)).map((l) => l.id)).toEqual([moved]);
+  });
+
+  it('rolled back, the key is (lot, threshold) again with each lot’s latest deadline; migrated again, as before', async () => {
+    const [lot] = (await db.knex('loyalty_lots').orderBy('id').select('id', 'member_id')) as Array<{ id: unknown; member_id: unknown }>;
+    await db.knex('loyalty_expiry_warnings').insert({ lot_id: Number(lot?.id), threshold_days: 30, member_id: Number(lot?.member_id), warned_at: NOW, expires_at: at(120) });
+    await db.knex.migrate.down({ migrationSource: new PluginMigrationSource(), tableName: MIGRATIONS_TABLE });
+    expect((await db.knex(MIGRATIONS_TABLE).max({ name: 'name' }).first())?.name).not.toBe(KEYED);
+    expect(await primaryKeyOf(db.knex, 'loyalty_expiry_warnings')).toEqual(['lot_id', 'threshold_days']);
+    expect((await rows()).filter((r) => r.lot === Number(lot?.id))).toEqual([{ lot: Number(lot?.id), threshold: 30, expiresAt: at(120).toISOString() }]);
+    expect(await db.migrateLatest()).toEqual([KEYED]);
+    expect(await primaryKeyOf(db.knex, 'loyalty_expiry_warnings')).toEqual(['lot_id', 'expires_at', 'threshold_days']);
+    expect(await db.migrateLatest()).toEqual([]);
+  });
+});
