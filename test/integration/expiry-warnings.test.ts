@@ -51,7 +51,7 @@ describe('expiry-warnings job', () => {
     (await app.plugin.db.knex('loyalty_expiry_warnings').where({ member_id: memberId }).orderBy(['lot_id', 'threshold_days']))
       .map((r: { threshold_days: unknown }) => Number(r.threshold_days));
   const emailsTo = async (memberId: number) =>
-    app.plugin.db.knex('loyalty_outbox').where({ action: 'client.email' }).andWhere('idempotency_key', 'like', `email:expiry-warning:${memberId}:%`);
+    app.plugin.db.knex('loyalty_outbox').where({ action: 'client.email' }).andWhere('idempotency_key', 'like', `email:expiry-warning:${memberId}:%`).orderBy('id');
 
   it('warns at 30 days, then again at 7, never twice at the same threshold', async () => {
     const id = await memberWith([{ points: 80, days: 20 }]);
