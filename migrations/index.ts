@@ -75,9 +75,9 @@ import * as binaryLedgerReference from './20261207150000_binary_ledger_reference
 import * as binaryOutboxClientId from './20261207150010_binary_outbox_client_id';
 import * as createServiceUpgrades from './20261208100000_create_service_upgrades';
 import * as addInvoicesNumber from './20261209100000_add_invoices_number';
-import * as addExpiryWarningsExpiresAt from './20261209100000_add_expiry_warnings_expires_at';
-import * as backfillExpiryWarningsExpiresAt from './20261209100010_backfill_expiry_warnings_expires_at';
-import * as keyExpiryWarningsByDeadline from './20261209100020_key_expiry_warnings_by_deadline';
+import * as addExpiryWarningsExpiresAt from './20261209110000_add_expiry_warnings_expires_at';
+import * as backfillExpiryWarningsExpiresAt from './20261209110010_backfill_expiry_warnings_expires_at';
+import * as keyExpiryWarningsByDeadline from './20261209110020_key_expiry_warnings_by_deadline';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -161,7 +161,7 @@ export const migrations: NamedMigration[] = [
   { name: '20261207150010_binary_outbox_client_id', ...binaryOutboxClientId },
   { name: '20261208100000_create_service_upgrades', ...createServiceUpgrades },
   { name: '20261209100000_add_invoices_number', ...addInvoicesNumber },
-  { name: '20261209100000_add_expiry_warnings_expires_at', ...addExpiryWarningsExpiresAt },
-  { name: '20261209100010_backfill_expiry_warnings_expires_at', ...backfillExpiryWarningsExpiresAt },
-  { name: '20261209100020_key_expiry_warnings_by_deadline', ...keyExpiryWarningsByDeadline },
+  { name: '20261209110000_add_expiry_warnings_expires_at', ...addExpiryWarningsExpiresAt },
+  { name: '20261209110010_backfill_expiry_warnings_expires_at', ...backfillExpiryWarningsExpiresAt },
+  { name: '20261209110020_key_expiry_warnings_by_deadline', ...keyExpiryWarningsByDeadline },
 ];

@@ -7,8 +7,8 @@ import { createTestDatabase, type TestDatabase } from '../support/test-db';
 
 const DAY = 86_400_000;
 const NOW = new Date('2026-12-09T12:00:00Z');
-const FIRST = '20261209100000_add_expiry_warnings_expires_at';
-const KEYED = '20261209100020_key_expiry_warnings_by_deadline';
+const FIRST = '20261209110000_add_expiry_warnings_expires_at';
+const KEYED = '20261209110020_key_expiry_warnings_by_deadline';
 
 /**
  * Warnings become once per lot, threshold and deadline (issue 8): the rows written before the
