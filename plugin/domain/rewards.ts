@@ -198,11 +198,15 @@ export function termsOf(reward: Reward, currency: string | null, delivery: Deliv
  * and the member must still be allowed to redeem and hold its points. Its price, window and
  * tier are not asked again: the member chose it on those terms.
  */
-export function decideRetry(r: Omit<RedemptionRequest, 'points' | 'at' | 'panel'> & { points: number }): Extract<RedemptionDecision, { ok: false }> | null {
+export function decideRetry(
+  r: Omit<RedemptionRequest, 'reward' | 'points' | 'at' | 'panel'> & { reward: Reward | null; points: number },
+): Extract<RedemptionDecision, { ok: false }> | null {
   const { reward, member } = r;
-  if (reward.stock !== null && reward.stock <= 0) return { ok: false, refusal: 'out_of_stock' };
-  if (reward.limitPerMonth !== null && r.redeemedThisMonth >= reward.limitPerMonth) return { ok: false, refusal: 'monthly_limit_reached' };
-  if (reward.limitTotal !== null && r.redeemedInTotal >= reward.limitTotal) return { ok: false, refusal: 'total_limit_reached' };
+  if (reward) {
+    if (reward.stock !== null && reward.stock <= 0) return { ok: false, refusal: 'out_of_stock' };
+    if (reward.limitPerMonth !== null && r.redeemedThisMonth >= reward.limitPerMonth) return { ok: false, refusal: 'monthly_limit_reached' };
+    if (reward.limitTotal !== null && r.redeemedInTotal >= reward.limitTotal) return { ok: false, refusal: 'total_limit_reached' };
+  }
   const block = redemptionBlock(member);
   if (block !== null) return { ok: false, refusal: block === 'in_debt' ? 'in_debt' : 'member_blocked' };
   if (member.pointsAvailable < r.points) return { ok: false, refusal: 'not_enough_points', needed: r.points - member.pointsAvailable };

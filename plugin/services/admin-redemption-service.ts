@@ -122,15 +122,15 @@ export class AdminRedemptionService {
             // Live again, it counts against the stock and the limits of the month it was made in.
             const reward = await tx.repos.rewards.find(current.rewardId);
             const member = account.member;
-            const refusal =
-              reward &&
-              decideRetry({
-                reward,
-                points: current.points,
-                member: { pointsAvailable: member.pointsAvailable, currency: member.currency, tierRank: null, status: member.status },
-                redeemedThisMonth: reward.limitPerMonth === null ? 0 : await tx.repos.redemptions.countForLimits(member.id, reward.id, monthBounds(current.createdAt, program.timeZone)),
-                redeemedInTotal: reward.limitTotal === null ? 0 : await tx.repos.redemptions.countForLimits(member.id, reward.id, null),
-              });
+            const count = async (limit: number | null | undefined, month: { from: Date; to: Date } | null) =>
+              limit === null || limit === undefined ? 0 : tx.repos.redemptions.countForLimits(member.id, current.rewardId, month);
+            const refusal = decideRetry({
+              reward,
+              points: current.points,
+              member: { pointsAvailable: member.pointsAvailable, currency: member.currency, tierRank: null, status: member.status },
+              redeemedThisMonth: await count(reward?.limitPerMonth, monthBounds(current.createdAt, program.timeZone)),
+              redeemedInTotal: await count(reward?.limitTotal, null),
+            });
             if (refusal) throw new Refused({ ...refusal, available: member.pointsAvailable });
             if (reward && !(await tx.repos.rewards.takeStock(reward.id))) throw new Refused({ ok: false, refusal: 'out_of_stock', available: member.pointsAvailable });
             const lots = await account.spend({ points: current.points, reasonCode: 'redemption_retried', reasonParams: { points: current.points }, reference: current.actionKey });
