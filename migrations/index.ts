@@ -78,6 +78,8 @@ import * as addInvoicesNumber from './20261209100000_add_invoices_number';
 import * as addExpiryWarningsExpiresAt from './20261209110000_add_expiry_warnings_expires_at';
 import * as backfillExpiryWarningsExpiresAt from './20261209110010_backfill_expiry_warnings_expires_at';
 import * as keyExpiryWarningsByDeadline from './20261209110020_key_expiry_warnings_by_deadline';
+import * as createServiceRenewals from './20261209100000_create_service_renewals';
+import * as createStreakBonuses from './20261209100010_create_streak_bonuses';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -164,4 +166,6 @@ export const migrations: NamedMigration[] = [
   { name: '20261209110000_add_expiry_warnings_expires_at', ...addExpiryWarningsExpiresAt },
   { name: '20261209110010_backfill_expiry_warnings_expires_at', ...backfillExpiryWarningsExpiresAt },
   { name: '20261209110020_key_expiry_warnings_by_deadline', ...keyExpiryWarningsByDeadline },
+  { name: '20261209100000_create_service_renewals', ...createServiceRenewals },
+  { name: '20261209100010_create_streak_bonuses', ...createStreakBonuses },
 ];

@@ -46,6 +46,7 @@ import { DomainEventBus } from './services/domain-event-bus';
 import { ProgramService } from './services/program-service';
 import { RedemptionService } from './services/redemption-service';
 import { ServiceLifecycleService } from './services/service-lifecycle-service';
+import { RenewalStreaks } from './services/renewal-streaks';
 import { UpgradeInvoices } from './services/upgrade-invoices';
 import { SettingsService } from './services/settings-service';
 import { TierDiscountService } from './services/tier-discount-service';
@@ -175,7 +176,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const tiers = new TierService(db, settings, clock, tierDiscounts, emails, logger);
   const upgrades = new UpgradeInvoices();
   const invoices = new InvoiceService(earning, tiers, tierDiscounts, upgrades);
-  const lifecycle = new ServiceLifecycleService(earning, upgrades);
+  const lifecycle = new ServiceLifecycleService(earning, upgrades, new RenewalStreaks(earning));
   const clients = new ClientService();
   const churn = new ChurnService(db, settings);
   const snapshot = async (): Promise<ProgramSnapshot> => {

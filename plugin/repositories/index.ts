@@ -17,11 +17,13 @@ import { RedemptionRepository } from './redemption-repository';
 import { ReportRepository } from './report-repository';
 import { RewardRepository } from './reward-repository';
 import { RuleRepository } from './rule-repository';
+import { ServiceRenewalRepository } from './service-renewal-repository';
 import { ServiceRepository } from './service-repository';
 import { ServiceUpgradeRepository } from './service-upgrade-repository';
 import { SettingsRepository } from './settings-repository';
 import { SsoTokenRepository } from './sso-token-repository';
 import { StatementRepository } from './statement-repository';
+import { StreakBonusRepository } from './streak-bonus-repository';
 import { TierRepository } from './tier-repository';
 
 export interface Repositories {
@@ -45,6 +47,10 @@ export interface Repositories {
   services: ServiceRepository;
   /** Upgrades of services and the invoices that paid for them. */
   serviceUpgrades: ServiceUpgradeRepository;
+  /** Renewed periods of services, the streak's history. */
+  renewals: ServiceRenewalRepository;
+  /** Renewal-streak milestones reached and the bonuses they hold. */
+  streakBonuses: StreakBonusRepository;
   history: MemberHistoryRepository;
   churn: ChurnRepository;
   audit: AuditRepository;
@@ -75,6 +81,8 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     statements: new StatementRepository(db),
     services: new ServiceRepository(db),
     serviceUpgrades: new ServiceUpgradeRepository(db),
+    renewals: new ServiceRenewalRepository(db),
+    streakBonuses: new StreakBonusRepository(db),
     history: new MemberHistoryRepository(db),
     churn: new ChurnRepository(db),
     audit: new AuditRepository(db),

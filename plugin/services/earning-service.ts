@@ -8,11 +8,11 @@ import {
   evaluateAction,
   evaluateInvoice,
   evaluateSignup,
-  evaluateStreak,
   evaluateUpgrade,
   ruleKey as keyOfRule,
+  streakAwards,
   type ActionPeriod,
-  type StreakCounts,
+  type ReachedMilestone,
   ruleInForce,
   ruleKey,
   type Award,
@@ -138,28 +138,32 @@ export class EarningService {
     return { kind: 'awarded', points };
   }
 
-  /** The renewal-streak bonuses an on-time renewal reaches, referencing `service:<id>`. */
-  async awardStreak(
+  /**
+   * Pays the renewal-streak milestones given (rules/lifecycle.ts), in order, each capped after
+   * those before it, referencing `service:<id>`. Each is earned when the renewal that reached it
+   * happened, so a milestone found by a late delivery expires and turns spendable as it would
+   * have in order. Returns what each paid (0: capped or no rate) and its ledger entry.
+   */
+  async payStreakBonuses(
     tx: Tx,
     account: MemberAccount,
-    input: UseCaseContext & { serviceId: string; before: StreakCounts; after: StreakCounts; amount?: Money; at: Date },
-  ): Promise<number> {
+    input: UseCaseContext & { serviceId: string; milestones: readonly ReachedMilestone[] },
+  ): Promise<Array<{ milestone: ReachedMilestone; points: number; ledgerId: number | null }>> {
+    if (input.milestones.length === 0) return [];
     const program = input.snapshot.program;
-    const awards = evaluateStreak({
-      serviceId: input.serviceId,
-      before: input.before,
-      after: input.after,
-      amount: input.amount,
-      rules: program.rules,
-      rates: program.earnRates,
-      baseRule: program.baseRule,
-      at: input.at,
-      capUsage: await this.capUsage(tx, account.member.id, program.rules, input.at),
-    });
-    return this.credit(account, input, awards, input.at, {
-      reference: `service:${input.serviceId}`,
-      availableAt: availableFrom(input.at, program.refundWindowDays),
-    });
+    // Usage of every capped rule in force at one of the renewals (mostly one: the event's own).
+    const capUsage = new Map<number, number>();
+    for (const at of new Set(input.milestones.map((m) => m.at.getTime()))) {
+      for (const [id, used] of await this.capUsage(tx, account.member.id, program.rules, new Date(at))) capUsage.set(id, used);
+    }
+    const awards = streakAwards(input.milestones, { serviceId: input.serviceId, rules: program.rules, rates: program.earnRates, baseRule: program.baseRule, capUsage });
+    const out: Array<{ milestone: ReachedMilestone; points: number; ledgerId: number | null }> = [];
+    for (const { milestone, award } of awards) {
+      const where = { reference: `service:${input.serviceId}`, availableAt: availableFrom(milestone.at, program.refundWindowDays) };
+      const ledgerId = award ? await this.creditOne(account, input, award, milestone.at, where) : null;
+      out.push({ milestone, points: award?.points ?? 0, ledgerId });
+    }
+    return out;
   }
 
   /**
@@ -219,20 +223,25 @@ export class EarningService {
   ): Promise<number> {
     let total = 0;
     for (const a of awards) {
-      await account.credit({
-        points: a.points,
-        kind: a.kind,
-        reasonCode: a.reasonCode,
-        reasonParams: a.params,
-        rule: a.rule,
-        reference: where.reference,
-        eventId: ctx.eventId,
-        earnedAt,
-        availableAt: where.availableAt,
-        ...creditExpiry(ctx.snapshot.program, earnedAt),
-      });
+      await this.creditOne(account, ctx, a, earnedAt, where);
       total += a.points;
     }
     return total;
+  }
+
+  /** One award's ledger entry; returns its id. */
+  private creditOne(account: MemberAccount, ctx: UseCaseContext, a: Award, earnedAt: Date, where: { reference?: string; availableAt: Date }): Promise<number> {
+    return account.credit({
+      points: a.points,
+      kind: a.kind,
+      reasonCode: a.reasonCode,
+      reasonParams: a.params,
+      rule: a.rule,
+      reference: where.reference,
+      eventId: ctx.eventId,
+      earnedAt,
+      availableAt: where.availableAt,
+      ...creditExpiry(ctx.snapshot.program, earnedAt),
+    });
   }
 }

@@ -269,7 +269,8 @@ export class MemberAccount {
     return this.current;
   }
 
-  async credit(c: Credit): Promise<void> {
+  /** Returns the ledger entry's id: a bonus that may be taken back later draws its own lots first. */
+  async credit(c: Credit): Promise<number> {
     if (!Number.isSafeInteger(c.points) || c.points <= 0) throw new Error(`credit needs positive points, got ${c.points}`);
     const member = this.current;
     const { next, lot } = creditEffect(member, c, this.tx.now);
@@ -282,6 +283,7 @@ export class MemberAccount {
       await this.tx.repos.lots.extendOpenLots(member.id, latest && latest > c.expiresAt ? latest : c.expiresAt);
     }
     await this.save(next);
+    return ledgerId;
   }
 
   /**

@@ -1,11 +1,11 @@
 import type { ServiceInfo } from '../domain/billing-event';
 import type { ServiceSummary } from '../domain/member';
 import type { HistoryEntry, HistoryKind, ServiceChanges, ServiceRecord, ServiceState } from '../domain/service-record';
-import { nextStreak } from '../domain/service-streak';
 import { resumeGraceClock } from '../domain/tiers';
 import type { Tx } from '../db/unit-of-work';
 import { earningPaused, type EarningService } from './earning-service';
 import type { MemberAccount } from './member-account';
+import type { RenewalStreaks } from './renewal-streaks';
 import type { UpgradeInvoices } from './upgrade-invoices';
 import type { UseCaseContext, UseCaseResult } from './use-case-context';
 
@@ -42,6 +42,8 @@ export class ServiceLifecycleService {
     private readonly earning: EarningService,
     /** The upgrade invoices, which own what an upgrade earns: their refunds and reversals take it back. */
     private readonly upgrades: UpgradeInvoices,
+    /** The renewals of each service and the streak bonuses they reach, in any delivery order. */
+    private readonly streaks: RenewalStreaks,
   ) {}
 
   async created(tx: Tx, account: MemberAccount, input: ServiceInput): Promise<UseCaseResult> {
@@ -107,30 +109,13 @@ export class ServiceLifecycleService {
     return { outcome: 'applied', points, ...(points === 0 && { detail: 'no_upgrade_rule' }) };
   }
 
-  /** Counts the renewal into the service's streak (domain/service-streak.ts) and pays what the streak rules give. */
+  /** Counts the renewal into the service's streak and settles its streak bonuses (renewal-streaks.ts). */
   async renewed(tx: Tx, account: MemberAccount, input: ServiceInput): Promise<UseCaseResult> {
     const at = clamp(input.occurredAt, tx.now);
     const { row } = await this.ensure(tx, account, input, 'active', at);
-    const { service } = input;
-    const step = nextStreak(row, { occurredAt: input.occurredAt, dueDate: service.dueDate, billingCycle: service.billingCycle ?? row.billingCycle ?? undefined }, input.snapshot.program.renewalGraceDays);
-    if (step.kind === 'stale') {
-      await this.record(tx, account, input, 'service_renewed', { counted: false, due_date: service.dueDate ?? null }, at);
-      return { outcome: 'applied', points: 0, detail: 'out_of_order' };
-    }
-    await tx.repos.services.update(row.id, { ...planOf(service), ...step.next }, tx.now);
-    await this.record(tx, account, input, 'service_renewed', { counted: true, on_time: step.onTime, streak: step.next.streak, due_date: service.dueDate ?? null }, at);
-    if (!step.onTime) return { outcome: 'applied', points: 0, detail: 'late_streak_reset' };
-    if (earningPaused(account, input)) return { outcome: 'applied', points: 0, detail: 'earning_paused' };
-    const amount = service.amount ?? (row.amountMinor !== null && row.currency !== null ? { currency: row.currency, minor: row.amountMinor } : undefined);
-    const points = await this.earning.awardStreak(tx, account, {
-      ...input,
-      serviceId: service.id,
-      before: { streak: row.streak, months: row.streakMonths },
-      after: { streak: step.next.streak, months: step.next.streakMonths },
-      amount,
-      at,
-    });
-    return { outcome: 'applied', points, ...(points === 0 && { detail: `streak_${step.next.streak}` }) };
+    const { result, details } = await this.streaks.renewed(tx, account, input, row, planOf(input.service));
+    await this.record(tx, account, input, 'service_renewed', details, at);
+    return result;
   }
 
   private async transition(tx: Tx, account: MemberAccount, input: ServiceInput, to: ServiceState): Promise<UseCaseResult> {

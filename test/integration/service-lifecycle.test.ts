@@ -111,9 +111,9 @@ describe('service lifecycle, reversals, client updates and actions', () => {
       // 10% of 50.00's base points on the 3rd.
       expect(answers).toEqual([0, 0, 5]);
       expect(await service('s-1', 'R1')).toMatchObject({ streak: 3, streakMonths: 3, lastDueDate: '2026-10-01' });
-      // An older renewal delivered late (new id) changes nothing.
+      // The renewal due 1 September reported again (new id): a period is renewed once, so nothing changes.
       const old = await app.send(serviceEvent('service.renewed', 's-1', { id: 'R1', amount: '50.00', due_date: '2026-09-01' }, { tag: 'late-copy', occurred_at: '2026-09-01T20:00:00Z' })).expect(200);
-      expect(old.body).toMatchObject({ points: 0, detail: 'out_of_order' });
+      expect(old.body).toMatchObject({ points: 0, detail: 'already_counted' });
       // Late: paid two days after the due day.
       const late = await sendTwice(renewal('s-1', '2026-11-01', '2026-11-03T00:00:00Z'));
       expect(late).toMatchObject({ points: 0, detail: 'late_streak_reset' });

@@ -137,7 +137,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
 }
 
 /** Row counts of every table an event writes to: "nothing written" means these don't move. */
-const WRITTEN_TABLES = ['loyalty_members', 'loyalty_events', 'loyalty_ledger', 'loyalty_lots', 'loyalty_services', 'loyalty_member_history', 'loyalty_invoices', 'loyalty_service_upgrades'] as const;
+const WRITTEN_TABLES = ['loyalty_members', 'loyalty_events', 'loyalty_ledger', 'loyalty_lots', 'loyalty_services', 'loyalty_member_history', 'loyalty_invoices', 'loyalty_service_upgrades', 'loyalty_service_renewals', 'loyalty_streak_bonuses'] as const;
 
 export async function tableCounts(plugin: HostingRewardsPlugin): Promise<Record<(typeof WRITTEN_TABLES)[number], number>> {
   const out = Object.fromEntries(WRITTEN_TABLES.map((t) => [t, 0])) as Record<(typeof WRITTEN_TABLES)[number], number>;

@@ -1,14 +1,20 @@
+import fc from 'fast-check';
 import {
   evaluateAction,
   evaluateInvoice,
-  evaluateStreak,
   evaluateUpgrade,
+  milestonesAt,
   nextStreakReward,
   parseRule,
+  settleStreakBonuses,
+  streakAwards,
+  streakMilestones,
+  type ReachedMilestone,
   type Rule,
   type StoredRule,
+  type StreakBonus,
 } from '../../plugin/domain/rules';
-import { cycleMonths, isOnTime, nextStreak, type StreakState } from '../../plugin/domain/service-streak';
+import { countsOf, cycleMonths, isOnTime, renewalPeriod, runsOf, sortsBefore, type RenewalRecord } from '../../plugin/domain/service-streak';
 import { decideTier, resumeGraceClock, type Tier } from '../../plugin/domain/tiers';
 import type { Invoice } from '../../plugin/domain/billing-event';
 import { redemptionBlock } from '../../plugin/domain/member';
@@ -123,8 +129,6 @@ describe('no double count between upgrade invoice lines and service.upgraded', (
 });
 
 describe('renewal streaks', () => {
-  const fresh: StreakState = { streak: 0, streakMonths: 0, lastDueDate: null, lastRenewedAt: null };
-
   it.each([
     ['paid before the due day', '2026-11-21T23:00:00Z', '2026-11-22', 0, true],
     ['paid on the due day (until 24:00 UTC)', '2026-11-22T23:59:59Z', '2026-11-22', 0, true],
@@ -145,37 +149,146 @@ describe('renewal streaks', () => {
     ['one_time', 0],
   ])('%s covers %d months', (cycle, months) => expect(cycleMonths(cycle)).toBe(months));
 
-  it('counts on-time renewals, resets on a late one, ignores an older one delivered late', () => {
-    const steps: Array<[string, string, string]> = [
-      ['2026-01-01T00:00:00Z', '2026-01-01', 'counted:1'],
-      ['2026-02-01T00:00:00Z', '2026-02-01', 'counted:2'],
-      ['2026-03-05T00:00:00Z', '2026-03-01', 'counted:0'],
-      ['2026-04-01T00:00:00Z', '2026-04-01', 'counted:1'],
-      ['2026-02-01T00:00:00Z', '2026-02-01', 'stale'],
-    ];
-    let state = fresh;
-    for (const [at, due, expected] of steps) {
-      const step = nextStreak(state, { occurredAt: new Date(at), dueDate: due, billingCycle: 'monthly' }, 0);
-      expect(step.kind === 'stale' ? 'stale' : `counted:${step.next.streak}`).toBe(expected);
-      if (step.kind === 'counted') state = step.next;
-    }
-    expect(state).toMatchObject({ streak: 1, streakMonths: 1, lastDueDate: '2026-04-01' });
+  /** Monthly renewals due on the 1st, in due-date order; `late` ones paid on the 5th. */
+  const history = (spec: string): RenewalRecord[] =>
+    [...spec].map((c, i) => {
+      const due = `2026-${String(i + 1).padStart(2, '0')}-01`;
+      const paid = c === 'L' ? `${due.slice(0, 8)}05` : due;
+      return { id: i + 1, dueDate: due, period: due, renewedAt: new Date(`${paid}T00:00:00Z`), onTime: c !== 'L', months: 1, amount: usd(5000) };
+    });
+
+  it('orders renewals by period, then instant, then id; a period is the due date or the UTC day', () => {
+    expect(renewalPeriod(new Date('2026-03-05T23:00:00Z'), '2026-03-01')).toBe('2026-03-01');
+    expect(renewalPeriod(new Date('2026-03-05T23:00:00Z'), undefined)).toBe('2026-03-05');
+    const at = new Date('2026-03-01T00:00:00Z');
+    expect(sortsBefore({ id: 9, period: '2026-02-01', renewedAt: at }, { period: '2026-03-01', renewedAt: at })).toBe(true);
+    expect(sortsBefore({ id: 1, period: '2026-03-01', renewedAt: new Date('2026-03-02T00:00:00Z') }, { period: '2026-03-01', renewedAt: at })).toBe(false);
+    expect(sortsBefore({ id: 1, period: '2026-03-01', renewedAt: at }, { id: 2, period: '2026-03-01', renewedAt: at })).toBe(true);
+    // Not yet kept (no id): it sorts last on a tie.
+    expect(sortsBefore({ id: 1, period: '2026-03-01', renewedAt: at }, { period: '2026-03-01', renewedAt: at })).toBe(true);
+  });
+
+  it('cuts the history into runs named by the late renewal each follows; the streak is the last run', () => {
+    const runs = runsOf('', history('OOLOOOLO'));
+    expect(runs.map((r) => [r.after, r.renewals.map((x) => x.period.slice(5, 7))])).toEqual([
+      ['', ['01', '02']],
+      ['2026-03-01', ['04', '05', '06']],
+      ['2026-07-01', ['08']],
+    ]);
+    expect(countsOf(runs[1] ?? { after: '', renewals: [] })).toEqual({ streak: 3, months: 3 });
+    // A late renewal first: the opening run is empty, and still returned.
+    expect(runsOf('', history('LO')).map((r) => [r.after, r.renewals.length])).toEqual([
+      ['', 0],
+      ['2026-01-01', 1],
+    ]);
+  });
+
+  it('names each milestone by run, rule and the time within the run it is reached', () => {
+    const once = rule('renewal_streak', { streak: 2, points: 10 });
+    const every = rule('renewal_streak', { streak: 2, points: 20, repeat: true });
+    const off = rule('renewal_streak', { streak: 3, points: 30 }, { active: false });
+    const reached = streakMilestones([once, every, off], runsOf('', history('OOOOLOOO')), AT);
+    expect(reached.map((m) => [m.run, m.ruleId, m.ordinal, m.payable, m.counts.streak])).toEqual([
+      ['', once.id, 1, true, 2],
+      ['', every.id, 1, true, 2],
+      ['', off.id, 1, false, 3],
+      ['', every.id, 2, true, 4],
+      ['2026-05-01', once.id, 1, true, 2],
+      ['2026-05-01', every.id, 1, true, 2],
+      ['2026-05-01', off.id, 1, false, 3],
+    ]);
+    // Judged at the renewal that reaches it; a panel clock ahead of ours counts as now.
+    expect(reached[0]?.at).toEqual(new Date('2026-02-01T00:00:00Z'));
+    const ahead = streakMilestones([once], runsOf('', history('OO')), new Date('2026-01-15T00:00:00Z'));
+    expect(ahead[0]?.at).toEqual(new Date('2026-01-15T00:00:00Z'));
+  });
+
+  const half = () => rule('renewal_streak', { months: 6, points: 60, repeat: true });
+  it('an annual renewal that crosses two multiples of a 6-month rule reaches it once, named by the higher', () => {
+    const r = half();
+    expect(milestonesAt([r], '', { streak: 0, months: 0 }, { streak: 1, months: 12 }, { at: AT, amount: null }).map((m) => m.ordinal)).toEqual([2]);
+  });
+
+  describe('settling a replayed stretch', () => {
+    const r3 = rule('renewal_streak', { streak: 3, points: 30 });
+    const milestone = (run: string, ordinal = 1, payable = true): ReachedMilestone => ({
+      run,
+      ruleId: r3.id,
+      ordinal,
+      payable,
+      at: AT,
+      counts: { streak: 3, months: 3 },
+      amount: null,
+    });
+    const bonus = (run: string, held = true, points = 30): StreakBonus => ({ id: 7, run, ruleId: r3.id, ordinal: 1, held, points, ledgerId: held ? 99 : null });
+
+    it.each<[string, StreakBonus[], ReachedMilestone[], { moves: number; pay: number; takeBack: number }]>([
+      ['newly reached: paid', [], [milestone('')], { moves: 0, pay: 1, takeBack: 0 }],
+      ['still reached: nothing', [bonus('')], [milestone('')], { moves: 0, pay: 0, takeBack: 0 }],
+      ['broken, reached in another run: moved', [bonus('')], [milestone('2026-06-01')], { moves: 1, pay: 0, takeBack: 0 }],
+      ['broken, reached nowhere: taken back', [bonus('')], [], { moves: 0, pay: 0, takeBack: 1 }],
+      ['taken back before, reached again: paid again', [bonus('', false, 0)], [milestone('')], { moves: 0, pay: 1, takeBack: 0 }],
+      ['reached while the rule is off: not paid, and a broken bonus is not moved there', [bonus('')], [milestone('2026-06-01', 1, false)], { moves: 0, pay: 0, takeBack: 1 }],
+    ])('%s', (_n, kept, reached, expected) => {
+      const plan = settleStreakBonuses(kept, reached, [r3], true);
+      expect({ moves: plan.moves.length, pay: plan.pay.length, takeBack: plan.takeBack.length }).toEqual(expected);
+    });
+
+    it('leaves a bonus of a rule no longer in the program as it is', () => {
+      expect(settleStreakBonuses([bonus('')], [], [], true)).toEqual({ moves: [], pay: [], takeBack: [] });
+    });
+
+    it('takes back only for a late renewal: one on time leaves unreached only what a since-edited rule paid', () => {
+      expect(settleStreakBonuses([bonus('')], [], [r3], false)).toEqual({ moves: [], pay: [], takeBack: [] });
+    });
+  });
+
+  /**
+   * The model of invariant 1: settling after each delivery, in any order, holds exactly the
+   * milestones the whole history reaches, as settling once in order does.
+   */
+  it('holds the same milestones whatever the delivery order (fast-check)', () => {
+    const rules = [rule('renewal_streak', { streak: 2, points: 20, repeat: true }), rule('renewal_streak', { months: 3, points: 7 })];
+    const key = (m: { run: string; ruleId: number; ordinal: number }) => `${m.run}/${m.ruleId}/${m.ordinal}`;
+    fc.assert(
+      fc.property(
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 9 }).chain((late) => fc.tuple(fc.constant(late), fc.shuffledSubarray([...late.keys()], { minLength: late.length, maxLength: late.length }))),
+        ([late, order]) => {
+          const all = history(late.map((l) => (l ? 'L' : 'O')).join(''));
+          let held = new Map<string, StreakBonus>();
+          const received: RenewalRecord[] = [];
+          for (const i of order) {
+            const r = all[i];
+            if (!r) continue;
+            received.push(r);
+            received.sort((a, b) => (sortsBefore(a, b) ? -1 : 1));
+            // Replaying everything received (the service replays only the stretch around it: same result).
+            const reached = streakMilestones(rules, runsOf('', received), AT);
+            const plan = settleStreakBonuses([...held.values()], reached, rules, !r.onTime);
+            const next = new Map([...held].filter(([, b]) => b.held));
+            for (const b of plan.takeBack) next.delete(key(b));
+            for (const { from, to } of plan.moves) {
+              next.delete(key(from));
+              next.set(key(to), { ...from, run: to.run, ordinal: to.ordinal });
+            }
+            for (const m of plan.pay) next.set(key(m), { id: 0, run: m.run, ruleId: m.ruleId, ordinal: m.ordinal, held: true, points: 1, ledgerId: null });
+            held = next;
+          }
+          const inOrder = streakMilestones(rules, runsOf('', all), AT).map(key).sort();
+          expect([...held.keys()].sort()).toEqual(inOrder);
+        },
+      ),
+    );
   });
 
   const r3 = () => rule('renewal_streak', { streak: 3, percent: 10 });
   const r3rep = () => rule('renewal_streak', { streak: 3, points: 20, repeat: true });
   const year = () => rule('renewal_streak', { months: 12, points: 200 });
   const streak = (rules: Rule[], before: [number, number], after: [number, number], capUsage?: Map<number, number>) =>
-    evaluateStreak({
-      serviceId: '77',
-      before: { streak: before[0], months: before[1] },
-      after: { streak: after[0], months: after[1] },
-      amount: usd(5000),
-      rules,
-      rates: RATES,
-      at: AT,
-      capUsage,
-    }).map((a) => a.points);
+    streakAwards(
+      milestonesAt(rules, '', { streak: before[0], months: before[1] }, { streak: after[0], months: after[1] }, { at: AT, amount: usd(5000) }),
+      { serviceId: '77', rules, rates: RATES, capUsage },
+    ).flatMap((a) => (a.award ? [a.award.points] : []));
 
   it.each<[string, () => Rule[], [number, number], [number, number], number[]]>([
     ['3rd on-time renewal in a row: +10% of 50.00 → 5', () => [r3()], [2, 2], [3, 3], [5]],
@@ -189,9 +302,11 @@ describe('renewal streaks', () => {
     expect(streak(rules(), before, after)).toEqual(expected);
   });
 
-  it('caps the streak bonus', () => {
+  it('caps the streak bonus, each milestone after those before it', () => {
     const capped = rule('renewal_streak', { streak: 3, points: 20, repeat: true }, { capPoints: 30, capPeriod: 'year' });
     expect(streak([capped], [2, 2], [3, 3], new Map([[capped.id, 15]]))).toEqual([15]);
+    const twice = streakMilestones([capped], runsOf('', history('OOOOOO')), AT);
+    expect(streakAwards(twice, { serviceId: '77', rules: [capped], rates: RATES }).map((a) => a.award?.points ?? 0)).toEqual([20, 10]);
   });
 
   it('tells the tab the next streak reward', () => {

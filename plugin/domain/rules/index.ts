@@ -35,11 +35,18 @@ export { applyCaps, type Award, type CapUsage } from './award';
 export { evaluateInvoice, type InvoiceEvaluation, type InvoiceInput, type MemberContext } from './invoice';
 export { evaluateSignup } from './signup';
 export {
-  evaluateStreak,
   evaluateUpgrade,
+  milestoneKey,
+  milestonesAt,
   nextStreakReward,
+  settleStreakBonuses,
+  streakAwards,
+  streakMilestones,
   upgradeMoneyFromEvent,
-  type StreakCounts,
+  type ReachedMilestone,
+  type StreakBonus,
+  type StreakMilestone,
+  type StreakSettlement,
   type UpgradeEvaluation,
 } from './lifecycle';
 export { actionRuleFor, evaluateAction, type ActionEvaluation } from './action';

@@ -1,15 +1,17 @@
 import type { Money } from '../money';
 import { currencyDigits } from '../money';
 import { parseRate, type EarnRates } from '../points';
+import { extendStreak, type StreakCounts, type StreakRun } from '../service-streak';
 import { applyCaps, type Award, type CapUsage } from './award';
 import { BASE_RATE_KEY, BASE_RULE_ALWAYS, FACTOR_SCALE, ruleKey, scaledFactor, type Rule, type RuleOf, type RuleSwitch } from './rule';
 import { inForce, ruleInForce } from './scope';
 
 /**
  * Rules of the service lifecycle: upgrades (`service_upgrade`) and renewal streaks
- * (`renewal_streak`). Percentages are of *base* points (amount × base rate, floored once), like
- * the invoice bonuses, so they are 0 while the base rate is off or the currency has no rate;
- * flat bonuses don't depend on the rate. Caps apply last, as everywhere.
+ * (`renewal_streak`, paid per milestone so that delivery order can't change what they pay).
+ * Percentages are of *base* points (amount × base rate, floored once), like the invoice
+ * bonuses, so they are 0 while the base rate is off or the currency has no rate; flat bonuses
+ * don't depend on the rate. Caps apply last, as everywhere.
  */
 
 interface RateInput {
@@ -85,11 +87,6 @@ function bonus(r: Rule, points: number, params: Record<string, string | number>)
   return { rule: ruleKey(r), ruleId: r.id, points, kind: 'bonus', reasonCode: r.type, params: { ...params, points } };
 }
 
-export interface StreakCounts {
-  streak: number;
-  months: number;
-}
-
 /** Whether a streak rule is reached by going from `before` to `after`. */
 function reached(r: RuleOf<'renewal_streak'>, before: StreakCounts, after: StreakCounts): boolean {
   const [from, to, n] = r.params.streak !== undefined ? [before.streak, after.streak, r.params.streak] : [before.months, after.months, r.params.months ?? 0];
@@ -97,25 +94,139 @@ function reached(r: RuleOf<'renewal_streak'>, before: StreakCounts, after: Strea
   return r.params.repeat ? Math.floor(to / n) > Math.floor(from / n) : from < n && n <= to;
 }
 
-export interface StreakInput extends RateInput {
-  serviceId: string;
-  before: StreakCounts;
-  after: StreakCounts;
+/**
+ * A streak bonus's name: the run it is reached in (service-streak.ts), its rule, and which time
+ * within the run the rule is reached (1 for a rule without `repeat`; for a repeating one the
+ * multiple of its length reached, the higher one when a long cycle crosses two at once).
+ */
+export interface StreakMilestone {
+  run: string;
+  ruleId: number;
+  ordinal: number;
+}
+
+/** A milestone a service's renewals reach, with the renewal that reaches it. */
+export interface ReachedMilestone extends StreakMilestone {
+  /** Whether the rule is in force at that renewal: only then does reaching it pay. */
+  payable: boolean;
+  at: Date;
+  /** The counts after that renewal. */
+  counts: StreakCounts;
   /** The renewed service's recurring price, for percentage rules. */
-  amount?: Money;
+  amount: Money | null;
+}
+
+/**
+ * The milestones one renewal reaches by taking its run from `before` to `after`: at most one per
+ * streak rule (one award per rule and renewal), in force or not, so that a bonus already paid
+ * is still known to be reached after its rule was switched off.
+ */
+export function milestonesAt(
+  rules: readonly Rule[],
+  run: string,
+  before: StreakCounts,
+  after: StreakCounts,
+  renewal: { at: Date; amount: Money | null },
+): ReachedMilestone[] {
+  const out: ReachedMilestone[] = [];
+  const streakRules = rules.filter((r): r is RuleOf<'renewal_streak'> => r.type === 'renewal_streak').sort((a, b) => a.id - b.id);
+  for (const r of streakRules) {
+    if (!reached(r, before, after)) continue;
+    const [to, n] = r.params.streak !== undefined ? [after.streak, r.params.streak] : [after.months, r.params.months ?? 1];
+    out.push({ run, ruleId: r.id, ordinal: r.params.repeat ? Math.floor(to / n) : 1, payable: ruleInForce(r, renewal.at), at: renewal.at, counts: after, amount: renewal.amount });
+  }
+  return out;
+}
+
+/** Every milestone the runs reach, in history order; a renewal dated after `now` (a panel clock ahead) is judged at `now`. */
+export function streakMilestones(rules: readonly Rule[], runs: readonly StreakRun[], now: Date): ReachedMilestone[] {
+  const out: ReachedMilestone[] = [];
+  for (const run of runs) {
+    let counts: StreakCounts = { streak: 0, months: 0 };
+    for (const r of run.renewals) {
+      const after = extendStreak(counts, r);
+      out.push(...milestonesAt(rules, run.after, counts, after, { at: r.renewedAt < now ? r.renewedAt : now, amount: r.amount }));
+      counts = after;
+    }
+  }
+  return out;
+}
+
+/** A streak bonus as kept (loyalty_streak_bonuses): whether it is held, and what it paid. */
+export interface StreakBonus extends StreakMilestone {
+  id: number;
+  /** True while the bonus stands: paid (0 points when a cap or the earning pause took it all), not taken back. */
+  held: boolean;
+  points: number;
+  /** The ledger entry that paid it; null when it paid nothing. */
+  ledgerId: number | null;
+}
+
+/** What a replayed stretch of history does to its bonuses. */
+export interface StreakSettlement {
+  /**
+   * A bonus whose milestone is no longer reached, moved to a milestone of the same rule the
+   * history now reaches in its place (the streak the late renewal left reaches what the broken
+   * one did): nothing is paid or taken back.
+   */
+  moves: Array<{ from: StreakBonus; to: ReachedMilestone }>;
+  /** Milestones reached, payable, with no bonus held: paid now. */
+  pay: ReachedMilestone[];
+  /** Bonuses whose milestone is no longer reached, with nowhere to move: taken back. */
+  takeBack: StreakBonus[];
+}
+
+/** A milestone's name as one string, to compare milestones by. */
+export const milestoneKey = (m: StreakMilestone): string => `${m.run}/${m.ruleId}/${m.ordinal}`;
+
+/**
+ * Settles the bonuses of a stretch of runs (`bonuses`: those kept for the runs replayed) to the
+ * milestones the runs now reach, so the bonuses held are those in-order delivery would have
+ * paid. A held bonus of a rule no longer in the program is left as it is: nothing says what it
+ * reached. Only a late renewal (`late`) takes a bonus back: an on-time one only lengthens a
+ * run, so a bonus it leaves unreached can only come from a rule edited since it was paid (rules
+ * keep no past params), and that bonus stands.
+ */
+export function settleStreakBonuses(bonuses: readonly StreakBonus[], reachedNow: readonly ReachedMilestone[], rules: readonly Rule[], late: boolean): StreakSettlement {
+  const known = new Set(rules.filter((r) => r.type === 'renewal_streak').map((r) => r.id));
+  const reachedKeys = new Set(reachedNow.map(milestoneKey));
+  const byKey = new Map(bonuses.map((b) => [milestoneKey(b), b]));
+  const release = bonuses.filter((b) => b.held && known.has(b.ruleId) && !reachedKeys.has(milestoneKey(b)));
+  const moves: StreakSettlement['moves'] = [];
+  const pay: ReachedMilestone[] = [];
+  for (const m of reachedNow) {
+    if (!m.payable || byKey.get(milestoneKey(m))?.held) continue;
+    const i = release.findIndex((b) => b.ruleId === m.ruleId);
+    const from = i < 0 ? undefined : release.splice(i, 1)[0];
+    if (from) moves.push({ from, to: m });
+    else pay.push(m);
+  }
+  return { moves, pay, takeBack: late ? release : [] };
+}
+
+export interface StreakAwardInput {
+  serviceId: string;
   rules: readonly Rule[];
+  rates: EarnRates;
+  baseRule?: RuleSwitch;
   capUsage?: CapUsage;
 }
 
-/** The streak bonuses one on-time renewal reaches (none after a late one: its streak is 0). */
-export function evaluateStreak(input: StreakInput): Award[] {
-  const awards: Award[] = [];
-  for (const r of inForce(input.rules, 'renewal_streak', input.at)) {
-    if (!reached(r, input.before, input.after)) continue;
-    const points = r.params.points ?? (input.amount ? basePointsOf(input.amount, input, r.params.percent) : 0);
-    if (points > 0) awards.push(bonus(r, points, { service: input.serviceId, streak: input.after.streak, months: input.after.months }));
-  }
-  return applyCaps(awards, input.rules, input.capUsage);
+/**
+ * The bonus each milestone pays, in order, each capped after those before it: a flat bonus, or
+ * a percentage of the base points of the service's price at the renewal that reached it. Null
+ * where it pays nothing (a cap used up, no rate): the milestone is settled all the same.
+ */
+export function streakAwards(milestones: readonly ReachedMilestone[], input: StreakAwardInput): Array<{ milestone: ReachedMilestone; award: Award | null }> {
+  const used = new Map(input.capUsage ?? []);
+  return milestones.map((m) => {
+    const r = input.rules.find((x): x is RuleOf<'renewal_streak'> => x.id === m.ruleId && x.type === 'renewal_streak');
+    if (!r) return { milestone: m, award: null };
+    const points = r.params.points ?? (m.amount ? basePointsOf(m.amount, { rates: input.rates, baseRule: input.baseRule, at: m.at }, r.params.percent) : 0);
+    const [award] = points > 0 ? applyCaps([bonus(r, points, { service: input.serviceId, streak: m.counts.streak, months: m.counts.months })], input.rules, used) : [];
+    if (award) used.set(r.id, (used.get(r.id) ?? 0) + award.points);
+    return { milestone: m, award: award ?? null };
+  });
 }
 
 /** The next streak reward for the Rewards tab: the rule reached in the fewest renewals (months count as cycles of `cycleMonths`). */

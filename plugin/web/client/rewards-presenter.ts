@@ -270,8 +270,8 @@ const MARK = '\u0000invoice\u0000';
 
 /**
  * A reason's params (`LedgerEntry.reasonParams`) formatted for the locale, as the tier ladder
- * formats its own: points, money, multipliers ("×1,5"), percentages and counts. `lots` is also
- * the `count` its plural forms go by. `tierNames` gives the tier's name in the page's language
+ * formats its own: points, money, multipliers ("×1,5"), percentages, counts and due dates.
+ * `lots` is also the `count` its plural forms go by. `tierNames` gives the tier's name in the page's language
  * for the key the reason was written with. The Rewards tab and the admin's member page both
  * say a reason this way.
  */
@@ -282,6 +282,8 @@ export function reasonParams(p: LedgerEntry['reasonParams'], i18n: Translator, t
   if (p.points !== undefined) params.points = points(Number(p.points), i18n);
   if (p.multiplier !== undefined) params.multiplier = decimal(p.multiplier, i18n);
   if (p.percent !== undefined) params.percent = decimal(p.percent, i18n);
+  // A renewal's due date (YYYY-MM-DD, a UTC day) as the locale writes dates.
+  if (typeof p.due_date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(p.due_date)) params.due_date = formatDate(i18n.locale, new Date(`${p.due_date}T00:00:00Z`));
   if (p.lots !== undefined && Number.isFinite(Number(p.lots))) {
     params.count = Number(p.lots);
     params.lots = formatInteger(i18n.locale, Number(p.lots));
