@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import * as backfillServiceRenewals from '../../migrations/20261209100020_backfill_service_renewals';
+import * as backfillStreakBonuses from '../../migrations/20261209100030_backfill_streak_bonuses';
 import type { RuleInput } from '../../plugin/services/program-service';
 import { expectBalancesConsistent, serviceEvent, startTestApp, tableCounts, type TestApp, type WireEvent } from '../support/harness';
 
@@ -199,6 +201,54 @@ describe('renewal streaks whatever the delivery order', () => {
     });
   });
 
+  describe('an install upgraded from the streak counters alone (migrations 20261209100020 and …030)', () => {
+    const keptRows = async (clientId: string) => {
+      const memberId = (await member(clientId)).id;
+      const renewals = await app.plugin.db.knex('loyalty_service_renewals').where({ member_id: memberId }).orderBy('id');
+      const bonuses = await app.plugin.db.knex('loyalty_streak_bonuses').where({ member_id: memberId }).orderBy('id');
+      return {
+        renewals: renewals.map((r) => [r.due_date, r.period, new Date(r.renewed_at).toISOString(), Boolean(Number(r.on_time)), Number(r.months), r.currency, Number(r.amount_minor), Number(r.event_id)]),
+        bonuses: bonuses.map((b) => [b.run_after, Number(b.rule_id), Number(b.ordinal), Boolean(Number(b.held)), Number(b.points), Number(b.ledger_id)]),
+      };
+    };
+    const forget = async (clientId: string) => {
+      const memberId = (await member(clientId)).id;
+      await app.plugin.db.knex('loyalty_service_renewals').where({ member_id: memberId }).delete();
+      await app.plugin.db.knex('loyalty_streak_bonuses').where({ member_id: memberId }).delete();
+    };
+    const backfill = async () => {
+      await backfillServiceRenewals.up(app.plugin.db.knex);
+      await backfillStreakBonuses.up(app.plugin.db.knex);
+    };
+
+    it('rebuilds the renewals and the bonuses they paid from the history and the ledger; running again adds nothing', async () => {
+      await add({ type: 'renewal_streak', params: { streak: 3, points: 30 } });
+      for (const [due, late] of [['2026-03-01', false], ['2026-04-01', false], ['2026-05-01', false], ['2026-06-01', true], ['2026-07-01', false]] as const) await send(renewal('up-1', due, late));
+      const live = await keptRows('up-1');
+      expect(live.bonuses).toHaveLength(1);
+      // What the earlier code left: the history, the ledger and the counters on the service's row.
+      await forget('up-1');
+      await backfill();
+      expect(await keptRows('up-1')).toEqual(live);
+      const counts = await tableCounts(app.plugin);
+      await backfill();
+      expect(await tableCounts(app.plugin)).toEqual(counts);
+    });
+
+    it('after the upgrade, an older renewal delivered late neither pays a bonus twice nor loses the streak', async () => {
+      await add({ type: 'renewal_streak', params: { streak: 3, points: 30 } });
+      for (const due of ['2026-04-01', '2026-05-01', '2026-06-01']) await send(renewal('up-2', due));
+      await forget('up-2');
+      await backfill();
+      // March, on time, lengthens the streak the bonus was paid for: paid already.
+      expect(await send(renewal('up-2', '2026-03-01'))).toMatchObject({ points: 0, detail: 'streak_4' });
+      expect(await streakOf('up-2')).toEqual({ streak: 4, months: 4 });
+      // A renewal due mid-April, paid late, leaves March–April (2) and May–June (2): the bonus is taken back.
+      expect(await send(renewal('up-2', '2026-04-15', true))).toMatchObject({ points: -30, detail: 'late_streak_reset' });
+      expect(await streakOf('up-2')).toEqual({ streak: 2, months: 2 });
+      expect(await points('up-2')).toBe(0);
+    });
+  });
 });
 
 function addDays(day: string, n: number): string {
