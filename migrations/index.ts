@@ -78,10 +78,10 @@ import * as addInvoicesNumber from './20261209100000_add_invoices_number';
 import * as addExpiryWarningsExpiresAt from './20261209110000_add_expiry_warnings_expires_at';
 import * as backfillExpiryWarningsExpiresAt from './20261209110010_backfill_expiry_warnings_expires_at';
 import * as keyExpiryWarningsByDeadline from './20261209110020_key_expiry_warnings_by_deadline';
-import * as createServiceRenewals from './20261209100000_create_service_renewals';
-import * as createStreakBonuses from './20261209100010_create_streak_bonuses';
-import * as backfillServiceRenewals from './20261209100020_backfill_service_renewals';
-import * as backfillStreakBonuses from './20261209100030_backfill_streak_bonuses';
+import * as createServiceRenewals from './20261209120000_create_service_renewals';
+import * as createStreakBonuses from './20261209120010_create_streak_bonuses';
+import * as backfillServiceRenewals from './20261209120020_backfill_service_renewals';
+import * as backfillStreakBonuses from './20261209120030_backfill_streak_bonuses';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -168,8 +168,8 @@ export const migrations: NamedMigration[] = [
   { name: '20261209110000_add_expiry_warnings_expires_at', ...addExpiryWarningsExpiresAt },
   { name: '20261209110010_backfill_expiry_warnings_expires_at', ...backfillExpiryWarningsExpiresAt },
   { name: '20261209110020_key_expiry_warnings_by_deadline', ...keyExpiryWarningsByDeadline },
-  { name: '20261209100000_create_service_renewals', ...createServiceRenewals },
-  { name: '20261209100010_create_streak_bonuses', ...createStreakBonuses },
-  { name: '20261209100020_backfill_service_renewals', ...backfillServiceRenewals },
-  { name: '20261209100030_backfill_streak_bonuses', ...backfillStreakBonuses },
+  { name: '20261209120000_create_service_renewals', ...createServiceRenewals },
+  { name: '20261209120010_create_streak_bonuses', ...createStreakBonuses },
+  { name: '20261209120020_backfill_service_renewals', ...backfillServiceRenewals },
+  { name: '20261209120030_backfill_streak_bonuses', ...backfillStreakBonuses },
 ];

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import * as backfillServiceRenewals from '../../migrations/20261209100020_backfill_service_renewals';
-import * as backfillStreakBonuses from '../../migrations/20261209100030_backfill_streak_bonuses';
+import * as backfillServiceRenewals from '../../migrations/20261209120020_backfill_service_renewals';
+import * as backfillStreakBonuses from '../../migrations/20261209120030_backfill_streak_bonuses';
 import type { RuleInput } from '../../plugin/services/program-service';
 import { expectBalancesConsistent, serviceEvent, startTestApp, tableCounts, type TestApp, type WireEvent } from '../support/harness';
 
@@ -201,7 +201,7 @@ describe('renewal streaks whatever the delivery order', () => {
     });
   });
 
-  describe('an install upgraded from the streak counters alone (migrations 20261209100020 and …030)', () => {
+  describe('an install upgraded from the streak counters alone (migrations 20261209120020 and …030)', () => {
     const keptRows = async (clientId: string) => {
       const memberId = (await member(clientId)).id;
       const renewals = await app.plugin.db.knex('loyalty_service_renewals').where({ member_id: memberId }).orderBy('id');

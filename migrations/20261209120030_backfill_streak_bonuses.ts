@@ -7,10 +7,10 @@ const BONUSES = 'loyalty_streak_bonuses';
 const BATCH = 500;
 
 /**
- * The streak bonuses paid before milestones were kept (20261209100010): each `renewal_streak`
+ * The streak bonuses paid before milestones were kept (20261209120010): each `renewal_streak`
  * bonus entry becomes the held milestone it paid for, named as domain/rules/lifecycle.ts names
  * it: the run of the renewal whose event paid it (the late renewal before it, from the renewals
- * 20261209100020 kept), its rule, and the time within the run its recorded counts give under the
+ * 20261209120020 kept), its rule, and the time within the run its recorded counts give under the
  * rule's params. So a late renewal delivered after this upgrade moves or takes back these
  * bonuses like any other, and never pays one twice. An entry whose rule or renewal can't be
  * found is left as it is; a milestone already kept is skipped, so running this again adds
@@ -71,7 +71,7 @@ export async function up(knex: Knex): Promise<void> {
   }
 }
 
-/** The rows go with the table (20261209100010's down). */
+/** The rows go with the table (20261209120010's down). */
 export async function down(): Promise<void> {}
 
 function parseObject(value: unknown): Record<string, unknown> | null {
