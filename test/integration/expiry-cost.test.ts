@@ -1,21 +1,11 @@
-import type { Knex } from 'knex';
 import { Database } from '../../plugin/db/database';
-import { Scheduler } from '../../plugin/jobs/scheduler';
 import { MemberAccount } from '../../plugin/services/member-account';
 import { expectBalancesConsistent, startTestApp, type TestApp } from '../support/harness';
-import { QUIET_JOB_CONTEXT, testJobDeps } from '../support/jobs';
+import { type JobRunCost, measureJobRun, QUIET_JOB_CONTEXT, testJobDeps } from '../support/jobs';
 
 const DAY = 86_400_000;
 const DUE_MEMBERS = 12;
 const HISTORY_PER_MEMBER = 30;
-
-interface Cost {
-  statements: number;
-  rowsReturned: number;
-  /** MariaDB only: the session's Handler_read_* counters, the rows the engine read. */
-  rowsRead: number | null;
-  plans: string[];
-}
 
 /**
  * expire-points costs what is due, not the history (issue 8): the same lots due, with ten
@@ -72,43 +62,15 @@ describe('expire-points cost', () => {
     await app.plugin.db.knex.batchInsert('loyalty_lots', rows, 100);
   }
 
-  async function handlerReads(knex: Knex): Promise<number | null> {
-    if (app.db.dialect !== 'mysql') return null;
-    const [rows] = (await knex.raw("SHOW SESSION STATUS LIKE 'Handler_read%'")) as [Array<{ Variable_name: string; Value: string }>];
-    return rows.reduce((sum, r) => sum + Number(r.Value), 0);
-  }
-
-  async function run(period: string, due = DUE_MEMBERS): Promise<Cost> {
-    // Fresh statistics after the bulk inserts, as a nightly run would have: the plan is then the one a large table gets.
-    if (app.db.dialect === 'mysql') await app.plugin.db.knex.raw('ANALYZE TABLE loyalty_lots');
-    else await app.plugin.db.knex.raw('ANALYZE');
-    const scheduler = new Scheduler(measured, testJobDeps(app.plugin, measured));
-    const lotQueries: Array<{ sql: string; bindings: readonly unknown[] }> = [];
-    let statements = 0;
-    let rowsReturned = 0;
-    const onQuery = (q: { sql: string; bindings?: readonly unknown[] }) => {
-      statements++;
-      if (/loyalty_lots/.test(q.sql) && /^select/i.test(q.sql)) lotQueries.push({ sql: q.sql, bindings: q.bindings ?? [] });
-    };
-    const onResponse = (response: unknown) => {
-      if (Array.isArray(response)) rowsReturned += response.length;
-    };
-    const before = await handlerReads(measured.knex);
-    measured.knex.on('query', onQuery).on('query-response', onResponse);
-    try {
-      expect(await scheduler.run('expire-points', { period })).toMatchObject({ status: 'done', counts: { members: due, lots: due } });
-    } finally {
-      measured.knex.removeListener('query', onQuery).removeListener('query-response', onResponse);
-    }
-    const after = await handlerReads(measured.knex);
-    const plans: string[] = [];
-    for (const q of lotQueries) {
-      const explained = (await measured.knex.raw(`EXPLAIN ${app.db.dialect === 'sqlite' ? 'QUERY PLAN ' : ''}${q.sql}`, q.bindings as Knex.RawBinding[])) as unknown;
-      const rows = (app.db.dialect === 'mysql' ? (explained as unknown[][])[0] : explained) as Array<Record<string, unknown>>;
-      plans.push(...rows.map((r) => String(app.db.dialect === 'mysql' ? `${String(r.type)} ${String(r.key)}` : r.detail)));
-    }
-    return { statements, rowsReturned, rowsRead: before === null || after === null ? null : after - before, plans: [...new Set(plans)].sort() };
-  }
+  const run = (period: string, due = DUE_MEMBERS): Promise<JobRunCost> =>
+    measureJobRun(
+      measured,
+      ['loyalty_lots'],
+      async (scheduler) => {
+        expect(await scheduler.run('expire-points', { period })).toMatchObject({ status: 'done', counts: { members: due, lots: due } });
+      },
+      testJobDeps(app.plugin, measured),
+    );
 
   it('reads the same rows with 10× the history behind the same lots due', async () => {
     await history(HISTORY_PER_MEMBER);
@@ -138,7 +100,7 @@ describe('expire-points cost', () => {
           'USE TEMP B-TREE FOR ORDER BY',
         ]);
       } else {
-        expect(cost.plans).toEqual(['range loyalty_lots_expiring_idx', 'range loyalty_lots_member_expiring_remaining_idx']);
+        expect(cost.plans).toEqual(['loyalty_lots range loyalty_lots_expiring_idx', 'loyalty_lots range loyalty_lots_member_expiring_remaining_idx']);
       }
     }
     await expectBalancesConsistent(app.plugin);

@@ -1,4 +1,6 @@
+import type { Knex } from 'knex';
 import type { Database } from '../../plugin/db/database';
+import { Scheduler } from '../../plugin/jobs/scheduler';
 import type { HostingRewardsPlugin } from '../../plugin/index';
 import type { JobContext, JobCounts, JobDefinition, JobDeps } from '../../plugin/jobs/job-definition';
 
@@ -51,4 +53,56 @@ export async function runUntilFirstCheckpoint(
     );
   if (outcome !== 'killed' || saved === null) throw new Error(`the job did not reach a checkpoint (${String(outcome)})`);
   return saved;
+}
+
+/** What one job run cost, measured on a Database of one connection (so the session counters see every statement). */
+export interface JobRunCost {
+  statements: number;
+  rowsReturned: number;
+  /** MariaDB only: the session's Handler_read_* counters, the rows the engine read. */
+  rowsRead: number | null;
+  /** How each read of `loyalty_lots` was planned (MariaDB: `table type key`; SQLite: the plan's lines), once each, sorted. */
+  plans: string[];
+}
+
+/**
+ * Runs `run` against `measured` after fresh statistics on `tables` (as a nightly run would have
+ * them after bulk inserts: the plans are then the ones a large table gets), counting statements
+ * and rows returned, the rows MariaDB read, and the plans of its reads of the lots.
+ */
+export async function measureJobRun(measured: Database, tables: readonly string[], run: (scheduler: Scheduler) => Promise<void>, deps: JobDeps): Promise<JobRunCost> {
+  const knex = measured.knex;
+  const mysql = measured.dialect === 'mysql';
+  if (mysql) await knex.raw(`ANALYZE TABLE ${tables.map(() => '??').join(', ')}`, [...tables]);
+  else await knex.raw('ANALYZE');
+  const handlerReads = async (): Promise<number | null> => {
+    if (!mysql) return null;
+    const [rows] = (await knex.raw("SHOW SESSION STATUS LIKE 'Handler_read%'")) as [Array<{ Value: string }>];
+    return rows.reduce((sum, r) => sum + Number(r.Value), 0);
+  };
+  const lotQueries: Array<{ sql: string; bindings: readonly unknown[] }> = [];
+  let statements = 0;
+  let rowsReturned = 0;
+  const onQuery = (q: { sql: string; bindings?: readonly unknown[] }) => {
+    statements++;
+    if (/loyalty_lots/.test(q.sql) && /^select/i.test(q.sql)) lotQueries.push({ sql: q.sql, bindings: q.bindings ?? [] });
+  };
+  const onResponse = (response: unknown) => {
+    if (Array.isArray(response)) rowsReturned += response.length;
+  };
+  const before = await handlerReads();
+  knex.on('query', onQuery).on('query-response', onResponse);
+  try {
+    await run(new Scheduler(measured, deps));
+  } finally {
+    knex.removeListener('query', onQuery).removeListener('query-response', onResponse);
+  }
+  const after = await handlerReads();
+  const plans: string[] = [];
+  for (const q of lotQueries) {
+    const explained = (await knex.raw(`EXPLAIN ${mysql ? '' : 'QUERY PLAN '}${q.sql}`, q.bindings as Knex.RawBinding[])) as unknown;
+    const rows = (mysql ? (explained as unknown[][])[0] : explained) as Array<Record<string, unknown>>;
+    plans.push(...rows.map((r) => (mysql ? `${String(r.table)} ${String(r.type)} ${String(r.key)}` : String(r.detail))));
+  }
+  return { statements, rowsReturned, rowsRead: before === null || after === null ? null : after - before, plans: [...new Set(plans)].sort() };
 }
