@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Redemption, RedemptionState, SpentLot } from '../domain/redemption';
+import type { Reward } from '../domain/rewards';
 import { insertOrDuplicate } from './insert-or-duplicate';
 import { toDate, toDateOrNull, toInt } from './row-values';
 
@@ -86,12 +87,24 @@ export class RedemptionRepository {
     return rows.map(toRedemption);
   }
 
-  /** Redemptions of a reward that count against its limits (failed and cancelled ones gave their points back). */
-  async countForLimits(memberId: number, rewardId: number, month: { from: Date; to: Date } | null): Promise<number> {
-    const q = this.db(REDEMPTIONS).where({ member_id: memberId, reward_id: rewardId }).whereNotIn('state', ['failed', 'cancelled']);
-    if (month) q.andWhere('created_at', '>=', month.from).andWhere('created_at', '<', month.to);
-    const row = await q.count({ n: '*' }).first();
-    return toInt(row?.n);
+  /**
+   * The member's redemptions of a reward that count against its limits (failed and cancelled
+   * ones gave their points back): in `month`, and in all; a limit the reward doesn't have isn't read.
+   */
+  async limitCounts(
+    memberId: number,
+    reward: Pick<Reward, 'id' | 'limitPerMonth' | 'limitTotal'>,
+    month: { from: Date; to: Date },
+  ): Promise<{ redeemedThisMonth: number; redeemedInTotal: number }> {
+    const count = async (within: typeof month | null) => {
+      const q = this.db(REDEMPTIONS).where({ member_id: memberId, reward_id: reward.id }).whereNotIn('state', ['failed', 'cancelled']);
+      if (within) q.andWhere('created_at', '>=', within.from).andWhere('created_at', '<', within.to);
+      return toInt((await q.count({ n: '*' }).first())?.n);
+    };
+    return {
+      redeemedThisMonth: reward.limitPerMonth === null ? 0 : await count(month),
+      redeemedInTotal: reward.limitTotal === null ? 0 : await count(null),
+    };
   }
 
   /** Newest first, `limit` of them below `beforeId` (a keyset page). */

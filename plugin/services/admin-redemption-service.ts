@@ -122,14 +122,11 @@ export class AdminRedemptionService {
             // Live again, it counts against the stock and the limits of the month it was made in.
             const reward = await tx.repos.rewards.find(current.rewardId);
             const member = account.member;
-            const count = async (limit: number | null | undefined, month: { from: Date; to: Date } | null) =>
-              limit === null || limit === undefined ? 0 : tx.repos.redemptions.countForLimits(member.id, current.rewardId, month);
             const refusal = decideRetry({
               reward,
               points: current.points,
               member: { pointsAvailable: member.pointsAvailable, currency: member.currency, tierRank: null, status: member.status },
-              redeemedThisMonth: await count(reward?.limitPerMonth, monthBounds(current.createdAt, program.timeZone)),
-              redeemedInTotal: await count(reward?.limitTotal, null),
+              ...(reward ? await tx.repos.redemptions.limitCounts(member.id, reward, monthBounds(current.createdAt, program.timeZone)) : { redeemedThisMonth: 0, redeemedInTotal: 0 }),
             });
             if (refusal) throw new Refused({ ...refusal, available: member.pointsAvailable });
             if (reward && !(await tx.repos.rewards.takeStock(reward.id))) throw new Refused({ ok: false, refusal: 'out_of_stock', available: member.pointsAvailable });

@@ -95,7 +95,6 @@ export class RedemptionService {
     const offers: Offer[] = [];
     const panel = this.deliveryOptions(snapshot);
     for (const reward of rewards.filter((r) => rewardInForce(r, now))) {
-      const counts = async (window: typeof month | null, limit: number | null) => (member && limit !== null ? this.db.repos.redemptions.countForLimits(member.id, reward.id, window) : 0);
       const decision = decideRedemption({
         reward,
         points: reward.costPoints === null ? (reward.minPoints ?? reward.stepPoints ?? undefined) : undefined,
@@ -105,8 +104,7 @@ export class RedemptionService {
           tierRank: member ? (tierOf(snapshot, member.tierId)?.rank ?? null) : null,
           status: member?.status ?? 'active',
         },
-        redeemedThisMonth: await counts(month, reward.limitPerMonth),
-        redeemedInTotal: await counts(null, reward.limitTotal),
+        ...(member ? await this.db.repos.redemptions.limitCounts(member.id, reward, month) : { redeemedThisMonth: 0, redeemedInTotal: 0 }),
         at: now,
         panel,
       });
@@ -181,8 +179,7 @@ export class RedemptionService {
       reward,
       points: input.points,
       member: { pointsAvailable: member.pointsAvailable, currency: member.currency, tierRank: tierOf(snapshot, member.tierId)?.rank ?? null, status: member.status },
-      redeemedThisMonth: reward.limitPerMonth === null ? 0 : await tx.repos.redemptions.countForLimits(member.id, reward.id, monthBounds(tx.now, snapshot.program.timeZone)),
-      redeemedInTotal: reward.limitTotal === null ? 0 : await tx.repos.redemptions.countForLimits(member.id, reward.id, null),
+      ...(await tx.repos.redemptions.limitCounts(member.id, reward, monthBounds(tx.now, snapshot.program.timeZone))),
       at: tx.now,
       // A code the panel can't create is given as credit or refused here, before any point is spent.
       panel: this.deliveryOptions(snapshot),
