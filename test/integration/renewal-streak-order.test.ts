@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import * as backfillServiceRenewals from '../../migrations/20261209120020_backfill_service_renewals';
 import * as backfillStreakBonuses from '../../migrations/20261209120030_backfill_streak_bonuses';
 import type { RuleInput } from '../../plugin/services/program-service';
-import { expectBalancesConsistent, serviceEvent, startTestApp, tableCounts, type TestApp, type WireEvent } from '../support/harness';
+import { deactivateRules, expectBalancesConsistent, memberOf, serviceEvent, startTestApp, tableCounts, type TestApp, type WireEvent } from '../support/harness';
 
 /**
  * Invariant 1 for renewal streaks: the same renewals delivered in any order, and any number of
@@ -18,15 +18,11 @@ describe('renewal streaks whatever the delivery order', () => {
   afterAll(() => app.close());
   afterEach(async () => {
     await expectBalancesConsistent(app.plugin);
-    for (const r of await app.plugin.db.repos.rules.all()) if (r.active) await app.plugin.services.program.setRuleActive(r.id, false);
+    await deactivateRules(app.plugin);
   });
 
   const add = (input: Omit<RuleInput, 'active'>) => app.plugin.services.program.addRule({ active: true, ...input });
-  const member = async (clientId: string) => {
-    const m = await app.plugin.db.repos.members.findByPanelClientId(clientId);
-    if (!m) throw new Error(`no member ${clientId}`);
-    return m;
-  };
+  const member = (clientId: string) => memberOf(app.plugin, clientId);
   const points = async (clientId: string) => {
     const m = await member(clientId);
     return m.pointsAvailable + m.pointsPending;

@@ -6,18 +6,7 @@ import { redemptionBlock } from '../../plugin/domain/member';
 import { MemberAccount } from '../../plugin/services/member-account';
 import { ViewRenderer } from '../../plugin/web/views';
 import type { RuleInput } from '../../plugin/services/program-service';
-import {
-  actionEvent,
-  clientEvent,
-  expectBalancesConsistent,
-  invoicePaid,
-  invoiceReversed,
-  serviceEvent,
-  startTestApp,
-  tableCounts,
-  type TestApp,
-  type WireEvent,
-} from '../support/harness';
+import { actionEvent, clientEvent, deactivateRules, expectBalancesConsistent, invoicePaid, invoiceReversed, memberOf, serviceEvent, startTestApp, tableCounts, type TestApp, type WireEvent } from '../support/harness';
 
 /**
  * Every lifecycle event over the signed webhook: its effect, its replay (same id: `duplicate`,
@@ -31,15 +20,11 @@ describe('service lifecycle, reversals, client updates and actions', () => {
   afterAll(() => app.close());
   afterEach(async () => {
     await expectBalancesConsistent(app.plugin);
-    for (const r of await app.plugin.db.repos.rules.all()) if (r.active) await app.plugin.services.program.setRuleActive(r.id, false);
+    await deactivateRules(app.plugin);
   });
 
   const add = (input: Omit<RuleInput, 'active'>) => app.plugin.services.program.addRule({ active: true, ...input });
-  const member = async (clientId: string) => {
-    const m = await app.plugin.db.repos.members.findByPanelClientId(clientId);
-    if (!m) throw new Error(`no member ${clientId}`);
-    return m;
-  };
+  const member = (clientId: string) => memberOf(app.plugin, clientId);
   const service = async (clientId: string, serviceId: string) => app.plugin.db.repos.services.find((await member(clientId)).id, serviceId);
   const history = async (clientId: string) => (await app.plugin.db.repos.history.forMember((await member(clientId)).id)).map((h) => [h.kind, h.details]);
   /** Sends, then sends again: the replay answers `duplicate` with the first answer and writes nothing. */

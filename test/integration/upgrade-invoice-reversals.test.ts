@@ -1,15 +1,5 @@
 import type { RuleInput } from '../../plugin/services/program-service';
-import {
-  expectBalancesConsistent,
-  invoicePaid,
-  invoiceRefunded,
-  invoiceReversed,
-  serviceEvent,
-  startTestApp,
-  tableCounts,
-  type TestApp,
-  type WireEvent,
-} from '../support/harness';
+import { deactivateRules, expectBalancesConsistent, invoicePaid, invoiceRefunded, invoiceReversed, memberOf, serviceEvent, startTestApp, tableCounts, type TestApp, type WireEvent } from '../support/harness';
 
 /**
  * The points `service.upgraded` earns belong to the invoice that paid for the upgrade (the
@@ -64,15 +54,11 @@ describe.each([
   afterAll(() => app.close());
   afterEach(async () => {
     await expectBalancesConsistent(app.plugin);
-    for (const r of await app.plugin.db.repos.rules.all()) if (r.active) await app.plugin.services.program.setRuleActive(r.id, false);
+    await deactivateRules(app.plugin);
   });
 
   const add = (input: Omit<RuleInput, 'active'>) => app.plugin.services.program.addRule({ active: true, ...input });
-  const member = async (clientId: string) => {
-    const m = await app.plugin.db.repos.members.findByPanelClientId(clientId);
-    if (!m) throw new Error(`no member ${clientId}`);
-    return m;
-  };
+  const member = (clientId: string) => memberOf(app.plugin, clientId);
   const send = async (event: WireEvent) => (await app.send(event).expect(200)).body as { outcome: string; points: number; detail?: string };
   /** Sends, then sends again: the replay answers `duplicate` with the first answer and writes nothing. */
   const sendTwice = async (event: WireEvent) => {

@@ -4,6 +4,7 @@ import express from 'express';
 import request from 'supertest';
 import { loadConfig, type PluginConfig } from '../../plugin/config';
 import { createPlugin, type HostingRewardsPlugin } from '../../plugin/index';
+import type { Member } from '../../plugin/domain/member';
 import type { ProgramSettings } from '../../plugin/domain/program';
 import { createLogger, type Logger } from '../../plugin/logger';
 import type { PanelApi } from '../../plugin/panels/panel-api';
@@ -151,4 +152,16 @@ export async function tableCounts(plugin: HostingRewardsPlugin): Promise<Record<
 /** Invariant 2, checked after every scenario. */
 export async function expectBalancesConsistent(plugin: HostingRewardsPlugin): Promise<void> {
   expect(await plugin.db.repos.members.findBalanceMismatches()).toEqual([]);
+}
+
+/** A member the scenario must have enrolled: the test fails naming the client otherwise. */
+export async function memberOf(plugin: HostingRewardsPlugin, clientId: string): Promise<Member> {
+  const m = await plugin.db.repos.members.findByPanelClientId(clientId);
+  if (!m) throw new Error(`no member ${clientId}`);
+  return m;
+}
+
+/** Every earning rule switched off again: the next test adds the ones it is about. */
+export async function deactivateRules(plugin: HostingRewardsPlugin): Promise<void> {
+  for (const r of await plugin.db.repos.rules.all()) if (r.active) await plugin.services.program.setRuleActive(r.id, false);
 }
