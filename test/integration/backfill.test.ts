@@ -89,6 +89,35 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
     for (const r of await plugin.db.repos.rules.all()) if (r.type === 'first_purchase' || r.type === 'renewal_bonus') await plugin.services.program.setRuleActive(r.id, true);
   }
 
+  /**
+   * The same events sent live to one app and imported by the CLI into another, `setup` run on
+   * both first: the events the webhook refused (`<id> <status>`), the live state once the expiry
+   * job has run, the import's file and result, and the imported state (balances checked).
+   */
+  async function liveAndImported(events: Array<Record<string, unknown>>, setup: (app: TestApp) => Promise<void> = async () => {}) {
+    const live = await startTestApp({ realTime: true, program });
+    const bf = await startTestApp({ realTime: true, program });
+    try {
+      await setup(live);
+      await setup(bf);
+      const refusedLive: string[] = [];
+      for (const e of events) {
+        const res = await live.send(e);
+        if (res.status !== 200) refusedLive.push(`${String(e.id)} ${res.status}`);
+      }
+      await expireAll(live.plugin);
+      const expected = await state(live.plugin);
+      const file = jsonl(events);
+      const result = await backfill(['--file', file], bf.db.url);
+      const imported = await state(bf.plugin);
+      await expectBalancesConsistent(bf.plugin);
+      return { refusedLive, expected, file, result, imported };
+    } finally {
+      await live.close();
+      await bf.close();
+    }
+  }
+
   beforeAll(async () => {
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does) first`);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hr-backfill-'));
@@ -317,36 +346,19 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
       paid('mix-d', 'mix-d1', '20.00', 5, { id: 'mix:d1:eur', currency: 'EUR' }),
       paid('mix-d', 'mix-d1', '20.00', 5, { id: 'mix:d1:again' }),
     ];
-    const live = await startTestApp({ realTime: true, program });
-    const bf = await startTestApp({ realTime: true, program });
-    try {
-      const refusedLive: string[] = [];
-      for (const e of events) {
-        const res = await live.send(e);
-        if (res.status !== 200) refusedLive.push(`${String(e.id)} ${res.status}`);
-      }
-      await expireAll(live.plugin);
-      expect(refusedLive).toEqual(['mix:invoice.refunded:mix-a1 409', 'mix:invoice.refunded:mix-a1 409', 'mix:shared 409', 'mix:d1:eur 422']);
-      const expected = await state(live.plugin);
-      expect(expected).toMatchObject({ 'mix-a': { available: 100 }, 'mix-b': { tier: 'Bronze' } });
-
-      const file = jsonl(events);
-      const result = await backfill(['--file', file], bf.db.url);
-      expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 4') });
-      expect(result.stdout).toMatch(/ for 4 member\(s\) \(3 new\)/);
-      const refused = fs.readFileSync(`${file}.refused.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; reasons: Array<{ path: string }> });
-      expect(refused).toEqual([
-        expect.objectContaining({ id: 'mix:invoice.refunded:mix-a1', reasons: [expect.objectContaining({ path: 'id' })] }),
-        expect.objectContaining({ id: 'mix:invoice.refunded:mix-a1', reasons: [expect.objectContaining({ path: 'id' })] }),
-        expect.objectContaining({ id: 'mix:shared', reasons: [expect.objectContaining({ path: 'id' })] }),
-        expect.objectContaining({ id: 'mix:d1:eur', reasons: [expect.objectContaining({ path: 'invoice.currency' })] }),
-      ]);
-      expect(await state(bf.plugin)).toEqual(expected);
-      await expectBalancesConsistent(bf.plugin);
-    } finally {
-      await live.close();
-      await bf.close();
-    }
+    const { refusedLive, expected, file, result, imported } = await liveAndImported(events);
+    expect(refusedLive).toEqual(['mix:invoice.refunded:mix-a1 409', 'mix:invoice.refunded:mix-a1 409', 'mix:shared 409', 'mix:d1:eur 422']);
+    expect(expected).toMatchObject({ 'mix-a': { available: 100 }, 'mix-b': { tier: 'Bronze' } });
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 4') });
+    expect(result.stdout).toMatch(/ for 4 member\(s\) \(3 new\)/);
+    const refused = fs.readFileSync(`${file}.refused.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; reasons: Array<{ path: string }> });
+    expect(refused).toEqual([
+      expect.objectContaining({ id: 'mix:invoice.refunded:mix-a1', reasons: [expect.objectContaining({ path: 'id' })] }),
+      expect.objectContaining({ id: 'mix:invoice.refunded:mix-a1', reasons: [expect.objectContaining({ path: 'id' })] }),
+      expect.objectContaining({ id: 'mix:shared', reasons: [expect.objectContaining({ path: 'id' })] }),
+      expect.objectContaining({ id: 'mix:d1:eur', reasons: [expect.objectContaining({ path: 'invoice.currency' })] }),
+    ]);
+    expect(imported).toEqual(expected);
   }, 120_000);
 
   it('an upgrade invoice imported set-based is paired with its upgrade, so its refund takes the upgrade’s points back, as live', async () => {
@@ -366,25 +378,13 @@ describe('npm run backfill (plugin/cli/backfill.ts)', () => {
       upgradeInvoice('upg-2', 11),
       refunded('upg-2', 8),
     ];
-    const withRule = async () => {
-      const app = await startTestApp({ realTime: true, program });
+    const { refusedLive, expected, result, imported } = await liveAndImported(events, async (app) => {
       await app.plugin.services.program.addRule({ active: true, type: 'service_upgrade', params: { points: 1, money_from: 'event' } });
-      return app;
-    };
-    const live = await withRule();
-    const bf = await withRule();
-    try {
-      for (const e of events) await live.send(e).expect(200);
-      const expected = await state(live.plugin);
-      expect(expected).toMatchObject({ 'upg-1': { available: 0, lifetime: 0 }, 'upg-2': { available: 0, lifetime: 0 } });
-      const result = await backfill(['--file', jsonl(events)], bf.db.url);
-      expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 0') });
-      expect(await state(bf.plugin)).toEqual(expected);
-      await expectBalancesConsistent(bf.plugin);
-    } finally {
-      await live.close();
-      await bf.close();
-    }
+    });
+    expect(refusedLive).toEqual([]);
+    expect(expected).toMatchObject({ 'upg-1': { available: 0, lifetime: 0 }, 'upg-2': { available: 0, lifetime: 0 } });
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('refused 0') });
+    expect(imported).toEqual(expected);
   }, 120_000);
 
   it('refuses an event nested deeper than the webhook takes, as the webhook does, and reads on', async () => {
