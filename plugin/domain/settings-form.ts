@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SETTINGS, SETTING_KEYS, type SettingKey, type Settings, type SettingsInput } from './settings';
+import { sameJson } from './json-object';
 import { problem, reasonedProblems, type FieldProblem, type ProblemReason } from './validation';
 
 /**
@@ -100,18 +101,6 @@ function fromForm(control: SettingControl, raw: string): Parsed {
   }
 }
 
-/** Order-independent JSON for comparing two values of a setting. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 export interface SettingChange {
   key: SettingKey;
   before: unknown;
@@ -155,7 +144,7 @@ export function parseSettingsForm(body: Readonly<Record<string, unknown>>, curre
       continue;
     }
     const before = current[field.key];
-    if (canonical(checked.data) !== canonical(before)) changes.push({ key: field.key, before, after: parsed.value });
+    if (!sameJson(checked.data, before)) changes.push({ key: field.key, before, after: parsed.value });
   }
   return { changes, problems, posted };
 }
