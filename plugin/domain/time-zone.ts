@@ -134,3 +134,25 @@ export function startOfYearAfter(at: Date, years: number, timeZone: string): Dat
   const w = wallTime(at, timeZone);
   return zonedInstant({ year: w.year + years + 1, month: 0, day: 1 }, timeZone);
 }
+
+const WALL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
+
+/**
+ * A form's date and time (`2026-12-24T18:00`, as a datetime-local input posts it; seconds
+ * optional) as the instant it names in a zone, or null when it is no such date and time. An
+ * admin types times on the program's clock, not UTC.
+ */
+export function parseWallDateTime(text: string, timeZone: string): Date | null {
+  const m = WALL_DATE_TIME.exec(text.trim());
+  if (!m) return null;
+  const [year, month, day, hour, minute, second] = m.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month - 1) || hour > 23 || minute > 59 || second > 59) return null;
+  return zonedInstant({ year, month: month - 1, day, hour, minute, second }, timeZone);
+}
+
+/** An instant as a datetime-local input shows it in a zone (`2026-12-24T18:00`), to the minute. */
+export function wallDateTimeText(at: Date, timeZone: string): string {
+  const w = wallTime(at, timeZone);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${String(w.year).padStart(4, '0')}-${two(w.month + 1)}-${two(w.day)}T${two(w.hour)}:${two(w.minute)}`;
+}
