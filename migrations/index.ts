@@ -82,6 +82,8 @@ import * as createServiceRenewals from './20261209120000_create_service_renewals
 import * as createStreakBonuses from './20261209120010_create_streak_bonuses';
 import * as backfillServiceRenewals from './20261209120020_backfill_service_renewals';
 import * as backfillStreakBonuses from './20261209120030_backfill_streak_bonuses';
+import * as addRewardsFormKey from './20261210100000_add_rewards_form_key';
+import * as indexRewardsFormKey from './20261210100010_index_rewards_form_key';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -172,4 +174,6 @@ export const migrations: NamedMigration[] = [
   { name: '20261209120010_create_streak_bonuses', ...createStreakBonuses },
   { name: '20261209120020_backfill_service_renewals', ...backfillServiceRenewals },
   { name: '20261209120030_backfill_streak_bonuses', ...backfillStreakBonuses },
+  { name: '20261210100000_add_rewards_form_key', ...addRewardsFormKey },
+  { name: '20261210100010_index_rewards_form_key', ...indexRewardsFormKey },
 ];

@@ -1,12 +1,11 @@
 import { parseDecimal } from './decimal';
 import { parseMoney } from './money';
 import { RATE_PATTERN } from './points';
-import type { Reward } from './rewards';
 import type { Tier } from './tiers';
 import { problem, type FieldProblem } from './validation';
 
 /**
- * The admin's edits of the program tables (tiers, rewards), posted as form strings: each field
+ * The admin's edits of the tiers, posted as form strings: each field
  * judged, a problem named by the field. Pure, so the rules are tested without a database.
  */
 export type Judged<T> = { ok: true; value: T } | { ok: false; problems: FieldProblem[] };
@@ -40,25 +39,4 @@ export function judgeTierEdit(body: Readonly<Record<string, unknown>>, tier: Tie
   }
   if (problems.length > 0 || !threshold.ok || bp === null) return { ok: false, problems };
   return { ok: true, value: { thresholdMinor: threshold.value.minor, earnMultiplier: multiplier, renewalDiscountBp: bp } };
-}
-
-export type RewardEdit = Partial<Pick<Reward, 'active' | 'costPoints' | 'stock'>>;
-
-/** A reward's switch, cost (fixed rewards only) and stock (blank: unlimited). */
-export function judgeRewardEdit(body: Readonly<Record<string, unknown>>, reward: Reward): Judged<RewardEdit> {
-  const problems: FieldProblem[] = [];
-  const edit: RewardEdit = {};
-  const active = str(body.active);
-  if (active === 'true' || active === 'false') edit.active = active === 'true';
-  else problems.push(problem('active', 'must be true or false', 'yes_no'));
-  if (reward.costPoints !== null) {
-    const cost = str(body.cost_points) ?? '';
-    if (!/^\d{1,10}$/.test(cost) || Number(cost) < 1 || Number(cost) > 1_000_000_000) problems.push(problem('cost_points', 'must be a whole number of points from 1 to 1000000000', 'between', { min: 1, max: 1_000_000_000 }));
-    else edit.costPoints = Number(cost);
-  }
-  const stock = str(body.stock) ?? '';
-  if (stock === '') edit.stock = null;
-  else if (!/^\d{1,10}$/.test(stock) || Number(stock) > 1_000_000_000) problems.push(problem('stock', 'must be blank (unlimited) or a whole number from 0', 'between', { min: 0, max: 1_000_000_000 }));
-  else edit.stock = Number(stock);
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: edit };
 }

@@ -35,6 +35,8 @@ export const PROBLEM_CODES = [
   'too_long',
   'no_repeats',
   'after_start',
+  'multiple_of',
+  'changed_meanwhile',
   'above_tier',
   'below_tier',
   'date',

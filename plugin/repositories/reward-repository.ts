@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { REWARD_KINDS, type PromoSpec, type Reward, type RewardKind } from '../domain/rewards';
+import { insertOrDuplicate } from './insert-or-duplicate';
 import { toDateOrNull, toInt } from './row-values';
 
 export const REWARDS = 'loyalty_rewards';
@@ -41,11 +42,27 @@ export class RewardRepository {
     return rows.map(toReward);
   }
 
-  async find(id: number): Promise<Reward | null> {
-    const row = await this.db(REWARDS).where({ id }).first();
+  /**
+   * With `forUpdate`, the row stays locked until the transaction ends: an owner's save reads
+   * the stock it compares against under the same lock redemptions take it with.
+   */
+  async find(id: number, options: { forUpdate?: boolean } = {}): Promise<Reward | null> {
+    const q = this.db(REWARDS).where({ id }).first();
+    if (options.forUpdate) void q.forUpdate();
+    const row = await q;
     return row ? toReward(row) : null;
   }
 
+  /** The reward an admin form with this one-time key made, if it made one. */
+  async findByFormKey(formKey: string): Promise<Reward | null> {
+    const row = await this.db(REWARDS).where({ form_key: formKey }).first();
+    return row ? toReward(row) : null;
+  }
+
+  /** Adds a reward; null when a reward already carries this form key (the form was posted before). */
+  async create(reward: RewardFields & Pick<Reward, 'kind'>, formKey: string | null, now: Date): Promise<number | null> {
+    return insertOrDuplicate(this.db(REWARDS).insert({ ...columnsOf(reward), kind: reward.kind, form_key: formKey, created_at: now, updated_at: now }));
+  }
   /**
    * Takes one unit of stock if any is left: one conditional UPDATE checked by affected rows,
    * so two members redeeming the last unit at once can't both get it (DESIGN §10). Unlimited
@@ -63,18 +80,34 @@ export class RewardRepository {
     await this.db(REWARDS).where({ id }).whereNotNull('stock').increment('stock', 1);
   }
 
-  /** The admin area's catalog edits (and tests'). */
-  async update(id: number, changes: Partial<Pick<Reward, 'active' | 'stock' | 'limitPerMonth' | 'limitTotal' | 'minTierRank' | 'costPoints'>>, now: Date): Promise<void> {
-    const cols: Record<string, unknown> = {
-      active: changes.active,
-      stock: changes.stock,
-      limit_per_month: changes.limitPerMonth,
-      limit_total: changes.limitTotal,
-      min_tier_rank: changes.minTierRank,
-      cost_points: changes.costPoints,
-    };
-    await this.db(REWARDS)
-      .where({ id })
-      .update({ ...Object.fromEntries(Object.entries(cols).filter(([, v]) => v !== undefined)), updated_at: now });
+  /** Changes the given fields (the admin area's catalog edits, and tests'); a reward's kind stays what it was made as. */
+  async update(id: number, changes: Partial<RewardFields>, now: Date): Promise<void> {
+    await this.db(REWARDS).where({ id }).update({ ...columnsOf(changes), updated_at: now });
   }
+}
+
+/** Everything about a reward but its id and kind. */
+export type RewardFields = Omit<Reward, 'id' | 'kind'>;
+
+const json = (v: unknown): string | undefined => (v === undefined ? undefined : JSON.stringify(v));
+
+/** The columns of the fields given; a field left out is no column, so it stays as stored. */
+function columnsOf(r: Partial<RewardFields>): Record<string, unknown> {
+  const cols: Record<string, unknown> = {
+    names: json(r.names),
+    descriptions: json(r.descriptions),
+    cost_points: r.costPoints,
+    step_points: r.stepPoints,
+    min_points: r.minPoints,
+    values: json(r.values),
+    min_tier_rank: r.minTierRank,
+    stock: r.stock,
+    starts_at: r.startsAt,
+    ends_at: r.endsAt,
+    limit_per_month: r.limitPerMonth,
+    limit_total: r.limitTotal,
+    active: r.active,
+    promo: r.promo === undefined ? undefined : r.promo === null ? null : JSON.stringify(r.promo),
+  };
+  return Object.fromEntries(Object.entries(cols).filter(([, v]) => v !== undefined));
 }

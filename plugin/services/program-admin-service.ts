@@ -1,7 +1,9 @@
 import type { Database } from '../db/database';
 import type { Tx } from '../db/unit-of-work';
 import { adminActor, type AdminContext } from '../domain/audit';
-import { judgeRewardEdit, judgeTierEdit } from '../domain/catalog-edits';
+import { judgeTierEdit } from '../domain/catalog-edits';
+import { sameJson } from '../domain/json-object';
+import { judgeRewardForm, type RewardFormContext } from '../domain/reward-form';
 import type { Reward } from '../domain/rewards';
 import type { StoredRule } from '../domain/rules';
 import { changesAsInput, parseSettingsForm, problemKey, type SettingChange } from '../domain/settings-form';
@@ -9,6 +11,8 @@ import type { Settings } from '../domain/settings';
 import type { Tier } from '../domain/tiers';
 import { problem, type FieldProblem } from '../domain/validation';
 import { ValidationError } from '../errors';
+import { LANGUAGES } from '../i18n';
+import { FORM_KEY_PATTERN } from './admin-member-service';
 import type { ProgramService } from './program-service';
 import type { SettingsService } from './settings-service';
 import type { TierService } from './tier-service';
@@ -28,6 +32,9 @@ export interface ProgramState {
 
 /** A save's answer: what changed (before and after), or the fields at fault, nothing written. */
 export type SaveResult = { ok: true; changes: Array<{ target: string; before: unknown; after: unknown }> } | { ok: false; problems: FieldProblem[]; posted?: Record<string, string> };
+
+/** A reward save's answer: as any save's, with the reward's id when it holds. */
+export type RewardSaveResult = (Extract<SaveResult, { ok: true }> & { id: number }) | Extract<SaveResult, { ok: false }>;
 
 /**
  * The owner's program editing: settings (through the settings service, whose registry the form
@@ -139,21 +146,83 @@ export class ProgramAdminService {
     return { ok: true, changes: [{ target: `rule:${id}`, before, after }] };
   }
 
-  async saveReward(ctx: AdminContext, id: number, body: Readonly<Record<string, unknown>>): Promise<SaveResult | null> {
-    const reward = await this.db.repos.rewards.find(id);
-    if (!reward) return null;
-    const judged = judgeRewardEdit(body, reward);
-    if (!judged.ok) return { ok: false, problems: judged.problems };
-    const before = { active: reward.active, costPoints: reward.costPoints, stock: reward.stock };
-    const after = { ...before, ...judged.value };
-    if (JSON.stringify(before) === JSON.stringify(after)) return { ok: true, changes: [] };
-    await this.db.transaction(
+  reward(id: number): Promise<Reward | null> {
+    return this.db.repos.rewards.find(id);
+  }
+
+  /** What the reward editor needs beside the reward: the languages, currencies, tiers and clock its fields are in. */
+  async rewardFormContext(reward?: Reward): Promise<RewardFormContext & { tiers: Tier[] }> {
+    const { settings, tiers } = await this.state();
+    return {
+      reward,
+      languages: LANGUAGES.includes(settings.default_language) ? LANGUAGES : [settings.default_language, ...LANGUAGES],
+      defaultLanguage: settings.default_language,
+      currencies: [...new Set([...Object.keys(settings.earn_rates), settings.tier_base_currency])].sort(),
+      tierRanks: tiers.map((t) => t.rank),
+      timeZone: settings.time_zone,
+      tiers,
+    };
+  }
+
+  /**
+   * Adds a reward to the catalog, with its audit row. The form's one-time key makes a second
+   * post of it (a double click, a reload) answer with the reward the first made.
+   */
+  async createReward(ctx: AdminContext, body: Readonly<Record<string, unknown>>): Promise<RewardSaveResult> {
+    const key = typeof body.key === 'string' ? body.key : '';
+    const judged = judgeRewardForm(body, await this.rewardFormContext());
+    const problems = [...(FORM_KEY_PATTERN.test(key) ? [] : [problem('key', 'must be the one-time key of the new reward form; reload the page', 'invalid')]), ...(judged.ok ? [] : judged.problems)];
+    if (problems.length > 0 || !judged.ok) return { ok: false, problems };
+    const draft = judged.value;
+    return this.db.transaction(
       async (tx) => {
-        await tx.repos.rewards.update(id, judged.value, tx.now);
-        await this.audit.record(tx, ctx, { action: 'reward.update', target: `reward:${id}`, before, after });
+        const id = await tx.repos.rewards.create(draft, key, tx.now);
+        if (id === null) {
+          const earlier = await tx.repos.rewards.findByFormKey(key);
+          if (!earlier) throw new Error(`Reward form key ${key} is taken but no reward holds it`);
+          return { ok: true as const, id: earlier.id, changes: [] };
+        }
+        await this.audit.record(tx, ctx, { action: 'reward.create', target: `reward:${id}`, before: null, after: draft });
+        return { ok: true as const, id, changes: [{ target: `reward:${id}`, before: null, after: draft }] };
       },
       { actor: adminActor(ctx.admin) },
     );
-    return { ok: true, changes: [{ target: `reward:${id}`, before, after }] };
+  }
+
+  /**
+   * Saves a reward's fields, with its audit row. Stock is the one field redemptions change too:
+   * the form carries the stock it showed (`stock_was`), and a stock the admin changed is only
+   * written if no redemption took a unit since, so an edit never hands out units already sold.
+   * A stock the admin left alone is not written at all.
+   */
+  async saveReward(ctx: AdminContext, id: number, body: Readonly<Record<string, unknown>>): Promise<RewardSaveResult | null> {
+    const reward = await this.db.repos.rewards.find(id);
+    if (!reward) return null;
+    const judged = judgeRewardForm(body, await this.rewardFormContext(reward));
+    if (!judged.ok) return { ok: false, problems: judged.problems };
+    const shownStock = typeof body.stock_was === 'string' ? body.stock_was.trim() : stockText(reward.stock);
+    const stockEdited = stockText(judged.value.stock) !== shownStock;
+    return this.db.transaction(
+      async (tx) => {
+        // Locked so the stock compared is the stock replaced: a redemption takes a unit with an
+        // UPDATE of this row, which waits for this lock (and this read waits for a redemption's).
+        const current = await tx.repos.rewards.find(id, { forUpdate: true });
+        if (!current) return null;
+        if (stockEdited && stockText(current.stock) !== shownStock) {
+          const now = current.stock === null ? '∞' : current.stock;
+          return { ok: false as const, problems: [problem('stock', `changed to ${now} while the form was open (redemptions take stock); check it and save again`, 'changed_meanwhile', { now })] };
+        }
+        const { id: _id, ...before } = current;
+        const after = { ...judged.value, stock: stockEdited ? judged.value.stock : current.stock };
+        if (sameJson(before, after)) return { ok: true as const, id, changes: [] };
+        const { kind: _kind, ...fields } = after;
+        await tx.repos.rewards.update(id, stockEdited ? fields : { ...fields, stock: undefined }, tx.now);
+        await this.audit.record(tx, ctx, { action: 'reward.update', target: `reward:${id}`, before, after });
+        return { ok: true as const, id, changes: [{ target: `reward:${id}`, before, after }] };
+      },
+      { actor: adminActor(ctx.admin) },
+    );
   }
 }
+
+const stockText = (stock: number | null): string => (stock === null ? '' : String(stock));

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../support/harness';
-import { launchBrowser, newPage, screenshot } from './browser';
+import { DESKTOP, launchBrowser, newPage, screenshot, ssoUrl } from './browser';
 
 /** Fires invoice.paid of `amount` for demo-1 from the demo panel's form; returns the points it earned. */
 async function fireInvoice(app: TestApp, page: Page, amount: string): Promise<number> {
@@ -59,6 +59,39 @@ describe('Admin program settings (Chromium)', () => {
       expect(after.entries.slice(1)).toEqual(history.entries);
       await page.goto(`${app.baseUrl}/admin/audit`);
       await expect(page.locator('body').innerText()).resolves.toContain('settings.update');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('an owner adds a perk in the catalog editor, and the member sees it in their catalog', async () => {
+    const { context, page } = await newPage(browser, { viewport: DESKTOP });
+    try {
+      const token = await app.plugin.services.auth.mintAdminSsoToken({ id: '1', name: 'Olga Owner', role: 'owner' });
+      await page.goto(`${app.baseUrl}/admin/sso?token=${encodeURIComponent(token)}`);
+      await page.goto(`${app.baseUrl}/admin/settings`);
+      await Promise.all([page.waitForURL(`${app.baseUrl}/admin/settings/rewards/new`), page.getByTestId('new-reward').click()]);
+      await page.locator('#reward-kind').selectOption('perk');
+      await page.locator('#reward-name_en').fill('Extra backup retention');
+      await page.locator('#reward-name_ru').fill('Дополнительное хранение бэкапов');
+      await page.locator('#reward-cost_points').fill('250');
+      await page.locator('#reward-value_USD').fill('3.00');
+      await page.locator('#reward-active').selectOption('true');
+      // A bad field first: refused beside it, the rest of what was typed kept.
+      await page.locator('#reward-limit_per_month').fill('0');
+      await page.getByTestId('save-reward').click();
+      await expect(page.getByTestId('error-limit_per_month').isVisible()).resolves.toBe(true);
+      await expect(page.locator('#reward-name_en').inputValue()).resolves.toBe('Extra backup retention');
+      await page.locator('#reward-limit_per_month').fill('1');
+      await page.getByTestId('save-reward').click();
+      await expect(page.getByTestId('changes').isVisible()).resolves.toBe(true);
+      await screenshot(page, 'admin-reward-created', { fullPage: true });
+      const made = (await app.plugin.db.repos.rewards.list()).find((r) => r.names.en === 'Extra backup retention');
+      expect(made).toMatchObject({ kind: 'perk', costPoints: 250, values: { USD: 300 }, limitPerMonth: 1, active: true, promo: null });
+
+      await page.goto(await ssoUrl(app, 'demo-1'));
+      await page.goto(`${app.baseUrl}/client/rewards/redeem`);
+      await expect(page.locator('body').innerText()).resolves.toContain('Extra backup retention');
     } finally {
       await context.close();
     }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { AppError, NotFoundError } from '../../errors';
 import type { Translator } from '../../i18n';
@@ -12,8 +11,8 @@ import type { AdminPageContext } from './admin-deps';
 import { adminContext, adminOf, retryRefused } from './admin-page';
 import { idParam, QueryReader } from './admin-query';
 import { READ_ROLES, WRITE_ROLES, type AdminRoute } from './admin-routes';
+import { newFormKey } from './form-key';
 
-const formKey = () => randomBytes(18).toString('base64url');
 const field = (req: Request, name: string): string => {
   const v = (req.body as Record<string, unknown> | undefined)?.[name];
   return typeof v === 'string' ? v : '';
@@ -45,8 +44,8 @@ export function memberRoutes({ deps, pages }: AdminPageContext): AdminRoute[] {
     const model = memberModel(detail, i18n, mountOf(res), {
       canWrite,
       notice: notice && i18n.t(`admin.member.notice_${notice}`),
-      adjust: forms.adjust ?? { key: formKey(), values: { direction: 'add' }, errors: {} },
-      credit: forms.credit ?? { key: formKey(), values: { currency: detail.member.currency ?? '' }, errors: {} },
+      adjust: forms.adjust ?? { key: newFormKey(), values: { direction: 'add' }, errors: {} },
+      credit: forms.credit ?? { key: newFormKey(), values: { currency: detail.member.currency ?? '' }, errors: {} },
       retriable: (a) => deps.redemptions.retriable(a),
     });
     await pages.render(req, res, 'admin/member', model, { current: 'members', status, i18n });

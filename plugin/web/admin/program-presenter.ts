@@ -1,4 +1,5 @@
 import type { Translator } from '../../i18n';
+import { formatInteger } from '../../i18n/format';
 import { toDecimalString } from '../../domain/money';
 import { SETTING_FIELDS, formValue, problemKey } from '../../domain/settings-form';
 import { localized } from '../../domain/tiers';
@@ -9,7 +10,7 @@ import { problemText } from './field-errors';
 
 /** Which form a page render answers: its posted values and problems go back beside its fields. */
 export interface ProgramFormState {
-  form?: { kind: 'settings' | 'tier' | 'rule' | 'reward'; id?: number; problems: FieldProblem[]; posted: Record<string, unknown> };
+  form?: { kind: 'settings' | 'tier' | 'rule'; id?: number; problems: FieldProblem[]; posted: Record<string, unknown> };
   /** What a save changed, each with its before and after. */
   changes?: Array<{ target: string; before: unknown; after: unknown }>;
 }
@@ -26,8 +27,9 @@ const settingLabel = (i18n: Translator, key: string): string => i18n.t(`program_
 
 /**
  * The program page's view model: the settings form generated from the registry (a field per
- * setting, its control from the setting's schema), and one small form per tier, rule and
- * reward. After a refused save, the posted text and the field's errors show beside the field.
+ * setting, its control from the setting's schema), one small form per tier and rule, and the
+ * rewards catalog with a link to each reward's editor. After a refused save, the posted text
+ * and the field's errors show beside the field.
  */
 export function programView(i18n: Translator, state: ProgramState, form: ProgramFormState, mount: string): object {
   const posted = (kind: string, id: number | undefined, name: string): string | undefined => {
@@ -104,25 +106,15 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
       errors: { active: errorsFor(i18n, p, 'active', i18n.t('program_admin.active')), params: errorsFor(i18n, p, 'params', i18n.t('program_admin.rule_params')) },
     };
   });
-  const rewards = state.rewards.map((w) => {
-    const p = problems('reward', w.id);
-    const active = posted('reward', w.id, 'active') ?? String(w.active);
-    return {
-      id: w.id,
-      name: localized(w.names, [i18n.language]) ?? localized(w.names, ['en']) ?? `#${w.id}`,
-      kind: w.kind,
-      action: mountUrl(mount, `admin/settings/rewards/${w.id}`),
-      options: yesNo(active),
-      fixed: w.costPoints !== null,
-      cost: posted('reward', w.id, 'cost_points') ?? (w.costPoints === null ? '' : String(w.costPoints)),
-      stock: posted('reward', w.id, 'stock') ?? (w.stock === null ? '' : String(w.stock)),
-      errors: {
-        active: errorsFor(i18n, p, 'active', i18n.t('program_admin.active')),
-        cost_points: errorsFor(i18n, p, 'cost_points', i18n.t('program_admin.reward_cost')),
-        stock: errorsFor(i18n, p, 'stock', i18n.t('program_admin.reward_stock')),
-      },
-    };
-  });
+  const rewards = state.rewards.map((w) => ({
+    id: w.id,
+    name: localized(w.names, [i18n.language, state.settings.default_language]) ?? `#${w.id}`,
+    kind: i18n.t(`reward_admin.kind_${w.kind}`),
+    price: w.costPoints !== null ? formatInteger(i18n.locale, w.costPoints) : i18n.t('reward_admin.price_flexible', { step: formatInteger(i18n.locale, w.stepPoints ?? 0) }),
+    active: w.active,
+    stock: w.stock === null ? i18n.t('reward_admin.unlimited') : formatInteger(i18n.locale, w.stock),
+    editUrl: mountUrl(mount, `admin/settings/rewards/${w.id}`),
+  }));
   const refused = form.form && form.form.problems.length > 0;
   return {
     settingsAction: mountUrl(mount, 'admin/settings'),
@@ -131,6 +123,7 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
     tierCurrency: currency,
     rules,
     rewards,
+    newRewardUrl: mountUrl(mount, 'admin/settings/rewards/new'),
     refused,
     saved: form.changes !== undefined,
     changes: (form.changes ?? []).map((c) => ({ target: c.target, before: json(c.before), after: json(c.after) })),
