@@ -84,6 +84,8 @@ import * as backfillServiceRenewals from './20261209120020_backfill_service_rene
 import * as backfillStreakBonuses from './20261209120030_backfill_streak_bonuses';
 import * as addRewardsFormKey from './20261210100000_add_rewards_form_key';
 import * as indexRewardsFormKey from './20261210100010_index_rewards_form_key';
+import * as addRulesFormKey from './20261210110000_add_rules_form_key';
+import * as uniqueRulesFormKey from './20261210110010_unique_rules_form_key';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -176,4 +178,6 @@ export const migrations: NamedMigration[] = [
   { name: '20261209120030_backfill_streak_bonuses', ...backfillStreakBonuses },
   { name: '20261210100000_add_rewards_form_key', ...addRewardsFormKey },
   { name: '20261210100010_index_rewards_form_key', ...indexRewardsFormKey },
+  { name: '20261210110000_add_rules_form_key', ...addRulesFormKey },
+  { name: '20261210110010_unique_rules_form_key', ...uniqueRulesFormKey },
 ];

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { StoredRule } from '../domain/rules';
+import { insertOrDuplicate } from './insert-or-duplicate';
 import { toDateOrNull, toInt } from './row-values';
 
 export const RULES = 'loyalty_rules';
@@ -46,6 +47,19 @@ export class RuleRepository {
   async insert(rule: RuleRow, now: Date): Promise<number> {
     const [id] = await this.db(RULES).insert({ ...toColumns(rule), created_at: now, updated_at: now });
     return toInt(id);
+  }
+
+  /**
+   * Inserts a rule made by an admin form, keyed by the form's one-time key: null when a rule
+   * with that key exists already (the same form posted again), nothing written then.
+   */
+  async insertKeyed(rule: RuleRow, formKey: string, now: Date): Promise<number | null> {
+    return insertOrDuplicate(this.db(RULES).insert({ ...toColumns(rule), form_key: formKey, created_at: now, updated_at: now }));
+  }
+
+  async findByFormKey(formKey: string): Promise<StoredRule | null> {
+    const row: Record<string, unknown> | undefined = await this.db(RULES).where({ form_key: formKey }).first();
+    return row ? toStored(row) : null;
   }
 
   /** Returns whether the rule exists. */
