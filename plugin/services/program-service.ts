@@ -27,6 +27,12 @@ export interface AdminWrite {
   actor?: Actor;
 }
 
+/** An admin's new rule: who acts, and its audit row, written with the rule's id in its transaction. */
+export interface AdminCreate {
+  within?: (tx: Tx, id: number) => Promise<void>;
+  actor?: Actor;
+}
+
 const RULE_HELP =
   'Correct the row in loyalty_rules (the rule types and their params are described in plugin/domain/rules.ts), or delete it. Events are refused until then, so none earns by a wrong rule.';
 
@@ -36,6 +42,8 @@ const RULE_HELP =
  */
 export class ProgramService {
   private cachedRules: { rules: readonly Rule[]; at: number } | null = null;
+  /** Counts rule writes: a read that overlapped one may predate it, and is not cached. */
+  private ruleWrites = 0;
   private built: { settings: Settings; rules: readonly Rule[]; program: Program } | null = null;
 
   constructor(
@@ -62,7 +70,7 @@ export class ProgramService {
 
   /** Stores the given settings; `update({})` just drops the caches, as any admin write does. */
   async update(settings: ProgramSettings): Promise<void> {
-    this.cachedRules = null;
+    this.forgetRules();
     await this.settings.update(settings);
   }
 
@@ -70,8 +78,28 @@ export class ProgramService {
   async addRule(input: RuleInput): Promise<number> {
     const row = checkedRow(input);
     const id = await this.db.transaction(({ repos }) => repos.rules.insert(row, this.clock()));
-    this.cachedRules = null;
+    this.forgetRules();
     return id;
+  }
+
+  /**
+   * Adds a rule made by an admin form, once per form key: the same form posted again (a double
+   * click, a reload) finds the rule the first post made, and `within` (its audit row) runs only
+   * with the insert. The unique key, not a read first, decides: two posts at once make one rule.
+   */
+  async addRuleOnce(formKey: string, input: RuleInput, options: AdminCreate = {}): Promise<{ rule: StoredRule; repeated: boolean }> {
+    const row = checkedRow(input);
+    const id = await this.db.transaction(async (tx) => {
+      const inserted = await tx.repos.rules.insertKeyed(row, formKey, tx.now);
+      if (inserted !== null) await options.within?.(tx, inserted);
+      return inserted;
+    }, { actor: options.actor });
+    this.forgetRules();
+    if (id !== null) return { rule: { id, ...row }, repeated: false };
+    // Read after the refused insert's transaction: the first post's commit is visible by now.
+    const earlier = await this.db.repos.rules.findByFormKey(formKey);
+    if (!earlier) throw new Error(`rule form key ${formKey} collided, but no rule holds it`);
+    return { rule: earlier, repeated: true };
   }
 
   /** Replaces a rule's definition (type, params, flag, window, cap); `within` runs in its transaction (an audit row). */
@@ -83,7 +111,7 @@ export class ProgramService {
       return updated;
     }, { actor: options.actor });
     if (!found) throw new ValidationError([{ path: 'id', message: `no rule #${id}` }], 'List the rules to find the right id.');
-    this.cachedRules = null;
+    this.forgetRules();
   }
 
   async setRuleActive(id: number, active: boolean, options: AdminWrite = {}): Promise<void> {
@@ -93,14 +121,23 @@ export class ProgramService {
       return updated;
     }, { actor: options.actor });
     if (!found) throw new ValidationError([{ path: 'id', message: `no rule #${id}` }], 'List the rules to find the right id.');
+    this.forgetRules();
+  }
+
+  /** After a rule write in this process: the next event reads the rules again. */
+  private forgetRules(): void {
+    this.ruleWrites++;
     this.cachedRules = null;
   }
 
   private async rules(): Promise<readonly Rule[]> {
     const now = performance.now();
     if (this.cachedRules && now - this.cachedRules.at < CACHE_MS) return this.cachedRules.rules;
+    const writes = this.ruleWrites;
     const rules = (await this.db.repos.rules.all()).map(validRule);
-    this.cachedRules = { rules, at: now };
+    // A write that committed while this read ran may be missing from it: keeping it would hide
+    // the write from every event for the next 5 seconds.
+    if (writes === this.ruleWrites) this.cachedRules = { rules, at: now };
     return rules;
   }
 }
