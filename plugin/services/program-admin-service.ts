@@ -5,6 +5,7 @@ import { judgeTierEdit } from '../domain/catalog-edits';
 import { sameJson } from '../domain/json-object';
 import { judgeRewardForm, type RewardFormContext } from '../domain/reward-form';
 import type { Reward } from '../domain/rewards';
+import { judgeRuleForm, type RuleEdit } from '../domain/rule-edits';
 import type { StoredRule } from '../domain/rules';
 import { changesAsInput, parseSettingsForm, problemKey, type SettingChange } from '../domain/settings-form';
 import type { Settings } from '../domain/settings';
@@ -106,44 +107,54 @@ export class ProgramAdminService {
     return { ok: true, changes: [{ target: `tier:${id}`, before, after }] };
   }
 
-  /** A rule's switch and its params (JSON), judged by the rule type's own schema. */
+  /**
+   * A rule's switch, params (JSON, judged by the rule type's own schema), active window (wall
+   * times in the program's time zone) and cap. The engine reads the rule afresh for the next
+   * event; what earlier events earned stays as it is.
+   */
   async saveRule(ctx: AdminContext, id: number, body: Readonly<Record<string, unknown>>): Promise<SaveResult | null> {
-    const rule = (await this.db.repos.rules.all()).find((r) => r.id === id);
+    const { settings, rules } = await this.state();
+    const rule = rules.find((r) => r.id === id);
     if (!rule) return null;
-    const problems: FieldProblem[] = [];
-    const active = typeof body.active === 'string' ? body.active.trim() : '';
-    if (active !== 'true' && active !== 'false') problems.push(problem('active', 'must be true or false', 'yes_no'));
-    let params: unknown = JSON.parse(rule.params);
-    if (typeof body.params === 'string') {
-      try {
-        params = JSON.parse(body.params);
-      } catch {
-        problems.push(problem('params', 'must be valid JSON', 'json'));
-      }
-    }
-    if (params === null || typeof params !== 'object' || Array.isArray(params)) problems.push(problem('params', 'must be a JSON object', 'json_object'));
-    if (problems.length > 0) return { ok: false, problems };
-    const before = { active: rule.active, params: JSON.parse(rule.params) as unknown };
-    const after = { active: active === 'true', params };
+    const judged = judgeRuleForm(body, { timeZone: settings.time_zone, current: rule });
+    if (!judged.ok) return { ok: false, problems: judged.problems };
+    const before = storedRuleView(rule);
+    const after = ruleView(judged.value);
     if (JSON.stringify(before) === JSON.stringify(after)) return { ok: true, changes: [] };
     try {
-      await this.program.updateRule(
-        id,
-        {
-          type: rule.type as Parameters<ProgramService['updateRule']>[1]['type'],
-          params: params as Record<string, unknown>,
-          active: after.active,
-          startsAt: rule.startsAt,
-          endsAt: rule.endsAt,
-          cap: rule.capPoints !== null && rule.capPeriod !== null ? ({ points: rule.capPoints, period: rule.capPeriod } as { points: number; period: 'day' }) : null,
-        },
-        { actor: adminActor(ctx.admin), within: (tx) => this.audit.record(tx, ctx, { action: 'rule.update', target: `rule:${id}`, before, after }).then(() => undefined) },
-      );
+      await this.program.updateRule(id, judged.value, {
+        actor: adminActor(ctx.admin),
+        within: (tx) => this.audit.record(tx, ctx, { action: 'rule.update', target: `rule:${id}`, before, after }).then(() => undefined),
+      });
     } catch (err) {
-      if (err instanceof ValidationError) return { ok: false, problems: err.fields.map((f) => ({ path: f.path.startsWith('params') ? f.path : 'params', message: f.path ? `${f.path}: ${f.message}` : f.message, reason: f.reason ?? { code: 'invalid' } })) };
+      if (err instanceof ValidationError) return { ok: false, problems: storedRuleProblems(err) };
       throw err;
     }
     return { ok: true, changes: [{ target: `rule:${id}`, before, after }] };
+  }
+
+  /**
+   * A new rule of one of the registered types, judged as an edit is. The form's one-time `key`
+   * makes it once: the same form posted again answers with the rule the first post made, and
+   * writes nothing (no second rule, no second audit row).
+   */
+  async createRule(ctx: AdminContext, body: Readonly<Record<string, unknown>>): Promise<SaveResult> {
+    const { settings } = await this.state();
+    const key = typeof body.key === 'string' ? body.key : '';
+    const keyProblems = FORM_KEY_PATTERN.test(key) ? [] : [problem('key', 'must be the one-time key of the new rule form', 'invalid')];
+    const judged = judgeRuleForm(body, { timeZone: settings.time_zone });
+    if (!judged.ok || keyProblems.length > 0) return { ok: false, problems: [...keyProblems, ...(judged.ok ? [] : judged.problems)] };
+    const after = ruleView(judged.value);
+    try {
+      const { rule, repeated } = await this.program.addRuleOnce(key, judged.value, {
+        actor: adminActor(ctx.admin),
+        within: (tx, id) => this.audit.record(tx, ctx, { action: 'rule.create', target: `rule:${id}`, before: null, after }).then(() => undefined),
+      });
+      return { ok: true, changes: [{ target: `rule:${rule.id}`, before: null, after: repeated ? storedRuleView(rule) : after }] };
+    } catch (err) {
+      if (err instanceof ValidationError) return { ok: false, problems: storedRuleProblems(err) };
+      throw err;
+    }
   }
 
   reward(id: number): Promise<Reward | null> {
@@ -226,3 +237,18 @@ export class ProgramAdminService {
 }
 
 const stockText = (stock: number | null): string => (stock === null ? '' : String(stock));
+
+/** A rule as a change shows it (and its audit row keeps it): instants as ISO strings in JSON. */
+function ruleView(r: RuleEdit): { type: string; active: boolean; params: unknown; startsAt: Date | null; endsAt: Date | null; cap: RuleEdit['cap'] } {
+  return { type: r.type, active: r.active, params: r.params, startsAt: r.startsAt, endsAt: r.endsAt, cap: r.cap };
+}
+
+function storedRuleView(r: StoredRule): ReturnType<typeof ruleView> {
+  const cap = r.capPoints !== null && r.capPeriod !== null ? ({ points: r.capPoints, period: r.capPeriod } as RuleEdit['cap']) : null;
+  return { type: r.type, active: r.active, params: JSON.parse(r.params) as unknown, startsAt: r.startsAt, endsAt: r.endsAt, cap };
+}
+
+/** The stored-row check's refusal (the form judged the same rules first, so rarely reached), per field. */
+function storedRuleProblems(err: ValidationError): FieldProblem[] {
+  return err.fields.map((f) => ({ path: /^(params|starts_at|ends_at|cap_points|cap_period)/.test(f.path) ? f.path : 'params', message: f.path ? `${f.path}: ${f.message}` : f.message, reason: f.reason ?? { code: 'invalid' } }));
+}

@@ -1,6 +1,8 @@
 import type { Translator } from '../../i18n';
 import { formatInteger } from '../../i18n/format';
 import { toDecimalString } from '../../domain/money';
+import { DATE_TIME_FORMAT, formDateTime } from '../../domain/rule-edits';
+import { CAP_PERIODS, RULE_TYPES, type StoredRule } from '../../domain/rules';
 import { SETTING_FIELDS, formValue, problemKey } from '../../domain/settings-form';
 import { localized } from '../../domain/tiers';
 import type { FieldProblem } from '../../domain/validation';
@@ -10,7 +12,9 @@ import { problemText } from './field-errors';
 
 /** Which form a page render answers: its posted values and problems go back beside its fields. */
 export interface ProgramFormState {
-  form?: { kind: 'settings' | 'tier' | 'rule'; id?: number; problems: FieldProblem[]; posted: Record<string, unknown> };
+  form?: { kind: 'settings' | 'tier' | 'rule' | 'new_rule'; id?: number; problems: FieldProblem[]; posted: Record<string, unknown> };
+  /** The new rule form's one-time key (web/admin/program-router.ts). */
+  newRuleKey?: string;
   /** What a save changed, each with its before and after. */
   changes?: Array<{ target: string; before: unknown; after: unknown }>;
 }
@@ -94,18 +98,31 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
       },
     };
   });
-  const rules = state.rules.map((r) => {
-    const p = problems('rule', r.id);
-    const active = posted('rule', r.id, 'active') ?? String(r.active);
-    return {
-      id: r.id,
-      type: r.type,
-      action: mountUrl(mount, `admin/settings/rules/${r.id}`),
-      options: yesNo(active),
-      params: posted('rule', r.id, 'params') ?? JSON.stringify(JSON.parse(r.params), null, 2),
-      errors: { active: errorsFor(i18n, p, 'active', i18n.t('program_admin.active')), params: errorsFor(i18n, p, 'params', i18n.t('program_admin.rule_params')) },
-    };
-  });
+  const timeZone = state.settings.time_zone;
+  const rules = state.rules.map((r) => ({
+    id: r.id,
+    type: r.type,
+    typeName: ruleTypeName(i18n, r.type),
+    action: mountUrl(mount, `admin/settings/rules/${r.id}`),
+    ...ruleFields(i18n, `rule-${r.id}`, (name) => posted('rule', r.id, name), problems('rule', r.id), timeZone, r),
+  }));
+  const newProblems = problems('new_rule');
+  const newPosted = (name: string) => posted('new_rule', undefined, name);
+  const newType = newPosted('type') ?? '';
+  const typeErrors = errorsFor(i18n, newProblems, 'type', i18n.t('program_admin.rule_type'));
+  const keyErrors = errorsFor(i18n, newProblems, 'key', i18n.t('program_admin.rule_form_key'));
+  const newRule = {
+    action: mountUrl(mount, 'admin/settings/rules'),
+    key: form.newRuleKey ?? '',
+    types: [
+      { value: '', label: i18n.t('program_admin.rule_type_choose'), selected: newType === '' },
+      ...RULE_TYPES.map((type) => ({ value: type, label: `${ruleTypeName(i18n, type)} (${type})`, selected: newType === type })),
+    ],
+    typeErrors,
+    typeInvalid: typeErrors.length > 0,
+    keyErrors,
+    ...ruleFields(i18n, 'rule-new', newPosted, newProblems, timeZone, null),
+  };
   const rewards = state.rewards.map((w) => ({
     id: w.id,
     name: localized(w.names, [i18n.language, state.settings.default_language]) ?? `#${w.id}`,
@@ -122,10 +139,52 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
     tiers,
     tierCurrency: currency,
     rules,
+    newRule,
+    ruleTimeZone: timeZone,
     rewards,
     newRewardUrl: mountUrl(mount, 'admin/settings/rewards/new'),
     refused,
     saved: form.changes !== undefined,
     changes: (form.changes ?? []).map((c) => ({ target: c.target, before: json(c.before), after: json(c.after) })),
+  };
+}
+
+/** A rule type's name in the admin's language; a type added later without one shows its code. */
+const ruleTypeName = (i18n: Translator, type: string): string => i18n.t(`program_admin.rule_type_${type}`, { defaultValue: type });
+
+/**
+ * The fields an existing rule's form and the new rule form share: switch, params, window (wall
+ * times in the program's zone, as a `datetime-local` input takes them) and cap, each with the
+ * posted text and its errors after a refusal.
+ */
+function ruleFields(i18n: Translator, id: string, posted: (name: string) => string | undefined, problems: readonly FieldProblem[], timeZone: string, rule: StoredRule | null) {
+  const active = posted('active') ?? String(rule?.active ?? false);
+  const capPeriod = posted('cap_period') ?? rule?.capPeriod ?? '';
+  const field = (name: string, label: string) => {
+    const errors = errorsFor(i18n, problems, name, label);
+    return { id: `${id}-${name.replace(/_/g, '-')}`, errors, invalid: errors.length > 0 };
+  };
+  return {
+    options: [
+      { value: 'true', label: i18n.t('program_admin.yes'), selected: active === 'true' },
+      { value: 'false', label: i18n.t('program_admin.no'), selected: active !== 'true' },
+    ],
+    params: posted('params') ?? (rule ? JSON.stringify(JSON.parse(rule.params), null, 2) : '{}'),
+    startsAt: posted('starts_at') ?? formDateTime(rule?.startsAt ?? null, timeZone),
+    endsAt: posted('ends_at') ?? formDateTime(rule?.endsAt ?? null, timeZone),
+    capPoints: posted('cap_points') ?? (rule && rule.capPoints !== null ? String(rule.capPoints) : ''),
+    capPeriods: [
+      { value: '', label: i18n.t('program_admin.rule_cap_none'), selected: capPeriod === '' },
+      ...CAP_PERIODS.map((p) => ({ value: p, label: i18n.t(`program_admin.cap_period_${p}`), selected: capPeriod === p })),
+    ],
+    dateFormat: DATE_TIME_FORMAT,
+    fields: {
+      active: field('active', i18n.t('program_admin.active')),
+      params: field('params', i18n.t('program_admin.rule_params')),
+      starts_at: field('starts_at', i18n.t('program_admin.rule_starts')),
+      ends_at: field('ends_at', i18n.t('program_admin.rule_ends')),
+      cap_points: field('cap_points', i18n.t('program_admin.rule_cap_points')),
+      cap_period: field('cap_period', i18n.t('program_admin.rule_cap_period')),
+    },
   };
 }
