@@ -80,3 +80,15 @@ export function formatMoney(locale: string, m: Money): string {
   // Intl.NumberFormat takes the exact decimal string, so no float ever rounds a cent.
   return format.format(toDecimalString(m) as Intl.StringNumericLiteral);
 }
+
+const languageNames = new Map<string, Intl.DisplayNames>();
+
+/** A language's name in the reader's language: "ru" → "Russian", "русский", "Rusça"; unknown codes as given. */
+export function formatLanguage(locale: string, language: string): string {
+  let names = languageNames.get(locale);
+  if (!names) {
+    names = new Intl.DisplayNames([locale], { type: 'language', fallback: 'code' });
+    languageNames.set(locale, names);
+  }
+  return names.of(language) ?? language;
+}

@@ -25,12 +25,13 @@ export class TierRepository {
     }));
   }
 
-  /** An admin's edit of a tier's threshold, multiplier or discount; returns whether the tier exists. */
-  async update(id: number, changes: Partial<Pick<Tier, 'thresholdMinor' | 'earnMultiplier' | 'renewalDiscountBp'>>, now: Date): Promise<boolean> {
+  /** An admin's edit of a tier's threshold, multiplier, discount or displayed names; returns whether the tier exists. */
+  async update(id: number, changes: Partial<Pick<Tier, 'thresholdMinor' | 'earnMultiplier' | 'renewalDiscountBp' | 'names'>>, now: Date): Promise<boolean> {
     const cols: Record<string, unknown> = {
       threshold_minor: changes.thresholdMinor,
       earn_multiplier: changes.earnMultiplier,
       renewal_discount_bp: changes.renewalDiscountBp,
+      names: changes.names && JSON.stringify(changes.names),
     };
     const n = await this.db(TIERS)
       .where({ id })

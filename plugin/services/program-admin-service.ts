@@ -9,6 +9,7 @@ import { judgeRuleForm, type RuleEdit } from '../domain/rule-edits';
 import type { StoredRule } from '../domain/rules';
 import { changesAsInput, parseSettingsForm, problemKey, type SettingChange } from '../domain/settings-form';
 import type { Settings } from '../domain/settings';
+import { judgeTierNames } from '../domain/tier-name-edits';
 import type { Tier } from '../domain/tiers';
 import { problem, type FieldProblem } from '../domain/validation';
 import { ValidationError } from '../errors';
@@ -92,9 +93,10 @@ export class ProgramAdminService {
     const tier = tiers.find((t) => t.id === id);
     if (!tier) return null;
     const judged = judgeTierEdit(body, tier, tiers, settings.tier_base_currency);
-    if (!judged.ok) return { ok: false, problems: judged.problems };
-    const before = { thresholdMinor: tier.thresholdMinor, earnMultiplier: tier.earnMultiplier, renewalDiscountBp: tier.renewalDiscountBp };
-    const after = judged.value;
+    const names = judgeTierNames(body, tier, LANGUAGES);
+    if (!judged.ok || !names.ok) return { ok: false, problems: [...(judged.ok ? [] : judged.problems), ...(names.ok ? [] : names.problems)] };
+    const before = { thresholdMinor: tier.thresholdMinor, earnMultiplier: tier.earnMultiplier, renewalDiscountBp: tier.renewalDiscountBp, names: tier.names };
+    const after = { ...judged.value, names: names.value };
     if (JSON.stringify(before) === JSON.stringify(after)) return { ok: true, changes: [] };
     await this.db.transaction(
       async (tx) => {

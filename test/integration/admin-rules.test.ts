@@ -2,12 +2,12 @@ import { adminAgent, auditRows, csrfOf, fieldOf, type AdminAgent } from '../supp
 import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
 
 /**
- * The program page's earning rules: a new rule of a registered type (once per form, however
- * often it is posted), a rule's window in the program's time zone and its cap; each audited,
- * each bad field refused beside it with nothing written, and the next event earning by what
- * was saved.
+ * The program page's earning rules and tier names: a new rule of a registered type (once per
+ * form, however often it is posted), a rule's window in the program's time zone and its cap,
+ * and a tier's name per language; each audited, each bad field refused beside it with nothing
+ * written, and the next event earning by what was saved.
  */
-describe('admin: earning rules', () => {
+describe('admin: earning rules and tier names', () => {
   let app: TestApp;
   let owner: AdminAgent;
 
@@ -185,6 +185,36 @@ describe('admin: earning rules', () => {
     await owner.post(`/admin/settings/rules/${rule.id}`).type('form').send({ _csrf: csrfOf(shown), active: 'false', params: rule.params, starts_at: '', ends_at: '', cap_points: '', cap_period: '' }).expect(200);
     expect((await app.plugin.db.repos.rules.all()).find((r) => r.id === rule.id)).toMatchObject({ active: false, startsAt: null, endsAt: null, capPoints: null, capPeriod: null });
     await app.plugin.services.settings.update({ time_zone: 'UTC' });
+  });
+
+  it("edits a tier's name per language, the English one required, audited with before and after; the page shows the new name at once", async () => {
+    const silver = (await app.plugin.db.repos.tiers.list()).find((t) => t.name === 'Silver');
+    if (!silver) throw new Error('no Silver tier');
+    const page = await settingsPage();
+    expect(page).toContain(`id="tier-${silver.id}-name_ru" name="name_ru" value="Серебряный"`);
+    expect(page).toContain(`<label for="tier-${silver.id}-name_zh">Name (Chinese)</label>`);
+    const form = { _csrf: csrfOf(page), threshold: '500.00', earn_multiplier: silver.earnMultiplier, renewal_discount_percent: String(silver.renewalDiscountBp / 100) };
+    const names = { name_en: 'Silver', name_ru: 'Серебряный', name_tr: 'Gümüş', name_vi: 'Bạc', name_zh: '白银' };
+
+    const before = { tiers: await app.plugin.db.knex('loyalty_tiers').orderBy('id'), audits: await count('loyalty_audit') };
+    const blank = await owner.post(`/admin/settings/tiers/${silver.id}`).set('Accept-Language', 'ru').type('form').send({ ...form, ...names, name_en: ' ', name_vi: 'x'.repeat(65) }).expect(422);
+    expect(blank.text).toMatch(/data-testid="error-name_en">Название \(английский\): обязательное поле</);
+    expect(blank.text).toMatch(/data-testid="error-name_vi">Название \(вьетнамский\): слишком длинное значение \(максимум символов: 64\)</);
+    expect({ tiers: await app.plugin.db.knex('loyalty_tiers').orderBy('id'), audits: await count('loyalty_audit') }).toEqual(before);
+
+    const res = await owner.post(`/admin/settings/tiers/${silver.id}`).type('form').send({ ...form, ...names, name_en: 'Silver Plus', name_ru: 'Серебряный плюс', name_tr: '' }).expect(200);
+    expect(res.text).toContain(`data-target="tier:${silver.id}"`);
+    const saved = (await app.plugin.db.repos.tiers.list()).find((t) => t.id === silver.id);
+    // The key name stays (promos and panel groups refer to it); Turkish, left blank, falls back.
+    expect(saved).toMatchObject({ name: 'Silver', names: { en: 'Silver Plus', ru: 'Серебряный плюс', vi: 'Bạc', zh: '白银' } });
+    expect(saved?.names.tr).toBeUndefined();
+    const audit = (await auditRows(app)).filter((r) => r.action === 'tier.update' && r.target === `tier:${silver.id}`);
+    expect(audit).toHaveLength(1);
+    expect(JSON.parse(String(audit[0]?.before)).names).toEqual(silver.names);
+    expect(JSON.parse(String(audit[0]?.after)).names).toEqual(saved?.names);
+
+    // The admin page in Russian heads the tier's form with its new Russian name at once.
+    expect(await settingsPage(owner, 'ru')).toContain('<h3>Серебряный плюс</h3>');
   });
 
   it('a billing or viewer admin may not create a rule (403), and nothing is written', async () => {

@@ -1,8 +1,9 @@
-import type { Translator } from '../../i18n';
-import { formatInteger } from '../../i18n/format';
+import { LANGUAGES, type Translator } from '../../i18n';
+import { formatInteger, formatLanguage } from '../../i18n/format';
 import { toDecimalString } from '../../domain/money';
 import { DATE_TIME_FORMAT, formDateTime } from '../../domain/rule-edits';
 import { CAP_PERIODS, RULE_TYPES, type StoredRule } from '../../domain/rules';
+import { REQUIRED_NAME_LANGUAGE, tierNameField } from '../../domain/tier-name-edits';
 import { SETTING_FIELDS, formValue, problemKey } from '../../domain/settings-form';
 import { localized } from '../../domain/tiers';
 import type { FieldProblem } from '../../domain/validation';
@@ -91,6 +92,15 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
       threshold: posted('tier', t.id, 'threshold') ?? toDecimalString({ currency, minor: t.thresholdMinor }),
       multiplier: posted('tier', t.id, 'earn_multiplier') ?? t.earnMultiplier,
       discount: posted('tier', t.id, 'renewal_discount_percent') ?? percent,
+      names: LANGUAGES.map((language) => {
+        const field = tierNameField(language);
+        const label = i18n.t('program_admin.tier_name', { language: formatLanguage(i18n.locale, language) });
+        const errors = errorsFor(i18n, p, field, label);
+        const required = language === REQUIRED_NAME_LANGUAGE;
+        // The key name stands in for a tier that has no English name yet.
+        const stored = t.names[language] ?? (required ? t.name : '');
+        return { field, id: `tier-${t.id}-${field}`, label, value: posted('tier', t.id, field) ?? stored, required, errors, invalid: errors.length > 0 };
+      }),
       errors: {
         threshold: errorsFor(i18n, p, 'threshold', i18n.t('program_admin.tier_threshold')),
         earn_multiplier: errorsFor(i18n, p, 'earn_multiplier', i18n.t('program_admin.tier_multiplier')),
