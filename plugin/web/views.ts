@@ -54,7 +54,9 @@ export class ViewRenderer {
       // Emails are compiled by the email renderer (services/email-service.ts), with their own escaping.
       if (name.startsWith('emails/')) continue;
       if (name.startsWith('partials/')) this.hbs.registerPartial(name.slice('partials/'.length), source);
-      else this.templates.set(name, this.hbs.compile(source, { strict: false }));
+      // preventIndent: an indented partial call would otherwise indent every line it outputs,
+      // a multi-line value in a textarea included, and a save would store that indentation.
+      else this.templates.set(name, this.hbs.compile(source, { strict: false, preventIndent: true }));
     }
   }
 

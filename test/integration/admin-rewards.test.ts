@@ -95,7 +95,7 @@ describe('admin: the rewards catalog', () => {
       .send({ ...form, ...perk, name_en: '', cost_points: '0', value_USD: 'nine', starts_at: '2027-05-01T10:00', ends_at: '2027-04-01T10:00', promo_type: 'percent', promo_percent: '150' })
       .expect(422);
     for (const field of ['name_en', 'cost_points', 'value_USD', 'ends_at', 'promo_percent']) expect(res.text).toContain(`data-testid="error-${field}"`);
-    expect(res.text).toContain('Ad (English): zorunlu alan');
+    expect(res.text).toContain('Ad (İngilizce): zorunlu alan');
     expect(res.text).toContain('Puan cinsinden fiyat: 1 ile 1.000.000.000 arasında olmalı');
     // The posted text stays in its field for the owner to fix.
     expect(res.text).toContain('value="nine"');
@@ -124,6 +124,11 @@ describe('admin: the rewards catalog', () => {
     const row = (await auditRows(app)).filter((r) => r.action === 'reward.update').pop();
     expect(JSON.parse(String(row?.before))).toMatchObject({ costPoints: 500, values: { USD: 500, EUR: 500, GBP: 500 } });
     expect(JSON.parse(String(row?.after))).toMatchObject({ costPoints: 550, values: { USD: 600, GBP: 500 } });
+
+    // A description over several lines comes back as typed, not indented by the page's layout.
+    const lines = 'Added to your balance.\nUsed on your next invoice.';
+    await edit(reward.id, { description_en: lines }, 200);
+    expect((await owner.get(`/admin/settings/rewards/${reward.id}`).expect(200)).text).toContain(`>${lines}</textarea>`);
 
     // Saving the page unchanged changes nothing and writes no audit row.
     const audits = (await auditRows(app)).length;
