@@ -52,11 +52,6 @@ const FILES = readLocales(LOCALES_DIR);
 export const LANGUAGES: readonly Language[] = ['en', ...FILES.map((f) => f.language).filter((l) => l !== 'en')];
 const META = new Map(FILES.map((f) => [f.language, f.meta]));
 
-/** A language's name in itself ("Türkçe"), for pages that list languages; the tag for one without a locale file. */
-export function languageName(language: Language): string {
-  return META.get(language)?.name ?? language;
-}
-
 export interface Translator {
   /** The i18n language (a locale file we have). */
   language: Language;

@@ -1,4 +1,5 @@
-import { languageName, type Translator } from '../../i18n';
+import type { Translator } from '../../i18n';
+import { formatLanguage } from '../../i18n/format';
 import { REWARD_KINDS, type Reward } from '../../domain/rewards';
 import { PROMO_TYPES, REWARD_PRICINGS, pricingOf, rewardFormValues, type RewardFormContext } from '../../domain/reward-form';
 import { localized, type Tier } from '../../domain/tiers';
@@ -81,10 +82,9 @@ export function rewardEditorView(i18n: Translator, ctx: RewardFormContext & { ti
     ),
     texts: ctx.languages.map((language) => ({
       language,
-      languageName: languageName(language),
       required: language === ctx.defaultLanguage,
-      name: field(`name_${language}`, `${label('name')} (${languageName(language)})`),
-      description: field(`description_${language}`, `${label('description')} (${languageName(language)})`),
+      name: field(`name_${language}`, `${label('name')} (${formatLanguage(i18n.locale, language)})`),
+      description: field(`description_${language}`, `${label('description')} (${formatLanguage(i18n.locale, language)})`),
     })),
     showFixed: !reward || pricing === 'fixed',
     showFlexible: !reward || pricing === 'flexible',
