@@ -1,4 +1,5 @@
-import { DEMO_EVENT_TYPES, amountForCurrency, halfOf } from '../../plugin/panels/demo/demo-clients';
+import { addMonthsUtc } from '../../plugin/domain/expiry';
+import { DEMO_EVENT_TYPES, DEMO_SERVICE_ID, amountForCurrency, halfOf } from '../../plugin/panels/demo/demo-clients';
 import { expectBalancesConsistent, startTestApp, type TestApp } from '../support/harness';
 
 function cookies(res: { headers: Record<string, unknown> }): string {
@@ -94,6 +95,34 @@ describe('demo panel events', () => {
     expect(res.text).toContain('data-testid="fire-form"');
     expect(res.text).toMatch(/<option value="demo-1" selected>/);
     expect(await app.plugin.db.repos.events.count()).toBe(before);
+  });
+
+  it('renewing a service again sends its next due date, so three renewals build a streak the streak rule rewards', async () => {
+    const client = 'demo-5';
+    const dueDates: string[] = [];
+    const answers: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await fire({ client, type: 'service.renewed', amount: '' });
+      expect(status(res.text)).toBe('200');
+      answers.push(answer(res.text));
+      dueDates.push(/&quot;due_date&quot;: &quot;(\d{4}-\d{2}-\d{2})&quot;/.exec(res.text)?.[1] ?? '');
+    }
+    // The first renewal is of the period due today; each later one renews the month after.
+    const today = new Date().toISOString().slice(0, 10);
+    const nextMonth = (day: string) => addMonthsUtc(new Date(`${day}T00:00:00Z`), 1).toISOString().slice(0, 10);
+    expect(dueDates).toEqual([today, nextMonth(today), nextMonth(nextMonth(today))]);
+    expect(answers.map((a) => a.detail)).toEqual(['streak_1', 'streak_2', undefined]);
+    // The seeded streak rule (3 on-time renewals in a row, 10% of the base points of 420.00 CNY at 0.15).
+    expect(answers[2]).toMatchObject({ outcome: 'applied', points: 6 });
+    const member = await app.plugin.db.repos.members.findByPanelClientId(client);
+    const service = await app.plugin.db.repos.services.find(member!.id, DEMO_SERVICE_ID);
+    expect(service).toMatchObject({ streak: 3, streakMonths: 3, lastDueDate: dueDates[2] });
+    // A renewal the plugin refuses counts nothing, so the next one renews the same period.
+    const refused = await fire({ client, type: 'service.renewed', amount: 'abc' });
+    expect(status(refused.text)).toBe('422');
+    const fourth = await fire({ client, type: 'service.renewed', amount: '' });
+    expect(fourth.text).toContain(`&quot;due_date&quot;: &quot;${nextMonth(dueDates[2] ?? '')}&quot;`);
+    expect(answer(fourth.text)).toMatchObject({ outcome: 'applied', detail: 'streak_4' });
   });
 
   it.each([

@@ -1,3 +1,6 @@
+import { addMonthsUtc } from '../../domain/expiry';
+import { cycleMonths } from '../../domain/service-streak';
+
 /** The demo panel's clients: one per language the project's users started from, plus English. */
 export interface DemoClient {
   id: string;
@@ -62,6 +65,18 @@ export const demoTypeLabelKey = (type: DemoEventType): string => `demo.type_${ty
 
 /** The demo's one service per client: a monthly shared-hosting plan. */
 export const DEMO_SERVICE_ID = '77';
+const DEMO_BILLING_CYCLE = 'monthly';
+
+/**
+ * The due date a renewal of the demo service reports, as a panel's next due date moves: the
+ * period after the one last renewed (its due date advanced by the billing cycle), or today's for
+ * the first. So renewing again on the same day prepays the next period, on time, and the streak
+ * grows, where reporting today's period again would only be `already_counted`.
+ */
+export function nextDueDate(lastDueDate: string | null, today: Date): string {
+  if (lastDueDate === null) return isoDay(today);
+  return isoDay(addMonthsUtc(new Date(`${lastDueDate}T00:00:00Z`), cycleMonths(DEMO_BILLING_CYCLE)));
+}
 
 export interface DemoEventOptions {
   /** A decimal string in the client's currency (the new price for an upgrade). */
@@ -75,6 +90,8 @@ export interface DemoEventOptions {
   occurredAt: Date;
   /** For `invoice.paid`: the how-many-th payment of this invoice (after reversals); 1 keeps the plain id. */
   payment?: number;
+  /** For an on-time `service.renewed`: the due date of the period it renews (`nextDueDate`); absent, the day it occurred. */
+  dueDate?: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -92,13 +109,13 @@ export function demoEvent(type: DemoEventType, client: DemoClient, options: Demo
     currency: client.currency,
     total: options.amount,
     ...extra,
-    items: [{ id: `${inv}-1`, type: 'renewal', service_id: DEMO_SERVICE_ID, product_group: 'shared-hosting', billing_cycle: 'monthly', amount: options.amount }],
+    items: [{ id: `${inv}-1`, type: 'renewal', service_id: DEMO_SERVICE_ID, product_group: 'shared-hosting', billing_cycle: DEMO_BILLING_CYCLE, amount: options.amount }],
   });
   const service = (extra: Record<string, unknown> = {}) => ({
     id: DEMO_SERVICE_ID,
     product_id: '3',
     product_group: 'shared-hosting',
-    billing_cycle: 'monthly',
+    billing_cycle: DEMO_BILLING_CYCLE,
     currency: client.currency,
     amount: options.amount,
     ...extra,
@@ -124,8 +141,8 @@ export function demoEvent(type: DemoEventType, client: DemoClient, options: Demo
     case 'service.created':
       return { id: serviceId('created'), ...base, service: service() };
     case 'service.renewed':
-      // Paid on its due day: on time.
-      return { id: serviceId('renewed'), ...base, service: service({ due_date: isoDay(at) }) };
+      // Paid on or before its due day: on time.
+      return { id: serviceId('renewed'), ...base, service: service({ due_date: options.dueDate ?? isoDay(at) }) };
     case 'service.renewed_late':
       // Due five days ago: late, so the streak resets.
       return { id: serviceId('renewed'), ...base, service: service({ due_date: isoDay(new Date(at.getTime() - 5 * DAY_MS)) }) };

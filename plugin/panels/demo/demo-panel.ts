@@ -10,7 +10,7 @@ import type { ProgramService } from '../../services/program-service';
 import type { TierService } from '../../services/tier-service';
 import stringify from 'safe-stable-stringify';
 import { currencyDigits } from '../../domain/money';
-import { amountForCurrency, DEMO_CLIENTS, DEMO_PROGRAM, DEMO_TIER_RATES, demoEvent, halfOf, type DemoClient, type DemoEventType } from './demo-clients';
+import { amountForCurrency, DEMO_CLIENTS, DEMO_PROGRAM, DEMO_SERVICE_ID, DEMO_TIER_RATES, demoEvent, halfOf, nextDueDate, type DemoClient, type DemoEventType } from './demo-clients';
 import type { DemoPanelApi } from './demo-panel-api';
 
 const DEMO_RULES_ON: readonly string[] = ['service_upgrade', 'renewal_streak', 'action'];
@@ -124,7 +124,9 @@ export class DemoPanel {
     const previousAmount = fields.previousAmount?.trim() ? amountForCurrency(fields.previousAmount, digits) : halfOf(amount, digits);
     const invoiceId = fields.invoiceId || `demo-${nonce}`;
     const payment = type === 'invoice.paid' ? await this.paymentNumber(client.id, invoiceId) : 1;
-    let event = demoEvent(type, client, { amount, previousAmount, invoiceId, nonce, occurredAt: this.deps.clock(), payment });
+    const occurredAt = this.deps.clock();
+    const dueDate = type === 'service.renewed' ? await this.renewalDueDate(client.id, occurredAt) : undefined;
+    let event = demoEvent(type, client, { amount, previousAmount, invoiceId, nonce, occurredAt, payment, ...(dueDate !== undefined && { dueDate }) });
     let body = JSON.stringify(event);
     const sent = await this.deps.db.repos.events.payload(this.deps.source, String(event.id));
     if (sent !== null) {
@@ -143,6 +145,17 @@ export class DemoPanel {
     });
     this.deps.logger.info({ event: id, type, status: res.status }, 'demo panel delivered an event');
     return { status: res.status, body: res.data, event };
+  }
+
+  /**
+   * The due date the next renewal of the client's service renews. Read from the newest due date
+   * the plugin counted, so a renewal it refused or never received is reported again for the same
+   * period (a second report of a counted one is only `already_counted`).
+   */
+  private async renewalDueDate(clientId: string, today: Date): Promise<string> {
+    const member = await this.deps.db.repos.members.findByPanelClientId(clientId);
+    const service = member && (await this.deps.db.repos.services.find(member.id, DEMO_SERVICE_ID));
+    return nextDueDate(service?.lastDueDate ?? null, today);
   }
 
   /** The how-many-th payment of an invoice this is: one more than its payments reversed so far. */
