@@ -19,7 +19,8 @@ export interface JobDeps {
   db: Database;
   logger?: Logger;
   releasePending(options?: { dryRun?: boolean }): Promise<{ members: number; points: number }>;
-  reviewTiers(options?: { dryRun?: boolean }): Promise<{ reviewed: number; downgraded: number; marked?: number }>;
+  /** `asOf`: the instant the review judges (the run's `now`). */
+  reviewTiers(options?: { dryRun?: boolean; asOf?: Date }): Promise<{ reviewed: number; downgraded: number; marked?: number }>;
   dispatchOutbox(): Promise<{ sent: number; retried: number; failed: number }>;
   /** Program settings as stored now, validated: member jobs read their switches here. */
   settings(): Promise<Settings>;

@@ -6,5 +6,6 @@ export const reviewTiers: JobDefinition = {
   schedule: '17 3 * * *',
   description: 'Downgrades members whose grace period below their tier has run out, and starts the grace of those whose spend left the 12-month window.',
   cadence: daily,
-  run: async ({ deps, dryRun }) => ({ ...(await deps.reviewTiers({ dryRun })) }),
+  // As of the run's instant: a past day's end when that day is caught up late.
+  run: async ({ deps, dryRun, now }) => ({ ...(await deps.reviewTiers({ dryRun, asOf: now })) }),
 };

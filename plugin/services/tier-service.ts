@@ -67,7 +67,7 @@ export class TierService {
    */
   async addSpend(tx: Tx, account: MemberAccount, input: { deltaMinor: number; at: Date; snapshot: ProgramSnapshot }): Promise<void> {
     if (input.deltaMinor !== 0) await tx.repos.tiers.addSpend(account.member.id, monthKey(input.at), input.deltaMinor);
-    await this.apply(tx, account, input.snapshot, false);
+    await this.apply(tx, account, input.snapshot, false, tx.now);
   }
 
   /**
@@ -76,10 +76,14 @@ export class TierService {
    * ended (by `tier_below_since`) and those due a recheck (by `tier_recheck_at`, the instant
    * their oldest windowed spend leaves the window), each list by its index; members whose
    * standing can't have changed are not read. A dry run decides without locking or writing.
+   *
+   * `asOf` (default now): the instant judged, a past day's end for a day caught up late. The
+   * window, the grace and a new grace clock all end or start then, so spend that left the window
+   * or a grace that ran out after it is left to that later day's review.
    */
-  async review(snapshot: ProgramSnapshot, options: { dryRun?: boolean } = {}): Promise<{ reviewed: number; downgraded: number; marked: number }> {
+  async review(snapshot: ProgramSnapshot, options: { dryRun?: boolean; asOf?: Date } = {}): Promise<{ reviewed: number; downgraded: number; marked: number }> {
     const counts = { reviewed: 0, downgraded: 0, marked: 0 };
-    const now = this.db.now();
+    const now = options.asOf ?? this.db.now();
     const graceOverBefore = new Date(now.getTime() - snapshot.tierSettings.graceDays * 86_400_000);
     for (const [list, at] of [
       ['grace_over', graceOverBefore],
@@ -91,7 +95,7 @@ export class TierService {
         if (ids.length === 0) break;
         for (let i = 0; i < ids.length; i += REVIEW_PER_TRANSACTION) {
           const chunk = ids.slice(i, i + REVIEW_PER_TRANSACTION);
-          const outcomes = options.dryRun ? await Promise.all(chunk.map((id) => this.preview(id, snapshot, now))) : await this.reviewMany(chunk, snapshot);
+          const outcomes = options.dryRun ? await Promise.all(chunk.map((id) => this.preview(id, snapshot, now))) : await this.reviewMany(chunk, snapshot, now);
           for (const outcome of outcomes) {
             counts.reviewed++;
             if (outcome === 'downgrade') counts.downgraded++;
@@ -110,12 +114,12 @@ export class TierService {
    * every multi-member lock takes, so no deadlock cycle): a commit per member would cost more
    * than the review itself. A retried transaction reviews them all again, which decides the same.
    */
-  private async reviewMany(ids: readonly number[], snapshot: ProgramSnapshot): Promise<string[]> {
+  private async reviewMany(ids: readonly number[], snapshot: ProgramSnapshot, asOf: Date): Promise<string[]> {
     return this.db.transaction(async (tx) => {
       const outcomes: string[] = [];
       for (const id of [...ids].sort((a, b) => a - b)) {
         const account = await MemberAccount.lock(tx, { id });
-        outcomes.push(account ? await this.apply(tx, account, snapshot, true) : 'none');
+        outcomes.push(account ? await this.apply(tx, account, snapshot, true, asOf) : 'none');
       }
       return outcomes;
     });
@@ -157,17 +161,17 @@ export class TierService {
     };
   }
 
-  /** Decides and records the member's tier, then when a review should next look at them. Returns what it did. */
-  private async apply(tx: Tx, account: MemberAccount, snapshot: ProgramSnapshot, review: boolean): Promise<string> {
-    const months = await tx.repos.tiers.spendByMonth(account.member.id, windowMonths(tx.now));
+  /** Decides and records the member's tier as of `at`, then when a review should next look at them. Returns what it did. */
+  private async apply(tx: Tx, account: MemberAccount, snapshot: ProgramSnapshot, review: boolean, at: Date): Promise<string> {
+    const months = await tx.repos.tiers.spendByMonth(account.member.id, windowMonths(at));
     const spendMinor = months.reduce((sum, m) => sum + m.amountMinor, 0);
-    const action = await this.decide(tx, account, snapshot, review, spendMinor);
+    const action = await this.decide(tx, account, snapshot, review, spendMinor, at);
     const member = account.member;
     await account.setTierRecheck(tierRecheckAt({ tiers: snapshot.tiers, tierId: member.tierId, belowSince: member.tierBelowSince, spendByMonth: months }));
     return action;
   }
 
-  private async decide(tx: Tx, account: MemberAccount, snapshot: ProgramSnapshot, review: boolean, spendMinor: number): Promise<string> {
+  private async decide(tx: Tx, account: MemberAccount, snapshot: ProgramSnapshot, review: boolean, spendMinor: number, at: Date): Promise<string> {
     const { tiers, tierSettings } = snapshot;
     const member = account.member;
     const decision = decideTier({
@@ -175,7 +179,7 @@ export class TierService {
       currentTierId: member.tierId,
       spendMinor,
       belowSince: member.tierBelowSince,
-      now: tx.now,
+      now: at,
       graceDays: tierSettings.graceDays,
       review,
       paused: member.servicesSuspended > 0,
@@ -185,7 +189,7 @@ export class TierService {
         return 'none';
       case 'mark_below':
       case 'clear_below':
-        await account.setTier(member.tierId, decision.action === 'mark_below' ? tx.now : null);
+        await account.setTier(member.tierId, decision.action === 'mark_below' ? at : null);
         return decision.action;
       case 'upgrade':
       case 'downgrade': {
