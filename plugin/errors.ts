@@ -59,8 +59,21 @@ export type ErrorCode =
   | 'smtp_unreachable'
   | 'smtp_refused';
 
+/** Words for people, as a locale key and its parameters: the web layer translates them for the reader. */
+export interface PageText {
+  key: string;
+  params?: Record<string, string | number>;
+}
+
 export interface AppErrorOptions {
+  /** The English sentence for logs and JSON answers. */
   message: string;
+  /**
+   * What an error page tells the provider about the refusal, in the reader's language, where
+   * the code alone says too little (which claim, how far the clocks are apart). Without it the
+   * page says it by code (web/errors.ts).
+   */
+  detail?: PageText;
   help?: string;
   fields?: FieldProblem[];
   cause?: unknown;
@@ -80,6 +93,10 @@ export class AppError extends Error {
 
   get help(): string | undefined {
     return this.options.help;
+  }
+
+  get detail(): PageText | undefined {
+    return this.options.detail;
   }
 
   get fields(): FieldProblem[] {

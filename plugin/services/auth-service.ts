@@ -3,7 +3,7 @@ import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import { z } from 'zod';
 import type { Database } from '../db/database';
 import { fieldProblems, type FieldProblem } from '../domain/validation';
-import { UnauthorizedError, type ErrorCode } from '../errors';
+import { UnauthorizedError, type ErrorCode, type PageText } from '../errors';
 
 export const SSO_AUDIENCE = 'hosting-rewards';
 /** The admin SSO token's audience: a client token can never sign anyone into the admin area. */
@@ -46,13 +46,14 @@ export function tokenTimeProblem(
   claims: { iat?: number; nbf?: number; exp: number },
   now: number,
   skew: number,
-): { code: Extract<ErrorCode, 'sso_invalid' | 'sso_expired'>; message: string } | null {
+): { code: Extract<ErrorCode, 'sso_invalid' | 'sso_expired'>; message: string; detail: PageText } | null {
   const within = `the allowed clock skew is ${skew} s (SSO_CLOCK_SKEW_SECONDS)`;
-  const ahead = (what: string, at: number) => {
+  const ahead = (claim: 'iat' | 'nbf', what: string, at: number) => {
     const by = Math.round(at - now);
     return {
       code: 'sso_invalid' as const,
       message: `The SSO token's ${what} is ${by} s in the future: the panel's clock is ahead of this server's by about ${by} s, and ${within}. Sync the panel's clock (NTP).`,
+      detail: { key: 'error.detail.sso_clock_ahead', params: { claim, seconds: by, skew } },
     };
   };
   if (claims.exp <= now - skew) {
@@ -60,21 +61,26 @@ export function tokenTimeProblem(
     return {
       code: 'sso_expired',
       message: `The SSO token expired ${ago} s ago; ${within}. If the link was fresh, the panel's clock is behind this server's by about ${ago} s.`,
+      detail: { key: 'error.detail.sso_expired_ago', params: { seconds: ago, skew } },
     };
   }
-  if (claims.iat !== undefined && claims.iat > now + skew) return ahead('iat (issued at)', claims.iat);
-  if (claims.nbf !== undefined && claims.nbf > now + skew) return ahead('nbf (not before)', claims.nbf);
+  if (claims.iat !== undefined && claims.iat > now + skew) return ahead('iat', 'iat (issued at)', claims.iat);
+  if (claims.nbf !== undefined && claims.nbf > now + skew) return ahead('nbf', 'nbf (not before)', claims.nbf);
   if (claims.iat !== undefined && claims.exp - claims.iat > SSO_MAX_LIFETIME_S) {
+    const lives = Math.round(claims.exp - claims.iat);
     return {
       code: 'sso_invalid',
-      message: `The SSO token lives ${Math.round(claims.exp - claims.iat)} s from iat to exp, longer than the ${SSO_MAX_LIFETIME_S} s allowed. Set exp at most ${SSO_MAX_LIFETIME_S} s after iat.`,
+      message: `The SSO token lives ${lives} s from iat to exp, longer than the ${SSO_MAX_LIFETIME_S} s allowed. Set exp at most ${SSO_MAX_LIFETIME_S} s after iat.`,
+      detail: { key: 'error.detail.sso_lifetime', params: { seconds: lives, max: SSO_MAX_LIFETIME_S } },
     };
   }
   // Without iat, only our own clock can bound the lifetime.
   if (claims.iat === undefined && claims.exp - now > SSO_MAX_LIFETIME_S + skew) {
+    const left = Math.round(claims.exp - now);
     return {
       code: 'sso_invalid',
-      message: `The SSO token expires ${Math.round(claims.exp - now)} s from now, more than ${SSO_MAX_LIFETIME_S} s plus the clock skew (${skew} s). Set exp at most ${SSO_MAX_LIFETIME_S} s ahead, and send iat.`,
+      message: `The SSO token expires ${left} s from now, more than ${SSO_MAX_LIFETIME_S} s plus the clock skew (${skew} s). Set exp at most ${SSO_MAX_LIFETIME_S} s ahead, and send iat.`,
+      detail: { key: 'error.detail.sso_expires_far', params: { seconds: left, max: SSO_MAX_LIFETIME_S, skew } },
     };
   }
   return null;
@@ -85,13 +91,26 @@ const SSO_HELP = {
   admin: "Open the Rewards admin again from the panel's admin area; it makes a fresh single-use link each time.",
 };
 
-function ssoError(code: Extract<ErrorCode, 'sso_invalid' | 'sso_expired' | 'sso_used'>, message: string, fields?: FieldProblem[], kind: PrincipalKind = 'client'): UnauthorizedError {
+/** `detail`: what the error page tells the provider; without one it says what the code does. */
+function ssoError(
+  code: Extract<ErrorCode, 'sso_invalid' | 'sso_expired' | 'sso_used'>,
+  message: string,
+  detail?: PageText,
+  fields?: FieldProblem[],
+  kind: PrincipalKind = 'client',
+): UnauthorizedError {
   return new UnauthorizedError(code, {
     message,
     help: SSO_HELP[kind],
+    ...(detail && { detail }),
     ...(fields && { fields }),
   });
 }
+
+/** The claims named, for the error page. */
+const badClaims = (claims: string): PageText => ({ key: 'error.detail.sso_claims', params: { claims } });
+/** A token jose refused for anything but a claim: not a JWT, another algorithm, another key. */
+const NOT_OUR_JWT: PageText = { key: 'error.detail.sso_token_invalid' };
 
 const time = z.number().finite('must be a number of seconds');
 
@@ -193,18 +212,18 @@ export class AuthService {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (err instanceof joseErrors.JWTClaimValidationFailed) {
-        throw ssoError('sso_invalid', `The SSO token's ${err.claim} claim is not valid: ${message}`, [{ path: err.claim, message: err.reason }]);
+        throw ssoError('sso_invalid', `The SSO token's ${err.claim} claim is not valid: ${message}`, badClaims(err.claim), [{ path: err.claim, message: err.reason }]);
       }
-      throw ssoError('sso_invalid', `The SSO token is not valid: ${message}`);
+      throw ssoError('sso_invalid', `The SSO token is not valid: ${message}`, NOT_OUR_JWT);
     }
     const parsed = ssoClaims.safeParse(payload);
     if (!parsed.success) {
       const fields = fieldProblems(parsed.error, payload);
-      throw ssoError('sso_invalid', `The SSO token's ${fields.map((f) => `${f.path} claim ${f.message}`).join('; ')}`, fields);
+      throw ssoError('sso_invalid', `The SSO token's ${fields.map((f) => `${f.path} claim ${f.message}`).join('; ')}`, badClaims(fields.map((f) => f.path).join(', ')), fields);
     }
     const { exp, iat, nbf, jti, sub, locale } = parsed.data;
     const times = tokenTimeProblem({ exp, iat, nbf }, now.getTime() / 1000, this.skew);
-    if (times) throw ssoError(times.code, times.message);
+    if (times) throw ssoError(times.code, times.message, times.detail);
     const clientId = String(sub);
     // Every check before the token is spent: a refused token is not used up.
     const returnUrl = this.returnUrlFrom(payload.return_url);
@@ -243,25 +262,31 @@ export class AuthService {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       if (err instanceof joseErrors.JWTClaimValidationFailed) {
-        throw ssoError('sso_invalid', `The admin SSO token's ${err.claim} claim is not valid: ${message}`, [{ path: err.claim, message: err.reason }], 'admin');
+        throw ssoError('sso_invalid', `The admin SSO token's ${err.claim} claim is not valid: ${message}`, badClaims(err.claim), [{ path: err.claim, message: err.reason }], 'admin');
       }
-      throw ssoError('sso_invalid', `The admin SSO token is not valid: ${message}`, undefined, 'admin');
+      throw ssoError('sso_invalid', `The admin SSO token is not valid: ${message}`, NOT_OUR_JWT, undefined, 'admin');
     }
     const parsed = adminSsoClaims.safeParse(payload);
     if (!parsed.success) {
       const fields = fieldProblems(parsed.error, payload);
-      throw ssoError('sso_invalid', `The admin SSO token's ${fields.map((f) => `${f.path} claim ${f.message}`).join('; ')}`, fields, 'admin');
+      throw ssoError('sso_invalid', `The admin SSO token's ${fields.map((f) => `${f.path} claim ${f.message}`).join('; ')}`, badClaims(fields.map((f) => f.path).join(', ')), fields, 'admin');
     }
     const { exp, iat, nbf, jti, role, name } = parsed.data;
     const id = parsed.data.admin ?? parsed.data.admin_id ?? parsed.data.sub;
     if (id === undefined) {
-      throw ssoError('sso_invalid', "The admin SSO token names no admin: set the admin claim (or sub) to the admin's id", [{ path: 'admin', message: 'is required' }], 'admin');
+      throw ssoError(
+        'sso_invalid',
+        "The admin SSO token names no admin: set the admin claim (or sub) to the admin's id",
+        { key: 'error.detail.sso_no_admin' },
+        [{ path: 'admin', message: 'is required' }],
+        'admin',
+      );
     }
     const times = tokenTimeProblem({ exp, iat, nbf }, now.getTime() / 1000, this.skew);
-    if (times) throw ssoError(times.code, times.message, undefined, 'admin');
+    if (times) throw ssoError(times.code, times.message, times.detail, undefined, 'admin');
     const adminId = String(id);
     const fresh = await this.db.repos.ssoTokens.markUsed(jti, `admin:${adminId}`, new Date(exp * 1000), now);
-    if (!fresh) throw ssoError('sso_used', 'The admin SSO token was already used', undefined, 'admin');
+    if (!fresh) throw ssoError('sso_used', 'The admin SSO token was already used', undefined, undefined, 'admin');
     return { kind: 'admin', adminId, name: name ?? adminId, role };
   }
 
@@ -272,7 +297,11 @@ export class AuthService {
    */
   private returnUrlFrom(claim: unknown): string | undefined {
     if (claim === undefined) return undefined;
-    if (!this.panelOrigin) throw ssoError('sso_invalid', 'The SSO token has a return_url, but PANEL_ORIGIN is not set, so it cannot be checked. Set PANEL_ORIGIN to the panel\'s origin.');
+    if (!this.panelOrigin) {
+      throw ssoError('sso_invalid', "The SSO token has a return_url, but PANEL_ORIGIN is not set, so it cannot be checked. Set PANEL_ORIGIN to the panel's origin.", {
+        key: 'error.detail.sso_return_url_unchecked',
+      });
+    }
     let url: URL | null = null;
     try {
       url = typeof claim === 'string' && claim.length <= 2000 ? new URL(claim) : null;
@@ -280,7 +309,10 @@ export class AuthService {
       url = null;
     }
     if (!url || url.origin !== new URL(this.panelOrigin).origin) {
-      throw ssoError('sso_invalid', `The SSO token's return_url must be an absolute URL on PANEL_ORIGIN (${this.panelOrigin}).`);
+      throw ssoError('sso_invalid', `The SSO token's return_url must be an absolute URL on PANEL_ORIGIN (${this.panelOrigin}).`, {
+        key: 'error.detail.sso_return_url_elsewhere',
+        params: { origin: this.panelOrigin },
+      });
     }
     return url.href;
   }

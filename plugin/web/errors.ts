@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { isUnavailable } from '../db/errors';
-import { AppError, BadRequestError, DatabaseUnavailableError, PayloadTooLargeError, type ErrorCode } from '../errors';
-import type { Translations } from '../i18n';
+import { AppError, BadRequestError, DatabaseUnavailableError, PayloadTooLargeError, type ErrorCode, type PageText } from '../errors';
+import type { Translations, Translator } from '../i18n';
 import type { Logger } from '../logger';
 import { mountOf, mountUrl } from './urls';
 import type { ViewRenderer } from './views';
@@ -42,6 +42,40 @@ const PAGE_MESSAGES: Partial<Record<ErrorCode, string>> = {
   admin_setup_invalid: 'admin.error.setup_invalid',
   role_forbidden: 'admin.error.role_forbidden',
 };
+
+/**
+ * What the page tells the provider about a refusal by its code, where the error brings no words
+ * of its own (`AppError.detail`); the parameters are the request's and the error's.
+ */
+const PAGE_DETAILS: Partial<Record<ErrorCode, string>> = {
+  not_found: 'error.detail.not_found',
+  session_required: 'error.detail.session_required',
+  csrf_invalid: 'error.detail.csrf_invalid',
+  role_forbidden: 'error.detail.role_forbidden',
+  admin_setup_invalid: 'error.detail.admin_setup_invalid',
+  rate_limited: 'error.detail.rate_limited',
+  redemption_key_conflict: 'error.detail.redemption_key_conflict',
+  admin_form_key_conflict: 'error.detail.admin_form_key_conflict',
+  redemption_not_cancellable: 'admin.redemptions.not_cancellable',
+  action_not_retriable: 'admin.redemptions.not_retriable',
+  malformed_body: 'error.detail.malformed_body',
+  payload_too_large: 'error.detail.payload_too_large',
+  sso_invalid: 'error.detail.sso_invalid',
+  sso_expired: 'error.detail.sso_expired',
+  sso_used: 'error.detail.sso_used',
+};
+
+/** The provider's sentence: the error's own, else its code's, else the fields it refused, else the code. */
+function pageDetail(known: AppError, req: Request, res: Response, i18n: Translator): PageText {
+  if (known.detail) return known.detail;
+  const key = PAGE_DETAILS[known.code];
+  const principal = res.locals.principal;
+  // The role refused, by the name the admin area gives it in the reader's language.
+  const role = principal?.kind === 'admin' ? i18n.t(`admin.role.${principal.role}`) : '';
+  if (key) return { key, params: { method: req.method, path: req.originalUrl.split('?')[0] ?? '', seconds: known.retryAfterSeconds ?? 0, role } };
+  if (known.fields.length > 0) return { key: 'error.detail.fields', params: { fields: known.fields.map((f) => f.path || 'body').join(', ') } };
+  return { key: 'error.detail.other', params: { code: known.code } };
+}
 
 /** The ordinary ways to arrive signed out: the page says what to do, not that something broke. */
 const SIGN_IN_AGAIN: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['sso_invalid', 'sso_expired', 'sso_used', 'session_required']);
@@ -127,10 +161,11 @@ async function renderPage(deps: ErrorDeps, req: Request, res: Response, status: 
   const messageKey = known ? (PAGE_MESSAGES[known.code] ?? (status === 403 ? 'error.forbidden' : 'error.bad_request')) : 'error.internal';
   const signIn = known !== null && SIGN_IN_AGAIN.has(known.code);
   const titleKey = signIn ? 'error.title_sign_in' : status === 404 ? 'error.title_not_found' : 'error.title';
-  // The refusal's own words (a clock that is off, a bad claim) are for whoever integrates the
-  // panel, in English; the page keeps them folded away and marked as English. A 500's would
-  // leak internals.
-  const detail = known && status < 500 ? known.message : null;
+  // What was refused and why (a clock that is off, a bad claim) is for whoever integrates the
+  // panel: the page keeps it folded away, in the reader's language like the rest of the page
+  // (the log keeps the English sentence under the request's reference). A 500's would leak internals.
+  const said = known && status < 500 ? pageDetail(known, req, res, i18n) : null;
+  const detail = said ? i18n.t(said.key, said.params) : null;
   const principal = res.locals.principal;
   const mount = mountOf(res);
   const requestId = requestIdOf(res);

@@ -188,7 +188,7 @@ describe('admin: members, adjustments and account credit', () => {
     // A viewer is refused for the role, before any form check.
     const asViewer = await viewer.post(`/admin/members/${m.id}/adjust`).type('form').send({ _csrf: form.csrf, key: form.key, direction: 'add', points: '5', reason: 'x' });
     expect(asViewer.status).toBe(403);
-    expect(asViewer.text).toContain('The viewer role may not change anything');
+    expect(asViewer.text).toContain('The viewer role may not do this.');
     expect(await counts()).toEqual(before);
   });
 

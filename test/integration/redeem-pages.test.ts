@@ -137,7 +137,7 @@ describe.each([[''], ['/loyalty']])('redemption pages (mounted at "%s")', (mount
     const before = await tableCounts(app.plugin);
     for (const points of ['1e2', '0x64', '100.0', '+100', '１００']) {
       const res = await post(form, flexibleId, { points }).expect(422);
-      expect({ points, refused: /data-testid="error-detail">Invalid points</.test(res.text) }).toEqual({ points, refused: true });
+      expect({ points, refused: /data-testid="error-detail">These fields were refused: points.</.test(res.text) }).toEqual({ points, refused: true });
     }
     const raw = (headers: Record<string, string>, body: string) =>
       app.http.post(`/client/rewards/redeem/${flexibleId}`).set('Cookie', form.jar.join('; ')).set(headers).send(body);

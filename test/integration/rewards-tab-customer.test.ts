@@ -267,11 +267,39 @@ describe('the Rewards tab, as a customer reads it', () => {
     expect(readable(res.text)).toMatch(/^Điểm thưởng Bỏ qua|Vui lòng mở lại Điểm thưởng/);
     expect(/<h1>([^<]*)<\/h1>/.exec(res.text)?.[1]).toBe('Vui lòng mở lại Điểm thưởng');
     expect(res.text).toContain(`href="${PANEL}"`);
-    // The provider's technical sentence is folded away and marked as English.
-    expect(res.text).toMatch(/<details class="detail">\s*<summary>[^<]+<\/summary>\s*<p class="muted" lang="en" dir="ltr" data-testid="error-detail">/);
+    // The provider's technical sentence is folded away, in the page's language too.
+    expect(res.text).toMatch(/<details class="detail">\s*<summary>[^<]+<\/summary>\s*<p class="muted" data-testid="error-detail">/);
+    expect(byTestId(res.text, 'error-detail')).toMatch(/^Mã SSO đã hết hạn 540 giây trước; độ lệch đồng hồ cho phép là 60 giây/);
     const en = await app.http.get('/client/rewards').expect(401);
     expect(/<h1>([^<]*)<\/h1>/.exec(en.text)?.[1]).toBe('Please open Rewards again');
     expect(en.text).not.toContain('Something went wrong');
+  });
+
+  it('an error page has no paragraph left in English: the provider’s details are translated too', async () => {
+    const paragraphs = (html: string) => [...html.matchAll(/<p\b[^>]*>([\s\S]*?)<\/p>/g)].map((m) => readable(m[1] ?? ''));
+    const notFound = await app.http.get('/no-such-page').set('Accept', 'text/html').set('Accept-Language', 'ru').expect(404);
+    expect(notFound.text).toContain('<html lang="ru" dir="ltr">');
+    expect(notFound.text).not.toContain('lang="en"');
+    const ru = paragraphs(notFound.text);
+    expect(ru).toContain('По адресу GET /no-such-page ничего нет.');
+    // Every paragraph is Russian (beyond names such as the path and the reference).
+    expect(ru.filter((p) => !/[а-яё]/i.test(p))).toEqual([]);
+    // The other languages say it in theirs, never the English sentence.
+    const english = byTestId((await app.http.get('/no-such-page').set('Accept', 'text/html').expect(404)).text, 'error-detail');
+    expect(english).toBe('There is nothing at GET /no-such-page.');
+    for (const language of ['tr', 'vi', 'zh']) {
+      const page = await app.http.get('/no-such-page').set('Accept', 'text/html').set('Accept-Language', language).expect(404);
+      expect([language, byTestId(page.text, 'error-detail')]).toEqual([language, expect.stringContaining('/no-such-page')]);
+      expect([language, byTestId(page.text, 'error-detail')]).not.toEqual([language, english]);
+    }
+    // A refused sign-in names what was wrong in the reader's language, with its numbers.
+    const token = await app.plugin.services.auth.mintSsoToken('c-back', { ttlSeconds: 60 });
+    app.clock.advance(10 * 60_000);
+    const expired = await app.http.get(`/sso?token=${encodeURIComponent(token)}`).set('Accept-Language', 'ru').expect(401);
+    expect(byTestId(expired.text, 'error-detail')).toBe(
+      'Срок действия SSO-токена истёк 540 с назад; допустимое расхождение часов — 60 с (SSO_CLOCK_SKEW_SECONDS). Если ссылка была свежей, часы панели отстают от этого сервера примерно на 540 с.',
+    );
+    expect(paragraphs(expired.text).filter((p) => !/[а-яё]/i.test(p))).toEqual([]);
   });
 
   it('negotiates the language: the panel’s client locale, then Accept-Language, then the program default', async () => {

@@ -85,6 +85,7 @@ export class AdminPages {
 /** A failed panel action's retry, refused: why, in the admin's language. */
 export function retryRefused(i18n: Translator, refused: Extract<RetryResult, { ok: false }>): AppError {
   return new AppError(422, refused.refusal === 'not_enough_points' ? 'not_enough_points' : 'retry_refused', {
-    message: i18n.t(`admin.redemptions.retry_refused.${refused.refusal}`, { available: formatInteger(i18n.locale, refused.available) }),
+    message: `The panel action can't be sent again: ${refused.refusal}`,
+    detail: { key: `admin.redemptions.retry_refused.${refused.refusal}`, params: { available: formatInteger(i18n.locale, refused.available) } },
   });
 }

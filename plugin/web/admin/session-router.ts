@@ -40,7 +40,13 @@ export function adminSessionRouter(deps: {
 
   router.get('/sso', perIp, async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
-    if (!token) throw new UnauthorizedError('sso_invalid', { message: 'The token query parameter is missing', help: "Open the Rewards admin from the panel's admin area." });
+    if (!token) {
+      throw new UnauthorizedError('sso_invalid', {
+        message: 'The token query parameter is missing',
+        help: "Open the Rewards admin from the panel's admin area.",
+        detail: { key: 'error.detail.sso_token_missing', params: { parameter: 'token' } },
+      });
+    }
     await signIn(req, res, await deps.adminAuth.signInWithSso(token, originOf(req, res)));
   });
 

@@ -25,7 +25,7 @@ export function clientRouter(deps: {
   router.get('/sso', rateLimit(deps.limits?.signInPerIp, byIp, 'sign-in attempts from this address'), async (req, res) => {
     const token = typeof req.query.token === 'string' ? req.query.token : '';
     if (!token) {
-      throw new UnauthorizedError('sso_invalid', { message: 'The token query parameter is missing' });
+      throw new UnauthorizedError('sso_invalid', { message: 'The token query parameter is missing', detail: { key: 'error.detail.sso_token_missing', params: { parameter: 'token' } } });
     }
     const principal = await deps.auth.acceptSsoToken(token);
     // Counted once the token is verified, so nobody can lock a member out with forged ones.
