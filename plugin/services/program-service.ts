@@ -7,6 +7,7 @@ import { parseRule, type CapPeriod, type Rule, type RuleParams, type RuleType, t
 import type { Settings } from '../domain/settings';
 import type { RuleRow } from '../repositories/rule-repository';
 import type { SettingsService } from './settings-service';
+import { ShortCache } from '../lib/short-cache';
 
 /** Rules are read by every event; a short cache keeps that off the hot path (settings have their own). */
 const CACHE_MS = 5_000;
@@ -41,9 +42,7 @@ const RULE_HELP =
  * the pool: call `current()` before a transaction, never inside one.
  */
 export class ProgramService {
-  private cachedRules: { rules: readonly Rule[]; at: number } | null = null;
-  /** Counts rule writes: a read that overlapped one may predate it, and is not cached. */
-  private ruleWrites = 0;
+  private readonly rules = new ShortCache(async (): Promise<readonly Rule[]> => (await this.db.repos.rules.all()).map(validRule), CACHE_MS);
   private built: { settings: Settings; rules: readonly Rule[]; program: Program } | null = null;
 
   constructor(
@@ -58,7 +57,7 @@ export class ProgramService {
 
   /** Throws `InvalidSettingsError` (naming the keys) or a ConfigError naming a bad rule. */
   async current(): Promise<Program> {
-    const [settings, rules] = await Promise.all([this.settings.snapshot(), this.rules()]);
+    const [settings, rules] = await Promise.all([this.settings.snapshot(), this.rules.get()]);
     if (this.built?.settings !== settings || this.built.rules !== rules) this.built = { settings, rules, program: programFromSettings(settings, rules) };
     return this.built.program;
   }
@@ -126,19 +125,7 @@ export class ProgramService {
 
   /** After a rule write in this process: the next event reads the rules again. */
   private forgetRules(): void {
-    this.ruleWrites++;
-    this.cachedRules = null;
-  }
-
-  private async rules(): Promise<readonly Rule[]> {
-    const now = performance.now();
-    if (this.cachedRules && now - this.cachedRules.at < CACHE_MS) return this.cachedRules.rules;
-    const writes = this.ruleWrites;
-    const rules = (await this.db.repos.rules.all()).map(validRule);
-    // A write that committed while this read ran may be missing from it: keeping it would hide
-    // the write from every event for the next 5 seconds.
-    if (writes === this.ruleWrites) this.cachedRules = { rules, at: now };
-    return rules;
+    this.rules.invalidate();
   }
 }
 

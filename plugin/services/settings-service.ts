@@ -14,6 +14,7 @@ import {
 import { tierSettingsFrom, type TierSettings } from '../domain/tiers';
 import { fieldProblems } from '../domain/validation';
 import { ConfigError, ValidationError } from '../errors';
+import { ShortCache } from '../lib/short-cache';
 
 /** Every event reads the settings; a short cache keeps that off the hot path. */
 const CACHE_MS = 5_000;
@@ -57,8 +58,7 @@ export interface SettingsServiceOptions {
  * process; other instances see them within the cache's 5 seconds.
  */
 export class SettingsService {
-  private cached: { settings: Settings; at: number } | null = null;
-  private readonly monotonic: () => number;
+  private readonly cache: ShortCache<Settings>;
   private readonly checks: readonly SettingsCheck[];
 
   constructor(
@@ -66,17 +66,13 @@ export class SettingsService {
     private readonly clock: () => Date,
     options: SettingsServiceOptions = {},
   ) {
-    this.monotonic = options.monotonic ?? (() => performance.now());
     this.checks = options.checks ?? [];
+    this.cache = new ShortCache(async () => settingsFrom(await this.db.repos.settings.all(), this.checks), CACHE_MS, options.monotonic);
   }
 
   /** All settings, validated; throws `InvalidSettingsError` while any stored row is unusable. */
-  async snapshot(): Promise<Settings> {
-    const now = this.monotonic();
-    if (this.cached && now - this.cached.at < CACHE_MS) return this.cached.settings;
-    const settings = settingsFrom(await this.db.repos.settings.all(), this.checks);
-    this.cached = { settings, at: now };
-    return settings;
+  snapshot(): Promise<Settings> {
+    return this.cache.get();
   }
 
   async get<K extends SettingKey>(key: K): Promise<Settings[K]> {
@@ -103,7 +99,7 @@ export class SettingsService {
 
   /** For code that wrote loyalty_settings some other way (tests, a migration run in-process). */
   invalidate(): void {
-    this.cached = null;
+    this.cache.invalidate();
   }
 
   private async write(values: SettingsInput, mode: 'overwrite' | 'if_absent', options: { within?: (tx: Tx) => Promise<void>; actor?: Actor } = {}): Promise<void> {

@@ -8,6 +8,7 @@ import type { SettingsService } from './settings-service';
 import type { ProgramSnapshot } from './use-case-context';
 import type { EmailService } from './email-service';
 import type { TierDiscountService } from './tier-discount-service';
+import { ShortCache } from '../lib/short-cache';
 
 const CACHE_MS = 5_000;
 const REVIEW_BATCH = 500;
@@ -32,7 +33,7 @@ export interface TierStatus {
  * for the grace period and are made by `review()`, which the scheduler calls.
  */
 export class TierService {
-  private cached: { tiers: Tier[]; at: number } | null = null;
+  private readonly tiers = new ShortCache(() => this.db.repos.tiers.list(), CACHE_MS);
 
   constructor(
     private readonly db: Database,
@@ -49,15 +50,13 @@ export class TierService {
 
   /** Tiers and tier settings, cached; read through the pool, so never inside a transaction. */
   async config(): Promise<{ tiers: Tier[]; settings: TierSettings }> {
-    const settings = await this.settings.tierSettings();
-    const now = performance.now();
-    if (!this.cached || now - this.cached.at >= CACHE_MS) this.cached = { tiers: await this.db.repos.tiers.list(), at: now };
-    return { tiers: this.cached.tiers, settings };
+    const [settings, tiers] = await Promise.all([this.settings.tierSettings(), this.tiers.get()]);
+    return { tiers, settings };
   }
 
   /** For code that changed tiers or their settings behind the services' back (tests, the demo seed). */
   invalidate(): void {
-    this.cached = null;
+    this.tiers.invalidate();
     this.settings.invalidate();
   }
 
