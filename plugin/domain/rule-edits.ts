@@ -1,6 +1,6 @@
 import type { Judged } from './catalog-edits';
 import { CAP_PERIODS, parseRule, RULE_PARAMS, RULE_TYPES, type CapPeriod, type RuleType, type StoredRule } from './rules';
-import { daysInMonth, wallTime, zonedInstant } from './time-zone';
+import { parseWallDateTime, WALL_DATE_TIME_FORMAT, wallDateTimeText } from './time-zone';
 import { problem, reasonedProblems, type FieldProblem } from './validation';
 
 /**
@@ -20,30 +20,7 @@ export interface RuleEdit {
 /** The most params text a form may post: far above any real rule, far below a TEXT column. */
 export const MAX_PARAMS_CHARS = 16_000;
 export const MAX_CAP_POINTS = 1_000_000_000;
-/** How the window's fields are written (an HTML `datetime-local` value, seconds optional). */
-export const DATE_TIME_FORMAT = 'YYYY-MM-DDTHH:MM';
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
-
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v.trim() : undefined);
-const two = (n: number) => String(n).padStart(2, '0');
-
-/** An instant as the form shows it: the wall time in the zone, with seconds only where it has them. */
-export function formDateTime(at: Date | null, timeZone: string): string {
-  if (!at) return '';
-  const w = wallTime(at, timeZone);
-  const minutes = `${String(w.year).padStart(4, '0')}-${two(w.month + 1)}-${two(w.day)}T${two(w.hour)}:${two(w.minute)}`;
-  return w.second === 0 ? minutes : `${minutes}:${two(w.second)}`;
-}
-
-/** The instant a form's wall time names in the zone; null when the text is no such time (30 February, 24:00). */
-export function parseFormDateTime(text: string, timeZone: string): Date | null {
-  const m = DATE_TIME.exec(text);
-  if (!m) return null;
-  const [year, month, day, hour, minute, second] = m.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number, number, number];
-  // MySQL DATETIME holds years 1000-9999; a window before the epoch means nothing here.
-  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month - 1) || hour > 23 || minute > 59 || second > 59) return null;
-  return zonedInstant({ year, month: month - 1, day, hour, minute, second }, timeZone);
-}
 
 /** What the form may leave out of an edit, kept as stored (a browser posts every field). */
 export interface RuleFormContext {
@@ -70,10 +47,10 @@ export function judgeRuleForm(body: Readonly<Record<string, unknown>>, context: 
     if (text === undefined) return stored ?? null;
     if (text === '') return null;
     // Shown back unchanged: the stored instant stands, milliseconds and all.
-    if (stored && text === formDateTime(stored, timeZone)) return stored;
-    const at = parseFormDateTime(text, timeZone);
+    if (stored && text === wallDateTimeText(stored, timeZone)) return stored;
+    const at = parseWallDateTime(text, timeZone);
     if (at) return at;
-    problems.push(problem(field, `must be a date and time (${DATE_TIME_FORMAT}) in ${timeZone}, or blank`, 'date', { format: DATE_TIME_FORMAT }));
+    problems.push(problem(field, `must be a date and time (${WALL_DATE_TIME_FORMAT}) in ${timeZone}, or blank`, 'date', { format: WALL_DATE_TIME_FORMAT }));
     return undefined;
   };
   const startsAt = instant('starts_at', current?.startsAt);

@@ -135,24 +135,31 @@ export function startOfYearAfter(at: Date, years: number, timeZone: string): Dat
   return zonedInstant({ year: w.year + years + 1, month: 0, day: 1 }, timeZone);
 }
 
+/** How a form's date and time reads: what a datetime-local input posts, seconds optional. */
+export const WALL_DATE_TIME_FORMAT = 'YYYY-MM-DDTHH:MM';
 const WALL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
+/** MySQL's DATETIME ends with year 9999: a wall time a zone puts past it can't be stored. */
+const LAST_STORABLE = Date.UTC(9999, 11, 31);
 
 /**
- * A form's date and time (`2026-12-24T18:00`, as a datetime-local input posts it; seconds
- * optional) as the instant it names in a zone, or null when it is no such date and time. An
- * admin types times on the program's clock, not UTC.
+ * A form's date and time (`2026-12-24T18:00`, seconds optional) as the instant it names in a
+ * zone, or null when it is no such date and time (30 February, 24:00), before 1970 (a window
+ * before the epoch means nothing here) or beyond what the database stores. An admin types
+ * times on the program's clock, not UTC.
  */
 export function parseWallDateTime(text: string, timeZone: string): Date | null {
   const m = WALL_DATE_TIME.exec(text.trim());
   if (!m) return null;
   const [year, month, day, hour, minute, second] = m.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
   if (year < 1970 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month - 1) || hour > 23 || minute > 59 || second > 59) return null;
-  return zonedInstant({ year, month: month - 1, day, hour, minute, second }, timeZone);
+  const at = zonedInstant({ year, month: month - 1, day, hour, minute, second }, timeZone);
+  return at.getTime() < LAST_STORABLE ? at : null;
 }
 
-/** An instant as a datetime-local input shows it in a zone (`2026-12-24T18:00`), to the minute. */
+/** An instant as a form shows it in a zone (`2026-12-24T18:00`), with seconds only where it has them. */
 export function wallDateTimeText(at: Date, timeZone: string): string {
   const w = wallTime(at, timeZone);
   const two = (n: number) => String(n).padStart(2, '0');
-  return `${String(w.year).padStart(4, '0')}-${two(w.month + 1)}-${two(w.day)}T${two(w.hour)}:${two(w.minute)}`;
+  const minutes = `${String(w.year).padStart(4, '0')}-${two(w.month + 1)}-${two(w.day)}T${two(w.hour)}:${two(w.minute)}`;
+  return w.second === 0 ? minutes : `${minutes}:${two(w.second)}`;
 }

@@ -1,30 +1,9 @@
-import { formDateTime, judgeRuleForm, parseFormDateTime } from '../../plugin/domain/rule-edits';
+import { judgeRuleForm } from '../../plugin/domain/rule-edits';
 import type { StoredRule } from '../../plugin/domain/rules';
 import { judgeTierNames } from '../../plugin/domain/tier-name-edits';
 
 const LANGUAGES = ['en', 'ru', 'tr', 'vi', 'zh'];
 const paths = (r: { ok: boolean; problems?: Array<{ path: string }> }) => (r.ok ? [] : (r.problems ?? []).map((p) => p.path));
-
-describe("a rule's window as the admin form writes it", () => {
-  it('reads a wall time in the zone as the instant it names there', () => {
-    expect(parseFormDateTime('2026-11-22T13:00', 'Europe/Istanbul')).toEqual(new Date('2026-11-22T10:00:00Z'));
-    expect(parseFormDateTime('2026-11-22 13:00:30', 'UTC')).toEqual(new Date('2026-11-22T13:00:30Z'));
-    // New York falls back on 1 November 2026: 01:30 happens twice, and means the first (EDT).
-    expect(parseFormDateTime('2026-11-01T01:30', 'America/New_York')).toEqual(new Date('2026-11-01T05:30:00Z'));
-  });
-
-  it('refuses what is no time: a day the month lacks, 24:00, a bare date, the year 1969', () => {
-    for (const text of ['2026-02-30T10:00', '2026-11-22T24:00', '2026-11-22T10:60', '2026-11-22', '1969-12-31T23:00', 'tomorrow', '2026-13-01T00:00']) {
-      expect({ text, at: parseFormDateTime(text, 'UTC') }).toEqual({ text, at: null });
-    }
-  });
-
-  it('shows an instant back as the wall time it was entered as, seconds only where it has them', () => {
-    expect(formDateTime(new Date('2026-11-22T10:00:00Z'), 'Europe/Istanbul')).toBe('2026-11-22T13:00');
-    expect(formDateTime(new Date('2026-11-22T10:00:07Z'), 'UTC')).toBe('2026-11-22T10:00:07');
-    expect(formDateTime(null, 'UTC')).toBe('');
-  });
-});
 
 describe('a rule form judged', () => {
   const stored: StoredRule = {

@@ -1,11 +1,11 @@
 import { LANGUAGES, type Translator } from '../../i18n';
 import { formatInteger, formatLanguage } from '../../i18n/format';
 import { toDecimalString } from '../../domain/money';
-import { DATE_TIME_FORMAT, formDateTime } from '../../domain/rule-edits';
 import { CAP_PERIODS, RULE_TYPES, type StoredRule } from '../../domain/rules';
 import { REQUIRED_NAME_LANGUAGE, tierNameField } from '../../domain/tier-name-edits';
 import { SETTING_FIELDS, formValue, problemKey } from '../../domain/settings-form';
 import { localized } from '../../domain/tiers';
+import { WALL_DATE_TIME_FORMAT, wallDateTimeText } from '../../domain/time-zone';
 import type { FieldProblem } from '../../domain/validation';
 import type { ProgramState } from '../../services/program-admin-service';
 import { mountUrl } from '../urls';
@@ -180,14 +180,14 @@ function ruleFields(i18n: Translator, id: string, posted: (name: string) => stri
       { value: 'false', label: i18n.t('program_admin.no'), selected: active !== 'true' },
     ],
     params: posted('params') ?? (rule ? JSON.stringify(JSON.parse(rule.params), null, 2) : '{}'),
-    startsAt: posted('starts_at') ?? formDateTime(rule?.startsAt ?? null, timeZone),
-    endsAt: posted('ends_at') ?? formDateTime(rule?.endsAt ?? null, timeZone),
+    startsAt: posted('starts_at') ?? (rule?.startsAt ? wallDateTimeText(rule.startsAt, timeZone) : ''),
+    endsAt: posted('ends_at') ?? (rule?.endsAt ? wallDateTimeText(rule.endsAt, timeZone) : ''),
     capPoints: posted('cap_points') ?? (rule && rule.capPoints !== null ? String(rule.capPoints) : ''),
     capPeriods: [
       { value: '', label: i18n.t('program_admin.rule_cap_none'), selected: capPeriod === '' },
       ...CAP_PERIODS.map((p) => ({ value: p, label: i18n.t(`program_admin.cap_period_${p}`), selected: capPeriod === p })),
     ],
-    dateFormat: DATE_TIME_FORMAT,
+    dateFormat: WALL_DATE_TIME_FORMAT,
     fields: {
       active: field('active', i18n.t('program_admin.active')),
       params: field('params', i18n.t('program_admin.rule_params')),
