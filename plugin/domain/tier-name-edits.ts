@@ -1,6 +1,6 @@
 import type { Judged } from './catalog-edits';
 import type { Tier } from './tiers';
-import { problem, type FieldProblem } from './validation';
+import { isBlankText, problem, textProblem, type FieldProblem } from './validation';
 
 /** As long as a tier name may be: it heads the Rewards tab's tier card and fits a table cell. */
 export const MAX_TIER_NAME = 64;
@@ -21,11 +21,17 @@ export function judgeTierNames(body: Readonly<Record<string, unknown>>, tier: Pi
   const problems: FieldProblem[] = [];
   const posted = new Map<string, string>();
   for (const language of languages) {
-    const value = body[tierNameField(language)];
-    if (typeof value !== 'string') continue;
-    const name = value.trim();
-    if (name === '' && language === REQUIRED_NAME_LANGUAGE) problems.push(problem(tierNameField(language), 'is required', 'required'));
-    else if ([...name].length > MAX_TIER_NAME) problems.push(problem(tierNameField(language), `must be at most ${MAX_TIER_NAME} characters`, 'too_long', { max: MAX_TIER_NAME }));
+    const field = tierNameField(language);
+    const value = body[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') {
+      problems.push(problem(field, 'must be a single value', 'wrong_type'));
+      continue;
+    }
+    const name = isBlankText(value) ? '' : value.trim();
+    const bad = textProblem(field, name, { max: MAX_TIER_NAME });
+    if (bad) problems.push(bad);
+    else if (name === '' && language === REQUIRED_NAME_LANGUAGE) problems.push(problem(field, 'is required', 'required'));
     else posted.set(language, name);
   }
   if (problems.length > 0) return { ok: false, problems };

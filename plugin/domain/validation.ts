@@ -64,6 +64,25 @@ export interface ProblemReason {
   params?: Readonly<Record<string, string | number | readonly string[]>>;
 }
 
+const CONTROL_IN_LINE = /[\u0000-\u001f\u007f]/;
+/** Multi-line text keeps tabs and line breaks. */
+const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const INVISIBLE = /[\s\u200b-\u200d\u2060\ufeff]/gu;
+
+/** Whether text shows anything: whitespace and zero-width characters alone are blank. */
+export const isBlankText = (text: string): boolean => text.replace(INVISIBLE, '') === '';
+
+/**
+ * A person's text (a name, a description) that pages show: no control characters, and at most
+ * `max` characters, counted as a reader counts them (code points: an emoji is one). Null when
+ * it holds.
+ */
+export function textProblem(field: string, text: string, options: { max: number; multiline?: boolean }): FieldProblem | null {
+  if ((options.multiline ? CONTROL_IN_TEXT : CONTROL_IN_LINE).test(text)) return problem(field, 'must not contain control characters', 'invalid');
+  if ([...text].length > options.max) return problem(field, `must be at most ${options.max} characters`, 'too_long', { max: options.max });
+  return null;
+}
+
 /** A problem with its reason. */
 export function problem(path: string, message: string, code: ProblemCode, params?: ProblemReason['params']): FieldProblem {
   return { path, message, reason: params ? { code, params } : { code } };

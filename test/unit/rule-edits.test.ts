@@ -52,5 +52,8 @@ describe("a tier's names per language", () => {
   it('requires the English name and bounds every name', () => {
     expect(paths(judgeTierNames({ name_en: '  ', name_tr: 'x'.repeat(65) }, tier, LANGUAGES))).toEqual(['name_en', 'name_tr']);
     expect(judgeTierNames({ name_vi: 'ả'.repeat(64) }, tier, LANGUAGES).ok).toBe(true);
+    // Posted twice is a broken form, not a name to drop; a name that shows nothing is none.
+    expect(paths(judgeTierNames({ name_en: ['Gold', 'Au'], name_ru: 'Золотой' }, tier, LANGUAGES))).toEqual(['name_en']);
+    expect(paths(judgeTierNames({ name_en: '\u200b', name_ru: 'a\u0000b' }, tier, LANGUAGES))).toEqual(['name_en', 'name_ru']);
   });
 });
