@@ -1,7 +1,7 @@
 import { parseMoney, toDecimalString } from './money';
 import { REWARD_KINDS, type PromoSpec, type Reward, type RewardKind } from './rewards';
 import { parseWallDateTime, wallDateTimeText } from './time-zone';
-import { problem, type FieldProblem } from './validation';
+import { isBlankText, problem, textProblem, type FieldProblem } from './validation';
 
 /**
  * The owner's rewards catalog form, posted as strings: every field of a reward judged, each
@@ -77,6 +77,47 @@ export function rewardFormValues(reward: RewardDraft | undefined, ctx: Pick<Rewa
 }
 
 /**
+ * The editor's fields as the form showed them, carried back in its `shown` field: what tells
+ * an owner's edit from a field someone else changed while the form was open. Null when
+ * absent or not a JSON object of strings (a client posting fields directly).
+ */
+export function shownOf(body: Readonly<Record<string, unknown>>): Record<string, string> | null {
+  if (typeof body.shown !== 'string') return null;
+  try {
+    const shown: unknown = JSON.parse(body.shown);
+    if (typeof shown !== 'object' || shown === null || Array.isArray(shown)) return null;
+    return Object.values(shown).every((v) => typeof v === 'string') ? (shown as Record<string, string>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What a post of the editor changes: the fields whose text differs from what its form showed,
+ * to apply over the reward as it is now, so an owner's save never reverts what someone else
+ * changed meanwhile (a redemption taking stock, another owner's edit). A field changed both
+ * here and meanwhile, to different values, is a conflict: refused, with its value now, for the
+ * owner to look at and save again. Without `shown`, every posted field is an edit.
+ */
+export function editsSince(body: Readonly<Record<string, unknown>>, now: Readonly<Record<string, string>>): { edits: Record<string, unknown>; conflicts: FieldProblem[] } {
+  const shown = shownOf(body);
+  const edits: Record<string, unknown> = {};
+  const conflicts: FieldProblem[] = [];
+  for (const [name, value] of Object.entries(body)) {
+    if (name === 'shown' || !Object.hasOwn(now, name)) continue;
+    const text = typeof value === 'string' ? value.trim() : value;
+    const was = shown && Object.hasOwn(shown, name) ? shown[name] : undefined;
+    if (was !== undefined && text === was) continue;
+    edits[name] = value;
+    if (was !== undefined && now[name] !== was && now[name] !== text) {
+      const current = now[name] === '' ? '—' : (now[name] ?? '');
+      conflicts.push(problem(name, `changed to ${current} while the form was open; check it and save again`, 'changed_meanwhile', { now: current }));
+    }
+  }
+  return { edits, conflicts };
+}
+
+/**
  * Judges a posted reward form. A field the post leaves out keeps its stored value, so a form
  * that shows only some fields changes only those. Nothing is judged half: either every field
  * holds and the whole reward comes back, or each field at fault is named.
@@ -87,7 +128,7 @@ export function judgeRewardForm(body: Readonly<Record<string, unknown>>, ctx: Re
   const form: Record<string, string> = { ...stored };
   for (const [name, value] of Object.entries(body)) {
     if (typeof value === 'string') form[name] = value.trim();
-    else if (value !== undefined && name in stored) problems.push(problem(name, 'must be a single value', 'wrong_type'));
+    else if (value !== undefined && Object.hasOwn(stored, name)) problems.push(problem(name, 'must be a single value', 'wrong_type'));
   }
   // A field posted twice is a broken client, not a value to judge.
   if (problems.length > 0) return { ok: false, problems };
@@ -108,11 +149,15 @@ export function judgeRewardForm(body: Readonly<Record<string, unknown>>, ctx: Re
     const language = /^(name|description)_(.+)$/.exec(name);
     if (!language?.[2]) continue;
     const value = field(name);
-    const max = language[1] === 'name' ? MAX_REWARD_NAME : MAX_REWARD_DESCRIPTION;
-    if (value.length > max) problems.push(problem(name, `must be at most ${max} characters`, 'too_long', { max }));
-    else if (value !== '') (language[1] === 'name' ? names : descriptions)[language[2]] = value;
+    const isName = language[1] === 'name';
+    const bad = textProblem(name, value, isName ? { max: MAX_REWARD_NAME } : { max: MAX_REWARD_DESCRIPTION, multiline: true });
+    if (bad) problems.push(bad);
+    else if (!isBlankText(value)) (isName ? names : descriptions)[language[2]] = value;
   }
-  if (!names[ctx.defaultLanguage]) problems.push(problem(`name_${ctx.defaultLanguage}`, `is required in the program's default language (${ctx.defaultLanguage})`, 'required'));
+  const defaultName = `name_${ctx.defaultLanguage}`;
+  if (!names[ctx.defaultLanguage] && !problems.some((p) => p.path === defaultName)) {
+    problems.push(problem(defaultName, `is required in the program's default language (${ctx.defaultLanguage})`, 'required'));
+  }
 
   const points = (name: string, min: number): number | null => {
     const value = field(name);
@@ -145,8 +190,9 @@ export function judgeRewardForm(body: Readonly<Record<string, unknown>>, ctx: Re
     else if (money.value.minor <= 0) problems.push(problem(name, 'must be more than 0, or blank for no value in this currency', 'at_least', { min: toDecimalString({ currency, minor: 1 }) }));
     else values[currency] = money.value.minor;
   }
-  // A percentage code is worth no money; anything else given in no currency could never be redeemed.
-  if (Object.keys(values).length === 0 && promo?.type !== 'percent') {
+  // A percentage code is worth no money; anything else given in no currency could never be
+  // redeemed. A value refused above is already named: "required" beside it would mislead.
+  if (Object.keys(values).length === 0 && promo?.type !== 'percent' && !problems.some((p) => p.path.startsWith('value_'))) {
     problems.push(problem('values', 'needs a value in at least one currency', 'required'));
   }
 

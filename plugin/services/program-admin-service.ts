@@ -3,7 +3,7 @@ import type { Tx } from '../db/unit-of-work';
 import { adminActor, type AdminContext } from '../domain/audit';
 import { judgeTierEdit } from '../domain/catalog-edits';
 import { sameJson } from '../domain/json-object';
-import { judgeRewardForm, type RewardFormContext } from '../domain/reward-form';
+import { editsSince, judgeRewardForm, rewardFormValues, type RewardFormContext } from '../domain/reward-form';
 import type { Reward } from '../domain/rewards';
 import { judgeRuleForm, type RuleEdit } from '../domain/rule-edits';
 import type { StoredRule } from '../domain/rules';
@@ -203,33 +203,31 @@ export class ProgramAdminService {
   }
 
   /**
-   * Saves a reward's fields, with its audit row. Stock is the one field redemptions change too:
-   * the form carries the stock it showed (`stock_was`), and a stock the admin changed is only
-   * written if no redemption took a unit since, so an edit never hands out units already sold.
-   * A stock the admin left alone is not written at all.
+   * Saves a reward's fields, with its audit row. Only the fields the owner changed on the form
+   * are written, over the reward as it is now (`editsSince`): redemptions take stock and another
+   * owner may save while the form is open, and neither is reverted. A field changed both ways
+   * is refused with its value now.
    */
   async saveReward(ctx: AdminContext, id: number, body: Readonly<Record<string, unknown>>): Promise<RewardSaveResult | null> {
     const reward = await this.db.repos.rewards.find(id);
     if (!reward) return null;
-    const judged = judgeRewardForm(body, await this.rewardFormContext(reward));
-    if (!judged.ok) return { ok: false, problems: judged.problems };
-    const shownStock = typeof body.stock_was === 'string' ? body.stock_was.trim() : stockText(reward.stock);
-    const stockEdited = stockText(judged.value.stock) !== shownStock;
+    // Settings and tiers are read through the pool: before the transaction, never inside it.
+    const formContext = await this.rewardFormContext(reward);
     return this.db.transaction(
       async (tx) => {
-        // Locked so the stock compared is the stock replaced: a redemption takes a unit with an
-        // UPDATE of this row, which waits for this lock (and this read waits for a redemption's).
+        // Locked so the reward the edits apply over is the one replaced: a redemption takes
+        // stock with an UPDATE of this row, which waits for this lock (and this read for its).
         const current = await tx.repos.rewards.find(id, { forUpdate: true });
         if (!current) return null;
-        if (stockEdited && stockText(current.stock) !== shownStock) {
-          const now = current.stock === null ? '∞' : current.stock;
-          return { ok: false as const, problems: [problem('stock', `changed to ${now} while the form was open (redemptions take stock); check it and save again`, 'changed_meanwhile', { now })] };
-        }
+        const { edits, conflicts } = editsSince(body, rewardFormValues(current, formContext));
+        if (conflicts.length > 0) return { ok: false as const, problems: conflicts };
+        const judged = judgeRewardForm(edits, { ...formContext, reward: current });
+        if (!judged.ok) return { ok: false as const, problems: judged.problems };
         const { id: _id, ...before } = current;
-        const after = { ...judged.value, stock: stockEdited ? judged.value.stock : current.stock };
+        const after = judged.value;
         if (sameJson(before, after)) return { ok: true as const, id, changes: [] };
         const { kind: _kind, ...fields } = after;
-        await tx.repos.rewards.update(id, stockEdited ? fields : { ...fields, stock: undefined }, tx.now);
+        await tx.repos.rewards.update(id, fields, tx.now);
         await this.audit.record(tx, ctx, { action: 'reward.update', target: `reward:${id}`, before, after });
         return { ok: true as const, id, changes: [{ target: `reward:${id}`, before, after }] };
       },
@@ -237,8 +235,6 @@ export class ProgramAdminService {
     );
   }
 }
-
-const stockText = (stock: number | null): string => (stock === null ? '' : String(stock));
 
 /** A rule as a change shows it (and its audit row keeps it): instants as ISO strings in JSON. */
 function ruleView(r: RuleEdit): { type: string; active: boolean; params: unknown; startsAt: Date | null; endsAt: Date | null; cap: RuleEdit['cap'] } {

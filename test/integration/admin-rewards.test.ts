@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { adminAgent, auditRows, csrfOf, fieldOf, type AdminAgent } from '../support/admin';
+import { adminAgent, auditRows, csrfOf, fieldOf, unescapeHtml, type AdminAgent } from '../support/admin';
 import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
 
 const key = () => randomBytes(12).toString('hex');
@@ -32,9 +32,9 @@ describe('admin: the rewards catalog', () => {
   /** A reward's editor, submitted with `changes` over the values it shows, as a browser would. */
   const edit = async (id: number, changes: Record<string, string>, status: number, agent = owner) => {
     const page = (await owner.get(`/admin/settings/rewards/${id}`).expect(200)).text;
-    const shown: Record<string, string> = {};
-    for (const m of page.matchAll(/<input id="[^"]*" name="([^"]+)" type="[^"]*" value="([^"]*)"/g)) shown[m[1] ?? ''] = m[2] ?? '';
-    return agent.post(`/admin/settings/rewards/${id}`).type('form').send({ _csrf: csrfOf(page), stock_was: fieldOf(page, 'stock_was'), ...shown, ...changes }).expect(status);
+    const fields: Record<string, string> = {};
+    for (const m of page.matchAll(/<input id="[^"]*" name="([^"]+)" type="[^"]*" value="([^"]*)"/g)) fields[m[1] ?? ''] = unescapeHtml(m[2] ?? '');
+    return agent.post(`/admin/settings/rewards/${id}`).type('form').send({ _csrf: csrfOf(page), shown: fieldOf(page, 'shown'), ...fields, ...changes }).expect(status);
   };
 
   const perk = {
@@ -109,6 +109,18 @@ describe('admin: the rewards catalog', () => {
     expect(await rewardCount()).toBe(before);
   });
 
+  it('refuses a window end past what the database holds, on the program clock west of UTC', async () => {
+    await app.plugin.services.settings.update({ time_zone: 'America/New_York' });
+    try {
+      const before = await rewardCount();
+      const res = await owner.post('/admin/settings/rewards').type('form').send({ ...(await newForm()), ...perk, ends_at: '9999-12-31T23:59' }).expect(422);
+      expect(res.text).toContain('data-testid="error-ends_at"');
+      expect(await rewardCount()).toBe(before);
+    } finally {
+      await app.plugin.services.settings.update({ time_zone: 'UTC' });
+    }
+  });
+
   it('an owner edits every field; the change is audited with before and after and members see it', async () => {
     const reward = (await app.plugin.db.repos.rewards.list()).find((r) => r.costPoints === 500);
     if (!reward) throw new Error('no seeded reward');
@@ -145,8 +157,8 @@ describe('admin: the rewards catalog', () => {
     if (!reward) throw new Error('no perk');
     await app.plugin.db.repos.rewards.update(reward.id, { stock: 5, limitPerMonth: null }, app.clock.now());
     const page = (await owner.get(`/admin/settings/rewards/${reward.id}`).expect(200)).text;
-    const form = { _csrf: csrfOf(page), stock_was: fieldOf(page, 'stock_was'), stock: '5' };
-    expect(form.stock_was).toBe('5');
+    const form = { _csrf: csrfOf(page), shown: fieldOf(page, 'shown'), stock: '5' };
+    expect(JSON.parse(form.shown)).toMatchObject({ stock: '5' });
     // A member redeems meanwhile: 4 left.
     await earn('rw-3', '400.00');
     expect(await app.plugin.services.redemptions.redeem('rw-3', { rewardId: reward.id, idempotencyKey: key() })).toMatchObject({ ok: true });
@@ -158,11 +170,31 @@ describe('admin: the rewards catalog', () => {
     // The owner sets 10 on a form that showed 5: refused, with the stock as it is now.
     const refused = await owner.post(`/admin/settings/rewards/${reward.id}`).type('form').send({ ...form, stock: '10' }).expect(422);
     expect(refused.text).toContain('data-testid="error-stock"');
-    expect(fieldOf(refused.text, 'stock_was')).toBe('4');
+    expect(JSON.parse(fieldOf(refused.text, 'shown'))).toMatchObject({ stock: '4' });
+    expect(refused.text).toContain('name="stock" type="number" value="10"');
     expect((await app.plugin.db.repos.rewards.find(reward.id))?.stock).toBe(4);
     // Seen, and saved again: now it is 10.
-    await owner.post(`/admin/settings/rewards/${reward.id}`).type('form').send({ _csrf: csrfOf(refused.text), stock_was: '4', stock: '10' }).expect(200);
+    await owner.post(`/admin/settings/rewards/${reward.id}`).type('form').send({ _csrf: csrfOf(refused.text), shown: fieldOf(refused.text, 'shown'), stock: '10' }).expect(200);
     expect((await app.plugin.db.repos.rewards.find(reward.id))?.stock).toBe(10);
+  });
+
+  it('two owners editing at once: each change stands, and the same field changed both ways is refused', async () => {
+    const reward = (await app.plugin.db.repos.rewards.list()).find((r) => r.stepPoints === 100);
+    if (!reward) throw new Error('no flexible reward');
+    const open = async () => {
+      const page = (await owner.get(`/admin/settings/rewards/${reward.id}`).expect(200)).text;
+      return { _csrf: csrfOf(page), shown: fieldOf(page, 'shown') };
+    };
+    const [a, b] = [await open(), await open()];
+    await owner.post(`/admin/settings/rewards/${reward.id}`).type('form').send({ ...a, step_points: '50', min_points: '100' }).expect(200);
+    // B only switches it off: A's step stays.
+    await owner.post(`/admin/settings/rewards/${reward.id}`).type('form').send({ ...b, step_points: '100', min_points: '100', active: 'false' }).expect(200);
+    expect(await app.plugin.db.repos.rewards.find(reward.id)).toMatchObject({ stepPoints: 50, minPoints: 100, active: false });
+    // B then sets the step too, on the form that showed 100: refused, A's 50 shown.
+    const refused = await owner.post(`/admin/settings/rewards/${reward.id}`).type('form').send({ ...b, step_points: '200', min_points: '200' }).expect(422);
+    expect(refused.text).toContain('data-testid="error-step_points"');
+    expect((await app.plugin.db.repos.rewards.find(reward.id))?.stepPoints).toBe(50);
+    await app.plugin.db.repos.rewards.update(reward.id, { stepPoints: 100, minPoints: 100, active: true }, app.clock.now());
   });
 
   it('is the owner’s: other roles are refused, and an unknown reward is a 404', async () => {

@@ -24,7 +24,14 @@ export function csrfOf(html: string): string {
 export function fieldOf(html: string, name: string): string {
   const value = new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
   if (value === undefined) throw new Error(`no field ${name} on the page`);
-  return value;
+  return unescapeHtml(value);
+}
+
+/** An attribute's text as a browser reads it (handlebars escapes & < > " ' ` =). */
+export function unescapeHtml(text: string): string {
+  return text.replace(/&(?:#x([0-9a-f]+)|#(\d+)|(amp|lt|gt|quot));/gi, (_, hex: string | undefined, dec: string | undefined, named: string | undefined) =>
+    hex ? String.fromCodePoint(parseInt(hex, 16)) : dec ? String.fromCodePoint(Number(dec)) : ({ amp: '&', lt: '<', gt: '>', quot: '"' } as Record<string, string>)[named?.toLowerCase() ?? ''] ?? '',
+  );
 }
 
 /** Loads `page`, then posts `form` with that page's CSRF token, as a browser submitting it would. */

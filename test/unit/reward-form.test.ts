@@ -1,5 +1,4 @@
-import { judgeRewardForm, rewardFormValues, type RewardDraft, type RewardFormContext } from '../../plugin/domain/reward-form';
-import { parseWallDateTime, wallDateTimeText } from '../../plugin/domain/time-zone';
+import { editsSince, judgeRewardForm, rewardFormValues, type RewardDraft, type RewardFormContext } from '../../plugin/domain/reward-form';
 
 const ctx = (over: Partial<RewardFormContext> = {}): RewardFormContext => ({
   languages: ['en', 'ru'],
@@ -111,13 +110,13 @@ describe('the reward form', () => {
     );
     expect(judged.ok).toBe(false);
     expect(paths(judged)).toEqual(
-      ['kind', 'name_en', 'description_ru', 'cost_points', 'value_USD', 'value_EUR', 'values', 'min_tier_rank', 'stock', 'limit_per_month', 'limit_total', 'starts_at', 'ends_at', 'active'].sort(),
+      ['kind', 'name_en', 'description_ru', 'cost_points', 'value_USD', 'value_EUR', 'min_tier_rank', 'stock', 'limit_per_month', 'limit_total', 'starts_at', 'ends_at', 'active'].sort(),
     );
   });
 
   it('asks for a value in some currency, except of a percentage code', () => {
     expect(paths(judgeRewardForm({ ...newCredit, value_USD: '' }, ctx()))).toEqual(['values']);
-    expect(paths(judgeRewardForm({ ...newCredit, value_USD: '0' }, ctx()))).toEqual(['value_USD', 'values']);
+    expect(paths(judgeRewardForm({ ...newCredit, value_USD: '0' }, ctx()))).toEqual(['value_USD']);
     const percent = judgeRewardForm({ ...newCredit, kind: 'promo_code', value_USD: '', promo_type: 'percent', promo_percent: '15', promo_valid_days: '90' }, ctx());
     expect(percent.ok && percent.value.promo).toEqual({ type: 'percent', percent: 15, validDays: 90 });
   });
@@ -143,7 +142,7 @@ describe('the reward form', () => {
 
   it('reads a stored reward back as itself, to the millisecond, and keeps what a post leaves out', () => {
     const form = rewardFormValues(stored, ctx());
-    expect(form.starts_at).toBe('2026-12-01T12:00');
+    expect(form.starts_at).toBe('2026-12-01T12:00:30');
     expect(judgeRewardForm(form, ctx({ reward: stored }))).toEqual({ ok: true, value: stored });
     // A post of a few fields changes only those.
     const partial = judgeRewardForm({ active: 'false', cost_points: '900' }, ctx({ reward: stored }));
@@ -158,17 +157,44 @@ describe('the reward form', () => {
     expect(judged.ok && judged.value).toMatchObject({ kind: 'perk', costPoints: 800, stepPoints: null });
   });
 
+  it('names one problem per field: a refused value or name is not also "required"', () => {
+    expect(paths(judgeRewardForm({ ...newCredit, value_USD: '1e3' }, ctx()))).toEqual(['value_USD']);
+    expect(paths(judgeRewardForm({ ...newCredit, name_en: 'x'.repeat(121) }, ctx()))).toEqual(['name_en']);
+  });
+
+  it('counts a name in characters as a reader does, and wants one that shows', () => {
+    expect(paths(judgeRewardForm({ ...newCredit, name_en: '🎁'.repeat(120) }, ctx()))).toEqual([]);
+    expect(paths(judgeRewardForm({ ...newCredit, name_en: '\u200b \u200b' }, ctx()))).toEqual(['name_en']);
+    expect(paths(judgeRewardForm({ ...newCredit, name_en: 'a\u0000b' }, ctx()))).toEqual(['name_en']);
+    // A description keeps its line breaks.
+    const judged = judgeRewardForm({ ...newCredit, description_en: 'One.\nTwo.' }, ctx());
+    expect(judged.ok && judged.value.descriptions).toEqual({ en: 'One.\nTwo.' });
+  });
+
   it('refuses a field posted twice', () => {
     expect(paths(judgeRewardForm({ ...newCredit, cost_points: ['200', '300'] }, ctx()))).toEqual(['cost_points']);
+    // A name no field has (an object's own property names included) is no field.
+    expect(paths(judgeRewardForm({ ...newCredit, constructor: ['1', '2'] }, ctx()))).toEqual([]);
   });
 });
 
-describe('form dates and times on the program clock', () => {
-  it('reads and writes wall times in a zone', () => {
-    // Skipped by the spring-forward jump: read at the offset before it, so 03:30 summer time.
-    expect(parseWallDateTime('2026-03-29T02:30', 'Europe/Berlin')).toEqual(new Date('2026-03-29T01:30:00Z'));
-    expect(parseWallDateTime('2026-07-01T12:00:59', 'America/New_York')).toEqual(new Date('2026-07-01T16:00:59Z'));
-    for (const bad of ['2026-02-29T10:00', '2026-01-01T24:00', '2026-01-01', '01/02/2026 10:00', '1969-12-31T23:59']) expect(parseWallDateTime(bad, 'UTC')).toBeNull();
-    expect(wallDateTimeText(new Date('2026-07-01T16:00:59Z'), 'America/New_York')).toBe('2026-07-01T12:00');
+describe("an editor's post over the reward as it is now", () => {
+  const now = { cost_points: '500', stock: '4', active: 'true', name_en: 'Credit' };
+  const shown = JSON.stringify({ cost_points: '500', stock: '5', active: 'true', name_en: 'Credit' });
+
+  it('takes only the fields changed on the form', () => {
+    expect(editsSince({ shown, cost_points: '600', stock: '5', active: 'true', name_en: 'Credit' }, now)).toEqual({ edits: { cost_points: '600' }, conflicts: [] });
+  });
+
+  it('refuses a field changed on the form and meanwhile, to different values', () => {
+    const { conflicts } = editsSince({ shown, stock: '10' }, now);
+    expect(conflicts).toEqual([expect.objectContaining({ path: 'stock', reason: { code: 'changed_meanwhile', params: { now: '4' } } })]);
+    // The same value both ways is no conflict.
+    expect(editsSince({ shown, stock: '4' }, now).conflicts).toEqual([]);
+  });
+
+  it('without what the form showed, takes every posted field of the form', () => {
+    expect(editsSince({ stock: '10', other: 'x' }, now)).toEqual({ edits: { stock: '10' }, conflicts: [] });
+    expect(editsSince({ shown: '[1]', stock: '10' }, now).edits).toEqual({ stock: '10' });
   });
 });

@@ -1,7 +1,7 @@
 import type { Translator } from '../../i18n';
 import { formatLanguage } from '../../i18n/format';
 import { REWARD_KINDS, type Reward } from '../../domain/rewards';
-import { PROMO_TYPES, REWARD_PRICINGS, pricingOf, rewardFormValues, type RewardFormContext } from '../../domain/reward-form';
+import { PROMO_TYPES, REWARD_PRICINGS, pricingOf, rewardFormValues, shownOf, type RewardFormContext } from '../../domain/reward-form';
 import { localized, type Tier } from '../../domain/tiers';
 import type { FieldProblem } from '../../domain/validation';
 import { mountUrl } from '../urls';
@@ -41,15 +41,23 @@ export function rewardEditorView(i18n: Translator, ctx: RewardFormContext & { ti
     const v = state.posted?.[name];
     return typeof v === 'string' ? v.trim() : undefined;
   };
-  // Redemptions take stock while the form is open. After a refused save, a stock the admin
-  // didn't touch shows the stock as it is now, and one they changed keeps the stock they saw,
-  // unless the refusal was that very change: then they have been shown the stock as it is now.
-  const stockEdited = reward !== undefined && posted('stock') !== undefined && posted('stock') !== posted('stock_was');
-  const stockSeen = stockEdited && !problems.some((p) => p.reason?.code === 'changed_meanwhile') ? posted('stock_was') : stored.stock;
+  // After a refused save, a field the owner changed keeps what they typed, and any other shows
+  // the reward as it is now. The form's `shown` keeps, for a field they changed, what it showed
+  // them before (so a save still tells their change from someone else's), unless the refusal
+  // was that field changing meanwhile: then they have just been shown its value now.
+  const shownBefore = state.posted ? shownOf(state.posted) : null;
+  const conflicts = new Set(problems.filter((p) => p.reason?.code === 'changed_meanwhile').map((p) => p.path));
+  const edited = (name: string) => {
+    const v = posted(name);
+    return v !== undefined && (shownBefore === null || v !== shownBefore[name]);
+  };
   const valueOf = (name: string): string => {
-    if (name === 'stock' && reward && !stockEdited) return stored.stock ?? '';
+    if (reward && !edited(name)) return stored[name] ?? '';
     return posted(name) ?? stored[name] ?? '';
   };
+  const shown = Object.fromEntries(
+    Object.entries(stored).map(([name, now]) => [name, shownBefore && edited(name) && !conflicts.has(name) ? (shownBefore[name] ?? now) : now]),
+  );
   const field = (name: string, label: string): Field => {
     const errors = problems.filter((p) => p.path === name).map((p) => problemText(i18n, p, label));
     return { name, id: `reward-${name}`, label, value: valueOf(name), errors, invalid: errors.length > 0 };
@@ -69,7 +77,7 @@ export function rewardEditorView(i18n: Translator, ctx: RewardFormContext & { ti
     action: mountUrl(mount, reward ? `admin/settings/rewards/${reward.id}` : 'admin/settings/rewards'),
     programUrl: mountUrl(mount, 'admin/settings'),
     key: state.key,
-    stockWas: reward ? stockSeen : undefined,
+    shown: reward ? JSON.stringify(shown) : undefined,
     kindLabel: label(`kind_${kind}`),
     pricingLabel: label(`pricing_${pricing}`),
     kind: select(
