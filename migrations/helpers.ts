@@ -55,3 +55,38 @@ export async function primaryKeyOf(knex: Knex, table: string): Promise<string[]>
   const rows: Array<{ name: string; pk: number }> = await knex.raw('SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk', [table]);
   return rows.map((r) => r.name);
 }
+
+/** A column's declared character length on MySQL/MariaDB; null on SQLite, which never enforces one. */
+export async function varcharLengthOf(knex: Knex, table: string, column: string): Promise<number | null> {
+  if (knex.client.config.client !== 'mysql2') return null;
+  const [rows] = await knex.raw('SELECT CHARACTER_MAXIMUM_LENGTH AS n FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?', [table, column]);
+  const n = (rows as Array<{ n: number | string | null }>)[0]?.n;
+  return n === undefined || n === null ? null : Number(n);
+}
+
+/**
+ * A migration's pair that widens a NOT NULL `VARCHAR` column on MySQL/MariaDB, where a value
+ * longer than its column is refused (strict mode) and the request fails; nothing to do on
+ * SQLite, which stores any length. The collation (and so the character set) is kept. Going
+ * down refuses, rather than truncates, a row that no longer fits.
+ */
+export function widenVarchar(table: string, column: string, from: number, to: number): { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> } {
+  const modify = async (knex: Knex, length: number) => {
+    // MODIFY restates the whole column: without its collation it would take the table's.
+    const collation = await collationOf(knex, table, column);
+    const collate = collation !== null && /^\w+$/.test(collation) ? ` COLLATE ${collation}` : '';
+    await knex.raw(`ALTER TABLE ?? MODIFY ?? VARCHAR(${length})${collate} NOT NULL`, [table, column]);
+  };
+  return {
+    async up(knex) {
+      const length = await varcharLengthOf(knex, table, column);
+      if (length === null || length >= to) return;
+      await modify(knex, to);
+    },
+    async down(knex) {
+      const length = await varcharLengthOf(knex, table, column);
+      if (length === null || length <= from) return;
+      await modify(knex, from);
+    },
+  };
+}

@@ -86,6 +86,8 @@ import * as addRewardsFormKey from './20261210100000_add_rewards_form_key';
 import * as indexRewardsFormKey from './20261210100010_index_rewards_form_key';
 import * as addRulesFormKey from './20261210110000_add_rules_form_key';
 import * as uniqueRulesFormKey from './20261210110010_unique_rules_form_key';
+import * as widenSsoTokensSubject from './20261210120000_widen_sso_tokens_subject';
+import * as widenLedgerActor from './20261210120010_widen_ledger_actor';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -180,4 +182,6 @@ export const migrations: NamedMigration[] = [
   { name: '20261210100010_index_rewards_form_key', ...indexRewardsFormKey },
   { name: '20261210110000_add_rules_form_key', ...addRulesFormKey },
   { name: '20261210110010_unique_rules_form_key', ...uniqueRulesFormKey },
+  { name: '20261210120000_widen_sso_tokens_subject', ...widenSsoTokensSubject },
+  { name: '20261210120010_widen_ledger_actor', ...widenLedgerActor },
 ];
