@@ -156,7 +156,7 @@ const variables = z.object({
   ),
   RATE_LIMIT_BAD_WEBHOOKS_PER_IP: documented(
     z.coerce.number().int().min(0).default(300),
-    'webhook deliveries with a missing, stale or wrong signature per minute from one IP address; over it that address gets `429` with `Retry-After` until the minute is over. Correctly signed deliveries are never counted; `0` turns the limit off',
+    'webhook deliveries with a missing, stale or wrong signature per minute from one IP address; over it, that address\'s badly signed deliveries get `429` with `Retry-After` until the minute is over. Correctly signed deliveries are never counted, and still applied from an address over the limit; `0` turns the limit off',
   ),
   RATE_LIMIT_REDEEM_PER_MEMBER: documented(
     z.coerce.number().int().min(0).default(10),

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
+import { Webhook } from 'standardwebhooks';
 import { createLogger } from '../../plugin/logger';
-import { invoicePaid, startTestApp, tableCounts, TEST_SECRETS, type TestApp } from '../support/harness';
+import { invoicePaid, StandardWebhookSigner, startTestApp, tableCounts, TEST_SECRETS, type TestApp } from '../support/harness';
 
 /** Captures what the plugin logs, as text. */
 function logSink(): { logger: ReturnType<typeof createLogger>; text: () => string; lines: () => Array<Record<string, unknown>> } {
@@ -69,6 +70,75 @@ describe('rate limits (defect 6), shared by instances on one database', () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(limited.body.error).toBe('rate_limited');
+  });
+});
+
+describe('an address over its limit of badly signed webhooks', () => {
+  let a: TestApp;
+  let b: TestApp;
+  const config = { rateLimits: { signInPerIp: 0, signInPerMember: 0, badWebhooksPerIp: 3, redeemPerMember: 0 } };
+  beforeAll(async () => {
+    a = await startTestApp({ config });
+    b = await startTestApp({ db: a.db, config });
+  });
+  afterAll(async () => {
+    await b.stop();
+    await a.close();
+  });
+
+  const event = invoicePaid({ client: { id: 'c-blocked' } });
+  const body = JSON.stringify(event);
+  /** Signed with another secret: the headers look right, so only the body's HMAC can tell. */
+  const forged = new StandardWebhookSigner(`whsec_${Buffer.from('not-the-panel-secret-0123456789abcd').toString('base64')}`);
+  const badAfterBody = (app: TestApp) => app.http.post('/hooks/events').set({ ...forged.headers(event.id, body) }).send(body);
+  const badBeforeBody = (app: TestApp) => app.http.post('/hooks/events').set({ ...app.sign(event.id, body), 'webhook-signature': 'v1,AAAA' }).send(body);
+  const unsigned = (app: TestApp) => app.http.post('/hooks/events').set('content-type', 'application/json').send(body);
+  const counted = async () => Number((await a.plugin.db.knex('loyalty_rate_limits').where('key', 'like', 'bad-webhook-ip:%').first())?.points ?? 0);
+
+  it("still lets the address's correctly signed deliveries through, on every instance, while its bad ones get 429 with Retry-After", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await badAfterBody(a)).status);
+    statuses.push((await badAfterBody(a)).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+
+    // The panel behind the same address: every correctly signed delivery is applied.
+    for (let i = 0; i < 5; i++) await (i % 2 ? b : a).send(invoicePaid({ client: { id: 'c-blocked' } })).expect(200);
+
+    const points = await counted();
+    for (const app of [a, b]) {
+      for (const bad of [badAfterBody, badBeforeBody, unsigned]) {
+        const res = await bad(app);
+        expect(res.status).toBe(429);
+        expect(res.body.error).toBe('rate_limited');
+        expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+        expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60);
+        expect(res.headers.connection).toBe('close');
+      }
+      await app.send(invoicePaid({ client: { id: 'c-blocked' } })).expect(200);
+    }
+    // `b` learnt of the block from the shared count (one write); `a` counted nothing more.
+    expect(await counted()).toBe(points + 1);
+  });
+
+  it('refuses a signature header with no v1 signature of the right shape before reading the body', async () => {
+    const other = await startTestApp({ db: a.db, config: { rateLimits: { ...config.rateLimits, badWebhooksPerIp: 0 } } });
+    try {
+      const verify = jest.spyOn(Webhook.prototype, 'verify');
+      for (const signature of ['v1,AAAA', 'v1a,' + 'A'.repeat(43) + '=', `v2,${'A'.repeat(43)}=`, `v1,${'A'.repeat(44)}`]) {
+        const res = await other.http.post('/hooks/events').set({ ...other.sign(event.id, body), 'webhook-signature': signature }).send(body);
+        expect(res.status).toBe(401);
+        expect(res.headers.connection).toBe('close');
+      }
+      expect(verify).not.toHaveBeenCalled();
+      // One well-formed entry among others is enough, as for the verifier.
+      const good = invoicePaid({ client: { id: 'c-blocked' } });
+      const goodBody = JSON.stringify(good);
+      const headers = other.sign(good.id, goodBody);
+      await other.http.post('/hooks/events').set({ ...headers, 'webhook-signature': `v1,AAAA v1a,xyz ${headers['webhook-signature']}` }).send(goodBody).expect(200);
+      verify.mockRestore();
+    } finally {
+      await other.stop();
+    }
   });
 });
 
