@@ -162,6 +162,10 @@ const variables = z.object({
     z.coerce.number().int().min(0).default(10),
     'redemption confirmations per minute of one member (a repeated confirmation counts too); `0` turns the limit off',
   ),
+  RATE_LIMIT_REDEEM_PER_IP: documented(
+    z.coerce.number().int().min(0).default(60),
+    "redemption confirmations per minute from one IP address, all its members together (counted in the database, shared by all instances); keep it above what the members behind one office or carrier NAT confirm in a minute. Over it: `429` with `Retry-After`, on a page in the member's language; `0` turns the limit off",
+  ),
   HTTP_HEADERS_TIMEOUT_MS: documented(
     z.coerce.number().int().min(1000).default(10_000),
     "the sidecar's time limit for a client to send the request headers (a slowly trickling client is cut off with `408`)",
@@ -261,6 +265,7 @@ const configSchema = variables
         signInPerMember: e.RATE_LIMIT_SIGN_IN_PER_MEMBER,
         badWebhooksPerIp: e.RATE_LIMIT_BAD_WEBHOOKS_PER_IP,
         redeemPerMember: e.RATE_LIMIT_REDEEM_PER_MEMBER,
+        redeemPerIp: e.RATE_LIMIT_REDEEM_PER_IP,
       },
       http: {
         headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,

@@ -249,6 +249,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     signInPerMember: limiter('sign-in-member', config.rateLimits.signInPerMember),
     badWebhooksPerIp: limiter('bad-webhook-ip', config.rateLimits.badWebhooksPerIp),
     redeemPerMember: limiter('redeem-member', config.rateLimits.redeemPerMember),
+    redeemPerIp: limiter('redeem-ip', config.rateLimits.redeemPerIp),
   };
   const audit = new AuditService(db);
   const adminAuth = new AdminAuthService(db, auth, audit, clock, logger, {

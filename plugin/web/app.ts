@@ -53,7 +53,7 @@ export interface WebDeps {
   /** The panel endpoint's pause, shown by /healthz. */
   panelEndpoint?: () => Promise<PanelEndpointStatus>;
   /** Limits per address and member (absent: not limited). */
-  limits?: { signInPerIp?: RateLimiter; signInPerMember?: RateLimiter; badWebhooksPerIp?: RateLimiter; redeemPerMember?: RateLimiter };
+  limits?: { signInPerIp?: RateLimiter; signInPerMember?: RateLimiter; badWebhooksPerIp?: RateLimiter; redeemPerMember?: RateLimiter; redeemPerIp?: RateLimiter };
   metrics?: MetricsService;
   /** With metrics: the bearer token `GET /metrics` needs; without one, there is no `/metrics`. */
   metricsToken?: string;
@@ -138,7 +138,7 @@ export function createWebRouter(deps: WebDeps): Router {
   }
   router.use(area(clientRouter({ auth: deps.auth, rewardsTab: deps.rewardsTab, views: deps.views, limits: deps.limits, panelHome }), pages, { claimsUnknown: false }));
   const clientCsrf = createCsrf(deps.secrets.session, 'session');
-  const redeem = redeemRouter({ auth: deps.auth, redemptions: deps.redemptions, presenter: new RedeemPresenter(deps.translations), views: deps.views, csrf: clientCsrf, limit: deps.limits?.redeemPerMember });
+  const redeem = redeemRouter({ auth: deps.auth, redemptions: deps.redemptions, presenter: new RedeemPresenter(deps.translations), views: deps.views, csrf: clientCsrf, limits: { perMember: deps.limits?.redeemPerMember, perIp: deps.limits?.redeemPerIp } });
   router.use(area(redeem, pages, { claimsUnknown: false }));
   if (deps.demo) {
     const csrf = createCsrf(deps.secrets.session, 'anon');

@@ -149,7 +149,7 @@ describe('standalone owner sign-in', () => {
   });
 
   it('limits sign-in attempts per address (429 with Retry-After)', async () => {
-    app = await startTestApp({ config: { adminPassword: 'correct horse battery', rateLimits: { signInPerIp: 2, signInPerMember: 0, badWebhooksPerIp: 0, redeemPerMember: 0 } } });
+    app = await startTestApp({ config: { adminPassword: 'correct horse battery', rateLimits: { signInPerIp: 2, signInPerMember: 0, badWebhooksPerIp: 0, redeemPerMember: 0, redeemPerIp: 0 } } });
     const agent = request.agent(app.baseUrl);
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) {

@@ -20,7 +20,7 @@ function logSink(): { logger: ReturnType<typeof createLogger>; text: () => strin
 describe('rate limits (defect 6), shared by instances on one database', () => {
   let a: TestApp;
   let b: TestApp;
-  const config = { rateLimits: { signInPerIp: 5, signInPerMember: 3, badWebhooksPerIp: 4, redeemPerMember: 0 } };
+  const config = { rateLimits: { signInPerIp: 5, signInPerMember: 3, badWebhooksPerIp: 4, redeemPerMember: 0, redeemPerIp: 0 } };
   beforeAll(async () => {
     a = await startTestApp({ config });
     b = await startTestApp({ db: a.db, config });
@@ -76,7 +76,7 @@ describe('rate limits (defect 6), shared by instances on one database', () => {
 describe('an address over its limit of badly signed webhooks', () => {
   let a: TestApp;
   let b: TestApp;
-  const config = { rateLimits: { signInPerIp: 0, signInPerMember: 0, badWebhooksPerIp: 3, redeemPerMember: 0 } };
+  const config = { rateLimits: { signInPerIp: 0, signInPerMember: 0, badWebhooksPerIp: 3, redeemPerMember: 0, redeemPerIp: 0 } };
   beforeAll(async () => {
     a = await startTestApp({ config });
     b = await startTestApp({ db: a.db, config });

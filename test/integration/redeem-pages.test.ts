@@ -177,29 +177,51 @@ describe.each([[''], ['/loyalty']])('redemption pages (mounted at "%s")', (mount
   });
 });
 
-describe('redemption rate limit', () => {
+describe('redemption rate limits', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp({ config: { rateLimits: { signInPerIp: 0, signInPerMember: 0, badWebhooksPerIp: 0, redeemPerMember: 3 } } });
+    app = await startTestApp({ config: { rateLimits: { signInPerIp: 0, signInPerMember: 0, badWebhooksPerIp: 0, redeemPerMember: 3, redeemPerIp: 5 } } });
   });
   afterAll(() => app.close());
 
-  it('counts confirmations per member: over the limit answers 429 with Retry-After, and redeems nothing', async () => {
-    const clientId = 'p-limit';
-    await app.send(invoicePaid({ client: { id: clientId }, invoice: { id: 'LIM-1', total: '900.00', items: [{ type: 'renewal', amount: '900.00' }] } })).expect(200);
-    const token = await app.plugin.services.auth.mintSsoToken(clientId);
+  /** A member with 900 points, signed in, on the confirmation page of the credit in steps: a post of that form. */
+  async function confirmationForm(clientId: string, locale = 'en'): Promise<(points: string) => ReturnType<TestApp['http']['post']>> {
+    await app.send(invoicePaid({ client: { id: clientId, locale }, invoice: { id: `LIM-${clientId}`, total: '900.00', items: [{ type: 'renewal', amount: '900.00' }] } })).expect(200);
+    // The panel says the member's language in the token, as it does for error pages.
+    const token = await app.plugin.services.auth.mintSsoToken(clientId, { locale });
     const sso = await app.http.get(`/sso?token=${encodeURIComponent(token)}`).expect(303);
     const jar = ((sso.headers['set-cookie'] as unknown as string[]) ?? []).map((c) => c.split(';')[0] ?? '');
     const rewardId = (await app.plugin.db.repos.rewards.list()).find((r) => r.stepPoints === 100)?.id ?? 0;
     const page = await app.http.get(`/client/rewards/redeem/${rewardId}`).set('Cookie', jar.join('; ')).expect(200);
     const cookies = [...jar, ...((page.headers['set-cookie'] as unknown as string[]) ?? []).map((c) => c.split(';')[0] ?? '')].join('; ');
     const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(page.text)?.[1] ?? '';
-    const post = (points: string) =>
-      app.http.post(`/client/rewards/redeem/${rewardId}`).set('Cookie', cookies).type('form').send({ _csrf: field('_csrf'), key: `${field('key')}${points}`, points });
+    return (points) => app.http.post(`/client/rewards/redeem/${rewardId}`).set('Cookie', cookies).type('form').send({ _csrf: field('_csrf'), key: `${field('key')}${points}`, points });
+  }
+  const available = async (clientId: string) => (await app.plugin.db.repos.members.findByPanelClientId(clientId))?.pointsAvailable;
+
+  it('counts confirmations per member: over the limit answers 429 with Retry-After, and redeems nothing', async () => {
+    const post = await confirmationForm('p-limit');
     for (const points of ['100', '200', '300']) await post(points).expect(303);
     const limited = await post('400').expect(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    expect((await app.plugin.db.repos.members.findByPanelClientId(clientId))?.pointsAvailable).toBe(300);
+    expect(await available('p-limit')).toBe(300);
+    await expectBalancesConsistent(app.plugin);
+  });
+
+  it("counts confirmations per address, all members together: over the limit a 429 page in the member's language, with Retry-After, and nothing redeemed", async () => {
+    await app.plugin.db.knex('loyalty_rate_limits').delete();
+    const first = await confirmationForm('p-ip-1');
+    const second = await confirmationForm('p-ip-2');
+    const third = await confirmationForm('p-ip-3', 'ru');
+    // Five from one address, each member under their own limit of three.
+    for (const [post, points] of [[first, '100'], [first, '200'], [second, '100'], [second, '200'], [third, '100']] as const) await post(points).expect(303);
+    const limited = await third('200').expect(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(limited.headers['content-type']).toMatch(/^text\/html/);
+    expect(limited.text).toContain('<html lang="ru"');
+    expect(limited.text).toContain('Слишком много попыток. Подождите минуту и попробуйте снова.');
+    expect(await available('p-ip-3')).toBe(800);
     await expectBalancesConsistent(app.plugin);
   });
 });

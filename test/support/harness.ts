@@ -82,7 +82,7 @@ export async function startTestApp(options: StartOptions = {}): Promise<TestApp>
     logLevel: 'silent',
     dbPoolMax: 20,
     // Every test request comes from 127.0.0.1: limits apply where a test asks for them.
-    rateLimits: { signInPerIp: 0, signInPerMember: 0, badWebhooksPerIp: 0, redeemPerMember: 0 },
+    rateLimits: { signInPerIp: 0, signInPerMember: 0, badWebhooksPerIp: 0, redeemPerMember: 0, redeemPerIp: 0 },
     ...options.config,
   };
   const plugin = createPlugin({

@@ -5,7 +5,7 @@ import type { RateLimiter } from '../../db/rate-limits';
 import type { AuthService } from '../../services/auth-service';
 import type { RedemptionService } from '../../services/redemption-service';
 import type { Csrf } from '../csrf';
-import { rateLimit } from '../rate-limit';
+import { byIp, rateLimit } from '../rate-limit';
 import { principalOf, sessionGuard } from '../session';
 import { mountOf, mountUrl } from '../urls';
 import type { ViewRenderer } from '../views';
@@ -37,8 +37,8 @@ export function redeemRouter(deps: {
   presenter: RedeemPresenter;
   views: ViewRenderer;
   csrf: Csrf;
-  /** Confirmations per member (absent: not limited). */
-  limit?: RateLimiter;
+  /** Confirmations per member and per address (absent: not limited). */
+  limits?: { perMember?: RateLimiter; perIp?: RateLimiter };
 }): Router {
   const router = Router();
   const requireClient = sessionGuard(deps.auth)('client');
@@ -73,8 +73,11 @@ export function redeemRouter(deps: {
 
   router.get('/client/rewards/redeem/:rewardId', requireClient, (req, res) => confirmPage(req, res, { key: randomBytes(18).toString('base64url') }, 200));
 
-  const perMember = rateLimit(deps.limit, (_req, res) => `client:${principalOf(res, 'client').clientId}`, 'redemptions for this member');
-  router.post('/client/rewards/redeem/:rewardId', requireClient, express.urlencoded({ extended: false, limit: '4kb' }), deps.csrf.protect, perMember, async (req, res) => {
+  // Counted once the post is a member's own form (session and CSRF token checked): the address
+  // first, so members sharing one can't add up to more than it allows, then the member.
+  const perIp = rateLimit(deps.limits?.perIp, byIp, 'redemptions from this address');
+  const perMember = rateLimit(deps.limits?.perMember, (_req, res) => `client:${principalOf(res, 'client').clientId}`, 'redemptions for this member');
+  router.post('/client/rewards/redeem/:rewardId', requireClient, express.urlencoded({ extended: false, limit: '4kb' }), deps.csrf.protect, perIp, perMember, async (req, res) => {
     const client = principalOf(res, 'client');
     const form = posted(req);
     const result = await deps.redemptions.redeem(client.clientId, {
