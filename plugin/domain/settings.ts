@@ -235,6 +235,14 @@ export function withDefaults(partial: { readonly [K in SettingKey]?: Settings[K]
   return out as Settings;
 }
 
+/**
+ * A stored value that is not JSON at all (a row edited by hand): read as this, so that it is
+ * reported under its key like any other unusable value, never as a bare parse error.
+ */
+export class UnreadableSetting {
+  constructor(readonly reason: string) {}
+}
+
 /** One stored key that can't be used, and why. */
 export interface SettingProblem {
   key: string;
@@ -264,6 +272,10 @@ export function parseSettings(
   for (const [key, value] of Object.entries(stored)) {
     if (!isSettingKey(key)) {
       problems.push({ key, message: 'is not a known setting' });
+      continue;
+    }
+    if (value instanceof UnreadableSetting) {
+      problems.push({ key, message: `is not valid JSON (${value.reason}); store it as JSON, a string in double quotes` });
       continue;
     }
     const parsed = SETTINGS[key].schema.safeParse(value);

@@ -1,6 +1,15 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../plugin/config';
 import { ConfigError, ValidationError } from '../../plugin/errors';
+import { createPlugin } from '../../plugin/index';
+import { createLogger } from '../../plugin/logger';
 import { InvalidSettingsError, SettingsService } from '../../plugin/services/settings-service';
-import { invoicePaid, startTestApp, tableCounts, type TestApp } from '../support/harness';
+import { invoicePaid, startTestApp, tableCounts, TEST_SECRETS, type TestApp } from '../support/harness';
+
+const ROOT = path.resolve(__dirname, '../..');
 
 describe('program settings', () => {
   let app: TestApp;
@@ -41,6 +50,64 @@ describe('program settings', () => {
     }
     await app.send(invoicePaid({ client: { id: `s-${key}` } })).expect(200);
   });
+
+  /** A row's value as a provider editing the table by hand might leave it: not JSON at all. */
+  const storeText = async (key: string, text: string) => {
+    await app.plugin.db.knex('loyalty_settings').where({ key }).update({ value: text });
+    settings().invalidate();
+  };
+
+  it.each([
+    ['not JSON', 'refund_window_days', '{bad'],
+    ['empty', 'refund_window_days', ''],
+    ['a string without its quotes', 'time_zone', 'Europe/Berlin'],
+  ])('a stored value that is %s refuses events with config_invalid naming the key, and writes nothing', async (_label, key, text) => {
+    await app.plugin.services.program.update({ [key]: key === 'time_zone' ? 'UTC' : 0 });
+    const original = await app.plugin.db.knex('loyalty_settings').where({ key }).first();
+    await storeText(key, text);
+    try {
+      const named = expect.stringContaining(`${key}: is not valid JSON`);
+      await expect(settings().snapshot()).rejects.toMatchObject({ keys: [key], code: 'config_invalid', message: named });
+      const before = await tableCounts(app.plugin);
+      const res = await app.send(invoicePaid({ client: { id: `s-json-${key}` } })).expect(500);
+      expect(res.body).toMatchObject({ error: 'config_invalid', message: named, help: expect.stringContaining('loyalty_settings') });
+      expect(await tableCounts(app.plugin)).toEqual(before);
+    } finally {
+      await storeText(key, String(original.value));
+    }
+    await app.send(invoicePaid({ client: { id: `s-json-${key}` } })).expect(200);
+  });
+
+  it('at start-up, a stored value that is not JSON stops the plugin and the sidecar with an error naming the key', async () => {
+    const original = await app.plugin.db.knex('loyalty_settings').where({ key: 'refund_window_days' }).first();
+    await storeText('refund_window_days', '{bad');
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hr-settings-'));
+    try {
+      const plugin = createPlugin({ config: { ...loadConfig({}), databaseUrl: app.db.url, panel: 'generic' }, secrets: TEST_SECRETS, logger: createLogger('silent') });
+      try {
+        await expect(plugin.init()).rejects.toMatchObject({ code: 'config_invalid', keys: ['refund_window_days'] });
+      } finally {
+        await plugin.shutdown();
+      }
+      const sidecar = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [path.join(ROOT, 'dist/plugin/server.js')],
+          {
+            cwd: ROOT,
+            env: { PATH: process.env.PATH ?? '', DATABASE_URL: app.db.url, DATA_DIR: dataDir, PANEL: 'generic', PORT: '0', WEBHOOK_SECRET: TEST_SECRETS.webhook, SSO_SECRET: TEST_SECRETS.sso, SESSION_SECRET: TEST_SECRETS.session, LOG_LEVEL: 'warn' },
+          },
+          (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+        );
+      });
+      expect(sidecar.code).toBe(1);
+      expect(sidecar.stderr).toMatch(/^hosting-rewards failed to start: Program settings are invalid: refund_window_days: is not valid JSON \(.+\)/);
+      expect(sidecar.stderr).toContain('Correct or delete these rows in loyalty_settings');
+    } finally {
+      await storeText('refund_window_days', String(original.value));
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('refuses to write an unknown key or a bad value, naming each, and writes none of the batch', async () => {
     const before = await settings().snapshot();
