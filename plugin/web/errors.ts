@@ -117,10 +117,13 @@ function handler(deps: ErrorDeps, respond: Responder): ErrorRequestHandler {
   };
 }
 
-/** Body-parser's abort, or any error after the client closed its side. */
-function clientAborted(err: unknown, req: Request): boolean {
+/**
+ * Body-parser's abort, or an error because the client closed its side: a reset, or a streamed
+ * response that closed before it finished (`ERR_STREAM_PREMATURE_CLOSE` from a pipeline into it).
+ */
+export function clientAborted(err: unknown, req: Request): boolean {
   const e = err as { type?: string; code?: string };
-  return e?.type === 'request.aborted' || (req.destroyed && (e?.code === 'ECONNRESET' || e?.code === 'ECONNABORTED'));
+  return e?.type === 'request.aborted' || (req.destroyed && (e?.code === 'ECONNRESET' || e?.code === 'ECONNABORTED' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE'));
 }
 
 /** A driver error in one line (its code and message), not its stack. */

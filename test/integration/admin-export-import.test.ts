@@ -1,5 +1,8 @@
 import http from 'node:http';
+import { Writable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
+import { createLogger, type Logger } from '../../plugin/logger';
+import type { MemberExportRow } from '../../plugin/repositories/report-repository';
 import { adminAgent, auditRows, csrfOf, type AdminAgent } from '../support/admin';
 import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
 
@@ -18,8 +21,21 @@ function download(app: TestApp, path: string, cookie: string): Promise<{ status:
   });
 }
 
+/** Captures what the plugin logs, as JSON lines. */
+function logSink(): { logger: Logger; lines: () => Array<Record<string, unknown>> } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  return { logger: createLogger('info', stream), lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
 describe('admin: CSV export and opening-balance import', () => {
   let app: TestApp;
+  const sink = logSink();
   let owner: AdminAgent;
   let billing: AdminAgent;
   let viewer: AdminAgent;
@@ -28,7 +44,7 @@ describe('admin: CSV export and opening-balance import', () => {
   const count = async (table: string) => Number((await app.plugin.db.knex(table).count({ n: '*' }).first())?.n ?? 0);
 
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ logger: sink.logger });
     owner = await adminAgent(app, 'owner', { id: '1', name: 'Olga' });
     billing = await adminAgent(app, 'billing', { id: '2', name: 'Bill' });
     viewer = await adminAgent(app, 'viewer');
@@ -105,6 +121,62 @@ describe('admin: CSV export and opening-balance import', () => {
       expect(batches.mock.calls.every(([, limit]) => limit === 500)).toBe(true);
       expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
       batches.mockRestore();
+    });
+  });
+
+  describe('an export that does not finish', () => {
+    /** Members without end, a batch at a time, as a table far bigger than the socket's buffers. */
+    const endless = (after: number, limit: number): MemberExportRow[] =>
+      Array.from({ length: limit }, (_, i) => ({ id: after + i + 1, panelClientId: `endless-${after + i + 1}`, email: null, name: 'x'.repeat(200), currency: 'USD', tierName: null, pointsAvailable: 0, pointsPending: 0, pointsLifetime: 0, status: 'active', joinedAt: new Date() }));
+    /** The log lines of one request, once it has `msg` (the export's catch runs after the request's line). */
+    const linesOf = async (requestId: string, msg: string) => {
+      for (let i = 0; i < 100 && !sink.lines().some((l) => l.req_id === requestId && l.msg === msg); i++) await new Promise((r) => setTimeout(r, 20));
+      return sink.lines().filter((l) => l.req_id === requestId);
+    };
+
+    it('a client that aborts the download is logged at info, not as an error with a stack', async () => {
+      const batches = jest.spyOn(app.plugin.db.repos.reports, 'membersAfter').mockImplementation(async (after, limit) => endless(after, limit));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const req = http.get(`${app.baseUrl}/admin/export/members.csv`, { headers: { cookie: billingCookie, 'x-request-id': 'export-abort-1' } }, (res) => {
+            expect(res.statusCode).toBe(200);
+            res.once('data', () => {
+              req.destroy();
+              resolve();
+            });
+          });
+          req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err)));
+        });
+        const lines = await linesOf('export-abort-1', 'client aborted the CSV export');
+        expect(lines.filter((l) => Number(l.level) >= 40)).toEqual([]);
+        expect(lines.find((l) => l.msg === 'client aborted the CSV export')).toMatchObject({ level: 30, export: 'members' });
+        expect(lines.find((l) => l.msg === 'request')).toMatchObject({ aborted: true, status: null });
+      } finally {
+        batches.mockRestore();
+      }
+    });
+
+    it('a failure of our own mid-stream is still logged as an error, and the download is broken, not cut short as if complete', async () => {
+      const batches = jest
+        .spyOn(app.plugin.db.repos.reports, 'membersAfter')
+        .mockImplementationOnce(async (after, limit) => endless(after, limit))
+        .mockRejectedValueOnce(new Error('connection lost mid-export'));
+      try {
+        const ended = await new Promise<'complete' | 'broken'>((resolve) => {
+          http.get(`${app.baseUrl}/admin/export/members.csv`, { headers: { cookie: billingCookie, 'x-request-id': 'export-fail-1' } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve('complete'));
+            res.on('error', () => resolve('broken'));
+            res.on('aborted', () => resolve('broken'));
+          }).on('error', () => resolve('broken'));
+        });
+        expect(ended).toBe('broken');
+        const lines = await linesOf('export-fail-1', 'CSV export failed mid-stream');
+        expect(lines.find((l) => l.msg === 'CSV export failed mid-stream')).toMatchObject({ level: 50, export: 'members', err: { message: 'connection lost mid-export', stack: expect.any(String) } });
+        expect(lines.some((l) => l.msg === 'client aborted the CSV export')).toBe(false);
+      } finally {
+        batches.mockRestore();
+      }
     });
   });
 

@@ -6,6 +6,7 @@ import type { AdminRole } from '../../domain/actor';
 import { zonedInstant } from '../../domain/time-zone';
 import { problem, type FieldProblem } from '../../domain/validation';
 import { MAX_LEDGER_DAYS, type CsvRow } from '../../services/csv-export-service';
+import { clientAborted } from '../errors';
 import { mountOf, mountUrl } from '../urls';
 import type { AdminPageContext } from './admin-deps';
 import { adminContext } from './admin-page';
@@ -95,6 +96,11 @@ export function exportRoutes({ deps, pages }: AdminPageContext): AdminRoute[] {
       // The library quotes delimiters, quotes and CRLF; a lone CR or LF in a name must be quoted too (RFC 4180).
       await pipeline(Readable.from(rows), stringify({ record_delimiter: 'windows', quoted_match: /[\r\n]/ }), res);
     } catch (err) {
+      // An admin who cancels the download, or closes the tab, is nothing gone wrong here.
+      if (clientAborted(err, req)) {
+        deps.logger.info({ export: name }, 'client aborted the CSV export');
+        return;
+      }
       // Headers are gone: the only honest signal left is a broken download, never a truncated "complete" file.
       deps.logger.error({ err, export: name }, 'CSV export failed mid-stream');
       res.destroy(err instanceof Error ? err : undefined);
