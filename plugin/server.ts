@@ -5,7 +5,7 @@ import { createPlugin } from './index';
 import { CronTable } from './jobs/cron-table';
 import { createLogger } from './logger';
 import { resolveSecrets } from './secrets';
-import { createHttpServer } from './web/http-server';
+import { acceptQueueDrained, createHttpServer } from './web/http-server';
 
 /** The sidecar: one Express app around the plugin's router, with a clean shutdown. */
 async function main(): Promise<void> {
@@ -62,17 +62,18 @@ async function main(): Promise<void> {
   });
 
   /**
-   * Stop accepting connections, let every request already accepted get its answer (idle
-   * keep-alive sockets are closed, busy ones after their response), let the job run in
-   * progress finish its batch and release its lease, then close the pool. A request or job
-   * still running after SHUTDOWN_TIMEOUT_MS is abandoned: the panel redelivers, the lease
-   * expires.
+   * Accept what clients had already sent before the signal (the kernel's accept queue, for at
+   * most half of SHUTDOWN_TIMEOUT_MS), then stop accepting connections, let every request
+   * accepted get its answer (idle keep-alive sockets are closed, busy ones after their
+   * response), let the job run in progress finish its batch and release its lease, then close
+   * the pool. A request or job still running after SHUTDOWN_TIMEOUT_MS is abandoned: the panel
+   * redelivers, the lease expires.
    */
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     server.getConnections((_err, connections) =>
-      logger.info({ signal, connections }, 'shutting down: no new connections, finishing requests in flight and the running job'),
+      logger.info({ signal, connections }, 'shutting down: accepting the connections already queued, then no new ones; finishing requests in flight and the running job'),
     );
     clearInterval(refresh);
     void jobs.stop();
@@ -80,12 +81,15 @@ async function main(): Promise<void> {
       logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting with work in flight');
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
-    // net.Server's close, not http.Server's: the latter also destroys every connection that
-    // has no parsed request yet, and one accepted a moment ago whose request is still on its
-    // way would be reset. Stop listening only; the callback runs once every connection ended.
-    const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
-    // Connections idle past a short grace are closed; busy ones close after their answer.
-    setTimeout(() => server.closeIdleConnections(), 1000).unref();
+    const closed = acceptQueueDrained(server, config.shutdownTimeoutMs / 2).then(() => {
+      // net.Server's close, not http.Server's: the latter also destroys every connection that
+      // has no parsed request yet, and one accepted a moment ago whose request is still on its
+      // way would be reset. Stop listening only; the callback runs once every connection ended.
+      const ended = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+      // Connections idle past a short grace are closed; busy ones close after their answer.
+      setTimeout(() => server.closeIdleConnections(), 1000).unref();
+      return ended;
+    });
     closed
       .then(() => plugin.shutdown())
       .then(
