@@ -63,7 +63,7 @@ export class RedeemPresenter {
           id: o.reward.id,
           name: text(o.reward.names, i18n),
           description: text(o.reward.descriptions, i18n),
-          price: priceText(i18n, o.reward, member?.currency ?? null),
+          price: priceText(i18n, o.reward, member?.currency ?? null, o.delivery),
           href: blocked === null ? mountUrl(mount, `client/rewards/redeem/${o.reward.id}`) : null,
           blocked,
         };
@@ -86,19 +86,12 @@ export class RedeemPresenter {
   ): ConfirmView {
     const { reward, member } = input;
     const currency = member?.currency ?? null;
-    const unit = currency === null ? undefined : reward.values[currency];
-    const fixedValue = reward.costPoints !== null && currency !== null && unit !== undefined ? { currency, minor: unit } : null;
     const step = reward.stepPoints ?? 0;
     const delivery = input.delivery === undefined ? deliveryOf(reward) : input.delivery;
     const code = delivery === 'promo';
     return {
       reward: { id: reward.id, name: text(reward.names, i18n), description: text(reward.descriptions, i18n) },
-      summary:
-        reward.costPoints === null
-          ? null
-          : code
-            ? i18n.t('redeem.confirm_summary_code', { points: points(i18n, reward.costPoints) })
-            : fixedValue && i18n.t('redeem.confirm_summary', { points: points(i18n, reward.costPoints), amount: formatMoney(i18n.locale, fixedValue) }),
+      summary: summaryOf(i18n, reward, currency, delivery),
       nextSteps: i18n.t(code ? 'redeem.next_steps_code' : 'redeem.next_steps'),
       flexible:
         reward.costPoints === null && step > 0
@@ -148,14 +141,67 @@ function money(i18n: Translator, m: Money): string {
   return formatMoney(i18n.locale, m);
 }
 
-function priceText(i18n: Translator, reward: Reward, currency: string | null): string {
+/**
+ * Every term `termsOf` compares, in words: a confirmation refused with `terms_changed` must
+ * show the member what changed (a code's discount and validity, a step's value), not the
+ * same sentence as before.
+ */
+function summaryOf(i18n: Translator, reward: Reward, currency: string | null, delivery: Delivery | null): string | null {
   const unit = currency === null ? undefined : reward.values[currency];
+  const value = currency !== null && unit !== undefined ? money(i18n, { currency, minor: unit }) : null;
+  if (reward.costPoints === null) {
+    const step = reward.stepPoints;
+    return delivery === 'credit' && value !== null && step !== null && step > 0 ? i18n.t('redeem.confirm_summary_flexible', { amount: value, points: points(i18n, step) }) : null;
+  }
+  const cost = points(i18n, reward.costPoints);
+  if (delivery === 'promo') {
+    const codeTerms = codeTermsOf(i18n, reward, currency, delivery);
+    return codeTerms ? i18n.t('redeem.confirm_summary_code_terms', { points: cost, ...codeTerms }) : i18n.t('redeem.confirm_summary_code', { points: cost });
+  }
+  return value && i18n.t('redeem.confirm_summary', { points: cost, amount: value });
+}
+
+function priceText(i18n: Translator, reward: Reward, currency: string | null, delivery: Delivery | null): string {
+  const unit = currency === null ? undefined : reward.values[currency];
+  const codeTerms = codeTermsOf(i18n, reward, currency, delivery);
+  if (reward.costPoints !== null && codeTerms) return `${points(i18n, reward.costPoints)} · ${i18n.t('redeem.code_terms', { ...codeTerms })}`;
   if (reward.costPoints !== null) {
     const value = currency !== null && unit !== undefined ? i18n.t('redeem.value', { amount: money(i18n, { currency, minor: unit }) }) : '';
     return value ? `${points(i18n, reward.costPoints)} · ${value}` : points(i18n, reward.costPoints);
   }
   if (currency === null || unit === undefined || reward.stepPoints === null) return '';
   return i18n.t('redeem.step', { amount: money(i18n, { currency, minor: unit }), points: points(i18n, reward.stepPoints) });
+}
+
+/** What a code takes off and how long it lasts, in the member's words. */
+interface CodeTerms {
+  discount: string;
+  validity: string;
+}
+
+/**
+ * A code's terms as the panel will create it (see `RedemptionService`): the percentage, or the
+ * reward's value in the member's currency, valid for its days from the redemption. Null when the
+ * reward is not delivered as a code, or its discount can't be said for this member (no value in
+ * their currency: the redemption is refused anyway).
+ */
+function codeTermsOf(i18n: Translator, reward: Reward, currency: string | null, delivery: Delivery | null): CodeTerms | null {
+  const promo = reward.promo;
+  if (delivery !== 'promo' || !promo) return null;
+  let discount: string;
+  if (promo.type === 'percent') {
+    if (promo.percent === undefined) return null;
+    discount = i18n.t('redeem.discount_percent', { percent: formatDecimal(i18n.locale, promo.percent) });
+  } else {
+    const unit = currency === null ? undefined : reward.values[currency];
+    if (currency === null || unit === undefined) return null;
+    discount = i18n.t('redeem.discount_amount', { amount: money(i18n, { currency, minor: unit }) });
+  }
+  const validity =
+    promo.validDays === null
+      ? i18n.t('redeem.valid_no_end')
+      : i18n.t('redeem.valid_days', { count: promo.validDays, formatted: formatInteger(i18n.locale, promo.validDays) });
+  return { discount, validity };
 }
 
 export function refusalText(i18n: Translator, code: RedemptionRefusal, needed?: number): string {
