@@ -88,6 +88,7 @@ import * as addRulesFormKey from './20261210110000_add_rules_form_key';
 import * as uniqueRulesFormKey from './20261210110010_unique_rules_form_key';
 import * as widenSsoTokensSubject from './20261210120000_widen_sso_tokens_subject';
 import * as widenLedgerActor from './20261210120010_widen_ledger_actor';
+import * as addRedemptionsRewardNames from './20261211100000_add_redemptions_reward_names';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -184,4 +185,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261210110010_unique_rules_form_key', ...uniqueRulesFormKey },
   { name: '20261210120000_widen_sso_tokens_subject', ...widenSsoTokensSubject },
   { name: '20261210120010_widen_ledger_actor', ...widenLedgerActor },
+  { name: '20261211100000_add_redemptions_reward_names', ...addRedemptionsRewardNames },
 ];

@@ -1,4 +1,6 @@
 import type { Money } from './money';
+import type { Reward } from './rewards';
+import { localized } from './tiers';
 
 /**
  * pending: points taken, the panel action queued; applied: the panel did it; failed: the panel
@@ -19,6 +21,11 @@ export interface Redemption {
   id: number;
   memberId: number;
   rewardId: number;
+  /**
+   * The reward's names by language when it was made, so renaming the reward later does not
+   * rewrite it; null for redemptions made before they were kept (see `rewardNameOf`).
+   */
+  rewardNames: Record<string, string> | null;
   points: number;
   value: Money;
   state: RedemptionState;
@@ -32,4 +39,14 @@ export interface Redemption {
   spentLots: SpentLot[];
   createdAt: Date;
   updatedAt: Date;
+}
+
+/**
+ * The reward's name as a redemption shows it, in the first of `languages` there is (`localized`):
+ * from the names kept when it was made, else (made before they were kept) from the reward as it
+ * is now; its id when there is neither.
+ */
+export function rewardNameOf(redemption: Pick<Redemption, 'rewardId' | 'rewardNames'>, reward: Pick<Reward, 'names'> | null, languages: readonly string[]): string {
+  const names = redemption.rewardNames ?? reward?.names;
+  return (names && localized(names, languages)) ?? `#${redemption.rewardId}`;
 }

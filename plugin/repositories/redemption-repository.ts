@@ -12,6 +12,7 @@ function toRedemption(row: Record<string, unknown>): Redemption {
     id: toInt(row.id),
     memberId: toInt(row.member_id),
     rewardId: toInt(row.reward_id),
+    rewardNames: row.reward_names === null || row.reward_names === undefined ? null : (JSON.parse(String(row.reward_names)) as Record<string, string>),
     points: toInt(row.points),
     value: { currency: String(row.currency), minor: toInt(row.value_minor) },
     state: String(row.state) as RedemptionState,
@@ -52,6 +53,7 @@ export class RedemptionRepository {
       this.db(REDEMPTIONS).insert({
         member_id: r.memberId,
         reward_id: r.rewardId,
+        reward_names: r.rewardNames === null ? null : JSON.stringify(r.rewardNames),
         points: r.points,
         currency: r.value.currency,
         value_minor: r.value.minor,

@@ -197,6 +197,7 @@ export class RedemptionService {
     const id = await tx.repos.redemptions.insert({
       memberId: member.id,
       rewardId: reward.id,
+      rewardNames: reward.names,
       points: decision.points,
       value: decision.value,
       idempotencyKey: input.idempotencyKey,

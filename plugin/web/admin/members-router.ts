@@ -4,6 +4,7 @@ import type { Translator } from '../../i18n';
 import { formatDate, formatInteger, formatMoney } from '../../i18n/format';
 import { localized } from '../../domain/tiers';
 import type { Money } from '../../domain/money';
+import { rewardNameOf } from '../../domain/redemption';
 import type { MemberDetail } from '../../services/admin-member-service';
 import { reasonParams } from '../client/rewards-presenter';
 import { mountOf, mountUrl } from '../urls';
@@ -211,7 +212,7 @@ function memberModel(
     olderHref: d.ledger.hasOlder ? mountUrl(mount, base, { ledger_before: d.ledger.entries.at(-1)?.id ?? 0 }) : null,
     redemptions: d.redemptions.map(({ redemption: r, reward }) => ({
       id: r.id,
-      reward: reward ? (localized(reward.names, languages) ?? `#${reward.id}`) : `#${r.rewardId}`,
+      reward: rewardNameOf(r, reward, languages),
       points: r.points,
       value: formatMoney(i18n.locale, r.value),
       state: i18n.t(`admin.state.${r.state}`),

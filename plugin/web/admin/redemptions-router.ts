@@ -1,7 +1,6 @@
 import type { Request, Response } from 'express';
 import { AppError } from '../../errors';
-import { localized } from '../../domain/tiers';
-import { REDEMPTION_STATES } from '../../domain/redemption';
+import { REDEMPTION_STATES, rewardNameOf } from '../../domain/redemption';
 import { formatDate, formatInteger, formatMoney } from '../../i18n/format';
 import { mountOf, mountUrl } from '../urls';
 import type { AdminPageContext } from './admin-deps';
@@ -43,7 +42,7 @@ export function redemptionRoutes({ deps, pages }: AdminPageContext): AdminRoute[
           memberHref: mountUrl(mount, `admin/members/${r.memberId}`),
           member: r.memberName ?? r.panelClientId,
           clientId: r.panelClientId,
-          reward: reward ? (localized(reward.names, [i18n.language]) ?? `#${reward.id}`) : `#${r.rewardId}`,
+          reward: rewardNameOf(r, reward, [i18n.language]),
           points: formatInteger(i18n.locale, r.points),
           value: formatMoney(i18n.locale, r.value),
           state: i18n.t(`admin.state.${r.state}`),

@@ -1,6 +1,6 @@
 import type { Member } from '../../domain/member';
 import type { Money } from '../../domain/money';
-import type { Redemption } from '../../domain/redemption';
+import { rewardNameOf, type Redemption } from '../../domain/redemption';
 import { deliveryOf, termsOf, type Delivery, type RedemptionRefusal, type Reward } from '../../domain/rewards';
 import { localized } from '../../domain/tiers';
 import type { Translations, Translator } from '../../i18n';
@@ -112,7 +112,7 @@ export class RedeemPresenter {
   }
 
   redemption(i18n: Translator, redemption: Redemption, reward: Reward | null, mount: string): RedemptionView {
-    const name = reward ? text(reward.names, i18n) : `#${redemption.rewardId}`;
+    const name = rewardNameOf(redemption, reward, [i18n.language]);
     return {
       summary:
         redemption.value.minor > 0
