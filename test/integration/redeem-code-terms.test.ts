@@ -1,7 +1,9 @@
 import type { PromoSpec, Reward } from '../../plugin/domain/rewards';
 import type { RewardFields } from '../../plugin/repositories/reward-repository';
 import { SESSION_COOKIE } from '../../plugin/web/session';
+import { unescapeHtml } from '../support/admin';
 import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, type TestApp } from '../support/harness';
+import { addReward } from '../support/rewards';
 import { TestPanel } from '../support/test-panel';
 
 /**
@@ -21,35 +23,10 @@ describe('the confirmation page shows the terms it confirms', () => {
 
   const rewards = () => app.plugin.db.repos.rewards;
   const cookiesOf = (res: { headers: Record<string, unknown> }) => ((res.headers['set-cookie'] as string[] | undefined) ?? []).map((c) => c.split(';')[0] ?? '');
-  const unescape = (s: string) => s.replace(/&#x3D;/g, '=').replace(/&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-  const summaryOf = (html: string) => unescape(/data-testid="confirm-summary">([^<]*)</.exec(html)?.[1] ?? '');
-  const termsOf = (html: string) => unescape(/name="terms" value="([^"]*)"/.exec(html)?.[1] ?? '');
+  const summaryOf = (html: string) => unescapeHtml(/data-testid="confirm-summary">([^<]*)</.exec(html)?.[1] ?? '');
+  const termsOf = (html: string) => unescapeHtml(/name="terms" value="([^"]*)"/.exec(html)?.[1] ?? '');
 
-  async function reward(fields: Partial<RewardFields> & Pick<Reward, 'kind'>): Promise<number> {
-    const id = await rewards().create(
-      {
-        names: { en: 'A reward' },
-        descriptions: {},
-        costPoints: null,
-        stepPoints: null,
-        minPoints: null,
-        values: {},
-        minTierRank: null,
-        stock: null,
-        startsAt: null,
-        endsAt: null,
-        limitPerMonth: null,
-        limitTotal: null,
-        active: true,
-        promo: null,
-        ...fields,
-      },
-      null,
-      app.clock.now(),
-    );
-    if (id === null) throw new Error('reward not made');
-    return id;
-  }
+  const reward = (over: Partial<Reward> & Pick<Reward, 'kind'>) => addReward(app, { costPoints: null, values: {}, ...over });
 
   const code = (promo: PromoSpec, values: Record<string, number> = {}) => reward({ kind: 'promo_code', costPoints: 50, values, promo });
 

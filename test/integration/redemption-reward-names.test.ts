@@ -5,6 +5,7 @@ import { MemberAccount } from '../../plugin/services/member-account';
 import { SESSION_COOKIE } from '../../plugin/web/session';
 import { adminAgent, type AdminAgent } from '../support/admin';
 import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
+import { addReward } from '../support/rewards';
 import { createTestDatabase, type TestDatabase } from '../support/test-db';
 import { TestPanel } from '../support/test-panel';
 
@@ -49,28 +50,7 @@ describe('a redemption keeps its reward’s names', () => {
   beforeAll(async () => {
     app = await startTestApp({ panelApi: new TestPanel() });
     viewer = await adminAgent(app, 'viewer');
-    const made = await app.plugin.db.repos.rewards.create(
-      {
-        kind: 'credit',
-        names: OLD,
-        descriptions: {},
-        costPoints: 10,
-        stepPoints: null,
-        minPoints: null,
-        values: { USD: 900 },
-        minTierRank: null,
-        stock: null,
-        startsAt: null,
-        endsAt: null,
-        limitPerMonth: null,
-        limitTotal: null,
-        active: true,
-        promo: null,
-      },
-      null,
-      app.clock.now(),
-    );
-    rewardId = made ?? 0;
+    rewardId = await addReward(app, { names: OLD, costPoints: 10, values: { USD: 900 } });
     await redeemOverHttp('names-en', 'en');
     await redeemOverHttp('names-ru', 'ru');
     await app.plugin.jobs.dispatchOutbox();

@@ -8,6 +8,7 @@ import { SETTING_FIELDS, formValue, parseSettingsForm } from '../../plugin/domai
 import type { Tier } from '../../plugin/domain/tiers';
 import { ledgerRange } from '../../plugin/web/admin/export-router';
 import { barChart, escapeXml } from '../../plugin/web/admin/svg-chart';
+import { rewardOf } from '../support/rewards';
 
 const defaults = withDefaults({});
 
@@ -135,25 +136,7 @@ describe('the SVG bar chart', () => {
   });
 });
 
-const reward = (over: Partial<Reward>): Reward => ({
-  id: 1,
-  kind: 'credit',
-  names: {},
-  descriptions: {},
-  costPoints: 500,
-  stepPoints: null,
-  minPoints: null,
-  values: { USD: 500 },
-  minTierRank: null,
-  stock: null,
-  startsAt: null,
-  endsAt: null,
-  limitPerMonth: null,
-  limitTotal: null,
-  active: true,
-  promo: null,
-  ...over,
-});
+const reward = (over: Partial<Reward>): Reward => rewardOf({ names: {}, ...over });
 
 describe('liability at the credit conversion', () => {
   it('takes the best active credit rate per currency', () => {
