@@ -1,4 +1,4 @@
-import { expectBalancesConsistent, invoicePaid, invoiceRefunded, startTestApp, type TestApp } from '../support/harness';
+import { expectBalancesConsistent, invoicePaid, invoiceRefunded, startTestApp, tierNameOf, type TestApp } from '../support/harness';
 
 const DAY = 86_400_000;
 
@@ -15,10 +15,7 @@ describe('tier review', () => {
   afterEach(() => expectBalancesConsistent(app.plugin));
 
   const member = (id: string) => app.plugin.db.repos.members.findByPanelClientId(id);
-  const tierName = async (id: string) => {
-    const m = await member(id);
-    return (await app.plugin.services.tiers.config()).tiers.find((t) => t.id === m?.tierId)?.name ?? null;
-  };
+  const tierName = (id: string) => tierNameOf(app.plugin, id);
   const pay = (client: string, invoice: string, total: string) =>
     app.send(invoicePaid({ client: { id: client }, invoice: { id: invoice, total, items: [] } })).expect(200);
   const changes = async () => Number((await app.plugin.db.knex('loyalty_tier_changes').count({ n: '*' }).first())?.n);
@@ -77,10 +74,7 @@ describe('tier review for a past day', () => {
   afterEach(() => expectBalancesConsistent(app.plugin));
 
   const member = (id: string) => app.plugin.db.repos.members.findByPanelClientId(id);
-  const tierName = async (id: string) => {
-    const m = await member(id);
-    return (await app.plugin.services.tiers.config()).tiers.find((t) => t.id === m?.tierId)?.name ?? null;
-  };
+  const tierName = (id: string) => tierNameOf(app.plugin, id);
   /** Silver by 600.00 paid at `at`; a refund of 200.00 then leaves them below it, their grace clock starting. */
   const silver = async (client: string, at: string, below: boolean) => {
     app.clock.current = new Date(at);

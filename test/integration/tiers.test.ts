@@ -1,4 +1,4 @@
-import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
+import { expectBalancesConsistent, invoicePaid, startTestApp, tierNameOf, type TestApp } from '../support/harness';
 
 const DAY = 86_400_000;
 let n = 0;
@@ -12,11 +12,7 @@ describe('tiers', () => {
   afterEach(() => expectBalancesConsistent(app.plugin));
 
   const member = (id: string) => app.plugin.db.repos.members.findByPanelClientId(id);
-  const tierName = async (id: string) => {
-    const m = await member(id);
-    const { tiers } = await app.plugin.services.tiers.config();
-    return tiers.find((t) => t.id === m?.tierId)?.name ?? null;
-  };
+  const tierName = (id: string) => tierNameOf(app.plugin, id);
   const pay = (client: string, invoice: string, total: string, occurredAt = app.clock.now()) =>
     app.send(invoicePaid({ client: { id: client }, invoice: { id: invoice, total, items: [] }, occurred_at: occurredAt.toISOString() })).expect(200);
   const refund = (client: string, invoice: string, total: string, refunded: string) =>

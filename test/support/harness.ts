@@ -161,6 +161,12 @@ export async function memberOf(plugin: HostingRewardsPlugin, clientId: string): 
   return m;
 }
 
+/** The key name of a client's tier now; null for no member or no tier. */
+export async function tierNameOf(plugin: HostingRewardsPlugin, clientId: string): Promise<string | null> {
+  const m = await plugin.db.repos.members.findByPanelClientId(clientId);
+  return (await plugin.services.tiers.config()).tiers.find((t) => t.id === m?.tierId)?.name ?? null;
+}
+
 /** Every earning rule switched off again: the next test adds the ones it is about. */
 export async function deactivateRules(plugin: HostingRewardsPlugin): Promise<void> {
   for (const r of await plugin.db.repos.rules.all()) if (r.active) await plugin.services.program.setRuleActive(r.id, false);
