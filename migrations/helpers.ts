@@ -65,17 +65,18 @@ export async function varcharLengthOf(knex: Knex, table: string, column: string)
 }
 
 /**
- * A migration's pair that widens a NOT NULL `VARCHAR` column on MySQL/MariaDB, where a value
+ * A migration's pair that widens a `VARCHAR` column (NOT NULL unless `nullable`) on MySQL/MariaDB, where a value
  * longer than its column is refused (strict mode) and the request fails; nothing to do on
  * SQLite, which stores any length. The collation (and so the character set) is kept. Going
  * down refuses, rather than truncates, a row that no longer fits.
  */
-export function widenVarchar(table: string, column: string, from: number, to: number): { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> } {
+export function widenVarchar(table: string, column: string, from: number, to: number, options: { nullable?: boolean } = {}): { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> } {
   const modify = async (knex: Knex, length: number) => {
-    // MODIFY restates the whole column: without its collation it would take the table's.
+    // MODIFY restates the whole column: without its collation it would take the table's, and
+    // without its NULL or NOT NULL, NULL.
     const collation = await collationOf(knex, table, column);
     const collate = collation !== null && /^\w+$/.test(collation) ? ` COLLATE ${collation}` : '';
-    await knex.raw(`ALTER TABLE ?? MODIFY ?? VARCHAR(${length})${collate} NOT NULL`, [table, column]);
+    await knex.raw(`ALTER TABLE ?? MODIFY ?? VARCHAR(${length})${collate} ${options.nullable ? 'NULL' : 'NOT NULL'}`, [table, column]);
   };
   return {
     async up(knex) {

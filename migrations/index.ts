@@ -89,6 +89,7 @@ import * as uniqueRulesFormKey from './20261210110010_unique_rules_form_key';
 import * as widenSsoTokensSubject from './20261210120000_widen_sso_tokens_subject';
 import * as widenLedgerActor from './20261210120010_widen_ledger_actor';
 import * as addRedemptionsRewardNames from './20261211100000_add_redemptions_reward_names';
+import * as widenAuditRequestId from './20261211110000_widen_audit_request_id';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -186,4 +187,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261210120000_widen_sso_tokens_subject', ...widenSsoTokensSubject },
   { name: '20261210120010_widen_ledger_actor', ...widenLedgerActor },
   { name: '20261211100000_add_redemptions_reward_names', ...addRedemptionsRewardNames },
+  { name: '20261211110000_widen_audit_request_id', ...widenAuditRequestId },
 ];

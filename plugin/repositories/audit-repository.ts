@@ -38,7 +38,7 @@ export class AuditRepository {
       after: json(e.after),
       at: e.at,
       ip: e.origin.ip?.slice(0, 64) ?? null,
-      request_id: e.origin.requestId?.slice(0, 64) ?? null,
+      request_id: e.origin.requestId?.slice(0, 128) ?? null,
     });
     return toInt(id);
   }

@@ -50,20 +50,32 @@ describe('the longest ids the validators allow', () => {
     expect(entry?.actor).toBe(`client:${id}`);
   });
 
-  it('the widening migrations keep each column NOT NULL with its collation, and do nothing when run again', async () => {
+  it('the longest request id a caller may send reaches the audit row whole', async () => {
+    await app.send(invoicePaid({ client: { id: 'long-request-target' } })).expect(200);
+    const m = await memberOf(app.plugin, 'long-request-target');
+    const requestId = 'r'.repeat(128);
+    const ctx = { admin: { id: 'owner', name: 'Owner', role: 'owner' as const }, origin: { ip: null, requestId } };
+    await app.plugin.services.adminMembers.adjust(ctx, m.id, { key: key(), direction: 'add', points: '5', reason: 'longest request id', allowDebt: false });
+    expect(await app.plugin.db.knex('loyalty_audit').where({ action: 'member.adjust', target: `member:${m.id}` }).first()).toMatchObject({ request_id: requestId });
+  });
+
+  it('the widening migrations keep each column its length, NULL or NOT NULL and collation, and do nothing when run again', async () => {
     const { knex, dialect } = app.plugin.db;
     const columns = [
-      ['20261210100000_widen_sso_tokens_subject', 'loyalty_sso_tokens', 'subject'],
-      ['20261210100010_widen_ledger_actor', 'loyalty_ledger', 'actor'],
+      ['20261210120000_widen_sso_tokens_subject', 'loyalty_sso_tokens', 'subject', 80, 'NO'],
+      ['20261210120010_widen_ledger_actor', 'loyalty_ledger', 'actor', 80, 'NO'],
+      ['20261211110000_widen_audit_request_id', 'loyalty_audit', 'request_id', 128, 'YES'],
     ] as const;
-    for (const [name, table, column] of columns) {
+    for (const [name, table, column, length, nullable] of columns) {
+      const migration = migrations.find((m) => m.name === name);
+      if (!migration) throw new Error(`no migration ${name}`);
       const before = await collationOf(knex, table, column);
-      await migrations.find((m) => m.name === name)?.up(knex);
-      expect(await varcharLengthOf(knex, table, column)).toBe(dialect === 'mysql' ? 80 : null);
+      await migration.up(knex);
+      expect(await varcharLengthOf(knex, table, column)).toBe(dialect === 'mysql' ? length : null);
       expect(await collationOf(knex, table, column)).toBe(before);
       if (dialect === 'mysql') {
         const [rows] = await knex.raw('SELECT IS_NULLABLE AS n FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?', [table, column]);
-        expect(rows).toEqual([{ n: 'NO' }]);
+        expect(rows).toEqual([{ n: nullable }]);
       }
     }
   });
