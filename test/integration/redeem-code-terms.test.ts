@@ -1,8 +1,8 @@
 import type { PromoSpec, Reward } from '../../plugin/domain/rewards';
 import type { RewardFields } from '../../plugin/repositories/reward-repository';
-import { SESSION_COOKIE } from '../../plugin/web/session';
 import { unescapeHtml } from '../support/admin';
 import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, type TestApp } from '../support/harness';
+import { cookiesOf, paidClient } from '../support/client';
 import { addReward } from '../support/rewards';
 import { TestPanel } from '../support/test-panel';
 
@@ -22,7 +22,6 @@ describe('the confirmation page shows the terms it confirms', () => {
   afterAll(() => app.close());
 
   const rewards = () => app.plugin.db.repos.rewards;
-  const cookiesOf = (res: { headers: Record<string, unknown> }) => ((res.headers['set-cookie'] as string[] | undefined) ?? []).map((c) => c.split(';')[0] ?? '');
   const summaryOf = (html: string) => unescapeHtml(/data-testid="confirm-summary">([^<]*)</.exec(html)?.[1] ?? '');
   const termsOf = (html: string) => unescapeHtml(/name="terms" value="([^"]*)"/.exec(html)?.[1] ?? '');
 
@@ -30,13 +29,7 @@ describe('the confirmation page shows the terms it confirms', () => {
 
   const code = (promo: PromoSpec, values: Record<string, number> = {}) => reward({ kind: 'promo_code', costPoints: 50, values, promo });
 
-  /** A client with `total` USD of paid invoices, signed in: their cookie jar. */
-  async function client(clientId: string, total: string, locale = 'en'): Promise<string[]> {
-    await app.send(invoicePaid({ client: { id: clientId, locale }, invoice: { id: `inv-${clientId}`, total, items: [{ type: 'renewal', amount: total }] } })).expect(200);
-    const token = await app.plugin.services.auth.mintSsoToken(clientId);
-    const sso = await app.http.get(`/sso?token=${encodeURIComponent(token)}`).expect(303);
-    return cookiesOf(sso).filter((c) => c.startsWith(`${SESSION_COOKIE}=`));
-  }
+  const client = (clientId: string, total: string, locale = 'en') => paidClient(app, clientId, total, locale);
 
   async function confirmPage(jar: string[], rewardId: number) {
     const page = await app.http.get(`/client/rewards/redeem/${rewardId}`).set('Cookie', jar.join('; ')).expect(200);

@@ -1,7 +1,7 @@
 import type { PanelCapabilities } from '../../plugin/domain/panel-actions';
 import type { PanelActionCall, PanelApi, PanelResult } from '../../plugin/panels/panel-api';
-import { SESSION_COOKIE } from '../../plugin/web/session';
 import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, type TestApp } from '../support/harness';
+import { cookiesOf, paidClient } from '../support/client';
 
 const REWARD_UNAVAILABLE_RU = 'Эта награда сейчас недоступна.';
 
@@ -32,15 +32,8 @@ describe.each([[''], ['/loyalty']])('redemption pages (mounted at "%s")', (mount
   afterAll(() => app.close());
 
   const member = (clientId: string) => app.plugin.db.repos.members.findByPanelClientId(clientId);
-  const cookiesOf = (res: { headers: Record<string, unknown> }) => ((res.headers['set-cookie'] as string[] | undefined) ?? []).map((c) => c.split(';')[0] ?? '');
 
-  /** A client with `total` USD of paid invoices, signed in: their cookie jar. */
-  async function client(clientId: string, total: string, locale = 'en'): Promise<string[]> {
-    await app.send(invoicePaid({ client: { id: clientId, locale }, invoice: { id: `inv-${clientId}`, total, items: [{ type: 'renewal', amount: total }] } })).expect(200);
-    const token = await app.plugin.services.auth.mintSsoToken(clientId);
-    const sso = await app.http.get(`/sso?token=${encodeURIComponent(token)}`).expect(303);
-    return cookiesOf(sso).filter((c) => c.startsWith(`${SESSION_COOKIE}=`));
-  }
+  const client = (clientId: string, total: string, locale = 'en') => paidClient(app, clientId, total, locale);
 
   /** Opens the confirmation page: its form fields and the CSRF cookie it set. */
   async function confirmPage(jar: string[], rewardId: number) {

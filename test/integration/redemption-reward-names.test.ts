@@ -2,8 +2,8 @@ import { migrations } from '../../migrations';
 import { Database } from '../../plugin/db/database';
 import { MIGRATIONS_TABLE, PluginMigrationSource } from '../../plugin/db/migration-source';
 import { MemberAccount } from '../../plugin/services/member-account';
-import { SESSION_COOKIE } from '../../plugin/web/session';
 import { adminAgent, type AdminAgent } from '../support/admin';
+import { clientSession, cookiesOf } from '../support/client';
 import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
 import { addReward } from '../support/rewards';
 import { createTestDatabase, type TestDatabase } from '../support/test-db';
@@ -23,7 +23,6 @@ describe('a redemption keeps its reward’s names', () => {
   let rewardId = 0;
   const redeemed = new Map<string, { id: number; href: string; jar: string[] }>();
 
-  const cookiesOf = (res: { headers: Record<string, unknown> }) => ((res.headers['set-cookie'] as string[] | undefined) ?? []).map((c) => c.split(';')[0] ?? '');
   const get = (path: string, jar: string[]) => app.http.get(path).set('Cookie', jar.join('; ')).expect(200);
   const summaryOf = (html: string) => /data-testid="redemption-summary">([^<]*)</.exec(html)?.[1];
   const recentOf = (html: string) => /data-testid="recent">([\s\S]*?)<\/section>/.exec(html)?.[1] ?? '';
@@ -33,8 +32,7 @@ describe('a redemption keeps its reward’s names', () => {
   /** Signs the client in, then redeems the reward through its confirmation page, as a browser would. */
   async function redeemOverHttp(clientId: string, locale: string) {
     await app.send(invoicePaid({ client: { id: clientId, locale }, invoice: { id: `inv-${clientId}`, total: '100.00', items: [{ type: 'renewal', amount: '100.00' }] } })).expect(200);
-    const token = await app.plugin.services.auth.mintSsoToken(clientId);
-    const jar = cookiesOf(await app.http.get(`/sso?token=${encodeURIComponent(token)}`).expect(303)).filter((c) => c.startsWith(`${SESSION_COOKIE}=`));
+    const jar = await clientSession(app, clientId);
     const page = await get(`/client/rewards/redeem/${rewardId}`, jar);
     const field = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(page.text)?.[1] ?? '';
     const done = await app.http

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Reward } from '../../plugin/domain/rewards';
 import { WhmcsApiClient } from '../../plugin/panels/whmcs/whmcs-api-client';
 import { parseTierGroups, WhmcsPanelApi } from '../../plugin/panels/whmcs/whmcs-panel-api';
-import { SESSION_COOKIE } from '../../plugin/web/session';
 import { FakeWhmcs } from '../support/fake-whmcs';
 import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, type TestApp } from '../support/harness';
+import { cookiesOf, paidClient } from '../support/client';
 
 /**
  * WHMCS has no promo-code API: a code reward (kind promo_code, or a perk delivered as a code)
@@ -14,8 +14,6 @@ import { expectBalancesConsistent, invoicePaid, startTestApp, tableCounts, type 
  */
 
 const key = () => randomBytes(18).toString('base64url');
-const cookiesOf = (res: { headers: Record<string, unknown> }) => ((res.headers['set-cookie'] as string[] | undefined) ?? []).map((c) => c.split(';')[0] ?? '');
-
 async function activeCodeRewards(app: TestApp): Promise<{ percent: Reward; perk: Reward }> {
   const rewards = await app.plugin.db.repos.rewards.list();
   const percent = rewards.find((r) => r.kind === 'promo_code');
@@ -25,13 +23,6 @@ async function activeCodeRewards(app: TestApp): Promise<{ percent: Reward; perk:
   return { percent, perk };
 }
 
-/** A client with `total` USD paid (1 point per 1.00), signed in to the client area: their cookies. */
-async function client(app: TestApp, clientId: string, total: string, locale = 'en'): Promise<string[]> {
-  await app.send(invoicePaid({ client: { id: clientId, locale }, invoice: { id: `inv-${clientId}`, total, items: [{ type: 'renewal', amount: total }] } })).expect(200);
-  const token = await app.plugin.services.auth.mintSsoToken(clientId);
-  const sso = await app.http.get(`/sso?token=${encodeURIComponent(token)}`).expect(303);
-  return cookiesOf(sso).filter((c) => c.startsWith(`${SESSION_COOKIE}=`));
-}
 
 async function counts(app: TestApp) {
   const n = async (table: string) => Number((await app.plugin.db.knex(table).count({ n: '*' }).first())?.n ?? 0);
@@ -65,7 +56,7 @@ describe('promo-code rewards on WHMCS', () => {
 
   it('refuse (the default): refused up front with the reason, nothing written, the catalog says why', async () => {
     expect(await app.plugin.services.settings.get('promo_code_fallback')).toBe('refuse');
-    const jar = await client(app, 'w-refuse', '3000.00');
+    const jar = await paidClient(app, 'w-refuse', '3000.00');
     const before = await counts(app);
     for (const reward of [rewards.percent, rewards.perk]) {
       expect(await app.plugin.services.redemptions.redeem('w-refuse', { rewardId: reward.id, idempotencyKey: key() })).toEqual({ ok: false, refusal: 'promo_code_unsupported' });
@@ -95,7 +86,7 @@ describe('promo-code rewards on WHMCS', () => {
   });
 
   it.each(Object.entries(REFUSED))('says why in the member’s language (%s)', async (locale, text) => {
-    const jar = await client(app, `w-lang-${locale}`, '2000.00', locale);
+    const jar = await paidClient(app, `w-lang-${locale}`, '2000.00', locale);
     const catalog = await app.http.get('/client/rewards/redeem').set('Cookie', jar.join('; ')).expect(200);
     expect(catalog.text).toContain(text);
   });
@@ -104,7 +95,7 @@ describe('promo-code rewards on WHMCS', () => {
     await app.plugin.services.program.update({ promo_code_fallback: 'credit' });
     try {
       fake.addClient(901, 'USD');
-      const jar = await client(app, '901', '2000.00');
+      const jar = await paidClient(app, '901', '2000.00');
       const catalog = await app.http.get('/client/rewards/redeem').set('Cookie', jar.join('; ')).expect(200);
       expect(catalog.text).toContain(`/client/rewards/redeem/${rewards.perk.id}"`);
       const confirm = await app.http.get(`/client/rewards/redeem/${rewards.perk.id}`).set('Cookie', jar.join('; ')).expect(200);
@@ -145,7 +136,7 @@ describe('PANEL=whmcs before its API is configured', () => {
     const app = await startTestApp({ panel: 'whmcs' });
     try {
       const { perk } = await activeCodeRewards(app);
-      await client(app, 'w-early', '2000.00');
+      await paidClient(app, 'w-early', '2000.00');
       expect(await app.plugin.services.redemptions.redeem('w-early', { rewardId: perk.id, idempotencyKey: key() })).toEqual({ ok: false, refusal: 'promo_code_unsupported' });
     } finally {
       await app.close();
@@ -159,7 +150,7 @@ describe('a panel that creates codes (generic)', () => {
     try {
       const { perk } = await activeCodeRewards(app);
       await app.plugin.services.program.update({ promo_code_fallback: 'credit' });
-      await client(app, 'g-1', '2000.00');
+      await paidClient(app, 'g-1', '2000.00');
       const k = key();
       expect(await app.plugin.services.redemptions.redeem('g-1', { rewardId: perk.id, idempotencyKey: k })).toMatchObject({ ok: true, redemption: { code: expect.stringMatching(/^RW-/) } });
       expect(await app.plugin.db.repos.outbox.findByKey(`redemption:${k}`)).toMatchObject({ action: 'promo.create' });

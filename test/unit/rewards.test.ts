@@ -1,25 +1,9 @@
 import { decideRedemption, decideRetry, deliveryOf, monthBounds, termsOf, type RedemptionRequest, type Reward } from '../../plugin/domain/rewards';
+import { rewardOf } from '../support/rewards';
 
 const AT = new Date('2026-11-23T12:00:00Z');
 
-const fixed: Reward = {
-  id: 1,
-  kind: 'credit',
-  names: { en: '5.00 credit' },
-  descriptions: {},
-  costPoints: 500,
-  stepPoints: null,
-  minPoints: null,
-  values: { USD: 500, JPY: 500 },
-  minTierRank: null,
-  stock: null,
-  startsAt: null,
-  endsAt: null,
-  limitPerMonth: null,
-  limitTotal: null,
-  active: true,
-  promo: null,
-};
+const fixed: Reward = rewardOf({ names: { en: '5.00 credit' }, values: { USD: 500, JPY: 500 } });
 const flexible: Reward = { ...fixed, id: 2, costPoints: null, stepPoints: 100, minPoints: 300, values: { USD: 100 } };
 
 function request(over: Omit<Partial<RedemptionRequest>, 'member'> & { member?: Partial<RedemptionRequest['member']> } = {}): RedemptionRequest {
