@@ -45,19 +45,24 @@ export interface DrawPlan {
 }
 
 /**
- * The invoice's own lots first, pending or released: they are the points being taken back, and
- * drawing another invoice's pending lot instead would leave these spendable while that one's
- * refund window is still open. Then pending points, newest first, then available points in the
- * order they would be spent: soonest expiry, then oldest. Taking pending points before
- * available ones means a refund inside the refund window never touches what the member can
- * already spend.
+ * Which lots a take-back draws first. `pending_first` is a refund's order (issue 3: "pending
+ * points first, then available"): a refund never touches what the member can already spend
+ * while they hold pending points, and among each kind the invoice's own lots go first.
+ * `own_first` draws the invoice's own lots first even once released, for a chargeback or a
+ * reversal: it undoes the payment, and drawing another invoice's pending lot instead would leave
+ * the undone payment's points spendable while that one's refund window is still open.
+ * After those: pending points newest first, then available points in the order they would be
+ * spent (soonest expiry, then oldest).
  */
-export function planDraw(lots: DrawableLot[], points: number, ownLedgerIds: ReadonlySet<number> = new Set()): DrawPlan {
+export type DrawOrder = 'pending_first' | 'own_first';
+
+export function planDraw(lots: DrawableLot[], points: number, ownLedgerIds: ReadonlySet<number> = new Set(), order: DrawOrder = 'own_first'): DrawPlan {
   const never = Number.MAX_SAFE_INTEGER;
-  const order = [...lots].filter((l) => l.remaining > 0).sort((a, b) => {
+  const sorted = [...lots].filter((l) => l.remaining > 0).sort((a, b) => {
     const own = Number(ownLedgerIds.has(b.ledgerId)) - Number(ownLedgerIds.has(a.ledgerId));
-    if (own !== 0) return own;
+    if (order === 'own_first' && own !== 0) return own;
     if (a.pending !== b.pending) return a.pending ? -1 : 1;
+    if (own !== 0) return own;
     if (a.pending) return b.id - a.id;
     const ea = a.expiresAt?.getTime() ?? never;
     const eb = b.expiresAt?.getTime() ?? never;
@@ -65,7 +70,7 @@ export function planDraw(lots: DrawableLot[], points: number, ownLedgerIds: Read
   });
   const plan: DrawPlan = { draws: [], fromPending: 0, fromAvailable: 0, shortfall: 0 };
   let left = points;
-  for (const lot of order) {
+  for (const lot of sorted) {
     if (left === 0) break;
     const take = Math.min(lot.remaining, left);
     left -= take;

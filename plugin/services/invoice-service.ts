@@ -356,6 +356,7 @@ export class InvoiceService {
       reference,
       eventId: ctx.eventId,
       ownLedgerIds: new Set(own),
+      drawOrder: reason === 'invoice_refunded' ? 'pending_first' : 'own_first',
       reducesLifetime: true,
       debtPolicy: ctx.snapshot.program.debtPolicy,
     });

@@ -6,7 +6,7 @@ import type { Lot, NewLot } from '../domain/lot';
 import type { Member, MemberProfile, ServiceSummary } from '../domain/member';
 import type { SpentLot } from '../domain/redemption';
 import { planExpiry } from '../domain/expiry-plan';
-import { debtOf, planDraw, planRelease } from '../domain/reversal';
+import { debtOf, planDraw, planRelease, type DrawOrder } from '../domain/reversal';
 import type { Tx } from '../db/unit-of-work';
 
 /** What every ledger entry says about itself: why, under which rule, for what. */
@@ -36,8 +36,10 @@ export interface Credit extends EntryFields {
 
 export interface Debit extends EntryFields {
   kind: Extract<LedgerKind, 'reverse' | 'adjust'>;
-  /** Lots to draw from first among pending ones: the reversed invoice's own earns. */
+  /** The reversed invoice's own earns, drawn first as `drawOrder` says. */
   ownLedgerIds?: ReadonlySet<number>;
+  /** `own_first` unless given; a refund draws `pending_first` (domain/reversal.ts `planDraw`). */
+  drawOrder?: DrawOrder;
   /** Whether the debit lowers lifetime points (a reversed earn does; a penalty doesn't). */
   reducesLifetime: boolean;
   debtPolicy: 'debt' | 'write_off';
@@ -287,7 +289,8 @@ export class MemberAccount {
   }
 
   /**
-   * Takes points back: pending first, then available. What was already spent leaves a debt
+   * Takes points back, in `drawOrder` (pending before available either way, once the invoice's
+   * own lots are drawn). What was already spent leaves a debt
    * (a negative available balance) or, under the write-off policy, is recorded as a loss by a
    * second entry that brings the balance back to zero: the ledger stays append-only either way.
    */
@@ -295,7 +298,7 @@ export class MemberAccount {
     if (!Number.isSafeInteger(d.points) || d.points <= 0) throw new Error(`debit needs positive points, got ${d.points}`);
     const member = this.current;
     const repos = this.tx.repos;
-    const plan = planDraw(await repos.lots.withRemaining(member.id), d.points, d.ownLedgerIds);
+    const plan = planDraw(await repos.lots.withRemaining(member.id), d.points, d.ownLedgerIds, d.drawOrder);
     for (const draw of plan.draws) await repos.lots.setRemaining(draw.lotId, draw.remainingAfter, draw.pending && draw.remainingAfter > 0);
     let next: Member = {
       ...member,

@@ -129,14 +129,16 @@ export class UpgradeInvoices {
     const service = `service:${upgrade.serviceId}`;
     const upgradeIds = upgrade.eventId === null ? await tx.repos.ledger.idsForReference(memberId, service) : await tx.repos.ledger.idsForEvent(memberId, service, upgrade.eventId);
     const own = [...upgradeIds, ...(await tx.repos.ledger.idsForReference(memberId, reference))];
+    const reason = reasonOf(invoice);
     const { writtenOff } = await account.debit({
       points: delta,
       kind: 'reverse',
-      reasonCode: reasonOf(invoice),
+      reasonCode: reason,
       reasonParams: { invoice: entry.label, points: delta },
       reference,
       eventId: ctx.eventId,
       ownLedgerIds: new Set(own),
+      drawOrder: reason === 'invoice_refunded' ? 'pending_first' : 'own_first',
       reducesLifetime: true,
       debtPolicy: program.debtPolicy,
     });

@@ -139,6 +139,23 @@ describe('pending points, refunds and chargebacks', () => {
     }
   });
 
+  it('a refund of a released invoice takes pending points first, then available (issue 3)', async () => {
+    await app.send(paid('rel-2', 'REL-C')).expect(200);
+    app.clock.advance(15 * DAY);
+    try {
+      await app.plugin.jobs.releasePending();
+      const now = app.clock.now().toISOString();
+      await app.send(invoicePaid({ client: { id: 'rel-2' }, invoice: { id: 'REL-D', total: '60.00', items: [] }, occurred_at: now })).expect(200);
+      expect(await member('rel-2')).toMatchObject({ pointsAvailable: 120, pointsPending: 60 });
+      const res = await app.send({ ...refund('rel-2', 'REL-C', '120.00'), occurred_at: now }).expect(200);
+      expect(res.body).toMatchObject({ points: -120 });
+      // The 60 pending points go first; what the member could already spend is touched only for the rest.
+      expect(await member('rel-2')).toMatchObject({ pointsAvailable: 60, pointsPending: 0 });
+    } finally {
+      app.clock.advance(-15 * DAY);
+    }
+  });
+
   it('a chargeback that arrives before the payment takes everything and the penalty, once, when it is paid', async () => {
     await setProgram({ refund_window_days: 0, chargeback_penalty_points: 25 });
     try {

@@ -78,6 +78,17 @@ describe('planDraw', () => {
     ]);
   });
 
+  it('a refund takes pending points first even when the invoice’s own lots are released, its own first within each kind', () => {
+    // Lot 1 is the refunded invoice's, released; lot 2 another invoice's, pending; lot 3 the invoice's, pending.
+    const plan = planDraw([lot(1, 100, false), lot(2, 100, true), lot(3, 20, true)], 150, new Set([1, 3]), 'pending_first');
+    expect(plan.draws.map((d) => [d.lotId, d.take])).toEqual([
+      [3, 20],
+      [2, 100],
+      [1, 30],
+    ]);
+    expect(plan).toMatchObject({ fromPending: 120, fromAvailable: 30, shortfall: 0 });
+  });
+
   it('then available points, soonest expiry first, then oldest', () => {
     const plan = planDraw([lot(1, 10, false), lot(2, 10, false, '2027-06-01'), lot(3, 10, false, '2027-01-01'), lot(4, 5, true)], 30);
     expect(plan.draws.map((d) => d.lotId)).toEqual([4, 3, 2, 1]);
