@@ -77,47 +77,6 @@ export function rewardFormValues(reward: RewardDraft | undefined, ctx: Pick<Rewa
 }
 
 /**
- * The editor's fields as the form showed them, carried back in its `shown` field: what tells
- * an owner's edit from a field someone else changed while the form was open. Null when
- * absent or not a JSON object of strings (a client posting fields directly).
- */
-export function shownOf(body: Readonly<Record<string, unknown>>): Record<string, string> | null {
-  if (typeof body.shown !== 'string') return null;
-  try {
-    const shown: unknown = JSON.parse(body.shown);
-    if (typeof shown !== 'object' || shown === null || Array.isArray(shown)) return null;
-    return Object.values(shown).every((v) => typeof v === 'string') ? (shown as Record<string, string>) : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * What a post of the editor changes: the fields whose text differs from what its form showed,
- * to apply over the reward as it is now, so an owner's save never reverts what someone else
- * changed meanwhile (a redemption taking stock, another owner's edit). A field changed both
- * here and meanwhile, to different values, is a conflict: refused, with its value now, for the
- * owner to look at and save again. Without `shown`, every posted field is an edit.
- */
-export function editsSince(body: Readonly<Record<string, unknown>>, now: Readonly<Record<string, string>>): { edits: Record<string, unknown>; conflicts: FieldProblem[] } {
-  const shown = shownOf(body);
-  const edits: Record<string, unknown> = {};
-  const conflicts: FieldProblem[] = [];
-  for (const [name, value] of Object.entries(body)) {
-    if (name === 'shown' || !Object.hasOwn(now, name)) continue;
-    const text = typeof value === 'string' ? value.trim() : value;
-    const was = shown && Object.hasOwn(shown, name) ? shown[name] : undefined;
-    if (was !== undefined && text === was) continue;
-    edits[name] = value;
-    if (was !== undefined && now[name] !== was && now[name] !== text) {
-      const current = now[name] === '' ? '—' : (now[name] ?? '');
-      conflicts.push(problem(name, `changed to ${current} while the form was open; check it and save again`, 'changed_meanwhile', { now: current }));
-    }
-  }
-  return { edits, conflicts };
-}
-
-/**
  * Judges a posted reward form. A field the post leaves out keeps its stored value, so a form
  * that shows only some fields changes only those. Nothing is judged half: either every field
  * holds and the whole reward comes back, or each field at fault is named.

@@ -1,4 +1,4 @@
-import { editsSince, judgeRewardForm, rewardFormValues, type RewardDraft, type RewardFormContext } from '../../plugin/domain/reward-form';
+import { judgeRewardForm, rewardFormValues, type RewardDraft, type RewardFormContext } from '../../plugin/domain/reward-form';
 
 const ctx = (over: Partial<RewardFormContext> = {}): RewardFormContext => ({
   languages: ['en', 'ru'],
@@ -175,26 +175,5 @@ describe('the reward form', () => {
     expect(paths(judgeRewardForm({ ...newCredit, cost_points: ['200', '300'] }, ctx()))).toEqual(['cost_points']);
     // A name no field has (an object's own property names included) is no field.
     expect(paths(judgeRewardForm({ ...newCredit, constructor: ['1', '2'] }, ctx()))).toEqual([]);
-  });
-});
-
-describe("an editor's post over the reward as it is now", () => {
-  const now = { cost_points: '500', stock: '4', active: 'true', name_en: 'Credit' };
-  const shown = JSON.stringify({ cost_points: '500', stock: '5', active: 'true', name_en: 'Credit' });
-
-  it('takes only the fields changed on the form', () => {
-    expect(editsSince({ shown, cost_points: '600', stock: '5', active: 'true', name_en: 'Credit' }, now)).toEqual({ edits: { cost_points: '600' }, conflicts: [] });
-  });
-
-  it('refuses a field changed on the form and meanwhile, to different values', () => {
-    const { conflicts } = editsSince({ shown, stock: '10' }, now);
-    expect(conflicts).toEqual([expect.objectContaining({ path: 'stock', reason: { code: 'changed_meanwhile', params: { now: '4' } } })]);
-    // The same value both ways is no conflict.
-    expect(editsSince({ shown, stock: '4' }, now).conflicts).toEqual([]);
-  });
-
-  it('without what the form showed, takes every posted field of the form', () => {
-    expect(editsSince({ stock: '10', other: 'x' }, now)).toEqual({ edits: { stock: '10' }, conflicts: [] });
-    expect(editsSince({ shown: '[1]', stock: '10' }, now).edits).toEqual({ stock: '10' });
   });
 });

@@ -1,7 +1,8 @@
 import type { Translator } from '../../i18n';
 import { formatLanguage } from '../../i18n/format';
 import { REWARD_KINDS, type Reward } from '../../domain/rewards';
-import { PROMO_TYPES, REWARD_PRICINGS, pricingOf, rewardFormValues, shownOf, type RewardFormContext } from '../../domain/reward-form';
+import { formAfterPost } from '../../domain/form-edits';
+import { PROMO_TYPES, REWARD_PRICINGS, pricingOf, rewardFormValues, type RewardFormContext } from '../../domain/reward-form';
 import { localized, type Tier } from '../../domain/tiers';
 import type { FieldProblem } from '../../domain/validation';
 import { mountUrl } from '../urls';
@@ -37,27 +38,8 @@ export function rewardEditorView(i18n: Translator, ctx: RewardFormContext & { ti
   const { reward } = state;
   const stored = rewardFormValues(reward, ctx);
   const problems = state.problems ?? [];
-  const posted = (name: string): string | undefined => {
-    const v = state.posted?.[name];
-    return typeof v === 'string' ? v.trim() : undefined;
-  };
-  // After a refused save, a field the owner changed keeps what they typed, and any other shows
-  // the reward as it is now. The form's `shown` keeps, for a field they changed, what it showed
-  // them before (so a save still tells their change from someone else's), unless the refusal
-  // was that field changing meanwhile: then they have just been shown its value now.
-  const shownBefore = state.posted ? shownOf(state.posted) : null;
-  const conflicts = new Set(problems.filter((p) => p.reason?.code === 'changed_meanwhile').map((p) => p.path));
-  const edited = (name: string) => {
-    const v = posted(name);
-    return v !== undefined && (shownBefore === null || v !== shownBefore[name]);
-  };
-  const valueOf = (name: string): string => {
-    if (reward && !edited(name)) return stored[name] ?? '';
-    return posted(name) ?? stored[name] ?? '';
-  };
-  const shown = Object.fromEntries(
-    Object.entries(stored).map(([name, now]) => [name, shownBefore && edited(name) && !conflicts.has(name) ? (shownBefore[name] ?? now) : now]),
-  );
+  // After a refused save, what the owner typed stays and the rest shows the reward now (form-edits.ts).
+  const { value: valueOf, shown } = formAfterPost(stored, state.posted, problems);
   const field = (name: string, label: string): Field => {
     const errors = problems.filter((p) => p.path === name).map((p) => problemText(i18n, p, label));
     return { name, id: `reward-${name}`, label, value: valueOf(name), errors, invalid: errors.length > 0 };
