@@ -29,6 +29,21 @@ export interface RuleFormContext {
   current?: StoredRule;
 }
 
+/**
+ * The form's text for a rule as stored (or the new rule form's, for none): what an editor starts
+ * from, and what a post is compared with (form-edits.ts). Params pretty-printed, as typed in.
+ */
+export function ruleFormValues(rule: StoredRule | null, timeZone: string): Record<string, string> {
+  return {
+    active: String(rule?.active ?? false),
+    params: rule ? JSON.stringify(JSON.parse(rule.params), null, 2) : '{}',
+    starts_at: rule?.startsAt ? wallDateTimeText(rule.startsAt, timeZone) : '',
+    ends_at: rule?.endsAt ? wallDateTimeText(rule.endsAt, timeZone) : '',
+    cap_points: rule && rule.capPoints !== null ? String(rule.capPoints) : '',
+    cap_period: rule?.capPeriod ?? '',
+  };
+}
+
 export function judgeRuleForm(body: Readonly<Record<string, unknown>>, context: RuleFormContext): Judged<RuleEdit> {
   const { current, timeZone } = context;
   const problems: FieldProblem[] = [];

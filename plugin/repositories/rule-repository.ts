@@ -62,6 +62,17 @@ export class RuleRepository {
     return row ? toStored(row) : null;
   }
 
+  /**
+   * With `forUpdate`, the row stays locked until the transaction ends: an admin's save merges
+   * its edits over the rule as read here, and a second save waits to read what the first wrote.
+   */
+  async find(id: number, options: { forUpdate?: boolean } = {}): Promise<StoredRule | null> {
+    const q = this.db(RULES).where({ id }).first();
+    if (options.forUpdate) void q.forUpdate();
+    const row: Record<string, unknown> | undefined = await q;
+    return row ? toStored(row) : null;
+  }
+
   /** Returns whether the rule exists. */
   async update(id: number, changes: Partial<RuleRow>, now: Date): Promise<boolean> {
     const n = await this.db(RULES).where({ id }).update({ ...toColumns(changes), updated_at: now });

@@ -11,8 +11,15 @@ export const TIER_CHANGES = 'loyalty_tier_changes';
 export class TierRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
-  async list(): Promise<Tier[]> {
-    const rows = await this.db(TIERS).orderBy('rank', 'asc');
+  /**
+   * With `forUpdate`, every tier row stays locked until the transaction ends: an admin's tier
+   * save merges its edits over the tiers as read here (a threshold is judged against the tiers
+   * either side), and a second save waits to read what the first wrote.
+   */
+  async list(options: { forUpdate?: boolean } = {}): Promise<Tier[]> {
+    const q = this.db(TIERS).orderBy('rank', 'asc');
+    if (options.forUpdate) void q.forUpdate();
+    const rows = await q;
     return rows.map((r: Record<string, unknown>) => ({
       id: toInt(r.id),
       name: String(r.name),

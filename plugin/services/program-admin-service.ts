@@ -6,10 +6,11 @@ import { sameJson } from '../domain/json-object';
 import { editsSince } from '../domain/form-edits';
 import { judgeRewardForm, rewardFormValues, type RewardFormContext } from '../domain/reward-form';
 import type { Reward } from '../domain/rewards';
-import { judgeRuleForm, type RuleEdit } from '../domain/rule-edits';
+import { judgeRuleForm, ruleFormValues, type RuleEdit } from '../domain/rule-edits';
 import type { StoredRule } from '../domain/rules';
 import { changesAsInput, parseSettingsForm, problemKey, type SettingChange } from '../domain/settings-form';
 import type { Settings } from '../domain/settings';
+import { tierFormValues } from '../domain/tier-form';
 import { judgeTierNames } from '../domain/tier-name-edits';
 import type { Tier } from '../domain/tiers';
 import { problem, type FieldProblem } from '../domain/validation';
@@ -66,6 +67,12 @@ export class ProgramAdminService {
     return { settings, tiers, rules, rewards };
   }
 
+  /** The settings as stored now (not the 5-second cache), read through the pool. */
+  private async freshSettings(): Promise<Settings> {
+    this.settings.invalidate();
+    return this.settings.snapshot();
+  }
+
   async saveSettings(ctx: AdminContext, body: Readonly<Record<string, unknown>>): Promise<SaveResult> {
     const { settings: current } = await this.state();
     const form = parseSettingsForm(body, current);
@@ -89,51 +96,74 @@ export class ProgramAdminService {
     return { ok: true, changes: form.changes.map((c: SettingChange) => ({ target: `setting:${c.key}`, before: c.before, after: c.after })) };
   }
 
+  /**
+   * A tier's threshold, multiplier, renewal discount and names. Only the fields the admin changed
+   * on the form are written, over the tier as it is in the write's transaction (`editsSince`):
+   * another admin may save while the form is open, and is never reverted. A field changed both
+   * ways is refused with its value now. Every tier is locked while it is judged, as a threshold
+   * must stay between the tiers either side of it.
+   */
   async saveTier(ctx: AdminContext, id: number, body: Readonly<Record<string, unknown>>): Promise<SaveResult | null> {
-    const { settings, tiers } = await this.state();
-    const tier = tiers.find((t) => t.id === id);
-    if (!tier) return null;
-    const judged = judgeTierEdit(body, tier, tiers, settings.tier_base_currency);
-    const names = judgeTierNames(body, tier, LANGUAGES);
-    if (!judged.ok || !names.ok) return { ok: false, problems: [...(judged.ok ? [] : judged.problems), ...(names.ok ? [] : names.problems)] };
-    const before = { thresholdMinor: tier.thresholdMinor, earnMultiplier: tier.earnMultiplier, renewalDiscountBp: tier.renewalDiscountBp, names: tier.names };
-    const after = { ...judged.value, names: names.value };
-    if (JSON.stringify(before) === JSON.stringify(after)) return { ok: true, changes: [] };
-    await this.db.transaction(
-      async (tx) => {
+    // Settings are read through the pool: before the transaction, never inside it.
+    const currency = (await this.freshSettings()).tier_base_currency;
+    const result = await this.db.transaction(
+      async (tx): Promise<SaveResult | null> => {
+        const tiers = await tx.repos.tiers.list({ forUpdate: true });
+        const tier = tiers.find((t) => t.id === id);
+        if (!tier) return null;
+        const now = tierFormValues(tier, currency, LANGUAGES);
+        const { edits, conflicts } = editsSince(body, now);
+        if (conflicts.length > 0) return { ok: false, problems: conflicts };
+        // The edit's judge reads every field; a name not posted keeps the tier's own names as they are.
+        const judged = judgeTierEdit({ ...now, ...edits }, tier, tiers, currency);
+        const names = judgeTierNames(edits, tier, LANGUAGES);
+        if (!judged.ok || !names.ok) return { ok: false, problems: [...(judged.ok ? [] : judged.problems), ...(names.ok ? [] : names.problems)] };
+        const before = { thresholdMinor: tier.thresholdMinor, earnMultiplier: tier.earnMultiplier, renewalDiscountBp: tier.renewalDiscountBp, names: tier.names };
+        const after = { ...judged.value, names: names.value };
+        if (sameJson(before, after)) return { ok: true, changes: [] };
         await tx.repos.tiers.update(id, after, tx.now);
         await this.audit.record(tx, ctx, { action: 'tier.update', target: `tier:${id}`, before, after });
+        return { ok: true, changes: [{ target: `tier:${id}`, before, after }] };
       },
       { actor: adminActor(ctx.admin) },
     );
-    this.tiers.invalidate();
-    return { ok: true, changes: [{ target: `tier:${id}`, before, after }] };
+    if (result?.ok && result.changes.length > 0) this.tiers.invalidate();
+    return result;
   }
 
   /**
    * A rule's switch, params (JSON, judged by the rule type's own schema), active window (wall
-   * times in the program's time zone) and cap. The engine reads the rule afresh for the next
-   * event; what earlier events earned stays as it is.
+   * times in the program's time zone) and cap. As with a tier, only the fields changed on the
+   * form are written, over the rule as it is in the write's transaction; a field changed both
+   * ways is refused with its value now. The engine reads the rule afresh for the next event;
+   * what earlier events earned stays as it is.
    */
   async saveRule(ctx: AdminContext, id: number, body: Readonly<Record<string, unknown>>): Promise<SaveResult | null> {
-    const { settings, rules } = await this.state();
-    const rule = rules.find((r) => r.id === id);
-    if (!rule) return null;
-    const judged = judgeRuleForm(body, { timeZone: settings.time_zone, current: rule });
-    if (!judged.ok) return { ok: false, problems: judged.problems };
-    const before = storedRuleView(rule);
-    const after = ruleView(judged.value);
-    if (JSON.stringify(before) === JSON.stringify(after)) return { ok: true, changes: [] };
+    const timeZone = (await this.freshSettings()).time_zone;
     try {
-      await this.program.updateRule(id, judged.value, {
-        actor: adminActor(ctx.admin),
-        within: (tx) => this.audit.record(tx, ctx, { action: 'rule.update', target: `rule:${id}`, before, after }).then(() => undefined),
-      });
+      return await this.program.updateRule<SaveResult>(
+        id,
+        (current) => {
+          const { edits, conflicts } = editsSince(body, ruleFormValues(current, timeZone));
+          if (conflicts.length > 0) return { answer: { ok: false, problems: conflicts } };
+          const judged = judgeRuleForm(edits, { timeZone, current });
+          if (!judged.ok) return { answer: { ok: false, problems: judged.problems } };
+          const before = storedRuleView(current);
+          const after = ruleView(judged.value);
+          if (sameJson(before, after)) return { answer: { ok: true, changes: [] } };
+          return { write: judged.value, answer: { ok: true, changes: [{ target: `rule:${id}`, before, after }] } };
+        },
+        {
+          actor: adminActor(ctx.admin),
+          within: async (tx, answer) => {
+            for (const c of answer.ok ? answer.changes : []) await this.audit.record(tx, ctx, { action: 'rule.update', ...c });
+          },
+        },
+      );
     } catch (err) {
       if (err instanceof ValidationError) return { ok: false, problems: storedRuleProblems(err) };
       throw err;
     }
-    return { ok: true, changes: [{ target: `rule:${id}`, before, after }] };
   }
 
   /**

@@ -28,6 +28,18 @@ export interface AdminWrite {
   actor?: Actor;
 }
 
+/** What an edit makes of a rule as it is now: the rule to write (none: nothing written), and the caller's answer. */
+export interface RuleDecision<A> {
+  write?: RuleInput;
+  answer: A;
+}
+
+/** An admin's edit: who acts, and its audit row, written with the decision's answer in its transaction. */
+export interface AdminEdit<A> {
+  within?: (tx: Tx, answer: A) => Promise<void>;
+  actor?: Actor;
+}
+
 /** An admin's new rule: who acts, and its audit row, written with the rule's id in its transaction. */
 export interface AdminCreate {
   within?: (tx: Tx, id: number) => Promise<void>;
@@ -101,16 +113,27 @@ export class ProgramService {
     return { rule: earlier, repeated: true };
   }
 
-  /** Replaces a rule's definition (type, params, flag, window, cap); `within` runs in its transaction (an audit row). */
-  async updateRule(id: number, input: RuleInput, options: AdminWrite = {}): Promise<void> {
-    const row = checkedRow(input, id);
-    const found = await this.db.transaction(async (tx) => {
-      const updated = await tx.repos.rules.update(id, row, this.clock());
-      if (updated) await options.within?.(tx);
-      return updated;
+  /**
+   * Replaces a rule's definition (type, params, flag, window, cap) with what `decide` makes of
+   * the rule as read, locked, in the write's own transaction: an admin's edits merge over the
+   * rule as it is there, never as it was when the form opened, and no second save slips between
+   * the read and the write. `decide` (pure; run again if the transaction is retried) answers with
+   * a rule to write, or with none to write nothing; `within` runs after a write, in its
+   * transaction (an audit row). Null when there is no such rule.
+   */
+  async updateRule<A>(id: number, decide: (current: StoredRule) => RuleDecision<A>, options: AdminEdit<A> = {}): Promise<A | null> {
+    const decided = await this.db.transaction(async (tx) => {
+      const current = await tx.repos.rules.find(id, { forUpdate: true });
+      if (!current) return null;
+      const decision = decide(current);
+      if (decision.write) {
+        await tx.repos.rules.update(id, checkedRow(decision.write, id), tx.now);
+        await options.within?.(tx, decision.answer);
+      }
+      return decision;
     }, { actor: options.actor });
-    if (!found) throw new ValidationError([{ path: 'id', message: `no rule #${id}` }], 'List the rules to find the right id.');
-    this.forgetRules();
+    if (decided?.write) this.forgetRules();
+    return decided ? decided.answer : null;
   }
 
   async setRuleActive(id: number, active: boolean, options: AdminWrite = {}): Promise<void> {

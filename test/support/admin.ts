@@ -44,3 +44,32 @@ export async function submit(agent: AdminAgent, page: string, action: string, fo
 export async function auditRows(app: TestApp): Promise<Array<Record<string, unknown>>> {
   return app.plugin.db.knex('loyalty_audit').orderBy('id', 'asc');
 }
+
+/**
+ * The fields a browser posts with the form marked `data-testid="<testId>"` as the page drew it:
+ * its inputs (hidden ones too), textareas (their line breaks as CRLF, as a browser sends them)
+ * and each select's chosen option.
+ */
+export function formOf(html: string, testId: string): Record<string, string> {
+  const form = new RegExp(`<form [^>]*data-testid="${testId}"[^>]*>([\\s\\S]*?)</form>`).exec(html)?.[1];
+  if (form === undefined) throw new Error(`no form ${testId} on the page`);
+  const attr = (tag: string, name: string) => {
+    const value = new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1];
+    return value === undefined ? undefined : unescapeHtml(value);
+  };
+  const fields: Record<string, string> = {};
+  for (const [tag] of form.matchAll(/<input\b[^>]*>/g)) {
+    const name = attr(tag, 'name');
+    if (name) fields[name] = attr(tag, 'value') ?? '';
+  }
+  for (const m of form.matchAll(/<textarea\b([^>]*)>([^<]*)<\/textarea>/g)) {
+    const name = attr(m[1] ?? '', 'name');
+    if (name) fields[name] = unescapeHtml(m[2] ?? '').replace(/\r?\n/g, '\r\n');
+  }
+  for (const m of form.matchAll(/<select\b([^>]*)>([\s\S]*?)<\/select>/g)) {
+    const name = attr(m[1] ?? '', 'name');
+    const options = [...(m[2] ?? '').matchAll(/<option\b[^>]*>/g)].map(([tag]) => ({ value: attr(tag, 'value') ?? '', selected: /\sselected\b/.test(tag) }));
+    if (name) fields[name] = (options.find((o) => o.selected) ?? options[0])?.value ?? '';
+  }
+  return fields;
+}

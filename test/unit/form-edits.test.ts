@@ -1,4 +1,8 @@
 import { editsSince, formAfterPost, shownOf } from '../../plugin/domain/form-edits';
+import { ruleFormValues } from '../../plugin/domain/rule-edits';
+import type { StoredRule } from '../../plugin/domain/rules';
+import { tierFormValues } from '../../plugin/domain/tier-form';
+import type { Tier } from '../../plugin/domain/tiers';
 import { problem } from '../../plugin/domain/validation';
 
 describe("an editor's post over the row as it is now", () => {
@@ -53,5 +57,19 @@ describe('an editor drawn again after a refused post', () => {
     expect(formAfterPost(now, undefined, []).value('stock')).toBe('4');
     const form = formAfterPost(now, { stock: ' 7 ' }, []);
     expect([form.value('stock'), form.value('active')]).toEqual(['7', 'false']);
+  });
+});
+
+describe("a rule's and a tier's form text", () => {
+  it('a rule: its switch, params pretty-printed, window in the time zone and cap; the new rule form blank', () => {
+    const rule: StoredRule = { id: 3, type: 'renewal_bonus', params: '{"percent":10}', active: true, startsAt: new Date('2026-11-22T10:00:00Z'), endsAt: null, capPoints: 50, capPeriod: 'month' };
+    expect(ruleFormValues(rule, 'Europe/Istanbul')).toEqual({ active: 'true', params: '{\n  "percent": 10\n}', starts_at: '2026-11-22T13:00', ends_at: '', cap_points: '50', cap_period: 'month' });
+    expect(ruleFormValues(null, 'UTC')).toEqual({ active: 'false', params: '{}', starts_at: '', ends_at: '', cap_points: '', cap_period: '' });
+  });
+
+  it("a tier: threshold in the base currency, multiplier, discount percentage, a name per language (English falling back to the key name)", () => {
+    const tier: Tier = { id: 2, name: 'Silver', rank: 1, thresholdMinor: 50000, earnMultiplier: '1.25', renewalDiscountBp: 750, perks: {}, names: { ru: 'Серебряный' } };
+    expect(tierFormValues(tier, 'JPY', ['en', 'ru', 'tr'])).toEqual({ threshold: '50000', earn_multiplier: '1.25', renewal_discount_percent: '7.5', name_en: 'Silver', name_ru: 'Серебряный', name_tr: '' });
+    expect(tierFormValues(tier, 'USD', []).threshold).toBe('500.00');
   });
 });

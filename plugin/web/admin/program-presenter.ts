@@ -1,11 +1,13 @@
 import { LANGUAGES, type Translator } from '../../i18n';
 import { formatInteger, formatLanguage } from '../../i18n/format';
-import { toDecimalString } from '../../domain/money';
-import { CAP_PERIODS, RULE_TYPES, type StoredRule } from '../../domain/rules';
+import { formAfterPost } from '../../domain/form-edits';
+import { ruleFormValues } from '../../domain/rule-edits';
+import { CAP_PERIODS, RULE_TYPES } from '../../domain/rules';
 import { REQUIRED_NAME_LANGUAGE, tierNameField } from '../../domain/tier-name-edits';
 import { SETTING_FIELDS, formValue, problemKey } from '../../domain/settings-form';
+import { tierFormValues } from '../../domain/tier-form';
 import { localized } from '../../domain/tiers';
-import { WALL_DATE_TIME_FORMAT, wallDateTimeText } from '../../domain/time-zone';
+import { WALL_DATE_TIME_FORMAT } from '../../domain/time-zone';
 import type { FieldProblem } from '../../domain/validation';
 import type { ProgramState } from '../../services/program-admin-service';
 import { mountUrl } from '../urls';
@@ -37,9 +39,9 @@ const settingLabel = (i18n: Translator, key: string): string => i18n.t(`program_
  * and the field's errors show beside the field.
  */
 export function programView(i18n: Translator, state: ProgramState, form: ProgramFormState, mount: string): object {
+  const postedFor = (kind: string, id: number | undefined) => (form.form?.kind === kind && form.form.id === id ? form.form.posted : undefined);
   const posted = (kind: string, id: number | undefined, name: string): string | undefined => {
-    if (form.form?.kind !== kind || form.form.id !== id) return undefined;
-    const v = form.form.posted[name];
+    const v = postedFor(kind, id)?.[name];
     return typeof v === 'string' ? v : undefined;
   };
   const problems = (kind: string, id?: number) => (form.form?.kind === kind && form.form.id === id ? form.form.problems : []);
@@ -84,22 +86,21 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
   const currency = state.settings.tier_base_currency;
   const tiers = state.tiers.map((t) => {
     const p = problems('tier', t.id);
-    const percent = String(t.renewalDiscountBp / 100);
+    // After a refused save, what the admin typed stays and the rest shows the tier now (form-edits.ts).
+    const form = formAfterPost(tierFormValues(t, currency, LANGUAGES), postedFor('tier', t.id), p);
     return {
       id: t.id,
       name: localized(t.names, [i18n.language]) ?? t.name,
       action: mountUrl(mount, `admin/settings/tiers/${t.id}`),
-      threshold: posted('tier', t.id, 'threshold') ?? toDecimalString({ currency, minor: t.thresholdMinor }),
-      multiplier: posted('tier', t.id, 'earn_multiplier') ?? t.earnMultiplier,
-      discount: posted('tier', t.id, 'renewal_discount_percent') ?? percent,
+      shown: JSON.stringify(form.shown),
+      threshold: form.value('threshold'),
+      multiplier: form.value('earn_multiplier'),
+      discount: form.value('renewal_discount_percent'),
       names: LANGUAGES.map((language) => {
         const field = tierNameField(language);
         const label = i18n.t('program_admin.tier_name', { language: formatLanguage(i18n.locale, language) });
         const errors = errorsFor(i18n, p, field, label);
-        const required = language === REQUIRED_NAME_LANGUAGE;
-        // The key name stands in for a tier that has no English name yet.
-        const stored = t.names[language] ?? (required ? t.name : '');
-        return { field, id: `tier-${t.id}-${field}`, label, value: posted('tier', t.id, field) ?? stored, required, errors, invalid: errors.length > 0 };
+        return { field, id: `tier-${t.id}-${field}`, label, value: form.value(field), required: language === REQUIRED_NAME_LANGUAGE, errors, invalid: errors.length > 0 };
       }),
       errors: {
         threshold: errorsFor(i18n, p, 'threshold', i18n.t('program_admin.tier_threshold')),
@@ -109,13 +110,18 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
     };
   });
   const timeZone = state.settings.time_zone;
-  const rules = state.rules.map((r) => ({
-    id: r.id,
-    type: r.type,
-    typeName: ruleTypeName(i18n, r.type),
-    action: mountUrl(mount, `admin/settings/rules/${r.id}`),
-    ...ruleFields(i18n, `rule-${r.id}`, (name) => posted('rule', r.id, name), problems('rule', r.id), timeZone, r),
-  }));
+  const rules = state.rules.map((r) => {
+    const p = problems('rule', r.id);
+    const form = formAfterPost(ruleFormValues(r, timeZone), postedFor('rule', r.id), p);
+    return {
+      id: r.id,
+      type: r.type,
+      typeName: ruleTypeName(i18n, r.type),
+      action: mountUrl(mount, `admin/settings/rules/${r.id}`),
+      shown: JSON.stringify(form.shown),
+      ...ruleFields(i18n, `rule-${r.id}`, form.value, p),
+    };
+  });
   const newProblems = problems('new_rule');
   const newPosted = (name: string) => posted('new_rule', undefined, name);
   const newType = newPosted('type') ?? '';
@@ -131,7 +137,7 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
     typeErrors,
     typeInvalid: typeErrors.length > 0,
     keyErrors,
-    ...ruleFields(i18n, 'rule-new', newPosted, newProblems, timeZone, null),
+    ...ruleFields(i18n, 'rule-new', formAfterPost(ruleFormValues(null, timeZone), postedFor('new_rule', undefined), newProblems).value, newProblems),
   };
   const rewards = state.rewards.map((w) => ({
     id: w.id,
@@ -167,9 +173,9 @@ const ruleTypeName = (i18n: Translator, type: string): string => i18n.t(`program
  * times in the program's zone, as a `datetime-local` input takes them) and cap, each with the
  * posted text and its errors after a refusal.
  */
-function ruleFields(i18n: Translator, id: string, posted: (name: string) => string | undefined, problems: readonly FieldProblem[], timeZone: string, rule: StoredRule | null) {
-  const active = posted('active') ?? String(rule?.active ?? false);
-  const capPeriod = posted('cap_period') ?? rule?.capPeriod ?? '';
+function ruleFields(i18n: Translator, id: string, value: (name: string) => string, problems: readonly FieldProblem[]) {
+  const active = value('active');
+  const capPeriod = value('cap_period');
   const field = (name: string, label: string) => {
     const errors = errorsFor(i18n, problems, name, label);
     return { id: `${id}-${name.replace(/_/g, '-')}`, errors, invalid: errors.length > 0 };
@@ -179,10 +185,10 @@ function ruleFields(i18n: Translator, id: string, posted: (name: string) => stri
       { value: 'true', label: i18n.t('program_admin.yes'), selected: active === 'true' },
       { value: 'false', label: i18n.t('program_admin.no'), selected: active !== 'true' },
     ],
-    params: posted('params') ?? (rule ? JSON.stringify(JSON.parse(rule.params), null, 2) : '{}'),
-    startsAt: posted('starts_at') ?? (rule?.startsAt ? wallDateTimeText(rule.startsAt, timeZone) : ''),
-    endsAt: posted('ends_at') ?? (rule?.endsAt ? wallDateTimeText(rule.endsAt, timeZone) : ''),
-    capPoints: posted('cap_points') ?? (rule && rule.capPoints !== null ? String(rule.capPoints) : ''),
+    params: value('params'),
+    startsAt: value('starts_at'),
+    endsAt: value('ends_at'),
+    capPoints: value('cap_points'),
     capPeriods: [
       { value: '', label: i18n.t('program_admin.rule_cap_none'), selected: capPeriod === '' },
       ...CAP_PERIODS.map((p) => ({ value: p, label: i18n.t(`program_admin.cap_period_${p}`), selected: capPeriod === p })),
