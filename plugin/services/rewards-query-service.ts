@@ -105,6 +105,15 @@ export class RewardsQueryService {
     private readonly clock: () => Date,
   ) {}
 
+  /**
+   * What the client's pages choose their language by, without the rest of the view: for a page
+   * about something else (an error page) that must still speak the tab's language.
+   */
+  async languageOf(clientId: string): Promise<{ memberLocale: string | null; defaultLanguage: string }> {
+    const [program, member] = await Promise.all([this.program.current(), this.db.repos.members.findByPanelClientId(clientId)]);
+    return { memberLocale: member?.locale ?? null, defaultLanguage: program.defaultLanguage };
+  }
+
   async forClient(clientId: string, options: { before?: number; filter?: HistoryFilter } = {}): Promise<RewardsData> {
     const at = this.clock();
     const program = await this.program.current();

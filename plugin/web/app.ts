@@ -27,6 +27,7 @@ import { healthRouter } from './health/health-router';
 import { metricsRouter } from './metrics/metrics-router';
 import { requestLog, type RequestObserver } from './request-log';
 import { securityHeaders } from './security';
+import { clientSessionOf } from './session';
 import { captureMount, mountUrl } from './urls';
 import type { ViewRenderer } from './views';
 import { webhookRouter } from './webhook/webhook-router';
@@ -95,6 +96,8 @@ export function createWebRouter(deps: WebDeps): Router {
     translations: deps.translations,
     panelHome,
     defaultLanguage: deps.defaultLanguage,
+    clientLanguage: (client, accepted) => deps.rewardsTab.language(client.clientId, { sessionLocale: client.locale, accepted }),
+    clientSession: (req) => clientSessionOf(deps.auth, req),
   };
   const json = jsonErrors(errorDeps);
   const pages = pageErrors(errorDeps);
@@ -138,7 +141,7 @@ export function createWebRouter(deps: WebDeps): Router {
   }
   router.use(area(clientRouter({ auth: deps.auth, rewardsTab: deps.rewardsTab, views: deps.views, limits: deps.limits, panelHome }), pages, { claimsUnknown: false }));
   const clientCsrf = createCsrf(deps.secrets.session, 'session');
-  const redeem = redeemRouter({ auth: deps.auth, redemptions: deps.redemptions, presenter: new RedeemPresenter(deps.translations), views: deps.views, csrf: clientCsrf, limits: { perMember: deps.limits?.redeemPerMember, perIp: deps.limits?.redeemPerIp } });
+  const redeem = redeemRouter({ auth: deps.auth, redemptions: deps.redemptions, presenter: new RedeemPresenter(deps.translations), views: deps.views, csrf: clientCsrf, limits: { perMember: deps.limits?.redeemPerMember, perIp: deps.limits?.redeemPerIp }, defaultLanguage: deps.defaultLanguage });
   router.use(area(redeem, pages, { claimsUnknown: false }));
   if (deps.demo) {
     const csrf = createCsrf(deps.secrets.session, 'anon');

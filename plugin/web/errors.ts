@@ -3,6 +3,8 @@ import { isUnavailable } from '../db/errors';
 import { AppError, BadRequestError, DatabaseUnavailableError, PayloadTooLargeError, type ErrorCode, type PageText } from '../errors';
 import type { Translations, Translator } from '../i18n';
 import type { Logger } from '../logger';
+import type { ClientPrincipal } from '../services/auth-service';
+import { clientLanguage } from './client/client-language';
 import { mountOf, mountUrl } from './urls';
 import type { ViewRenderer } from './views';
 
@@ -88,6 +90,10 @@ export interface ErrorDeps {
   panelHome?: (mount: string) => string | null;
   /** The program's default language, after the client's and the browser's. */
   defaultLanguage?: () => Promise<string>;
+  /** A signed-in client's language, chosen as their Rewards tab's is (their stored locale first). */
+  clientLanguage?: (client: ClientPrincipal, accepted: readonly string[]) => Promise<Translator>;
+  /** The client session a request carries, for an error raised before any guard read it. */
+  clientSession?: (req: Request) => Promise<ClientPrincipal | null>;
 }
 
 type Responder = (req: Request, res: Response, status: number, known: AppError | null) => void;
@@ -157,10 +163,32 @@ function sendPage(deps: ErrorDeps, area: PageArea = 'client'): Responder {
 /** Whose pages: the admin area's sign-in advice and way back differ from the client area's. */
 type PageArea = 'client' | 'admin';
 
-async function renderPage(deps: ErrorDeps, req: Request, res: Response, status: number, known: AppError | null, area: PageArea): Promise<void> {
-  // Before sign-in (a bad SSO link) only the browser's language and the program's are known.
+/** The client a client-area page is for: the guard's, else the session cookie's (an unknown path); none signed out. */
+async function clientOf(deps: ErrorDeps, req: Request, res: Response): Promise<ClientPrincipal | null> {
+  const principal = res.locals.principal;
+  if (principal) return principal.kind === 'client' ? principal : null;
+  return (await deps.clientSession?.(req).catch(() => null)) ?? null;
+}
+
+/**
+ * The page's language. A signed-in client reads it in their tab's language, whatever went
+ * wrong. Before sign-in (a bad SSO link) only the browser's language and the program's are
+ * known; an admin's page is in their browser's.
+ */
+async function pageLanguage(deps: ErrorDeps, req: Request, client: ClientPrincipal | null, known: AppError | null): Promise<Translator> {
+  const accepted = req.acceptsLanguages();
+  // With the database down, asking it for the member's locale would only hold the page up.
+  if (client && deps.clientLanguage && !(known instanceof DatabaseUnavailableError)) {
+    const chosen = await deps.clientLanguage(client, accepted).catch(() => null);
+    if (chosen) return chosen;
+  }
   const programDefault = await deps.defaultLanguage?.().catch(() => undefined);
-  const i18n = deps.translations.negotiate({ client: [res.locals.locale], accepted: req.acceptsLanguages(), programDefault });
+  return clientLanguage(deps.translations, { sessionLocale: client?.locale, accepted, programDefault });
+}
+
+async function renderPage(deps: ErrorDeps, req: Request, res: Response, status: number, known: AppError | null, area: PageArea): Promise<void> {
+  const client = area === 'client' ? await clientOf(deps, req, res) : null;
+  const i18n = await pageLanguage(deps, req, client, known);
   const messageKey = known ? (PAGE_MESSAGES[known.code] ?? (status === 403 ? 'error.forbidden' : 'error.bad_request')) : 'error.internal';
   const signIn = known !== null && SIGN_IN_AGAIN.has(known.code);
   const titleKey = signIn ? 'error.title_sign_in' : status === 404 ? 'error.title_not_found' : 'error.title';
@@ -169,7 +197,6 @@ async function renderPage(deps: ErrorDeps, req: Request, res: Response, status: 
   // (the log keeps the English sentence under the request's reference). A 500's would leak internals.
   const said = known && status < 500 ? pageDetail(known, req, res, i18n) : null;
   const detail = said ? i18n.t(said.key, said.params) : null;
-  const principal = res.locals.principal;
   const mount = mountOf(res);
   const requestId = requestIdOf(res);
   if (area === 'admin') {
@@ -178,7 +205,7 @@ async function renderPage(deps: ErrorDeps, req: Request, res: Response, status: 
     res.status(status).type('html').send(deps.views.render('error', model, { i18n, mount }));
     return;
   }
-  const backHref = (principal?.kind === 'client' ? principal.returnUrl : undefined) ?? deps.panelHome?.(mount) ?? null;
+  const backHref = client?.returnUrl ?? deps.panelHome?.(mount) ?? null;
   res
     .status(status)
     .type('html')

@@ -5,6 +5,7 @@ import {
   SESSION_LIFETIME_S,
   type AdminRole,
   type AuthService,
+  type ClientPrincipal,
   type Principal,
   type PrincipalKind,
   type PrincipalOf,
@@ -22,8 +23,6 @@ const COOKIES: Record<PrincipalKind, string> = { client: SESSION_COOKIE, admin: 
 declare module 'express-serve-static-core' {
   interface Locals {
     principal?: Principal;
-    /** The signed-in person's locale, for pages (errors included) rendered after sign-in. */
-    locale?: string;
   }
 }
 
@@ -53,11 +52,20 @@ export function sessionGuard(auth: AuthService) {
         });
       }
       res.locals.principal = principal;
-      if (principal.kind === 'client' && principal.locale) res.locals.locale = principal.locale;
       next();
     };
   }
   return requireSession;
+}
+
+/**
+ * The client session a request carries, where no guard has read it: a path no route answered
+ * still belongs to the client who asked, for the language and the way back of its 404 page.
+ * Not for deciding what anyone may see.
+ */
+export async function clientSessionOf(auth: AuthService, req: Request): Promise<ClientPrincipal | null> {
+  const principal = await auth.readSession(req.cookies?.[SESSION_COOKIE]);
+  return principal?.kind === 'client' ? principal : null;
 }
 
 /** The principal `requireSession(kind)` put on this request. */

@@ -180,7 +180,7 @@ describe('redemption rate limits', () => {
   /** A member with 900 points, signed in, on the confirmation page of the credit in steps: a post of that form. */
   async function confirmationForm(clientId: string, locale = 'en'): Promise<(points: string) => ReturnType<TestApp['http']['post']>> {
     await app.send(invoicePaid({ client: { id: clientId, locale }, invoice: { id: `LIM-${clientId}`, total: '900.00', items: [{ type: 'renewal', amount: '900.00' }] } })).expect(200);
-    // The panel says the member's language in the token, as it does for error pages.
+    // The token names the member's language too; their stored locale decides either way, on the error page as on the tab.
     const token = await app.plugin.services.auth.mintSsoToken(clientId, { locale });
     const sso = await app.http.get(`/sso?token=${encodeURIComponent(token)}`).expect(303);
     const jar = ((sso.headers['set-cookie'] as unknown as string[]) ?? []).map((c) => c.split(';')[0] ?? '');

@@ -7,6 +7,7 @@ import type { Translations, Translator } from '../../i18n';
 import { formatDecimal, formatInteger, formatMoney } from '../../i18n/format';
 import type { Offer } from '../../services/redemption-service';
 import { mountUrl } from '../urls';
+import { clientLanguage, type ClientLanguageSources } from './client-language';
 
 export interface OfferView {
   id: number;
@@ -48,8 +49,9 @@ export interface RedemptionView {
 export class RedeemPresenter {
   constructor(private readonly translations: Translations) {}
 
-  i18nFor(member: Member | null, sessionLocale?: string): Translator {
-    return this.translations.for(member?.locale ?? sessionLocale);
+  /** The tab's language (`clientLanguage`), from the member these pages already read. */
+  i18nFor(member: Member | null, sources: Omit<ClientLanguageSources, 'memberLocale'>): Translator {
+    return clientLanguage(this.translations, { ...sources, memberLocale: member?.locale });
   }
 
   catalog(i18n: Translator, member: Member | null, offers: Offer[], recent: ReadonlyArray<{ redemption: Redemption; reward: Reward | null }>, mount: string) {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { NotFoundError } from '../../errors';
 import type { RateLimiter } from '../../db/rate-limits';
+import type { Member } from '../../domain/member';
 import type { AuthService } from '../../services/auth-service';
 import type { RedemptionService } from '../../services/redemption-service';
 import type { Csrf } from '../csrf';
@@ -39,6 +40,8 @@ export function redeemRouter(deps: {
   csrf: Csrf;
   /** Confirmations per member and per address (absent: not limited). */
   limits?: { perMember?: RateLimiter; perIp?: RateLimiter };
+  /** The program's default language, the last choice for the pages' language (as the tab's). */
+  defaultLanguage?: () => Promise<string>;
 }): Router {
   const router = Router();
   const requireClient = sessionGuard(deps.auth)('client');
@@ -48,6 +51,9 @@ export function redeemRouter(deps: {
     res.status(status).type('html').send(deps.views.render(template, model, { i18n, mount: mountOf(res) }));
   };
 
+  const language = async (req: Request, res: Response, member: Member | null) =>
+    deps.presenter.i18nFor(member, { sessionLocale: principalOf(res, 'client').locale, accepted: req.acceptsLanguages(), programDefault: await deps.defaultLanguage?.() });
+
   const confirmPage = async (req: Request, res: Response, form: { key: string; refusal?: Parameters<RedeemPresenter['confirm']>[1]['refusal'] }, status: number) => {
     const client = principalOf(res, 'client');
     const rewardId = idParam(req.params.rewardId);
@@ -55,7 +61,7 @@ export function redeemRouter(deps: {
     // A reward taken off the catalog while its page was open: its refusal is shown on that page.
     const offer = offers.find((o) => o.reward.id === rewardId) ?? (form.refusal && (await deps.redemptions.unavailableOffer(rewardId)));
     if (!offer) throw new NotFoundError('not_found', { message: `No reward ${rewardId} on offer` });
-    const i18n = deps.presenter.i18nFor(member, client.locale);
+    const i18n = await language(req, res, member);
     // A flexible reward is decided at its smallest amount, which may not be the member's: only a
     // refusal about the reward itself (a code this panel can't deliver) is shown before they choose.
     const shown = !offer.decision.ok && (offer.reward.costPoints !== null || offer.delivery === null);
@@ -64,10 +70,10 @@ export function redeemRouter(deps: {
     send(res, status, 'client/redeem-confirm', model, i18n);
   };
 
-  router.get('/client/rewards/redeem', requireClient, async (_req, res) => {
+  router.get('/client/rewards/redeem', requireClient, async (req, res) => {
     const client = principalOf(res, 'client');
     const { member, offers, recent } = await deps.redemptions.catalog(client.clientId);
-    const i18n = deps.presenter.i18nFor(member, client.locale);
+    const i18n = await language(req, res, member);
     send(res, 200, 'client/redeem-catalog', deps.presenter.catalog(i18n, member, offers, recent, mountOf(res)), i18n);
   });
 
@@ -98,7 +104,7 @@ export function redeemRouter(deps: {
     const client = principalOf(res, 'client');
     const redemption = await deps.redemptions.find(client.clientId, idParam(req.params.id));
     if (!redemption) throw new NotFoundError('not_found', { message: 'No such redemption' });
-    const i18n = deps.presenter.i18nFor(redemption.member, client.locale);
+    const i18n = await language(req, res, redemption.member);
     send(res, 200, 'client/redemption', deps.presenter.redemption(i18n, redemption, redemption.reward, mountOf(res)), i18n);
   });
 

@@ -7,6 +7,7 @@ import type { Translations, Translator } from '../../i18n';
 import { formatDate, formatDecimal, formatInteger, formatList, formatMoney, formatPercent } from '../../i18n/format';
 import { HISTORY_KINDS, type HistoryFilter, type RewardsData, type RewardsQueryService } from '../../services/rewards-query-service';
 import { mountUrl } from '../urls';
+import { clientLanguage } from './client-language';
 
 /** Rows shown before "show more": the rest of the page waits in a `<details>`, no script needed. */
 export const HISTORY_SHOWN = 10;
@@ -108,15 +109,25 @@ export class RewardsTabPresenter {
     private readonly translations: Translations,
   ) {}
 
-  /** Language: the member's panel locale, the session's, the browser's, then the program's default. */
+  /** Language: `clientLanguage`, from what the tab's one read brings (the member and the program). */
   async build(clientId: string, options: RewardsPageOptions = {}): Promise<{ model: RewardsViewModel; i18n: Translator }> {
     const data = await this.query.forClient(clientId, { before: options.before, filter: options.filter });
-    const i18n = this.translations.negotiate({
-      client: [data.member?.locale, options.sessionLocale],
+    const i18n = clientLanguage(this.translations, {
+      memberLocale: data.member?.locale,
+      sessionLocale: options.sessionLocale,
       accepted: options.accepted,
       programDefault: data.defaultLanguage,
     });
     return { model: this.present(data, i18n, options.mount ?? '', options.backHref ?? null), i18n };
+  }
+
+  /**
+   * The tab's language for a page other than the tab (an error page in the client area): the
+   * same choice, from the same sources, read on their own.
+   */
+  async language(clientId: string, options: Pick<RewardsPageOptions, 'sessionLocale' | 'accepted'> = {}): Promise<Translator> {
+    const { memberLocale, defaultLanguage } = await this.query.languageOf(clientId);
+    return clientLanguage(this.translations, { memberLocale, sessionLocale: options.sessionLocale, accepted: options.accepted, programDefault: defaultLanguage });
   }
 
   present(data: RewardsData, i18n: Translator, mount: string, backHref: string | null = null): RewardsViewModel {
