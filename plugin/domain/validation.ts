@@ -54,6 +54,11 @@ export const PROBLEM_CODES = [
   'no_rows',
   'not_csv',
   'not_previewed',
+  'multiplier_range',
+  'language_code',
+  'needs_one_of',
+  'exactly_one_of',
+  'lowercase_id',
   'invalid',
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
@@ -89,8 +94,18 @@ export function problem(path: string, message: string, code: ProblemCode, params
 }
 
 /**
- * A zod issue's reason. A refinement names its own with `params: { reason }` (settings.ts);
- * anything unrecognised is `invalid`, which still names the field.
+ * What a refinement passes to zod so its refusal keeps its reason:
+ * `.refine(check, refusal('needs exactly one of points, percent', 'exactly_one_of', { fields }))`.
+ * The English message stays for logs and JSON APIs; pages say the reason in their reader's language.
+ */
+export function refusal(message: string, code: ProblemCode, params?: ProblemReason['params']): { message: string; params: { reason: ProblemCode; reasonParams?: ProblemReason['params'] } } {
+  return { message, params: { reason: code, ...(params && { reasonParams: params }) } };
+}
+
+/**
+ * A zod issue's reason. A refinement names its own with `params: { reason }` (settings.ts), with
+ * the reason's parameters under `reasonParams` (`refusal`); anything unrecognised is `invalid`,
+ * which still names the field.
  */
 export function reasonOfIssue(issue: z.core.$ZodIssue, input?: unknown): ProblemReason {
   if (input !== undefined && issue.path.length > 0 && valueAt(input, issue.path) === undefined) return { code: 'required' };
@@ -120,8 +135,9 @@ export function reasonOfIssue(issue: z.core.$ZodIssue, input?: unknown): Problem
       return inner ? reasonOfIssue({ ...inner, path: [] } as z.core.$ZodIssue) : { code: 'invalid' };
     }
     case 'custom': {
-      const reason = (issue.params as { reason?: ProblemCode } | undefined)?.reason;
-      return reason ? { code: reason } : { code: 'invalid' };
+      const named = issue.params as { reason?: ProblemCode; reasonParams?: ProblemReason['params'] } | undefined;
+      if (!named?.reason) return { code: 'invalid' };
+      return named.reasonParams ? { code: named.reason, params: named.reasonParams } : { code: named.reason };
     }
     default:
       return { code: 'invalid' };

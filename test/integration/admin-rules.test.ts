@@ -131,6 +131,33 @@ describe('admin: earning rules and tier names', () => {
     expect(await ruleWrites()).toEqual(before);
   });
 
+  it("says why a rule type's own param check refused, beside the params in a non-English admin's language, with 422 and nothing written", async () => {
+    const before = await ruleWrites();
+    const window = { starts_at: '2026-12-10T10:00', ends_at: '2026-12-20T10:00' };
+    const refusals: Array<[string, string, object, Record<string, string>, string]> = [
+      ['ru', 'product_multiplier', { multiplier: '0.5', product_groups: ['vps'] }, {}, 'Параметры (JSON) (multiplier): должно быть больше 1 и не больше 100 (чтобы за эти позиции баллы не начислялись, добавьте правило «Исключение»)'],
+      ['tr', 'promo', { multiplier: '150' }, window, 'Parametreler (JSON) (multiplier): 1 değerinden büyük ve en fazla 100 olmalı (bu kalemler puan kazandırmasın istiyorsanız bir Hariç tutma kuralı ekleyin)'],
+      ['vi', 'product_multiplier', { multiplier: '1,5', product_groups: ['vps'] }, {}, 'Tham số (JSON) (multiplier): phải là số thập phân, ví dụ 1.5'],
+      ['zh', 'exclusion', { item_types: ['domain'], labels: { Russian: 'домены' } }, {}, '参数（JSON） (labels.Russian)：必须是小写字母的语言代码，例如 ru'],
+      ['ru', 'product_multiplier', { multiplier: '2' }, {}, 'Параметры (JSON): укажите хотя бы одно из полей item_types, product_groups, product_ids'],
+      ['tr', 'exclusion', { label: 'everything' }, {}, 'Parametreler (JSON): şu alanlardan en az biri gerekli: item_types, product_groups, product_ids'],
+      ['vi', 'service_upgrade', { points: 50, percent: 10 }, {}, 'Tham số (JSON): cần đúng một trong các trường points, percent'],
+      ['zh', 'service_upgrade', {}, {}, '参数（JSON）：points, percent 必须且只能填写其中一项'],
+      ['ru', 'renewal_streak', { streak: 3, months: 12, points: 50 }, {}, 'Параметры (JSON): укажите ровно одно из полей streak, months'],
+      ['tr', 'renewal_streak', { months: 12 }, {}, 'Parametreler (JSON): şu alanlardan tam olarak biri verilmeli: points, percent'],
+      ['vi', 'action', { kind: 'Trustpilot review', points: 50 }, {}, 'Tham số (JSON) (kind): phải gồm 1 đến 32 ký tự: chữ thường a–z, chữ số hoặc _ . -'],
+    ];
+    const GENERIC = ['недопустимое значение', 'geçerli değil', 'không hợp lệ', '：无效'];
+    for (const [language, type, params, fields, reason] of refusals) {
+      const page = await settingsPage(owner, language);
+      const res = await owner.post('/admin/settings/rules').set('Accept-Language', language).type('form').send(newRuleForm(page, { type, params: JSON.stringify(params), ...fields }));
+      const said = [...res.text.matchAll(/data-testid="error-params">([^<]*)</g)].map((m) => m[1]);
+      expect([type, params, res.status, said]).toEqual([type, params, 422, [reason]]);
+      expect(said.filter((text) => GENERIC.some((g) => text?.includes(g)))).toEqual([]);
+    }
+    expect(await ruleWrites()).toEqual(before);
+  });
+
   it("edits a rule's window as wall times in the program's time zone and its cap: shown back as entered, audited with before and after, and the next events earn by them", async () => {
     await app.plugin.services.settings.update({ time_zone: 'Europe/Istanbul' });
     const rule = (await app.plugin.db.repos.rules.all()).find((r) => r.type === 'annual_prepay_bonus');

@@ -33,6 +33,13 @@ describe('admin strings in every locale', () => {
     expect(Object.keys(errors).filter((k) => !(PROBLEM_CODES as readonly string[]).includes(k))).toEqual([]);
   });
 
+  it.each(LANGUAGES.filter((l) => l !== 'en'))('%s fills in every parameter the English field-error string does', (language) => {
+    const placeholders = (v: unknown) => [...text(v).matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]).sort();
+    const en = file('en').field_error ?? {};
+    const errors = file(language).field_error ?? {};
+    expect(PROBLEM_CODES.filter((code) => placeholders(errors[code]).join() !== placeholders(en[code]).join())).toEqual([]);
+  });
+
   it('says a problem in the admin language with the field named and its numbers formatted for the locale', async () => {
     const translations = new Translations();
     await translations.init();

@@ -1,6 +1,9 @@
 import { judgeRuleForm } from '../../plugin/domain/rule-edits';
 import type { StoredRule } from '../../plugin/domain/rules';
 import { judgeTierNames } from '../../plugin/domain/tier-name-edits';
+import type { FieldProblem, ProblemReason } from '../../plugin/domain/validation';
+import { Translations } from '../../plugin/i18n';
+import { problemText } from '../../plugin/web/admin/field-errors';
 
 const LANGUAGES = ['en', 'ru', 'tr', 'vi', 'zh'];
 const paths = (r: { ok: boolean; problems?: Array<{ path: string }> }) => (r.ok ? [] : (r.problems ?? []).map((p) => p.path));
@@ -38,6 +41,60 @@ describe('a rule form judged', () => {
     expect(paths(judgeRuleForm({ type: 'promo', active: 'true', params: '{"multiplier":"2"}' }, { timeZone: 'UTC' }))).toEqual(['starts_at', 'ends_at']);
     const ok = judgeRuleForm({ type: 'promo', active: 'true', params: '{"multiplier":"2"}', starts_at: '2026-12-01T00:00', ends_at: '2026-12-02T00:00' }, { timeZone: 'Asia/Shanghai' });
     expect(ok.ok && [ok.value.startsAt, ok.value.endsAt]).toEqual([new Date('2026-11-30T16:00:00Z'), new Date('2026-12-01T16:00:00Z')]);
+  });
+});
+
+/**
+ * The rule types' own checks (a refinement beyond what a field's type says) each give their
+ * reason, so the admin's form says why in the admin's language instead of "is not valid".
+ */
+describe("the rule types' own param checks, each with its reason", () => {
+  const window = { starts_at: '2026-12-01T00:00', ends_at: '2026-12-02T00:00' };
+  const judged = (type: string, params: object, extra: Record<string, string> = {}): FieldProblem[] => {
+    const r = judgeRuleForm({ type, active: 'true', params: JSON.stringify(params), ...extra }, { timeZone: 'UTC' });
+    return r.ok ? [] : r.problems;
+  };
+  const reasons = (problems: FieldProblem[]) => problems.map((p) => ({ path: p.path, reason: p.reason }));
+  const SELECTORS = ['item_types', 'product_groups', 'product_ids'];
+
+  it.each<[string, FieldProblem[], string, ProblemReason]>([
+    ['a multiplier that is not a decimal', judged('product_multiplier', { multiplier: '1,5', product_groups: ['vps'] }), 'params.multiplier', { code: 'decimal', params: { example: '1.5' } }],
+    ['a multiplier of 1 or less', judged('product_multiplier', { multiplier: '0.5', product_groups: ['vps'] }), 'params.multiplier', { code: 'multiplier_range', params: { min: 1, max: 100 } }],
+    ['a promo multiplier over 100', judged('promo', { multiplier: '101' }, window), 'params.multiplier', { code: 'multiplier_range', params: { min: 1, max: 100 } }],
+    ['a label language that is not a code', judged('exclusion', { item_types: ['domain'], labels: { Russian: 'домены' } }), 'params.labels.Russian', { code: 'language_code', params: { example: 'ru' } }],
+    ['a multiplier without selectors', judged('product_multiplier', { multiplier: '2' }), 'params', { code: 'needs_one_of', params: { fields: SELECTORS } }],
+    ['an exclusion without selectors', judged('exclusion', { label: 'everything' }), 'params', { code: 'needs_one_of', params: { fields: SELECTORS } }],
+    ['an upgrade bonus of points and percent', judged('service_upgrade', { points: 50, percent: 10 }), 'params', { code: 'exactly_one_of', params: { fields: ['points', 'percent'] } }],
+    ['an upgrade bonus of neither', judged('service_upgrade', { money_from: 'event' }), 'params', { code: 'exactly_one_of', params: { fields: ['points', 'percent'] } }],
+    ['a streak of renewals and months', judged('renewal_streak', { streak: 3, months: 12, points: 50 }), 'params', { code: 'exactly_one_of', params: { fields: ['streak', 'months'] } }],
+    ['a streak bonus of points and percent', judged('renewal_streak', { streak: 3, points: 50, percent: 10 }), 'params', { code: 'exactly_one_of', params: { fields: ['points', 'percent'] } }],
+    ['an action kind with capitals and spaces', judged('action', { kind: 'Trustpilot review', points: 50 }), 'params.kind', { code: 'lowercase_id', params: { max: 32, symbols: '_ . -' } }],
+  ])('%s', (_name, problems, path, reason) => {
+    expect(reasons(problems)).toEqual([{ path, reason }]);
+  });
+
+  it('says each in the admin’s language, the field named and the numbers and names filled in', async () => {
+    const translations = new Translations();
+    await translations.init();
+    const say = (language: string, problems: FieldProblem[]) => problems.map((p) => problemText(translations.for(language), p, 'Params'));
+    const selectors = judged('exclusion', {});
+    const both = judged('service_upgrade', { points: 50, percent: 10 });
+    const range = judged('product_multiplier', { multiplier: '1', product_ids: ['7'] });
+    const language = judged('exclusion', { item_types: ['domain'], labels: { RU: 'домены' } });
+    const kind = judged('action', { kind: 'Review', points: 5 });
+    expect(say('en', selectors)).toEqual(['Params: needs at least one of item_types, product_groups, product_ids']);
+    expect(say('ru', selectors)).toEqual(['Params: укажите хотя бы одно из полей item_types, product_groups, product_ids']);
+    expect(say('tr', both)).toEqual(['Params: şu alanlardan tam olarak biri verilmeli: points, percent']);
+    expect(say('vi', range)).toEqual(['Params: phải lớn hơn 1 và tối đa là 100 (để các mục này không được tích điểm, hãy thêm quy tắc Loại trừ)']);
+    expect(say('zh', language)).toEqual(['Params：必须是小写字母的语言代码，例如 ru']);
+    expect(say('ru', kind)).toEqual(['Params: от 1 до 32 символов: строчные латинские буквы a–z, цифры или _ . -']);
+    const invalid = (l: string) => translations.for(l).t('field_error.invalid', { field: 'Params' });
+    for (const l of LANGUAGES) {
+      for (const problems of [selectors, both, range, language, kind, judged('promo', { multiplier: 'x' }, window)]) {
+        expect([l, ...say(l, problems)]).not.toContain(invalid(l));
+        if (l !== 'en') expect([l, say(l, problems)]).not.toEqual([l, say('en', problems)]);
+      }
+    }
   });
 });
 

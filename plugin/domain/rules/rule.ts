@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ITEM_TYPES } from '../billing-event';
 import { decimalPattern, parseDecimal, scaleTo, type DecimalLimits } from '../decimal';
 import { RATE_LIMITS } from '../points';
-import { fieldProblems } from '../validation';
+import { fieldProblems, refusal } from '../validation';
 
 /** What a rule is: its types, the params each type takes, and how a stored row is checked. */
 
@@ -45,20 +45,30 @@ export function scaledFactor(text: string): bigint {
   return scaleTo(d, FACTOR_PLACES);
 }
 
+const MULTIPLIER_PATTERN = decimalPattern(MULTIPLIER_LIMITS);
 const multiplier = z
   .string()
-  // Aborts: zod runs later checks after a failed one, and the range check needs a decimal.
-  .regex(decimalPattern(MULTIPLIER_LIMITS), { message: 'must be a decimal string such as "2" or "1.5"', abort: true })
-  .refine((v) => scaledFactor(v) > FACTOR_SCALE && scaledFactor(v) <= MAX_MULTIPLIER, {
-    message: 'must be more than 1 and at most 100 (use an exclusion to earn nothing)',
-  });
+  // Patterns are refinements, not `.regex`: zod's format issue carries no params, so a regex
+  // check can't say its reason (`refusal`). Aborts: zod runs later checks after a failed one,
+  // and the range check needs a decimal.
+  .refine((v) => MULTIPLIER_PATTERN.test(v), { ...refusal('must be a decimal string such as "2" or "1.5"', 'decimal', { example: '1.5' }), abort: true })
+  .refine(
+    (v) => scaledFactor(v) > FACTOR_SCALE && scaledFactor(v) <= MAX_MULTIPLIER,
+    refusal('must be more than 1 and at most 100 (use an exclusion to earn nothing)', 'multiplier_range', { min: 1, max: Number(MAX_MULTIPLIER / FACTOR_SCALE) }),
+  );
 const names = z.array(z.string().min(1).max(64)).min(1).max(100);
 const percent = z.number().int().min(1).max(1000);
 const bonusPoints = z.number().int().min(1).max(1_000_000_000);
 /** Provider text shown to members where a list of groups would read badly. */
 const label = z.string().min(1).max(64).optional();
+const LANGUAGE_KEY = /^[a-z]{2,3}$/;
 /** `label` per language (`{ "ru": "выделенные серверы" }`); `label` is the fallback. */
-const labels = z.record(z.string().regex(/^[a-z]{2,3}$/, 'must be a language code such as "ru"'), z.string().min(1).max(64)).optional();
+const labels = z
+  .record(
+    z.string().refine((k) => LANGUAGE_KEY.test(k), refusal('must be a language code such as "ru"', 'language_code', { example: 'ru' })),
+    z.string().min(1).max(64),
+  )
+  .optional();
 
 /** Which invoice lines a rule is about: every selector given must match (none given: refused). */
 const selectorShape = {
@@ -68,7 +78,10 @@ const selectorShape = {
 };
 const hasSelector = (p: { item_types?: unknown; product_groups?: unknown; product_ids?: unknown }) =>
   p.item_types !== undefined || p.product_groups !== undefined || p.product_ids !== undefined;
-const NEEDS_SELECTOR = { message: 'needs at least one of item_types, product_groups, product_ids' };
+const NEEDS_SELECTOR = refusal('needs at least one of item_types, product_groups, product_ids', 'needs_one_of', { fields: ['item_types', 'product_groups', 'product_ids'] });
+/** The refusal of two params of which a rule takes one, given both or neither. */
+const exactlyOneOf = (a: string, b: string) => refusal(`needs exactly one of ${a}, ${b}`, 'exactly_one_of', { fields: [a, b] });
+const ACTION_KIND = /^[a-z0-9_.-]{1,32}$/;
 
 export const RULE_PARAMS = {
   product_multiplier: z.strictObject({ multiplier, label, labels, ...selectorShape }).refine(hasSelector, NEEDS_SELECTOR),
@@ -89,7 +102,7 @@ export const RULE_PARAMS = {
   // the base rate, and invoice lines of type `upgrade` earn nothing while the rule is in force).
   service_upgrade: z
     .strictObject({ points: bonusPoints.optional(), percent: percent.optional(), money_from: z.enum(MONEY_FROM).default('lines'), label })
-    .refine((p) => (p.points === undefined) !== (p.percent === undefined), { message: 'needs exactly one of points, percent' }),
+    .refine((p) => (p.points === undefined) !== (p.percent === undefined), exactlyOneOf('points', 'percent')),
   // `service.renewed`: reached at the `streak`-th on-time renewal in a row (or when on-time
   // renewals in a row cover `months` of service), every time again with `repeat`. A flat bonus
   // or a percentage of the base points of the renewed service's recurring price.
@@ -102,11 +115,11 @@ export const RULE_PARAMS = {
       repeat: z.boolean().default(false),
       label,
     })
-    .refine((p) => (p.streak === undefined) !== (p.months === undefined), { message: 'needs exactly one of streak, months' })
-    .refine((p) => (p.points === undefined) !== (p.percent === undefined), { message: 'needs exactly one of points, percent' }),
+    .refine((p) => (p.streak === undefined) !== (p.months === undefined), exactlyOneOf('streak', 'months'))
+    .refine((p) => (p.points === undefined) !== (p.percent === undefined), exactlyOneOf('points', 'percent')),
   // `action.completed` of `kind`: `points`, at most `limit` times `per` period (or ever).
   action: z.strictObject({
-    kind: z.string().regex(/^[a-z0-9_.-]{1,32}$/, 'must be 1–32 characters of a-z, 0-9, _ . -'),
+    kind: z.string().refine((k) => ACTION_KIND.test(k), refusal('must be 1–32 characters of a-z, 0-9, _ . -', 'lowercase_id', { max: 32, symbols: '_ . -' })),
     points: bonusPoints,
     per: z.enum(ACTION_PERIODS).default('ever'),
     limit: z.number().int().min(1).max(1000).default(1),
