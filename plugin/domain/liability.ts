@@ -1,12 +1,12 @@
-import type { Reward } from './rewards';
+import { rewardInForce, type Reward } from './rewards';
 
 /**
  * What outstanding points are worth in money, per currency, "at the credit conversion": the
  * rewards catalog's credit rewards say how much account credit a point buys in each currency
  * (a fixed reward: its value over its cost; a flexible one: one step's value over the step).
  * Where several credit rewards are on offer, the one paying most per point sets the rate, so
- * the figure is the most the program could owe if every point were redeemed as credit. A
- * currency no active credit reward pays in has no rate: its liability is unknown, not zero.
+ * the figure is the most the program could owe if every point were redeemed as credit now. A
+ * currency no credit reward in force pays in has no rate: its liability is unknown, not zero.
  */
 export interface CreditRate {
   /** Minor units of credit … */
@@ -15,11 +15,11 @@ export interface CreditRate {
   points: number;
 }
 
-/** The best active credit rate per currency (ignoring rewards switched off). */
-export function creditRates(rewards: readonly Reward[]): Map<string, CreditRate> {
+/** The best credit rate per currency among the rewards in force `at` (switched on, inside their window). */
+export function creditRates(rewards: readonly Reward[], at: Date): Map<string, CreditRate> {
   const best = new Map<string, CreditRate>();
   for (const reward of rewards) {
-    if (!reward.active || reward.kind !== 'credit') continue;
+    if (reward.kind !== 'credit' || !rewardInForce(reward, at)) continue;
     const points = reward.costPoints ?? reward.stepPoints;
     if (points === null || points <= 0) continue;
     for (const [currency, minor] of Object.entries(reward.values)) {

@@ -70,7 +70,7 @@ export class DashboardService {
       this.db.repos.rewards.list(),
       this.db.repos.tiers.list(),
     ]);
-    const rates = creditRates(rewards);
+    const rates = creditRates(rewards, at);
     const currencies = outstanding.map((o): CurrencyLiability => {
       const rate = rates.get(o.currency) ?? null;
       const points = o.available + o.pending;

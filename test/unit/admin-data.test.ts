@@ -139,16 +139,24 @@ describe('the SVG bar chart', () => {
 const reward = (over: Partial<Reward>): Reward => rewardOf({ names: {}, ...over });
 
 describe('liability at the credit conversion', () => {
-  it('takes the best active credit rate per currency', () => {
-    const rates = creditRates([
-      reward({ id: 1, costPoints: 500, values: { USD: 500, EUR: 450 } }),
-      reward({ id: 2, costPoints: null, stepPoints: 100, values: { USD: 120 } }),
-      reward({ id: 3, active: false, costPoints: 1, values: { USD: 1000 } }),
-      reward({ id: 4, kind: 'promo_code', costPoints: 1, values: { GBP: 1000 } }),
-    ]);
+  const now = new Date('2026-12-08T12:00:00Z');
+  it('takes the best credit rate per currency among the rewards in force', () => {
+    const rates = creditRates(
+      [
+        reward({ id: 1, costPoints: 500, values: { USD: 500, EUR: 450 } }),
+        reward({ id: 2, costPoints: null, stepPoints: 100, values: { USD: 120 } }),
+        reward({ id: 3, active: false, costPoints: 1, values: { USD: 1000 } }),
+        reward({ id: 4, kind: 'promo_code', costPoints: 1, values: { GBP: 1000 } }),
+        // Ended, or not started yet: not the conversion a member can redeem at now.
+        reward({ id: 5, costPoints: 1, values: { USD: 900, JPY: 5 }, endsAt: new Date('2026-12-08T11:59:59Z') }),
+        reward({ id: 6, costPoints: 1, values: { USD: 800 }, startsAt: new Date('2026-12-08T12:00:01Z') }),
+      ],
+      now,
+    );
     expect(rates.get('USD')).toEqual({ minor: 120, points: 100 });
     expect(rates.get('EUR')).toEqual({ minor: 450, points: 500 });
     expect(rates.has('GBP')).toBe(false);
+    expect(rates.has('JPY')).toBe(false);
     expect(liabilityMinor(1234, { minor: 120, points: 100 })).toBe(1480);
     expect(liabilityMinor(-5, { minor: 1, points: 1 })).toBe(0);
   });
