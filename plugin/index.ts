@@ -292,7 +292,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       data: {
         dashboard: new DashboardService(db, settings, clock),
         program: new ProgramAdminService(db, settings, program, tiers, audit),
-        exports: new CsvExportService(db),
+        exports: new CsvExportService(db, async () => (await program.current()).defaultLanguage),
         balances: new OpeningBalanceService(db, program, audit, clock),
         timeZone: async () => (await settings.snapshot()).time_zone,
       },

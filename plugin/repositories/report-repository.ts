@@ -56,7 +56,16 @@ export interface RedemptionExportRow {
   updatedAt: Date;
   panelClientId: string;
   rewardId: number;
+  /**
+   * The reward's kind, read from the reward: a kind is fixed when the reward is made (the
+   * editor and `RewardRepository.update` never change it, and rewards are never deleted), so
+   * the reward's kind now is the kind it had when redeemed. '' should the reward row be gone.
+   */
   rewardKind: string;
+  /** The reward's names by language as the redemption kept them; null for rows from before they were kept. */
+  rewardNames: Record<string, string> | null;
+  /** The reward's names now: what an old row without its own names falls back to. */
+  currentRewardNames: Record<string, string> | null;
   points: number;
   currency: string;
   valueMinor: number;
@@ -77,6 +86,7 @@ export interface RecentEntry {
 }
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const namesOrNull = (v: unknown): Record<string, string> | null => (v === null || v === undefined ? null : (JSON.parse(String(v)) as Record<string, string>));
 
 export class ReportRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
@@ -215,7 +225,7 @@ export class ReportRepository {
       .where('r.id', '>', afterId)
       .orderBy('r.id', 'asc')
       .limit(limit)
-      .select('r.id', 'r.created_at', 'r.updated_at', 'm.panel_client_id', 'r.reward_id', 'w.kind as reward_kind', 'r.points', 'r.currency', 'r.value_minor', 'r.state', 'r.panel_reference');
+      .select('r.id', 'r.created_at', 'r.updated_at', 'm.panel_client_id', 'r.reward_id', 'w.kind as reward_kind', 'r.reward_names', 'w.names as current_reward_names', 'r.points', 'r.currency', 'r.value_minor', 'r.state', 'r.panel_reference');
     return (rows as Array<Record<string, unknown>>).map((r) => ({
       id: toInt(r.id),
       createdAt: toDate(r.created_at),
@@ -223,6 +233,8 @@ export class ReportRepository {
       panelClientId: String(r.panel_client_id),
       rewardId: toInt(r.reward_id),
       rewardKind: String(r.reward_kind ?? ''),
+      rewardNames: namesOrNull(r.reward_names),
+      currentRewardNames: namesOrNull(r.current_reward_names),
       points: toInt(r.points),
       currency: String(r.currency),
       valueMinor: toInt(r.value_minor),

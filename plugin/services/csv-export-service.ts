@@ -1,6 +1,7 @@
 import type { Database } from '../db/database';
 import { csvCell } from '../domain/csv-cell';
 import { toDecimalString } from '../domain/money';
+import { rewardNameOf } from '../domain/redemption';
 
 /** Rows per query: big enough to amortise a round trip, small enough to keep memory flat. */
 const BATCH = 500;
@@ -20,7 +21,11 @@ export type CsvRow = Array<string | number>;
  * (domain/csv-cell.ts), whatever the member typed as their name.
  */
 export class CsvExportService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** The program's default language (setting `default_language`): the language of the reward names exported. */
+    private readonly defaultLanguage: () => Promise<string>,
+  ) {}
 
   async *members(): AsyncGenerator<CsvRow> {
     yield ['panel_client_id', 'email', 'name', 'currency', 'tier', 'points_available', 'points_pending', 'points_lifetime', 'status', 'joined_at'];
@@ -49,14 +54,21 @@ export class CsvExportService {
     }
   }
 
+  /**
+   * What each redemption was: `reward_name` is the name it kept when it was made, in the
+   * program's default language (`rewardNameOf`: the reward's name now for rows from before
+   * names were kept). It comes last so files read by column position keep their columns.
+   */
   async *redemptions(): AsyncGenerator<CsvRow> {
-    yield ['id', 'created_at', 'updated_at', 'panel_client_id', 'reward_id', 'reward_kind', 'points', 'currency', 'value', 'state', 'panel_reference'];
+    yield ['id', 'created_at', 'updated_at', 'panel_client_id', 'reward_id', 'reward_kind', 'points', 'currency', 'value', 'state', 'panel_reference', 'reward_name'];
+    const languages = [await this.defaultLanguage()];
     let after = 0;
     for (;;) {
       const batch = await this.db.repos.reports.redemptionsAfter(after, BATCH);
       for (const r of batch) {
         const value = toDecimalString({ currency: r.currency, minor: r.valueMinor });
-        yield [r.id, r.createdAt, r.updatedAt, r.panelClientId, r.rewardId, r.rewardKind, r.points, r.currency, value, r.state, r.panelReference].map(csvCell);
+        const name = rewardNameOf(r, r.currentRewardNames && { names: r.currentRewardNames }, languages);
+        yield [r.id, r.createdAt, r.updatedAt, r.panelClientId, r.rewardId, r.rewardKind, r.points, r.currency, value, r.state, r.panelReference, name].map(csvCell);
       }
       const last = batch.at(-1);
       if (!last || batch.length < BATCH) return;

@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { Writable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { createLogger, type Logger } from '../../plugin/logger';
 import type { MemberExportRow } from '../../plugin/repositories/report-repository';
-import { adminAgent, auditRows, csrfOf, type AdminAgent } from '../support/admin';
+import { adminAgent, auditRows, csrfOf, fieldOf, unescapeHtml, type AdminAgent } from '../support/admin';
 import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
+import { addReward } from '../support/rewards';
 
 const FORMULA = "=cmd|' /C calc'!A0";
 
@@ -101,6 +103,44 @@ describe('admin: CSV export and opening-balance import', () => {
       await billing.get('/admin/export/redemptions.csv').expect(200);
       await viewer.get('/admin/export').expect(403);
       await viewer.get('/admin/export/members.csv').expect(403);
+    });
+
+    it('redemptions: the kind and the name of what was redeemed, in the program’s default language, spreadsheet-safe', async () => {
+      const rewards = app.plugin.db.repos.rewards;
+      const perk = await addReward(app, { kind: 'perk', names: { en: 'Free SSL certificate', ru: '-10% на SSL' }, costPoints: 10, values: { USD: 900 } });
+      const redeem = async () => {
+        const done = await app.plugin.services.redemptions.redeem('evil', { rewardId: perk, idempotencyKey: randomBytes(12).toString('hex') });
+        if (!done.ok) throw new Error(`not redeemed: ${done.refusal}`);
+        return done.redemption.id;
+      };
+      const kept = await redeem();
+      const old = await redeem();
+      // Afterwards the owner renames the reward, and posts its editor with another kind: the name
+      // changes, the kind does not (the editor keeps it), so the joined kind is still the one redeemed.
+      await rewards.update(perk, { names: { en: 'Free domain renewal', ru: 'Бесплатное продление домена' } }, app.clock.now());
+      const page = (await owner.get(`/admin/settings/rewards/${perk}`).expect(200)).text;
+      const fields: Record<string, string> = {};
+      for (const m of page.matchAll(/<input id="[^"]*" name="([^"]+)" type="[^"]*" value="([^"]*)"/g)) fields[m[1] ?? ''] = unescapeHtml(m[2] ?? '');
+      await owner.post(`/admin/settings/rewards/${perk}`).type('form').send({ _csrf: csrfOf(page), shown: fieldOf(page, 'shown'), ...fields, kind: 'credit' }).expect(200);
+      expect(await rewards.find(perk)).toMatchObject({ kind: 'perk' });
+      // A redemption from before names were kept.
+      await app.plugin.db.knex('loyalty_redemptions').where({ id: old }).update({ reward_names: null });
+
+      await app.plugin.services.program.update({ default_language: 'ru' });
+      try {
+        const res = await billing.get('/admin/export/redemptions.csv').expect(200);
+        const text = String(res.text);
+        expect(text.replace(/^\uFEFF/, '').split('\r\n')[0]).toBe('id,created_at,updated_at,panel_client_id,reward_id,reward_kind,points,currency,value,state,panel_reference,reward_name');
+        const rows = parse(text, { bom: true, columns: true }) as Array<Record<string, string>>;
+        const row = (id: number) => rows.find((r) => r.id === String(id));
+        expect(row(kept)).toMatchObject({ reward_id: String(perk), reward_kind: 'perk', points: '10', value: '9.00', reward_name: "'-10% на SSL" });
+        expect(row(old)).toMatchObject({ reward_kind: 'perk', reward_name: 'Бесплатное продление домена' });
+      } finally {
+        await app.plugin.services.program.update({ default_language: 'en' });
+      }
+      // In English, the name kept in English.
+      const en = parse(String((await billing.get('/admin/export/redemptions.csv').expect(200)).text), { bom: true, columns: true }) as Array<Record<string, string>>;
+      expect(en.find((r) => r.id === String(kept))?.reward_name).toBe('Free SSL certificate');
     });
 
     it('streams a large export in chunks (no Content-Length), a batch at a time, with memory flat', async () => {
