@@ -90,6 +90,8 @@ import * as widenSsoTokensSubject from './20261210120000_widen_sso_tokens_subjec
 import * as widenLedgerActor from './20261210120010_widen_ledger_actor';
 import * as addRedemptionsRewardNames from './20261211100000_add_redemptions_reward_names';
 import * as widenAuditRequestId from './20261211110000_widen_audit_request_id';
+import * as addRedemptionsCodeTerms from './20261211120000_add_redemptions_code_terms';
+import * as backfillRedemptionsCodeTerms from './20261211120010_backfill_redemptions_code_terms';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -188,4 +190,6 @@ export const migrations: NamedMigration[] = [
   { name: '20261210120010_widen_ledger_actor', ...widenLedgerActor },
   { name: '20261211100000_add_redemptions_reward_names', ...addRedemptionsRewardNames },
   { name: '20261211110000_widen_audit_request_id', ...widenAuditRequestId },
+  { name: '20261211120000_add_redemptions_code_terms', ...addRedemptionsCodeTerms },
+  { name: '20261211120010_backfill_redemptions_code_terms', ...backfillRedemptionsCodeTerms },
 ];

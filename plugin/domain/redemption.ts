@@ -10,6 +10,16 @@ import { localized } from './tiers';
 export type RedemptionState = 'pending' | 'applied' | 'failed' | 'cancelled';
 export const REDEMPTION_STATES: readonly RedemptionState[] = ['pending', 'applied', 'failed', 'cancelled'];
 
+/**
+ * What a redemption's code gives, as the redemption made it and its `promo.create` action
+ * carries it: a percentage, or an amount in the member's currency, and when it stops working.
+ */
+export interface CodeTerms {
+  discount: { type: 'percent'; percent: number } | { type: 'amount'; amount: Money };
+  /** Null: the code has no end. */
+  expiresAt: Date | null;
+}
+
 /** What a redemption took from one lot, kept so a failure can give the points back as they were. */
 export interface SpentLot {
   points: number;
@@ -36,6 +46,11 @@ export interface Redemption {
   panelReference: string | null;
   /** The promo code this redemption created, for a reward delivered as one. */
   code: string | null;
+  /**
+   * What that code gives and until when; null with no code, and for codes made before the
+   * terms were kept whose action could not be read back (migration 20261211120010).
+   */
+  codeTerms: CodeTerms | null;
   spentLots: SpentLot[];
   createdAt: Date;
   updatedAt: Date;

@@ -74,6 +74,15 @@ export function formatDate(locale: string, d: Date): string {
   return dateFormat('medium', locale, MEDIUM_DATE).format(d);
 }
 
+/**
+ * An instant as a date and time on `timeZone`'s clock, with the zone said ("Mar 12, 2027, 10:15 AM
+ * UTC", "12 мар. 2027 г., 13:15 GMT+3"): for a deadline that falls at a time of day, such as a
+ * code's expiry. Zones come from the program's setting, so the formatters kept stay few.
+ */
+export function formatDateTime(locale: string, d: Date, timeZone: string): string {
+  return dateFormat(`datetime ${timeZone}`, locale, { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZone, timeZoneName: 'short' }).format(d);
+}
+
 export function formatMoney(locale: string, m: Money): string {
   const digits = currencyDigits(m.currency) ?? 2;
   const format = numberFormat(`currency ${m.currency}`, locale, { style: 'currency', currency: m.currency, minimumFractionDigits: digits, maximumFractionDigits: digits });

@@ -1,10 +1,22 @@
 import type { Knex } from 'knex';
-import type { Redemption, RedemptionState, SpentLot } from '../domain/redemption';
+import type { CodeTerms, Redemption, RedemptionState, SpentLot } from '../domain/redemption';
 import type { Reward } from '../domain/rewards';
 import { insertOrDuplicate } from './insert-or-duplicate';
 import { toDate, toDateOrNull, toInt } from './row-values';
 
 export const REDEMPTIONS = 'loyalty_redemptions';
+
+/** `code_terms` as stored: the action's discount, and its expiry as an ISO instant. */
+interface StoredCodeTerms {
+  discount: CodeTerms['discount'];
+  expiresAt: string | null;
+}
+
+function toCodeTerms(value: unknown): CodeTerms | null {
+  if (value === null || value === undefined) return null;
+  const stored = JSON.parse(String(value)) as StoredCodeTerms;
+  return { discount: stored.discount, expiresAt: toDateOrNull(stored.expiresAt) };
+}
 
 function toRedemption(row: Record<string, unknown>): Redemption {
   const spent = JSON.parse(String(row.spent_lots)) as Array<{ points: number; earnedAt: string; expiresAt: string | null }>;
@@ -20,6 +32,7 @@ function toRedemption(row: Record<string, unknown>): Redemption {
     actionKey: String(row.action_key),
     panelReference: (row.panel_reference as string | null) ?? null,
     code: (row.code as string | null) ?? null,
+    codeTerms: toCodeTerms(row.code_terms),
     spentLots: spent.map((l) => ({ points: l.points, earnedAt: new Date(l.earnedAt), expiresAt: toDateOrNull(l.expiresAt) })),
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
@@ -61,6 +74,7 @@ export class RedemptionRepository {
         idempotency_key: r.idempotencyKey,
         action_key: r.actionKey,
         code: r.code,
+        code_terms: r.codeTerms === null ? null : JSON.stringify({ discount: r.codeTerms.discount, expiresAt: r.codeTerms.expiresAt?.toISOString() ?? null } satisfies StoredCodeTerms),
         spent_lots: JSON.stringify(r.spentLots satisfies SpentLot[]),
         created_at: r.createdAt,
         updated_at: r.createdAt,

@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
 import type { Member } from '../domain/member';
-import { decideRedemption, deliveryOf, monthBounds, rewardInForce, termsOf, type Delivery, type DeliveryOptions, type RedemptionDecision, type RedemptionRefusal, type Reward } from '../domain/rewards';
-import type { Redemption } from '../domain/redemption';
+import { decideRedemption, deliveryOf, monthBounds, rewardInForce, termsOf, type Delivery, type DeliveryOptions, type PromoSpec, type RedemptionDecision, type RedemptionRefusal, type Reward } from '../domain/rewards';
+import type { Money } from '../domain/money';
+import type { CodeTerms, Redemption } from '../domain/redemption';
 import { localized } from '../domain/tiers';
 import type { Database } from '../db/database';
 import type { Tx } from '../db/unit-of-work';
@@ -88,7 +89,7 @@ export class RedemptionService {
    * The rewards in force, each decided for this member as things stand. A read: no lock, and a
    * redemption decides again under the lock.
    */
-  async catalog(clientId: string): Promise<{ member: Member | null; offers: Offer[]; recent: Array<{ redemption: Redemption; reward: Reward | null }> }> {
+  async catalog(clientId: string): Promise<{ member: Member | null; offers: Offer[]; recent: Array<{ redemption: Redemption; reward: Reward | null }>; timeZone: string }> {
     const [snapshot, member, rewards] = await Promise.all([this.snapshot(), this.db.repos.members.findByPanelClientId(clientId), this.db.repos.rewards.list()]);
     const now = this.db.now();
     const month = monthBounds(now, snapshot.program.timeZone);
@@ -112,7 +113,7 @@ export class RedemptionService {
     }
     const byId = new Map(rewards.map((r) => [r.id, r]));
     const recent = member ? await this.db.repos.redemptions.listForMember(member.id, RECENT_SHOWN) : [];
-    return { member, offers, recent: recent.map((redemption) => ({ redemption, reward: byId.get(redemption.rewardId) ?? null })) };
+    return { member, offers, recent: recent.map((redemption) => ({ redemption, reward: byId.get(redemption.rewardId) ?? null })), timeZone: snapshot.program.timeZone };
   }
 
   /** A reward the catalog no longer offers (switched off, ended), refused as unavailable: its page can still say why. */
@@ -121,11 +122,16 @@ export class RedemptionService {
     return reward && { reward, decision: { ok: false, refusal: 'reward_unavailable' }, delivery: deliveryOf(reward, this.deliveryOptions(snapshot)) };
   }
 
-  /** A client's own redemption, with its reward; another client's id is null, as if it did not exist. */
-  async find(clientId: string, id: number): Promise<(Redemption & { member: Member; reward: Reward | null }) | null> {
+  /**
+   * A client's own redemption, with its reward and the program's time zone (its page tells a
+   * code's expiry on that clock); another client's id is null, as if it did not exist.
+   */
+  async find(clientId: string, id: number): Promise<(Redemption & { member: Member; reward: Reward | null; timeZone: string }) | null> {
     const member = await this.db.repos.members.findByPanelClientId(clientId);
     const redemption = member && Number.isSafeInteger(id) ? await this.db.repos.redemptions.findForMember(member.id, id) : null;
-    return member && redemption ? { ...redemption, member, reward: await this.db.repos.rewards.find(redemption.rewardId) } : null;
+    if (!member || !redemption) return null;
+    const [reward, snapshot] = await Promise.all([this.db.repos.rewards.find(redemption.rewardId), this.snapshot()]);
+    return { ...redemption, member, reward, timeZone: snapshot.program.timeZone };
   }
 
   /** The dispatcher's `onSent`: the panel applied a redemption's action. */
@@ -192,8 +198,10 @@ export class RedemptionService {
     const name = this.nameOf(reward, member.locale);
     const spentLots = await account.spend({ points: decision.points, reasonCode: 'redeemed', reasonParams: { reward: name }, reference: actionKey });
     const delivery = decision.delivery;
-    // Made here and kept on the row and in the action, so a retried action creates the same code.
+    // Made here and kept on the row and in the action, so a retried action creates the same code;
+    // its terms likewise, so the member's page says what the panel was asked to create.
     const code = delivery === 'promo' ? promoCode() : null;
+    const codeTerms = code !== null && reward.promo ? codeTermsOf(reward.promo, decision.value, tx.now) : null;
     const id = await tx.repos.redemptions.insert({
       memberId: member.id,
       rewardId: reward.id,
@@ -204,15 +212,15 @@ export class RedemptionService {
       actionKey,
       spentLots,
       code,
+      codeTerms,
       createdAt: tx.now,
     });
     // Another member holding the same key raced us past the look-up above.
     if (id === null) throw keyConflict();
     const description = this.describe(name, decision.points, member.locale);
-    if (delivery === 'promo' && code !== null && reward.promo) {
-      const discount = reward.promo.type === 'percent' ? { type: 'percent' as const, percent: reward.promo.percent ?? 0 } : { type: 'amount' as const, amount: decision.value };
-      const expiresAt = reward.promo.validDays === null ? null : new Date(tx.now.getTime() + reward.promo.validDays * 86_400_000).toISOString();
-      await tx.repos.outbox.enqueue('promo.create', { clientId: member.panelClientId, code, discount, expiresAt, description }, actionKey, tx.now);
+    if (code !== null && codeTerms !== null) {
+      const expiresAt = codeTerms.expiresAt?.toISOString() ?? null;
+      await tx.repos.outbox.enqueue('promo.create', { clientId: member.panelClientId, code, discount: codeTerms.discount, expiresAt, description }, actionKey, tx.now);
     } else {
       await tx.repos.outbox.enqueue('client.credit', { clientId: member.panelClientId, amount: decision.value, description }, actionKey, tx.now);
     }
@@ -230,6 +238,14 @@ export class RedemptionService {
     const i18n = this.translations.for(locale);
     return i18n.t('redemption.credit_line', { reward, points: i18n.t('points_count', { count: points, formatted: formatInteger(i18n.locale, points) }) });
   }
+}
+
+/** A code's discount (the percentage, or the redemption's value) and its end, `validDays` after `at`. */
+function codeTermsOf(promo: PromoSpec, value: Money, at: Date): CodeTerms {
+  return {
+    discount: promo.type === 'percent' ? { type: 'percent', percent: promo.percent ?? 0 } : { type: 'amount', amount: value },
+    expiresAt: promo.validDays === null ? null : new Date(at.getTime() + promo.validDays * 86_400_000),
+  };
 }
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';

@@ -69,6 +69,8 @@ describe('redeeming in the Rewards tab (Chromium)', () => {
       await page.reload();
       expect(await page.getByTestId('redemption-code').textContent()).toMatch(/^Your code: RW-[A-Z2-9]{10}$/);
       expect(await page.getByTestId('redemption-state').textContent()).toBe('Ready to use');
+      // The seeded code: 10% off for 90 days from the redemption (2026-11-23 12:00 UTC), on the program's clock.
+      expect(await page.getByTestId('redemption-code-terms').textContent()).toBe('This code gives 10% off, valid until Feb 21, 2027, 12:00 PM UTC.');
       await expectNoHorizontalOverflow(page);
       await screenshot(page, 'redeem-promo-phone');
     } finally {

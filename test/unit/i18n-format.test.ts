@@ -1,4 +1,4 @@
-import { formatDate, formatDecimal, formatInteger, formatMoney, formatSignedInteger } from '../../plugin/i18n/format';
+import { formatDate, formatDateTime, formatDecimal, formatInteger, formatMoney, formatSignedInteger } from '../../plugin/i18n/format';
 
 describe('i18n formatting', () => {
   it('formats for the locale', () => {
@@ -28,6 +28,24 @@ describe('i18n formatting', () => {
       expect(formatInteger('de', 1234)).toBe('1.234');
     } finally {
       numbers.mockRestore();
+      dates.mockRestore();
+    }
+  });
+
+  it('tells an instant’s date and time on a given clock, with the zone; one formatter per (zone, locale), none shared across zones', () => {
+    const at = new Date('2026-12-23T21:30:00Z');
+    const dates = jest.spyOn(Intl, 'DateTimeFormat');
+    try {
+      for (let i = 0; i < 20; i++) {
+        formatDateTime('de', at, 'UTC');
+        formatDateTime('de', at, 'Asia/Tokyo');
+      }
+      expect(dates.mock.calls.length).toBeLessThanOrEqual(2);
+      expect(formatDateTime('en', at, 'UTC')).toBe('Dec 23, 2026, 9:30 PM UTC');
+      // The next day on Tokyo's clock: a deadline is told where its day is.
+      expect(formatDateTime('en', at, 'Asia/Tokyo')).toBe('Dec 24, 2026, 6:30 AM GMT+9');
+      expect(formatDateTime('ru', at, 'Europe/Moscow')).toBe('24 дек. 2026 г., 00:30 GMT+3');
+    } finally {
       dates.mockRestore();
     }
   });

@@ -1,10 +1,10 @@
 import type { Member } from '../../domain/member';
 import type { Money } from '../../domain/money';
-import { rewardNameOf, type Redemption } from '../../domain/redemption';
+import { rewardNameOf, type CodeTerms, type Redemption } from '../../domain/redemption';
 import { deliveryOf, termsOf, type Delivery, type RedemptionRefusal, type Reward } from '../../domain/rewards';
 import { localized } from '../../domain/tiers';
 import type { Translations, Translator } from '../../i18n';
-import { formatDecimal, formatInteger, formatMoney } from '../../i18n/format';
+import { formatDateTime, formatDecimal, formatInteger, formatMoney } from '../../i18n/format';
 import type { Offer } from '../../services/redemption-service';
 import { mountUrl } from '../urls';
 import { clientLanguage, type ClientLanguageSources } from './client-language';
@@ -41,6 +41,8 @@ export interface RedemptionView {
   reference: string | null;
   /** The promo code, once the panel has created it. */
   code: string | null;
+  /** What the code gives and until when, while it is on its way or ready; null when not known. */
+  codeTerms: string | null;
   href: string;
   backHref: string;
 }
@@ -54,9 +56,9 @@ export class RedeemPresenter {
     return clientLanguage(this.translations, { ...sources, memberLocale: member?.locale });
   }
 
-  catalog(i18n: Translator, member: Member | null, offers: Offer[], recent: ReadonlyArray<{ redemption: Redemption; reward: Reward | null }>, mount: string) {
+  catalog(i18n: Translator, member: Member | null, offers: Offer[], recent: ReadonlyArray<{ redemption: Redemption; reward: Reward | null }>, mount: string, timeZone: string) {
     return {
-      recent: recent.map((r) => this.redemption(i18n, r.redemption, r.reward, mount)),
+      recent: recent.map((r) => this.redemption(i18n, r.redemption, r.reward, mount, timeZone)),
       balance: points(i18n, member?.pointsAvailable ?? 0),
       backHref: mountUrl(mount, 'client/rewards'),
       offers: offers.map((o): OfferView => {
@@ -113,14 +115,18 @@ export class RedeemPresenter {
     };
   }
 
-  redemption(i18n: Translator, redemption: Redemption, reward: Reward | null, mount: string): RedemptionView {
+  /** `timeZone`: the program's, the clock a code's expiry is told on (members have none of their own on record). */
+  redemption(i18n: Translator, redemption: Redemption, reward: Reward | null, mount: string, timeZone: string): RedemptionView {
     const name = rewardNameOf(redemption, reward, [i18n.language]);
+    // A failed or cancelled redemption's code was never made, or never will be: its terms would mislead.
+    const live = redemption.state === 'pending' || redemption.state === 'applied';
     return {
       summary:
         redemption.value.minor > 0
           ? i18n.t('redeem.summary', { reward: name, points: points(i18n, redemption.points), amount: money(i18n, redemption.value) })
           : `${name}: ${points(i18n, redemption.points)}`,
       code: redemption.state === 'applied' && redemption.code ? i18n.t('redeem.code', { code: redemption.code }) : null,
+      codeTerms: live && redemption.code && redemption.codeTerms ? i18n.t('redeem.code_terms_line', { ...keptCodeTerms(i18n, redemption.codeTerms, timeZone) }) : null,
       href: mountUrl(mount, `client/redemptions/${redemption.id}`),
       state: redemption.state,
       stateText: i18n.t(redemption.state === 'applied' && redemption.code ? 'redeem.state_applied_code' : `redeem.state_${redemption.state}`),
@@ -176,7 +182,7 @@ function priceText(i18n: Translator, reward: Reward, currency: string | null, de
 }
 
 /** What a code takes off and how long it lasts, in the member's words. */
-interface CodeTerms {
+interface CodeTermsText {
   discount: string;
   validity: string;
 }
@@ -187,23 +193,39 @@ interface CodeTerms {
  * reward is not delivered as a code, or its discount can't be said for this member (no value in
  * their currency: the redemption is refused anyway).
  */
-function codeTermsOf(i18n: Translator, reward: Reward, currency: string | null, delivery: Delivery | null): CodeTerms | null {
+function codeTermsOf(i18n: Translator, reward: Reward, currency: string | null, delivery: Delivery | null): CodeTermsText | null {
   const promo = reward.promo;
   if (delivery !== 'promo' || !promo) return null;
   let discount: string;
   if (promo.type === 'percent') {
     if (promo.percent === undefined) return null;
-    discount = i18n.t('redeem.discount_percent', { percent: formatDecimal(i18n.locale, promo.percent) });
+    discount = discountText(i18n, { type: 'percent', percent: promo.percent });
   } else {
     const unit = currency === null ? undefined : reward.values[currency];
     if (currency === null || unit === undefined) return null;
-    discount = i18n.t('redeem.discount_amount', { amount: money(i18n, { currency, minor: unit }) });
+    discount = discountText(i18n, { type: 'amount', amount: { currency, minor: unit } });
   }
   const validity =
     promo.validDays === null
       ? i18n.t('redeem.valid_no_end')
       : i18n.t('redeem.valid_days', { count: promo.validDays, formatted: formatInteger(i18n.locale, promo.validDays) });
   return { discount, validity };
+}
+
+/**
+ * A redeemed code's terms as the redemption kept them: what the panel was asked to create, in
+ * the currency it was made in, with the instant it stops working (not "N days after").
+ */
+function keptCodeTerms(i18n: Translator, terms: CodeTerms, timeZone: string): CodeTermsText {
+  return {
+    discount: discountText(i18n, terms.discount),
+    validity: terms.expiresAt === null ? i18n.t('redeem.valid_no_end') : i18n.t('redeem.valid_until', { date: formatDateTime(i18n.locale, terms.expiresAt, timeZone) }),
+  };
+}
+
+/** "15% off", "$10.00 off". */
+function discountText(i18n: Translator, d: CodeTerms['discount']): string {
+  return d.type === 'percent' ? i18n.t('redeem.discount_percent', { percent: formatDecimal(i18n.locale, d.percent) }) : i18n.t('redeem.discount_amount', { amount: money(i18n, d.amount) });
 }
 
 export function refusalText(i18n: Translator, code: RedemptionRefusal, needed?: number): string {

@@ -72,9 +72,9 @@ export function redeemRouter(deps: {
 
   router.get('/client/rewards/redeem', requireClient, async (req, res) => {
     const client = principalOf(res, 'client');
-    const { member, offers, recent } = await deps.redemptions.catalog(client.clientId);
+    const { member, offers, recent, timeZone } = await deps.redemptions.catalog(client.clientId);
     const i18n = await language(req, res, member);
-    send(res, 200, 'client/redeem-catalog', deps.presenter.catalog(i18n, member, offers, recent, mountOf(res)), i18n);
+    send(res, 200, 'client/redeem-catalog', deps.presenter.catalog(i18n, member, offers, recent, mountOf(res), timeZone), i18n);
   });
 
   router.get('/client/rewards/redeem/:rewardId', requireClient, (req, res) => confirmPage(req, res, { key: randomBytes(18).toString('base64url') }, 200));
@@ -105,7 +105,7 @@ export function redeemRouter(deps: {
     const redemption = await deps.redemptions.find(client.clientId, idParam(req.params.id));
     if (!redemption) throw new NotFoundError('not_found', { message: 'No such redemption' });
     const i18n = await language(req, res, redemption.member);
-    send(res, 200, 'client/redemption', deps.presenter.redemption(i18n, redemption, redemption.reward, mountOf(res)), i18n);
+    send(res, 200, 'client/redemption', deps.presenter.redemption(i18n, redemption, redemption.reward, mountOf(res), redemption.timeZone), i18n);
   });
 
   return router;
