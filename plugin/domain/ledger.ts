@@ -12,7 +12,10 @@ export interface NewLedgerEntry {
   reference?: string;
   eventId?: number;
   actor: string;
+  /** The member's balance after this entry, pending points included. */
   balanceAfter: number;
+  /** The pending part of `balanceAfter`. */
+  pendingAfter: number;
   createdAt: Date;
 }
 

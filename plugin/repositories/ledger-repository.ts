@@ -34,6 +34,7 @@ function ledgerRow(e: NewLedgerEntry): Record<string, unknown> {
     event_id: e.eventId ?? null,
     actor: e.actor,
     balance_after: e.balanceAfter,
+    pending_after: e.pendingAfter,
     created_at: e.createdAt,
   };
 }

@@ -224,6 +224,7 @@ export class MemberAccount {
         eventId: c.eventId,
         actor: actorLabel(tx.actor),
         balanceAfter: next.pointsAvailable + next.pointsPending,
+        pendingAfter: next.pointsPending,
         createdAt: tx.now,
       });
       lots.push(lot);
@@ -419,6 +420,7 @@ export class MemberAccount {
         reference: fields.reference,
         actor: actorLabel(SYSTEM_ACTOR),
         balanceAfter: next.pointsAvailable + next.pointsPending,
+        pendingAfter: next.pointsPending,
         createdAt: tx.now,
       });
       account.current = next;
@@ -517,7 +519,7 @@ export class MemberAccount {
 
   private append(
     next: Member,
-    e: Omit<NewLedgerEntry, 'memberId' | 'balanceAfter' | 'createdAt' | 'actor'> & { actor?: string },
+    e: Omit<NewLedgerEntry, 'memberId' | 'balanceAfter' | 'pendingAfter' | 'createdAt' | 'actor'> & { actor?: string },
   ): Promise<number> {
     return this.tx.repos.ledger.append({
       memberId: next.id,
@@ -530,6 +532,7 @@ export class MemberAccount {
       eventId: e.eventId,
       actor: e.actor ?? actorLabel(this.tx.actor),
       balanceAfter: next.pointsAvailable + next.pointsPending,
+      pendingAfter: next.pointsPending,
       createdAt: this.tx.now,
     });
   }
