@@ -236,7 +236,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       },
       settings: () => settings.snapshot(),
       emails,
-      tierStatus: (member) => tiers.status(member),
+      tierStatusesAt: (members, at) => tiers.statusesAt(members, at),
       churn,
     },
     { settings: () => settings.snapshot(), leaseMs: config.jobLeaseSeconds * 1000, onFinished: (outcome, seconds) => metrics.jobFinished({ job: outcome.job, status: outcome.status, seconds }) },

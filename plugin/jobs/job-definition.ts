@@ -26,8 +26,8 @@ export interface JobDeps {
   settings(): Promise<Settings>;
   /** Renders member emails and queues them in the job's transaction. */
   emails: EmailService;
-  /** A member's tier and progress towards the next (statements). */
-  tierStatus(member: Member): Promise<TierStatus>;
+  /** Members' tiers and progress towards the next as they stood at `at`, by member id (statements). */
+  tierStatusesAt(members: readonly Member[], at: Date): Promise<Map<number, TierStatus>>;
   churn: ChurnService;
 }
 

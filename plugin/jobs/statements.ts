@@ -9,9 +9,10 @@ const DAY = 86_400_000;
 
 /**
  * [first instant, first instant of the next month) of a `YYYY-MM` period in the program's time
- * zone, for queries; and its first and last calendar days (UTC dates, as the date helper shows them).
+ * zone, for queries; its first and last calendar days (UTC dates, as the date helper shows them);
+ * and the end of the same month in UTC, where tier spend's monthly buckets end.
  */
-function monthBounds(period: string, timeZone: string): { from: Date; to: Date; firstDay: Date; lastDay: Date } {
+function monthBounds(period: string, timeZone: string): { from: Date; to: Date; firstDay: Date; lastDay: Date; utcEnd: Date } {
   const month = parseMonth(period);
   if (!month) throw new Error(`${NAME}: the period must be a month (YYYY-MM), got ${JSON.stringify(period)}`);
   const [year, index] = month;
@@ -20,6 +21,7 @@ function monthBounds(period: string, timeZone: string): { from: Date; to: Date; 
     to: zonedInstant({ year, month: index + 1, day: 1 }, timeZone),
     firstDay: new Date(Date.UTC(year, index, 1)),
     lastDay: new Date(Date.UTC(year, index + 1, 0)),
+    utcEnd: new Date(Date.UTC(year, index + 1, 1)),
   };
 }
 
@@ -29,12 +31,22 @@ function monthBounds(period: string, timeZone: string): { from: Date; to: Date; 
  * soon, and their tier progress, in their language. Members are walked by id from the
  * recipients' filter, in batches with a checkpoint each; every email is one outbox row keyed
  * by member and month, so a rerun or a resumed batch queues nothing twice. The month runs from midnight to midnight in the program's time zone.
+ *
+ * The balance and the tier progress are the month's closing ones, as the earned and spent
+ * beside them are the month's: a statement made after the month (the scheduled run on the 1st,
+ * `--period`, a catch-up after downtime) shows them as of the month's end, not as of the run.
+ * A month not over yet shows them as of the run.
  */
 async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
   const { db } = ctx.deps;
   const settings = await ctx.deps.settings();
   const period = ctx.period ?? lastMonth.period(ctx.now, ctx.timeZone) ?? '';
-  const { from, to, firstDay, lastDay } = monthBounds(period, ctx.timeZone);
+  const { from, to, firstDay, lastDay, utcEnd } = monthBounds(period, ctx.timeZone);
+  const closedAt = ctx.now < to ? ctx.now : to;
+  // The tier standing at the last instant before then, as the review judges an instant. Spend
+  // is kept in UTC months: a zone behind UTC closes its month inside the next UTC month, whose
+  // bucket holds the next month's spend, so the standing is never read past this month's bucket.
+  const standingAt = new Date(Math.min(closedAt.getTime(), utcEnd.getTime()) - 1);
   const counts = { emails: 0, already: 0, ...ctx.resume.counts };
   if (settings.email_channel === 'none') return counts;
   const channel = settings.email_channel;
@@ -46,27 +58,31 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
     const last = ids[ids.length - 1];
     if (last === undefined) break;
     if (last <= afterId) throw new Error(`${NAME} made no progress past member ${afterId}`);
+    if (ctx.dryRun) {
+      counts.emails += ids.length;
+      afterId = last;
+      await ctx.checkpoint(String(afterId), counts);
+      continue;
+    }
+    // The batch's members, closing balances and tier standings in a few reads, outside any
+    // transaction: the tier service reads through the pool, and a statement is a picture of the
+    // month, not something a concurrent event must wait for.
+    const members = await db.repos.members.findMany(ids);
+    const [closing, standings] = await Promise.all([db.repos.statements.closingBalances(ids, closedAt), ctx.deps.tierStatusesAt(members, standingAt)]);
+    const byId = new Map(members.map((m) => [m.id, m]));
     for (const id of ids) {
-      if (ctx.dryRun) {
-        counts.emails++;
-        continue;
-      }
-      // Read outside the transaction: the tier service reads through the pool, and a statement
-      // is a picture of the month, not something a concurrent event must wait for.
-      const member = await db.repos.members.findById(id);
-      if (!member) continue;
-      const [summary, expiring, tier] = await Promise.all([
-        db.repos.statements.summary(id, from, to),
-        db.repos.lots.expiringBetween(id, ctx.now, windowEnd),
-        ctx.deps.tierStatus(member),
-      ]);
+      const member = byId.get(id);
+      const balances = closing.get(id);
+      const tier = standings.get(id);
+      if (!member || !balances || !tier) continue;
+      const [summary, expiring] = await Promise.all([db.repos.statements.summary(id, from, to), db.repos.lots.expiringBetween(id, ctx.now, windowEnd)]);
       const locale = ctx.deps.emails.localeOf(member.locale);
       const model = {
         name: member.name,
         from: firstDay,
         to: lastDay,
-        balance: member.pointsAvailable,
-        pending: member.pointsPending,
+        balance: balances.pointsAvailable,
+        pending: balances.pointsPending,
         ...summary,
         expiring: expiring.points > 0 ? { points: expiring.points, first: expiring.firstExpiry } : null,
         tier: tier.tier && {

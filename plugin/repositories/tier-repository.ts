@@ -99,6 +99,40 @@ export class TierRepository {
     return { spendMinor: toInt(row?.n), oldest: (row?.m as string | null | undefined) ?? null };
   }
 
+  /** `spendWindow` for several members at once; members with no spend in `months` are left out. */
+  async spendWindowMany(memberIds: readonly number[], months: string[]): Promise<Map<number, { spendMinor: number; oldest: string | null }>> {
+    const rows = await selectIn(memberIds, (slice) =>
+      this.db(SPEND_MONTHS)
+        .whereIn('member_id', slice)
+        .whereIn('month', months)
+        .groupBy('member_id')
+        .select('member_id')
+        .sum({ n: 'amount_minor' })
+        .select(this.db.raw('MIN(CASE WHEN amount_minor > 0 THEN month END) AS m')),
+    );
+    return new Map(
+      (rows as Array<Record<string, unknown>>).map((r) => [toInt(r.member_id), { spendMinor: toInt(r.n), oldest: (r.m as string | null | undefined) ?? null }]),
+    );
+  }
+
+  /**
+   * The tier each of these members held at `at`, for those whose tier has changed since: the
+   * tier their first later change started from. A member left out has held their current tier
+   * since `at`. Reads their changes by the (member_id, id) index: few per member.
+   */
+  async tiersHeldAt(memberIds: readonly number[], at: Date): Promise<Map<number, number | null>> {
+    const rows = await selectIn(memberIds, (slice) =>
+      this.db(`${TIER_CHANGES} as c`)
+        .join(
+          this.db(TIER_CHANGES).whereIn('member_id', slice).andWhere('created_at', '>', at).groupBy('member_id').select('member_id').min({ first: 'id' }).as('f'),
+          'f.first',
+          'c.id',
+        )
+        .select('c.member_id', 'c.from_tier_id'),
+    );
+    return new Map((rows as Array<Record<string, unknown>>).map((r) => [toInt(r.member_id), r.from_tier_id === null || r.from_tier_id === undefined ? null : toInt(r.from_tier_id)]));
+  }
+
   async recordChange(memberId: number, change: TierChange): Promise<number> {
     const [id] = await this.db(TIER_CHANGES).insert({
       member_id: memberId,

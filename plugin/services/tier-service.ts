@@ -27,6 +27,24 @@ export interface TierStatus {
   allTiers: readonly Tier[];
 }
 
+const NO_SPEND = { spendMinor: 0, oldest: null };
+
+/** A member's tier (the lowest when they hold none) and what the window's spend leaves to reach the next. */
+function statusOf(tiers: Tier[], settings: TierSettings, tierId: number | null, spend: { spendMinor: number; oldest: string | null }): TierStatus {
+  const shown = tiers.find((t) => t.id === tierId) ?? tiers[0] ?? null;
+  const next = nextTier(tiers, shown);
+  const oldest = next ? spend.oldest : null;
+  return {
+    tier: shown,
+    next,
+    spendMinor: spend.spendMinor,
+    toNextMinor: next ? Math.max(0, next.thresholdMinor - spend.spendMinor) : 0,
+    nextBy: oldest ? leavesWindowAt(oldest) : null,
+    settings,
+    allTiers: tiers,
+  };
+}
+
 /**
  * Tiers follow rolling-12-month qualifying spend, kept in monthly buckets so reading it costs
  * twelve rows at most. Upgrades happen on the event that crosses a threshold; downgrades wait
@@ -144,20 +162,20 @@ export class TierService {
   async status(member: Member | null): Promise<TierStatus> {
     const { tiers, settings } = await this.config();
     const months = windowMonths(this.clock());
-    const { spendMinor, oldest: oldestSpend } = member ? await this.db.repos.tiers.spendWindow(member.id, months) : { spendMinor: 0, oldest: null };
-    const tier = member ? (tiers.find((t) => t.id === member.tierId) ?? null) : null;
-    const shown = tier ?? tiers[0] ?? null;
-    const next = nextTier(tiers, shown);
-    const oldest = next ? oldestSpend : null;
-    return {
-      tier: shown,
-      next,
-      spendMinor,
-      toNextMinor: next ? Math.max(0, next.thresholdMinor - spendMinor) : 0,
-      nextBy: oldest ? leavesWindowAt(oldest) : null,
-      settings,
-      allTiers: tiers,
-    };
+    const spend = member ? await this.db.repos.tiers.spendWindow(member.id, months) : NO_SPEND;
+    return statusOf(tiers, settings, member?.tierId ?? null, spend);
+  }
+
+  /**
+   * `status` of several members as it stood at `at` (a statement of a past month, at its end):
+   * the tier each held then, by their tier-change history, and the spend of the 12-month window
+   * that the review judges at `at`. A handful of reads for the whole batch, without a lock.
+   */
+  async statusesAt(members: readonly Member[], at: Date): Promise<Map<number, TierStatus>> {
+    const { tiers, settings } = await this.config();
+    const ids = members.map((m) => m.id);
+    const [spend, heldAt] = await Promise.all([this.db.repos.tiers.spendWindowMany(ids, windowMonths(at)), this.db.repos.tiers.tiersHeldAt(ids, at)]);
+    return new Map(members.map((m) => [m.id, statusOf(tiers, settings, heldAt.has(m.id) ? (heldAt.get(m.id) ?? null) : m.tierId, spend.get(m.id) ?? NO_SPEND)]));
   }
 
   /** Decides and records the member's tier as of `at`, then when a review should next look at them. Returns what it did. */

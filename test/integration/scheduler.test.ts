@@ -70,7 +70,7 @@ describe('scheduler', () => {
     dispatchOutbox: async () => ({ sent: 0, retried: 0, failed: 0 }),
     settings: () => app.plugin.services.settings.snapshot(),
     emails: app.plugin.services.emails,
-    tierStatus: (member) => app.plugin.services.tiers.status(member),
+    tierStatusesAt: (members, at) => app.plugin.services.tiers.statusesAt(members, at),
     churn: app.plugin.services.churn,
   });
   /** Two schedulers on two connection pools, like two instances. */

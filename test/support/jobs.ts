@@ -17,7 +17,7 @@ export function testJobDeps(plugin: HostingRewardsPlugin, db: Database = plugin.
     dispatchOutbox: async () => ({ sent: 0, retried: 0, failed: 0 }),
     settings: () => plugin.services.settings.snapshot(),
     emails: plugin.services.emails,
-    tierStatus: (member) => plugin.services.tiers.status(member),
+    tierStatusesAt: (members, at) => plugin.services.tiers.statusesAt(members, at),
     churn: plugin.services.churn,
   };
 }
