@@ -7,9 +7,17 @@ export const SETTINGS = 'loyalty_settings';
 export class SettingsRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
-  /** Every stored value by key; one that is not JSON is an `UnreadableSetting`, for the reader to name its key. */
-  async all(): Promise<Record<string, unknown>> {
-    const rows: Array<{ key: string; value: string }> = await this.db(SETTINGS).select('key', 'value');
+  /**
+   * Every stored value by key; one that is not JSON is an `UnreadableSetting`, for the reader to
+   * name its key. With `forUpdate`, every row read stays locked until the transaction ends: an
+   * admin's settings save merges its edits over the settings as read here, and a second save
+   * waits to read what the first wrote. A key with no row has nothing to lock; a write that
+   * inserts one learns from `setIfAbsent` that another got there first.
+   */
+  async all(options: { forUpdate?: boolean } = {}): Promise<Record<string, unknown>> {
+    const q = this.db(SETTINGS).select('key', 'value');
+    if (options.forUpdate) void q.forUpdate();
+    const rows: Array<{ key: string; value: string }> = await q;
     return Object.fromEntries(rows.map((r) => [r.key, parseStored(r.value)]));
   }
 

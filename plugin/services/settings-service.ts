@@ -44,6 +44,31 @@ export function settingsFrom(stored: Readonly<Record<string, unknown>>, checks: 
   return parsed.settings;
 }
 
+/** What an edit makes of the settings as they are now: the values to write (none: nothing written), and the caller's answer. */
+export interface SettingsDecision<A> {
+  write?: SettingsInput;
+  answer: A;
+}
+
+/** An edit's audit row, written with the decision's answer in its transaction, and who acts. */
+export interface SettingsEdit<A> {
+  within?: (tx: Tx, answer: A) => Promise<void>;
+  actor?: Actor;
+}
+
+/**
+ * A key the edit read as having no row got one from another save before the edit's insert:
+ * what the edit was decided over is out of date, so it is decided again over the rows now.
+ */
+class SettingAppeared extends Error {
+  constructor(readonly key: string) {
+    super(`setting ${key} was stored by another save meanwhile`);
+  }
+}
+
+/** Each rerun finds one more key with a row, so a few suffice; past them, something else is wrong. */
+const MAX_DECISIONS = 5;
+
 export interface SettingsServiceOptions {
   /** Monotonic milliseconds for the cache's age; the injected business clock may move backwards in tests. */
   monotonic?: () => number;
@@ -92,6 +117,42 @@ export class SettingsService {
     await this.write(values, 'overwrite', options);
   }
 
+  /**
+   * Stores what `decide` makes of the settings as stored now, read with every row locked in
+   * the write's own transaction: an admin's edits merge over the settings as they are there,
+   * never as they were when the form opened, and no second save slips between the read and the
+   * write. `decide` (pure; run again if the transaction is) answers with values to write, checked
+   * as `update` checks them (a `ValidationError` writes nothing), or with none to write nothing;
+   * `within` runs after a write, in its transaction (an audit row).
+   */
+  async updateWith<A>(decide: (current: Settings) => SettingsDecision<A>, options: SettingsEdit<A> = {}): Promise<A> {
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.db.transaction(
+            async (tx) => {
+              const stored = await tx.repos.settings.all({ forUpdate: true });
+              const decision = decide(settingsFrom(stored, this.checks));
+              if (!decision.write) return decision.answer;
+              for (const [key, value] of this.checked(decision.write)) {
+                if (Object.hasOwn(stored, key)) await tx.repos.settings.set(key, value, tx.now);
+                // No row to lock when read: another save may have inserted one since.
+                else if (!(await tx.repos.settings.setIfAbsent(key, value, tx.now))) throw new SettingAppeared(key);
+              }
+              await options.within?.(tx, decision.answer);
+              return decision.answer;
+            },
+            { actor: options.actor },
+          );
+        } catch (err) {
+          if (!(err instanceof SettingAppeared) || attempt >= MAX_DECISIONS) throw err;
+        }
+      }
+    } finally {
+      this.invalidate();
+    }
+  }
+
   /** Stores the given keys only where they have no row, so a provider's own changes stand. */
   async seed(values: SettingsInput): Promise<void> {
     await this.write(values, 'if_absent');
@@ -103,20 +164,7 @@ export class SettingsService {
   }
 
   private async write(values: SettingsInput, mode: 'overwrite' | 'if_absent', options: { within?: (tx: Tx) => Promise<void>; actor?: Actor } = {}): Promise<void> {
-    const unknown = Object.keys(values).filter((key) => !isSettingKey(key));
-    const parsed = settingsInputSchema.safeParse(values);
-    const checked = parsed.success && unknown.length === 0 ? this.checks.flatMap((check) => check(parsed.data)) : [];
-    if (unknown.length > 0 || !parsed.success || checked.length > 0) {
-      throw new ValidationError(
-        [
-          ...unknown.map((key) => ({ path: key, message: 'is not a known setting' })),
-          ...(parsed.success ? [] : fieldProblems(parsed.error, values).filter((p) => p.path !== '')),
-          ...checked.map((p) => ({ path: p.path ? `${p.key}.${p.path}` : p.key, message: p.message })),
-        ],
-        'Fix the listed settings and save them again (README "The program" lists them).',
-      );
-    }
-    const entries = Object.entries(parsed.data).filter(([, v]) => v !== undefined);
+    const entries = this.checked(values);
     try {
       await this.db.transaction(
         async (tx) => {
@@ -131,5 +179,23 @@ export class SettingsService {
     } finally {
       this.invalidate();
     }
+  }
+
+  /** The values to store, as stored; throws a `ValidationError` naming unknown keys and invalid values. */
+  private checked(values: SettingsInput): Array<[string, unknown]> {
+    const unknown = Object.keys(values).filter((key) => !isSettingKey(key));
+    const parsed = settingsInputSchema.safeParse(values);
+    const checked = parsed.success && unknown.length === 0 ? this.checks.flatMap((check) => check(parsed.data)) : [];
+    if (unknown.length > 0 || !parsed.success || checked.length > 0) {
+      throw new ValidationError(
+        [
+          ...unknown.map((key) => ({ path: key, message: 'is not a known setting' })),
+          ...(parsed.success ? [] : fieldProblems(parsed.error, values).filter((p) => p.path !== '')),
+          ...checked.map((p) => ({ path: p.path ? `${p.key}.${p.path}` : p.key, message: p.message })),
+        ],
+        'Fix the listed settings and save them again (README "The program" lists them).',
+      );
+    }
+    return Object.entries(parsed.data).filter(([, v]) => v !== undefined);
   }
 }
