@@ -69,6 +69,16 @@ export function formValue(field: SettingField, value: unknown): string {
   }
 }
 
+/**
+ * Every setting's text as the form shows it: what an owner starts from, and what a post is
+ * compared with (form-edits.ts). The page draws with this too, so the two never differ. Each
+ * text is `formValue` of its own setting alone (an instant in `base_rule` is ISO, not a wall
+ * time in `time_zone`): a save changing one setting never makes another look changed.
+ */
+export function settingsFormValues(settings: Settings): Record<string, string> {
+  return Object.fromEntries(SETTING_FIELDS.map((field) => [field.key, formValue(field, settings[field.key])]));
+}
+
 type Parsed = { ok: true; value: unknown } | { ok: false; message: string; reason: ProblemReason };
 
 function fromForm(control: SettingControl, raw: string): Parsed {
@@ -112,8 +122,6 @@ export interface ParsedSettingsForm {
   changes: SettingChange[];
   /** Field-level problems, each named by the setting key (and the path inside its value). */
   problems: FieldProblem[];
-  /** What the form should show again: the posted text per key. */
-  posted: Partial<Record<SettingKey, string>>;
 }
 
 /**
@@ -124,7 +132,6 @@ export interface ParsedSettingsForm {
 export function parseSettingsForm(body: Readonly<Record<string, unknown>>, current: Settings): ParsedSettingsForm {
   const changes: SettingChange[] = [];
   const problems: FieldProblem[] = [];
-  const posted: Partial<Record<SettingKey, string>> = {};
   for (const field of SETTING_FIELDS) {
     const raw = body[field.key];
     if (raw === undefined) continue;
@@ -132,7 +139,6 @@ export function parseSettingsForm(body: Readonly<Record<string, unknown>>, curre
       problems.push(problem(field.key, 'must be given once', 'invalid'));
       continue;
     }
-    posted[field.key] = raw;
     const parsed = fromForm(field.control, raw);
     if (!parsed.ok) {
       problems.push({ path: field.key, message: parsed.message, reason: parsed.reason });
@@ -146,7 +152,7 @@ export function parseSettingsForm(body: Readonly<Record<string, unknown>>, curre
     const before = current[field.key];
     if (!sameJson(checked.data, before)) changes.push({ key: field.key, before, after: parsed.value });
   }
-  return { changes, problems, posted };
+  return { changes, problems };
 }
 
 /** The changes as a settings write (stored form). */

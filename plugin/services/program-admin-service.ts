@@ -8,7 +8,7 @@ import { judgeRewardForm, rewardFormValues, type RewardFormContext } from '../do
 import type { Reward } from '../domain/rewards';
 import { judgeRuleForm, ruleFormValues, type RuleEdit } from '../domain/rule-edits';
 import type { StoredRule } from '../domain/rules';
-import { changesAsInput, parseSettingsForm, problemKey, type SettingChange } from '../domain/settings-form';
+import { changesAsInput, parseSettingsForm, problemKey, settingsFormValues, type SettingChange } from '../domain/settings-form';
 import type { Settings } from '../domain/settings';
 import { tierFormValues } from '../domain/tier-form';
 import { judgeTierNames } from '../domain/tier-name-edits';
@@ -35,7 +35,7 @@ export interface ProgramState {
 }
 
 /** A save's answer: what changed (before and after), or the fields at fault, nothing written. */
-export type SaveResult = { ok: true; changes: Array<{ target: string; before: unknown; after: unknown }> } | { ok: false; problems: FieldProblem[]; posted?: Record<string, string> };
+export type SaveResult = { ok: true; changes: Array<{ target: string; before: unknown; after: unknown }> } | { ok: false; problems: FieldProblem[] };
 
 /** A reward save's answer: as any save's, with the reward's id when it holds. */
 export type RewardSaveResult = (Extract<SaveResult, { ok: true }> & { id: number }) | Extract<SaveResult, { ok: false }>;
@@ -73,27 +73,39 @@ export class ProgramAdminService {
     return this.settings.snapshot();
   }
 
+  /**
+   * The settings form. As with a tier or rule, only the settings the owner changed on the form
+   * are written, over the settings as they are in the write's transaction (`editsSince`, every
+   * row locked: SettingsService.updateWith): another owner may save while the form is open, and
+   * is never reverted. A setting changed both ways is refused with its value now.
+   */
   async saveSettings(ctx: AdminContext, body: Readonly<Record<string, unknown>>): Promise<SaveResult> {
-    const { settings: current } = await this.state();
-    const form = parseSettingsForm(body, current);
-    const posted = form.posted as Record<string, string>;
-    if (form.problems.length > 0) return { ok: false, problems: form.problems, posted };
-    if (form.changes.length === 0) return { ok: true, changes: [] };
+    let result: SaveResult;
     try {
-      await this.settings.update(changesAsInput(form.changes), {
-        actor: adminActor(ctx.admin),
-        within: async (tx) => {
-          for (const c of form.changes) await this.audit.record(tx, ctx, { action: 'settings.update', target: `setting:${c.key}`, before: c.before, after: c.after });
+      result = await this.settings.updateWith<SaveResult>(
+        (current) => {
+          const { edits, conflicts } = editsSince(body, settingsFormValues(current));
+          if (conflicts.length > 0) return { answer: { ok: false, problems: conflicts } };
+          const form = parseSettingsForm(edits, current);
+          if (form.problems.length > 0) return { answer: { ok: false, problems: form.problems } };
+          const changes = form.changes.map((c: SettingChange) => ({ target: `setting:${c.key}`, before: c.before, after: c.after }));
+          return changes.length === 0 ? { answer: { ok: true, changes } } : { write: changesAsInput(form.changes), answer: { ok: true, changes } };
         },
-      });
+        {
+          actor: adminActor(ctx.admin),
+          within: async (tx, answer) => {
+            for (const c of answer.ok ? answer.changes : []) await this.audit.record(tx, ctx, { action: 'settings.update', ...c });
+          },
+        },
+      );
     } catch (err) {
       // Checks beyond the schemas (a job schedule naming no job) come back as a ValidationError.
-      if (err instanceof ValidationError) return { ok: false, problems: err.fields.map((f) => ({ path: f.path || problemKey(f.path), message: f.message, reason: f.reason ?? { code: 'invalid' } })), posted };
+      if (err instanceof ValidationError) return { ok: false, problems: err.fields.map((f) => ({ path: f.path || problemKey(f.path), message: f.message, reason: f.reason ?? { code: 'invalid' } })) };
       throw err;
     }
     // Tier settings and rules are cached apart from the settings snapshot.
-    this.tiers.invalidate();
-    return { ok: true, changes: form.changes.map((c: SettingChange) => ({ target: `setting:${c.key}`, before: c.before, after: c.after })) };
+    if (result.ok && result.changes.length > 0) this.tiers.invalidate();
+    return result;
   }
 
   /**

@@ -4,7 +4,7 @@ import { judgeTierEdit } from '../../plugin/domain/catalog-edits';
 import { judgeOpeningBalances, openingBalanceReference } from '../../plugin/domain/opening-balance';
 import type { Reward } from '../../plugin/domain/rewards';
 import { SETTINGS, SETTING_KEYS, withDefaults } from '../../plugin/domain/settings';
-import { SETTING_FIELDS, formValue, parseSettingsForm } from '../../plugin/domain/settings-form';
+import { SETTING_FIELDS, formValue, parseSettingsForm, settingsFormValues } from '../../plugin/domain/settings-form';
 import type { Tier } from '../../plugin/domain/tiers';
 import { ledgerRange } from '../../plugin/web/admin/export-router';
 import { barChart, escapeXml } from '../../plugin/web/admin/svg-chart';
@@ -30,6 +30,16 @@ describe('the settings form, generated from the registry', () => {
     const parsed = parseSettingsForm(body, defaults);
     expect(parsed.problems).toEqual([]);
     expect(parsed.changes).toEqual([]);
+  });
+
+  it("draws each setting's text from its own value alone, so moving the time zone or tier currency changes no other field", () => {
+    expect(settingsFormValues(defaults)).toEqual(Object.fromEntries(SETTING_FIELDS.map((f) => [f.key, formValue(f, defaults[f.key])])));
+    const before = settingsFormValues(defaults);
+    const moved = settingsFormValues(withDefaults({ time_zone: 'Asia/Tokyo', tier_base_currency: 'EUR', base_rule: { active: true, starts_at: '2027-01-01T00:00:00.000Z', ends_at: null, cap: null } }));
+    expect(Object.keys(before).filter((key) => moved[key] !== before[key])).toEqual(['base_rule', 'tier_base_currency', 'time_zone']);
+    expect([moved.time_zone, moved.tier_base_currency]).toEqual(['Asia/Tokyo', 'EUR']);
+    // An instant is shown as stored, never as a wall time in the program's zone.
+    expect(JSON.parse(moved.base_rule ?? '')).toMatchObject({ starts_at: '2027-01-01T00:00:00.000Z' });
   });
 
   it('turns posted text into changes with before and after, only for what differs', () => {

@@ -4,7 +4,7 @@ import { formAfterPost } from '../../domain/form-edits';
 import { ruleFormValues } from '../../domain/rule-edits';
 import { CAP_PERIODS, RULE_TYPES } from '../../domain/rules';
 import { REQUIRED_NAME_LANGUAGE, tierNameField } from '../../domain/tier-name-edits';
-import { SETTING_FIELDS, formValue, problemKey } from '../../domain/settings-form';
+import { SETTING_FIELDS, problemKey, settingsFormValues } from '../../domain/settings-form';
 import { tierFormValues } from '../../domain/tier-form';
 import { localized } from '../../domain/tiers';
 import { WALL_DATE_TIME_FORMAT } from '../../domain/time-zone';
@@ -50,8 +50,10 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
     { value: 'false', label: i18n.t('program_admin.no'), selected: value === 'false' },
   ];
   const settingProblems = problems('settings');
+  // After a refused save, what the owner typed stays and the rest shows the settings now (form-edits.ts).
+  const settingsForm = formAfterPost(settingsFormValues(state.settings), postedFor('settings', undefined), settingProblems);
   const settings = SETTING_FIELDS.map((field) => {
-    const value = posted('settings', undefined, field.key) ?? formValue(field, state.settings[field.key]);
+    const value = settingsForm.value(field.key);
     const c = field.control;
     const label = settingLabel(i18n, field.key);
     const errors = errorsFor(i18n, settingProblems, field.key, label);
@@ -151,6 +153,7 @@ export function programView(i18n: Translator, state: ProgramState, form: Program
   const refused = form.form && form.form.problems.length > 0;
   return {
     settingsAction: mountUrl(mount, 'admin/settings'),
+    settingsShown: JSON.stringify(settingsForm.shown),
     settings,
     tiers,
     tierCurrency: currency,
