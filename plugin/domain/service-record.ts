@@ -46,3 +46,37 @@ export interface HistoryEntry {
   eventId?: number;
   occurredAt: Date;
 }
+
+/** A service's state from `at` on, as an event the member's history records set it. */
+export interface ServiceStateChange {
+  serviceId: string;
+  state: ServiceState;
+  at: Date;
+}
+
+/**
+ * The history kinds that set a service's state, and the state each sets. `service_created` is not
+ * one: it never changes a known service's state, and a service no change names yet is not suspended.
+ */
+export const STATE_CHANGE_KINDS = {
+  service_suspended: 'suspended',
+  service_unsuspended: 'active',
+  service_cancelled: 'cancelled',
+} as const satisfies Partial<Record<HistoryKind, ServiceState>>;
+
+/**
+ * Whether one of a member's services was suspended at `at`: each service is in the state its
+ * latest change at or before `at` set, so a suspension covers [suspended, unsuspended). Judged
+ * from all the changes the history holds, those delivered out of order included, so the answer
+ * is the same whatever order the panel sent them in. `changes` come in the order recorded: of
+ * two at the same instant the later-recorded wins, as on the service's row.
+ */
+export function suspendedAt(changes: readonly ServiceStateChange[], at: Date): boolean {
+  const latest = new Map<string, ServiceStateChange>();
+  for (const c of changes) {
+    if (c.at > at) continue;
+    const seen = latest.get(c.serviceId);
+    if (!seen || c.at >= seen.at) latest.set(c.serviceId, c);
+  }
+  return [...latest.values()].some((c) => c.state === 'suspended');
+}

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { HistoryEntry, HistoryKind } from '../domain/service-record';
+import { STATE_CHANGE_KINDS, type HistoryEntry, type HistoryKind, type ServiceStateChange } from '../domain/service-record';
 import { toDate, toInt } from './row-values';
 
 export const MEMBER_HISTORY = 'loyalty_member_history';
@@ -37,5 +37,28 @@ export class MemberHistoryRepository {
       ...(r.event_id !== null && r.event_id !== undefined && { eventId: toInt(r.event_id) }),
       occurredAt: toDate(r.occurred_at),
     }));
+  }
+
+  /**
+   * Every change of a service's state (suspended, unsuspended, cancelled) these members' history
+   * holds, out-of-order ones included: each member's in the order recorded. Members with none are
+   * left out.
+   */
+  async serviceStateChanges(memberIds: readonly number[]): Promise<Map<number, ServiceStateChange[]>> {
+    const out = new Map<number, ServiceStateChange[]>();
+    if (memberIds.length === 0) return out;
+    const rows: Array<Record<string, unknown>> = await this.db(MEMBER_HISTORY)
+      .whereIn('member_id', memberIds)
+      .whereIn('kind', Object.keys(STATE_CHANGE_KINDS))
+      .orderBy('id')
+      .select('member_id', 'kind', 'service_id', 'occurred_at');
+    for (const r of rows) {
+      const memberId = toInt(r.member_id);
+      const change = { serviceId: String(r.service_id), state: STATE_CHANGE_KINDS[String(r.kind) as keyof typeof STATE_CHANGE_KINDS], at: toDate(r.occurred_at) };
+      const list = out.get(memberId);
+      if (list) list.push(change);
+      else out.set(memberId, [change]);
+    }
+    return out;
   }
 }

@@ -22,6 +22,7 @@ import {
   type RuleSwitch,
 } from '../domain/rules';
 import type { Invoice } from '../domain/billing-event';
+import { suspendedAt } from '../domain/service-record';
 import type { Tx } from '../db/unit-of-work';
 import type { MemberAccount } from './member-account';
 import type { UseCaseContext, UseCaseResult } from './use-case-context';
@@ -31,9 +32,17 @@ function tierOf(ctx: UseCaseContext): Pick<MemberContext, 'tierMultiplier' | 'ti
   return { tierMultiplier: ctx.tier?.earnMultiplier ?? '1', tier: ctx.tier?.name ?? null };
 }
 
-/** Where a member with a suspended service earns nothing, as the program says. */
-export function earningPaused(account: MemberAccount, ctx: UseCaseContext): boolean {
-  return ctx.snapshot.program.pauseEarningWhileSuspended && account.member.servicesSuspended > 0;
+/**
+ * When this member earns nothing, as the program says (`pause_earning_while_suspended`): at the
+ * instants one of their services was suspended. Asked of each event's own time, not of the
+ * services' state now, so a payment earns the same whether it was delivered before or after a
+ * suspension that came later, or an unsuspension that came earlier (DESIGN §5.1).
+ */
+export async function earningPause(tx: Tx, account: MemberAccount, ctx: UseCaseContext): Promise<(at: Date) => boolean> {
+  if (!ctx.snapshot.program.pauseEarningWhileSuspended) return () => false;
+  const memberId = account.member.id;
+  const changes = (await tx.repos.history.serviceStateChanges([memberId])).get(memberId) ?? [];
+  return (at) => suspendedAt(changes, at);
 }
 
 /** The ledger reference of an action: one per (kind, reference); long references hashed to fit the column. */
@@ -60,10 +69,10 @@ export class EarningService {
     // panel clock ahead of ours does not push either into the future.
     const earnedAt = occurredAt < tx.now ? occurredAt : tx.now;
     const rules = program.rules;
+    if ((await earningPause(tx, account, input))(earnedAt)) return { outcome: 'applied', points: 0, detail: 'earning_paused' };
     // Checked under the member's row lock (held since enrolment), so two invoices of the
     // same member can't both see "first" — no unique-key insert that could abort the
     // transaction on MariaDB.
-    if (earningPaused(account, input)) return { outcome: 'applied', points: 0, detail: 'earning_paused' };
     const firstPurchaseRule = rules.some((r) => r.type === 'first_purchase' && ruleInForce(r, earnedAt));
     const isFirstPurchase =
       firstPurchaseRule &&

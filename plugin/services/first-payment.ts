@@ -4,6 +4,7 @@ import type { Member } from '../domain/member';
 import { availableFrom } from '../domain/expiry';
 import { creditExpiry } from '../domain/program';
 import { BASE_RATE_KEY, capPeriodBounds, evaluateInvoice, ruleInForce, ruleKey, type CapUsage } from '../domain/rules';
+import { suspendedAt, type ServiceStateChange } from '../domain/service-record';
 import { decideTier, monthKey, toQualifying, windowMonths, type Tier } from '../domain/tiers';
 import type { Tx } from '../db/unit-of-work';
 import type { Credit, MemberAccount } from './member-account';
@@ -30,6 +31,11 @@ export interface MemberState {
   tierId: number | null;
   belowSince: Date | null;
   suspended: number;
+  /**
+   * Every change of their services' states on record, read only where the program pauses
+   * earning while suspended: a payment is judged by what was suspended at its own time.
+   */
+  serviceStates: ServiceStateChange[];
   /** An invoice of theirs has earned, or they had the first-purchase bonus. */
   purchasedBefore: boolean;
   capUsage: Map<number, number>;
@@ -54,6 +60,7 @@ export function fresh(clientId: string, account: MemberAccount | null, member?: 
     tierId: m?.tierId ?? null,
     belowSince: m?.tierBelowSince ?? null,
     suspended: m?.servicesSuspended ?? 0,
+    serviceStates: [],
     purchasedBefore: false,
     capUsage: new Map(),
     baseCapUsed: 0,
@@ -90,7 +97,7 @@ export function decideFirstPayment(
   const credits: FirstPayment['credits'] = [];
   let outcome: FirstPayment['outcome'] = { points: 0, detail: 'tiers_only' };
   if (award === 'points') {
-    if (program.pauseEarningWhileSuspended && state.suspended > 0) outcome = { points: 0, detail: 'earning_paused' };
+    if (program.pauseEarningWhileSuspended && suspendedAt(state.serviceStates, at)) outcome = { points: 0, detail: 'earning_paused' };
     else {
       const firstPurchaseRule = program.rules.some((r) => r.type === 'first_purchase' && ruleInForce(r, at));
       const evaluation = evaluateInvoice({
@@ -173,9 +180,10 @@ export async function loadStates(
   const byId = new Map([...states.values()].filter((s) => s.memberId !== null).map((s) => [s.memberId as number, s]));
   // Only a rule that can be in force reads the member's history (`decide` asks `ruleInForce`).
   const needsFirst = program.rules.some((r) => r.type === 'first_purchase' && r.active);
-  const [spend, purchased] = await Promise.all([
+  const [spend, purchased, serviceStates] = await Promise.all([
     knownSpend ?? repos.tiers.spendByMonthMany(memberIds, windowMonths(now)),
     needsFirst ? repos.ledger.purchasedBefore(memberIds) : Promise.resolve(new Set<number>()),
+    program.pauseEarningWhileSuspended ? repos.history.serviceStateChanges(memberIds) : Promise.resolve(new Map<number, ServiceStateChange[]>()),
   ]);
   for (const id of memberIds) {
     const s = byId.get(id);
@@ -183,6 +191,7 @@ export async function loadStates(
     s.loaded = true;
     for (const m of spend.get(id) ?? []) s.spend.set(m.month, m.amountMinor);
     s.purchasedBefore = purchased.has(id);
+    s.serviceStates = serviceStates.get(id) ?? [];
   }
   // Caps count by ledger time in the current period, as `EarningService.capUsage` reads them.
   for (const r of program.rules) {

@@ -3,7 +3,7 @@ import { milestoneKey, milestonesAt, ruleKey, settleStreakBonuses, streakMilesto
 import type { HistoryEntry, ServiceChanges, ServiceRecord } from '../domain/service-record';
 import { countsOf, cycleMonths, extendStreak, isOnTime, renewalPeriod, runAfter, runsOf, sortsBefore, type RenewalRecord, type StreakCounts } from '../domain/service-streak';
 import type { Tx } from '../db/unit-of-work';
-import { earningPaused, type EarningService } from './earning-service';
+import { earningPause, type EarningService } from './earning-service';
 import type { MemberAccount } from './member-account';
 import type { UseCaseContext, UseCaseResult } from './use-case-context';
 
@@ -91,7 +91,7 @@ export class RenewalStreaks {
       const kept = (await tx.repos.streakBonuses.forRuns(account.member.id, input.service.id, [run])).filter((b) => keys.has(milestoneKey(b)));
       points = (await this.settle(tx, account, input, kept, settleStreakBonuses(kept, named, input.snapshot.program.rules, false), renewal)).points;
     }
-    return { result: this.answer(account, input, points, 0, after.streak, true), details };
+    return { result: await this.answer(tx, account, input, at, points, 0, after.streak, true), details };
   }
 
   /**
@@ -120,7 +120,8 @@ export class RenewalStreaks {
       await this.saveCounts(tx, row, renewal, counts);
     }
     const details = { counted: true, on_time: renewal.onTime, streak, due_date: renewal.dueDate, in_order: false };
-    return { result: this.answer(account, input, settled.points, settled.writtenOff, streak, renewal.onTime), details };
+    const at = renewal.renewedAt < tx.now ? renewal.renewedAt : tx.now;
+    return { result: await this.answer(tx, account, input, at, settled.points, settled.writtenOff, streak, renewal.onTime), details };
   }
 
   /** Carries out a settlement: moves, payments (nothing while earning is paused: still settled), take-backs. */
@@ -149,9 +150,12 @@ export class RenewalStreaks {
     }
     let points = 0;
     let writtenOff = 0;
-    const paid = earningPaused(account, input)
-      ? plan.pay.map((milestone) => ({ milestone, points: 0, ledgerId: null }))
-      : await this.earning.payStreakBonuses(tx, account, { ...input, serviceId, milestones: plan.pay });
+    // A milestone is paid as of the renewal that reached it: nothing if a service was suspended then.
+    const pausedAt = await earningPause(tx, account, input);
+    const paid = [
+      ...plan.pay.filter((m) => pausedAt(m.at)).map((milestone) => ({ milestone, points: 0, ledgerId: null })),
+      ...(await this.earning.payStreakBonuses(tx, account, { ...input, serviceId, milestones: plan.pay.filter((m) => !pausedAt(m.at)) })),
+    ];
     for (const p of paid) {
       await hold(p.milestone, p.points, p.ledgerId);
       points += p.points;
@@ -184,8 +188,10 @@ export class RenewalStreaks {
     await tx.repos.services.update(row.id, { ...plan, streak: counts.streak, streakMonths: counts.months, lastDueDate, lastRenewedAt }, tx.now);
   }
 
-  private answer(account: MemberAccount, input: RenewalInput, points: number, writtenOff: number, streak: number, onTime: boolean): UseCaseResult {
-    const detail = !onTime ? 'late_streak_reset' : points !== 0 ? undefined : earningPaused(account, input) ? 'earning_paused' : `streak_${streak}`;
+  /** `at`: the renewal's own time, which says whether earning was paused for it. */
+  private async answer(tx: Tx, account: MemberAccount, input: RenewalInput, at: Date, points: number, writtenOff: number, streak: number, onTime: boolean): Promise<UseCaseResult> {
+    const paused = onTime && points === 0 && (await earningPause(tx, account, input))(at);
+    const detail = !onTime ? 'late_streak_reset' : points !== 0 ? undefined : paused ? 'earning_paused' : `streak_${streak}`;
     return { outcome: 'applied', points, ...(writtenOff > 0 && { writtenOff }), ...(detail !== undefined && { detail }) };
   }
 }

@@ -3,7 +3,7 @@ import type { ServiceSummary } from '../domain/member';
 import type { HistoryEntry, HistoryKind, ServiceChanges, ServiceRecord, ServiceState } from '../domain/service-record';
 import { resumeGraceClock } from '../domain/tiers';
 import type { Tx } from '../db/unit-of-work';
-import { earningPaused, type EarningService } from './earning-service';
+import { earningPause, type EarningService } from './earning-service';
 import type { MemberAccount } from './member-account';
 import type { RenewalStreaks } from './renewal-streaks';
 import type { UpgradeInvoices } from './upgrade-invoices';
@@ -87,7 +87,7 @@ export class ServiceLifecycleService {
       to: service.amount?.minor ?? null,
       currency: service.amount?.currency ?? service.previousAmount?.currency ?? null,
     };
-    if (earningPaused(account, input)) {
+    if ((await earningPause(tx, account, input))(at)) {
       await this.record(tx, account, input, 'service_upgraded', { ...prices, points: 0 }, at);
       // Still an upgrade: it takes its invoice, so the next upgrade of the service pairs with its own.
       await this.upgrades.upgraded(tx, account, input, { serviceId: service.id, points: 0, at });
