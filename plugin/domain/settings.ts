@@ -157,7 +157,7 @@ export const SETTINGS = {
     schema: z.boolean(),
     default: false,
     description:
-      'while a member has a suspended service, paid invoices and service events earn nothing (the invoice is still recorded, so a later refund stays bounded); the tier grace clock pauses either way',
+      "an invoice paid, or a service event, while one of the member's services was suspended (judged at its `occurred_at`, so the overdue payment that lifts a suspension earns nothing too) earns nothing; the invoice is still recorded, so a later refund stays bounded. One delivered before the suspension covering it keeps what it earned. The tier grace clock pauses either way",
   }),
   renewal_grace_days: defineSetting({
     schema: z.number().int().min(0).max(60),
