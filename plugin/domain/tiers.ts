@@ -153,6 +153,17 @@ export function resumeGraceClock(belowSince: Date | null, suspendedSince: Date |
 }
 
 /**
+ * When a member below their tier loses it without more spend, as the review judges it: the grace
+ * period from `belowSince`, the time suspended left out as `resumeGraceClock` leaves it out when
+ * the suspension ends. While one lasts the clock stands still, so this is where the grace ends if
+ * the suspension ends at `at`; each further day suspended moves it a day on.
+ */
+export function graceEndsAt(input: { belowSince: Date | null; suspendedSince: Date | null; at: Date; graceDays: number }): Date | null {
+  const counted = resumeGraceClock(input.belowSince, input.suspendedSince, input.at);
+  return counted && new Date(counted.getTime() + input.graceDays * 86_400_000);
+}
+
+/**
  * When a review should next look at a member's spend without any event: the instant the oldest
  * month with spend in the window leaves it (the total can only drop then). Null when nothing
  * can drop them by time alone: no tier, the lowest tier, or already below (grace runs on

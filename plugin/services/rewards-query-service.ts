@@ -8,7 +8,7 @@ import type { Program } from '../domain/program';
 import { describeRules, nextStreakReward, ruleInForce, type RuleLine } from '../domain/rules';
 import type { ServiceRecord, ServiceState } from '../domain/service-record';
 import { cycleMonths } from '../domain/service-streak';
-import { toQualifying, type TierChange } from '../domain/tiers';
+import { graceEndsAt, toQualifying, type TierChange } from '../domain/tiers';
 import type { ProgramService } from './program-service';
 import { TIER_DISCOUNT_KEY_PREFIXES } from './tier-discount-service';
 import type { TierService, TierStatus } from './tier-service';
@@ -75,6 +75,8 @@ export interface RewardsData {
     /** Below the current tier's threshold since then; keeps the tier until `keepUntil` (grace). */
     belowSince: Date | null;
     keepUntil: Date | null;
+    /** A suspended service stops the grace clock: `keepUntil` then moves on with each day suspended. */
+    gracePaused: boolean;
     /**
      * Tier discounts that reached the panel for invoices paid this calendar year (UTC), per
      * currency: the discount lines (or cashback credits) the outbox sent for them.
@@ -130,7 +132,7 @@ export class RewardsQueryService {
         currency: currencyFacts(program, status, null),
         defaultLanguage: program.defaultLanguage,
         history: { filter, entries: [], before: options.before ?? null, olderCursor: null },
-        tier: { status, changes: [], belowSince: null, keepUntil: null, savedThisYear: [] },
+        tier: { status, changes: [], belowSince: null, keepUntil: null, gracePaused: false, savedThisYear: [] },
         rules: this.rulesInForce(program, null, null, at),
         services: [],
       };
@@ -168,7 +170,9 @@ export class RewardsQueryService {
         status: tierStatus,
         changes: tierChanges,
         belowSince,
-        keepUntil: belowSince && new Date(belowSince.getTime() + tierStatus.settings.graceDays * 86_400_000),
+        // As the tier review will judge it: the grace clock stands still while a service is suspended.
+        keepUntil: graceEndsAt({ belowSince, suspendedSince: member.suspendedSince, at, graceDays: tierStatus.settings.graceDays }),
+        gracePaused: belowSince !== null && member.servicesSuspended > 0,
         savedThisYear: saved,
       },
       rules: this.rulesInForce(program, member.currency, tierStatus.tier?.name ?? null, at),

@@ -154,6 +154,7 @@ export class TierService {
       now,
       graceDays: snapshot.tierSettings.graceDays,
       review: true,
+      paused: member.servicesSuspended > 0,
     });
     return decision.action;
   }

@@ -15,7 +15,7 @@ import {
   type StreakBonus,
 } from '../../plugin/domain/rules';
 import { countsOf, cycleMonths, isOnTime, renewalPeriod, runsOf, sortsBefore, type RenewalRecord } from '../../plugin/domain/service-streak';
-import { decideTier, resumeGraceClock, type Tier } from '../../plugin/domain/tiers';
+import { decideTier, graceEndsAt, resumeGraceClock, type Tier } from '../../plugin/domain/tiers';
 import type { Invoice } from '../../plugin/domain/billing-event';
 import { redemptionBlock } from '../../plugin/domain/member';
 
@@ -362,6 +362,23 @@ describe('suspension and the tier grace clock', () => {
   ])('%s', (_n, below, suspended, resumed, expected) => {
     const d = (s: string) => new Date(`${s}T00:00:00Z`);
     expect(resumeGraceClock(d(below), suspended === null ? null : d(suspended), d(resumed))?.toISOString().slice(0, 10)).toBe(expected);
+  });
+
+  it.each([
+    ['not suspended: the grace period from falling below', '2026-01-01', null, '2026-01-20', '2026-01-31'],
+    ['suspended since the 10th: the 9 days used count, the rest waits for the resume', '2026-01-01', '2026-01-10', '2026-03-01', '2026-03-22'],
+    ['fell below while suspended: all 30 days are still ahead', '2026-01-10', '2026-01-01', '2026-03-01', '2026-03-31'],
+    ['not below: no date', null, '2026-01-01', '2026-03-01', null],
+  ])('graceEndsAt, %s', (_n, below, suspended, at, expected) => {
+    const d = (s: string | null) => (s === null ? null : new Date(`${s}T00:00:00Z`));
+    const ends = graceEndsAt({ belowSince: d(below), suspendedSince: d(suspended), at: d(at) as Date, graceDays: 30 });
+    expect(ends?.toISOString().slice(0, 10) ?? null).toBe(expected);
+    // The review agrees: it downgrades at that instant once the suspension ends then, not a moment before.
+    if (ends && below) {
+      const belowSince = resumeGraceClock(d(below), d(suspended), d(at) as Date);
+      expect(decideTier({ ...base, belowSince, now: ends }).action).toBe('downgrade');
+      expect(decideTier({ ...base, belowSince, now: new Date(ends.getTime() - 1) }).action).toBe('none');
+    }
   });
 });
 

@@ -227,7 +227,7 @@ export class RewardsTabPresenter {
       top: !next,
       keep:
         data.tier.keepUntil && status.spendMinor < current.thresholdMinor
-          ? i18n.t('rewards.tier_keep_by', {
+          ? i18n.t(data.tier.gracePaused ? 'rewards.tier_keep_by_paused' : 'rewards.tier_keep_by', {
               amount: base(current.thresholdMinor - status.spendMinor),
               tier: nameOf(current),
               date: formatDate(i18n.locale, data.tier.keepUntil),
