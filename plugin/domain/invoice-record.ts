@@ -27,3 +27,11 @@ export interface InvoiceRecord {
 
 export type InvoiceChanges = Partial<Omit<InvoiceRecord, 'id' | 'memberId' | 'invoiceId'>>;
 
+/**
+ * Whether the panel took a payment for the invoice: it is paid, or a refund, chargeback or
+ * reversal of a payment is on record (one that overtook its payment too: the panel only refunds,
+ * charges back or reverses what was paid). Such an invoice can no longer take a discount line.
+ */
+export function paymentOnRecord(row: Pick<InvoiceRecord, 'paidAt' | 'refundedMinor' | 'chargedBack' | 'reversals' | 'reversalPendingAt'>): boolean {
+  return row.paidAt !== null || row.refundedMinor > 0 || row.chargedBack || row.reversals > 0 || row.reversalPendingAt !== null;
+}

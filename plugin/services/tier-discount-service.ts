@@ -1,4 +1,5 @@
 import type { Invoice } from '../domain/billing-event';
+import { paymentOnRecord } from '../domain/invoice-record';
 import type { Member } from '../domain/member';
 import { localized, renewalDiscount, type Tier } from '../domain/tiers';
 import type { Tx } from '../db/unit-of-work';
@@ -25,12 +26,19 @@ function renewalTotal(invoice: Invoice): number {
 export class TierDiscountService {
   constructor(private readonly translations: Translations) {}
 
-  /** `invoice.created`: a negative line for the tier's discount on the renewal lines. */
+  /**
+   * `invoice.created`: a negative line for the tier's discount on the renewal lines, on an
+   * invoice not paid yet. A late delivery (a retried `invoice.created` behind the payment, a
+   * refund, a chargeback or a reversal) finds the invoice's row and queues nothing: a line can't
+   * change what was paid. Read under the member's lock, which every event of the invoice takes.
+   */
   async invoiceCreated(tx: Tx, account: MemberAccount, input: UseCaseContext & { invoice: Invoice }): Promise<UseCaseResult> {
     const { invoice, tier } = input;
     if (input.snapshot.program.tierDiscountMethod !== 'invoice_line') return { outcome: 'applied', points: 0, detail: 'no_invoice_discount' };
     const discount = this.discountFor(tier, invoice);
     if (discount === 0) return { outcome: 'applied', points: 0, detail: 'no_invoice_discount' };
+    const row = await tx.repos.invoices.find(account.member.id, invoice.id);
+    if (row && paymentOnRecord(row)) return { outcome: 'applied', points: 0, detail: 'already_paid' };
     await tx.repos.outbox.enqueue(
       'invoice.discount',
       { invoiceId: invoice.id, amount: { currency: invoice.currency, minor: discount }, description: this.describe(account.member, tier, input.snapshot) },

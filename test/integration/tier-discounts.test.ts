@@ -1,5 +1,5 @@
 import { DemoPanelApi } from '../../plugin/panels/demo/demo-panel-api';
-import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
+import { expectBalancesConsistent, invoicePaid, invoiceRefunded, invoiceReversed, startTestApp, type TestApp, type WireEvent } from '../support/harness';
 
 let n = 0;
 
@@ -132,5 +132,35 @@ describe('tier discounts on renewals', () => {
     } finally {
       await app.plugin.services.program.update({ tier_discount_method: 'invoice_line' });
     }
+  });
+
+  describe('events out of order (DESIGN §5.1: the same events in any order, one effect)', () => {
+    const chargeback = (clientId: string, invoiceId: string): WireEvent => ({
+      id: `test:invoice:${invoiceId}:chargeback:${++n}`,
+      type: 'invoice.chargeback',
+      occurred_at: '2026-11-22T10:15:00Z',
+      client: { id: clientId },
+      invoice: { id: invoiceId, currency: 'USD', total: '120.00' },
+    });
+    const sentFor = (key: string) => panel.recent(1000).filter((a) => a.idempotencyKey === key);
+
+    it.each<[string, (clientId: string, invoiceId: string) => WireEvent[]]>([
+      ['paid', (c, i) => [invoicePaid({ client: { id: c }, invoice: { id: i } })]],
+      ['refunded before its payment reached us', (c, i) => [invoiceRefunded(i, '60.00', { client: { id: c } })]],
+      ['charged back', (c, i) => [chargeback(c, i)]],
+      ['paid, then reversed (unpaid again)', (c, i) => [invoicePaid({ client: { id: c }, invoice: { id: i } }), invoiceReversed(i, { client: { id: c } })]],
+      ['reversed before its payment reached us', (c, i) => [invoiceReversed(i, { client: { id: c } })]],
+    ])('a late invoice.created queues no discount line for an invoice %s', async (_, before) => {
+      const clientId = `late-${++n}`;
+      const invoiceId = `INV-LATE-${n}`;
+      await reachGold(clientId);
+      for (const event of before(clientId, invoiceId)) await app.send(event).expect(200);
+      // A retried delivery: stamped before the payment, delivered after it.
+      const created = { ...renewalInvoice(clientId, invoiceId), occurred_at: '2026-11-22T10:00:00Z' };
+      expect((await app.send(created).expect(200)).body).toMatchObject({ outcome: 'applied', points: 0, detail: 'already_paid' });
+      expect(await outbox(`tier-discount:invoice:${invoiceId}`)).toHaveLength(0);
+      await app.plugin.jobs.dispatchOutbox();
+      expect(sentFor(`tier-discount:invoice:${invoiceId}`)).toHaveLength(0);
+    });
   });
 });
