@@ -93,6 +93,7 @@ import * as widenAuditRequestId from './20261211110000_widen_audit_request_id';
 import * as addRedemptionsCodeTerms from './20261211120000_add_redemptions_code_terms';
 import * as backfillRedemptionsCodeTerms from './20261211120010_backfill_redemptions_code_terms';
 import * as addLedgerPendingAfter from './20261212100000_add_ledger_pending_after';
+import * as addInvoicesCashback from './20261212100010_add_invoices_cashback';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -194,4 +195,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261211120000_add_redemptions_code_terms', ...addRedemptionsCodeTerms },
   { name: '20261211120010_backfill_redemptions_code_terms', ...backfillRedemptionsCodeTerms },
   { name: '20261212100000_add_ledger_pending_after', ...addLedgerPendingAfter },
+  { name: '20261212100010_add_invoices_cashback', ...addInvoicesCashback },
 ];

@@ -23,6 +23,12 @@ export interface InvoiceRecord {
   reversals: number;
   /** A reversal that arrived before the payment it reverses: that payment (paid no later) earns nothing. */
   reversalPendingAt: Date | null;
+  /**
+   * The tier cashback the invoice's payment earned before any refund (`cashback` discount
+   * method; 0 under the others), in the invoice's minor units: what a refund after the payment
+   * scales. Null when none was recorded: a payment from before it was kept, or an imported one.
+   */
+  cashbackMinor: number | null;
 }
 
 export type InvoiceChanges = Partial<Omit<InvoiceRecord, 'id' | 'memberId' | 'invoiceId'>>;

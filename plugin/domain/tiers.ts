@@ -132,6 +132,17 @@ export function renewalDiscount(renewalTotalMinor: number, discountBp: number): 
   return Math.min(d, renewalTotalMinor);
 }
 
+/**
+ * The part of an invoice's tier cashback (`full`, on the whole invoice) its refunds leave: the
+ * share of the total not refunded, floor-rounded. The same whether a refund came before the
+ * payment or after it.
+ */
+export function cashbackKept(full: number, totalMinor: number, refundedMinor: number): number {
+  if (full <= 0 || totalMinor <= 0) return 0;
+  const kept = totalMinor - Math.min(Math.max(0, refundedMinor), totalMinor);
+  return Number((BigInt(full) * BigInt(kept)) / BigInt(totalMinor));
+}
+
 /** One move between tiers, kept as history. */
 export interface TierChange {
   fromTierId: number | null;

@@ -27,6 +27,7 @@ function toRecord(row: Record<string, unknown>): InvoiceRecord {
     qualifyingRemovedMinor: toInt(row.qualifying_removed_minor),
     reversals: toInt(row.reversals),
     reversalPendingAt: toDateOrNull(row.reversal_pending_at),
+    cashbackMinor: row.cashback_minor === null || row.cashback_minor === undefined ? null : toInt(row.cashback_minor),
   };
 }
 
@@ -55,6 +56,7 @@ function toColumns(c: InvoiceChanges): Record<string, unknown> {
     qualifying_removed_minor: c.qualifyingRemovedMinor,
     reversals: c.reversals,
     reversal_pending_at: c.reversalPendingAt,
+    cashback_minor: c.cashbackMinor,
   };
   return Object.fromEntries(Object.entries(cols).filter(([, v]) => v !== undefined));
 }
@@ -121,6 +123,7 @@ export class InvoiceRepository {
       qualifyingRemovedMinor: 0,
       reversals: 0,
       reversalPendingAt: null,
+      cashbackMinor: null,
       ...values,
     };
   }

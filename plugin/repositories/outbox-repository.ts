@@ -230,6 +230,19 @@ export class OutboxRepository {
     return n === 1;
   }
 
+  /**
+   * Changes what an action no dispatcher has claimed yet will send, in one conditional UPDATE
+   * (of a claim and this, one wins, as with `cancelUnclaimed`). False when it was claimed (it
+   * may have reached the panel: a retry is reconciled by key there, so a changed payload would
+   * not be what the panel has) or is no longer pending.
+   */
+  async reviseUnclaimed<A extends PanelActionName>(action: A, idempotencyKey: string, payload: PanelActionPayloads[A]): Promise<boolean> {
+    const n = await this.db(OUTBOX)
+      .where({ idempotency_key: idempotencyKey, action, state: 'pending', attempts: 0 })
+      .update({ payload: JSON.stringify(payload), client_id: clientIdOf(payload) });
+    return n === 1;
+  }
+
   async countByState(): Promise<Record<OutboxState, number>> {
     const rows = await this.db(OUTBOX).select('state').count({ n: '*' }).groupBy('state');
     const out: Record<OutboxState, number> = { pending: 0, sent: 0, failed: 0, cancelled: 0 };

@@ -123,7 +123,7 @@ export class InvoiceService {
     // write for it either.
     if (row?.paidAt) return { outcome: 'applied', points: 0, detail: 'already_paid' };
     const earned = await this.earning.awardInvoicePaid(tx, account, { ...input, occurredAt });
-    await this.tierDiscounts.invoicePaid(tx, account, { ...input, earlier: row });
+    const cashbackMinor = await this.tierDiscounts.invoicePaid(tx, account, { ...input, earlier: row });
     const paid = {
       ...numberOf(invoice),
       currency: invoice.currency,
@@ -131,6 +131,7 @@ export class InvoiceService {
       earnedPoints: earned.points,
       paidAt: occurredAt,
       qualifyingMinor: toQualifying(earningBasis(invoice), snapshot.tierSettings) ?? 0,
+      cashbackMinor,
     };
     if (!row) {
       await tx.repos.invoices.insert(account.member.id, invoice.id, paid, tx.now);
@@ -227,7 +228,11 @@ export class InvoiceService {
     });
 
     const write = async (eventIds: ReadonlyArray<number | undefined>) => {
-      const invoices = planned.map((p) => ({ memberId: p.state.memberId as number, invoiceId: p.invoice.id, values: { ...p.invoice, earnedPoints: p.outcome.points } }));
+      const invoices = planned.map((p) => ({
+        memberId: p.state.memberId as number,
+        invoiceId: p.invoice.id,
+        values: { ...p.invoice, earnedPoints: p.outcome.points, cashbackMinor: this.tierDiscounts.cashbackFor(snapshot, p.tier, payments[p.index]?.event.invoice as Invoice) },
+      }));
       if (readInvoices) await tx.repos.invoices.insertMany(invoices, tx.now);
       else for (const invoice of invoices) if (!(await tx.repos.invoices.insertIfNew(invoice, tx.now))) return false;
       // First payments all: they only pair their upgrade lines with their upgrades (as `paid` does).
@@ -289,7 +294,7 @@ export class InvoiceService {
       return { outcome: 'applied', points: 0, detail: 'awaiting_payment' };
     }
     const whole: InvoiceRecord = { ...row, refundedMinor: row.totalMinor };
-    await this.tierDiscounts.invoiceRefunded(tx, invoice.id);
+    await this.tierDiscounts.invoiceReversed(tx, invoice.id);
     const reversed = await this.reverseTo(tx, account, input, whole, 'invoice_reversed');
     const removed = await this.removeSpend(tx, whole);
     if (removed > 0) await this.tiers.addSpend(tx, account, { deltaMinor: -removed, at: row.paidAt, snapshot: input.snapshot });
@@ -302,6 +307,7 @@ export class InvoiceService {
       chargedBack: false,
       qualifyingMinor: 0,
       qualifyingRemovedMinor: 0,
+      cashbackMinor: 0,
       reversals: row.reversals + 1,
     };
     await tx.repos.invoices.update(row.id, unpaid, tx.now);
@@ -331,7 +337,7 @@ export class InvoiceService {
     const updated: InvoiceRecord = { ...row, ...numberOf(invoice), ...change(row) };
     await tx.repos.invoices.update(row.id, { ...numberOf(invoice), refundedMinor: updated.refundedMinor, chargedBack: updated.chargedBack }, tx.now);
     if (!row.paidAt) return { outcome: 'applied', points: 0, detail: 'awaiting_payment' };
-    if (updated.chargedBack || updated.refundedMinor >= updated.totalMinor) await this.tierDiscounts.invoiceRefunded(tx, invoice.id);
+    await this.tierDiscounts.invoiceRefunded(tx, updated, row.refundedMinor);
 
     const reversed = await this.reverseTo(tx, account, input, updated, reason);
     const upgrades = await this.upgrades.invoiceChanged(tx, account, input, updated, { label: invoice.number ?? row.invoiceId });

@@ -1,7 +1,8 @@
 import type { Invoice } from '../domain/billing-event';
-import { paymentOnRecord } from '../domain/invoice-record';
+import { paymentOnRecord, type InvoiceRecord } from '../domain/invoice-record';
 import type { Member } from '../domain/member';
-import { localized, renewalDiscount, type Tier } from '../domain/tiers';
+import { PANEL_ACTIONS } from '../domain/panel-actions';
+import { cashbackKept, localized, renewalDiscount, type Tier } from '../domain/tiers';
 import type { Tx } from '../db/unit-of-work';
 import type { Translations } from '../i18n';
 import type { MemberAccount } from './member-account';
@@ -48,38 +49,68 @@ export class TierDiscountService {
     return { outcome: 'applied', points: 0, detail: 'tier_discount_queued' };
   }
 
+  /** The cashback a payment of the invoice earns before refunds: the tier discount, under the cashback method only. */
+  cashbackFor(snapshot: ProgramSnapshot, tier: Tier | null, invoice: Invoice): number {
+    return snapshot.program.tierDiscountMethod === 'cashback' ? this.discountFor(tier, invoice) : 0;
+  }
+
   /**
    * Cashback method, for panels that can't edit invoices: credit the discount back on payment,
    * on the part of the invoice not refunded already (refunds can overtake payments), and none
-   * for an invoice charged back.
+   * for an invoice charged back. Returns `cashbackFor`, which the invoice's row keeps for later
+   * refunds.
    */
   async invoicePaid(
     tx: Tx,
     account: MemberAccount,
     input: UseCaseContext & { invoice: Invoice; earlier: { refundedMinor: number; chargedBack: boolean } | null },
-  ): Promise<void> {
+  ): Promise<number> {
     const { invoice, earlier, tier } = input;
-    if (input.snapshot.program.tierDiscountMethod !== 'cashback' || earlier?.chargedBack) return;
-    const full = this.discountFor(tier, invoice);
-    const kept = invoice.total.minor - Math.min(earlier?.refundedMinor ?? 0, invoice.total.minor);
-    const discount = invoice.total.minor > 0 ? Number((BigInt(full) * BigInt(kept)) / BigInt(invoice.total.minor)) : 0;
-    if (discount === 0) return;
+    const full = this.cashbackFor(input.snapshot, tier, invoice);
+    if (full === 0 || earlier?.chargedBack) return full;
+    const discount = cashbackKept(full, invoice.total.minor, earlier?.refundedMinor ?? 0);
+    if (discount === 0) return full;
     await tx.repos.outbox.enqueue(
       'client.credit',
       { clientId: account.member.panelClientId, amount: { currency: invoice.currency, minor: discount }, description: this.describe(account.member, tier, input.snapshot) },
       tierDiscountKeys(invoice.id).cashback,
       tx.now,
     );
+    return full;
   }
 
   /**
-   * A full refund or a chargeback withdraws the invoice's cashback if it hasn't gone out yet
-   * (a partial refund leaves it: the client still paid for the renewal). Credit
-   * already applied in the panel can't be taken back through any panel API; it stays, and the
-   * outbox row shows it was sent.
+   * A refund or chargeback of a paid invoice (`row` as it leaves it; `refundedBefore`, its
+   * refunds before). A full refund or a chargeback withdraws the cashback if it hasn't gone out
+   * yet; a partial refund scales it to the share kept, as a refund before the payment does, if
+   * no dispatcher has taken it up yet. Credit that reached the panel (or may have: a claimed
+   * action) can't be taken back through any panel API; it stays, and the outbox row shows it.
    */
-  async invoiceRefunded(tx: Tx, invoiceId: string): Promise<void> {
-    await tx.repos.outbox.cancelPending(tierDiscountKeys(invoiceId).cashback, 'cancelled: the invoice was refunded or charged back');
+  async invoiceRefunded(tx: Tx, row: InvoiceRecord, refundedBefore: number): Promise<void> {
+    const key = tierDiscountKeys(row.invoiceId).cashback;
+    if (row.chargedBack || row.refundedMinor >= row.totalMinor) {
+      await tx.repos.outbox.cancelPending(key, 'cancelled: the invoice was refunded or charged back');
+      return;
+    }
+    if (row.cashbackMinor === 0 || row.refundedMinor <= refundedBefore) return;
+    const entry = await tx.repos.outbox.findByKey(key);
+    if (!entry || entry.action !== 'client.credit' || entry.state !== 'pending' || entry.attempts > 0) return;
+    const parsed = PANEL_ACTIONS['client.credit'].payload.safeParse(entry.payload);
+    if (!parsed.success) return;
+    const payload = parsed.data;
+    const minor =
+      row.cashbackMinor === null
+        ? // Paid before the row kept the cashback: scale what the last refund left.
+          cashbackKept(payload.amount.minor, row.totalMinor - refundedBefore, row.refundedMinor - refundedBefore)
+        : cashbackKept(row.cashbackMinor, row.totalMinor, row.refundedMinor);
+    if (minor >= payload.amount.minor) return;
+    if (minor === 0) await tx.repos.outbox.cancelUnclaimed(key, 'cancelled: the invoice was refunded');
+    else await tx.repos.outbox.reviseUnclaimed('client.credit', key, { ...payload, amount: { ...payload.amount, minor } });
+  }
+
+  /** `invoice.reversed`: the payment is undone, and its cashback withdrawn if it hasn't gone out yet. */
+  async invoiceReversed(tx: Tx, invoiceId: string): Promise<void> {
+    await tx.repos.outbox.cancelPending(tierDiscountKeys(invoiceId).cashback, 'cancelled: the invoice’s payment was reversed');
   }
 
   /** Client-tier method: the panel's client group carries the discount (WHMCS discountpercent). */

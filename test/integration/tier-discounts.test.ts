@@ -144,6 +144,16 @@ describe('tier discounts on renewals', () => {
     });
     const sentFor = (key: string) => panel.recent(1000).filter((a) => a.idempotencyKey === key);
 
+    /** Runs `body` under the tier discount method, leaving the program on `invoice_line`. */
+    async function withMethod(method: 'cashback' | 'invoice_line', body: () => Promise<void>): Promise<void> {
+      await app.plugin.services.program.update({ tier_discount_method: method });
+      try {
+        await body();
+      } finally {
+        await app.plugin.services.program.update({ tier_discount_method: 'invoice_line' });
+      }
+    }
+
     it.each<[string, (clientId: string, invoiceId: string) => WireEvent[]]>([
       ['paid', (c, i) => [invoicePaid({ client: { id: c }, invoice: { id: i } })]],
       ['refunded before its payment reached us', (c, i) => [invoiceRefunded(i, '60.00', { client: { id: c } })]],
@@ -161,6 +171,72 @@ describe('tier discounts on renewals', () => {
       expect(await outbox(`tier-discount:invoice:${invoiceId}`)).toHaveLength(0);
       await app.plugin.jobs.dispatchOutbox();
       expect(sentFor(`tier-discount:invoice:${invoiceId}`)).toHaveLength(0);
+    });
+
+    it.each<[string, Array<'pay' | '30' | '60'>]>([
+      ['paid, then 60.00 refunded', ['pay', '60']],
+      ['60.00 refunded, then paid', ['60', 'pay']],
+      ['paid, then refunded 30.00 twice', ['pay', '30', '30']],
+      ['30.00 refunded, paid, 30.00 refunded', ['30', 'pay', '30']],
+      ['refunded 30.00 twice, then paid', ['30', '30', 'pay']],
+    ])('cashback method: half of a 120.00 renewal refunded leaves half the cashback, in any order: %s', async (_, steps) => {
+      await withMethod('cashback', async () => {
+        const clientId = `cb-half-${++n}`;
+        const invoiceId = `INV-HALF-${n}`;
+        await reachGold(clientId);
+        for (const [i, step] of steps.entries()) {
+          const event =
+            step === 'pay'
+              ? invoicePaid({ client: { id: clientId }, invoice: { id: invoiceId } })
+              : invoiceRefunded(invoiceId, `${step}.00`, { client: { id: clientId }, id: `test:invoice:${invoiceId}:refund:${i}` });
+          await app.send(event).expect(200);
+        }
+        const [row] = await outbox(`tier-cashback:invoice:${invoiceId}`);
+        expect(row.state).toBe('pending');
+        // Gold's 5% of the 100.00 renewal line is 5.00; half the invoice was refunded.
+        expect(JSON.parse(row.payload).amount).toEqual({ currency: 'USD', minor: 250 });
+        await app.plugin.jobs.dispatchOutbox();
+        expect(sentFor(`tier-cashback:invoice:${invoiceId}`)).toEqual([expect.objectContaining({ kind: 'credit', clientId, amount: { currency: 'USD', minor: 250 } })]);
+      });
+    });
+
+    it('cashback method: an invoice paid before its row kept the cashback scales what is queued', async () => {
+      await withMethod('cashback', async () => {
+        await reachGold('cb-legacy');
+        await app.send(invoicePaid({ client: { id: 'cb-legacy' }, invoice: { id: 'INV-LEGACY' } })).expect(200);
+        await app.send(invoiceRefunded('INV-LEGACY', '30.00', { client: { id: 'cb-legacy' } })).expect(200);
+        expect(JSON.parse((await outbox('tier-cashback:invoice:INV-LEGACY'))[0].payload).amount.minor).toBe(375);
+        // As a row from before the cashback_minor column reads.
+        await app.plugin.db.knex('loyalty_invoices').where({ invoice_id: 'INV-LEGACY' }).update({ cashback_minor: null });
+        await app.send(invoiceRefunded('INV-LEGACY', '60.00', { client: { id: 'cb-legacy' } })).expect(200);
+        // 3.75 on the 90.00 not refunded before, of which 30.00 is left: floor(375 × 30 / 90).
+        expect(JSON.parse((await outbox('tier-cashback:invoice:INV-LEGACY'))[0].payload).amount.minor).toBe(125);
+      });
+    });
+
+    it('cashback method: a refund after the dispatcher took the cashback up leaves it, as one already sent', async () => {
+      await withMethod('cashback', async () => {
+        await reachGold('cb-claimed');
+        await app.send(invoicePaid({ client: { id: 'cb-claimed' }, invoice: { id: 'INV-CLAIMED' } })).expect(200);
+        // A claim whose send failed: it may have reached the panel, which reconciles the retry by key.
+        await outbox('tier-cashback:invoice:INV-CLAIMED').update({ attempts: 1 });
+        await app.send(invoiceRefunded('INV-CLAIMED', '60.00', { client: { id: 'cb-claimed' } })).expect(200);
+        const [row] = await outbox('tier-cashback:invoice:INV-CLAIMED');
+        expect(row.state).toBe('pending');
+        expect(JSON.parse(row.payload).amount.minor).toBe(500);
+      });
+    });
+
+    it('cashback method: a refund that leaves no whole cent of it withdraws the cashback', async () => {
+      await withMethod('cashback', async () => {
+        await reachGold('cb-cent');
+        // 5% of a 0.20 renewal is 1 cent; a refund of half the invoice leaves half a cent, floored.
+        const items = [{ type: 'renewal', amount: '0.20' }];
+        await app.send(invoicePaid({ client: { id: 'cb-cent' }, invoice: { id: 'INV-CENT', total: '0.20', items } })).expect(200);
+        expect(JSON.parse((await outbox('tier-cashback:invoice:INV-CENT'))[0].payload).amount.minor).toBe(1);
+        await app.send(invoiceRefunded('INV-CENT', '0.10', { client: { id: 'cb-cent' }, invoice: { total: '0.20' } })).expect(200);
+        expect((await outbox('tier-cashback:invoice:INV-CENT'))[0].state).toBe('cancelled');
+      });
     });
   });
 });

@@ -1,4 +1,4 @@
-import { decideTier, leavesWindowAt, monthKey, nextTier, renewalDiscount, tierForSpend, toQualifying, windowMonths, type Tier } from '../../plugin/domain/tiers';
+import { cashbackKept, decideTier, leavesWindowAt, monthKey, nextTier, renewalDiscount, tierForSpend, toQualifying, windowMonths, type Tier } from '../../plugin/domain/tiers';
 
 const tier = (id: number, rank: number, thresholdMinor: number): Tier => ({
   id,
@@ -80,5 +80,22 @@ describe('money and multipliers', () => {
     [0, 500, 0],
   ])('renewal discount of %i at %i bp is %i, floor-rounded and never above the lines', (total, bp, expected) => {
     expect(renewalDiscount(total, bp)).toBe(expected);
+  });
+});
+
+describe('cashbackKept', () => {
+  it.each([
+    // full cashback, invoice total, refunded → the cashback the refunds leave
+    [500, 12_000, 0, 500],
+    [500, 12_000, 6_000, 250],
+    [500, 12_000, 3_000, 375],
+    [500, 12_000, 12_000, 0],
+    [500, 12_000, 20_000, 0],
+    [1, 20, 10, 0],
+    [100, 3_000, 1_000, 66],
+    [0, 12_000, 0, 0],
+    [500, 0, 0, 0],
+  ])('%i of an invoice of %i with %i refunded keeps %i, floor-rounded', (full, total, refunded, expected) => {
+    expect(cashbackKept(full, total, refunded)).toBe(expected);
   });
 });
