@@ -5,7 +5,10 @@ import { toDate, toDateOrNull, toInt } from './row-values';
 
 export const OUTBOX = 'loyalty_outbox';
 
-/** `cancelled`: withdrawn before it was sent, e.g. the cashback of an invoice since refunded. */
+/**
+ * `cancelled`: withdrawn before it was sent, e.g. the cashback of an invoice since refunded; the
+ * cashback of a reversed payment is queued again by a re-payment (`reinstateCancelled`).
+ */
 export type OutboxState = 'pending' | 'sent' | 'failed' | 'cancelled';
 
 export interface OutboxEntry {
@@ -240,6 +243,19 @@ export class OutboxRepository {
     const n = await this.db(OUTBOX)
       .where({ idempotency_key: idempotencyKey, action, state: 'pending', attempts: 0 })
       .update({ payload: JSON.stringify(payload), client_id: clientIdOf(payload) });
+    return n === 1;
+  }
+
+  /**
+   * Queues a cancelled action again, as `payload`, with a fresh retry budget: the change that
+   * withdrew it was undone (a re-payment after a reversal). Same key, so a panel that got the
+   * first one after all (a send in flight when it was cancelled) reconciles the two into one.
+   * False when the key's action isn't cancelled (pending, sent or failed: left as it is).
+   */
+  async reinstateCancelled<A extends PanelActionName>(action: A, idempotencyKey: string, payload: PanelActionPayloads[A], now: Date): Promise<boolean> {
+    const n = await this.db(OUTBOX)
+      .where({ idempotency_key: idempotencyKey, action, state: 'cancelled' })
+      .update({ state: 'pending', payload: JSON.stringify(payload), client_id: clientIdOf(payload), attempts: 0, next_attempt_at: now, last_error: null });
     return n === 1;
   }
 

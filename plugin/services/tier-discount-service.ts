@@ -11,7 +11,10 @@ import type { ProgramSnapshot, UseCaseContext, UseCaseResult } from './use-case-
 /** The outbox keys of an invoice's tier discount, less the invoice id that ends them. */
 export const TIER_DISCOUNT_KEY_PREFIXES = { line: 'tier-discount:invoice:', cashback: 'tier-cashback:invoice:' } as const;
 
-/** The outbox keys of an invoice's tier discount: one action per invoice, whichever method sent it. */
+/**
+ * The outbox keys of an invoice's tier discount: one action per invoice, whichever method sent it
+ * (a re-payment after a reversal queues the cancelled cashback again under its key, see `invoicePaid`).
+ */
 export const tierDiscountKeys = (invoiceId: string) => ({ line: `${TIER_DISCOUNT_KEY_PREFIXES.line}${invoiceId}`, cashback: `${TIER_DISCOUNT_KEY_PREFIXES.cashback}${invoiceId}` });
 
 /** The renewal lines' total: the only part of an invoice a tier discount applies to. */
@@ -57,7 +60,9 @@ export class TierDiscountService {
   /**
    * Cashback method, for panels that can't edit invoices: credit the discount back on payment,
    * on the part of the invoice not refunded already (refunds can overtake payments), and none
-   * for an invoice charged back. Returns `cashbackFor`, which the invoice's row keeps for later
+   * for an invoice charged back. One cashback per invoice, under one key: a re-payment after a
+   * reversal brings back the cashback the reversal withdrew; one that reached the panel first
+   * stands for both payments. Returns `cashbackFor`, which the invoice's row keeps for later
    * refunds.
    */
   async invoicePaid(
@@ -70,12 +75,10 @@ export class TierDiscountService {
     if (full === 0 || earlier?.chargedBack) return full;
     const discount = cashbackKept(full, invoice.total.minor, earlier?.refundedMinor ?? 0);
     if (discount === 0) return full;
-    await tx.repos.outbox.enqueue(
-      'client.credit',
-      { clientId: account.member.panelClientId, amount: { currency: invoice.currency, minor: discount }, description: this.describe(account.member, tier, input.snapshot) },
-      tierDiscountKeys(invoice.id).cashback,
-      tx.now,
-    );
+    const key = tierDiscountKeys(invoice.id).cashback;
+    const payload = { clientId: account.member.panelClientId, amount: { currency: invoice.currency, minor: discount }, description: this.describe(account.member, tier, input.snapshot) };
+    const { entry, created } = await tx.repos.outbox.enqueue('client.credit', payload, key, tx.now);
+    if (!created && entry.state === 'cancelled') await tx.repos.outbox.reinstateCancelled('client.credit', key, payload, tx.now);
     return full;
   }
 

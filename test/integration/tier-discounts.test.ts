@@ -238,5 +238,73 @@ describe('tier discounts on renewals', () => {
         expect((await outbox('tier-cashback:invoice:INV-CENT'))[0].state).toBe('cancelled');
       });
     });
+
+    it('cashback method: a re-payment after a reversal gets the cashback the reversal withdrew, once', async () => {
+      await withMethod('cashback', async () => {
+        await reachGold('cb-rev');
+        const pay = invoicePaid({ client: { id: 'cb-rev' }, invoice: { id: 'INV-REV' } });
+        await app.send(pay).expect(200);
+        await app.send(invoiceReversed('INV-REV', { client: { id: 'cb-rev' } })).expect(200);
+        expect((await outbox('tier-cashback:invoice:INV-REV'))[0].state).toBe('cancelled');
+
+        const repay = { ...pay, id: `${pay.id}:again` };
+        await app.send(repay).expect(200);
+        await app.send(repay).expect(200); // replay
+        await app.send({ ...repay, id: `${repay.id}:refire` }).expect(200); // the panel's hook again, a new id
+        const rows = await outbox('tier-cashback:invoice:INV-REV');
+        expect(rows).toHaveLength(1);
+        expect(rows[0]).toMatchObject({ state: 'pending', attempts: 0, last_error: null });
+        expect(JSON.parse(rows[0].payload)).toMatchObject({ clientId: 'cb-rev', amount: { currency: 'USD', minor: 500 } });
+        await app.plugin.jobs.dispatchOutbox();
+        await app.plugin.jobs.dispatchOutbox();
+        expect(sentFor('tier-cashback:invoice:INV-REV')).toEqual([expect.objectContaining({ kind: 'credit', amount: { currency: 'USD', minor: 500 } })]);
+      });
+    });
+
+    it('cashback method: a reversal that overtook the first payment leaves one cashback for the re-payment, as in order', async () => {
+      await withMethod('cashback', async () => {
+        await reachGold('cb-rev-first');
+        const pay = invoicePaid({ client: { id: 'cb-rev-first' }, invoice: { id: 'INV-REV-FIRST' } });
+        await app.send(invoiceReversed('INV-REV-FIRST', { client: { id: 'cb-rev-first' } })).expect(200);
+        expect((await app.send(pay).expect(200)).body.detail).toBe('reversed_before_payment');
+        expect(await outbox('tier-cashback:invoice:INV-REV-FIRST')).toHaveLength(0);
+        await app.send({ ...pay, id: `${pay.id}:again` }).expect(200);
+        const rows = await outbox('tier-cashback:invoice:INV-REV-FIRST');
+        expect(rows).toHaveLength(1);
+        expect(rows[0].state).toBe('pending');
+        expect(JSON.parse(rows[0].payload).amount.minor).toBe(500);
+      });
+    });
+
+    it('cashback method: a cashback the panel got before the reversal stands for the re-payment too', async () => {
+      await withMethod('cashback', async () => {
+        await reachGold('cb-rev-sent');
+        const pay = invoicePaid({ client: { id: 'cb-rev-sent' }, invoice: { id: 'INV-REV-SENT' } });
+        await app.send(pay).expect(200);
+        await app.plugin.jobs.dispatchOutbox();
+        await app.send(invoiceReversed('INV-REV-SENT', { client: { id: 'cb-rev-sent' } })).expect(200);
+        await app.send({ ...pay, id: `${pay.id}:again` }).expect(200);
+        const rows = await outbox('tier-cashback:invoice:INV-REV-SENT');
+        expect(rows).toHaveLength(1);
+        expect(rows[0].state).toBe('sent');
+        await app.plugin.jobs.dispatchOutbox();
+        expect(sentFor('tier-cashback:invoice:INV-REV-SENT')).toHaveLength(1);
+      });
+    });
+
+    it('cashback method: after a reversal and a re-payment, a partial refund scales the new cashback', async () => {
+      await withMethod('cashback', async () => {
+        await reachGold('cb-rev-refund');
+        const pay = invoicePaid({ client: { id: 'cb-rev-refund' }, invoice: { id: 'INV-RR' } });
+        await app.send(pay).expect(200);
+        await app.send(invoiceRefunded('INV-RR', '30.00', { client: { id: 'cb-rev-refund' } })).expect(200);
+        await app.send(invoiceReversed('INV-RR', { client: { id: 'cb-rev-refund' } })).expect(200);
+        await app.send({ ...pay, id: `${pay.id}:again` }).expect(200);
+        // The reversal undid the first payment's refund with it: the re-payment starts whole.
+        expect(JSON.parse((await outbox('tier-cashback:invoice:INV-RR'))[0].payload).amount.minor).toBe(500);
+        await app.send(invoiceRefunded('INV-RR', '60.00', { client: { id: 'cb-rev-refund' } })).expect(200);
+        expect(JSON.parse((await outbox('tier-cashback:invoice:INV-RR'))[0].payload).amount.minor).toBe(250);
+      });
+    });
   });
 });
