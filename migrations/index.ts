@@ -94,6 +94,8 @@ import * as addRedemptionsCodeTerms from './20261211120000_add_redemptions_code_
 import * as backfillRedemptionsCodeTerms from './20261211120010_backfill_redemptions_code_terms';
 import * as addLedgerPendingAfter from './20261212100000_add_ledger_pending_after';
 import * as addInvoicesCashback from './20261212100010_add_invoices_cashback';
+import * as addAdminCredentialsFailedSignIns from './20261213100000_add_admin_credentials_failed_sign_ins';
+import * as addAdminCredentialsFailedSignInsUntil from './20261213100010_add_admin_credentials_failed_sign_ins_until';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -196,4 +198,6 @@ export const migrations: NamedMigration[] = [
   { name: '20261211120010_backfill_redemptions_code_terms', ...backfillRedemptionsCodeTerms },
   { name: '20261212100000_add_ledger_pending_after', ...addLedgerPendingAfter },
   { name: '20261212100010_add_invoices_cashback', ...addInvoicesCashback },
+  { name: '20261213100000_add_admin_credentials_failed_sign_ins', ...addAdminCredentialsFailedSignIns },
+  { name: '20261213100010_add_admin_credentials_failed_sign_ins_until', ...addAdminCredentialsFailedSignInsUntil },
 ];

@@ -254,8 +254,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const audit = new AuditService(db);
   const adminAuth = new AdminAuthService(db, auth, audit, clock, logger, {
     password: config.adminPassword,
-    lockout: createRateLimiter(db.knex, db.dialect, { name: 'admin-lockout', points: config.adminLockout.failures, durationSeconds: config.adminLockout.minutes * 60 }),
-    lockoutFailures: config.adminLockout.failures,
+    lockout: config.adminLockout,
   });
   const adminMembers = new AdminMemberService(db, audit, () => program.current(), async () => (await tiers.config()).tiers, churn);
   const adminRedemptions = new AdminRedemptionService(db, audit, snapshot);

@@ -19,10 +19,6 @@ export interface RateLimiter {
   readonly rule: RateLimitRule;
   /** Counts one attempt; refused once the key has used up its points in the window. */
   consume(key: string): Promise<RateLimitVerdict>;
-  /** Whether the key has used up its points, without counting anything (a lockout's check). */
-  peek(key: string): Promise<RateLimitVerdict>;
-  /** Forgets the key's count (a lockout's counter after a successful sign-in). */
-  reset(key: string): Promise<void>;
 }
 
 function verdict(res: RateLimiterRes, points: number): RateLimitVerdict {
@@ -53,14 +49,6 @@ export function createRateLimiter(knex: Knex, dialect: Dialect, rule: RateLimitR
         if (rejection instanceof RateLimiterRes) return verdict(rejection, rule.points);
         throw rejection;
       }
-    },
-    async peek(key) {
-      const res = await limiter.get(key);
-      if (!res || res.consumedPoints < rule.points) return { allowed: true };
-      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
-    },
-    async reset(key) {
-      await limiter.delete(key);
     },
   };
 }

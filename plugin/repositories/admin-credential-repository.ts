@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { toDateOrNull } from './row-values';
+import type { FailureCount } from '../domain/sign-in-lockout';
+import { toDateOrNull, toInt } from './row-values';
 
 export const ADMIN_CREDENTIALS = 'loyalty_admin_credentials';
 
@@ -8,21 +9,34 @@ export interface AdminCredential {
   passwordHash: string | null;
   setupTokenHash: string | null;
   setupExpiresAt: Date | null;
+  /** Wrong (or still unchecked) passwords towards the lockout. */
+  failedSignIns: FailureCount;
 }
 
 /** The standalone sign-in's secrets: a password hash, or a pending setup token's hash. */
 export class AdminCredentialRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
-  async find(account: string): Promise<AdminCredential | null> {
-    const row = await this.db(ADMIN_CREDENTIALS).where({ account }).first();
+  /**
+   * With `forUpdate`, the row stays locked until the transaction ends: the lockout count is
+   * read and raised by one sign-in at a time.
+   */
+  async find(account: string, options: { forUpdate?: boolean } = {}): Promise<AdminCredential | null> {
+    const q = this.db(ADMIN_CREDENTIALS).where({ account }).first();
+    if (options.forUpdate) void q.forUpdate();
+    const row = await q;
     if (!row) return null;
     return {
       account: String(row.account),
       passwordHash: (row.password_hash as string | null) ?? null,
       setupTokenHash: (row.setup_token_hash as string | null) ?? null,
       setupExpiresAt: toDateOrNull(row.setup_expires_at),
+      failedSignIns: { failures: toInt(row.failed_sign_ins), until: toDateOrNull(row.failed_sign_ins_until) },
     };
+  }
+
+  async setFailedSignIns(account: string, count: FailureCount): Promise<void> {
+    await this.db(ADMIN_CREDENTIALS).where({ account }).update({ failed_sign_ins: count.failures, failed_sign_ins_until: count.until });
   }
 
   /** Sets the password and retires any setup link. */

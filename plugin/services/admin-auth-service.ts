@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { ANONYMOUS, type AdminContext, type AdminIdentity, type AuditOrigin } from '../domain/audit';
+import { isLocked, NO_FAILURES, reserveAttempt, type LockoutRule } from '../domain/sign-in-lockout';
 import type { Database } from '../db/database';
-import type { RateLimiter } from '../db/rate-limits';
 import { AppError, UnauthorizedError, ValidationError } from '../errors';
 import type { Logger } from '../logger';
 import type { AdminPrincipal, AuthService } from './auth-service';
@@ -24,8 +24,8 @@ export type SignInMethod = 'sso' | 'password' | 'setup';
 /**
  * Admin sign-in besides the panel's SSO: the owner's password (ADMIN_PASSWORD, kept as a
  * bcrypt hash) or, until one exists, a one-time setup link. Wrong passwords count towards a
- * lockout (a database-backed counter, shared by instances); sign-ins, refusals and lockouts
- * are audited.
+ * lockout (a count on the account's row, shared by instances); sign-ins, refusals and
+ * lockouts are audited.
  */
 export class AdminAuthService {
   constructor(
@@ -34,7 +34,7 @@ export class AdminAuthService {
     private readonly audit: AuditService,
     private readonly clock: () => Date,
     private readonly logger: Logger,
-    private readonly options: { password?: string; lockout?: RateLimiter; lockoutFailures: number },
+    private readonly options: { password?: string; lockout: LockoutRule },
   ) {}
 
   /** Stores ADMIN_PASSWORD's hash when it changed (the password itself is never stored). */
@@ -77,38 +77,56 @@ export class AdminAuthService {
     return principal;
   }
 
+  /**
+   * The owner's password. The check takes its place in the lockout count first, in a
+   * transaction holding the account's row, and only then runs bcrypt: however many sign-ins
+   * arrive together, at most ADMIN_LOCKOUT_FAILURES passwords are compared per lockout, and
+   * the one check that fills the count is the one that audits the lockout. A right password
+   * forgets the count; once it is full, even the right one waits for the lockout to end.
+   */
   async signInWithPassword(password: string, origin: AuditOrigin): Promise<AdminPrincipal> {
-    const lockout = this.options.lockout;
-    const locked = await lockout?.peek(OWNER.id);
-    if (locked && !locked.allowed) {
-      this.logger.warn({ account: OWNER.id, ip: origin.ip }, 'admin sign-in refused: locked out');
-      throw lockedError(locked.retryAfterSeconds);
-    }
-    const stored = await this.db.repos.adminCredentials.find(OWNER.id);
-    if (!stored?.passwordHash) {
+    const rule = this.options.lockout;
+    const reserved = await this.db.transaction(async (tx) => {
+      const stored = await tx.repos.adminCredentials.find(OWNER.id, { forUpdate: true });
+      if (!stored?.passwordHash) return null;
+      const reservation = reserveAttempt(stored.failedSignIns, tx.now, rule);
+      if (reservation.allowed) await tx.repos.adminCredentials.setFailedSignIns(OWNER.id, reservation.next);
+      return { passwordHash: stored.passwordHash, reservation };
+    });
+    if (!reserved) {
       throw new UnauthorizedError('admin_password_unset', {
         message: 'No owner password is set',
         help: 'Set ADMIN_PASSWORD and restart, or open the one-time setup link printed at start-up; admins from the panel sign in by SSO.',
       });
     }
-    const right = password.length > 0 && Buffer.byteLength(password, 'utf8') <= PASSWORD_MAX_BYTES && (await bcrypt.compare(password, stored.passwordHash));
+    const { reservation } = reserved;
+    if (!reservation.allowed) {
+      this.logger.warn({ account: OWNER.id, ip: origin.ip }, 'admin sign-in refused: locked out');
+      throw lockedError(reservation.retryAfterSeconds);
+    }
+    const right = password.length > 0 && Buffer.byteLength(password, 'utf8') <= PASSWORD_MAX_BYTES && (await bcrypt.compare(password, reserved.passwordHash));
     if (!right) {
-      const verdict = await lockout?.consume(OWNER.id);
-      const nowLocked = verdict !== undefined && (!verdict.allowed || !(await lockout?.peek(OWNER.id))?.allowed);
-      await this.refused(origin, `admin:${OWNER.id}`, { method: 'password', code: 'admin_password_wrong' });
-      if (nowLocked) {
-        this.logger.warn({ account: OWNER.id, ip: origin.ip, failures: this.options.lockoutFailures }, 'admin owner sign-in locked after repeated wrong passwords');
-        await this.audit.recordAlone({ admin: ANONYMOUS, origin }, { action: 'auth.locked_out', target: `admin:${OWNER.id}`, after: { failures: this.options.lockoutFailures } });
-      }
+      const lockedNow = await this.db.transaction(async (tx) => {
+        await this.audit.record(tx, { admin: ANONYMOUS, origin }, { action: 'auth.sign_in_failed', target: `admin:${OWNER.id}`, after: { method: 'password', code: 'admin_password_wrong' } });
+        if (!reservation.locks) return false;
+        // A right password checked meanwhile may have forgotten the count: then nothing locked.
+        const stored = await tx.repos.adminCredentials.find(OWNER.id, { forUpdate: true });
+        if (!stored || !isLocked(stored.failedSignIns, tx.now, rule)) return false;
+        await this.audit.record(tx, { admin: ANONYMOUS, origin }, { action: 'auth.locked_out', target: `admin:${OWNER.id}`, after: { failures: rule.failures, minutes: rule.minutes } });
+        return true;
+      });
+      if (lockedNow) this.logger.warn({ account: OWNER.id, ip: origin.ip, failures: rule.failures }, 'admin owner sign-in locked after repeated wrong passwords');
       throw new UnauthorizedError('admin_password_wrong', {
         message: 'Wrong password',
-        help: `Check the owner password; after ${this.options.lockoutFailures} wrong ones in a row the sign-in locks for a while.`,
+        help: `Check the owner password; after ${rule.failures} wrong ones in a row the sign-in locks for a while.`,
         fields: [{ path: 'password', message: 'is not the owner password' }],
       });
     }
-    await lockout?.reset(OWNER.id);
     const principal: AdminPrincipal = { kind: 'admin', adminId: OWNER.id, name: OWNER.name, role: 'owner' };
-    await this.signedIn(principal, origin, 'password');
+    await this.db.transaction(async (tx) => {
+      await tx.repos.adminCredentials.setFailedSignIns(OWNER.id, NO_FAILURES);
+      await this.audit.record(tx, { admin: OWNER, origin }, { action: 'auth.sign_in', target: null, after: { method: 'password' } });
+    });
     return principal;
   }
 
