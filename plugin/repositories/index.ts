@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { AdminCredentialRepository } from './admin-credential-repository';
+import { AdminSessionRepository } from './admin-session-repository';
 import { AuditRepository } from './audit-repository';
 import { AnnualAwardRepository } from './annual-award-repository';
 import { ChurnRepository } from './churn-repository';
@@ -55,6 +56,8 @@ export interface Repositories {
   churn: ChurnRepository;
   audit: AuditRepository;
   adminCredentials: AdminCredentialRepository;
+  /** Admin sessions signed out before their token expires. */
+  adminSessions: AdminSessionRepository;
   /** The admin area's aggregates and export batches. */
   reports: ReportRepository;
 }
@@ -87,6 +90,7 @@ export function createRepositories(db: Knex | Knex.Transaction): Repositories {
     churn: new ChurnRepository(db),
     audit: new AuditRepository(db),
     adminCredentials: new AdminCredentialRepository(db),
+    adminSessions: new AdminSessionRepository(db),
     reports: new ReportRepository(db),
   };
 }

@@ -5,7 +5,7 @@ import { isLocked, NO_FAILURES, reserveAttempt, type LockoutRule } from '../doma
 import type { Database } from '../db/database';
 import { AppError, UnauthorizedError, ValidationError } from '../errors';
 import type { Logger } from '../logger';
-import type { AdminPrincipal, AuthService } from './auth-service';
+import type { AdminPrincipal, AdminSession, AuthService } from './auth-service';
 import type { AuditService } from './audit-service';
 
 /** The standalone sign-in's one account. */
@@ -152,8 +152,19 @@ export class AdminAuthService {
     return principal;
   }
 
-  async signedOut(ctx: AdminContext): Promise<void> {
-    await this.audit.recordAlone(ctx, { action: 'auth.sign_out', target: null });
+  /**
+   * Ends the session on the server, not only in this browser: its token is listed as revoked
+   * until it expires, so a copy of the cookie no longer opens the admin area on any instance.
+   * Only this session ends; the admin's others (another browser, another person sharing the
+   * owner account) go on.
+   */
+  async signedOut(ctx: AdminContext, session: AdminSession): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const revoked = await tx.repos.adminSessions.revoke({ id: session.id, adminId: ctx.admin.id, expiresAt: session.expiresAt }, tx.now);
+      if (revoked) await this.audit.record(tx, ctx, { action: 'auth.sign_out', target: null });
+    });
+    // The list holds each revoked token only until it would have expired anyway.
+    await this.db.repos.adminSessions.purgeExpired(this.clock());
   }
 
   private async signedIn(principal: AdminPrincipal, origin: AuditOrigin, method: SignInMethod): Promise<void> {

@@ -25,11 +25,18 @@ export type AdminRole = (typeof ADMIN_ROLES)[number];
  */
 export type Principal =
   | { kind: 'client'; clientId: string; locale?: string; returnUrl?: string }
-  | { kind: 'admin'; adminId: string; name: string; role: AdminRole };
+  /** `session` is the admin session the request came with (absent on a sign-in's principal, before it has one). */
+  | { kind: 'admin'; adminId: string; name: string; role: AdminRole; session?: AdminSession };
 export type PrincipalKind = Principal['kind'];
 export type PrincipalOf<K extends PrincipalKind> = Extract<Principal, { kind: K }>;
 export type ClientPrincipal = PrincipalOf<'client'>;
 export type AdminPrincipal = PrincipalOf<'admin'>;
+
+/** One admin session: its token's `jti`, by which signing out revokes it, and the token's expiry. */
+export interface AdminSession {
+  id: string;
+  expiresAt: Date;
+}
 
 /**
  * A panel's client id as we store and compare it: a decimal string. PHP panels pass integers
@@ -135,6 +142,8 @@ const ssoClaims = z.looseObject({
 });
 
 const ADMIN_ID = /^[A-Za-z0-9:._@-]{1,64}$/;
+/** An admin session's id, as issueSession makes it (a UUID). */
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * The admin SSO token's claims: the admin's id (`admin`; `admin_id` or `sub` are read when it
@@ -325,6 +334,7 @@ export class AuthService {
         .setSubject(principal.adminId)
         .setIssuedAt(now)
         .setExpirationTime(now + ADMIN_SESSION_LIFETIME_S)
+        .setJti(randomUUID())
         .sign(this.sessionKey);
     }
     return new SignJWT({ typ: 'client', ...(principal.locale && { locale: principal.locale }), ...(principal.returnUrl && { return_url: principal.returnUrl }) })
@@ -346,8 +356,13 @@ export class AuthService {
     if (payload.typ === 'admin') {
       const role = ADMIN_ROLES.find((r) => r === payload.role);
       const adminId = typeof payload.sub === 'string' && ADMIN_ID.test(payload.sub) ? payload.sub : null;
-      if (!role || adminId === null) return null;
-      return { kind: 'admin', adminId, role, name: typeof payload.name === 'string' ? payload.name : adminId };
+      // A token without an id (issued before sessions had one) could not be signed out: refused.
+      const sessionId = typeof payload.jti === 'string' && SESSION_ID.test(payload.jti) ? payload.jti : null;
+      if (!role || adminId === null || sessionId === null || typeof payload.exp !== 'number') return null;
+      // A signed-out session's token stays well signed until it expires: the database says it ended.
+      if (await this.db.repos.adminSessions.isRevoked(sessionId)) return null;
+      const session = { id: sessionId, expiresAt: new Date(payload.exp * 1000) };
+      return { kind: 'admin', adminId, role, name: typeof payload.name === 'string' ? payload.name : adminId, session };
     }
     const clientId = clientIdFrom(payload.sub);
     if (payload.typ !== 'client' || clientId === null) return null;

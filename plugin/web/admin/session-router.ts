@@ -7,7 +7,7 @@ import type { Csrf } from '../csrf';
 import { byIp, rateLimit } from '../rate-limit';
 import { clearSessionCookie, sessionGuard, setSessionCookie } from '../session';
 import { mountOf, mountUrl } from '../urls';
-import { adminContext, type AdminPages, originOf } from './admin-page';
+import { adminContext, adminOf, type AdminPages, originOf } from './admin-page';
 import { READ_ROLES } from './admin-routes';
 
 const text = (body: unknown, name: string): string => {
@@ -92,7 +92,9 @@ export function adminSessionRouter(deps: {
   // A form with a CSRF token, not a link: another site could otherwise sign an admin out (and
   // write an audit row in their name) with an image tag.
   router.post('/logout', sessionGuard(deps.auth)('admin', READ_ROLES), deps.csrf.protect, async (req, res) => {
-    await deps.adminAuth.signedOut(adminContext(req, res));
+    const { session } = adminOf(res);
+    if (!session) throw new Error('An admin principal read from a session cookie carries its session');
+    await deps.adminAuth.signedOut(adminContext(req, res), session);
     clearSessionCookie(req, res, 'admin');
     res.redirect(303, mountUrl(mountOf(res), 'admin/login'));
   });
