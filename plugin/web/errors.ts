@@ -201,7 +201,19 @@ async function renderPage(deps: ErrorDeps, req: Request, res: Response, status: 
   const requestId = requestIdOf(res);
   if (area === 'admin') {
     // Admins get the way to the admin sign-in, and the refusal's own words unfolded.
-    const model = { status, titleKey, messageKey, signIn: false, detail, detailOpen: true, backHref: mountUrl(mount, signIn ? 'admin/login' : 'admin'), backKey: signIn ? 'admin.error.sign_in' : 'admin.error.back', requestId, fields: known?.fields ?? [] };
+    // Signed out or expired: the admin signs in here again, not through the panel's client area.
+    const model = {
+      status,
+      titleKey: signIn ? 'admin.error.title_sign_in' : titleKey,
+      messageKey: signIn ? 'admin.error.session_required' : messageKey,
+      signIn: false,
+      detail,
+      detailOpen: true,
+      backHref: mountUrl(mount, signIn ? 'admin/login' : 'admin'),
+      backKey: signIn ? 'admin.error.sign_in' : 'admin.error.back',
+      requestId,
+      fields: known?.fields ?? [],
+    };
     res.status(status).type('html').send(deps.views.render('error', model, { i18n, mount }));
     return;
   }

@@ -58,6 +58,9 @@ describe('signing out ends the admin session on the server', () => {
         expect(res.status).toBe(401);
         expect(res.text).not.toContain('data-testid="admin-bar"');
         expect(res.text).toContain('data-testid="admin-back"');
+        // The admin's own sign-in advice, not the client area's "open Rewards from your client area".
+        expect(res.text).toContain('Your admin session has ended or was signed out.');
+        expect(res.text).not.toContain('from your client area');
       }
     }
     // Nor does it post anything: a sign-out's copy can't act either.
