@@ -97,6 +97,7 @@ import * as addInvoicesCashback from './20261212100010_add_invoices_cashback';
 import * as addAdminCredentialsFailedSignIns from './20261213100000_add_admin_credentials_failed_sign_ins';
 import * as addAdminCredentialsFailedSignInsUntil from './20261213100010_add_admin_credentials_failed_sign_ins_until';
 import * as createAdminRevokedSessions from './20261213100020_create_admin_revoked_sessions';
+import * as addRedemptionsTookStock from './20261214100000_add_redemptions_took_stock';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -202,4 +203,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261213100000_add_admin_credentials_failed_sign_ins', ...addAdminCredentialsFailedSignIns },
   { name: '20261213100010_add_admin_credentials_failed_sign_ins_until', ...addAdminCredentialsFailedSignInsUntil },
   { name: '20261213100020_create_admin_revoked_sessions', ...createAdminRevokedSessions },
+  { name: '20261214100000_add_redemptions_took_stock', ...addRedemptionsTookStock },
 ];

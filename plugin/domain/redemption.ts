@@ -52,6 +52,12 @@ export interface Redemption {
    */
   codeTerms: CodeTerms | null;
   spentLots: SpentLot[];
+  /**
+   * Whether it holds a unit of its reward's stock: false when the reward was unlimited then (and
+   * for redemptions made before this was kept), so a failure or cancellation gives back only a
+   * unit it took.
+   */
+  tookStock: boolean;
   createdAt: Date;
   updatedAt: Date;
 }

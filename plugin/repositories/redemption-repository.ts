@@ -34,6 +34,7 @@ function toRedemption(row: Record<string, unknown>): Redemption {
     code: (row.code as string | null) ?? null,
     codeTerms: toCodeTerms(row.code_terms),
     spentLots: spent.map((l) => ({ points: l.points, earnedAt: new Date(l.earnedAt), expiresAt: toDateOrNull(l.expiresAt) })),
+    tookStock: Boolean(toInt(row.took_stock)),
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
   };
@@ -76,6 +77,7 @@ export class RedemptionRepository {
         code: r.code,
         code_terms: r.codeTerms === null ? null : JSON.stringify({ discount: r.codeTerms.discount, expiresAt: r.codeTerms.expiresAt?.toISOString() ?? null } satisfies StoredCodeTerms),
         spent_lots: JSON.stringify(r.spentLots satisfies SpentLot[]),
+        took_stock: r.tookStock,
         created_at: r.createdAt,
         updated_at: r.createdAt,
       }),
@@ -146,10 +148,13 @@ export class RedemptionRepository {
 
   /**
    * A failed redemption whose action is sent again: pending once more, paid with the lots just
-   * spent. False when it was not failed (a second retry lost the race).
+   * spent and holding the stock just taken (if any). False when it was not failed (a second
+   * retry lost the race).
    */
-  async reopen(id: number, spentLots: readonly SpentLot[], now: Date): Promise<boolean> {
-    const n = await this.db(REDEMPTIONS).where({ id, state: 'failed' }).update({ state: 'pending', spent_lots: JSON.stringify(spentLots), panel_reference: null, updated_at: now });
+  async reopen(id: number, spentLots: readonly SpentLot[], tookStock: boolean, now: Date): Promise<boolean> {
+    const n = await this.db(REDEMPTIONS)
+      .where({ id, state: 'failed' })
+      .update({ state: 'pending', spent_lots: JSON.stringify(spentLots), took_stock: tookStock, panel_reference: null, updated_at: now });
     return n === 1;
   }
 

@@ -65,17 +65,21 @@ export class RewardRepository {
   }
   /**
    * Takes one unit of stock if any is left: one conditional UPDATE checked by affected rows,
-   * so two members redeeming the last unit at once can't both get it (DESIGN §10). Unlimited
-   * rewards (stock null) always succeed.
+   * so two members redeeming the last unit at once can't both get it (DESIGN §10). `unit`: one
+   * was taken; `unlimited`: the reward has no stock to take (null), nothing changed; null:
+   * none left. The redemption keeps which, so only a unit taken is ever given back.
    */
-  async takeStock(id: number): Promise<boolean> {
+  async takeStock(id: number): Promise<'unit' | 'unlimited' | null> {
     const n = await this.db(REWARDS).where({ id }).whereNotNull('stock').andWhere('stock', '>', 0).decrement('stock', 1);
-    if (n === 1) return true;
+    if (n === 1) return 'unit';
     const row = await this.db(REWARDS).where({ id }).first('stock');
-    return row !== undefined && row.stock === null;
+    return row !== undefined && row.stock === null ? 'unlimited' : null;
   }
 
-  /** Gives a unit back when a redemption fails. */
+  /**
+   * Gives back the unit a failed or cancelled redemption took (callers check it took one). A
+   * reward made unlimited meanwhile stays unlimited.
+   */
   async returnStock(id: number): Promise<void> {
     await this.db(REWARDS).where({ id }).whereNotNull('stock').increment('stock', 1);
   }

@@ -72,7 +72,8 @@ export class AdminRedemptionService {
         }
         if (!(await tx.repos.redemptions.settle(redemption.id, 'cancelled', null, tx.now))) throw notCancellable('it left pending meanwhile');
         await account.restore({ lots: redemption.spentLots, reasonCode: 'redemption_cancelled', reasonParams: { points: redemption.points }, reference: redemption.actionKey });
-        await tx.repos.rewards.returnStock(redemption.rewardId);
+        // Read under the lock with the state it left: the unit goes back once, and only if it took one.
+        if (redemption.tookStock) await tx.repos.rewards.returnStock(redemption.rewardId);
         await this.audit.record(tx, ctx, {
           action: 'redemptions.cancel',
           target: `redemption:${redemption.id}`,
@@ -129,9 +130,10 @@ export class AdminRedemptionService {
               ...(reward ? await tx.repos.redemptions.limitCounts(member.id, reward, monthBounds(current.createdAt, program.timeZone)) : { redeemedThisMonth: 0, redeemedInTotal: 0 }),
             });
             if (refusal) throw new Refused({ ...refusal, available: member.pointsAvailable });
-            if (reward && !(await tx.repos.rewards.takeStock(reward.id))) throw new Refused({ ok: false, refusal: 'out_of_stock', available: member.pointsAvailable });
+            const stock = reward ? await tx.repos.rewards.takeStock(reward.id) : 'unlimited';
+            if (stock === null) throw new Refused({ ok: false, refusal: 'out_of_stock', available: member.pointsAvailable });
             const lots = await account.spend({ points: current.points, reasonCode: 'redemption_retried', reasonParams: { points: current.points }, reference: current.actionKey });
-            if (!(await tx.repos.redemptions.reopen(current.id, lots, tx.now))) throw notRetriable('its redemption left failed meanwhile');
+            if (!(await tx.repos.redemptions.reopen(current.id, lots, stock === 'unit', tx.now))) throw notRetriable('its redemption left failed meanwhile');
             respent = current.points;
           }
           const n = await tx.repos.outbox.requeueFailed([action.action], [action.id], tx.now);

@@ -142,21 +142,24 @@ export class RedemptionService {
 
   /**
    * The `reverse_points` compensation: the panel refused a redemption's action for good. The
-   * points go back once (the row leaves `pending` once); actions that spent no points, such as
-   * tier cashback, have no redemption and nothing to undo.
+   * points, and the unit of stock if it took one, go back once: the row leaves `pending` once,
+   * under the member's lock, whether this or an admin's cancel gets there first. Actions that
+   * spent no points, such as tier cashback, have no redemption and nothing to undo.
    */
   async failed(tx: Tx, failed: { idempotencyKey: string }): Promise<void> {
-    const redemption = await tx.repos.redemptions.findByActionKey(failed.idempotencyKey);
-    if (!redemption) return;
-    const account = await MemberAccount.lock(tx, { id: redemption.memberId });
-    if (!account || !(await tx.repos.redemptions.settle(redemption.id, 'failed', null, tx.now))) return;
+    const found = await tx.repos.redemptions.findByActionKey(failed.idempotencyKey);
+    if (!found) return;
+    const account = await MemberAccount.lock(tx, { id: found.memberId });
+    // Read again under the lock: what it spent and took is what a retry may have changed meanwhile.
+    const redemption = account && (await tx.repos.redemptions.findById(found.id));
+    if (!account || !redemption || !(await tx.repos.redemptions.settle(redemption.id, 'failed', null, tx.now))) return;
     await account.restore({
       lots: redemption.spentLots,
       reasonCode: 'redemption_failed',
       reasonParams: { points: redemption.points },
       reference: actionKeyOf(redemption.idempotencyKey),
     });
-    await tx.repos.rewards.returnStock(redemption.rewardId);
+    if (redemption.tookStock) await tx.repos.rewards.returnStock(redemption.rewardId);
   }
 
   private async redeemIn(tx: Tx, clientId: string, input: RedeemInput, snapshot: ProgramSnapshot): Promise<RedeemResult> {
@@ -192,7 +195,8 @@ export class RedemptionService {
     });
     if (!decision.ok) throw new Refused(decision);
     if (input.terms !== undefined && input.terms !== termsOf(reward, member.currency, decision.delivery)) throw new Refused({ ok: false, refusal: 'terms_changed' });
-    if (!(await tx.repos.rewards.takeStock(reward.id))) throw new Refused({ ok: false, refusal: 'out_of_stock' });
+    const stock = await tx.repos.rewards.takeStock(reward.id);
+    if (stock === null) throw new Refused({ ok: false, refusal: 'out_of_stock' });
 
     const actionKey = actionKeyOf(input.idempotencyKey);
     const name = this.nameOf(reward, member.locale);
@@ -211,6 +215,7 @@ export class RedemptionService {
       idempotencyKey: input.idempotencyKey,
       actionKey,
       spentLots,
+      tookStock: stock === 'unit',
       code,
       codeTerms,
       createdAt: tx.now,
