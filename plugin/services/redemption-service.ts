@@ -116,12 +116,6 @@ export class RedemptionService {
     return { member, offers, recent: recent.map((redemption) => ({ redemption, reward: byId.get(redemption.rewardId) ?? null })), timeZone: snapshot.program.timeZone };
   }
 
-  /** A reward the catalog no longer offers (switched off, ended), refused as unavailable: its page can still say why. */
-  async unavailableOffer(rewardId: number): Promise<Offer | null> {
-    const [snapshot, reward] = await Promise.all([this.snapshot(), this.db.repos.rewards.find(rewardId)]);
-    return reward && { reward, decision: { ok: false, refusal: 'reward_unavailable' }, delivery: deliveryOf(reward, this.deliveryOptions(snapshot)) };
-  }
-
   /**
    * A client's own redemption, with its reward and the program's time zone (its page tells a
    * code's expiry on that clock); another client's id is null, as if it did not exist.

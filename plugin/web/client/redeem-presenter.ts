@@ -56,6 +56,14 @@ export class RedeemPresenter {
     return clientLanguage(this.translations, { ...sources, memberLocale: member?.locale });
   }
 
+  /**
+   * A confirmation posted for a reward the member's catalog doesn't offer now: that it is not
+   * offered, and nothing of the reward. It may be a draft or not started yet, and ids count up.
+   */
+  unavailable(i18n: Translator, mount: string): { refusal: string; backHref: string } {
+    return { refusal: refusalText(i18n, 'reward_unavailable'), backHref: mountUrl(mount, 'client/rewards/redeem') };
+  }
+
   catalog(i18n: Translator, member: Member | null, offers: Offer[], recent: ReadonlyArray<{ redemption: Redemption; reward: Reward | null }>, mount: string, timeZone: string) {
     return {
       recent: recent.map((r) => this.redemption(i18n, r.redemption, r.reward, mount, timeZone)),

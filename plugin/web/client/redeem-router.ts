@@ -58,10 +58,16 @@ export function redeemRouter(deps: {
     const client = principalOf(res, 'client');
     const rewardId = idParam(req.params.rewardId);
     const { member, offers } = await deps.redemptions.catalog(client.clientId);
-    // A reward taken off the catalog while its page was open: its refusal is shown on that page.
-    const offer = offers.find((o) => o.reward.id === rewardId) ?? (form.refusal && (await deps.redemptions.unavailableOffer(rewardId)));
-    if (!offer) throw new NotFoundError('not_found', { message: `No reward ${rewardId} on offer` });
+    const offer = offers.find((o) => o.reward.id === rewardId);
+    if (!offer && !form.refusal) throw new NotFoundError('not_found', { message: `No reward ${rewardId} on offer` });
     const i18n = await language(req, res, member);
+    if (!offer) {
+      // Posted for a reward the catalog doesn't offer: taken off while its page was open, or a
+      // draft, one not started yet, or no reward at all. Every case reads the same and shows
+      // nothing of the reward, so a post can't read what the catalog hides by counting ids.
+      send(res, status, 'client/redeem-unavailable', deps.presenter.unavailable(i18n, mountOf(res)), i18n);
+      return;
+    }
     // A flexible reward is decided at its smallest amount, which may not be the member's: only a
     // refusal about the reward itself (a code this panel can't deliver) is shown before they choose.
     const shown = !offer.decision.ok && (offer.reward.costPoints !== null || offer.delivery === null);

@@ -1,0 +1,110 @@
+import { Translations, type Translator } from '../../plugin/i18n';
+import { cookiesOf, paidClient } from '../support/client';
+import { expectBalancesConsistent, startTestApp, tableCounts, type TestApp } from '../support/harness';
+import { addReward } from '../support/rewards';
+
+const DAY = 86_400_000;
+const byTestId = (html: string, id: string) => new RegExp(`data-testid="${id}"[^>]*>([\\s\\S]*?)</`).exec(html)?.[1];
+const mainOf = (html: string) => /<main[\s\S]*?<\/main>/.exec(html)?.[0] ?? html;
+
+/**
+ * What a posted confirmation answers when it is refused: a reward the member's catalog doesn't
+ * offer shows nothing of itself (a draft's name and terms stayed readable by posting to its id).
+ */
+describe('redemption refusal pages', () => {
+  let app: TestApp;
+  let ru: Translator;
+  let en: Translator;
+  let fixedId = 0;
+  let flexibleId = 0;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    const translations = new Translations();
+    await translations.init();
+    ru = translations.for('ru');
+    en = translations.for('en');
+    const rewards = await app.plugin.db.repos.rewards.list();
+    fixedId = rewards.find((r) => r.costPoints === 500)?.id ?? 0;
+    flexibleId = rewards.find((r) => r.stepPoints === 100)?.id ?? 0;
+  });
+  afterEach(() => expectBalancesConsistent(app.plugin));
+  afterAll(() => app.close());
+
+  /** Every row a redemption writes, so "nothing written" covers the redemption and its panel action too. */
+  const written = async () => {
+    const n = async (table: string) => Number((await app.plugin.db.knex(table).count({ n: '*' }).first())?.n);
+    return { ...(await tableCounts(app.plugin)), redemptions: await n('loyalty_redemptions'), outbox: await n('loyalty_outbox') };
+  };
+
+  /** A signed-in member's confirmation form of a reward on offer, to post to any reward id. */
+  async function formOf(clientId: string, total: string, locale: string) {
+    const cookie = await paidClient(app, clientId, total, locale);
+    const page = await app.http.get(`/client/rewards/redeem/${flexibleId}`).set('Cookie', cookie).expect(200);
+    const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(page.text)?.[1] ?? '';
+    const jar = [...cookie, ...cookiesOf(page)].join('; ');
+    return {
+      jar,
+      get: (rewardId: number) => app.http.get(`/client/rewards/redeem/${rewardId}`).set('Cookie', jar),
+      post: (rewardId: number, fields: Record<string, string> = {}) =>
+        app.http.post(`/client/rewards/redeem/${rewardId}`).set('Cookie', jar).type('form').send({ _csrf: field('_csrf'), key: field('key'), ...fields }),
+    };
+  }
+
+  describe('a reward the member is not offered', () => {
+    it('a draft, one not started, one ended and an id that is no reward: a post is one "not offered" page showing nothing of the reward', async () => {
+      const now = app.clock.now().getTime();
+      const draft = await addReward(app, {
+        kind: 'promo_code',
+        names: { en: 'SECRET Black Friday launch' },
+        descriptions: { en: 'Unannounced: 50% off everything' },
+        costPoints: 100,
+        values: {},
+        promo: { type: 'percent', percent: 50, validDays: 3 },
+        active: false,
+      });
+      const future = await addReward(app, { names: { en: 'Scheduled Xmas gift' }, descriptions: { en: 'Coming in December' }, costPoints: 100, startsAt: new Date(now + 30 * DAY) });
+      const ended = await addReward(app, { names: { en: 'Summer special' }, descriptions: { en: 'Was on in July' }, costPoints: 100, endsAt: new Date(now - DAY) });
+      const none = (await app.plugin.db.repos.rewards.list()).reduce((max, r) => Math.max(max, r.id), 0) + 1000;
+      const form = await formOf('hidden-1', '900.00', 'en');
+      const before = await written();
+      const pages: string[] = [];
+      for (const id of [draft, future, ended, none]) {
+        await form.get(id).expect(404);
+        const res = await form.post(id).expect(422);
+        const main = mainOf(res.text);
+        expect({ id, refusal: byTestId(main, 'refusal') }).toEqual({ id, refusal: en.t('redeem.refusal.reward_unavailable') });
+        expect(main).toContain('href="/client/rewards/redeem"');
+        for (const secret of ['SECRET', 'Black Friday', 'Unannounced', '50', 'Scheduled', 'Xmas', 'December', 'Summer', 'July', en.t('redeem.confirm_heading')]) {
+          expect({ id, shows: main.includes(secret) ? secret : null }).toEqual({ id, shows: null });
+        }
+        expect(main).not.toContain('data-testid="confirm-form"');
+        pages.push(main);
+      }
+      // The same page for each: a post can't tell a hidden reward from no reward.
+      expect(new Set(pages).size).toBe(1);
+      expect(await written()).toEqual(before);
+    });
+
+    it('switched off while its page was open: refused in the member’s language, without its content', async () => {
+      const reward = await addReward(app, { names: { en: 'Hosting upgrade', ru: 'Улучшение хостинга' }, descriptions: { ru: 'Больше места' }, costPoints: 100 });
+      const form = await formOf('hidden-ru', '900.00', 'ru');
+      expect((await form.get(reward).expect(200)).text).toContain('Улучшение хостинга');
+      await app.plugin.db.repos.rewards.update(reward, { active: false }, app.clock.now());
+      const before = await written();
+      const res = await form.post(reward).expect(422);
+      expect(res.text).toContain('lang="ru"');
+      expect(byTestId(mainOf(res.text), 'refusal')).toBe(ru.t('redeem.refusal.reward_unavailable'));
+      expect(res.text).not.toContain('Улучшение хостинга');
+      expect(res.text).not.toContain('Больше места');
+      expect(await written()).toEqual(before);
+    });
+
+    it('a reward on offer keeps its confirmation page with the refusal: a fixed one the member can’t afford', async () => {
+      const form = await formOf('hidden-poor', '200.00', 'en');
+      const res = await form.post(fixedId).expect(422);
+      expect(res.text).toContain('data-testid="confirm-form"');
+      expect(byTestId(res.text, 'refusal')).toBe(en.t('redeem.refusal.not_enough_points', { points: en.t('points_count', { count: 300, formatted: '300' }) }));
+    });
+  });
+});
