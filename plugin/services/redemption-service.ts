@@ -17,7 +17,10 @@ export const REDEMPTION_KEY_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 
 export interface RedeemInput {
   rewardId: number;
-  /** For a flexible reward: the points the member chose. */
+  /**
+   * For a flexible reward: the points the member chose, as given (NaN: not a number). Anything
+   * but a whole multiple of its step, at least its minimum, is refused as `invalid_points`.
+   */
   points?: number;
   idempotencyKey: string;
   /** The terms the confirmation page showed (`termsOf`); absent, not checked. */
@@ -256,10 +259,10 @@ function promoCode(): string {
   return code;
 }
 
+/** What no redemption can be asked with; the points are the member's choice, which the reward judges (`invalid_points`). */
 function checkInput(input: RedeemInput): void {
   const fields = [];
   if (!Number.isSafeInteger(input.rewardId) || input.rewardId <= 0) fields.push({ path: 'reward', message: 'must be a reward id' });
-  if (input.points !== undefined && (!Number.isSafeInteger(input.points) || input.points <= 0)) fields.push({ path: 'points', message: 'must be a positive whole number' });
   if (!REDEMPTION_KEY_PATTERN.test(input.idempotencyKey)) fields.push({ path: 'key', message: 'must be the one-time key of the confirmation form' });
   if (fields.length > 0) throw new ValidationError(fields, 'Open the reward again and confirm from its page.');
 }

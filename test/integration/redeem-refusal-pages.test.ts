@@ -9,7 +9,9 @@ const mainOf = (html: string) => /<main[\s\S]*?<\/main>/.exec(html)?.[0] ?? html
 
 /**
  * What a posted confirmation answers when it is refused: a reward the member's catalog doesn't
- * offer shows nothing of itself (a draft's name and terms stayed readable by posting to its id).
+ * offer shows nothing of itself (a draft's name and terms stayed readable by posting to its
+ * id), and a points amount that is not one of the reward's steps, however it is written, is the
+ * confirmation page with its refusal in the member's language, not a generic error.
  */
 describe('redemption refusal pages', () => {
   let app: TestApp;
@@ -105,6 +107,45 @@ describe('redemption refusal pages', () => {
       const res = await form.post(fixedId).expect(422);
       expect(res.text).toContain('data-testid="confirm-form"');
       expect(byTestId(res.text, 'refusal')).toBe(en.t('redeem.refusal.not_enough_points', { points: en.t('points_count', { count: 300, formatted: '300' }) }));
+    });
+  });
+
+  describe('the points of a flexible reward', () => {
+    const BAD = ['1e2', '0', '00', '-100', '150', '100.5', '100.01', '+100', '0x64', '１００', '1,000', '1 000', 'abc', '99999999999999999', '9007199254740993', '9'.repeat(400)];
+
+    it.each(BAD.map((v) => [v.length > 24 ? `${v.slice(0, 6)}… (${v.length} digits)` : v, v]))('%s: the confirmation page with the invalid-points refusal in the member’s language, 422, nothing written', async (_label, points) => {
+      const form = await formOf(`pts-${Buffer.from(points).toString('hex').slice(0, 24)}`, '900.00', 'ru');
+      const before = await written();
+      const res = await form.post(flexibleId, { points }).expect(422);
+      expect(res.text).toContain('lang="ru"');
+      expect(res.text).toContain('data-testid="confirm-form"');
+      expect(byTestId(res.text, 'refusal')).toBe(ru.t('redeem.refusal.invalid_points'));
+      expect(res.text).not.toContain('data-testid="error-detail"');
+      expect(await written()).toEqual(before);
+    });
+
+    it('a whole number written with zeros after the point, as a number field may send it, is that number', async () => {
+      const form = await formOf('pts-decimal', '900.00', 'en');
+      for (const [points, spent] of [
+        ['100.0', 100],
+        ['200.00', 200],
+        ['0300', 300],
+      ] as const) {
+        const res = await form.post(flexibleId, { points, key: `decimal-points-key-${spent}` }).expect(303);
+        const id = Number(/\/client\/redemptions\/(\d+)$/.exec(String(res.headers.location))?.[1]);
+        expect({ points, spent: (await app.plugin.db.repos.redemptions.findById(id))?.points }).toEqual({ points, spent });
+      }
+      expect((await app.plugin.db.repos.members.findByPanelClientId('pts-decimal'))?.pointsAvailable).toBe(300);
+    });
+
+    it('the service refuses points that are not a whole step as invalid_points, writing nothing', async () => {
+      await paidClient(app, 'pts-service', '900.00');
+      const before = await written();
+      for (const points of [Number.NaN, 1.5, -100, 0, 150, Number.POSITIVE_INFINITY, 2 ** 60]) {
+        const result = await app.plugin.services.redemptions.redeem('pts-service', { rewardId: flexibleId, points, idempotencyKey: `service-points-key-${String(points).replace(/\W/g, '')}` });
+        expect({ points, result }).toEqual({ points, result: { ok: false, refusal: 'invalid_points' } });
+      }
+      expect(await written()).toEqual(before);
     });
   });
 });

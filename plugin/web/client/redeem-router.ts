@@ -18,12 +18,23 @@ function idParam(value: unknown): number {
   return Number(value);
 }
 
+/**
+ * The points a flexible reward's form posted, in decimal digits: a whole number, or one with only
+ * zeros after the point, which a number field may send for the same value ("100.0" is 100).
+ * Anything else (an exponent, a sign, hex, other scripts' digits, "100.5") is NaN, and the
+ * reward refuses it as `invalid_points` on its page, as it does an amount off its steps; so
+ * does a number too large to be exact.
+ */
+function pointsOf(text: string): number {
+  const whole = /^(\d+)(?:\.0+)?$/.exec(text)?.[1];
+  return whole === undefined ? Number.NaN : Number(whole);
+}
+
 /** What the confirmation form posted: raw strings, checked by the redemption service. */
 function posted(req: Request): { key: string; points?: number; terms?: string } {
   const body = (req.body ?? {}) as Record<string, unknown>;
   const text = typeof body.points === 'string' ? body.points.trim() : '';
-  // Digits only, as the form asks: Number() would take "1e2" and "0x64" for 100. Anything else is refused as -1.
-  const points = text === '' ? undefined : /^\d{1,15}$/.test(text) ? Number(text) : -1;
+  const points = text === '' ? undefined : pointsOf(text);
   return { key: typeof body.key === 'string' ? body.key : '', ...(points !== undefined && { points }), ...(typeof body.terms === 'string' && { terms: body.terms }) };
 }
 
