@@ -98,6 +98,7 @@ import * as addAdminCredentialsFailedSignIns from './20261213100000_add_admin_cr
 import * as addAdminCredentialsFailedSignInsUntil from './20261213100010_add_admin_credentials_failed_sign_ins_until';
 import * as createAdminRevokedSessions from './20261213100020_create_admin_revoked_sessions';
 import * as addRedemptionsTookStock from './20261214100000_add_redemptions_took_stock';
+import * as indexRedemptionsMemberId from './20261214110000_index_redemptions_member_id';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -204,4 +205,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261213100010_add_admin_credentials_failed_sign_ins_until', ...addAdminCredentialsFailedSignInsUntil },
   { name: '20261213100020_create_admin_revoked_sessions', ...createAdminRevokedSessions },
   { name: '20261214100000_add_redemptions_took_stock', ...addRedemptionsTookStock },
+  { name: '20261214110000_index_redemptions_member_id', ...indexRedemptionsMemberId },
 ];

@@ -106,6 +106,19 @@ export class RedemptionRepository {
   }
 
   /**
+   * A page of a member's redemptions, newest first, below `beforeId` (a keyset page on the
+   * (member_id, id) index: no offset to scan past). A plain read, which takes no locks; one
+   * extra row tells whether an older page exists. Only the member's own rows are read,
+   * whoever's id `beforeId` is.
+   */
+  async pageForMember(memberId: number, options: { beforeId?: number; limit: number }): Promise<{ redemptions: Redemption[]; hasOlder: boolean }> {
+    const q = this.db(REDEMPTIONS).where({ member_id: memberId }).orderBy('id', 'desc').limit(options.limit + 1);
+    if (options.beforeId !== undefined) q.andWhere('id', '<', options.beforeId);
+    const rows: Array<Record<string, unknown>> = await q;
+    return { redemptions: rows.slice(0, options.limit).map(toRedemption), hasOlder: rows.length > options.limit };
+  }
+
+  /**
    * The member's redemptions of a reward that count against its limits (failed and cancelled
    * ones gave their points back): in `month`, and in all; a limit the reward doesn't have isn't read.
    */

@@ -52,6 +52,22 @@ export interface Offer {
   delivery: Delivery | null;
 }
 
+/** Redemptions on a page of a member's list of them all. */
+export const REDEMPTIONS_PAGE_SIZE = 20;
+
+/** A page of a member's redemptions (`RedemptionService.history`). */
+export interface RedemptionHistory {
+  /** Null for a client not enrolled yet: no redemptions. */
+  member: Member | null;
+  redemptions: Array<{ redemption: Redemption; reward: Reward | null }>;
+  /** The cursor this page was read from (redemptions older than it); null for the newest page. */
+  before: number | null;
+  /** The cursor of the next older page; null when there is none. */
+  olderCursor: number | null;
+  /** The program's time zone, the clock a code's expiry is told on. */
+  timeZone: string;
+}
+
 /** What the configured panel can deliver, fixed when the plugin starts. */
 export interface RedemptionPanel {
   /** The panel adapter's `promoCode` capability (WHMCS: false). */
@@ -129,6 +145,27 @@ export class RedemptionService {
     if (!member || !redemption) return null;
     const [reward, snapshot] = await Promise.all([this.db.repos.rewards.find(redemption.rewardId), this.snapshot()]);
     return { ...redemption, member, reward, timeZone: snapshot.program.timeZone };
+  }
+
+  /**
+   * A page of all a client's own redemptions, newest first, below the redemption id `before`
+   * (whoever's it is: only their rows are read). A read: no lock. Each comes with its reward
+   * where its names were not kept (older rows), as the catalog names them.
+   */
+  async history(clientId: string, options: { before?: number; limit?: number } = {}): Promise<RedemptionHistory> {
+    const limit = options.limit ?? REDEMPTIONS_PAGE_SIZE;
+    const [snapshot, member] = await Promise.all([this.snapshot(), this.db.repos.members.findByPanelClientId(clientId)]);
+    const page = member ? await this.db.repos.redemptions.pageForMember(member.id, { beforeId: options.before, limit }) : { redemptions: [], hasOlder: false };
+    const rewards = page.redemptions.some((r) => r.rewardNames === null) ? await this.db.repos.rewards.list() : [];
+    const byId = new Map(rewards.map((r) => [r.id, r]));
+    const last = page.redemptions[page.redemptions.length - 1];
+    return {
+      member,
+      redemptions: page.redemptions.map((redemption) => ({ redemption, reward: byId.get(redemption.rewardId) ?? null })),
+      before: options.before ?? null,
+      olderCursor: page.hasOlder && last ? last.id : null,
+      timeZone: snapshot.program.timeZone,
+    };
   }
 
   /** The dispatcher's `onSent`: the panel applied a redemption's action. */
