@@ -74,6 +74,11 @@ export interface AppErrorOptions {
    * page says it by code (web/errors.ts).
    */
   detail?: PageText;
+  /**
+   * The error page's sentence for the reader (a locale key), where its code's (web/errors.ts)
+   * fits another page: `invalid_query`'s speaks of the Rewards tab's history filter.
+   */
+  headline?: string;
   help?: string;
   fields?: FieldProblem[];
   cause?: unknown;
@@ -97,6 +102,10 @@ export class AppError extends Error {
 
   get detail(): PageText | undefined {
     return this.options.detail;
+  }
+
+  get headline(): string | undefined {
+    return this.options.headline;
   }
 
   get fields(): FieldProblem[] {

@@ -189,7 +189,7 @@ async function pageLanguage(deps: ErrorDeps, req: Request, client: ClientPrincip
 async function renderPage(deps: ErrorDeps, req: Request, res: Response, status: number, known: AppError | null, area: PageArea): Promise<void> {
   const client = area === 'client' ? await clientOf(deps, req, res) : null;
   const i18n = await pageLanguage(deps, req, client, known);
-  const messageKey = known ? (PAGE_MESSAGES[known.code] ?? (status === 403 ? 'error.forbidden' : 'error.bad_request')) : 'error.internal';
+  const messageKey = known ? (known.headline ?? PAGE_MESSAGES[known.code] ?? (status === 403 ? 'error.forbidden' : 'error.bad_request')) : 'error.internal';
   const signIn = known !== null && SIGN_IN_AGAIN.has(known.code);
   const titleKey = signIn ? 'error.title_sign_in' : status === 404 ? 'error.title_not_found' : 'error.title';
   // What was refused and why (a clock that is off, a bad claim) is for whoever integrates the
