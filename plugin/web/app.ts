@@ -19,6 +19,8 @@ import { adminRouter } from './admin/admin-router';
 import { clientRouter } from './client/client-router';
 import { RedeemPresenter } from './client/redeem-presenter';
 import { redeemRouter } from './client/redeem-router';
+import { RedemptionListPresenter } from './client/redemption-list-presenter';
+import { redemptionListRouter } from './client/redemption-list-router';
 import type { RewardsTabPresenter } from './client/rewards-presenter';
 import { createCsrf } from './csrf';
 import { demoRouter } from './demo/demo-router';
@@ -143,6 +145,8 @@ export function createWebRouter(deps: WebDeps): Router {
   const clientCsrf = createCsrf(deps.secrets.session, 'session');
   const redeem = redeemRouter({ auth: deps.auth, redemptions: deps.redemptions, presenter: new RedeemPresenter(deps.translations), views: deps.views, csrf: clientCsrf, limits: { perMember: deps.limits?.redeemPerMember, perIp: deps.limits?.redeemPerIp }, defaultLanguage: deps.defaultLanguage });
   router.use(area(redeem, pages, { claimsUnknown: false }));
+  const redemptionList = redemptionListRouter({ auth: deps.auth, redemptions: deps.redemptions, presenter: new RedemptionListPresenter(deps.translations), views: deps.views, defaultLanguage: deps.defaultLanguage });
+  router.use(area(redemptionList, pages, { claimsUnknown: false }));
   if (deps.demo) {
     const csrf = createCsrf(deps.secrets.session, 'anon');
     router.use(area(demoRouter({ demo: deps.demo, views: deps.views, translations: deps.translations, csrf, dispatchOutbox: deps.dispatchOutbox, defaultLanguage: deps.defaultLanguage }), pages, { claimsUnknown: false }));

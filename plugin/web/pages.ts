@@ -27,6 +27,7 @@ export const CLIENT_TAB = {
 export const CLIENT_PAGES = [
   { path: '/client/rewards', title: 'Rewards', description: 'balance, tier, progress, history and expiring points' },
   { path: '/client/rewards/redeem', title: 'Redeem', description: 'the catalog of rewards the member can redeem points for' },
+  { path: '/client/redemptions', title: 'Redeemed rewards', description: "all the member's redemptions, newest first: state, code, and a link to each one's page" },
 ] as const satisfies readonly PageDefinition[];
 
 export const ADMIN_AREA_PATH = '/admin';
