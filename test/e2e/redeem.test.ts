@@ -73,6 +73,19 @@ describe('redeeming in the Rewards tab (Chromium)', () => {
       expect(await page.getByTestId('redemption-code-terms').textContent()).toBe('This code gives 10% off, valid until Feb 21, 2027, 12:00 PM UTC.');
       await expectNoHorizontalOverflow(page);
       await screenshot(page, 'redeem-promo-phone');
+      const code = (await page.getByTestId('redemption-code').textContent()) ?? '';
+
+      // From the tab, the list of all their redemptions has the code and leads back to its page.
+      await page.getByRole('link', { name: 'Back to your rewards' }).click();
+      await page.getByTestId('redemptions-link').click();
+      await page.waitForURL(/\/client\/redemptions$/);
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Your redeemed rewards');
+      expect(await page.getByTestId('redemption-code').textContent()).toBe(code);
+      await expectNoHorizontalOverflow(page);
+      await screenshot(page, 'redemption-list-phone');
+      await page.getByTestId('redemption-link').click();
+      await page.waitForURL(/\/client\/redemptions\/\d+$/);
+      expect(await page.getByTestId('redemption-code').textContent()).toBe(code);
     } finally {
       await context.close();
     }
