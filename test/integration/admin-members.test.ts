@@ -155,6 +155,8 @@ describe('admin: members, adjustments and account credit', () => {
     const bad = await viewer.get('/admin/audit?from=31-12-2026&before=-1');
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('from');
+    // The admin's own sentence, not the client tab's "history filter".
+    expect(bad.text).toContain('This filter is not valid. Correct it and search again.');
     // A page of 50: the pager continues below the last id shown.
     const total = Number((await app.plugin.db.knex('loyalty_audit').count({ n: '*' }).first())?.n);
     const first = (await viewer.get('/admin/audit').expect(200)).text;

@@ -50,7 +50,7 @@ export class QueryReader {
 
   done(): void {
     if (this.problems.length > 0) {
-      throw new BadRequestError('invalid_query', { message: `Invalid query: ${this.problems.map((f) => `${f.path} ${f.message}`).join('; ')}`, fields: this.problems, help: 'Fix the filter and search again.' });
+      throw new BadRequestError('invalid_query', { message: `Invalid query: ${this.problems.map((f) => `${f.path} ${f.message}`).join('; ')}`, fields: this.problems, headline: 'admin.error.invalid_filter', help: 'Fix the filter and search again.' });
     }
   }
 
