@@ -99,6 +99,7 @@ import * as addAdminCredentialsFailedSignInsUntil from './20261213100010_add_adm
 import * as createAdminRevokedSessions from './20261213100020_create_admin_revoked_sessions';
 import * as addRedemptionsTookStock from './20261214100000_add_redemptions_took_stock';
 import * as indexRedemptionsMemberId from './20261214110000_index_redemptions_member_id';
+import * as addInvoicesReversedThrough from './20261215100000_add_invoices_reversed_through';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -206,4 +207,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261213100020_create_admin_revoked_sessions', ...createAdminRevokedSessions },
   { name: '20261214100000_add_redemptions_took_stock', ...addRedemptionsTookStock },
   { name: '20261214110000_index_redemptions_member_id', ...indexRedemptionsMemberId },
+  { name: '20261215100000_add_invoices_reversed_through', ...addInvoicesReversedThrough },
 ];

@@ -29,6 +29,11 @@ export interface InvoiceRecord {
    * scales. Null when none was recorded: a payment from before it was kept, or an imported one.
    */
   cashbackMinor: number | null;
+  /**
+   * The last ledger entry of the payments `invoice.reversed` undid: the invoice's earn and bonus
+   * entries up to this id no longer stand (a re-payment's come after). Null while none was.
+   */
+  reversedThroughLedgerId: number | null;
 }
 
 export type InvoiceChanges = Partial<Omit<InvoiceRecord, 'id' | 'memberId' | 'invoiceId'>>;

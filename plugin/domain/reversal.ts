@@ -2,6 +2,7 @@
  * Pure rules for taking points back (refunds, chargebacks, penalties) and for releasing pending
  * points, with debt netting. No I/O: the ledger service applies the plans.
  */
+import type { InvoiceRecord } from './invoice-record';
 
 /**
  * How many of an invoice's points should stand reversed once `refundedMinor` of its
@@ -26,6 +27,24 @@ export function upgradeReversalTarget(
 ): number {
   if (invoice.paidAt === null) return invoice.reversals > 0 ? points : 0;
   return reversalTarget({ earned: points, totalMinor: invoice.totalMinor, refundedMinor: invoice.refundedMinor, chargedBack: invoice.chargedBack });
+}
+
+/**
+ * What of one award entry of an invoice still stands, for the cap of the rule that gave it (caps
+ * count net: a reversed award gives its cap room back, so a re-payment earns again). Nothing
+ * once the payment it came from was reversed (`invoice.reversed`: entries up to the invoice's
+ * `reversedThroughLedgerId`, or all of them while it stands unpaid); else the award less the
+ * share of it the invoice's refunds take back (all of it after a chargeback), that share
+ * floored, so a cap never counts less than stands. An entry without an invoice row stands whole.
+ */
+export function standingAward(
+  award: { id: number; points: number },
+  invoice: Pick<InvoiceRecord, 'paidAt' | 'reversedThroughLedgerId' | 'totalMinor' | 'refundedMinor' | 'chargedBack'> | null,
+): number {
+  if (invoice === null) return award.points;
+  if (invoice.paidAt === null) return 0;
+  if (invoice.reversedThroughLedgerId !== null && award.id <= invoice.reversedThroughLedgerId) return 0;
+  return award.points - reversalTarget({ earned: award.points, totalMinor: invoice.totalMinor, refundedMinor: invoice.refundedMinor, chargedBack: invoice.chargedBack });
 }
 
 export interface DrawableLot {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { InvoiceChanges, InvoiceRecord } from '../domain/invoice-record';
-import { insertRows } from './bulk';
+import { insertRows, selectIn } from './bulk';
 import { insertOrDuplicate } from './insert-or-duplicate';
 import { OUTBOX } from './outbox-repository';
 import { toDateOrNull, toInt } from './row-values';
@@ -28,6 +28,7 @@ function toRecord(row: Record<string, unknown>): InvoiceRecord {
     reversals: toInt(row.reversals),
     reversalPendingAt: toDateOrNull(row.reversal_pending_at),
     cashbackMinor: row.cashback_minor === null || row.cashback_minor === undefined ? null : toInt(row.cashback_minor),
+    reversedThroughLedgerId: row.reversed_through_ledger_id === null || row.reversed_through_ledger_id === undefined ? null : toInt(row.reversed_through_ledger_id),
   };
 }
 
@@ -57,6 +58,7 @@ function toColumns(c: InvoiceChanges): Record<string, unknown> {
     reversals: c.reversals,
     reversal_pending_at: c.reversalPendingAt,
     cashback_minor: c.cashbackMinor,
+    reversed_through_ledger_id: c.reversedThroughLedgerId,
   };
   return Object.fromEntries(Object.entries(cols).filter(([, v]) => v !== undefined));
 }
@@ -124,6 +126,7 @@ export class InvoiceRepository {
       reversals: 0,
       reversalPendingAt: null,
       cashbackMinor: null,
+      reversedThroughLedgerId: null,
       ...values,
     };
   }
@@ -149,6 +152,19 @@ export class InvoiceRepository {
       out.push(...rows.map(toRecord));
     }
     return out;
+  }
+
+  /**
+   * Of these members, those with a purchase that stands: an invoice paid (and not reversed since)
+   * that earned points not all taken back by refunds or a chargeback. A member with none makes
+   * their first purchase with the next invoice that earns. Served by the (member_id, paid_at, …)
+   * index; the first such invoice of a member ends its scan.
+   */
+  async withStandingPurchase(memberIds: readonly number[]): Promise<Set<number>> {
+    const rows = await selectIn(memberIds, (slice) =>
+      this.db(INVOICES).distinct('member_id').whereIn('member_id', slice).whereNotNull('paid_at').andWhereRaw('?? > ??', ['earned_points', 'reversed_points']),
+    );
+    return new Set((rows as Array<Record<string, unknown>>).map((r) => toInt(r.member_id)));
   }
 
   /** Invoices paid at once (a backfill's batch), each new, with the same columns set in every row: a row a live

@@ -5,6 +5,15 @@ import { toDate, toInt } from './row-values';
 
 export const LEDGER = 'loyalty_ledger';
 
+/** One award entry of a rule: what a cap counts. */
+export interface RuleAward {
+  id: number;
+  memberId: number;
+  rule: string;
+  points: number;
+  reference: string | null;
+}
+
 function toEntry(row: Record<string, unknown>): LedgerEntry {
   return {
     id: toInt(row.id),
@@ -62,34 +71,28 @@ export class LedgerRepository {
   }
 
   /**
-   * Of these members, those who have already earned on an invoice or had a first-purchase
-   * bonus: `hasInvoiceEarn` and `hasAwardOfType('first_purchase')` for a batch at once.
+   * What these rules credited these members in [from, to), by ledger time: every award entry
+   * (positive delta), with its reference, so a cap can tell which of them a reversal has undone
+   * since (services/cap-usage.ts). Ranges on loyalty_ledger_member_rule_idx.
    */
-  async purchasedBefore(memberIds: readonly number[]): Promise<Set<number>> {
-    const rows = await selectIn(memberIds, (slice) =>
-      this.db(LEDGER)
-        .distinct('member_id')
-        .whereIn('member_id', slice)
-        .andWhere('delta', '>', 0)
-        .andWhere((q) => q.where('reference', 'like', 'invoice:%').orWhere('rule', 'like', 'first_purchase:%')),
-    );
-    return new Set((rows as Array<Record<string, unknown>>).map((r) => toInt(r.member_id)));
-  }
-
-  /** `awardedBetween` for several members at once: what `rule` gave each in [from, to). */
-  async awardedBetweenMany(memberIds: readonly number[], rule: string, from: Date, to: Date): Promise<Map<number, number>> {
+  async awardsBetweenMany(memberIds: readonly number[], rules: readonly string[], from: Date, to: Date): Promise<RuleAward[]> {
+    if (rules.length === 0) return [];
     const rows = await selectIn(memberIds, (slice) =>
       this.db(LEDGER)
         .whereIn('member_id', slice)
-        .andWhere({ rule })
+        .whereIn('rule', [...rules])
         .andWhere('created_at', '>=', from)
         .andWhere('created_at', '<', to)
         .andWhere('delta', '>', 0)
-        .groupBy('member_id')
-        .select('member_id')
-        .sum({ n: 'delta' }),
+        .select('id', 'member_id', 'rule', 'delta', 'reference'),
     );
-    return new Map((rows as Array<Record<string, unknown>>).map((r) => [toInt(r.member_id), toInt(r.n)]));
+    return (rows as Array<Record<string, unknown>>).map((r) => ({
+      id: toInt(r.id),
+      memberId: toInt(r.member_id),
+      rule: String(r.rule),
+      points: toInt(r.delta),
+      reference: (r.reference as string | null) ?? null,
+    }));
   }
 
   /**
@@ -138,23 +141,8 @@ export class LedgerRepository {
     return toInt(row?.n);
   }
 
-  // What rules have given so far: caps and once-per-member bonuses. Callers hold the member's
-  // row lock, so "check, then credit" can't race another event of theirs.
-
-  /**
-   * Points a rule credited to a member in [from, to), by ledger time. Reversals don't give cap
-   * room back: buying and refunding must not reset a cap. Served by loyalty_ledger_member_rule_idx.
-   */
-  async awardedBetween(memberId: number, rule: string, from: Date, to: Date): Promise<number> {
-    const row = await this.db(LEDGER)
-      .where({ member_id: memberId, rule })
-      .andWhere('created_at', '>=', from)
-      .andWhere('created_at', '<', to)
-      .andWhere('delta', '>', 0)
-      .sum({ n: 'delta' })
-      .first();
-    return toInt(row?.n);
-  }
+  // What rules have given so far: action frequencies and once-per-member bonuses. Callers hold
+  // the member's row lock, so "check, then credit" can't race another event of theirs.
 
   /** How many times a rule credited a member in [from, to): an action rule's frequency. */
   async countAwardsBetween(memberId: number, rule: string, from: Date, to: Date): Promise<number> {
@@ -173,16 +161,6 @@ export class LedgerRepository {
     const row = await this.db(LEDGER)
       .where({ member_id: memberId })
       .andWhere('rule', 'like', `${type}:%`)
-      .andWhere('delta', '>', 0)
-      .first('id');
-    return row !== undefined;
-  }
-
-  /** Whether an invoice of this member has earned before (any award referencing an invoice). */
-  async hasInvoiceEarn(memberId: number): Promise<boolean> {
-    const row = await this.db(LEDGER)
-      .where({ member_id: memberId })
-      .andWhere('reference', 'like', 'invoice:%')
       .andWhere('delta', '>', 0)
       .first('id');
     return row !== undefined;

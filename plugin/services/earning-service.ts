@@ -3,7 +3,6 @@ import { availableFrom } from '../domain/expiry';
 import type { Money } from '../domain/money';
 import { creditExpiry } from '../domain/program';
 import {
-  BASE_RATE_KEY,
   capPeriodBounds,
   evaluateAction,
   evaluateInvoice,
@@ -14,7 +13,6 @@ import {
   type ActionPeriod,
   type ReachedMilestone,
   ruleInForce,
-  ruleKey,
   type Award,
   type CapUsage,
   type MemberContext,
@@ -24,6 +22,7 @@ import {
 import type { Invoice } from '../domain/billing-event';
 import { suspendedAt } from '../domain/service-record';
 import type { Tx } from '../db/unit-of-work';
+import { readCapUsage } from './cap-usage';
 import type { MemberAccount } from './member-account';
 import type { UseCaseContext, UseCaseResult } from './use-case-context';
 
@@ -70,23 +69,21 @@ export class EarningService {
     const earnedAt = occurredAt < tx.now ? occurredAt : tx.now;
     const rules = program.rules;
     if ((await earningPause(tx, account, input))(earnedAt)) return { outcome: 'applied', points: 0, detail: 'earning_paused' };
-    // Checked under the member's row lock (held since enrolment), so two invoices of the
-    // same member can't both see "first" — no unique-key insert that could abort the
-    // transaction on MariaDB.
+    // A first purchase: no purchase of theirs stands (InvoiceRepository.withStandingPurchase), so
+    // one whose only purchase was reversed or refunded in full, its bonus with it, earns the bonus
+    // again, and never holds two. Checked under the member's row lock (held since enrolment), so
+    // two invoices of the same member can't both see "first" — no unique-key insert that could
+    // abort the transaction on MariaDB.
     const firstPurchaseRule = rules.some((r) => r.type === 'first_purchase' && ruleInForce(r, earnedAt));
-    const isFirstPurchase =
-      firstPurchaseRule &&
-      !(await tx.repos.ledger.hasAwardOfType(memberId, 'first_purchase')) &&
-      !(await tx.repos.ledger.hasInvoiceEarn(memberId));
+    const isFirstPurchase = firstPurchaseRule && !(await tx.repos.invoices.withStandingPurchase([memberId])).has(memberId);
     const result = evaluateInvoice({
       invoice,
       member: { isFirstPurchase, ...tierOf(input) },
       rules,
       rates: program.earnRates,
       at: earnedAt,
-      capUsage: await this.capUsage(tx, memberId, rules, earnedAt),
       baseRule: program.baseRule,
-      baseCapUsed: await this.baseCapUsed(tx, memberId, program.baseRule, earnedAt),
+      ...(await this.capUsage(tx, memberId, rules, earnedAt, program.baseRule)),
     });
     if (result.kind === 'no_rate') return { outcome: 'applied', points: 0, detail: 'no_earn_rate' };
     const points = await this.credit(account, input, result.awards, earnedAt, {
@@ -112,7 +109,7 @@ export class EarningService {
       rules,
       at,
       alreadyAwarded: await tx.repos.ledger.hasAwardOfType(memberId, 'signup'),
-      capUsage: await this.capUsage(tx, memberId, rules, at),
+      capUsage: (await this.capUsage(tx, memberId, rules, at)).capUsage,
     });
     return this.credit(account, input, awards, at, { availableAt: at });
   }
@@ -136,8 +133,7 @@ export class EarningService {
       rates: program.earnRates,
       baseRule: program.baseRule,
       at: input.at,
-      capUsage: await this.capUsage(tx, memberId, program.rules, input.at),
-      baseCapUsed: await this.baseCapUsed(tx, memberId, program.baseRule, input.at),
+      ...(await this.capUsage(tx, memberId, program.rules, input.at, program.baseRule)),
     });
     if (result.kind !== 'awards') return { kind: result.kind === 'downgrade' ? 'downgrade' : 'unchanged' };
     const points = await this.credit(account, input, result.awards, input.at, {
@@ -163,7 +159,7 @@ export class EarningService {
     // Usage of every capped rule in force at one of the renewals (mostly one: the event's own).
     const capUsage = new Map<number, number>();
     for (const at of new Set(input.milestones.map((m) => m.at.getTime()))) {
-      for (const [id, used] of await this.capUsage(tx, account.member.id, program.rules, new Date(at))) capUsage.set(id, used);
+      for (const [id, used] of (await this.capUsage(tx, account.member.id, program.rules, new Date(at))).capUsage) capUsage.set(id, used);
     }
     const awards = streakAwards(input.milestones, { serviceId: input.serviceId, rules: program.rules, rates: program.earnRates, baseRule: program.baseRule, capUsage });
     const out: Array<{ milestone: ReachedMilestone; points: number; ledgerId: number | null }> = [];
@@ -196,30 +192,22 @@ export class EarningService {
       action: input.action,
       already,
       timesInPeriod,
-      capUsage: await this.capUsage(tx, memberId, program.rules, input.at),
+      capUsage: (await this.capUsage(tx, memberId, program.rules, input.at)).capUsage,
     });
     if (result.kind !== 'awards') return { outcome: 'applied', points: 0, detail: result.kind };
     const points = await this.credit(account, input, result.awards, input.at, { reference, availableAt: input.at });
     return { outcome: 'applied', points, ...(points === 0 && { detail: 'cap_reached' }) };
   }
 
-  /** What each capped rule in force has given this member in its current period. */
-  private async capUsage(tx: Tx, memberId: number, rules: readonly Rule[], at: Date): Promise<CapUsage> {
-    const usage = new Map<number, number>();
-    for (const r of rules) {
-      if (!r.cap || !ruleInForce(r, at)) continue;
-      // Caps count by ledger time (when points were credited), the time the ledger records.
-      const { from, to } = capPeriodBounds(r.cap.period, tx.now);
-      usage.set(r.id, await tx.repos.ledger.awardedBetween(memberId, ruleKey(r), from, to));
-    }
-    return usage;
-  }
-
-  /** What `base_rate` has given this member in its cap's current period (0 when uncapped or off). */
-  private async baseCapUsed(tx: Tx, memberId: number, base: RuleSwitch, at: Date): Promise<number> {
-    if (!base.cap || !ruleInForce(base, at)) return 0;
-    const { from, to } = capPeriodBounds(base.cap.period, tx.now);
-    return tx.repos.ledger.awardedBetween(memberId, BASE_RATE_KEY, from, to);
+  /**
+   * What each capped rule in force at `at` (and the base rate, given `base`) has given this
+   * member in its cap's current period, as it stands: reversed awards give their room back
+   * (services/cap-usage.ts). Caps count by ledger time, the time the ledger records.
+   */
+  private async capUsage(tx: Tx, memberId: number, rules: readonly Rule[], at: Date, base?: RuleSwitch): Promise<{ capUsage: CapUsage; baseCapUsed: number }> {
+    const capped = { rules: rules.filter((r) => r.cap && ruleInForce(r, at)), base: base && ruleInForce(base, at) ? base : null };
+    const usage = (await readCapUsage(tx.repos, [memberId], capped, tx.now)).get(memberId);
+    return { capUsage: usage?.rules ?? new Map(), baseCapUsed: usage?.base ?? 0 };
   }
 
   /** One ledger entry per award, each naming its rule. */

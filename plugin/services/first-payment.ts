@@ -3,10 +3,11 @@ import type { BillingEvent } from '../domain/billing-event';
 import type { Member } from '../domain/member';
 import { availableFrom } from '../domain/expiry';
 import { creditExpiry } from '../domain/program';
-import { BASE_RATE_KEY, capPeriodBounds, evaluateInvoice, ruleInForce, ruleKey, type CapUsage } from '../domain/rules';
+import { BASE_RATE_KEY, evaluateInvoice, ruleInForce, type CapUsage } from '../domain/rules';
 import { suspendedAt, type ServiceStateChange } from '../domain/service-record';
 import { decideTier, monthKey, toQualifying, windowMonths, type Tier } from '../domain/tiers';
 import type { Tx } from '../db/unit-of-work';
+import { readCapUsage } from './cap-usage';
 import type { Credit, MemberAccount } from './member-account';
 import { tierOf, type ProgramSnapshot } from './use-case-context';
 
@@ -36,7 +37,7 @@ export interface MemberState {
    * earning while suspended: a payment is judged by what was suspended at its own time.
    */
   serviceStates: ServiceStateChange[];
-  /** An invoice of theirs has earned, or they had the first-purchase bonus. */
+  /** A purchase of theirs stands: an invoice that earned, not reversed or taken back in full. */
   purchasedBefore: boolean;
   capUsage: Map<number, number>;
   baseCapUsed: number;
@@ -182,7 +183,7 @@ export async function loadStates(
   const needsFirst = program.rules.some((r) => r.type === 'first_purchase' && r.active);
   const [spend, purchased, serviceStates] = await Promise.all([
     knownSpend ?? repos.tiers.spendByMonthMany(memberIds, windowMonths(now)),
-    needsFirst ? repos.ledger.purchasedBefore(memberIds) : Promise.resolve(new Set<number>()),
+    needsFirst ? repos.invoices.withStandingPurchase(memberIds) : Promise.resolve(new Set<number>()),
     program.pauseEarningWhileSuspended ? repos.history.serviceStateChanges(memberIds) : Promise.resolve(new Map<number, ServiceStateChange[]>()),
   ]);
   for (const id of memberIds) {
@@ -193,19 +194,12 @@ export async function loadStates(
     s.purchasedBefore = purchased.has(id);
     s.serviceStates = serviceStates.get(id) ?? [];
   }
-  // Caps count by ledger time in the current period, as `EarningService.capUsage` reads them.
-  for (const r of program.rules) {
-    if (!r.cap || !r.active) continue;
-    const { from, to } = capPeriodBounds(r.cap.period, now);
-    const used = await repos.ledger.awardedBetweenMany(memberIds, ruleKey(r), from, to);
-    for (const [id, n] of used) byId.get(id)?.capUsage.set(r.id, n);
-  }
-  if (program.baseRule.cap) {
-    const { from, to } = capPeriodBounds(program.baseRule.cap.period, now);
-    const used = await repos.ledger.awardedBetweenMany(memberIds, BASE_RATE_KEY, from, to);
-    for (const [id, n] of used) {
-      const s = byId.get(id);
-      if (s) s.baseCapUsed = n;
-    }
+  // Caps count what stands in the current period, as `EarningService.capUsage` reads them.
+  const capped = { rules: program.rules.filter((r) => r.cap && r.active), base: program.baseRule.cap ? program.baseRule : null };
+  for (const [id, usage] of await readCapUsage(repos, memberIds, capped, now)) {
+    const s = byId.get(id);
+    if (!s) continue;
+    s.capUsage = usage.rules;
+    s.baseCapUsed = usage.base;
   }
 }

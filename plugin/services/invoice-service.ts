@@ -294,6 +294,10 @@ export class InvoiceService {
       return { outcome: 'applied', points: 0, detail: 'awaiting_payment' };
     }
     const whole: InvoiceRecord = { ...row, refundedMinor: row.totalMinor };
+    // Every earn and bonus entry of the invoice so far belongs to payments this reversal undoes:
+    // caps count them given back, a re-payment's entries (later ids) as standing.
+    const awarded = await tx.repos.ledger.idsForReference(memberId, `invoice:${row.invoiceId}`);
+    const reversedThroughLedgerId = awarded.length > 0 ? Math.max(...awarded) : row.reversedThroughLedgerId;
     await this.tierDiscounts.invoiceReversed(tx, invoice.id);
     const reversed = await this.reverseTo(tx, account, input, whole, 'invoice_reversed');
     const removed = await this.removeSpend(tx, whole);
@@ -309,6 +313,7 @@ export class InvoiceService {
       qualifyingRemovedMinor: 0,
       cashbackMinor: 0,
       reversals: row.reversals + 1,
+      reversedThroughLedgerId,
     };
     await tx.repos.invoices.update(row.id, unpaid, tx.now);
     // The upgrades it paid for go with it, until a re-payment.

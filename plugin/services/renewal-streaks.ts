@@ -168,7 +168,8 @@ export class RenewalStreaks {
         kind: 'reverse',
         reasonCode: 'renewal_streak_taken_back',
         reasonParams: { service: serviceId, due_date: cause.dueDate ?? cause.period, points: b.points },
-        // Names the rule whose bonus it takes back; reversals give no cap room back (awardedBetween).
+        // Names the rule whose bonus it takes back. It gives no cap room back: caps count only
+        // an invoice's awards net of its reversals (services/cap-usage.ts).
         rule: ruleKey({ type: 'renewal_streak', id: b.ruleId }),
         reference: `service:${serviceId}`,
         eventId: input.eventId,

@@ -1,4 +1,4 @@
-import { debtOf, planDraw, planRelease, reversalTarget, upgradeReversalTarget } from '../../plugin/domain/reversal';
+import { debtOf, planDraw, planRelease, reversalTarget, standingAward, upgradeReversalTarget } from '../../plugin/domain/reversal';
 
 describe('reversalTarget', () => {
   it.each([
@@ -43,6 +43,41 @@ describe('upgradeReversalTarget', () => {
       const t = upgradeReversalTarget(77, invoice);
       expect(t).toBeLessThanOrEqual(77);
       expect(t).toBe(reversalTarget({ earned: 77, ...invoice }));
+    }
+  });
+});
+
+describe('standingAward: what of an award still counts against its cap', () => {
+  const paid = new Date('2026-11-22T10:15:00Z');
+  const row = (over: Partial<Parameters<typeof standingAward>[1] & object> = {}) => ({
+    paidAt: paid,
+    reversedThroughLedgerId: null,
+    totalMinor: 10000,
+    refundedMinor: 0,
+    chargedBack: false,
+    ...over,
+  });
+  it.each([
+    ['no invoice row (not about an invoice)', null, 100],
+    ['paid, nothing refunded', row(), 100],
+    ['a third refunded: a third of it taken, floored', row({ refundedMinor: 3333 }), 67],
+    ['refunded in full', row({ refundedMinor: 10000 }), 0],
+    ['charged back', row({ chargedBack: true }), 0],
+    ['reversed, unpaid again', row({ paidAt: null, reversedThroughLedgerId: 7 }), 0],
+    ['reversed before the column (no mark), unpaid', row({ paidAt: null }), 0],
+    ['re-paid: an entry of the payment reversed', row({ reversedThroughLedgerId: 12 }), 0],
+    ['re-paid: the mark itself', row({ reversedThroughLedgerId: 10 }), 0],
+    ['re-paid: an entry of the re-payment', row({ reversedThroughLedgerId: 9 }), 100],
+    ['re-paid, then half refunded: the re-payment’s refunds', row({ reversedThroughLedgerId: 9, refundedMinor: 5000 }), 50],
+  ])('%s', (_name, invoice, expected) => {
+    expect(standingAward({ id: 10, points: 100 }, invoice)).toBe(expected);
+  });
+
+  it('never counts less than stands: what the invoice keeps of the award, rounded up', () => {
+    for (let refunded = 0; refunded <= 10000; refunded += 7) {
+      const standing = standingAward({ id: 1, points: 33 }, row({ refundedMinor: refunded }));
+      expect(standing).toBeGreaterThanOrEqual((33 * (10000 - refunded)) / 10000);
+      expect(standing).toBeLessThan((33 * (10000 - refunded)) / 10000 + 1);
     }
   });
 });
