@@ -1,6 +1,6 @@
-import { parseDecimal } from './decimal';
+import { parseDecimal, type Decimal } from './decimal';
 import { parseMoney } from './money';
-import { RATE_PATTERN } from './points';
+import { MAX_MULTIPLIER, parseRate, RATE_PATTERN } from './points';
 import type { Tier } from './tiers';
 import { problem, type FieldProblem } from './validation';
 
@@ -11,6 +11,12 @@ import { problem, type FieldProblem } from './validation';
 export type Judged<T> = { ok: true; value: T } | { ok: false; problems: FieldProblem[] };
 
 export type TierEdit = Pick<Tier, 'thresholdMinor' | 'earnMultiplier' | 'renewalDiscountBp'>;
+
+/** Whether an exact decimal is within [min, max]. */
+function decimalBetween(d: Decimal, min: number, max: number): boolean {
+  const scale = 10n ** BigInt(d.places);
+  return d.units >= BigInt(min) * scale && d.units <= BigInt(max) * scale;
+}
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v.trim() : undefined);
 
@@ -24,7 +30,13 @@ export function judgeTierEdit(body: Readonly<Record<string, unknown>>, tier: Tie
   const threshold = parseMoney(str(body.threshold) ?? '', baseCurrency);
   if (!threshold.ok) problems.push(problem('threshold', threshold.message, 'amount', { currency: baseCurrency, example: '500.00' }));
   const multiplier = str(body.earn_multiplier) ?? '';
-  if (!RATE_PATTERN.test(multiplier)) problems.push(problem('earn_multiplier', 'must be a decimal such as "1" or "1.25"', 'decimal', { example: '1.25' }));
+  const factor = RATE_PATTERN.test(multiplier) ? parseRate(multiplier) : null;
+  if (!factor) problems.push(problem('earn_multiplier', 'must be a decimal such as "1" or "1.25"', 'decimal', { example: '1.25' }));
+  // Below 1 a tier would earn less than the base rate (the rules refuse to compute it); above the
+  // bound, a typo multiplies every invoice of the tier.
+  else if (!decimalBetween(factor, 1, MAX_MULTIPLIER)) {
+    problems.push(problem('earn_multiplier', `must be from 1 to ${MAX_MULTIPLIER}`, 'between', { min: 1, max: MAX_MULTIPLIER }));
+  }
   const percent = parseDecimal(str(body.renewal_discount_percent) ?? '', { wholeDigits: 3, places: 2 });
   const bp = percent === null ? null : Number(percent.units * 10n ** BigInt(2 - percent.places));
   if (bp === null) problems.push(problem('renewal_discount_percent', 'must be a percentage such as "5" or "7.5"', 'percentage', { example: '7.5' }));

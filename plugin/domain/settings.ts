@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { expiryPolicySchema } from './expiry-policy';
 import { currencyDigits } from './money';
 import { EMAIL_CHANNELS } from './panel-actions';
-import { RATE_PATTERN } from './points';
+import { isEarnRate, MAX_EARN_RATE, MAX_POINTS, RATE_PATTERN } from './points';
 import { PROMO_CODE_FALLBACKS } from './rewards';
 import { CAP_PERIODS } from './rules';
 import { isTimeZone } from './time-zone';
+import { refusal } from './validation';
 
 /**
  * Program settings, declared once: each key's schema (what loyalty_settings may hold), default
@@ -61,10 +62,16 @@ export const baseRuleSettingSchema = z
 
 export const SETTINGS = {
   earn_rates: defineSetting({
-    schema: z.record(currencyCode, z.string().regex(RATE_PATTERN, 'must be a decimal string of points per 1.00, such as "1" or "0.5"')),
+    schema: z.record(
+      currencyCode,
+      z
+        .string()
+        // Aborts: the bound needs a decimal.
+        .regex(RATE_PATTERN, { message: 'must be a decimal string of points per 1.00, such as "1" or "0.5"', abort: true })
+        .refine(isEarnRate, refusal(`must be at most ${MAX_EARN_RATE} points per 1.00`, 'at_most', { max: MAX_EARN_RATE })),
+    ),
     default: { USD: '1', EUR: '1', GBP: '1' },
-    description:
-      'base points per 1.00 of each currency (exact decimal strings, floor rounding); a currency without a rate earns nothing, no conversion is guessed',
+    description: `base points per 1.00 of each currency (exact decimal strings, at most ${MAX_EARN_RATE}, floor rounding); a currency without a rate earns nothing, no conversion is guessed. An event that would award more than ${MAX_POINTS} points, or take a member's balance or lifetime points past that, is refused (422, \`points_limit\`) and writes nothing`,
   }),
   base_rule: defineSetting({
     schema: baseRuleSettingSchema,

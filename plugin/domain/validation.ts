@@ -59,6 +59,7 @@ export const PROBLEM_CODES = [
   'needs_one_of',
   'exactly_one_of',
   'lowercase_id',
+  'points_limit',
   'invalid',
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];

@@ -456,8 +456,15 @@ export class BackfillService {
         }
         continue;
       }
+      const decided = decideFirstPayment(item.event, state, options.award, snapshot, now, months);
+      if ('refused' in decided) {
+        // As live refuses it: nothing written, the id not taken.
+        seenIds.delete(event.id);
+        refusals.push({ line: item.line, id: event.id, reasons: [decided.refused] });
+        continue;
+      }
       paidNow.set(key, invoice.currency);
-      planned.push({ item, state, ...decideFirstPayment(item.event, state, options.award, snapshot, now, months) });
+      planned.push({ item, state, ...decided });
     }
 
     // New clients are enrolled by their first payment decided, with what it says of them, as

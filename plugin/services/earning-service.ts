@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { availableFrom } from '../domain/expiry';
 import type { Money } from '../domain/money';
+import { tooManyPointsProblem } from '../domain/points';
 import { creditExpiry } from '../domain/program';
 import {
   capPeriodBounds,
@@ -23,7 +24,7 @@ import type { Invoice } from '../domain/billing-event';
 import { suspendedAt } from '../domain/service-record';
 import type { Tx } from '../db/unit-of-work';
 import { readCapUsage } from './cap-usage';
-import type { MemberAccount } from './member-account';
+import { heldBy, pointsLimitError, refusePointsPastLimit, type MemberAccount } from './member-account';
 import type { UseCaseContext, UseCaseResult } from './use-case-context';
 
 /** The one place that reads the member's tier (as the unit of work found it) into the rules. */
@@ -54,6 +55,10 @@ function periodBounds(per: ActionPeriod, now: Date): { from: Date; to: Date } {
   // 'ever' within what a MySQL DATETIME holds (a later bound compares as invalid there).
   return per === 'ever' ? { from: new Date(0), to: new Date(Date.UTC(9999, 0, 1)) } : capPeriodBounds(per, now);
 }
+
+/** The fields an event's points come from, which a refusal of too many points names (the group commit's too). */
+export const INVOICE_FIELD = 'invoice.total';
+const SERVICE_FIELD = 'service.amount';
 
 export class EarningService {
   /**
@@ -86,7 +91,9 @@ export class EarningService {
       ...(await this.capUsage(tx, memberId, rules, earnedAt, program.baseRule)),
     });
     if (result.kind === 'no_rate') return { outcome: 'applied', points: 0, detail: 'no_earn_rate' };
+    if (result.kind === 'too_many_points') throw pointsLimitError(INVOICE_FIELD, tooManyPointsProblem(result.points));
     const points = await this.credit(account, input, result.awards, earnedAt, {
+      field: INVOICE_FIELD,
       reference: `invoice:${invoice.id}`,
       // Invoice points stay pending (refundable) for the program's refund window.
       availableAt: availableFrom(earnedAt, program.refundWindowDays),
@@ -111,7 +118,7 @@ export class EarningService {
       alreadyAwarded: await tx.repos.ledger.hasAwardOfType(memberId, 'signup'),
       capUsage: (await this.capUsage(tx, memberId, rules, at)).capUsage,
     });
-    return this.credit(account, input, awards, at, { availableAt: at });
+    return this.credit(account, input, awards, at, { field: 'client.id', availableAt: at });
   }
 
   /**
@@ -135,8 +142,10 @@ export class EarningService {
       at: input.at,
       ...(await this.capUsage(tx, memberId, program.rules, input.at, program.baseRule)),
     });
+    if (result.kind === 'too_many_points') throw pointsLimitError(SERVICE_FIELD, tooManyPointsProblem(result.points));
     if (result.kind !== 'awards') return { kind: result.kind === 'downgrade' ? 'downgrade' : 'unchanged' };
     const points = await this.credit(account, input, result.awards, input.at, {
+      field: SERVICE_FIELD,
       reference: `service:${input.serviceId}`,
       availableAt: availableFrom(input.at, program.refundWindowDays),
     });
@@ -162,8 +171,14 @@ export class EarningService {
       for (const [id, used] of (await this.capUsage(tx, account.member.id, program.rules, new Date(at))).capUsage) capUsage.set(id, used);
     }
     const awards = streakAwards(input.milestones, { serviceId: input.serviceId, rules: program.rules, rates: program.earnRates, baseRule: program.baseRule, capUsage });
+    if (awards.kind === 'too_many_points') throw pointsLimitError(SERVICE_FIELD, tooManyPointsProblem(awards.points));
+    refusePointsPastLimit(
+      heldBy(account.member),
+      awards.paid.reduce((s, p) => s + (p.award?.points ?? 0), 0),
+      SERVICE_FIELD,
+    );
     const out: Array<{ milestone: ReachedMilestone; points: number; ledgerId: number | null }> = [];
-    for (const { milestone, award } of awards) {
+    for (const { milestone, award } of awards.paid) {
       const where = { reference: `service:${input.serviceId}`, availableAt: availableFrom(milestone.at, program.refundWindowDays) };
       const ledgerId = award ? await this.creditOne(account, input, award, milestone.at, where) : null;
       out.push({ milestone, points: award?.points ?? 0, ledgerId });
@@ -195,7 +210,7 @@ export class EarningService {
       capUsage: (await this.capUsage(tx, memberId, program.rules, input.at)).capUsage,
     });
     if (result.kind !== 'awards') return { outcome: 'applied', points: 0, detail: result.kind };
-    const points = await this.credit(account, input, result.awards, input.at, { reference, availableAt: input.at });
+    const points = await this.credit(account, input, result.awards, input.at, { field: 'action.kind', reference, availableAt: input.at });
     return { outcome: 'applied', points, ...(points === 0 && { detail: 'cap_reached' }) };
   }
 
@@ -210,14 +225,22 @@ export class EarningService {
     return { capUsage: usage?.rules ?? new Map(), baseCapUsed: usage?.base ?? 0 };
   }
 
-  /** One ledger entry per award, each naming its rule. */
+  /**
+   * One ledger entry per award, each naming its rule; all of them refused, on `field` (the
+   * event's field their points come from), where they would take the member past `MAX_POINTS`.
+   */
   private async credit(
     account: MemberAccount,
     ctx: UseCaseContext,
     awards: readonly Award[],
     earnedAt: Date,
-    where: { reference?: string; availableAt: Date },
+    where: { field: string; reference?: string; availableAt: Date },
   ): Promise<number> {
+    refusePointsPastLimit(
+      heldBy(account.member),
+      awards.reduce((s, a) => s + a.points, 0),
+      where.field,
+    );
     let total = 0;
     for (const a of awards) {
       await this.creditOne(account, ctx, a, earnedAt, where);

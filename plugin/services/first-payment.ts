@@ -2,12 +2,15 @@ import { earningBasis } from '../domain/earning';
 import type { BillingEvent } from '../domain/billing-event';
 import type { Member } from '../domain/member';
 import { availableFrom } from '../domain/expiry';
+import { pointsLimitProblem, pointsLimitRefusal, tooManyPointsProblem } from '../domain/points';
 import { creditExpiry } from '../domain/program';
 import { BASE_RATE_KEY, evaluateInvoice, ruleInForce, type CapUsage } from '../domain/rules';
 import { suspendedAt, type ServiceStateChange } from '../domain/service-record';
 import { decideTier, monthKey, toQualifying, windowMonths, type Tier } from '../domain/tiers';
+import type { FieldProblem } from '../domain/validation';
 import type { Tx } from '../db/unit-of-work';
 import { readCapUsage } from './cap-usage';
+import { INVOICE_FIELD } from './earning-service';
 import type { Credit, MemberAccount } from './member-account';
 import { tierOf, type ProgramSnapshot } from './use-case-context';
 
@@ -41,6 +44,9 @@ export interface MemberState {
   purchasedBefore: boolean;
   capUsage: Map<number, number>;
   baseCapUsed: number;
+  /** Points they hold (available and pending) and have earned, with this run's credits: `MAX_POINTS` bounds both. */
+  held: number;
+  lifetime: number;
   /** Qualifying spend by month in the tier window (as read, plus what this run added). */
   spend: Map<string, number>;
   /** Tier changes decided in this batch, in order. */
@@ -65,6 +71,8 @@ export function fresh(clientId: string, account: MemberAccount | null, member?: 
     purchasedBefore: false,
     capUsage: new Map(),
     baseCapUsed: 0,
+    held: m ? m.pointsAvailable + m.pointsPending : 0,
+    lifetime: m?.pointsLifetime ?? 0,
     spend: new Map(),
     changes: [],
   };
@@ -81,6 +89,7 @@ export interface FirstPayment {
 /**
  * What one payment does: `InvoiceService.paid` for an invoice seen for the first time, decided
  * in memory from the member's state, which it moves on (caps, spend, tier) for the next payment.
+ * Or its refusal, as `paid` refuses it (points past `MAX_POINTS`), the state left as it was.
  */
 export function decideFirstPayment(
   event: BillingEvent,
@@ -89,7 +98,7 @@ export function decideFirstPayment(
   snapshot: ProgramSnapshot,
   now: Date,
   months: string[],
-): FirstPayment {
+): FirstPayment | { refused: FieldProblem } {
   const { program, tiers, tierSettings } = snapshot;
   const invoice = event.invoice as NonNullable<BillingEvent['invoice']>;
   // A panel clock ahead of ours must not date a payment (or its tier spend) in the future.
@@ -112,7 +121,11 @@ export function decideFirstPayment(
         baseCapUsed: state.baseCapUsed,
       });
       if (evaluation.kind === 'no_rate') outcome = { points: 0, detail: 'no_earn_rate' };
+      else if (evaluation.kind === 'too_many_points') return { refused: pointsLimitRefusal(INVOICE_FIELD, tooManyPointsProblem(evaluation.points)) };
       else {
+        const points = evaluation.awards.reduce((s, a) => s + a.points, 0);
+        const problem = pointsLimitProblem(state, points);
+        if (problem !== null) return { refused: pointsLimitRefusal(INVOICE_FIELD, problem) };
         const expiry = creditExpiry(program, at);
         for (const a of evaluation.awards) {
           credits.push({
@@ -129,7 +142,8 @@ export function decideFirstPayment(
           if (a.ruleId !== null) state.capUsage.set(a.ruleId, (state.capUsage.get(a.ruleId) ?? 0) + a.points);
           if (a.rule === BASE_RATE_KEY) state.baseCapUsed += a.points;
         }
-        const points = credits.reduce((s, c) => s + c.points, 0);
+        state.held += points;
+        state.lifetime += points;
         if (points > 0) state.purchasedBefore = true;
         outcome = points > 0 ? { points } : { points: 0, detail: ruleInForce(program.baseRule, at) ? 'below_one_point' : 'base_rate_off' };
       }

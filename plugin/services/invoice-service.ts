@@ -62,8 +62,9 @@ export interface PaymentPlan {
   decided: ReadonlyArray<{ result: UseCaseResult; account: MemberAccount } | null>;
   /**
    * Writes every decided payment's effects, `eventIds[i]` naming payment i's inbox row. False
-   * when the plan was made without reading the invoices and one of them was there already: its
-   * decision is void, and the caller rolls back.
+   * when the plan was made without reading the invoices and one of them was there already, or
+   * when it refused the only payments of a client it enrolled (a refused event writes nothing,
+   * the member included): its decision is void, and the caller rolls back.
    */
   write(eventIds: ReadonlyArray<number | undefined>): Promise<boolean>;
 }
@@ -207,6 +208,8 @@ export class InvoiceService {
     const paidNow = new Map<string, string>();
     /** Members with a payment `paid` takes alone: their later ones follow it, to keep their order. */
     const deferred = new Set<MemberState>();
+    /** A client this batch enrolled had a payment refused: the enrolment must not commit without it. */
+    let voided = false;
     const planned: PlannedPayment[] = [];
     const decided = payments.map(({ event }, index) => {
       const invoice = event.invoice as Invoice;
@@ -220,14 +223,21 @@ export class InvoiceService {
         return null;
       }
       if (row?.paidAt || paidNow.has(key)) return { result: { outcome: 'applied' as const, points: 0, detail: 'already_paid' }, account };
-      paidNow.set(key, invoice.currency);
       const tier = tierOf(snapshot, state.tierId) ?? snapshot.tiers[0] ?? null;
       const payment = decideFirstPayment(event, state, 'points', snapshot, tx.now, months);
+      // Points past the bound: `paid` refuses it (422, on its own answer), and the member's later payments follow it.
+      if ('refused' in payment) {
+        if (account.enrolled) voided = true;
+        deferred.add(state);
+        return null;
+      }
+      paidNow.set(key, invoice.currency);
       planned.push({ ...payment, index, state, tier });
       return { result: { outcome: 'applied' as const, ...payment.outcome }, account };
     });
 
     const write = async (eventIds: ReadonlyArray<number | undefined>) => {
+      if (voided) return false;
       const invoices = planned.map((p) => ({
         memberId: p.state.memberId as number,
         invoiceId: p.invoice.id,

@@ -6,8 +6,10 @@ import type { Lot, NewLot } from '../domain/lot';
 import type { Member, MemberProfile, ServiceSummary } from '../domain/member';
 import type { SpentLot } from '../domain/redemption';
 import { planExpiry } from '../domain/expiry-plan';
+import { MAX_POINTS, pointsLimitProblem, pointsLimitRefusal } from '../domain/points';
 import { debtOf, planDraw, planRelease, type DrawOrder } from '../domain/reversal';
 import type { Tx } from '../db/unit-of-work';
+import { ValidationError } from '../errors';
 
 /** What every ledger entry says about itself: why, under which rule, for what. */
 interface EntryFields {
@@ -59,6 +61,27 @@ function referralCode(): string {
   let code = '';
   for (let i = 0; i < 10; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
   return code;
+}
+
+/** What a member holds (available and pending) and has earned, as `pointsLimitProblem` weighs them. */
+export const heldBy = (m: Pick<Member, 'pointsAvailable' | 'pointsPending' | 'pointsLifetime'>) => ({ held: m.pointsAvailable + m.pointsPending, lifetime: m.pointsLifetime });
+
+/**
+ * Refuses (422, nothing written: the caller's transaction rolls back) points that would take an
+ * event's award or the member past `MAX_POINTS` (domain/points.ts), on `path`: the field of the
+ * input the points come from.
+ */
+export function refusePointsPastLimit(member: { held: number; lifetime: number }, points: number | bigint, path: string): void {
+  const problem = pointsLimitProblem(member, points);
+  if (problem !== null) throw pointsLimitError(path, problem);
+}
+
+/** The refusal of points past `MAX_POINTS`, on `path`, for `problem` (domain/points.ts words it). */
+export function pointsLimitError(path: string, problem: string): ValidationError {
+  return new ValidationError(
+    [pointsLimitRefusal(path, problem)],
+    `Check the program’s earn rates and multipliers, and the amounts sent: one event awards, and one member holds and earns, at most ${MAX_POINTS} points. Nothing was written.`,
+  );
 }
 
 /** The accounts a transaction has locked, so a second `lock` of a member returns the same one. */
@@ -212,6 +235,7 @@ export class MemberAccount {
       if (lockedIn.get(tx)?.get(account.current.id) !== account) throw new Error(`member ${account.current.id} is not held by this transaction`);
       if (!Number.isSafeInteger(c.points) || c.points <= 0) throw new Error(`credit needs positive points, got ${c.points}`);
       const member = account.current;
+      refusePointsPastLimit(heldBy(member), c.points, 'points');
       const { next, lot } = creditEffect(member, c, tx.now);
       entries.push({
         memberId: member.id,
@@ -276,6 +300,8 @@ export class MemberAccount {
   async credit(c: Credit): Promise<number> {
     if (!Number.isSafeInteger(c.points) || c.points <= 0) throw new Error(`credit needs positive points, got ${c.points}`);
     const member = this.current;
+    // The last guard of the bound: the use cases refuse first, naming the field the points come from.
+    refusePointsPastLimit(heldBy(member), c.points, 'points');
     const { next, lot } = creditEffect(member, c, this.tx.now);
     const ledgerId = await this.append(next, { ...c, delta: c.points });
     await this.tx.repos.lots.insert({ ...lot, ledgerId });

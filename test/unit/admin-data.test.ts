@@ -187,6 +187,18 @@ describe('tier and reward edits', () => {
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.problems.map((p) => p.path).sort()).toEqual(['earn_multiplier', 'renewal_discount_percent', 'threshold']);
   });
+  it.each([
+    ['1', true],
+    ['100', true],
+    ['0.5', false],
+    ['0', false],
+    ['100.0001', false],
+    ['999999.9999', false],
+  ])('an earn multiplier of %s: within 1 to 100 %p', (multiplier, ok) => {
+    const r = judgeTierEdit({ threshold: '750.00', earn_multiplier: multiplier, renewal_discount_percent: '0' }, tiers[1] as Tier, tiers, 'USD');
+    expect(r.ok).toBe(ok);
+    if (!r.ok) expect(r.problems).toEqual([{ path: 'earn_multiplier', message: 'must be from 1 to 100', reason: { code: 'between', params: { min: 1, max: 100 } } }]);
+  });
 });
 
 describe('opening balance rows', () => {

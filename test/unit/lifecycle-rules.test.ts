@@ -90,6 +90,15 @@ describe('evaluateUpgrade', () => {
     expect(run([capped], 500, 1000, { capUsage: new Map([[capped.id, 60]]) })).toEqual([]);
   });
 
+  it('refuses more than MAX_POINTS in all (the event’s money plus its bonus), with the exact count', () => {
+    const both = [rule('service_upgrade', { percent: 1000, money_from: 'event' })];
+    const upgrade = (to: number) =>
+      evaluateUpgrade({ serviceId: '77', previousAmount: usd(0), amount: usd(to), rules: both, rates: { USD: '10000' }, at: AT, capUsage: new Map() });
+    // 9,000,000.00 at 10,000 a 1.00: 9·10^10 earned, 9·10^11 bonus (1000%): 9.9·10^11, in bounds.
+    expect(upgrade(900_000_000)).toMatchObject({ kind: 'awards' });
+    expect(upgrade(1_000_000_000)).toEqual({ kind: 'too_many_points', points: 1_100_000_000_000n });
+  });
+
   it('percent bonuses follow the currency’s rate (RUB 0.01): 20% of 950.00 RUB → 1', () => {
     expect(run([pct()], 5000, 100000, { currency: 'RUB' })).toEqual([['bonus', 'service_upgrade', 1]]);
   });
@@ -284,10 +293,17 @@ describe('renewal streaks', () => {
   const r3 = () => rule('renewal_streak', { streak: 3, percent: 10 });
   const r3rep = () => rule('renewal_streak', { streak: 3, points: 20, repeat: true });
   const year = () => rule('renewal_streak', { months: 12, points: 200 });
+  /** The awards of a streak evaluation that paid (`too_many_points` fails the test). */
+  const paidOf = (r: ReturnType<typeof streakAwards>) => {
+    if (r.kind !== 'awards') throw new Error(`too many points: ${r.points}`);
+    return r.paid;
+  };
   const streak = (rules: Rule[], before: [number, number], after: [number, number], capUsage?: Map<number, number>) =>
-    streakAwards(
-      milestonesAt(rules, '', { streak: before[0], months: before[1] }, { streak: after[0], months: after[1] }, { at: AT, amount: usd(5000) }),
-      { serviceId: '77', rules, rates: RATES, capUsage },
+    paidOf(
+      streakAwards(
+        milestonesAt(rules, '', { streak: before[0], months: before[1] }, { streak: after[0], months: after[1] }, { at: AT, amount: usd(5000) }),
+        { serviceId: '77', rules, rates: RATES, capUsage },
+      ),
     ).flatMap((a) => (a.award ? [a.award.points] : []));
 
   it.each<[string, () => Rule[], [number, number], [number, number], number[]]>([
@@ -306,7 +322,13 @@ describe('renewal streaks', () => {
     const capped = rule('renewal_streak', { streak: 3, points: 20, repeat: true }, { capPoints: 30, capPeriod: 'year' });
     expect(streak([capped], [2, 2], [3, 3], new Map([[capped.id, 15]]))).toEqual([15]);
     const twice = streakMilestones([capped], runsOf('', history('OOOOOO')), AT);
-    expect(streakAwards(twice, { serviceId: '77', rules: [capped], rates: RATES }).map((a) => a.award?.points ?? 0)).toEqual([20, 10]);
+    expect(paidOf(streakAwards(twice, { serviceId: '77', rules: [capped], rates: RATES })).map((a) => a.award?.points ?? 0)).toEqual([20, 10]);
+  });
+
+  it('refuses streak bonuses of more than MAX_POINTS in all, paying none of them', () => {
+    const huge = rule('renewal_streak', { streak: 1, percent: 1000, repeat: true });
+    const reached = milestonesAt([huge], '', { streak: 0, months: 0 }, { streak: 1, months: 1 }, { at: AT, amount: usd(1_000_000_000_00) });
+    expect(streakAwards(reached, { serviceId: '77', rules: [huge], rates: { USD: '10000' } })).toEqual({ kind: 'too_many_points', points: 100_000_000_000_000n });
   });
 
   it('tells the tab the next streak reward', () => {

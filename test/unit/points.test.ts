@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { earningBasis } from '../../plugin/domain/earning';
-import { rateForDisplay, type EarnRates } from '../../plugin/domain/points';
+import { MAX_POINTS, pointsLimitProblem, rateForDisplay, type EarnRates } from '../../plugin/domain/points';
 import { evaluateInvoice } from '../../plugin/domain/rules';
 import type { Invoice, InvoiceItem } from '../../plugin/domain/billing-event';
 import type { Money } from '../../plugin/domain/money';
@@ -17,7 +17,7 @@ function pointsForAmount(amount: Money, rates: EarnRates) {
     rates,
     at: new Date('2026-11-23T00:00:00Z'),
   });
-  if (r.kind === 'no_rate') return r;
+  if (r.kind !== 'awards') return r;
   return { kind: 'points', points: r.awards.find((a) => a.rule === 'base_rate')?.points ?? 0, rate: r.rate };
 }
 
@@ -33,9 +33,16 @@ describe('the base award: floor(amount × rate)', () => {
     [1000, 'KWD', RATES, 3],
     [10000, 'USD', { USD: '0.5' }, 50],
     [10001, 'USD', { USD: '1.0001' }, 100],
-    [100000000000, 'USD', { USD: '999999.9999' }, 999999999900000],
+    [100000000000, 'USD', { USD: '10' }, 10000000000],
+    // MAX_POINTS exactly: 10^12 points.
+    [100000000000, 'USD', { USD: '1000' }, MAX_POINTS],
   ])('%i minor %s → %i points', (minor, currency, rates, points) => {
     expect(pointsForAmount({ currency, minor }, rates)).toEqual({ kind: 'points', points, rate: rates[currency as keyof typeof rates] });
+  });
+
+  it('refuses more than MAX_POINTS, with the exact count, rather than round, cut or overflow', () => {
+    expect(pointsForAmount({ currency: 'USD', minor: 100000000000 }, { USD: '999999.9999' })).toEqual({ kind: 'too_many_points', points: 999999999900000n });
+    expect(pointsForAmount({ currency: 'USD', minor: 100000000001 }, { USD: '1000' })).toEqual({ kind: 'too_many_points', points: 1000000000010n });
   });
 
   it('earns nothing in a currency without a rate, and says so', () => {
@@ -52,13 +59,13 @@ describe('the base award: floor(amount × rate)', () => {
     expect(pointsForAmount(usd(29), { USD: '100' })).toMatchObject({ points: 29 });
   });
 
-  it('matches exact rational arithmetic for any amount and rate (property)', () => {
+  it('matches exact rational arithmetic for any amount and rate, refusing past MAX_POINTS (property)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 1e12 }), fc.integer({ min: 0, max: 99_999_999 }), (minor, rateScaled) => {
         const rate = `${Math.floor(rateScaled / 10_000)}.${String(rateScaled % 10_000).padStart(4, '0')}`;
         const r = pointsForAmount(usd(minor), { USD: rate });
         const expected = (BigInt(minor) * BigInt(rateScaled)) / 1_000_000n;
-        expect(r).toEqual({ kind: 'points', points: Number(expected), rate });
+        expect(r).toEqual(expected > BigInt(MAX_POINTS) ? { kind: 'too_many_points', points: expected } : { kind: 'points', points: Number(expected), rate });
       }),
     );
   });
@@ -102,5 +109,24 @@ describe('rateForDisplay', () => {
     ['0.0001', 2, '1', 1000000],
   ])('rate %s with %i digits reads as %s point(s) per %i minor units', (rate, digits, points, perMinor) => {
     expect(rateForDisplay(rate, digits)).toEqual({ points, perMinor });
+  });
+});
+
+describe('pointsLimitProblem: an event awards, and a member holds and earns, at most MAX_POINTS', () => {
+  const member = (held: number, lifetime = held) => ({ held, lifetime });
+  it.each<[string, { held: number; lifetime: number }, number | bigint, string | null]>([
+    ['nothing held, the bound exactly', member(0), MAX_POINTS, null],
+    ['one past it in one event', member(0), BigInt(MAX_POINTS) + 1n, `would award ${MAX_POINTS + 1} points; an event may award at most ${MAX_POINTS}`],
+    ['far past the largest safe integer: still exact', member(0), 10n ** 20n, `would award 100000000000000000000 points; an event may award at most ${MAX_POINTS}`],
+    ['a balance that reaches the bound', member(MAX_POINTS - 5), 5, null],
+    ['a balance that would pass it', member(MAX_POINTS - 5), 6, `would bring the member's balance to ${MAX_POINTS + 1} points; a member may hold at most ${MAX_POINTS}`],
+    ['lifetime points that would pass it, the balance spent', member(0, MAX_POINTS), 1, `would bring the member's lifetime points to ${MAX_POINTS + 1}; at most ${MAX_POINTS} can be earned`],
+    ['a debt leaves room for more', member(-10, 10), MAX_POINTS - 10, null],
+  ])('%s', (_name, m, points, expected) => {
+    expect(pointsLimitProblem(m, points)).toBe(expected);
+  });
+
+  it('leaves a sum over thousands of members at the bound exact', () => {
+    expect(Number.isSafeInteger(MAX_POINTS * 9_000)).toBe(true);
   });
 });

@@ -17,6 +17,7 @@ import {
   type StoredRule,
 } from '../../plugin/domain/rules';
 import type { Invoice, InvoiceItem } from '../../plugin/domain/billing-event';
+import { MAX_POINTS } from '../../plugin/domain/points';
 
 const usd = (minor: number) => ({ currency: 'USD', minor });
 const RATES = { USD: '1', EUR: '1', RUB: '0.01', KWD: '3.25' };
@@ -320,6 +321,33 @@ describe('evaluateInvoice: bonuses', () => {
     [undefined, false],
   ])('billing cycle %p counts as a year or more: %s', (cycle, yes) => {
     expect(isAnnualOrLonger(cycle)).toBe(yes);
+  });
+});
+
+describe('evaluateInvoice: more than MAX_POINTS in all is refused, never rounded, cut or overflowed', () => {
+  const big = (minor: number) => invoice([line('renewal', minor, { productGroup: 'big' })]);
+  const run = (inv: Invoice, rules: Rule[], member: Partial<MemberContext> = {}, rates: Record<string, string> = { USD: '10000' }, capUsage?: Map<number, number>) =>
+    evaluateInvoice({ invoice: inv, member: { ...MEMBER, ...member }, rules, rates, at: AT, capUsage });
+
+  it('the base alone, at the bound and one point past it', () => {
+    // 100,000,000.00 at 10,000 points per 1.00: exactly 10^12.
+    expect(run(big(10_000_000_000), [])).toMatchObject({ kind: 'awards', awards: [{ rule: 'base_rate', points: MAX_POINTS }] });
+    expect(run(big(10_000_000_001), [], {}, { USD: '10000' })).toEqual({ kind: 'too_many_points', points: 1_000_000_000_100n });
+  });
+
+  it.each<[string, () => Rule[], Partial<MemberContext>, bigint]>([
+    ['a product multiplier', () => [rule('product_multiplier', { multiplier: '100', product_groups: ['big'] })], {}, 100_000_000_000_000n],
+    ['a promo on top', () => [rule('product_multiplier', { multiplier: '100', product_groups: ['big'] }), rule('promo', { multiplier: '100' }, { startsAt: new Date(0), endsAt: new Date('2100-01-01T00:00:00Z') })], {}, 10_000_000_000_000_000n],
+    ['the tier multiplier', () => [], { tierMultiplier: '2' }, 2_000_000_000_000n],
+    ['a percentage bonus', () => [rule('renewal_bonus', { percent: 1000 })], {}, 11_000_000_000_000n],
+    ['the first-purchase bonus past a base at the bound', () => [rule('first_purchase', { points: 1 })], { isFirstPurchase: true }, 1_000_000_000_001n],
+  ])('%s', (_name, rules, member, points) => {
+    expect(run(big(10_000_000_000), rules(), member)).toEqual({ kind: 'too_many_points', points });
+  });
+
+  it('counts before caps: a cap is no licence for a total the program could not have meant', () => {
+    const capped = rule('renewal_bonus', { percent: 1000 }, { capPoints: 5, capPeriod: 'day' });
+    expect(run(big(10_000_000_000), [capped], {}, { USD: '10000' }, new Map([[capped.id, 0]]))).toMatchObject({ kind: 'too_many_points' });
   });
 });
 

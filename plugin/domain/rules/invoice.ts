@@ -1,7 +1,7 @@
 import type { Invoice, InvoiceItem } from '../billing-event';
 import { earningLines } from '../earning';
 import { currencyDigits, toDecimalString, type Money } from '../money';
-import { parseRate, type EarnRates } from '../points';
+import { MAX_POINTS, parseRate, type EarnRates } from '../points';
 import { applyCaps, type Award, type CapUsage } from './award';
 import { BASE_RATE_KEY, BASE_RULE_ALWAYS, FACTOR_SCALE, ruleKey, scaledFactor, type Rule, type RuleOf, type RuleSwitch } from './rule';
 import { upgradeMoneyFromEvent } from './lifecycle';
@@ -26,6 +26,8 @@ import { inForce, isAnnualOrLonger, lineMatches, ruleInForce, selectorLabel } fr
  *     multipliers, so a promo does not also double a bonus); the first-purchase bonus is a
  *     fixed number of points.
  *  5. Caps last: an award of a capped rule is cut to what is left of its cap for the period.
+ *  6. Bounds: awards above `MAX_POINTS` in all before caps are no result to round or cut (the
+ *     rates or the amounts are wrong): `too_many_points`, which the caller refuses.
  *
  * The base rate itself has a switch, a window and a cap (a `RuleSwitch`, program setting
  * `base_rule`; the per-currency rates stay in `earn_rates`). Out of force, the rate counts as 0:
@@ -63,13 +65,9 @@ export interface InvoiceInput {
 
 export type InvoiceEvaluation =
   | { kind: 'no_rate'; currency: string }
-  | { kind: 'awards'; awards: Award[]; basis: Money; rate: string };
-
-function toPoints(numerator: bigint, denominator: bigint): number {
-  const points = numerator / denominator;
-  if (points > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`an award of ${points} points is out of range`);
-  return Number(points);
-}
+  | { kind: 'awards'; awards: Award[]; basis: Money; rate: string }
+  /** More than `MAX_POINTS` before caps: refused, not rounded or cut (the settings or the amounts are wrong). */
+  | { kind: 'too_many_points'; points: bigint };
 
 /** Every award a paid invoice earns (see the order at the top of this file). */
 export function evaluateInvoice(input: InvoiceInput): InvoiceEvaluation {
@@ -124,15 +122,16 @@ export function evaluateInvoice(input: InvoiceInput): InvoiceEvaluation {
   const withPromo = (l: Line) => l.net * R * m(l.product) * m(l.promo) * S;
   const full = (l: Line) => l.net * R * m(l.product) * m(l.promo) * tier;
 
-  const awards: Award[] = [];
+  // Exact points first, each award made once the event's total is known to be in bounds.
+  const found: Array<{ points: bigint; make: (points: number) => Award }> = [];
   // The reasons name the invoice as the customer knows it: the panel's number when it sent one.
   const inv = invoice.number ?? invoice.id;
   let running = 0n;
   const layer = (extra: bigint, make: (points: number) => Award) => {
     const before = running / D;
     running += extra;
-    const points = toPoints(running, D) - Number(before);
-    if (points > 0) awards.push(make(points));
+    const points = running / D - before;
+    if (points > 0n) found.push({ points, make });
   };
 
   layer(
@@ -192,9 +191,9 @@ export function evaluateInvoice(input: InvoiceInput): InvoiceEvaluation {
 
   const percentBonus = (r: RuleOf<'renewal_bonus' | 'upgrade_bonus' | 'annual_prepay_bonus'>, which: (l: Line) => boolean) => {
     const baseOfLines = lines.filter(which).reduce((s, l) => s + base(l), 0n);
-    const points = toPoints(baseOfLines * BigInt(r.params.percent), D * 100n);
-    if (points > 0) {
-      awards.push({ rule: ruleKey(r), ruleId: r.id, points, kind: 'bonus', reasonCode: r.type, params: { invoice: inv, percent: r.params.percent } });
+    const points = (baseOfLines * BigInt(r.params.percent)) / (D * 100n);
+    if (points > 0n) {
+      found.push({ points, make: (p) => ({ rule: ruleKey(r), ruleId: r.id, points: p, kind: 'bonus', reasonCode: r.type, params: { invoice: inv, percent: r.params.percent } }) });
     }
   };
   for (const r of inForce(rules, 'renewal_bonus', at)) percentBonus(r, (l) => l.item.type === 'renewal');
@@ -206,15 +205,14 @@ export function evaluateInvoice(input: InvoiceInput): InvoiceEvaluation {
   // nothing (all credit, all excluded) is not a purchase.
   const first = inForce(rules, 'first_purchase', at)[0];
   if (first && member.isFirstPurchase && basisMinor > 0n) {
-    awards.push({
-      rule: ruleKey(first),
-      ruleId: first.id,
-      points: first.params.points,
-      kind: 'bonus',
-      reasonCode: 'first_purchase',
-      params: { invoice: inv, points: first.params.points },
+    found.push({
+      points: BigInt(first.params.points),
+      make: (points) => ({ rule: ruleKey(first), ruleId: first.id, points, kind: 'bonus', reasonCode: 'first_purchase', params: { invoice: inv, points } }),
     });
   }
+  const total = found.reduce((s, f) => s + f.points, 0n);
+  if (total > BigInt(MAX_POINTS)) return { kind: 'too_many_points', points: total };
+  const awards = found.map((f) => f.make(Number(f.points)));
   const baseCap = { cap: baseRule.cap, used: input.baseCapUsed ?? 0 };
   return { kind: 'awards', awards: applyCaps(awards, rules, input.capUsage, baseCap), basis, rate };
 }

@@ -1,6 +1,6 @@
 import type { Money } from '../money';
 import { currencyDigits } from '../money';
-import { parseRate, type EarnRates } from '../points';
+import { MAX_POINTS, parseRate, type EarnRates } from '../points';
 import { extendStreak, type StreakCounts, type StreakRun } from '../service-streak';
 import { applyCaps, type Award, type CapUsage } from './award';
 import { BASE_RATE_KEY, BASE_RULE_ALWAYS, FACTOR_SCALE, ruleKey, scaledFactor, type Rule, type RuleOf, type RuleSwitch } from './rule';
@@ -20,29 +20,31 @@ interface RateInput {
   at: Date;
 }
 
-/** floor(amount × base rate × percent / 100) points, 0 without a rate in force. */
-function basePointsOf(money: Money, input: RateInput, percent = 100): number {
+/** floor(amount × base rate × percent / 100) points, exact, 0 without a rate in force. */
+function basePointsOf(money: Money, input: RateInput, percent = 100): bigint {
   const rate = input.rates[money.currency];
   const digits = currencyDigits(money.currency);
-  if (rate === undefined || digits === undefined || parseRate(rate) === null) return 0;
-  if (!ruleInForce(input.baseRule ?? BASE_RULE_ALWAYS, input.at)) return 0;
-  if (money.minor <= 0) return 0;
+  if (rate === undefined || digits === undefined || parseRate(rate) === null) return 0n;
+  if (!ruleInForce(input.baseRule ?? BASE_RULE_ALWAYS, input.at)) return 0n;
+  if (money.minor <= 0) return 0n;
   const n = BigInt(money.minor) * scaledFactor(rate) * BigInt(percent);
   const d = 10n ** BigInt(digits) * FACTOR_SCALE * 100n;
-  const points = n / d;
-  if (points > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`an award of ${points} points is out of range`);
-  return Number(points);
+  return n / d;
 }
+
+/** More than `MAX_POINTS` before caps: no award to round or cut (the rates or the amounts are wrong), refused by the caller. */
+export interface TooManyPoints {
+  kind: 'too_many_points';
+  points: bigint;
+}
+const tooMany = (points: bigint): TooManyPoints | null => (points > BigInt(MAX_POINTS) ? { kind: 'too_many_points', points } : null);
 
 /** Whether `service.upgraded` earns the money of upgrades at `at` (so upgrade invoice lines don't). */
 export function upgradeMoneyFromEvent(rules: readonly Rule[], at: Date): boolean {
   return inForce(rules, 'service_upgrade', at).some((r) => r.params.money_from === 'event');
 }
 
-export type UpgradeEvaluation =
-  | { kind: 'downgrade'; decrease: Money }
-  | { kind: 'unchanged' }
-  | { kind: 'awards'; awards: Award[]; increase: Money | null };
+export type UpgradeEvaluation = { kind: 'downgrade'; decrease: Money } | { kind: 'unchanged' } | { kind: 'awards'; awards: Award[]; increase: Money | null } | TooManyPoints;
 
 export interface UpgradeInput extends RateInput {
   serviceId: string;
@@ -68,17 +70,20 @@ export function evaluateUpgrade(input: UpgradeInput): UpgradeEvaluation {
     increase = { currency: amount.currency, minor: delta };
   }
   const rules = inForce(input.rules, 'service_upgrade', input.at);
-  const awards: Award[] = [];
+  const found: Array<{ points: bigint; make: (points: number) => Award }> = [];
   if (increase && rules.some((r) => r.params.money_from === 'event')) {
     const points = basePointsOf(increase, input);
-    if (points > 0) {
-      awards.push({ rule: BASE_RATE_KEY, ruleId: null, points, kind: 'earn', reasonCode: 'service_upgrade_earn', params: { service: serviceId, points } });
+    if (points > 0n) {
+      found.push({ points, make: (p) => ({ rule: BASE_RATE_KEY, ruleId: null, points: p, kind: 'earn', reasonCode: 'service_upgrade_earn', params: { service: serviceId, points: p } }) });
     }
   }
   for (const r of rules) {
-    const points = r.params.points ?? (increase ? basePointsOf(increase, input, r.params.percent) : 0);
-    if (points > 0) awards.push(bonus(r, points, { service: serviceId }));
+    const points = r.params.points !== undefined ? BigInt(r.params.points) : increase ? basePointsOf(increase, input, r.params.percent) : 0n;
+    if (points > 0n) found.push({ points, make: (p) => bonus(r, p, { service: serviceId }) });
   }
+  const refused = tooMany(found.reduce((s, f) => s + f.points, 0n));
+  if (refused) return refused;
+  const awards = found.map((f) => f.make(Number(f.points)));
   const baseCap = { cap: (input.baseRule ?? BASE_RULE_ALWAYS).cap, used: input.baseCapUsed ?? 0 };
   return { kind: 'awards', awards: applyCaps(awards, input.rules, input.capUsage, baseCap), increase };
 }
@@ -215,18 +220,32 @@ export interface StreakAwardInput {
 /**
  * The bonus each milestone pays, in order, each capped after those before it: a flat bonus, or
  * a percentage of the base points of the service's price at the renewal that reached it. Null
- * where it pays nothing (a cap used up, no rate): the milestone is settled all the same.
+ * where it pays nothing (a cap used up, no rate): the milestone is settled all the same. More
+ * than `MAX_POINTS` in all before caps pays none of them (`too_many_points`).
  */
-export function streakAwards(milestones: readonly ReachedMilestone[], input: StreakAwardInput): Array<{ milestone: ReachedMilestone; award: Award | null }> {
+export function streakAwards(
+  milestones: readonly ReachedMilestone[],
+  input: StreakAwardInput,
+): { kind: 'awards'; paid: Array<{ milestone: ReachedMilestone; award: Award | null }> } | TooManyPoints {
+  const ruleOf = (m: ReachedMilestone) => input.rules.find((x): x is RuleOf<'renewal_streak'> => x.id === m.ruleId && x.type === 'renewal_streak');
+  const exact = milestones.map((m) => {
+    const r = ruleOf(m);
+    if (!r) return 0n;
+    if (r.params.points !== undefined) return BigInt(r.params.points);
+    return m.amount ? basePointsOf(m.amount, { rates: input.rates, baseRule: input.baseRule, at: m.at }, r.params.percent) : 0n;
+  });
+  const refused = tooMany(exact.reduce((s, p) => s + p, 0n));
+  if (refused) return refused;
   const used = new Map(input.capUsage ?? []);
-  return milestones.map((m) => {
-    const r = input.rules.find((x): x is RuleOf<'renewal_streak'> => x.id === m.ruleId && x.type === 'renewal_streak');
+  const paid = milestones.map((m, i) => {
+    const r = ruleOf(m);
+    const points = Number(exact[i] ?? 0n);
     if (!r) return { milestone: m, award: null };
-    const points = r.params.points ?? (m.amount ? basePointsOf(m.amount, { rates: input.rates, baseRule: input.baseRule, at: m.at }, r.params.percent) : 0);
     const [award] = points > 0 ? applyCaps([bonus(r, points, { service: input.serviceId, streak: m.counts.streak, months: m.counts.months })], input.rules, used) : [];
     if (award) used.set(r.id, (used.get(r.id) ?? 0) + award.points);
     return { milestone: m, award: award ?? null };
   });
+  return { kind: 'awards', paid };
 }
 
 /** The next streak reward for the Rewards tab: the rule reached in the fewest renewals (months count as cycles of `cycleMonths`). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ITEM_TYPES } from '../billing-event';
 import { decimalPattern, parseDecimal, scaleTo, type DecimalLimits } from '../decimal';
-import { RATE_LIMITS } from '../points';
+import { MAX_MULTIPLIER, RATE_LIMITS } from '../points';
 import { fieldProblems, refusal } from '../validation';
 
 /** What a rule is: its types, the params each type takes, and how a stored row is checked. */
@@ -35,8 +35,8 @@ export const MONEY_FROM = ['lines', 'event'] as const;
 export const FACTOR_PLACES = 4;
 export const FACTOR_SCALE = 10n ** BigInt(FACTOR_PLACES);
 const MULTIPLIER_LIMITS: DecimalLimits = { wholeDigits: 3, places: FACTOR_PLACES };
-/** Upper bound on a multiplier: a typo of ×2000 must not pass silently. */
-const MAX_MULTIPLIER = 100n * FACTOR_SCALE;
+/** Upper bound on a multiplier, scaled: a typo of ×2000 must not pass silently. */
+const MAX_SCALED_MULTIPLIER = BigInt(MAX_MULTIPLIER) * FACTOR_SCALE;
 
 /** A multiplier or rate scaled by 10^4 ("1.5" → 15000n); throws on anything else. */
 export function scaledFactor(text: string): bigint {
@@ -53,8 +53,8 @@ const multiplier = z
   // and the range check needs a decimal.
   .refine((v) => MULTIPLIER_PATTERN.test(v), { ...refusal('must be a decimal string such as "2" or "1.5"', 'decimal', { example: '1.5' }), abort: true })
   .refine(
-    (v) => scaledFactor(v) > FACTOR_SCALE && scaledFactor(v) <= MAX_MULTIPLIER,
-    refusal('must be more than 1 and at most 100 (use an exclusion to earn nothing)', 'multiplier_range', { min: 1, max: Number(MAX_MULTIPLIER / FACTOR_SCALE) }),
+    (v) => scaledFactor(v) > FACTOR_SCALE && scaledFactor(v) <= MAX_SCALED_MULTIPLIER,
+    refusal(`must be more than 1 and at most ${MAX_MULTIPLIER} (use an exclusion to earn nothing)`, 'multiplier_range', { min: 1, max: MAX_MULTIPLIER }),
   );
 const names = z.array(z.string().min(1).max(64)).min(1).max(100);
 const percent = z.number().int().min(1).max(1000);
