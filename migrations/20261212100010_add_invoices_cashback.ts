@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { dropPlainColumn } from './helpers';
 
 const TABLE = 'loyalty_invoices';
 const COLUMN = 'cashback_minor';
@@ -16,8 +17,5 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  if (!(await knex.schema.hasColumn(TABLE, COLUMN))) return;
-  await knex.schema.alterTable(TABLE, (t) => {
-    t.dropColumn(COLUMN);
-  });
+  await dropPlainColumn(knex, TABLE, COLUMN);
 }

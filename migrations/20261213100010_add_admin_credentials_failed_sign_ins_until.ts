@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { MS } from './helpers';
+import { dropPlainColumn, MS } from './helpers';
 
 const TABLE = 'loyalty_admin_credentials';
 const COLUMN = 'failed_sign_ins_until';
@@ -14,6 +14,5 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  if (!(await knex.schema.hasColumn(TABLE, COLUMN))) return;
-  await knex.schema.alterTable(TABLE, (t) => t.dropColumn(COLUMN));
+  await dropPlainColumn(knex, TABLE, COLUMN);
 }

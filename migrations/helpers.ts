@@ -91,3 +91,14 @@ export function widenVarchar(table: string, column: string, from: number, to: nu
     },
   };
 }
+
+/**
+ * Drops a column no index, key or constraint names, checking first. SQLite drops it in place
+ * (ALTER TABLE … DROP COLUMN): knex would copy the table and drop the old one, which fails while
+ * another table's rows reference it through a foreign key (a ledger entry's lots, a member's rows).
+ */
+export async function dropPlainColumn(knex: Knex, table: string, column: string): Promise<void> {
+  if (!(await knex.schema.hasColumn(table, column))) return;
+  if (knex.client.config.client === 'mysql2') await knex.schema.alterTable(table, (t) => t.dropColumn(column));
+  else await knex.raw('ALTER TABLE ?? DROP COLUMN ??', [table, column]);
+}

@@ -2,7 +2,6 @@ import { migrations } from '../../migrations';
 import { primaryKeyOf } from '../../migrations/helpers';
 import { Database } from '../../plugin/db/database';
 import { MIGRATIONS_TABLE, PluginMigrationSource } from '../../plugin/db/migration-source';
-import { MemberAccount } from '../../plugin/services/member-account';
 import { createTestDatabase, type TestDatabase } from '../support/test-db';
 
 const DAY = 86_400_000;
@@ -42,16 +41,19 @@ describe('expiry warnings keyed by deadline: the migrations', () => {
     // Lot `kept` expires in 20 days and was warned at 30 today: the warning is about that deadline.
     // Lot `moved` was warned at 30 sixty days ago, so about a deadline then within 30 days; it
     // expires in 20 days now, so an earning moved it on since (the inactivity policy).
-    const [kept, moved] = await db.transaction(async (tx) => {
-      const account = await MemberAccount.enrol(tx, { id: 'migrated', email: 'm@example.com' });
-      const ids: number[] = [];
-      for (const points of [50, 70]) {
-        await account.credit({ kind: 'earn', points, reasonCode: 'test', earnedAt: at(-70), availableAt: at(-70), expiresAt: at(20) });
-        ids.push(Number((await tx.repos.lots.withRemaining(account.member.id)).at(-1)?.id));
-      }
-      return ids as [number, number];
-    });
-    const member = Number((await db.knex('loyalty_members').where({ panel_client_id: 'migrated' }).first()).id);
+    // Rows as the schema of then holds them, written directly: today's repositories write columns
+    // later migrations add.
+    const [member] = (await db.knex('loyalty_members').insert({ panel_client_id: 'migrated', email: 'm@example.com', referral_code: 'MIGRATED', points_available: 120, points_lifetime: 120, joined_at: at(-70), updated_at: at(-70) }, ['id'])).map((r: { id: unknown } | number) => Number(typeof r === 'object' ? r.id : r));
+    const ids: number[] = [];
+    let balance = 0;
+    for (const points of [50, 70]) {
+      balance += points;
+      const [ledger] = await db.knex('loyalty_ledger').insert({ member_id: member, delta: points, kind: 'earn', reason_code: 'test', actor: 'system', balance_after: balance, created_at: at(-70) }, ['id']);
+      const ledgerId = Number(typeof ledger === 'object' ? (ledger as { id: unknown }).id : ledger);
+      const [lot] = await db.knex('loyalty_lots').insert({ member_id: member, ledger_id: ledgerId, points, remaining: points, earned_at: at(-70), available_at: at(-70), expires_at: at(20) }, ['id']);
+      ids.push(Number(typeof lot === 'object' ? (lot as { id: unknown }).id : lot));
+    }
+    const [kept, moved] = ids as [number, number];
     await db.knex('loyalty_expiry_warnings').insert([
       { lot_id: kept, threshold_days: 30, member_id: member, warned_at: NOW },
       { lot_id: moved, threshold_days: 30, member_id: member, warned_at: at(-60) },
