@@ -152,6 +152,12 @@ export interface HostingRewardsPlugin {
    * Each call replaces the previous link; the sidecar calls it once at start-up and prints it.
    */
   adminSetupPath(): Promise<string | null>;
+  /**
+   * Loads the translations, page templates and email layouts, and writes nothing: what a
+   * command that renders or sends mail needs without starting the plugin (`npm run job`).
+   * `init()` does it too.
+   */
+  load(): Promise<void>;
   init(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -298,6 +304,11 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
     },
   });
 
+  const load = async () => {
+    await translations.init();
+    views.init();
+    emails.init();
+  };
   return {
     name: manifest.id,
     version: manifest.version,
@@ -339,6 +350,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       const token = await adminAuth.newSetupToken();
       return token === null ? null : `/admin/setup?token=${token}`;
     },
+    load,
     async init() {
       if (options.migrate !== false) {
         const applied = await db.migrateLatest();
@@ -347,9 +359,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
         const pending = await db.pendingMigrations();
         if (pending.length > 0) throw new ConfigError(`Migrations pending: ${pending.join(', ')}`, 'Run npm run migrate first.');
       }
-      await translations.init();
-      views.init();
-      emails.init();
+      await load();
       await program.init();
       const channel = (await settings.snapshot()).email_channel;
       if (channel === 'smtp' && !mailer) logger.warn({ channel }, 'email_channel is smtp but SMTP_URL is not set; member emails wait in the outbox');

@@ -83,6 +83,8 @@ async function main(argv: string[]): Promise<number> {
     }
     const pending = await plugin.db.pendingMigrations();
     if (pending.length > 0) throw new ConfigError(`${pending.length} migration(s) pending, the last ${pending[pending.length - 1]}`, 'Run npm run migrate first.');
+    // The email layouts: expiry warnings, statements and tier changes send mail.
+    await plugin.load();
     const job = plugin.jobs.definitions.find((j) => j.name === args.name);
     if (job && args.period !== undefined) {
       const [schedule] = await plugin.jobs.schedules();

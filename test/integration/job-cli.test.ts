@@ -143,6 +143,22 @@ describe('npm run job (plugin/cli/job.ts)', () => {
     }
   });
 
+  it('a job that sends mail runs from the command line: expiry warnings are queued with their email', async () => {
+    await app.plugin.services.program.update({ email_channel: 'panel' });
+    try {
+      const member = await app.plugin.db.transaction(async (tx) => {
+        const account = await MemberAccount.enrol(tx, { id: `cli-mail-${++n}`, email: 'mail@example.com' });
+        await account.credit({ kind: 'earn', points: 40, reasonCode: 'test', earnedAt: tx.now, availableAt: tx.now, expiresAt: new Date(Date.now() + 5 * DAY) });
+        return account.member.id;
+      });
+      const result = await job(['expiry-warnings']);
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(Number((await app.plugin.db.knex('loyalty_expiry_warnings').where({ member_id: member }).count({ n: '*' }).first())?.n)).toBeGreaterThan(0);
+    } finally {
+      await app.plugin.services.program.update({ email_channel: 'none' });
+    }
+  });
+
   it('killed with SIGKILL mid-batch, then run again: it resumes and expires nothing twice', async () => {
     const ids = await dueMembers(400, 3);
     const period = daysAgo(2);
