@@ -7,7 +7,10 @@ export interface ServiceRecord {
   memberId: number;
   serviceId: string;
   state: ServiceState;
-  /** The instant of the event that set `state`: an older event can't undo it. */
+  /**
+   * The instant of the event that set `state`, its own `occurred_at` even when dated ahead of our
+   * clock: an older event can't undo it.
+   */
   stateAt: Date;
   productId: string | null;
   productGroup: string | null;

@@ -36,7 +36,9 @@ function tierOf(ctx: UseCaseContext): Pick<MemberContext, 'tierMultiplier' | 'ti
  * When this member earns nothing, as the program says (`pause_earning_while_suspended`): at the
  * instants one of their services was suspended. Asked of each event's own time, not of the
  * services' state now, so a payment earns the same whether it was delivered before or after a
- * suspension that came later, or an unsuspension that came earlier (DESIGN §5.1).
+ * suspension that came later, or an unsuspension that came earlier (DESIGN §5.1). The event's
+ * `occurred_at` as sent, even ahead of our clock: the history dates suspensions so, and clamped
+ * to now, every event dated ahead would be judged at the moment it happened to be delivered.
  */
 export async function earningPause(tx: Tx, account: MemberAccount, ctx: UseCaseContext): Promise<(at: Date) => boolean> {
   if (!ctx.snapshot.program.pauseEarningWhileSuspended) return () => false;
@@ -70,10 +72,11 @@ export class EarningService {
     const program = input.snapshot.program;
     const memberId = account.member.id;
     // Backdated events keep their own date for expiry and for which rules were in force; a
-    // panel clock ahead of ours does not push either into the future.
+    // panel clock ahead of ours does not push either into the future. The pause is judged at the
+    // event's own instant, the scale the history's suspensions are on (service-lifecycle-service.ts).
     const earnedAt = occurredAt < tx.now ? occurredAt : tx.now;
     const rules = program.rules;
-    if ((await earningPause(tx, account, input))(earnedAt)) return { outcome: 'applied', points: 0, detail: 'earning_paused' };
+    if ((await earningPause(tx, account, input))(occurredAt)) return { outcome: 'applied', points: 0, detail: 'earning_paused' };
     // A first purchase: no purchase of theirs stands (InvoiceRepository.withStandingPurchase), so
     // one whose only purchase was reversed or refunded in full, its bonus with it, earns the bonus
     // again, and never holds two. Checked under the member's row lock (held since enrolment), so

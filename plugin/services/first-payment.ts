@@ -107,7 +107,8 @@ export function decideFirstPayment(
   const credits: FirstPayment['credits'] = [];
   let outcome: FirstPayment['outcome'] = { points: 0, detail: 'tiers_only' };
   if (award === 'points') {
-    if (program.pauseEarningWhileSuspended && suspendedAt(state.serviceStates, at)) outcome = { points: 0, detail: 'earning_paused' };
+    // At the event's own instant, as the history dates suspensions (service-lifecycle-service.ts).
+    if (program.pauseEarningWhileSuspended && suspendedAt(state.serviceStates, event.occurredAt)) outcome = { points: 0, detail: 'earning_paused' };
     else {
       const firstPurchaseRule = program.rules.some((r) => r.type === 'first_purchase' && ruleInForce(r, at));
       const evaluation = evaluateInvoice({

@@ -123,7 +123,8 @@ export class InvoiceService {
     // It leaves the row as it is, a number it sends too: so does the group commit, which doesn't
     // write for it either.
     if (row?.paidAt) return { outcome: 'applied', points: 0, detail: 'already_paid' };
-    const earned = await this.earning.awardInvoicePaid(tx, account, { ...input, occurredAt });
+    // Its own instant: the award dates itself no later than now, and judges the earning pause by it.
+    const earned = await this.earning.awardInvoicePaid(tx, account, { ...input, occurredAt: event.occurredAt });
     const cashbackMinor = await this.tierDiscounts.invoicePaid(tx, account, { ...input, earlier: row });
     const paid = {
       ...numberOf(invoice),

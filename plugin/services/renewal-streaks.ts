@@ -80,7 +80,7 @@ export class RenewalStreaks {
     const details = { counted: true, on_time: renewal.onTime, streak: after.streak, due_date: renewal.dueDate };
     if (!renewal.onTime) return { result: { outcome: 'applied', points: 0, detail: 'late_streak_reset' }, details };
     const at = renewal.renewedAt < tx.now ? renewal.renewedAt : tx.now;
-    const reached = milestonesAt(input.snapshot.program.rules, '', before, after, { at, amount: renewal.amount });
+    const reached = milestonesAt(input.snapshot.program.rules, '', before, after, { at, renewedAt: renewal.renewedAt, amount: renewal.amount });
     let points = 0;
     if (reached.some((m) => m.payable)) {
       const late = await tx.repos.renewals.lateBefore(account.member.id, input.service.id, renewal);
@@ -91,7 +91,7 @@ export class RenewalStreaks {
       const kept = (await tx.repos.streakBonuses.forRuns(account.member.id, input.service.id, [run])).filter((b) => keys.has(milestoneKey(b)));
       points = (await this.settle(tx, account, input, kept, settleStreakBonuses(kept, named, input.snapshot.program.rules, false), renewal)).points;
     }
-    return { result: await this.answer(tx, account, input, at, points, 0, after.streak, true), details };
+    return { result: await this.answer(tx, account, input, renewal.renewedAt, points, 0, after.streak, true), details };
   }
 
   /**
@@ -120,8 +120,7 @@ export class RenewalStreaks {
       await this.saveCounts(tx, row, renewal, counts);
     }
     const details = { counted: true, on_time: renewal.onTime, streak, due_date: renewal.dueDate, in_order: false };
-    const at = renewal.renewedAt < tx.now ? renewal.renewedAt : tx.now;
-    return { result: await this.answer(tx, account, input, at, settled.points, settled.writtenOff, streak, renewal.onTime), details };
+    return { result: await this.answer(tx, account, input, renewal.renewedAt, settled.points, settled.writtenOff, streak, renewal.onTime), details };
   }
 
   /** Carries out a settlement: moves, payments (nothing while earning is paused: still settled), take-backs. */
@@ -153,8 +152,8 @@ export class RenewalStreaks {
     // A milestone is paid as of the renewal that reached it: nothing if a service was suspended then.
     const pausedAt = await earningPause(tx, account, input);
     const paid = [
-      ...plan.pay.filter((m) => pausedAt(m.at)).map((milestone) => ({ milestone, points: 0, ledgerId: null })),
-      ...(await this.earning.payStreakBonuses(tx, account, { ...input, serviceId, milestones: plan.pay.filter((m) => !pausedAt(m.at)) })),
+      ...plan.pay.filter((m) => pausedAt(m.renewedAt)).map((milestone) => ({ milestone, points: 0, ledgerId: null })),
+      ...(await this.earning.payStreakBonuses(tx, account, { ...input, serviceId, milestones: plan.pay.filter((m) => !pausedAt(m.renewedAt)) })),
     ];
     for (const p of paid) {
       await hold(p.milestone, p.points, p.ledgerId);
@@ -189,7 +188,7 @@ export class RenewalStreaks {
     await tx.repos.services.update(row.id, { ...plan, streak: counts.streak, streakMonths: counts.months, lastDueDate, lastRenewedAt }, tx.now);
   }
 
-  /** `at`: the renewal's own time, which says whether earning was paused for it. */
+  /** `at`: the renewal's own time (its `occurred_at`, even ahead of our clock), which says whether earning was paused for it. */
   private async answer(tx: Tx, account: MemberAccount, input: RenewalInput, at: Date, points: number, writtenOff: number, streak: number, onTime: boolean): Promise<UseCaseResult> {
     const paused = onTime && points === 0 && (await earningPause(tx, account, input))(at);
     const detail = !onTime ? 'late_streak_reset' : points !== 0 ? undefined : paused ? 'earning_paused' : `streak_${streak}`;

@@ -11,7 +11,12 @@ import type { UseCaseContext, UseCaseResult } from './use-case-context';
 
 type ServiceInput = UseCaseContext & { service: ServiceInfo; occurredAt: Date };
 
-/** A panel clock ahead of ours must not date anything in the future. */
+/**
+ * A panel clock ahead of ours must not date an effect (a service's start, a suspension's clock,
+ * a cancellation, points) in the future. Which of two events is newer is still told by their own
+ * `occurred_at`: clamped, every event dated ahead would be "now" when delivered, and the one
+ * delivered last would win.
+ */
 const clamp = (at: Date, now: Date) => (at < now ? at : now);
 
 /** What the event says about the service's plan, for its row. */
@@ -47,15 +52,15 @@ export class ServiceLifecycleService {
   ) {}
 
   async created(tx: Tx, account: MemberAccount, input: ServiceInput): Promise<UseCaseResult> {
-    const at = clamp(input.occurredAt, tx.now);
-    const { row, inserted } = await this.ensure(tx, account, input, 'active', at);
+    const effective = clamp(input.occurredAt, tx.now);
+    const { row, inserted } = await this.ensure(tx, account, input, 'active');
     if (!inserted) {
       // Known from an earlier-delivered event (an upgrade, a renewal): the service started no later than this.
-      const changes: ServiceChanges = { ...planOf(input.service), ...(at < row.startedAt && { startedAt: at }) };
+      const changes: ServiceChanges = { ...planOf(input.service), ...(effective < row.startedAt && { startedAt: effective }) };
       await tx.repos.services.update(row.id, changes, tx.now);
     }
-    await this.record(tx, account, input, 'service_created', { known_before: !inserted }, at);
-    await this.summarise(tx, account, at);
+    await this.record(tx, account, input, 'service_created', { known_before: !inserted });
+    await this.summarise(tx, account, effective);
     return { outcome: 'applied', points: 0, ...(!inserted && { detail: 'already_known' }) };
   }
 
@@ -79,7 +84,7 @@ export class ServiceLifecycleService {
    */
   async upgraded(tx: Tx, account: MemberAccount, input: ServiceInput): Promise<UseCaseResult> {
     const at = clamp(input.occurredAt, tx.now);
-    const { row } = await this.ensure(tx, account, input, 'active', at);
+    const { row } = await this.ensure(tx, account, input, 'active');
     await tx.repos.services.update(row.id, planOf(input.service), tx.now);
     const { service } = input;
     const prices = {
@@ -87,19 +92,20 @@ export class ServiceLifecycleService {
       to: service.amount?.minor ?? null,
       currency: service.amount?.currency ?? service.previousAmount?.currency ?? null,
     };
-    if ((await earningPause(tx, account, input))(at)) {
-      await this.record(tx, account, input, 'service_upgraded', { ...prices, points: 0 }, at);
+    // Judged at the event's own instant, the scale the history's suspensions are on.
+    if ((await earningPause(tx, account, input))(input.occurredAt)) {
+      await this.record(tx, account, input, 'service_upgraded', { ...prices, points: 0 });
       // Still an upgrade: it takes its invoice, so the next upgrade of the service pairs with its own.
       await this.upgrades.upgraded(tx, account, input, { serviceId: service.id, points: 0, at });
       return { outcome: 'applied', points: 0, detail: 'earning_paused' };
     }
     const r = await this.earning.awardUpgrade(tx, account, { ...input, serviceId: service.id, amount: service.amount, previousAmount: service.previousAmount, at });
     if (r.kind === 'downgrade') {
-      await this.record(tx, account, input, 'service_downgraded', prices, at);
+      await this.record(tx, account, input, 'service_downgraded', prices);
       return { outcome: 'applied', points: 0, detail: 'downgrade' };
     }
     const points = r.kind === 'awarded' ? r.points : 0;
-    await this.record(tx, account, input, 'service_upgraded', { ...prices, points }, at);
+    await this.record(tx, account, input, 'service_upgraded', { ...prices, points });
     if (r.kind === 'unchanged') return { outcome: 'applied', points: 0, detail: 'no_price_change' };
     const taken = await this.upgrades.upgraded(tx, account, input, { serviceId: service.id, points, at });
     if (taken.points > 0) {
@@ -111,21 +117,21 @@ export class ServiceLifecycleService {
 
   /** Counts the renewal into the service's streak and settles its streak bonuses (renewal-streaks.ts). */
   async renewed(tx: Tx, account: MemberAccount, input: ServiceInput): Promise<UseCaseResult> {
-    const at = clamp(input.occurredAt, tx.now);
-    const { row } = await this.ensure(tx, account, input, 'active', at);
+    const { row } = await this.ensure(tx, account, input, 'active');
     const { result, details } = await this.streaks.renewed(tx, account, input, row, planOf(input.service));
-    await this.record(tx, account, input, 'service_renewed', details, at);
+    await this.record(tx, account, input, 'service_renewed', details);
     return result;
   }
 
   private async transition(tx: Tx, account: MemberAccount, input: ServiceInput, to: ServiceState): Promise<UseCaseResult> {
-    const at = clamp(input.occurredAt, tx.now);
-    const { row, inserted } = await this.ensure(tx, account, input, to, at);
+    const effective = clamp(input.occurredAt, tx.now);
+    const { row, inserted } = await this.ensure(tx, account, input, to);
     const kind = STATE_KIND[to];
     // An older event delivered after a newer one (an unsuspend that overtook its suspend) is
-    // history, not the service's state.
-    if (!inserted && at < row.stateAt) {
-      await this.record(tx, account, input, kind, { applied: false }, at);
+    // history, not the service's state. Older by the events' own instants, even dated ahead of
+    // our clock.
+    if (!inserted && input.occurredAt < row.stateAt) {
+      await this.record(tx, account, input, kind, { applied: false });
       return { outcome: 'applied', points: 0, detail: 'out_of_order' };
     }
     if (!inserted) {
@@ -134,20 +140,25 @@ export class ServiceLifecycleService {
         {
           ...planOf(input.service),
           state: to,
-          stateAt: at,
-          suspendedSince: to === 'suspended' ? (row.state === 'suspended' ? row.suspendedSince : at) : null,
-          ...(to === 'cancelled' && { cancelledAt: at }),
+          stateAt: input.occurredAt,
+          suspendedSince: to === 'suspended' ? (row.state === 'suspended' ? row.suspendedSince : effective) : null,
+          ...(to === 'cancelled' && { cancelledAt: effective }),
         },
         tx.now,
       );
     }
-    await this.record(tx, account, input, kind, { applied: true, from: inserted ? null : row.state }, at);
-    await this.summarise(tx, account, at);
+    await this.record(tx, account, input, kind, { applied: true, from: inserted ? null : row.state });
+    await this.summarise(tx, account, effective);
     return { outcome: 'applied', points: 0, ...(!inserted && row.state === to && { detail: `already_${to}` }) };
   }
 
-  /** The service's row, created in `state` from this event when it is the first one seen. */
-  private async ensure(tx: Tx, account: MemberAccount, input: ServiceInput, state: ServiceState, at: Date): Promise<{ row: ServiceRecord; inserted: boolean }> {
+  /**
+   * The service's row, created in `state` from this event when it is the first one seen: the
+   * state as of the event's own instant (what a later event is compared with), its clocks from
+   * no later than now.
+   */
+  private async ensure(tx: Tx, account: MemberAccount, input: ServiceInput, state: ServiceState): Promise<{ row: ServiceRecord; inserted: boolean }> {
+    const at = clamp(input.occurredAt, tx.now);
     const memberId = account.member.id;
     const existing = await tx.repos.services.find(memberId, input.service.id);
     if (existing) return { row: existing, inserted: false };
@@ -157,7 +168,7 @@ export class ServiceLifecycleService {
       {
         ...planOf(input.service),
         state,
-        stateAt: at,
+        stateAt: input.occurredAt,
         startedAt: at,
         suspendedSince: state === 'suspended' ? at : null,
         cancelledAt: state === 'cancelled' ? at : null,
@@ -185,7 +196,11 @@ export class ServiceLifecycleService {
     await account.setServiceSummary(summary);
   }
 
-  private record(tx: Tx, account: MemberAccount, input: ServiceInput, kind: HistoryKind, details: HistoryEntry['details'], at: Date): Promise<void> {
-    return tx.repos.history.append({ memberId: account.member.id, kind, serviceId: input.service.id, details, eventId: input.eventId, occurredAt: at }, tx.now);
+  /**
+   * Dated by the event's own instant, not clamped: the earning pause reads the suspensions and
+   * unsuspensions here (`suspendedAt`) and must order them as the services' rows do.
+   */
+  private record(tx: Tx, account: MemberAccount, input: ServiceInput, kind: HistoryKind, details: HistoryEntry['details']): Promise<void> {
+    return tx.repos.history.append({ memberId: account.member.id, kind, serviceId: input.service.id, details, eventId: input.eventId, occurredAt: input.occurredAt }, tx.now);
   }
 }

@@ -210,12 +210,14 @@ describe('renewal streaks', () => {
     expect(reached[0]?.at).toEqual(new Date('2026-02-01T00:00:00Z'));
     const ahead = streakMilestones([once], runsOf('', history('OO')), new Date('2026-01-15T00:00:00Z'));
     expect(ahead[0]?.at).toEqual(new Date('2026-01-15T00:00:00Z'));
+    // …while the earning pause is judged at the renewal's own instant, as the history dates suspensions.
+    expect(ahead[0]?.renewedAt).toEqual(new Date('2026-02-01T00:00:00Z'));
   });
 
   const half = () => rule('renewal_streak', { months: 6, points: 60, repeat: true });
   it('an annual renewal that crosses two multiples of a 6-month rule reaches it once, named by the higher', () => {
     const r = half();
-    expect(milestonesAt([r], '', { streak: 0, months: 0 }, { streak: 1, months: 12 }, { at: AT, amount: null }).map((m) => m.ordinal)).toEqual([2]);
+    expect(milestonesAt([r], '', { streak: 0, months: 0 }, { streak: 1, months: 12 }, { at: AT, renewedAt: AT, amount: null }).map((m) => m.ordinal)).toEqual([2]);
   });
 
   describe('settling a replayed stretch', () => {
@@ -226,6 +228,7 @@ describe('renewal streaks', () => {
       ordinal,
       payable,
       at: AT,
+      renewedAt: AT,
       counts: { streak: 3, months: 3 },
       amount: null,
     });
@@ -301,7 +304,7 @@ describe('renewal streaks', () => {
   const streak = (rules: Rule[], before: [number, number], after: [number, number], capUsage?: Map<number, number>) =>
     paidOf(
       streakAwards(
-        milestonesAt(rules, '', { streak: before[0], months: before[1] }, { streak: after[0], months: after[1] }, { at: AT, amount: usd(5000) }),
+        milestonesAt(rules, '', { streak: before[0], months: before[1] }, { streak: after[0], months: after[1] }, { at: AT, renewedAt: AT, amount: usd(5000) }),
         { serviceId: '77', rules, rates: RATES, capUsage },
       ),
     ).flatMap((a) => (a.award ? [a.award.points] : []));
@@ -327,7 +330,7 @@ describe('renewal streaks', () => {
 
   it('refuses streak bonuses of more than MAX_POINTS in all, paying none of them', () => {
     const huge = rule('renewal_streak', { streak: 1, percent: 1000, repeat: true });
-    const reached = milestonesAt([huge], '', { streak: 0, months: 0 }, { streak: 1, months: 1 }, { at: AT, amount: usd(1_000_000_000_00) });
+    const reached = milestonesAt([huge], '', { streak: 0, months: 0 }, { streak: 1, months: 1 }, { at: AT, renewedAt: AT, amount: usd(1_000_000_000_00) });
     expect(streakAwards(reached, { serviceId: '77', rules: [huge], rates: { USD: '10000' } })).toEqual({ kind: 'too_many_points', points: 100_000_000_000_000n });
   });
 

@@ -114,7 +114,10 @@ export interface StreakMilestone {
 export interface ReachedMilestone extends StreakMilestone {
   /** Whether the rule is in force at that renewal: only then does reaching it pay. */
   payable: boolean;
+  /** When the renewal counts: its `occurred_at`, no later than now (a panel clock ahead). */
   at: Date;
+  /** The renewal's own `occurred_at`, even ahead of our clock: the earning pause is judged by it. */
+  renewedAt: Date;
   /** The counts after that renewal. */
   counts: StreakCounts;
   /** The renewed service's recurring price, for percentage rules. */
@@ -131,14 +134,14 @@ export function milestonesAt(
   run: string,
   before: StreakCounts,
   after: StreakCounts,
-  renewal: { at: Date; amount: Money | null },
+  renewal: { at: Date; renewedAt: Date; amount: Money | null },
 ): ReachedMilestone[] {
   const out: ReachedMilestone[] = [];
   const streakRules = rules.filter((r): r is RuleOf<'renewal_streak'> => r.type === 'renewal_streak').sort((a, b) => a.id - b.id);
   for (const r of streakRules) {
     if (!reached(r, before, after)) continue;
     const [to, n] = r.params.streak !== undefined ? [after.streak, r.params.streak] : [after.months, r.params.months ?? 1];
-    out.push({ run, ruleId: r.id, ordinal: r.params.repeat ? Math.floor(to / n) : 1, payable: ruleInForce(r, renewal.at), at: renewal.at, counts: after, amount: renewal.amount });
+    out.push({ run, ruleId: r.id, ordinal: r.params.repeat ? Math.floor(to / n) : 1, payable: ruleInForce(r, renewal.at), at: renewal.at, renewedAt: renewal.renewedAt, counts: after, amount: renewal.amount });
   }
   return out;
 }
@@ -150,7 +153,7 @@ export function streakMilestones(rules: readonly Rule[], runs: readonly StreakRu
     let counts: StreakCounts = { streak: 0, months: 0 };
     for (const r of run.renewals) {
       const after = extendStreak(counts, r);
-      out.push(...milestonesAt(rules, run.after, counts, after, { at: r.renewedAt < now ? r.renewedAt : now, amount: r.amount }));
+      out.push(...milestonesAt(rules, run.after, counts, after, { at: r.renewedAt < now ? r.renewedAt : now, renewedAt: r.renewedAt, amount: r.amount }));
       counts = after;
     }
   }
