@@ -183,7 +183,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
   const upgrades = new UpgradeInvoices();
   const invoices = new InvoiceService(earning, tiers, tierDiscounts, upgrades);
   const lifecycle = new ServiceLifecycleService(earning, upgrades, new RenewalStreaks(earning));
-  const clients = new ClientService();
+  const clients = new ClientService(earning);
   const churn = new ChurnService(db, settings);
   const snapshot = async (): Promise<ProgramSnapshot> => {
     const [current, { tiers: tierList, settings: tierSettings }, stored] = await Promise.all([program.current(), tiers.config(), settings.snapshot()]);

@@ -1,41 +1,55 @@
 import type { ClientInfo } from '../domain/billing-event';
-import type { MemberProfile } from '../domain/member';
+import { profileChange, type ProfileEvent } from '../domain/member';
 import type { Tx } from '../db/unit-of-work';
+import type { EarningService } from './earning-service';
 import type { MemberAccount } from './member-account';
 import type { UseCaseContext, UseCaseResult } from './use-case-context';
 
+type ClientInput = UseCaseContext & { client: ClientInfo; occurredAt: Date };
+
 /**
- * `client.updated`: the member's email, name, locale, currency, birthday and panel status, for
- * the fields the event carries (an absent field is left as it is). Points are never converted:
- * a currency change applies to what is earned from then on, since balances are points, not
- * money. A status of `inactive` or `closed` is kept on the member and blocks redemption
- * (`redemptionBlock` in domain/member.ts). Updates apply in `occurred_at` order: one older than
- * the last applied is answered `out_of_order` and changes nothing.
+ * The client's profile: email, name, locale, currency, birthday and panel status, for the fields
+ * an event carries (an absent field is left as it is). Points are never converted: a currency
+ * change applies to what is earned from then on, since balances are points, not money. A status
+ * of `inactive` or `closed` is kept on the member and blocks redemption (`redemptionBlock` in
+ * domain/member.ts). Profile events apply in their own `occurred_at` order, even dated ahead of
+ * our clock (`profileChange` in domain/member.ts).
  */
 export class ClientService {
-  async updated(tx: Tx, account: MemberAccount, input: UseCaseContext & { client: ClientInfo; occurredAt: Date }): Promise<UseCaseResult> {
-    const before = account.member;
-    const { client } = input;
-    const at = input.occurredAt < tx.now ? input.occurredAt : tx.now;
-    // An older update delivered after a newer one must not undo it.
-    if (before.profileAt && at < before.profileAt) return { outcome: 'applied', points: 0, detail: 'out_of_order' };
-    const wanted: MemberProfile = {
-      email: client.email,
-      name: client.name,
-      locale: client.locale,
-      currency: client.currency,
-      birthday: client.birthday,
-      status: client.status,
+  constructor(private readonly earning: EarningService) {}
+
+  /**
+   * `client.created`: the event service has enrolled the client (from this event's client block,
+   * or earlier from another event's); its profile fills what an earlier-delivered event left out,
+   * and the signup bonus, if on, is theirs once.
+   */
+  async created(tx: Tx, account: MemberAccount, input: ClientInput): Promise<UseCaseResult> {
+    await this.apply(tx, account, input, 'client.created');
+    return {
+      outcome: 'applied',
+      points: await this.earning.awardSignup(tx, account, input),
+      detail: account.enrolled ? 'enrolled' : 'already_enrolled',
     };
-    const changed = Object.fromEntries(
-      Object.entries(wanted).filter(([key, value]) => value !== undefined && value !== before[key as keyof MemberProfile]),
-    ) as MemberProfile;
+  }
+
+  /** `client.updated`: one older than the last profile applied is answered `out_of_order` and changes nothing. */
+  async updated(tx: Tx, account: MemberAccount, input: ClientInput): Promise<UseCaseResult> {
+    const fields = await this.apply(tx, account, input, 'client.updated');
+    if (fields === null) return { outcome: 'applied', points: 0, detail: 'out_of_order' };
+    if (fields.length === 0) return { outcome: 'applied', points: 0, detail: 'unchanged' };
+    return { outcome: 'applied', points: 0, detail: `updated:${fields.join(',')}` };
+  }
+
+  /** Applies what the event changes, recorded in the member's history; the fields changed, or null when out of order. */
+  private async apply(tx: Tx, account: MemberAccount, input: ClientInput, type: ProfileEvent): Promise<string[] | null> {
+    const before = account.member;
+    const change = profileChange(before, input.client, input.occurredAt, type);
+    if (!change) return null;
+    const { changed, profileAt } = change;
     const fields = Object.keys(changed);
-    if (fields.length === 0) {
-      await account.setProfile({ profileAt: at });
-      return { outcome: 'applied', points: 0, detail: 'unchanged' };
-    }
-    await account.setProfile({ ...changed, profileAt: at });
+    if (fields.length === 0 && before.profileAt?.getTime() === profileAt.getTime()) return fields;
+    await account.setProfile({ ...changed, profileAt });
+    if (fields.length === 0) return fields;
     await tx.repos.history.append(
       {
         memberId: before.id,
@@ -46,10 +60,11 @@ export class ClientService {
           ...(changed.status !== undefined && { status_from: before.status, status_to: changed.status }),
         },
         eventId: input.eventId,
-        occurredAt: at,
+        // The event's own instant, as `profileAt`: what orders profile events.
+        occurredAt: input.occurredAt,
       },
       tx.now,
     );
-    return { outcome: 'applied', points: 0, detail: `updated:${fields.join(',')}` };
+    return fields;
   }
 }
