@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { LedgerEntry, LedgerKind, NewLedgerEntry } from '../domain/ledger';
 import { insertRows, insertRowsReturningIds, selectIn } from './bulk';
+import { LOTS } from './lot-repository';
 import { toDate, toInt } from './row-values';
 
 export const LEDGER = 'loyalty_ledger';
@@ -144,13 +145,18 @@ export class LedgerRepository {
   // What rules have given so far: action frequencies and once-per-member bonuses. Callers hold
   // the member's row lock, so "check, then credit" can't race another event of theirs.
 
-  /** How many times a rule credited a member in [from, to): an action rule's frequency. */
-  async countAwardsBetween(memberId: number, rule: string, from: Date, to: Date): Promise<number> {
-    const row = await this.db(LEDGER)
-      .where({ member_id: memberId, rule })
-      .andWhere('created_at', '>=', from)
-      .andWhere('created_at', '<', to)
-      .andWhere('delta', '>', 0)
+  /**
+   * How many times a rule credited a member for something earned in [from, to): an action rule's
+   * frequency. Each credit has one lot, and its `earned_at` is when the action happened (not when
+   * it was delivered), so the count is the same whatever order the actions arrive in.
+   */
+  async countAwardsEarnedBetween(memberId: number, rule: string, from: Date, to: Date): Promise<number> {
+    const row = await this.db(`${LEDGER} as e`)
+      .join(`${LOTS} as o`, 'o.ledger_id', 'e.id')
+      .where({ 'e.member_id': memberId, 'e.rule': rule, 'o.member_id': memberId })
+      .andWhere('e.delta', '>', 0)
+      .andWhere('o.earned_at', '>=', from)
+      .andWhere('o.earned_at', '<', to)
       .count({ n: '*' })
       .first();
     return toInt(row?.n);

@@ -53,9 +53,13 @@ export function actionReference(action: { kind: string; reference: string }): st
   return plain.length <= 160 ? plain : `action:${action.kind}:sha256:${createHash('sha256').update(action.reference).digest('hex')}`;
 }
 
-function periodBounds(per: ActionPeriod, now: Date): { from: Date; to: Date } {
-  // 'ever' within what a MySQL DATETIME holds (a later bound compares as invalid there).
-  return per === 'ever' ? { from: new Date(0), to: new Date(Date.UTC(9999, 0, 1)) } : capPeriodBounds(per, now);
+/**
+ * The period of an action rule's frequency that `at` (when the action happened) falls in. `at`
+ * is never before 2000 (the event contract) nor after now, so every bound is one a MySQL DATETIME
+ * holds; 'ever' is kept within it too (a later bound compares as invalid there).
+ */
+function periodBounds(per: ActionPeriod, at: Date): { from: Date; to: Date } {
+  return per === 'ever' ? { from: new Date(0), to: new Date(Date.UTC(9999, 0, 1)) } : capPeriodBounds(per, at);
 }
 
 /** The fields an event's points come from, which a refusal of too many points names (the group commit's too). */
@@ -191,7 +195,11 @@ export class EarningService {
 
   /**
    * `action.completed`: once per (kind, reference) whatever the event id, within the rule's
-   * frequency; spendable at once (no payment to refund).
+   * frequency; spendable at once (no payment to refund). `at` is when the action happened (the
+   * caller clamps a panel clock ahead of ours to now): a "once a month" rule counts the actions of
+   * that month, so a November survey delivered on December 1st is November's, and an October one
+   * delivered in November is October's. Counted under the member's lock, so of two actions of one
+   * period the first delivered earns, whichever happened first.
    */
   async awardAction(tx: Tx, account: MemberAccount, input: UseCaseContext & { action: { kind: string; reference: string }; at: Date }): Promise<UseCaseResult> {
     const program = input.snapshot.program;
@@ -201,8 +209,8 @@ export class EarningService {
     const rule = program.rules.find((r) => r.type === 'action' && r.params.kind === input.action.kind && ruleInForce(r, input.at));
     let timesInPeriod = 0;
     if (rule?.type === 'action') {
-      const { from, to } = periodBounds(rule.params.per, tx.now);
-      timesInPeriod = await tx.repos.ledger.countAwardsBetween(memberId, keyOfRule(rule), from, to);
+      const { from, to } = periodBounds(rule.params.per, input.at);
+      timesInPeriod = await tx.repos.ledger.countAwardsEarnedBetween(memberId, keyOfRule(rule), from, to);
     }
     const result = evaluateAction({
       rules: program.rules,

@@ -22,7 +22,7 @@ export function evaluateAction(input: {
   at: Date;
   action: { kind: string; reference: string };
   already: boolean;
-  /** Times the rule has given points to this member in its current period (`per`). */
+  /** Times the rule has given points to this member for actions of the period (`per`) this one happened in. */
   timesInPeriod: number;
   capUsage?: CapUsage;
 }): ActionEvaluation {

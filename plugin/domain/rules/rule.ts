@@ -24,7 +24,7 @@ export type RuleType = (typeof RULE_TYPES)[number];
 export const CAP_PERIODS = ['day', 'month', 'year'] as const;
 export type CapPeriod = (typeof CAP_PERIODS)[number];
 
-/** How often an action rule may give its bonus: `limit` times ever, or per UTC calendar period. */
+/** How often an action rule may give its bonus: `limit` times ever, or per UTC calendar period of when the actions happened. */
 export const ACTION_PERIODS = ['ever', ...CAP_PERIODS] as const;
 export type ActionPeriod = (typeof ACTION_PERIODS)[number];
 
