@@ -102,3 +102,15 @@ export async function dropPlainColumn(knex: Knex, table: string, column: string)
   if (knex.client.config.client === 'mysql2') await knex.schema.alterTable(table, (t) => t.dropColumn(column));
   else await knex.raw('ALTER TABLE ?? DROP COLUMN ??', [table, column]);
 }
+
+/** A JSON object column's value (text on either engine, or already parsed), null when it holds no object. */
+export function parseJsonObject(value: unknown): Record<string, unknown> | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(String(value));
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}

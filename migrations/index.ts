@@ -100,6 +100,7 @@ import * as createAdminRevokedSessions from './20261213100020_create_admin_revok
 import * as addRedemptionsTookStock from './20261214100000_add_redemptions_took_stock';
 import * as indexRedemptionsMemberId from './20261214110000_index_redemptions_member_id';
 import * as addInvoicesReversedThrough from './20261215100000_add_invoices_reversed_through';
+import * as seedReviewRuleLabels from './20261217100000_seed_review_rule_labels';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -208,4 +209,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261214100000_add_redemptions_took_stock', ...addRedemptionsTookStock },
   { name: '20261214110000_index_redemptions_member_id', ...indexRedemptionsMemberId },
   { name: '20261215100000_add_invoices_reversed_through', ...addInvoicesReversedThrough },
+  { name: '20261217100000_seed_review_rule_labels', ...seedReviewRuleLabels },
 ];

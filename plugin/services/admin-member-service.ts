@@ -5,6 +5,7 @@ import type { Lot } from '../domain/lot';
 import type { Member } from '../domain/member';
 import { currencyDigits, parseMoney, type Money } from '../domain/money';
 import { creditExpiry, type Program } from '../domain/program';
+import { actionNames, type ActionName } from '../domain/rules';
 import type { Redemption } from '../domain/redemption';
 import type { Reward } from '../domain/rewards';
 import type { Tier, TierChange } from '../domain/tiers';
@@ -33,6 +34,8 @@ export interface MemberDetail {
   member: Member;
   tier: Tier | null;
   tiers: readonly Tier[];
+  /** What each action rule calls its action, by the ledger `rule` of its awards (the ledger's reasons name actions with it). */
+  actionNames: Record<string, ActionName>;
   lots: Lot[];
   tierChanges: TierChange[];
   ledger: { entries: LedgerEntry[]; hasOlder: boolean };
@@ -97,8 +100,9 @@ export class AdminMemberService {
     const repos = this.db.repos;
     const member = await repos.members.findById(memberId);
     if (!member) return null;
-    const [tiers, lots, tierChanges, ledger, redemptions, actions, churn, rewards] = await Promise.all([
+    const [tiers, program, lots, tierChanges, ledger, redemptions, actions, churn, rewards] = await Promise.all([
       this.tiers(),
+      this.program(),
       repos.lots.withRemaining(member.id),
       repos.tiers.changesFor(member.id, 50),
       repos.ledger.pageForMember(member.id, { beforeId: options.ledgerBefore, limit: LEDGER_PAGE_SIZE }),
@@ -112,6 +116,7 @@ export class AdminMemberService {
       member,
       tier: tiers.find((t) => t.id === member.tierId) ?? null,
       tiers,
+      actionNames: actionNames(program.rules),
       lots,
       tierChanges,
       ledger,

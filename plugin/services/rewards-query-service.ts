@@ -5,7 +5,7 @@ import type { Member } from '../domain/member';
 import { currencyDigits, toDecimalString, type Money } from '../domain/money';
 import { rateForDisplay } from '../domain/points';
 import type { Program } from '../domain/program';
-import { describeRules, nextStreakReward, ruleInForce, type RuleLine } from '../domain/rules';
+import { actionNames, describeRules, nextStreakReward, ruleInForce, type ActionName, type RuleLine } from '../domain/rules';
 import type { ServiceRecord, ServiceState } from '../domain/service-record';
 import { cycleMonths } from '../domain/service-streak';
 import { graceEndsAt, toQualifying, type TierChange } from '../domain/tiers';
@@ -60,6 +60,8 @@ export interface RewardsData {
   currency: { code: string | null; earns: boolean; countsForTiers: boolean; earning: string[] };
   /** The program's own language: where program text (tier names, perks, labels) falls back to. */
   defaultLanguage: string;
+  /** What each action rule calls its action, by the ledger `rule` of its awards: the history names actions with it. */
+  actionNames: Record<string, ActionName>;
   history: {
     filter: HistoryFilter;
     /** Newest first, at most HISTORY_PAGE_SIZE. */
@@ -131,6 +133,7 @@ export class RewardsQueryService {
         expiring: { points: 0, firstExpiry: null, withinDays: EXPIRY_WINDOW_DAYS, upcoming: [] },
         currency: currencyFacts(program, status, null),
         defaultLanguage: program.defaultLanguage,
+        actionNames: actionNames(program.rules),
         history: { filter, entries: [], before: options.before ?? null, olderCursor: null },
         tier: { status, changes: [], belowSince: null, keepUntil: null, gracePaused: false, savedThisYear: [] },
         rules: this.rulesInForce(program, null, null, at),
@@ -165,6 +168,7 @@ export class RewardsQueryService {
       expiring: { points: expiring.points, firstExpiry: expiring.firstExpiry, withinDays: EXPIRY_WINDOW_DAYS, upcoming: expiring.upcoming },
       currency: currencyFacts(program, tierStatus, member.currency),
       defaultLanguage: program.defaultLanguage,
+      actionNames: actionNames(program.rules),
       history: { filter, entries: page.entries, before: options.before ?? null, olderCursor: page.hasOlder && last ? last.id : null },
       tier: {
         status: tierStatus,

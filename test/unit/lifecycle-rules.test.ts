@@ -1,5 +1,8 @@
 import fc from 'fast-check';
 import {
+  actionNameIn,
+  actionNames,
+  describeRules,
   evaluateAction,
   evaluateInvoice,
   evaluateUpgrade,
@@ -365,6 +368,47 @@ describe('action rules', () => {
   it('a cap cuts an action bonus', () => {
     const capped = rule('action', { kind: 'review', points: 25, per: 'day', limit: 10 }, { capPoints: 30, capPeriod: 'month' });
     expect(run([capped], 'review', false, 1, new Map([[capped.id, 25]]))).toEqual([5]);
+  });
+});
+
+describe('action rules named per language (issue 12: rule descriptions are program data)', () => {
+  const labels = { en: 'writing a review', ru: 'написание отзыва' };
+
+  it('takes labels by language code, refused as other rules’ labels are (the reason’s code: rule-edits.test.ts)', () => {
+    expect(rule('action', { kind: 'review', points: 25, label: 'a review', labels }).params).toMatchObject({ label: 'a review', labels });
+    for (const [bad, problem] of [
+      [{ Russian: 'отзыв' }, 'params.labels.Russian'],
+      [{ ru: '' }, 'params.labels.ru'],
+      [{ ru: 'x'.repeat(65) }, 'params.labels.ru'],
+    ] as const) {
+      const r = parseRule({ id: 1, type: 'action', params: JSON.stringify({ kind: 'review', points: 25, labels: bad }), active: true, startsAt: null, endsAt: null, capPoints: null, capPeriod: null });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.problems.join('; ')).toContain(problem);
+    }
+  });
+
+  it.each<[string, Record<string, unknown>, string[], string]>([
+    ['the reader’s language', { labels, label: 'a review' }, ['ru', 'en'], 'написание отзыва'],
+    ['the program’s language when the reader’s has none', { labels }, ['tr', 'en'], 'writing a review'],
+    ['the label when neither has one', { labels: { ru: 'написание отзыва' }, label: 'a review' }, ['tr', 'vi'], 'a review'],
+    ['the kind when there is no label at all', { labels: { ru: 'написание отзыва' } }, ['tr', 'vi'], 'review'],
+    ['the kind of a rule with no text', {}, ['en'], 'review'],
+  ])('names the action in %s', (_n, text, languages, expected) => {
+    const r = rule('action', { kind: 'review', points: 25, ...text });
+    const name = actionNames([r, rule('signup', { points: 5 })])[`action:${r.id}`];
+    expect(name && actionNameIn(name, languages)).toBe(expected);
+  });
+
+  it('"how you earn" carries the labels, with the label or the kind to fall back to; the award names the same', () => {
+    const labelled = rule('action', { kind: 'review', points: 25, labels });
+    const plain = rule('action', { kind: 'survey', points: 5, label: 'answering a survey' });
+    const lines = describeRules({ earnRates: { USD: '1' }, rules: [labelled, plain] }, 'USD', AT).filter((l) => l.key === 'rules.action');
+    expect(lines).toEqual([
+      { key: 'rules.action', params: { points: 25, action: 'review' }, actionLabels: labels },
+      { key: 'rules.action', params: { points: 5, action: 'answering a survey' } },
+    ]);
+    const r = evaluateAction({ rules: [labelled], at: AT, action: { kind: 'review', reference: 'x' }, already: false, timesInPeriod: 0 });
+    expect(r.kind === 'awards' && r.awards[0]?.params).toEqual({ action: 'review', points: 25 });
   });
 });
 

@@ -62,6 +62,7 @@ describe("the rule types' own param checks, each with its reason", () => {
     ['a multiplier of 1 or less', judged('product_multiplier', { multiplier: '0.5', product_groups: ['vps'] }), 'params.multiplier', { code: 'multiplier_range', params: { min: 1, max: 100 } }],
     ['a promo multiplier over 100', judged('promo', { multiplier: '101' }, window), 'params.multiplier', { code: 'multiplier_range', params: { min: 1, max: 100 } }],
     ['a label language that is not a code', judged('exclusion', { item_types: ['domain'], labels: { Russian: 'домены' } }), 'params.labels.Russian', { code: 'language_code', params: { example: 'ru' } }],
+    ['an action label language that is not a code', judged('action', { kind: 'review', points: 25, labels: { Russian: 'отзыв' } }), 'params.labels.Russian', { code: 'language_code', params: { example: 'ru' } }],
     ['a multiplier without selectors', judged('product_multiplier', { multiplier: '2' }), 'params', { code: 'needs_one_of', params: { fields: SELECTORS } }],
     ['an exclusion without selectors', judged('exclusion', { label: 'everything' }), 'params', { code: 'needs_one_of', params: { fields: SELECTORS } }],
     ['an upgrade bonus of points and percent', judged('service_upgrade', { points: 50, percent: 10 }), 'params', { code: 'exactly_one_of', params: { fields: ['points', 'percent'] } }],

@@ -13,6 +13,37 @@ export type ActionEvaluation =
   | { kind: 'limit_reached'; rule: RuleOf<'action'> }
   | { kind: 'awards'; rule: RuleOf<'action'>; awards: Award[] };
 
+/**
+ * What members read for an action rule's action: the provider's `labels` per language, else its
+ * `label`, else its kind (an id, never meant to be read, but all there is).
+ */
+export interface ActionName {
+  labels: Readonly<Record<string, string>>;
+  fallback: string;
+}
+
+export function actionNameOf(rule: RuleOf<'action'>): ActionName {
+  return { labels: rule.params.labels ?? {}, fallback: rule.params.label ?? rule.params.kind };
+}
+
+/**
+ * The action names of every action rule, in force or not, by the ledger key their awards carry
+ * (`ruleKey`): a history entry is named as its rule names the action now, in the reader's language.
+ */
+export function actionNames(rules: readonly Rule[]): Record<string, ActionName> {
+  return Object.fromEntries(rules.filter((r): r is RuleOf<'action'> => r.type === 'action').map((r) => [ruleKey(r), actionNameOf(r)]));
+}
+
+/**
+ * The action's name in the first of `languages` (the reader's, then the program's) the provider
+ * labelled it in, else the fallback: a label in a third language the reader may not read is no
+ * better than the provider's own `label`.
+ */
+export function actionNameIn(name: ActionName, languages: readonly string[]): string {
+  for (const l of languages) if (name.labels[l] !== undefined) return name.labels[l];
+  return name.fallback;
+}
+
 export function actionRuleFor(rules: readonly Rule[], kind: string, at: Date): RuleOf<'action'> | null {
   return inForce(rules, 'action', at).find((r) => r.params.kind === kind) ?? null;
 }
@@ -36,7 +67,7 @@ export function evaluateAction(input: {
     points: rule.params.points,
     kind: 'bonus',
     reasonCode: 'action_completed',
-    params: { action: rule.params.label ?? rule.params.kind, points: rule.params.points },
+    params: { action: actionNameOf(rule).fallback, points: rule.params.points },
   };
   return { kind: 'awards', rule, awards: applyCaps([award], input.rules, input.capUsage) };
 }

@@ -1,5 +1,6 @@
 import { currencyDigits, toDecimalString } from '../money';
 import { rateForDisplay, type EarnRates } from '../points';
+import { actionNameOf } from './action';
 import { BASE_RULE_ALWAYS, type Rule, type RuleSwitch } from './rule';
 import { ruleInForce, selectorLabel } from './scope';
 
@@ -16,6 +17,8 @@ export interface RuleLine {
   cap?: { key: string; params: { points: number } };
   /** The provider's `products` per language (rule param `labels`); `params.products` is the fallback. */
   productLabels?: Readonly<Record<string, string>>;
+  /** The provider's `action` per language (action rule param `labels`); `params.action` (its `label`, else its kind) is the fallback. */
+  actionLabels?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -43,6 +46,7 @@ export function describeRules(
       params,
       ...(rule.cap && { cap: { key: `rules.cap_${rule.cap.period}`, params: { points: rule.cap.points } } }),
       ...(labels && params.products !== undefined && { productLabels: labels }),
+      ...(labels && params.action !== undefined && { actionLabels: labels }),
     });
   };
 
@@ -97,7 +101,7 @@ export function describeRules(
         break;
       }
       case 'action':
-        push(r, 'rules.action', { points: r.params.points, action: r.params.label ?? r.params.kind });
+        push(r, 'rules.action', { points: r.params.points, action: actionNameOf(r).fallback });
         break;
     }
   }

@@ -49,5 +49,5 @@ export {
   type StreakSettlement,
   type UpgradeEvaluation,
 } from './lifecycle';
-export { actionRuleFor, evaluateAction, type ActionEvaluation } from './action';
+export { actionNameIn, actionNameOf, actionNames, actionRuleFor, evaluateAction, type ActionEvaluation, type ActionName } from './action';
 export { describeRules, type RuleLine } from './describe';

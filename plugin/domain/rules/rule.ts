@@ -123,7 +123,9 @@ export const RULE_PARAMS = {
     points: bonusPoints,
     per: z.enum(ACTION_PERIODS).default('ever'),
     limit: z.number().int().min(1).max(1000).default(1),
+    // What members read for the action ("writing a review"), per language; the kind where none fits.
     label,
+    labels,
   }),
 } satisfies Record<RuleType, z.ZodType>;
 

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { AppError, NotFoundError } from '../../errors';
 import type { Translator } from '../../i18n';
 import { formatDate, formatInteger, formatMoney } from '../../i18n/format';
+import { actionNameIn } from '../../domain/rules';
 import { localized } from '../../domain/tiers';
 import type { Money } from '../../domain/money';
 import { rewardNameOf } from '../../domain/redemption';
@@ -171,6 +172,7 @@ function memberModel(
   })());
   // Reasons keep the tier's key as written when earned.
   const reasonTiers = new Map(d.tiers.map((t) => [t.name, localized(t.names, languages) ?? t.name]));
+  const reasonActions = new Map(Object.entries(d.actionNames).map(([rule, name]) => [rule, actionNameIn(name, languages)]));
   const base = `admin/members/${m.id}`;
   return {
     member: {
@@ -202,7 +204,7 @@ function memberModel(
       at: when(i18n, e.createdAt),
       kind: e.kind,
       delta: e.delta,
-      reason: i18n.t(`reason.${e.reasonCode}`, { ...reasonParams(e.reasonParams, i18n, reasonTiers), defaultValue: '' }) || e.reasonCode,
+      reason: i18n.t(`reason.${e.reasonCode}`, { ...reasonParams(e.reasonParams, i18n, reasonTiers, e.rule === null ? undefined : reasonActions.get(e.rule)), defaultValue: '' }) || e.reasonCode,
       // An admin's own words, shown to admins only (the member reads "adjustment by the program team").
       note: typeof e.reasonParams.reason === 'string' ? e.reasonParams.reason : '',
       reference: e.reference ?? '',

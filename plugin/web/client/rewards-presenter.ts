@@ -1,7 +1,7 @@
 import type { ExpiryPolicy } from '../../domain/expiry-policy';
 import type { LedgerEntry } from '../../domain/ledger';
 import { parseMoney } from '../../domain/money';
-import type { RuleLine } from '../../domain/rules';
+import { actionNameIn, type RuleLine } from '../../domain/rules';
 import { localized, type Tier } from '../../domain/tiers';
 import type { Translations, Translator } from '../../i18n';
 import { formatDate, formatDecimal, formatInteger, formatList, formatMoney, formatPercent } from '../../i18n/format';
@@ -140,7 +140,9 @@ export class RewardsTabPresenter {
     if (facts.code && !facts.countsForTiers && data.tier.status.tier) currencyNotes.push(i18n.t('rewards.currency_no_tiers', { currency: facts.code }));
     // Reasons keep the tier's key as written when earned; the page names it in the member's language.
     const tierNames = new Map(data.tier.status.allTiers.map((t) => [t.name, localized(t.names, languages) ?? t.name]));
-    const rows = history.entries.map((e) => ({ id: e.id, date: e.createdAt, reason: this.reason(e, i18n, tierNames), delta: e.delta, balanceAfter: e.balanceAfter }));
+    // Actions as their rule names them now, in the member's language (the entry keeps the name of when it was earned).
+    const actionNames = new Map(Object.entries(data.actionNames).map(([rule, name]) => [rule, actionNameIn(name, languages)]));
+    const rows = history.entries.map((e) => ({ id: e.id, date: e.createdAt, reason: this.reason(e, i18n, tierNames, actionNames), delta: e.delta, balanceAfter: e.balanceAfter }));
     const filterQuery = filterParams(history.filter);
     const filtered = Object.keys(filterQuery).length > 0;
     return {
@@ -257,9 +259,9 @@ export class RewardsTabPresenter {
    * Each reason code is a `reason.<code>` string; its params are formatted for the locale. The
    * invoice's number is cut out, so the page can keep it on one line.
    */
-  private reason(entry: LedgerEntry, i18n: Translator, tierNames: ReadonlyMap<string, string>): HistoryRow['reason'] {
+  private reason(entry: LedgerEntry, i18n: Translator, tierNames: ReadonlyMap<string, string>, actionNames: ReadonlyMap<string, string>): HistoryRow['reason'] {
     const p = entry.reasonParams;
-    const params = reasonParams(p, i18n, tierNames);
+    const params = reasonParams(p, i18n, tierNames, entry.rule === null ? undefined : actionNames.get(entry.rule));
     const ref = p.invoice === undefined ? null : String(p.invoice);
     if (ref !== null) params.invoice = MARK;
     const text = i18n.t(`reason.${entry.reasonCode}`, { ...params, defaultValue: '' }) || i18n.t('reason.unknown', { code: entry.reasonCode });
@@ -283,12 +285,14 @@ const MARK = '\u0000invoice\u0000';
  * A reason's params (`LedgerEntry.reasonParams`) formatted for the locale, as the tier ladder
  * formats its own: points, money, multipliers ("×1,5"), percentages, counts and due dates.
  * `lots` is also the `count` its plural forms go by. `tierNames` gives the tier's name in the page's language
- * for the key the reason was written with. The Rewards tab and the admin's member page both
- * say a reason this way.
+ * for the key the reason was written with, and `action` the action's name there (its rule's
+ * `labels`; the entry's own `action`, the rule's label or kind when it was earned, without it).
+ * The Rewards tab and the admin's member page both say a reason this way.
  */
-export function reasonParams(p: LedgerEntry['reasonParams'], i18n: Translator, tierNames: ReadonlyMap<string, string>): Record<string, string | number> {
+export function reasonParams(p: LedgerEntry['reasonParams'], i18n: Translator, tierNames: ReadonlyMap<string, string>, action?: string): Record<string, string | number> {
   const params: Record<string, string | number> = { ...p };
   if (typeof p.tier === 'string') params.tier = tierNames.get(p.tier) ?? p.tier;
+  if (p.action !== undefined && action !== undefined) params.action = action;
   if (p.amount !== undefined && p.currency !== undefined) params.amount = amount(String(p.amount), String(p.currency), i18n);
   if (p.points !== undefined) params.points = points(Number(p.points), i18n);
   if (p.multiplier !== undefined) params.multiplier = decimal(p.multiplier, i18n);
@@ -327,6 +331,7 @@ function ruleText(line: RuleLine, i18n: Translator, languages: string[]): string
     }
   }
   if (line.productLabels) params.products = localized(line.productLabels, languages) ?? params.products ?? '';
+  if (line.actionLabels) params.action = actionNameIn({ labels: line.actionLabels, fallback: String(line.params.action ?? '') }, languages);
   const cap = line.cap && i18n.t(line.cap.key, { points: points(line.cap.params.points, i18n) });
   return cap ? `${i18n.t(line.key, params)} (${cap})` : i18n.t(line.key, params);
 }
