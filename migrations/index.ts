@@ -101,6 +101,7 @@ import * as addRedemptionsTookStock from './20261214100000_add_redemptions_took_
 import * as indexRedemptionsMemberId from './20261214110000_index_redemptions_member_id';
 import * as addInvoicesReversedThrough from './20261215100000_add_invoices_reversed_through';
 import * as seedReviewRuleLabels from './20261217100000_seed_review_rule_labels';
+import * as addServicesAmountAt from './20261217100010_add_services_amount_at';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -210,4 +211,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261214110000_index_redemptions_member_id', ...indexRedemptionsMemberId },
   { name: '20261215100000_add_invoices_reversed_through', ...addInvoicesReversedThrough },
   { name: '20261217100000_seed_review_rule_labels', ...seedReviewRuleLabels },
+  { name: '20261217100010_add_services_amount_at', ...addServicesAmountAt },
 ];

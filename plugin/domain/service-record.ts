@@ -1,3 +1,5 @@
+import type { Money } from './money';
+
 /** What the plugin keeps per panel service of a member (loyalty_services). */
 export const SERVICE_STATES = ['active', 'suspended', 'cancelled'] as const;
 export type ServiceState = (typeof SERVICE_STATES)[number];
@@ -15,8 +17,11 @@ export interface ServiceRecord {
   productId: string | null;
   productGroup: string | null;
   billingCycle: string | null;
+  /** The recurring price, as the newest event that gave one said. */
   currency: string | null;
   amountMinor: number | null;
+  /** The instant of the event that set the price: an older one can't undo it. Null on rows priced before it was kept. */
+  amountAt: Date | null;
   startedAt: Date;
   cancelledAt: Date | null;
   suspendedSince: Date | null;
@@ -27,6 +32,22 @@ export interface ServiceRecord {
 }
 
 export type ServiceChanges = Partial<Omit<ServiceRecord, 'id' | 'memberId' | 'serviceId'>>;
+
+/**
+ * The price a service had just before an event at `at`, as far as its row knows: the price it
+ * holds, when the event that set it was no later than `at` (a row priced before that instant was
+ * kept is taken as it stands). Null when the row has no price, or a newer one than `at`.
+ */
+export function priceBefore(row: Pick<ServiceRecord, 'amountMinor' | 'currency' | 'amountAt'>, at: Date): Money | null {
+  if (row.amountMinor === null || row.currency === null) return null;
+  if (row.amountAt !== null && row.amountAt > at) return null;
+  return { currency: row.currency, minor: row.amountMinor };
+}
+
+/** Whether an event at `at` sets the service's price: the row has none, or none newer. */
+export function setsPrice(row: Pick<ServiceRecord, 'amountAt'> | null, at: Date): boolean {
+  return !row || row.amountAt === null || row.amountAt <= at;
+}
 
 /** Kinds of member history rows (loyalty_member_history). */
 export const HISTORY_KINDS = [

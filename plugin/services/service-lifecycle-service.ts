@@ -1,6 +1,7 @@
 import type { ServiceInfo } from '../domain/billing-event';
 import type { ServiceSummary } from '../domain/member';
-import type { HistoryEntry, HistoryKind, ServiceChanges, ServiceRecord, ServiceState } from '../domain/service-record';
+import { priceChange } from '../domain/rules';
+import { priceBefore, setsPrice, type HistoryEntry, type HistoryKind, type ServiceChanges, type ServiceRecord, type ServiceState } from '../domain/service-record';
 import { resumeGraceClock } from '../domain/tiers';
 import type { Tx } from '../db/unit-of-work';
 import { earningPause, type EarningService } from './earning-service';
@@ -19,13 +20,16 @@ type ServiceInput = UseCaseContext & { service: ServiceInfo; occurredAt: Date };
  */
 const clamp = (at: Date, now: Date) => (at < now ? at : now);
 
-/** What the event says about the service's plan, for its row. */
-function planOf(service: ServiceInfo): ServiceChanges {
+/**
+ * What the event (at `at`) says about the service's plan, for its row (`row`: null when new). Its
+ * price only when no newer event set one: a late upgrade must not bring back an older price.
+ */
+function planOf(service: ServiceInfo, at: Date, row: ServiceRecord | null): ServiceChanges {
   return {
     ...(service.productId !== undefined && { productId: service.productId }),
     ...(service.productGroup !== undefined && { productGroup: service.productGroup }),
     ...(service.billingCycle !== undefined && { billingCycle: service.billingCycle }),
-    ...(service.amount !== undefined && { amountMinor: service.amount.minor, currency: service.amount.currency }),
+    ...(service.amount !== undefined && setsPrice(row, at) && { amountMinor: service.amount.minor, currency: service.amount.currency, amountAt: at }),
   };
 }
 
@@ -56,7 +60,7 @@ export class ServiceLifecycleService {
     const { row, inserted } = await this.ensure(tx, account, input, 'active');
     if (!inserted) {
       // Known from an earlier-delivered event (an upgrade, a renewal): the service started no later than this.
-      const changes: ServiceChanges = { ...planOf(input.service), ...(effective < row.startedAt && { startedAt: effective }) };
+      const changes: ServiceChanges = { ...planOf(input.service, input.occurredAt, row), ...(effective < row.startedAt && { startedAt: effective }) };
       await tx.repos.services.update(row.id, changes, tx.now);
     }
     await this.record(tx, account, input, 'service_created', { known_before: !inserted });
@@ -80,18 +84,27 @@ export class ServiceLifecycleService {
    * An upgrade earns its bonus once (the event id names the upgrade; the inbox keeps it once).
    * What it earns belongs to the invoice that paid for it (upgrade-invoices.ts): refunded or
    * reversed before this event came, it is taken back at once. A downgrade earns nothing and is
-   * recorded as a churn signal.
+   * recorded as a churn signal. Which way the price went is judged from `previous_amount`, else
+   * from the service's price on record before the event (same currency): an "upgrade" to a
+   * lower price than the service had is a downgrade, whether or not the panel said so.
    */
   async upgraded(tx: Tx, account: MemberAccount, input: ServiceInput): Promise<UseCaseResult> {
     const at = clamp(input.occurredAt, tx.now);
-    const { row } = await this.ensure(tx, account, input, 'active');
-    await tx.repos.services.update(row.id, planOf(input.service), tx.now);
+    const { row, inserted } = await this.ensure(tx, account, input, 'active');
     const { service } = input;
+    const onRecord = inserted ? null : priceBefore(row, input.occurredAt);
+    const previousAmount = service.previousAmount ?? (onRecord && onRecord.currency === service.amount?.currency ? onRecord : undefined);
+    await tx.repos.services.update(row.id, planOf(service, input.occurredAt, inserted ? null : row), tx.now);
     const prices = {
-      from: service.previousAmount?.minor ?? null,
+      from: previousAmount?.minor ?? null,
       to: service.amount?.minor ?? null,
-      currency: service.amount?.currency ?? service.previousAmount?.currency ?? null,
+      currency: service.amount?.currency ?? previousAmount?.currency ?? null,
     };
+    const change = priceChange(service.amount, previousAmount);
+    if (change !== null && change < 0) {
+      await this.record(tx, account, input, 'service_downgraded', prices);
+      return { outcome: 'applied', points: 0, detail: 'downgrade' };
+    }
     // Judged at the event's own instant, the scale the history's suspensions are on.
     if ((await earningPause(tx, account, input))(input.occurredAt)) {
       await this.record(tx, account, input, 'service_upgraded', { ...prices, points: 0 });
@@ -99,14 +112,11 @@ export class ServiceLifecycleService {
       await this.upgrades.upgraded(tx, account, input, { serviceId: service.id, points: 0, at });
       return { outcome: 'applied', points: 0, detail: 'earning_paused' };
     }
-    const r = await this.earning.awardUpgrade(tx, account, { ...input, serviceId: service.id, amount: service.amount, previousAmount: service.previousAmount, at });
-    if (r.kind === 'downgrade') {
-      await this.record(tx, account, input, 'service_downgraded', prices);
-      return { outcome: 'applied', points: 0, detail: 'downgrade' };
-    }
+    const r = await this.earning.awardUpgrade(tx, account, { ...input, serviceId: service.id, amount: service.amount, previousAmount, at });
     const points = r.kind === 'awarded' ? r.points : 0;
     await this.record(tx, account, input, 'service_upgraded', { ...prices, points });
-    if (r.kind === 'unchanged') return { outcome: 'applied', points: 0, detail: 'no_price_change' };
+    // (A downgrade was told apart above.)
+    if (r.kind !== 'awarded') return { outcome: 'applied', points: 0, detail: 'no_price_change' };
     const taken = await this.upgrades.upgraded(tx, account, input, { serviceId: service.id, points, at });
     if (taken.points > 0) {
       const writtenOff = taken.writtenOff > 0 ? { writtenOff: taken.writtenOff } : {};
@@ -118,7 +128,7 @@ export class ServiceLifecycleService {
   /** Counts the renewal into the service's streak and settles its streak bonuses (renewal-streaks.ts). */
   async renewed(tx: Tx, account: MemberAccount, input: ServiceInput): Promise<UseCaseResult> {
     const { row } = await this.ensure(tx, account, input, 'active');
-    const { result, details } = await this.streaks.renewed(tx, account, input, row, planOf(input.service));
+    const { result, details } = await this.streaks.renewed(tx, account, input, row, planOf(input.service, input.occurredAt, row));
     await this.record(tx, account, input, 'service_renewed', details);
     return result;
   }
@@ -138,7 +148,7 @@ export class ServiceLifecycleService {
       await tx.repos.services.update(
         row.id,
         {
-          ...planOf(input.service),
+          ...planOf(input.service, input.occurredAt, row),
           state: to,
           stateAt: input.occurredAt,
           suspendedSince: to === 'suspended' ? (row.state === 'suspended' ? row.suspendedSince : effective) : null,
@@ -166,7 +176,7 @@ export class ServiceLifecycleService {
       memberId,
       input.service.id,
       {
-        ...planOf(input.service),
+        ...planOf(input.service, input.occurredAt, null),
         state,
         stateAt: input.occurredAt,
         startedAt: at,

@@ -68,6 +68,75 @@ describe('service lifecycle, reversals, client updates and actions', () => {
       expect(await history('u-3')).toEqual([['service_downgraded', { from: 10000, to: 2000, currency: 'USD' }]]);
     });
 
+    describe('without previous_amount: the service’s price on record says which way it went', () => {
+      const upgraded = (clientId: string, id: string, amount: string, at: string, extra: Record<string, string> = {}) =>
+        serviceEvent('service.upgraded', clientId, { id, amount, currency: 'USD', ...extra }, { occurred_at: at });
+
+      it('a lower price than the service had is a downgrade: nothing earned, recorded for churn; cycling down and up pays one upgrade', async () => {
+        await add({ type: 'service_upgrade', params: { points: 50 } });
+        await app.send(serviceEvent('service.created', 'dg-1', { id: 'S', amount: '20.00', currency: 'USD' }, { occurred_at: '2026-11-01T10:00:00Z' })).expect(200);
+        expect(await sendTwice(upgraded('dg-1', 'S', '10.00', '2026-11-10T10:00:00Z'))).toMatchObject({ points: 0, detail: 'downgrade' });
+        expect(await sendTwice(upgraded('dg-1', 'S', '20.00', '2026-11-11T10:00:00Z'))).toMatchObject({ points: 50 });
+        expect(await sendTwice(upgraded('dg-1', 'S', '10.00', '2026-11-12T10:00:00Z'))).toMatchObject({ points: 0, detail: 'downgrade' });
+        // The same price again: a plan change, no upgrade.
+        expect(await sendTwice(upgraded('dg-1', 'S', '10.00', '2026-11-13T10:00:00Z'))).toMatchObject({ points: 0, detail: 'no_price_change' });
+        expect((await member('dg-1')).pointsAvailable).toBe(50);
+        expect(await history('dg-1')).toEqual([
+          ['service_created', { known_before: false }],
+          ['service_downgraded', { from: 2000, to: 1000, currency: 'USD' }],
+          ['service_upgraded', { from: 1000, to: 2000, currency: 'USD', points: 50 }],
+          ['service_downgraded', { from: 2000, to: 1000, currency: 'USD' }],
+          ['service_upgraded', { from: 1000, to: 1000, currency: 'USD', points: 0 }],
+        ]);
+        // The churn job reads the downgraded service as it reads one the panel gave both prices for.
+        const id = (await member('dg-1')).id;
+        const signals = await app.plugin.db.repos.churn.signals([id], { recent: [], previous: [], since: new Date('2026-11-01T00:00:00Z') });
+        expect(signals.get(id)).toMatchObject({ downgradedRecently: 1 });
+      });
+
+      it('a percentage rule has the increase to take its share of', async () => {
+        await add({ type: 'service_upgrade', params: { percent: 50 } });
+        await app.send(serviceEvent('service.created', 'dg-2', { id: 'S', amount: '10.00', currency: 'USD' }, { occurred_at: '2026-11-01T10:00:00Z' })).expect(200);
+        // 10.00 → 30.00: half of the 20 base points of the increase.
+        expect(await sendTwice(upgraded('dg-2', 'S', '30.00', '2026-11-10T10:00:00Z'))).toMatchObject({ points: 10 });
+      });
+
+      it('a price in another currency says nothing: the event is taken as the upgrade it says it is', async () => {
+        await add({ type: 'service_upgrade', params: { points: 50 } });
+        await app.send(serviceEvent('service.created', 'dg-3', { id: 'S', amount: '2000.00', currency: 'RUB' }, { occurred_at: '2026-11-01T10:00:00Z' })).expect(200);
+        expect(await sendTwice(upgraded('dg-3', 'S', '10.00', '2026-11-10T10:00:00Z'))).toMatchObject({ points: 50 });
+        expect(await history('dg-3')).toContainEqual(['service_upgraded', { from: null, to: 1000, currency: 'USD', points: 50 }]);
+      });
+
+      it('delivered out of order: a newer price is never the one an older upgrade is judged by, nor replaced by an older one', async () => {
+        await add({ type: 'service_upgrade', params: { points: 50 } });
+        await app.send(serviceEvent('service.created', 'dg-4', { id: 'S', amount: '10.00', currency: 'USD' }, { occurred_at: '2026-11-01T10:00:00Z' })).expect(200);
+        // 10 → 20 on the 10th and 20 → 30 on the 12th, delivered the other way round.
+        expect(await sendTwice(upgraded('dg-4', 'S', '30.00', '2026-11-12T10:00:00Z'))).toMatchObject({ points: 50 });
+        expect(await sendTwice(upgraded('dg-4', 'S', '20.00', '2026-11-10T10:00:00Z'))).toMatchObject({ points: 50 });
+        expect(await service('dg-4', 'S')).toMatchObject({ amountMinor: 3000, amountAt: new Date('2026-11-12T10:00:00Z') });
+        // A creation delivered after an upgrade doesn't bring its older price back either.
+        await app.send(upgraded('dg-5', 'S', '20.00', '2026-11-10T10:00:00Z')).expect(200);
+        await app.send(serviceEvent('service.created', 'dg-5', { id: 'S', amount: '10.00', currency: 'USD' }, { occurred_at: '2026-11-01T10:00:00Z' })).expect(200);
+        expect(await service('dg-5', 'S')).toMatchObject({ amountMinor: 2000 });
+        expect(await sendTwice(upgraded('dg-5', 'S', '15.00', '2026-11-15T10:00:00Z'))).toMatchObject({ points: 0, detail: 'downgrade' });
+        expect((await member('dg-5')).pointsAvailable).toBe(50);
+      });
+
+      it('a downgrade while earning is paused is still recorded as a downgrade', async () => {
+        await add({ type: 'service_upgrade', params: { points: 50 } });
+        await app.plugin.services.program.update({ pause_earning_while_suspended: true });
+        try {
+          await app.send(serviceEvent('service.created', 'dg-6', { id: 'S', amount: '20.00', currency: 'USD' }, { occurred_at: '2026-11-01T10:00:00Z' })).expect(200);
+          await app.send(serviceEvent('service.suspended', 'dg-6', { id: 'S' }, { occurred_at: '2026-11-05T10:00:00Z' })).expect(200);
+          expect(await sendTwice(upgraded('dg-6', 'S', '10.00', '2026-11-10T10:00:00Z'))).toMatchObject({ points: 0, detail: 'downgrade' });
+          expect((await history('dg-6')).map(([k]) => k)).toContain('service_downgraded');
+        } finally {
+          await app.plugin.services.program.update({ pause_earning_while_suspended: false });
+        }
+      });
+    });
+
     it('an upgrade before the service’s creation: the service is known from the upgrade, created later keeps its tenure', async () => {
       await add({ type: 'service_upgrade', params: { points: 50 } });
       const up = await app.send(serviceEvent('service.upgraded', 'u-4', { id: 'S4', previous_amount: '5.00', amount: '10.00' }, { occurred_at: '2026-11-22T12:00:00Z' })).expect(200);

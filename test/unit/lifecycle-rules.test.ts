@@ -21,6 +21,7 @@ import { countsOf, cycleMonths, isOnTime, renewalPeriod, runsOf, sortsBefore, ty
 import { decideTier, graceEndsAt, resumeGraceClock, type Tier } from '../../plugin/domain/tiers';
 import type { Invoice } from '../../plugin/domain/billing-event';
 import { redemptionBlock } from '../../plugin/domain/member';
+import { priceBefore, setsPrice } from '../../plugin/domain/service-record';
 
 const usd = (minor: number) => ({ currency: 'USD', minor });
 const RATES = { USD: '1', RUB: '0.01' };
@@ -342,6 +343,27 @@ describe('renewal streaks', () => {
     expect(nextStreakReward([r3()], AT, { streak: 4, months: 4 }, 1)).toBeNull();
     expect(nextStreakReward([r3(), year()], AT, { streak: 1, months: 1 }, 1)).toEqual({ renewalsToGo: 2, percent: 10, streak: 3 });
     expect(nextStreakReward([year()], AT, { streak: 1, months: 3 }, 3)).toEqual({ renewalsToGo: 3, points: 200, months: 12 });
+  });
+});
+
+describe('a service’s price on record, for an upgrade without previous_amount', () => {
+  const at = new Date('2026-11-10T10:00:00Z');
+  const row = (amountAt: string | null, amountMinor: number | null = 2000) => ({ amountMinor, currency: amountMinor === null ? null : 'USD', amountAt: amountAt === null ? null : new Date(amountAt) });
+
+  it.each<[string, ReturnType<typeof row>, unknown, boolean]>([
+    ['set before the upgrade: the price it had', row('2026-11-01T00:00:00Z'), usd(2000), true],
+    ['set at the same instant', row('2026-11-10T10:00:00Z'), usd(2000), true],
+    ['set by a newer event delivered first: not the price before', row('2026-11-12T00:00:00Z'), null, false],
+    ['kept before its time was: taken as it stands', row(null), usd(2000), true],
+    ['no price', row(null, null), null, true],
+  ])('%s', (_n, r, before, sets) => {
+    expect(priceBefore(r, at)).toEqual(before);
+    expect(setsPrice(r, at)).toBe(sets);
+  });
+
+  it('a lower price than that is a downgrade, whatever the event calls it', () => {
+    const r = evaluateUpgrade({ serviceId: '7', amount: usd(1000), previousAmount: priceBefore(row('2026-11-01T00:00:00Z'), at) ?? undefined, rules: [rule('service_upgrade', { points: 50 })], rates: RATES, at: AT });
+    expect(r).toEqual({ kind: 'downgrade', decrease: usd(1000) });
   });
 });
 

@@ -39,6 +39,7 @@ export {
   milestoneKey,
   milestonesAt,
   nextStreakReward,
+  priceChange,
   settleStreakBonuses,
   streakAwards,
   streakMilestones,

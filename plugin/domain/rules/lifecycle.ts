@@ -55,16 +55,23 @@ export interface UpgradeInput extends RateInput {
   baseCapUsed?: number;
 }
 
+/** How far a recurring price moved, in minor units (negative: down); null without both prices in one currency. */
+export function priceChange(amount: Money | undefined, previous: Money | undefined): number | null {
+  return amount && previous && amount.currency === previous.currency ? amount.minor - previous.minor : null;
+}
+
 /**
- * What one upgrade earns. Without both prices the direction is taken as an upgrade (the event
- * says so) and only flat bonuses apply. A lower price is a downgrade: nothing, recorded by the
- * caller for churn signals; an equal one (a plan change at the same price) earns nothing.
+ * What one upgrade earns. `previousAmount` is the event's `previous_amount`, else the price the
+ * service had on record before it (the caller's to find). Without both prices the direction is
+ * taken as an upgrade (the event says so) and only flat bonuses apply. A lower price is a
+ * downgrade: nothing, recorded by the caller for churn signals; an equal one (a plan change at
+ * the same price) earns nothing.
  */
 export function evaluateUpgrade(input: UpgradeInput): UpgradeEvaluation {
   const { amount, previousAmount, serviceId } = input;
   let increase: Money | null = null;
-  if (amount && previousAmount && amount.currency === previousAmount.currency) {
-    const delta = amount.minor - previousAmount.minor;
+  const delta = priceChange(amount, previousAmount);
+  if (amount && delta !== null) {
     if (delta < 0) return { kind: 'downgrade', decrease: { currency: amount.currency, minor: -delta } };
     if (delta === 0) return { kind: 'unchanged' };
     increase = { currency: amount.currency, minor: delta };
