@@ -65,17 +65,43 @@ export async function screenshot(page: Page, name: string, options: { fullPage?:
   return file;
 }
 
-/** Page width facts, read in the page (tsconfig has no DOM lib, so these are string expressions). */
-export async function pageWidths(page: Page): Promise<{ scrollWidth: number; innerWidth: number; bodyScrollWidth: number }> {
-  return page.evaluate<{ scrollWidth: number; innerWidth: number; bodyScrollWidth: number }>(
-    '({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, bodyScrollWidth: document.body.scrollWidth })',
+/**
+ * Page width facts, read in the page (tsconfig has no DOM lib, so these are string expressions).
+ * `clientWidth` is the layout viewport; `innerWidth` is not a yardstick on a phone: with mobile
+ * emulation Chromium zooms out to fit content wider than the screen, so `innerWidth` grows with it.
+ */
+export async function pageWidths(
+  page: Page,
+): Promise<{ scrollWidth: number; clientWidth: number; innerWidth: number; bodyScrollWidth: number; viewportWidth: number }> {
+  const inPage = await page.evaluate<{ scrollWidth: number; clientWidth: number; innerWidth: number; bodyScrollWidth: number }>(
+    '({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth, innerWidth: window.innerWidth, bodyScrollWidth: document.body.scrollWidth })',
   );
+  return { ...inPage, viewportWidth: page.viewportSize()?.width ?? 0 };
 }
 
+/** Elements whose box runs past `width`, for a failure message that names what overflows. */
+async function elementsPast(page: Page, width: number): Promise<string[]> {
+  return page.evaluate<string[]>(`(() => {
+    const out = [];
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.right <= ${width} + 0.5) continue;
+      out.push(el.tagName.toLowerCase() + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().replace(/ +/g, '.') : '') + ' right=' + Math.round(r.right) + ' "' + (el.textContent || '').trim().slice(0, 40) + '"');
+    }
+    return out.slice(0, 10);
+  })()`);
+}
+
+/** The page fits the configured viewport: nothing scrolls sideways and the layout viewport is not widened. */
 export async function expectNoHorizontalOverflow(page: Page): Promise<void> {
   const w = await pageWidths(page);
-  expect(w.scrollWidth).toBeLessThanOrEqual(w.innerWidth);
-  expect(w.bodyScrollWidth).toBeLessThanOrEqual(w.innerWidth);
+  if (w.scrollWidth > w.clientWidth || w.bodyScrollWidth > w.clientWidth) {
+    expect({ widths: w, past: await elementsPast(page, w.clientWidth) }).toEqual({ widths: w, past: [] });
+  }
+  expect(w.scrollWidth).toBeLessThanOrEqual(w.clientWidth);
+  expect(w.bodyScrollWidth).toBeLessThanOrEqual(w.clientWidth);
+  // A page without a device-width viewport lays out at 980 px on a phone and "fits" there.
+  expect(w.clientWidth).toBeLessThanOrEqual(w.viewportWidth);
 }
 
 /** Visible, and its box lies inside [0, viewport width]. */
