@@ -116,6 +116,49 @@ export async function expectWithinViewport(page: Page, locator: Locator): Promis
   expect(box.x + box.width).toBeLessThanOrEqual(width + 0.5);
 }
 
+interface InPageRect {
+  left: number;
+  right: number;
+  width: number;
+}
+interface InPageNode {
+  textContent: string | null;
+}
+interface InPageElement {
+  getBoundingClientRect(): InPageRect;
+  ownerDocument: {
+    createTreeWalker(root: InPageElement, whatToShow: number): { nextNode(): InPageNode | null };
+    createRange(): { selectNodeContents(node: InPageNode): void; getClientRects(): ArrayLike<InPageRect> };
+  };
+}
+
+/**
+ * Every line of text inside the element lies within its box, left to right. A page-width check
+ * misses text that runs out of a table cell and is cut off by a container, or pushed out by its
+ * label; this finds it. (Text of ::before labels is not in the DOM and not checked.)
+ */
+export async function expectTextInside(locator: Locator): Promise<void> {
+  const outside = await locator.evaluate((el: unknown) => {
+    const root = el as InPageElement;
+    const box = root.getBoundingClientRect();
+    const found: string[] = [];
+    const walker = root.ownerDocument.createTreeWalker(root, 4 /* NodeFilter.SHOW_TEXT */);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = (node.textContent ?? '').trim();
+      if (!text) continue;
+      const range = root.ownerDocument.createRange();
+      range.selectNodeContents(node);
+      for (const r of Array.from(range.getClientRects())) {
+        if (r.width > 0 && (r.left < box.left - 0.5 || r.right > box.right + 0.5)) {
+          found.push(`"${text.slice(0, 40)}" spans ${Math.round(r.left)}–${Math.round(r.right)}, its box ${Math.round(box.left)}–${Math.round(box.right)}`);
+        }
+      }
+    }
+    return found;
+  });
+  expect(outside).toEqual([]);
+}
+
 interface StyleWindow {
   getComputedStyle(el: unknown, pseudo?: string | null): { getPropertyValue(name: string): string };
 }
