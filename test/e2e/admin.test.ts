@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { invoicePaid, startTestApp, type TestApp } from '../support/harness';
-import { DESKTOP, PHONE, expectNoHorizontalOverflow, launchBrowser, newPage, screenshot } from './browser';
+import { DESKTOP, PHONE, expectNoHorizontalOverflow, expectTextInside, launchBrowser, newPage, screenshot } from './browser';
 
 const PASSWORD = 'owner password for e2e';
 
@@ -95,6 +95,36 @@ describe('the admin area (Chromium)', () => {
       const received = page.locator('tr[data-action-key^="admin-credit:"]');
       expect(await received.count()).toBe(1);
       expect(await received.innerText()).toContain('Sorry for the e2e outage');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a Russian admin on a 360 px phone: the members list and a member with a long name, email and id fit the screen', async () => {
+    const client = {
+      id: `client-${'7'.repeat(40)}`,
+      name: 'Константин Константинопольский-Преображенский',
+      email: 'konstantin.konstantinopolsky-preobrazhensky@very-long-hosting-domain-example.com',
+      locale: 'ru',
+    };
+    await app.send(invoicePaid({ client, invoice: { id: 'e2e-long-ru-1', total: '120.00', items: [{ type: 'renewal', amount: '120.00' }] } })).expect(200);
+    const { context, page } = await newPage(browser, { viewport: PHONE, locale: 'ru' });
+    try {
+      await page.goto(`${app.baseUrl}/demo/admin/billing`);
+      await page.goto(`${app.baseUrl}/admin/members`);
+      await expect(page.locator('h1').innerText()).resolves.toBe('Участники');
+      await expectNoHorizontalOverflow(page);
+      // Seven columns do not fit 360 px: each member is a labelled card.
+      const row = page.getByTestId('member-row').filter({ hasText: client.email });
+      await expect(row.locator('td').first().getAttribute('data-label')).resolves.toBe('Имя');
+      for (const cell of await row.locator('td').all()) await expectTextInside(cell);
+      await screenshot(page, 'admin-members-ru-phone');
+
+      await Promise.all([page.waitForURL(/\/admin\/members\/\d+$/), row.getByRole('link').click()]);
+      await expect(page.getByTestId('member-heading').innerText()).resolves.toContain('Константин');
+      await expectNoHorizontalOverflow(page);
+      await expectTextInside(page.locator('.page-head'));
+      await screenshot(page, 'admin-member-ru-phone');
     } finally {
       await context.close();
     }
