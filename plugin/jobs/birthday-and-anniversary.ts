@@ -3,6 +3,7 @@ import { annualReference, monthDaysCelebratedOn, parseDay, yearsCompleted, type 
 import { creditExpiry, programFromSettings } from '../domain/program';
 import type { Settings } from '../domain/settings';
 import { MemberAccount } from '../services/member-account';
+import { BatchProgress } from '../lib/batch-progress';
 import { daily, type JobContext, type JobCounts, type JobDefinition } from './job-definition';
 import { runDay } from './keyset';
 
@@ -46,6 +47,9 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
   const stages = stagesFor(day, settings);
   const counts = { birthday: 0, anniversary: 0, points: 0, ...ctx.resume.counts };
   let { stage, afterId } = decode(ctx.resume.marker);
+  // The day's celebrants still to walk, each stage along its own index: from the marker on.
+  const left = await Promise.all(stages.slice(stage).map((s, i) => db.repos.annualAwards.countCelebrants(s.award, s.monthDay, i === 0 ? afterId : 0)));
+  const progress = new BatchProgress((p) => ctx.progress(p), 'members', left.reduce((sum, n) => sum + n, 0));
   for (; stage < stages.length; stage++, afterId = 0) {
     const current = stages[stage];
     if (!current) break;
@@ -70,8 +74,10 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
       }
       afterId = last;
       await ctx.checkpoint(`${stage}|${afterId}`, counts);
+      progress.batch(ids.length, counts);
     }
   }
+  progress.finish(counts);
   ctx.logger?.info({ job: NAME, day, ...counts }, 'birthday and anniversary bonuses given');
   return counts;
 }
@@ -125,7 +131,7 @@ export function birthdayAndAnniversaryJob(options: { batchSize?: number } = {}):
     schedule: '41 8 * * *',
     description: 'Gives the birthday bonus and the anniversary bonus (points per year of membership), once per member and year.',
     cadence: daily,
-    run: (ctx) => run(ctx, batchSize),
+    run: (ctx) => run(ctx, ctx.batchSize ?? batchSize),
   };
 }
 

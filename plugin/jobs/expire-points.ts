@@ -1,5 +1,6 @@
 import { planExpiry } from '../domain/expiry-plan';
 import { MemberAccount } from '../services/member-account';
+import { BatchProgress } from '../lib/batch-progress';
 import { daily, type JobContext, type JobCounts, type JobDefinition } from './job-definition';
 
 /** Lots read per batch; each batch's members are expired one transaction each. */
@@ -40,9 +41,8 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
   const counts = { members: 0, points: 0, lots: 0, ...ctx.resume.counts };
   const seen = new Set<number>(); // dry run only: nothing is emptied, so members come round again
   let after = decode(ctx.resume.marker);
-  // Lots walked against lots due, for the progress bar. A resumed run counts from its marker.
-  const total = await db.repos.lots.countDueForExpiry(until);
-  let walked = 0;
+  // Lots walked against lots due. A resumed run's count is what is left: emptied lots leave the index.
+  const progress = new BatchProgress((p) => ctx.progress(p), 'lots', await db.repos.lots.countDueForExpiry(until));
   for (;;) {
     const batch = await db.repos.lots.dueForExpiry(until, after, batchSize);
     const first = batch[0];
@@ -77,11 +77,10 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
       );
     }
     after = next;
-    walked += batch.length;
-    // In a real run emptied lots leave the count, so the total is what was due at the start.
-    ctx.progress({ done: walked, total: Math.max(total, walked), unit: 'lots', counts: { ...counts } });
+    progress.batch(batch.length, counts);
     ctx.logger?.info({ job: 'expire-points', ...counts }, 'expiring points');
   }
+  progress.finish(counts);
   return counts;
 }
 

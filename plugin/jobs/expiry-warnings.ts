@@ -2,6 +2,7 @@ import type { Tx } from '../db/unit-of-work';
 import { thresholdsReached, warningSummary } from '../domain/expiry-warnings';
 import type { EmailOutcome } from '../services/email-service';
 import { MemberAccount } from '../services/member-account';
+import { BatchProgress } from '../lib/batch-progress';
 import { daily, type JobContext, type JobCounts, type JobDefinition } from './job-definition';
 import { decodeInstant, encodeInstant, isAfterInstant, type InstantPosition } from './keyset';
 
@@ -33,6 +34,8 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
   const period = ctx.period ?? ctx.now.toISOString();
   const seen = new Set<number>();
   let after = decodeInstant(NAME, ctx.resume.marker);
+  // Lots walked against lots due. Warned lots leave the walk, so a resumed run counts what is left.
+  const progress = new BatchProgress((p) => ctx.progress(p), 'lots', await db.repos.expiryWarnings.countDue(ctx.now, thresholds));
   for (;;) {
     const batch = await db.repos.expiryWarnings.due(ctx.now, thresholds, after && { expiresAt: after.at, id: after.id }, batchSize);
     const first = batch[0];
@@ -64,8 +67,10 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
     }
     after = next;
     await ctx.checkpoint(encodeInstant(after), counts);
+    progress.batch(batch.length, counts);
     ctx.logger?.info({ job: NAME, ...counts }, 'warning about expiring points');
   }
+  progress.finish(counts);
   return counts;
 }
 
@@ -120,7 +125,7 @@ export function expiryWarningsJob(options: { batchSize?: number } = {}): JobDefi
     schedule: '23 9 * * *',
     description: 'Emails members whose points expire within the warning thresholds, once per lot, threshold and deadline.',
     cadence: daily,
-    run: (ctx) => run(ctx, batchSize),
+    run: (ctx) => run(ctx, ctx.batchSize ?? batchSize),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Database } from '../db/database';
 import type { Tx } from '../db/unit-of-work';
 import { zonedInstant } from '../domain/time-zone';
+import type { BatchProgressReport } from '../lib/batch-progress';
 import type { Member } from '../domain/member';
 import type { Settings } from '../domain/settings';
 import type { Logger } from '../logger';
@@ -18,9 +19,10 @@ export type { JobCounts };
 export interface JobDeps {
   db: Database;
   logger?: Logger;
-  releasePending(options?: { dryRun?: boolean }): Promise<{ members: number; points: number }>;
+  /** `batchSize` and `progress` as the job's context has them (`--batch-size`, the CLI's bar). */
+  releasePending(options?: { dryRun?: boolean } & BatchOptions): Promise<{ members: number; points: number }>;
   /** `asOf`: the instant the review judges (the run's `now`). */
-  reviewTiers(options?: { dryRun?: boolean; asOf?: Date }): Promise<{ reviewed: number; downgraded: number; marked?: number }>;
+  reviewTiers(options?: { dryRun?: boolean; asOf?: Date } & BatchOptions): Promise<{ reviewed: number; downgraded: number; marked?: number }>;
   dispatchOutbox(): Promise<{ sent: number; retried: number; failed: number }>;
   /** Program settings as stored now, validated: member jobs read their switches here. */
   settings(): Promise<Settings>;
@@ -29,6 +31,13 @@ export interface JobDeps {
   /** Members' tiers and progress towards the next as they stood at `at`, by member id (statements). */
   tierStatusesAt(members: readonly Member[], at: Date): Promise<Map<number, TierStatus>>;
   churn: ChurnService;
+}
+
+/** What a worker run by a job takes from the job's context for its batches. */
+export interface BatchOptions {
+  /** Items per batch; the worker's own when absent. */
+  batchSize?: number;
+  progress?: (p: JobProgress) => void;
 }
 
 export interface JobContext {
@@ -59,13 +68,7 @@ export interface JobContext {
 }
 
 /** How far a run is: `done` of `total` items (null when the job can't tell), and its counts so far. */
-export interface JobProgress {
-  done: number;
-  total: number | null;
-  /** What the items are ("lots"), for a progress line. */
-  unit: string;
-  counts: JobCounts;
-}
+export type JobProgress = BatchProgressReport;
 
 /** A scheduled job, declared once: cron, `plugin.jobs`, the manifest and the CLI read it. */
 export interface JobDefinition {

@@ -1,4 +1,6 @@
 import type { Database } from '../db/database';
+import type { BatchOptions } from './job-definition';
+import { BatchProgress } from '../lib/batch-progress';
 import type { Logger } from '../logger';
 import { MemberAccount } from '../services/member-account';
 
@@ -17,15 +19,19 @@ export class ReleasePendingJob {
     private readonly logger?: Logger,
   ) {}
 
-  async run(options: { dryRun?: boolean } = {}): Promise<{ members: number; points: number }> {
+  async run(options: { dryRun?: boolean } & BatchOptions = {}): Promise<{ members: number; points: number }> {
     if (options.dryRun) return this.db.repos.lots.pendingDue(this.db.now());
     const now = this.db.now();
+    const batchSize = options.batchSize ?? BATCH;
     let members = 0;
     let points = 0;
     const stuck: number[] = [];
+    let progress: BatchProgress | undefined;
     for (let after = 0; ; ) {
-      const ids = await this.db.repos.lots.membersWithDueLots(now, BATCH, after);
+      const ids = await this.db.repos.lots.membersWithDueLots(now, batchSize, after);
       if (ids.length === 0) break;
+      // Counted once there is work: the job runs every minute, mostly to find nothing.
+      if (options.progress) progress ??= new BatchProgress(options.progress, 'members', (await this.db.repos.lots.pendingDue(now)).members);
       for (const id of ids) {
         const released = await this.db.transaction(async (tx) => {
           const account = await MemberAccount.lock(tx, { id });
@@ -36,8 +42,10 @@ export class ReleasePendingJob {
         members++;
       }
       after = ids[ids.length - 1]!;
+      progress?.batch(ids.length, { members: members - stuck.length, points });
       this.logger?.info({ job: 'release-pending', members, points }, 'releasing pending points');
     }
+    progress?.finish({ members: members - stuck.length, points });
     if (stuck.length > 0) {
       this.logger?.warn(
         { job: 'release-pending', members: stuck.slice(0, 20), count: stuck.length },

@@ -5,5 +5,5 @@ export const releasePending: JobDefinition = {
   schedule: '* * * * *',
   description: 'Makes pending points spendable once their refund window has passed.',
   cadence: continuous,
-  run: async ({ deps, dryRun }) => ({ ...(await deps.releasePending({ dryRun })) }),
+  run: async (ctx) => ({ ...(await ctx.deps.releasePending({ dryRun: ctx.dryRun, batchSize: ctx.batchSize, progress: (p) => ctx.progress(p) })) }),
 };

@@ -7,5 +7,5 @@ export const reviewTiers: JobDefinition = {
   description: 'Downgrades members whose grace period below their tier has run out, and starts the grace of those whose spend left the 12-month window.',
   cadence: daily,
   // As of the run's instant: a past day's end when that day is caught up late.
-  run: async ({ deps, dryRun, now }) => ({ ...(await deps.reviewTiers({ dryRun, asOf: now })) }),
+  run: async (ctx) => ({ ...(await ctx.deps.reviewTiers({ dryRun: ctx.dryRun, asOf: ctx.now, batchSize: ctx.batchSize, progress: (p) => ctx.progress(p) })) }),
 };

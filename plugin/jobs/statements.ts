@@ -1,6 +1,7 @@
 import { formatMoney } from '../i18n/format';
 import { EXPIRY_WINDOW_DAYS } from '../services/rewards-query-service';
 import { zonedInstant } from '../domain/time-zone';
+import { BatchProgress } from '../lib/batch-progress';
 import { lastMonth, parseMonth, type JobContext, type JobCounts, type JobDefinition } from './job-definition';
 
 const NAME = 'statements';
@@ -53,6 +54,7 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
   let afterId = ctx.resume.marker === null ? 0 : Number(ctx.resume.marker);
   if (!Number.isSafeInteger(afterId)) throw new Error(`${NAME}: unreadable progress marker ${JSON.stringify(ctx.resume.marker)}`);
   const windowEnd = new Date(ctx.now.getTime() + EXPIRY_WINDOW_DAYS * DAY);
+  const progress = new BatchProgress((p) => ctx.progress(p), 'members', await db.repos.statements.countRecipients(settings.statements_default_opt_in, afterId));
   for (;;) {
     const ids = await db.repos.statements.recipients(settings.statements_default_opt_in, afterId, batchSize);
     const last = ids[ids.length - 1];
@@ -62,6 +64,7 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
       counts.emails += ids.length;
       afterId = last;
       await ctx.checkpoint(String(afterId), counts);
+      progress.batch(ids.length, counts);
       continue;
     }
     // The batch's members, closing balances and tier standings in a few reads, outside any
@@ -101,7 +104,9 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
     }
     afterId = last;
     await ctx.checkpoint(String(afterId), counts);
+    progress.batch(ids.length, counts);
   }
+  progress.finish(counts);
   ctx.logger?.info({ job: NAME, period, ...counts }, 'statements queued');
   return counts;
 }
@@ -113,7 +118,7 @@ export function statementsJob(options: { batchSize?: number } = {}): JobDefiniti
     schedule: '17 7 1 * *',
     description: "Emails opted-in members last month's statement: balance, earned, spent, expiring soon, tier progress.",
     cadence: lastMonth,
-    run: (ctx) => run(ctx, batchSize),
+    run: (ctx) => run(ctx, ctx.batchSize ?? batchSize),
   };
 }
 

@@ -17,14 +17,18 @@ export class AnnualAwardRepository {
    * after `afterId`, read along the (month-day, id) index: the day's work, not every member.
    */
   async celebrants(award: AnnualAward, monthDay: string, afterId: number, limit: number): Promise<number[]> {
-    const rows = await this.db(MEMBERS)
-      .select('id')
-      .where(MONTH_DAY_COLUMN[award], monthDay)
-      .andWhere('id', '>', afterId)
-      .andWhere('status', 'active')
-      .orderBy('id')
-      .limit(limit);
+    const rows = await this.celebrantsAfter(award, monthDay, afterId).select('id').orderBy('id').limit(limit);
     return rows.map((r: Record<string, unknown>) => toInt(r.id));
+  }
+
+  /** How many `celebrants` has after `afterId`: the same range of the same index, for the job's progress. */
+  async countCelebrants(award: AnnualAward, monthDay: string, afterId: number): Promise<number> {
+    const row = await this.celebrantsAfter(award, monthDay, afterId).count({ n: '*' }).first();
+    return toInt(row?.n);
+  }
+
+  private celebrantsAfter(award: AnnualAward, monthDay: string, afterId: number): Knex.QueryBuilder {
+    return this.db(MEMBERS).where(MONTH_DAY_COLUMN[award], monthDay).andWhere('id', '>', afterId).andWhere('status', 'active');
   }
 
   /**

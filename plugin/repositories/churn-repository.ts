@@ -22,6 +22,11 @@ export class ChurnRepository {
     return rows.map((r: Record<string, unknown>) => toInt(r.id));
   }
 
+  async countMembers(afterId: number): Promise<number> {
+    const row = await this.db('loyalty_members').where('id', '>', afterId).count({ n: '*' }).first();
+    return toInt(row?.n);
+  }
+
   /** The signals of each member in `ids`, a handful of grouped queries for the whole batch. */
   async signals(ids: readonly number[], windows: { recent: string[]; previous: string[]; since: Date }): Promise<Map<number, ChurnSignals>> {
     const out = new Map<number, ChurnSignals>();

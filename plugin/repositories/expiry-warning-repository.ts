@@ -30,15 +30,31 @@ export class ExpiryWarningRepository {
    * one primary-key probe of the warnings.
    */
   async due(now: Date, thresholds: readonly number[], after: { expiresAt: Date; id: number } | null, limit: number): Promise<WarnableLot[]> {
+    const q = this.dueQuery(now, thresholds);
+    if (!q) return [];
+    q.select('l.id', 'l.member_id', 'l.remaining', 'l.expiring_at');
+    // One index range read in order, the rows at `after` itself up to its id filtered out (as
+    // LotRepository.dueForExpiry: an OR of the two keyset cases reads two ranges and sorts).
+    if (after) q.andWhere('l.expiring_at', '>=', after.expiresAt).andWhereNot((w) => w.where('l.expiring_at', '=', after.expiresAt).andWhere('l.id', '<=', after.id));
+    const rows = await q.orderBy([{ column: 'l.expiring_at' }, { column: 'l.id' }]).limit(limit);
+    return rows.map(toWarnable);
+  }
+
+  /** How many lots `due` has in all: the same range of the same index, for the job's progress. */
+  async countDue(now: Date, thresholds: readonly number[]): Promise<number> {
+    const row = await this.dueQuery(now, thresholds)?.count({ n: '*' }).first();
+    return toInt(row?.n);
+  }
+
+  private dueQuery(now: Date, thresholds: readonly number[]): Knex.QueryBuilder | null {
     const sorted = [...thresholds].sort((a, b) => a - b);
     const max = sorted[sorted.length - 1];
-    if (max === undefined) return [];
+    if (max === undefined) return null;
     const reached = this.db.raw(
       `CASE ${sorted.map(() => 'WHEN l.expiring_at <= ? THEN ?').join(' ')} END`,
       sorted.flatMap((t) => [until(now, t), t]),
     );
-    const q = lotsThrough(this.db, EXPIRING_INDEX, 'l')
-      .select('l.id', 'l.member_id', 'l.remaining', 'l.expiring_at')
+    return lotsThrough(this.db, EXPIRING_INDEX, 'l')
       .where('l.expiring_at', '>', now)
       .andWhere('l.expiring_at', '<=', until(now, max))
       .andWhere('l.pending', false)
@@ -49,11 +65,6 @@ export class ExpiryWarningRepository {
           .andWhereRaw('w.expires_at = l.expiring_at')
           .andWhere('w.threshold_days', '=', reached),
       );
-    // One index range read in order, the rows at `after` itself up to its id filtered out (as
-    // LotRepository.dueForExpiry: an OR of the two keyset cases reads two ranges and sorts).
-    if (after) q.andWhere('l.expiring_at', '>=', after.expiresAt).andWhereNot((w) => w.where('l.expiring_at', '=', after.expiresAt).andWhere('l.id', '<=', after.id));
-    const rows = await q.orderBy([{ column: 'l.expiring_at' }, { column: 'l.id' }]).limit(limit);
-    return rows.map(toWarnable);
   }
 
   /** One member's spendable lots with points left expiring in (now, now + days], soonest first; read by (member_id, expiring_at). */

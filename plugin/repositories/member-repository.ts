@@ -258,9 +258,18 @@ export class MemberRepository {
    * spend may have dropped by `now` (`tier_recheck_at`).
    */
   async idsTierReviewDue(list: 'grace_over' | 'recheck', at: Date, afterId: number, limit: number): Promise<number[]> {
-    const column = list === 'grace_over' ? 'tier_below_since' : 'tier_recheck_at';
-    const rows = await this.db(MEMBERS).where(column, '<=', at).andWhere('id', '>', afterId).orderBy('id').limit(limit).select('id');
+    const rows = await this.tierReviewDue(list, at).andWhere('id', '>', afterId).orderBy('id').limit(limit).select('id');
     return rows.map((r: Record<string, unknown>) => toInt(r.id));
+  }
+
+  /** How many `idsTierReviewDue` has in all: a range of the list's index, for the job's progress. */
+  async countTierReviewDue(list: 'grace_over' | 'recheck', at: Date): Promise<number> {
+    const row = await this.tierReviewDue(list, at).count({ n: '*' }).first();
+    return toInt(row?.n);
+  }
+
+  private tierReviewDue(list: 'grace_over' | 'recheck', at: Date): Knex.QueryBuilder {
+    return this.db(MEMBERS).where(list === 'grace_over' ? 'tier_below_since' : 'tier_recheck_at', '<=', at);
   }
 
   /**

@@ -31,11 +31,25 @@ export class StatementRepository {
    * email address are left out (there is nowhere to send it).
    */
   async recipients(defaultOptIn: boolean, afterId: number, limit: number): Promise<number[]> {
-    const q = this.db(MEMBERS).select('id').where('id', '>', afterId).andWhere('status', 'active').whereNotNull('email');
+    const rows = await this.recipientsAfter(defaultOptIn, afterId).select('id').orderBy('id').limit(limit);
+    return rows.map((r: Record<string, unknown>) => toInt(r.id));
+  }
+
+  /**
+   * How many `recipients` has after `afterId`, for the job's progress. The choice and the address
+   * are not indexed, so this reads the members past `afterId` once, as the walk itself does: a
+   * monthly job that renders an email per member can afford it.
+   */
+  async countRecipients(defaultOptIn: boolean, afterId: number): Promise<number> {
+    const row = await this.recipientsAfter(defaultOptIn, afterId).count({ n: '*' }).first();
+    return toInt(row?.n);
+  }
+
+  private recipientsAfter(defaultOptIn: boolean, afterId: number): Knex.QueryBuilder {
+    const q = this.db(MEMBERS).where('id', '>', afterId).andWhere('status', 'active').whereNotNull('email');
     if (defaultOptIn) q.andWhere((w) => w.where('statements_opt_in', true).orWhereNull('statements_opt_in'));
     else q.andWhere('statements_opt_in', true);
-    const rows = await q.orderBy('id').limit(limit);
-    return rows.map((r: Record<string, unknown>) => toInt(r.id));
+    return q;
   }
 
   /** The member's own choice; null when they never made one. */

@@ -38,6 +38,11 @@ export class ChurnService {
     return { noPaymentDays: s.churn_no_payment_days, spendWindowMonths: s.churn_spend_window_months, spendDropPercent: s.churn_spend_drop_percent };
   }
 
+  /** How many members `flagBatch` has left after `afterId` (a range of the primary key), for the job's progress. */
+  async membersAfter(afterId: number): Promise<number> {
+    return this.db.repos.churn.countMembers(afterId);
+  }
+
   async flagBatch(input: { now: Date; afterId: number; limit: number; dryRun: boolean; settings: ChurnSettings }): Promise<ChurnBatchResult> {
     const { now, settings } = input;
     const ids = await this.db.repos.churn.memberIds(input.afterId, input.limit);

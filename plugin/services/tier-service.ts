@@ -9,6 +9,7 @@ import type { ProgramSnapshot } from './use-case-context';
 import type { EmailService } from './email-service';
 import type { TierDiscountService } from './tier-discount-service';
 import { ShortCache } from '../lib/short-cache';
+import { BatchProgress, type BatchProgressReport } from '../lib/batch-progress';
 
 const CACHE_MS = 5_000;
 const REVIEW_BATCH = 500;
@@ -98,17 +99,27 @@ export class TierService {
    * window, the grace and a new grace clock all end or start then, so spend that left the window
    * or a grace that ran out after it is left to that later day's review.
    */
-  async review(snapshot: ProgramSnapshot, options: { dryRun?: boolean; asOf?: Date } = {}): Promise<{ reviewed: number; downgraded: number; marked: number }> {
+  async review(
+    snapshot: ProgramSnapshot,
+    options: { dryRun?: boolean; asOf?: Date; batchSize?: number; progress?: (p: BatchProgressReport) => void } = {},
+  ): Promise<{ reviewed: number; downgraded: number; marked: number }> {
     const counts = { reviewed: 0, downgraded: 0, marked: 0 };
     const now = options.asOf ?? this.db.now();
+    const batchSize = options.batchSize ?? REVIEW_BATCH;
     const graceOverBefore = new Date(now.getTime() - snapshot.tierSettings.graceDays * 86_400_000);
-    for (const [list, at] of [
+    const lists = [
       ['grace_over', graceOverBefore],
       ['recheck', now],
-    ] as const) {
+    ] as const;
+    // Both lists counted along their indexes before the walk: a member in both counts twice, as the walk meets them twice.
+    const report = options.progress;
+    let total = 0;
+    if (report) for (const [list, at] of lists) total += await this.db.repos.members.countTierReviewDue(list, at);
+    const progress = new BatchProgress(report ?? (() => undefined), 'members', total);
+    for (const [list, at] of lists) {
       let afterId = 0;
       for (;;) {
-        const ids = await this.db.repos.members.idsTierReviewDue(list, at, afterId, REVIEW_BATCH);
+        const ids = await this.db.repos.members.idsTierReviewDue(list, at, afterId, batchSize);
         if (ids.length === 0) break;
         for (let i = 0; i < ids.length; i += REVIEW_PER_TRANSACTION) {
           const chunk = ids.slice(i, i + REVIEW_PER_TRANSACTION);
@@ -120,9 +131,11 @@ export class TierService {
           }
         }
         afterId = ids[ids.length - 1] as number;
+        progress.batch(ids.length, counts);
         this.logger?.info({ job: 'tier-review', list, ...counts }, 'reviewing tiers');
       }
     }
+    progress.finish(counts);
     return counts;
   }
 

@@ -159,6 +159,17 @@ describe('npm run job (plugin/cli/job.ts)', () => {
     }
   });
 
+  it('--batch-size reaches the other batched jobs too: churn-risk reports its first batch of two and its total', async () => {
+    for (let i = 0; i < 3; i++) await app.plugin.db.transaction((tx) => MemberAccount.enrol(tx, { id: `cli-churn-${i}` }));
+    const members = Number((await app.plugin.db.knex('loyalty_members').count({ n: '*' }).first())?.n);
+    const result = await job(['churn-risk', '--period', daysAgo(4), '--batch-size', '2']);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^churn-risk: 2/${members} members \\(\\d+%\\) members 2, flagged \\d+, cleared \\d+$`));
+    expect(lines[lines.length - 2]).toMatch(new RegExp(`^churn-risk: ${members}/${members} members \\(100%\\)`));
+    expect(lines[lines.length - 1]).toMatch(new RegExp(`^churn-risk ${daysAgo(4)}: done \\(members ${members}, flagged \\d+, cleared \\d+\\)$`));
+  });
+
   it('killed with SIGKILL mid-batch, then run again: it resumes and expires nothing twice', async () => {
     const ids = await dueMembers(400, 3);
     const period = daysAgo(2);
