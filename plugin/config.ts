@@ -56,7 +56,7 @@ const variables = z.object({
   ),
   WHMCS_API_TIMEOUT_MS: documented(
     z.coerce.number().int().min(1000).max(120_000).default(15_000),
-    'with `PANEL=whmcs`: how long one WHMCS API call may take; a timeout is retried (a credit is looked up in GetCredits first, so it is never added twice)',
+    'with `PANEL=whmcs`: how long one WHMCS API call may take; a timeout is retried (a credit is looked up in GetCredits first and an email in GetEmails, so neither is applied twice)',
   ),
   WHMCS_TIER_GROUPS: documented(
     z

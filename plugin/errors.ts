@@ -54,6 +54,7 @@ export type ErrorCode =
   | 'panel_unreachable'
   | 'panel_refused'
   | 'panel_gone'
+  | 'delivery_unverifiable'
   // Email by SMTP
   | 'smtp_not_configured'
   | 'smtp_unreachable'

@@ -171,7 +171,10 @@ export class OutboxDispatcher {
     const log = { job: 'outbox', panel: panel.name, action: entry.action, idempotencyKey: entry.idempotencyKey, attempt: entry.attempts };
     let reference: string | null;
     try {
-      const call = panelActionCall(this.actions, panel, entry.action, entry.payload, entry.idempotencyKey);
+      // A claim counts its attempt, so a second one means an earlier claim may have reached the
+      // panel; an error beside a first claim, that the row was requeued (attempts start over).
+      const delivery = { retry: entry.attempts > 1 || entry.lastError !== null, requeued: entry.attempts === 1 && entry.lastError !== null, queuedAt: entry.createdAt };
+      const call = panelActionCall(this.actions, panel, entry.action, entry.payload, entry.idempotencyKey, delivery);
       ({ reference } = await panel.perform(call));
     } catch (err) {
       const error = describe(err);

@@ -16,12 +16,34 @@ export interface PanelResult {
   reference: string | null;
 }
 
+/** What the dispatcher knows of an action's earlier attempts, for an adapter that must not act twice. */
+export interface PanelDelivery {
+  /**
+   * An earlier attempt may have reached the panel: the row was claimed before (its sender may
+   * have died after the panel acted) or failed before (an answer lost, a timeout).
+   */
+  readonly retry: boolean;
+  /**
+   * It failed and was queued again (an admin's retry: its attempts start over), or handed back
+   * unsent. Whoever retried it chose to send it: an adapter that can't tell whether an earlier
+   * attempt went sends it rather than refuse again.
+   */
+  readonly requeued: boolean;
+  /** When the action was queued: nothing the panel did before then is this action. */
+  readonly queuedAt: Date;
+}
+
 /** One action, its payload checked against its declaration, as the dispatcher hands it over. */
 export interface PanelActionCall<P = unknown> {
   readonly action: string;
   readonly definition: PanelActionDefinition<P>;
   readonly payload: P;
   readonly idempotencyKey: string;
+  /**
+   * Set by the outbox dispatcher. Absent when the caller can't tell (a test, a host calling an
+   * adapter itself): an adapter then takes the call as a retry of an action queued at any time.
+   */
+  readonly delivery?: PanelDelivery;
 }
 
 /**
@@ -57,7 +79,7 @@ export interface PanelApi {
 
 /** An adapter's implementation of each built-in action, by name. */
 export type PanelActionHandlers = {
-  readonly [A in PanelActionName]: (payload: PanelActionPayloads[A], idempotencyKey: string) => Promise<PanelResult>;
+  readonly [A in PanelActionName]: (payload: PanelActionPayloads[A], idempotencyKey: string, delivery: PanelDelivery | undefined) => Promise<PanelResult>;
 };
 
 /** Calls the handler for `call.action`; an action the table doesn't have fails for good. */
@@ -66,8 +88,8 @@ export function performWith(adapter: string, handlers: PanelActionHandlers, call
     throw new PanelError('unsupported_action', { message: `Panel "${adapter}" has no handler for ${call.action}`, retryable: false });
   }
   // The payload was parsed by this action's own schema, which is what the handler's type says.
-  const handler = handlers[call.action as PanelActionName] as (payload: unknown, idempotencyKey: string) => Promise<PanelResult>;
-  return handler(call.payload, call.idempotencyKey);
+  const handler = handlers[call.action as PanelActionName] as (payload: unknown, idempotencyKey: string, delivery: PanelDelivery | undefined) => Promise<PanelResult>;
+  return handler(call.payload, call.idempotencyKey, call.delivery);
 }
 
 /**
@@ -80,6 +102,7 @@ export function panelActionCall(
   action: string,
   payload: unknown,
   idempotencyKey: string,
+  delivery?: PanelDelivery,
 ): PanelActionCall {
   const definition = Object.hasOwn(actions, action) ? actions[action] : undefined;
   if (!definition) throw new PanelError('unknown_action', { message: `Unknown panel action "${action}"`, retryable: false });
@@ -96,5 +119,5 @@ export function panelActionCall(
       retryable: false,
     });
   }
-  return { action, definition, payload: parsed.data, idempotencyKey };
+  return { action, definition, payload: parsed.data, idempotencyKey, ...(delivery && { delivery }) };
 }

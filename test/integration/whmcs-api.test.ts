@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../plugin/config';
-import { PANEL_ACTIONS } from '../../plugin/domain/panel-actions';
+import { PANEL_ACTIONS, shortRef } from '../../plugin/domain/panel-actions';
 import { createPanelAdapter, panelAdapterCapabilities } from '../../plugin/panels/adapters';
 import { PanelError } from '../../plugin/errors';
 import { panelActionCall, withKey } from '../../plugin/panels/panel-api';
@@ -233,11 +233,131 @@ describe('WhmcsPanelApi', () => {
     expect(adapter('').capabilities.clientTier).toBe(false);
   });
 
-  it('sends an email as a custom general message, the body inside our HTML', async () => {
+  it('sends an email as a custom general message, the body inside our HTML, its reference in a comment', async () => {
     fake.addClient(42);
     const payload = { clientId: '42', to: 'client42@example.com', purpose: 'statement', channel: 'panel', subject: 'Your points', html: '<html><body><p>Hi</p></body></html>', text: 'Hi' };
     await call(adapter(), 'client.email', payload, 'email:1');
-    expect(fake.calls.at(-1)?.params).toMatchObject({ action: 'SendEmail', id: '42', customtype: 'general', customsubject: 'Your points', custommessage: '<p>Hi</p>' });
+    expect(fake.calls.at(-1)?.params).toMatchObject({
+      action: 'SendEmail',
+      id: '42',
+      customtype: 'general',
+      customsubject: 'Your points',
+      custommessage: `<p>Hi</p>\n<!-- hosting-rewards [ref ${shortRef('email:1')}] -->`,
+    });
+  });
+
+  describe('an email is sent once although SendEmail is not idempotent', () => {
+    const email = (subject = 'Your points expire soon') => ({ clientId: '42', to: 'client42@example.com', purpose: 'expiry-warning', channel: 'panel', subject, html: '<html><body><p>Hi</p></body></html>', text: 'Hi' });
+    const queuedAt = new Date();
+    /** As the outbox dispatcher hands it over: the first attempt, or one after an attempt that may have reached WHMCS. */
+    const attempt = (api: WhmcsPanelApi, retry: boolean, key = 'email:expiry-warning:1:2026-12-08', payload = email(), requeued = false) =>
+      api.perform(panelActionCall(PANEL_ACTIONS, api, 'client.email', payload, key, { retry, requeued, queuedAt }));
+    const sent = () => fake.clients.get('42')?.emails ?? [];
+    const whmcsDate = (at: Date) => at.toISOString().slice(0, 19).replace('T', ' ');
+
+    it.each([
+      ['its connection dropped after WHMCS sent it', 'drop-after-apply'],
+      ['it timed out while WHMCS sent it', 'apply-then-hang'],
+    ] as const)('the answer is lost (%s): the retry finds it in the email log and sends nothing', async (_, kind) => {
+      fake.addClient(42);
+      const api = adapter();
+      fake.fail('SendEmail', { kind });
+      await expect(attempt(api, false)).rejects.toMatchObject({ retryable: true });
+      expect(fake.count('GetEmails')).toBe(0); // a first attempt doesn't look
+      const retried = await attempt(api, true);
+      expect(fake.count('SendEmail')).toBe(1);
+      expect(sent()).toHaveLength(1);
+      expect(retried).toEqual({ reference: `email:${sent()[0]?.id}` });
+      expect(fake.calls.find((c) => c.action === 'GetEmails')?.params).toMatchObject({ clientid: '42', subject: 'Your points expire soon' });
+    });
+
+    it('WHMCS failed before sending (503): the retry finds nothing and sends it', async () => {
+      fake.addClient(42);
+      const api = adapter();
+      fake.fail('SendEmail', { kind: 'status', status: 503, body: 'busy' });
+      await expect(attempt(api, false)).rejects.toMatchObject({ retryable: true });
+      await attempt(api, true);
+      expect(fake.count('SendEmail')).toBe(2);
+      expect(sent()).toHaveLength(1);
+    });
+
+    it("another email of the same subject, or this one's of another key, is not taken for it", async () => {
+      fake.addClient(42);
+      const api = adapter();
+      await attempt(api, false, 'email:expiry-warning:1:2026-11-01');
+      fake.fail('SendEmail', { kind: 'status', status: 502, body: 'bad gateway' });
+      await expect(attempt(api, false)).rejects.toMatchObject({ retryable: true });
+      await attempt(api, true);
+      expect(sent()).toHaveLength(2);
+      expect(sent().map((e) => e.message.match(/\[ref ([0-9a-f]+)\]/)?.[1])).toEqual([shortRef('email:expiry-warning:1:2026-11-01'), shortRef('email:expiry-warning:1:2026-12-08')]);
+    });
+
+    it("a call that can't say whether it is a retry looks first (a host calling the adapter itself)", async () => {
+      fake.addClient(42);
+      const api = adapter();
+      fake.fail('SendEmail', { kind: 'drop-after-apply' });
+      const payload = email();
+      await expect(call(api, 'client.email', payload, 'email:k')).rejects.toMatchObject({ retryable: true });
+      await call(api, 'client.email', payload, 'email:k');
+      expect(fake.count('GetEmails')).toBe(2);
+      expect(fake.count('SendEmail')).toBe(1);
+    });
+
+    it('finds it past the first page of the log, and by a subject WHMCS may have stored encoded', async () => {
+      const client = fake.addClient(42);
+      const subject = "Points you'll lose & soon";
+      // Thirty earlier emails of ours with that subject, stored with it encoded.
+      for (let i = 0; i < 30; i++) {
+        client.emails.push({ id: 5000 + i, subject: 'Points you&#039;ll lose &amp; soon', message: `<p>Earlier</p><!-- hosting-rewards [ref ${String(i).padStart(10, 'a')}] -->`, date: whmcsDate(queuedAt) });
+      }
+      const api = adapter();
+      fake.fail('SendEmail', { kind: 'drop-after-apply' });
+      await expect(attempt(api, false, 'email:k2', email(subject))).rejects.toMatchObject({ retryable: true });
+      // Stored first, so it comes last (the log is newest first): on the second page.
+      client.emails.unshift(client.emails.pop()!);
+      await attempt(api, true, 'email:k2', email(subject));
+      expect(fake.count('SendEmail')).toBe(1);
+      expect(fake.calls.filter((c) => c.action === 'GetEmails').map((c) => c.params.limitstart)).toEqual(['0', '25']);
+      expect(fake.calls.find((c) => c.action === 'GetEmails')?.params.subject).toBe('Points you');
+    });
+
+    it("a log that keeps no reference can't tell: the retry fails for good rather than send twice", async () => {
+      fake.addClient(42);
+      fake.stripsComments = true;
+      const api = adapter();
+      fake.fail('SendEmail', { kind: 'drop-after-apply' });
+      await expect(attempt(api, false)).rejects.toMatchObject({ retryable: true });
+      await expect(attempt(api, true)).rejects.toMatchObject({ code: 'delivery_unverifiable', retryable: false, message: expect.stringMatching(/can't be told.*never send it twice/) });
+      expect(fake.count('SendEmail')).toBe(1);
+      // An admin looked in WHMCS and retried it: sent.
+      await attempt(api, true, undefined, undefined, true);
+      expect(fake.count('SendEmail')).toBe(2);
+    });
+
+    it("only emails of this very subject can make it unverifiable: WHMCS's own emails the loose search also matches don't", async () => {
+      const client = fake.addClient(42);
+      client.emails.push({ id: 4100, subject: 'Invoice for October 2026', message: '<p>WHMCS invoice</p>', date: whmcsDate(queuedAt) });
+      const api = adapter();
+      const statement = email('Statement — October 2026');
+      fake.fail('SendEmail', { kind: 'status', status: 500, body: 'oops' });
+      await expect(attempt(api, false, 'email:statement:1:2026-10', statement)).rejects.toMatchObject({ retryable: true });
+      await attempt(api, true, 'email:statement:1:2026-10', statement);
+      expect(fake.calls.find((c) => c.action === 'GetEmails')?.params.subject).toBe('October 2026');
+      expect(sent().map((e) => e.subject)).toEqual(['Invoice for October 2026', 'Statement — October 2026']);
+      // The same subject stored encoded, without our reference, is this one's kind: it can't tell.
+      client.emails.push({ id: 4101, subject: 'Points you&#039;ll lose', message: '<p>no reference</p>', date: whmcsDate(queuedAt) });
+      await expect(attempt(api, true, 'email:k3', email("Points you'll lose"))).rejects.toMatchObject({ code: 'delivery_unverifiable' });
+    });
+
+    it('emails of the subject from before the action was queued leave the retry free to send', async () => {
+      const client = fake.addClient(42);
+      client.emails.push({ id: 4000, subject: 'Your points expire soon', message: '<p>an older warning, before references</p>', date: whmcsDate(new Date(queuedAt.getTime() - 40 * 86_400_000)) });
+      const api = adapter();
+      fake.fail('SendEmail', { kind: 'status', status: 500, body: 'oops' });
+      await expect(attempt(api, false)).rejects.toMatchObject({ retryable: true });
+      await attempt(api, true);
+      expect(sent()).toHaveLength(2);
+    });
   });
 
   it('declares it cannot create promo codes, and a promo.create row (from an older version) fails for good without calling WHMCS', async () => {

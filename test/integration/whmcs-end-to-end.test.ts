@@ -1,4 +1,5 @@
 import { withKey } from '../../plugin/panels/panel-api';
+import { MemberAccount } from '../../plugin/services/member-account';
 import type { PanelActionCall, PanelApi, PanelResult } from '../../plugin/panels/panel-api';
 import { WhmcsApiClient } from '../../plugin/panels/whmcs/whmcs-api-client';
 import { parseTierGroups, WhmcsPanelApi } from '../../plugin/panels/whmcs/whmcs-panel-api';
@@ -10,7 +11,8 @@ import { addonSettings, runWhmcs, whmcsDate, type WhmcsState } from '../support/
  * End to end on WHMCS: the addon (real PHP) reports a paid invoice → points → the client
  * redeems them → the outbox → the WHMCS adapter → a fake WHMCS API that records exactly one
  * AddCredit, also when the dispatcher dies between WHMCS applying the credit and the outbox
- * marking it sent, and when WHMCS's answer is lost on the way back.
+ * marking it sent, and when WHMCS's answer is lost on the way back; and an expiry warning
+ * through SendEmail that reaches the member once in the same two cases.
  */
 
 /** Lets a test stop the dispatcher for good right after the panel acted: a crash, as far as the row can tell. */
@@ -124,6 +126,68 @@ it("WHMCS's answer to AddCredit is lost: the action is retried, the credit found
   expect(credits[0]?.description).toBe(withKey(credits[0]?.description.replace(/ \[ref [0-9a-f]{10}\]$/, '') ?? '', 'redemption:e2e-lost-01234567890'));
   expect((await redemption('e2e-lost-01234567890')).state).toBe('applied');
   await expectBalancesConsistent(app.plugin);
+});
+
+/** A member of WHMCS client `clientId` with points expiring in five days, and the expiry warning queued for them. */
+async function warningQueued(clientId: number): Promise<string> {
+  fake.addClient(clientId, 'USD');
+  await app.plugin.services.program.update({ email_channel: 'panel' });
+  const memberId = await app.plugin.db.transaction(async (tx) => {
+    const account = await MemberAccount.enrol(tx, { id: String(clientId), email: `c${clientId}@example.com`, name: 'Ann Lee' });
+    await account.credit({ kind: 'earn', points: 40, reasonCode: 'test', earnedAt: tx.now, availableAt: tx.now, expiresAt: new Date(tx.now.getTime() + 5 * 86_400_000) });
+    return account.member.id;
+  });
+  expect(await app.plugin.jobs.run('expiry-warnings', { period: `e2e-${clientId}` })).toMatchObject({ status: 'done', counts: { emails: 1 } });
+  const row = await app.plugin.db.knex('loyalty_outbox').where({ action: 'client.email' }).andWhere('idempotency_key', 'like', `email:expiry-warning:${memberId}:%`).first();
+  return String(row.idempotency_key);
+}
+const emailsTo = (clientId: number) => fake.clients.get(String(clientId))?.emails ?? [];
+const callsFor = (action: string, clientId: number) => fake.calls.filter((c) => c.action === action && (c.params.id ?? c.params.clientid) === String(clientId));
+
+it("WHMCS's answer to SendEmail is lost: the retry finds the warning in the client's email log, and the member gets it once", async () => {
+  const key = await warningQueued(45);
+  fake.fail('SendEmail', { kind: 'drop-after-apply' });
+  expect(await app.plugin.jobs.dispatchOutbox()).toMatchObject({ sent: 0, retried: 1 });
+  expect(emailsTo(45)).toHaveLength(1);
+  app.clock.advance(10 * 60_000);
+  expect(await app.plugin.jobs.dispatchOutbox()).toMatchObject({ sent: 1 });
+  expect(callsFor('SendEmail', 45)).toHaveLength(1);
+  expect(emailsTo(45)).toHaveLength(1);
+  // Looked up only on the retry: a first attempt sends straight away.
+  expect(callsFor('GetEmails', 45)).toHaveLength(1);
+  expect(await app.plugin.db.knex('loyalty_outbox').where({ idempotency_key: key }).first()).toMatchObject({ state: 'sent', panel_reference: `email:${emailsTo(45)[0]?.id}` });
+});
+
+it('the dispatcher dies after WHMCS sent an email and before marking it sent: the next claim finds it and sends nothing', async () => {
+  const key = await warningQueued(46);
+  panel.crashNext = true;
+  void app.plugin.jobs.dispatchOutbox();
+  await waitFor(() => emailsTo(46).length === 1);
+  app.clock.advance(10 * 60_000);
+  expect(await app.plugin.jobs.dispatchOutbox()).toMatchObject({ sent: 1 });
+  expect(callsFor('SendEmail', 46)).toHaveLength(1);
+  expect(emailsTo(46)).toHaveLength(1);
+  expect(await app.plugin.db.knex('loyalty_outbox').where({ idempotency_key: key }).first()).toMatchObject({ state: 'sent' });
+});
+
+it("a WHMCS whose email log drops our reference can't be checked: the retry fails for good, and an admin's retry sends it", async () => {
+  const key = await warningQueued(47);
+  fake.stripsComments = true;
+  try {
+    fake.fail('SendEmail', { kind: 'drop-after-apply' });
+    expect(await app.plugin.jobs.dispatchOutbox()).toMatchObject({ retried: 1 });
+    app.clock.advance(10 * 60_000);
+    expect(await app.plugin.jobs.dispatchOutbox()).toMatchObject({ sent: 0, failed: 1 });
+    const failed = await app.plugin.db.knex('loyalty_outbox').where({ idempotency_key: key }).first();
+    expect(failed).toMatchObject({ state: 'failed', last_error: expect.stringContaining("can't be told") });
+    expect(callsFor('SendEmail', 47)).toHaveLength(1);
+    // The admin finds nothing in the client's Emails tab (say) and retries it.
+    expect(await app.plugin.jobs.retryFailedActions([Number(failed.id)])).toBe(1);
+    expect(await app.plugin.jobs.dispatchOutbox()).toMatchObject({ sent: 1 });
+    expect(callsFor('SendEmail', 47)).toHaveLength(2);
+  } finally {
+    fake.stripsComments = false;
+  }
 });
 
 async function waitFor(check: () => boolean, ms = 5000): Promise<void> {

@@ -17,6 +17,8 @@ export interface FakeClient {
   lastname?: string;
   language?: string;
   status?: string;
+  /** The email log (GetEmails): what SendEmail sent, newest last. */
+  emails: Array<{ id: number; subject: string; message: string; date: string }>;
   /** GetClientsProducts. */
   products: Array<{ id: number; pid: number; groupname: string; billingcycle: string }>;
   /** GetOrders: the invoice of each order. */
@@ -44,7 +46,8 @@ export interface FakeCall {
   params: Record<string, string>;
 }
 
-type Fault = { kind: 'status'; status: number; body: string } | { kind: 'drop-after-apply' } | { kind: 'hang' };
+/** `apply-then-hang`: the call takes effect and its answer never comes (the client times out). */
+type Fault = { kind: 'status'; status: number; body: string } | { kind: 'drop-after-apply' } | { kind: 'apply-then-hang' } | { kind: 'hang' };
 
 export class FakeWhmcs {
   readonly clients = new Map<string, FakeClient>();
@@ -52,6 +55,8 @@ export class FakeWhmcs {
   readonly calls: FakeCall[] = [];
   /** Answers the GetClientsDetails client flattened at the top level (older WHMCS), not nested. */
   flattened = false;
+  /** Logs emails without HTML comments, as a WHMCS that cleaned messages up would. */
+  stripsComments = false;
   /** Runs before each call is answered: what the panel's users change between two calls. */
   beforeAnswer?: (call: FakeCall) => void;
   private readonly faults = new Map<string, Fault[]>();
@@ -62,7 +67,7 @@ export class FakeWhmcs {
   constructor(readonly credentials = { identifier: 'test-identifier', secret: 'test-secret' }) {}
 
   addClient(id: number, currency = 'USD', groupid = 0): FakeClient {
-    const c: FakeClient = { id, email: `client${id}@example.com`, currency_code: currency, groupid, credits: [], products: [], orders: [] };
+    const c: FakeClient = { id, email: `client${id}@example.com`, currency_code: currency, groupid, credits: [], emails: [], products: [], orders: [] };
     this.clients.set(String(id), c);
     return c;
   }
@@ -120,6 +125,7 @@ export class FakeWhmcs {
     if (fault?.kind === 'hang') return; // Never answers: the client's timeout decides.
     const answer = this.apply(action, params);
     if (fault?.kind === 'drop-after-apply') return void res.socket?.destroy();
+    if (fault?.kind === 'apply-then-hang') return;
     json(200, answer);
   }
 
@@ -202,12 +208,29 @@ export class FakeWhmcs {
       case 'SendEmail': {
         if (!client) return error('Client ID Not Found');
         if (p.customtype !== 'general' || !p.customsubject || !p.custommessage) return error('Email Template not found');
+        // WHMCS logs the message it sent: its template's header and footer around ours.
+        const body = this.stripsComments ? p.custommessage.replace(/<!--[\s\S]*?-->/g, '') : p.custommessage;
+        const message = `<!DOCTYPE html><html><body><div class="header">Hosting Co</div>${body}<div class="footer">Kind regards</div></body></html>`;
+        client.emails.push({ id: ++this.seq, subject: p.customsubject, message, date: whmcsNow() });
         return { result: 'success' };
+      }
+      case 'GetEmails': {
+        if (!client) return error('Client ID Not Found');
+        const wanted = (p.subject ?? '').toLowerCase();
+        // As WHMCS: subject LIKE %…%, newest first, paged by limitstart/limitnum.
+        const all = client.emails.filter((e) => e.subject.toLowerCase().includes(wanted)).reverse();
+        const page = paged(all, p);
+        return { result: 'success', totalresults: all.length, startnumber: Number(p.limitstart ?? 0), numreturned: page.length, emails: page.length === 0 ? '' : { email: page } };
       }
       default:
         return error(`Command Not Found: ${action}`);
     }
   }
+}
+
+/** Now as WHMCS writes dates: `YYYY-MM-DD HH:MM:SS`, server time (UTC here). */
+function whmcsNow(): string {
+  return new Date().toISOString().slice(0, 19).replace('T', ' ');
 }
 
 /** A page of a list as WHMCS cuts it: `limitstart` (0) and `limitnum` (25 by default). */

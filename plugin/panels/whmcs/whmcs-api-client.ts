@@ -55,6 +55,16 @@ export interface WhmcsCredit {
   amount: string;
 }
 
+/** One entry of a client's email log (GetEmails): what WHMCS sent, as it sent it. */
+export interface WhmcsEmail {
+  id: string;
+  subject: string;
+  /** The HTML sent: WHMCS's template around the custom message. */
+  message: string;
+  /** WHMCS server-local `YYYY-MM-DD HH:MM:SS`. */
+  date: string;
+}
+
 export interface WhmcsInvoiceItem {
   id: string;
   type: string;
@@ -243,9 +253,17 @@ export class WhmcsApiClient {
     }));
   }
 
+  /**
+   * The client's email log entries whose subject contains `subject` (WHMCS matches it loosely,
+   * as SQL LIKE). A page is 25 entries: each carries the whole message.
+   */
+  async getEmails(clientId: string, subject: string): Promise<WhmcsEmail[]> {
+    const emails = await this.allPages('GetEmails', { clientid: clientId, subject }, 'emails', 'email', 25);
+    return emails.map((e) => ({ id: scalar(e.id) ?? '', subject: scalar(e.subject) ?? '', message: scalar(e.message) ?? '', date: scalar(e.date) ?? '' }));
+  }
+
   /** Every row of a paged list, a page at a time: one answer of a large client's orders outgrows the answer size cap. */
-  private async allPages(action: string, params: Record<string, string>, list: string, row: string): Promise<Array<Record<string, unknown>>> {
-    const size = 250;
+  private async allPages(action: string, params: Record<string, string>, list: string, row: string, size = 250): Promise<Array<Record<string, unknown>>> {
     const rows: Array<Record<string, unknown>> = [];
     for (let start = 0; ; start += size) {
       const r = await this.call(action, { ...params, limitstart: start, limitnum: size });
@@ -299,7 +317,11 @@ export class WhmcsApiClient {
     await this.call('UpdateClient', { clientid: clientId, ...fields });
   }
 
-  /** A custom email of type `general` to the client, in WHMCS's own email template. */
+  /**
+   * A custom email of type `general` to the client, in WHMCS's own email template. Not
+   * idempotent, and its answer can be lost after WHMCS sent it: WhmcsPanelApi looks for it in
+   * the email log (getEmails) before trying again.
+   */
   async sendEmail(clientId: string, subject: string, html: string): Promise<void> {
     await this.call('SendEmail', { id: clientId, customtype: 'general', customsubject: subject, custommessage: html });
   }
