@@ -102,6 +102,7 @@ import * as indexRedemptionsMemberId from './20261214110000_index_redemptions_me
 import * as addInvoicesReversedThrough from './20261215100000_add_invoices_reversed_through';
 import * as seedReviewRuleLabels from './20261217100000_seed_review_rule_labels';
 import * as addServicesAmountAt from './20261217100010_add_services_amount_at';
+import * as indexJobRunsState from './20261219100000_index_job_runs_state';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -212,4 +213,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261215100000_add_invoices_reversed_through', ...addInvoicesReversedThrough },
   { name: '20261217100000_seed_review_rule_labels', ...seedReviewRuleLabels },
   { name: '20261217100010_add_services_amount_at', ...addServicesAmountAt },
+  { name: '20261219100000_index_job_runs_state', ...indexJobRunsState },
 ];

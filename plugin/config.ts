@@ -188,7 +188,7 @@ const variables = z.object({
   ),
   JOB_LEASE_SECONDS: documented(
     z.coerce.number().int().min(2).max(3600).default(300),
-    "how long a scheduled job's lease in `loyalty_job_leases` holds without renewal (the running instance renews it every third of this and at every batch): when an instance dies mid-job, another takes the job over this long after the last renewal",
+    "how long a scheduled job's lease in `loyalty_job_leases` holds without renewal (the running instance renews it every third of this and at every batch): when an instance dies mid-job, another takes the job over at most a minute after the lease runs out (this long after the last renewal)",
   ),
   METRICS_TOKEN: documented(
     z.string().min(16, 'must be at least 16 characters').optional(),

@@ -104,6 +104,12 @@ export interface HostingRewardsPlugin {
     resumePanel(): Promise<boolean>;
     /** Runs one declared job once in all instances, and once per period (jobs/scheduler.ts). */
     run(name: string, options?: RunOptions): Promise<JobOutcome>;
+    /**
+     * Resumes runs an instance left unfinished (it died or was stopped mid-run) once nobody holds
+     * their job's lease. The sidecar calls it at start and every minute; a host running the jobs
+     * from its own cron should too.
+     */
+    resumeInterrupted(): Promise<JobOutcome[]>;
     /** The declared jobs (jobs/registry.ts), for a host's own cron. */
     definitions: readonly JobDefinition[];
     /** Each job's cron expression (setting `job_schedules`, else its default) and the program time zone it runs in. */
@@ -339,6 +345,7 @@ export function createPlugin(options: PluginOptions): HostingRewardsPlugin {
       retryFailedActions: (ids) => dispatchOutbox.retryFailed(ids ?? null),
       resumePanel: () => panelEndpoint.resume(),
       run: (name, runOptions) => scheduler.run(name, runOptions),
+      resumeInterrupted: () => scheduler.resumeInterrupted(),
       definitions: scheduler.jobs,
       schedules: () => scheduler.schedules(),
       stop: () => scheduler.stop(),

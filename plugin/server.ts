@@ -31,11 +31,11 @@ async function main(): Promise<void> {
 
   // Every instance schedules every declared job; each run first takes the job's lease in the
   // database, so one instance runs it and the others skip (jobs/scheduler.ts). The schedules
-  // and time zone are settings: re-read every minute, so a change needs no restart.
-  const jobs = new CronTable(() => plugin.jobs.schedules(), runJob, logger);
-  await jobs.refresh();
-  const refresh = setInterval(() => void jobs.refresh(), 60_000);
-  refresh.unref();
+  // and time zone are settings: re-read every minute, so a change needs no restart. At start
+  // and every minute it also resumes runs an instance left unfinished (it died, or was
+  // stopped), once nobody holds their lease: they don't wait for their next fire time.
+  const jobs = new CronTable(() => plugin.jobs.schedules(), runJob, { logger, resumeInterrupted: () => plugin.jobs.resumeInterrupted() });
+  await jobs.start();
   async function runJob(job: string): Promise<void> {
     try {
       await plugin.jobs.run(job); // logs its own outcome
@@ -75,7 +75,6 @@ async function main(): Promise<void> {
     server.getConnections((_err, connections) =>
       logger.info({ signal, connections }, 'shutting down: accepting the connections already queued, then no new ones; finishing requests in flight and the running job'),
     );
-    clearInterval(refresh);
     void jobs.stop();
     setTimeout(() => {
       logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting with work in flight');

@@ -88,20 +88,60 @@ function skippedMinutes(from: { at: number; wall: number }, to: { at: number; wa
   return skipped;
 }
 
+export interface CronTableOptions {
+  logger?: Logger;
+  /** Makes a cron task (node-cron by default; tests pass a stand-in). */
+  scheduleTask?: ScheduleTask;
+  /**
+   * Does the runs instances left unfinished (Scheduler.resumeInterrupted): at `start()` and
+   * every tick, so a job whose instance died mid-run is taken over within its lease and a tick,
+   * not at its next fire time.
+   */
+  resumeInterrupted?: () => Promise<unknown>;
+  /** How often `start()` re-reads the schedules and looks for interrupted runs; a minute by default. */
+  tickMs?: number;
+}
+
 /**
  * The sidecar's cron, kept in line with the settings: every instance schedules every job (each
  * run first takes the job's lease, so one instance runs it), and `refresh()` re-reads the
- * schedules and time zone, replacing only the tasks whose expression or zone changed.
+ * schedules and time zone, replacing only the tasks whose expression or zone changed. `start()`
+ * does that every tick, and each tick also resumes runs left unfinished.
  */
 export class CronTable {
   private readonly tasks = new Map<string, { key: string; task: CronTask }>();
+  private readonly logger?: Logger;
+  private readonly scheduleTask: ScheduleTask;
+  private readonly resumeInterrupted?: () => Promise<unknown>;
+  private readonly tickMs: number;
+  private ticker: NodeJS.Timeout | undefined;
+  /** The resumption in progress: a slow one isn't started again over itself. */
+  private resuming: Promise<void> | null = null;
 
   constructor(
     private readonly schedules: () => Promise<JobSchedule[]>,
     private readonly run: (job: string) => Promise<void>,
-    private readonly logger?: Logger,
-    private readonly scheduleTask: ScheduleTask = nodeCron,
-  ) {}
+    options: CronTableOptions = {},
+  ) {
+    this.logger = options.logger;
+    this.scheduleTask = options.scheduleTask ?? nodeCron;
+    this.resumeInterrupted = options.resumeInterrupted;
+    this.tickMs = options.tickMs ?? MINUTE;
+  }
+
+  /**
+   * Schedules the jobs, resumes what instances left unfinished (a restart after a crash finds
+   * its own runs once their lease has run out), and from then on does both every tick.
+   */
+  async start(): Promise<void> {
+    await this.refresh();
+    void this.resume();
+    this.ticker = setInterval(() => {
+      void this.refresh();
+      void this.resume();
+    }, this.tickMs);
+    this.ticker.unref();
+  }
 
   /** Applies the current schedules; when they can't be read (invalid settings) the running tasks stay. */
   async refresh(): Promise<void> {
@@ -122,12 +162,28 @@ export class CronTable {
     }
   }
 
+  /** Resumes interrupted runs unless a resumption is still going; resolves when the current one ends. */
+  resume(): Promise<void> {
+    const resumeInterrupted = this.resumeInterrupted;
+    if (!resumeInterrupted) return Promise.resolve();
+    this.resuming ??= resumeInterrupted()
+      .then(
+        () => undefined,
+        (err: unknown) => this.logger?.error({ err }, 'resuming interrupted job runs failed; trying again at the next tick'),
+      )
+      .finally(() => {
+        this.resuming = null;
+      });
+    return this.resuming;
+  }
+
   /** The expression and zone each job runs on now. */
   get current(): Record<string, string> {
     return Object.fromEntries([...this.tasks].map(([name, t]) => [name, t.key]));
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.ticker);
     for (const { task } of this.tasks.values()) await task.stop();
     this.tasks.clear();
   }

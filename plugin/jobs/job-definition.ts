@@ -101,15 +101,25 @@ export interface Cadence {
   end(period: string, timeZone: string): Date | null;
   /**
    * The period just before `period`, or null (a continuous job, or a key not of this cadence):
-   * a scheduled run catches it up when it has no finished run (Scheduler).
+   * a scheduled run catches up the periods since the last finished one (Scheduler).
    */
   previous(period: string): string | null;
+  /**
+   * How many periods before its own a scheduled run catches up at most (a month of days, a
+   * year of months): an outage longer than that leaves the older periods to an operator's
+   * `--period`, and the run logs which.
+   */
+  readonly catchUp: number;
 }
 
-/** A run stopped at a checkpoint because its process is shutting down: the next run resumes from the last one. */
+/**
+ * A run stopped at a checkpoint because its process is shutting down: its row stays `running`
+ * and its lease is given back, so another instance (or the next start) resumes it from the
+ * last checkpoint.
+ */
 export class RunInterruptedError extends Error {
   constructor(job: string) {
-    super(`Job ${job} was stopped for a shutdown; its next run resumes where this one stopped`);
+    super(`Job ${job} was stopped for a shutdown; another instance or the next run resumes where this one stopped`);
     this.name = 'RunInterruptedError';
   }
 }
@@ -159,6 +169,7 @@ export function parseMonth(key: string): [number, number] | null {
 export const daily: Cadence = {
   format: 'YYYY-MM-DD',
   runs: 'once per day (program time zone)',
+  catchUp: 31,
   period: (now, timeZone) => dayIn(now, timeZone),
   end(period, timeZone) {
     const day = parseDay(period);
@@ -174,6 +185,7 @@ export const daily: Cadence = {
 export const lastMonth: Cadence = {
   format: 'YYYY-MM',
   runs: 'once per month, for the month before (program time zone)',
+  catchUp: 12,
   period(now, timeZone) {
     const [y = 0, m = 1] = dayIn(now, timeZone).split('-').map(Number);
     return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
@@ -201,4 +213,4 @@ export function periodProblem(job: JobDefinition, period: string, timeZone: stri
   return period > current ? `${job.name} ${period} can't run yet: its latest period is ${current} (${timeZone})` : null;
 }
 
-export const continuous: Cadence = { format: null, runs: 'continuously, on what is due', period: () => null, end: () => null, previous: () => null };
+export const continuous: Cadence = { format: null, runs: 'continuously, on what is due', period: () => null, end: () => null, previous: () => null, catchUp: 0 };

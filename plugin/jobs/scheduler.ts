@@ -17,7 +17,7 @@ export interface SchedulerOptions {
   settings?: () => Promise<Pick<Settings, 'time_zone' | 'job_schedules'>>;
   /** Overrides the `time_zone` setting (tests). */
   timeZone?: string;
-  /** How long a claim holds without renewal: a crashed owner's job waits this long. */
+  /** How long a claim holds without renewal: a crashed owner's job waits this long (then the next `resumeInterrupted`). */
   leaseMs?: number;
   /** Renewal interval while a job runs, in wall-clock ms; 0 renews only at checkpoints. */
   heartbeatMs?: number;
@@ -43,12 +43,17 @@ export type JobOutcome =
   | { job: string; period: string | null; status: 'failed'; error: string; counts: JobCounts };
 
 const DEFAULT_LEASE_MS = 5 * 60_000;
+/** Run keys read to find a job's last finished period: a host's own labels among them are skipped. */
+const KEYS_READ = 10;
 
 /**
  * Runs declared jobs so that each runs in one instance at a time (a lease row) and each
- * period once (a run row), resuming an interrupted period from its last checkpoint; a
- * scheduled run first catches up the previous period if it has no finished run. The same
- * object serves the sidecar's cron, `plugin.jobs.run` and the CLI.
+ * period once (a run row), resuming an interrupted period from its last checkpoint. A
+ * scheduled run first catches up the periods since the job's last finished one, and records
+ * every period it means to run before it starts, so that when its instance dies (or is
+ * stopped) another instance's `resumeInterrupted` finds them left running once the lease has
+ * run out, and does them. The same object serves the sidecar's cron, `plugin.jobs.run` and
+ * the CLI.
  *
  * Lease times come from the plugin's clock, so instances must keep their clocks roughly in
  * step (NTP): a skew larger than the lease lets a second instance take over a live one, which
@@ -62,7 +67,7 @@ export class Scheduler {
   /** A lease is per owner, so two runs of one job inside this process are stopped here. */
   private readonly running = new Set<string>();
   /** Runs in progress, so a shutdown can wait for them. */
-  private readonly inFlight = new Set<Promise<JobOutcome>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
   private stopping = false;
   private readonly onFinished?: (outcome: JobOutcome, seconds: number) => void;
   private readonly fixedTimeZone: string | undefined;
@@ -94,27 +99,56 @@ export class Scheduler {
   }
 
   async run(name: string, options: RunOptions = {}): Promise<JobOutcome> {
-    const started = performance.now();
-    const running = this.runOnce(name, options);
+    return this.timed(() => this.track(this.runOnce(name, options)));
+  }
+
+  /**
+   * Does the runs other instances left unfinished: a run is `running` while nobody holds its
+   * job's lease when its instance died (the lease ran out), was stopped for a shutdown (it gave
+   * the lease back), or recorded the run and never got to it. Each such job's lease is claimed
+   * as for any run, then its periods left running are resumed from their markers, oldest first.
+   * Cheap when there are none (one indexed read): the sidecar's cron calls it at start and every
+   * minute, so a dead instance's job is taken over within the lease and a minute; a host with
+   * its own cron calls it as often.
+   */
+  async resumeInterrupted(): Promise<JobOutcome[]> {
+    if (this.stopping) return [];
+    const outcomes: JobOutcome[] = [];
+    for (const name of await this.db.repos.jobs.interruptedJobs(this.db.now())) {
+      const job = findJob(name, this.jobs);
+      // A job this version doesn't declare (a host's own, or one removed) isn't ours to run.
+      if (!job || job.cadence.format === null) continue;
+      outcomes.push(...(await this.track(this.resume(job))));
+    }
+    return outcomes;
+  }
+
+  /**
+   * For a shutdown: starts no new run (they answer `skipped: busy`), stops the runs in progress
+   * at their next checkpoint (the batch in hand rolls back; the run row stays `running`, so
+   * another instance's `resumeInterrupted`, or this one's next start, resumes it from the last
+   * checkpoint), and resolves once they have released their leases.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async track<T>(running: Promise<T>): Promise<T> {
     this.inFlight.add(running);
     try {
-      const outcome = await running;
-      this.onFinished?.(outcome, (performance.now() - started) / 1000);
-      return outcome;
+      return await running;
     } finally {
       this.inFlight.delete(running);
     }
   }
 
-  /**
-   * For a shutdown: starts no new run (they answer `skipped: busy`, and another instance or
-   * the next start takes the period), stops the runs in progress at their next checkpoint
-   * (the batch in hand rolls back; the next run resumes from the last checkpoint), and
-   * resolves once they have released their leases.
-   */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await Promise.allSettled([...this.inFlight]);
+  /** Runs one period's work and tells `onFinished` how it went. */
+  private async timed(body: () => Promise<JobOutcome>): Promise<JobOutcome> {
+    const started = performance.now();
+    const outcome = await body();
+    this.onFinished?.(outcome, (performance.now() - started) / 1000);
+    return outcome;
   }
 
   private async runOnce(name: string, options: RunOptions): Promise<JobOutcome> {
@@ -124,21 +158,26 @@ export class Scheduler {
     const now = this.db.now();
     const period = options.period ?? job.cadence.period(now, timeZone);
     const asOf = options.period === undefined ? now : periodAsOf(job, options.period, timeZone, now);
-    const base = { job: job.name, period };
     const shared = { timeZone, batchSize: options.batchSize, progress: options.onProgress ?? (() => {}) };
     if (options.dryRun) return this.dryRun(job, asOf, period, shared);
-    if (this.stopping || this.running.has(job.name)) return { ...base, status: 'skipped', reason: 'busy', counts: {} };
+    // A scheduled run of a job with periods; a named period is an operator's or a host's, and catches nothing up.
+    const scheduled = options.period === undefined ? period : null;
+    // Stopping, the pool may be closing: the other instances' own cron fires for the period.
+    if (this.stopping) return { job: job.name, period, status: 'skipped', reason: 'busy', counts: {} };
+    if (this.running.has(job.name)) return this.busy(job, period, scheduled, now);
     this.running.add(job.name);
     try {
       const repos = this.db.repos.jobs;
-      // Read before the claim, which makes the row: a job with no lease row has never run in
-      // this database, so there is nothing to catch up (a new install's first statements
-      // shouldn't also report the month before it).
-      const ranBefore = options.period === undefined && period !== null && (await repos.findLease(job.name)) !== null;
-      if (!(await repos.claimLease(job.name, this.owner, now, this.leaseUntil()))) return { ...base, status: 'skipped', reason: 'busy', counts: {} };
+      if (!(await repos.claimLease(job.name, this.owner, now, this.leaseUntil()))) return await this.busy(job, period, scheduled, now);
       const lease = new HeldLease(this, job.name, this.heartbeatMs);
       try {
-        if (ranBefore && period !== null && !(await this.catchUp(job, period, now, lease, shared))) return { ...base, status: 'skipped', reason: 'busy', counts: {} };
+        if (scheduled === null) return await this.runHeld(job, { now, asOf }, period, lease, shared);
+        const missed = await this.missedPeriods(job, scheduled, timeZone);
+        // Recorded before any starts: if this instance dies, another finds them all left running.
+        await repos.queueRuns(job.name, [...missed, scheduled], this.owner, now);
+        for (const previous of missed) {
+          if (!(await this.catchUp(job, previous, lease, shared))) return { job: job.name, period, status: 'skipped', reason: 'busy', counts: {} };
+        }
         return await this.runHeld(job, { now, asOf }, period, lease, shared);
       } finally {
         lease.stop();
@@ -150,24 +189,86 @@ export class Scheduler {
   }
 
   /**
-   * Runs the period before `period` first, as of its end, when it has no finished run: a day
-   * whose fire time a DST jump skipped, a day every instance was down at its fire time, or a
-   * run that failed or was stopped. One period back only, so a scheduled run costs two more
-   * reads (the lease row before its claim, this run row) and a long outage doesn't replay
-   * weeks (`npm run job -- --period` does that). The
-   * lease is already ours and the run row is keyed by period, so this is exactly once across
-   * instances like any run. False when this run must stop: the lease was lost, or a shutdown began.
+   * Another run holds the job. A scheduled run's period still gets its row (unless it has one):
+   * if the holder is busy with something else (a period run by hand, a resumed run) rather than
+   * this period, the first `resumeInterrupted` after it lets go runs it, instead of the period
+   * waiting for the next fire time (a month, for statements). Only an INSERT of a row nobody has,
+   * so it needs no lease.
    */
-  private async catchUp(job: JobDefinition, period: string, now: Date, lease: HeldLease, shared: Shared): Promise<boolean> {
-    const previous = job.cadence.previous(period);
-    const end = previous === null ? null : job.cadence.end(previous, shared.timeZone);
-    if (previous === null || end === null || end > now) return true;
-    if ((await this.db.repos.jobs.findRun(job.name, previous))?.state === 'done') return true;
-    this.deps.logger?.warn({ job: job.name, period: previous }, 'catching up the previous period: it has no finished run');
-    const started = performance.now();
-    const outcome = await this.runHeld(job, { now, asOf: end }, previous, lease, shared);
-    this.onFinished?.(outcome, (performance.now() - started) / 1000);
+  private async busy(job: JobDefinition, period: string | null, scheduled: string | null, now: Date): Promise<JobOutcome> {
+    if (scheduled !== null) await this.db.repos.jobs.queueRuns(job.name, [scheduled], this.owner, now);
+    return { job: job.name, period, status: 'skipped', reason: 'busy', counts: {} };
+  }
+
+  /**
+   * The periods before `period` a scheduled run does first, oldest first: every one since the
+   * job's last finished period (days every instance was down at the fire time, days a
+   * weekday-only schedule doesn't fire on, a fire time a DST jump skipped, a run that failed or
+   * was stopped), or since its first run when none has finished. At most `cadence.catchUp` of
+   * them: an outage longer than that doesn't replay months of days in one run, and the older
+   * periods are logged with the command that runs them. A job that has never run here catches
+   * nothing up (a new install's first statements shouldn't also report the month before it).
+   */
+  private async missedPeriods(job: JobDefinition, period: string, timeZone: string): Promise<string[]> {
+    const { cadence } = job;
+    const repos = this.db.repos.jobs;
+    const isPeriod = (key: string) => cadence.end(key, timeZone) !== null;
+    const lastDone = (await repos.donePeriodsBefore(job.name, period, KEYS_READ)).find(isPeriod);
+    const first = lastDone === undefined ? (await repos.firstPeriods(job.name, KEYS_READ)).find(isPeriod) : undefined;
+    // Keys of one format sort as their periods do.
+    const missing = (key: string) => (lastDone !== undefined ? key > lastDone : first !== undefined && key >= first);
+    const missed: string[] = [];
+    let key = cadence.previous(period);
+    for (; key !== null && missing(key) && missed.length < cadence.catchUp; key = cadence.previous(key)) missed.unshift(key);
+    if (key !== null && missing(key)) {
+      const since = lastDone !== undefined ? `after ${lastDone}` : `from ${first ?? ''}`;
+      this.deps.logger?.warn(
+        { job: job.name, lastDone: lastDone ?? null, oldestCaughtUp: missed[0] ?? null, notCaughtUp: { since, through: key } },
+        `${job.name}: periods ${since} through ${key} have no finished run and are older than the ${cadence.catchUp} a scheduled run catches up; run each by hand: npm run job -- ${job.name} --period ${key}`,
+      );
+    }
+    return missed;
+  }
+
+  /**
+   * Runs a period before the scheduled one, as of its end (a day caught up late does that
+   * day's work). The lease is already ours and the run row is keyed by period, so this is
+   * exactly once across instances like any run. False when this run must stop: the lease was
+   * lost, or a shutdown began.
+   */
+  private async catchUp(job: JobDefinition, period: string, lease: HeldLease, shared: Shared): Promise<boolean> {
+    const end = job.cadence.end(period, shared.timeZone) ?? this.db.now();
+    this.deps.logger?.warn({ job: job.name, period }, 'catching up a period with no finished run');
+    await this.timed(() => this.runHeld(job, { now: this.db.now(), asOf: end }, period, lease, shared));
     return !this.stopping && !lease.lost && (await this.renew(job.name));
+  }
+
+  /** Takes a job's lease and resumes its periods left running, oldest first (resumeInterrupted). */
+  private async resume(job: JobDefinition): Promise<JobOutcome[]> {
+    if (this.stopping || this.running.has(job.name)) return [];
+    this.running.add(job.name);
+    try {
+      const repos = this.db.repos.jobs;
+      if (!(await repos.claimLease(job.name, this.owner, this.db.now(), this.leaseUntil()))) return [];
+      const lease = new HeldLease(this, job.name, this.heartbeatMs);
+      try {
+        const shared: Shared = { timeZone: await this.timeZone(), progress: () => {} };
+        const outcomes: JobOutcome[] = [];
+        // Under the lease, every row still running was left by an instance that has let go of it.
+        for (const period of await repos.runningPeriods(job.name)) {
+          if (outcomes.length > 0 && (this.stopping || lease.lost || !(await this.renew(job.name)))) break;
+          const now = this.db.now();
+          this.deps.logger?.warn({ job: job.name, period }, 'resuming a run that another instance (or a stopped one) left unfinished');
+          outcomes.push(await this.timed(() => this.runHeld(job, { now, asOf: periodAsOf(job, period, shared.timeZone, now) }, period, lease, shared)));
+        }
+        return outcomes;
+      } finally {
+        lease.stop();
+        await repos.releaseLease(job.name, this.owner);
+      }
+    } finally {
+      this.running.delete(job.name);
+    }
   }
 
   /** Renews our lease on a job; false when another owner has it now. */
@@ -215,9 +316,12 @@ export class Scheduler {
       return { ...base, status: 'done', counts, resumedFrom: resume.marker };
     } catch (err) {
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      // A lost lease means the run row is someone else's now: leave it to them.
-      if (run && !(err instanceof LeaseLostError)) await repos.finishRun(run.id, this.owner, { state: 'failed', counts, error, at: this.db.now() });
-      if (err instanceof RunInterruptedError) this.deps.logger?.warn({ job: job.name, period, counts }, 'job stopped for a shutdown; the next run resumes it');
+      // A lost lease means the run row is someone else's now: leave it to them. A run stopped for
+      // a shutdown stays running, for whichever instance looks for interrupted runs next.
+      if (run && !(err instanceof LeaseLostError) && !(err instanceof RunInterruptedError)) {
+        await repos.finishRun(run.id, this.owner, { state: 'failed', counts, error, at: this.db.now() });
+      }
+      if (err instanceof RunInterruptedError) this.deps.logger?.warn({ job: job.name, period, counts }, 'job stopped for a shutdown; another instance or the next start resumes it');
       else this.deps.logger?.error({ job: job.name, period, err }, 'job failed');
       return { ...base, status: 'failed', error, counts };
     }

@@ -92,23 +92,82 @@ export class JobRepository {
   }
 
   /**
-   * The run of a job's period for the lease holder: a new row, or the existing one. An
-   * unfinished one (its owner died, or it failed) is taken over with its marker and counts; a
-   * finished one is returned as it is, for the caller to skip.
+   * Makes a `running` row (not started yet: 0 attempts) for each of these periods of a job that
+   * has none, so that if this instance dies before it gets to them, the runs it meant to do are
+   * found left running and another instance does them (Scheduler.resumeInterrupted). A period
+   * with a row already keeps it as it is.
+   */
+  async queueRuns(job: string, periods: readonly string[], owner: string, now: Date): Promise<void> {
+    for (const period of periods) {
+      try {
+        await this.db(JOB_RUNS).insert({ job, period, state: 'running', owner, attempts: 0, counts: '{}', started_at: now });
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+    }
+  }
+
+  /**
+   * The run of a job's period for the lease holder: the existing one taken over, or a new row.
+   * An unfinished one (queued, its owner died or was stopped, or it failed) is taken over with
+   * its marker and counts; a finished one is returned as it is, for the caller to skip.
    */
   async startRun(job: string, period: string, owner: string, now: Date): Promise<JobRun> {
-    try {
-      await this.db(JOB_RUNS).insert({ job, period, state: 'running', owner, attempts: 1, counts: '{}', started_at: now });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      await this.db(JOB_RUNS)
+    const takeOver = () =>
+      this.db(JOB_RUNS)
         .where({ job, period })
         .whereNot({ state: 'done' })
         .update({ state: 'running', owner, attempts: this.db.raw('attempts + 1'), error: null });
+    // The row usually exists (queued by the scheduled run that starts it): update it first.
+    if ((await takeOver()) === 0) {
+      try {
+        await this.db(JOB_RUNS).insert({ job, period, state: 'running', owner, attempts: 1, counts: '{}', started_at: now });
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        // Done already (the caller skips it), or queued since the UPDATE by an instance that
+        // found the lease busy: that one is ours to take.
+        await takeOver();
+      }
     }
     const run = await this.findRun(job, period);
     if (!run) throw new Error(`Run of ${job} for ${period} vanished after it was started`);
     return run;
+  }
+
+  /**
+   * The latest periods (newest first, at most `limit`) before `before` whose runs finished:
+   * what a scheduled run catches up from. Keys sort as their periods do; the caller skips keys
+   * that aren't its cadence's (a host's own labels).
+   */
+  async donePeriodsBefore(job: string, before: string, limit: number): Promise<string[]> {
+    const rows = await this.db(JOB_RUNS).where({ job, state: 'done' }).andWhere('period', '<', before).orderBy('period', 'desc').limit(limit).select('period');
+    return rows.map((r: { period: string }) => String(r.period));
+  }
+
+  /** The earliest periods (oldest first, at most `limit`) the job has a run of, in any state. */
+  async firstPeriods(job: string, limit: number): Promise<string[]> {
+    const rows = await this.db(JOB_RUNS).where({ job }).orderBy('period', 'asc').limit(limit).select('period');
+    return rows.map((r: { period: string }) => String(r.period));
+  }
+
+  /**
+   * Jobs with a run left `running` while nobody holds their lease: its instance died (the lease
+   * expired), was stopped (it gave the lease back), or queued the run and never got to it.
+   */
+  async interruptedJobs(now: Date): Promise<string[]> {
+    const rows = await this.db(`${JOB_RUNS} as r`)
+      .leftJoin(`${JOB_LEASES} as l`, 'l.job', 'r.job')
+      .where('r.state', 'running')
+      .andWhere((q) => q.whereNull('l.job').orWhere('l.lease_until', '<', now))
+      .distinct('r.job')
+      .orderBy('r.job');
+    return rows.map((r: { job: string }) => String(r.job));
+  }
+
+  /** A job's periods whose runs are `running`, oldest first: for the lease holder, the ones to resume. */
+  async runningPeriods(job: string): Promise<string[]> {
+    const rows = await this.db(JOB_RUNS).where({ state: 'running', job }).orderBy('period', 'asc').select('period');
+    return rows.map((r: { period: string }) => String(r.period));
   }
 
   /** Records a committed batch; false when the run now belongs to another owner. */

@@ -6,6 +6,7 @@ import { Scheduler, type JobOutcome, type SchedulerOptions } from '../../plugin/
 import { MemberAccount } from '../../plugin/services/member-account';
 import { expectBalancesConsistent, startTestApp, type TestApp } from '../support/harness';
 import { testJobDeps } from '../support/jobs';
+import { createLogger } from '../../plugin/logger';
 
 const MINUTE = 60_000;
 const NEW_YORK = 'America/New_York';
@@ -15,7 +16,7 @@ let n = 0;
  * Daily jobs on the day clocks spring forward, and days nothing ran (issue 8 audit): node-cron
  * never fires a skipped wall time, so `7 2 * * *` had no run on 2027-03-14 in New York, and
  * nothing caught the day up. Now the cron runs it after the jump, and a scheduled run first
- * catches up the previous period when it has no finished run.
+ * catches up every period since the last finished one (a month of days, a year of months at most).
  */
 describe('scheduled runs across DST jumps and missed days', () => {
   /** A daily job that records each call, optionally failing once after its first checkpoint. */
@@ -45,7 +46,7 @@ describe('scheduled runs across DST jumps and missed days', () => {
     };
   }
 
-  describe('catching up the previous period', () => {
+  describe('catching up missed periods', () => {
     let app: TestApp;
     let other: TestApp;
     beforeAll(async () => {
@@ -123,6 +124,81 @@ describe('scheduled runs across DST jumps and missed days', () => {
       await at('2027-02-01T12:17:00Z', () => a.run('catch-up-month'));
       await at('2027-04-01T11:17:00Z', () => a.run('catch-up-month'));
       expect(p.periods()).toEqual(['2027-01 2027-02-01T12:17:00.000Z', '2027-02 2027-03-01T05:00:00.000Z', '2027-03 2027-04-01T11:17:00.000Z']);
+    });
+
+    it('a 3-day outage: each missed day runs once, oldest first, as of its end, then today; running again changes nothing', async () => {
+      const p = probe('outage');
+      const a = scheduler([p.job]);
+      await at('2027-04-09T06:07:00Z', () => a.run('outage'));
+      // Every instance down on the 10th, 11th and 12th (EDT, UTC-4).
+      expect(await at('2027-04-13T06:07:00Z', () => a.run('outage'))).toMatchObject({ status: 'done', period: '2027-04-13' });
+      expect(p.periods()).toEqual([
+        '2027-04-09 2027-04-09T06:07:00.000Z',
+        '2027-04-10 2027-04-11T04:00:00.000Z',
+        '2027-04-11 2027-04-12T04:00:00.000Z',
+        '2027-04-12 2027-04-13T04:00:00.000Z',
+        '2027-04-13 2027-04-13T06:07:00.000Z',
+      ]);
+      for (const day of ['2027-04-10', '2027-04-11', '2027-04-12', '2027-04-13']) expect(await run('outage', day)).toMatchObject({ state: 'done', attempts: 1 });
+      expect(await at('2027-04-13T07:00:00Z', () => a.run('outage'))).toMatchObject({ status: 'skipped', reason: 'already_done' });
+      expect(await at('2027-04-13T07:00:00Z', () => a.resumeInterrupted())).toEqual([]);
+      expect(await at('2027-04-14T06:07:00Z', () => a.run('outage'))).toMatchObject({ status: 'done', period: '2027-04-14' });
+      expect(p.calls).toHaveLength(6);
+    });
+
+    it('two instances firing after an outage: every missed day and today run exactly once', async () => {
+      const p = probe('outage-race');
+      const [a, b] = [scheduler([p.job]), scheduler([p.job], other)];
+      await at('2027-04-09T06:07:00Z', () => a.run('outage-race'));
+      const outcomes = await at('2027-04-13T06:07:00Z', () => Promise.all([b.run('outage-race'), a.run('outage-race'), b.run('outage-race')]));
+      expect(outcomes.filter((o) => o.status === 'done')).toHaveLength(1);
+      expect(p.calls.map((c) => c.period)).toEqual(['2027-04-09', '2027-04-10', '2027-04-11', '2027-04-12', '2027-04-13']);
+    });
+
+    it('an outage longer than a month: the last 31 days are caught up, and the older ones are logged with the command that runs them', async () => {
+      const p = probe('outage-long');
+      const warnings: Array<{ msg: string; notCaughtUp?: unknown }> = [];
+      const logger = createLogger('warn', { write: (line: string) => void warnings.push(JSON.parse(line) as { msg: string }) });
+      const a = new Scheduler(app.plugin.db, { ...testJobDeps(app.plugin), logger }, { owner: 'long', heartbeatMs: 0, timeZone: NEW_YORK, jobs: [p.job] });
+      await at('2027-04-01T06:07:00Z', () => a.run('outage-long'));
+      // Down from 2 April to 14 May: 43 days.
+      await at('2027-05-15T06:07:00Z', () => a.run('outage-long'));
+      const periods = p.calls.map((c) => c.period);
+      expect(periods).toHaveLength(1 + 31 + 1);
+      expect(periods.slice(0, 3)).toEqual(['2027-04-01', '2027-04-14', '2027-04-15']);
+      expect(periods.slice(-2)).toEqual(['2027-05-14', '2027-05-15']);
+      expect(await run('outage-long', '2027-04-13')).toBeNull();
+      expect(await run('outage-long', '2027-04-02')).toBeNull();
+      const warned = warnings.filter((w) => w.msg.includes('npm run job -- outage-long --period 2027-04-13'));
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toMatchObject({ notCaughtUp: { since: 'after 2027-04-01', through: '2027-04-13' } });
+      // The days caught up are done: the next day catches nothing more up.
+      await at('2027-05-16T06:07:00Z', () => a.run('outage-long'));
+      expect(p.calls.map((c) => c.period).slice(33)).toEqual(['2027-05-16']);
+    });
+
+    it('a monthly job down for months catches each month up, a year at most', async () => {
+      const p = probe('outage-months', lastMonth);
+      const a = scheduler([p.job]);
+      await at('2027-02-01T12:17:00Z', () => a.run('outage-months'));
+      await at('2027-06-01T11:17:00Z', () => a.run('outage-months'));
+      expect(p.calls.map((c) => c.period)).toEqual(['2027-01', '2027-02', '2027-03', '2027-04', '2027-05']);
+      // Down from June 2027 to May 2029: 2027-06 to 2029-03 missed (22 months), the last 12 caught up.
+      await at('2029-05-01T11:17:00Z', () => a.run('outage-months'));
+      expect(p.calls.map((c) => c.period).slice(5)).toEqual([
+        '2028-04', '2028-05', '2028-06', '2028-07', '2028-08', '2028-09', '2028-10', '2028-11', '2028-12', '2029-01', '2029-02', '2029-03', '2029-04',
+      ]);
+    });
+
+    it('a job that never finished a period catches up from its first run', async () => {
+      const p = probe('never-done');
+      const a = scheduler([p.job]);
+      p.failOnce();
+      expect(await at('2027-04-20T06:07:00Z', () => a.run('never-done'))).toMatchObject({ status: 'failed', period: '2027-04-20' });
+      expect(await at('2027-04-22T06:07:00Z', () => a.run('never-done'))).toMatchObject({ status: 'done', period: '2027-04-22' });
+      expect(p.calls.map((c) => c.period)).toEqual(['2027-04-20', '2027-04-20', '2027-04-21', '2027-04-22']);
+      expect(await run('never-done', '2027-04-20')).toMatchObject({ state: 'done', attempts: 2, counts: { resumed: 1 } });
+      expect(await run('never-done', '2027-04-19')).toBeNull();
     });
 
     it('the caught-up day of expire-points expires what was due by its end, counted in its own run', async () => {

@@ -8,7 +8,7 @@ import { expectBalancesConsistent, startTestApp, type TestApp } from '../support
 const DAY = 86_400_000;
 const MINUTE = 60_000;
 /** Every run is period p1, a period long over. */
-const P1: Cadence = { format: 'p1', runs: 'test', period: () => 'p1', end: (p) => (p === 'p1' ? new Date(0) : null), previous: () => null };
+const P1: Cadence = { format: 'p1', runs: 'test', period: () => 'p1', end: (p) => (p === 'p1' ? new Date(0) : null), previous: () => null, catchUp: 0 };
 
 /** A job that records each call and, when told, waits at a gate the test opens. */
 function probe(name: string, options: { cadence?: Cadence } = {}) {

@@ -58,11 +58,12 @@ describe('CronTable (the sidecar cron)', () => {
       async (job) => {
         ran.push(job);
       },
-      undefined,
-      (schedule, run) => {
-        const task = { schedule, stopped: false, fire: run };
-        made.push(task);
-        return { stop: () => void (task.stopped = true) };
+      {
+        scheduleTask: (schedule, run) => {
+          const task = { schedule, stopped: false, fire: run };
+          made.push(task);
+          return { stop: () => void (task.stopped = true) };
+        },
       },
     );
     await table.refresh();
@@ -81,7 +82,7 @@ describe('CronTable (the sidecar cron)', () => {
     expect(table.current).toEqual({ a: '* * * * *|UTC', b: '0 3 * * *|Pacific/Kiritimati' });
     // Settings that can't be read leave the running tasks alone.
     const keep = table.current;
-    const broken = new CronTable(async () => Promise.reject(new Error('invalid settings')), async () => {}, undefined, () => ({ stop: () => {} }));
+    const broken = new CronTable(async () => Promise.reject(new Error('invalid settings')), async () => {}, { scheduleTask: () => ({ stop: () => {} }) });
     await broken.refresh();
     expect(broken.current).toEqual({});
     expect(table.current).toEqual(keep);
