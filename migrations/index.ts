@@ -103,6 +103,7 @@ import * as addInvoicesReversedThrough from './20261215100000_add_invoices_rever
 import * as seedReviewRuleLabels from './20261217100000_seed_review_rule_labels';
 import * as addServicesAmountAt from './20261217100010_add_services_amount_at';
 import * as indexJobRunsState from './20261219100000_index_job_runs_state';
+import * as fixSeededRewardsRuDecimals from './20261219100010_fix_seeded_rewards_ru_decimals';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -214,4 +215,5 @@ export const migrations: NamedMigration[] = [
   { name: '20261217100000_seed_review_rule_labels', ...seedReviewRuleLabels },
   { name: '20261217100010_add_services_amount_at', ...addServicesAmountAt },
   { name: '20261219100000_index_job_runs_state', ...indexJobRunsState },
+  { name: '20261219100010_fix_seeded_rewards_ru_decimals', ...fixSeededRewardsRuDecimals },
 ];
