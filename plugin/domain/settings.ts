@@ -201,7 +201,7 @@ export const SETTINGS = {
   time_zone: defineSetting({
     schema: z.string().refine(isTimeZone, { message: 'is not a time zone Intl knows (an IANA name such as "Europe/Berlin")', params: { reason: 'time_zone' } }),
     default: 'UTC',
-    description: "the program's IANA time zone: job schedules and periods, and \"end of month/year\" expiry, are in it",
+    description: "the program's IANA time zone: job schedules and periods, \"end of month/year\" expiry, and the dates members read (the Rewards tab, their emails) are in it",
   }),
   job_schedules: defineSetting({
     schema: z.record(z.string(), z.string().min(1)),

@@ -74,6 +74,11 @@ export function wallTime(at: Date, timeZone: string): WallTime {
   };
 }
 
+/** How far the zone's wall clock is ahead of UTC at `at` (ms): +3 h for Moscow, -5 h for New York in winter. */
+export function utcOffset(at: Date, timeZone: string): number {
+  return offsetAt(at.getTime(), timeZone);
+}
+
 /** How far the zone's wall clock is ahead of UTC at `t` (ms). */
 function offsetAt(t: number, timeZone: string): number {
   if (UTC_ZONES.has(timeZone)) return 0;

@@ -3,9 +3,9 @@ import { currencyDigits, toDecimalString, type Money } from '../domain/money';
 /**
  * Intl formatting for one locale: pure functions of their inputs. Building an Intl formatter
  * costs far more than using one (a per-call `new Intl.NumberFormat` halved the Rewards tab's
- * throughput, DESIGN §10), so each (kind, locale) formatter is built once and kept.
- * Locales come from a short list of canonicalised tags and options from this file, so the
- * cache stays small.
+ * throughput, DESIGN §10), so each (kind, locale) formatter is built once and kept, and each
+ * (kind, locale, time zone) date formatter. Locales come from a short list of canonicalised
+ * tags, zones from the program's setting and options from this file, so the cache stays small.
  */
 const numberFormats = new Map<string, Intl.NumberFormat>();
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
@@ -24,11 +24,11 @@ function numberFormat(kind: string, locale: string, options: Intl.NumberFormatOp
   return format;
 }
 
-function dateFormat(kind: string, locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = `${kind}\u0000${locale}`;
+function dateFormat(kind: string, locale: string, timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${kind}\u0000${locale}\u0000${timeZone}`;
   let format = dateFormats.get(key);
   if (!format) {
-    format = new Intl.DateTimeFormat(locale, options);
+    format = new Intl.DateTimeFormat(locale, { ...options, timeZone });
     dateFormats.set(key, format);
   }
   return format;
@@ -51,7 +51,8 @@ const SIGNED_INTEGER: Intl.NumberFormatOptions = { maximumFractionDigits: 0, sig
 /** Earn rates can be fractional ("2.5 points"); balances never are. */
 const DECIMAL: Intl.NumberFormatOptions = { maximumFractionDigits: 4 };
 const PERCENT: Intl.NumberFormatOptions = { style: 'percent', maximumFractionDigits: 2 };
-const MEDIUM_DATE: Intl.DateTimeFormatOptions = { dateStyle: 'medium', timeZone: 'UTC' };
+const MEDIUM_DATE: Intl.DateTimeFormatOptions = { dateStyle: 'medium' };
+const DATE_TIME: Intl.DateTimeFormatOptions = { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' };
 
 export function formatInteger(locale: string, n: number): string {
   return numberFormat('integer', locale, INTEGER).format(n);
@@ -70,8 +71,45 @@ export function formatPercent(locale: string, fraction: number): string {
   return numberFormat('percent', locale, PERCENT).format(fraction);
 }
 
-export function formatDate(locale: string, d: Date): string {
-  return dateFormat('medium', locale, MEDIUM_DATE).format(d);
+/**
+ * The day an instant falls on, on `timeZone`'s clock ("Nov 22, 2026"): members read dates on
+ * the program's clock (setting `time_zone`), the clock its days, months and expiry follow. A
+ * calendar day that is no instant (a renewal's due date, `YYYY-MM-DD`) is its midnight UTC,
+ * read on 'UTC'.
+ */
+export function formatDate(locale: string, d: Date, timeZone: string): string {
+  return dateFormat('medium', locale, timeZone, MEDIUM_DATE).format(d);
+}
+
+/**
+ * A deadline (an expiry, the end of a grace period or a promotion) as the last day that still
+ * counts, on `timeZone`'s clock: deadlines are exclusive (at the instant itself the points are
+ * gone), so one at midnight has the day before as its last day ("expires Dec 1, 00:00" → "Nov
+ * 30"), and one during a day has that day. Say it with words that make the day inclusive ("last
+ * day: …"), never "on" or "before" it.
+ */
+export function formatLastDay(locale: string, deadline: Date, timeZone: string): string {
+  return formatDate(locale, lastDayOf(deadline), timeZone);
+}
+
+/**
+ * Points by deadline, soonest first, as a member reads them: by last day (`formatLastDay`), the
+ * points of deadlines that share one summed under it, so no day is said twice.
+ */
+export function sumByLastDay(deadlines: ReadonlyArray<{ points: number; expiresAt: Date }>, locale: string, timeZone: string): Array<{ day: string; points: number }> {
+  const days: Array<{ day: string; points: number }> = [];
+  for (const d of deadlines) {
+    const day = formatLastDay(locale, d.expiresAt, timeZone);
+    const previous = days[days.length - 1];
+    if (previous?.day === day) previous.points += d.points;
+    else days.push({ day, points: d.points });
+  }
+  return days;
+}
+
+/** An instant on the last day before the exclusive `deadline` (its last millisecond), on any clock. */
+function lastDayOf(deadline: Date): Date {
+  return new Date(deadline.getTime() - 1);
 }
 
 /**
@@ -80,7 +118,7 @@ export function formatDate(locale: string, d: Date): string {
  * code's expiry. Zones come from the program's setting, so the formatters kept stay few.
  */
 export function formatDateTime(locale: string, d: Date, timeZone: string): string {
-  return dateFormat(`datetime ${timeZone}`, locale, { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZone, timeZoneName: 'short' }).format(d);
+  return dateFormat('datetime', locale, timeZone, DATE_TIME).format(d);
 }
 
 export function formatMoney(locale: string, m: Money): string {

@@ -1,5 +1,6 @@
 import type { Tx } from '../db/unit-of-work';
 import { thresholdsReached, warningSummary } from '../domain/expiry-warnings';
+import { sumByLastDay } from '../i18n/format';
 import type { EmailOutcome } from '../services/email-service';
 import { MemberAccount } from '../services/member-account';
 import { BatchProgress } from '../lib/batch-progress';
@@ -9,7 +10,7 @@ import { decodeInstant, encodeInstant, isAfterInstant, type InstantPosition } fr
 const NAME = 'expiry-warnings';
 /** Lots read per batch; each batch's members are warned one transaction each. */
 const BATCH = 500;
-/** Deadlines an email lists; the total covers them all. */
+/** Last days an email lists; the total covers them all. */
 const LINES = 10;
 /** Before every lot: the first batch's position. */
 const START: InstantPosition = { at: new Date(0), id: 0 };
@@ -102,15 +103,17 @@ async function warnMember(
   // Everything open that expires by the dates named, not only the lots warned about now.
   const { lines, total } = warningSummary(lots, through);
   const member = account.member;
+  // Told as the Rewards tab tells them: each deadline's last day, on the program's clock.
+  const days = sumByLastDay(lines, ctx.deps.emails.localeOf(member.locale), ctx.timeZone);
   const email = await ctx.deps.emails.queue(tx, channel, {
     member,
     template: 'expiry-warning',
     period,
     model: {
       name: member.name,
-      lots: lines.slice(0, LINES),
+      lots: days.slice(0, LINES),
       total,
-      firstExpiry: lines[0]?.expiresAt,
+      firstDay: days[0]?.day,
       balance: member.pointsAvailable,
     },
   });

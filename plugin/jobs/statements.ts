@@ -1,4 +1,4 @@
-import { formatMoney } from '../i18n/format';
+import { formatDate, formatLastDay, formatMoney } from '../i18n/format';
 import { EXPIRY_WINDOW_DAYS } from '../services/rewards-query-service';
 import { zonedInstant } from '../domain/time-zone';
 import { BatchProgress } from '../lib/batch-progress';
@@ -10,18 +10,16 @@ const DAY = 86_400_000;
 
 /**
  * [first instant, first instant of the next month) of a `YYYY-MM` period in the program's time
- * zone, for queries; its first and last calendar days (UTC dates, as the date helper shows them);
- * and the end of the same month in UTC, where tier spend's monthly buckets end.
+ * zone, for queries and, read on that clock, its first and last days; and the end of the same
+ * month in UTC, where tier spend's monthly buckets end.
  */
-function monthBounds(period: string, timeZone: string): { from: Date; to: Date; firstDay: Date; lastDay: Date; utcEnd: Date } {
+function monthBounds(period: string, timeZone: string): { from: Date; to: Date; utcEnd: Date } {
   const month = parseMonth(period);
   if (!month) throw new Error(`${NAME}: the period must be a month (YYYY-MM), got ${JSON.stringify(period)}`);
   const [year, index] = month;
   return {
     from: zonedInstant({ year, month: index, day: 1 }, timeZone),
     to: zonedInstant({ year, month: index + 1, day: 1 }, timeZone),
-    firstDay: new Date(Date.UTC(year, index, 1)),
-    lastDay: new Date(Date.UTC(year, index + 1, 0)),
     utcEnd: new Date(Date.UTC(year, index + 1, 1)),
   };
 }
@@ -42,7 +40,7 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
   const { db } = ctx.deps;
   const settings = await ctx.deps.settings();
   const period = ctx.period ?? lastMonth.period(ctx.now, ctx.timeZone) ?? '';
-  const { from, to, firstDay, lastDay, utcEnd } = monthBounds(period, ctx.timeZone);
+  const { from, to, utcEnd } = monthBounds(period, ctx.timeZone);
   const closedAt = ctx.now < to ? ctx.now : to;
   // The tier standing at the last instant before then, as the review judges an instant. Spend
   // is kept in UTC months: a zone behind UTC closes its month inside the next UTC month, whose
@@ -80,14 +78,16 @@ async function run(ctx: JobContext, batchSize: number): Promise<JobCounts> {
       if (!member || !balances || !tier) continue;
       const [summary, expiring] = await Promise.all([db.repos.statements.summary(id, from, to), db.repos.lots.expiringBetween(id, ctx.now, windowEnd)]);
       const locale = ctx.deps.emails.localeOf(member.locale);
+      // Days on the program's clock, as the Rewards tab reads them: the month's first and last,
+      // and the last day of the first points to expire.
       const model = {
         name: member.name,
-        from: firstDay,
-        to: lastDay,
+        from: formatDate(locale, from, ctx.timeZone),
+        to: formatLastDay(locale, to, ctx.timeZone),
         balance: balances.pointsAvailable,
         pending: balances.pointsPending,
         ...summary,
-        expiring: expiring.points > 0 ? { points: expiring.points, first: expiring.firstExpiry } : null,
+        expiring: expiring.points > 0 && expiring.firstExpiry ? { points: expiring.points, first: formatLastDay(locale, expiring.firstExpiry, ctx.timeZone) } : null,
         tier: tier.tier && {
           name: tier.tier.name,
           next: tier.next && { name: tier.next.name, toGo: formatMoney(locale, { currency: tier.settings.baseCurrency, minor: tier.toNextMinor }) },

@@ -21,7 +21,8 @@ const NO_BOUND = new Date(Date.UTC(9999, 11, 31));
 
 /** What the Rewards tab shows of a member's lots (`LotRepository.tabSummary`). */
 export interface LotsSummary {
-  expiring: { points: number; firstExpiry: Date | null; upcoming: Array<{ points: number; date: Date }> };
+  /** `upcoming`: by last day, each with its first deadline (see `tabSummary`). */
+  expiring: { points: number; firstExpiry: Date | null; upcoming: Array<{ points: number; expiresAt: Date }> };
   pending: { due: number; upcoming: Array<{ points: number; availableAt: Date }> };
 }
 
@@ -183,15 +184,17 @@ export class LotRepository {
    * The Rewards tab's lot figures in one statement (each part of the union reads one index of
    * a member's lots, nothing else):
    * - expiry: what `expiringBetween(now, windowEnd)` gives, and the member's next `expiryDays`
-   *   expiry days (UTC) from `now` on, soonest first, each with the unspent points expiring that
-   *   day (the first day counted from `now`); the days part reads the entries of those days
-   *   only, however many lots come after;
+   *   last days from `now` on, soonest first, each with its first deadline and the unspent points
+   *   whose last day it is (the first day counted from `now`); the days part reads the entries of
+   *   those days only, however many lots come after. A lot's last day is the day of the instant
+   *   before its deadline (one expiring at midnight lasts the day before) on a clock `utcOffsetMs`
+   *   ahead of UTC: the program's at `now`;
    * - pending, when `pendingDates` > 0: the points of pending lots whose refund window has
    *   passed at `now` (a release moves all of them into the balance, whatever part of them pays
    *   off a debt, so their sum is all it takes to show it), and the points still in their
    *   window by release date, soonest first (at most `pendingDates` dates).
    */
-  async tabSummary(memberId: number, q: { now: Date; windowEnd: Date; expiryDays: number; pendingDates: number }): Promise<LotsSummary> {
+  async tabSummary(memberId: number, q: { now: Date; windowEnd: Date; expiryDays: number; pendingDates: number; utcOffsetMs: number }): Promise<LotsSummary> {
     const part = (n: number, at: string, points: string) => [this.db.raw(`${n} AS part`), this.db.raw(`${at} AS at`), this.db.raw(`${points} AS points`)];
     const window = this.lotsBy(MEMBER_EXPIRING_INDEX)
       .select(part(EXPIRY_WINDOW, 'MIN(expiring_at)', 'SUM(remaining)'))
@@ -199,7 +202,7 @@ export class LotRepository {
       .andWhere('expiring_at', '>=', q.now)
       .andWhere('expiring_at', '<', q.windowEnd);
     const others: Knex.QueryBuilder[] = [];
-    if (q.expiryDays > 0) others.push(this.expiryDays(memberId, q.now, q.expiryDays));
+    if (q.expiryDays > 0) others.push(this.expiryDays(memberId, q.now, q.expiryDays, q.utcOffsetMs));
     if (q.pendingDates > 0) {
       const pending = () => this.lotsBy(MEMBER_PENDING_INDEX).where({ member_id: memberId, pending: true });
       others.push(
@@ -229,7 +232,7 @@ export class LotRepository {
       expiring: {
         points: toInt(inWindow?.points),
         firstExpiry: toDateOrNull(inWindow?.at),
-        upcoming: of(EXPIRY_DAY).map(({ at, points }) => ({ points, date: new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate())) })),
+        upcoming: of(EXPIRY_DAY).map(({ at, points }) => ({ points, expiresAt: at })),
       },
       pending: {
         due: toInt(rows.find((r) => toInt(r.part) === PENDING_DUE)?.points),
@@ -239,16 +242,21 @@ export class LotRepository {
   }
 
   /**
-   * The sums of the next `days` expiry days, each row its first expiry and points: nested
+   * The sums of the next `days` last days, each row its first expiry and points: nested
    * subqueries find where the `days`-th day ends (each a MIN, one index seek), and the query
-   * sums the lots before it by day.
+   * sums the lots before it by day. A deadline `e` falls on the last day of `e - 1 ms` on a clock
+   * `utcOffsetMs` ahead of UTC.
    */
-  private expiryDays(memberId: number, from: Date, days: number): Knex.QueryBuilder {
+  private expiryDays(memberId: number, from: Date, days: number, utcOffsetMs: number): Knex.QueryBuilder {
+    if (!Number.isSafeInteger(utcOffsetMs) || Math.abs(utcOffsetMs) > DAY_MS) throw new RangeError(`utcOffsetMs must be whole milliseconds within a day, got ${utcOffsetMs}`);
     const mysql = this.db.client.config.client === 'mysql2';
     const lots = mysql ? '?? FORCE INDEX (??)' : '?? INDEXED BY ??';
-    // The start of the UTC day after `x`: MySQL DATETIMEs are UTC here; SQLite holds epoch ms.
-    const nextDay = (x: string) => (mysql ? `DATE(${x}) + INTERVAL 1 DAY` : `(${x} - ${x} % ${DAY_MS} + ${DAY_MS})`);
-    const dayOf = mysql ? 'DATE(expiring_at)' : `(expiring_at - expiring_at % ${DAY_MS})`;
+    // From a deadline to the clock its last day is read on (checked to be an integer above).
+    const shift = utcOffsetMs - 1;
+    // The day a deadline's last day is, and the first deadline of the day after `x`'s: MySQL
+    // DATETIMEs are UTC here; SQLite holds epoch ms.
+    const dayOf = (x: string) => (mysql ? `DATE(${x} + INTERVAL ${shift * 1000} MICROSECOND)` : `((${x} + ${shift}) - (${x} + ${shift}) % ${DAY_MS})`);
+    const nextDay = (x: string) => (mysql ? `(${dayOf(x)} + INTERVAL 1 DAY - INTERVAL ${shift * 1000} MICROSECOND)` : `(${dayOf(x)} + ${DAY_MS - shift})`);
     let bound = '?';
     const bindings: Knex.RawBinding[] = [from];
     for (let i = 0; i < days; i++) {
@@ -260,8 +268,8 @@ export class LotRepository {
       .where({ member_id: memberId })
       .andWhere('expiring_at', '>=', from)
       .andWhere('expiring_at', '<', this.db.raw(`COALESCE(${bound}, ?)`, [...bindings, NO_BOUND]))
-      .groupByRaw(dayOf)
-      .orderByRaw(dayOf)
+      .groupByRaw(dayOf('expiring_at'))
+      .orderByRaw(dayOf('expiring_at'))
       .limit(days);
   }
 

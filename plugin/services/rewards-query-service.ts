@@ -9,6 +9,7 @@ import { actionNames, describeRules, nextStreakReward, ruleInForce, type ActionN
 import type { ServiceRecord, ServiceState } from '../domain/service-record';
 import { cycleMonths } from '../domain/service-streak';
 import { graceEndsAt, toQualifying, type TierChange } from '../domain/tiers';
+import { utcOffset } from '../domain/time-zone';
 import type { ProgramService } from './program-service';
 import { TIER_DISCOUNT_KEY_PREFIXES } from './tier-discount-service';
 import type { TierService, TierStatus } from './tier-service';
@@ -46,16 +47,19 @@ export interface HistoryFilter {
 export interface RewardsData {
   /** The instant the data describes. */
   at: Date;
+  /** The program's clock (setting `time_zone`): the tab's days, and deadlines' last days, are read on it. */
+  timeZone: string;
   /** Null for a client the panel vouched for who has no events yet. */
   member: Member | null;
   balances: { available: number; pending: number; lifetime: number };
   /** Pending points by the date they become spendable. */
   pendingReleases: Array<{ points: number; availableAt: Date }>;
   /**
-   * Points expiring within `withinDays`, and the first date any of them do; `upcoming` is the
-   * next few expiry days (UTC) with the points each takes, however far ahead.
+   * Points expiring within `withinDays`, and the first deadline of any of them; `upcoming` is
+   * the next few last days (on the program's clock, the day before a deadline at midnight), each
+   * with its first deadline and the points whose last day it is, however far ahead.
    */
-  expiring: { points: number; firstExpiry: Date | null; withinDays: number; upcoming: Array<{ points: number; date: Date }> };
+  expiring: { points: number; firstExpiry: Date | null; withinDays: number; upcoming: Array<{ points: number; expiresAt: Date }> };
   /** Whether the member's currency earns points and counts towards tiers (null currency: not known yet). */
   currency: { code: string | null; earns: boolean; countsForTiers: boolean; earning: string[] };
   /** The program's own language: where program text (tier names, perks, labels) falls back to. */
@@ -127,6 +131,7 @@ export class RewardsQueryService {
       const status = await this.tiers.status(null);
       return {
         at,
+        timeZone: program.timeZone,
         member: null,
         balances: { available: 0, pending: 0, lifetime: 0 },
         pendingReleases: [],
@@ -150,7 +155,13 @@ export class RewardsQueryService {
         ...(filter.from && { from: filter.from }),
         ...(filter.to && { until: new Date(filter.to.getTime() + 86_400_000) }),
       }),
-      this.db.repos.lots.tabSummary(member.id, { now: at, windowEnd, expiryDays: EXPIRY_DATES_SHOWN, pendingDates: member.pointsPending > 0 ? PENDING_DATES_READ : 0 }),
+      this.db.repos.lots.tabSummary(member.id, {
+        now: at,
+        windowEnd,
+        expiryDays: EXPIRY_DATES_SHOWN,
+        pendingDates: member.pointsPending > 0 ? PENDING_DATES_READ : 0,
+        utcOffsetMs: utcOffset(at, program.timeZone),
+      }),
       this.tiers.status(member),
       this.db.repos.tiers.changesFor(member.id, TIER_CHANGES_SHOWN),
       this.tierDiscountsSince(member.id, yearStart, at),
@@ -162,6 +173,7 @@ export class RewardsQueryService {
     const belowSince = tierStatus.tier && member.tierId === tierStatus.tier.id ? member.tierBelowSince : null;
     return {
       at,
+      timeZone: program.timeZone,
       member: released,
       balances: { available: released.pointsAvailable, pending: released.pointsPending, lifetime: released.pointsLifetime },
       pendingReleases: pending.upcoming,

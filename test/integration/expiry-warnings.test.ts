@@ -92,8 +92,31 @@ describe('expiry-warnings job', () => {
     const [, second] = await emailsTo(id);
     const text = String(JSON.parse(String(second?.payload)).text);
     const date = (days: number) => new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(now().getTime() + days * DAY));
-    expect(text).toContain(`- 100 points on ${date(20)}\n- 5 points on ${date(25)}\n`);
+    expect(text).toContain(`- 100 points, last day ${date(20)}\n- 5 points, last day ${date(25)}\n`);
     expect(text).toContain('Expiring in total: 105 points');
+  });
+
+  it("tells each deadline by its last day on the program's clock, once per day", async () => {
+    await app.plugin.services.program.update({ time_zone: 'America/New_York' });
+    try {
+      const id = await app.plugin.db.transaction(async (tx) => {
+        const account = await MemberAccount.enrol(tx, { id: `warn-${++n}`, email: 'ny@example.com', locale: 'en' });
+        // New York's end of November (05:00 UTC on 1 December), 15:00 on 30 November there, and
+        // 00:30 on 1 December there: two deadlines with one last day, and the next day.
+        for (const [points, expiresAt] of [[10, '2026-12-01T05:00:00Z'], [5, '2026-11-30T20:00:00Z'], [1, '2026-12-01T05:30:00Z']] as const) {
+          await account.credit({ kind: 'earn', points, reasonCode: 'test', earnedAt: tx.now, availableAt: tx.now, expiresAt: new Date(expiresAt) });
+        }
+        return account.member.id;
+      });
+      expect(await warn()).toMatchObject({ counts: { members: 1, lots: 3, emails: 1 } });
+      const [email] = await emailsTo(id);
+      const { subject, text } = JSON.parse(String(email?.payload)) as { subject: string; text: string };
+      expect(subject).toBe('Last day to use some of your points: Nov 30, 2026');
+      expect([...text.matchAll(/^- (.*)$/gm)].map((m) => m[1])).toEqual(['15 points, last day Nov 30, 2026', '1 point, last day Dec 1, 2026']);
+      expect(text).toContain('Expiring in total: 16 points');
+    } finally {
+      await app.plugin.services.program.update({ time_zone: 'UTC' });
+    }
   });
 
   it('leaves out pending lots, spent lots, lots beyond the window, lots without expiry and lots already past', async () => {
@@ -271,14 +294,14 @@ describe('expiry-warnings as deadlines move and lots join them (each expiry poli
     await pay(client, 120);
     at('2027-02-01T12:00:00Z'); // 70 days on: 22 days left
     expect(await run('expiry-warnings')).toMatchObject({ status: 'done', counts: { members: 1, lots: 1, emails: 1 } });
-    expect((await emails(client)).map(told)).toEqual([{ lines: ['120 points on Feb 23, 2027'], total: '120 points' }]);
+    expect((await emails(client)).map(told)).toEqual([{ lines: ['120 points, last day Feb 23, 2027'], total: '120 points' }]);
 
     await pay(client, 10); // inactivity: every open lot moves to this earning's deadline
     expect(await deadlines(client)).toEqual(['2027-05-01T12:00:00.000Z', '2027-05-01T12:00:00.000Z']);
     at('2027-04-12T12:00:00Z'); // 70 days on: 19 days left
     expect(await run('expiry-warnings')).toMatchObject({ status: 'done', counts: { members: 1, lots: 2, emails: 1 } });
     const [, second] = await emails(client);
-    expect(told(second)).toEqual({ lines: ['130 points on May 1, 2027'], total: '130 points' });
+    expect(told(second)).toEqual({ lines: ['130 points, last day May 1, 2027'], total: '130 points' });
     expect(second).toContain('Available points now: 130 points');
 
     at('2027-05-07T12:00:00Z');
@@ -319,11 +342,11 @@ describe('expiry-warnings as deadlines move and lots join them (each expiry poli
       name: 'months after earning',
       policy: { policy: 'months_after_earning', months: 3 },
       steps: [
-        { at: '2027-02-03T12:00:00Z', told: [{ lines: ['120 points on Feb 23, 2027'], total: '120 points' }], pay: 10 },
-        { at: '2027-02-20T12:00:00Z', told: [{ lines: ['120 points on Feb 23, 2027'], total: '120 points' }] },
+        { at: '2027-02-03T12:00:00Z', told: [{ lines: ['120 points, last day Feb 23, 2027'], total: '120 points' }], pay: 10 },
+        { at: '2027-02-20T12:00:00Z', told: [{ lines: ['120 points, last day Feb 23, 2027'], total: '120 points' }] },
         { at: '2027-02-23T12:00:00Z', expired: 120 },
-        { at: '2027-04-13T12:00:00Z', told: [{ lines: ['10 points on May 3, 2027'], total: '10 points' }] },
-        { at: '2027-04-30T12:00:00Z', told: [{ lines: ['10 points on May 3, 2027'], total: '10 points' }] },
+        { at: '2027-04-13T12:00:00Z', told: [{ lines: ['10 points, last day May 3, 2027'], total: '10 points' }] },
+        { at: '2027-04-30T12:00:00Z', told: [{ lines: ['10 points, last day May 3, 2027'], total: '10 points' }] },
         { at: '2027-05-03T12:00:00Z', expired: 10 },
       ],
     },
@@ -331,11 +354,11 @@ describe('expiry-warnings as deadlines move and lots join them (each expiry poli
       name: 'end of month',
       policy: { policy: 'end_of_month', months: 2 },
       steps: [
-        { at: '2027-01-12T12:00:00Z', told: [{ lines: ['120 points on Feb 1, 2027'], total: '120 points' }], pay: 10 },
-        { at: '2027-01-29T12:00:00Z', told: [{ lines: ['120 points on Feb 1, 2027'], total: '120 points' }] },
+        { at: '2027-01-12T12:00:00Z', told: [{ lines: ['120 points, last day Jan 31, 2027'], total: '120 points' }], pay: 10 },
+        { at: '2027-01-29T12:00:00Z', told: [{ lines: ['120 points, last day Jan 31, 2027'], total: '120 points' }] },
         { at: '2027-02-01T00:00:00Z', expired: 120 },
-        { at: '2027-03-12T12:00:00Z', told: [{ lines: ['10 points on Apr 1, 2027'], total: '10 points' }] },
-        { at: '2027-03-29T12:00:00Z', told: [{ lines: ['10 points on Apr 1, 2027'], total: '10 points' }] },
+        { at: '2027-03-12T12:00:00Z', told: [{ lines: ['10 points, last day Mar 31, 2027'], total: '10 points' }] },
+        { at: '2027-03-29T12:00:00Z', told: [{ lines: ['10 points, last day Mar 31, 2027'], total: '10 points' }] },
         { at: '2027-04-01T00:00:00Z', expired: 10 },
       ],
     },
@@ -343,10 +366,10 @@ describe('expiry-warnings as deadlines move and lots join them (each expiry poli
       name: 'end of year',
       policy: { policy: 'end_of_year', years: 0 },
       steps: [
-        { at: '2026-12-12T12:00:00Z', told: [{ lines: ['120 points on Jan 1, 2027'], total: '120 points' }], pay: 10 },
+        { at: '2026-12-12T12:00:00Z', told: [{ lines: ['120 points, last day Dec 31, 2026'], total: '120 points' }], pay: 10 },
         // The new lot's deadline is the one warned about: told again, with all that expires then.
-        { at: '2026-12-13T12:00:00Z', told: [{ lines: ['130 points on Jan 1, 2027'], total: '130 points' }] },
-        { at: '2026-12-29T12:00:00Z', told: [{ lines: ['130 points on Jan 1, 2027'], total: '130 points' }] },
+        { at: '2026-12-13T12:00:00Z', told: [{ lines: ['130 points, last day Dec 31, 2026'], total: '130 points' }] },
+        { at: '2026-12-29T12:00:00Z', told: [{ lines: ['130 points, last day Dec 31, 2026'], total: '130 points' }] },
         { at: '2027-01-01T00:00:00Z', expired: 130 },
       ],
     },
@@ -354,12 +377,12 @@ describe('expiry-warnings as deadlines move and lots join them (each expiry poli
       name: 'inactivity',
       policy: { policy: 'inactivity', months: 3 },
       steps: [
-        { at: '2027-02-03T12:00:00Z', told: [{ lines: ['120 points on Feb 23, 2027'], total: '120 points' }], pay: 10 },
+        { at: '2027-02-03T12:00:00Z', told: [{ lines: ['120 points, last day Feb 23, 2027'], total: '120 points' }], pay: 10 },
         // Both lots now expire on May 3: nothing is within 30 days, and nothing expires on Feb 23.
         { at: '2027-02-20T12:00:00Z', told: [] },
         { at: '2027-02-23T12:00:00Z', expired: 0 },
-        { at: '2027-04-13T12:00:00Z', told: [{ lines: ['130 points on May 3, 2027'], total: '130 points' }] },
-        { at: '2027-04-30T12:00:00Z', told: [{ lines: ['130 points on May 3, 2027'], total: '130 points' }] },
+        { at: '2027-04-13T12:00:00Z', told: [{ lines: ['130 points, last day May 3, 2027'], total: '130 points' }] },
+        { at: '2027-04-30T12:00:00Z', told: [{ lines: ['130 points, last day May 3, 2027'], total: '130 points' }] },
         { at: '2027-05-03T12:00:00Z', expired: 130 },
       ],
     },

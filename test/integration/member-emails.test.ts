@@ -57,7 +57,7 @@ describe('member emails by SMTP', () => {
     expect(got?.to).toEqual(['ivan@example.com']);
     expect(got?.from).toBe('rewards@example.com');
     expect(got?.mail.messageId).toBe(emailMessageId(key));
-    expect(got?.mail.subject).toMatch(/^Ваши баллы начнут сгорать /);
+    expect(got?.mail.subject).toMatch(/^Последний день использования части ваших баллов: /);
     expect(got?.mail.text).toContain('Здравствуйте, Иван');
     expect(got?.mail.text).toContain('1\u00a0500 баллов');
     expect(got?.mail.html).toContain('Всего сгорит: 1\u00a0500 баллов');
@@ -106,7 +106,7 @@ describe('member emails by SMTP', () => {
         const account = await MemberAccount.lock(tx, { id: memberId });
         if (!account) throw new Error('no member');
         await tx.repos.expiryWarnings.record({ lotId: 1, expiresAt: tx.now, thresholdDays: 7, memberId }, tx.now);
-        await app.plugin.services.emails.queue(tx, 'smtp', { member: account.member, template: 'expiry-warning', period: 'rollback', model: { lots: [], total: 0, balance: 0, firstExpiry: tx.now } });
+        await app.plugin.services.emails.queue(tx, 'smtp', { member: account.member, template: 'expiry-warning', period: 'rollback', model: { lots: [], total: 0, balance: 0, firstDay: 'Dec 1, 2026' } });
         throw new Error('crash before commit');
       }),
     ).rejects.toThrow('crash before commit');
@@ -132,7 +132,7 @@ describe('member emails by the panel, and no email at all', () => {
     await app.plugin.jobs.dispatchOutbox();
     const [email] = panel.recentEmails();
     expect(email?.email).toMatchObject({ to: 'ayse@example.com', purpose: 'expiry-warning' });
-    expect(email?.email?.subject).toMatch(/^Puanlarınızın süresi .* tarihinde dolmaya başlıyor$/);
+    expect(email?.email?.subject).toMatch(/^Puanlarınızın bir kısmı için son kullanım günü: .+ 2026$/);
     const page = await app.http.get('/').set('Accept-Language', 'en');
     expect(page.status).toBe(200);
     expect(page.text).toContain('Emails the panel sent');

@@ -95,7 +95,7 @@ describe('the Rewards tab, as a customer reads it', () => {
     expect(member?.tierBelowSince).not.toBeNull();
     const page = (await tab('c-grace')).text;
     const until = new Date((member?.tierBelowSince?.getTime() ?? 0) + 30 * 86_400_000);
-    expect(byTestId(page, 'tier-keep')).toBe(`Spend ${usd(10000)} more by ${day(until)} to keep Silver`);
+    expect(byTestId(page, 'tier-keep')).toBe(`Spend ${usd(10000)} more to keep Silver (last day: ${day(until)})`);
   });
 
   it('tells what the tier discount saved this year, from the discounts the panel applied', async () => {
@@ -124,7 +124,7 @@ describe('the Rewards tab, as a customer reads it', () => {
       d.setUTCFullYear(d.getUTCFullYear() + 1);
       return day(d);
     };
-    expect(dates).toEqual([`30 points on ${expiry(300)}`, `60 points on ${expiry(200)}`]);
+    expect(dates).toEqual([`30 points, last day ${expiry(300)}`, `60 points, last day ${expiry(200)}`]);
     const text = readable(page);
     expect(text).toContain(`3 points for every ${new Intl.NumberFormat('en', { style: 'currency', currency: 'TRY' }).format(100)} you pay`);
     expect(count(text, /rounded down per invoice/g)).toBe(1);

@@ -10,6 +10,8 @@ import { expectBalancesConsistent, startTestApp, type TestApp } from '../support
  * computation over every lot, invoice and outbox row: with hundreds of lots on one day (more
  * than a capped read of the next lots would see), spent and partly spent lots, pending lots,
  * lots on UTC midnight, and discounts in two currencies, pending, failed or for other years.
+ * Expiry days are last days: a deadline at midnight is the day before's (the program's clock is
+ * UTC here unless a test sets another).
  */
 const DAY = 86_400_000;
 
@@ -23,6 +25,8 @@ function prng(seed: number): () => number {
 }
 
 const utcDay = (d: Date) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+/** The last day a deadline leaves on a clock `offset` ms ahead of UTC, named by its midnight UTC. */
+const lastDay = (expiresAt: Date, offset = 0) => utcDay(new Date(expiresAt.getTime() - 1 + offset));
 
 describe('Rewards tab sums', () => {
   let app: TestApp;
@@ -46,23 +50,26 @@ describe('Rewards tab sums', () => {
     });
   }
 
-  /** What the tab should show, from every lot of the member. */
-  async function expected(memberId: number, at: Date) {
+  /** What the tab should show, from every lot of the member, its days read on a clock `offset` ms ahead of UTC. */
+  async function expected(memberId: number, at: Date, offset = 0) {
     const rows: Array<Record<string, unknown>> = await app.plugin.db.knex('loyalty_lots').where({ member_id: memberId }).select('remaining', 'expires_at');
     const open = rows
       .map((r) => ({ points: Number(r.remaining), expiresAt: r.expires_at === null ? null : new Date(r.expires_at instanceof Date ? r.expires_at.getTime() : Number(r.expires_at)) }))
       .filter((l): l is { points: number; expiresAt: Date } => l.points > 0 && l.expiresAt !== null && l.expiresAt >= at);
     const windowEnd = new Date(at.getTime() + 30 * DAY);
     const inWindow = open.filter((l) => l.expiresAt < windowEnd);
-    const byDay = new Map<number, number>();
-    for (const l of open) byDay.set(utcDay(l.expiresAt).getTime(), (byDay.get(utcDay(l.expiresAt).getTime()) ?? 0) + l.points);
+    const byDay = new Map<number, { points: number; first: number }>();
+    for (const l of open) {
+      const day = lastDay(l.expiresAt, offset).getTime();
+      const sum = byDay.get(day) ?? { points: 0, first: Infinity };
+      byDay.set(day, { points: sum.points + l.points, first: Math.min(sum.first, l.expiresAt.getTime()) });
+    }
+    const days = [...byDay].sort((a, b) => a[0] - b[0]).slice(0, 3);
     return {
       points: inWindow.reduce((s, l) => s + l.points, 0),
       firstExpiry: inWindow.length === 0 ? null : new Date(Math.min(...inWindow.map((l) => l.expiresAt.getTime()))),
-      upcoming: [...byDay]
-        .sort((a, b) => a[0] - b[0])
-        .slice(0, 3)
-        .map(([day, points]) => ({ points, date: new Date(day) })),
+      upcoming: days.map(([, { points, first }]) => ({ points, expiresAt: new Date(first) })),
+      days: days.map(([day]) => new Date(day)),
     };
   }
 
@@ -98,10 +105,13 @@ describe('Rewards tab sums', () => {
       { points: 3, expiresAt: at },
       // Soonest, so spent first (FIFO by expiry): emptied, and one left part-spent.
       ...Array.from({ length: 40 }, (_, i) => ({ points: 10, expiresAt: new Date(at.getTime() + 3_600_000 + i * 60_000) })),
-      // 300 lots on one day, from its midnight to its last millisecond: more than a capped read sees.
-      ...Array.from({ length: 300 }, (_, i) => ({ points: 1 + (i % 17), expiresAt: new Date(busyDay.getTime() + (i === 0 ? 0 : i === 299 ? DAY - 1 : Math.floor(random() * DAY))) })),
-      // The next midnight after the busy day: the third day, not the busy one.
-      { points: 11, expiresAt: new Date(busyDay.getTime() + DAY) },
+      // 300 lots whose last day is one day, from its first millisecond to the next midnight: more
+      // than a capped read sees.
+      ...Array.from({ length: 300 }, (_, i) => ({ points: 1 + (i % 17), expiresAt: new Date(busyDay.getTime() + (i === 0 ? 1 : i === 299 ? DAY : 1 + Math.floor(random() * (DAY - 1)))) })),
+      // A millisecond after that midnight: the third day, not the busy one.
+      { points: 11, expiresAt: new Date(busyDay.getTime() + DAY + 1) },
+      // The busy day's own midnight: the day before's.
+      { points: 13, expiresAt: busyDay },
       // Spread over the next 60 days, some of them pending.
       ...Array.from({ length: 300 }, () => ({ points: 1 + Math.floor(random() * 50), expiresAt: new Date(at.getTime() + Math.floor(random() * 60 * DAY)), pending: random() < 0.2 })),
       // Never expiring.
@@ -113,12 +123,13 @@ describe('Rewards tab sums', () => {
 
     const want = await expected(id, at);
     // The fixture is what it says: the busy day is among the days shown, with all its lots.
-    expect(want.upcoming.map((u) => u.date)).toContainEqual(busyDay);
+    expect(want.days).toContainEqual(busyDay);
     expect(want.upcoming).toHaveLength(3);
     const { result: data, sent } = await statements(() => app.plugin.services.rewards.forClient('sums-expiry'));
     expect(data.expiring.points).toBe(want.points);
     expect(data.expiring.firstExpiry).toEqual(want.firstExpiry);
     expect(data.expiring.upcoming).toEqual(want.upcoming);
+    expect(data.expiring.upcoming.map((u) => lastDay(u.expiresAt))).toEqual(want.days);
 
     // One statement reads the lots for expiry and pending points alike (the member has both).
     // Its expiry reads are range reads of the (member_id, expiring_at, remaining) index, answered
@@ -161,6 +172,50 @@ describe('Rewards tab sums', () => {
     await member('sums-never', [{ points: 8, expiresAt: null }]);
     const never = await app.plugin.services.rewards.forClient('sums-never');
     expect(never.expiring).toEqual({ points: 0, firstExpiry: null, withinDays: 30, upcoming: [] });
+    await expectBalancesConsistent(app.plugin);
+  });
+
+  it("sums the expiry days by last day on the program's clock", async () => {
+    const at = now();
+    const HOUR = 3_600_000;
+    // Tokyo is 9 hours ahead of UTC all year: its midnight before D is 15:00 UTC on D - 1.
+    const tokyoMidnight = new Date(utcDay(new Date(at.getTime() + 3 * DAY)).getTime() - 9 * HOUR);
+    const tokyo = await member('sums-tokyo', [
+      { points: 1, expiresAt: new Date(tokyoMidnight.getTime() - HOUR) },
+      // At Tokyo's midnight: the day before is the last.
+      { points: 2, expiresAt: tokyoMidnight },
+      { points: 4, expiresAt: new Date(tokyoMidnight.getTime() + 1) },
+      // UTC's midnight is 09:00 in Tokyo: the same Tokyo day as the one before.
+      { points: 8, expiresAt: new Date(tokyoMidnight.getTime() + 9 * HOUR) },
+      { points: 16, expiresAt: new Date(tokyoMidnight.getTime() + DAY + 1) },
+    ]);
+    await app.plugin.services.program.update({ time_zone: 'Asia/Tokyo' });
+    try {
+      const data = await app.plugin.services.rewards.forClient('sums-tokyo');
+      expect(data.timeZone).toBe('Asia/Tokyo');
+      const want = await expected(tokyo, at, 9 * HOUR);
+      expect(data.expiring.upcoming).toEqual(want.upcoming);
+      expect(data.expiring.upcoming.map((u) => u.points)).toEqual([3, 12, 16]);
+
+      // New York across the start of summer time (8 March 2027): its midnights are 05:00 UTC
+      // now and 04:00 UTC from then on, and each month's end is still the month's last day.
+      await app.plugin.services.program.update({ time_zone: 'America/New_York' });
+      await member('sums-new-york', [
+        { points: 1, expiresAt: new Date('2027-02-01T05:00:00Z') },
+        // 16:00 on 31 March in New York, and its midnight: one last day.
+        { points: 8, expiresAt: new Date('2027-03-31T20:00:00Z') },
+        { points: 2, expiresAt: new Date('2027-04-01T04:00:00Z') },
+        { points: 4, expiresAt: new Date('2027-05-01T04:00:00Z') },
+      ]);
+      const ny = await app.plugin.services.rewards.forClient('sums-new-york');
+      expect(ny.expiring.upcoming.map((u) => [u.points, u.expiresAt.toISOString()])).toEqual([
+        [1, '2027-02-01T05:00:00.000Z'],
+        [10, '2027-03-31T20:00:00.000Z'],
+        [4, '2027-05-01T04:00:00.000Z'],
+      ]);
+    } finally {
+      await app.plugin.services.program.update({ time_zone: 'UTC' });
+    }
     await expectBalancesConsistent(app.plugin);
   });
 

@@ -35,7 +35,7 @@ describe('GET /client/rewards', () => {
     const expiry = new Date(Date.parse(old) + 0);
     expiry.setUTCFullYear(expiry.getUTCFullYear() + 1);
     expect(text(page.text, 'expiring-date')).toBe(
-      `First on ${new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' }).format(expiry)}`,
+      `Last day to use the first of them: ${new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' }).format(expiry)}`,
     );
     expect(visible(page.text)).toContain('Invoice #A-2 paid ($1,234.56)');
     expect(visible(page.text)).toContain('Invoice #A-1 paid ($30.00)');
@@ -109,8 +109,8 @@ describe('GET /client/rewards', () => {
     const page = await app.http.get('/client/rewards').set('Cookie', await session(app, 'tab-tier')).expect(200);
     expect(text(page.text, 'tier-name')).toBe('Silver');
     expect(page.text).toMatch(/<progress value="62000" max="200000"/);
-    // The November 2026 spend leaves the rolling window on 1 Nov 2027.
-    expect(text(page.text, 'tier-next')).toBe('Spend $1,380.00 more by Nov 1, 2027 to reach Gold');
+    // The November 2026 spend leaves the rolling window on 1 Nov 2027: 31 Oct is the last day it counts.
+    expect(text(page.text, 'tier-next')).toBe('Spend $1,380.00 more to reach Gold (last day: Oct 31, 2027)');
     expect(page.text).toContain('2% off renewals');
     // Straight to Silver from no tier: the first placement reads as joining, not moving up.
     expect(page.text).toMatch(/Joined at Silver/);

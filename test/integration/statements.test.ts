@@ -139,6 +139,27 @@ describe('statements job', () => {
     expect(november?.text).toContain('Earned this period: 40');
   });
 
+  it("tells the month and the first points to expire by their days on the program's clock", async () => {
+    const clientId = `stmt-${++n}`;
+    const id = await app.plugin.db.transaction(async (tx) => {
+      const account = await MemberAccount.enrol(tx, { id: clientId, locale: 'en', email: `${clientId}@example.com` });
+      // New York's end of November: 05:00 UTC on 1 December; November 30 is the last day.
+      await account.credit({ kind: 'earn', points: 40, reasonCode: 'test', earnedAt: tx.now, availableAt: tx.now, expiresAt: new Date('2026-12-01T05:00:00Z') });
+      return account.member.id;
+    });
+    await app.plugin.services.members.setStatementsOptIn(clientId, true);
+    const job = statementsJob();
+    const base = { ...QUIET_JOB_CONTEXT, deps: testJobDeps(app.plugin), now: app.clock.now(), dryRun: false, resume: { marker: null, counts: {} }, checkpoint: async () => {} };
+    await job.run({ ...base, timeZone: 'America/New_York', period: '2026-10' });
+    await job.run({ ...base, timeZone: 'Asia/Tokyo', period: '2026-09' });
+    const [october, september] = await statementsFor(id);
+    expect(october?.subject).toBe('Your rewards statement: Oct 1, 2026 – Oct 31, 2026');
+    expect(october?.text).toContain('Expiring in the next 30 days: 40 points; the last day to use the first of them is Nov 30, 2026.');
+    // 14:00 on 1 December in Tokyo: the points still last that day there.
+    expect(september?.subject).toBe('Your rewards statement: Sep 1, 2026 – Sep 30, 2026');
+    expect(september?.text).toContain('Expiring in the next 30 days: 40 points; the last day to use the first of them is Dec 1, 2026.');
+  });
+
   it('refuses a period that is not a month', async () => {
     expect(await app.plugin.jobs.run('statements', { period: 'not-a-month' })).toMatchObject({ status: 'failed', error: expect.stringContaining('YYYY-MM') });
   });

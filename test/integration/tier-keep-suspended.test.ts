@@ -1,7 +1,7 @@
 import { expectBalancesConsistent, invoicePaid, invoiceRefunded, memberOf, serviceEvent, startTestApp, tierNameOf, type TestApp } from '../support/harness';
 
 /**
- * The Rewards tab's "Spend X more by <date> to keep <tier>" tells what the tier review will do:
+ * The Rewards tab's "Spend X more to keep <tier> (last day: <date>)" tells what the tier review will do:
  * its grace clock stands still while a service is suspended (issues 11 and 12), so the date is
  * never one the member has kept the tier past. On SQLite and MariaDB (TEST_DATABASE_URL).
  */
@@ -29,7 +29,7 @@ describe('the tab’s keep-by date while a service is suspended', () => {
     await app.send(serviceEvent('service.created', 'kb', { id: 'SV' }, { tag: 'c', occurred_at: now() })).expect(200);
     await app.send(invoiceRefunded('KB', '200.00', { client: { id: 'kb' }, invoice: { total: '600.00' }, occurred_at: now() })).expect(200);
     expect((await memberOf(app.plugin, 'kb')).tierBelowSince).toEqual(start);
-    expect(await keep('kb')).toBe(`Spend ${usd(10000)} more by ${day(new Date(start.getTime() + 30 * DAY))} to keep Silver`);
+    expect(await keep('kb')).toBe(`Spend ${usd(10000)} more to keep Silver (last day: ${day(new Date(start.getTime() + 30 * DAY))})`);
 
     // 5 days of grace used, then a suspension; 40 days on, the review keeps them Silver.
     app.clock.advance(5 * DAY);
@@ -42,12 +42,12 @@ describe('the tab’s keep-by date while a service is suspended', () => {
     // 25 days of grace are left, counted from the day the suspension ends; it stands still meanwhile.
     const left = new Date(app.clock.now().getTime() + 25 * DAY);
     expect(await keep('kb')).toBe(
-      `Spend ${usd(10000)} more by ${day(left)} to keep Silver. The countdown is paused while a service of yours is suspended, so this date moves on by each day it stays suspended.`,
+      `Spend ${usd(10000)} more to keep Silver (last day: ${day(left)}). The countdown is paused while a service of yours is suspended, so this date moves on by each day it stays suspended.`,
     );
 
     // The suspension ends now: the review keeps the tier until that date, and not after it.
     await app.send(serviceEvent('service.unsuspended', 'kb', { id: 'SV' }, { tag: 'u', occurred_at: now() })).expect(200);
-    expect(await keep('kb')).toBe(`Spend ${usd(10000)} more by ${day(left)} to keep Silver`);
+    expect(await keep('kb')).toBe(`Spend ${usd(10000)} more to keep Silver (last day: ${day(left)})`);
     app.clock.current = new Date(left.getTime() - 1);
     await app.plugin.jobs.reviewTiers();
     expect(await tierNameOf(app.plugin, 'kb')).toBe('Silver');

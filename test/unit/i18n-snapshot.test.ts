@@ -14,7 +14,7 @@ it.each(TAGS)('dates and money in %s', async (tag) => {
   const points = (n: number) => i18n.t('points_count', { count: n, formatted: formatDecimal(i18n.locale, n) });
   expect({
     lang: i18n.htmlLang,
-    date: formatDate(i18n.locale, new Date('2026-12-31T23:30:00Z')),
+    date: formatDate(i18n.locale, new Date('2026-12-31T23:30:00Z'), 'UTC'),
     usd: formatMoney(i18n.locale, { currency: 'USD', minor: 31880 }),
     try: formatMoney(i18n.locale, { currency: 'TRY', minor: 8_000_000 }),
     vnd: formatMoney(i18n.locale, { currency: 'VND', minor: 250_000 }),

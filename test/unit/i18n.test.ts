@@ -126,13 +126,13 @@ describe('Translations', () => {
     expect(t.for(requested)).toMatchObject({ language, locale });
   });
 
-  /** A line the tab shows, with money and a date formatted as the tab formats them. */
+  /** A line the tab shows, with money and a date formatted as the tab formats them; a deadline told by its last day. */
   it.each([
-    ['ru-RU', 'RUB', /^Оплатите ещё .+ до .+, чтобы перейти на уровень Gold$/],
-    ['tr-TR', 'TRY', /^Gold seviyesine ulaşmak için .+ tarihinden önce .+ daha harcayın$/],
-    ['vi-VN', 'VND', /^Chi tiêu thêm .+ trước ngày .+ để lên hạng Gold$/],
+    ['ru-RU', 'RUB', /^Оплатите ещё .+, чтобы перейти на уровень Gold \(последний день — .+\)$/],
+    ['tr-TR', 'TRY', /^Gold seviyesine ulaşmak için .+ daha harcayın \(son gün: .+\)$/],
+    ['vi-VN', 'VND', /^Chi tiêu thêm .+ để lên hạng Gold \(ngày cuối cùng: .+\)$/],
     // A tier's name is program data, written in Chinese for zh: no space around it (GLOSSARY.md).
-    ['zh-CN', 'CNY', /^在 .+前再消费 .+ 即可升级为Gold$/],
+    ['zh-CN', 'CNY', /^再消费 .+ 即可升级为Gold（最后一天：.+）$/],
   ])('renders a %s line with no English but the tier name', async (tag, currency, shape) => {
     const t = (await translations()).for(tag);
     const amount = new Intl.NumberFormat(t.locale, { style: 'currency', currency }).format(800);

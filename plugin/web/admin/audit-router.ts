@@ -37,7 +37,7 @@ export function auditRoutes({ deps, pages }: AdminPageContext): AdminRoute[] {
             actions: actions.map((a) => ({ value: a, selected: a === values.action })),
             rows: entries.map((e) => ({
               id: e.id,
-              at: `${formatDate(i18n.locale, e.at)} ${e.at.toISOString().slice(11, 19)}`,
+              at: `${formatDate(i18n.locale, e.at, 'UTC')} ${e.at.toISOString().slice(11, 19)}`,
               actor: e.actorName === e.actorId ? e.actorId : `${e.actorName} (${e.actorId})`,
               role: e.role,
               action: e.action,

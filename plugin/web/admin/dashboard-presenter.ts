@@ -11,7 +11,7 @@ export function dashboardView(i18n: Translator, d: Dashboard, mount: string): ob
   const n = (v: number) => formatInteger(i18n.locale, v);
   const money = (minor: number, currency: string) => formatMoney(i18n.locale, { currency, minor });
   const tierName = (t: Dashboard['membersByTier'][number]['tier']) => (t ? (localized(t.names, [i18n.language]) ?? t.name) : i18n.t('dashboard.no_tier'));
-  const period = (p: PeriodTotals) => ({ earned: n(p.earned), redeemed: n(p.redeemed), expired: n(p.expired), from: formatDate(i18n.locale, p.from) });
+  const period = (p: PeriodTotals) => ({ earned: n(p.earned), redeemed: n(p.redeemed), expired: n(p.expired), from: formatDate(i18n.locale, p.from, d.timeZone) });
   const chart = (input: Parameters<typeof barChart>[0]) => new Handlebars.SafeString(barChart(input));
   const months = [
     { label: i18n.t('dashboard.earned'), a: d.thisMonth.earned, b: d.lastMonth.earned },
@@ -58,7 +58,7 @@ export function dashboardView(i18n: Translator, d: Dashboard, mount: string): ob
     }),
     actions: d.openActions.map((a) => ({ action: a.action, state: a.state, stateLabel: i18n.t(`dashboard.action_${a.state}`, { defaultValue: a.state }), count: n(a.count) })),
     recent: d.recent.map((e) => ({
-      when: formatDate(i18n.locale, e.createdAt),
+      when: formatDate(i18n.locale, e.createdAt, d.timeZone),
       member: e.memberName ?? e.panelClientId,
       panelClientId: e.panelClientId,
       href: mountUrl(mount, `admin/members/${e.memberId}`),

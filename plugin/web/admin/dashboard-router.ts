@@ -30,7 +30,7 @@ export function dashboardRoutes({ deps, pages }: AdminPageContext): AdminRoute[]
         const paused = endpoint.paused
           ? {
               endpoint: endpoint.endpoint,
-              at: formatDate(i18n.locale, endpoint.pausedAt),
+              at: formatDate(i18n.locale, endpoint.pausedAt, 'UTC'),
               reason: endpoint.reason,
               resumeAction: MANAGE_ACTIONS.includes(adminOf(res).role) ? mountUrl(mount, 'admin/panel/resume') : null,
             }

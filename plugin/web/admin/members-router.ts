@@ -19,7 +19,7 @@ const field = (req: Request, name: string): string => {
   const v = (req.body as Record<string, unknown> | undefined)?.[name];
   return typeof v === 'string' ? v : '';
 };
-const when = (i18n: Translator, d: Date) => `${formatDate(i18n.locale, d)} ${d.toISOString().slice(11, 16)}`;
+const when = (i18n: Translator, d: Date) => `${formatDate(i18n.locale, d, 'UTC')} ${d.toISOString().slice(11, 16)}`;
 const NOTICES = ['adjusted', 'credited', 'retried'] as const;
 type Notice = (typeof NOTICES)[number];
 
@@ -85,7 +85,7 @@ export function memberRoutes({ deps, pages }: AdminPageContext): AdminRoute[] {
               available: m.pointsAvailable,
               pending: m.pointsPending,
               status: m.status,
-              joined: formatDate(i18n.locale, m.joinedAt),
+              joined: formatDate(i18n.locale, m.joinedAt, 'UTC'),
             })),
             nextHref: next === null ? null : mountUrl(mount, 'admin/members', { ...(term !== undefined && { q: term }), before: next }),
           },
@@ -187,7 +187,7 @@ function memberModel(
       status: m.status,
       currency: m.currency ?? '',
       locale: m.locale ?? '',
-      joined: formatDate(i18n.locale, m.joinedAt),
+      joined: formatDate(i18n.locale, m.joinedAt, 'UTC'),
     },
     backHref: mountUrl(mount, 'admin/members'),
     notice: options.notice,
@@ -195,9 +195,9 @@ function memberModel(
       points: l.points,
       remaining: l.remaining,
       pending: l.pending,
-      earned: formatDate(i18n.locale, l.earnedAt),
-      available: formatDate(i18n.locale, l.availableAt),
-      expires: l.expiresAt ? formatDate(i18n.locale, l.expiresAt) : null,
+      earned: formatDate(i18n.locale, l.earnedAt, 'UTC'),
+      available: formatDate(i18n.locale, l.availableAt, 'UTC'),
+      expires: l.expiresAt ? formatDate(i18n.locale, l.expiresAt, 'UTC') : null,
     })),
     tierChanges: d.tierChanges.map((c) => ({ at: when(i18n, c.createdAt), from: tierName(c.fromTierId), to: tierName(c.toTierId), reason: c.reason })),
     ledger: d.ledger.entries.map((e) => ({
@@ -235,7 +235,7 @@ function memberModel(
       retryAction: options.canWrite && options.retriable(a) ? mountUrl(mount, `${base}/actions/${a.id}/retry`) : null,
     })),
     churn: d.churn && {
-      flagged: i18n.t('admin.member.churn_flagged', { date: formatDate(i18n.locale, d.churn.flaggedAt) }),
+      flagged: i18n.t('admin.member.churn_flagged', { date: formatDate(i18n.locale, d.churn.flaggedAt, 'UTC') }),
       reasons: d.churn.reasons.map((r) => Object.entries(r).map(([k, v]) => (k === 'code' ? String(v) : `${k}=${String(v)}`)).join(' ')),
     },
     canWrite: options.canWrite,

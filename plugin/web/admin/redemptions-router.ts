@@ -49,7 +49,7 @@ export function redemptionRoutes({ deps, pages }: AdminPageContext): AdminRoute[
           stateCode: r.state,
           actionState: action ? i18n.t(`admin.state.${action.state}`) : '',
           lastError: action?.lastError ?? '',
-          created: `${formatDate(i18n.locale, r.createdAt)} ${r.createdAt.toISOString().slice(11, 16)}`,
+          created: `${formatDate(i18n.locale, r.createdAt, 'UTC')} ${r.createdAt.toISOString().slice(11, 16)}`,
           cancelAction: canWrite && r.state === 'pending' && action?.state === 'pending' && action.attempts === 0 ? mountUrl(mount, `admin/redemptions/${r.id}/cancel`) : null,
           retryAction: canWrite && action !== null && deps.redemptions.retriable(action) ? mountUrl(mount, `admin/redemptions/${r.id}/retry`) : null,
         })),

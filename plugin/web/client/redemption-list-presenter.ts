@@ -51,7 +51,7 @@ export class RedemptionListPresenter {
       const view = this.redeem.redemption(i18n, redemption, reward, mount, page.timeZone);
       return {
         id: redemption.id,
-        dateText: formatDate(i18n.locale, redemption.createdAt),
+        dateText: formatDate(i18n.locale, redemption.createdAt, page.timeZone),
         name: rewardNameOf(redemption, reward, [i18n.language]),
         points: formatInteger(i18n.locale, redemption.points),
         state: redemption.state,

@@ -4,7 +4,7 @@ import { parseMoney } from '../../domain/money';
 import { actionNameIn, type RuleLine } from '../../domain/rules';
 import { localized, type Tier } from '../../domain/tiers';
 import type { Translations, Translator } from '../../i18n';
-import { formatDate, formatDecimal, formatInteger, formatList, formatMoney, formatPercent } from '../../i18n/format';
+import { formatDate, formatDecimal, formatInteger, formatLastDay, formatList, formatMoney, formatPercent, sumByLastDay } from '../../i18n/format';
 import { HISTORY_KINDS, type HistoryFilter, type RewardsData, type RewardsQueryService } from '../../services/rewards-query-service';
 import { mountUrl } from '../urls';
 import { clientLanguage } from './client-language';
@@ -14,7 +14,8 @@ export const HISTORY_SHOWN = 10;
 
 export interface HistoryRow {
   id: number;
-  date: Date;
+  /** The entry's day on the program's clock. */
+  date: string;
   /** The reason around the invoice's number, so the number can be kept on one line. */
   reason: { before: string; ref: string | null; after: string };
   delta: number;
@@ -45,7 +46,7 @@ export interface TierView {
   keep: string | null;
   saved: string | null;
   ladder: LadderRow[];
-  history: Array<{ date: Date; text: string }>;
+  history: Array<{ date: string; text: string }>;
 }
 
 export interface FilterView {
@@ -63,9 +64,15 @@ export interface RewardsViewModel {
   backHref: string | null;
   balance: number;
   pending: number;
-  pendingReleases: Array<{ points: number; date: Date }>;
+  /** "10 points on Dec 6, 2026": when pending points become spendable, on the program's clock. */
+  pendingReleases: string[];
   lifetime: number;
-  expiring: { points: number; firstDate: Date | null; upcoming: string[] };
+  /**
+   * `first`: the last day the first of the points expiring within the window can be used;
+   * `upcoming`: the next last days with their points (`rewards.expiring_on`). Days on the
+   * program's clock, a deadline told by its last day (`formatLastDay`).
+   */
+  expiring: { points: number; first: string | null; upcoming: string[] };
   /** Said once, at the top, when the member's currency doesn't earn or doesn't count for tiers. */
   currencyNotes: string[];
   history: HistoryRow[];
@@ -142,7 +149,10 @@ export class RewardsTabPresenter {
     const tierNames = new Map(data.tier.status.allTiers.map((t) => [t.name, localized(t.names, languages) ?? t.name]));
     // Actions as their rule names them now, in the member's language (the entry keeps the name of when it was earned).
     const actionNames = new Map(Object.entries(data.actionNames).map(([rule, name]) => [rule, actionNameIn(name, languages)]));
-    const rows = history.entries.map((e) => ({ id: e.id, date: e.createdAt, reason: this.reason(e, i18n, tierNames, actionNames), delta: e.delta, balanceAfter: e.balanceAfter }));
+    const { timeZone } = data;
+    const day = (d: Date) => formatDate(i18n.locale, d, timeZone);
+    const lastDay = (d: Date) => formatLastDay(i18n.locale, d, timeZone);
+    const rows = history.entries.map((e) => ({ id: e.id, date: day(e.createdAt), reason: this.reason(e, i18n, tierNames, actionNames), delta: e.delta, balanceAfter: e.balanceAfter }));
     const filterQuery = filterParams(history.filter);
     const filtered = Object.keys(filterQuery).length > 0;
     return {
@@ -151,12 +161,15 @@ export class RewardsTabPresenter {
       backHref,
       balance: data.balances.available,
       pending: data.balances.pending,
-      pendingReleases: data.pendingReleases.map((p) => ({ points: p.points, date: p.availableAt })),
+      pendingReleases: data.pendingReleases.map((p) => i18n.t('rewards.pending_release', { points: formatInteger(i18n.locale, p.points), date: day(p.availableAt) })),
       lifetime: data.balances.lifetime,
       expiring: {
         points: data.expiring.points,
-        firstDate: data.expiring.firstExpiry,
-        upcoming: data.expiring.upcoming.map((u) => i18n.t('rewards.expiring_on', { points: points(u.points, i18n), date: formatDate(i18n.locale, u.date) })),
+        first: data.expiring.firstExpiry && lastDay(data.expiring.firstExpiry),
+        // The query sums deadlines by day at the clock's offset now: across a summer time
+        // change, one within the change of midnight can be summed with the day next to it, and
+        // is then told under the earlier day (its sum's first deadline's), never a later one.
+        upcoming: sumByLastDay(data.expiring.upcoming, i18n.locale, timeZone).map((u) => i18n.t('rewards.expiring_on', { points: points(u.points, i18n), date: u.day })),
       },
       currencyNotes,
       history: rows.slice(0, HISTORY_SHOWN),
@@ -178,7 +191,7 @@ export class RewardsTabPresenter {
       },
       olderHref: history.olderCursor === null ? null : mountUrl(mount, 'client/rewards', { ...filterQuery, before: history.olderCursor }),
       newestHref: history.before === null ? null : mountUrl(mount, 'client/rewards', filtered ? filterQuery : undefined),
-      howToEarn: this.howToEarn(data.rules, i18n, languages),
+      howToEarn: this.howToEarn(data.rules, i18n, languages, timeZone),
       tier: this.tierView(data, i18n, languages, earning),
       services: data.services.map((sv) => ({
         id: sv.serviceId,
@@ -199,6 +212,7 @@ export class RewardsTabPresenter {
     const { status, changes } = data.tier;
     if (!status.tier) return null;
     const base = (minor: number) => formatMoney(i18n.locale, { currency: status.settings.baseCurrency, minor });
+    const lastDay = (d: Date) => formatLastDay(i18n.locale, d, data.timeZone);
     const nameOf = (t: Tier) => localized(t.names, languages) ?? t.name;
     const perksOf = (t: Tier) => localized(t.perks, languages) ?? [];
     const names = new Map(status.allTiers.map((t) => [t.id, nameOf(t)]));
@@ -224,7 +238,7 @@ export class RewardsTabPresenter {
         : !counts
           ? null
           : status.nextBy
-            ? i18n.t('rewards.tier_next_by', { amount: base(status.toNextMinor), tier: nameOf(next), date: formatDate(i18n.locale, status.nextBy) })
+            ? i18n.t('rewards.tier_next_by', { amount: base(status.toNextMinor), tier: nameOf(next), date: lastDay(status.nextBy) })
             : i18n.t('rewards.tier_next', { amount: base(status.toNextMinor), tier: nameOf(next) }),
       top: !next,
       keep:
@@ -232,7 +246,7 @@ export class RewardsTabPresenter {
           ? i18n.t(data.tier.gracePaused ? 'rewards.tier_keep_by_paused' : 'rewards.tier_keep_by', {
               amount: base(current.thresholdMinor - status.spendMinor),
               tier: nameOf(current),
-              date: formatDate(i18n.locale, data.tier.keepUntil),
+              date: lastDay(data.tier.keepUntil),
             })
           : null,
       saved: saved.length > 0 ? i18n.t('rewards.tier_saved', { amount: list(saved.map((m) => formatMoney(i18n.locale, m)), i18n) }) : null,
@@ -247,7 +261,7 @@ export class RewardsTabPresenter {
           current: t.id === current.id,
         })),
       history: changes.map((c) => ({
-        date: c.createdAt,
+        date: formatDate(i18n.locale, c.createdAt, data.timeZone),
         text: i18n.t(`rewards.tier_change_${c.fromTierId === null ? 'join' : c.reason === 'grace_expired' ? 'down' : 'up'}`, {
           tier: names.get(c.toTierId) ?? '?',
         }),
@@ -269,8 +283,8 @@ export class RewardsTabPresenter {
     return at < 0 ? { before: text, ref: null, after: '' } : { before: text.slice(0, at), ref, after: text.slice(at + MARK.length) };
   }
 
-  private howToEarn(rules: RewardsData['rules'], i18n: Translator, languages: string[]): string[] {
-    const lines = rules.lines.map((line) => ruleText(line, i18n, languages));
+  private howToEarn(rules: RewardsData['rules'], i18n: Translator, languages: string[], timeZone: string): string[] {
+    const lines = rules.lines.map((line) => ruleText(line, i18n, languages, timeZone));
     if (rules.lines.some((l) => l.key === 'rules.base_rate')) lines.push(i18n.t('rewards.rounding_note'));
     lines.push(i18n.t('rewards.earn_credit_note'));
     lines.push(expiryNote(rules.expiry, i18n));
@@ -297,8 +311,8 @@ export function reasonParams(p: LedgerEntry['reasonParams'], i18n: Translator, t
   if (p.points !== undefined) params.points = points(Number(p.points), i18n);
   if (p.multiplier !== undefined) params.multiplier = decimal(p.multiplier, i18n);
   if (p.percent !== undefined) params.percent = decimal(p.percent, i18n);
-  // A renewal's due date (YYYY-MM-DD, a UTC day) as the locale writes dates.
-  if (typeof p.due_date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(p.due_date)) params.due_date = formatDate(i18n.locale, new Date(`${p.due_date}T00:00:00Z`));
+  // A renewal's due date (YYYY-MM-DD, a calendar day, not an instant) as the locale writes dates.
+  if (typeof p.due_date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(p.due_date)) params.due_date = formatDate(i18n.locale, new Date(`${p.due_date}T00:00:00Z`), 'UTC');
   if (p.lots !== undefined && Number.isFinite(Number(p.lots))) {
     params.count = Number(p.lots);
     params.lots = formatInteger(i18n.locale, Number(p.lots));
@@ -312,14 +326,14 @@ function decimal(value: string | number, i18n: Translator): string {
   return Number.isFinite(n) ? formatDecimal(i18n.locale, n) : String(value);
 }
 
-/** A rule line's params (see RuleLine) formatted for the locale. */
-function ruleText(line: RuleLine, i18n: Translator, languages: string[]): string {
+/** A rule line's params (see RuleLine) formatted for the locale; a promotion's end (exclusive) as its last day on the program's clock. */
+function ruleText(line: RuleLine, i18n: Translator, languages: string[], timeZone: string): string {
   const params: Record<string, string | number> = { ...line.params };
   if (typeof line.params.points === 'number') params.points = points(line.params.points, i18n);
   if (line.params.amount !== undefined && line.params.currency !== undefined) {
     params.amount = amount(String(line.params.amount), String(line.params.currency), i18n);
   }
-  if (typeof line.params.until === 'string') params.until = formatDate(i18n.locale, new Date(line.params.until));
+  if (typeof line.params.until === 'string') params.until = formatLastDay(i18n.locale, new Date(line.params.until), timeZone);
   if (line.params.multiplier !== undefined) params.multiplier = decimal(line.params.multiplier, i18n);
   if (line.params.percent !== undefined) params.percent = decimal(line.params.percent, i18n);
   // A streak's renewals or months are the count its plural forms go by ("after 1 month").

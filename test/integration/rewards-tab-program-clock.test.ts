@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { clientSession } from '../support/client';
+import { readable } from '../support/english';
+import { addReward } from '../support/rewards';
+import { expectBalancesConsistent, invoicePaid, invoiceRefunded, startTestApp, type TestApp } from '../support/harness';
+
+/**
+ * The client pages read dates on the program's clock (setting `time_zone`), and tell a
+ * deadline by the last day it leaves: points that expire at the first instant of December
+ * there last until 30 November, whatever UTC's date is then.
+ */
+describe("the client pages' dates, on the program's clock", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ program: { refund_window_days: 0, earn_rates: { USD: '1' } } });
+  });
+  afterEach(() => expectBalancesConsistent(app.plugin));
+  afterAll(() => app.close());
+
+  const setClock = async (timeZone: string, more: Record<string, unknown> = {}) => app.plugin.services.program.update({ time_zone: timeZone, ...more });
+  const page = async (clientId: string, query = '') => (await app.http.get(`/client/rewards${query}`).set('Cookie', await clientSession(app, clientId)).expect(200)).text;
+  const byTestId = (html: string, id: string) => readable(new RegExp(`data-testid="${id}"[^>]*>([\\s\\S]*?)</(?:p|ul|td)>`).exec(html)?.[1] ?? '');
+  const historyDates = (html: string) => [...html.matchAll(/<td data-label="Date">([^<]*)<\/td>/g)].map((m) => m[1]);
+  const pay = (clientId: string, id: string, total = '10.00', occurredAt?: string) =>
+    app.send(invoicePaid({ client: { id: clientId, locale: 'en' }, ...(occurredAt && { occurred_at: occurredAt }), invoice: { id, total, items: [{ type: 'new', amount: total }] } })).expect(200);
+  /** Runs `fn` with the test clock at `at`, then puts it back. */
+  async function at<T>(instant: string, fn: () => Promise<T>): Promise<T> {
+    const saved = app.clock.current;
+    app.clock.current = new Date(instant);
+    try {
+      return await fn();
+    } finally {
+      app.clock.current = saved;
+    }
+  }
+
+  it.each([
+    ['UTC', '2026-12-01T00:00:00.000Z'],
+    ['America/New_York', '2026-12-01T05:00:00.000Z'],
+    ['Europe/Moscow', '2026-11-30T21:00:00.000Z'],
+  ])('end of month expiry on %s: the last day to use the points is November 30', async (timeZone, deadline) => {
+    await setClock(timeZone, { points_expiry: { policy: 'end_of_month', months: 0 } });
+    try {
+      const client = `eom-${timeZone.replace('/', '-')}`;
+      await pay(client, `EOM-${client}`, '10.00', '2026-11-22T10:00:00Z');
+      const lots = await app.plugin.db.knex('loyalty_lots').join('loyalty_members', 'loyalty_members.id', 'loyalty_lots.member_id').where({ panel_client_id: client }).select('expires_at');
+      expect(lots.map((l: { expires_at: Date | number }) => new Date(l.expires_at).toISOString())).toEqual([deadline]);
+      const html = await page(client);
+      expect(byTestId(html, 'expiring-date')).toBe('Last day to use the first of them: Nov 30, 2026');
+      expect(byTestId(html, 'expiring-upcoming')).toBe('10 points, last day Nov 30, 2026');
+      expect(readable(html)).toContain('Points expire at the end of the month, 0 months after the month you earn them.');
+    } finally {
+      await setClock('UTC', { points_expiry: null });
+    }
+  });
+
+  it('shows the history, pending releases and tier dates as the days they are on the program clock', async () => {
+    await setClock('Asia/Tokyo', { refund_window_days: 14 });
+    try {
+      // 20:00 UTC on 23 November is 05:00 on the 24th in Tokyo.
+      await at('2026-11-23T20:00:00Z', () => pay('tokyo', 'TK-1', '600.00', '2026-11-23T20:00:00Z'));
+      await at('2026-11-23T20:00:00Z', () => app.send(invoiceRefunded('TK-1', '200.00', { client: { id: 'tokyo' }, invoice: { total: '600.00' } })).expect(200));
+      const html = await at('2026-11-24T01:00:00Z', () => page('tokyo'));
+      expect(historyDates(html)).toEqual(['Nov 24, 2026', 'Nov 24, 2026']);
+      // Released 14 days after payment: 20:00 UTC on 7 December, the 8th in Tokyo.
+      expect(byTestId(html, 'pending-releases')).toBe('400 on Dec 8, 2026');
+      expect(readable(html)).toMatch(/Nov 24, 2026: Joined at Silver/);
+      // Below Silver since the refund: 30 days of grace end at 20:00 UTC on 23 December, the 24th in Tokyo.
+      expect(byTestId(html, 'tier-keep')).toBe('Spend $100.00 more to keep Silver (last day: Dec 24, 2026)');
+    } finally {
+      await setClock('UTC', { refund_window_days: 0 });
+    }
+  });
+
+  it("tells a promotion's end by its last day on the program clock", async () => {
+    const id = await app.plugin.services.program.addRule({ type: 'promo', active: true, params: { multiplier: '2' }, startsAt: new Date('2026-11-01T00:00:00Z'), endsAt: new Date('2026-12-01T05:00:00Z') });
+    try {
+      await pay('promo', 'PR-1');
+      await setClock('America/New_York');
+      expect(readable(await page('promo'))).toContain('×2 points on everything, last day Nov 30, 2026');
+      await setClock('UTC');
+      expect(readable(await page('promo'))).toContain('×2 points on everything, last day Dec 1, 2026');
+    } finally {
+      await app.plugin.services.program.setRuleActive(id, false);
+      await setClock('UTC');
+    }
+  });
+
+  it('dates redemptions on the program clock', async () => {
+    await pay('redeemer', 'RD-1', '100.00');
+    const reward = await addReward(app, { costPoints: 10 });
+    await at('2026-11-23T20:00:00Z', () => app.plugin.services.redemptions.redeem('redeemer', { rewardId: reward, idempotencyKey: randomBytes(12).toString('base64url') }));
+    const list = async () => (await app.http.get('/client/redemptions').set('Cookie', await clientSession(app, 'redeemer')).expect(200)).text;
+    expect(await list()).toMatch(/<td data-label="Date">Nov 23, 2026<\/td>/);
+    await setClock('Asia/Tokyo');
+    try {
+      expect(await list()).toMatch(/<td data-label="Date">Nov 24, 2026<\/td>/);
+    } finally {
+      await setClock('UTC');
+    }
+  });
+});
