@@ -145,6 +145,17 @@ export const WALL_DATE_TIME_FORMAT = 'YYYY-MM-DDTHH:MM';
 const WALL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
 /** MySQL's DATETIME ends with year 9999: a wall time a zone puts past it can't be stored. */
 const LAST_STORABLE = Date.UTC(9999, 11, 31);
+/**
+ * The last instant a DATETIME(3) holds. A bound past it (the end of 31 December 9999 in a zone
+ * behind UTC, year 10000 in UTC) reaches MySQL as no date at all and matches nothing, where
+ * SQLite's epoch numbers compare fine: a query's bounds are clamped to it (`storableBound`).
+ */
+export const LAST_STORABLE_INSTANT = new Date(Date.UTC(9999, 11, 31, 23, 59, 59, 999));
+
+/** `at`, or the last storable instant when it is later: an exclusive upper bound for a query. */
+export function storableBound(at: Date): Date {
+  return at > LAST_STORABLE_INSTANT ? LAST_STORABLE_INSTANT : at;
+}
 
 /**
  * A form's date and time (`2026-12-24T18:00`, seconds optional) as the instant it names in a

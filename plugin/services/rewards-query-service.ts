@@ -9,7 +9,7 @@ import { actionNames, describeRules, nextStreakReward, ruleInForce, type ActionN
 import type { ServiceRecord, ServiceState } from '../domain/service-record';
 import { cycleMonths } from '../domain/service-streak';
 import { graceEndsAt, toQualifying, type TierChange } from '../domain/tiers';
-import { utcOffset } from '../domain/time-zone';
+import { storableBound, utcOffset, zonedInstant } from '../domain/time-zone';
 import type { ProgramService } from './program-service';
 import { TIER_DISCOUNT_KEY_PREFIXES } from './tier-discount-service';
 import type { TierService, TierStatus } from './tier-service';
@@ -31,12 +31,21 @@ export const HISTORY_KINDS = {
 } as const satisfies Record<string, readonly LedgerKind[]>;
 export type HistoryKind = keyof typeof HISTORY_KINDS;
 
-/** Which entries the history shows: a kind, and UTC days `from` to `to`, both included. */
+/**
+ * The days a history filter may name, as a date input writes them: from the epoch, as the
+ * admin's dates (`parseWallDateTime`), to the last year the database stores.
+ */
+export const HISTORY_DAYS = { first: '1970-01-01', last: '9999-12-31' } as const;
+
+/**
+ * Which entries the history shows: a kind, and days `from` to `to` on the program's clock
+ * (setting `time_zone`, the clock the tab's dates are read on), both included.
+ */
 export interface HistoryFilter {
   kind?: HistoryKind;
-  /** Midnight UTC of the first day. */
+  /** The first day, named by its midnight UTC (a calendar day, not an instant). */
   from?: Date;
-  /** Midnight UTC of the last day (entries of that whole day are in). */
+  /** The last day, named by its midnight UTC: entries of that whole day are in. */
   to?: Date;
 }
 
@@ -152,8 +161,8 @@ export class RewardsQueryService {
         beforeId: options.before,
         limit: HISTORY_PAGE_SIZE,
         ...(filter.kind && { kinds: HISTORY_KINDS[filter.kind] }),
-        ...(filter.from && { from: filter.from }),
-        ...(filter.to && { until: new Date(filter.to.getTime() + 86_400_000) }),
+        ...(filter.from && { from: dayStart(filter.from, 0, program.timeZone) }),
+        ...(filter.to && { until: dayStart(filter.to, 1, program.timeZone) }),
       }),
       this.db.repos.lots.tabSummary(member.id, {
         now: at,
@@ -221,6 +230,15 @@ export class RewardsQueryService {
     lines.push(...describeRules(program, currency, at, { tier }));
     return { lines, expiry: program.expiry };
   }
+}
+
+/**
+ * The first instant of a filter's day (named by its midnight UTC) `plus` days on, on the
+ * program's clock; never past what the database stores, so the end of 31 December 9999 still
+ * bounds a query on MySQL.
+ */
+function dayStart(day: Date, plus: number, timeZone: string): Date {
+  return storableBound(zonedInstant({ year: day.getUTCFullYear(), month: day.getUTCMonth(), day: day.getUTCDate() + plus }, timeZone));
 }
 
 /**

@@ -99,4 +99,51 @@ describe("the client pages' dates, on the program's clock", () => {
       await setClock('UTC');
     }
   });
+
+  describe('the history filter', () => {
+    beforeAll(async () => {
+      // 03:00 UTC on 23 November: the 23rd in UTC, the 22nd in New York.
+      await at('2026-11-23T03:00:00Z', () => pay('filter', 'F-1'));
+    });
+    const rows = (html: string) => (html.match(/data-entry="/g) ?? []).length;
+
+    it("takes the days on the program clock, as the dates beside the entries are", async () => {
+      expect(rows(await page('filter', '?from=2026-11-23&to=2026-11-23'))).toBe(1);
+      await setClock('America/New_York');
+      try {
+        const html = await page('filter', '?from=2026-11-22&to=2026-11-22');
+        expect(rows(html)).toBe(1);
+        expect(historyDates(html)).toEqual(['Nov 22, 2026']);
+        expect(rows(await page('filter', '?from=2026-11-23'))).toBe(0);
+        expect(rows(await page('filter', '?to=2026-11-21'))).toBe(0);
+      } finally {
+        await setClock('UTC');
+      }
+    });
+
+    it.each(['UTC', 'America/New_York', 'Pacific/Kiritimati'])('reads up to 31 December 9999 on %s, the last day the database stores', async (timeZone) => {
+      await setClock(timeZone);
+      try {
+        expect(rows(await page('filter', '?to=9999-12-31'))).toBe(1);
+        expect(rows(await page('filter', '?from=1970-01-01&to=9999-12-31'))).toBe(1);
+        expect(rows(await page('filter', '?from=9999-12-31'))).toBe(0);
+      } finally {
+        await setClock('UTC');
+      }
+    });
+
+    it.each(['0000-01-01', '1969-12-31', '10000-01-01', '+02026-11-23'])('refuses a day outside 1970 to 9999 (%s), naming the field', async (day) => {
+      for (const field of ['from', 'to']) {
+        const res = await app.http.get(`/client/rewards?${field}=${day}`).set('Cookie', await clientSession(app, 'filter'));
+        expect(res.status).toBe(400);
+        expect(readable(res.text)).toContain(field);
+      }
+    });
+
+    it('offers only those days in the date inputs', async () => {
+      const html = await page('filter');
+      expect(html).toContain('<input type="date" name="from" min="1970-01-01" max="9999-12-31" value="">');
+      expect(html).toContain('<input type="date" name="to" min="1970-01-01" max="9999-12-31" value="">');
+    });
+  });
 });

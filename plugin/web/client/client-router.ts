@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import type { RateLimiter } from '../../db/rate-limits';
 import { BadRequestError, UnauthorizedError, type FieldProblem } from '../../errors';
 import type { AuthService } from '../../services/auth-service';
-import { HISTORY_KINDS, type HistoryFilter, type HistoryKind } from '../../services/rewards-query-service';
+import { HISTORY_DAYS, HISTORY_KINDS, type HistoryFilter, type HistoryKind } from '../../services/rewards-query-service';
 import { byIp, enforceRateLimit, rateLimit } from '../rate-limit';
 import { principalOf, sessionGuard, setSessionCookie } from '../session';
 import { mountOf, mountUrl } from '../urls';
@@ -55,9 +55,12 @@ export function clientRouter(deps: {
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-/** A `YYYY-MM-DD` calendar day as midnight UTC, or null when it is not a real day. */
+/**
+ * A `YYYY-MM-DD` calendar day as midnight UTC (naming the day, not an instant: the history reads
+ * it on the program's clock), or null when it is not a real day or not one of HISTORY_DAYS.
+ */
 function day(text: string): Date | null {
-  if (!DAY.test(text)) return null;
+  if (!DAY.test(text) || text < HISTORY_DAYS.first || text > HISTORY_DAYS.last) return null;
   const d = new Date(`${text}T00:00:00Z`);
   return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== text ? null : d;
 }
@@ -89,7 +92,7 @@ function historyQuery(req: Request): { before?: number; filter: HistoryFilter } 
     if (text === undefined) continue;
     const d = day(text);
     if (d) dates[name] = d;
-    else fields.push({ path: name, message: 'must be a date written YYYY-MM-DD' });
+    else fields.push({ path: name, message: `must be a date written YYYY-MM-DD, from ${HISTORY_DAYS.first} to ${HISTORY_DAYS.last}` });
   }
   if (dates.from && dates.to && dates.to < dates.from) fields.push({ path: 'to', message: 'must not be before from' });
   if (fields.length > 0) {

@@ -5,7 +5,7 @@ import { actionNameIn, type RuleLine } from '../../domain/rules';
 import { localized, type Tier } from '../../domain/tiers';
 import type { Translations, Translator } from '../../i18n';
 import { formatDate, formatDecimal, formatInteger, formatLastDay, formatList, formatMoney, formatPercent, sumByLastDay } from '../../i18n/format';
-import { HISTORY_KINDS, type HistoryFilter, type RewardsData, type RewardsQueryService } from '../../services/rewards-query-service';
+import { HISTORY_DAYS, HISTORY_KINDS, type HistoryFilter, type RewardsData, type RewardsQueryService } from '../../services/rewards-query-service';
 import { mountUrl } from '../urls';
 import { clientLanguage } from './client-language';
 
@@ -53,6 +53,9 @@ export interface FilterView {
   kinds: Array<{ value: string; label: string; selected: boolean }>;
   from: string;
   to: string;
+  /** The days the date inputs offer (HISTORY_DAYS). */
+  min: string;
+  max: string;
   active: boolean;
   clearHref: string;
 }
@@ -186,6 +189,8 @@ export class RewardsTabPresenter {
         ],
         from: history.filter.from ? isoDay(history.filter.from) : '',
         to: history.filter.to ? isoDay(history.filter.to) : '',
+        min: HISTORY_DAYS.first,
+        max: HISTORY_DAYS.last,
         active: filtered,
         clearHref: mountUrl(mount, 'client/rewards'),
       },
