@@ -65,7 +65,7 @@ describe('Rewards tab: Russian and history pages (Chromium)', () => {
         // The wording of the rate line is still being tuned ("1 балл за каждые 100,00 ₽ оплаты"); pin only its shape.
         expect(earn[0]).toMatch(/^[\d,\u00a0\u202f]+ балл\S* за каждые [\d\u00a0\u202f]+,\d\d\u00a0₽ оплаты$/);
         expect(earn[1]).toBe('Баллы по каждому счёту округляются вниз.');
-        expect(earn[3]).toBe('Баллы сгорают через 12 мес. после начисления.');
+        expect(earn[3]).toBe('Баллы сгорают через 12 месяцев после начисления.');
 
         await screenshot(page, `rewards-ru-${viewport.width}`);
         await expectNoHorizontalOverflow(page);

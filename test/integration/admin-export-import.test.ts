@@ -280,9 +280,10 @@ describe('admin: CSV export and opening-balance import', () => {
       const evil = await app.plugin.db.repos.members.findByPanelClientId('evil');
       const csv = '\uFEFFpanel_client_id,points,email,name,expires_at\r\nmig-1,1200,mig1@example.com,Mig One,2027-12-31\r\nmig-2,300,,"Two, Mig",\r\nevil,25,,,\r\n';
       const preview = await upload(owner, csrf, csv).expect(200);
-      expect(preview.text).toContain('3 rows will credit 1525 points in all.');
+      expect(preview.text).toContain('3 rows will credit 1,525 points in all.');
       const done = await confirm(owner, preview.text).expect(200);
-      expect(done.text).toContain('Credited 3 members with 1525 points in all; 0 rows');
+      expect(done.text).toContain('Credited 3 members with 1,525 points in all.');
+      expect(done.text).not.toContain('already imported and');
       const mig1 = await app.plugin.db.repos.members.findByPanelClientId('mig-1');
       expect(mig1).toMatchObject({ pointsAvailable: 1200, email: 'mig1@example.com', name: 'Mig One' });
       expect((await app.plugin.db.repos.members.findByPanelClientId('mig-2'))?.name).toBe('Two, Mig');
@@ -298,7 +299,8 @@ describe('admin: CSV export and opening-balance import', () => {
       const again = await upload(owner, csrf, csv).expect(200);
       expect(again.text).toContain('Every row has been imported already');
       const replay = await confirm(owner, preview.text).expect(200);
-      expect(replay.text).toContain('Credited 0 members with 0 points in all; 3 rows');
+      expect(replay.text).toContain('Credited 0 members with 0 points in all.');
+      expect(replay.text).toContain('3 rows were already imported and were skipped.');
       expect(await count('loyalty_ledger')).toBe(ledger);
       // Two imports of the same rows at once still credit once.
       const edited = `${csv}late-1,5,,,\r\n`;

@@ -342,7 +342,7 @@ describe('service lifecycle, reversals, client updates and actions', () => {
       expect(data.services).toEqual([{ serviceId: 'H1', state: 'active', streak: 1, streakMonths: 1, next: { renewalsToGo: 2, points: 40 } }]);
       const { model, i18n } = await app.plugin.presenters.rewardsTab.build('tab-1');
       expect(model.services).toEqual([
-        { id: 'H1', label: 'Service #H1', suspended: false, streak: 'On-time renewals in a row: 1', next: 'Next streak reward after 2 more on-time renewal(s): 40 points' },
+        { id: 'H1', label: 'Service #H1', suspended: false, streak: 'On-time renewals in a row: 1', next: 'Next streak reward after 2 more on-time renewals: 40 points' },
       ]);
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streaks-'));
       fs.mkdirSync(path.join(dir, 'partials'));
@@ -354,7 +354,7 @@ describe('service lifecycle, reversals, client updates and actions', () => {
       const html = views.render('page', model, { i18n, mount: '' }, 'frame');
       expect(html).toContain('Your services');
       expect(html).toContain('On-time renewals in a row: 1');
-      expect(html).toContain('Next streak reward after 2 more on-time renewal(s): 40 points');
+      expect(html).toContain('Next streak reward after 2 more on-time renewals: 40 points');
       expect(views.render('page', { services: [] }, { i18n, mount: '' }, 'frame').trim()).toBe('');
     });
   });

@@ -29,7 +29,7 @@ export function dashboardView(i18n: Translator, d: Dashboard, mount: string): ob
       debt: n(c.debt),
       outstanding: n(c.outstanding),
       liability: c.liabilityMinor === null || c.currency === '' ? null : money(c.liabilityMinor, c.currency),
-      rate: c.rate && c.currency !== '' ? i18n.t('dashboard.rate', { points: n(c.rate.points), amount: money(c.rate.minor, c.currency) }) : null,
+      rate: c.rate && c.currency !== '' ? i18n.t('dashboard.rate', { points: i18n.t('points_count', { count: c.rate.points, formatted: n(c.rate.points) }), amount: money(c.rate.minor, c.currency) }) : null,
     })),
     thisMonth: period(d.thisMonth),
     lastMonth: period(d.lastMonth),

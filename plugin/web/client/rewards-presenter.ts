@@ -206,6 +206,7 @@ export class RewardsTabPresenter {
         next:
           sv.next &&
           i18n.t('rewards.service_next_streak', {
+            count: sv.next.renewalsToGo,
             renewals: formatInteger(i18n.locale, sv.next.renewalsToGo),
             reward: sv.next.points !== undefined ? points(sv.next.points, i18n) : i18n.t('rewards.service_next_percent', { percent: formatInteger(i18n.locale, sv.next.percent ?? 0) }),
           }),
@@ -303,7 +304,7 @@ const MARK = '\u0000invoice\u0000';
 /**
  * A reason's params (`LedgerEntry.reasonParams`) formatted for the locale, as the tier ladder
  * formats its own: points, money, multipliers ("×1,5"), percentages, counts and due dates.
- * `lots` is also the `count` its plural forms go by. `tierNames` gives the tier's name in the page's language
+ * `lots` or `streak` is also the `count` its plural forms go by. `tierNames` gives the tier's name in the page's language
  * for the key the reason was written with, and `action` the action's name there (its rule's
  * `labels`; the entry's own `action`, the rule's label or kind when it was earned, without it).
  * The Rewards tab and the admin's member page both say a reason this way.
@@ -318,6 +319,11 @@ export function reasonParams(p: LedgerEntry['reasonParams'], i18n: Translator, t
   if (p.percent !== undefined) params.percent = decimal(p.percent, i18n);
   // A renewal's due date (YYYY-MM-DD, a calendar day, not an instant) as the locale writes dates.
   if (typeof p.due_date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(p.due_date)) params.due_date = formatDate(i18n.locale, new Date(`${p.due_date}T00:00:00Z`), 'UTC');
+  // A streak's length is the count its plural forms go by ("1 on-time renewal in a row").
+  if (p.streak !== undefined && Number.isFinite(Number(p.streak))) {
+    params.count = Number(p.streak);
+    params.streak = formatInteger(i18n.locale, Number(p.streak));
+  }
   if (p.lots !== undefined && Number.isFinite(Number(p.lots))) {
     params.count = Number(p.lots);
     params.lots = formatInteger(i18n.locale, Number(p.lots));
@@ -390,12 +396,12 @@ function expiryNote(policy: ExpiryPolicy, i18n: Translator): string {
     case 'never':
       return i18n.t('rewards.expiry_never');
     case 'months_after_earning':
-      return i18n.t('rewards.expiry_note', { months: n(policy.months) });
+      return i18n.t('rewards.expiry_note', { count: policy.months, months: n(policy.months) });
     case 'end_of_month':
       return i18n.t('rewards.expiry_note_end_of_month', { count: policy.months, months: n(policy.months) });
     case 'end_of_year':
       return i18n.t('rewards.expiry_note_end_of_year', { count: policy.years, years: n(policy.years) });
     case 'inactivity':
-      return i18n.t('rewards.expiry_note_inactivity', { months: n(policy.months) });
+      return i18n.t('rewards.expiry_note_inactivity', { count: policy.months, months: n(policy.months) });
   }
 }
