@@ -152,6 +152,9 @@ const LAST_STORABLE = Date.UTC(9999, 11, 31);
  */
 export const LAST_STORABLE_INSTANT = new Date(Date.UTC(9999, 11, 31, 23, 59, 59, 999));
 
+/** The days a filter may name (`YYYY-MM-DD`): from the epoch, as `parseWallDateTime`, to the last year the database stores. */
+export const STORABLE_DAYS = { first: '1970-01-01', last: '9999-12-31' } as const;
+
 /** `at`, or the last storable instant when it is later: an exclusive upper bound for a query. */
 export function storableBound(at: Date): Date {
   return at > LAST_STORABLE_INSTANT ? LAST_STORABLE_INSTANT : at;

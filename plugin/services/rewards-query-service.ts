@@ -9,7 +9,7 @@ import { actionNames, describeRules, nextStreakReward, ruleInForce, type ActionN
 import type { ServiceRecord, ServiceState } from '../domain/service-record';
 import { cycleMonths } from '../domain/service-streak';
 import { graceEndsAt, toQualifying, type TierChange } from '../domain/tiers';
-import { storableBound, utcOffset, zonedInstant } from '../domain/time-zone';
+import { STORABLE_DAYS, storableBound, utcOffset, zonedInstant } from '../domain/time-zone';
 import type { ProgramService } from './program-service';
 import { TIER_DISCOUNT_KEY_PREFIXES } from './tier-discount-service';
 import type { TierService, TierStatus } from './tier-service';
@@ -31,11 +31,8 @@ export const HISTORY_KINDS = {
 } as const satisfies Record<string, readonly LedgerKind[]>;
 export type HistoryKind = keyof typeof HISTORY_KINDS;
 
-/**
- * The days a history filter may name, as a date input writes them: from the epoch, as the
- * admin's dates (`parseWallDateTime`), to the last year the database stores.
- */
-export const HISTORY_DAYS = { first: '1970-01-01', last: '9999-12-31' } as const;
+/** The days a history filter may name, as a date input writes them (STORABLE_DAYS). */
+export const HISTORY_DAYS = STORABLE_DAYS;
 
 /**
  * Which entries the history shows: a kind, and days `from` to `to` on the program's clock

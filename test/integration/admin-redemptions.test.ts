@@ -52,6 +52,7 @@ describe('admin: redemptions, cancel and retry', () => {
     const day = app.clock.now().toISOString().slice(0, 10);
     expect((await billing.get(`/admin/redemptions?from=${day}&to=${day}`).expect(200)).text).toContain(`data-id="${r.id}"`);
     expect((await billing.get('/admin/redemptions?from=2020-01-01&to=2020-01-02').expect(200)).text).not.toContain(`data-id="${r.id}"`);
+    expect((await billing.get(`/admin/redemptions?from=${day}&to=9999-12-31`).expect(200)).text).toContain(`data-id="${r.id}"`);
     const bad = await billing.get('/admin/redemptions?state=lost&from=yesterday');
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('state');

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { STORABLE_DAYS, storableBound } from '../../domain/time-zone';
 import { BadRequestError, NotFoundError, type FieldProblem } from '../../errors';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -34,13 +35,17 @@ export class QueryReader {
     return /^[1-9]\d{0,15}$/.test(v) ? Number(v) : this.bad(name, 'must be a positive integer');
   }
 
-  /** A `YYYY-MM-DD` day as midnight UTC; `end` gives the next midnight (an exclusive bound). */
+  /**
+   * A `YYYY-MM-DD` day (one of STORABLE_DAYS) as midnight UTC; `end` gives the next midnight, an
+   * exclusive bound, capped at what the database stores (the day after 9999-12-31 is no DATETIME,
+   * and MySQL would match nothing).
+   */
   day(name: string, end = false): Date | undefined {
     const v = this.text(name);
     if (v === undefined) return undefined;
-    const d = DAY.test(v) ? new Date(`${v}T00:00:00Z`) : null;
-    if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) return this.bad(name, 'must be a date written YYYY-MM-DD');
-    return end ? new Date(d.getTime() + 86_400_000) : d;
+    const d = DAY.test(v) && v >= STORABLE_DAYS.first && v <= STORABLE_DAYS.last ? new Date(`${v}T00:00:00Z`) : null;
+    if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) return this.bad(name, `must be a date written YYYY-MM-DD, from ${STORABLE_DAYS.first} to ${STORABLE_DAYS.last}`);
+    return end ? storableBound(new Date(d.getTime() + 86_400_000)) : d;
   }
 
   /** The raw values echoed back into the filter form. */
