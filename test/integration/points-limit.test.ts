@@ -9,7 +9,7 @@ import {
   serviceEvent,
   startTestApp,
   tableCounts,
-  type StartOptions,
+  DELIVERY_PATHS,
   type TestApp,
   type WireEvent,
 } from '../support/harness';
@@ -19,10 +19,7 @@ import {
  * one award or in the member's balance or lifetime points, is refused with a 422 naming the
  * field and the reason, and writes nothing; the member stays readable and keeps taking events.
  */
-describe.each([
-  ['with the group commit', {}],
-  ['one delivery at a time', { config: { ingestBatchMax: 1 } }],
-] satisfies Array<[string, StartOptions]>)('points past the bound (%s)', (_name, options) => {
+describe.each(DELIVERY_PATHS)('points past the bound (%s)', (_name, options) => {
   let app: TestApp;
   beforeAll(async () => {
     app = await startTestApp(options);

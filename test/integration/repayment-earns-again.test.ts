@@ -1,5 +1,5 @@
 import type { RuleInput } from '../../plugin/services/program-service';
-import { deactivateRules, expectBalancesConsistent, invoicePaid, invoiceRefunded, invoiceReversed, memberOf, startTestApp, type StartOptions, type TestApp } from '../support/harness';
+import { deactivateRules, DELIVERY_PATHS, expectBalancesConsistent, invoicePaid, invoiceRefunded, invoiceReversed, memberOf, startTestApp, type TestApp } from '../support/harness';
 
 /**
  * Issue 11: a payment `invoice.reversed` undid, paid again under a new event id, earns again, as
@@ -7,10 +7,7 @@ import { deactivateRules, expectBalancesConsistent, invoicePaid, invoiceRefunded
  * first-purchase bonus stands at most once, and a cap counts what stands of its rule's awards.
  * Both ways of taking payments: the group commit (new invoices) and one at a time.
  */
-describe.each([
-  ['with the group commit', {}],
-  ['one delivery at a time', { config: { ingestBatchMax: 1 } }],
-] satisfies Array<[string, StartOptions]>)('a re-payment earns again (%s)', (_name, options) => {
+describe.each(DELIVERY_PATHS)('a re-payment earns again (%s)', (_name, options) => {
   let app: TestApp;
   beforeAll(async () => {
     app = await startTestApp(options);

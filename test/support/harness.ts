@@ -71,6 +71,15 @@ export interface StartOptions {
   logger?: Logger;
 }
 
+/**
+ * The two ways `invoice.paid` is taken, for `describe.each`: the group commit (the default) and
+ * one delivery per transaction. Both must decide the same.
+ */
+export const DELIVERY_PATHS: Array<[string, StartOptions]> = [
+  ['with the group commit', {}],
+  ['one delivery at a time', { config: { ingestBatchMax: 1 } }],
+];
+
 export async function startTestApp(options: StartOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
   const clock = options.clock ?? new TestClock();
