@@ -64,11 +64,13 @@ describe('redemption invariants under random sequences (fast-check)', () => {
         const prefix = `rp${++run}`;
         let lastKey: string | null = null;
         let seq = 0;
-        // Each sequence starts with points to spend, so it reaches redemptions and not only refusals.
+        // Each sequence starts with points to spend and one redemption of them, so it reaches
+        // redemptions and not only refusals however short the random part is.
         const opening: Command[] = [
           { kind: 'pay', member: 0, invoice: 2 },
           { kind: 'pay', member: 1, invoice: 0 },
           { kind: 'wait', days: 2 },
+          { kind: 'redeem', member: 0, steps: 2, replay: false },
         ];
         for (const c of [...opening, ...commands]) {
           if (c.kind === 'wait') {
