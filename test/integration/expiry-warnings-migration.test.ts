@@ -2,6 +2,7 @@ import { migrations } from '../../migrations';
 import { primaryKeyOf } from '../../migrations/helpers';
 import { Database } from '../../plugin/db/database';
 import { MIGRATIONS_TABLE, PluginMigrationSource } from '../../plugin/db/migration-source';
+import { insertOldMember } from '../support/old-schema';
 import { createTestDatabase, type TestDatabase } from '../support/test-db';
 
 const DAY = 86_400_000;
@@ -43,7 +44,7 @@ describe('expiry warnings keyed by deadline: the migrations', () => {
     // expires in 20 days now, so an earning moved it on since (the inactivity policy).
     // Rows as the schema of then holds them, written directly: today's repositories write columns
     // later migrations add.
-    const [member] = (await db.knex('loyalty_members').insert({ panel_client_id: 'migrated', email: 'm@example.com', referral_code: 'MIGRATED', points_available: 120, points_lifetime: 120, joined_at: at(-70), updated_at: at(-70) }, ['id'])).map((r: { id: unknown } | number) => Number(typeof r === 'object' ? r.id : r));
+    const member = await insertOldMember(db.knex, 'migrated', { email: 'm@example.com', pointsAvailable: 120, at: at(-70) });
     const ids: number[] = [];
     let balance = 0;
     for (const points of [50, 70]) {

@@ -3,11 +3,11 @@ import { migrations } from '../../migrations';
 import { Database } from '../../plugin/db/database';
 import { MIGRATIONS_TABLE, PluginMigrationSource } from '../../plugin/db/migration-source';
 import type { PromoSpec } from '../../plugin/domain/rewards';
-import { MemberAccount } from '../../plugin/services/member-account';
 import { unescapeHtml } from '../support/admin';
 import { paidClient } from '../support/client';
 import { expectBalancesConsistent, startTestApp, type TestApp } from '../support/harness';
 import { addReward } from '../support/rewards';
+import { insertOldMember } from '../support/old-schema';
 import { createTestDatabase, type TestDatabase } from '../support/test-db';
 import { TestPanel } from '../support/test-panel';
 
@@ -119,7 +119,7 @@ describe('the redemptions’ code_terms migrations', () => {
     const before = migrations.findIndex((m) => m.name === ADD_COLUMN);
     expect(before).toBeGreaterThan(0);
     await db.knex.migrate.latest(config(migrations.slice(0, before)));
-    const memberId = await db.transaction(async (tx) => (await MemberAccount.enrol(tx, { id: 'before-terms', email: 'b@example.com' })).member.id);
+    const memberId = await insertOldMember(db.knex, 'before-terms', { email: 'b@example.com' });
     const rewardId = (await db.repos.rewards.list())[0]?.id;
     const redemption = (key: string, code: string | null) => ({
       member_id: memberId,

@@ -1,11 +1,11 @@
 import { migrations } from '../../migrations';
 import { Database } from '../../plugin/db/database';
 import { MIGRATIONS_TABLE, PluginMigrationSource } from '../../plugin/db/migration-source';
-import { MemberAccount } from '../../plugin/services/member-account';
 import { adminAgent, type AdminAgent } from '../support/admin';
 import { clientSession, cookiesOf } from '../support/client';
 import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
 import { addReward } from '../support/rewards';
+import { insertOldMember } from '../support/old-schema';
 import { createTestDatabase, type TestDatabase } from '../support/test-db';
 import { TestPanel } from '../support/test-panel';
 
@@ -123,7 +123,7 @@ describe('the redemptions’ reward_names migration', () => {
     const at = migrations.findIndex((m) => m.name === MIGRATION);
     expect(at).toBeGreaterThan(0);
     await db.knex.migrate.latest(config(migrations.slice(0, at)));
-    const memberId = await db.transaction(async (tx) => (await MemberAccount.enrol(tx, { id: 'before-names', email: 'b@example.com' })).member.id);
+    const memberId = await insertOldMember(db.knex, 'before-names', { email: 'b@example.com' });
     const reward = (await db.repos.rewards.list())[0];
     await db.knex('loyalty_redemptions').insert({
       member_id: memberId,

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { migrations } from '../../migrations';
 import { Database } from '../../plugin/db/database';
 import { MIGRATIONS_TABLE, PluginMigrationSource } from '../../plugin/db/migration-source';
-import { MemberAccount } from '../../plugin/services/member-account';
 import { adminAgent, csrfOf, type AdminAgent } from '../support/admin';
 import { expectBalancesConsistent, invoicePaid, startTestApp, type TestApp } from '../support/harness';
 import { addReward } from '../support/rewards';
+import { insertOldMember } from '../support/old-schema';
 import { createTestDatabase, type TestDatabase } from '../support/test-db';
 import { TestPanel } from '../support/test-panel';
 
@@ -175,7 +175,7 @@ describe('migration: redemptions keep whether they took stock', () => {
     const at = migrations.findIndex((m) => m.name === MIGRATION);
     expect(at).toBeGreaterThan(0);
     await db.knex.migrate.latest(config(migrations.slice(0, at)));
-    const memberId = await db.transaction(async (tx) => (await MemberAccount.enrol(tx, { id: 'before-stock', email: 'b@example.com' })).member.id);
+    const memberId = await insertOldMember(db.knex, 'before-stock', { email: 'b@example.com' });
     const reward = (await db.repos.rewards.list())[0];
     await db.knex('loyalty_redemptions').insert({
       member_id: memberId,
